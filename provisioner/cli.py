@@ -1,0 +1,360 @@
+"""The command line: a thin layer that parses options, calls the core, and turns domain
+errors into one-line messages with the next step and a distinct exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from provisioner import engine
+from provisioner.demo import prepare_demo
+from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError, WorkspaceNotFound
+from provisioner.models import Roster, year_group_label
+from provisioner.roster import read_roster
+from provisioner.settings import RosterSettings
+from provisioner.status import status_report
+from provisioner.workspace import find_workspace, init_workspace
+
+app = typer.Typer(
+    help="Create minimal-data pupil accounts on EdTech platforms and keep the register of what each holds.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+roster_app = typer.Typer(help="Check a roster exported from the MIS.", no_args_is_help=True)
+app.add_typer(roster_app, name="roster")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+_debug = {"on": bool(os.environ.get("PROVISIONER_DEBUG"))}
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="The workspace folder (else $PROVISIONER_WORKSPACE, else here)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+RosterArg = Annotated[Path, typer.Argument(help="The roster exported from the MIS (xlsx or csv).")]
+PlatformOpt = Annotated[
+    list[str] | None, typer.Option("--platform", "-p", help="Only this platform (repeatable).")
+]
+SkipOpt = Annotated[
+    bool, typer.Option("--skip-invalid-rows", help="Leave out rows with errors (they are listed) instead of stopping.")
+]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Act as if today were this date (YYYY-MM-DD).", metavar="DATE")
+]
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")] = False) -> None:
+    if debug:
+        _debug["on"] = True
+
+
+def _run(action: Callable[[], int | None]) -> None:
+    """Call the core; map expected errors to a message and an exit code, never a traceback."""
+    try:
+        code = action() or ExitCode.OK
+    except Aborted as exc:
+        err.print(f"Stopped: {exc.message}.")
+        code = exc.exit_code
+    except ProvisionerError as exc:
+        if isinstance(exc, RosterError) and exc.problems:
+            _print_problems(exc.problems, err, limit=20)
+        err.print(f"[bold red]Error:[/] {exc.message}.", markup=True)
+        if exc.hint:
+            err.print(f"Next: {exc.hint}.")
+        if _debug["on"]:
+            traceback.print_exc()
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        err.print("Interrupted. Run the same command again to finish: it picks up where it stopped.")
+        code = 130
+    except Exception as exc:  # noqa: BLE001 (the last line of defence)
+        if _debug["on"]:
+            traceback.print_exc()
+        err.print(f"[bold red]Unexpected error[/] ({type(exc).__name__}). Nothing more was changed.", markup=True)
+        err.print("Next: run again with --debug for the details, and report them.")
+        code = ExitCode.UNEXPECTED
+    raise typer.Exit(code)
+
+
+def _today(as_of: str | None) -> date:
+    if as_of is None:
+        return date.today()
+    try:
+        return date.fromisoformat(as_of)
+    except ValueError:
+        raise UsageError(f"--as-of {as_of!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2026-09-01") from None
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _print_problems(problems: list, console: Console, limit: int | None = None) -> None:
+    shown = problems if limit is None else problems[:limit]
+    for problem in shown:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem.severity}[/] {problem}", markup=True, soft_wrap=True)
+    if limit is not None and len(problems) > limit:
+        console.print(f"... and {len(problems) - limit} more (see 'provisioner roster check FILE').")
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The folder to create the workspace in.")],
+    school: Annotated[str | None, typer.Option(help="The school's name.")] = None,
+    domain: Annotated[str | None, typer.Option(help="The domain for pupils' accounts, e.g. example.sch.uk.")] = None,
+    platform: PlatformOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; use the options given.")] = False,
+) -> None:
+    """Create a workspace: settings, state, the school's secret, the outbox."""
+    from provisioner.connector import registry
+
+    def action() -> None:
+        nonlocal school, domain, platform
+        if not yes:
+            school = school or typer.prompt("School name")
+            domain = domain or typer.prompt("Domain for pupils' accounts (e.g. example.sch.uk)")
+            if not platform:
+                known = ", ".join(registry())
+                answer = typer.prompt(f"Platforms to enable, separated by commas ({known})", default="")
+                platform = [p.strip() for p in answer.split(",") if p.strip()]
+        if not school or not domain:
+            raise UsageError("a school name and a domain are needed", hint="pass --school and --domain, or leave out --yes")
+        workspace = init_workspace(directory, school, domain, platform or [])
+        out.print(f"Created the workspace {workspace.root}")
+        out.print(f"  settings: {workspace.settings_path}")
+        out.print(f"  school secret (back it up; never share it): {workspace.secret_path}")
+        out.print(f"Next: provisioner roster check FILE --workspace {workspace.root}")
+
+    _run(action)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to build the demo workspace.")] = Path("provisioner-demo"),
+) -> None:
+    """Build a workspace from a bundled synthetic roster and run the main job end to end."""
+
+    def action() -> None:
+        ws, roster_path = prepare_demo(directory)
+        out.print(f"Demo workspace: {ws.root}")
+        out.print(f"Synthetic roster (made-up names only): {roster_path}")
+        today = date.today()
+        loaded = read_roster(roster_path, ws.settings.roster, today=today)
+        _print_roster_summary(loaded)
+        result = engine.apply(ws, loaded, ws.connectors(), today, lambda the_plan: _print_plan(the_plan) or True)
+        for batch in result.batches:
+            out.print(f"{batch.platform}: wrote {batch.rows} row(s) to {batch.path}")
+        if not result.batches:
+            out.print("Nothing new to send: the demo was already applied. Every platform is up to date.")
+        out.print("Try next:")
+        out.print(f"  provisioner status --workspace {ws.root}")
+        out.print(f"  provisioner plan {roster_path} --workspace {ws.root}")
+
+    _run(action)
+
+
+@roster_app.command("check")
+def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Validate and summarise a roster: counts per year and class, every problem with row and column."""
+
+    def action() -> int:
+        try:
+            settings = find_workspace(workspace).settings.roster
+        except WorkspaceNotFound:
+            if workspace is not None:
+                raise
+            settings = RosterSettings()  # checking a file needs no workspace
+        result = read_roster(roster, settings)
+        if as_json:
+            _print_json(
+                {
+                    "pupils": len(result.pupils),
+                    "invalid_rows": result.invalid_rows,
+                    "errors": [p.as_dict() for p in result.errors],
+                    "warnings": [p.as_dict() for p in result.warnings],
+                    "columns": result.columns,
+                    "year_groups": result.counts_by_year_and_class(),
+                }
+            )
+        else:
+            _print_roster_summary(result)
+        return ExitCode.INVALID_ROSTER if result.errors else ExitCode.OK
+
+    _run(action)
+
+
+def _print_roster_summary(roster: Roster) -> None:
+    table = Table(title=f"{roster.source}: {len(roster.pupils)} pupils")
+    table.add_column("Year group")
+    table.add_column("Classes (pupils)")
+    table.add_column("Pupils", justify="right")
+    for year, classes in roster.counts_by_year_and_class().items():
+        listed = ", ".join(f"{name} ({count})" for name, count in classes.items())
+        table.add_row(year_group_label(year), listed, str(sum(classes.values())))
+    out.print(table)
+    out.print("Columns used: " + ", ".join(f"{field} <- '{header}'" for field, header in roster.columns.items()))
+    _print_problems(roster.errors + roster.warnings, out)
+    if roster.errors:
+        out.print(
+            f"[red]{len(roster.errors)} error(s) in {roster.invalid_rows} row(s)[/]: plan and apply will stop "
+            "until they are fixed, or leave those rows out with --skip-invalid-rows.",
+            markup=True,
+        )
+    else:
+        out.print(f"[green]No errors.[/] {len(roster.warnings)} warning(s).", markup=True)
+
+
+def _print_plan(plan: engine.Plan) -> None:
+    table = Table(title=f"Plan as of {plan.today.isoformat()} for {plan.pupils} pupils")
+    for column in ("Platform", "Create", "Update", "Unchanged", "Leavers", "Fields sent"):
+        table.add_column(column, justify="right" if column not in ("Platform", "Fields sent") else "left")
+    for platform_plan in plan.platforms.values():
+        counts = platform_plan.counts()
+        fields = ", ".join(platform_plan.fields)
+        changed = platform_plan.changed_fields()
+        if changed:
+            fields += "\nupdates change: " + ", ".join(f"{f} ({n})" for f, n in changed.items())
+        table.add_row(
+            platform_plan.name, str(counts["create"]), str(counts["update"]), str(counts["unchanged"]),
+            str(counts["leavers"]), fields,
+        )  # fmt: skip
+    out.print(table)
+    for platform_plan in plan.platforms.values():
+        if platform_plan.resuming:
+            out.print(f"{platform_plan.name}: {platform_plan.resuming} row(s) of an interrupted apply will be finished first.")
+        if platform_plan.counts()["leavers"]:
+            out.print(
+                f"{platform_plan.name}: {platform_plan.counts()['leavers']} account(s) belong to pupils no longer on roll;"
+                " the leaver cleanup acts on them."
+            )
+
+
+@app.command()
+def plan(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what apply would do, per platform, with the fields each action sends. Changes nothing."""
+
+    def action() -> None:
+        ws = find_workspace(workspace)
+        today = _today(as_of)
+        loaded = engine.load_roster(ws, roster, skip_invalid_rows=skip_invalid_rows, today=today)
+        connectors = ws.connectors(platform)
+        state = engine.open_state(ws)
+        try:
+            result = engine.make_plan(ws, state, loaded, connectors, today)
+        finally:
+            state.close()
+        if as_json:
+            _print_json(result.as_dict())
+            return
+        if loaded.errors:
+            out.print(f"Left out {loaded.invalid_rows} row(s) with errors (see 'provisioner roster check').")
+        _print_plan(result)
+        if result.has_work:
+            out.print(f"Next: provisioner apply {roster}" + (f" --workspace {ws.root}" if workspace else ""))
+        else:
+            out.print("Nothing to do: every platform is up to date.")
+
+    _run(action)
+
+
+@app.command()
+def apply(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recompute the plan, show it, ask, then carry it out and record what was sent."""
+
+    def action() -> None:
+        ws = find_workspace(workspace)
+        today = _today(as_of)
+        loaded = engine.load_roster(ws, roster, skip_invalid_rows=skip_invalid_rows, today=today)
+        connectors = ws.connectors(platform)
+
+        def confirm(the_plan: engine.Plan) -> bool:
+            if not as_json:
+                _print_plan(the_plan)
+            if yes:
+                return True
+            if not sys.stdin.isatty():
+                raise UsageError("apply needs a yes before it changes anything", hint="pass --yes to apply without asking")
+            return typer.confirm("Apply these changes?", default=False)
+
+        with Progress(console=err, transient=True, disable=as_json) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(platform_id: str, done: int, total: int) -> None:
+                if platform_id not in tasks:
+                    tasks[platform_id] = bar.add_task(f"Writing {platform_id}", total=total)
+                bar.update(tasks[platform_id], completed=done)
+
+            result = engine.apply(ws, loaded, connectors, today, confirm, progress)
+        if as_json:
+            _print_json(result.as_dict())
+            return
+        for batch in result.batches:
+            resumed = " (finishing an interrupted apply)" if batch.resumed else ""
+            out.print(f"{batch.platform}: wrote {batch.rows} row(s) to {batch.path}{resumed}")
+        if not result.plan.has_work and not result.batches:
+            out.print("Nothing to do: every platform is up to date.")
+        elif result.batches:
+            out.print("Next: upload each file to its platform; 'provisioner status' lists what awaits upload.")
+
+    _run(action)
+
+
+@app.command()
+def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    """Overview: accounts per platform, files awaiting upload, recent runs, audit log check."""
+
+    def action() -> int:
+        report = status_report(find_workspace(workspace))
+        if as_json:
+            _print_json(report)
+        else:
+            table = Table(title=report["school"])
+            for column in ("Platform", "Enabled", "Accounts", "Awaiting upload"):
+                table.add_column(column)
+            for info in report["platforms"].values():
+                accounts = ", ".join(f"{n} {s}" for s, n in info["accounts"].items()) or "none"
+                awaiting = ", ".join(b["batch"] for b in info["awaiting_upload"]) or "-"
+                table.add_row(info["name"], "yes" if info["enabled"] else "no", accounts, awaiting)
+            out.print(table)
+            for run in report["runs"]:
+                out.print(f"run {run['id']}: {run['command']} {run['started_at']} {run['status']}")
+            audit = report["audit"]
+            verdict = "intact" if audit["intact"] else f"BROKEN at entry {audit['first_broken']}"
+            out.print(f"Audit log: {audit['entries']} entries, hash chain {verdict}.")
+        return ExitCode.OK if report["audit"]["intact"] else ExitCode.UNEXPECTED
+
+    _run(action)
+
+
+def main() -> None:
+    app()

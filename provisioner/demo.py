@@ -1,0 +1,32 @@
+"""The demo: a workspace and a synthetic roster, ready for the main job.
+
+Every name in the demo roster is made up (provisioner.synthetic); no real child is in it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from provisioner.connector import registry
+from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
+from provisioner.workspace import SETTINGS_FILE, Workspace, init_workspace
+
+DEMO_SCHOOL = "Demo Primary School (synthetic data)"
+DEMO_DOMAIN = "demo-primary.example.sch.uk"
+DEMO_PUPILS = 400
+DEMO_LEAVERS = 6
+ROSTER_NAME = "demo-roster.xlsx"
+
+
+def prepare_demo(directory: Path, today: date | None = None) -> tuple[Workspace, Path]:
+    """Create (or reuse) the demo workspace with every platform enabled, and write its roster."""
+    today = today or date.today()
+    if (directory / SETTINGS_FILE).exists():
+        workspace = Workspace(directory)
+    else:
+        workspace = init_workspace(directory, DEMO_SCHOOL, DEMO_DOMAIN, list(registry()))
+    roster = workspace.root / ROSTER_NAME
+    if not roster.exists():
+        write_roster_xlsx(roster, synthetic_pupils(DEMO_PUPILS, today=today, leavers=DEMO_LEAVERS))
+    return workspace, roster

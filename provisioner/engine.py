@@ -1,0 +1,327 @@
+"""Plan, then apply.
+
+``make_plan`` is a pure function of the roster, the state, the settings and today: it
+changes nothing and says, per platform, exactly what would be sent. ``apply`` recomputes the
+plan, asks, and carries it out crash-safely: it records its intent (the rows, the usernames)
+in the state before it writes any file, and finishes an interrupted batch from that record
+on the next run, so a SIGKILL at any point followed by another apply issues nobody twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from provisioner import files
+from provisioner.connector import FILE, Connector, PupilView, registry
+from provisioner.errors import Aborted, RosterError
+from provisioner.models import Pupil, Roster
+from provisioner.roster import read_roster
+from provisioner.state import Batch, State, now
+from provisioner.usernames import allocate, base_username
+from provisioner.workspace import Workspace, platform_settings
+
+CREATE, UPDATE, UNCHANGED, LEAVER = "create", "update", "unchanged", "leaver"
+# The actions of the machine-readable summary; disable, delete and restore belong to the
+# leaver cleanup and are zero until it acts.
+SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchanged")
+
+Progress = Callable[[str, int, int], None]  # (platform, done, total)
+
+
+@dataclass(frozen=True)
+class Change:
+    action: str
+    pupil_key: str
+    row: int | None  # the roster row, so the admin can find the pupil
+    values: dict[str, str]  # every declared field, as it would be sent
+    changed: tuple[str, ...] = ()
+    username: str | None = None
+
+
+@dataclass
+class PlatformPlan:
+    platform: str
+    name: str
+    mode: str
+    fields: tuple[str, ...]
+    changes: list[Change] = field(default_factory=list)
+    resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
+
+    def of(self, action: str) -> list[Change]:
+        return [c for c in self.changes if c.action == action]
+
+    @property
+    def to_send(self) -> list[Change]:
+        return [c for c in self.changes if c.action in (CREATE, UPDATE)]
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(c.action for c in self.changes)
+        out = {action: counted.get(action, 0) for action in SUMMARY_ACTIONS}
+        out["leavers"] = counted.get(LEAVER, 0)
+        return out
+
+    def changed_fields(self) -> dict[str, int]:
+        return dict(Counter(f for c in self.of(UPDATE) for f in c.changed))
+
+
+@dataclass
+class Plan:
+    today: date
+    pupils: int
+    platforms: dict[str, PlatformPlan]
+
+    @property
+    def has_work(self) -> bool:
+        return any(p.to_send for p in self.platforms.values())
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.today.isoformat(),
+            "pupils": self.pupils,
+            "platforms": {
+                pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
+                      "resuming": p.resuming}
+                for pid, p in self.platforms.items()
+            },
+        }  # fmt: skip
+
+
+@dataclass
+class IssuedBatch:
+    platform: str
+    batch_id: str
+    path: Path
+    rows: int
+    resumed: bool = False
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan
+    batches: list[IssuedBatch]
+
+    def as_dict(self) -> dict:
+        out = self.plan.as_dict()
+        out["batches"] = [
+            {"platform": b.platform, "batch": b.batch_id, "file": str(b.path), "rows": b.rows, "resumed": b.resumed}
+            for b in self.batches
+        ]
+        return out
+
+
+def load_roster(workspace: Workspace, path: Path, *, skip_invalid_rows: bool, today: date) -> Roster:
+    """Read the roster for plan/apply: any row error stops unless the admin chose to skip those rows."""
+    roster = read_roster(path, workspace.settings.roster, today=today)
+    if roster.errors and not skip_invalid_rows:
+        raise RosterError(
+            f"the roster has {len(roster.errors)} problem(s) in {roster.invalid_rows} row(s); nothing was changed",
+            hint=f"see them with 'provisioner roster check {path}', fix the export, "
+            "or pass --skip-invalid-rows to leave those rows out",
+            problems=roster.errors,
+        )
+    return roster
+
+
+def pupil_values(workspace: Workspace, connector: Connector, pupil: Pupil, username: str) -> dict[str, str]:
+    """The declared fields of one pupil for one platform, as text; no other field is read."""
+    values = {}
+    for name in connector.fields:
+        if name == "pseudonymous_id":
+            value = workspace.pseudonymous_id(connector.id, pupil.key)
+        elif name == "username":
+            value = username
+        else:
+            value = getattr(pupil, name)
+        values[name] = "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
+    return values
+
+
+def plan_platform(workspace: Workspace, state: State, connector: Connector, roster: Roster, today: date) -> PlatformPlan:
+    platform = connector.id
+    accounts = state.accounts(platform)
+    # An interrupted apply's rows count as sent: they are finished before anything new.
+    resuming = 0
+    for batch in state.batches(platform, status="writing"):
+        for send in state.pending_sends(platform, batch.id):
+            resuming += 1
+            if send.pupil_key in accounts:
+                accounts[send.pupil_key] = replace(accounts[send.pupil_key], sent=send.fields)
+    taken = state.usernames(platform)
+    plan = PlatformPlan(platform, connector.name, connector.mode, connector.fields, resuming=resuming)
+    on_roll: set[str] = set()
+    for pupil in roster.pupils:
+        if pupil.leaving_date and pupil.leaving_date <= today:
+            continue
+        on_roll.add(pupil.key)
+        account = accounts.get(pupil.key)
+        if account is None:
+            username = allocate(
+                base_username(connector.effective_username_template, pupil), taken, connector.username_max_length
+            )
+            values = pupil_values(workspace, connector, pupil, username)
+            plan.changes.append(Change(CREATE, pupil.key, pupil.row, values, tuple(connector.fields), username))
+            continue
+        values = pupil_values(workspace, connector, pupil, account.username)
+        changed = tuple(name for name in connector.fields if account.sent.get(name) != values[name])
+        action = UPDATE if changed else UNCHANGED
+        plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username))
+    for key, account in accounts.items():
+        if key not in on_roll:
+            plan.changes.append(Change(LEAVER, key, None, {}, (), account.username))
+    return plan
+
+
+def make_plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date) -> Plan:
+    return Plan(
+        today=today,
+        pupils=len(roster.pupils),
+        platforms={c.id: plan_platform(workspace, state, c, roster, today) for c in connectors},
+    )
+
+
+def open_state(workspace: Workspace) -> State:
+    return State(workspace.state_path, workspace.secret)
+
+
+def apply(
+    workspace: Workspace,
+    roster: Roster,
+    connectors: list[Connector],
+    today: date,
+    confirm: Callable[[Plan], bool],
+    progress: Progress | None = None,
+) -> ApplyResult:
+    with workspace.lock():
+        state = open_state(workspace)
+        try:
+            batches = finish_interrupted(workspace, state, progress)
+            plan = make_plan(workspace, state, roster, connectors, today)
+            if not plan.has_work:
+                return ApplyResult(plan, batches)
+            if not confirm(plan):
+                raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
+            run_id = state.begin_run("apply", roster.sha256)
+            batch_id = state.next_batch_id(today.isoformat())
+            try:
+                for connector in connectors:
+                    platform_plan = plan.platforms[connector.id]
+                    if platform_plan.to_send and connector.mode == FILE:
+                        batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
+                        batches.append(finish_batch(workspace, state, connector, batch, progress))
+            except BaseException as exc:
+                state.finish_run(run_id, "failed", {"error": type(exc).__name__})
+                raise
+            state.finish_run(run_id, "ok", {"platforms": {k: v.counts() for k, v in plan.platforms.items()}})
+            return ApplyResult(plan, batches)
+        finally:
+            state.close()
+
+
+def finish_interrupted(workspace: Workspace, state: State, progress: Progress | None = None) -> list[IssuedBatch]:
+    """Finish every batch an earlier apply recorded but did not complete, from its record."""
+    state.mark_interrupted_runs()
+    done = []
+    known = registry()
+    for batch in state.batches(status="writing"):
+        cls = known[batch.platform]
+        connector = cls(platform_settings(workspace.settings, cls))
+        issued = finish_batch(workspace, state, connector, batch, progress)
+        issued.resumed = True
+        done.append(issued)
+    return done
+
+
+def prepare_batch(
+    workspace: Workspace, state: State, connector: Connector, plan: PlatformPlan, run_id: int, batch_id: str
+) -> Batch:
+    """Record the intent: the batch, every row it will hold, and the usernames it takes."""
+    platform = connector.id
+    relative = Path("outbox") / platform / connector.import_file_name(batch_id)
+    stamp = now()
+    with state.transaction() as db:
+        db.execute(
+            "INSERT INTO batches (id, platform, run_id, kind, file, status, created_at)"
+            " VALUES (?, ?, ?, 'import', ?, 'writing', ?)",
+            (batch_id, platform, run_id, relative.as_posix(), stamp),
+        )
+        for change in plan.to_send:
+            db.execute(
+                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                (run_id, platform, batch_id, change.pupil_key, change.action, json.dumps(change.values),
+                 json.dumps(list(change.changed))),
+            )  # fmt: skip
+            if change.action == CREATE:
+                db.execute(
+                    "INSERT INTO usernames (platform, username, pupil_key, issued_at) VALUES (?, ?, ?, ?)",
+                    (platform, change.username, change.pupil_key, stamp),
+                )
+                db.execute(
+                    "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
+                    " VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                    (platform, change.pupil_key, change.username, json.dumps(change.values), stamp, stamp),
+                )
+        counts = plan.counts()
+        state.audit(run_id, "batch.prepared", platform, detail={"batch": batch_id, "create": counts[CREATE],
+                                                                "update": counts[UPDATE]})  # fmt: skip
+    crashpoint("prepared")
+    return Batch(batch_id, platform, run_id, relative.as_posix(), "writing", stamp, None)
+
+
+def finish_batch(
+    workspace: Workspace, state: State, connector: Connector, batch: Batch, progress: Progress | None = None
+) -> IssuedBatch:
+    """Write the batch's file from its recorded rows, then mark every row sent, in one transaction."""
+    platform = connector.id
+    sends = state.pending_sends(platform, batch.id)
+    rows = []
+    for done, send in enumerate(sends, start=1):
+        rows.append(connector.import_row(PupilView(platform, send.fields)))
+        if progress and (done % 200 == 0 or done == len(sends)):
+            progress(platform, done, len(sends))
+    path = workspace.root / batch.file
+    files.make_private_dir(path.parent)
+    _remove_stale_temporaries(path.parent)
+    files.atomic_write_bytes(path, files.csv_bytes(connector.import_columns, rows))
+    crashpoint("written")
+    stamp = now()
+    with state.transaction() as db:
+        for send in sends:
+            db.execute(
+                "UPDATE sends SET status = 'done', sent_at = ? WHERE platform = ? AND batch_id = ? AND pupil_key = ?",
+                (stamp, platform, batch.id, send.pupil_key),
+            )
+            db.execute(
+                "UPDATE accounts SET status = 'active', sent = ?, updated_at = ? WHERE platform = ? AND pupil_key = ?",
+                (json.dumps(send.fields), stamp, platform, send.pupil_key),
+            )
+            state.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
+                        detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
+        db.execute(
+            "UPDATE batches SET status = 'issued', issued_at = ? WHERE platform = ? AND id = ?",
+            (stamp, platform, batch.id),
+        )
+        state.audit(batch.run_id, "batch.issued", platform, detail={"batch": batch.id, "rows": len(sends)})
+    crashpoint("committed")
+    return IssuedBatch(platform, batch.id, path, len(sends))
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    for leftover in folder.glob(".*.tmp-*"):
+        leftover.unlink(missing_ok=True)
+
+
+CRASH_ENV = "PROVISIONER_CRASH_AT"
+
+
+def crashpoint(name: str) -> None:
+    """Fault injection for the crash-safety tests: die here, as a SIGKILL would, when asked."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

@@ -1,0 +1,73 @@
+"""Typed domain errors.
+
+The core raises these; the CLI turns each into one line on stderr (what went wrong, then
+what to do next) and the exit code below. Messages name rows, columns, platforms and
+settings keys, never a pupil's name or identifier beyond what the admin needs to act.
+"""
+
+from __future__ import annotations
+
+
+class ExitCode:
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    INVALID_ROSTER = 3
+    REMOTE_FAILED = 4
+    PARTIAL = 5
+    GUARD_REFUSED = 6
+
+
+class ProvisionerError(Exception):
+    """An expected failure with a remedy. ``hint`` says what to do or which command to run."""
+
+    exit_code = ExitCode.UNEXPECTED
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(ProvisionerError):
+    exit_code = ExitCode.USAGE
+
+
+class SettingsError(UsageError):
+    """provisioner.toml (or a secret file) is missing, unreadable or invalid."""
+
+
+class WorkspaceNotFound(UsageError):
+    pass
+
+
+class RosterError(ProvisionerError):
+    """The roster file cannot be used. ``problems`` holds every row-level problem found."""
+
+    exit_code = ExitCode.INVALID_ROSTER
+
+    def __init__(self, message: str, hint: str | None = None, problems: list | None = None):
+        super().__init__(message, hint)
+        self.problems = problems or []
+
+
+class UndeclaredFieldError(ProvisionerError):
+    """A connector read a pupil field it did not declare: a data-minimisation bug, never data."""
+
+
+class RemoteError(ProvisionerError):
+    exit_code = ExitCode.REMOTE_FAILED
+
+
+class PartialFailure(ProvisionerError):
+    exit_code = ExitCode.PARTIAL
+
+
+class GuardRefused(ProvisionerError):
+    exit_code = ExitCode.GUARD_REFUSED
+
+
+class Aborted(ProvisionerError):
+    """The admin answered no at a confirmation prompt: nothing was changed."""
+
+    exit_code = ExitCode.OK

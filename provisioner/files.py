@@ -1,0 +1,92 @@
+"""Portable file handling for files that hold pupil data or secrets.
+
+Files are written atomically (a temporary file in the same folder, flushed, then renamed
+over the target), so a crash leaves either the old file or the new one, never half of one.
+On POSIX they are created owner-only; on Windows a user's profile folder is already private
+to them and chmod cannot express owner-only, so the mode is left to the folder's ACL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+POSIX = os.name == "posix"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def make_private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    if POSIX:
+        path.chmod(0o700)
+    return path
+
+
+def make_private(path: Path) -> None:
+    if POSIX:
+        path.chmod(0o600)
+
+
+def create_private(path: Path) -> None:
+    """Create an empty owner-only file (SQLite's -wal and -shm files copy its mode)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def is_private(path: Path) -> bool:
+    """True where the file cannot be read by group or others (always true off POSIX)."""
+    if not POSIX:
+        return True
+    return not path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        make_private(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if POSIX:  # make the rename itself durable
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def neutralise(value: object) -> str:
+    """A cell value that a spreadsheet program will show as text, never run as a formula.
+
+    OWASP's CSV-injection advice: prefix a value starting with = + - @ TAB CR or NUL with a
+    single quote. Used for every file a person may open in Excel.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False) -> bytes:
+    """CSV text, every field quoted and neutralised, CRLF line ends as Excel writes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in header])
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")

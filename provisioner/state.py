@@ -1,0 +1,287 @@
+"""The workspace state: one SQLite file with schema migrations.
+
+It records, for every account, the exact field values sent to its processor and when;
+every run; file batches; and an append-only, hash-chained audit log. Audit entries name a
+pupil only by a keyed hash of their key, so the log can outlive the pupil's data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from provisioner import files
+
+MIGRATIONS: list[str] = [
+    # 1: accounts, usernames, runs, batches, sends, audit
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,              -- running, ok, failed, interrupted
+        roster_sha256 TEXT,
+        summary TEXT                       -- JSON counts, no personal data
+    );
+    CREATE TABLE accounts (
+        platform TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        username TEXT NOT NULL,
+        status TEXT NOT NULL,              -- pending (intent recorded), active
+        sent TEXT NOT NULL,                -- JSON: field -> value, as last sent
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (platform, pupil_key)
+    );
+    CREATE TABLE usernames (              -- every username ever issued, never reused
+        platform TEXT NOT NULL,
+        username TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        PRIMARY KEY (platform, username)
+    );
+    CREATE TABLE batches (
+        id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        kind TEXT NOT NULL,                -- import
+        file TEXT NOT NULL,                -- relative to the workspace
+        status TEXT NOT NULL,              -- writing, issued, uploaded
+        created_at TEXT NOT NULL,
+        issued_at TEXT,
+        confirmed_at TEXT,
+        PRIMARY KEY (platform, id)
+    );
+    CREATE TABLE sends (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        platform TEXT NOT NULL,
+        batch_id TEXT,
+        pupil_key TEXT NOT NULL,
+        action TEXT NOT NULL,              -- create, update
+        fields TEXT NOT NULL,              -- JSON: exactly the values sent
+        changed TEXT NOT NULL,             -- JSON list of fields that changed
+        status TEXT NOT NULL,              -- pending, done
+        sent_at TEXT
+    );
+    CREATE INDEX sends_by_pupil ON sends (pupil_key, platform);
+    CREATE INDEX sends_by_batch ON sends (platform, batch_id);
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        run_id INTEGER,
+        action TEXT NOT NULL,
+        platform TEXT,
+        subject TEXT,                      -- keyed hash of the pupil key, never the key
+        detail TEXT NOT NULL,              -- JSON, no personal data
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+]
+
+GENESIS = "0" * 64
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    pupil_key: str
+    username: str
+    status: str
+    sent: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PendingSend:
+    pupil_key: str
+    action: str
+    fields: dict[str, str]
+    changed: list[str]
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    platform: str
+    run_id: int
+    file: str
+    status: str
+    created_at: str
+    issued_at: str | None
+
+
+class State:
+    def __init__(self, path: Path, secret: bytes):
+        self.path = path
+        self._secret = secret
+        if not path.exists():
+            files.create_private(path)  # before SQLite opens it, so it is never readable by others
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")
+        self._migrate()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in _statements(script):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # Reading
+
+    def accounts(self, platform: str) -> dict[str, Account]:
+        rows = self.db.execute(
+            "SELECT pupil_key, username, status, sent FROM accounts WHERE platform = ?", (platform,)
+        )
+        return {key: Account(platform, key, user, status, json.loads(sent)) for key, user, status, sent in rows}
+
+    def usernames(self, platform: str) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT username FROM usernames WHERE platform = ?", (platform,))}
+
+    def batches(self, platform: str | None = None, status: str | None = None) -> list[Batch]:
+        query = "SELECT id, platform, run_id, file, status, created_at, issued_at FROM batches WHERE 1=1"
+        args: list = []
+        if platform:
+            query += " AND platform = ?"
+            args.append(platform)
+        if status:
+            query += " AND status = ?"
+            args.append(status)
+        return [Batch(*row) for row in self.db.execute(query + " ORDER BY created_at, id", args)]
+
+    def pending_sends(self, platform: str, batch_id: str) -> list[PendingSend]:
+        rows = self.db.execute(
+            "SELECT pupil_key, action, fields, changed FROM sends"
+            " WHERE platform = ? AND batch_id = ? AND status = 'pending' ORDER BY id",
+            (platform, batch_id),
+        )
+        return [PendingSend(key, action, json.loads(f), json.loads(c)) for key, action, f, c in rows]
+
+    def next_batch_id(self, today: str) -> str:
+        stem = today.replace("-", "")
+        count = self.db.execute("SELECT COUNT(DISTINCT id) FROM batches WHERE id LIKE ?", (f"{stem}-%",)).fetchone()[0]
+        return f"{stem}-{count + 1:03d}"
+
+    def last_runs(self, limit: int = 5) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, command, started_at, finished_at, status, summary FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [
+            {"id": r[0], "command": r[1], "started_at": r[2], "finished_at": r[3], "status": r[4],
+             "summary": json.loads(r[5]) if r[5] else None}
+            for r in rows
+        ]  # fmt: skip
+
+    # Runs
+
+    def begin_run(self, command: str, roster_sha256: str | None) -> int:
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO runs (command, started_at, status, roster_sha256) VALUES (?, ?, 'running', ?)",
+                (command, now(), roster_sha256),
+            )
+            run_id = cursor.lastrowid
+            self.audit(run_id, "run.started", detail={"command": command})
+        return run_id
+
+    def finish_run(self, run_id: int, status: str, summary: dict) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (now(), status, json.dumps(summary, sort_keys=True), run_id),
+            )
+            self.audit(run_id, "run.finished", detail={"status": status, **summary})
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs still 'running' when the workspace lock is free were killed mid-way."""
+        with self.transaction():
+            return self.db.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'", (now(),)
+            ).rowcount
+
+    # The audit log
+
+    def subject(self, pupil_key: str) -> str:
+        return hmac.new(self._secret, b"audit\0" + pupil_key.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def audit(
+        self, run_id: int | None, action: str, platform: str | None = None, pupil_key: str | None = None,
+        detail: dict | None = None,
+    ) -> None:  # fmt: skip
+        """Append one event. Call inside a transaction, so the event and the change commit together."""
+        prev = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        prev_hash = prev[0] if prev else GENESIS
+        subject = self.subject(pupil_key) if pupil_key else None
+        entry = {
+            "at": now(), "run_id": run_id, "action": action, "platform": platform, "subject": subject,
+            "detail": json.dumps(detail or {}, sort_keys=True),
+        }  # fmt: skip
+        digest = _entry_hash(prev_hash, entry)
+        self.db.execute(
+            "INSERT INTO audit (at, run_id, action, platform, subject, detail, prev, hash)"
+            " VALUES (:at, :run_id, :action, :platform, :subject, :detail, :prev, :hash)",
+            {**entry, "prev": prev_hash, "hash": digest},
+        )
+
+    def verify_audit(self) -> tuple[int, int | None]:
+        """(entries checked, first broken seq or None) walking the hash chain from the start."""
+        prev_hash = GENESIS
+        count = 0
+        for seq, at, run_id, action, platform, subject, detail, prev, digest in self.db.execute(
+            "SELECT seq, at, run_id, action, platform, subject, detail, prev, hash FROM audit ORDER BY seq"
+        ):
+            entry = {"at": at, "run_id": run_id, "action": action, "platform": platform, "subject": subject,
+                     "detail": detail}  # fmt: skip
+            if prev != prev_hash or _entry_hash(prev_hash, entry) != digest:
+                return count, seq
+            prev_hash = digest
+            count += 1
+        return count, None
+
+
+def _entry_hash(prev_hash: str, entry: dict) -> str:
+    payload = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            statements.append(text)
+            current = []
+    return statements

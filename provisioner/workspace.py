@@ -1,0 +1,219 @@
+"""The workspace: settings, state, the per-school secret, the outbox and reports.
+
+Commands find it by ``--workspace``, then ``PROVISIONER_WORKSPACE``, then the current folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import tomllib
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from provisioner import files
+from provisioner.connector import Connector, PlatformSettings, registry
+from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
+from provisioner.settings import Settings, _describe
+
+SETTINGS_FILE = "provisioner.toml"
+STATE_FILE = "state.sqlite3"
+SECRET_FILE = "school-secret.key"
+LOCK_FILE = ".lock"
+ENV_WORKSPACE = "PROVISIONER_WORKSPACE"
+
+
+class Workspace:
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+
+    settings_path = property(lambda self: self.root / SETTINGS_FILE)
+    state_path = property(lambda self: self.root / STATE_FILE)
+    secret_path = property(lambda self: self.root / SECRET_FILE)
+    outbox = property(lambda self: self.root / "outbox")
+    reports = property(lambda self: self.root / "reports")
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.settings_path)
+
+    @cached_property
+    def secret(self) -> bytes:
+        path = self.secret_path
+        if not path.exists():
+            raise SettingsError(
+                f"the school secret {path.name} is missing from the workspace",
+                hint="restore it from your backup: without it pseudonymous ids change and platforms see new pupils",
+            )
+        if not files.is_private(path):
+            raise SettingsError(
+                f"{path} can be read by other users of this computer",
+                hint=f"make it private: chmod 600 '{path}'",
+            )
+        value = path.read_text(encoding="ascii").strip()
+        try:
+            secret = bytes.fromhex(value)
+        except ValueError:
+            secret = b""
+        if len(secret) < 32:
+            raise SettingsError(f"{path.name} is not a valid school secret", hint="restore it from your backup")
+        return secret
+
+    def pseudonymous_id(self, platform: str, pupil_key: str) -> str:
+        """A stable id for one pupil on one platform, unlinkable across platforms without the secret."""
+        digest = hmac.new(self.secret, f"{platform}\0{pupil_key}".encode(), hashlib.sha256).hexdigest()
+        return digest[:16]
+
+    def connectors(self, only: list[str] | None = None) -> list[Connector]:
+        """The enabled connectors (or the ones named), built with their settings."""
+        known = registry()
+        if only:
+            for platform in only:
+                if platform not in known:
+                    raise UsageError(
+                        f"'{platform}' is not a platform this tool knows",
+                        hint=f"use one of: {', '.join(sorted(known))}",
+                    )
+        chosen = []
+        for platform, cls in known.items():
+            settings = platform_settings(self.settings, cls)
+            if only is None and not settings.enabled:
+                continue
+            if only is not None and platform not in only:
+                continue
+            if only is not None and not settings.enabled:
+                raise UsageError(
+                    f"{cls.name} is not enabled in this workspace",
+                    hint=f"set enabled = true under [platforms.{platform}] in {self.settings_path}",
+                )
+            chosen.append(cls(settings))
+        return chosen
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Only one command changes the workspace at a time."""
+        path = self.root / LOCK_FILE
+        handle = open(path, "a+b")  # noqa: SIM115 (closed below)
+        try:
+            try:
+                if os.name == "nt":
+                    import msvcrt
+
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+                else:
+                    import fcntl
+
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise UsageError(
+                    "another provisioner command is working on this workspace",
+                    hint="wait for it to finish, then run this command again",
+                ) from None
+            yield
+        finally:
+            handle.close()
+
+
+def platform_settings(settings: Settings, cls: type[Connector]) -> PlatformSettings:
+    raw = settings.platforms.get(cls.id, {})
+    try:
+        return cls.Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e, ("platforms", cls.id)) for e in exc.errors())
+        raise SettingsError(f"{SETTINGS_FILE}: {problems}", hint="fix the setting and run the command again") from None
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise WorkspaceNotFound(f"no {SETTINGS_FILE} in {path.parent}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path.name} is not valid TOML: {exc}", hint="fix the file and run again") from None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise SettingsError(f"{path.name}: {problems}", hint="fix the setting and run the command again") from None
+    known = registry()
+    for platform in settings.platforms:
+        if platform not in known:
+            raise SettingsError(
+                f"{path.name}: [platforms.{platform}] is not a platform this tool knows",
+                hint=f"use one of: {', '.join(sorted(known))}",
+            )
+        platform_settings(settings, known[platform])
+    return settings
+
+
+def find_workspace(explicit: Path | None = None) -> Workspace:
+    for candidate, how in (
+        (explicit, "--workspace"),
+        (Path(os.environ[ENV_WORKSPACE]) if os.environ.get(ENV_WORKSPACE) else None, ENV_WORKSPACE),
+        (Path.cwd(), "the current folder"),
+    ):
+        if candidate is None:
+            continue
+        if (candidate / SETTINGS_FILE).is_file():
+            return Workspace(candidate)
+        raise WorkspaceNotFound(
+            f"no workspace at {candidate} (from {how}): it has no {SETTINGS_FILE}",
+            hint="create one with 'provisioner init DIR', or pass --workspace DIR",
+        )
+    raise AssertionError("unreachable")
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def render_settings(school: str, domain: str, platforms: list[str]) -> str:
+    lines = [
+        "# Settings for the EdTech provisioner. Secrets never go in this file.",
+        "",
+        "[school]",
+        f"name = {_toml_string(school)}",
+        f"domain = {_toml_string(domain)}",
+        "",
+        "[roster]",
+        "# Preferred ('known as') names for display and usernames; false uses legal names.",
+        "use_preferred_names = true",
+        "",
+        "# Extra header names for an unusual export: \"Header in your file\" = \"field\".",
+        "[roster.columns]",
+        '# "Reg Grp" = "class_name"',
+    ]
+    for platform, cls in registry().items():
+        lines += ["", f"[platforms.{platform}]", f"# {cls.name}: sends {', '.join(cls.fields)}"]
+        lines.append(f"enabled = {'true' if platform in platforms else 'false'}")
+        lines.append(f"# username_template = {_toml_string(cls.username_template)}")
+    return "\n".join(lines) + "\n"
+
+
+def init_workspace(root: Path, school: str, domain: str, platforms: list[str]) -> Workspace:
+    known = registry()
+    for platform in platforms:
+        if platform not in known:
+            raise UsageError(f"'{platform}' is not a platform this tool knows", hint=f"use one of: {', '.join(sorted(known))}")
+    if (root / SETTINGS_FILE).exists():
+        raise UsageError(f"{root} is already a workspace", hint="use it with --workspace, or choose a new folder")
+    files.make_private_dir(root)
+    text = render_settings(school, domain.lower(), platforms)
+    files.atomic_write_text(root / SETTINGS_FILE, text)
+    workspace = Workspace(root)
+    try:
+        workspace.settings  # validate what was written, so a bad domain is caught now
+    except SettingsError:
+        (root / SETTINGS_FILE).unlink()
+        raise
+    files.atomic_write_text(workspace.secret_path, secrets.token_hex(32) + "\n", encoding="ascii")
+    files.make_private_dir(workspace.outbox)
+    files.make_private_dir(workspace.reports)
+    return workspace

@@ -1,0 +1,1 @@
+"""Processor register entries, one TOML file per processor, shipped as package data."""

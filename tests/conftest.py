@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from provisioner.cli import app
+from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
+from provisioner.workspace import Workspace, init_workspace
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return init_workspace(tmp_path / "ws", "Test Primary School", "test.sch.uk", ["purple-mash"])
+
+
+@pytest.fixture
+def pupils() -> list[dict]:
+    return synthetic_pupils(60, seed=7, today=TODAY, leavers=2)
+
+
+@pytest.fixture
+def roster_file(tmp_path: Path, pupils: list[dict]) -> Path:
+    path = tmp_path / "roster.xlsx"
+    write_roster_xlsx(path, pupils)
+    return path
+
+
+class Cli:
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):
+        return self.runner.invoke(app, [*args, "--workspace", str(self.workspace.root)], input=input)
+
+
+@pytest.fixture
+def cli(workspace: Workspace) -> Cli:
+    return Cli(workspace)

@@ -1,0 +1,124 @@
+"""The command line: exit codes, JSON shapes, one-line errors with a next step, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from conftest import TODAY
+from provisioner.cli import app
+
+runner = CliRunner()
+HEADER = "Adno,UPN,Legal Forename,Legal Surname,Year,Reg Group\r\n"
+
+
+def write_csv(path: Path, body: str) -> Path:
+    path.write_bytes((HEADER + body).encode("utf-8"))
+    return path
+
+
+def test_init_runs_unattended(tmp_path):
+    result = runner.invoke(app, ["init", str(tmp_path / "ws"), "--school", "Test Primary", "--domain",
+                                 "test.sch.uk", "--platform", "purple-mash", "--yes"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ws" / "provisioner.toml").is_file()
+
+
+def test_roster_check_json_shape(cli, roster_file):
+    result = cli("roster", "check", str(roster_file), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["pupils"] == 60
+    assert data["errors"] == []
+    assert isinstance(data["warnings"], list)
+
+
+def test_a_broken_roster_exits_3_with_row_and_column_and_no_traceback(cli, tmp_path):
+    roster = write_csv(tmp_path / "broken.csv", "000101,,,Smith,Year 3,3A\r\n000102,,Ava,Jones,Year 3,3A\r\n")
+    result = cli("roster", "check", str(roster), "--json")
+    assert result.exit_code == 3
+    [error] = json.loads(result.stdout)["errors"]
+    assert error["row"] == 2 and error["column"] == "Legal Forename"
+    plan = cli("plan", str(roster))
+    assert plan.exit_code == 3
+    assert "row 2" in plan.output and "Legal Forename" in plan.output and "--skip-invalid-rows" in plan.output
+    assert "Traceback" not in plan.output
+
+
+def test_a_roster_with_errors_stops_apply_and_changes_nothing(cli, workspace, tmp_path):
+    roster = write_csv(tmp_path / "broken.csv", "000101,,,Smith,Year 3,3A\r\n000102,,Ava,Jones,Year 3,3A\r\n")
+    result = cli("apply", str(roster), "--yes")
+    assert result.exit_code == 3
+    db = sqlite3.connect(workspace.state_path)
+    assert db.execute("SELECT COUNT(*) FROM accounts").fetchone()[0] == 0
+    assert list(workspace.outbox.rglob("*.csv")) == []
+    skipped = cli("apply", str(roster), "--yes", "--skip-invalid-rows", "--json")
+    assert skipped.exit_code == 0, skipped.output
+    assert json.loads(skipped.stdout)["platforms"]["purple-mash"]["create"] == 1
+
+
+def test_plan_and_apply_json_shapes_and_idempotence(cli, roster_file):
+    plan = cli("plan", str(roster_file), "--json", "--as-of", TODAY.isoformat())
+    assert plan.exit_code == 0, plan.output
+    counts = json.loads(plan.stdout)["platforms"]["purple-mash"]
+    assert set(counts) >= {"create", "update", "disable", "delete", "restore", "unchanged"}
+    first = cli("apply", str(roster_file), "--yes", "--json", "--as-of", TODAY.isoformat())
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["platforms"]["purple-mash"]["create"] == counts["create"]
+    second = cli("apply", str(roster_file), "--yes", "--json", "--as-of", TODAY.isoformat())
+    data = json.loads(second.stdout)
+    assert data["platforms"]["purple-mash"]["create"] == 0
+    assert data["platforms"]["purple-mash"]["unchanged"] == counts["create"]
+    assert data["batches"] == []
+
+
+def test_apply_without_yes_and_without_a_terminal_asks_for_yes(cli, workspace, roster_file):
+    result = cli("apply", str(roster_file))
+    assert result.exit_code == 2
+    assert "--yes" in result.output
+    assert list(workspace.outbox.rglob("*.csv")) == []
+
+
+def test_status_lists_accounts_and_files_awaiting_upload(cli, roster_file):
+    cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat())
+    result = cli("status", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    purple = data["platforms"]["purple-mash"]
+    assert purple["accounts"]["active"] > 0
+    assert len(purple["awaiting_upload"]) == 1
+    assert data["audit"]["intact"] is True
+
+
+def test_no_workspace_is_a_usage_error_naming_init(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROVISIONER_WORKSPACE", raising=False)
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2
+    assert "provisioner init" in result.output
+
+
+def test_an_unknown_platform_is_a_usage_error(cli, roster_file):
+    result = cli("plan", str(roster_file), "--platform", "myspace")
+    assert result.exit_code == 2
+    assert "purple-mash" in result.output
+
+
+def test_a_missing_roster_file_is_reported_plainly(cli, tmp_path):
+    result = cli("plan", str(tmp_path / "nope.xlsx"))
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+
+
+def test_demo_runs_end_to_end_and_again_does_nothing(tmp_path):
+    target = tmp_path / "demo"
+    first = runner.invoke(app, ["demo", str(target)])
+    assert first.exit_code == 0, first.output
+    [import_file] = list((target / "outbox" / "purple-mash").glob("*.csv"))
+    assert import_file.read_text(encoding="utf-8").count("\n") > 350
+    second = runner.invoke(app, ["demo", str(target)])
+    assert second.exit_code == 0, second.output
+    assert "already applied" in second.output

@@ -1,0 +1,86 @@
+"""SIGKILL at any point of apply, then apply again: the job completes and nobody is issued twice.
+
+These run the real command in a subprocess and kill it for real: at each recorded step
+(through the PROVISIONER_CRASH_AT fault-injection point) and at arbitrary moments from outside.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import TODAY
+from provisioner.engine import CRASH_ENV
+from provisioner.state import State
+from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+
+
+def command(workspace, roster: Path) -> list[str]:
+    return [sys.executable, "-m", "provisioner", "apply", str(roster), "--yes", "--as-of", TODAY.isoformat(),
+            "--workspace", str(workspace.root)]  # fmt: skip
+
+
+def issued_ids(workspace) -> list[str]:
+    ids = []
+    for path in sorted((workspace.outbox / "purple-mash").glob("*.csv")):
+        ids += [row["UPN"] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))]
+    return ids
+
+
+def assert_complete_and_consistent(workspace, expected_pupils: int) -> None:
+    ids = issued_ids(workspace)
+    assert len(ids) == expected_pupils, "every on-roll pupil is issued"
+    assert len(set(ids)) == len(ids), "nobody is issued twice"
+    db = sqlite3.connect(workspace.state_path)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM accounts WHERE status = 'active'").fetchone()[0] == expected_pupils
+        assert db.execute("SELECT COUNT(*) FROM sends WHERE status = 'pending'").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM batches WHERE status = 'writing'").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
+    finally:
+        db.close()
+    state = State(workspace.state_path, workspace.secret)
+    assert state.verify_audit()[1] is None
+    state.close()
+    leftovers = [p for p in workspace.outbox.rglob(".*") if p.is_file()]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("step", ["prepared", "written", "committed"])
+def test_killed_at_each_step_then_applied_again(workspace, roster_file, pupils, step):
+    on_roll = sum(1 for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY))
+    killed = subprocess.run(command(workspace, roster_file), env={**os.environ, CRASH_ENV: step},
+                            capture_output=True, text=True)  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    finished = subprocess.run(command(workspace, roster_file), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert_complete_and_consistent(workspace, on_roll)
+    again = subprocess.run(command(workspace, roster_file), capture_output=True, text=True)
+    assert again.returncode == 0
+    assert "Nothing to do" in again.stdout
+    assert_complete_and_consistent(workspace, on_roll)
+
+
+def test_killed_at_arbitrary_moments(workspace, tmp_path):
+    rows = synthetic_pupils(3000, seed=11, today=TODAY)
+    roster = tmp_path / "big.xlsx"
+    write_roster_xlsx(roster, rows)
+    for delay in (0.6, 0.9, 1.2, 1.5):
+        process = subprocess.Popen(command(workspace, roster), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    finished = subprocess.run(command(workspace, roster), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert_complete_and_consistent(workspace, 3000)

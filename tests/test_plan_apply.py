@@ -1,0 +1,144 @@
+"""Plan is pure; apply does it once; a second apply does nothing; updates send only changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+from conftest import TODAY
+from provisioner import engine
+from provisioner.synthetic import write_roster_xlsx
+from provisioner.workspace import Workspace
+
+
+def read_import(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def plan_for(workspace: Workspace, roster_file: Path):
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    state = engine.open_state(workspace)
+    try:
+        return roster, engine.make_plan(workspace, state, roster, workspace.connectors(), TODAY)
+    finally:
+        state.close()
+
+
+def apply(workspace: Workspace, roster_file: Path) -> engine.ApplyResult:
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    return engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+
+
+def snapshot(workspace: Workspace) -> tuple:
+    db = sqlite3.connect(workspace.state_path)
+    try:
+        tables = {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in ("accounts", "sends", "batches", "audit")}
+    finally:
+        db.close()
+    outbox = sorted(str(p.relative_to(workspace.root)) for p in workspace.outbox.rglob("*") if p.is_file())
+    return tables, outbox
+
+
+def test_plan_changes_nothing(workspace, roster_file, pupils):
+    before = snapshot(workspace)
+    roster, plan = plan_for(workspace, roster_file)
+    counts = plan.platforms["purple-mash"].counts()
+    on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
+    assert counts["create"] == len(on_roll)
+    assert counts["update"] == counts["unchanged"] == counts["leavers"] == 0
+    assert snapshot(workspace) == before
+
+
+def test_apply_writes_the_purple_mash_file_then_a_second_apply_does_nothing(workspace, roster_file, pupils):
+    result = apply(workspace, roster_file)
+    [batch] = result.batches
+    rows = read_import(batch.path)
+    assert list(rows[0]) == ["Full Name", "Class", "UPN", "Username"]
+    on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
+    assert len(rows) == len(on_roll)
+    # The UPN column holds the pseudonymous id, never a real UPN.
+    real_upns = {p["upn"] for p in pupils if p.get("upn")}
+    assert not real_upns & {r["UPN"] for r in rows}
+    assert len({r["UPN"] for r in rows}) == len(rows)
+    assert len({r["Username"] for r in rows}) == len(rows)
+
+    before = snapshot(workspace)
+    again = apply(workspace, roster_file)
+    assert again.batches == []
+    assert not again.plan.has_work
+    assert again.plan.platforms["purple-mash"].counts()["unchanged"] == len(on_roll)
+    assert snapshot(workspace) == before
+
+
+def test_names_come_through_exactly(workspace, tmp_path, pupils):
+    pupils[0].update(legal_forename="Zoë", preferred_forename=None, legal_surname="O’Brien", preferred_surname=None)
+    pupils[1].update(legal_forename="Łukasz", preferred_forename=None, legal_surname="de la Cruz",
+                     preferred_surname=None)  # fmt: skip
+    path = tmp_path / "names.xlsx"
+    write_roster_xlsx(path, pupils)
+    [batch] = apply(workspace, path).batches
+    names = {r["Full Name"] for r in read_import(batch.path)}
+    assert {"Zoë O’Brien", "Łukasz de la Cruz"} <= names
+
+
+def test_a_class_move_is_an_update_of_only_that_field(workspace, tmp_path, pupils):
+    first = tmp_path / "autumn.xlsx"
+    write_roster_xlsx(first, pupils)
+    apply(workspace, first)
+    mover = next(p for p in pupils if not p.get("leaving_date"))
+    mover["class_name"] = "Moved class"
+    second = tmp_path / "spring.xlsx"
+    write_roster_xlsx(second, pupils)
+    _, plan = plan_for(workspace, second)
+    purple = plan.platforms["purple-mash"]
+    [update] = purple.of("update")
+    assert update.changed == ("class_name",)
+    assert purple.counts()["create"] == 0
+    result = apply(workspace, second)
+    [batch] = result.batches
+    [row] = read_import(batch.path)
+    assert row["Class"] == "Moved class"
+    # The username is kept across the update.
+    assert row["Username"] == update.username
+
+
+def test_a_pupil_missing_from_the_next_roster_is_reported_as_a_leaver_not_deleted(workspace, tmp_path, pupils):
+    first = tmp_path / "autumn.xlsx"
+    write_roster_xlsx(first, pupils)
+    apply(workspace, first)
+    gone = [p for p in pupils if not p.get("leaving_date")][3]
+    second = tmp_path / "spring.xlsx"
+    write_roster_xlsx(second, [p for p in pupils if p is not gone])
+    _, plan = plan_for(workspace, second)
+    assert plan.platforms["purple-mash"].counts()["leavers"] == 1
+    assert not plan.has_work
+    assert len(engine.open_state(workspace).accounts("purple-mash")) == len(
+        [p for p in pupils if not p.get("leaving_date") or p["leaving_date"] > TODAY]
+    )
+
+
+def test_usernames_collide_into_counters_and_survive_a_second_apply(workspace, tmp_path, pupils):
+    twins = [dict(pupils[i]) for i in range(3)]
+    for n, twin in enumerate(twins):
+        twin.update(legal_forename="Amelia", preferred_forename=None, legal_surname=f"Jones{'-Smith' * n}",
+                    preferred_surname=None, leaving_date=None)  # fmt: skip
+    path = tmp_path / "twins.xlsx"
+    write_roster_xlsx(path, twins)
+    [batch] = apply(workspace, path).batches
+    assert sorted(r["Username"] for r in read_import(batch.path)) == ["ameliaj", "ameliaj2", "ameliaj3"]
+
+
+def test_the_state_records_exactly_what_was_sent(workspace, roster_file):
+    [batch] = apply(workspace, roster_file).batches
+    file_rows = {r["UPN"]: r for r in read_import(batch.path)}
+    db = sqlite3.connect(workspace.state_path)
+    for fields, sent_at in db.execute("SELECT fields, sent_at FROM sends WHERE status = 'done'"):
+        sent = json.loads(fields)
+        row = file_rows[sent["pseudonymous_id"]]
+        assert row["Full Name"] == f"{sent['forename']} {sent['surname']}".strip()
+        assert row["Class"] == sent["class_name"]
+        assert row["Username"] == sent["username"]
+        assert sent_at

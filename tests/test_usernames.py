@@ -1,0 +1,49 @@
+from datetime import date
+
+from provisioner.models import Pupil
+from provisioner.usernames import FALLBACK, allocate, ascii_fold, base_username
+
+
+def pupil(forename: str, surname: str) -> Pupil:
+    return Pupil(
+        key="mis:1", row=2, mis_id="1", legal_forename=forename, legal_surname=surname, forename=forename,
+        surname=surname, year_group="3", class_name="3A", date_of_birth=date(2018, 1, 1),
+    )  # fmt: skip
+
+
+def test_names_are_transliterated_for_usernames_only():
+    assert ascii_fold("Zoë") == "zoe"
+    assert ascii_fold("Łukasz") == "lukasz"
+    assert ascii_fold("O’Brien") == "obrien"
+    assert ascii_fold("O'Neill") == "oneill"
+    assert ascii_fold("Smith-Jones") == "smithjones"
+    assert ascii_fold("de la Cruz") == "delacruz"
+    assert ascii_fold("Søren Straße") == "sorenstrasse"
+    the_pupil = pupil("Zoë", "O’Brien")
+    assert base_username("{forename}{surname_initial}", the_pupil) == "zoeo"
+    assert the_pupil.display_name == "Zoë O’Brien"
+
+
+def test_a_name_with_no_latin_letters_gets_a_fallback():
+    assert base_username("{forename}{surname_initial}", pupil("Лев", "Иванов")) == FALLBACK
+    assert base_username("{forename}", pupil("李", "王")) == FALLBACK
+
+
+def test_a_single_name_pupil_gets_a_username_without_a_surname_part():
+    assert base_username("{forename}{surname_initial}", pupil("Aziz", "")) == "aziz"
+
+
+def test_collisions_take_counters_and_respect_the_length_limit():
+    taken: set[str] = set()
+    assert allocate("lilyl", taken, 20) == "lilyl"
+    assert allocate("lilyl", taken, 20) == "lilyl2"
+    assert allocate("lilyl", taken, 20) == "lilyl3"
+    long_taken = {"abcdefgh"}
+    assert allocate("abcdefghij", long_taken, 8) == "abcdefg2"
+    assert len(allocate("abcdefghij", long_taken, 8)) == 8
+
+
+def test_a_freed_name_is_never_reissued():
+    # Usernames ever issued stay in `taken` (the state keeps them), so counters keep climbing.
+    taken = {"samp", "samp2"}
+    assert allocate("samp", taken, 20) == "samp3"

@@ -1,0 +1,90 @@
+"""Workspace creation, settings validation, the school secret, finding the workspace."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
+from provisioner.workspace import ENV_WORKSPACE, Workspace, find_workspace, init_workspace
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+
+
+def test_init_creates_settings_secret_and_folders(tmp_path):
+    ws = init_workspace(tmp_path / "school", "St Example's Primary", "Example.SCH.uk", ["purple-mash"])
+    assert ws.settings.school.name == "St Example's Primary"
+    assert ws.settings.school.domain == "example.sch.uk"
+    assert ws.connectors()[0].id == "purple-mash"
+    assert len(ws.secret) == 32
+    assert ws.outbox.is_dir() and ws.reports.is_dir()
+
+
+@posix_only
+def test_files_holding_pupil_data_or_secrets_are_owner_only(workspace):
+    from provisioner.engine import open_state
+
+    open_state(workspace).close()
+    for path in (workspace.root, workspace.secret_path, workspace.state_path, workspace.outbox):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, f"{path.name} is {oct(mode)}"
+
+
+@posix_only
+def test_a_secret_readable_by_others_is_refused(workspace):
+    workspace.secret_path.chmod(0o644)
+    with pytest.raises(SettingsError, match="chmod 600"):
+        Workspace(workspace.root).secret
+
+
+def test_pseudonymous_ids_differ_per_platform_and_are_stable(workspace):
+    a = workspace.pseudonymous_id("purple-mash", "mis:000123")
+    assert a == Workspace(workspace.root).pseudonymous_id("purple-mash", "mis:000123")
+    assert a != workspace.pseudonymous_id("tt-rockstars", "mis:000123")
+    assert len(a) == 16 and "000123" not in a
+
+
+def test_init_refuses_an_existing_workspace_and_unknown_platforms(tmp_path, workspace):
+    with pytest.raises(UsageError, match="already a workspace"):
+        init_workspace(workspace.root, "X", "x.sch.uk", [])
+    with pytest.raises(UsageError, match="not a platform"):
+        init_workspace(tmp_path / "other", "X", "x.sch.uk", ["myspace"])
+
+
+def test_a_bad_domain_is_refused_naming_the_key(tmp_path):
+    with pytest.raises(SettingsError, match=r"school\.domain: must be a domain name"):
+        init_workspace(tmp_path / "bad", "X", "not a domain", [])
+
+
+@pytest.mark.parametrize(
+    ("append", "expected"),
+    [
+        ("\n[extra]\nx = 1\n", r"extra: is not a setting"),
+        ("\n[platforms.myspace]\nenabled = true\n", r"\[platforms.myspace\] is not a platform"),
+        ('\n[platforms.purple-mash]\nenabled = "maybe"\n', r"platforms\.purple-mash\.enabled"),
+        ("\n[platforms.purple-mash]\nusername_template = \"{nickname}\"\n", r"unknown part \{nickname\}"),
+        ("\nthis is not toml\n", r"not valid TOML"),
+    ],
+)
+def test_settings_errors_name_the_key_and_what_is_allowed(workspace, append, expected):
+    text = workspace.settings_path.read_text(encoding="utf-8")
+    # Replace the generated platform table so the appended one is not a duplicate key.
+    text = text.split("[platforms.purple-mash]")[0]
+    workspace.settings_path.write_text(text + append, encoding="utf-8")
+    with pytest.raises(SettingsError, match=expected):
+        Workspace(workspace.root).settings
+
+
+def test_the_workspace_is_found_by_option_then_environment_then_current_folder(workspace, tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_WORKSPACE, raising=False)
+    assert find_workspace(workspace.root).root == workspace.root
+    monkeypatch.setenv(ENV_WORKSPACE, str(workspace.root))
+    assert find_workspace().root == workspace.root
+    monkeypatch.delenv(ENV_WORKSPACE)
+    monkeypatch.chdir(workspace.root)
+    assert find_workspace().root == workspace.root
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(WorkspaceNotFound, match="provisioner init"):
+        find_workspace()
