@@ -159,6 +159,8 @@ def demo(
         result = engine.apply(ws, loaded, ws.connectors(), today, lambda the_plan: _print_plan(the_plan) or True)
         for batch in result.batches:
             out.print(f"{batch.platform}: wrote {batch.rows} row(s) to {batch.path}")
+            preview = batch.path.read_text(encoding="utf-8").splitlines()[:4]
+            out.print("  " + "\n  ".join(preview) + "\n  ...")
         if not result.batches:
             out.print("Nothing new to send: the demo was already applied. Every platform is up to date.")
         out.print("Try next:")
@@ -234,6 +236,8 @@ def _print_plan(plan: engine.Plan) -> None:
             str(counts["leavers"]), fields,
         )  # fmt: skip
     out.print(table)
+    if plan.already_left:
+        out.print(f"{plan.already_left} pupil(s) on the roster have a leaving date that has passed: no account is made.")
     for platform_plan in plan.platforms.values():
         if platform_plan.resuming:
             out.print(f"{platform_plan.name}: {platform_plan.resuming} row(s) of an interrupted apply will be finished first.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from provisioner import files
 from provisioner.connector import registry
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.workspace import SETTINGS_FILE, Workspace, init_workspace
@@ -29,4 +30,5 @@ def prepare_demo(directory: Path, today: date | None = None) -> tuple[Workspace,
     roster = workspace.root / ROSTER_NAME
     if not roster.exists():
         write_roster_xlsx(roster, synthetic_pupils(DEMO_PUPILS, today=today, leavers=DEMO_LEAVERS))
+        files.make_private(roster)  # made-up pupils, but handled as real rosters should be
     return workspace, roster

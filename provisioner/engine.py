@@ -76,6 +76,7 @@ class Plan:
     today: date
     pupils: int
     platforms: dict[str, PlatformPlan]
+    already_left: int = 0  # roster pupils whose leaving date has passed: no account is made
 
     @property
     def has_work(self) -> bool:
@@ -85,6 +86,7 @@ class Plan:
         return {
             "as_of": self.today.isoformat(),
             "pupils": self.pupils,
+            "already_left": self.already_left,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
                       "resuming": p.resuming}
@@ -157,7 +159,7 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
     plan = PlatformPlan(platform, connector.name, connector.mode, connector.fields, resuming=resuming)
     on_roll: set[str] = set()
     for pupil in roster.pupils:
-        if pupil.leaving_date and pupil.leaving_date <= today:
+        if has_left(pupil, today):
             continue
         on_roll.add(pupil.key)
         account = accounts.get(pupil.key)
@@ -178,11 +180,16 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
     return plan
 
 
+def has_left(pupil: Pupil, today: date) -> bool:
+    return pupil.leaving_date is not None and pupil.leaving_date <= today
+
+
 def make_plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date) -> Plan:
     return Plan(
         today=today,
         pupils=len(roster.pupils),
         platforms={c.id: plan_platform(workspace, state, c, roster, today) for c in connectors},
+        already_left=sum(1 for p in roster.pupils if has_left(p, today)),
     )
 
 
@@ -294,10 +301,7 @@ def finish_batch(
     stamp = now()
     with state.transaction() as db:
         for send in sends:
-            db.execute(
-                "UPDATE sends SET status = 'done', sent_at = ? WHERE platform = ? AND batch_id = ? AND pupil_key = ?",
-                (stamp, platform, batch.id, send.pupil_key),
-            )
+            db.execute("UPDATE sends SET status = 'done', sent_at = ? WHERE id = ?", (stamp, send.id))
             db.execute(
                 "UPDATE accounts SET status = 'active', sent = ?, updated_at = ? WHERE platform = ? AND pupil_key = ?",
                 (json.dumps(send.fields), stamp, platform, send.pupil_key),

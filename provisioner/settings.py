@@ -22,11 +22,12 @@ class RosterSettings(BaseModel):
 class SchoolSettings(BaseModel):
     """``[school]``: who the workspace is for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, description="The school's name, as printed on reports.")
     domain: str = Field(
-        pattern=r"^(?=.{1,253}$)([a-z0-9](-*[a-z0-9])*\.)+[a-z]{2,63}$",
+        max_length=253,
+        pattern=r"^([a-z0-9](-*[a-z0-9])*\.)+[a-z]{2,63}$",
         description="The domain for pupils' account names, e.g. example.sch.uk (lower case).",
     )
 

@@ -108,6 +108,7 @@ class Account:
 
 @dataclass(frozen=True)
 class PendingSend:
+    id: int
     pupil_key: str
     action: str
     fields: dict[str, str]
@@ -182,11 +183,11 @@ class State:
 
     def pending_sends(self, platform: str, batch_id: str) -> list[PendingSend]:
         rows = self.db.execute(
-            "SELECT pupil_key, action, fields, changed FROM sends"
+            "SELECT id, pupil_key, action, fields, changed FROM sends"
             " WHERE platform = ? AND batch_id = ? AND status = 'pending' ORDER BY id",
             (platform, batch_id),
         )
-        return [PendingSend(key, action, json.loads(f), json.loads(c)) for key, action, f, c in rows]
+        return [PendingSend(id_, key, action, json.loads(f), json.loads(c)) for id_, key, action, f, c in rows]
 
     def next_batch_id(self, today: str) -> str:
         stem = today.replace("-", "")

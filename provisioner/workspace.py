@@ -21,6 +21,7 @@ from provisioner import files
 from provisioner.connector import Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
 from provisioner.settings import Settings, _describe
+from provisioner.state import State
 
 SETTINGS_FILE = "provisioner.toml"
 STATE_FILE = "state.sqlite3"
@@ -99,7 +100,9 @@ class Workspace:
     def lock(self) -> Iterator[None]:
         """Only one command changes the workspace at a time."""
         path = self.root / LOCK_FILE
-        handle = open(path, "a+b")  # noqa: SIM115 (closed below)
+        with contextlib.suppress(FileExistsError):
+            files.create_private(path)
+        handle = open(path, "r+b")  # noqa: SIM115 (closed below)
         try:
             try:
                 if os.name == "nt":
@@ -216,4 +219,5 @@ def init_workspace(root: Path, school: str, domain: str, platforms: list[str]) -
     files.atomic_write_text(workspace.secret_path, secrets.token_hex(32) + "\n", encoding="ascii")
     files.make_private_dir(workspace.outbox)
     files.make_private_dir(workspace.reports)
+    State(workspace.state_path, workspace.secret).close()
     return workspace

@@ -22,6 +22,7 @@ from conftest import TODAY
 from provisioner.engine import CRASH_ENV
 from provisioner.state import State
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
+from provisioner.workspace import init_workspace
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
@@ -73,14 +74,19 @@ def test_killed_at_each_step_then_applied_again(workspace, roster_file, pupils, 
 
 
 def test_killed_at_arbitrary_moments(workspace, tmp_path):
-    rows = synthetic_pupils(3000, seed=11, today=TODAY)
+    rows = synthetic_pupils(4000, seed=11, today=TODAY)
     roster = tmp_path / "big.xlsx"
     write_roster_xlsx(roster, rows)
-    for delay in (0.6, 0.9, 1.2, 1.5):
+    # Time a whole run on a scratch workspace, then kill real runs part way through it.
+    scratch = init_workspace(tmp_path / "scratch", "Scratch", "scratch.sch.uk", ["purple-mash"])
+    started = time.monotonic()
+    subprocess.run(command(scratch, roster), capture_output=True, check=True)
+    whole_run = time.monotonic() - started
+    for fraction in (0.5, 0.65, 0.8, 0.95):
         process = subprocess.Popen(command(workspace, roster), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        time.sleep(whole_run * fraction)
         process.send_signal(signal.SIGKILL)
         process.wait()
     finished = subprocess.run(command(workspace, roster), capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
-    assert_complete_and_consistent(workspace, 3000)
+    assert_complete_and_consistent(workspace, 4000)

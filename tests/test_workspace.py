@@ -35,8 +35,9 @@ def test_files_holding_pupil_data_or_secrets_are_owner_only(workspace):
 @posix_only
 def test_a_secret_readable_by_others_is_refused(workspace):
     workspace.secret_path.chmod(0o644)
-    with pytest.raises(SettingsError, match="chmod 600"):
+    with pytest.raises(SettingsError, match="can be read by other users") as caught:
         Workspace(workspace.root).secret
+    assert "chmod 600" in caught.value.hint
 
 
 def test_pseudonymous_ids_differ_per_platform_and_are_stable(workspace):
@@ -86,5 +87,6 @@ def test_the_workspace_is_found_by_option_then_environment_then_current_folder(w
     monkeypatch.chdir(workspace.root)
     assert find_workspace().root == workspace.root
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(WorkspaceNotFound, match="provisioner init"):
+    with pytest.raises(WorkspaceNotFound, match="no workspace at") as caught:
         find_workspace()
+    assert "provisioner init" in caught.value.hint
