@@ -100,7 +100,8 @@ def _today(as_of: str | None) -> date:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    # ASCII with \u escapes: valid JSON whatever code page a redirected Windows console uses.
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def _print_problems(problems: list, console: Console, limit: int | None = None) -> None:
@@ -181,7 +182,17 @@ def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: Jso
             if workspace is not None:
                 raise
             settings = RosterSettings()  # checking a file needs no workspace
-        result = read_roster(roster, settings)
+        try:
+            result = read_roster(roster, settings)
+        except RosterError as exc:
+            if not as_json:
+                raise
+            problems = exc.problems or []
+            errors = [p.as_dict() for p in problems if p.severity == "error"] or [
+                {"row": None, "column": None, "message": exc.message}
+            ]
+            _print_json({"pupils": 0, "invalid_rows": 0, "errors": errors, "warnings": [], "refused": exc.message})
+            return ExitCode.INVALID_ROSTER
         if as_json:
             _print_json(
                 {
@@ -301,6 +312,9 @@ def apply(
         loaded = engine.load_roster(ws, roster, skip_invalid_rows=skip_invalid_rows, today=today)
         connectors = ws.connectors(platform)
 
+        if as_json and not yes:
+            raise UsageError("apply --json cannot ask for a yes", hint="add --yes, after checking 'provisioner plan FILE'")
+
         def confirm(the_plan: engine.Plan) -> bool:
             if not as_json:
                 _print_plan(the_plan)
@@ -310,15 +324,21 @@ def apply(
                 raise UsageError("apply needs a yes before it changes anything", hint="pass --yes to apply without asking")
             return typer.confirm("Apply these changes?", default=False)
 
-        with Progress(console=err, transient=True, disable=as_json) as bar:
-            tasks: dict[str, Any] = {}
+        # The bar starts with the first progress report, after the question has been answered.
+        bar = Progress(console=err, transient=True, disable=as_json)
+        tasks: dict[str, Any] = {}
 
-            def progress(platform_id: str, done: int, total: int) -> None:
-                if platform_id not in tasks:
-                    tasks[platform_id] = bar.add_task(f"Writing {platform_id}", total=total)
-                bar.update(tasks[platform_id], completed=done)
+        def progress(platform_id: str, done: int, total: int) -> None:
+            if not tasks:
+                bar.start()
+            if platform_id not in tasks:
+                tasks[platform_id] = bar.add_task(f"Writing {platform_id}", total=total)
+            bar.update(tasks[platform_id], completed=done)
 
+        try:
             result = engine.apply(ws, loaded, connectors, today, confirm, progress)
+        finally:
+            bar.stop()
         if as_json:
             _print_json(result.as_dict())
             return
@@ -345,11 +365,17 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             table = Table(title=report["school"])
             for column in ("Platform", "Enabled", "Accounts", "Awaiting upload"):
                 table.add_column(column)
-            for info in report["platforms"].values():
+            interrupted = []
+            for platform_id, info in report["platforms"].items():
                 accounts = ", ".join(f"{n} {s}" for s, n in info["accounts"].items()) or "none"
                 awaiting = ", ".join(b["batch"] for b in info["awaiting_upload"]) or "-"
                 table.add_row(info["name"], "yes" if info["enabled"] else "no", accounts, awaiting)
+                if info["interrupted"]:
+                    interrupted.append(platform_id)
             out.print(table)
+            if interrupted:
+                out.print(f"[yellow]An apply was interrupted[/] for {', '.join(interrupted)}: "
+                          "run apply again with the same roster to finish it.", markup=True)  # fmt: skip
             for run in report["runs"]:
                 out.print(f"run {run['id']}: {run['command']} {run['started_at']} {run['status']}")
             audit = report["audit"]

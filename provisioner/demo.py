@@ -11,6 +11,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.connector import registry
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
+from provisioner.errors import UsageError
 from provisioner.workspace import SETTINGS_FILE, Workspace, init_workspace
 
 DEMO_SCHOOL = "Demo Primary School (synthetic data)"
@@ -25,6 +26,11 @@ def prepare_demo(directory: Path, today: date | None = None) -> tuple[Workspace,
     today = today or date.today()
     if (directory / SETTINGS_FILE).exists():
         workspace = Workspace(directory)
+        if workspace.settings.school.name != DEMO_SCHOOL:
+            raise UsageError(
+                f"{directory} is a real school's workspace, not the demo's",
+                hint="run the demo in another folder, e.g. 'provisioner demo provisioner-demo'",
+            )
     else:
         workspace = init_workspace(directory, DEMO_SCHOOL, DEMO_DOMAIN, list(registry()))
     roster = workspace.root / ROSTER_NAME

@@ -19,13 +19,13 @@ from datetime import date
 from pathlib import Path
 
 from provisioner import files
-from provisioner.connector import FILE, Connector, PupilView, registry
+from provisioner.connector import FILE, Connector, PupilView
 from provisioner.errors import Aborted, RosterError
 from provisioner.models import Pupil, Roster
 from provisioner.roster import read_roster
 from provisioner.state import Batch, State, now
 from provisioner.usernames import allocate, base_username
-from provisioner.workspace import Workspace, platform_settings
+from provisioner.workspace import Workspace
 
 CREATE, UPDATE, UNCHANGED, LEAVER = "create", "update", "unchanged", "leaver"
 # The actions of the machine-readable summary; disable, delete and restore belong to the
@@ -80,7 +80,7 @@ class Plan:
 
     @property
     def has_work(self) -> bool:
-        return any(p.to_send for p in self.platforms.values())
+        return any(p.to_send or p.resuming for p in self.platforms.values())
 
     def as_dict(self) -> dict:
         return {
@@ -174,9 +174,11 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
         changed = tuple(name for name in connector.fields if account.sent.get(name) != values[name])
         action = UPDATE if changed else UNCHANGED
         plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username))
-    for key, account in accounts.items():
-        if key not in on_roll:
-            plan.changes.append(Change(LEAVER, key, None, {}, (), account.username))
+    # Rows left out for errors may be pupils still on roll: absence proves nothing then.
+    if roster.invalid_rows == 0:
+        for key, account in accounts.items():
+            if key not in on_roll:
+                plan.changes.append(Change(LEAVER, key, None, {}, (), account.username))
     return plan
 
 
@@ -208,12 +210,18 @@ def apply(
     with workspace.lock():
         state = open_state(workspace)
         try:
-            batches = finish_interrupted(workspace, state, progress)
+            state.mark_interrupted_runs()  # holding the lock, no run can still be going
+            # The plan counts an interrupted apply's rows as sent, and shows them as resuming,
+            # so the admin confirms those too before anything is written.
             plan = make_plan(workspace, state, roster, connectors, today)
             if not plan.has_work:
-                return ApplyResult(plan, batches)
+                return ApplyResult(plan, [])
             if not confirm(plan):
                 raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
+            batches = finish_interrupted(workspace, state, connectors, progress)
+            plan = make_plan(workspace, state, roster, connectors, today)
+            if not any(p.to_send for p in plan.platforms.values()):
+                return ApplyResult(plan, batches)
             run_id = state.begin_run("apply", roster.sha256)
             batch_id = state.next_batch_id(today.isoformat())
             try:
@@ -231,17 +239,16 @@ def apply(
             state.close()
 
 
-def finish_interrupted(workspace: Workspace, state: State, progress: Progress | None = None) -> list[IssuedBatch]:
-    """Finish every batch an earlier apply recorded but did not complete, from its record."""
-    state.mark_interrupted_runs()
+def finish_interrupted(
+    workspace: Workspace, state: State, connectors: list[Connector], progress: Progress | None = None
+) -> list[IssuedBatch]:
+    """Finish every batch an earlier apply recorded for these platforms but did not complete."""
     done = []
-    known = registry()
-    for batch in state.batches(status="writing"):
-        cls = known[batch.platform]
-        connector = cls(platform_settings(workspace.settings, cls))
-        issued = finish_batch(workspace, state, connector, batch, progress)
-        issued.resumed = True
-        done.append(issued)
+    for connector in connectors:
+        for batch in state.batches(connector.id, status="writing"):
+            issued = finish_batch(workspace, state, connector, batch, progress)
+            issued.resumed = True
+            done.append(issued)
     return done
 
 

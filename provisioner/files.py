@@ -15,6 +15,8 @@ import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from provisioner.errors import UsageError
+
 POSIX = os.name == "posix"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -54,7 +56,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         make_private(tmp)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except PermissionError:
+            # On Windows a file open in Excel cannot be replaced.
+            raise UsageError(
+                f"cannot replace {path}: another program has it open",
+                hint="close it (in Excel, for example) and run the same command again",
+            ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -134,7 +134,8 @@ class State:
             files.create_private(path)  # before SQLite opens it, so it is never readable by others
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
+        # The rollback journal, not WAL: WAL is unsafe on the network drives schools use.
+        self.db.execute("PRAGMA journal_mode = DELETE")
         self.db.execute("PRAGMA synchronous = FULL")
         self._migrate()
 
@@ -142,9 +143,12 @@ class State:
         self.db.close()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction():
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+            return
+        with self.transaction():
+            # Read again under the write lock: another command may have migrated meanwhile.
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in _statements(script):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
@@ -191,8 +195,10 @@ class State:
 
     def next_batch_id(self, today: str) -> str:
         stem = today.replace("-", "")
-        count = self.db.execute("SELECT COUNT(DISTINCT id) FROM batches WHERE id LIKE ?", (f"{stem}-%",)).fetchone()[0]
-        return f"{stem}-{count + 1:03d}"
+        last = self.db.execute(
+            "SELECT MAX(CAST(substr(id, 10) AS INTEGER)) FROM batches WHERE id LIKE ?", (f"{stem}-%",)
+        ).fetchone()[0]
+        return f"{stem}-{(last or 0) + 1:03d}"
 
     def last_runs(self, limit: int = 5) -> list[dict]:
         rows = self.db.execute(

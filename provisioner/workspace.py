@@ -74,13 +74,8 @@ class Workspace:
     def connectors(self, only: list[str] | None = None) -> list[Connector]:
         """The enabled connectors (or the ones named), built with their settings."""
         known = registry()
-        if only:
-            for platform in only:
-                if platform not in known:
-                    raise UsageError(
-                        f"'{platform}' is not a platform this tool knows",
-                        hint=f"use one of: {', '.join(sorted(known))}",
-                    )
+        for platform in only or []:
+            connector_class(platform)
         chosen = []
         for platform, cls in known.items():
             settings = platform_settings(self.settings, cls)
@@ -123,6 +118,13 @@ class Workspace:
             handle.close()
 
 
+def connector_class(platform: str) -> type[Connector]:
+    known = registry()
+    if platform not in known:
+        raise UsageError(f"'{platform}' is not a platform this tool knows", hint=f"use one of: {', '.join(sorted(known))}")
+    return known[platform]
+
+
 def platform_settings(settings: Settings, cls: type[Connector]) -> PlatformSettings:
     raw = settings.platforms.get(cls.id, {})
     try:
@@ -144,14 +146,12 @@ def load_settings(path: Path) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())
         raise SettingsError(f"{path.name}: {problems}", hint="fix the setting and run the command again") from None
-    known = registry()
     for platform in settings.platforms:
-        if platform not in known:
-            raise SettingsError(
-                f"{path.name}: [platforms.{platform}] is not a platform this tool knows",
-                hint=f"use one of: {', '.join(sorted(known))}",
-            )
-        platform_settings(settings, known[platform])
+        try:
+            cls = connector_class(platform)
+        except UsageError as exc:
+            raise SettingsError(f"{path.name}: [platforms.{platform}] is not a platform this tool knows", exc.hint) from None
+        platform_settings(settings, cls)
     return settings
 
 
@@ -201,12 +201,16 @@ def render_settings(school: str, domain: str, platforms: list[str]) -> str:
 
 
 def init_workspace(root: Path, school: str, domain: str, platforms: list[str]) -> Workspace:
-    known = registry()
     for platform in platforms:
-        if platform not in known:
-            raise UsageError(f"'{platform}' is not a platform this tool knows", hint=f"use one of: {', '.join(sorted(known))}")
-    if (root / SETTINGS_FILE).exists():
-        raise UsageError(f"{root} is already a workspace", hint="use it with --workspace, or choose a new folder")
+        connector_class(platform)
+    # A workspace whose settings file went missing still holds the state and the secret:
+    # making a new secret would change every pseudonymous id and duplicate every pupil.
+    for name in (SETTINGS_FILE, STATE_FILE, SECRET_FILE):
+        if (root / name).exists():
+            raise UsageError(
+                f"{root} is already a workspace (it has {name})",
+                hint="use it with --workspace, restore its provisioner.toml from a backup, or choose a new folder",
+            )
     files.make_private_dir(root)
     text = render_settings(school, domain.lower(), platforms)
     files.atomic_write_text(root / SETTINGS_FILE, text)

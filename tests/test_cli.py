@@ -122,3 +122,26 @@ def test_demo_runs_end_to_end_and_again_does_nothing(tmp_path):
     second = runner.invoke(app, ["demo", str(target)])
     assert second.exit_code == 0, second.output
     assert "already applied" in second.output
+
+
+def test_roster_check_json_reports_a_refused_file_as_json(cli, tmp_path):
+    header_only = write_csv(tmp_path / "header-only.csv", "")
+    result = cli("roster", "check", str(header_only), "--json")
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert data["pupils"] == 0
+    assert data["errors"]
+
+
+def test_apply_json_needs_yes(cli, workspace, roster_file):
+    result = cli("apply", str(roster_file), "--json")
+    assert result.exit_code == 2
+    assert "--yes" in result.output
+    assert list(workspace.outbox.rglob("*.csv")) == []
+
+
+def test_demo_refuses_a_real_schools_workspace(workspace):
+    result = runner.invoke(app, ["demo", str(workspace.root)])
+    assert result.exit_code == 2
+    assert "real school" in result.output
+    assert list(workspace.outbox.rglob("*.csv")) == []

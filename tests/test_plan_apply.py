@@ -142,3 +142,51 @@ def test_the_state_records_exactly_what_was_sent(workspace, roster_file):
         assert row["Class"] == sent["class_name"]
         assert row["Username"] == sent["username"]
         assert sent_at
+
+
+def test_a_leavers_username_is_never_given_to_a_newcomer(workspace, tmp_path, pupils):
+    first = tmp_path / "autumn.xlsx"
+    on_roll = [p for p in pupils if not p.get("leaving_date")]
+    write_roster_xlsx(first, on_roll)
+    [batch] = apply(workspace, first).batches
+    leaver = on_roll[0]
+    leaver_username = next(r["Username"] for r in read_import(batch.path)
+                           if r["Full Name"].startswith(leaver["preferred_forename"] or leaver["legal_forename"]))
+    newcomer = dict(leaver, mis_id="999999", upn=None)
+    second = tmp_path / "spring.xlsx"
+    write_roster_xlsx(second, [*on_roll[1:], newcomer])
+    [batch] = apply(workspace, second).batches
+    [row] = read_import(batch.path)
+    assert row["Username"] != leaver_username
+    assert row["Username"].startswith(leaver_username)
+
+
+def test_an_interrupted_apply_is_work_still_to_do(workspace, roster_file):
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    state = engine.open_state(workspace)
+    [connector] = workspace.connectors()
+    plan = engine.make_plan(workspace, state, roster, [connector], TODAY)
+    run_id = state.begin_run("apply", roster.sha256)
+    engine.prepare_batch(workspace, state, connector, plan.platforms[connector.id], run_id, "20261122-001")
+    again = engine.make_plan(workspace, state, roster, [connector], TODAY)
+    state.close()
+    assert again.platforms[connector.id].resuming == len(plan.platforms[connector.id].to_send)
+    assert again.platforms[connector.id].counts()["create"] == 0
+    assert again.has_work
+
+
+def test_a_roster_with_skipped_rows_detects_no_leavers(workspace, tmp_path, pupils):
+    on_roll = [p for p in pupils if not p.get("leaving_date")]
+    first = tmp_path / "autumn.xlsx"
+    write_roster_xlsx(first, on_roll)
+    apply(workspace, first)
+    broken = [dict(p) for p in on_roll]
+    broken[0]["legal_forename"] = ""  # an error: the row is left out with --skip-invalid-rows
+    second = tmp_path / "spring.xlsx"
+    write_roster_xlsx(second, broken)
+    roster = engine.load_roster(workspace, second, skip_invalid_rows=True, today=TODAY)
+    state = engine.open_state(workspace)
+    plan = engine.make_plan(workspace, state, roster, workspace.connectors(), TODAY)
+    state.close()
+    assert roster.invalid_rows == 1
+    assert plan.platforms["purple-mash"].counts()["leavers"] == 0

@@ -32,8 +32,11 @@ def test_the_audit_log_names_no_pupil(workspace, roster_file):
     dump = "\n".join(sqlite3.connect(workspace.state_path).iterdump())
     audit_lines = [line for line in dump.splitlines() if 'INSERT INTO "audit"' in line]
     assert audit_lines
+    accounts = engine.open_state(workspace).accounts("purple-mash")
     for pupil in roster.pupils:
-        for value in (pupil.key, pupil.mis_id, pupil.upn, pupil.legal_surname):
+        account = accounts.get(pupil.key)
+        sent = list(account.sent.values()) if account else []
+        for value in (pupil.key, pupil.mis_id, pupil.upn, pupil.legal_surname, pupil.forename, *sent):
             assert not any(value and value in line for line in audit_lines)
 
 

@@ -23,13 +23,25 @@ def test_init_creates_settings_secret_and_folders(tmp_path):
 
 
 @posix_only
-def test_files_holding_pupil_data_or_secrets_are_owner_only(workspace):
-    from provisioner.engine import open_state
+def test_every_file_in_the_workspace_is_owner_only_after_an_apply(workspace, roster_file):
+    from conftest import TODAY
+    from provisioner import engine
 
-    open_state(workspace).close()
-    for path in (workspace.root, workspace.secret_path, workspace.state_path, workspace.outbox):
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    paths = [workspace.root, *workspace.root.rglob("*")]
+    assert any(p.suffix == ".csv" for p in paths)
+    for path in paths:
         mode = stat.S_IMODE(path.stat().st_mode)
-        assert mode & 0o077 == 0, f"{path.name} is {oct(mode)}"
+        assert mode & 0o077 == 0, f"{path.relative_to(workspace.root)} is {oct(mode)}"
+
+
+def test_init_refuses_a_folder_holding_a_secret_even_without_settings(workspace):
+    workspace.settings_path.unlink()
+    secret = workspace.secret_path.read_bytes()
+    with pytest.raises(UsageError, match="already a workspace"):
+        init_workspace(workspace.root, "X", "x.sch.uk", [])
+    assert workspace.secret_path.read_bytes() == secret
 
 
 @posix_only
