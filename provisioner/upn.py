@@ -1,0 +1,115 @@
+"""Unique Pupil Number (UPN) checks.
+
+A UPN is 13 characters: a check letter, the 3-digit LA number of the allocating school, the
+4-digit establishment number, 2 digits of the allocation year and a 3-character serial. A
+permanent UPN ends in a digit; a temporary one ends in a letter. The check letter comes from
+characters 2-13 weighted 2..13 (a digit counts as its value, a final letter as its position
+in ALPHABET), summed mod 23 and mapped through ALPHABET. I, O and S are never used.
+
+Messages never quote the UPN: it is a DfE "blind number".
+"""
+
+from __future__ import annotations
+
+from operator import mul
+
+ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
+_LETTER_VALUE = {letter: i for i, letter in enumerate(ALPHABET)}
+_DIGITS = frozenset("0123456789")
+_VALUE = {**{d: int(d) for d in "0123456789"}, **_LETTER_VALUE}
+_DIGIT_WEIGHTS = range(2, 13)  # characters 2-12; character 13 has weight 13
+_DIGIT_OFFSET = 48 * sum(_DIGIT_WEIGHTS)
+
+
+def _ranges(*spans: tuple[int, int] | int) -> frozenset[int]:
+    codes: set[int] = set()
+    for span in spans:
+        if isinstance(span, int):
+            codes.add(span)
+        else:
+            codes.update(range(span[0], span[1] + 1))
+    return frozenset(codes)
+
+
+# Census rule 1530: post-1999 LA codes plus the pseudo-LA codes 001-005.
+LA_CODES: frozenset[int] = _ranges(
+    (1, 5), (201, 213), (301, 320), (330, 336), (340, 344), (350, 359), (370, 373), (380, 384),
+    (390, 394), 420, (660, 681), (701, 708), (800, 803), (805, 808), (810, 813), 815, 816,
+    (820, 823), 825, 826, 830, 831, (835, 837), 840, 841, 845, 846, (850, 852), (855, 857), 860,
+    861, (865, 896), 908, 909, 916, 919, 921, 925, 926, 928, 929, 931, 933, (935, 938),
+)  # fmt: skip
+
+
+def _normal(upn: str) -> str:
+    if upn.isalnum() and upn.isupper():  # the common case: nothing to do
+        return upn
+    return "".join(upn.split()).upper()
+
+
+def _well_formed(upn: str) -> bool:
+    return (
+        len(upn) == 13
+        and upn[0] in _LETTER_VALUE
+        and upn.isascii()
+        and upn[1:12].isdigit()
+        and (upn[12] in _DIGITS or upn[12] in _LETTER_VALUE)
+    )
+
+
+def _format_problem(upn: str) -> str | None:
+    if _well_formed(upn):
+        return None
+    if len(upn) != 13:
+        return (
+            f"a UPN has 13 characters (a letter, then 12 digits; a temporary UPN ends in a letter), "
+            f"this one has {len(upn)}"
+        )
+    if upn[0] not in _LETTER_VALUE:
+        return "a UPN starts with a check letter (A-Z except I, O and S)"
+    if not all(ch in _DIGITS for ch in upn[1:12]):
+        return "characters 2 to 12 of a UPN are digits"
+    return "a UPN ends in a digit, or for a temporary UPN a letter other than I, O and S"
+
+
+def _check_letter(upn: str) -> str:
+    """Check letter for a normalised, well-formed UPN.
+
+    Characters 2-12 are ASCII digits, so each byte is 48 + its value: the weighted sum of the
+    bytes less 48 times the sum of the weights 2..12 is the weighted sum of the digits.
+    """
+    digits = sum(map(mul, _DIGIT_WEIGHTS, upn[1:12].encode("ascii"))) - _DIGIT_OFFSET
+    return ALPHABET[(digits + 13 * _VALUE[upn[12]]) % 23]
+
+
+def check_letter(upn: str) -> str:
+    """The check letter a 13-character UPN should start with (its own first letter is ignored).
+
+    Raises ValueError if characters 2-13 are not a UPN's digits (and final letter).
+    """
+    upn = _normal(upn)
+    if not _well_formed("A" + upn[1:]):
+        raise ValueError("not a 13-character UPN")
+    return _check_letter(upn)
+
+
+def upn_problem(upn: str) -> str | None:
+    """None if ``upn`` is a well-formed UPN with the right check letter, else what is wrong.
+
+    Case and spaces are ignored. The message never quotes the UPN.
+    """
+    upn = _normal(upn)
+    problem = _format_problem(upn)
+    if problem:
+        return problem
+    if _check_letter(upn) != upn[0]:
+        return (
+            "the UPN's check letter (its first character) does not match the rest: "
+            "a character was probably mistyped; copy the UPN again from the MIS"
+        )
+    return None
+
+
+def la_code_known(upn: str) -> bool:
+    """Whether characters 2-4 are an LA code the census accepts (including pseudo-LAs 001-005)."""
+    code = _normal(upn)[1:4]
+    return len(code) == 3 and code.isascii() and code.isdigit() and int(code) in LA_CODES
