@@ -24,7 +24,7 @@ from provisioner.errors import Aborted, RosterError
 from provisioner.models import Pupil, Roster
 from provisioner.roster import read_roster
 from provisioner.state import Batch, State, now
-from provisioner.usernames import allocate, base_username
+from provisioner.usernames import UsernameAllocator, base_username
 from provisioner.workspace import Workspace
 
 CREATE, UPDATE, UNCHANGED, LEAVER = "create", "update", "unchanged", "leaver"
@@ -155,7 +155,7 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
             resuming += 1
             if send.pupil_key in accounts:
                 accounts[send.pupil_key] = replace(accounts[send.pupil_key], sent=send.fields)
-    taken = state.usernames(platform)
+    usernames = UsernameAllocator(state.usernames(platform), connector.username_max_length)
     plan = PlatformPlan(platform, connector.name, connector.mode, connector.fields, resuming=resuming)
     on_roll: set[str] = set()
     for pupil in roster.pupils:
@@ -164,9 +164,7 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
         on_roll.add(pupil.key)
         account = accounts.get(pupil.key)
         if account is None:
-            username = allocate(
-                base_username(connector.effective_username_template, pupil), taken, connector.username_max_length
-            )
+            username = usernames.allocate(base_username(connector.effective_username_template, pupil))
             values = pupil_values(workspace, connector, pupil, username)
             plan.changes.append(Change(CREATE, pupil.key, pupil.row, values, tuple(connector.fields), username))
             continue
@@ -219,7 +217,8 @@ def apply(
             if not confirm(plan):
                 raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
             batches = finish_interrupted(workspace, state, connectors, progress)
-            plan = make_plan(workspace, state, roster, connectors, today)
+            if batches:  # the same plan, now with nothing left resuming
+                plan = make_plan(workspace, state, roster, connectors, today)
             if not any(p.to_send for p in plan.platforms.values()):
                 return ApplyResult(plan, batches)
             run_id = state.begin_run("apply", roster.sha256)

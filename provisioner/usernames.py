@@ -8,6 +8,7 @@ so a name freed by a leaver is never handed to another child.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from provisioner.models import Pupil
@@ -21,10 +22,14 @@ _SPECIAL = str.maketrans(
 FALLBACK = "pupil"  # for a name with no Latin letters at all
 
 
+_NOT_TYPEABLE = re.compile(r"[^a-z0-9]+")
+
+
 def ascii_fold(text: str) -> str:
     """Lower-case a-z and 0-9 only: 'Zoë O’Brien' -> 'zoeobrien', 'Łukasz' -> 'lukasz'."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
-    return "".join(c for c in decomposed if c.isascii() and c.isalnum()).lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text.translate(_SPECIAL)).encode("ascii", "ignore").decode()
+    return _NOT_TYPEABLE.sub("", text.lower())
 
 
 def base_username(template: str, pupil: Pupil) -> str:
@@ -39,13 +44,30 @@ def base_username(template: str, pupil: Pupil) -> str:
     return ascii_fold(template.format_map(parts)) or FALLBACK
 
 
+class UsernameAllocator:
+    """Hands out free usernames: base, base2, base3... cut to ``max_length``.
+
+    ``taken`` is every username ever issued on the platform. The last counter used for each
+    base is remembered, so a trust with hundreds of 'oliviaa's is not searched from 2 each time.
+    """
+
+    def __init__(self, taken: set[str], max_length: int):
+        self.taken = taken
+        self.max_length = max_length
+        self._last_counter: dict[str, int] = {}
+
+    def allocate(self, base: str) -> str:
+        candidate = base[: self.max_length]
+        counter = self._last_counter.get(base, 1)
+        while candidate in self.taken:
+            counter += 1
+            suffix = str(counter)
+            candidate = base[: self.max_length - len(suffix)] + suffix
+        self._last_counter[base] = counter
+        self.taken.add(candidate)
+        return candidate
+
+
 def allocate(base: str, taken: set[str], max_length: int) -> str:
-    """The first free name of base, base2, base3... cut to max_length; adds it to ``taken``."""
-    candidate = base[:max_length]
-    counter = 1
-    while candidate in taken:
-        counter += 1
-        suffix = str(counter)
-        candidate = base[: max_length - len(suffix)] + suffix
-    taken.add(candidate)
-    return candidate
+    """One username from ``base`` that is not in ``taken`` (which it joins)."""
+    return UsernameAllocator(taken, max_length).allocate(base)
