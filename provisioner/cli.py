@@ -259,6 +259,14 @@ def _print_plan(plan: engine.Plan) -> None:
             )
 
 
+def _job(workspace: Path | None, roster: Path, platform: list[str] | None, skip: bool, as_of: str | None):
+    """What plan and apply both start from: the workspace, today, the roster, the connectors."""
+    ws = find_workspace(workspace)
+    today = _today(as_of)
+    loaded = engine.load_roster(ws, roster, skip_invalid_rows=skip, today=today)
+    return ws, today, loaded, ws.connectors(platform)
+
+
 @app.command()
 def plan(
     roster: RosterArg,
@@ -271,10 +279,7 @@ def plan(
     """Show what apply would do, per platform, with the fields each action sends. Changes nothing."""
 
     def action() -> None:
-        ws = find_workspace(workspace)
-        today = _today(as_of)
-        loaded = engine.load_roster(ws, roster, skip_invalid_rows=skip_invalid_rows, today=today)
-        connectors = ws.connectors(platform)
+        ws, today, loaded, connectors = _job(workspace, roster, platform, skip_invalid_rows, as_of)
         state = engine.open_state(ws)
         try:
             result = engine.make_plan(ws, state, loaded, connectors, today)
@@ -307,11 +312,7 @@ def apply(
     """Recompute the plan, show it, ask, then carry it out and record what was sent."""
 
     def action() -> None:
-        ws = find_workspace(workspace)
-        today = _today(as_of)
-        loaded = engine.load_roster(ws, roster, skip_invalid_rows=skip_invalid_rows, today=today)
-        connectors = ws.connectors(platform)
-
+        ws, today, loaded, connectors = _job(workspace, roster, platform, skip_invalid_rows, as_of)
         if as_json and not yes:
             raise UsageError("apply --json cannot ask for a yes", hint="add --yes, after checking 'provisioner plan FILE'")
 
