@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import string
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import ClassVar
@@ -39,8 +40,6 @@ class PlatformSettings(BaseModel):
     def _known_tokens(cls, template: str | None) -> str | None:
         if template is None:
             return None
-        import string
-
         try:
             names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
         except ValueError as exc:

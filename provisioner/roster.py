@@ -794,8 +794,8 @@ def _read_rows(
     use_preferred = settings.use_preferred_names
     seen_keys: dict[str, int] = {}
     seen_upns: dict[str, tuple[int, str]] = {}
-    # The first of two clashing rows is as doubtful as the second: key -> (later row, message)
-    clashes: dict[str, tuple[int, str]] = {}
+    # The first of two clashing rows is as doubtful as the second: key -> (column, message)
+    clashes: dict[str, tuple[str, str]] = {}
     placeholders = PLACEHOLDERS
     year_spellings = YEAR_GROUP_SPELLINGS
     pupils: list[Pupil] = []
@@ -842,8 +842,8 @@ def _read_rows(
                         "appear once, so remove the repeated row or correct the id in the MIS",
                     )
                 )
-                clashes.setdefault(key, (row_number, f"duplicate {LABELS[key_field]}: row {row_number} has the same "
-                                     "id; both rows are left out until the MIS is corrected"))
+                clashes.setdefault(key, (key_header, f"duplicate {LABELS[key_field]}: row {row_number} has the "
+                                         "same id; both rows are left out until the MIS is corrected"))
             if upn and key_field == "mis_id":
                 earlier = seen_upns.get(upn)
                 if earlier is None:
@@ -857,8 +857,8 @@ def _read_rows(
                             "a UPN belongs to one pupil, so check both rows in the MIS",
                         )
                     )
-                    clashes.setdefault(earlier[1], (row_number, f"duplicate UPN: row {row_number} has the same "
-                                       "UPN with a different MIS id; both rows are left out until the MIS is corrected"))
+                    clashes.setdefault(earlier[1], (upn_header, f"duplicate UPN: row {row_number} has the same UPN "
+                                       "with a different MIS id; both rows are left out until the MIS is corrected"))
 
         # names
         single = False
@@ -979,8 +979,7 @@ def _read_rows(
             if clash is None:
                 kept.append(pupil)
                 continue
-            column = upn_header if clash[1].startswith("duplicate UPN") else key_header
-            errors.append(Problem(pupil.row, column, clash[1]))
+            errors.append(Problem(pupil.row, *clash))
             invalid += 1
         pupils = kept
 

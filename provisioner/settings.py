@@ -42,7 +42,8 @@ class Settings(BaseModel):
     platforms: dict[str, dict] = Field(default_factory=dict)
 
 
-def _describe(error: dict, prefix: tuple = ()) -> str:
+def describe_error(error: dict, prefix: tuple = ()) -> str:
+    """One pydantic error as 'dotted.key: what is wrong', in words an admin can act on."""
     where = ".".join(str(part) for part in (*prefix, *error["loc"]))
     message = error["msg"]
     if error["type"] == "extra_forbidden":

@@ -67,7 +67,3 @@ class UsernameAllocator:
         self.taken.add(candidate)
         return candidate
 
-
-def allocate(base: str, taken: set[str], max_length: int) -> str:
-    """One username from ``base`` that is not in ``taken`` (which it joins)."""
-    return UsernameAllocator(taken, max_length).allocate(base)

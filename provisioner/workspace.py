@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from provisioner import files
 from provisioner.connector import Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
-from provisioner.settings import Settings, _describe
+from provisioner.settings import Settings, describe_error
 from provisioner.state import State
 
 SETTINGS_FILE = "provisioner.toml"
@@ -130,7 +130,7 @@ def platform_settings(settings: Settings, cls: type[Connector]) -> PlatformSetti
     try:
         return cls.Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e, ("platforms", cls.id)) for e in exc.errors())
+        problems = "; ".join(describe_error(e, ("platforms", cls.id)) for e in exc.errors())
         raise SettingsError(f"{SETTINGS_FILE}: {problems}", hint="fix the setting and run the command again") from None
 
 
@@ -144,7 +144,7 @@ def load_settings(path: Path) -> Settings:
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(_describe(e) for e in exc.errors())
+        problems = "; ".join(describe_error(e) for e in exc.errors())
         raise SettingsError(f"{path.name}: {problems}", hint="fix the setting and run the command again") from None
     for platform in settings.platforms:
         try:

@@ -11,7 +11,7 @@ from provisioner.connector import API, FILE, Connector, PupilView, registry
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
 from provisioner.register import shipped_entries
-from provisioner.usernames import allocate, base_username
+from provisioner.usernames import UsernameAllocator, base_username
 from provisioner.models import Pupil
 
 CONNECTORS = sorted(registry().values(), key=lambda c: c.id)
@@ -81,6 +81,7 @@ def test_default_username_rule_makes_a_typeable_name(connector):
         key="mis:1", row=2, mis_id="1", legal_forename="Zoë", legal_surname="O’Brien-Łukasz", forename="Zoë",
         surname="O’Brien-Łukasz", year_group="3", class_name="3A", date_of_birth=date(2018, 1, 1),
     )  # fmt: skip
-    name = allocate(base_username(connector.username_template, pupil), set(), connector.username_max_length)
+    allocator = UsernameAllocator(set(), connector.username_max_length)
+    name = allocator.allocate(base_username(connector.username_template, pupil))
     assert re.fullmatch(r"[a-z0-9]+", name)
     assert len(name) <= connector.username_max_length

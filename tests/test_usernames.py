@@ -1,7 +1,7 @@
 from datetime import date
 
 from provisioner.models import Pupil
-from provisioner.usernames import FALLBACK, allocate, ascii_fold, base_username
+from provisioner.usernames import FALLBACK, UsernameAllocator, ascii_fold, base_username
 
 
 def pupil(forename: str, surname: str) -> Pupil:
@@ -34,16 +34,16 @@ def test_a_single_name_pupil_gets_a_username_without_a_surname_part():
 
 
 def test_collisions_take_counters_and_respect_the_length_limit():
-    taken: set[str] = set()
-    assert allocate("lilyl", taken, 20) == "lilyl"
-    assert allocate("lilyl", taken, 20) == "lilyl2"
-    assert allocate("lilyl", taken, 20) == "lilyl3"
-    long_taken = {"abcdefgh"}
-    assert allocate("abcdefghij", long_taken, 8) == "abcdefg2"
-    assert len(allocate("abcdefghij", long_taken, 8)) == 8
+    allocate = UsernameAllocator(set(), 20).allocate
+    assert allocate("lilyl") == "lilyl"
+    assert allocate("lilyl") == "lilyl2"
+    assert allocate("lilyl") == "lilyl3"
+    short = UsernameAllocator({"abcdefgh"}, 8)
+    assert short.allocate("abcdefghij") == "abcdefg2"
+    assert len(short.allocate("abcdefghij")) == 8
 
 
 def test_a_freed_name_is_never_reissued():
     # Usernames ever issued stay in `taken` (the state keeps them), so counters keep climbing.
     taken = {"samp", "samp2"}
-    assert allocate("samp", taken, 20) == "samp3"
+    assert UsernameAllocator(taken, 20).allocate("samp") == "samp3"
