@@ -1,10 +1,11 @@
 """Purple Mash (2Simple): pupils are added with the Import Wizard from a CSV file.
 
-The wizard's required headers are Full Name, Class and UPN (reference/platforms.md §3.1).
-2Simple accepts any stable unique id in the UPN column, so it gets this school's
-pseudonymous id for Purple Mash, never the real UPN: it is what lets next year's import
-update the same pupils instead of duplicating them. Usernames are supplied so the school
-controls them; the wizard generates passwords itself.
+The wizard's required headers are Full Name, Class and UPN; Username and Password are among
+its known optional headers (reference/platforms.md §3.1). 2Simple accepts any stable unique
+id in the UPN column, so it gets this school's pseudonymous id for Purple Mash, never the
+real UPN: it is what lets next year's import update the same pupils instead of duplicating
+them. Usernames and first passwords are supplied so the school controls them and can print
+login slips.
 """
 
 from __future__ import annotations
@@ -16,13 +17,19 @@ class PurpleMash(Connector):
     id = "purple-mash"
     name = "Purple Mash"
     mode = FILE
-    fields = ("forename", "surname", "class_name", "pseudonymous_id", "username")
+    fields = ("forename", "surname", "class_name", "pseudonymous_id", "username", "password")
     username_template = "{forename}{surname_initial}"  # the MIS wizard's default, e.g. LilyL
     username_max_length = 20
     sign_in_url = "https://www.purplemash.com/"  # the school's own sign-in page hangs off this
 
-    import_columns = ("Full Name", "Class", "UPN", "Username")
+    columns = (
+        ("Full Name", "full_name"),
+        ("Class", "class_name"),
+        ("UPN", "pseudonymous_id"),
+        ("Username", "username"),
+        ("Password", "password"),
+    )
+    derived = {"full_name": ("forename", "surname")}
 
-    def import_row(self, pupil: PupilView) -> list[str]:
-        full_name = f"{pupil.forename} {pupil.surname}".strip()
-        return [full_name, pupil.class_name, pupil.pseudonymous_id, pupil.username]
+    def file_values(self, pupil: PupilView) -> dict[str, str]:
+        return {**pupil, "full_name": f"{pupil.forename} {pupil.surname}".strip()}

@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from provisioner.models import Roster, year_group_label
 from provisioner.roster import read_roster
 from provisioner.settings import RosterSettings
 from provisioner.status import status_report
-from provisioner.workspace import find_workspace, init_workspace
+from provisioner.workspace import connector_class, find_workspace, init_workspace
 
 app = typer.Typer(
     help="Create minimal-data pupil accounts on EdTech platforms and keep the register of what each holds.",
@@ -158,10 +159,7 @@ def demo(
         loaded = read_roster(roster_path, ws.settings.roster, today=today)
         _print_roster_summary(loaded)
         result = engine.apply(ws, loaded, ws.connectors(), today, lambda the_plan: _print_plan(the_plan) or True)
-        for batch in result.batches:
-            out.print(f"{batch.platform}: wrote {batch.rows} row(s) to {batch.path}")
-            preview = batch.path.read_text(encoding="utf-8").splitlines()[:4]
-            out.print("  " + "\n  ".join(preview) + "\n  ...")
+        _print_issued(result, ws.root)
         if not result.batches:
             out.print("Nothing new to send: the demo was already applied. Every platform is up to date.")
         out.print("Try next:")
@@ -232,6 +230,23 @@ def _print_roster_summary(roster: Roster) -> None:
         out.print(f"[green]No errors.[/] {len(roster.warnings)} warning(s).", markup=True)
 
 
+def _print_issued(result: engine.ApplyResult, root: Path) -> None:
+    def shown(path: Path) -> str:
+        return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+    for batch in result.batches:
+        resumed = " (finishing an interrupted apply)" if batch.resumed else ""
+        out.print(f"{batch.platform}: {batch.rows} row(s) in {shown(batch.path)}{resumed}", soft_wrap=True)
+        if batch.slips:
+            out.print(f"  login slips: {' and '.join(shown(path) for path in batch.slips)}", soft_wrap=True)
+    for platform_id, count in result.recorded.items():
+        out.print(f"{platform_id}: recorded {count} pupil(s) the platform reads from the MIS itself (nothing to upload)")
+    if result.batches:
+        out.print(f"Files are in {root / 'outbox'}.", soft_wrap=True)
+    if any(batch.slips for batch in result.batches):
+        out.print("The slips hold first passwords: print them, hand them out, then delete the files.")
+
+
 def _print_plan(plan: engine.Plan) -> None:
     table = Table(title=f"Plan as of {plan.today.isoformat()} for {plan.pupils} pupils")
     for column in ("Platform", "Create", "Update", "Unchanged", "Leavers", "Fields sent"):
@@ -250,6 +265,9 @@ def _print_plan(plan: engine.Plan) -> None:
     if plan.already_left:
         out.print(f"{plan.already_left} pupil(s) on the roster have a leaving date that has passed: no account is made.")
     for platform_plan in plan.platforms.values():
+        if platform_plan.mode == engine.MIS_SYNC and platform_plan.to_send:
+            out.print(f"{platform_plan.name} reads the MIS itself and makes its own accounts: apply only records "
+                      f"the {len(platform_plan.to_send)} pupil(s) it holds, so the register is true.")  # fmt: skip
         if platform_plan.resuming:
             out.print(f"{platform_plan.name}: {platform_plan.resuming} row(s) of an interrupted apply will be finished first.")
         if platform_plan.counts()["leavers"]:
@@ -343,13 +361,44 @@ def apply(
         if as_json:
             _print_json(result.as_dict())
             return
-        for batch in result.batches:
-            resumed = " (finishing an interrupted apply)" if batch.resumed else ""
-            out.print(f"{batch.platform}: wrote {batch.rows} row(s) to {batch.path}{resumed}")
+        _print_issued(result, ws.root)
         if not result.plan.has_work and not result.batches:
             out.print("Nothing to do: every platform is up to date.")
         elif result.batches:
-            out.print("Next: upload each file to its platform; 'provisioner status' lists what awaits upload.")
+            out.print(
+                "Next: upload each file to its platform, then record it with "
+                "'provisioner confirm PLATFORM uploaded'; 'provisioner status' lists what awaits upload."
+            )
+
+    _run(action)
+
+
+class Confirmation(str, Enum):
+    uploaded = "uploaded"
+
+
+@app.command()
+def confirm(
+    platform: Annotated[str, typer.Argument(help="The platform id, e.g. tt-rockstars.")],
+    what: Annotated[Confirmation, typer.Argument(help="What you did with the batch's file.")],
+    batch: Annotated[str | None, typer.Option("--batch", "-b", help="The batch id (needed when several await).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record that you uploaded a batch's import file to its platform."""
+
+    def action() -> None:
+        ws = find_workspace(workspace)
+        connector_class(platform)
+        confirmed, earlier = engine.confirm_uploaded(ws, platform, batch)
+        if as_json:
+            _print_json({"platform": platform, "confirmed": [b.id for b in confirmed],
+                         "already_confirmed": [b.id for b in earlier]})  # fmt: skip
+            return
+        for done in confirmed:
+            out.print(f"{platform}: batch {done.id} recorded as uploaded ({done.file}).")
+        for before in earlier:
+            out.print(f"{platform}: batch {before.id} was already recorded as {before.status}; nothing changed.")
 
     _run(action)
 

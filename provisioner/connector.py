@@ -9,24 +9,31 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 import string
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
+from provisioner.passwords import CHILD_FRIENDLY, PasswordRule
 
-FILE = "file"
-API = "api"
+FILE = "file"  # the tool writes an import file; the admin uploads it and confirms
+API = "api"  # the tool calls the platform
+MIS_SYNC = "mis-sync"  # the platform reads the MIS itself; the tool records what it holds
 
 USERNAME_TOKENS = ("forename", "surname", "forename_initial", "surname_initial", "year_group")
 
 
 class PlatformSettings(BaseModel):
-    """``[platforms.<id>]`` in provisioner.toml. A connector may subclass this for its own keys."""
+    """``[platforms.<id>]`` in provisioner.toml. A connector may subclass this for its own keys.
+
+    Validated with the connector class as context (``platform_settings``), so optional fields
+    and columns are checked against what that platform may receive.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -34,6 +41,13 @@ class PlatformSettings(BaseModel):
     username_template: str | None = Field(
         None, description="Username pattern from {forename} {surname} {forename_initial} {surname_initial} {year_group}."
     )
+    optional_fields: list[str] = Field(
+        default_factory=list, description="Optional fields the school chooses to send as well (off by default)."
+    )
+    columns: dict[str, str] | None = Field(
+        None, description='The import file\'s columns, in order: "Header in the platform\'s template" = "field".'
+    )
+    sign_in_url: str | None = Field(None, description="The school's own sign-in address, printed on login slips.")
 
     @field_validator("username_template")
     @classmethod
@@ -50,6 +64,42 @@ class PlatformSettings(BaseModel):
         if not names:
             raise ValueError("the template has no name part, so every pupil would get the same username")
         return template
+
+    @field_validator("sign_in_url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        if url is not None and not re.fullmatch(r"https?://[^\s]+", url):
+            raise ValueError("must be a web address starting https://, with no spaces")
+        return url
+
+    @field_validator("optional_fields")
+    @classmethod
+    def _offered(cls, chosen: list[str], info: ValidationInfo) -> list[str]:
+        connector = (info.context or {}).get("connector")
+        if connector is None:
+            return chosen
+        for name in chosen:
+            if name not in connector.optional_fields:
+                offered = ", ".join(connector.optional_fields) or "none"
+                raise ValueError(f"'{name}' is not an optional field of {connector.name} (it offers: {offered})")
+        return list(dict.fromkeys(chosen))
+
+    @field_validator("columns")
+    @classmethod
+    def _sendable(cls, columns: dict[str, str] | None, info: ValidationInfo) -> dict[str, str] | None:
+        connector = (info.context or {}).get("connector")
+        if connector is None or columns is None:
+            return columns
+        if not columns:
+            raise ValueError("lists no columns; leave the setting out to use the platform's own layout")
+        allowed = (*connector.fields, *info.data.get("optional_fields", ()), *connector.derived)
+        for header, source in columns.items():
+            if source not in allowed:
+                raise ValueError(
+                    f'"{header}" = "{source}": {connector.name} may be sent only {", ".join(allowed)}'
+                    " (an optional field must be listed in optional_fields first)"
+                )
+        return columns
 
 
 class PupilView(Mapping[str, str]):
@@ -99,33 +149,45 @@ class Connector:
     """Base class for a platform connector.
 
     Subclasses set the class attributes below; the engine does the rest (planning,
-    usernames, intent records, atomic files, the audit log).
+    usernames, passwords, intent records, atomic files, login slips, the audit log).
 
     - ``id``: the processor id, as in settings, the register and the outbox (``purple-mash``).
     - ``name``: the platform's name for people.
-    - ``mode``: ``"file"`` (the tool writes an import file for the admin to upload) or
-      ``"api"`` (the tool calls the platform).
+    - ``mode``: ``FILE`` (the tool writes an import file for the admin to upload), ``API``
+      (the tool calls the platform) or ``MIS_SYNC`` (the platform reads the MIS itself and
+      the tool only records what it holds).
     - ``fields``: the explicit allow-list of vocabulary fields (provisioner.fields) the
-      platform receives. The register's "fields held" is generated from it.
+      platform always receives. The register's "fields held" is generated from it.
+    - ``optional_fields``: fields the platform can take but is sent only when the school
+      lists them in ``optional_fields`` in its settings.
     - ``username_template`` and ``username_max_length``: the default username rule.
-    - ``sign_in_url``: where pupils sign in (printed on login slips).
+    - ``password_rule``: the passwords the platform accepts (``None``: it makes its own).
+    - ``sign_in_url``: where pupils sign in (printed on login slips; a school may override it).
+    - ``verified``: False when no public template was found and the layout is our best guess;
+      the register says so and the school can match its template with ``columns``.
     - ``Settings``: the pydantic model of ``[platforms.<id>]``.
 
-    File connectors provide ``import_columns`` and ``import_row``; the engine writes the
-    file. Everything a connector returns must be derived from the ``PupilView`` it is given.
+    File connectors set ``columns``: (header, source) pairs in the platform's template
+    order, where a source is a field or a name in ``derived`` (a value the connector builds
+    from fields, such as a full name); they override ``file_values`` to build or format
+    values. Everything a connector returns must come from the ``PupilView`` it is given.
     """
 
     id: ClassVar[str]
     name: ClassVar[str]
     mode: ClassVar[str] = FILE
     fields: ClassVar[tuple[str, ...]]
+    optional_fields: ClassVar[tuple[str, ...]] = ()
     username_template: ClassVar[str] = "{forename}{surname_initial}"
     username_max_length: ClassVar[int] = 20
+    password_rule: ClassVar[PasswordRule | None] = CHILD_FRIENDLY
     sign_in_url: ClassVar[str] = ""
+    verified: ClassVar[bool] = True
     Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
 
     # File mode
-    import_columns: ClassVar[tuple[str, ...]] = ()
+    columns: ClassVar[tuple[tuple[str, str], ...]] = ()
+    derived: ClassVar[dict[str, tuple[str, ...]]] = {}  # derived source -> the fields it is made from
 
     def __init__(self, settings: PlatformSettings | None = None):
         self.settings = settings or self.Settings()
@@ -134,12 +196,57 @@ class Connector:
     def effective_username_template(self) -> str:
         return self.settings.username_template or self.username_template
 
+    @property
+    def effective_sign_in_url(self) -> str:
+        return self.settings.sign_in_url or self.sign_in_url
+
+    @property
+    def sent_fields(self) -> tuple[str, ...]:
+        """The fields this platform receives with these settings: what the register lists."""
+        enabled = (*self.fields, *(f for f in self.optional_fields if f in self.settings.optional_fields))
+        if self.mode != FILE:
+            return enabled
+        used = {name for _, source in self.file_columns for name in self.derived.get(source, (source,))}
+        return tuple(name for name in enabled if name in used)
+
+    @property
+    def file_columns(self) -> tuple[tuple[str, str], ...]:
+        """(header, source) of the import file: the school's layout if it set one, else ours."""
+        if self.settings.columns is not None:
+            return tuple(self.settings.columns.items())
+        enabled = {*self.fields, *self.settings.optional_fields}
+        return tuple(
+            (header, source)
+            for header, source in self.columns
+            if all(name in enabled for name in self.derived.get(source, (source,)))
+        )
+
+    @property
+    def header(self) -> list[str]:
+        return [header for header, _ in self.file_columns]
+
+    @property
+    def issues_passwords(self) -> bool:
+        return self.password_rule is not None and "password" in self.sent_fields
+
+    def settings_notes(self) -> list[str]:
+        """Extra commented lines for this platform's section of a new provisioner.toml."""
+        return []
+
+    def file_values(self, pupil: PupilView) -> dict[str, str]:
+        """Every value a column can take for this pupil: the fields as sent, plus ``derived`` ones."""
+        return dict(pupil)
+
     def import_row(self, pupil: PupilView) -> list[str]:
-        """One row of the platform's import file, in ``import_columns`` order."""
-        raise NotImplementedError
+        """One row of the platform's import file, in ``file_columns`` order."""
+        values = self.file_values(pupil)
+        return [values.get(source, "") for _, source in self.file_columns]
 
     def import_file_name(self, batch_id: str) -> str:
         return f"{self.id}-import-{batch_id}.csv"
+
+    def slips_file_name(self, batch_id: str, suffix: str) -> str:
+        return f"{self.id}-login-slips-{batch_id}{suffix}"
 
 
 def _iter_connector_classes() -> Iterator[type[Connector]]:

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from provisioner import files
-from provisioner.connector import FILE, Connector, PupilView
-from provisioner.errors import Aborted, RosterError
+from provisioner import files, passwords
+from provisioner.connector import FILE, MIS_SYNC, Connector, PupilView
+from provisioner.errors import Aborted, RosterError, UsageError
 from provisioner.models import Pupil, Roster
 from provisioner.roster import read_roster
+from provisioner.slips import Slip, write_slips
 from provisioner.state import Batch, State, now
 from provisioner.usernames import UsernameAllocator, base_username
 from provisioner.workspace import Workspace
@@ -102,19 +103,23 @@ class IssuedBatch:
     path: Path
     rows: int
     resumed: bool = False
+    slips: list[Path] = field(default_factory=list)  # login slips (PDF, xlsx) for new passwords
 
 
 @dataclass
 class ApplyResult:
     plan: Plan
     batches: list[IssuedBatch]
+    recorded: dict[str, int] = field(default_factory=dict)  # MIS-sync platform -> pupils recorded
 
     def as_dict(self) -> dict:
         out = self.plan.as_dict()
         out["batches"] = [
-            {"platform": b.platform, "batch": b.batch_id, "file": str(b.path), "rows": b.rows, "resumed": b.resumed}
+            {"platform": b.platform, "batch": b.batch_id, "file": str(b.path), "rows": b.rows, "resumed": b.resumed,
+             "slips": [str(path) for path in b.slips]}
             for b in self.batches
-        ]
+        ]  # fmt: skip
+        out["recorded"] = self.recorded
         return out
 
 
@@ -132,9 +137,14 @@ def load_roster(workspace: Workspace, path: Path, *, skip_invalid_rows: bool, to
 
 
 def pupil_values(workspace: Workspace, connector: Connector, pupil: Pupil, username: str) -> dict[str, str]:
-    """The declared fields of one pupil for one platform, as text; no other field is read."""
+    """The fields one platform receives about one pupil, as text; no other field is read.
+
+    The password is not among them: it is made when the file is written, never stored.
+    """
     values = {}
-    for name in connector.fields:
+    for name in connector.sent_fields:
+        if name == "password":
+            continue
         if name == "pseudonymous_id":
             value = workspace.pseudonymous_id(connector.id, pupil.key)
         elif name == "username":
@@ -156,7 +166,7 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
             if send.pupil_key in accounts:
                 accounts[send.pupil_key] = replace(accounts[send.pupil_key], sent=send.fields)
     usernames = UsernameAllocator(state.usernames(platform), connector.username_max_length)
-    plan = PlatformPlan(platform, connector.name, connector.mode, connector.fields, resuming=resuming)
+    plan = PlatformPlan(platform, connector.name, connector.mode, connector.sent_fields, resuming=resuming)
     on_roll: set[str] = set()
     for pupil in roster.pupils:
         if has_left(pupil, today):
@@ -164,12 +174,14 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
         on_roll.add(pupil.key)
         account = accounts.get(pupil.key)
         if account is None:
-            username = usernames.allocate(base_username(connector.effective_username_template, pupil))
+            username = ""  # a platform that reads the MIS itself makes its own
+            if connector.mode != MIS_SYNC:
+                username = usernames.allocate(base_username(connector.effective_username_template, pupil))
             values = pupil_values(workspace, connector, pupil, username)
-            plan.changes.append(Change(CREATE, pupil.key, pupil.row, values, tuple(connector.fields), username))
+            plan.changes.append(Change(CREATE, pupil.key, pupil.row, values, tuple(connector.sent_fields), username))
             continue
         values = pupil_values(workspace, connector, pupil, account.username)
-        changed = tuple(name for name in connector.fields if account.sent.get(name) != values[name])
+        changed = tuple(name for name in values if account.sent.get(name) != values[name])
         action = UPDATE if changed else UNCHANGED
         plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username))
     # Rows left out for errors may be pupils still on roll: absence proves nothing then.
@@ -216,36 +228,41 @@ def apply(
                 return ApplyResult(plan, [])
             if not confirm(plan):
                 raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
-            batches = finish_interrupted(workspace, state, connectors, progress)
+            batches = finish_interrupted(workspace, state, connectors, roster, progress)
             if batches:  # the same plan, now with nothing left resuming
                 plan = make_plan(workspace, state, roster, connectors, today)
             if not any(p.to_send for p in plan.platforms.values()):
                 return ApplyResult(plan, batches)
             run_id = state.begin_run("apply", roster.sha256)
             batch_id = state.next_batch_id(today.isoformat())
+            recorded = {}
             try:
                 for connector in connectors:
                     platform_plan = plan.platforms[connector.id]
-                    if platform_plan.to_send and connector.mode == FILE:
+                    if not platform_plan.to_send:
+                        continue
+                    if connector.mode == FILE:
                         batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
-                        batches.append(finish_batch(workspace, state, connector, batch, progress))
+                        batches.append(finish_batch(workspace, state, connector, batch, roster, progress))
+                    elif connector.mode == MIS_SYNC:
+                        recorded[connector.id] = record_synced(state, connector, platform_plan, run_id)
             except BaseException as exc:
                 state.finish_run(run_id, "failed", {"error": type(exc).__name__})
                 raise
             state.finish_run(run_id, "ok", {"platforms": {k: v.counts() for k, v in plan.platforms.items()}})
-            return ApplyResult(plan, batches)
+            return ApplyResult(plan, batches, recorded)
         finally:
             state.close()
 
 
 def finish_interrupted(
-    workspace: Workspace, state: State, connectors: list[Connector], progress: Progress | None = None
+    workspace: Workspace, state: State, connectors: list[Connector], roster: Roster, progress: Progress | None = None
 ) -> list[IssuedBatch]:
     """Finish every batch an earlier apply recorded for these platforms but did not complete."""
     done = []
     for connector in connectors:
         for batch in state.batches(connector.id, status="writing"):
-            issued = finish_batch(workspace, state, connector, batch, progress)
+            issued = finish_batch(workspace, state, connector, batch, roster, progress)
             issued.resumed = True
             done.append(issued)
     return done
@@ -289,20 +306,37 @@ def prepare_batch(
 
 
 def finish_batch(
-    workspace: Workspace, state: State, connector: Connector, batch: Batch, progress: Progress | None = None
-) -> IssuedBatch:
-    """Write the batch's file from its recorded rows, then mark every row sent, in one transaction."""
+    workspace: Workspace, state: State, connector: Connector, batch: Batch, roster: Roster,
+    progress: Progress | None = None,
+) -> IssuedBatch:  # fmt: skip
+    """Write the batch's files from its recorded rows, then mark every row sent, in one transaction.
+
+    First passwords are made here, for new accounts, and go only into the import file and the
+    login slips. After a crash before the commit they are made afresh and both files rewritten,
+    so the slips always match the file the admin uploads.
+    """
     platform = connector.id
     sends = state.pending_sends(platform, batch.id)
-    rows = []
+    on_roll = {pupil.key: pupil for pupil in roster.pupils}
+    rows, slips = [], []
     for done, send in enumerate(sends, start=1):
-        rows.append(connector.import_row(PupilView(platform, send.fields)))
+        values = dict(send.fields)
+        if connector.issues_passwords:
+            new_password = send.action == CREATE or "password" in send.changed
+            values["password"] = passwords.generate(connector.password_rule) if new_password else ""
+            if new_password:
+                slips.append(login_slip(connector, values, on_roll.get(send.pupil_key)))
+        rows.append(connector.import_row(PupilView(platform, values)))
         if progress and (done % 200 == 0 or done == len(sends)):
             progress(platform, done, len(sends))
     path = workspace.root / batch.file
     files.make_private_dir(path.parent)
     _remove_stale_temporaries(path.parent)
-    files.atomic_write_bytes(path, files.csv_bytes(connector.import_columns, rows))
+    slip_paths = []
+    if slips:
+        slip_paths = [path.with_name(connector.slips_file_name(batch.id, suffix)) for suffix in (".pdf", ".xlsx")]
+        write_slips(*slip_paths, workspace.settings.school.name, slips)
+    files.atomic_write_bytes(path, files.csv_bytes(connector.header, rows))
     crashpoint("written")
     stamp = now()
     with state.transaction() as db:
@@ -318,9 +352,44 @@ def finish_batch(
             "UPDATE batches SET status = 'issued', issued_at = ? WHERE platform = ? AND id = ?",
             (stamp, platform, batch.id),
         )
-        state.audit(batch.run_id, "batch.issued", platform, detail={"batch": batch.id, "rows": len(sends)})
+        state.audit(batch.run_id, "batch.issued", platform,
+                    detail={"batch": batch.id, "rows": len(sends), "passwords": len(slips)})  # fmt: skip
     crashpoint("committed")
-    return IssuedBatch(platform, batch.id, path, len(sends))
+    return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
+
+
+def login_slip(connector: Connector, values: dict[str, str], pupil: Pupil | None) -> Slip:
+    """One pupil's slip. The name and class come from the roster: slips stay in school, so they
+    may show what the platform does not receive."""
+    if pupil is not None:
+        name, class_name = pupil.display_name, pupil.class_name or ""
+    else:  # left the roster between a crash and this resume: what was recorded will do
+        name = " ".join(v for v in (values.get("forename"), values.get("surname")) if v) or values["username"]
+        class_name = values.get("class_name", "")
+    return Slip(name, class_name, connector.name, values["username"], values["password"],
+                connector.effective_sign_in_url)  # fmt: skip
+
+
+def record_synced(state: State, connector: Connector, plan: PlatformPlan, run_id: int) -> int:
+    """A platform that reads the MIS itself: record what it now holds, in one transaction."""
+    stamp = now()
+    with state.transaction() as db:
+        for change in plan.to_send:
+            sent = json.dumps(change.values)
+            db.execute(
+                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
+                " VALUES (?, ?, NULL, ?, ?, ?, ?, 'done', ?)",
+                (run_id, connector.id, change.pupil_key, change.action, sent, json.dumps(list(change.changed)), stamp),
+            )
+            db.execute(
+                "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'active', ?, ?, ?) ON CONFLICT (platform, pupil_key)"
+                " DO UPDATE SET sent = excluded.sent, updated_at = excluded.updated_at",
+                (connector.id, change.pupil_key, change.username or "", sent, stamp, stamp),
+            )
+            state.audit(run_id, f"account.{change.action}", connector.id, change.pupil_key,
+                        detail={"via": MIS_SYNC, "fields": list(change.changed)})  # fmt: skip
+    return len(plan.to_send)
 
 
 def _remove_stale_temporaries(folder: Path) -> None:
@@ -335,3 +404,47 @@ def crashpoint(name: str) -> None:
     """Fault injection for the crash-safety tests: die here, as a SIGKILL would, when asked."""
     if os.environ.get(CRASH_ENV) == name:
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+UPLOADED = "uploaded"
+
+
+def confirm_uploaded(workspace: Workspace, platform: str, batch_id: str | None) -> tuple[list[Batch], list[Batch]]:
+    """Record that the admin uploaded a batch's file: (batches confirmed now, ones confirmed before).
+
+    Without a batch id the platform's one batch awaiting upload is meant; when several await,
+    the admin must say which, since uploading one file does not upload the others.
+    """
+    with workspace.lock():
+        state = open_state(workspace)
+        try:
+            batches = {b.id: b for b in state.batches(platform)}
+            awaiting = [b for b in batches.values() if b.status == "issued"]
+            if batch_id is None:
+                if not awaiting:
+                    raise UsageError(
+                        f"no {platform} batch is awaiting upload",
+                        hint="'provisioner status' lists batches and their state",
+                    )
+                if len(awaiting) > 1:
+                    raise UsageError(
+                        f"{len(awaiting)} {platform} batches await upload: {', '.join(b.id for b in awaiting)}",
+                        hint=f"name the one you uploaded: provisioner confirm {platform} uploaded --batch ID",
+                    )
+                chosen = awaiting[0]
+            elif batch_id not in batches:
+                known = ", ".join(batches) or "none yet"
+                raise UsageError(f"{platform} has no batch {batch_id}", hint=f"its batches are: {known}")
+            else:
+                chosen = batches[batch_id]
+            if chosen.status == "writing":
+                raise UsageError(
+                    f"batch {chosen.id} was interrupted before its file was complete",
+                    hint="run 'provisioner apply FILE' again to finish it, then upload the file",
+                )
+            if chosen.status != "issued":
+                return [], [chosen]
+            state.confirm_batch(platform, chosen.id, UPLOADED)
+            return [replace(chosen, status=UPLOADED)], []
+        finally:
+            state.close()

@@ -47,6 +47,13 @@ FIELDS: dict[str, Field] = {
             derived=True,
         ),
         Field("username", "Username", CREDENTIALS, derived=True),
+        Field(
+            "password",
+            "First password",
+            CREDENTIALS,
+            derived=True,
+            note="generated for each new account or reset; printed on the login slips, never stored by this tool",
+        ),
     ]
 }
 

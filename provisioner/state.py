@@ -210,6 +210,17 @@ class State:
             for r in rows
         ]  # fmt: skip
 
+    # Batches
+
+    def confirm_batch(self, platform: str, batch_id: str, status: str) -> None:
+        """Record that the admin did what an issued batch asked (uploaded it)."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE batches SET status = ?, confirmed_at = ? WHERE platform = ? AND id = ?",
+                (status, now(), platform, batch_id),
+            )
+            self.audit(None, f"batch.{status}", platform, detail={"batch": batch_id})
+
     # Runs
 
     def begin_run(self, command: str, roster_sha256: str | None) -> int:

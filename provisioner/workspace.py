@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from provisioner import files
-from provisioner.connector import Connector, PlatformSettings, registry
+from provisioner.connector import FILE, MIS_SYNC, Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
 from provisioner.settings import Settings, describe_error
 from provisioner.state import State
@@ -128,7 +128,7 @@ def connector_class(platform: str) -> type[Connector]:
 def platform_settings(settings: Settings, cls: type[Connector]) -> PlatformSettings:
     raw = settings.platforms.get(cls.id, {})
     try:
-        return cls.Settings.model_validate(raw)
+        return cls.Settings.model_validate(raw, context={"connector": cls})
     except ValidationError as exc:
         problems = "; ".join(describe_error(e, ("platforms", cls.id)) for e in exc.errors())
         raise SettingsError(f"{SETTINGS_FILE}: {problems}", hint="fix the setting and run the command again") from None
@@ -194,9 +194,21 @@ def render_settings(school: str, domain: str, platforms: list[str]) -> str:
         '# "Reg Grp" = "class_name"',
     ]
     for platform, cls in registry().items():
-        lines += ["", f"[platforms.{platform}]", f"# {cls.name}: sends {', '.join(cls.fields)}"]
+        connector = cls()
+        lines += ["", f"[platforms.{platform}]", f"# {cls.name}: sends {', '.join(connector.sent_fields)}"]
+        if cls.optional_fields:
+            lines.append(f"# and, only if listed here, any of: {', '.join(cls.optional_fields)}")
         lines.append(f"enabled = {'true' if platform in platforms else 'false'}")
-        lines.append(f"# username_template = {_toml_string(cls.username_template)}")
+        if connector.mode != MIS_SYNC:
+            lines.append(f"# username_template = {_toml_string(cls.username_template)}")
+        if cls.optional_fields:
+            lines.append("# optional_fields = []")
+        if connector.mode == FILE:
+            note = "" if cls.verified else " (no public template was found: check against the one you download)"
+            lines.append(f"# The import file's columns in order{note}:")
+            pairs = ", ".join(f"{_toml_string(h)} = {_toml_string(f)}" for h, f in connector.file_columns)
+            lines.append(f"# columns = {{ {pairs} }}")
+        lines.extend(connector.settings_notes())
     return "\n".join(lines) + "\n"
 
 

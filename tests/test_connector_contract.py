@@ -7,19 +7,36 @@ from datetime import date
 
 import pytest
 
-from provisioner.connector import API, FILE, Connector, PupilView, registry
+from provisioner import passwords
+from provisioner.connector import API, FILE, MIS_SYNC, Connector, PupilView, registry
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
+from provisioner.models import Pupil
 from provisioner.register import shipped_entries
 from provisioner.usernames import UsernameAllocator, base_username
-from provisioner.models import Pupil
 
 CONNECTORS = sorted(registry().values(), key=lambda c: c.id)
 PLATFORM_IDS = {"purple-mash", "ixl", "tt-rockstars", "bug-club", "lgfl", "education-city", "microsoft-365"}
+# Settings that change what a connector sends, beyond its defaults: each is held to the contract too.
+VARIANTS = {"lgfl": [{"provisioning": "bulk-file"}]}
 
 
-def sample_view(connector: type[Connector]) -> PupilView:
-    values = {name: f"value-of-{name}" for name in connector.fields}
+def build(cls: type[Connector], raw: dict) -> Connector:
+    return cls(cls.Settings.model_validate(raw, context={"connector": cls}))
+
+
+def instances() -> list[Connector]:
+    built = []
+    for cls in CONNECTORS:
+        for raw in [{}, {"optional_fields": list(cls.optional_fields)}, *VARIANTS.get(cls.id, [])]:
+            built.append(build(cls, raw))
+    return built
+
+
+def sample_view(connector: Connector) -> PupilView:
+    values = {name: f"value-of-{name}" for name in connector.sent_fields}
+    if "date_of_birth" in values:
+        values["date_of_birth"] = "2018-03-04"
     return PupilView(connector.id, values)
 
 
@@ -28,22 +45,58 @@ def connector(request) -> type[Connector]:
     return request.param
 
 
+@pytest.fixture(params=instances(), ids=lambda c: f"{c.id}-{c.mode}-{'+'.join(c.settings.optional_fields) or 'default'}")
+def configured(request) -> Connector:
+    return request.param
+
+
 def test_metadata_is_complete(connector):
     assert connector.id in PLATFORM_IDS
     assert connector.name
-    assert connector.mode in (FILE, API)
+    assert connector.mode in (FILE, API, MIS_SYNC)
     assert connector.fields, "a connector declares what it sends"
-    assert len(set(connector.fields)) == len(connector.fields)
-    unknown = set(connector.fields) - set(FIELDS)
+    declared = (*connector.fields, *connector.optional_fields)
+    assert len(set(declared)) == len(declared)
+    unknown = set(declared) - set(FIELDS)
     assert not unknown, f"fields outside the vocabulary: {unknown}"
     assert 4 <= connector.username_max_length <= 64
+    assert connector.sign_in_url.startswith("https://")
 
 
-def test_the_upn_and_date_of_birth_are_not_sent_unless_the_register_says_so(connector):
-    entry = shipped_entries()[connector.id]
+def test_what_is_sent_is_declared(configured):
+    assert configured.sent_fields
+    assert set(configured.sent_fields) - set(FIELDS) == set()
+    if configured.mode != MIS_SYNC:
+        assert set(configured.sent_fields) <= {*configured.fields, *configured.optional_fields}
+
+
+def test_the_upn_and_date_of_birth_are_not_sent_unless_the_register_says_so(configured):
+    entry = shipped_entries()[configured.id]
     for sensitive in ("upn", "date_of_birth"):
-        if sensitive in connector.fields:
-            assert sensitive in entry.get("needs", {}), f"{connector.id} sends {sensitive} without saying why"
+        if sensitive in configured.sent_fields:
+            assert sensitive in entry.get("needs", {}), f"{configured.id} sends {sensitive} without saying why"
+
+
+def test_no_connector_sends_the_upn(configured):
+    assert "upn" not in configured.sent_fields
+
+
+def test_an_unverified_layout_says_so_in_the_register(connector):
+    entry = shipped_entries()[connector.id]
+    if not connector.verified:
+        assert "unverified" in entry.get("import_template", ""), f"{connector.id}: say the layout is unverified"
+
+
+def test_passwords_meet_the_platforms_rule(configured):
+    if not configured.issues_passwords:
+        pytest.skip("the platform makes its own passwords")
+    rule = configured.password_rule
+    made = {passwords.generate(rule) for _ in range(200)}
+    assert all(rule.accepts(p) for p in made)
+    assert len(made) > 150, "passwords repeat too often"
+    if configured.mode == FILE:
+        sources = [source for _, source in configured.file_columns]
+        assert "username" in sources and "password" in sources, "slips need the username and password sent"
 
 
 def test_has_a_register_entry(connector):
@@ -53,27 +106,36 @@ def test_has_a_register_entry(connector):
         assert entry.get(key), f"register entry for {connector.id} lacks {key}"
 
 
-def test_file_connectors_write_one_value_per_column(connector):
-    if connector.mode != FILE:
-        pytest.skip("API connector")
-    row = connector().import_row(sample_view(connector))
-    assert len(row) == len(connector.import_columns)
-    assert all(isinstance(v, str) for v in row)
-    name = connector().import_file_name("20261122-001")
-    assert "20261122-001" in name and connector.id in name
+def test_file_connectors_write_one_value_per_column(configured):
+    if configured.mode != FILE:
+        pytest.skip("not a file connector")
+    row = configured.import_row(sample_view(configured))
+    assert len(row) == len(configured.header) == len(set(configured.header))
+    assert all(isinstance(v, str) and v for v in row), "every column is filled from a sent field"
+    for name in ("20261122-001",):
+        assert name in configured.import_file_name(name) and configured.id in configured.import_file_name(name)
+        assert name in configured.slips_file_name(name, ".pdf")
 
 
-def test_reading_an_undeclared_field_raises(connector):
-    view = sample_view(connector)
-    for name in set(FIELDS) - set(connector.fields):
+def test_every_column_comes_from_a_sent_field(configured):
+    if configured.mode != FILE:
+        pytest.skip("not a file connector")
+    for header, source in configured.file_columns:
+        made_from = configured.derived.get(source, (source,))
+        assert set(made_from) <= set(configured.sent_fields), f"{header} reads {made_from}"
+
+
+def test_reading_an_undeclared_field_raises(configured):
+    view = sample_view(configured)
+    for name in set(FIELDS) - set(configured.sent_fields):
         with pytest.raises(UndeclaredFieldError):
             view[name]
         with pytest.raises(UndeclaredFieldError):
             getattr(view, name)
 
 
-def test_a_view_never_shows_values_in_its_repr(connector):
-    assert "value-of-" not in repr(sample_view(connector))
+def test_a_view_never_shows_values_in_its_repr(configured):
+    assert "value-of-" not in repr(sample_view(configured))
 
 
 def test_default_username_rule_makes_a_typeable_name(connector):

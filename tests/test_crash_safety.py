@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from conftest import TODAY
 from provisioner.engine import CRASH_ENV
@@ -30,6 +31,15 @@ KILLED = -signal.SIGKILL if os.name == "posix" else 1  # on Windows the fault po
 def command(workspace, roster: Path) -> list[str]:
     return [sys.executable, "-m", "provisioner", "apply", str(roster), "--yes", "--as-of", TODAY.isoformat(),
             "--workspace", str(workspace.root)]  # fmt: skip
+
+
+def slips_match_imports(workspace) -> None:
+    """Passwords are made afresh when an interrupted batch is finished: the slips must agree."""
+    for path in (workspace.outbox / "purple-mash").glob("*-import-*.csv"):
+        issued = {r["Username"]: r["Password"] for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
+        slips = path.with_name(path.name.replace("-import-", "-login-slips-")).with_suffix(".xlsx")
+        rows = list(load_workbook(slips).active.iter_rows(min_row=2, values_only=True))
+        assert {row[3]: row[4] for row in rows} == issued
 
 
 def issued_ids(workspace) -> list[str]:
@@ -56,6 +66,7 @@ def assert_complete_and_consistent(workspace, expected_pupils: int) -> None:
     state.close()
     leftovers = [p for p in workspace.outbox.rglob(".*") if p.is_file()]
     assert leftovers == []
+    slips_match_imports(workspace)
 
 
 @pytest.mark.parametrize("step", ["prepared", "written", "committed"])

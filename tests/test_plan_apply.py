@@ -56,7 +56,7 @@ def test_apply_writes_the_purple_mash_file_then_a_second_apply_does_nothing(work
     result = apply(workspace, roster_file)
     [batch] = result.batches
     rows = read_import(batch.path)
-    assert list(rows[0]) == ["Full Name", "Class", "UPN", "Username"]
+    assert list(rows[0]) == ["Full Name", "Class", "UPN", "Username", "Password"]
     on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
     assert len(rows) == len(on_roll)
     # The UPN column holds the pseudonymous id, never a real UPN.
@@ -101,8 +101,9 @@ def test_a_class_move_is_an_update_of_only_that_field(workspace, tmp_path, pupil
     [batch] = result.batches
     [row] = read_import(batch.path)
     assert row["Class"] == "Moved class"
-    # The username is kept across the update.
+    # The username is kept across the update, and the password is not reset.
     assert row["Username"] == update.username
+    assert row["Password"] == "" and batch.slips == []
 
 
 def test_a_pupil_missing_from_the_next_roster_is_reported_as_a_leaver_not_deleted(workspace, tmp_path, pupils):

@@ -1,0 +1,45 @@
+"""Bug Club on Pearson ActiveLearn Primary: Admin > "Register multiple students".
+
+Rows are pasted from a spreadsheet and the columns mapped on screen; there is no file
+template. Required: first name, last name and date of birth (dd/mm/yyyy), which Pearson
+uses to tell apart pupils with the same name (reference/platforms.md §3.4). The school year
+and group are optional and sent only if the school turns them on. The help pages are
+ActiveLearn's general (secondary) ones; that they hold for ActiveLearn Primary is inferred.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from provisioner.connector import FILE, Connector, PupilView
+
+
+class BugClub(Connector):
+    id = "bug-club"
+    name = "Bug Club (ActiveLearn Primary)"
+    mode = FILE
+    fields = ("forename", "surname", "date_of_birth", "username", "password")
+    optional_fields = ("year_group", "class_name")
+    username_template = "{forename}{surname_initial}"
+    username_max_length = 20
+    sign_in_url = "https://www.activelearnprimary.co.uk/"  # inferred from Pearson's support site
+
+    columns = (
+        ("First name", "forename"),
+        ("Last name", "surname"),
+        ("Date of birth", "date_of_birth"),
+        ("Username", "username"),
+        ("Password", "password"),
+        ("School year", "year_group"),
+        ("Group name", "class_name"),
+    )
+
+    def file_values(self, pupil: PupilView) -> dict[str, str]:
+        values = dict(pupil)
+        born = values.get("date_of_birth")
+        if born:  # Pearson's form takes dd/mm/yyyy
+            values["date_of_birth"] = date.fromisoformat(born).strftime("%d/%m/%Y")
+        return values
+
+    def import_file_name(self, batch_id: str) -> str:
+        return f"{self.id}-paste-into-register-multiple-students-{batch_id}.csv"

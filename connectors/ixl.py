@@ -1,0 +1,31 @@
+"""IXL: site-licence admins use Account Management > Roster > Upload roster.
+
+IXL's UK roster template was not found (reference/platforms.md §3.2), so this layout
+(names, class, year, username, password) is ours, not IXL's: ``verified`` is False, the
+register says so, and a school matches the template it downloads with ``columns`` in its
+settings. Teachers cannot change usernames later, so the school's username rule matters.
+"""
+
+from __future__ import annotations
+
+from provisioner.connector import FILE, Connector
+
+
+class Ixl(Connector):
+    id = "ixl"
+    name = "IXL"
+    mode = FILE
+    verified = False
+    fields = ("forename", "surname", "class_name", "year_group", "username", "password")
+    username_template = "{forename}{surname_initial}"
+    username_max_length = 20
+    sign_in_url = "https://uk.ixl.com/"  # many schools use ixl.com/signin/<school>: set sign_in_url
+
+    columns = (
+        ("First name", "forename"),
+        ("Last name", "surname"),
+        ("Class", "class_name"),
+        ("Year", "year_group"),
+        ("Username", "username"),
+        ("Password", "password"),
+    )

@@ -1,0 +1,80 @@
+"""First passwords a young child can type: a short common word and two digits (``Tiger47``).
+
+Passwords come from ``secrets``, are written only to the import file and the login slips of
+the batch that creates or resets the account, and are never stored in the state or logged.
+Each platform states what it accepts as a ``PasswordRule``; the generator draws until the
+rule is met.
+
+Ambiguous characters are left out: the digits are 2 to 9 (no 0 or 1) and no word starts with
+i or o, so a capital I, a lower-case l, O and 0 never meet on a slip.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+
+DIGITS = "23456789"
+
+# Short, common, friendly words a six-year-old can read; no word starts with i or o.
+WORDS = tuple(
+    """
+    acorn anchor angel ant apple apron arrow aunt badge baker ball banana band barn basket
+    beach bean bear bed bee bell berry bike bird biscuit boat book boot bread brick bridge
+    brush bubble bucket bunny bus butter cake camel candle canoe cape card carrot castle cat
+    chair chalk cherry chick circle cloud clown coat comet cookie corn cow crab crayon crown
+    cub cup daisy deer desk dice dog doll dolphin donkey door dragon drum duck eagle egg elf
+    falcon farm feather fern fig fish flag flower flute fox frog garden gate giraffe goat
+    goose grape grass guitar hamster hat hedge hen hill honey horse house jelly jet jumper
+    kangaroo kettle key king kite kitten koala ladder lake lamb lamp leaf lemon lion lizard
+    llama map maple melon milk mitten monkey moon mouse mug nest newt note panda parrot path
+    peach pear pebble pencil penguin pepper piano pig pillow pirate pizza planet plum pony
+    puffin pumpkin puppy queen rabbit rain rainbow river robin rocket rose ruler sail sandal
+    scarf seal seed shark sheep shell ship shoe snail snow sock spoon star sun swan table
+    teapot tiger toast tomato train tree truck tulip turtle umbrella unicorn van violin wagon
+    walrus water whale wheel window wolf yacht yoyo zebra
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class PasswordRule:
+    """What a platform accepts, and the shape of the passwords this tool gives it.
+
+    ``words`` capitalised words joined by ``separator``, then ``digits`` digits:
+    ``Tiger47`` by default, ``Tiger-Cloud-47`` with two words and a hyphen.
+    """
+
+    words: int = 1
+    digits: int = 2
+    separator: str = ""
+    min_length: int = 5
+    max_length: int = 30
+    require_upper: bool = False
+    require_lower: bool = True
+    require_digit: bool = True
+    require_symbol: bool = False
+
+    def accepts(self, password: str) -> bool:
+        return (
+            self.min_length <= len(password) <= self.max_length
+            and (not self.require_upper or any(c.isupper() for c in password))
+            and (not self.require_lower or any(c.islower() for c in password))
+            and (not self.require_digit or any(c.isdigit() for c in password))
+            and (not self.require_symbol or any(c in string.punctuation for c in password))
+        )
+
+
+CHILD_FRIENDLY = PasswordRule()
+
+
+def generate(rule: PasswordRule = CHILD_FRIENDLY) -> str:
+    """A new random password that meets ``rule``."""
+    for _ in range(10_000):
+        words = [secrets.choice(WORDS).capitalize() for _ in range(rule.words)]
+        number = "".join(secrets.choice(DIGITS) for _ in range(rule.digits))
+        candidate = rule.separator.join([*words, number]) if rule.separator else "".join(words) + number
+        if rule.accepts(candidate):
+            return candidate
+    raise ValueError(f"no password of the form {rule} can meet its own length limits")

@@ -1,0 +1,284 @@
+"""All six file platforms at once: the right file for each, nothing undeclared in any output,
+slips that match the files, and confirm moving batches from issued to uploaded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from conftest import TODAY, Cli
+from provisioner import engine
+from provisioner.files import FORMULA_TRIGGERS
+from provisioner.synthetic import synthetic_pupils, write_roster_csv
+from provisioner.workspace import Workspace, init_workspace
+
+FILE_PLATFORMS = ("bug-club", "education-city", "ixl", "lgfl", "purple-mash", "tt-rockstars")
+DOCUMENTED_HEADERS = {  # reference/platforms.md: the headers each platform's own template uses
+    "purple-mash": ["Full Name", "Class", "UPN", "Username", "Password"],
+    "tt-rockstars": ["First name", "Last name", "Class", "Year group", "Username", "Password"],
+    "bug-club": ["First name", "Last name", "Date of birth", "Username", "Password"],
+}
+FORMULA_NAMES = ("=1+2", "+44 Evil", "@SUM(A1)", "-2+3")
+
+
+def set_platform(workspace: Workspace, platform: str, **values: str) -> None:
+    """Set keys (TOML values as text) in a platform's section of provisioner.toml."""
+    lines = workspace.settings_path.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"[platforms.{platform}]") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+    section = [line for line in lines[start:end] if line.split(" = ")[0] not in values]
+    section[:0] = [f"{key} = {value}" for key, value in values.items()]
+    lines[start:end] = section
+    workspace.settings_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    workspace.__dict__.pop("settings", None)
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def read_xlsx(path: Path) -> list[list[str]]:
+    sheet = load_workbook(path).active
+    return [[cell.value or "" for cell in row] for row in sheet.iter_rows()]
+
+
+def pdf_text(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory):
+    """One apply of a 400-pupil roster with every file platform on (LGfL by bulk file)."""
+    root = tmp_path_factory.mktemp("six")
+    workspace = init_workspace(root / "ws", "Six Platforms Primary", "six.sch.uk", list(FILE_PLATFORMS))
+    set_platform(workspace, "lgfl", provisioning='"bulk-file"')
+    rows = synthetic_pupils(400, seed=3, today=TODAY)
+    for row, name in zip(rows[::97], FORMULA_NAMES):
+        row["preferred_forename"] = name
+    roster_path = root / "roster.csv"
+    write_roster_csv(roster_path, rows)
+    roster = engine.load_roster(workspace, roster_path, skip_invalid_rows=False, today=TODAY)
+    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    return workspace, rows, roster_path, result
+
+
+def batch_of(result: engine.ApplyResult, platform: str) -> engine.IssuedBatch:
+    [batch] = [b for b in result.batches if b.platform == platform]
+    return batch
+
+
+@pytest.fixture(scope="module")
+def outputs(school) -> dict[Path, list[str]]:
+    return every_output(school[0])
+
+
+def every_output(workspace: Workspace) -> dict[Path, list[str]]:
+    """Every cell (or, for a PDF, every line of text) of every file the apply wrote."""
+    found = {}
+    for path in workspace.outbox.rglob("*"):
+        if path.suffix == ".csv":
+            found[path] = [cell for row in read_csv(path) for cell in row]
+        elif path.suffix == ".xlsx":
+            found[path] = [str(cell) for row in read_xlsx(path) for cell in row]
+        elif path.suffix == ".pdf":
+            found[path] = pdf_text(path).splitlines()
+    return found
+
+
+def test_each_platform_gets_its_file_with_the_documented_headers(school):
+    workspace, rows, _, result = school
+    assert {b.platform for b in result.batches} == set(FILE_PLATFORMS)
+    batch_ids = {b.batch_id for b in result.batches}
+    assert len(batch_ids) == 1 and next(iter(batch_ids)).startswith("20261122-")
+    for batch in result.batches:
+        assert batch.path.parent == workspace.outbox / batch.platform
+        assert batch.batch_id in batch.path.name
+        table = read_csv(batch.path)
+        assert len(table) == 1 + len(rows), f"{batch.platform}: a row per pupil"
+        if batch.platform in DOCUMENTED_HEADERS:
+            assert table[0] == DOCUMENTED_HEADERS[batch.platform]
+        assert table[0][-2:] == ["Username", "Password"] or batch.platform == "purple-mash"
+
+
+def test_values_are_in_the_platforms_form(school):
+    workspace, rows, _, result = school
+    bug_club = read_csv(batch_of(result, "bug-club").path)[1:]
+    ttrs = read_csv(batch_of(result, "tt-rockstars").path)[1:]
+    for row, (first, last, born, username, password), ttrs_row in zip(rows, bug_club, ttrs, strict=True):
+        assert (first.removeprefix("'"), last) == (row["preferred_forename"], row["preferred_surname"])
+        assert born == row["date_of_birth"].strftime("%d/%m/%Y")
+        assert username and len(password) >= 5
+        assert ttrs_row[2:4] == [row["class_name"], row["year_group"]]
+
+
+def test_no_upn_anywhere_and_the_date_of_birth_only_in_bug_clubs_file(school, outputs):
+    workspace, rows, _, result = school
+    assert len(outputs) == 6 * 3, "an import file, slips PDF and slips xlsx per platform"
+    bug_club_file = batch_of(result, "bug-club").path
+    upns = {r["upn"] for r in rows}
+    births = {r["date_of_birth"].strftime(form) for r in rows for form in ("%d/%m/%Y", "%Y-%m-%d")}
+    for path, cells in outputs.items():
+        text = "\n".join(cells)
+        assert not any(upn in text for upn in upns), f"a UPN in {path.name}"
+        if path != bug_club_file:
+            assert not any(born in text for born in births), f"a date of birth in {path.name}"
+    assert any(r["date_of_birth"].strftime("%d/%m/%Y") in outputs[bug_club_file] for r in rows)
+
+
+def test_a_name_that_starts_a_formula_cannot_run_in_any_output(school, outputs):
+    workspace, *_ = school
+    for path, cells in outputs.items():
+        if path.suffix == ".csv":
+            assert not [c for c in cells if c.startswith(FORMULA_TRIGGERS)], path.name
+    for path in workspace.outbox.rglob("*.xlsx"):
+        for row in load_workbook(path).active.iter_rows():
+            assert all(cell.data_type != "f" for cell in row), path.name
+    ttrs = read_csv(next((workspace.outbox / "tt-rockstars").glob("*import*.csv")))
+    assert {r[0] for r in ttrs} >= {"'" + name for name in FORMULA_NAMES}, "shown as text, not dropped"
+
+
+def test_slips_match_the_import_file(school, outputs):
+    workspace, rows, _, result = school
+    for batch in result.batches:
+        table = read_csv(batch.path)
+        header = table[0]
+        issued = {r[header.index("Username")]: r[header.index("Password")] for r in table[1:]}
+        pdf, xlsx = batch.slips
+        assert pdf.suffix == ".pdf" and xlsx.suffix == ".xlsx"
+        sheet = read_xlsx(xlsx)
+        columns = sheet[0]
+        on_slips = {r[columns.index("Username")]: r[columns.index("Password")] for r in sheet[1:]}
+        assert on_slips == issued, f"{batch.platform}: slips and import file agree"
+        text = "\n".join(outputs[pdf])
+        for username, password in list(issued.items())[::37]:
+            assert username in text and password in text
+
+
+def test_passwords_are_never_stored(school):
+    workspace, _, _, result = school
+    table = read_csv(batch_of(result, "ixl").path)
+    passwords = [r[-1] for r in table[1:]]
+    raw = workspace.state_path.read_bytes()
+    assert not [p for p in passwords if p.encode() in raw]
+
+
+def test_output_files_are_owner_only(school):
+    workspace, *_ = school
+    if os.name != "posix":
+        pytest.skip("owner-only modes are a POSIX check")
+    for path in workspace.outbox.rglob("*"):
+        mode = path.stat().st_mode
+        assert not mode & (stat.S_IRWXG | stat.S_IRWXO), path.name
+
+
+def test_a_second_apply_issues_nothing_and_confirm_moves_batches_to_uploaded(school):
+    workspace, _, roster_path, result = school
+    roster = engine.load_roster(workspace, roster_path, skip_invalid_rows=False, today=TODAY)
+    again = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    assert again.batches == []
+    cli = Cli(workspace)
+    report = json.loads(cli("status", "--json").stdout)
+    assert {p for p, info in report["platforms"].items() if info["awaiting_upload"]} == set(FILE_PLATFORMS)
+    for platform in FILE_PLATFORMS:
+        done = cli("confirm", platform, "uploaded")
+        assert done.exit_code == 0, done.output
+        assert "uploaded" in done.stdout
+    report = json.loads(cli("status", "--json").stdout)
+    assert all(not info["awaiting_upload"] for info in report["platforms"].values())
+    db = sqlite3.connect(workspace.state_path)
+    statuses = {s for (s,) in db.execute("SELECT status FROM batches")}
+    db.close()
+    assert statuses == {"uploaded"}
+    twice = cli("confirm", "ixl", "uploaded", "--batch", result.batches[0].batch_id)
+    assert twice.exit_code == 0 and "already" in twice.stdout
+
+
+def test_confirm_needs_the_batch_when_several_await(workspace, roster_file, tmp_path, pupils):
+    cli = Cli(workspace)
+    assert cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
+    pupils[0]["preferred_forename"] = "Renamed"
+    changed = tmp_path / "changed.csv"
+    write_roster_csv(changed, pupils)
+    assert cli("apply", str(changed), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
+    ambiguous = cli("confirm", "purple-mash", "uploaded")
+    assert ambiguous.exit_code == 2
+    assert "2 purple-mash batches await upload" in ambiguous.output and "--batch" in ambiguous.output
+    unknown = cli("confirm", "purple-mash", "uploaded", "--batch", "20990101-001")
+    assert unknown.exit_code == 2 and "has no batch" in unknown.output
+
+
+def test_lgfl_through_autoupdate_records_what_it_holds_and_writes_nothing(tmp_path, roster_file, pupils):
+    workspace = init_workspace(tmp_path / "lgfl", "USO Primary", "uso.sch.uk", ["lgfl"])
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
+    assert result.batches == [] and result.recorded == {"lgfl": len(on_roll)}
+    assert not any(p.is_file() for p in workspace.outbox.rglob("*"))
+    state = engine.open_state(workspace)
+    held = state.accounts("lgfl")
+    state.close()
+    assert len(held) == len(on_roll)
+    assert all(set(a.sent) == {"forename", "surname", "date_of_birth"} for a in held.values())
+    again = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    assert again.recorded == {} and not again.plan.has_work
+
+
+def test_a_school_matches_its_downloaded_template_with_columns(workspace, roster_file):
+    set_platform(workspace, "ixl", enabled="true",
+                 columns='{ "Student username" = "username", "Given" = "forename", "Family" = "surname", '
+                         '"Pass" = "password" }')  # fmt: skip
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    [ixl] = workspace.connectors(["ixl"])
+    assert ixl.sent_fields == ("forename", "surname", "username", "password"), "class and year are no longer sent"
+    result = engine.apply(workspace, roster, [ixl], TODAY, confirm=lambda plan: True)
+    table = read_csv(result.batches[0].path)
+    assert table[0] == ["Student username", "Given", "Family", "Pass"]
+
+
+def test_columns_cannot_send_an_undeclared_field(workspace, roster_file):
+    cli = Cli(workspace)
+    set_platform(workspace, "tt-rockstars", columns='{ "DOB" = "date_of_birth", "First" = "forename" }')
+    result = cli("plan", str(roster_file), "--as-of", TODAY.isoformat())
+    assert result.exit_code == 2
+    assert "platforms.tt-rockstars.columns" in result.output and "may be sent only" in result.output
+
+
+def test_optional_fields_are_off_until_the_school_turns_them_on(workspace, roster_file):
+    set_platform(workspace, "bug-club", enabled="true")
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    [bug_club] = workspace.connectors(["bug-club"])
+    assert "class_name" not in bug_club.sent_fields
+    engine.apply(workspace, roster, [bug_club], TODAY, confirm=lambda plan: True)
+    set_platform(workspace, "bug-club", optional_fields='["class_name"]')
+    [bug_club] = workspace.connectors(["bug-club"])
+    state = engine.open_state(workspace)
+    plan = engine.make_plan(workspace, state, roster, [bug_club], TODAY)
+    state.close()
+    counts = plan.platforms["bug-club"].counts()
+    assert counts["update"] > 0 and counts["unchanged"] == counts["create"] == 0
+    assert plan.platforms["bug-club"].changed_fields() == {"class_name": counts["update"]}
+    result = engine.apply(workspace, roster, [bug_club], TODAY, confirm=lambda plan: True)
+    [batch] = result.batches
+    table = read_csv(batch.path)
+    assert table[0][-1] == "Group name"
+    assert all(row[4] == "" for row in table[1:]), "an update sends no new password"
+    assert batch.slips == [], "no new passwords, so no slips"
+
+
+def test_bug_club_date_of_birth_is_day_first(tmp_path):
+    from connectors.bug_club import BugClub
+    from provisioner.connector import PupilView
+
+    view = PupilView("bug-club", {"forename": "A", "surname": "B", "date_of_birth": date(2019, 2, 3).isoformat(),
+                                  "username": "ab", "password": "Tiger47"})  # fmt: skip
+    assert BugClub().import_row(view)[2] == "03/02/2019"

@@ -1,0 +1,212 @@
+"""Login slips: real PDF and xlsx files, read back with pypdf and openpyxl. Every name is made up."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from provisioner import files
+from provisioner.slips import (
+    CREDENTIAL_BOX,
+    MONO_BOLD,
+    NAME_BOX,
+    PRIVACY_NOTE,
+    SANS_BOLD,
+    SLIPS_PER_PAGE,
+    URL_BOX,
+    VALUE_W,
+    Slip,
+    fit,
+    metrics,
+    printable,
+    write_slips,
+)
+
+SCHOOL = "Hollowbrook Primary School"
+PLATFORM = "Times Tables Rock Stars"
+URL = "https://play.example.test/hollowbrook"
+HEADING = re.compile(r"^(Class: (?P<class>.+?)|(?P<none>No class)) \u00b7 ", re.MULTILINE)
+
+
+def slip(n: int, name: str, class_name: str, url: str = URL) -> Slip:
+    # Fixed-width tokens: no username or password is part of another.
+    return Slip(name, class_name, PLATFORM, f"usr{n:04d}q", f"Pw{n:04d}-kite", url)
+
+
+def write(tmp_path: Path, slips: list[Slip]) -> tuple[list[str], list[tuple]]:
+    pdf, xlsx = tmp_path / "slips.pdf", tmp_path / "slips.xlsx"
+    write_slips(pdf, xlsx, SCHOOL, slips)
+    pages = [page.extract_text() for page in PdfReader(pdf).pages]
+    rows = list(load_workbook(xlsx)["Login slips"].iter_rows(values_only=True))
+    return pages, rows
+
+
+def page_class(text: str) -> str:
+    """The class a page's header names ("" for "No class")."""
+    match = HEADING.search(text)
+    assert match, text[:200]
+    return "" if match["none"] else match["class"]
+
+
+def mixed_school() -> list[Slip]:
+    names = {
+        "10A": ["Orla Pennant", "Kit Marrow", "Dov Lark", "Suki Fenn"],
+        "2B": ["Rafe Quill", "Ines Dapple", "Bo Tarrant"],
+        "": ["Ned Yarrow", "Cleo Brisk"],
+    }
+    out, n = [], 0
+    for class_name, pupils in names.items():
+        for name in pupils:
+            out.append(slip(n, name, class_name))
+            n += 1
+    return out
+
+
+def test_a4_pages_and_every_slip_on_a_page_of_its_class(tmp_path: Path):
+    slips = mixed_school()
+    pdf = tmp_path / "slips.pdf"
+    write_slips(pdf, tmp_path / "slips.xlsx", SCHOOL, slips)
+    reader = PdfReader(pdf)
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(595.28, abs=1)
+        assert float(page.mediabox.height) == pytest.approx(841.89, abs=1)
+    texts = [page.extract_text() for page in reader.pages]
+    for s in slips:
+        pages = [i for i, text in enumerate(texts) if s.username in text]
+        assert len(pages) == 1, s.username
+        text = texts[pages[0]]
+        assert s.password in text
+        assert s.display_name in text
+        assert page_class(text) == s.class_name
+    for text in texts:
+        assert SCHOOL in text and PLATFORM in text and PRIVACY_NOTE in text
+        assert "Cut along the dashed lines" in text
+
+
+def test_classes_start_new_pages_in_natural_order_no_class_last(tmp_path: Path):
+    pages, _ = write(tmp_path, mixed_school())
+    assert [page_class(text) for text in pages] == ["2B", "10A", ""]
+    assert all("Page 1 of 1" in text for text in pages)
+
+
+def test_names_sorted_within_a_class_accents_folded(tmp_path: Path):
+    names = ["Zara Wilde", "émile Frost", "Ben Arden", "amy Cotton", "Łucja Brook", "Adam Hurst"]
+    pages, rows = write(tmp_path, [slip(i, name, "3C") for i, name in enumerate(names)])
+    expected = ["Adam Hurst", "amy Cotton", "Ben Arden", "émile Frost", "Łucja Brook", "Zara Wilde"]
+    (text,) = pages
+    positions = [text.index(name) for name in expected]
+    assert positions == sorted(positions)
+    assert [row[1] for row in rows[1:]] == expected
+
+
+def test_unicode_and_formula_like_names_print_literally(tmp_path: Path):
+    names = ["Zoë Quenby", "Łucja Wrenfield", "Nguyễn Thảo", "Ōkubo Rin", "Siobhán Dray", "=SUM(A1) Pell"]
+    pages, rows = write(tmp_path, [slip(i, name, "4D") for i, name in enumerate(names)])
+    (text,) = pages
+    for name in names:
+        assert name in text
+    assert sorted(row[1] for row in rows[1:]) == sorted(names)
+
+
+def test_a_class_of_23_spans_three_pages_of_ten(tmp_path: Path):
+    slips = [slip(i, f"Pupil {chr(65 + i)}{chr(97 + i)} Tern", "5E") for i in range(23)]
+    pages, _ = write(tmp_path, slips)
+    assert SLIPS_PER_PAGE == 10
+    assert len(pages) == 3
+    counts = [sum(s.username in text for s in slips) for text in pages]
+    assert counts == [10, 10, 3]
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of 3" in text
+        assert page_class(text) == "5E"
+    # Name order carries across the page breaks.
+    first_on_each = [next(s.display_name for s in slips if s.username in text) for text in pages]
+    assert first_on_each == [slips[0].display_name, slips[10].display_name, slips[20].display_name]
+
+
+def test_xlsx_rows_match_the_pdf_order(tmp_path: Path):
+    slips = mixed_school()
+    pages, rows = write(tmp_path, slips)
+    assert rows[0] == ("Class", "Name", "Platform", "Username", "Password", "Sign-in address")
+    by_username = {s.username: s for s in slips}
+    pdf_order = []
+    for text in pages:
+        on_page = [s.username for s in slips if s.username in text]
+        pdf_order += sorted(on_page, key=text.index)
+    assert [row[3] for row in rows[1:]] == pdf_order
+    for row in rows[1:]:
+        s = by_username[row[3]]
+        assert row == (s.class_name or None, s.display_name, PLATFORM, s.username, s.password, s.sign_in_url)
+
+
+def test_files_are_owner_only_and_nothing_else_is_written(tmp_path: Path, capsys, caplog):
+    slips = [slip(0, "Mira Holt", "1A"), slip(1, "王芳 Holt", "1A")]  # a name DejaVu cannot draw
+    write(tmp_path, slips)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["slips.pdf", "slips.xlsx"]
+    if files.POSIX:
+        for name in ("slips.pdf", "slips.xlsx"):
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert not any(s.password in record.getMessage() for record in caplog.records for s in slips)
+    assert not any("\u738b" in record.getMessage() for record in caplog.records)
+
+
+def test_characters_the_font_lacks_show_as_replacement_marks(tmp_path: Path):
+    assert printable("王芳 Holt") == "\ufffd\ufffd Holt"
+    assert printable("Nguye\u0302\u0303n  \tThảo\u200b") == "Nguyễn Thảo"  # NFC, whitespace, format chars
+    pages, _ = write(tmp_path, [slip(0, "王芳 Holt", "1A")])
+    assert "\ufffd\ufffd Holt" in pages[0]
+
+
+def test_long_values_shrink_or_wrap_within_their_box():
+    url = "https://www.example.test/schools/hollowbrook-primary-academy-trust/pupils/sign-in?return=/home"
+    size, lines = fit(url, MONO_BOLD, VALUE_W, URL_BOX, words=False, shorten=False)
+    assert "".join(lines) == url  # nothing dropped
+    assert len(lines) > 1
+    assert all(metrics(MONO_BOLD).width(line, size) <= VALUE_W for line in lines)
+    assert len(lines) * size * 25.4 / 72 * 1.2 <= URL_BOX[0]
+
+    name = "Maximiliana-Josephina Kowalczyk-Wiśniewska " * 4
+    size, lines = fit(name, SANS_BOLD, 87, NAME_BOX, words=True, shorten=True)
+    assert size == NAME_BOX[2] and lines[-1].endswith("\u2026")
+    assert all(metrics(SANS_BOLD).width(line, size) <= 87 for line in lines)
+
+    assert fit("x" * 400, MONO_BOLD, VALUE_W, CREDENTIAL_BOX, words=False, shorten=False) is None
+
+
+def test_long_values_still_write(tmp_path: Path):
+    long = Slip(
+        "Maximiliana-Josephina Kowalczyk-Wiśniewska van der Berg",
+        "Year 6 Kingfishers and Herons",
+        "A platform with a remarkably long name for a primary school",
+        "maximiliana.kowalczyk-wisniewska",
+        "correct-horse-battery-staple-42",
+        "https://www.example.test/schools/hollowbrook-primary/sign-in",
+    )
+    pages, rows = write(tmp_path, [long])
+    text = pages[0].replace("\n", "")
+    assert long.username in text and long.password in text
+    assert rows[1][3:] == (long.username, long.password, long.sign_in_url)
+
+
+def test_unprintable_credentials_are_refused_without_showing_them(tmp_path: Path):
+    good = slip(0, "Mira Holt", "1A")
+    for value in ("Pw\x07bell", "Pw\u200bzero", "x" * 400):
+        with pytest.raises(ValueError) as error:
+            write_slips(tmp_path / "s.pdf", tmp_path / "s.xlsx", SCHOOL, [replace(good, password=value)])
+        assert value not in str(error.value) and "password" in str(error.value)
+    assert not list(tmp_path.iterdir())  # neither file is written
+    with pytest.raises(ValueError):
+        write_slips(tmp_path / "s.pdf", tmp_path / "s.xlsx", SCHOOL, [])
+
+
+def test_no_sign_in_address_leaves_the_line_out(tmp_path: Path):
+    pages, rows = write(tmp_path, [slip(0, "Mira Holt", "1A", url="")])
+    assert "Website" not in pages[0]
+    assert "usr0000q" in pages[0]
+    assert rows[1][5] is None
