@@ -373,6 +373,25 @@ def apply(
     _run(action)
 
 
+@app.command("reset-passwords")
+def reset_passwords(
+    platform: Annotated[str, typer.Argument(help="The platform id, e.g. tt-rockstars.")],
+    roster: RosterArg,
+    class_name: Annotated[list[str] | None, typer.Option("--class", help="Every pupil in this class (repeatable).")] = None,
+    pupil: Annotated[list[str] | None, typer.Option("--pupil", help="A pupil's MIS id or UPN (repeatable).")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Reprint login slips: the next apply gives these pupils new passwords and new slips."""
+
+    def action() -> None:
+        ws, today, loaded, [connector] = _job(workspace, roster, [platform], False, None)
+        count = engine.request_password_resets(ws, loaded, connector, class_name or [], pupil or [])
+        out.print(f"{connector.name}: {count} password reset(s) recorded. The old passwords work until the file is uploaded.")
+        out.print(f"Next: provisioner apply {roster}, upload the file, then print the new slips.")
+
+    _run(action)
+
+
 class Confirmation(str, Enum):
     uploaded = "uploaded"
 

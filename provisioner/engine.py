@@ -166,6 +166,7 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
             if send.pupil_key in accounts:
                 accounts[send.pupil_key] = replace(accounts[send.pupil_key], sent=send.fields)
     usernames = UsernameAllocator(state.usernames(platform), connector.username_max_length)
+    resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.mode, connector.sent_fields, resuming=resuming)
     on_roll: set[str] = set()
     for pupil in roster.pupils:
@@ -182,6 +183,8 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
             continue
         values = pupil_values(workspace, connector, pupil, account.username)
         changed = tuple(name for name in values if account.sent.get(name) != values[name])
+        if pupil.key in resets:
+            changed += ("password",)
         action = UPDATE if changed else UNCHANGED
         plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username))
     # Rows left out for errors may be pupils still on roll: absence proves nothing then.
@@ -348,6 +351,8 @@ def finish_batch(
             )
             state.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
                         detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
+            if "password" in send.changed:
+                db.execute("DELETE FROM password_resets WHERE platform = ? AND pupil_key = ?", (platform, send.pupil_key))
         db.execute(
             "UPDATE batches SET status = 'issued', issued_at = ? WHERE platform = ? AND id = ?",
             (stamp, platform, batch.id),
@@ -446,5 +451,37 @@ def confirm_uploaded(workspace: Workspace, platform: str, batch_id: str | None) 
                 return [], [chosen]
             state.confirm_batch(platform, chosen.id, UPLOADED)
             return [replace(chosen, status=UPLOADED)], []
+        finally:
+            state.close()
+
+
+def request_password_resets(
+    workspace: Workspace, roster: Roster, connector: Connector, classes: list[str], pupil_ids: list[str]
+) -> int:
+    """Ask the next apply to give new passwords (and new slips) to these pupils on one platform.
+
+    Pupils are chosen by class or by MIS id or UPN, from the current roster; only pupils who
+    already have an account there are reset. Returns how many were asked for.
+    """
+    if not connector.issues_passwords:
+        raise UsageError(f"{connector.name} makes its own passwords", hint="reset them on the platform itself")
+    if not classes and not pupil_ids:
+        raise UsageError("say whose passwords to reset", hint="pass --class NAME or --pupil ID (each repeatable)")
+    wanted_ids = set(pupil_ids)
+    chosen = [p for p in roster.pupils if p.class_name in classes or wanted_ids & {p.mis_id, p.upn}]
+    unknown_classes = set(classes) - {p.class_name for p in roster.pupils}
+    unknown_ids = wanted_ids - {i for p in roster.pupils for i in (p.mis_id, p.upn) if i}
+    if unknown_classes or unknown_ids:
+        missing = [*(f"class {c}" for c in sorted(unknown_classes)), *(f"pupil {i}" for i in sorted(unknown_ids))]
+        raise UsageError(f"not on the roster: {', '.join(missing)}", hint="check the spelling against the roster")
+    with workspace.lock():
+        state = open_state(workspace)
+        try:
+            accounts = state.accounts(connector.id)
+            keys = [p.key for p in chosen if p.key in accounts]
+            if not keys:
+                raise UsageError(f"none of them has a {connector.name} account yet", hint="run apply to make them")
+            state.request_password_resets(connector.id, keys)
+            return len(keys)
         finally:
             state.close()

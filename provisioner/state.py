@@ -88,6 +88,15 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: password resets the admin asked for, carried out by the next apply
+    """
+    CREATE TABLE password_resets (
+        platform TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        PRIMARY KEY (platform, pupil_key)
+    );
+    """,
 ]
 
 GENESIS = "0" * 64
@@ -209,6 +218,20 @@ class State:
              "summary": json.loads(r[5]) if r[5] else None}
             for r in rows
         ]  # fmt: skip
+
+    def password_resets(self, platform: str) -> set[str]:
+        rows = self.db.execute("SELECT pupil_key FROM password_resets WHERE platform = ?", (platform,))
+        return {row[0] for row in rows}
+
+    def request_password_resets(self, platform: str, pupil_keys: list[str]) -> None:
+        with self.transaction():
+            stamp = now()
+            for key in pupil_keys:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO password_resets (platform, pupil_key, requested_at) VALUES (?, ?, ?)",
+                    (platform, key, stamp),
+                )
+            self.audit(None, "password_reset.requested", platform, detail={"pupils": len(pupil_keys)})
 
     # Batches
 

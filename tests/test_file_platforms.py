@@ -282,3 +282,33 @@ def test_bug_club_date_of_birth_is_day_first(tmp_path):
     view = PupilView("bug-club", {"forename": "A", "surname": "B", "date_of_birth": date(2019, 2, 3).isoformat(),
                                   "username": "ab", "password": "Tiger47"})  # fmt: skip
     assert BugClub().import_row(view)[2] == "03/02/2019"
+
+
+def test_a_reprint_resets_passwords_as_an_update_with_new_slips(workspace, roster_file, pupils):
+    cli = Cli(workspace)
+    assert cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
+    [first] = list((workspace.outbox / "purple-mash").glob("*-import-*.csv"))
+    old = {r[3]: r[4] for r in read_csv(first)[1:]}
+    on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
+    target = on_roll[0]["class_name"]
+    in_class = [p for p in on_roll if p["class_name"] == target]
+    asked = cli("reset-passwords", "purple-mash", str(roster_file), "--class", target)
+    assert asked.exit_code == 0, asked.output
+    plan = json.loads(cli("plan", str(roster_file), "--as-of", TODAY.isoformat(), "--json").stdout)
+    assert plan["platforms"]["purple-mash"]["update"] == len(in_class)
+    assert plan["platforms"]["purple-mash"]["fields_changed"] == {"password": len(in_class)}
+    done = json.loads(cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat(), "--json").stdout)
+    [batch] = done["batches"]
+    table = read_csv(Path(batch["file"]))[1:]
+    assert {r[1] for r in table} == {target} and len(table) == len(in_class)
+    assert all(old[r[3]] != r[4] for r in table), "each pupil in the class has a new password"
+    slips = read_xlsx(Path(batch["slips"][1]))[1:]
+    assert {r[3]: r[4] for r in slips} == {r[3]: r[4] for r in table}
+    again = cli("plan", str(roster_file), "--as-of", TODAY.isoformat(), "--json")
+    assert json.loads(again.stdout)["platforms"]["purple-mash"]["update"] == 0, "a reset is done once"
+
+
+def test_reset_passwords_names_what_it_cannot_find(workspace, roster_file):
+    cli = Cli(workspace)
+    result = cli("reset-passwords", "purple-mash", str(roster_file), "--class", "Nowhere")
+    assert result.exit_code == 2 and "class Nowhere" in result.output
