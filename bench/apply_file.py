@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from roster_load import TODAY, roster_file  # noqa: E402 (the same cached synthetic workbook)
 
 from provisioner import engine  # noqa: E402
-from provisioner.connector import registry  # noqa: E402
+from provisioner.connector import API, registry  # noqa: E402
 from provisioner.workspace import init_workspace  # noqa: E402
 
 
@@ -36,7 +36,8 @@ def main() -> None:
     args = parser.parse_args()
     path = roster_file(args.pupils)
     with tempfile.TemporaryDirectory() as folder:
-        workspace = init_workspace(Path(folder) / "ws", "Bench Trust", "bench.sch.uk", list(registry()))
+        offline = [p for p, cls in registry().items() if cls.mode != API]  # Graph has its own bench
+        workspace = init_workspace(Path(folder) / "ws", "Bench Trust", "bench.sch.uk", offline)
         connectors = workspace.connectors()
         roster = timed("read roster", lambda: engine.load_roster(workspace, path, skip_invalid_rows=False, today=TODAY))
 

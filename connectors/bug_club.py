@@ -20,6 +20,9 @@ class BugClub(Connector):
     mode = FILE
     fields = ("forename", "surname", "date_of_birth", "username", "password")
     optional_fields = ("year_group", "class_name")
+    # The paste goes into a registration form: re-pasting a pupil to reset a password would
+    # register them again (inferred). Pearson offers its own bulk password change (§3.4).
+    resets_by_import = False
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
     sign_in_url = "https://www.activelearnprimary.co.uk/"  # inferred from Pearson's support site

@@ -18,7 +18,7 @@ class EducationCity(Connector):
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
-    sign_in_url = "https://www.educationcity.com/"
+    sign_in_url = "https://www.educationcity.com/"  # the site named in the reference; the sign-in page is inferred
 
     columns = (
         ("First Name", "forename"),

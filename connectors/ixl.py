@@ -19,7 +19,9 @@ class Ixl(Connector):
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
-    sign_in_url = "https://uk.ixl.com/"  # many schools use ixl.com/signin/<school>: set sign_in_url
+    # The UK site from the reference. A school-specific ixl.com/signin/<school> page is reported
+    # by a third party only (unverified): set sign_in_url to the page your school uses.
+    sign_in_url = "https://uk.ixl.com/"
 
     columns = (
         ("First name", "forename"),

@@ -38,7 +38,7 @@ class Lgfl(Connector):
     autoupdate_fields = ("forename", "surname", "date_of_birth")
     username_template = "{forename_initial}{surname}"  # USO's pupil username format was not found
     username_max_length = 20
-    sign_in_url = "https://my.uso.im/"
+    sign_in_url = "https://my.uso.im/"  # the USO host from LGfL's help pages; the sign-in page is inferred
 
     columns = (
         ("First name", "forename"),

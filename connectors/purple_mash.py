@@ -32,4 +32,7 @@ class PurpleMash(Connector):
     derived = {"full_name": ("forename", "surname")}
 
     def file_values(self, pupil: PupilView) -> dict[str, str]:
-        return {**pupil, "full_name": f"{pupil.forename} {pupil.surname}".strip()}
+        values = dict(pupil)
+        if "forename" in values and "surname" in values:  # a school's layout may use Forename and Surname
+            values["full_name"] = f"{values['forename']} {values['surname']}".strip()
+        return values

@@ -19,7 +19,7 @@ class TimesTablesRockStars(Connector):
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
-    sign_in_url = "https://ttrockstars.com/"
+    sign_in_url = "https://ttrockstars.com/"  # the site named in the reference; the exact sign-in page is inferred
 
     columns = (
         ("First name", "forename"),

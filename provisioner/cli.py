@@ -236,7 +236,10 @@ def _print_issued(result: engine.ApplyResult, root: Path) -> None:
 
     for batch in result.batches:
         resumed = " (finishing an interrupted apply)" if batch.resumed else ""
-        out.print(f"{batch.platform}: {batch.rows} row(s) in {shown(batch.path)}{resumed}", soft_wrap=True)
+        if batch.path is None:
+            out.print(f"{batch.platform}: {batch.rows} account(s) created or updated{resumed}")
+        else:
+            out.print(f"{batch.platform}: {batch.rows} row(s) in {shown(batch.path)}{resumed}", soft_wrap=True)
         if batch.slips:
             out.print(f"  login slips: {' and '.join(shown(path) for path in batch.slips)}", soft_wrap=True)
     for platform_id, count in result.recorded.items():
@@ -380,14 +383,16 @@ def reset_passwords(
     class_name: Annotated[list[str] | None, typer.Option("--class", help="Every pupil in this class (repeatable).")] = None,
     pupil: Annotated[list[str] | None, typer.Option("--pupil", help="A pupil's MIS id or UPN (repeatable).")] = None,
     workspace: WorkspaceOpt = None,
+    skip_invalid_rows: SkipOpt = False,
 ) -> None:
     """Reprint login slips: the next apply gives these pupils new passwords and new slips."""
 
     def action() -> None:
-        ws, today, loaded, [connector] = _job(workspace, roster, [platform], False, None)
+        ws, today, loaded, [connector] = _job(workspace, roster, [platform], skip_invalid_rows, None)
         count = engine.request_password_resets(ws, loaded, connector, class_name or [], pupil or [])
-        out.print(f"{connector.name}: {count} password reset(s) recorded. The old passwords work until the file is uploaded.")
-        out.print(f"Next: provisioner apply {roster}, upload the file, then print the new slips.")
+        out.print(f"{connector.name}: {count} password reset(s) recorded for the next apply.")
+        where = f" --workspace \"{ws.root}\"" if workspace else ""
+        out.print(f"Next: provisioner apply \"{roster}\"{where}, upload the file, then print the new slips.")
 
     _run(action)
 

@@ -12,10 +12,11 @@ import pkgutil
 import re
 import string
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
@@ -49,6 +50,25 @@ class PlatformSettings(BaseModel):
     )
     sign_in_url: str | None = Field(None, description="The school's own sign-in address, printed on login slips.")
 
+    @model_validator(mode="after")
+    def _username_from_sent_fields(self, info: ValidationInfo) -> PlatformSettings:
+        """A username made from a field the platform does not receive would send that field."""
+        connector_class = (info.context or {}).get("connector")
+        if connector_class is None:
+            return self
+        connector = connector_class(self)
+        if connector.mode == MIS_SYNC or "username" not in connector.sent_fields:
+            return self
+        template = connector.effective_username_template
+        needs = {name.removesuffix("_initial") for _, name, _, _ in string.Formatter().parse(template) if name}
+        missing = sorted(needs - set(connector.sent_fields))
+        if missing:
+            raise ValueError(
+                f"the username rule {template!r} uses {', '.join(missing)}, which {connector.name} does not "
+                "receive with these settings; change username_template or send the field"
+            )
+        return self
+
     @field_validator("username_template")
     @classmethod
     def _known_tokens(cls, template: str | None) -> str | None:
@@ -68,8 +88,11 @@ class PlatformSettings(BaseModel):
     @field_validator("sign_in_url")
     @classmethod
     def _web_address(cls, url: str | None) -> str | None:
-        if url is not None and not re.fullmatch(r"https?://[^\s]+", url):
-            raise ValueError("must be a web address starting https://, with no spaces")
+        # Printed on slips a child copies: plain ASCII (an international domain in its
+        # xn-- form), short enough to fit a card.
+        if url is not None and not re.fullmatch(r"https://[!-~]{1,100}", url):
+            raise ValueError("must be a web address starting https://, in plain ASCII with no spaces, "
+                             "at most 108 characters")  # fmt: skip
         return url
 
     @field_validator("optional_fields")
@@ -92,6 +115,11 @@ class PlatformSettings(BaseModel):
             return columns
         if not columns:
             raise ValueError("lists no columns; leave the setting out to use the platform's own layout")
+        if any(not header.strip() for header in columns):
+            raise ValueError("a column has an empty header")
+        sources = set(columns.values())
+        if "password" in sources and "username" not in sources:
+            raise ValueError("has a password column but no username column: slips would not say whose it is")
         allowed = (*connector.fields, *info.data.get("optional_fields", ()), *connector.derived)
         for header, source in columns.items():
             if source not in allowed:
@@ -145,6 +173,28 @@ class PupilView(Mapping[str, str]):
         return f"PupilView({self._platform!r}, fields={sorted(self._values)})"
 
 
+@dataclass
+class Work:
+    """For an API connector: one recorded send, with its new password if it has one (never stored)."""
+
+    send_id: int
+    action: str  # create, update
+    values: dict[str, str]
+    changed: list[str]
+    remote_id: str | None  # the platform's id for the account, once known
+
+
+@dataclass
+class Outcome:
+    """What became of one ``Work``: done (with the account's final username and id) or failed."""
+
+    send_id: int
+    ok: bool
+    username: str | None = None
+    remote_id: str | None = None
+    error: str | None = None  # the platform's error code; never pupil data
+
+
 class Connector:
     """Base class for a platform connector.
 
@@ -183,6 +233,7 @@ class Connector:
     password_rule: ClassVar[PasswordRule | None] = CHILD_FRIENDLY
     sign_in_url: ClassVar[str] = ""
     verified: ClassVar[bool] = True
+    resets_by_import: ClassVar[bool] = True  # False: new passwords for existing pupils are set on the platform
     Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
 
     # File mode
@@ -228,6 +279,17 @@ class Connector:
     @property
     def issues_passwords(self) -> bool:
         return self.password_rule is not None and "password" in self.sent_fields
+
+    # API mode
+
+    def connect(self, school_domain: str):
+        """Sign in and read what the platform holds; the result is passed back to ``push``."""
+        raise NotImplementedError
+
+    def push(self, directory, work: list[Work], next_username, progress=None) -> Iterator[Outcome]:
+        """Carry out recorded sends and yield an ``Outcome`` for each. Must be safe to repeat:
+        a send whose account already exists (found by its pseudonymous id) is adopted."""
+        raise NotImplementedError
 
     def settings_notes(self) -> list[str]:
         """Extra commented lines for this platform's section of a new provisioner.toml."""

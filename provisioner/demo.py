@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from provisioner import files
-from provisioner.connector import registry
+from provisioner.connector import API, registry
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.errors import UsageError
 from provisioner.workspace import SETTINGS_FILE, Workspace, init_workspace
@@ -22,7 +22,7 @@ ROSTER_NAME = "demo-roster.xlsx"
 
 
 def prepare_demo(directory: Path, today: date | None = None) -> tuple[Workspace, Path]:
-    """Create (or reuse) the demo workspace with every platform enabled, and write its roster."""
+    """Create (or reuse) the demo workspace with every offline platform enabled, and write its roster."""
     today = today or date.today()
     if (directory / SETTINGS_FILE).exists():
         workspace = Workspace(directory)
@@ -32,7 +32,9 @@ def prepare_demo(directory: Path, today: date | None = None) -> tuple[Workspace,
                 hint="run the demo in another folder, e.g. 'provisioner demo provisioner-demo'",
             )
     else:
-        workspace = init_workspace(directory, DEMO_SCHOOL, DEMO_DOMAIN, list(registry()))
+        # Platforms reached through an API need a real tenant and credentials: not in a demo.
+        offline = [platform for platform, cls in registry().items() if cls.mode != API]
+        workspace = init_workspace(directory, DEMO_SCHOOL, DEMO_DOMAIN, offline)
     roster = workspace.root / ROSTER_NAME
     if not roster.exists():
         write_roster_xlsx(roster, synthetic_pupils(DEMO_PUPILS, today=today, leavers=DEMO_LEAVERS))

@@ -9,9 +9,12 @@ on the next run, so a SIGKILL at any point followed by another apply issues nobo
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,8 +22,8 @@ from datetime import date
 from pathlib import Path
 
 from provisioner import files, passwords
-from provisioner.connector import FILE, MIS_SYNC, Connector, PupilView
-from provisioner.errors import Aborted, RosterError, UsageError
+from provisioner.connector import API, FILE, MIS_SYNC, Connector, PupilView, Work
+from provisioner.errors import Aborted, PartialFailure, RosterError, UsageError
 from provisioner.models import Pupil, Roster
 from provisioner.roster import read_roster
 from provisioner.slips import Slip, write_slips
@@ -100,7 +103,7 @@ class Plan:
 class IssuedBatch:
     platform: str
     batch_id: str
-    path: Path
+    path: Path | None  # the import file; None for a platform reached through its API
     rows: int
     resumed: bool = False
     slips: list[Path] = field(default_factory=list)  # login slips (PDF, xlsx) for new passwords
@@ -115,7 +118,8 @@ class ApplyResult:
     def as_dict(self) -> dict:
         out = self.plan.as_dict()
         out["batches"] = [
-            {"platform": b.platform, "batch": b.batch_id, "file": str(b.path), "rows": b.rows, "resumed": b.resumed,
+            {"platform": b.platform, "batch": b.batch_id, "file": str(b.path) if b.path else None, "rows": b.rows,
+             "resumed": b.resumed,
              "slips": [str(path) for path in b.slips]}
             for b in self.batches
         ]  # fmt: skip
@@ -155,7 +159,11 @@ def pupil_values(workspace: Workspace, connector: Connector, pupil: Pupil, usern
     return values
 
 
-def plan_platform(workspace: Workspace, state: State, connector: Connector, roster: Roster, today: date) -> PlatformPlan:
+def plan_platform(
+    workspace: Workspace, state: State, connector: Connector, roster: Roster, today: date,
+    remote_taken: set[str] = frozenset(),
+) -> PlatformPlan:  # fmt: skip
+    """What one platform needs; ``remote_taken``: usernames the platform already holds for others."""
     platform = connector.id
     accounts = state.accounts(platform)
     # An interrupted apply's rows count as sent: they are finished before anything new.
@@ -165,7 +173,7 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
             resuming += 1
             if send.pupil_key in accounts:
                 accounts[send.pupil_key] = replace(accounts[send.pupil_key], sent=send.fields)
-    usernames = UsernameAllocator(state.usernames(platform), connector.username_max_length)
+    usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.mode, connector.sent_fields, resuming=resuming)
     on_roll: set[str] = set()
@@ -174,7 +182,11 @@ def plan_platform(workspace: Workspace, state: State, connector: Connector, rost
             continue
         on_roll.add(pupil.key)
         account = accounts.get(pupil.key)
-        if account is None:
+        if account is not None and connector.mode == MIS_SYNC:
+            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, {}, (), account.username))
+            continue  # the platform keeps itself up to date from the MIS
+        if account is None or not account.username and connector.mode != MIS_SYNC:
+            # New, or held until now through a MIS sync: the tool makes the account from here on.
             username = ""  # a platform that reads the MIS itself makes its own
             if connector.mode != MIS_SYNC:
                 username = usernames.allocate(base_username(connector.effective_username_template, pupil))
@@ -199,11 +211,17 @@ def has_left(pupil: Pupil, today: date) -> bool:
     return pupil.leaving_date is not None and pupil.leaving_date <= today
 
 
-def make_plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date) -> Plan:
+def make_plan(
+    workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
+    directories: dict | None = None,
+) -> Plan:  # fmt: skip
+    """The plan; ``directories`` (API platforms, read at apply) say which usernames are taken there."""
+    directories = directories or {}
+    taken = {pid: d.taken_usernames for pid, d in directories.items()}
     return Plan(
         today=today,
         pupils=len(roster.pupils),
-        platforms={c.id: plan_platform(workspace, state, c, roster, today) for c in connectors},
+        platforms={c.id: plan_platform(workspace, state, c, roster, today, taken.get(c.id, set())) for c in connectors},
         already_left=sum(1 for p in roster.pupils if has_left(p, today)),
     )
 
@@ -224,16 +242,20 @@ def apply(
         state = open_state(workspace)
         try:
             state.mark_interrupted_runs()  # holding the lock, no run can still be going
+            # Platforms with an API are read first: a wrong credential stops here, and a
+            # sign-in name someone else already has is never planned.
+            school_domain = workspace.settings.school.domain
+            directories = {c.id: c.connect(school_domain) for c in connectors if c.mode == API}
             # The plan counts an interrupted apply's rows as sent, and shows them as resuming,
             # so the admin confirms those too before anything is written.
-            plan = make_plan(workspace, state, roster, connectors, today)
+            plan = make_plan(workspace, state, roster, connectors, today, directories)
             if not plan.has_work:
                 return ApplyResult(plan, [])
             if not confirm(plan):
                 raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
-            batches = finish_interrupted(workspace, state, connectors, roster, progress)
+            batches = finish_interrupted(workspace, state, connectors, roster, directories, progress)
             if batches:  # the same plan, now with nothing left resuming
-                plan = make_plan(workspace, state, roster, connectors, today)
+                plan = make_plan(workspace, state, roster, connectors, today, directories)
             if not any(p.to_send for p in plan.platforms.values()):
                 return ApplyResult(plan, batches)
             run_id = state.begin_run("apply", roster.sha256)
@@ -247,6 +269,10 @@ def apply(
                     if connector.mode == FILE:
                         batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
                         batches.append(finish_batch(workspace, state, connector, batch, roster, progress))
+                    elif connector.mode == API:
+                        batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
+                        batches.append(push_batch(workspace, state, connector, directories[connector.id], batch,
+                                                  roster, progress))  # fmt: skip
                     elif connector.mode == MIS_SYNC:
                         recorded[connector.id] = record_synced(state, connector, platform_plan, run_id)
             except BaseException as exc:
@@ -259,13 +285,17 @@ def apply(
 
 
 def finish_interrupted(
-    workspace: Workspace, state: State, connectors: list[Connector], roster: Roster, progress: Progress | None = None
-) -> list[IssuedBatch]:
+    workspace: Workspace, state: State, connectors: list[Connector], roster: Roster, directories: dict,
+    progress: Progress | None = None,
+) -> list[IssuedBatch]:  # fmt: skip
     """Finish every batch an earlier apply recorded for these platforms but did not complete."""
     done = []
     for connector in connectors:
         for batch in state.batches(connector.id, status="writing"):
-            issued = finish_batch(workspace, state, connector, batch, roster, progress)
+            if connector.mode == API:
+                issued = push_batch(workspace, state, connector, directories[connector.id], batch, roster, progress)
+            else:
+                issued = finish_batch(workspace, state, connector, batch, roster, progress)
             issued.resumed = True
             done.append(issued)
     return done
@@ -276,13 +306,15 @@ def prepare_batch(
 ) -> Batch:
     """Record the intent: the batch, every row it will hold, and the usernames it takes."""
     platform = connector.id
-    relative = Path("outbox") / platform / connector.import_file_name(batch_id)
+    kind, file = "api", ""
+    if connector.mode == FILE:
+        kind, file = "import", (Path("outbox") / platform / connector.import_file_name(batch_id)).as_posix()
     stamp = now()
     with state.transaction() as db:
         db.execute(
             "INSERT INTO batches (id, platform, run_id, kind, file, status, created_at)"
-            " VALUES (?, ?, ?, 'import', ?, 'writing', ?)",
-            (batch_id, platform, run_id, relative.as_posix(), stamp),
+            " VALUES (?, ?, ?, ?, ?, 'writing', ?)",
+            (batch_id, platform, run_id, kind, file, stamp),
         )
         for change in plan.to_send:
             db.execute(
@@ -298,14 +330,16 @@ def prepare_batch(
                 )
                 db.execute(
                     "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
-                    " VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+                    " VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET"
+                    " username = excluded.username, status = 'pending', sent = excluded.sent,"
+                    " updated_at = excluded.updated_at",
                     (platform, change.pupil_key, change.username, json.dumps(change.values), stamp, stamp),
                 )
         counts = plan.counts()
         state.audit(run_id, "batch.prepared", platform, detail={"batch": batch_id, "create": counts[CREATE],
                                                                 "update": counts[UPDATE]})  # fmt: skip
     crashpoint("prepared")
-    return Batch(batch_id, platform, run_id, relative.as_posix(), "writing", stamp, None)
+    return Batch(batch_id, platform, run_id, file, "writing", stamp, None)
 
 
 def finish_batch(
@@ -321,18 +355,21 @@ def finish_batch(
     platform = connector.id
     sends = state.pending_sends(platform, batch.id)
     on_roll = {pupil.key: pupil for pupil in roster.pupils}
+    path = workspace.root / batch.file
+    # A file written whole before a crash may already be uploaded: keep its passwords.
+    earlier = _passwords_in(path, connector) if connector.issues_passwords else {}
     rows, slips = [], []
     for done, send in enumerate(sends, start=1):
         values = dict(send.fields)
         if connector.issues_passwords:
             new_password = send.action == CREATE or "password" in send.changed
-            values["password"] = passwords.generate(connector.password_rule) if new_password else ""
+            password = earlier.get(values.get("username", "")) or passwords.generate(connector.password_rule)
+            values["password"] = password if new_password else ""
             if new_password:
                 slips.append(login_slip(connector, values, on_roll.get(send.pupil_key)))
         rows.append(connector.import_row(PupilView(platform, values)))
         if progress and (done % 200 == 0 or done == len(sends)):
             progress(platform, done, len(sends))
-    path = workspace.root / batch.file
     files.make_private_dir(path.parent)
     _remove_stale_temporaries(path.parent)
     slip_paths = []
@@ -363,6 +400,132 @@ def finish_batch(
     return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
 
 
+APPLIED = "applied"  # an API batch: the platform has it, nothing to upload
+
+
+def push_batch(
+    workspace: Workspace, state: State, connector: Connector, directory, batch: Batch, roster: Roster,
+    progress: Progress | None = None,
+) -> IssuedBatch:  # fmt: skip
+    """Carry out a recorded API batch, then record what the platform now holds.
+
+    Passwords are made here and set on the accounts; the slips are written before anything is
+    marked done. If the run is killed first, the next apply finds the accounts by their
+    pseudonymous id, adopts them and sets new passwords, so the slips it prints are right.
+    """
+    platform = connector.id
+    sends = state.pending_sends(platform, batch.id)
+    accounts = state.accounts(platform)
+    allocator = UsernameAllocator(state.usernames(platform) | directory.taken_usernames, connector.username_max_length)
+    lock = threading.Lock()
+
+    def next_username(taken: str) -> str:  # a sign-in name someone else holds: the next counter
+        with lock:
+            allocator.taken.add(taken)
+            return allocator.allocate(taken.rstrip("0123456789") or taken)
+
+    work = []
+    for send in sends:
+        values = dict(send.fields)
+        if send.action == CREATE or "password" in send.changed:
+            values["password"] = passwords.generate(connector.password_rule)
+        account = accounts.get(send.pupil_key)
+        work.append(Work(send.id, send.action, values, list(send.changed), account.remote_id if account else None))
+    by_id = {send.id: send for send in sends}
+    values_by_id = {w.send_id: w.values for w in work}
+    outcomes = []
+    done = 0
+
+    def report(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress:
+            progress(platform, done, len(sends))
+
+    try:
+        for outcome in connector.push(directory, work, next_username, report):
+            outcomes.append(outcome)
+            if len(outcomes) == 1:
+                crashpoint("pushing")  # accounts exist on the platform, none recorded yet
+    finally:  # record whatever was done, even when the run fails part way
+        on_roll = {pupil.key: pupil for pupil in roster.pupils}
+        slips = [
+            login_slip(connector, {**values_by_id[o.send_id], "username": o.username}, on_roll.get(by_id[o.send_id].pupil_key))
+            for o in outcomes if o.ok and values_by_id[o.send_id].get("password")
+        ]  # fmt: skip
+        slip_paths = []
+        if slips:
+            folder = files.make_private_dir(workspace.outbox / platform)
+            slip_paths = [folder / connector.slips_file_name(batch.id, suffix) for suffix in (".pdf", ".xlsx")]
+            write_slips(*slip_paths, workspace.settings.school.name, slips)
+        record_outcomes(state, connector, batch, by_id, outcomes, finished=len(outcomes) == len(sends))
+    failed = [o for o in outcomes if not o.ok]
+    issued = IssuedBatch(platform, batch.id, None, len(outcomes) - len(failed), slips=slip_paths)
+    if failed:
+        codes = ", ".join(sorted({o.error or "unknown" for o in failed}))
+        raise PartialFailure(
+            f"{connector.name}: {len(failed)} of {len(sends)} account change(s) failed ({codes})",
+            hint="the others were done and recorded; 'provisioner plan FILE' shows what is left, "
+            "and apply tries the failed ones again",
+        )
+    return issued
+
+
+def record_outcomes(state: State, connector: Connector, batch: Batch, sends: dict, outcomes: list, finished: bool) -> None:
+    """Mark sends done (or failed, so the next plan proposes them again) in one transaction."""
+    platform = connector.id
+    stamp = now()
+    with state.transaction() as db:
+        for outcome in outcomes:
+            send = sends[outcome.send_id]
+            if outcome.ok:
+                fields = {**send.fields, "username": outcome.username or send.fields.get("username", "")}
+                db.execute("UPDATE sends SET status = 'done', sent_at = ?, fields = ? WHERE id = ?",
+                           (stamp, json.dumps(fields), send.id))  # fmt: skip
+                db.execute(
+                    "UPDATE accounts SET status = 'active', sent = ?, username = ?, remote_id = ?, updated_at = ?"
+                    " WHERE platform = ? AND pupil_key = ?",
+                    (json.dumps(fields), fields["username"], outcome.remote_id, stamp, platform, send.pupil_key),
+                )
+                db.execute(
+                    "INSERT OR IGNORE INTO usernames (platform, username, pupil_key, issued_at) VALUES (?, ?, ?, ?)",
+                    (platform, fields["username"], send.pupil_key, stamp),
+                )
+                if "password" in send.changed:
+                    db.execute("DELETE FROM password_resets WHERE platform = ? AND pupil_key = ?",
+                               (platform, send.pupil_key))  # fmt: skip
+                state.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
+                            detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
+            else:
+                db.execute("UPDATE sends SET status = 'failed', sent_at = ? WHERE id = ?", (stamp, send.id))
+                if send.action == CREATE:  # nothing was made: the next plan proposes it again
+                    db.execute("DELETE FROM accounts WHERE platform = ? AND pupil_key = ? AND status = 'pending'",
+                               (platform, send.pupil_key))  # fmt: skip
+                state.audit(batch.run_id, f"account.{send.action}.failed", platform, send.pupil_key,
+                            detail={"batch": batch.id, "error": outcome.error})  # fmt: skip
+        if finished:
+            db.execute("UPDATE batches SET status = ?, issued_at = ? WHERE platform = ? AND id = ?",
+                       (APPLIED, stamp, platform, batch.id))  # fmt: skip
+            state.audit(batch.run_id, "batch.applied", platform,
+                        detail={"batch": batch.id, "done": sum(o.ok for o in outcomes),
+                                "failed": sum(not o.ok for o in outcomes)})  # fmt: skip
+
+
+def _passwords_in(path: Path, connector: Connector) -> dict[str, str]:
+    """Username -> password from an import file this tool wrote (empty if there is none)."""
+    if not path.exists():
+        return {}
+    header = connector.header
+    sources = [source for _, source in connector.file_columns]
+    if "username" not in sources or "password" not in sources:
+        return {}
+    user, secret = sources.index("username"), sources.index("password")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    if not rows or rows[0] != header:
+        return {}
+    return {row[user]: row[secret] for row in rows[1:] if len(row) == len(header) and row[secret]}
+
+
 def login_slip(connector: Connector, values: dict[str, str], pupil: Pupil | None) -> Slip:
     """One pupil's slip. The name and class come from the roster: slips stay in school, so they
     may show what the platform does not receive."""
@@ -380,7 +543,9 @@ def record_synced(state: State, connector: Connector, plan: PlatformPlan, run_id
     stamp = now()
     with state.transaction() as db:
         for change in plan.to_send:
-            sent = json.dumps(change.values)
+            # Which fields the platform holds, not their values: this tool sent nothing, so
+            # it keeps no copy (the MIS is the record).
+            sent = json.dumps(dict.fromkeys(change.values, ""))
             db.execute(
                 "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
                 " VALUES (?, ?, NULL, ?, ?, ?, ?, 'done', ?)",
@@ -463,8 +628,9 @@ def request_password_resets(
     Pupils are chosen by class or by MIS id or UPN, from the current roster; only pupils who
     already have an account there are reset. Returns how many were asked for.
     """
-    if not connector.issues_passwords:
-        raise UsageError(f"{connector.name} makes its own passwords", hint="reset them on the platform itself")
+    if not connector.issues_passwords or not connector.resets_by_import:
+        raise UsageError(f"{connector.name} does not take new passwords through its import",
+                         hint="reset them on the platform itself (its admin pages offer a bulk password change)")
     if not classes and not pupil_ids:
         raise UsageError("say whose passwords to reset", hint="pass --class NAME or --pupil ID (each repeatable)")
     wanted_ids = set(pupil_ids)

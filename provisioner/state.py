@@ -97,6 +97,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (platform, pupil_key)
     );
     """,
+    # 3: the platform's own id for an account (Microsoft 365's object id)
+    """
+    ALTER TABLE accounts ADD COLUMN remote_id TEXT;
+    """,
 ]
 
 GENESIS = "0" * 64
@@ -113,6 +117,7 @@ class Account:
     username: str
     status: str
     sent: dict[str, str]
+    remote_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,9 +181,12 @@ class State:
 
     def accounts(self, platform: str) -> dict[str, Account]:
         rows = self.db.execute(
-            "SELECT pupil_key, username, status, sent FROM accounts WHERE platform = ?", (platform,)
+            "SELECT pupil_key, username, status, sent, remote_id FROM accounts WHERE platform = ?", (platform,)
         )
-        return {key: Account(platform, key, user, status, json.loads(sent)) for key, user, status, sent in rows}
+        return {
+            key: Account(platform, key, user, status, json.loads(sent), remote_id)
+            for key, user, status, sent, remote_id in rows
+        }
 
     def usernames(self, platform: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT username FROM usernames WHERE platform = ?", (platform,))}

@@ -14,7 +14,8 @@ def status_report(workspace: Workspace) -> dict:
     try:
         platforms = {}
         for platform, cls in registry().items():
-            enabled = platform_settings(workspace.settings, cls).enabled
+            connector = cls(platform_settings(workspace.settings, cls))
+            enabled = connector.settings.enabled
             accounts = Counter(a.status for a in state.accounts(platform).values())
             if not enabled and not accounts:
                 continue
@@ -25,7 +26,7 @@ def status_report(workspace: Workspace) -> dict:
             platforms[platform] = {
                 "name": cls.name,
                 "enabled": enabled,
-                "mode": cls.mode,
+                "mode": connector.mode,
                 "accounts": dict(accounts),
                 "awaiting_upload": awaiting,
                 "interrupted": len(state.batches(platform, status="writing")),

@@ -184,6 +184,7 @@ class LoggedRequest:
     violation: bool = False
     dropped: bool = False
     duration: float = 0.0
+    body: object = None      # the JSON body sent (for $batch: on each sub-request's entry)
 
 
 # ----------------------------------------------------------------------------- $filter
@@ -598,6 +599,11 @@ class GraphStandIn:
         try:
             length = int(h.headers.get("Content-Length") or 0)
             raw = h.rfile.read(length) if length > 0 else b""
+            if graph and raw and not path.endswith("/$batch"):
+                try:
+                    entry.body = json.loads(raw)
+                except ValueError:
+                    entry.body = raw.decode("utf-8", "replace")
             if graph:
                 with self._lock:
                     entry.app = self._app_for(h.headers.get("Authorization"), arrived)
@@ -921,7 +927,7 @@ class GraphStandIn:
             url = urlsplit(sub["url"])
             path = "/" + unquote(url.path).lstrip("/")
             log = LoggedRequest(time.monotonic() - self._t0, sub["method"].upper(), "/v1.0" + path,
-                                url.query, app=app, batch=serial)
+                                url.query, app=app, batch=serial, body=sub.get("body"))
             try:
                 if any(d["status"] >= 400 for d in deps):
                     raise GraphError(424, "FailedDependency", "Dependent request failed.")  # approximate

@@ -106,3 +106,16 @@ def test_killed_at_arbitrary_moments(workspace, tmp_path):
     finished = subprocess.run(command(workspace, roster), capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert_complete_and_consistent(workspace, 4000)
+
+
+def test_a_file_written_whole_before_the_crash_keeps_its_passwords(workspace, roster_file):
+    """The admin may have uploaded it already: finishing the batch must not change the passwords."""
+    killed = subprocess.run(command(workspace, roster_file), env={**os.environ, CRASH_ENV: "written"},
+                            capture_output=True, text=True)  # fmt: skip
+    assert killed.returncode == KILLED
+    [path] = (workspace.outbox / "purple-mash").glob("*-import-*.csv")
+    before = path.read_bytes()
+    finished = subprocess.run(command(workspace, roster_file), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert path.read_bytes() == before
+    slips_match_imports(workspace)

@@ -312,3 +312,37 @@ def test_reset_passwords_names_what_it_cannot_find(workspace, roster_file):
     cli = Cli(workspace)
     result = cli("reset-passwords", "purple-mash", str(roster_file), "--class", "Nowhere")
     assert result.exit_code == 2 and "class Nowhere" in result.output
+
+
+def test_a_username_rule_cannot_send_a_field_the_platform_does_not_receive(workspace, roster_file):
+    set_platform(workspace, "tt-rockstars", enabled="true",
+                 columns='{ "First name" = "forename", "Username" = "username", "Password" = "password" }')  # fmt: skip
+    result = Cli(workspace)("plan", str(roster_file), "--as-of", TODAY.isoformat())
+    assert result.exit_code == 2
+    assert "username rule" in result.output and "surname" in result.output
+
+
+def test_lgfl_switched_from_autoupdate_to_a_bulk_file_makes_proper_accounts(tmp_path, roster_file, pupils):
+    workspace = init_workspace(tmp_path / "lgfl", "USO Primary", "uso.sch.uk", ["lgfl"])
+    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
+    engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    state = engine.open_state(workspace)
+    assert all(set(a.sent.values()) == {""} for a in state.accounts("lgfl").values()), "no copy of what the MIS holds"
+    state.close()
+    set_platform(workspace, "lgfl", provisioning='"bulk-file"')
+    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    [batch] = result.batches
+    table = read_csv(batch.path)
+    assert len(table) - 1 == len(on_roll_rows(pupils))
+    assert all(row[4] and row[5] for row in table[1:]), "every pupil gets a username and a password"
+    assert len(read_xlsx(batch.slips[1])) == len(table)
+
+
+def on_roll_rows(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if not (r.get("leaving_date") and r["leaving_date"] <= TODAY)]
+
+
+def test_bug_club_passwords_are_not_reset_by_re_pasting(workspace, roster_file):
+    set_platform(workspace, "bug-club", enabled="true")
+    result = Cli(workspace)("reset-passwords", "bug-club", str(roster_file), "--class", "1A")
+    assert result.exit_code == 2 and "on the platform itself" in result.output
