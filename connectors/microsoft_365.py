@@ -244,7 +244,8 @@ class Microsoft365(Connector):
 
 
 def _upn_conflict(reply: Reply) -> bool:
-    details = ((reply.body or {}).get("error") or {}).get("details") or [] if isinstance(reply.body, dict) else []
-    return reply.status == 400 and (
-        any(d.get("target") == "userPrincipalName" for d in details) or "userPrincipalName" in reply.error_message
-    )
+    """Graph's answer when the sign-in name is already someone's: 400 naming userPrincipalName."""
+    if reply.status != 400:
+        return False
+    details = (reply.body.get("error") or {}).get("details") or [] if isinstance(reply.body, dict) else []
+    return any(d.get("target") == "userPrincipalName" for d in details) or "userPrincipalName" in reply.error_message

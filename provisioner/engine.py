@@ -372,10 +372,7 @@ def finish_batch(
             progress(platform, done, len(sends))
     files.make_private_dir(path.parent)
     _remove_stale_temporaries(path.parent)
-    slip_paths = []
-    if slips:
-        slip_paths = [path.with_name(connector.slips_file_name(batch.id, suffix)) for suffix in (".pdf", ".xlsx")]
-        write_slips(*slip_paths, workspace.settings.school.name, slips)
+    slip_paths = print_slips(workspace, connector, batch.id, slips)
     files.atomic_write_bytes(path, files.csv_bytes(connector.header, rows))
     crashpoint("written")
     stamp = now()
@@ -453,11 +450,7 @@ def push_batch(
             login_slip(connector, {**values_by_id[o.send_id], "username": o.username}, on_roll.get(by_id[o.send_id].pupil_key))
             for o in outcomes if o.ok and values_by_id[o.send_id].get("password")
         ]  # fmt: skip
-        slip_paths = []
-        if slips:
-            folder = files.make_private_dir(workspace.outbox / platform)
-            slip_paths = [folder / connector.slips_file_name(batch.id, suffix) for suffix in (".pdf", ".xlsx")]
-            write_slips(*slip_paths, workspace.settings.school.name, slips)
+        slip_paths = print_slips(workspace, connector, batch.id, slips)
         record_outcomes(state, connector, batch, by_id, outcomes, finished=len(outcomes) == len(sends))
     failed = [o for o in outcomes if not o.ok]
     issued = IssuedBatch(platform, batch.id, None, len(outcomes) - len(failed), slips=slip_paths)
@@ -509,6 +502,16 @@ def record_outcomes(state: State, connector: Connector, batch: Batch, sends: dic
             state.audit(batch.run_id, "batch.applied", platform,
                         detail={"batch": batch.id, "done": sum(o.ok for o in outcomes),
                                 "failed": sum(not o.ok for o in outcomes)})  # fmt: skip
+
+
+def print_slips(workspace: Workspace, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
+    """Write a batch's login slips (PDF and xlsx) next to its files; none when no password is new."""
+    if not slips:
+        return []
+    folder = files.make_private_dir(workspace.outbox / connector.id)
+    paths = [folder / connector.slips_file_name(batch_id, suffix) for suffix in (".pdf", ".xlsx")]
+    write_slips(*paths, workspace.settings.school.name, slips)
+    return paths
 
 
 def _passwords_in(path: Path, connector: Connector) -> dict[str, str]:

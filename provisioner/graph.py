@@ -214,7 +214,8 @@ class GraphClient:
     def batch(self, requests_: list[dict]) -> dict[str, Reply]:
         """Send sub-requests (``id``, ``method``, ``url``, optional ``body``) in batches of 20.
 
-        Returns each sub-request's final reply by id. Throttled or unavailable sub-requests are
+        Every sub-request is counted as a write against the quota (a read would only be
+        counted too generously). Returns each sub-request's final reply by id. Throttled or unavailable sub-requests are
         sent again after the longest Retry-After; everything else is returned as it came.
         """
         replies: dict[str, Reply] = {}
