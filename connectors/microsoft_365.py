@@ -4,31 +4,46 @@ Each pupil gets a user whose sign-in name comes from the username template at th
 verified domain, whose names are the preferred names, and whose ``employeeId`` is this
 school's pseudonymous id for Microsoft 365 (16 characters; never the UPN). That id is how an
 account is found again: before creating, the tool adopts an account that already carries it,
-so a run killed at any point and run again leaves exactly one account per pupil. Pupils are
-licensed by adding them to a licence group, 20 members a write (reference/graph-msal.md §3).
-The class goes to ``department`` only if the school turns ``class_name`` on.
+so a run killed at any point and run again leaves exactly one account per pupil.
+
+After the accounts, ``reconcile`` brings what hangs off them in step with the state, from
+what the tenant holds (so a run killed part way is finished by the next): each pupil's
+licence, through a licence group (20 members a write, reference/graph-msal.md §3) or
+directly with ``assignLicense``, and, if the school turns them on, one security group per
+class. The class (in ``department`` and in class groups) goes only if the school turns
+``class_name`` on. ``disable``, ``delete``, ``restore`` and ``enable`` are the leaver
+cleanup's hooks; each is checked by listing the accounts afterwards.
+
+A school that will not give an app write access sets ``provisioning = "sds-files"``: the
+connector then writes School Data Sync v2.1 files instead, for the admin to upload.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import threading
-from collections import deque
-from collections.abc import Callable, Iterator
+import zlib
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
-from provisioner.connector import API, Connector, Outcome, PlatformSettings, Work
+from provisioner import files
+from provisioner.connector import API, FILE, Connector, Outcome, PlatformSettings, PupilView, Work
 from provisioner.errors import RemoteError, SettingsError
 from provisioner.graph import MAX_BATCH, GraphClient, GraphConfig, Reply
 from provisioner.passwords import PasswordRule
 
 SECRET_ENV = "PROVISIONER_M365_CLIENT_SECRET"
 CREATE, UPDATE = "create", "update"
+GRAPH, SDS_FILES = "graph", "sds-files"
 
 
 class Microsoft365Settings(PlatformSettings):
@@ -43,6 +58,33 @@ class Microsoft365Settings(PlatformSettings):
     writes_per_second: int = Field(20, ge=1, le=60, description="The per-app write quota (Microsoft: 3,000 / 150 s).")
     workers: int = Field(4, ge=1, le=16, description="Requests in flight at once.")
     force_password_change: bool = Field(False, description="Make pupils choose a new password at first sign-in.")
+    licence_sku: str | None = Field(None, description="Licence to assign directly (its skuPartNumber), "
+                                    "when not through licence_group.")  # fmt: skip
+    class_groups: bool = Field(False, description="Keep one security group per class (needs class_name sent).")
+    class_group_name: str = Field("Class {class_name} pupils", description="The name of a class's group.")
+    provisioning: Literal["graph", "sds-files"] = Field(
+        GRAPH, description="graph: this tool makes the accounts; sds-files: it writes School Data Sync files."
+    )
+
+    @field_validator("class_group_name")
+    @classmethod
+    def _names_the_class(cls, template: str) -> str:
+        if template.count("{class_name}") != 1 or re.search(r"{(?!class_name})", template):
+            raise ValueError("must contain {class_name} once and no other {...} part")
+        return template
+
+    @model_validator(mode="after")
+    def _one_way_to_license(self) -> Microsoft365Settings:
+        if self.licence_group and self.licence_sku:
+            raise ValueError("set licence_group or licence_sku, not both: a pupil needs one licence")
+        if self.class_groups and "class_name" not in self.optional_fields:
+            raise ValueError('class_groups tells Microsoft each pupil\'s class: add "class_name" to optional_fields')
+        if self.columns is not None:
+            raise ValueError("columns: Microsoft 365 takes no import file of ours to lay out (SDS files have fixed "
+                             "headers)")  # fmt: skip
+        if self.provisioning == SDS_FILES and not self.domain:
+            raise ValueError('provisioning = "sds-files" needs domain, the sign-in domain written in users.csv')
+        return self
 
 
 @dataclass
@@ -55,7 +97,21 @@ class Directory:
     taken_usernames: set[str]
     licence_group_id: str | None
     licence_members: set[str] = field(default_factory=set)
+    sku_id: str | None = None  # direct licensing: the licence to assign
+    free_seats: int = 0
+    licensed: set[str] = field(default_factory=set)  # users holding sku_id
+    group_ids: dict[str, str] = field(default_factory=dict)  # class group name -> id
+    class_members: dict[str, set[str]] = field(default_factory=dict)  # class group id -> user ids
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """One thing out of step with the state: a licence to assign, a class group to join or leave."""
+
+    kind: Literal["license", "join", "leave"]
+    user_id: str
+    group: str = ""  # join: the class group's name (it may not exist yet); leave: its id
 
 
 class Microsoft365(Connector):
@@ -72,6 +128,21 @@ class Microsoft365(Connector):
     sign_in_url = "https://www.office.com/"
     Settings = Microsoft365Settings
 
+    def __init__(self, settings: PlatformSettings | None = None):
+        super().__init__(settings)
+        if self.settings.provisioning == SDS_FILES:
+            self.mode = FILE
+            self.full_set = True  # SDS marks anyone missing from an upload inactive
+
+    @property
+    def sent_fields(self) -> tuple[str, ...]:
+        if self.mode == FILE:  # SDS files: the class only through class groups (users.csv has no column for it)
+            return (*self.fields, *(("class_name",) if self.settings.class_groups else ()))
+        return super().sent_fields
+
+    def sign_in_name(self, username: str, school_domain: str) -> str:
+        return f"{username}@{(self.settings.domain or school_domain).lower()}"
+
     def settings_notes(self) -> list[str]:
         return [
             '# tenant_id = "00000000-0000-0000-0000-000000000000"',
@@ -79,6 +150,9 @@ class Microsoft365(Connector):
             '# certificate = "C:/provisioner/m365-app.pem"  # or set PROVISIONER_M365_CLIENT_SECRET',
             '# licence_group = "Pupils - A1 licence"',
             "# domain = \"pupils.example.sch.uk\"  # default: the school's domain",
+            '# licence_sku = "STANDARDWOFFPACK_STUDENT"  # instead of licence_group: assign the licence directly',
+            '# class_groups = true  # one security group per class; needs optional_fields = ["class_name"]',
+            '# provisioning = "sds-files"  # no app access: write School Data Sync v2.1 files to upload instead',
         ]
 
     # The engine's calls
@@ -100,26 +174,56 @@ class Microsoft365(Connector):
         client = GraphClient(config)
         client.token()  # a wrong secret or tenant is reported now, before anything is planned
         domain = (settings.domain or school_domain).lower()
+        select = "id,userPrincipalName,employeeId,accountEnabled" + (",assignedLicenses" * bool(settings.licence_sku))
         by_employee_id, taken = {}, set()
-        for user in client.pages("/users", {"$select": "id,userPrincipalName,employeeId,accountEnabled",
-                                            "$top": "999"}):  # fmt: skip
+        for user in client.pages("/users", {"$select": select, "$top": "999"}):
             alias, _, at = (user.get("userPrincipalName") or "").lower().partition("@")
             if at == domain:
                 taken.add(alias)
             if user.get("employeeId"):
                 by_employee_id[user["employeeId"]] = user
-        group_id, members = None, set()
+        directory = Directory(client, domain, by_employee_id, taken, None)
         if settings.licence_group:
-            name = settings.licence_group.replace("'", "''")
-            found = list(client.pages("/groups", {"$filter": f"displayName eq '{name}'", "$select": "id"}))
-            if len(found) != 1:
-                raise SettingsError(
-                    f"the licence group '{settings.licence_group}' was {'not found' if not found else 'found twice'}",
-                    hint="create it in Entra with the pupils' licence assigned, or fix licence_group",
-                )
-            group_id = found[0]["id"]
-            members = {m["id"] for m in client.pages(f"/groups/{group_id}/members", {"$select": "id"})}
-        return Directory(client, domain, by_employee_id, taken, group_id, members)
+            directory.licence_group_id = self._licence_group(client)
+            directory.licence_members = self._members(client, directory.licence_group_id)
+        if settings.licence_sku:
+            directory.sku_id, directory.free_seats = self._sku(client)
+            directory.licensed = {u["id"] for u in by_employee_id.values()
+                                  if any(lic.get("skuId") == directory.sku_id for lic in u.get("assignedLicenses", ()))}
+        if settings.class_groups:
+            prefix, _, suffix = settings.class_group_name.partition("{class_name}")
+            for group in client.pages("/groups", {"$select": "id,displayName", "$top": "999"}):
+                name = group.get("displayName") or ""
+                if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
+                    directory.group_ids[name] = group["id"]
+                    directory.class_members[group["id"]] = self._members(client, group["id"])
+        return directory
+
+    def _licence_group(self, client: GraphClient) -> str:
+        wanted = self.settings.licence_group
+        name = wanted.replace("'", "''")
+        found = list(client.pages("/groups", {"$filter": f"displayName eq '{name}'", "$select": "id"}))
+        if len(found) != 1:
+            raise SettingsError(
+                f"the licence group '{wanted}' was {'not found' if not found else 'found twice'}",
+                hint="create it in Entra with the pupils' licence assigned, or fix licence_group",
+            )
+        return found[0]["id"]
+
+    def _sku(self, client: GraphClient) -> tuple[str, int]:
+        """The licence's skuId and its free seats, from the tenant's subscriptions (never hard-coded)."""
+        skus = list(client.pages("/subscribedSkus", {"$select": "skuId,skuPartNumber,prepaidUnits,consumedUnits"}))
+        for sku in skus:
+            if sku.get("skuPartNumber") == self.settings.licence_sku:
+                free = (sku.get("prepaidUnits") or {}).get("enabled", 0) - sku.get("consumedUnits", 0)
+                return sku["skuId"], free
+        held = ", ".join(sorted(s.get("skuPartNumber", "?") for s in skus)) or "none"
+        raise SettingsError(f"the tenant has no licence '{self.settings.licence_sku}'",
+                            hint=f"set licence_sku to one it has: {held}")  # fmt: skip
+
+    @staticmethod
+    def _members(client: GraphClient, group_id: str) -> set[str]:
+        return {m["id"] for m in client.pages(f"/groups/{group_id}/members", {"$select": "id", "$top": "999"})}
 
     def push(self, directory: Directory, work: list[Work], next_username: Callable[[str], str],
              progress: Callable[[int], None] | None = None) -> Iterator[Outcome]:  # fmt: skip
@@ -179,7 +283,6 @@ class Microsoft365(Connector):
                     outcomes[item.send_id] = Outcome(item.send_id, False, error=reply.error_code or str(reply.status))
                 continue
             outcomes[item.send_id] = self._created(directory, item, reply, next_username)
-        self._license(directory, [o.remote_id for o in outcomes.values() if o.ok and o.remote_id])
         return [outcomes[item.send_id] for item in chunk]
 
     def _created(self, directory: Directory, item: Work, reply: Reply, next_username) -> Outcome:
@@ -199,22 +302,171 @@ class Microsoft365(Connector):
             reply = client.request("POST", "/users", json=self._new_user(directory, item.values))
         return Outcome(item.send_id, False, error="NoFreeSignInName")
 
-    def _license(self, directory: Directory, user_ids: list[str]) -> None:
-        if directory.licence_group_id is None:
-            return
+    # In step: licences and class groups
+
+    def drift(self, directory: Directory, held: Mapping[str, PupilView], gone: set[str] = frozenset()) -> list[Fix]:
+        """What differs from the state: ``held`` maps the remote id of each account on roll to
+        what it was sent; ``gone`` are leavers' accounts, which leave their class groups."""
+        settings, fixes = self.settings, []
+        for user_id, values in held.items():
+            if settings.licence_group and user_id not in directory.licence_members:
+                fixes.append(Fix("license", user_id))
+            if settings.licence_sku and user_id not in directory.licensed:
+                fixes.append(Fix("license", user_id))
+            if not settings.class_groups:
+                continue
+            class_name = values.get("class_name", "")
+            wanted = settings.class_group_name.replace("{class_name}", class_name) if class_name else ""
+            wanted_id = directory.group_ids.get(wanted)
+            fixes.extend(Fix("leave", user_id, gid) for gid, members in directory.class_members.items()
+                         if user_id in members and gid != wanted_id)  # fmt: skip
+            if wanted and user_id not in directory.class_members.get(wanted_id, ()):
+                fixes.append(Fix("join", user_id, wanted))
+        for user_id in gone:
+            fixes.extend(Fix("leave", user_id, gid) for gid, members in directory.class_members.items()
+                         if user_id in members)
+        return fixes
+
+    def reconcile(self, directory: Directory, fixes: list[Fix]) -> Counter:
+        """Carry out ``drift``'s fixes; returns how many of each kind were done. Safe to repeat."""
+        licences = [f.user_id for f in fixes if f.kind == "license"]
+        if self.settings.licence_sku and len(licences) > directory.free_seats:
+            raise RemoteError(
+                f"{len(licences)} pupils need a '{self.settings.licence_sku}' licence and "
+                f"{max(directory.free_seats, 0)} are free; nothing was licensed",
+                hint="free or add licences in the Microsoft 365 admin centre, then run apply again",
+            )
+        joins: dict[str, list[str]] = {}
+        for fix in fixes:
+            if fix.kind == "join":
+                joins.setdefault(fix.group, []).append(fix.user_id)
+        for name in joins:
+            if name not in directory.group_ids:
+                directory.group_ids[name] = self._class_group(directory, name)
+                directory.class_members[directory.group_ids[name]] = set()
+        binds = [(directory.licence_group_id, licences)] if self.settings.licence_group else []
+        binds += [(directory.group_ids[name], users) for name, users in joins.items()]
+        # Each request below is one write; group adds carry 20 members a write.
+        requests = [self._bind(directory, gid, users[i : i + MAX_BATCH])
+                    for gid, users in binds for i in range(0, len(users), MAX_BATCH)]  # fmt: skip
+        if self.settings.licence_sku:
+            body = {"addLicenses": [{"skuId": directory.sku_id, "disabledPlans": []}], "removeLicenses": []}
+            requests += [{"method": "POST", "url": f"/users/{u}/assignLicense", "body": body} for u in licences]
+        requests += [{"method": "DELETE", "url": f"/groups/{f.group}/members/{f.user_id}/$ref"}
+                     for f in fixes if f.kind == "leave"]  # fmt: skip
+        for number, request in enumerate(requests):
+            request["id"] = str(number)
+        chunks = [requests[i : i + MAX_BATCH] for i in range(0, len(requests), MAX_BATCH)]
+        with ThreadPoolExecutor(self.settings.workers) as pool:
+            replies = {k: v for part in pool.map(directory.client.batch, chunks) for k, v in part.items()}
+        failed = Counter()
+        for request in requests:
+            reply = replies[request["id"]]
+            # Already done (by a run whose answer was lost, or by hand) counts as done.
+            if not reply.ok and not _already(reply):
+                failed[reply.error_code or str(reply.status)] += 1
+        if failed:
+            codes = ", ".join(sorted(failed))
+            raise RemoteError(f"{sum(failed.values())} licence or group change(s) failed ({codes})",
+                              hint="check the groups are not dynamic or role-assignable, then run apply again")
         with directory.lock:
-            new = [u for u in user_ids if u not in directory.licence_members]
-        for start in range(0, len(new), MAX_BATCH):
-            part = new[start : start + MAX_BATCH]
-            reply = directory.client.request(
-                "PATCH", f"/groups/{directory.licence_group_id}",
-                json={"members@odata.bind": [f"{directory.client.base}/directoryObjects/{u}" for u in part]},
-            )  # fmt: skip
-            if not reply.ok:
-                raise RemoteError(f"adding pupils to the licence group failed ({reply.error_code or reply.status})",
-                                  hint="check the group is not role-assignable or dynamic, then run apply again")
-            with directory.lock:
-                directory.licence_members.update(part)
+            directory.licence_members.update(licences if self.settings.licence_group else ())
+            directory.licensed.update(licences if self.settings.licence_sku else ())
+            for name, users in joins.items():
+                directory.class_members[directory.group_ids[name]].update(users)
+            for fix in fixes:
+                if fix.kind == "leave":
+                    directory.class_members.get(fix.group, set()).discard(fix.user_id)
+        return Counter(f.kind for f in fixes)
+
+    def _bind(self, directory: Directory, group_id: str, users: list[str]) -> dict:
+        refs = [f"{directory.client.base}/directoryObjects/{u}" for u in users]
+        return {"method": "PATCH", "url": f"/groups/{group_id}", "body": {"members@odata.bind": refs}}
+
+    def _class_group(self, directory: Directory, name: str) -> str:
+        nickname = re.sub(r"[^A-Za-z0-9]", "", name)[:56] or "class"
+        reply = directory.client.request("POST", "/groups", json={
+            "displayName": name, "mailEnabled": False, "securityEnabled": True,
+            "mailNickname": f"{nickname}{zlib.crc32(name.encode()) % 10_000:04d}",
+            "description": "Pupils of one class, kept in step with the roster by provisioner.",
+        })  # fmt: skip
+        if not reply.ok:
+            raise RemoteError(f"the class group '{name}' could not be made ({reply.error_code or reply.status})",
+                              hint="check the app has Group.ReadWrite.All, then run apply again")
+        return reply.body["id"]
+
+    # The leaver cleanup's hooks: each returns, per account, whether reading back confirmed it
+
+    def disable(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
+        """Block sign-in (``accountEnabled`` false); confirmed by listing the accounts afterwards."""
+        self._each(directory, [{"method": "PATCH", "url": f"/users/{u}", "body": {"accountEnabled": False}}
+                               for u in user_ids])  # fmt: skip
+        enabled = self._live(directory)
+        return {u: enabled.get(u) is False for u in user_ids}
+
+    def enable(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
+        """Let a returner sign in again; confirmed by listing the accounts afterwards."""
+        self._each(directory, [{"method": "PATCH", "url": f"/users/{u}", "body": {"accountEnabled": True}}
+                               for u in user_ids])  # fmt: skip
+        enabled = self._live(directory)
+        return {u: enabled.get(u) is True for u in user_ids}
+
+    def delete(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
+        """Delete (Entra keeps the account restorable for 30 days); confirmed from deleted items."""
+        self._each(directory, [{"method": "DELETE", "url": f"/users/{u}"} for u in user_ids])
+        live, deleted = self._live(directory), self._deleted(directory)
+        return {u: u in deleted and u not in live for u in user_ids}
+
+    def restore(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
+        """Bring accounts back from deleted items (as they were: still disabled); confirmed by listing."""
+        self._each(directory, [{"method": "POST", "url": f"/directory/deletedItems/{u}/restore"} for u in user_ids])
+        live = self._live(directory)
+        return {u: u in live for u in user_ids}
+
+    def _each(self, directory: Directory, requests: list[dict]) -> None:
+        # Failures are not raised here: the read-back that follows is what decides.
+        for number, request in enumerate(requests):
+            request["id"] = str(number)
+        for start in range(0, len(requests), MAX_BATCH):
+            directory.client.batch(requests[start : start + MAX_BATCH])
+
+    @staticmethod
+    def _live(directory: Directory) -> dict[str, bool]:
+        """Every account in the tenant now: id -> accountEnabled."""
+        return {u["id"]: u.get("accountEnabled")
+                for u in directory.client.pages("/users", {"$select": "id,accountEnabled", "$top": "999"})}
+
+    @staticmethod
+    def _deleted(directory: Directory) -> set[str]:
+        return {u["id"] for u in directory.client.pages("/directory/deletedItems/microsoft.graph.user",
+                                                         {"$select": "id", "$top": "999"})}  # fmt: skip
+
+    # School Data Sync files, when the school chose them
+
+    def import_file_name(self, batch_id: str) -> str:
+        if self.mode == FILE:
+            return f"{self.id}-sds-{batch_id}"  # a folder: SDS needs each file under its own name
+        return super().import_file_name(batch_id)
+
+    def write_import(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
+        """The full set of SDS v2.1 files in the folder ``path``; users.csv is written last, so a
+        folder whose users.csv exists is whole."""
+        written = SdsFiles.files(self, pupils, school_name)
+        folder = files.make_private_dir(path)
+        for leftover in folder.iterdir():  # a file from other settings would be uploaded with the rest
+            if leftover.name not in written:
+                leftover.unlink()
+        for name in sorted(written, key=lambda n: n == "users.csv"):
+            files.atomic_write_bytes(folder / name, written[name])
+
+    def passwords_in(self, path: Path) -> dict[str, str]:
+        if self.mode != FILE:
+            return {}
+        users = path / "users.csv"
+        if not users.is_file():
+            return {}
+        rows = list(csv.DictReader(io.StringIO(users.read_text(encoding="utf-8"))))
+        return {row["username"].partition("@")[0]: row["password"] for row in rows if row.get("password")}
 
     # Request bodies: only what the platform holds
 
@@ -241,6 +493,46 @@ class Microsoft365(Connector):
             body["passwordProfile"] = {"password": values["password"],
                                        "forceChangePasswordNextSignIn": self.settings.force_password_change}
         return {k: v for k, v in body.items() if v is not None}
+
+
+# School Data Sync v2.1 files (reference/platforms.md §3.6): the required headers only, since
+# optional headers may be left out. Every upload holds every pupil: SDS marks the missing inactive.
+SDS_FILES_WRITTEN = ("orgs.csv", "users.csv", "roles.csv", "classes.csv", "enrollments.csv")
+
+
+class SdsFiles:
+    """The School Data Sync side of the connector, kept apart from the Graph side."""
+
+    @staticmethod
+    def files(connector: Microsoft365, pupils: list[PupilView], school_name: str) -> dict[str, bytes]:
+        settings = connector.settings
+        org = settings.domain  # a stable id for the school that is no one's personal data
+        users = [[p["pseudonymous_id"], f"{p['username']}@{settings.domain}", p["forename"], p["surname"],
+                  p.get("password", "")] for p in pupils]  # fmt: skip
+        out = {
+            "orgs.csv": files.csv_bytes(["sourcedId", "name", "type"], [[org, school_name, "school"]]),
+            "users.csv": files.csv_bytes(["sourcedId", "username", "givenName", "familyName", "password"], users),
+            "roles.csv": files.csv_bytes(["userSourcedId", "orgSourcedId", "role"],
+                                         [[p["pseudonymous_id"], org, "student"] for p in pupils]),
+        }  # fmt: skip
+        if settings.class_groups:
+            classes = sorted({p["class_name"] for p in pupils if p.get("class_name")})
+            class_id = {name: f"{org}-class-{name}" for name in classes}
+            out["classes.csv"] = files.csv_bytes(
+                ["sourcedId", "orgSourcedId", "title"],
+                [[class_id[name], org, settings.class_group_name.replace("{class_name}", name)] for name in classes],
+            )
+            out["enrollments.csv"] = files.csv_bytes(
+                ["classSourcedId", "userSourcedId", "role"],
+                [[class_id[p["class_name"]], p["pseudonymous_id"], "student"] for p in pupils if p.get("class_name")],
+            )
+        return out
+
+
+def _already(reply: Reply) -> bool:
+    """Graph's answers for a change that is already so: a member added twice, or removed twice."""
+    message = reply.error_message
+    return (reply.status == 400 and "already exist" in message) or (reply.status == 404 and "do not exist" in message)
 
 
 def _upn_conflict(reply: Reply) -> bool:

@@ -238,6 +238,9 @@ def _print_issued(result: engine.ApplyResult, root: Path) -> None:
         resumed = " (finishing an interrupted apply)" if batch.resumed else ""
         if batch.path is None:
             out.print(f"{batch.platform}: {batch.rows} account(s) created or updated{resumed}")
+        elif batch.path.is_dir():  # a set of files, uploaded together (School Data Sync)
+            out.print(f"{batch.platform}: {batch.rows} change(s); upload every file in {shown(batch.path)}{resumed}",
+                      soft_wrap=True)  # fmt: skip
         else:
             out.print(f"{batch.platform}: {batch.rows} row(s) in {shown(batch.path)}{resumed}", soft_wrap=True)
         if batch.slips:
@@ -273,6 +276,12 @@ def _print_plan(plan: engine.Plan) -> None:
                       f"the {len(platform_plan.to_send)} pupil(s) it holds, so the register is true.")  # fmt: skip
         if platform_plan.resuming:
             out.print(f"{platform_plan.name}: {platform_plan.resuming} row(s) of an interrupted apply will be finished first.")
+        fixes = platform_plan.fix_counts()
+        if fixes:
+            words = {"license": "licence(s) to assign", "join": "class group place(s) to add",
+                     "leave": "class group place(s) to remove"}  # fmt: skip
+            out.print(f"{platform_plan.name}: out of step with the roster: "
+                      + ", ".join(f"{n} {words[kind]}" for kind, n in fixes.items()) + ".")  # fmt: skip
         if platform_plan.counts()["leavers"]:
             out.print(
                 f"{platform_plan.name}: {platform_plan.counts()['leavers']} account(s) belong to pupils no longer on roll;"

@@ -7,17 +7,21 @@ package's modules, so adding a platform needs no edit here.
 
 from __future__ import annotations
 
+import csv
 import importlib
+import io
 import pkgutil
 import re
 import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from provisioner import files
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
 from provisioner.passwords import CHILD_FRIENDLY, PasswordRule
@@ -216,6 +220,8 @@ class Connector:
     - ``verified``: False when no public template was found and the layout is our best guess;
       the register says so and the school can match its template with ``columns``.
     - ``Settings``: the pydantic model of ``[platforms.<id>]``.
+    - ``full_set``: each import must list every pupil the platform holds, not only changes
+      (the platform treats a pupil missing from an upload as a leaver).
 
     File connectors set ``columns``: (header, source) pairs in the platform's template
     order, where a source is a field or a name in ``derived`` (a value the connector builds
@@ -234,6 +240,7 @@ class Connector:
     sign_in_url: ClassVar[str] = ""
     verified: ClassVar[bool] = True
     resets_by_import: ClassVar[bool] = True  # False: new passwords for existing pupils are set on the platform
+    full_set: ClassVar[bool] = False  # True: every upload lists every pupil held, since absence means a leaver
     Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
 
     # File mode
@@ -307,8 +314,30 @@ class Connector:
     def import_file_name(self, batch_id: str) -> str:
         return f"{self.id}-import-{batch_id}.csv"
 
+    def write_import(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
+        """Write one batch's import at ``path``, whole or not at all (passwords are in the views)."""
+        files.atomic_write_bytes(path, files.csv_bytes(self.header, [self.import_row(p) for p in pupils]))
+
+    def passwords_in(self, path: Path) -> dict[str, str]:
+        """Username -> password from an import this tool wrote whole at ``path`` (empty if none)."""
+        return _passwords_in_csv(path, self.header, [source for _, source in self.file_columns])
+
+    def sign_in_name(self, username: str, school_domain: str) -> str:
+        """What a pupil types to sign in, as printed on the slip."""
+        return username
+
     def slips_file_name(self, batch_id: str, suffix: str) -> str:
         return f"{self.id}-login-slips-{batch_id}{suffix}"
+
+
+def _passwords_in_csv(path: Path, header: list[str], sources: list[str]) -> dict[str, str]:
+    if not path.is_file() or "username" not in sources or "password" not in sources:
+        return {}
+    user, secret = sources.index("username"), sources.index("password")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    if not rows or rows[0] != header:
+        return {}
+    return {row[user]: row[secret] for row in rows[1:] if len(row) == len(header) and row[secret]}
 
 
 def _iter_connector_classes() -> Iterator[type[Connector]]:

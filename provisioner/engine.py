@@ -9,8 +9,6 @@ on the next run, so a SIGKILL at any point followed by another apply issues nobo
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import signal
@@ -57,6 +55,7 @@ class PlatformPlan:
     fields: tuple[str, ...]
     changes: list[Change] = field(default_factory=list)
     resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
+    fixes: list = field(default_factory=list)  # API platforms: licences and groups out of step (connector.drift)
 
     def of(self, action: str) -> list[Change]:
         return [c for c in self.changes if c.action == action]
@@ -74,6 +73,9 @@ class PlatformPlan:
     def changed_fields(self) -> dict[str, int]:
         return dict(Counter(f for c in self.of(UPDATE) for f in c.changed))
 
+    def fix_counts(self) -> dict[str, int]:
+        return dict(Counter(fix.kind for fix in self.fixes))
+
 
 @dataclass
 class Plan:
@@ -84,7 +86,7 @@ class Plan:
 
     @property
     def has_work(self) -> bool:
-        return any(p.to_send or p.resuming for p in self.platforms.values())
+        return any(p.to_send or p.resuming or p.fixes for p in self.platforms.values())
 
     def as_dict(self) -> dict:
         return {
@@ -93,7 +95,7 @@ class Plan:
             "already_left": self.already_left,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
-                      "resuming": p.resuming}
+                      "resuming": p.resuming, "in_step": p.fix_counts()}
                 for pid, p in self.platforms.items()
             },
         }  # fmt: skip
@@ -217,13 +219,30 @@ def make_plan(
 ) -> Plan:  # fmt: skip
     """The plan; ``directories`` (API platforms, read at apply) say which usernames are taken there."""
     directories = directories or {}
-    taken = {pid: d.taken_usernames for pid, d in directories.items()}
-    return Plan(
-        today=today,
-        pupils=len(roster.pupils),
-        platforms={c.id: plan_platform(workspace, state, c, roster, today, taken.get(c.id, set())) for c in connectors},
-        already_left=sum(1 for p in roster.pupils if has_left(p, today)),
-    )
+    platforms = {}
+    for connector in connectors:
+        directory = directories.get(connector.id)
+        taken = directory.taken_usernames if directory else set()
+        platforms[connector.id] = plan_platform(workspace, state, connector, roster, today, taken)
+        if directory is not None:
+            platforms[connector.id].fixes = drift(state, connector, directory, roster, today)
+    return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,
+                already_left=sum(1 for p in roster.pupils if has_left(p, today)))  # fmt: skip
+
+
+def drift(state: State, connector: Connector, directory, roster: Roster, today: date) -> list:
+    """An API platform's licences and groups that differ from the state: pupils on roll keep
+    theirs; leavers leave their class groups (their accounts are the leaver cleanup's)."""
+    on_roll = {p.key for p in roster.pupils if not has_left(p, today)}
+    held, gone = {}, set()
+    for key, account in state.accounts(connector.id).items():
+        if not account.remote_id:
+            continue
+        if key in on_roll and account.status == "active":
+            held[account.remote_id] = PupilView(connector.id, account.sent)
+        elif key in on_roll or roster.invalid_rows == 0:  # rows left out for errors prove nothing
+            gone.add(account.remote_id)
+    return connector.drift(directory, held, gone)
 
 
 def open_state(workspace: Workspace) -> State:
@@ -256,7 +275,7 @@ def apply(
             batches = finish_interrupted(workspace, state, connectors, roster, directories, progress)
             if batches:  # the same plan, now with nothing left resuming
                 plan = make_plan(workspace, state, roster, connectors, today, directories)
-            if not any(p.to_send for p in plan.platforms.values()):
+            if not any(p.to_send or p.fixes for p in plan.platforms.values()):
                 return ApplyResult(plan, batches)
             run_id = state.begin_run("apply", roster.sha256)
             batch_id = state.next_batch_id(today.isoformat())
@@ -264,15 +283,19 @@ def apply(
             try:
                 for connector in connectors:
                     platform_plan = plan.platforms[connector.id]
+                    if connector.mode == API and (platform_plan.to_send or platform_plan.fixes):
+                        # The accounts first, then their licences and groups, read afresh.
+                        if platform_plan.to_send:
+                            batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
+                            batches.append(push_batch(workspace, state, connector, directories[connector.id],
+                                                      batch, roster, progress))  # fmt: skip
+                        reconcile(state, connector, directories[connector.id], roster, today, run_id)
+                        continue
                     if not platform_plan.to_send:
                         continue
                     if connector.mode == FILE:
                         batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
                         batches.append(finish_batch(workspace, state, connector, batch, roster, progress))
-                    elif connector.mode == API:
-                        batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
-                        batches.append(push_batch(workspace, state, connector, directories[connector.id], batch,
-                                                  roster, progress))  # fmt: skip
                     elif connector.mode == MIS_SYNC:
                         recorded[connector.id] = record_synced(state, connector, platform_plan, run_id)
             except BaseException as exc:
@@ -356,8 +379,9 @@ def finish_batch(
     sends = state.pending_sends(platform, batch.id)
     on_roll = {pupil.key: pupil for pupil in roster.pupils}
     path = workspace.root / batch.file
+    school = workspace.settings.school
     # A file written whole before a crash may already be uploaded: keep its passwords.
-    earlier = _passwords_in(path, connector) if connector.issues_passwords else {}
+    earlier = connector.passwords_in(path) if connector.issues_passwords else {}
     rows, slips = [], []
     for done, send in enumerate(sends, start=1):
         values = dict(send.fields)
@@ -366,14 +390,19 @@ def finish_batch(
             password = earlier.get(values.get("username", "")) or passwords.generate(connector.password_rule)
             values["password"] = password if new_password else ""
             if new_password:
-                slips.append(login_slip(connector, values, on_roll.get(send.pupil_key)))
-        rows.append(connector.import_row(PupilView(platform, values)))
+                slips.append(login_slip(connector, values, on_roll.get(send.pupil_key), school.domain))
+        rows.append(PupilView(platform, values))
         if progress and (done % 200 == 0 or done == len(sends)):
             progress(platform, done, len(sends))
+    if connector.full_set:  # everyone else the platform holds, as last sent, so nobody looks like a leaver
+        in_batch = {send.pupil_key for send in sends}
+        rows += [PupilView(platform, {**account.sent, "password": ""} if connector.issues_passwords else account.sent)
+                 for key, account in sorted(state.accounts(platform).items())
+                 if key not in in_batch and account.status == "active"]  # fmt: skip
     files.make_private_dir(path.parent)
     _remove_stale_temporaries(path.parent)
     slip_paths = print_slips(workspace, connector, batch.id, slips)
-    files.atomic_write_bytes(path, files.csv_bytes(connector.header, rows))
+    connector.write_import(path, rows, school.name)
     crashpoint("written")
     stamp = now()
     with state.transaction() as db:
@@ -395,6 +424,14 @@ def finish_batch(
                     detail={"batch": batch.id, "rows": len(sends), "passwords": len(slips)})  # fmt: skip
     crashpoint("committed")
     return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
+
+
+def reconcile(state: State, connector: Connector, directory, roster: Roster, today: date, run_id: int) -> None:
+    """Bring an API platform's licences and groups in step with the state, and log what was done."""
+    fixes = drift(state, connector, directory, roster, today)
+    if fixes:
+        done = connector.reconcile(directory, fixes)
+        state.audit(run_id, "platform.in_step", connector.id, detail=dict(done))
 
 
 APPLIED = "applied"  # an API batch: the platform has it, nothing to upload
@@ -447,7 +484,8 @@ def push_batch(
     finally:  # record whatever was done, even when the run fails part way
         on_roll = {pupil.key: pupil for pupil in roster.pupils}
         slips = [
-            login_slip(connector, {**values_by_id[o.send_id], "username": o.username}, on_roll.get(by_id[o.send_id].pupil_key))
+            login_slip(connector, {**values_by_id[o.send_id], "username": o.username},
+                       on_roll.get(by_id[o.send_id].pupil_key), workspace.settings.school.domain)
             for o in outcomes if o.ok and values_by_id[o.send_id].get("password")
         ]  # fmt: skip
         slip_paths = print_slips(workspace, connector, batch.id, slips)
@@ -514,22 +552,7 @@ def print_slips(workspace: Workspace, connector: Connector, batch_id: str, slips
     return paths
 
 
-def _passwords_in(path: Path, connector: Connector) -> dict[str, str]:
-    """Username -> password from an import file this tool wrote (empty if there is none)."""
-    if not path.exists():
-        return {}
-    header = connector.header
-    sources = [source for _, source in connector.file_columns]
-    if "username" not in sources or "password" not in sources:
-        return {}
-    user, secret = sources.index("username"), sources.index("password")
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    if not rows or rows[0] != header:
-        return {}
-    return {row[user]: row[secret] for row in rows[1:] if len(row) == len(header) and row[secret]}
-
-
-def login_slip(connector: Connector, values: dict[str, str], pupil: Pupil | None) -> Slip:
+def login_slip(connector: Connector, values: dict[str, str], pupil: Pupil | None, school_domain: str) -> Slip:
     """One pupil's slip. The name and class come from the roster: slips stay in school, so they
     may show what the platform does not receive."""
     if pupil is not None:
@@ -537,8 +560,8 @@ def login_slip(connector: Connector, values: dict[str, str], pupil: Pupil | None
     else:  # left the roster between a crash and this resume: what was recorded will do
         name = " ".join(v for v in (values.get("forename"), values.get("surname")) if v) or values["username"]
         class_name = values.get("class_name", "")
-    return Slip(name, class_name, connector.name, values["username"], values["password"],
-                connector.effective_sign_in_url)  # fmt: skip
+    return Slip(name, class_name, connector.name, connector.sign_in_name(values["username"], school_domain),
+                values["password"], connector.effective_sign_in_url)  # fmt: skip
 
 
 def record_synced(state: State, connector: Connector, plan: PlatformPlan, run_id: int) -> int:

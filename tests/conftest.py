@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from graph_standin import GraphStandIn
 from provisioner.cli import app
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.workspace import Workspace, init_workspace
@@ -42,3 +43,22 @@ class Cli:
 @pytest.fixture
 def cli(workspace: Workspace) -> Cli:
     return Cli(workspace)
+
+
+@pytest.fixture
+def graph(monkeypatch):
+    """A Graph stand-in with the licence group, and the app's secret in the environment."""
+    with GraphStandIn(write_limit=None) as g:
+        g.add_group("Pupils - A1 licence")
+        monkeypatch.setenv("PROVISIONER_M365_CLIENT_SECRET", g.client_secret)
+        yield g
+
+
+@pytest.fixture
+def m365(tmp_path, graph) -> Workspace:
+    """A workspace with only Microsoft 365 on, pointing at the stand-in."""
+    from m365_helpers import configure
+
+    workspace = init_workspace(tmp_path / "ws", "Graph Primary", "graph.sch.uk", ["microsoft-365"])
+    configure(workspace, graph)
+    return workspace

@@ -549,6 +549,11 @@ class GraphStandIn:
             group["members"].extend(self._find_user(m)["id"] for m in members)
             return copy.deepcopy(group)
 
+    def remove_member(self, group_id, user_id):
+        """An admin takes a member out of a group by hand (not through the API, so not logged)."""
+        with self._lock:
+            self._groups[group_id]["members"].remove(user_id)
+
     def reset_counters(self):
         """Clear request_log, write_count, throttled, violations, max_concurrency (not the directory)."""
         with self._lock:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from provisioner import engine, files
+from provisioner import engine
 from provisioner.connector import FILE, PupilView, registry
 from provisioner.models import YEAR_GROUPS, Pupil
 from provisioner.workspace import init_workspace
@@ -40,19 +40,29 @@ def pupils(draw) -> Pupil:
 
 
 def outputs(workspace, connector, pupil: Pupil) -> list[str]:
+    """Every cell of every file the connector writes for this pupil."""
     values = engine.pupil_values(workspace, connector, pupil, username="someusername")
     if connector.issues_passwords:
         values["password"] = "Tiger47"
-    row = connector.import_row(PupilView(connector.id, values))
-    data = files.csv_bytes(connector.header, [row]).decode("utf-8")
-    return [cell for line in csv.reader(io.StringIO(data)) for cell in line]
+    target = workspace.root / "out" / connector.import_file_name("20261122-001")
+    connector.write_import(target, [PupilView(connector.id, values)], "Leak Test")
+    written = sorted(target.iterdir()) if target.is_dir() else [target]
+    return [cell for path in written for line in csv.reader(io.StringIO(path.read_text("utf-8"))) for cell in line]
+
+
+FILE_VARIANTS = (
+    {"provisioning": "bulk-file"},
+    {"provisioning": "sds-files", "domain": "pupils.leak.sch.uk"},
+    {"provisioning": "sds-files", "domain": "pupils.leak.sch.uk", "optional_fields": ["class_name"],
+     "class_groups": True},
+)  # fmt: skip
 
 
 def file_connectors() -> list:
     """Every file connector, with its default settings and with every optional field on."""
     built = []
     for cls in sorted(registry().values(), key=lambda c: c.id):
-        for raw in ({}, {"optional_fields": list(cls.optional_fields)}, {"provisioning": "bulk-file"}):
+        for raw in ({}, {"optional_fields": list(cls.optional_fields)}, *FILE_VARIANTS):
             try:
                 connector = cls(cls.Settings.model_validate(raw, context={"connector": cls}))
             except ValidationError:
@@ -69,7 +79,8 @@ def workspace(tmp_path_factory):
 
 # API connectors are checked on the requests their stand-in server receives; a platform that
 # reads the MIS itself gets nothing from this tool.
-@pytest.mark.parametrize("connector", file_connectors(), ids=lambda c: f"{c.id}-{'+'.join(c.settings.optional_fields)}")
+@pytest.mark.parametrize("connector", file_connectors(),
+                         ids=lambda c: f"{c.id}-{getattr(c.settings, 'provisioning', '')}-{'+'.join(c.settings.optional_fields)}")
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pupil=pupils())
 def test_no_undeclared_field_reaches_the_output(workspace, connector, pupil):

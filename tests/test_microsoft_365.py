@@ -10,88 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
 from conftest import TODAY, Cli
-from graph_standin import GraphStandIn
-from provisioner import engine
+from m365_helpers import DOMAIN, apply, bodies, configure, licence_members, on_roll, pupils_in, slips_of, writes
 from provisioner.engine import CRASH_ENV
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
-from provisioner.workspace import Workspace, init_workspace
-
-LICENCE_GROUP = "Pupils - A1 licence"
-DOMAIN = "pupils.m365.sch.uk"
-
-
-def m365_settings(g: GraphStandIn, **extra: str) -> str:
-    values = {
-        "enabled": "true", "tenant_id": f'"{g.tenant_id}"', "client_id": f'"{g.client_id}"',
-        "authority_host": f'"{g.authority_host}"', "graph_url": f'"{g.graph_url}"',
-        "ca_bundle": json.dumps(str(g.ca_path)), "licence_group": f'"{LICENCE_GROUP}"', "domain": f'"{DOMAIN}"',
-        "writes_per_second": "60", **extra,
-    }  # fmt: skip
-    return "".join(f"{key} = {value}\n" for key, value in values.items())
-
-
-def configure(workspace: Workspace, g: GraphStandIn, **extra: str) -> None:
-    text = workspace.settings_path.read_text(encoding="utf-8")
-    header = "[platforms.microsoft-365]\n"
-    start = text.index(header) + len(header)
-    end = text.find("\n[", start)
-    text = text[:start] + m365_settings(g, **extra) + text[end:]
-    workspace.settings_path.write_text(text, encoding="utf-8")
-    workspace.__dict__.pop("settings", None)
-
-
-@pytest.fixture
-def graph(monkeypatch):
-    with GraphStandIn(write_limit=None) as g:
-        g.add_group(LICENCE_GROUP)
-        monkeypatch.setenv("PROVISIONER_M365_CLIENT_SECRET", g.client_secret)
-        yield g
-
-
-@pytest.fixture
-def m365(tmp_path, graph) -> Workspace:
-    workspace = init_workspace(tmp_path / "ws", "Graph Primary", "graph.sch.uk", ["microsoft-365"])
-    configure(workspace, graph)
-    return workspace
-
-
-def on_roll(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if not (r.get("leaving_date") and r["leaving_date"] <= TODAY)]
-
-
-def apply(workspace: Workspace, roster: Path) -> engine.ApplyResult:
-    loaded = engine.load_roster(workspace, roster, skip_invalid_rows=False, today=TODAY)
-    return engine.apply(workspace, loaded, workspace.connectors(), TODAY, confirm=lambda plan: True)
-
-
-def pupils_in(graph: GraphStandIn) -> list[dict]:
-    return [u for u in graph.users.values() if u.get("employeeId")]
-
-
-def licence_members(graph: GraphStandIn) -> set[str]:
-    [group] = [g for g in graph.groups.values() if g["displayName"] == LICENCE_GROUP]
-    return set(group["members"])
-
-
-def writes(graph: GraphStandIn) -> list:
-    return [r for r in graph.request_log if r.method in ("POST", "PATCH", "DELETE") and r.path != "/v1.0/$batch"
-            and "/oauth2/" not in r.path]  # fmt: skip
-
-
-def bodies(graph: GraphStandIn) -> list[str]:
-    return [json.dumps(r.body, ensure_ascii=False) for r in graph.request_log if r.body is not None]
-
-
-def slips_of(workspace: Workspace) -> dict[str, str]:
-    found = {}
-    for path in (workspace.outbox / "microsoft-365").glob("*.xlsx"):
-        for row in load_workbook(path).active.iter_rows(min_row=2, values_only=True):
-            found[row[3]] = row[4]
-    return found
-
+from provisioner.workspace import Workspace
 
 def test_a_400_pupil_apply_makes_each_on_roll_pupil_once_licensed_then_nothing(m365, graph, tmp_path):
     rows = synthetic_pupils(400, seed=5, today=TODAY, leavers=4)
