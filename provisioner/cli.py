@@ -18,9 +18,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from provisioner import engine
+from provisioner import engine, leavers
 from provisioner.demo import prepare_demo
-from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError, WorkspaceNotFound
+from provisioner.errors import (
+    Aborted, EmptyRosterError, ExitCode, GuardRefused, ProvisionerError, RosterError, UsageError, WorkspaceNotFound,
+)  # fmt: skip
 from provisioner.models import Roster, year_group_label
 from provisioner.roster import read_roster
 from provisioner.settings import RosterSettings
@@ -35,6 +37,8 @@ app = typer.Typer(
 )
 roster_app = typer.Typer(help="Check a roster exported from the MIS.", no_args_is_help=True)
 app.add_typer(roster_app, name="roster")
+leavers_app = typer.Typer(help="The termly leaver cleanup: disable, delete, restore.", no_args_is_help=True)
+app.add_typer(leavers_app, name="leavers")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -309,7 +313,7 @@ def plan(
     """Show what apply would do, per platform, with the fields each action sends. Changes nothing."""
 
     def action() -> None:
-        ws, today, loaded, connectors = _job(workspace, roster, platform, skip_invalid_rows, as_of)
+        ws, today, loaded, connectors = _cleanup_job(workspace, roster, platform, skip_invalid_rows, as_of)
         state = engine.open_state(ws)
         try:
             result = engine.make_plan(ws, state, loaded, connectors, today)
@@ -408,6 +412,7 @@ def reset_passwords(
 
 class Confirmation(str, Enum):
     uploaded = "uploaded"
+    deleted = "deleted"
 
 
 @app.command()
@@ -418,18 +423,21 @@ def confirm(
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record that you uploaded a batch's import file to its platform."""
+    """Record that you uploaded a batch's import file, or deleted a deletion list's accounts."""
 
     def action() -> None:
         ws = find_workspace(workspace)
         connector_class(platform)
-        confirmed, earlier = engine.confirm_uploaded(ws, platform, batch)
+        if what == Confirmation.deleted:
+            confirmed, earlier = leavers.confirm_deleted(ws, platform, batch)
+        else:
+            confirmed, earlier = engine.confirm_uploaded(ws, platform, batch)
         if as_json:
             _print_json({"platform": platform, "confirmed": [b.id for b in confirmed],
                          "already_confirmed": [b.id for b in earlier]})  # fmt: skip
             return
         for done in confirmed:
-            out.print(f"{platform}: batch {done.id} recorded as uploaded ({done.file}).")
+            out.print(f"{platform}: batch {done.id} recorded as {what.value} ({done.file}).")
         for before in earlier:
             out.print(f"{platform}: batch {before.id} was already recorded as {before.status}; nothing changed.")
 
@@ -437,22 +445,27 @@ def confirm(
 
 
 @app.command()
-def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
-    """Overview: accounts per platform, files awaiting upload, recent runs, audit log check."""
+def status(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    """Overview: accounts per platform, files awaiting upload, deletions overdue, recent runs, audit log check."""
 
     def action() -> int:
-        report = status_report(find_workspace(workspace))
+        report = status_report(find_workspace(workspace), _today(as_of))
         if as_json:
             _print_json(report)
         else:
             table = Table(title=report["school"])
-            for column in ("Platform", "Enabled", "Accounts", "Awaiting upload"):
+            for column in ("Platform", "Enabled", "Accounts", "Awaiting upload", "Deletions overdue"):
                 table.add_column(column)
             interrupted = []
             for platform_id, info in report["platforms"].items():
-                accounts = ", ".join(f"{n} {s}" for s, n in info["accounts"].items()) or "none"
+                accounts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in info["accounts"].items()) or "none"
                 awaiting = ", ".join(b["batch"] for b in info["awaiting_upload"]) or "-"
-                table.add_row(info["name"], "yes" if info["enabled"] else "no", accounts, awaiting)
+                late = info["overdue"]
+                overdue_text = "-"
+                if any(late.values()):
+                    overdue_text = (f"[red]{late['unconfirmed_deletion_lists']} on unconfirmed lists, "
+                                    f"{late['deletions_not_started']} not started[/]")  # fmt: skip
+                table.add_row(info["name"], "yes" if info["enabled"] else "no", accounts, awaiting, overdue_text)
                 if info["interrupted"]:
                     interrupted.append(platform_id)
             out.print(table)
@@ -465,6 +478,123 @@ def status(workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
             verdict = "intact" if audit["intact"] else f"BROKEN at entry {audit['first_broken']}"
             out.print(f"Audit log: {audit['entries']} entries, hash chain {verdict}.")
         return ExitCode.OK if report["audit"]["intact"] else ExitCode.UNEXPECTED
+
+    _run(action)
+
+
+# The leaver cleanup
+
+AllowLargeOpt = Annotated[bool, typer.Option(
+    "--allow-large-cleanup", help="Go ahead although more than the set share of a platform's accounts would go.")]  # fmt: skip
+
+
+def _cleanup_job(workspace, roster, platform, skip, as_of):
+    """As _job, but an empty roster is the guard's to refuse (exit 6): it would remove everyone."""
+    try:
+        return _job(workspace, roster, platform, skip, as_of)
+    except EmptyRosterError as exc:
+        raise GuardRefused(f"{exc.message}; a cleanup from it would remove every account", exc.hint) from None
+
+
+def _print_cleanup(plan: leavers.CleanupPlan) -> None:
+    table = Table(title=f"Leaver cleanup as of {plan.today.isoformat()} for a roster of {plan.pupils} pupils")
+    for column in ("Platform", "Disable", "Delete", "Restore", "In service", "Waiting", "Next due"):
+        table.add_column(column, justify="left" if column == "Platform" else "right")
+    for cleanup in plan.platforms.values():
+        counts = cleanup.counts()
+        table.add_row(cleanup.name, str(counts["disable"]), str(counts["delete"]), str(counts["restore"]),
+                      str(cleanup.in_service), str(len(cleanup.waiting)), cleanup.next_due() or "-")  # fmt: skip
+    out.print(table)
+    if plan.absent_only:
+        out.print(f"[yellow]{plan.absent_only} pupil(s) are leavers only because this roster does not list them[/]: "
+                  "check it is the whole school before going on.", markup=True)  # fmt: skip
+
+
+@leavers_app.command("plan")
+def leavers_plan(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show who would be disabled, deleted or restored on each platform, and what falls due later."""
+
+    def action() -> None:
+        ws, today, loaded, connectors = _cleanup_job(workspace, roster, platform, skip_invalid_rows, as_of)
+        state = engine.open_state(ws)
+        try:
+            the_plan = leavers.plan_cleanup(ws, state, loaded, connectors, today)
+        finally:
+            state.close()
+        if as_json:
+            _print_json(the_plan.as_dict())
+        else:
+            _print_cleanup(the_plan)
+        leavers.guard(the_plan, ws.settings.leavers.max_share, allow_large=False)
+
+    _run(action)
+
+
+@leavers_app.command("apply")
+def leavers_apply(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without asking.")] = False,
+    allow_large_cleanup: AllowLargeOpt = False,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Disable, delete and restore accounts as the plan says, checking each; write deletion lists."""
+
+    def action() -> None:
+        ws, today, loaded, connectors = _cleanup_job(workspace, roster, platform, skip_invalid_rows, as_of)
+        if as_json and not yes:
+            raise UsageError("leavers apply --json cannot ask for a yes", hint="add --yes, after checking the plan")
+
+        def confirm(the_plan: leavers.CleanupPlan) -> bool:
+            if not as_json:
+                _print_cleanup(the_plan)
+            if yes:
+                return True
+            if not sys.stdin.isatty():
+                raise UsageError("leavers apply needs a yes before it changes anything", hint="pass --yes")
+            return typer.confirm("Carry out this cleanup?", default=False)
+
+        result = leavers.apply_cleanup(ws, loaded, connectors, today, confirm, allow_large=allow_large_cleanup)
+        if as_json:
+            _print_json(result.as_dict())
+            return
+        if not result.plan.has_work:
+            out.print("Nothing is due: no account to disable, delete or restore today.")
+        for platform_id, done in result.done.items():
+            words = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done.items()) or "nothing"
+            out.print(f"{platform_id}: {words}")
+        for batch in result.deletion_lists:
+            shown = " and ".join(str(p.relative_to(ws.root)) for p in (batch.slips or [batch.path]))
+            out.print(f"{batch.platform}: delete {batch.rows} account(s) as listed in {shown}, then run "
+                      f"'provisioner confirm {batch.platform} deleted --batch {batch.batch_id}'", soft_wrap=True)  # fmt: skip
+        for note in result.notes:
+            out.print(note)
+
+    _run(action)
+
+
+@app.command()
+def purge(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    """Forget leavers whose accounts were all deleted longer ago than the retention period, and
+    remove old outbox files of finished batches. The audit log keeps the events, unnamed."""
+
+    def action() -> None:
+        report = leavers.purge(find_workspace(workspace), _today(as_of))
+        if as_json:
+            _print_json(report)
+            return
+        out.print(f"Purged {report['pupils_purged']} leaver(s) (retention {report['retention_days']} days) and "
+                  f"{len(report['files_removed'])} outbox file(s).")  # fmt: skip
 
     _run(action)
 

@@ -53,6 +53,12 @@ class PlatformSettings(BaseModel):
         None, description='The import file\'s columns, in order: "Header in the platform\'s template" = "field".'
     )
     sign_in_url: str | None = Field(None, description="The school's own sign-in address, printed on login slips.")
+    disable_after_days: int | None = Field(
+        None, ge=0, description="Days after leaving to disable a leaver's account (default: the register entry's)."
+    )
+    delete_after_days: int | None = Field(
+        None, ge=0, description="Days after leaving to delete it (default: the register entry's)."
+    )
 
     @model_validator(mode="after")
     def _username_from_sent_fields(self, info: ValidationInfo) -> PlatformSettings:

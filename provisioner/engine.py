@@ -178,12 +178,15 @@ def plan_platform(
     usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.mode, connector.sent_fields, resuming=resuming)
-    on_roll: set[str] = set()
+    wanted = on_roll(workspace, roster, today)
+    placed: set[str] = set()
     for pupil in roster.pupils:
-        if has_left(pupil, today):
+        if pupil.key not in wanted:
             continue
-        on_roll.add(pupil.key)
+        placed.add(pupil.key)
         account = accounts.get(pupil.key)
+        if account is not None and account.status == "deleted":
+            account = None  # came back after their account was deleted: a new one (never the old username)
         if account is not None and connector.mode == MIS_SYNC:
             plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, {}, (), account.username))
             continue  # the platform keeps itself up to date from the MIS
@@ -204,7 +207,7 @@ def plan_platform(
     # Rows left out for errors may be pupils still on roll: absence proves nothing then.
     if roster.invalid_rows == 0:
         for key, account in accounts.items():
-            if key not in on_roll:
+            if key not in placed and account.status != "deleted":
                 plan.changes.append(Change(LEAVER, key, None, {}, (), account.username))
     return plan
 
@@ -225,22 +228,28 @@ def make_plan(
         taken = directory.taken_usernames if directory else set()
         platforms[connector.id] = plan_platform(workspace, state, connector, roster, today, taken)
         if directory is not None:
-            platforms[connector.id].fixes = drift(state, connector, directory, roster, today)
+            platforms[connector.id].fixes = drift(workspace, state, connector, directory, roster, today)
     return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,
                 already_left=sum(1 for p in roster.pupils if has_left(p, today)))  # fmt: skip
 
 
-def drift(state: State, connector: Connector, directory, roster: Roster, today: date) -> list:
+def on_roll(workspace: Workspace, roster: Roster, today: date) -> set[str]:
+    """The pupils who should have accounts: not left, and not of an enrolment status the school excludes."""
+    excluded = set(workspace.settings.leavers.exclude_enrolment_statuses)
+    return {p.key for p in roster.pupils if not has_left(p, today) and p.enrolment_status not in excluded}
+
+
+def drift(workspace: Workspace, state: State, connector: Connector, directory, roster: Roster, today: date) -> list:
     """An API platform's licences and groups that differ from the state: pupils on roll keep
     theirs; leavers leave their class groups (their accounts are the leaver cleanup's)."""
-    on_roll = {p.key for p in roster.pupils if not has_left(p, today)}
+    on_roll_now = on_roll(workspace, roster, today)
     held, gone = {}, set()
     for key, account in state.accounts(connector.id).items():
         if not account.remote_id:
             continue
-        if key in on_roll and account.status == "active":
+        if key in on_roll_now and account.status == "active":
             held[account.remote_id] = PupilView(connector.id, account.sent)
-        elif key in on_roll or roster.invalid_rows == 0:  # rows left out for errors prove nothing
+        elif key in on_roll_now or roster.invalid_rows == 0:  # rows left out for errors prove nothing
             gone.add(account.remote_id)
     return connector.drift(directory, held, gone)
 
@@ -289,7 +298,7 @@ def apply(
                             batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
                             batches.append(push_batch(workspace, state, connector, directories[connector.id],
                                                       batch, roster, progress))  # fmt: skip
-                        reconcile(state, connector, directories[connector.id], roster, today, run_id)
+                        reconcile(workspace, state, connector, directories[connector.id], roster, today, run_id)
                         continue
                     if not platform_plan.to_send:
                         continue
@@ -355,7 +364,7 @@ def prepare_batch(
                     "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
                     " VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET"
                     " username = excluded.username, status = 'pending', sent = excluded.sent,"
-                    " updated_at = excluded.updated_at",
+                    " updated_at = excluded.updated_at, remote_id = NULL, left_on = NULL, delete_due = NULL",
                     (platform, change.pupil_key, change.username, json.dumps(change.values), stamp, stamp),
                 )
         counts = plan.counts()
@@ -377,7 +386,7 @@ def finish_batch(
     """
     platform = connector.id
     sends = state.pending_sends(platform, batch.id)
-    on_roll = {pupil.key: pupil for pupil in roster.pupils}
+    by_key = {pupil.key: pupil for pupil in roster.pupils}
     path = workspace.root / batch.file
     school = workspace.settings.school
     # A file written whole before a crash may already be uploaded: keep its passwords.
@@ -390,7 +399,7 @@ def finish_batch(
             password = earlier.get(values.get("username", "")) or passwords.generate(connector.password_rule)
             values["password"] = password if new_password else ""
             if new_password:
-                slips.append(login_slip(connector, values, on_roll.get(send.pupil_key), school.domain))
+                slips.append(login_slip(connector, values, by_key.get(send.pupil_key), school.domain))
         rows.append(PupilView(platform, values))
         if progress and (done % 200 == 0 or done == len(sends)):
             progress(platform, done, len(sends))
@@ -426,9 +435,11 @@ def finish_batch(
     return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
 
 
-def reconcile(state: State, connector: Connector, directory, roster: Roster, today: date, run_id: int) -> None:
+def reconcile(
+    workspace: Workspace, state: State, connector: Connector, directory, roster: Roster, today: date, run_id: int
+) -> None:
     """Bring an API platform's licences and groups in step with the state, and log what was done."""
-    fixes = drift(state, connector, directory, roster, today)
+    fixes = drift(workspace, state, connector, directory, roster, today)
     if fixes:
         done = connector.reconcile(directory, fixes)
         state.audit(run_id, "platform.in_step", connector.id, detail=dict(done))
@@ -482,10 +493,10 @@ def push_batch(
             if len(outcomes) == 1:
                 crashpoint("pushing")  # accounts exist on the platform, none recorded yet
     finally:  # record whatever was done, even when the run fails part way
-        on_roll = {pupil.key: pupil for pupil in roster.pupils}
+        by_key = {pupil.key: pupil for pupil in roster.pupils}
         slips = [
             login_slip(connector, {**values_by_id[o.send_id], "username": o.username},
-                       on_roll.get(by_id[o.send_id].pupil_key), workspace.settings.school.domain)
+                       by_key.get(by_id[o.send_id].pupil_key), workspace.settings.school.domain)
             for o in outcomes if o.ok and values_by_id[o.send_id].get("password")
         ]  # fmt: skip
         slip_paths = print_slips(workspace, connector, batch.id, slips)
@@ -614,25 +625,8 @@ def confirm_uploaded(workspace: Workspace, platform: str, batch_id: str | None) 
     with workspace.lock():
         state = open_state(workspace)
         try:
-            batches = {b.id: b for b in state.batches(platform)}
-            awaiting = [b for b in batches.values() if b.status == "issued"]
-            if batch_id is None:
-                if not awaiting:
-                    raise UsageError(
-                        f"no {platform} batch is awaiting upload",
-                        hint="'provisioner status' lists batches and their state",
-                    )
-                if len(awaiting) > 1:
-                    raise UsageError(
-                        f"{len(awaiting)} {platform} batches await upload: {', '.join(b.id for b in awaiting)}",
-                        hint=f"name the one you uploaded: provisioner confirm {platform} uploaded --batch ID",
-                    )
-                chosen = awaiting[0]
-            elif batch_id not in batches:
-                known = ", ".join(batches) or "none yet"
-                raise UsageError(f"{platform} has no batch {batch_id}", hint=f"its batches are: {known}")
-            else:
-                chosen = batches[batch_id]
+            batches = {b.id: b for b in state.batches(platform) if b.kind != "deletion"}
+            chosen = choose_batch(platform, batches, batch_id, "import batches", UPLOADED)
             if chosen.status == "writing":
                 raise UsageError(
                     f"batch {chosen.id} was interrupted before its file was complete",
@@ -644,6 +638,25 @@ def confirm_uploaded(workspace: Workspace, platform: str, batch_id: str | None) 
             return [replace(chosen, status=UPLOADED)], []
         finally:
             state.close()
+
+
+def choose_batch(platform: str, batches: dict[str, Batch], batch_id: str | None, kind: str, done: str) -> Batch:
+    """The batch a confirm is about: the one named, or the platform's only one still waiting.
+    ``kind`` names them in the plural ("import batches", "deletion lists")."""
+    if batch_id is not None:
+        if batch_id not in batches:
+            known = ", ".join(batches) or "none yet"
+            raise UsageError(f"{platform} has no batch {batch_id} among its {kind}", hint=f"they are: {known}")
+        return batches[batch_id]
+    awaiting = [b for b in batches.values() if b.status == "issued"]
+    if not awaiting:
+        raise UsageError(f"{platform} has no {kind} waiting", hint="'provisioner status' lists batches and their state")
+    if len(awaiting) > 1:
+        raise UsageError(
+            f"{platform} has {len(awaiting)} {kind} waiting: {', '.join(b.id for b in awaiting)}",
+            hint=f"name the one you did: provisioner confirm {platform} {done} --batch ID",
+        )
+    return awaiting[0]
 
 
 def request_password_resets(

@@ -51,6 +51,10 @@ class RosterError(ProvisionerError):
         self.problems = problems or []
 
 
+class EmptyRosterError(RosterError):
+    """The roster has no pupils at all: never read as "everyone left"."""
+
+
 class UndeclaredFieldError(ProvisionerError):
     """A connector read a pupil field it did not declare: a data-minimisation bug, never data."""
 

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from provisioner.errors import RosterError
+from provisioner.errors import EmptyRosterError, RosterError
 from provisioner.models import YEAR_GROUPS, Problem, Pupil, Roster
 from provisioner.settings import RosterSettings
 from provisioner.upn import la_code_known, upn_problem
@@ -620,7 +620,7 @@ def _read(
             break
     if rows is None or header_index is None:
         if not any_content:
-            raise RosterError(
+            raise EmptyRosterError(
                 f"{MSG_NO_PUPILS}: {name} is empty",
                 hint=HINT_NO_PUPILS,
                 problems=[Problem(None, None, MSG_NO_PUPILS)],
@@ -643,7 +643,7 @@ def _read(
     )
     warnings.extend(row_warnings)
     if pupil_rows == 0:
-        raise RosterError(
+        raise EmptyRosterError(
             f"{MSG_NO_PUPILS}: {name} has a header row but no pupil rows",
             hint=HINT_NO_PUPILS,
             problems=[Problem(None, None, MSG_NO_PUPILS), *warnings],

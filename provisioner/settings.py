@@ -32,6 +32,27 @@ class SchoolSettings(BaseModel):
     )
 
 
+class LeaverSettings(BaseModel):
+    """``[leavers]``: the termly cleanup's safety limits and the tool's own retention."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exclude_enrolment_statuses: list[str] = Field(
+        default_factory=list,
+        description='Enrolment statuses that get no accounts (e.g. ["S", "G"]: subsidiary and guest); '
+        "their accounts are treated as leavers'.",
+    )
+    max_share: float = Field(
+        0.10, gt=0, le=1, description="Refuse a cleanup that would remove more than this share of a platform's accounts."
+    )
+    confirm_within_days: int = Field(
+        14, ge=1, description="Days to carry out a deletion list before it shows as overdue."
+    )
+    retention_days: int = Field(
+        365, ge=0, description="Days the tool keeps a leaver's record after every account is deleted, then purges it."
+    )
+
+
 class Settings(BaseModel):
     """The whole of provisioner.toml. ``platforms`` is validated per connector (see load_settings)."""
 
@@ -39,6 +60,7 @@ class Settings(BaseModel):
 
     school: SchoolSettings
     roster: RosterSettings = Field(default_factory=RosterSettings)
+    leavers: LeaverSettings = Field(default_factory=LeaverSettings)
     platforms: dict[str, dict] = Field(default_factory=dict)
 
 

@@ -101,6 +101,15 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE accounts ADD COLUMN remote_id TEXT;
     """,
+    # 4: leavers. Account status also: disabled, deletion_requested, deleted. left_on: the day
+    # the pupil left (or was first missed); delete_due: when the account must be gone;
+    # status_at: when the status last changed. A deletion batch is due (confirmed) by its date.
+    """
+    ALTER TABLE accounts ADD COLUMN left_on TEXT;
+    ALTER TABLE accounts ADD COLUMN delete_due TEXT;
+    ALTER TABLE accounts ADD COLUMN status_at TEXT;
+    ALTER TABLE batches ADD COLUMN due TEXT;
+    """,
 ]
 
 GENESIS = "0" * 64
@@ -118,6 +127,9 @@ class Account:
     status: str
     sent: dict[str, str]
     remote_id: str | None = None
+    left_on: str | None = None  # ISO date: the pupil's leaving date, or the day they were first missed
+    delete_due: str | None = None  # ISO date by which the account must be deleted
+    status_at: str | None = None  # when the status last changed
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,8 @@ class Batch:
     status: str
     created_at: str
     issued_at: str | None
+    kind: str = "import"  # import, api, deletion
+    due: str | None = None  # a deletion batch: the date by which it must be done
 
 
 class State:
@@ -181,18 +195,17 @@ class State:
 
     def accounts(self, platform: str) -> dict[str, Account]:
         rows = self.db.execute(
-            "SELECT pupil_key, username, status, sent, remote_id FROM accounts WHERE platform = ?", (platform,)
+            "SELECT pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at FROM accounts"
+            " WHERE platform = ?",
+            (platform,),
         )
-        return {
-            key: Account(platform, key, user, status, json.loads(sent), remote_id)
-            for key, user, status, sent, remote_id in rows
-        }
+        return {row[0]: Account(platform, row[0], row[1], row[2], json.loads(row[3]), *row[4:]) for row in rows}
 
     def usernames(self, platform: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT username FROM usernames WHERE platform = ?", (platform,))}
 
     def batches(self, platform: str | None = None, status: str | None = None) -> list[Batch]:
-        query = "SELECT id, platform, run_id, file, status, created_at, issued_at FROM batches WHERE 1=1"
+        query = "SELECT id, platform, run_id, file, status, created_at, issued_at, kind, due FROM batches WHERE 1=1"
         args: list = []
         if platform:
             query += " AND platform = ?"

@@ -212,7 +212,7 @@ def test_confirm_needs_the_batch_when_several_await(workspace, roster_file, tmp_
     assert cli("apply", str(changed), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
     ambiguous = cli("confirm", "purple-mash", "uploaded")
     assert ambiguous.exit_code == 2
-    assert "2 purple-mash batches await upload" in ambiguous.output and "--batch" in ambiguous.output
+    assert "purple-mash has 2 import batches waiting" in ambiguous.output and "--batch" in ambiguous.output
     unknown = cli("confirm", "purple-mash", "uploaded", "--batch", "20990101-001")
     assert unknown.exit_code == 2 and "has no batch" in unknown.output
 

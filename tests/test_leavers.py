@@ -1,0 +1,203 @@
+"""The termly leaver cleanup across terms, its guard, overdue deletions, and the tool forgetting."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import Cli
+from m365_helpers import configure, pupils_in, writes
+from provisioner import engine, leavers
+from provisioner.errors import GuardRefused
+from provisioner.synthetic import synthetic_pupils, write_roster_csv
+from provisioner.workspace import Workspace
+
+TERM1, TERM2, TERM3, SUMMER = date(2026, 11, 22), date(2027, 2, 15), date(2027, 3, 20), date(2027, 7, 25)
+
+
+def enable_purple_mash(workspace: Workspace) -> None:
+    text = workspace.settings_path.read_text(encoding="utf-8")
+    start = text.index("[platforms.purple-mash]")
+    text = text[:start] + text[start:].replace("enabled = false", "enabled = true", 1)
+    workspace.settings_path.write_text(text, encoding="utf-8")
+    workspace.__dict__.pop("settings", None)
+
+
+@pytest.fixture
+def school(m365, graph):
+    """Microsoft 365 (with class groups) and Purple Mash, 60 pupils provisioned in the autumn."""
+    configure(m365, graph, optional_fields='["class_name"]', class_groups="true")
+    enable_purple_mash(m365)
+    rows = synthetic_pupils(60, seed=41, today=TERM1)
+    return m365, rows
+
+
+def roster(workspace: Workspace, rows: list[dict], name: str = "roster.csv") -> Path:
+    path = workspace.root.parent / name
+    write_roster_csv(path, rows)
+    return path
+
+
+def run_apply(workspace: Workspace, rows: list[dict], today: date) -> engine.ApplyResult:
+    loaded = engine.load_roster(workspace, roster(workspace, rows), skip_invalid_rows=False, today=today)
+    return engine.apply(workspace, loaded, workspace.connectors(), today, confirm=lambda plan: True)
+
+
+def cleanup(workspace: Workspace, rows: list[dict], today: date, **options) -> leavers.CleanupResult:
+    loaded = engine.load_roster(workspace, roster(workspace, rows), skip_invalid_rows=False, today=today)
+    return leavers.apply_cleanup(workspace, loaded, workspace.connectors(), today, lambda plan: True, **options)
+
+
+def m365_user(graph, workspace: Workspace, row: dict) -> dict | None:
+    pseudonym = workspace.pseudonymous_id("microsoft-365", f"mis:{row['mis_id']}")
+    found = [u for u in pupils_in(graph) if u["employeeId"] == pseudonym]
+    return found[0] if found else None
+
+
+def deleted_m365(graph, workspace: Workspace, row: dict) -> bool:
+    pseudonym = workspace.pseudonymous_id("microsoft-365", f"mis:{row['mis_id']}")
+    return any(u.get("employeeId") == pseudonym for u in graph.deleted_users.values())
+
+
+def status_of(workspace: Workspace, platform: str, row: dict) -> str:
+    state = engine.open_state(workspace)
+    try:
+        return state.accounts(platform)[f"mis:{row['mis_id']}"].status
+    finally:
+        state.close()
+
+
+def class_group_of(graph, user_id: str) -> list[str]:
+    return [g["displayName"] for g in graph.groups.values()
+            if g["displayName"].startswith("Class ") and user_id in g["members"]]  # fmt: skip
+
+
+def test_three_terms_of_joiners_leavers_a_returner_and_year_6(school, graph):
+    workspace, rows = school
+    run_apply(workspace, rows, TERM1)
+    assert len(pupils_in(graph)) == 60
+
+    # Spring term: one leaves for good, one leaves and will come back, one moves class, one joins.
+    leaver, returner, mover = rows[10], rows[20], rows[30]
+    leaver["leaving_date"], returner["leaving_date"] = date(2027, 2, 5), date(2027, 2, 1)
+    old_class = mover["class_name"]
+    mover["class_name"] = next(r["class_name"] for r in rows if r["class_name"] != old_class)
+    joiner = dict(rows[0], mis_id="990001", upn="", preferred_forename="Newt", legal_forename="Newt")
+    rows.append(joiner)
+    run_apply(workspace, rows, TERM2)
+    result = cleanup(workspace, rows, TERM2)
+    assert result.done["microsoft-365"] == {"disable": 2}
+    assert m365_user(graph, workspace, leaver)["accountEnabled"] is False
+    assert m365_user(graph, workspace, returner)["accountEnabled"] is False
+    assert class_group_of(graph, m365_user(graph, workspace, leaver)["id"]) == [], "a leaver leaves the class group"
+    assert class_group_of(graph, m365_user(graph, workspace, mover)["id"]) == [f"Class {mover['class_name']} pupils"]
+    assert m365_user(graph, workspace, joiner)["accountEnabled"] is True
+    assert status_of(workspace, "purple-mash", leaver) == "active", "not due yet: Purple Mash cannot disable"
+    waiting = result.plan.platforms["purple-mash"]
+    assert len(waiting.waiting) == 2 and waiting.next_due() == "2027-03-03"
+
+    # Later in spring: the returner is back; the leaver's grace period is over.
+    returner["leaving_date"] = None
+    result = cleanup(workspace, rows, TERM3)
+    assert result.done["microsoft-365"] == {"delete": 1, "restore": 1}
+    back = m365_user(graph, workspace, returner)
+    assert back["accountEnabled"] is True and class_group_of(graph, back["id"]), "back in their class group"
+    assert m365_user(graph, workspace, leaver) is None and deleted_m365(graph, workspace, leaver)
+    [deletion_list] = result.deletion_lists
+    assert deletion_list.platform == "purple-mash" and deletion_list.rows == 1
+    sheet = load_workbook(deletion_list.slips[1]).active
+    listed = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    state = engine.open_state(workspace)
+    usernames = {k: a.username for k, a in state.accounts("purple-mash").items()}
+    state.close()
+    assert listed == [usernames[f"mis:{leaver['mis_id']}"]]
+    assert status_of(workspace, "purple-mash", returner) == "active"
+    confirmed = Cli(workspace)("confirm", "purple-mash", "deleted", "--batch", deletion_list.batch_id)
+    assert confirmed.exit_code == 0, confirmed.output
+    assert status_of(workspace, "purple-mash", leaver) == "deleted"
+
+    # Summer: Year 6 leave. More than 10% of the school at once: refused until the admin says so.
+    year6 = [r for r in rows if r["year_group"] == "6"]
+    for row in year6:
+        row["leaving_date"] = date(2027, 7, 21)
+    with pytest.raises(GuardRefused, match="--allow-large-cleanup|more than the 10% limit"):
+        cleanup(workspace, rows, SUMMER)
+    result = cleanup(workspace, rows, SUMMER, allow_large=True)
+    assert result.done["microsoft-365"] == {"disable": len(year6)}
+    assert all(m365_user(graph, workspace, r)["accountEnabled"] is False for r in year6)
+    still_here = [r for r in rows if r not in year6 and r is not leaver]
+    assert all(m365_user(graph, workspace, r)["accountEnabled"] is True for r in still_here)
+    assert len(pupils_in(graph)) == 60, "61 made, the in-year leaver deleted"
+    # And the next apply changes nothing on Microsoft 365.
+    before = len(writes(graph))
+    run_apply(workspace, rows, SUMMER)
+    assert len(writes(graph)) == before
+
+
+def test_a_truncated_roster_is_refused_and_changes_nothing(school, graph):
+    workspace, rows = school
+    run_apply(workspace, rows, TERM1)
+    before_writes = len(writes(graph))
+    state_bytes = workspace.state_path.read_bytes()
+    for kept, exit_expected in ((rows[:6], 6), (rows[:0], 6)):
+        path = roster(workspace, kept, "cut.csv")
+        result = Cli(workspace)("leavers", "apply", str(path), "--yes", "--as-of", "2027-01-10")
+        assert result.exit_code == exit_expected, result.output
+        assert "Next:" in result.output
+        assert workspace.state_path.read_bytes() == state_bytes, "nothing recorded"
+        assert len(writes(graph)) == before_writes, "nothing sent"
+    empty = roster(workspace, [], "empty.csv")
+    refused = Cli(workspace)("leavers", "apply", str(empty), "--yes", "--allow-large-cleanup")
+    assert refused.exit_code == 6 and "remove every account" in refused.output, "never from an empty roster"
+
+
+def test_an_unconfirmed_deletion_list_shows_as_overdue(workspace, cli, pupils, roster_file):
+    today = date(2026, 11, 22)
+    engine.apply(workspace, engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=today),
+                 workspace.connectors(), today, confirm=lambda plan: True)  # fmt: skip
+    left = pupils[5]
+    left["leaving_date"] = date(2026, 12, 1)
+    cleanup(workspace, pupils, date(2027, 1, 5))
+    report = Cli(workspace)("status", "--json", "--as-of", "2027-01-10")
+    assert '"unconfirmed_deletion_lists": 0' in report.output, "within its two weeks: not overdue"
+    late = Cli(workspace)("status", "--json", "--as-of", "2027-01-25")
+    assert '"unconfirmed_deletion_lists": 1' in late.output
+    shown = Cli(workspace)("status", "--as-of", "2027-01-25")
+    assert shown.exit_code == 0 and "unconfirmed" in " ".join(shown.output.split())
+    assert Cli(workspace)("confirm", "purple-mash", "deleted").exit_code == 0
+    after = Cli(workspace)("status", "--json", "--as-of", "2027-01-25")
+    assert '"unconfirmed_deletion_lists": 0' in after.output
+
+
+def test_after_the_retention_period_nothing_of_a_purged_leaver_is_left_in_the_state(workspace, pupils, roster_file):
+    today = date(2026, 11, 22)
+    engine.apply(workspace, engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=today),
+                 workspace.connectors(), today, confirm=lambda plan: True)  # fmt: skip
+    left = pupils[3]
+    state = engine.open_state(workspace)
+    username = state.accounts("purple-mash")[f"mis:{left['mis_id']}"].username
+    state.close()
+    left["leaving_date"] = date(2026, 12, 1)
+    cleanup(workspace, pupils, date(2027, 1, 5))
+    leavers.confirm_deleted(workspace, "purple-mash", None)
+    kept = leavers.purge(workspace, date(2027, 6, 1))
+    assert kept["pupils_purged"] == 0, "inside the retention period nothing is forgotten"
+    assert left["mis_id"].encode() in workspace.state_path.read_bytes()
+    report = leavers.purge(workspace, date(2028, 12, 1))
+    assert report["pupils_purged"] == 1
+    raw = workspace.state_path.read_bytes()
+    secrets = [left["mis_id"], left["upn"], left["preferred_forename"] + " ", username,
+               workspace.pseudonymous_id("purple-mash", f"mis:{left['mis_id']}")]
+    for value in secrets:
+        assert value.encode() not in raw, f"{value!r} is still in the SQLite file"
+    state = engine.open_state(workspace)
+    try:
+        assert state.verify_audit()[1] is None, "the audit log is intact"
+        subject = state.subject(f"mis:{left['mis_id']}")
+        actions = [r[0] for r in state.db.execute("SELECT action FROM audit WHERE subject = ?", (subject,))]
+        assert "account.create" in actions and "pupil.purged" in actions, "the events remain, under the hash"
+    finally:
+        state.close()
