@@ -25,6 +25,7 @@ import io
 import os
 import re
 import threading
+import time
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
@@ -44,6 +45,9 @@ from provisioner.passwords import PasswordRule
 SECRET_ENV = "PROVISIONER_M365_CLIENT_SECRET"
 CREATE, UPDATE = "create", "update"
 GRAPH, SDS_FILES = "graph", "sds-files"
+# Every class group this tool makes says so: only those are ever changed, never a group that
+# merely has a similar name (a trip group, the licence group).
+CLASS_GROUP_MARK = "Pupils of one class, kept in step with the roster by provisioner."
 
 
 class Microsoft365Settings(PlatformSettings):
@@ -71,6 +75,8 @@ class Microsoft365Settings(PlatformSettings):
     def _names_the_class(cls, template: str) -> str:
         if template.count("{class_name}") != 1 or re.search(r"{(?!class_name})", template):
             raise ValueError("must contain {class_name} once and no other {...} part")
+        if template.strip() == "{class_name}":
+            raise ValueError("needs words around {class_name}, so a class group is never just '3B'")
         return template
 
     @model_validator(mode="after")
@@ -102,6 +108,7 @@ class Directory:
     licensed: set[str] = field(default_factory=set)  # users holding sku_id
     group_ids: dict[str, str] = field(default_factory=dict)  # class group name -> id
     class_members: dict[str, set[str]] = field(default_factory=dict)  # class group id -> user ids
+    live_ids: set[str] = field(default_factory=set)  # every account in the tenant (and those made since)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -175,8 +182,9 @@ class Microsoft365(Connector):
         client.token()  # a wrong secret or tenant is reported now, before anything is planned
         domain = (settings.domain or school_domain).lower()
         select = "id,userPrincipalName,employeeId,accountEnabled" + (",assignedLicenses" * bool(settings.licence_sku))
-        by_employee_id, taken = {}, set()
+        by_employee_id, taken, live = {}, set(), set()
         for user in client.pages("/users", {"$select": select, "$top": "999"}):
+            live.add(user["id"])
             alias, _, at = (user.get("userPrincipalName") or "").lower().partition("@")
             if at == domain:
                 taken.add(alias)
@@ -190,13 +198,14 @@ class Microsoft365(Connector):
             directory.sku_id, directory.free_seats = self._sku(client)
             directory.licensed = {u["id"] for u in by_employee_id.values()
                                   if any(lic.get("skuId") == directory.sku_id for lic in u.get("assignedLicenses", ()))}
-        if settings.class_groups:
-            prefix, _, suffix = settings.class_group_name.partition("{class_name}")
-            for group in client.pages("/groups", {"$select": "id,displayName", "$top": "999"}):
-                name = group.get("displayName") or ""
-                if name.startswith(prefix) and name.endswith(suffix) and len(name) > len(prefix) + len(suffix):
-                    directory.group_ids[name] = group["id"]
-                    directory.class_members[group["id"]] = self._members(client, group["id"])
+        # Read even when class groups are off: a school that turns them off gets them emptied.
+        ours = [g for g in client.pages("/groups", {"$select": "id,displayName,description", "$top": "999"})
+                if g.get("description") == CLASS_GROUP_MARK and g["id"] != directory.licence_group_id]  # fmt: skip
+        for group in sorted(ours, key=lambda g: g["id"]):  # two of one name (a lost reply): the same one each time
+            directory.group_ids.setdefault(group.get("displayName") or "", group["id"])
+        for group_id in directory.group_ids.values():
+            directory.class_members[group_id] = self._members(client, group_id)
+        directory.live_ids = live
         return directory
 
     def _licence_group(self, client: GraphClient) -> str:
@@ -270,8 +279,11 @@ class Microsoft365(Connector):
                     outcomes[item.send_id] = Outcome(item.send_id, False, error="AccountNotFound")
                     continue
                 changes = item.changed if item.action == UPDATE else list(item.values)
+                body = self._changes(item.values, changes)
+                if item.action == CREATE:  # adopted: it may have been made without, and cannot be licensed then
+                    body["usageLocation"] = "GB"
                 requests.append({"id": str(item.send_id), "method": "PATCH", "url": f"/users/{remote_id}",
-                                 "body": self._changes(item.values, changes)})  # fmt: skip
+                                 "body": body})  # fmt: skip
                 username = (existing or {}).get("userPrincipalName", "").partition("@")[0] or None
                 outcomes[item.send_id] = Outcome(item.send_id, True, username or item.values["username"], remote_id)
             by_request[str(item.send_id)] = item
@@ -283,6 +295,8 @@ class Microsoft365(Connector):
                     outcomes[item.send_id] = Outcome(item.send_id, False, error=reply.error_code or str(reply.status))
                 continue
             outcomes[item.send_id] = self._created(directory, item, reply, next_username)
+        with directory.lock:
+            directory.live_ids.update(o.remote_id for o in outcomes.values() if o.ok and o.remote_id)
         return [outcomes[item.send_id] for item in chunk]
 
     def _created(self, directory: Directory, item: Work, reply: Reply, next_username) -> Outcome:
@@ -309,11 +323,15 @@ class Microsoft365(Connector):
         what it was sent; ``gone`` are leavers' accounts, which leave their class groups."""
         settings, fixes = self.settings, []
         for user_id, values in held.items():
+            if user_id not in directory.live_ids:
+                continue  # deleted by hand: the leaver cleanup's to notice, and no group can take it
             if settings.licence_group and user_id not in directory.licence_members:
                 fixes.append(Fix("license", user_id))
             if settings.licence_sku and user_id not in directory.licensed:
                 fixes.append(Fix("license", user_id))
             if not settings.class_groups:
+                fixes.extend(Fix("leave", user_id, gid) for gid, members in directory.class_members.items()
+                             if user_id in members)  # fmt: skip
                 continue
             class_name = values.get("class_name", "")
             wanted = settings.class_group_name.replace("{class_name}", class_name) if class_name else ""
@@ -327,15 +345,21 @@ class Microsoft365(Connector):
                          if user_id in members)
         return fixes
 
+    def preflight(self, directory: Directory, new_accounts: int, fixes: list[Fix]) -> None:
+        """Refuse before anything is sent when the licences needed are not free (direct licensing;
+        a licence group's seats are Entra's to count)."""
+        needed = new_accounts + sum(1 for f in fixes if f.kind == "license")
+        if self.settings.licence_sku and needed > directory.free_seats:
+            raise RemoteError(
+                f"{needed} pupils need a '{self.settings.licence_sku}' licence and "
+                f"{max(directory.free_seats, 0)} are free; nothing was sent",
+                hint="free or add licences in the Microsoft 365 admin centre, then run apply again",
+            )
+
     def reconcile(self, directory: Directory, fixes: list[Fix]) -> Counter:
         """Carry out ``drift``'s fixes; returns how many of each kind were done. Safe to repeat."""
         licences = [f.user_id for f in fixes if f.kind == "license"]
-        if self.settings.licence_sku and len(licences) > directory.free_seats:
-            raise RemoteError(
-                f"{len(licences)} pupils need a '{self.settings.licence_sku}' licence and "
-                f"{max(directory.free_seats, 0)} are free; nothing was licensed",
-                hint="free or add licences in the Microsoft 365 admin centre, then run apply again",
-            )
+        self.preflight(directory, 0, fixes)
         joins: dict[str, list[str]] = {}
         for fix in fixes:
             if fix.kind == "join":
@@ -359,12 +383,20 @@ class Microsoft365(Connector):
         chunks = [requests[i : i + MAX_BATCH] for i in range(0, len(requests), MAX_BATCH)]
         with ThreadPoolExecutor(self.settings.workers) as pool:
             replies = {k: v for part in pool.map(directory.client.batch, chunks) for k, v in part.items()}
-        failed = Counter()
+        failed, one_by_one = Counter(), []
         for request in requests:
             reply = replies[request["id"]]
-            # Already done (by a run whose answer was lost, or by hand) counts as done.
-            if not reply.ok and not _already(reply):
+            binds = (request.get("body") or {}).get("members@odata.bind") or []
+            if not reply.ok and _already(reply) and len(binds) > 1:
+                # All or nothing: one member already there and none of the others was added.
+                one_by_one += [{"id": f"{request['id']}.{n}", "method": "POST", "url": f"{request['url']}/members/$ref",
+                                "body": {"@odata.id": ref}} for n, ref in enumerate(binds)]  # fmt: skip
+            elif not reply.ok and not _already(reply):  # already done (a lost answer, or by hand) is done
                 failed[reply.error_code or str(reply.status)] += 1
+        for start in range(0, len(one_by_one), MAX_BATCH):
+            for reply in directory.client.batch(one_by_one[start : start + MAX_BATCH]).values():
+                if not reply.ok and not _already(reply):
+                    failed[reply.error_code or str(reply.status)] += 1
         if failed:
             codes = ", ".join(sorted(failed))
             raise RemoteError(f"{sum(failed.values())} licence or group change(s) failed ({codes})",
@@ -388,12 +420,19 @@ class Microsoft365(Connector):
         reply = directory.client.request("POST", "/groups", json={
             "displayName": name, "mailEnabled": False, "securityEnabled": True,
             "mailNickname": f"{nickname}{zlib.crc32(name.encode()) % 10_000:04d}",
-            "description": "Pupils of one class, kept in step with the roster by provisioner.",
+            "description": CLASS_GROUP_MARK,
         })  # fmt: skip
-        if not reply.ok:
+        # A create whose answer was lost is sent again by the client: look, and keep one.
+        quoted = name.replace("'", "''")
+        made = sorted(g["id"] for g in directory.client.pages(
+            "/groups", {"$filter": f"displayName eq '{quoted}'", "$select": "id,description"})
+            if g.get("description") == CLASS_GROUP_MARK)  # fmt: skip
+        if not made:
             raise RemoteError(f"the class group '{name}' could not be made ({reply.error_code or reply.status})",
                               hint="check the app has Group.ReadWrite.All, then run apply again")
-        return reply.body["id"]
+        for extra in made[1:]:
+            directory.client.request("DELETE", f"/groups/{extra}")
+        return made[0]
 
     # The leaver cleanup's hooks: each returns, per account, whether reading back confirmed it
 
@@ -401,27 +440,23 @@ class Microsoft365(Connector):
         """Block sign-in (``accountEnabled`` false); confirmed by listing the accounts afterwards."""
         self._each(directory, [{"method": "PATCH", "url": f"/users/{u}", "body": {"accountEnabled": False}}
                                for u in user_ids])  # fmt: skip
-        enabled = self._live(directory)
-        return {u: enabled.get(u) is False for u in user_ids}
+        return _read_back(user_ids, lambda: {u for u, on in self._live(directory).items() if on is False})
 
     def enable(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
         """Let a returner sign in again; confirmed by listing the accounts afterwards."""
         self._each(directory, [{"method": "PATCH", "url": f"/users/{u}", "body": {"accountEnabled": True}}
                                for u in user_ids])  # fmt: skip
-        enabled = self._live(directory)
-        return {u: enabled.get(u) is True for u in user_ids}
+        return _read_back(user_ids, lambda: {u for u, on in self._live(directory).items() if on is True})
 
     def delete(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
         """Delete (Entra keeps the account restorable for 30 days); confirmed from deleted items."""
         self._each(directory, [{"method": "DELETE", "url": f"/users/{u}"} for u in user_ids])
-        live, deleted = self._live(directory), self._deleted(directory)
-        return {u: u in deleted and u not in live for u in user_ids}
+        return _read_back(user_ids, lambda: self._deleted(directory) - set(self._live(directory)))
 
     def restore(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
         """Bring accounts back from deleted items (as they were: still disabled); confirmed by listing."""
         self._each(directory, [{"method": "POST", "url": f"/directory/deletedItems/{u}/restore"} for u in user_ids])
-        live = self._live(directory)
-        return {u: u in live for u in user_ids}
+        return _read_back(user_ids, lambda: set(self._live(directory)))
 
     def _each(self, directory: Directory, requests: list[dict]) -> None:
         # Failures are not raised here: the read-back that follows is what decides.
@@ -527,6 +562,21 @@ class SdsFiles:
                 [[class_id[p["class_name"]], p["pseudonymous_id"], "student"] for p in pupils if p.get("class_name")],
             )
         return out
+
+
+READ_BACK_PAUSES = (1.0, 3.0)  # the directory can take a moment to show a change everywhere
+
+
+def _read_back(user_ids: list[str], confirmed: Callable[[], set[str]]) -> dict[str, bool]:
+    """Which of these accounts the tenant shows changed, reading again a little later for any
+    that do not show it yet (never trusting the call itself)."""
+    seen = confirmed()
+    for pause in READ_BACK_PAUSES:
+        if set(user_ids) <= seen:
+            break
+        time.sleep(pause)
+        seen = confirmed()
+    return {u: u in seen for u in user_ids}
 
 
 def _already(reply: Reply) -> bool:

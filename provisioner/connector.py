@@ -13,6 +13,7 @@ import io
 import pkgutil
 import re
 import string
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -303,6 +304,18 @@ class Connector:
         """Carry out recorded sends and yield an ``Outcome`` for each. Must be safe to repeat:
         a send whose account already exists (found by its pseudonymous id) is adopted."""
         raise NotImplementedError
+
+    def drift(self, directory, held: Mapping[str, PupilView], gone: set[str] = frozenset()) -> list:
+        """What hangs off the accounts (licences, groups) and differs from the state; none by default.
+        ``held``: remote id -> what an account on roll was sent; ``gone``: leavers' remote ids."""
+        return []
+
+    def preflight(self, directory, new_accounts: int, fixes: list) -> None:
+        """Raise before anything is sent if the platform cannot take this apply (no free licences)."""
+
+    def reconcile(self, directory, fixes: list) -> Counter:
+        """Carry out ``drift``'s fixes; safe to repeat. Returns how many of each kind were done."""
+        return Counter()
 
     def settings_notes(self) -> list[str]:
         """Extra commented lines for this platform's section of a new provisioner.toml."""

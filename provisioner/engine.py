@@ -293,12 +293,19 @@ def apply(
                 for connector in connectors:
                     platform_plan = plan.platforms[connector.id]
                     if connector.mode == API and (platform_plan.to_send or platform_plan.fixes):
-                        # The accounts first, then their licences and groups, read afresh.
-                        if platform_plan.to_send:
-                            batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
-                            batches.append(push_batch(workspace, state, connector, directories[connector.id],
-                                                      batch, roster, progress))  # fmt: skip
-                        reconcile(workspace, state, connector, directories[connector.id], roster, today, run_id)
+                        # The accounts first, then their licences and groups, read afresh; the
+                        # pupils whose accounts were made are licensed even if others failed.
+                        directory = directories[connector.id]
+                        connector.preflight(directory, len(platform_plan.of(CREATE)), platform_plan.fixes)
+                        try:
+                            if platform_plan.to_send:
+                                batch = prepare_batch(workspace, state, connector, platform_plan, run_id, batch_id)
+                                batches.append(push_batch(workspace, state, connector, directory, batch, roster,
+                                                          progress))  # fmt: skip
+                        except PartialFailure:
+                            reconcile(workspace, state, connector, directory, roster, today, run_id)
+                            raise
+                        reconcile(workspace, state, connector, directory, roster, today, run_id)
                         continue
                     if not platform_plan.to_send:
                         continue
@@ -405,9 +412,18 @@ def finish_batch(
             progress(platform, done, len(sends))
     if connector.full_set:  # everyone else the platform holds, as last sent, so nobody looks like a leaver
         in_batch = {send.pupil_key for send in sends}
-        rows += [PupilView(platform, {**account.sent, "password": ""} if connector.issues_passwords else account.sent)
-                 for key, account in sorted(state.accounts(platform).items())
-                 if key not in in_batch and account.status == "active"]  # fmt: skip
+        # A first password in an earlier upload not yet confirmed is carried, so uploading
+        # only the newest files still sets the password its slip shows.
+        carried = {}
+        for earlier_batch in state.batches(platform, status="issued"):
+            if earlier_batch.kind == "import" and earlier_batch.id != batch.id and connector.issues_passwords:
+                carried.update(connector.passwords_in(workspace.root / earlier_batch.file))
+        for key, account in sorted(state.accounts(platform).items()):
+            if key not in in_batch and account.status == "active":
+                values = dict(account.sent)
+                if connector.issues_passwords:
+                    values["password"] = carried.get(account.username, "")
+                rows.append(PupilView(platform, values))
     files.make_private_dir(path.parent)
     _remove_stale_temporaries(path.parent)
     slip_paths = print_slips(workspace, connector, batch.id, slips)

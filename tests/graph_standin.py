@@ -549,6 +549,11 @@ class GraphStandIn:
             group["members"].extend(self._find_user(m)["id"] for m in members)
             return copy.deepcopy(group)
 
+    def add_member(self, group_id, user_id):
+        """An admin adds a member to a group by hand (not through the API, so not logged)."""
+        with self._lock:
+            self._groups[group_id]["members"].append(user_id)
+
     def remove_member(self, group_id, user_id):
         """An admin takes a member out of a group by hand (not through the API, so not logged)."""
         with self._lock:

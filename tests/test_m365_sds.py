@@ -86,6 +86,7 @@ def test_every_upload_holds_everyone_so_nobody_is_marked_inactive(tmp_path):
     workspace = sds_workspace(tmp_path)
     rows = synthetic_pupils(40, seed=19, today=TODAY)
     first = apply(workspace, rows, tmp_path).batches[0]
+    engine.confirm_uploaded(workspace, "microsoft-365", first.batch_id)
     joiners = synthetic_pupils(42, seed=19, today=TODAY)[-2:]
     for number, joiner in enumerate(joiners):
         joiner["mis_id"], joiner["upn"] = f"99000{number}", ""
@@ -97,6 +98,16 @@ def test_every_upload_holds_everyone_so_nobody_is_marked_inactive(tmp_path):
     assert with_password == set(slips(second)) and len(with_password) == 2, "passwords only for new accounts"
     earlier = {u["sourcedId"]: u["username"] for u in read(first.path)["users.csv"]}
     assert all(earlier.get(u["sourcedId"], u["username"]) == u["username"] for u in users), "usernames kept"
+
+
+def test_an_upload_not_yet_confirmed_passes_its_passwords_to_the_next(tmp_path):
+    workspace = sds_workspace(tmp_path)
+    rows = synthetic_pupils(20, seed=47, today=TODAY)
+    first = apply(workspace, rows, tmp_path).batches[0]
+    joiner = dict(rows[0], mis_id="990100", upn="", preferred_forename="Newt", legal_forename="Newt")
+    second = apply(workspace, rows + [joiner], tmp_path).batches[0]
+    users = {u["username"]: u["password"] for u in read(second.path)["users.csv"]}
+    assert users == {**slips(first), **slips(second)}, "uploading only the newest folder sets every slip's password"
 
 
 def test_class_groups_add_classes_and_enrollments(tmp_path):
