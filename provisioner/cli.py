@@ -293,6 +293,23 @@ def _print_plan(plan: engine.Plan) -> None:
             )
 
 
+def _asker(command: str, question: str, show: Callable[[Any], None], yes: bool, as_json: bool):
+    """The confirm callback of a command that changes things: show the plan, then ask (or not)."""
+    if as_json and not yes:
+        raise UsageError(f"{command} --json cannot ask for a yes", hint="add --yes, after checking the plan")
+
+    def confirm(the_plan: Any) -> bool:
+        if not as_json:
+            show(the_plan)
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise UsageError(f"{command} needs a yes before it changes anything", hint="pass --yes to go ahead without asking")
+        return typer.confirm(question, default=False)
+
+    return confirm
+
+
 def _job(workspace: Path | None, roster: Path, platform: list[str] | None, skip: bool, as_of: str | None):
     """What plan and apply both start from: the workspace, today, the roster, the connectors."""
     ws = find_workspace(workspace)
@@ -347,17 +364,7 @@ def apply(
 
     def action() -> None:
         ws, today, loaded, connectors = _job(workspace, roster, platform, skip_invalid_rows, as_of)
-        if as_json and not yes:
-            raise UsageError("apply --json cannot ask for a yes", hint="add --yes, after checking 'provisioner plan FILE'")
-
-        def confirm(the_plan: engine.Plan) -> bool:
-            if not as_json:
-                _print_plan(the_plan)
-            if yes:
-                return True
-            if not sys.stdin.isatty():
-                raise UsageError("apply needs a yes before it changes anything", hint="pass --yes to apply without asking")
-            return typer.confirm("Apply these changes?", default=False)
+        confirm = _asker("apply", "Apply these changes?", _print_plan, yes, as_json)
 
         # The bar starts with the first progress report, after the question has been answered.
         bar = Progress(console=err, transient=True, disable=as_json)
@@ -552,17 +559,7 @@ def leavers_apply(
 
     def action() -> None:
         ws, today, loaded, connectors = _cleanup_job(workspace, roster, platform, skip_invalid_rows, as_of)
-        if as_json and not yes:
-            raise UsageError("leavers apply --json cannot ask for a yes", hint="add --yes, after checking the plan")
-
-        def confirm(the_plan: leavers.CleanupPlan) -> bool:
-            if not as_json:
-                _print_cleanup(the_plan)
-            if yes:
-                return True
-            if not sys.stdin.isatty():
-                raise UsageError("leavers apply needs a yes before it changes anything", hint="pass --yes")
-            return typer.confirm("Carry out this cleanup?", default=False)
+        confirm = _asker("leavers apply", "Carry out this cleanup?", _print_cleanup, yes, as_json)
 
         result = leavers.apply_cleanup(ws, loaded, connectors, today, confirm, allow_large=allow_large_cleanup)
         if as_json:
