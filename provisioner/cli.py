@@ -330,7 +330,7 @@ def plan(
     """Show what apply would do, per platform, with the fields each action sends. Changes nothing."""
 
     def action() -> None:
-        ws, today, loaded, connectors = _cleanup_job(workspace, roster, platform, skip_invalid_rows, as_of)
+        ws, today, loaded, connectors = _job(workspace, roster, platform, skip_invalid_rows, as_of)
         state = engine.open_state(ws)
         try:
             result = engine.make_plan(ws, state, loaded, connectors, today)

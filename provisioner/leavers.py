@@ -489,13 +489,11 @@ def purge(workspace: Workspace, today: date) -> dict:
 def _purge_outbox(workspace: Workspace, state: State, today: date) -> list[str]:
     removed = []
     keep = timedelta(days=OUTBOX_KEEP_DAYS)
-    confirmed = state.db.execute(
-        "SELECT platform, id, file, confirmed_at FROM batches WHERE status IN ('uploaded', 'deleted', 'applied')"
-        " AND COALESCE(confirmed_at, issued_at) IS NOT NULL"
+    finished = state.db.execute(
+        "SELECT platform, id, COALESCE(confirmed_at, issued_at) FROM batches"
+        " WHERE status IN ('uploaded', 'deleted', 'applied') AND COALESCE(confirmed_at, issued_at) IS NOT NULL"
     ).fetchall()
-    for platform, batch_id, file, confirmed_at in confirmed:
-        stamp = confirmed_at or state.db.execute("SELECT issued_at FROM batches WHERE platform = ? AND id = ?",
-                                                 (platform, batch_id)).fetchone()[0]  # fmt: skip
+    for platform, batch_id, stamp in finished:
         if _day(stamp) + keep > today:
             continue
         folder = workspace.outbox / platform

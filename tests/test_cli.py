@@ -145,3 +145,10 @@ def test_demo_refuses_a_real_schools_workspace(workspace):
     assert result.exit_code == 2
     assert "real school" in result.output
     assert list(workspace.outbox.rglob("*.csv")) == []
+
+
+def test_an_empty_roster_is_an_invalid_roster_for_plan_but_a_guard_refusal_for_leavers(cli, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("UPN,Legal Forename,Legal Surname,Year,Reg Group\n", encoding="utf-8")
+    assert cli("plan", str(empty)).exit_code == 3
+    assert cli("leavers", "plan", str(empty)).exit_code == 6
