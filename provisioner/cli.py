@@ -18,12 +18,14 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from provisioner import engine, leavers
+from provisioner import engine, files, leavers, subject_requests
 from provisioner.demo import prepare_demo
 from provisioner.errors import (
     Aborted, EmptyRosterError, ExitCode, GuardRefused, ProvisionerError, RosterError, UsageError, WorkspaceNotFound,
 )  # fmt: skip
 from provisioner.models import Roster, year_group_label
+from provisioner.register import approve as approve_entry
+from provisioner.register import build_register
 from provisioner.roster import read_roster
 from provisioner.settings import RosterSettings
 from provisioner.status import status_report
@@ -39,6 +41,10 @@ roster_app = typer.Typer(help="Check a roster exported from the MIS.", no_args_i
 app.add_typer(roster_app, name="roster")
 leavers_app = typer.Typer(help="The termly leaver cleanup: disable, delete, restore.", no_args_is_help=True)
 app.add_typer(leavers_app, name="leavers")
+register_app = typer.Typer(help="The processor register for governors: check, approve, export.", no_args_is_help=True)
+app.add_typer(register_app, name="register")
+pupil_app = typer.Typer(help="A parent's requests about one pupil: what is held, erasure.", no_args_is_help=True)
+app.add_typer(pupil_app, name="pupil")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -124,13 +130,15 @@ def init(
     school: Annotated[str | None, typer.Option(help="The school's name.")] = None,
     domain: Annotated[str | None, typer.Option(help="The domain for pupils' accounts, e.g. example.sch.uk.")] = None,
     platform: PlatformOpt = None,
+    approved_by: Annotated[str | None, typer.Option(
+        "--approved-by", help="Who approves the platforms' field lists (else your login name).")] = None,  # fmt: skip
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; use the options given.")] = False,
 ) -> None:
-    """Create a workspace: settings, state, the school's secret, the outbox."""
+    """Create a workspace: settings, state, the school's secret, the outbox, the first register."""
     from provisioner.connector import registry
 
     def action() -> None:
-        nonlocal school, domain, platform
+        nonlocal school, domain, platform, approved_by
         if not yes:
             school = school or typer.prompt("School name")
             domain = domain or typer.prompt("Domain for pupils' accounts (e.g. example.sch.uk)")
@@ -138,12 +146,14 @@ def init(
                 known = ", ".join(registry())
                 answer = typer.prompt(f"Platforms to enable, separated by commas ({known})", default="")
                 platform = [p.strip() for p in answer.split(",") if p.strip()]
+            approved_by = approved_by or typer.prompt("Your name (recorded as approving the data each platform is sent)")
         if not school or not domain:
             raise UsageError("a school name and a domain are needed", hint="pass --school and --domain, or leave out --yes")
-        workspace = init_workspace(directory, school, domain, platform or [])
+        workspace = init_workspace(directory, school, domain, platform or [], approved_by or "")
         out.print(f"Created the workspace {workspace.root}")
         out.print(f"  settings: {workspace.settings_path}")
         out.print(f"  school secret (back it up; never share it): {workspace.secret_path}")
+        out.print("  register: approved as it stands; see it with 'provisioner register show'")
         out.print(f"Next: provisioner roster check FILE --workspace {workspace.root}")
 
     _run(action)
@@ -169,6 +179,7 @@ def demo(
         out.print("Try next:")
         out.print(f"  provisioner status --workspace {ws.root}")
         out.print(f"  provisioner plan {roster_path} --workspace {ws.root}")
+        out.print(f"  provisioner register export --format pdf --workspace {ws.root}")
 
     _run(action)
 
@@ -274,6 +285,8 @@ def _print_plan(plan: engine.Plan) -> None:
     out.print(table)
     if plan.already_left:
         out.print(f"{plan.already_left} pupil(s) on the roster have a leaving date that has passed: no account is made.")
+    if plan.withheld:
+        out.print(f"{plan.withheld} pupil(s) on the roster are withheld by an erasure request: nothing is sent about them.")
     for platform_plan in plan.platforms.values():
         if platform_plan.mode == engine.MIS_SYNC and platform_plan.to_send:
             out.print(f"{platform_plan.name} reads the MIS itself and makes its own accounts: apply only records "
@@ -592,6 +605,241 @@ def purge(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOp
             return
         out.print(f"Purged {report['pupils_purged']} leaver(s) (retention {report['retention_days']} days) and "
                   f"{len(report['files_removed'])} outbox file(s).")  # fmt: skip
+
+    _run(action)
+
+
+# The processor register
+
+class ExportFormat(str, Enum):
+    pdf = "pdf"
+    html = "html"
+    xlsx = "xlsx"
+    md = "md"
+    notice = "notice"
+
+
+def _register(workspace: Path | None, as_of: str | None):
+    ws = find_workspace(workspace)
+    state = engine.open_state(ws)
+    try:
+        return ws, build_register(ws, state, _today(as_of))
+    finally:
+        state.close()
+
+
+def _print_findings(found: list) -> None:
+    for problem in found:
+        style = "red" if problem.severity == "error" else "yellow"
+        out.print(f"[{style}]{problem.severity}[/] {problem.message}", markup=True, soft_wrap=True)
+        if problem.hint and problem.severity == "error":
+            out.print(f"  Next: {problem.hint}", soft_wrap=True)
+
+
+@register_app.command("show")
+def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    """The register: each processor, the pupil data it holds, pupils held now, gaps and next review."""
+
+    def action() -> None:
+        _, register = _register(workspace, as_of)
+        if as_json:
+            _print_json(register.as_dict())
+            return
+        table = Table(title=f"{register.school}: processor register as of {register.today.isoformat()}")
+        for column in ("Processor", "Role", "Pupil data", "Pupils held", "Gaps", "Next review"):
+            table.add_column(column)
+        for processor in register.processors:
+            held = str(processor.evidence.pupils_held) if processor.evidence else "-"
+            table.add_row(processor.name, processor.entry.role.split(".")[0][:40], processor.fields_text(), held,
+                          str(len(processor.gaps())), processor.next_review or "never approved")  # fmt: skip
+        out.print(table)
+        errors = sum(1 for p in register.problems if p.severity == "error")
+        out.print(f"{errors} problem(s) to fix: see 'provisioner register check'." if errors else
+                  "Next: provisioner register export --format pdf (for the governors)")  # fmt: skip
+
+    _run(action)
+
+
+@register_app.command("check")
+def register_check(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    """Fail when a platform is sent fields its approved entry does not list, a required fact is
+    missing, or a review date has passed; list the gaps to chase."""
+
+    def action() -> int:
+        _, register = _register(workspace, as_of)
+        if as_json:
+            _print_json({"ok": register.ok, "problems": [p.as_dict() for p in register.problems]})
+        else:
+            _print_findings(register.problems)
+            errors = sum(1 for p in register.problems if p.severity == "error")
+            warnings = len(register.problems) - errors
+            verdict = "[green]The register is in order[/]" if register.ok else f"[red]{errors} problem(s)[/]"
+            out.print(f"{verdict}; {warnings} entr{'y has' if warnings == 1 else 'ies have'} gaps to chase.", markup=True)
+        return ExitCode.OK if register.ok else ExitCode.REGISTER_PROBLEMS
+
+    _run(action)
+
+
+@register_app.command("approve")
+def register_approve(
+    entry: Annotated[str, typer.Argument(help="The processor's id, e.g. purple-mash or dfe.")],
+    by: Annotated[str, typer.Option("--by", help="Who approves (a name, printed on the register).")],
+    role: Annotated[str, typer.Option("--role", help="Their role.")] = "platform admin",
+    next_review: Annotated[str | None, typer.Option(
+        "--next-review", help="When it is next reviewed (YYYY-MM-DD; default a year from today).", metavar="DATE")] = None,  # fmt: skip
+    note: Annotated[str, typer.Option("--note", help="Why, e.g. the governors' meeting that agreed it.")] = "",
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record who approved the data a processor receives now (its field list before and after),
+    or its periodic review; apply refuses a platform whose fields changed since their approval."""
+
+    def action() -> None:
+        ws = find_workspace(workspace)
+        review = _today(next_review) if next_review else None
+        with ws.lock():
+            state = engine.open_state(ws)
+            try:
+                receipt = approve_entry(ws, state, entry, by, role, _today(as_of), review, note)
+            finally:
+                state.close()
+        if as_json:
+            _print_json(receipt.__dict__)
+            return
+        before = ", ".join(receipt.fields_before) or "nothing"
+        after = ", ".join(receipt.fields_after) or "nothing"
+        out.print(f"Approved {entry} at {receipt.approved_at} by {receipt.approved_by} ({receipt.role}).")
+        out.print(f"  fields before: {before}", soft_wrap=True)
+        out.print(f"  fields now:    {after}", soft_wrap=True)
+        out.print(f"  next review:   {receipt.next_review}")
+
+    _run(action)
+
+
+@register_app.command("export")
+def register_export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="pdf for governors; html, xlsx, md; notice: "
+                                              "the privacy notice's section.")] = ExportFormat.pdf,  # fmt: skip
+    out_file: Annotated[Path | None, typer.Option("--out", "-o", help="The file to write (default: in reports/).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write the register for governors (PDF), as a web page, a spreadsheet, Markdown, or the
+    privacy notice's section on the programs pupils use and who data is shared with."""
+    from provisioner import register_export as export
+
+    def action() -> int:
+        ws, register = _register(workspace, as_of)
+        path = out_file or ws.reports / export.default_name(register, fmt.value)
+        export.write_register(register, fmt.value, path)
+        out.print(f"Wrote {path}", soft_wrap=True)
+        errors = sum(1 for p in register.problems if p.severity == "error")
+        if errors:
+            out.print(f"[yellow]It shows {errors} problem(s)[/]: see 'provisioner register check'.", markup=True)
+        return ExitCode.OK
+
+    _run(action)
+
+
+# A parent's requests
+
+PupilArg = Annotated[str, typer.Argument(help="The pupil's MIS id (admission number), or UPN where there is none.")]
+
+
+@pupil_app.command("show")
+def pupil_show(
+    pupil: PupilArg,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write the answer as a PDF (it holds pupil data).")] = None,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What every processor holds about one pupil: the exact values sent and when, and what
+    was deleted and when (a subject access request)."""
+
+    def action() -> None:
+        ws = find_workspace(workspace)
+        report = subject_requests.access_report(ws, pupil, _today(as_of))
+        if pdf is not None:
+            from provisioner.register_export import access_pdf_bytes
+
+            files.atomic_write_bytes(pdf, access_pdf_bytes(report))
+        if as_json:
+            _print_json(report)
+            return
+        if report["erasure_requested"]:
+            out.print("[yellow]An erasure was requested for this pupil.[/]", markup=True)
+        for platform_id, held in report["processors"].items():
+            out.print(f"[bold]{held['name']}[/] ({held['status'].replace('_', ' ')}, since {held['since']})", markup=True)
+            for name, value in held["fields"].items():
+                out.print(f"  {name}: {value}", soft_wrap=True)
+            for name, why in held.get("not_kept", {}).items():
+                out.print(f"  {name}: {why}", soft_wrap=True)
+        for platform_id, gone in report["deleted"].items():
+            out.print(f"{gone['name']}: deleted {gone['deleted']}")
+        if not report["processors"]:
+            out.print("No platform holds this pupil's data now.")
+        names = ", ".join(r["name"] for r in report["other_recipients"])
+        out.print(f"Shared outside this tool (see the register): {names}", soft_wrap=True)
+        if pdf is not None:
+            out.print(f"Wrote {pdf}: it holds the pupil's data, so give it only to the person who asked.", soft_wrap=True)
+
+    _run(action)
+
+
+def _print_erasure(the_plan: leavers.CleanupPlan) -> None:
+    for cleanup in the_plan.platforms.values():
+        how = {"api": "deleted now, then checked", "file": "put on a deletion list for you to carry out",
+               "mis-sync": "recorded as removed (the platform reads the MIS)"}.get(cleanup.mode, cleanup.mode)  # fmt: skip
+        out.print(f"{cleanup.name}: {len(cleanup.of(leavers.DELETE))} account {how}")
+    if not the_plan.platforms:
+        out.print("No platform holds this pupil's data now.")
+
+
+@pupil_app.command("erase")
+def pupil_erase(
+    pupil: PupilArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without asking.")] = False,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase one pupil from every platform at once, stop any later apply sending their data,
+    then forget them here once every account is gone (the audit log keeps the events, unnamed)."""
+
+    def action() -> None:
+        ws = find_workspace(workspace)
+        confirm = _asker("pupil erase", "Erase this pupil's data from every platform?", _print_erasure, yes, as_json)
+        result = subject_requests.erase(ws, pupil, _today(as_of), confirm)
+        if as_json:
+            _print_json(result.as_dict())
+            return
+        cleanup = result.cleanup
+        for batch in cleanup.deletion_lists if cleanup else []:
+            shown = " and ".join(str(p.relative_to(ws.root)) for p in (batch.slips or [batch.path]))
+            out.print(f"{batch.platform}: delete the account listed in {shown}, then run "
+                      f"'provisioner confirm {batch.platform} deleted --batch {batch.batch_id}'", soft_wrap=True)  # fmt: skip
+        for note in cleanup.notes if cleanup else []:
+            out.print(note)
+        if result.purged:
+            out.print("Every account is deleted and this tool has forgotten the pupil.")
+        else:
+            out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget the pupil "
+                      "here; no apply will send their data again.", soft_wrap=True)  # fmt: skip
+
+    _run(action)
+
+
+@pupil_app.command("allow")
+def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None) -> None:
+    """Lift an erasure request (the parent has agreed to accounts again): the next apply makes new ones."""
+
+    def action() -> None:
+        if subject_requests.allow(find_workspace(workspace), pupil):
+            out.print(f"Lifted the erasure request for {pupil}: the next apply makes their accounts.")
+        else:
+            out.print(f"No erasure request was recorded for {pupil}; nothing changed.")
 
     _run(action)
 

@@ -23,6 +23,7 @@ from provisioner import files, passwords
 from provisioner.connector import API, FILE, MIS_SYNC, Connector, PupilView, Work
 from provisioner.errors import Aborted, PartialFailure, RosterError, UsageError
 from provisioner.models import Pupil, Roster
+from provisioner.register import require_approved
 from provisioner.roster import read_roster
 from provisioner.slips import Slip, write_slips
 from provisioner.state import Batch, State, now
@@ -83,6 +84,7 @@ class Plan:
     pupils: int
     platforms: dict[str, PlatformPlan]
     already_left: int = 0  # roster pupils whose leaving date has passed: no account is made
+    withheld: int = 0  # roster pupils under an erasure request: nothing is sent about them
 
     @property
     def has_work(self) -> bool:
@@ -93,6 +95,7 @@ class Plan:
             "as_of": self.today.isoformat(),
             "pupils": self.pupils,
             "already_left": self.already_left,
+            "withheld": self.withheld,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
                       "resuming": p.resuming, "in_step": p.fix_counts()}
@@ -178,7 +181,7 @@ def plan_platform(
     usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.mode, connector.sent_fields, resuming=resuming)
-    wanted = on_roll(workspace, roster, today)
+    wanted = on_roll(workspace, roster, today) - withheld(state, roster)
     placed: set[str] = set()
     for pupil in roster.pupils:
         if pupil.key not in wanted:
@@ -212,6 +215,12 @@ def plan_platform(
     return plan
 
 
+def withheld(state: State, roster: Roster) -> set[str]:
+    """Roster pupils under an erasure request (``pupil erase``): no account is made or kept."""
+    held = state.erasure_held()
+    return {p.key for p in roster.pupils if held and state.subject(p.key) in held}
+
+
 def has_left(pupil: Pupil, today: date) -> bool:
     return pupil.leaving_date is not None and pupil.leaving_date <= today
 
@@ -230,7 +239,8 @@ def make_plan(
         if directory is not None:
             platforms[connector.id].fixes = drift(workspace, state, connector, directory, roster, today)
     return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,
-                already_left=sum(1 for p in roster.pupils if has_left(p, today)))  # fmt: skip
+                already_left=sum(1 for p in roster.pupils if has_left(p, today)),
+                withheld=len(withheld(state, roster)))  # fmt: skip
 
 
 def on_roll(workspace: Workspace, roster: Roster, today: date) -> set[str]:
@@ -270,6 +280,7 @@ def apply(
         state = open_state(workspace)
         try:
             state.mark_interrupted_runs()  # holding the lock, no run can still be going
+            require_approved(workspace, state, connectors, today)
             # Platforms with an API are read first: a wrong credential stops here, and a
             # sign-in name someone else already has is never planned.
             school_domain = workspace.settings.school.domain

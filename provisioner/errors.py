@@ -16,6 +16,7 @@ class ExitCode:
     REMOTE_FAILED = 4
     PARTIAL = 5
     GUARD_REFUSED = 6
+    REGISTER_PROBLEMS = 7
 
 
 class ProvisionerError(Exception):
@@ -35,6 +36,10 @@ class UsageError(ProvisionerError):
 
 class SettingsError(UsageError):
     """provisioner.toml (or a secret file) is missing, unreadable or invalid."""
+
+
+class ApprovalNeeded(UsageError):
+    """A platform's field list differs from the one approved for the register."""
 
 
 class WorkspaceNotFound(UsageError):

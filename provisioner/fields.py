@@ -58,5 +58,9 @@ FIELDS: dict[str, Field] = {
 }
 
 
+# Fields a platform may be sent only when its register entry says why, under [needs].
+SENSITIVE = ("upn", "date_of_birth")
+
+
 def field(name: str) -> Field:
     return FIELDS[name]

@@ -30,7 +30,7 @@ from provisioner.state import Account, State, now
 from provisioner.workspace import Workspace
 
 DISABLE, DELETE, RESTORE = "disable", "delete", "restore"
-LEFT, ABSENT, EXCLUDED, RETURNED = "left", "absent", "excluded", "returned"
+LEFT, ABSENT, EXCLUDED, RETURNED, ERASED = "left", "absent", "excluded", "returned", "erased"
 REMOVING = (DISABLE, DELETE)
 # Statuses of an account the platform still holds.
 HELD = ("active", "disabled", "deletion_requested")
@@ -130,12 +130,17 @@ def leaver_reason(pupil, account: Account, today: date, excluded: set[str], comp
     return ABSENT, recorded or today
 
 
-def plan_cleanup(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date
-                 ) -> CleanupPlan:  # fmt: skip
-    """What the cleanup would do today on each platform, and what falls due later. Pure."""
+def plan_cleanup(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
+                 erasing: set[str] | None = None) -> CleanupPlan:  # fmt: skip
+    """What the cleanup would do today on each platform, and what falls due later. Pure.
+
+    A pupil under an erasure request is deleted now wherever they are held, whatever the
+    policy; ``erasing`` plans only these pupils, as erased (an erasure request being made)."""
     excluded = set(workspace.settings.leavers.exclude_enrolment_statuses)
     by_key = {p.key: p for p in roster.pupils}
     complete = roster.invalid_rows == 0
+    erased = state.erasure_held()
+    erasing = erasing or set()
     platforms = {}
     for connector in connectors:
         disable_days, delete_days = policy(connector)
@@ -143,7 +148,11 @@ def plan_cleanup(workspace: Workspace, state: State, roster: Roster, connectors:
         cleanup = PlatformCleanup(connector.id, connector.name, connector.mode,
                                   sum(1 for a in accounts.values() if a.status == "active"))  # fmt: skip
         for key, account in sorted(accounts.items()):
-            if account.status not in HELD:
+            if account.status not in HELD or (erasing and key not in erasing):
+                continue
+            if key in erasing or state.subject(key) in erased:
+                if account.status != "deletion_requested":
+                    cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status))
                 continue
             reason, left_on = leaver_reason(by_key.get(key), account, today, excluded, complete)
             if reason is None:
@@ -222,31 +231,39 @@ def apply_cleanup(
             if plan.has_work and not confirm(plan):
                 raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
             run_id = state.begin_run("leavers", roster.sha256)
-            failed = 0
-            try:
-                _remember_leavers(state, plan, run_id)
-                for connector in connectors:
-                    cleanup = plan.platforms[connector.id]
-                    if not cleanup.steps:
-                        continue
-                    if connector.mode == API:
-                        failed += _act_through_api(workspace, state, connector, cleanup, roster, today, run_id, result)
-                    elif connector.mode == FILE:
-                        _act_by_file(workspace, state, connector, cleanup, today, run_id, result)
-                    elif connector.mode == MIS_SYNC:
-                        _act_by_mis_sync(state, connector, cleanup, run_id, result)
-            except BaseException as exc:
-                state.finish_run(run_id, "failed", {"error": type(exc).__name__})
-                raise
-            state.finish_run(run_id, "ok" if not failed else "partial", {"platforms": result.done})
-            if failed:
-                raise PartialFailure(
-                    f"{failed} account change(s) were not confirmed when the accounts were read back",
-                    hint="the others were done and recorded; run 'provisioner leavers apply FILE' again",
-                )
+            carry_out(workspace, state, plan, connectors, roster, today, run_id, result,
+                      again="provisioner leavers apply FILE")  # fmt: skip
             return result
         finally:
             state.close()
+
+
+def carry_out(workspace: Workspace, state: State, plan: CleanupPlan, connectors: list[Connector],
+              roster: Roster | None, today: date, run_id: int, result: CleanupResult, again: str) -> None:  # fmt: skip
+    """Act on each platform as the plan says and finish the run. Without a roster (an erasure)
+    Microsoft 365's class groups are left to the next apply to put in step."""
+    failed = 0
+    try:
+        _remember_leavers(state, plan, run_id)
+        for connector in connectors:
+            cleanup = plan.platforms[connector.id]
+            if not cleanup.steps:
+                continue
+            if connector.mode == API:
+                failed += _act_through_api(workspace, state, connector, cleanup, roster, today, run_id, result)
+            elif connector.mode == FILE:
+                _act_by_file(workspace, state, connector, cleanup, today, run_id, result)
+            elif connector.mode == MIS_SYNC:
+                _act_by_mis_sync(state, connector, cleanup, run_id, result)
+    except BaseException as exc:
+        state.finish_run(run_id, "failed", {"error": type(exc).__name__})
+        raise
+    state.finish_run(run_id, "ok" if not failed else "partial", {"platforms": result.done})
+    if failed:
+        raise PartialFailure(
+            f"{failed} account change(s) were not confirmed when the accounts were read back",
+            hint=f"the others were done and recorded; run '{again}' again",
+        )
 
 
 def _remember_leavers(state: State, plan: CleanupPlan, run_id: int) -> None:
@@ -314,7 +331,8 @@ def _act_through_api(workspace, state, connector, cleanup, roster, today, run_id
                     state.audit(run_id, f"account.{action}.failed", connector.id, step.pupil_key,
                                 detail={"reason": "not confirmed by reading back"})  # fmt: skip
     # Leavers leave their class groups; returners rejoin theirs and keep their licence.
-    engine.reconcile(workspace, state, connector, directory, roster, today, run_id)
+    if roster is not None:
+        engine.reconcile(workspace, state, connector, directory, roster, today, run_id)
     result.done[connector.id] = dict(done)
     return failed
 
@@ -466,9 +484,10 @@ def purge(workspace: Workspace, today: date) -> dict:
             for key, status, status_at in rows:
                 by_pupil.setdefault(key, []).append((status, status_at))
             cutoff = today - retention
+            erased = state.erasure_held()  # an erasure request waits for no retention period
             forgotten = [
                 key for key, held in by_pupil.items()
-                if all(s == "deleted" and at and _day(at) <= cutoff for s, at in held)
+                if all(s == "deleted" and at and (_day(at) <= cutoff or state.subject(key) in erased) for s, at in held)
             ]  # fmt: skip
             run_id = state.begin_run("purge", None)
             with state.transaction() as db:

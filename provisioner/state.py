@@ -110,6 +110,26 @@ MIGRATIONS: list[str] = [
     ALTER TABLE accounts ADD COLUMN status_at TEXT;
     ALTER TABLE batches ADD COLUMN due TEXT;
     """,
+    # 5: the register's approvals (who agreed each processor's field list, and when it is next
+    # reviewed) and erasure holds (pupils, by keyed hash, whose data must not be sent again).
+    """
+    CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        approved_at TEXT NOT NULL,
+        approved_by TEXT NOT NULL,
+        role TEXT NOT NULL,
+        fields_before TEXT NOT NULL,       -- JSON list of field names
+        fields_after TEXT NOT NULL,        -- JSON list of field names
+        next_review TEXT NOT NULL,         -- ISO date
+        note TEXT NOT NULL
+    );
+    CREATE INDEX approvals_by_entry ON approvals (entry_id, id);
+    CREATE TABLE erasure_holds (
+        subject TEXT PRIMARY KEY,          -- keyed hash of the pupil key, as in the audit log
+        requested_at TEXT NOT NULL
+    );
+    """,
 ]
 
 GENESIS = "0" * 64
@@ -139,6 +159,20 @@ class PendingSend:
     action: str
     fields: dict[str, str]
     changed: list[str]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One approval of a register entry's field list (like an approval receipt)."""
+
+    entry_id: str
+    approved_at: str
+    approved_by: str
+    role: str
+    fields_before: list[str]
+    fields_after: list[str]
+    next_review: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -253,6 +287,35 @@ class State:
                     (platform, key, stamp),
                 )
             self.audit(None, "password_reset.requested", platform, detail={"pupils": len(pupil_keys)})
+
+    # The register's approvals
+
+    def approvals(self, entry_id: str | None = None) -> list[Approval]:
+        """Approvals oldest first (of one entry, or all)."""
+        query = ("SELECT entry_id, approved_at, approved_by, role, fields_before, fields_after, next_review, note"
+                 " FROM approvals")  # fmt: skip
+        rows = self.db.execute(query + (" WHERE entry_id = ?" if entry_id else "") + " ORDER BY id",
+                               (entry_id,) if entry_id else ())  # fmt: skip
+        return [Approval(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7]) for r in rows]
+
+    def record_approval(self, approval: Approval) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO approvals (entry_id, approved_at, approved_by, role, fields_before, fields_after,"
+                " next_review, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (approval.entry_id, approval.approved_at, approval.approved_by, approval.role,
+                 json.dumps(approval.fields_before), json.dumps(approval.fields_after), approval.next_review,
+                 approval.note),
+            )  # fmt: skip
+            # The audit log names no person: the approvals table holds who approved.
+            self.audit(None, "register.approved", approval.entry_id,
+                       detail={"fields": approval.fields_after, "next_review": approval.next_review})  # fmt: skip
+
+    # Erasure holds
+
+    def erasure_held(self) -> set[str]:
+        """Keyed hashes of pupils whose data must not be sent again (an erasure request)."""
+        return {row[0] for row in self.db.execute("SELECT subject FROM erasure_holds")}
 
     # Batches
 

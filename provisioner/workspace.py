@@ -6,12 +6,14 @@ Commands find it by ``--workspace``, then ``PROVISIONER_WORKSPACE``, then the cu
 from __future__ import annotations
 
 import contextlib
+import getpass
 import hashlib
 import hmac
 import os
 import secrets
 import tomllib
 from collections.abc import Iterator
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 from provisioner import files
 from provisioner.connector import FILE, MIS_SYNC, Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
+from provisioner.register import approve_all
 from provisioner.settings import Settings, describe_error
 from provisioner.state import State
 
@@ -212,7 +215,17 @@ def render_settings(school: str, domain: str, platforms: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def init_workspace(root: Path, school: str, domain: str, platforms: list[str]) -> Workspace:
+def login_name() -> str:
+    """The computer account running the tool: who approved, when no name was given."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a service account without one)
+        return "unknown user"
+
+
+def init_workspace(root: Path, school: str, domain: str, platforms: list[str], approved_by: str = "") -> Workspace:
+    """Create a workspace. Its first register is approved as it stands, by ``approved_by`` (else
+    the login name): the fields each enabled platform will be sent, and the recipients named."""
     for platform in platforms:
         connector_class(platform)
     # A workspace whose settings file went missing still holds the state and the secret:
@@ -235,5 +248,10 @@ def init_workspace(root: Path, school: str, domain: str, platforms: list[str]) -
     files.atomic_write_text(workspace.secret_path, secrets.token_hex(32) + "\n", encoding="ascii")
     files.make_private_dir(workspace.outbox)
     files.make_private_dir(workspace.reports)
-    State(workspace.state_path, workspace.secret).close()
+    state = State(workspace.state_path, workspace.secret)
+    try:
+        approve_all(workspace, state, approved_by or login_name(), "platform admin", date.today(),
+                    note="the workspace was created")  # fmt: skip
+    finally:
+        state.close()
     return workspace

@@ -8,10 +8,34 @@ from typer.testing import CliRunner
 
 from graph_standin import GraphStandIn
 from provisioner.cli import app
+from provisioner.engine import open_state
+from provisioner.register import approve_all
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.workspace import Workspace, init_workspace
 
 TODAY = date(2026, 11, 22)
+
+
+def set_platform(workspace: Workspace, platform: str, **values: str) -> None:
+    """Set keys (TOML values as text) in a platform's section of provisioner.toml."""
+    lines = workspace.settings_path.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"[platforms.{platform}]") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
+    section = [line for line in lines[start:end] if line.split(" = ")[0] not in values]
+    section[:0] = [f"{key} = {value}" for key, value in values.items()]
+    lines[start:end] = section
+    workspace.settings_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    workspace.__dict__.pop("settings", None)
+
+
+def approve_register(workspace: Workspace, by: str = "Test Admin") -> None:
+    """What the admin does after changing what a platform is sent: approve the register as it
+    stands (apply refuses a field list nobody approved)."""
+    state = open_state(workspace)
+    try:
+        approve_all(workspace, state, by, "platform admin", date.today(), note="settings changed")
+    finally:
+        state.close()
 
 
 @pytest.fixture

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import TODAY
+from conftest import TODAY, approve_register
 from graph_standin import GraphStandIn
 from provisioner import engine
+from provisioner.errors import SettingsError
 from provisioner.workspace import Workspace
 
 LICENCE_GROUP = "Pupils - A1 licence"
@@ -35,6 +37,8 @@ def configure(workspace: Workspace, g: GraphStandIn, **extra: str) -> None:
     text = text[:start] + m365_settings(g, **extra) + text[end:]
     workspace.settings_path.write_text(text, encoding="utf-8")
     workspace.__dict__.pop("settings", None)
+    with contextlib.suppress(SettingsError):  # settings that cannot work are for the command to refuse
+        approve_register(workspace)
 
 
 def on_roll(rows: list[dict]) -> list[dict]:

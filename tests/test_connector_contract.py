@@ -12,7 +12,7 @@ from provisioner.connector import API, FILE, MIS_SYNC, Connector, PupilView, reg
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
 from provisioner.models import Pupil
-from provisioner.register import shipped_entries
+from provisioner.register import MANDATORY, load_entries, shipped_entries
 from provisioner.usernames import UsernameAllocator, base_username
 
 CONNECTORS = sorted(registry().values(), key=lambda c: c.id)
@@ -121,11 +121,12 @@ def test_a_written_import_gives_back_its_passwords(configured, tmp_path):
     assert configured.passwords_in(tmp_path / "missing") == {}
 
 
-def test_has_a_register_entry(connector):
-    entry = shipped_entries().get(connector.id)
+def test_has_a_register_entry_whose_fields_come_from_the_connector(connector):
+    entry = load_entries().get(connector.id)
     assert entry is not None, f"registers/{connector.id}.toml is missing"
-    for key in ("name", "entity", "role", "purpose", "hosting", "deletion"):
-        assert entry.get(key), f"register entry for {connector.id} lacks {key}"
+    for key in ("name", *MANDATORY):
+        assert getattr(entry, key).strip(), f"register entry for {connector.id} lacks {key}"
+    assert entry.kind == "platform" and entry.fields is None, "never typed twice: the connector declares them"
 
 
 def test_file_connectors_write_one_value_per_column(configured):

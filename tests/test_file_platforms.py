@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import TODAY, Cli
+from conftest import TODAY, Cli, approve_register, set_platform
 from provisioner import engine
 from provisioner.files import FORMULA_TRIGGERS
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
@@ -29,18 +29,6 @@ DOCUMENTED_HEADERS = {  # reference/platforms.md: the headers each platform's ow
     "bug-club": ["First name", "Last name", "Date of birth", "Username", "Password"],
 }
 FORMULA_NAMES = ("=1+2", "+44 Evil", "@SUM(A1)", "-2+3")
-
-
-def set_platform(workspace: Workspace, platform: str, **values: str) -> None:
-    """Set keys (TOML values as text) in a platform's section of provisioner.toml."""
-    lines = workspace.settings_path.read_text(encoding="utf-8").splitlines()
-    start = lines.index(f"[platforms.{platform}]") + 1
-    end = next((i for i in range(start, len(lines)) if lines[i].startswith("[")), len(lines))
-    section = [line for line in lines[start:end] if line.split(" = ")[0] not in values]
-    section[:0] = [f"{key} = {value}" for key, value in values.items()]
-    lines[start:end] = section
-    workspace.settings_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    workspace.__dict__.pop("settings", None)
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -62,6 +50,7 @@ def school(tmp_path_factory):
     root = tmp_path_factory.mktemp("six")
     workspace = init_workspace(root / "ws", "Six Platforms Primary", "six.sch.uk", list(FILE_PLATFORMS))
     set_platform(workspace, "lgfl", provisioning='"bulk-file"')
+    approve_register(workspace)
     rows = synthetic_pupils(400, seed=3, today=TODAY)
     for row, name in zip(rows[::97], FORMULA_NAMES):
         row["preferred_forename"] = name
@@ -237,6 +226,7 @@ def test_a_school_matches_its_downloaded_template_with_columns(workspace, roster
     set_platform(workspace, "ixl", enabled="true",
                  columns='{ "Student username" = "username", "Given" = "forename", "Family" = "surname", '
                          '"Pass" = "password" }')  # fmt: skip
+    approve_register(workspace)
     roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
     [ixl] = workspace.connectors(["ixl"])
     assert ixl.sent_fields == ("forename", "surname", "username", "password"), "class and year are no longer sent"
@@ -255,11 +245,13 @@ def test_columns_cannot_send_an_undeclared_field(workspace, roster_file):
 
 def test_optional_fields_are_off_until_the_school_turns_them_on(workspace, roster_file):
     set_platform(workspace, "bug-club", enabled="true")
+    approve_register(workspace)
     roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
     [bug_club] = workspace.connectors(["bug-club"])
     assert "class_name" not in bug_club.sent_fields
     engine.apply(workspace, roster, [bug_club], TODAY, confirm=lambda plan: True)
     set_platform(workspace, "bug-club", optional_fields='["class_name"]')
+    approve_register(workspace)
     [bug_club] = workspace.connectors(["bug-club"])
     state = engine.open_state(workspace)
     plan = engine.make_plan(workspace, state, roster, [bug_club], TODAY)
@@ -330,6 +322,7 @@ def test_lgfl_switched_from_autoupdate_to_a_bulk_file_makes_proper_accounts(tmp_
     assert all(set(a.sent.values()) == {""} for a in state.accounts("lgfl").values()), "no copy of what the MIS holds"
     state.close()
     set_platform(workspace, "lgfl", provisioning='"bulk-file"')
+    approve_register(workspace)
     result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
     [batch] = result.batches
     table = read_csv(batch.path)
@@ -344,5 +337,6 @@ def on_roll_rows(rows: list[dict]) -> list[dict]:
 
 def test_bug_club_passwords_are_not_reset_by_re_pasting(workspace, roster_file):
     set_platform(workspace, "bug-club", enabled="true")
+    approve_register(workspace)
     result = Cli(workspace)("reset-passwords", "bug-club", str(roster_file), "--class", "1A")
     assert result.exit_code == 2 and "on the platform itself" in result.output

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import Cli
+from conftest import Cli, approve_register, set_platform
 from m365_helpers import configure, pupils_in, writes
 from provisioner import engine, leavers
 from provisioner.errors import GuardRefused
@@ -18,19 +18,12 @@ from provisioner.workspace import Workspace
 TERM1, TERM2, TERM3, SUMMER = date(2026, 11, 22), date(2027, 2, 15), date(2027, 3, 20), date(2027, 7, 25)
 
 
-def enable_purple_mash(workspace: Workspace) -> None:
-    text = workspace.settings_path.read_text(encoding="utf-8")
-    start = text.index("[platforms.purple-mash]")
-    text = text[:start] + text[start:].replace("enabled = false", "enabled = true", 1)
-    workspace.settings_path.write_text(text, encoding="utf-8")
-    workspace.__dict__.pop("settings", None)
-
-
 @pytest.fixture
 def school(m365, graph):
     """Microsoft 365 (with class groups) and Purple Mash, 60 pupils provisioned in the autumn."""
     configure(m365, graph, optional_fields='["class_name"]', class_groups="true")
-    enable_purple_mash(m365)
+    set_platform(m365, "purple-mash", enabled="true")
+    approve_register(m365)
     rows = synthetic_pupils(60, seed=41, today=TERM1)
     return m365, rows
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import TODAY
+from conftest import TODAY, approve_register
 from m365_helpers import on_roll
 from provisioner import engine
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
@@ -35,6 +35,7 @@ def sds_workspace(tmp_path: Path, **extra: str) -> Workspace:
     text = text[:start] + "".join(f"{k} = {v}\n" for k, v in keys.items()) + text[end:]
     workspace.settings_path.write_text(text, encoding="utf-8")
     workspace.__dict__.pop("settings", None)
+    approve_register(workspace)
     return workspace
 
 

@@ -1,0 +1,329 @@
+"""The register's exports from a real workspace after a real apply: the governors' PDF (a summary
+page, then a page per processor), the xlsx, HTML and Markdown, the privacy notice's sections,
+and the PDF answer to a pupil access request."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from conftest import TODAY
+from provisioner import engine
+from provisioner.errors import UsageError
+from provisioner.fields import FIELDS
+from provisioner.files import is_private
+from provisioner.leavers import policy
+from provisioner.register import ITEMS, Register, build_register
+from provisioner.register_export import (
+    FORMATS,
+    SUMMARY_HEADER,
+    access_pdf_bytes,
+    default_name,
+    privacy_notice,
+    register_html,
+    register_markdown,
+    register_pdf_bytes,
+    register_xlsx_bytes,
+    write_register,
+)
+from provisioner.subject_requests import access_report
+from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
+from provisioner.workspace import init_workspace
+
+PLATFORMS = ("purple-mash", "tt-rockstars")
+FORMULA = '=HYPERLINK("http://x")'
+SCRIPT = "<script>alert(1)</script>"
+# A school's own override of the shipped entry: a formula, markup and a table-breaking pipe.
+OVERRIDE = f'purpose = "{FORMULA.replace(chr(34), chr(92) + chr(34))}"\nhosting = "{SCRIPT} UK | EU"\n'
+
+
+def flat(text: str) -> str:
+    """Extracted PDF text with line breaks (where a cell wrapped) made single spaces."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [flat(page.extract_text()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory):
+    """A workspace with two platforms after one apply of 60 pupils (two already left), and its register."""
+    root = tmp_path_factory.mktemp("export")
+    workspace = init_workspace(root / "ws", "Export Primary", "export.sch.uk", list(PLATFORMS))
+    (workspace.root / "registers").mkdir(exist_ok=True)
+    (workspace.root / "registers" / "purple-mash.toml").write_text(OVERRIDE, encoding="utf-8")
+    roster_path = root / "roster.xlsx"
+    write_roster_xlsx(roster_path, synthetic_pupils(60, seed=7, today=TODAY, leavers=2))
+    roster = engine.load_roster(workspace, roster_path, skip_invalid_rows=False, today=TODAY)
+    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    state = engine.open_state(workspace)
+    try:
+        register = build_register(workspace, state, TODAY)
+        accounts = {platform: state.accounts(platform) for platform in PLATFORMS}
+    finally:
+        state.close()
+    created = {platform: len(result.plan.platforms[platform].of(engine.CREATE)) for platform in PLATFORMS}
+    return SimpleNamespace(workspace=workspace, register=register, accounts=accounts, created=created)
+
+
+@pytest.fixture(scope="module")
+def pages(school) -> list[str]:
+    return pdf_pages(register_pdf_bytes(school.register))
+
+
+def processor(register: Register, entry_id: str):
+    return next(p for p in register.processors if p.id == entry_id)
+
+
+def page_of(pages: list[str], register: Register, entry_id: str) -> str:
+    """The text of a processor's page (and any it overflows onto): from the page headed by its
+    name to the one headed by the next processor's."""
+    names = [p.name for p in register.processors]
+    heads = [next(i for i, text in enumerate(pages) if i and text.startswith(name + " ")) for name in names]
+    at = names.index(processor(register, entry_id).name)
+    end = heads[at + 1] if at + 1 < len(heads) else len(pages)
+    return " ".join(pages[heads[at] : end])
+
+
+def summary_row(pages: list[str], register: Register, entry_id: str) -> str:
+    names = [p.name for p in register.processors]
+    at = names.index(processor(register, entry_id).name)
+    row = pages[0].split(names[at] + " ", 1)[1]
+    return row.split(names[at + 1] + " ", 1)[0] if at + 1 < len(names) else row.split(" Key ", 1)[0]
+
+
+def test_the_workspace_has_platforms_and_recipients(school):
+    ids = {p.id for p in school.register.processors}
+    assert set(PLATFORMS) <= ids and "dfe" in ids
+    assert school.register.recipients(), "recipients such as the DfE are part of the register"
+    assert all(school.created[p] == 58 for p in PLATFORMS)  # 60 pupils, 2 already left
+
+
+def test_pdf_opens_with_the_summary_table_then_a_page_per_processor(school, pages):
+    register = school.register
+    assert len(pages) >= 1 + len(register.processors)
+    summary = pages[0]
+    assert summary.startswith("Export Primary Processor register as of 22 November 2026")
+    for heading in SUMMARY_HEADER:
+        assert heading in summary
+    for p in register.processors:
+        assert p.name in summary
+        assert sum(text.startswith(p.name + " ") for text in pages[1:]) == 1, f"{p.name} has its own page"
+    for platform in PLATFORMS:  # short labels in the category columns
+        for name in processor(register, platform).fields:
+            assert FIELDS[name].label.split(" (")[0] in summary
+    assert "Key" in summary and "GAP:" in summary and "OVERDUE" in summary
+    assert f"Page 1 of {len(pages)}" in summary
+
+
+def test_pdf_names_each_processor_its_fields_and_the_pupils_it_holds(school, pages):
+    register = school.register
+    text = " ".join(pages)
+    for name in ("Purple Mash", "Times Tables Rock Stars", "Department for Education"):
+        assert name in text
+    for platform in PLATFORMS:
+        p = processor(register, platform)
+        held = sum(1 for a in school.accounts[platform].values() if a.status == "active")
+        assert held == school.created[platform] == p.evidence.pupils_held
+        own = page_of(pages, register, platform)
+        assert f"Pupils held now {school.created[platform]}" in own
+        for name in p.fields:
+            assert FIELDS[name].label in own, f"{p.name}'s page lists {name}"
+        assert "Last provisioning run 2026-" in own and "Deletions overdue 0" in own
+        assert "Approvals" in own and "the workspace was created" in own
+        for source in p.entry.sources:  # a long address may wrap inside itself
+            assert source in own.replace(" ", "")
+        assert f" {school.created[platform]} " in summary_row(pages, register, platform)
+    dfe = page_of(pages, register, "dfe")
+    for name in processor(register, "dfe").fields:
+        assert FIELDS[name].label in dfe
+    assert "\u2014" in summary_row(pages, register, "dfe"), "a recipient outside this tool: no count"
+
+
+def test_pdf_marks_every_gap_in_words(school, pages):
+    for p in school.register.processors:
+        gaps = p.gaps()
+        own = page_of(pages, school.register, p.id)
+        if gaps:
+            assert own.count("GAP (") >= len(gaps), f"{p.name}: every gap item is marked"
+            assert f"{len(gaps)} GAP" in summary_row(pages, school.register, p.id)
+        for heading, _ in gaps:
+            assert heading in own
+    # The override's own text is there, as the school wrote it.
+    purple_mash = page_of(pages, school.register, "purple-mash")
+    assert FORMULA in purple_mash and SCRIPT in purple_mash
+
+
+def text_positions(data: bytes) -> list[tuple[int, float, float, float, float]]:
+    """(page, x, y, width, height) of every piece of text drawn."""
+    found = []
+    for number, page in enumerate(PdfReader(io.BytesIO(data)).pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+
+        def visit(text, cm, tm, font, size, number=number, width=width, height=height):
+            if text.strip():
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                found.append((number, x, y, width, height))
+
+        page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_pdf_text_stays_on_the_page_even_with_very_long_entries(school, pages):
+    register = school.register
+    first, *rest = register.processors
+    longer = replace(first, entry=first.entry.model_copy(update={
+        "security": "Encrypted at rest and in transit, audited yearly. " * 300,  # taller than a page
+        "sources": [*first.entry.sources, "https://example.org/" + "a" * 500],
+    }))  # fmt: skip
+    data = register_pdf_bytes(Register(register.school, register.today, [longer, *rest], register.problems))
+    positions = text_positions(data)
+    assert len({page for page, *_ in positions}) >= len(pages) + 2, "the long entry runs on over more pages"
+    for page, x, y, width, height in positions:
+        assert 0 <= x <= width and 0 <= y <= height, f"text off page {page} at ({x:.0f}, {y:.0f})"
+
+
+def test_xlsx_has_a_governors_sheet_and_the_full_register(school):
+    register = school.register
+    workbook = load_workbook(io.BytesIO(register_xlsx_bytes(register)))
+    assert workbook.sheetnames == ["Governors", "Full register"]
+    governors = [list(row) for row in workbook["Governors"].iter_rows(values_only=True)]
+    assert governors[0][:5] == ["Name", "Role", "Purpose", "Data held", "Pupils held now"]
+    assert [row[0] for row in governors[1:]] == [p.name for p in register.processors]
+    assert any(row[0].startswith("Department for Education") for row in governors[1:])
+    by_name = {row[0]: row for row in governors[1:]}
+    for platform in PLATFORMS:
+        p = processor(register, platform)
+        assert by_name[p.name][4] == school.created[platform]
+        assert by_name[p.name][5] == len(p.gaps())
+    full = [list(row) for row in workbook["Full register"].iter_rows(values_only=True)]
+    header = full[0]
+    for key, heading in ITEMS:
+        assert heading in header
+    assert header.index(ITEMS[0][1]) < header.index(ITEMS[-1][1])
+    assert [row[0] for row in full[1:]] == [p.id for p in register.processors]
+    for row, p in zip(full[1:], register.processors, strict=True):
+        for key, heading in ITEMS:
+            assert row[header.index(heading)] == p.fact(key)
+        assert row[header.index("Sources")] == ("\n".join(p.entry.sources) or None)
+
+
+def test_xlsx_keeps_a_formula_looking_override_as_text(school):
+    workbook = load_workbook(io.BytesIO(register_xlsx_bytes(school.register)))
+    for sheet, column in (("Governors", "Purpose"), ("Full register", "Purpose")):
+        ws = workbook[sheet]
+        header = [c.value for c in ws[1]]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Name")].value == "Purple Mash")
+        cell = row[header.index(column)]
+        assert cell.value == FORMULA
+        assert cell.data_type == "s", f"{sheet}: a string cell, never a formula"
+
+
+def test_html_is_self_contained_printable_and_escaped(school):
+    register = school.register
+    page = register_html(register)
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en-GB">' in page
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; UK | EU" in page
+    assert "<link" not in page and "src=" not in page, "no outside resources"
+    assert "@media print" in page and "break-before: page" in page
+    assert page.count('<section class="processor">') == len(register.processors)
+    for p in register.processors:
+        assert f"<h2>{p.name.replace(chr(39), '&#x27;')}</h2>" in page
+    assert page.count('class="alert"') >= sum(len(p.gaps()) for p in register.processors)
+
+
+def test_markdown_has_the_summary_table_and_a_section_per_processor(school):
+    register = school.register
+    text = register_markdown(register)
+    lines = text.splitlines()
+    start = lines.index("| " + " | ".join(SUMMARY_HEADER) + " |")
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    assert len(rows) == len(register.processors)
+    for row, p in zip(rows, register.processors, strict=True):
+        assert row.startswith(f"| {p.name} |")
+        assert len(re.findall(r"(?<!\\)\|", row)) == len(SUMMARY_HEADER) + 1, "a | inside a cell is escaped"
+    for p in register.processors:
+        assert f"## {p.name}" in lines
+    assert "UK \\| EU" in text
+    assert "<script" not in text.replace("\\<script", "")
+
+
+def test_privacy_notice_names_everyone_and_never_states_a_gap_as_fact(school):
+    register = school.register
+    notice = privacy_notice(register)
+    assert "## Programs used by pupils" in notice and "## Who we share pupil data with" in notice
+    for p in register.processors:
+        assert f"### {p.name}" in notice
+    lowered = notice.lower()
+    assert "not found" not in lowered and "school to record" not in lowered
+    assert "confirming this with" in notice, "a gap says it is being confirmed"
+    assert "erase" in lowered and "corrected" in lowered and "school office" in lowered
+    assert "appointed admin" in notice and "as little" in notice
+    for platform in PLATFORMS:
+        _, delete_days = policy(processor(register, platform).connector)
+        section = notice.split(f"### {processor(register, platform).name}", 1)[1].split("###", 1)[0]
+        assert f"within {delete_days} days of your child leaving" in section
+    ttrs = notice.split("### Times Tables Rock Stars", 1)[1].split("###", 1)[0]
+    assert "year group" in ttrs and "first name" in ttrs
+
+
+def test_access_pdf_shows_the_values_sent_about_one_pupil(school):
+    pupil, account = min(school.accounts["purple-mash"].items())
+    report = access_report(school.workspace, pupil, TODAY)
+    text = " ".join(pdf_pages(access_pdf_bytes(report)))
+    assert f"What we hold about pupil {pupil}" in text
+    for platform in PLATFORMS:
+        held = school.accounts[platform][pupil]
+        assert report["processors"][platform]["name"] in text
+        for value in held.sent.values():
+            assert unicodedata.normalize("NFC", value) in text
+    assert f"Username: {account.username}" in text
+    assert unicodedata.normalize("NFC", account.sent["forename"]) in text
+    assert "Account made" in text and "Not kept" in text
+    assert "Department for Education" in text
+    assert "not found" not in text.lower(), "a parent is told what is being confirmed, not the register's gaps"
+
+
+def test_access_pdf_lists_deleted_accounts_with_their_date(school):
+    pupil = min(school.accounts["purple-mash"])
+    report = access_report(school.workspace, pupil, TODAY)
+    gone = {**report["processors"].pop("purple-mash"), "status": "deleted", "deleted": "2026-11-20"}
+    report["deleted"] = {"purple-mash": gone}
+    text = " ".join(pdf_pages(access_pdf_bytes(report)))
+    assert "Accounts deleted" in text and "Deleted: 2026-11-20" in text
+    assert text.index("Times Tables Rock Stars") < text.index("Accounts deleted") < text.index("Purple Mash")
+
+
+def test_each_format_is_written_atomically_under_its_default_name(school, tmp_path: Path):
+    register = school.register
+    expected = {
+        "pdf": ("processor-register-2026-11-22.pdf", b"%PDF-"),
+        "html": ("processor-register-2026-11-22.html", b"<!DOCTYPE html>"),
+        "xlsx": ("processor-register-2026-11-22.xlsx", b"PK"),
+        "md": ("processor-register-2026-11-22.md", b"# Export Primary"),
+        "notice": ("privacy-notice-section-2026-11-22.md", b"## Programs used by pupils"),
+    }
+    assert set(expected) == set(FORMATS)
+    for fmt, (name, start) in expected.items():
+        assert default_name(register, fmt) == name
+        path = write_register(register, fmt, tmp_path / name)
+        assert path == tmp_path / name and path.read_bytes().startswith(start)
+        assert is_private(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(name for name, _ in expected.values())
+    with pytest.raises(UsageError):
+        write_register(register, "docx", tmp_path / "x.docx")
