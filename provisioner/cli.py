@@ -650,7 +650,7 @@ def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json
             table.add_column(column)
         for processor in register.processors:
             held = str(processor.evidence.pupils_held) if processor.evidence else "-"
-            table.add_row(processor.name, processor.entry.role.split(".")[0][:40], processor.fields_text(), held,
+            table.add_row(processor.name, processor.role_in_short, processor.fields_text(short=True), held,
                           str(len(processor.gaps())), processor.next_review or "never approved")  # fmt: skip
         out.print(table)
         errors = sum(1 for p in register.problems if p.severity == "error")
@@ -772,8 +772,10 @@ def pupil_show(
             out.print("[yellow]An erasure was requested for this pupil.[/]", markup=True)
         for platform_id, held in report["processors"].items():
             out.print(f"[bold]{held['name']}[/] ({held['status'].replace('_', ' ')}, since {held['since']})", markup=True)
+            from_mis = held.get("read_from_mis", [])
             for name, value in held["fields"].items():
-                out.print(f"  {name}: {value}", soft_wrap=True)
+                shown = "(read by the platform from the MIS; this tool keeps no copy)" if name in from_mis else value
+                out.print(f"  {name}: {shown}", soft_wrap=True)
             for name, why in held.get("not_kept", {}).items():
                 out.print(f"  {name}: {why}", soft_wrap=True)
         for platform_id, gone in report["deleted"].items():

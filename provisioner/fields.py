@@ -62,5 +62,14 @@ FIELDS: dict[str, Field] = {
 SENSITIVE = ("upn", "date_of_birth")
 
 
+def short_label(name: str) -> str:
+    """A field's label without its explanation in brackets; the name itself if not in the vocabulary."""
+    return FIELDS[name].label.split(" (")[0] if name in FIELDS else name
+
+
+def short_labels(names) -> str:
+    return ", ".join(short_label(n) for n in names)
+
+
 def field(name: str) -> Field:
     return FIELDS[name]

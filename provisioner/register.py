@@ -14,6 +14,7 @@ knows say "school to record". Both show as gaps, never as guesses.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from provisioner.connector import Connector, registry
 from provisioner.errors import ApprovalNeeded, SettingsError
 from provisioner.fields import FIELDS, SENSITIVE
+from provisioner.fields import short_labels as _labels
 from provisioner.settings import describe_error
 from provisioner.state import Approval, State, now
 
@@ -209,8 +211,14 @@ class Processor:
     def special_category_fields(self) -> list[str]:
         return [name for name in self.fields if FIELDS[name].special_category]
 
-    def fields_text(self) -> str:
-        listed = ", ".join(FIELDS[name].label for name in self.fields) or "none from the pupil roster"
+    @property
+    def role_in_short(self) -> str:
+        """The role without its explanation: 'processor', 'Controller or processor'..."""
+        return re.split(r"[.:;(]", self.entry.role, maxsplit=1)[0].strip()
+
+    def fields_text(self, short: bool = False) -> str:
+        label = (lambda name: _labels([name])) if short else (lambda name: FIELDS[name].label)
+        listed = ", ".join(label(name) for name in self.fields) or "none from the pupil roster"
         extra = self.entry.other_data
         return f"{listed}. Also: {extra}" if extra else listed
 
@@ -339,10 +347,6 @@ def _evidence(state: State, connector: Connector, today: date, overdue) -> Evide
         awaiting_deletion=sum(1 for a in held if a.status == "deletion_requested"),
         deletions_overdue=late["unconfirmed_deletion_lists"] + late["deletions_not_started"],
     )
-
-
-def _labels(names) -> str:
-    return ", ".join(FIELDS[n].label.split(" (")[0] for n in names)
 
 
 def check_processor(processor: Processor, today: date) -> list[Problem]:

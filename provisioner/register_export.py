@@ -24,7 +24,7 @@ from fpdf.fonts import FontFace
 
 from provisioner import files
 from provisioner.errors import UsageError
-from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL
+from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
 from provisioner.leavers import policy
 from provisioner.register import ITEMS, Processor, Register, gap_kind
 from provisioner.slips import PT, SANS, SANS_BOLD, font_file, printable
@@ -118,11 +118,6 @@ def _when(stamp: str | None) -> str:
         return "never"
     text = stamp.replace("T", " ")
     return f"{text[:16]} UTC" if text.endswith("+00:00") else text
-
-
-def short_label(name: str) -> str:
-    """A field's label without its explanation in brackets; the name itself if not in the vocabulary."""
-    return FIELDS[name].label.split(" (")[0] if name in FIELDS else name
 
 
 def _labels(names: Iterable[str]) -> str:
@@ -863,7 +858,9 @@ def _held_block(pdf: _Document, record: dict, deleted: bool) -> None:
     if deleted:
         facts.append(f"Deleted: {record.get('deleted', '') or 'date not recorded'}")
     pdf.write_line(" \u00b7 ".join(facts), 8.5, gap=1)
-    rows = [[Cell(short_label(k)), Cell(str(v))] for k, v in (record.get("fields") or {}).items()]
+    from_mis = record.get("read_from_mis") or []
+    rows = [[Cell(short_label(k)), Cell("Read by the platform from the MIS; no copy here" if k in from_mis else str(v))]
+            for k, v in (record.get("fields") or {}).items()]  # fmt: skip
     rows += [
         [Cell(short_label(k)), Cell(f"Not kept: {why}")] for k, why in (record.get("not_kept") or {}).items()
     ]

@@ -90,8 +90,12 @@ def access_report(workspace: Workspace, pupil_id: str, today: date) -> dict:
             "since": since[:10],
             "history": history,
         }
-        if cls is not None and "password" in cls(platform_settings(workspace.settings, cls)).sent_fields:
+        connector = cls(platform_settings(workspace.settings, cls)) if cls is not None else None
+        if connector is not None and "password" in connector.sent_fields:
             record["not_kept"] = {"password": "a first password was sent; this tool never keeps passwords"}
+        if connector is not None and connector.mode == MIS_SYNC:
+            # The platform copies these from the MIS itself; the tool records which, not the values.
+            record["read_from_mis"] = sorted(name for name, value in account["sent"].items() if not value)
         if account["status"] in HOLDING:
             processors[platform] = record
         else:
