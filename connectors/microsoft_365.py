@@ -453,6 +453,13 @@ class Microsoft365(Connector):
         self._each(directory, [{"method": "DELETE", "url": f"/users/{u}"} for u in user_ids])
         return _read_back(user_ids, lambda: self._deleted(directory) - set(self._live(directory)))
 
+    def erase(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
+        """Delete for good (an erasure request): deleted, then removed from deleted items so it
+        cannot be restored; confirmed when the tenant lists the account in neither place."""
+        deleted = [u for u, ok in self.delete(directory, user_ids).items() if ok]
+        self._each(directory, [{"method": "DELETE", "url": f"/directory/deletedItems/{u}"} for u in deleted])
+        return _read_back(user_ids, lambda: set(user_ids) - self._deleted(directory) - set(self._live(directory)))
+
     def restore(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
         """Bring accounts back from deleted items (as they were: still disabled); confirmed by listing."""
         self._each(directory, [{"method": "POST", "url": f"/directory/deletedItems/{u}/restore"} for u in user_ids])

@@ -605,6 +605,7 @@ def purge(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOp
             return
         out.print(f"Purged {report['pupils_purged']} leaver(s) (retention {report['retention_days']} days) and "
                   f"{len(report['files_removed'])} outbox file(s).")  # fmt: skip
+        _print_kept(report["files_kept"])
 
     _run(action)
 
@@ -824,13 +825,22 @@ def pupil_erase(
                       f"'provisioner confirm {batch.platform} deleted --batch {batch.batch_id}'", soft_wrap=True)  # fmt: skip
         for note in cleanup.notes if cleanup else []:
             out.print(note)
+        _print_kept(result.kept_files)
         if result.purged:
             out.print("Every account is deleted and this tool has forgotten the pupil.")
+        elif not result.plan.platforms:
+            out.print("No platform held this pupil's data; no apply will send it.")
         else:
             out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget the pupil "
                       "here; no apply will send their data again.", soft_wrap=True)  # fmt: skip
 
     _run(action)
+
+
+def _print_kept(paths: list[str]) -> None:
+    for path in paths:
+        out.print(f"[yellow]{path} is waiting for upload and holds an erased pupil's data[/]: take out their row "
+                  "before uploading it, and delete the file once it is uploaded.", markup=True, soft_wrap=True)  # fmt: skip
 
 
 @pupil_app.command("allow")

@@ -218,7 +218,13 @@ def plan_platform(
 def withheld(state: State, roster: Roster) -> set[str]:
     """Roster pupils under an erasure request (``pupil erase``): no account is made or kept."""
     held = state.erasure_held()
-    return {p.key for p in roster.pupils if held and state.subject(p.key) in held}
+    if not held:
+        return set()
+
+    def keys(pupil: Pupil) -> set[str]:  # a hold made before any account was made may use either id
+        return {pupil.key, *([f"mis:{pupil.mis_id}"] if pupil.mis_id else []), *([f"upn:{pupil.upn}"] if pupil.upn else [])}
+
+    return {p.key for p in roster.pupils if any(state.subject(k) in held for k in keys(p))}
 
 
 def has_left(pupil: Pupil, today: date) -> bool:

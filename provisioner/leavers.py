@@ -254,7 +254,7 @@ def carry_out(workspace: Workspace, state: State, plan: CleanupPlan, connectors:
             elif connector.mode == FILE:
                 _act_by_file(workspace, state, connector, cleanup, today, run_id, result)
             elif connector.mode == MIS_SYNC:
-                _act_by_mis_sync(state, connector, cleanup, run_id, result)
+                _act_by_mis_sync(workspace, state, connector, cleanup, today, run_id, result)
     except BaseException as exc:
         state.finish_run(run_id, "failed", {"error": type(exc).__name__})
         raise
@@ -307,9 +307,16 @@ def _act_through_api(workspace, state, connector, cleanup, roster, today, run_id
     accounts = state.accounts(connector.id)
     failed = 0
     done: Counter = Counter()
-    for action, call, new_status in ((DISABLE, connector.disable, "disabled"), (DELETE, connector.delete, "deleted"),
-                                     (RESTORE, connector.enable, "active")):  # fmt: skip
-        steps = [s for s in cleanup.of(action) if accounts[s.pupil_key].remote_id]
+    # An erasure deletes for good, where a leaver's account stays restorable for a while.
+    erasing = [s for s in cleanup.of(DELETE) if s.reason == ERASED]
+    leaving = [s for s in cleanup.of(DELETE) if s.reason != ERASED]
+    for action, call, new_status, chosen in (
+        (DISABLE, connector.disable, "disabled", cleanup.of(DISABLE)),
+        (DELETE, connector.delete, "deleted", leaving),
+        (DELETE, connector.erase, "deleted", erasing),
+        (RESTORE, connector.enable, "active", cleanup.of(RESTORE)),
+    ):
+        steps = [s for s in chosen if accounts[s.pupil_key].remote_id]
         if action == RESTORE:  # an account never disabled needs no call, only its leaving date forgotten
             with state.transaction():
                 for step in [s for s in steps if s.was == "active"]:
@@ -370,7 +377,9 @@ def _deletion_list(workspace, state, connector, steps, today, run_id) -> engine.
         connector.write_import(path, staying, workspace.settings.school.name)
         file = path
     else:
-        rows = sorted((accounts[s.pupil_key].username, _name(accounts[s.pupil_key].sent),
+        # A platform that reads the MIS holds names the tool never copied: the MIS id finds the pupil.
+        rows = sorted((accounts[s.pupil_key].username or "(its own)",
+                       _name(accounts[s.pupil_key].sent) or f"MIS record {s.pupil_key.partition(':')[2]}",
                        accounts[s.pupil_key].sent.get("class_name", "")) for s in steps)  # fmt: skip
         written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
         write_checklist(
@@ -406,11 +415,16 @@ def _name(sent: dict[str, str]) -> str:
     return sent.get("full_name", "")
 
 
-def _act_by_mis_sync(state, connector, cleanup, run_id, result) -> None:
-    """The platform reads the MIS and removes leavers itself: record that it no longer holds them."""
+def _act_by_mis_sync(workspace, state, connector, cleanup, today, run_id, result) -> None:
+    """The platform reads the MIS and removes leavers itself: record that it no longer holds them.
+    An erasure cannot wait for that: it goes on a deletion list for the admin to ask for."""
     done: Counter = Counter()
+    erasing = [s for s in cleanup.steps if s.reason == ERASED]
+    if erasing:
+        result.deletion_lists.append(_deletion_list(workspace, state, connector, erasing, today, run_id))
+        done["deletion_requested"] = len(erasing)
     with state.transaction():
-        for step in cleanup.steps:
+        for step in [s for s in cleanup.steps if s.reason != ERASED]:
             status = "active" if step.action == RESTORE else "deleted"
             _set_status(state, connector.id, step.pupil_key, status, run_id, step.action,
                         {"reason": step.reason, "via": MIS_SYNC})  # fmt: skip
@@ -489,20 +503,48 @@ def purge(workspace: Workspace, today: date) -> dict:
                 key for key, held in by_pupil.items()
                 if all(s == "deleted" and at and (_day(at) <= cutoff or state.subject(key) in erased) for s, at in held)
             ]  # fmt: skip
+            # An erased pupil's name is also in the outbox: the files of every batch that held them
+            # go now if the batch is done with; one still to upload is named for the admin.
+            erased_files, kept = _erased_pupils_files(workspace, state, [k for k in forgotten if state.subject(k) in erased])
             run_id = state.begin_run("purge", None)
             with state.transaction() as db:
                 for key in forgotten:
                     for table in ("accounts", "sends", "usernames", "password_resets"):
                         db.execute(f"DELETE FROM {table} WHERE pupil_key = ?", (key,))  # noqa: S608 (fixed names)
                     state.audit(run_id, "pupil.purged", pupil_key=key, detail={})
-            removed_files = _purge_outbox(workspace, state, today)
+            removed_files = erased_files + _purge_outbox(workspace, state, today)
             state.finish_run(run_id, "ok", {"pupils": len(forgotten), "files": len(removed_files)})
             state.db.execute("PRAGMA secure_delete = ON")
             state.db.execute("VACUUM")
             return {"as_of": today.isoformat(), "pupils_purged": len(forgotten),
-                    "retention_days": retention.days, "files_removed": removed_files}  # fmt: skip
+                    "retention_days": retention.days, "files_removed": removed_files,
+                    "files_kept": kept}  # fmt: skip
         finally:
             state.close()
+
+
+def _batch_files(workspace: Workspace, platform: str, batch_id: str) -> list[Path]:
+    folder = workspace.outbox / platform
+    return sorted(folder.glob(f"*{batch_id}*")) if folder.is_dir() else []
+
+
+def _erased_pupils_files(workspace: Workspace, state: State, keys: list[str]) -> tuple[list[str], list[str]]:
+    """(files removed, files kept) of the batches that held these pupils: a finished batch's
+    files go now, whatever their age; an import still waiting for upload stays, named."""
+    removed, kept = [], []
+    done = ("uploaded", "deleted", "applied")
+    batches = {(p, b, s) for key in keys for p, b, s in state.db.execute(
+        "SELECT s.platform, s.batch_id, b.status FROM sends s JOIN batches b ON b.platform = s.platform"
+        " AND b.id = s.batch_id WHERE s.pupil_key = ?", (key,))}  # fmt: skip
+    for platform, batch_id, status in sorted(batches):
+        for path in _batch_files(workspace, platform, batch_id):
+            shown = path.relative_to(workspace.root).as_posix()
+            if status in done:
+                files.remove_tree(path)
+                removed.append(shown)
+            else:
+                kept.append(shown)
+    return removed, kept
 
 
 def _purge_outbox(workspace: Workspace, state: State, today: date) -> list[str]:
@@ -515,8 +557,7 @@ def _purge_outbox(workspace: Workspace, state: State, today: date) -> list[str]:
     for platform, batch_id, stamp in finished:
         if _day(stamp) + keep > today:
             continue
-        folder = workspace.outbox / platform
-        for path in sorted(folder.glob(f"*{batch_id}*")) if folder.is_dir() else []:
+        for path in _batch_files(workspace, platform, batch_id):
             files.remove_tree(path)
             removed.append(path.relative_to(workspace.root).as_posix())
     return removed

@@ -214,7 +214,8 @@ class Processor:
     @property
     def role_in_short(self) -> str:
         """The role without its explanation: 'processor', 'Controller or processor'..."""
-        return re.split(r"[.:;(]", self.entry.role, maxsplit=1)[0].strip()
+        short = re.split(r"[.:;(]", self.entry.role, maxsplit=1)[0].strip()
+        return f"{short} (to confirm)" if gap_kind(self.entry.role) else short
 
     def fields_text(self, short: bool = False) -> str:
         label = (lambda name: _labels([name])) if short else (lambda name: FIELDS[name].label)

@@ -24,6 +24,7 @@ from fpdf.fonts import FontFace
 
 from provisioner import files
 from provisioner.errors import UsageError
+from provisioner.connector import MIS_SYNC
 from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
 from provisioner.leavers import policy
 from provisioner.register import ITEMS, Processor, Register, gap_kind
@@ -728,7 +729,10 @@ def _days(days: int) -> str:
 def _notice_retention(processor: Processor) -> str:
     """How long: the school's leaver policy for the platform, then what the supplier keeps."""
     lines = []
-    if processor.connector is not None:
+    if processor.connector is not None and processor.connector.mode == MIS_SYNC:
+        lines.append(f"{processor.name} takes your child's details from the school's records system itself, and "
+                     "ends your child's access when they leave.")  # fmt: skip
+    elif processor.connector is not None:
         disable_days, delete_days = policy(processor.connector)
         deleted = ("on the day your child leaves the school" if delete_days == 0
                    else f"within {_days(delete_days)} of your child leaving the school")  # fmt: skip
@@ -808,7 +812,7 @@ def privacy_notice(register: Register) -> str:
         (
             "You can ask the school what data it and these organisations hold about your child, have anything "
             "wrong corrected, and ask for your child's data to be erased (deleted). To ask, contact the school "
-            "office. The school answers within one month."
+            "office."
         ),
         "",
         f"(Taken from the school's processor register as of {long_date(register.today)}.)",

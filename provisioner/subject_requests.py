@@ -81,7 +81,8 @@ def access_report(workspace: Workspace, pupil_id: str, today: date) -> dict:
         ]  # fmt: skip
         cls = known.get(platform)
         name = entries[platform].name if platform in entries else platform
-        since = next((h["at"] for h in history if h["action"] == "create"), account["created_at"])
+        # The account held now began with its latest create (a returner after deletion gets a new one).
+        since = next((h["at"] for h in reversed(history) if h["action"] == "create"), account["created_at"])
         record = {
             "name": name,
             "status": account["status"],
@@ -122,10 +123,11 @@ class ErasureResult:
     cleanup: leavers.CleanupResult | None = None
     purged: bool = False
     waiting: list[str] = field(default_factory=list)  # platforms whose deletion the admin must still confirm
+    kept_files: list[str] = field(default_factory=list)  # outbox files still holding the pupil (not yet uploaded)
 
     def as_dict(self) -> dict:
         out = self.cleanup.as_dict() if self.cleanup else self.plan.as_dict()
-        return {**out, "purged": self.purged, "waiting_for": self.waiting}
+        return {**out, "purged": self.purged, "waiting_for": self.waiting, "files_kept": self.kept_files}
 
 
 def _connectors_holding(workspace: Workspace, accounts: dict) -> list[Connector]:
@@ -145,19 +147,23 @@ def erase(workspace: Workspace, pupil_id: str, today: date,
         state = engine.open_state(workspace)
         try:
             key = pupil_key(state, pupil_id)
-            if key is None:
-                raise _not_found(pupil_id)
-            accounts = _pupil_accounts(state, key)
-            subject = state.subject(key)
+            # A pupil with no account yet: the hold alone, under either id the roster may key them by.
+            holds = [key] if key else [f"mis:{pupil_id}", f"upn:{pupil_id.upper()}"]
+            accounts = _pupil_accounts(state, key) if key else {}
+            if any(a["status"] == "pending" for a in accounts.values()):
+                raise UsageError("an interrupted apply has not finished sending this pupil's data",
+                                 hint="run the same apply again to finish it, then run this erase again")  # fmt: skip
             connectors = _connectors_holding(workspace, accounts)
             no_roster = Roster(source="erasure request", pupils=[], errors=[], warnings=[], columns={})
-            plan = leavers.plan_cleanup(workspace, state, no_roster, connectors, today, erasing={key})
+            plan = leavers.plan_cleanup(workspace, state, no_roster, connectors, today, erasing=set(holds))
             result = ErasureResult(plan)
             if not confirm(plan):
                 raise Aborted("nothing was changed", hint=f"run 'provisioner pupil show {pupil_id}' to review it")
             with state.transaction() as db:
-                db.execute("INSERT OR IGNORE INTO erasure_holds (subject, requested_at) VALUES (?, ?)", (subject, now()))
-                state.audit(None, "pupil.erasure_requested", pupil_key=key, detail={"platforms": len(connectors)})
+                for held in holds:
+                    db.execute("INSERT OR IGNORE INTO erasure_holds (subject, requested_at) VALUES (?, ?)",
+                               (state.subject(held), now()))  # fmt: skip
+                    state.audit(None, "pupil.erasure_requested", pupil_key=held, detail={"platforms": len(connectors)})
             cleanup = leavers.CleanupResult(plan)
             if plan.has_work:
                 run_id = state.begin_run("erase", None)
@@ -169,12 +175,13 @@ def erase(workspace: Workspace, pupil_id: str, today: date,
                         f"{connector.name} reads the MIS itself: ask it to erase the pupil's data too, and stop the "
                         "MIS sharing it")  # fmt: skip
             result.cleanup = cleanup
-            remaining = _pupil_accounts(state, key)
+            remaining = _pupil_accounts(state, key) if key else {}
             result.waiting = sorted(p for p, a in remaining.items() if a["status"] in HOLDING)
         finally:
             state.close()
-    if not result.waiting:
-        leavers.purge(workspace, today)  # forgets this pupil now: the erasure waits for no retention period
+    if not result.waiting and accounts:
+        # Forgets this pupil now (an erasure waits for no retention period), files included.
+        result.kept_files = leavers.purge(workspace, today)["files_kept"]
         result.purged = True
     return result
 

@@ -219,7 +219,7 @@ def login_name() -> str:
     """The computer account running the tool: who approved, when no name was given."""
     try:
         return getpass.getuser()
-    except (OSError, KeyError):  # no login name (a service account without one)
+    except Exception:  # noqa: BLE001 (no login name: Windows without USERNAME raises ImportError)
         return "unknown user"
 
 

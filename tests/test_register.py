@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -178,7 +178,10 @@ def test_an_unknown_key_in_an_entry_is_a_settings_error_naming_it(workspace):
 
 def test_a_review_date_passed_fails_until_reviewed(workspace):
     cli = Cli(workspace)
-    late = (TODAY + timedelta(days=400)).isoformat()
+    reviews = [p["approvals"][-1]["next_review"] for p in json.loads(cli("register", "show", "--json").stdout)
+               ["processors"].values()]  # fmt: skip
+    assert check(cli, "--as-of", min(reviews))[0] == 0, "due on the day is not yet overdue"
+    late = (date.fromisoformat(min(reviews)) + timedelta(days=1)).isoformat()
     code, report = check(cli, "--as-of", late)
     assert code == 7
     assert any("review was due" in m for m in errors(report))
@@ -194,10 +197,16 @@ def test_approving_something_not_in_the_register_says_what_is(workspace):
 
 
 def test_approvals_are_in_the_audit_log_without_the_approvers_name(workspace):
-    Cli(workspace)("register", "approve", "purple-mash", "--by", "Zebedee Quill")
+    def logged() -> list[str]:
+        with sqlite3.connect(workspace.state_path) as db:
+            return [row[0] for row in db.execute("SELECT detail FROM audit WHERE action = 'register.approved'")]
+
+    before = len(logged())
+    assert Cli(workspace)("register", "approve", "purple-mash", "--by", "Zebedee Quill").exit_code == 0
+    details = logged()
+    assert len(details) == before + 1 and all("Zebedee" not in d for d in details)
     with sqlite3.connect(workspace.state_path) as db:
-        details = [row[0] for row in db.execute("SELECT detail FROM audit WHERE action = 'register.approved'")]
-    assert details and all("Zebedee" not in d for d in details)
+        assert db.execute("SELECT approved_by FROM approvals ORDER BY id DESC LIMIT 1").fetchone() == ("Zebedee Quill",)
 
 
 def test_apply_in_the_core_refuses_unapproved_fields(tmp_path, roster_file):

@@ -100,6 +100,8 @@ def test_an_unknown_pupil_is_a_clear_error(school):
 
 def test_erasure_removes_the_pupil_everywhere_and_they_are_not_sent_again(school, graph):
     workspace, cli, roster, rows = school
+    for platform in ("purple-mash", "tt-rockstars"):
+        assert cli("confirm", platform, "uploaded").exit_code == 0
     pupil = rows[7]["mis_id"]
     before = show(cli, pupil)["processors"]
     user_id = next(u["id"] for u in pupils_in(graph) if u["employeeId"] == before["microsoft-365"]["fields"]["pseudonymous_id"])
@@ -108,7 +110,7 @@ def test_erasure_removes_the_pupil_everywhere_and_they_are_not_sent_again(school
     assert erased.exit_code == 0, erased.output
     result = json.loads(erased.stdout)
     assert result["purged"] is False and result["waiting_for"] == ["purple-mash", "tt-rockstars"]
-    assert user_id in graph.deleted_users and user_id not in graph.users, "Microsoft 365: deleted and read back"
+    assert user_id not in graph.users and user_id not in graph.deleted_users, "deleted for good: not restorable"
     for platform in ("purple-mash", "tt-rockstars"):
         [deletion] = [b for b in result["deletion_lists"] if b["platform"] == platform]
         listed = [row for f in deletion["files"] if f.endswith(".xlsx")
@@ -126,8 +128,14 @@ def test_erasure_removes_the_pupil_everywhere_and_they_are_not_sent_again(school
     for platform in ("purple-mash", "tt-rockstars"):
         [deletion] = [b for b in result["deletion_lists"] if b["platform"] == platform]
         assert cli("confirm", platform, "deleted", "--batch", deletion["batch"]).exit_code == 0
+    outbox_before = {p for p in workspace.outbox.rglob("*") if p.is_file()}
     purged = json.loads(cli("purge", "--json", "--as-of", TODAY.isoformat()).stdout)
     assert purged["pupils_purged"] == 1, "an erasure waits for no retention period"
+    assert purged["files_kept"] == []
+    gone = {workspace.root / p for p in purged["files_removed"]}
+    assert gone and gone <= outbox_before and not any(p.exists() for p in gone)
+    for platform in ("purple-mash", "tt-rockstars"):  # the import files that named the pupil, and the lists
+        assert not list((workspace.outbox / platform).iterdir()), f"{platform}: no file holds the pupil now"
 
     assert cli("pupil", "show", pupil).exit_code == 0, "the erasure hold is all that is left"
     raw = workspace.state_path.read_bytes()
@@ -158,3 +166,52 @@ def test_lifting_an_erasure_lets_apply_make_accounts_again(school):
     plan = json.loads(cli("plan", str(roster), "--json", "--as-of", TODAY.isoformat()).stdout)
     assert plan["withheld"] == 0
     assert plan["platforms"]["microsoft-365"]["create"] == 1
+
+
+def test_an_import_not_yet_uploaded_is_named_as_still_holding_the_erased_pupil(school):
+    workspace, cli, _, rows = school
+    erased = json.loads(cli("pupil", "erase", rows[5]["mis_id"], "--yes", "--json").stdout)
+    for deletion in erased["deletion_lists"]:
+        assert cli("confirm", deletion["platform"], "deleted", "--batch", deletion["batch"]).exit_code == 0
+    purged = cli("purge", "--as-of", TODAY.isoformat())
+    assert purged.exit_code == 0
+    assert "purple-mash-import-" in purged.output and "take out their row" in purged.output
+
+
+def test_a_pupil_never_provisioned_can_be_withheld_before_any_account_is_made(tmp_path):
+    workspace = init_workspace(tmp_path / "ws", "Hold Primary", "hold.sch.uk", ["purple-mash"], "A. Admin")
+    rows = synthetic_pupils(10, seed=5, today=TODAY)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    cli = Cli(workspace)
+    held = cli("pupil", "erase", rows[0]["upn"], "--yes")
+    assert held.exit_code == 0, held.output
+    assert "no apply will send it" in held.output
+    plan = json.loads(cli("plan", str(roster), "--json", "--as-of", TODAY.isoformat()).stdout)
+    assert plan["withheld"] == 1 and plan["platforms"]["purple-mash"]["create"] == 9
+
+
+def test_lgfl_reading_the_mis_gets_a_deletion_list_naming_the_mis_record(tmp_path):
+    workspace = init_workspace(tmp_path / "ws", "USO Primary", "uso.sch.uk", ["lgfl"], "A. Admin")
+    rows = synthetic_pupils(10, seed=5, today=TODAY)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    cli = Cli(workspace)
+    assert cli("apply", str(roster), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
+    result = json.loads(cli("pupil", "erase", rows[1]["mis_id"], "--yes", "--json").stdout)
+    assert result["purged"] is False and result["waiting_for"] == ["lgfl"], "not deleted until the admin confirms"
+    [deletion] = result["deletion_lists"]
+    [xlsx] = [f for f in deletion["files"] if f.endswith(".xlsx")]
+    listed = list(load_workbook(xlsx).active.iter_rows(values_only=True))
+    assert f"MIS record {rows[1]['mis_id']}" in listed[1]
+    assert any("reads the MIS itself" in note for note in result["notes"])
+
+
+def test_erasure_waits_for_an_interrupted_apply_to_finish(school):
+    workspace, cli, _, rows = school
+    with sqlite3.connect(workspace.state_path) as db:  # as an apply killed after recording its intent leaves it
+        db.execute("UPDATE accounts SET status = 'pending' WHERE pupil_key = ?", (f"mis:{rows[6]['mis_id']}",))
+    before = workspace.state_path.read_bytes()
+    result = cli("pupil", "erase", rows[6]["mis_id"], "--yes")
+    assert result.exit_code == 2 and "run the same apply again" in result.output
+    assert workspace.state_path.read_bytes() == before
