@@ -317,6 +317,29 @@ class Connector:
         """Carry out ``drift``'s fixes; safe to repeat. Returns how many of each kind were done."""
         return Counter()
 
+    # The leaver cleanup's hooks (API mode): each takes the platform's own ids and returns
+    # {id: confirmed}, confirmed by reading the platform back, never by trusting the call.
+
+    def disable(self, directory, remote_ids: list[str]) -> dict[str, bool]:
+        """Stop these accounts signing in, keeping them."""
+        raise NotImplementedError(f"{self.name} cannot disable accounts")
+
+    def enable(self, directory, remote_ids: list[str]) -> dict[str, bool]:
+        """Let disabled accounts sign in again (a returner)."""
+        raise NotImplementedError(f"{self.name} cannot enable accounts")
+
+    def delete(self, directory, remote_ids: list[str]) -> dict[str, bool]:
+        """Delete a leaver's accounts (the platform may keep them restorable for a while)."""
+        raise NotImplementedError(f"{self.name} cannot delete accounts")
+
+    def restore(self, directory, remote_ids: list[str]) -> dict[str, bool]:
+        """Bring back accounts deleted but still restorable."""
+        raise NotImplementedError(f"{self.name} cannot restore accounts")
+
+    def erase(self, directory, remote_ids: list[str]) -> dict[str, bool]:
+        """Delete for good (an erasure request): not restorable afterwards."""
+        raise NotImplementedError(f"{self.name} cannot erase accounts")
+
     def settings_notes(self) -> list[str]:
         """Extra commented lines for this platform's section of a new provisioner.toml."""
         return []

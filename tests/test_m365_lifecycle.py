@@ -58,3 +58,11 @@ def test_an_account_purged_for_good_cannot_be_restored_and_says_so(made, graph):
     connector.delete(directory, ids[:1])
     directory.client.request("DELETE", f"/directory/deletedItems/{ids[0]}")
     assert connector.restore(directory, ids[:1]) == {ids[0]: False}
+
+
+def test_erase_deletes_for_good_so_nothing_can_restore_it(made, graph):
+    connector, directory, ids = made
+    assert connector.erase(directory, ids[:2]) == dict.fromkeys(ids[:2], True)
+    assert not set(ids[:2]) & (set(graph.users) | set(graph.deleted_users))
+    assert connector.restore(directory, ids[:1]) == {ids[0]: False}
+    assert connector.erase(directory, ids[:2]) == dict.fromkeys(ids[:2], True), "erasing again is no harm"
