@@ -426,20 +426,25 @@ def approve(workspace, state: State, entry_id: str, approved_by: str, role: str,
         known = ", ".join(p.id for p in register.processors)
         raise ApprovalNeeded(f"'{entry_id}' is not in this school's register",
                              hint=f"use one of: {known}; a platform appears once it is enabled")  # fmt: skip
-    if not approved_by.strip():
-        raise ApprovalNeeded("say who approves", hint="pass --by \"NAME\"")
-    approval = Approval(
-        entry_id, now(), approved_by.strip(), role.strip(), processor.approved_fields or [], processor.fields,
-        (next_review or today + REVIEW_EVERY).isoformat(), note.strip(),
-    )  # fmt: skip
-    state.record_approval(approval)
-    return approval
+    return _record(state, processor, approved_by, role, today, next_review, note)
 
 
 def approve_all(workspace, state: State, approved_by: str, role: str, today: date, note: str) -> list[Approval]:
     """Approve every entry of the register as it stands (a new workspace's first register)."""
     register = build_register(workspace, state, today)
-    return [approve(workspace, state, p.id, approved_by, role, today, note=note) for p in register.processors]
+    return [_record(state, p, approved_by, role, today, None, note) for p in register.processors]
+
+
+def _record(state: State, processor: Processor, approved_by: str, role: str, today: date,
+            next_review: date | None, note: str) -> Approval:  # fmt: skip
+    if not approved_by.strip():
+        raise ApprovalNeeded("say who approves", hint="pass --by \"NAME\"")
+    approval = Approval(
+        processor.id, now(), approved_by.strip(), role.strip(), processor.approved_fields or [], processor.fields,
+        (next_review or today + REVIEW_EVERY).isoformat(), note.strip(),
+    )  # fmt: skip
+    state.record_approval(approval)
+    return approval
 
 
 def require_approved(workspace, state: State, connectors: list[Connector], today: date) -> None:

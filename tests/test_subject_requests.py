@@ -178,12 +178,17 @@ def test_an_import_not_yet_uploaded_is_named_as_still_holding_the_erased_pupil(s
     assert "purple-mash-import-" in purged.output and "take out their row" in purged.output
 
 
-def test_a_pupil_never_provisioned_can_be_withheld_before_any_account_is_made(tmp_path):
-    workspace = init_workspace(tmp_path / "ws", "Hold Primary", "hold.sch.uk", ["purple-mash"], "A. Admin")
+def small_school(tmp_path, platform: str):
+    """Ten pupils and one platform, nothing applied yet."""
+    workspace = init_workspace(tmp_path / "ws", "Small Primary", "small.sch.uk", [platform], "A. Admin")
     rows = synthetic_pupils(10, seed=5, today=TODAY)
     roster = tmp_path / "roster.csv"
     write_roster_csv(roster, rows)
-    cli = Cli(workspace)
+    return Cli(workspace), roster, rows
+
+
+def test_a_pupil_never_provisioned_can_be_withheld_before_any_account_is_made(tmp_path):
+    cli, roster, rows = small_school(tmp_path, "purple-mash")
     held = cli("pupil", "erase", rows[0]["upn"], "--yes")
     assert held.exit_code == 0, held.output
     assert "no apply will send it" in held.output
@@ -192,11 +197,7 @@ def test_a_pupil_never_provisioned_can_be_withheld_before_any_account_is_made(tm
 
 
 def test_lgfl_reading_the_mis_gets_a_deletion_list_naming_the_mis_record(tmp_path):
-    workspace = init_workspace(tmp_path / "ws", "USO Primary", "uso.sch.uk", ["lgfl"], "A. Admin")
-    rows = synthetic_pupils(10, seed=5, today=TODAY)
-    roster = tmp_path / "roster.csv"
-    write_roster_csv(roster, rows)
-    cli = Cli(workspace)
+    cli, roster, rows = small_school(tmp_path, "lgfl")
     assert cli("apply", str(roster), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
     result = json.loads(cli("pupil", "erase", rows[1]["mis_id"], "--yes", "--json").stdout)
     assert result["purged"] is False and result["waiting_for"] == ["lgfl"], "not deleted until the admin confirms"
