@@ -344,11 +344,8 @@ def plan(
 
     def action() -> None:
         ws, today, loaded, connectors = _job(workspace, roster, platform, skip_invalid_rows, as_of)
-        state = engine.open_state(ws)
-        try:
+        with engine.open_state(ws) as state:
             result = engine.make_plan(ws, state, loaded, connectors, today)
-        finally:
-            state.close()
         if as_json:
             _print_json(result.as_dict())
             return
@@ -543,11 +540,8 @@ def leavers_plan(
 
     def action() -> None:
         ws, today, loaded, connectors = _cleanup_job(workspace, roster, platform, skip_invalid_rows, as_of)
-        state = engine.open_state(ws)
-        try:
+        with engine.open_state(ws) as state:
             the_plan = leavers.plan_cleanup(ws, state, loaded, connectors, today)
-        finally:
-            state.close()
         if as_json:
             _print_json(the_plan.as_dict())
         else:
@@ -622,11 +616,8 @@ class ExportFormat(str, Enum):
 
 def _register(workspace: Path | None, as_of: str | None):
     ws = find_workspace(workspace)
-    state = engine.open_state(ws)
-    try:
+    with engine.open_state(ws) as state:
         return ws, build_register(ws, state, _today(as_of))
-    finally:
-        state.close()
 
 
 def _print_findings(found: list) -> None:
@@ -700,11 +691,8 @@ def register_approve(
         ws = find_workspace(workspace)
         review = _today(next_review) if next_review else None
         with ws.lock():
-            state = engine.open_state(ws)
-            try:
+            with engine.open_state(ws) as state:
                 receipt = approve_entry(ws, state, entry, by, role, _today(as_of), review, note)
-            finally:
-                state.close()
         if as_json:
             _print_json(receipt.__dict__)
             return

@@ -283,8 +283,7 @@ def apply(
     progress: Progress | None = None,
 ) -> ApplyResult:
     with workspace.lock():
-        state = open_state(workspace)
-        try:
+        with open_state(workspace) as state:
             state.mark_interrupted_runs()  # holding the lock, no run can still be going
             require_approved(workspace, state, connectors, today)
             # Platforms with an API are read first: a wrong credential stops here, and a
@@ -336,8 +335,6 @@ def apply(
                 raise
             state.finish_run(run_id, "ok", {"platforms": {k: v.counts() for k, v in plan.platforms.items()}})
             return ApplyResult(plan, batches, recorded)
-        finally:
-            state.close()
 
 
 def finish_interrupted(
@@ -656,8 +653,7 @@ def confirm_uploaded(workspace: Workspace, platform: str, batch_id: str | None) 
     the admin must say which, since uploading one file does not upload the others.
     """
     with workspace.lock():
-        state = open_state(workspace)
-        try:
+        with open_state(workspace) as state:
             batches = {b.id: b for b in state.batches(platform) if b.kind != "deletion"}
             chosen = choose_batch(platform, batches, batch_id, "import batches", UPLOADED)
             if chosen.status == "writing":
@@ -669,8 +665,6 @@ def confirm_uploaded(workspace: Workspace, platform: str, batch_id: str | None) 
                 return [], [chosen]
             state.confirm_batch(platform, chosen.id, UPLOADED)
             return [replace(chosen, status=UPLOADED)], []
-        finally:
-            state.close()
 
 
 def choose_batch(platform: str, batches: dict[str, Batch], batch_id: str | None, kind: str, done: str) -> Batch:
@@ -713,13 +707,10 @@ def request_password_resets(
         missing = [*(f"class {c}" for c in sorted(unknown_classes)), *(f"pupil {i}" for i in sorted(unknown_ids))]
         raise UsageError(f"not on the roster: {', '.join(missing)}", hint="check the spelling against the roster")
     with workspace.lock():
-        state = open_state(workspace)
-        try:
+        with open_state(workspace) as state:
             accounts = state.accounts(connector.id)
             keys = [p.key for p in chosen if p.key in accounts]
             if not keys:
                 raise UsageError(f"none of them has a {connector.name} account yet", hint="run apply to make them")
             state.request_password_resets(connector.id, keys)
             return len(keys)
-        finally:
-            state.close()

@@ -222,8 +222,7 @@ def apply_cleanup(
 ) -> CleanupResult:  # fmt: skip
     """Plan, check the guard, ask, then act on each platform and record it."""
     with workspace.lock():
-        state = engine.open_state(workspace)
-        try:
+        with engine.open_state(workspace) as state:
             state.mark_interrupted_runs()
             plan = plan_cleanup(workspace, state, roster, connectors, today)
             guard(plan, workspace.settings.leavers.max_share, allow_large)
@@ -234,8 +233,6 @@ def apply_cleanup(
             carry_out(workspace, state, plan, connectors, roster, today, run_id, result,
                       again="provisioner leavers apply FILE")  # fmt: skip
             return result
-        finally:
-            state.close()
 
 
 def carry_out(workspace: Workspace, state: State, plan: CleanupPlan, connectors: list[Connector],
@@ -435,8 +432,7 @@ def _act_by_mis_sync(workspace, state, connector, cleanup, today, run_id, result
 def confirm_deleted(workspace: Workspace, platform: str, batch_id: str | None) -> tuple[list, list]:
     """Record that the admin deleted a deletion list's accounts: (confirmed now, confirmed before)."""
     with workspace.lock():
-        state = engine.open_state(workspace)
-        try:
+        with engine.open_state(workspace) as state:
             batches = {b.id: b for b in state.batches(platform) if b.kind == "deletion"}
             chosen = engine.choose_batch(platform, batches, batch_id, "deletion lists", "deleted")
             if chosen.status != "issued":
@@ -459,8 +455,6 @@ def confirm_deleted(workspace: Workspace, platform: str, batch_id: str | None) -
                 state.audit(run_id, "batch.deleted", platform, detail={"batch": chosen.id, "accounts": len(rows)})
             state.finish_run(run_id, "ok", {"confirmed": chosen.id})
             return [chosen], []
-        finally:
-            state.close()
 
 
 def overdue(state: State, today: date, platform: str) -> dict[str, int]:
@@ -484,43 +478,43 @@ def overdue(state: State, today: date, platform: str) -> dict[str, int]:
 OUTBOX_KEEP_DAYS = 30  # confirmed batches' files (passwords, names) are kept this long, then removed
 
 
-def purge(workspace: Workspace, today: date) -> dict:
+def purge(workspace: Workspace, today: date, only: str | None = None) -> dict:
     """Forget leavers whose every account was deleted more than ``retention_days`` ago: their
     accounts, sends, usernames and resets go; the audit log keeps its events under the keyed
     hash. Also removes outbox files of batches confirmed more than OUTBOX_KEEP_DAYS ago.
-    Deleted rows are overwritten and the file compacted, so nothing can be read back from it."""
+    Deleted rows are overwritten and the file compacted, so nothing can be read back from it.
+    ``only``: forget just this pupil (an erasure), leaving everything else to the next purge."""
     retention = timedelta(days=workspace.settings.leavers.retention_days)
     with workspace.lock():
-        state = engine.open_state(workspace)
-        try:
-            rows = state.db.execute("SELECT pupil_key, status, status_at FROM accounts").fetchall()
+        with engine.open_state(workspace) as state:
+            rows = state.db.execute("SELECT pupil_key, status, status_at FROM accounts"
+                                    + (" WHERE pupil_key = ?" if only else ""), (only,) if only else ()).fetchall()  # fmt: skip
             by_pupil: dict[str, list] = {}
             for key, status, status_at in rows:
                 by_pupil.setdefault(key, []).append((status, status_at))
             cutoff = today - retention
-            erased = state.erasure_held()  # an erasure request waits for no retention period
+            held_back = state.erasure_held()  # an erasure request waits for no retention period
+            erased = {key for key in by_pupil if state.subject(key) in held_back}
             forgotten = [
                 key for key, held in by_pupil.items()
-                if all(s == "deleted" and at and (_day(at) <= cutoff or state.subject(key) in erased) for s, at in held)
+                if all(s == "deleted" and at and (_day(at) <= cutoff or key in erased) for s, at in held)
             ]  # fmt: skip
             # An erased pupil's name is also in the outbox: the files of every batch that held them
             # go now if the batch is done with; one still to upload is named for the admin.
-            erased_files, kept = _erased_pupils_files(workspace, state, [k for k in forgotten if state.subject(k) in erased])
+            erased_files, kept = _erased_pupils_files(workspace, state, [k for k in forgotten if k in erased])
             run_id = state.begin_run("purge", None)
             with state.transaction() as db:
                 for key in forgotten:
                     for table in ("accounts", "sends", "usernames", "password_resets"):
                         db.execute(f"DELETE FROM {table} WHERE pupil_key = ?", (key,))  # noqa: S608 (fixed names)
                     state.audit(run_id, "pupil.purged", pupil_key=key, detail={})
-            removed_files = erased_files + _purge_outbox(workspace, state, today)
+            removed_files = erased_files + ([] if only else _purge_outbox(workspace, state, today))
             state.finish_run(run_id, "ok", {"pupils": len(forgotten), "files": len(removed_files)})
             state.db.execute("PRAGMA secure_delete = ON")
             state.db.execute("VACUUM")
             return {"as_of": today.isoformat(), "pupils_purged": len(forgotten),
                     "retention_days": retention.days, "files_removed": removed_files,
                     "files_kept": kept}  # fmt: skip
-        finally:
-            state.close()
 
 
 def _batch_files(workspace: Workspace, platform: str, batch_id: str) -> list[Path]:

@@ -204,6 +204,12 @@ class State:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> State:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def _migrate(self) -> None:
         if self.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
             return

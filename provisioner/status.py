@@ -13,8 +13,7 @@ from provisioner.workspace import Workspace, platform_settings
 
 def status_report(workspace: Workspace, today: date | None = None) -> dict:
     today = today or date.today()
-    state = open_state(workspace)
-    try:
+    with open_state(workspace) as state:
         platforms = {}
         for platform, cls in registry().items():
             connector = cls(platform_settings(workspace.settings, cls))
@@ -44,5 +43,3 @@ def status_report(workspace: Workspace, today: date | None = None) -> dict:
             "runs": state.last_runs(),
             "audit": {"entries": checked, "intact": broken is None, "first_broken": broken},
         }
-    finally:
-        state.close()

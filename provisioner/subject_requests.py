@@ -57,8 +57,7 @@ def _not_found(pupil_id: str) -> UsageError:
 def access_report(workspace: Workspace, pupil_id: str, today: date) -> dict:
     """What each processor holds about one pupil now, exactly as sent and when; what was deleted
     and when; and the recipients outside this tool that the school's register names."""
-    state = engine.open_state(workspace)
-    try:
+    with engine.open_state(workspace) as state:
         key = pupil_key(state, pupil_id)
         if key is None:
             raise _not_found(pupil_id)
@@ -68,8 +67,6 @@ def access_report(workspace: Workspace, pupil_id: str, today: date) -> dict:
             "SELECT platform, action, fields, changed, status, sent_at FROM sends WHERE pupil_key = ? ORDER BY id",
             (key,),
         ).fetchall()
-    finally:
-        state.close()
     entries = load_entries(workspace.root)
     known = registry()
     processors, removed = {}, {}
@@ -144,8 +141,7 @@ def erase(workspace: Workspace, pupil_id: str, today: date,
     back; a deletion list for each file platform), then forget the pupil here as soon as every
     account is gone. The audit log keeps the events under the keyed hash."""
     with workspace.lock():
-        state = engine.open_state(workspace)
-        try:
+        with engine.open_state(workspace) as state:
             key = pupil_key(state, pupil_id)
             # A pupil with no account yet: the hold alone, under either id the roster may key them by.
             holds = [key] if key else [f"mis:{pupil_id}", f"upn:{pupil_id.upper()}"]
@@ -177,11 +173,9 @@ def erase(workspace: Workspace, pupil_id: str, today: date,
             result.cleanup = cleanup
             remaining = _pupil_accounts(state, key) if key else {}
             result.waiting = sorted(p for p, a in remaining.items() if a["status"] in HOLDING)
-        finally:
-            state.close()
     if not result.waiting and accounts:
         # Forgets this pupil now (an erasure waits for no retention period), files included.
-        result.kept_files = leavers.purge(workspace, today)["files_kept"]
+        result.kept_files = leavers.purge(workspace, today, only=key)["files_kept"]
         result.purged = True
     return result
 
@@ -190,8 +184,7 @@ def allow(workspace: Workspace, pupil_id: str) -> bool:
     """Lift an erasure hold (the parent has agreed to accounts again): the next apply makes new
     accounts. Returns whether there was a hold."""
     with workspace.lock():
-        state = engine.open_state(workspace)
-        try:
+        with engine.open_state(workspace) as state:
             key = pupil_key(state, pupil_id)
             if key is None:
                 return False
@@ -200,5 +193,3 @@ def allow(workspace: Workspace, pupil_id: str) -> bool:
                 if lifted:
                     state.audit(None, "pupil.erasure_lifted", pupil_key=key, detail={})
             return bool(lifted)
-        finally:
-            state.close()

@@ -248,10 +248,7 @@ def init_workspace(root: Path, school: str, domain: str, platforms: list[str], a
     files.atomic_write_text(workspace.secret_path, secrets.token_hex(32) + "\n", encoding="ascii")
     files.make_private_dir(workspace.outbox)
     files.make_private_dir(workspace.reports)
-    state = State(workspace.state_path, workspace.secret)
-    try:
+    with State(workspace.state_path, workspace.secret) as state:
         approve_all(workspace, state, approved_by or login_name(), "platform admin", date.today(),
                     note="the workspace was created")  # fmt: skip
-    finally:
-        state.close()
     return workspace

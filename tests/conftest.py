@@ -31,11 +31,8 @@ def set_platform(workspace: Workspace, platform: str, **values: str) -> None:
 def approve_register(workspace: Workspace, by: str = "Test Admin") -> None:
     """What the admin does after changing what a platform is sent: approve the register as it
     stands (apply refuses a field list nobody approved)."""
-    state = open_state(workspace)
-    try:
+    with open_state(workspace) as state:
         approve_all(workspace, state, by, "platform admin", date.today(), note="settings changed")
-    finally:
-        state.close()
 
 
 @pytest.fixture

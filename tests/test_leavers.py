@@ -56,11 +56,8 @@ def deleted_m365(graph, workspace: Workspace, row: dict) -> bool:
 
 
 def status_of(workspace: Workspace, platform: str, row: dict) -> str:
-    state = engine.open_state(workspace)
-    try:
+    with engine.open_state(workspace) as state:
         return state.accounts(platform)[f"mis:{row['mis_id']}"].status
-    finally:
-        state.close()
 
 
 def class_group_of(graph, user_id: str) -> list[str]:
@@ -186,11 +183,8 @@ def test_after_the_retention_period_nothing_of_a_purged_leaver_is_left_in_the_st
                workspace.pseudonymous_id("purple-mash", f"mis:{left['mis_id']}")]
     for value in secrets:
         assert value.encode() not in raw, f"{value!r} is still in the SQLite file"
-    state = engine.open_state(workspace)
-    try:
+    with engine.open_state(workspace) as state:
         assert state.verify_audit()[1] is None, "the audit log is intact"
         subject = state.subject(f"mis:{left['mis_id']}")
         actions = [r[0] for r in state.db.execute("SELECT action FROM audit WHERE subject = ?", (subject,))]
         assert "account.create" in actions and "pupil.purged" in actions, "the events remain, under the hash"
-    finally:
-        state.close()
