@@ -24,7 +24,7 @@ from roster_load import TODAY, roster_file  # noqa: E402 (the same cached synthe
 from provisioner import engine  # noqa: E402
 from provisioner.connector import API, registry  # noqa: E402
 from provisioner.register import build_register  # noqa: E402
-from provisioner.register_export import FORMATS, default_name, write_register  # noqa: E402
+from provisioner.reports import FORMATS, default_name, write_register  # noqa: E402
 from provisioner.workspace import init_workspace  # noqa: E402
 
 

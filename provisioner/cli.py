@@ -716,7 +716,7 @@ def register_export(
 ) -> None:
     """Write the register for governors (PDF), as a web page, a spreadsheet, Markdown, or the
     privacy notice's section on the programs pupils use and who data is shared with."""
-    from provisioner import register_export as export
+    from provisioner import reports as export
 
     def action() -> int:
         ws, register = _register(workspace, as_of)
@@ -751,7 +751,7 @@ def pupil_show(
         ws = find_workspace(workspace)
         report = subject_requests.access_report(ws, pupil, _today(as_of))
         if pdf is not None:
-            from provisioner.register_export import access_pdf_bytes
+            from provisioner.reports import access_pdf_bytes
 
             files.atomic_write_bytes(pdf, access_pdf_bytes(report))
         if as_json:

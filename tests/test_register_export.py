@@ -22,7 +22,7 @@ from provisioner.fields import FIELDS
 from provisioner.files import is_private
 from provisioner.leavers import policy
 from provisioner.register import ITEMS, Register, build_register
-from provisioner.register_export import (
+from provisioner.reports import (
     FORMATS,
     SUMMARY_HEADER,
     access_pdf_bytes,

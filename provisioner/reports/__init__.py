@@ -1,0 +1,69 @@
+"""The processor register as documents: a PDF and an HTML page for the governors, Markdown, an
+xlsx for the data protection officer, the privacy notice's sections on pupils' programs and
+data sharing, and the PDF answer to a pupil access request.
+
+Every format is drawn from one content model (content.py), with a module per format around it:
+pdf.py (and the PDF drawing access.py shares), html.py, markdown.py, xlsx.py, notice.py and
+access.py. This module names the formats and writes a register to a file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from provisioner import files
+from provisioner.errors import UsageError
+from provisioner.register import Register
+from provisioner.reports.access import access_pdf_bytes
+from provisioner.reports.content import SUMMARY_HEADER
+from provisioner.reports.html import register_html
+from provisioner.reports.markdown import register_markdown
+from provisioner.reports.notice import privacy_notice
+from provisioner.reports.pdf import register_pdf_bytes
+from provisioner.reports.xlsx import register_xlsx_bytes
+
+__all__ = [
+    "FORMATS",
+    "SUMMARY_HEADER",
+    "access_pdf_bytes",
+    "default_name",
+    "privacy_notice",
+    "register_html",
+    "register_markdown",
+    "register_pdf_bytes",
+    "register_xlsx_bytes",
+    "write_register",
+]
+
+FORMATS = ("pdf", "html", "xlsx", "md", "notice")
+
+
+def default_name(register: Register, fmt: str) -> str:
+    """The file name a format is written under by default, dated as of the register."""
+    day = register.today.isoformat()
+    if fmt == "notice":
+        return f"privacy-notice-section-{day}.md"
+    _check_format(fmt)
+    return f"processor-register-{day}.{fmt}"
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown register format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
+
+
+def write_register(register: Register, fmt: str, path: Path) -> Path:
+    """Write the register (or the privacy notice's sections) as ``fmt`` to ``path``, atomically;
+    the whole document is made in memory first, so a failure leaves any old file as it was."""
+    _check_format(fmt)
+    if fmt == "pdf":
+        files.atomic_write_bytes(path, register_pdf_bytes(register))
+    elif fmt == "xlsx":
+        files.atomic_write_bytes(path, register_xlsx_bytes(register))
+    elif fmt == "html":
+        files.atomic_write_text(path, register_html(register))
+    elif fmt == "md":
+        files.atomic_write_text(path, register_markdown(register))
+    else:
+        files.atomic_write_text(path, privacy_notice(register))
+    return path

@@ -1,0 +1,315 @@
+"""The content every format of the processor register is drawn from: a row per processor for the
+summary (``summary_rows``) and a page per processor (``pages``), made of ``Cell``, ``Block`` and
+``Page``, with the labels, dates and gap words they are written in.
+
+Every format is drawn from the same content (``summary_rows`` and ``pages``), so the PDF,
+the HTML page and the Markdown cannot say different things. A gap (a fact "not found" or for
+the "school to record") is highlighted with a shaded, bold cell that also says GAP in words,
+so it still stands out when printed in black and white; so is anything overdue.
+
+``honest`` is here too: the privacy notice and the access request's PDF both use it, so a gap
+is never written to a parent as if it were a fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
+from provisioner.leavers import policy  # the one import of the leaver policy: notice.py uses it from here
+from provisioner.register import ITEMS, Processor, Register, gap_kind
+
+CATEGORIES = (IDENTIFIERS, CHARACTERISTICS, CONTACT, SCHOOL, CREDENTIALS)
+OTHER = "Other"
+NONE_HELD = "\u2014"  # an em dash: a recipient outside this tool, whose holdings it cannot count
+REVIEW_SOON = timedelta(days=60)  # a review this close shows as due, so governors can plan it
+OTHER_MAX_CHARS = 80  # the summary shows the start of a recipient's other data; its page has it all
+
+SUMMARY_HEADER = ("Processor", *CATEGORIES, OTHER, "Pupils held now", "Gaps", "Status")
+KEY = (
+    (
+        "Each category cell names the pupil data the processor holds (short labels; its own page lists them "
+        "in full). A blank cell: nothing in that category."
+    ),
+    (
+        f"Pupils held now: the accounts this tool's records show on the platform today. {NONE_HELD}: a "
+        "recipient outside this tool, to which the school sends data another way."
+    ),
+    (
+        "GAP: a fact the register does not have yet: ask the supplier or recipient, or the school records it. "
+        "OVERDUE: deletions or a review past their date. Shaded, bold cells need action."
+    ),
+    (
+        "Status: deletions awaited or overdue, the next review, and the register check's errors. A page for "
+        "each processor follows, in the same order."
+    ),
+)
+
+
+# --- the content every format shares -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    alert: bool = False  # a gap or something overdue: shaded and bold, and the text says so
+
+
+@dataclass(frozen=True)
+class Block:
+    """One part of a processor's page: "pairs" (item, text), a "table" under ``header``, or a "list"."""
+
+    title: str
+    kind: str
+    rows: list[list[Cell]]
+    header: tuple[str, ...] = ()
+    empty: str = ""  # shown instead of an empty table or list
+    empty_alert: bool = False  # an empty block that needs action (nobody has approved the entry)
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    subtitle: str
+    blocks: list[Block]
+
+
+def long_date(day: date) -> str:
+    """A date as a British reader writes it: 22 November 2026."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def when(stamp: str | None) -> str:
+    """An ISO time stamp from the state, readable: 2026-11-22 09:30 UTC."""
+    if not stamp:
+        return "never"
+    text = stamp.replace("T", " ")
+    return f"{text[:16]} UTC" if text.endswith("+00:00") else text
+
+
+def labels(names: Iterable[str]) -> str:
+    return ", ".join(short_label(n) for n in names) or "none"
+
+
+def _asked(processor: Processor) -> str:
+    """Who a fact not found is asked of: a platform's supplier, or the recipient itself."""
+    return "supplier" if processor.entry.kind == "platform" else "recipient"
+
+
+def gap_words(kind: str, processor: Processor) -> str:
+    """A gap's marker, in words as well as highlighted, for black-and-white print."""
+    return f"GAP (ask the {_asked(processor)})" if kind == "supplier" else "GAP (school to record)"
+
+
+def title_lines(register: Register) -> tuple[str, str, str]:
+    errors = sum(1 for p in register.problems if p.severity == "error")
+    check = (
+        "The register check passes."
+        if register.ok
+        else (
+            f"The register check finds {errors} error{'s' if errors != 1 else ''} to fix (see each processor's page)."
+        )
+    )
+    return register.school, f"Processor register as of {long_date(register.today)}", check
+
+
+def _category_cells(processor: Processor) -> list[Cell]:
+    """What the processor holds in each category; fields held but no longer sent are named as such."""
+    held = list(processor.fields)
+    stale = [n for n in (processor.evidence.fields_held if processor.evidence else []) if n not in held]
+    cells = []
+    for category in CATEGORIES:
+        names = [short_label(n) for n in held if n in FIELDS and FIELDS[n].category == category]
+        names += [f"{short_label(n)} (still held, no longer sent)" for n in stale
+                  if n in FIELDS and FIELDS[n].category == category]  # fmt: skip
+        cells.append(Cell(", ".join(names)))
+    unknown = [n for n in held if n not in FIELDS]  # a check error; still shown, never dropped
+    other = " ".join(x for x in (", ".join(unknown), processor.entry.other_data.strip()) if x)
+    if len(other) > OTHER_MAX_CHARS:
+        other = other[:OTHER_MAX_CHARS].rsplit(" ", 1)[0] + "\u2026 (see its page)"
+    kind = gap_kind(processor.entry.other_data)
+    cells.append(Cell(f"{gap_words(kind, processor)}: {other}", True) if kind else Cell(other))
+    return cells
+
+
+def _gaps_cell(processor: Processor) -> Cell:
+    gaps = processor.gaps()
+    if not gaps:
+        return Cell("None")
+    supplier = sum(1 for _, kind in gaps if kind == "supplier")
+    school = len(gaps) - supplier
+    parts = [
+        f"{supplier} ask {_asked(processor)}" if supplier else "",
+        f"{school} school to record" if school else "",
+    ]
+    return Cell(f"{len(gaps)} GAP{'S' if len(gaps) != 1 else ''} ({', '.join(p for p in parts if p)})", True)
+
+
+def _status(register: Register, processor: Processor) -> list[Cell]:
+    """The things governors act on, each flagged where it is overdue or an error."""
+    found: list[Cell] = []
+    evidence = processor.evidence
+    if processor.entry.kind == "platform" and not processor.enabled:
+        found.append(Cell("switched off; still holds accounts"))
+    if evidence and evidence.deletions_overdue:
+        found.append(Cell(f"OVERDUE deletions: {evidence.deletions_overdue}", True))
+    if evidence and evidence.awaiting_deletion:
+        found.append(Cell(f"awaiting deletion: {evidence.awaiting_deletion}"))
+    review = processor.next_review
+    if review is None:
+        found.append(Cell("NOT APPROVED yet", True))
+    elif review < register.today.isoformat():
+        found.append(Cell(f"review OVERDUE since {review}", True))
+    elif review <= (register.today + REVIEW_SOON).isoformat():
+        found.append(Cell(f"review due {review}"))
+    else:
+        found.append(Cell(f"next review {review}"))
+    errors = [p for p in register.problems_of(processor.id) if p.severity == "error"]
+    if errors:
+        found.append(Cell(f"check ERRORS: {len(errors)}", True))
+    return found
+
+
+def _joined(cells: list[Cell]) -> Cell:
+    return Cell("; ".join(c.text for c in cells), any(c.alert for c in cells))
+
+
+def _pupils_held(processor: Processor) -> str:
+    return str(processor.evidence.pupils_held) if processor.evidence else NONE_HELD
+
+
+def summary_rows(register: Register) -> list[list[Cell]]:
+    """A row per processor, in SUMMARY_HEADER's columns."""
+    return [
+        [
+            Cell(p.name),
+            *_category_cells(p),
+            Cell(_pupils_held(p)),
+            _gaps_cell(p),
+            _joined(_status(register, p)),
+        ]
+        for p in register.processors
+    ]
+
+
+def _item_rows(processor: Processor) -> list[list[Cell]]:
+    rows = []
+    for key, heading in ITEMS:
+        text = processor.fact(key)
+        # Processor.gaps() leaves out the data held, but a recipient's other data may be a gap.
+        checked = {"fields": processor.entry.other_data, "review": ""}.get(key, text)
+        kind = gap_kind(checked)
+        if kind:
+            rows.append([Cell(heading, True), Cell(f"{gap_words(kind, processor)}: {text}", True)])
+        else:
+            rows.append(
+                [Cell(heading), Cell(text or "(not recorded)", key == "review" and not processor.approvals)]
+            )
+    return rows
+
+
+def leaver_policy(processor: Processor) -> str | None:
+    """How soon a leaver's account is disabled and deleted there, in words (platforms only)."""
+    if processor.connector is None:
+        return None
+    disable_days, delete_days = policy(processor.connector)
+    deleted = (
+        "on the day the pupil leaves" if delete_days == 0 else f"{delete_days} days after the pupil leaves"
+    )
+    if disable_days is None:
+        return f"deleted {deleted}"
+    disabled = "on leaving" if disable_days == 0 else f"{disable_days} days after leaving"
+    return f"disabled {disabled}, deleted {deleted}"
+
+
+def _evidence_rows(processor: Processor) -> list[list[Cell]]:
+    evidence = processor.evidence
+    if evidence is None:
+        return []
+    held = [f"{FIELDS[n].label if n in FIELDS else n}" + ("" if n in processor.fields else " (no longer sent)")
+            for n in evidence.fields_held]  # fmt: skip
+    rows = [
+        [Cell("Pupils held now"), Cell(str(evidence.pupils_held))],
+        [Cell("Fields held now"), Cell(", ".join(held) or "none")],
+        [Cell("Last provisioning run"), Cell(when(evidence.last_provisioning))],
+        [Cell("Last leaver cleanup"), Cell(when(evidence.last_cleanup))],
+        [Cell("Awaiting deletion"), Cell(str(evidence.awaiting_deletion))],
+        [Cell("Deletions overdue"), _overdue_cell(evidence.deletions_overdue)],
+    ]
+    leaving = leaver_policy(processor)
+    if leaving:
+        rows.append([Cell("Leaver policy"), Cell(leaving)])
+    return rows
+
+
+def _overdue_cell(count: int) -> Cell:
+    return Cell(f"OVERDUE: {count}", True) if count else Cell("0")
+
+
+def _approval_rows(processor: Processor) -> list[list[Cell]]:
+    return [
+        [Cell(a.approved_at[:10]), Cell(a.approved_by), Cell(a.role),
+         Cell(f"{labels(a.fields_before)} \u2192 {labels(a.fields_after)}"), Cell(a.next_review), Cell(a.note)]
+        for a in reversed(processor.approvals)  # the latest first: the one in force
+    ]  # fmt: skip
+
+
+def _problem_rows(register: Register, processor: Processor) -> list[list[Cell]]:
+    rows = []
+    for problem in register.problems_of(processor.id):
+        error = problem.severity == "error"
+        text = f"{'ERROR' if error else 'Warning'}: {problem.message}"
+        rows.append([Cell(f"{text}. What to do: {problem.hint}" if problem.hint else text, error)])
+    return rows
+
+
+def _subtitle(processor: Processor) -> str:
+    if processor.entry.kind == "recipient":
+        return "Recipient: the school shares this data outside this tool."
+    if processor.connector is None:
+        return "Platform with no connector: the school sends its data by hand."
+    state = "on" if processor.enabled else "switched off, but still holding accounts"
+    return f"Platform: this tool makes and manages the accounts ({state})."
+
+
+def pages(register: Register) -> list[Page]:
+    """A page per processor: its Article 30 record, evidence, approvals, check findings and sources."""
+    pages = []
+    for p in register.processors:
+        blocks = [Block("Article 30 record", "pairs", _item_rows(p))]
+        blocks.append(Block("Live evidence", "pairs", _evidence_rows(p),
+                            empty="None: this tool does not send this data, so it holds no record of it."))  # fmt: skip
+        blocks.append(Block("Approvals (latest first)", "table", _approval_rows(p),
+                            ("Approved", "By", "Role", "Fields before \u2192 after", "Next review", "Note"),
+                            "NOT APPROVED: nobody has approved the data this processor receives.", True))  # fmt: skip
+        blocks.append(Block("Register check", "list", _problem_rows(register, p), empty="No problems found."))
+        blocks.append(Block("Sources", "list", [[Cell(s)] for s in p.entry.sources], empty="None recorded."))
+        pages.append(Page(p.name, _subtitle(p), blocks))
+    return pages
+
+
+# --- a fact for parents: what is known, never a gap as if it were a fact -----------------------
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+
+
+def _known(text: str) -> tuple[str, bool]:
+    """The sentences of ``text`` that are facts (no gap in them), and whether any were left out."""
+    sentences = [s.strip() for s in SENTENCE_END.split(" ".join(text.split())) if s.strip()]
+    kept = [s for s in sentences if gap_kind(s) is None]
+    return " ".join(kept), len(kept) != len(sentences)
+
+
+def honest(text: str, holder: str) -> str:
+    """A fact for parents: what is known, and for the rest that it is being confirmed with ``holder``
+    (or recorded by the school), never a gap as if it were a fact."""
+    known, left_out = _known(text)
+    if not left_out:
+        return known or "The school is recording this; ask the school office."
+    kinds = {gap_kind(s) for s in SENTENCE_END.split(" ".join(text.split()))} - {None}
+    who = f"we are confirming this with {holder}" if "supplier" in kinds else "the school is recording this"
+    rest = f"{who[0].upper()}{who[1:]}." if not known else f"For the rest, {who}."
+    return f"{known} {rest}".strip()

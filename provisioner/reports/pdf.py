@@ -1,0 +1,193 @@
+"""The governors' register as an A4 PDF (a landscape summary page, then a portrait page or more
+per processor), and the PDF drawing it shares with the access request's answer (access.py): the
+document with the bundled fonts and a footer, wrapped lines, tables (``grid``) whose very long
+rows are split to fit, and bullet lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from importlib import resources
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from provisioner.register import Register
+from provisioner.reports.content import KEY, SUMMARY_HEADER, Cell, Page, pages, summary_rows, title_lines
+from provisioner.slips import PT, SANS, SANS_BOLD, font_file, printable
+
+# --- PDF drawing, shared with the access request's answer --------------------------------------
+
+ALERT_RGB = (150, 0, 0)  # dark red on a light fill: still bold and shaded in black and white
+ALERT = FontFace(emphasis="BOLD", color=ALERT_RGB, fill_color=(255, 222, 200))
+HEADING = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
+BOLD = FontFace(emphasis="BOLD")
+MARGIN = 11.0
+LINE_HEIGHT = 0.45  # millimetres of line per point of font size (about 1.28 times the size)
+
+
+class Document(FPDF):
+    """An A4 document with the bundled fonts and a footer naming it, with page numbers."""
+
+    def __init__(self, title: str, footer_text: str):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.footer_text = printable(footer_text)
+        self.set_margins(MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=16)
+        self.set_title(printable(title))
+        self.set_creator("provisioner")
+        self.set_lang("en-GB")
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font(SANS.family, SANS.style, 7)
+        self.set_text_color(80)
+        self.cell(self.epw - 30, 5, self._fitted(self.footer_text, self.epw - 32), align="L")
+        self.cell(30, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0)
+
+    def _fitted(self, text: str, width: float) -> str:
+        """``text`` cut with an ellipsis to fit ``width`` in the current font (a long school name)."""
+        if self.get_string_width(text) <= width:
+            return text
+        while text and self.get_string_width(text + "\u2026") > width:
+            text = text[:-1]
+        return text.rstrip() + "\u2026"
+
+    def write_line(self, text: str, size: float, bold: bool = False, gap: float = 0.0) -> None:
+        """A paragraph across the page, wrapped; never wider than the margins."""
+        face = SANS_BOLD if bold else SANS
+        self.set_font(face.family, face.style, size)
+        self.multi_cell(0, size * LINE_HEIGHT, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        if gap:
+            self.ln(gap)
+
+    def grid(self, header: Sequence[str], rows: Sequence[Sequence[Cell]], widths: Sequence[float], size: float,
+             heading_column: bool = False) -> None:  # fmt: skip
+        """A table whose cells wrap; an alert cell is shaded, bold and dark red."""
+        self.set_font(SANS.family, SANS.style, size)
+        with self.table(col_widths=tuple(widths), width=sum(widths), align="LEFT", text_align="LEFT",
+                        line_height=size * LINE_HEIGHT, padding=0.8, headings_style=HEADING,
+                        first_row_as_headings=bool(header), v_align="TOP") as table:  # fmt: skip
+            if header:
+                heading = table.row()
+                for text in header:
+                    heading.cell(printable(text))
+            for row in _fitting_rows(rows, widths, size):
+                line = table.row()
+                for column, cell in enumerate(row):
+                    style = ALERT if cell.alert else (BOLD if heading_column and column == 0 else None)
+                    line.cell(cell.text, style=style)
+        self.ln(2)
+
+    def bullets(self, rows: Sequence[Sequence[Cell]], size: float) -> None:
+        for [cell] in rows:
+            face = SANS_BOLD if cell.alert else SANS
+            self.set_font(face.family, face.style, size)
+            if cell.alert:
+                self.set_text_color(*ALERT_RGB)
+            else:
+                self.set_text_color(0)
+            self.multi_cell(
+                0,
+                size * LINE_HEIGHT,
+                "\u2022 " + printable(cell.text),
+                align="L",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+        self.set_text_color(0)
+        self.ln(2)
+
+
+ROW_MAX_MM = 120.0  # the tallest a table row is made: fpdf2 refuses a row taller than a page
+EM_GUESS = 0.75  # a generous average glyph width in ems, so a chunk's lines are never underestimated
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, broken at spaces where there are any."""
+    pieces = []
+    while len(text) > limit:
+        cut = text.rfind(" ", 0, limit + 1)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text]
+
+
+def _fitting_rows(rows: Sequence[Sequence[Cell]], widths: Sequence[float], size: float) -> list[list[Cell]]:
+    """The rows as printable text, a row with a very long cell split over several (the first cell of
+    each further row saying "(continued)"), so that no row is taller than ROW_MAX_MM."""
+    lines = int(ROW_MAX_MM / (size * LINE_HEIGHT))
+    limits = [max(20, int((width - 2) / (size * PT * EM_GUESS)) * lines) for width in widths]
+    out = []
+    for row in rows:
+        pieces = [_chunks(printable(cell.text), limit) for cell, limit in zip(row, limits)]
+        for i in range(max(len(p) for p in pieces)):
+            out.append([
+                Cell(p[i] if i < len(p) else ("(continued)" if column == 0 else ""), cell.alert)
+                for column, (cell, p) in enumerate(zip(row, pieces))
+            ])  # fmt: skip
+    return out
+
+
+def make_pdf(title: str, footer: str, draw: Callable[[Document], None]) -> bytes:
+    with ExitStack() as stack:
+        # fpdf2 reads the font files lazily, up to output(): they must exist until then.
+        document = Document(title, footer)
+        for face in (SANS, SANS_BOLD):
+            document.add_font(
+                face.family, face.style, stack.enter_context(resources.as_file(font_file(face)))
+            )
+        draw(document)
+        return bytes(document.output())
+
+
+# --- the governors' register -------------------------------------------------------------------
+
+# Landscape A4 is 297 mm wide: the summary's columns in millimetres (275 mm between the margins).
+SUMMARY_WIDTHS = (30, 30, 22, 18, 24, 22, 40, 14, 26, 49)
+PAIR_WIDTHS = (44, 144)  # portrait A4: 188 mm between the margins
+APPROVAL_WIDTHS = (20, 30, 24, 72, 20, 22)
+
+
+def _summary_page(pdf: Document, register: Register) -> None:
+    pdf.add_page(orientation="L")
+    school, title, check = title_lines(register)
+    pdf.write_line(school, 15, bold=True)
+    pdf.write_line(title, 12, bold=True, gap=1)
+    pdf.write_line(check, 8, gap=2)
+    pdf.grid(SUMMARY_HEADER, summary_rows(register), SUMMARY_WIDTHS, 6.5, heading_column=True)
+    pdf.write_line("Key", 7, bold=True)
+    for line in KEY:
+        pdf.write_line(line, 6.5)
+
+
+def _processor_page(pdf: Document, page: Page) -> None:
+    pdf.add_page(orientation="P")
+    pdf.write_line(page.title, 14, bold=True)
+    pdf.write_line(page.subtitle, 9, gap=2)
+    for block in page.blocks:
+        pdf.write_line(block.title, 10.5, bold=True, gap=1)
+        if not block.rows:
+            pdf.bullets([[Cell(block.empty, block.empty_alert)]], 8)
+        elif block.kind == "pairs":
+            pdf.grid((), block.rows, PAIR_WIDTHS, 7.5, heading_column=True)
+        elif block.kind == "table":
+            pdf.grid(block.header, block.rows, APPROVAL_WIDTHS, 7.5)
+        else:
+            pdf.bullets(block.rows, 8)
+
+
+def register_pdf_bytes(register: Register) -> bytes:
+    """The governors' register as an A4 PDF: a summary table of every processor against the
+    categories of data it holds (landscape), then a portrait page or more per processor."""
+    school, title, _ = title_lines(register)
+
+    def draw(pdf: Document) -> None:
+        _summary_page(pdf, register)
+        for page in pages(register):
+            _processor_page(pdf, page)
+
+    return make_pdf(f"{school}: {title}", f"{school} \u00b7 {title}", draw)
