@@ -1,0 +1,165 @@
+"""A roster file's bytes as rows of cells: text encodings, delimiters, CSV and workbooks.
+
+Delimited text (.csv .txt .tsv) is decoded (a byte-order mark, else UTF-8, else the
+Windows-1252 that Excel's plain 'CSV' writes, with a warning) and split on the delimiter under
+which an early row reads most like a roster header, so the sniffing needs the header aliases.
+Workbooks (.xlsx .xlsm .xls .ods) are read with python-calamine, sheet by sheet, keeping
+leading blank rows so row numbers match what the school sees; an .xlsx saved with the 1904
+date system (old Mac Excel) is detected here so serial dates convert from the right day.
+
+Nothing here checks a value: a file that cannot be read at all raises RosterError, and
+doubts about the whole file (the encoding) are returned as warnings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from provisioner.errors import RosterError
+from provisioner.models import Problem
+from provisioner.roster.headers import HEADER_SCAN_ROWS, _header_matches
+
+WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
+TEXT_EXTENSIONS = (".csv", ".txt", ".tsv")
+
+
+# --- delimited text ------------------------------------------------------------------------
+
+
+def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
+    head = data[:8]
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx, ods) or OLE2 (xls)
+        raise RosterError(
+            f"{name} is a spreadsheet workbook, not a text file, "
+            f"although its name ends in {Path(name).suffix}",
+            hint="rename it to .xlsx (or .xls) and run again, or export the roster again as CSV",
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        encodings = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    else:
+        if b"\x00" in data[:4096]:
+            raise RosterError(
+                f"{name} does not look like a text (CSV) file: it contains NUL bytes",
+                hint="export the roster from the MIS again as CSV (UTF-8), or give the Excel file",
+            )
+        encodings = ["utf-8", "cp1252"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        break
+    else:
+        encoding = encodings[-1]
+        text = data.decode(encoding, errors="replace")
+    if encoding == "cp1252":
+        warnings.append(
+            Problem(
+                None,
+                None,
+                "the file is not UTF-8, so it was read as Windows-1252 (what Excel's 'CSV (Comma delimited)' "
+                "writes): check that names with accents look right, or export as 'CSV UTF-8'",
+                "warning",
+            )
+        )
+    if "\ufffd" in text:
+        warnings.append(
+            Problem(
+                None,
+                None,
+                "the file contains characters that could not be decoded (shown as \ufffd): names may be "
+                "damaged; export the roster again as 'CSV UTF-8'",
+                "warning",
+            )
+        )
+    return text
+
+
+def _sniff_delimiter(text: str, aliases: dict[str, str]) -> str:
+    """The delimiter (, ; TAB |) under which some early row reads most like a roster header."""
+    sample = text[:65536]
+    if len(text) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
+    best, best_score = ",", -1
+    for delimiter in (",", ";", "\t", "|"):
+        try:
+            rows = []
+            for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter):
+                rows.append(row)
+                if len(rows) >= HEADER_SCAN_ROWS:
+                    break
+        except csv.Error:
+            continue
+        score = max((_header_matches(row, aliases) for row in rows), default=0)
+        if score > best_score:
+            best, best_score = delimiter, score
+    if best_score <= 0:  # no header recognised: the delimiter most used on the first line
+        first = next((line for line in sample.splitlines() if line.strip()), "")
+        best = max((",", ";", "\t", "|"), key=first.count)
+    return best
+
+
+def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> list[list]:
+    text = _decode(data, name, warnings)
+    delimiter = _sniff_delimiter(text, aliases)
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise RosterError(
+            f"{name} cannot be read as CSV: {exc}",
+            hint="open it in Excel and save it again as 'CSV UTF-8', or give the Excel file",
+        ) from None
+
+
+# --- workbooks -----------------------------------------------------------------------------
+
+
+def _unreadable(name: str, suffix: str) -> RosterError:
+    return RosterError(
+        f"{name} cannot be read as a {suffix} spreadsheet: "
+        f"the file is damaged or is not really a {suffix} file",
+        hint="open it in Excel and save it again as .xlsx (or export the roster again from the MIS)",
+    )
+
+
+def _read_workbook(data: bytes, name: str, suffix: str):
+    """Yield each sheet's rows (lists of cells; row i is spreadsheet row i + 1)."""
+    import python_calamine
+
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        count = len(workbook.sheet_names)
+    except python_calamine.PasswordError:
+        raise RosterError(
+            f"{name} is protected with a password",
+            hint="save an unprotected copy in a safe place and give that file",
+        ) from None
+    except Exception:  # noqa: BLE001 - calamine raises many kinds for a damaged file; all mean that
+        raise _unreadable(name, suffix) from None
+    failed = 0
+    for index in range(count):
+        try:
+            # skip_empty_area=False keeps leading blank rows, so row numbers match the sheet.
+            rows = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
+        except Exception:  # noqa: BLE001 - e.g. a chart sheet: look at the others
+            failed += 1
+            continue
+        yield rows
+    if count and failed == count:
+        raise _unreadable(name, suffix)
+
+
+def _uses_1904_dates(data: bytes) -> bool:
+    """Whether an .xlsx/.xlsm workbook uses the 1904 date system (old Mac Excel)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xml = archive.read("xl/workbook.xml")
+    except Exception:  # noqa: BLE001 - not a readable xlsx zip: then calamine decided the dates
+        return False
+    return re.search(rb'date1904="(1|true)"', xml) is not None
