@@ -18,9 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from roster_load import TODAY, roster_file  # noqa: E402 (the same cached synthetic workbook)
 
-from provisioner import engine  # noqa: E402
-from provisioner.connector import API, registry  # noqa: E402
-from provisioner.workspace import init_workspace  # noqa: E402
+from provisioner.connector import registry  # noqa: E402
+from provisioner.facade import Provisioner  # noqa: E402
+from provisioner.jobs import provisioning  # noqa: E402
+from provisioner.jobs.create import init_workspace  # noqa: E402
 
 
 def timed(label: str, action):
@@ -36,24 +37,26 @@ def main() -> None:
     args = parser.parse_args()
     path = roster_file(args.pupils)
     with tempfile.TemporaryDirectory() as folder:
-        offline = [p for p, cls in registry().items() if cls.mode != API]  # Graph has its own bench
+        offline = [p for p, cls in registry().items() if cls().delivery.works_offline]  # Graph has its own bench
         workspace = init_workspace(Path(folder) / "ws", "Bench Trust", "bench.sch.uk", offline)
         connectors = workspace.connectors()
-        roster = timed("read roster", lambda: engine.load_roster(workspace, path, skip_invalid_rows=False, today=TODAY))
+        roster = timed("read roster", lambda: Provisioner(workspace).read_roster(path, today=TODAY))
 
+        # The jobs layer under the facade, so the roster read above is not timed again.
         def plan():
-            state = engine.open_state(workspace)
-            try:
-                return engine.make_plan(workspace, state, roster, connectors, TODAY)
-            finally:
-                state.close()
+            with workspace.open_state() as state:
+                return provisioning.plan(workspace, state, roster, connectors, TODAY)
+
+        def apply():
+            with workspace.lock(), workspace.open_state() as state:
+                return provisioning.apply(workspace, state, roster, connectors, TODAY, confirm=lambda p: True)
 
         the_plan = timed("plan", plan)
         creates = sum(p.counts()["create"] for p in the_plan.platforms.values())
         first = timed(f"first apply ({creates} creates on {len(connectors)} platform(s))",
-                      lambda: engine.apply(workspace, roster, connectors, TODAY, confirm=lambda p: True))  # fmt: skip
+                      apply)  # fmt: skip
         assert sum(b.rows for b in first.batches) == creates
-        second = timed("second apply", lambda: engine.apply(workspace, roster, connectors, TODAY, confirm=lambda p: True))
+        second = timed("second apply", apply)
         assert second.batches == [] and not second.plan.has_work
 
 

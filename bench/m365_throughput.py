@@ -29,9 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from graph_standin import GraphStandIn  # noqa: E402
 
-from provisioner import engine  # noqa: E402
+from provisioner.facade import Provisioner  # noqa: E402
+from provisioner.jobs import provisioning  # noqa: E402
 from provisioner.synthetic import synthetic_pupils, write_roster_csv  # noqa: E402
-from provisioner.workspace import init_workspace  # noqa: E402
+from provisioner.jobs.create import init_workspace  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 GROUP = "Pupils licence"
@@ -64,9 +65,10 @@ def main() -> None:
         workspace.__dict__.pop("settings", None)  # read again, with the tenant
         roster = Path(folder) / "roster.csv"
         write_roster_csv(roster, synthetic_pupils(args.pupils, seed=1, today=TODAY))
-        loaded = engine.load_roster(workspace, roster, skip_invalid_rows=False, today=TODAY)
+        loaded = Provisioner(workspace).read_roster(roster, today=TODAY)
         started = time.perf_counter()
-        engine.apply(workspace, loaded, workspace.connectors(), TODAY, confirm=lambda plan: True)
+        with workspace.lock(), workspace.open_state() as state:
+            provisioning.apply(workspace, state, loaded, workspace.connectors(), TODAY, confirm=lambda plan: True)
         elapsed = time.perf_counter() - started
         made = sum(1 for u in g.users.values() if u.get("employeeId"))
         ceiling = args.limit / 2 if args.direct_licence else args.limit * 20 / 21

@@ -13,7 +13,6 @@ import argparse
 import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -21,11 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from apply_file import timed  # noqa: E402
 from roster_load import TODAY, roster_file  # noqa: E402 (the same cached synthetic workbook)
 
-from provisioner import engine  # noqa: E402
-from provisioner.connector import API, registry  # noqa: E402
+from provisioner.connector import registry  # noqa: E402
+from provisioner.facade import Provisioner  # noqa: E402
 from provisioner.register import build_register  # noqa: E402
 from provisioner.reports import FORMATS, default_name, write_register  # noqa: E402
-from provisioner.workspace import init_workspace  # noqa: E402
+from provisioner.jobs.create import init_workspace  # noqa: E402
 
 
 def main() -> None:
@@ -34,11 +33,10 @@ def main() -> None:
     args = parser.parse_args()
     path = roster_file(args.pupils)
     with tempfile.TemporaryDirectory() as folder:
-        offline = [p for p, cls in registry().items() if cls.mode != API]
+        offline = [p for p, cls in registry().items() if cls().delivery.works_offline]
         workspace = init_workspace(Path(folder) / "ws", "Bench Trust", "bench.sch.uk", offline, "Bench Admin")
-        roster = engine.load_roster(workspace, path, skip_invalid_rows=False, today=TODAY)
-        engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
-        state = engine.open_state(workspace)
+        Provisioner(workspace).apply(path, confirm=lambda plan: True, today=TODAY)
+        state = workspace.open_state()
         try:
             register = timed("build the register", lambda: build_register(workspace, state, TODAY))
         finally:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from provisioner.connector import FILE, Connector, PupilView
+from provisioner.connector import ImportFileConnector, PupilView
+from provisioner.delivery import FileImport
 
 
-class BugClub(Connector):
+class BugClub(ImportFileConnector):
     id = "bug-club"
     name = "Bug Club (ActiveLearn Primary)"
-    mode = FILE
+    Delivery = FileImport
     fields = ("forename", "surname", "date_of_birth", "username", "password")
     optional_fields = ("year_group", "class_name")
     # The paste goes into a registration form: re-pasting a pupil to reset a password would

@@ -7,13 +7,14 @@ and a school matches the template it downloads with ``columns`` in its settings.
 
 from __future__ import annotations
 
-from provisioner.connector import FILE, Connector
+from provisioner.connector import ImportFileConnector
+from provisioner.delivery import FileImport
 
 
-class EducationCity(Connector):
+class EducationCity(ImportFileConnector):
     id = "education-city"
     name = "EducationCity"
-    mode = FILE
+    Delivery = FileImport
     verified = False
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     username_template = "{forename}{surname_initial}"

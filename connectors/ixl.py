@@ -8,13 +8,14 @@ settings. Teachers cannot change usernames later, so the school's username rule 
 
 from __future__ import annotations
 
-from provisioner.connector import FILE, Connector
+from provisioner.connector import ImportFileConnector
+from provisioner.delivery import FileImport
 
 
-class Ixl(Connector):
+class Ixl(ImportFileConnector):
     id = "ixl"
     name = "IXL"
-    mode = FILE
+    Delivery = FileImport
     verified = False
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     username_template = "{forename}{surname_initial}"

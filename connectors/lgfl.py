@@ -12,11 +12,13 @@ bulk file instead. LGfL's public bulk template was not found, so that layout is 
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import Field
 
-from provisioner.connector import FILE, MIS_SYNC, Connector, PlatformSettings
+from provisioner.connector import ImportFileConnector, PlatformSettings
+from provisioner.delivery import Delivery, FileImport, MisSync
 
 AUTOUPDATE, BULK_FILE = "autoupdate", "bulk-file"
 
@@ -27,15 +29,14 @@ class LgflSettings(PlatformSettings):
     )
 
 
-class Lgfl(Connector):
+class Lgfl(ImportFileConnector):
     id = "lgfl"
     name = "LGfL (USO)"
-    mode = FILE  # with the default settings the instance switches to MIS_SYNC
     verified = False
     Settings = LgflSettings
-    # What the bulk file sends; AutoUpdate's Students report holds AUTOUPDATE_FIELDS instead.
+    # What the bulk file sends; AutoUpdate's Students report holds mis_sync_fields instead.
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
-    autoupdate_fields = ("forename", "surname", "date_of_birth")
+    mis_sync_fields = ("forename", "surname", "date_of_birth")
     username_template = "{forename_initial}{surname}"  # USO's pupil username format was not found
     username_max_length = 20
     sign_in_url = "https://my.uso.im/"  # the USO host from LGfL's help pages; the sign-in page is inferred
@@ -49,16 +50,9 @@ class Lgfl(Connector):
         ("Password", "password"),
     )
 
-    def __init__(self, settings: PlatformSettings | None = None):
-        super().__init__(settings)
-        if self.settings.provisioning == AUTOUPDATE:
-            self.mode = MIS_SYNC
-
-    @property
-    def sent_fields(self) -> tuple[str, ...]:
-        if self.mode == MIS_SYNC:
-            return self.autoupdate_fields
-        return super().sent_fields
+    @cached_property
+    def delivery(self) -> Delivery:
+        return MisSync(self) if self.settings.provisioning == AUTOUPDATE else FileImport(self)
 
     def settings_notes(self) -> list[str]:
         return [

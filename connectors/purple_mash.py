@@ -10,13 +10,14 @@ login slips.
 
 from __future__ import annotations
 
-from provisioner.connector import FILE, Connector, PupilView
+from provisioner.connector import ImportFileConnector, PupilView
+from provisioner.delivery import FileImport
 
 
-class PurpleMash(Connector):
+class PurpleMash(ImportFileConnector):
     id = "purple-mash"
     name = "Purple Mash"
-    mode = FILE
+    Delivery = FileImport
     fields = ("forename", "surname", "class_name", "pseudonymous_id", "username", "password")
     username_template = "{forename}{surname_initial}"  # the MIS wizard's default, e.g. LilyL
     username_max_length = 20

@@ -9,13 +9,14 @@ MIS's year code (R, 1 to 6); the exact form TTRS expects is inferred, not docume
 
 from __future__ import annotations
 
-from provisioner.connector import FILE, Connector
+from provisioner.connector import ImportFileConnector
+from provisioner.delivery import FileImport
 
 
-class TimesTablesRockStars(Connector):
+class TimesTablesRockStars(ImportFileConnector):
     id = "tt-rockstars"
     name = "Times Tables Rock Stars"
-    mode = FILE
+    Delivery = FileImport
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     username_template = "{forename}{surname_initial}"
     username_max_length = 20

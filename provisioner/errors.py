@@ -7,8 +7,12 @@ settings keys, never a pupil's name or identifier beyond what the admin needs to
 
 from __future__ import annotations
 
+from enum import IntEnum
 
-class ExitCode:
+
+class ExitCode(IntEnum):
+    """What a command's exit status means, for scripts and schedulers."""
+
     OK = 0
     UNEXPECTED = 1
     USAGE = 2
@@ -17,6 +21,8 @@ class ExitCode:
     PARTIAL = 5
     GUARD_REFUSED = 6
     REGISTER_PROBLEMS = 7
+    AUDIT_BROKEN = 8  # the audit log's hash chain does not verify: someone changed the record
+    INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
 class ProvisionerError(Exception):

@@ -75,3 +75,9 @@ def describe_error(error: dict, prefix: tuple = ()) -> str:
     elif error["type"] == "string_pattern_mismatch" and where.endswith("domain"):
         message = "must be a domain name in lower case, such as example.sch.uk"
     return f"{where}: {message}"
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string holding ``value``, for writing provisioner.toml."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

@@ -1,4 +1,5 @@
-"""The workspace: settings, state, the per-school secret, the outbox and reports.
+"""The workspace: settings, state, the per-school secret, the outbox and reports, and the lock
+that lets one command at a time change them.
 
 Commands find it by ``--workspace``, then ``PROVISIONER_WORKSPACE``, then the current folder.
 """
@@ -6,23 +7,19 @@ Commands find it by ``--workspace``, then ``PROVISIONER_WORKSPACE``, then the cu
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import hmac
 import os
-import secrets
 import tomllib
 from collections.abc import Iterator
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from provisioner import files
-from provisioner.connector import FILE, MIS_SYNC, Connector, PlatformSettings, registry
+from provisioner.connector import Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
-from provisioner.register import approve_all
 from provisioner.settings import Settings, describe_error
 from provisioner.state import State
 
@@ -73,6 +70,14 @@ class Workspace:
         """A stable id for one pupil on one platform, unlinkable across platforms without the secret."""
         digest = hmac.new(self.secret, f"{platform}\0{pupil_key}".encode(), hashlib.sha256).hexdigest()
         return digest[:16]
+
+    def open_state(self) -> State:
+        return State(self.state_path, self.secret)
+
+    def connector(self, platform: str) -> Connector:
+        """A platform's connector built with this workspace's settings, enabled or not."""
+        cls = connector_class(platform)
+        return cls(platform_settings(self.settings, cls))
 
     def connectors(self, only: list[str] | None = None) -> list[Connector]:
         """The enabled connectors (or the ones named), built with their settings."""
@@ -173,82 +178,3 @@ def find_workspace(explicit: Path | None = None) -> Workspace:
             hint="create one with 'provisioner init DIR', or pass --workspace DIR",
         )
     raise AssertionError("unreachable")
-
-
-def _toml_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def render_settings(school: str, domain: str, platforms: list[str]) -> str:
-    lines = [
-        "# Settings for the EdTech provisioner. Secrets never go in this file.",
-        "",
-        "[school]",
-        f"name = {_toml_string(school)}",
-        f"domain = {_toml_string(domain)}",
-        "",
-        "[roster]",
-        "# Preferred ('known as') names for display and usernames; false uses legal names.",
-        "use_preferred_names = true",
-        "",
-        "# Extra header names for an unusual export: \"Header in your file\" = \"field\".",
-        "[roster.columns]",
-        '# "Reg Grp" = "class_name"',
-    ]
-    for platform, cls in registry().items():
-        connector = cls()
-        lines += ["", f"[platforms.{platform}]", f"# {cls.name}: sends {', '.join(connector.sent_fields)}"]
-        if cls.optional_fields:
-            lines.append(f"# and, only if listed here, any of: {', '.join(cls.optional_fields)}")
-        lines.append(f"enabled = {'true' if platform in platforms else 'false'}")
-        if connector.mode != MIS_SYNC:
-            lines.append(f"# username_template = {_toml_string(cls.username_template)}")
-        if cls.optional_fields:
-            lines.append("# optional_fields = []")
-        if connector.mode == FILE:
-            note = "" if cls.verified else " (no public template was found: check against the one you download)"
-            lines.append(f"# The import file's columns in order{note}:")
-            pairs = ", ".join(f"{_toml_string(h)} = {_toml_string(f)}" for h, f in connector.file_columns)
-            lines.append(f"# columns = {{ {pairs} }}")
-        lines.extend(connector.settings_notes())
-    return "\n".join(lines) + "\n"
-
-
-def login_name() -> str:
-    """The computer account running the tool: who approved, when no name was given."""
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001 (no login name: Windows without USERNAME raises ImportError)
-        return "unknown user"
-
-
-def init_workspace(root: Path, school: str, domain: str, platforms: list[str], approved_by: str = "") -> Workspace:
-    """Create a workspace. Its first register is approved as it stands, by ``approved_by`` (else
-    the login name): the fields each enabled platform will be sent, and the recipients named."""
-    for platform in platforms:
-        connector_class(platform)
-    # A workspace whose settings file went missing still holds the state and the secret:
-    # making a new secret would change every pseudonymous id and duplicate every pupil.
-    for name in (SETTINGS_FILE, STATE_FILE, SECRET_FILE):
-        if (root / name).exists():
-            raise UsageError(
-                f"{root} is already a workspace (it has {name})",
-                hint="use it with --workspace, restore its provisioner.toml from a backup, or choose a new folder",
-            )
-    files.make_private_dir(root)
-    text = render_settings(school, domain.lower(), platforms)
-    files.atomic_write_text(root / SETTINGS_FILE, text)
-    workspace = Workspace(root)
-    try:
-        workspace.settings  # validate what was written, so a bad domain is caught now
-    except SettingsError:
-        (root / SETTINGS_FILE).unlink()
-        raise
-    files.atomic_write_text(workspace.secret_path, secrets.token_hex(32) + "\n", encoding="ascii")
-    files.make_private_dir(workspace.outbox)
-    files.make_private_dir(workspace.reports)
-    with State(workspace.state_path, workspace.secret) as state:
-        approve_all(workspace, state, approved_by or login_name(), "platform admin", date.today(),
-                    note="the workspace was created")  # fmt: skip
-    return workspace

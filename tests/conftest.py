@@ -8,10 +8,11 @@ from typer.testing import CliRunner
 
 from graph_standin import GraphStandIn
 from provisioner.cli import app
-from provisioner.engine import open_state
+from provisioner.facade import Provisioner
 from provisioner.register import approve_all
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
-from provisioner.workspace import Workspace, init_workspace
+from provisioner.jobs.create import init_workspace
+from provisioner.workspace import Workspace
 
 TODAY = date(2026, 11, 22)
 
@@ -31,8 +32,18 @@ def set_platform(workspace: Workspace, platform: str, **values: str) -> None:
 def approve_register(workspace: Workspace, by: str = "Test Admin") -> None:
     """What the admin does after changing what a platform is sent: approve the register as it
     stands (apply refuses a field list nobody approved)."""
-    with open_state(workspace) as state:
+    with workspace.open_state() as state:
         approve_all(workspace, state, by, "platform admin", date.today(), note="settings changed")
+
+
+def yes(_plan) -> bool:
+    """The admin's answer at the confirmation prompt, in tests that drive the facade directly."""
+    return True
+
+
+def apply(workspace: Workspace, roster: Path, today: date = TODAY, **options):
+    """What 'provisioner apply ROSTER --yes' does, through the facade every front end uses."""
+    return Provisioner(workspace).apply(roster, confirm=yes, today=today, **options)
 
 
 @pytest.fixture
@@ -83,3 +94,11 @@ def m365(tmp_path, graph) -> Workspace:
     workspace = init_workspace(tmp_path / "ws", "Graph Primary", "graph.sch.uk", ["microsoft-365"])
     configure(workspace, graph)
     return workspace
+
+
+@pytest.fixture
+def microsoft_365_double(graph) -> dict:
+    """Settings pointing the Microsoft 365 connector at the Graph stand-in (the contract suite's double)."""
+    return {"tenant_id": graph.tenant_id, "client_id": graph.client_id, "authority_host": graph.authority_host,
+            "graph_url": graph.graph_url, "ca_bundle": str(graph.ca_path), "domain": "pupils.contract.sch.uk",
+            "writes_per_second": 60}  # fmt: skip

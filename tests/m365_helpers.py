@@ -9,8 +9,9 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from conftest import TODAY, approve_register
+from conftest import apply as apply_roster
 from graph_standin import GraphStandIn
-from provisioner import engine
+from provisioner.delivery import ApplyResult
 from provisioner.errors import SettingsError
 from provisioner.workspace import Workspace
 
@@ -45,9 +46,8 @@ def on_roll(rows: list[dict]) -> list[dict]:
     return [r for r in rows if not (r.get("leaving_date") and r["leaving_date"] <= TODAY)]
 
 
-def apply(workspace: Workspace, roster: Path) -> engine.ApplyResult:
-    loaded = engine.load_roster(workspace, roster, skip_invalid_rows=False, today=TODAY)
-    return engine.apply(workspace, loaded, workspace.connectors(), TODAY, confirm=lambda plan: True)
+def apply(workspace: Workspace, roster: Path) -> ApplyResult:
+    return apply_roster(workspace, roster)
 
 
 def pupils_in(graph: GraphStandIn) -> list[dict]:

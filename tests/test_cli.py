@@ -152,3 +152,82 @@ def test_an_empty_roster_is_an_invalid_roster_for_plan_but_a_guard_refusal_for_l
     empty.write_text("UPN,Legal Forename,Legal Surname,Year,Reg Group\n", encoding="utf-8")
     assert cli("plan", str(empty)).exit_code == 3
     assert cli("leavers", "plan", str(empty)).exit_code == 6
+
+
+def all_commands(group=None, prefix=()):
+    """(words, click command) for every command of the tool, sub-commands included."""
+    import typer.main
+
+    group = group or typer.main.get_command(app)
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            yield from all_commands(command, (*prefix, name))
+        else:
+            yield (*prefix, name), command
+
+
+def test_help_reads_as_a_persons_words_with_no_type_placeholders():
+    wide = CliRunner(env={"COLUMNS": "300"})
+    for words, command in [((), None), *all_commands()]:
+        shown = wide.invoke(app, [*words, "--help"], terminal_width=300)
+        assert shown.exit_code == 0, shown.output
+        for placeholder in ("<bool>", "<path>", "<str>", "<list", "<int>", "{"):
+            assert placeholder not in shown.output, f"'{' '.join(words)} --help' shows {placeholder}"
+        if command is not None:
+            assert "\n" not in command.help, f"'{' '.join(words)}': help text with a line break in mid-sentence"
+            assert command.help in " ".join(shown.output.split()), f"'{' '.join(words)}': help text broken up"
+
+
+def test_an_error_is_said_once(cli, tmp_path):
+    empty = write_csv(tmp_path / "empty.csv", "")
+    for args in (["plan", str(empty)], ["roster", "check", str(empty)], ["leavers", "plan", str(empty)]):
+        result = cli(*args)
+        assert result.exit_code in (3, 6)
+        assert result.output.count("the roster has no pupils") == 1, result.output
+
+
+def test_field_names_are_shown_in_peoples_words(cli, roster_file):
+    checked = cli("roster", "check", str(roster_file))
+    assert "legal forename <- 'Legal Forename'" in checked.output
+    planned = cli("plan", str(roster_file), "--as-of", TODAY.isoformat())
+    words = " ".join(planned.output.split())
+    assert "Registration class" in words and "Pseudonymous pupil id" in words
+    for output in (checked.output, planned.output):
+        assert "legal_forename" not in output and "class_name" not in output and "pseudonymous_id" not in output
+
+
+def test_a_broken_audit_log_has_its_own_exit_code(cli, workspace, roster_file):
+    assert cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
+    db = sqlite3.connect(workspace.state_path)
+    db.execute("DROP TRIGGER audit_no_update")  # as someone rewriting the record by hand would
+    db.execute("UPDATE audit SET detail = '{}' WHERE seq = 2")
+    db.commit()
+    db.close()
+    result = cli("status")
+    assert result.exit_code == 8
+    assert "BROKEN at entry 2" in result.output
+
+
+def test_ctrl_c_exits_130_and_says_how_to_finish(cli, monkeypatch):
+    from provisioner.facade import Provisioner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Provisioner, "status", interrupted)
+    result = cli("status")
+    assert result.exit_code == 130
+    assert "Run the same command again" in result.output
+
+
+def test_messages_are_never_broken_by_the_terminals_width(workspace, tmp_path):
+    """Run as a person would, in a narrow terminal: a message is one line, whatever the width."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "provisioner", "demo", str(workspace.root)]
+    for columns in ("40", "200"):
+        result = subprocess.run(command, env={**os.environ, "COLUMNS": columns}, capture_output=True, text=True)
+        assert result.returncode == 2
+        assert f"Error: {workspace.root} is a real school's workspace, not the demo's." in result.stderr.splitlines()

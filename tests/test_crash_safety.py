@@ -20,10 +20,10 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import TODAY
-from provisioner.engine import CRASH_ENV
+from provisioner.delivery import CRASH_ENV
 from provisioner.state import State
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
-from provisioner.workspace import init_workspace
+from provisioner.jobs.create import init_workspace
 
 KILLED = -signal.SIGKILL if os.name == "posix" else 1  # on Windows the fault point ends the process
 

@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from provisioner import engine
-from provisioner.connector import FILE, PupilView, registry
+from provisioner.connector import registry
+from provisioner.delivery import FileImport
+from provisioner.planning.provisioning import project
 from provisioner.models import YEAR_GROUPS, Pupil
-from provisioner.workspace import init_workspace
+from provisioner.jobs.create import init_workspace
 
 TEXT_FIELDS = ("legal_forename", "legal_surname", "preferred_forename", "preferred_surname", "forename", "surname",
                "class_name", "gender", "email", "upn", "mis_id")  # fmt: skip
@@ -41,11 +42,12 @@ def pupils(draw) -> Pupil:
 
 def outputs(workspace, connector, pupil: Pupil) -> list[str]:
     """Every cell of every file the connector writes for this pupil."""
-    values = engine.pupil_values(workspace, connector, pupil, username="someusername")
+    view = project(connector.id, connector.sent_fields, pupil, username="someusername",
+                   pseudonymise=workspace.pseudonymous_id)  # fmt: skip
     if connector.issues_passwords:
-        values["password"] = "Tiger47"
-    target = workspace.root / "out" / connector.import_file_name("20261122-001")
-    connector.write_import(target, [PupilView(connector.id, values)], "Leak Test")
+        view = view.with_values(password="Tiger47")
+    target = workspace.root / "out" / connector.delivery.file_name("20261122-001")
+    connector.delivery.write(target, [view], "Leak Test")
     written = sorted(target.iterdir()) if target.is_dir() else [target]
     return [cell for path in written for line in csv.reader(io.StringIO(path.read_text("utf-8"))) for cell in line]
 
@@ -67,7 +69,7 @@ def file_connectors() -> list:
                 connector = cls(cls.Settings.model_validate(raw, context={"connector": cls}))
             except ValidationError:
                 continue  # a setting this connector does not have
-            if connector.mode == FILE:
+            if isinstance(connector.delivery, FileImport):
                 built.append(connector)
     return built
 

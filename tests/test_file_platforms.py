@@ -16,11 +16,13 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import TODAY, Cli, approve_register, set_platform
-from provisioner import engine
+from conftest import TODAY, Cli, approve_register, set_platform, yes
+from provisioner.delivery import ApplyResult, IssuedBatch
+from provisioner.facade import Provisioner
 from provisioner.files import FORMULA_TRIGGERS
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
-from provisioner.workspace import Workspace, init_workspace
+from provisioner.jobs.create import init_workspace
+from provisioner.workspace import Workspace
 
 FILE_PLATFORMS = ("bug-club", "education-city", "ixl", "lgfl", "purple-mash", "tt-rockstars")
 DOCUMENTED_HEADERS = {  # reference/platforms.md: the headers each platform's own template uses
@@ -56,12 +58,11 @@ def school(tmp_path_factory):
         row["preferred_forename"] = name
     roster_path = root / "roster.csv"
     write_roster_csv(roster_path, rows)
-    roster = engine.load_roster(workspace, roster_path, skip_invalid_rows=False, today=TODAY)
-    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    result = Provisioner(workspace).apply(roster_path, confirm=yes, today=TODAY)
     return workspace, rows, roster_path, result
 
 
-def batch_of(result: engine.ApplyResult, platform: str) -> engine.IssuedBatch:
+def batch_of(result: ApplyResult, platform: str) -> IssuedBatch:
     [batch] = [b for b in result.batches if b.platform == platform]
     return batch
 
@@ -172,8 +173,7 @@ def test_output_files_are_owner_only(school):
 
 def test_a_second_apply_issues_nothing_and_confirm_moves_batches_to_uploaded(school):
     workspace, _, roster_path, result = school
-    roster = engine.load_roster(workspace, roster_path, skip_invalid_rows=False, today=TODAY)
-    again = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    again = Provisioner(workspace).apply(roster_path, confirm=yes, today=TODAY)
     assert again.batches == []
     cli = Cli(workspace)
     report = json.loads(cli("status", "--json").stdout)
@@ -208,17 +208,16 @@ def test_confirm_needs_the_batch_when_several_await(workspace, roster_file, tmp_
 
 def test_lgfl_through_autoupdate_records_what_it_holds_and_writes_nothing(tmp_path, roster_file, pupils):
     workspace = init_workspace(tmp_path / "lgfl", "USO Primary", "uso.sch.uk", ["lgfl"])
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    result = Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
     on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
     assert result.batches == [] and result.recorded == {"lgfl": len(on_roll)}
     assert not any(p.is_file() for p in workspace.outbox.rglob("*"))
-    state = engine.open_state(workspace)
+    state = workspace.open_state()
     held = state.accounts("lgfl")
     state.close()
     assert len(held) == len(on_roll)
     assert all(set(a.sent) == {"forename", "surname", "date_of_birth"} for a in held.values())
-    again = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    again = Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
     assert again.recorded == {} and not again.plan.has_work
 
 
@@ -227,10 +226,9 @@ def test_a_school_matches_its_downloaded_template_with_columns(workspace, roster
                  columns='{ "Student username" = "username", "Given" = "forename", "Family" = "surname", '
                          '"Pass" = "password" }')  # fmt: skip
     approve_register(workspace)
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
     [ixl] = workspace.connectors(["ixl"])
     assert ixl.sent_fields == ("forename", "surname", "username", "password"), "class and year are no longer sent"
-    result = engine.apply(workspace, roster, [ixl], TODAY, confirm=lambda plan: True)
+    result = Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["ixl"], today=TODAY)
     table = read_csv(result.batches[0].path)
     assert table[0] == ["Student username", "Given", "Family", "Pass"]
 
@@ -246,20 +244,16 @@ def test_columns_cannot_send_an_undeclared_field(workspace, roster_file):
 def test_optional_fields_are_off_until_the_school_turns_them_on(workspace, roster_file):
     set_platform(workspace, "bug-club", enabled="true")
     approve_register(workspace)
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
     [bug_club] = workspace.connectors(["bug-club"])
     assert "class_name" not in bug_club.sent_fields
-    engine.apply(workspace, roster, [bug_club], TODAY, confirm=lambda plan: True)
+    Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["bug-club"], today=TODAY)
     set_platform(workspace, "bug-club", optional_fields='["class_name"]')
     approve_register(workspace)
-    [bug_club] = workspace.connectors(["bug-club"])
-    state = engine.open_state(workspace)
-    plan = engine.make_plan(workspace, state, roster, [bug_club], TODAY)
-    state.close()
+    plan = Provisioner(workspace).plan(roster_file, platforms=["bug-club"], today=TODAY)
     counts = plan.platforms["bug-club"].counts()
     assert counts["update"] > 0 and counts["unchanged"] == counts["create"] == 0
     assert plan.platforms["bug-club"].changed_fields() == {"class_name": counts["update"]}
-    result = engine.apply(workspace, roster, [bug_club], TODAY, confirm=lambda plan: True)
+    result = Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["bug-club"], today=TODAY)
     [batch] = result.batches
     table = read_csv(batch.path)
     assert table[0][-1] == "Group name"
@@ -273,7 +267,7 @@ def test_bug_club_date_of_birth_is_day_first(tmp_path):
 
     view = PupilView("bug-club", {"forename": "A", "surname": "B", "date_of_birth": date(2019, 2, 3).isoformat(),
                                   "username": "ab", "password": "Tiger47"})  # fmt: skip
-    assert BugClub().import_row(view)[2] == "03/02/2019"
+    assert BugClub().delivery.import_row(view)[2] == "03/02/2019"
 
 
 def test_a_reprint_resets_passwords_as_an_update_with_new_slips(workspace, roster_file, pupils):
@@ -316,14 +310,13 @@ def test_a_username_rule_cannot_send_a_field_the_platform_does_not_receive(works
 
 def test_lgfl_switched_from_autoupdate_to_a_bulk_file_makes_proper_accounts(tmp_path, roster_file, pupils):
     workspace = init_workspace(tmp_path / "lgfl", "USO Primary", "uso.sch.uk", ["lgfl"])
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
-    state = engine.open_state(workspace)
+    Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
+    state = workspace.open_state()
     assert all(set(a.sent.values()) == {""} for a in state.accounts("lgfl").values()), "no copy of what the MIS holds"
     state.close()
     set_platform(workspace, "lgfl", provisioning='"bulk-file"')
     approve_register(workspace)
-    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    result = Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
     [batch] = result.batches
     table = read_csv(batch.path)
     assert len(table) - 1 == len(on_roll_rows(pupils))

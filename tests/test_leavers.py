@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import Cli, approve_register, set_platform
+from conftest import Cli, apply, approve_register, set_platform, yes
 from m365_helpers import configure, pupils_in, writes
-from provisioner import engine, leavers
+from provisioner.delivery import ApplyResult, CleanupResult
+from provisioner.facade import Provisioner
 from provisioner.errors import GuardRefused
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
 from provisioner.workspace import Workspace
@@ -34,14 +35,13 @@ def roster(workspace: Workspace, rows: list[dict], name: str = "roster.csv") -> 
     return path
 
 
-def run_apply(workspace: Workspace, rows: list[dict], today: date) -> engine.ApplyResult:
-    loaded = engine.load_roster(workspace, roster(workspace, rows), skip_invalid_rows=False, today=today)
-    return engine.apply(workspace, loaded, workspace.connectors(), today, confirm=lambda plan: True)
+def run_apply(workspace: Workspace, rows: list[dict], today: date) -> ApplyResult:
+    return apply(workspace, roster(workspace, rows), today)
 
 
-def cleanup(workspace: Workspace, rows: list[dict], today: date, **options) -> leavers.CleanupResult:
-    loaded = engine.load_roster(workspace, roster(workspace, rows), skip_invalid_rows=False, today=today)
-    return leavers.apply_cleanup(workspace, loaded, workspace.connectors(), today, lambda plan: True, **options)
+def cleanup(workspace: Workspace, rows: list[dict], today: date, allow_large: bool = False) -> CleanupResult:
+    return Provisioner(workspace).apply_leavers(roster(workspace, rows), confirm=yes, today=today,
+                                                allow_large_cleanup=allow_large)  # fmt: skip
 
 
 def m365_user(graph, workspace: Workspace, row: dict) -> dict | None:
@@ -56,7 +56,7 @@ def deleted_m365(graph, workspace: Workspace, row: dict) -> bool:
 
 
 def status_of(workspace: Workspace, platform: str, row: dict) -> str:
-    with engine.open_state(workspace) as state:
+    with workspace.open_state() as state:
         return state.accounts(platform)[f"mis:{row['mis_id']}"].status
 
 
@@ -100,7 +100,7 @@ def test_three_terms_of_joiners_leavers_a_returner_and_year_6(school, graph):
     assert deletion_list.platform == "purple-mash" and deletion_list.rows == 1
     sheet = load_workbook(deletion_list.slips[1]).active
     listed = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    state = engine.open_state(workspace)
+    state = workspace.open_state()
     usernames = {k: a.username for k, a in state.accounts("purple-mash").items()}
     state.close()
     assert listed == [usernames[f"mis:{leaver['mis_id']}"]]
@@ -146,8 +146,7 @@ def test_a_truncated_roster_is_refused_and_changes_nothing(school, graph):
 
 def test_an_unconfirmed_deletion_list_shows_as_overdue(workspace, cli, pupils, roster_file):
     today = date(2026, 11, 22)
-    engine.apply(workspace, engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=today),
-                 workspace.connectors(), today, confirm=lambda plan: True)  # fmt: skip
+    apply(workspace, roster_file, today)
     left = pupils[5]
     left["leaving_date"] = date(2026, 12, 1)
     cleanup(workspace, pupils, date(2027, 1, 5))
@@ -164,26 +163,25 @@ def test_an_unconfirmed_deletion_list_shows_as_overdue(workspace, cli, pupils, r
 
 def test_after_the_retention_period_nothing_of_a_purged_leaver_is_left_in_the_state(workspace, pupils, roster_file):
     today = date(2026, 11, 22)
-    engine.apply(workspace, engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=today),
-                 workspace.connectors(), today, confirm=lambda plan: True)  # fmt: skip
+    apply(workspace, roster_file, today)
     left = pupils[3]
-    state = engine.open_state(workspace)
+    state = workspace.open_state()
     username = state.accounts("purple-mash")[f"mis:{left['mis_id']}"].username
     state.close()
     left["leaving_date"] = date(2026, 12, 1)
     cleanup(workspace, pupils, date(2027, 1, 5))
-    leavers.confirm_deleted(workspace, "purple-mash", None)
-    kept = leavers.purge(workspace, date(2027, 6, 1))
+    Provisioner(workspace).confirm_deleted("purple-mash")
+    kept = Provisioner(workspace).purge(date(2027, 6, 1))
     assert kept["pupils_purged"] == 0, "inside the retention period nothing is forgotten"
     assert left["mis_id"].encode() in workspace.state_path.read_bytes()
-    report = leavers.purge(workspace, date(2028, 12, 1))
+    report = Provisioner(workspace).purge(date(2028, 12, 1))
     assert report["pupils_purged"] == 1
     raw = workspace.state_path.read_bytes()
     secrets = [left["mis_id"], left["upn"], left["preferred_forename"] + " ", username,
                workspace.pseudonymous_id("purple-mash", f"mis:{left['mis_id']}")]
     for value in secrets:
         assert value.encode() not in raw, f"{value!r} is still in the SQLite file"
-    with engine.open_state(workspace) as state:
+    with workspace.open_state() as state:
         assert state.verify_audit()[1] is None, "the audit log is intact"
         subject = state.subject(f"mis:{left['mis_id']}")
         actions = [r[0] for r in state.db.execute("SELECT action FROM audit WHERE subject = ?", (subject,))]

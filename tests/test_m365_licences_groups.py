@@ -50,7 +50,7 @@ def test_a_licence_assigned_directly_is_found_by_its_part_number(m365, graph, tm
 
 
 def test_too_few_free_licences_stops_before_anything_is_sent(tmp_path, pupils, monkeypatch):
-    from provisioner.workspace import init_workspace
+    from provisioner.jobs.create import init_workspace
 
     with GraphStandIn(write_limit=None, skus={A1: 10}) as graph:
         monkeypatch.setenv("PROVISIONER_M365_CLIENT_SECRET", graph.client_secret)

@@ -10,10 +10,13 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import TODAY, approve_register
+from conftest import apply as apply_roster
 from m365_helpers import on_roll
-from provisioner import engine
+from provisioner.delivery import ApplyResult, IssuedBatch
+from provisioner.facade import Provisioner
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
-from provisioner.workspace import Workspace, init_workspace
+from provisioner.jobs.create import init_workspace
+from provisioner.workspace import Workspace
 
 DOMAIN = "pupils.sds.sch.uk"
 HEADERS = {
@@ -39,11 +42,10 @@ def sds_workspace(tmp_path: Path, **extra: str) -> Workspace:
     return workspace
 
 
-def apply(workspace: Workspace, rows: list[dict], tmp_path: Path) -> engine.ApplyResult:
+def apply(workspace: Workspace, rows: list[dict], tmp_path: Path) -> ApplyResult:
     roster = tmp_path / "roster.csv"
     write_roster_csv(roster, rows)
-    loaded = engine.load_roster(workspace, roster, skip_invalid_rows=False, today=TODAY)
-    return engine.apply(workspace, loaded, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    return apply_roster(workspace, roster)
 
 
 def read(folder: Path) -> dict[str, list[dict]]:
@@ -57,7 +59,7 @@ def read(folder: Path) -> dict[str, list[dict]]:
     return out
 
 
-def slips(batch: engine.IssuedBatch) -> dict[str, str]:
+def slips(batch: IssuedBatch) -> dict[str, str]:
     rows = load_workbook(batch.slips[1]).active.iter_rows(min_row=2, values_only=True)
     return {row[3]: row[4] for row in rows}
 
@@ -87,7 +89,7 @@ def test_every_upload_holds_everyone_so_nobody_is_marked_inactive(tmp_path):
     workspace = sds_workspace(tmp_path)
     rows = synthetic_pupils(40, seed=19, today=TODAY)
     first = apply(workspace, rows, tmp_path).batches[0]
-    engine.confirm_uploaded(workspace, "microsoft-365", first.batch_id)
+    Provisioner(workspace).confirm_uploaded("microsoft-365", first.batch_id)
     joiners = synthetic_pupils(42, seed=19, today=TODAY)[-2:]
     for number, joiner in enumerate(joiners):
         joiner["mis_id"], joiner["upn"] = f"99000{number}", ""
@@ -139,5 +141,5 @@ def test_sds_files_need_the_sign_in_domain(tmp_path):
 def test_an_upload_is_confirmed_like_any_import(tmp_path):
     workspace = sds_workspace(tmp_path)
     [batch] = apply(workspace, synthetic_pupils(10, seed=29, today=TODAY), tmp_path).batches
-    confirmed, _ = engine.confirm_uploaded(workspace, "microsoft-365", None)
+    confirmed, _ = Provisioner(workspace).confirm_uploaded("microsoft-365")
     assert [b.id for b in confirmed] == [batch.batch_id]

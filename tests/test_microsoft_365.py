@@ -13,7 +13,7 @@ import pytest
 
 from conftest import TODAY, Cli
 from m365_helpers import DOMAIN, apply, bodies, configure, licence_members, on_roll, pupils_in, slips_of, writes
-from provisioner.engine import CRASH_ENV
+from provisioner.delivery import CRASH_ENV
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
 from provisioner.workspace import Workspace
 

@@ -8,8 +8,11 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conftest import TODAY
-from provisioner import engine
+from conftest import TODAY, yes
+from provisioner.delivery import ApplyResult, Job
+from provisioner.delivery.file_import import record_intent
+from provisioner.facade import Provisioner
+from provisioner.state import BatchKind
 from provisioner.synthetic import write_roster_xlsx
 from provisioner.workspace import Workspace
 
@@ -19,17 +22,12 @@ def read_import(path: Path) -> list[dict[str, str]]:
 
 
 def plan_for(workspace: Workspace, roster_file: Path):
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    state = engine.open_state(workspace)
-    try:
-        return roster, engine.make_plan(workspace, state, roster, workspace.connectors(), TODAY)
-    finally:
-        state.close()
+    provisioner = Provisioner(workspace)
+    return provisioner.read_roster(roster_file, today=TODAY), provisioner.plan(roster_file, today=TODAY)
 
 
-def apply(workspace: Workspace, roster_file: Path) -> engine.ApplyResult:
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    return engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+def apply(workspace: Workspace, roster_file: Path) -> ApplyResult:
+    return Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
 
 
 def snapshot(workspace: Workspace) -> tuple:
@@ -116,7 +114,7 @@ def test_a_pupil_missing_from_the_next_roster_is_reported_as_a_leaver_not_delete
     _, plan = plan_for(workspace, second)
     assert plan.platforms["purple-mash"].counts()["leavers"] == 1
     assert not plan.has_work
-    assert len(engine.open_state(workspace).accounts("purple-mash")) == len(
+    assert len(workspace.open_state().accounts("purple-mash")) == len(
         [p for p in pupils if not p.get("leaving_date") or p["leaving_date"] > TODAY]
     )
 
@@ -163,14 +161,12 @@ def test_a_leavers_username_is_never_given_to_a_newcomer(workspace, tmp_path, pu
 
 
 def test_an_interrupted_apply_is_work_still_to_do(workspace, roster_file):
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    state = engine.open_state(workspace)
     [connector] = workspace.connectors()
-    plan = engine.make_plan(workspace, state, roster, [connector], TODAY)
-    run_id = state.begin_run("apply", roster.sha256)
-    engine.prepare_batch(workspace, state, connector, plan.platforms[connector.id], run_id, "20261122-001")
-    again = engine.make_plan(workspace, state, roster, [connector], TODAY)
-    state.close()
+    plan = Provisioner(workspace).plan(roster_file, today=TODAY)
+    with workspace.open_state() as state:  # an apply killed just after recording its intent
+        job = Job(workspace, state, TODAY, run_id=state.begin_run("apply", None), batch_id="20261122-001")
+        record_intent(job, plan.platforms[connector.id], BatchKind.IMPORT, "outbox/purple-mash/interrupted.csv")
+    again = Provisioner(workspace).plan(roster_file, today=TODAY)
     assert again.platforms[connector.id].resuming == len(plan.platforms[connector.id].to_send)
     assert again.platforms[connector.id].counts()["create"] == 0
     assert again.has_work
@@ -185,9 +181,7 @@ def test_a_roster_with_skipped_rows_detects_no_leavers(workspace, tmp_path, pupi
     broken[0]["legal_forename"] = ""  # an error: the row is left out with --skip-invalid-rows
     second = tmp_path / "spring.xlsx"
     write_roster_xlsx(second, broken)
-    roster = engine.load_roster(workspace, second, skip_invalid_rows=True, today=TODAY)
-    state = engine.open_state(workspace)
-    plan = engine.make_plan(workspace, state, roster, workspace.connectors(), TODAY)
-    state.close()
+    roster = Provisioner(workspace).read_roster(second, today=TODAY, skip_invalid_rows=True)
+    plan = Provisioner(workspace).plan(second, today=TODAY, skip_invalid_rows=True)
     assert roster.invalid_rows == 1
     assert plan.platforms["purple-mash"].counts()["leavers"] == 0

@@ -14,13 +14,13 @@ from datetime import date, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from conftest import TODAY, Cli, set_platform
-from provisioner import engine
+from conftest import TODAY, Cli, set_platform, yes
 from provisioner.cli import app
 from provisioner.connector import registry
 from provisioner.errors import ApprovalNeeded
+from provisioner.facade import Provisioner
 from provisioner.register import MANDATORY, build_register, gap_kind, load_entries, shipped_entries
-from provisioner.workspace import init_workspace
+from provisioner.jobs.create import init_workspace
 
 RECIPIENTS = {"dfe", "local-authority", "next-school", "school-nurse"}
 
@@ -68,9 +68,8 @@ def test_a_fresh_demo_workspace_passes_the_check_and_exports(tmp_path):
 
 
 def test_the_register_counts_the_pupils_each_platform_holds(workspace, roster_file):
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
-    state = engine.open_state(workspace)
+    result = Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
+    state = workspace.open_state()
     try:
         register = build_register(workspace, state, TODAY)
         runs = state.last_runs()
@@ -212,6 +211,5 @@ def test_approvals_are_in_the_audit_log_without_the_approvers_name(workspace):
 def test_apply_in_the_core_refuses_unapproved_fields(tmp_path, roster_file):
     workspace = init_workspace(tmp_path / "ws", "Core Primary", "core.sch.uk", [], "A. Admin")
     set_platform(workspace, "purple-mash", enabled="true")
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
     with pytest.raises(ApprovalNeeded, match="nobody has approved"):
-        engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+        Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)

@@ -15,12 +15,13 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from conftest import TODAY
-from provisioner import engine
+from conftest import TODAY, yes
 from provisioner.errors import UsageError
 from provisioner.fields import FIELDS
 from provisioner.files import is_private
-from provisioner.leavers import policy
+from provisioner.facade import Provisioner
+from provisioner.planning.cleanup import policy
+from provisioner.planning.provisioning import CREATE
 from provisioner.register import ITEMS, Register, build_register
 from provisioner.reports import (
     FORMATS,
@@ -34,9 +35,8 @@ from provisioner.reports import (
     register_xlsx_bytes,
     write_register,
 )
-from provisioner.subject_requests import access_report
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
-from provisioner.workspace import init_workspace
+from provisioner.jobs.create import init_workspace
 
 PLATFORMS = ("purple-mash", "tt-rockstars")
 FORMULA = '=HYPERLINK("http://x")'
@@ -63,15 +63,14 @@ def school(tmp_path_factory):
     (workspace.root / "registers" / "purple-mash.toml").write_text(OVERRIDE, encoding="utf-8")
     roster_path = root / "roster.xlsx"
     write_roster_xlsx(roster_path, synthetic_pupils(60, seed=7, today=TODAY, leavers=2))
-    roster = engine.load_roster(workspace, roster_path, skip_invalid_rows=False, today=TODAY)
-    result = engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
-    state = engine.open_state(workspace)
+    result = Provisioner(workspace).apply(roster_path, confirm=yes, today=TODAY)
+    state = workspace.open_state()
     try:
         register = build_register(workspace, state, TODAY)
         accounts = {platform: state.accounts(platform) for platform in PLATFORMS}
     finally:
         state.close()
-    created = {platform: len(result.plan.platforms[platform].of(engine.CREATE)) for platform in PLATFORMS}
+    created = {platform: len(result.plan.platforms[platform].of(CREATE)) for platform in PLATFORMS}
     return SimpleNamespace(workspace=workspace, register=register, accounts=accounts, created=created)
 
 
@@ -284,7 +283,7 @@ def test_privacy_notice_names_everyone_and_never_states_a_gap_as_fact(school):
 
 def test_access_pdf_shows_the_values_sent_about_one_pupil(school):
     pupil, account = min(school.accounts["purple-mash"].items())
-    report = access_report(school.workspace, pupil, TODAY)
+    report = Provisioner(school.workspace).pupil_report(pupil, TODAY)
     text = " ".join(pdf_pages(access_pdf_bytes(report)))
     assert f"What we hold about pupil {pupil}" in text
     for platform in PLATFORMS:
@@ -301,7 +300,7 @@ def test_access_pdf_shows_the_values_sent_about_one_pupil(school):
 
 def test_access_pdf_lists_deleted_accounts_with_their_date(school):
     pupil = min(school.accounts["purple-mash"])
-    report = access_report(school.workspace, pupil, TODAY)
+    report = Provisioner(school.workspace).pupil_report(pupil, TODAY)
     gone = {**report["processors"].pop("purple-mash"), "status": "deleted", "deleted": "2026-11-20"}
     report["deleted"] = {"purple-mash": gone}
     text = " ".join(pdf_pages(access_pdf_bytes(report)))

@@ -6,15 +6,14 @@ import sqlite3
 
 import pytest
 
-from conftest import TODAY
-from provisioner import engine
+from conftest import TODAY, yes
+from provisioner.facade import Provisioner
 from provisioner.state import MIGRATIONS, State
 
 
 def applied(workspace, roster_file):
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
-    return roster
+    Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
+    return Provisioner(workspace).read_roster(roster_file, today=TODAY)
 
 
 def test_every_account_action_is_audited_and_the_chain_verifies(workspace, roster_file):
@@ -32,7 +31,7 @@ def test_the_audit_log_names_no_pupil(workspace, roster_file):
     dump = "\n".join(sqlite3.connect(workspace.state_path).iterdump())
     audit_lines = [line for line in dump.splitlines() if 'INSERT INTO "audit"' in line]
     assert audit_lines
-    accounts = engine.open_state(workspace).accounts("purple-mash")
+    accounts = workspace.open_state().accounts("purple-mash")
     for pupil in roster.pupils:
         account = accounts.get(pupil.key)
         sent = list(account.sent.values()) if account else []

@@ -15,9 +15,8 @@ from pypdf import PdfReader
 
 from conftest import TODAY, Cli
 from m365_helpers import DOMAIN, configure, pupils_in
-from provisioner import engine
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
-from provisioner.workspace import init_workspace
+from provisioner.jobs.create import init_workspace
 
 PLATFORMS = ["purple-mash", "tt-rockstars", "microsoft-365"]
 

@@ -8,7 +8,8 @@ import stat
 import pytest
 
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
-from provisioner.workspace import ENV_WORKSPACE, Workspace, find_workspace, init_workspace
+from provisioner.jobs.create import init_workspace
+from provisioner.workspace import ENV_WORKSPACE, Workspace, find_workspace
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 
@@ -25,10 +26,10 @@ def test_init_creates_settings_secret_and_folders(tmp_path):
 @posix_only
 def test_every_file_in_the_workspace_is_owner_only_after_an_apply(workspace, roster_file):
     from conftest import TODAY
-    from provisioner import engine
+    from conftest import yes
+    from provisioner.facade import Provisioner
 
-    roster = engine.load_roster(workspace, roster_file, skip_invalid_rows=False, today=TODAY)
-    engine.apply(workspace, roster, workspace.connectors(), TODAY, confirm=lambda plan: True)
+    Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
     paths = [workspace.root, *workspace.root.rglob("*")]
     assert any(p.suffix == ".csv" for p in paths)
     for path in paths:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
-from provisioner.leavers import policy  # the one import of the leaver policy: notice.py uses it from here
+from provisioner.planning.cleanup import policy  # notice.py uses it from here
 from provisioner.register import ITEMS, Processor, Register, gap_kind
 
 CATEGORIES = (IDENTIFIERS, CHARACTERISTICS, CONTACT, SCHOOL, CREDENTIALS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from provisioner.connector import MIS_SYNC  # the one import of MIS_SYNC in this package
 from provisioner.fields import short_label
 from provisioner.register import Processor, Register
 from provisioner.reports.content import honest, long_date, policy
@@ -45,7 +44,7 @@ def _days(days: int) -> str:
 def _notice_retention(processor: Processor) -> str:
     """How long: the school's leaver policy for the platform, then what the supplier keeps."""
     lines = []
-    if processor.connector is not None and processor.connector.mode == MIS_SYNC:
+    if processor.connector is not None and not processor.connector.delivery.makes_accounts:
         lines.append(f"{processor.name} takes your child's details from the school's records system itself, and "
                      "ends your child's access when they leave.")  # fmt: skip
     elif processor.connector is not None:

@@ -47,7 +47,7 @@ from provisioner.roster.headers import (
     LABELS,
     NAME_FIELDS,
     REQUIRED,
-    _alias_map,
+    alias_map,
     _find_header,
     _map_columns,
     fold_header,
@@ -96,7 +96,7 @@ def read_roster(path: Path, settings: RosterSettings | None = None, today: date 
     settings = settings or RosterSettings()
     today = today or date.today()
     path = Path(path)
-    aliases = _alias_map(settings)
+    aliases = alias_map(settings)
     name = path.name
     suffix = path.suffix.lower()
     if not path.is_file():

@@ -2,7 +2,7 @@
 
 ``FIELDS`` and ``LABELS`` are the fields the tool reads and the words messages use for them.
 ``HEADER_ALIASES`` holds the header spellings the MIS exports use, and a school's own
-[roster.columns] settings add to them (``_alias_map``). Header text is compared folded
+[roster.columns] settings add to them (``alias_map``). Header text is compared folded
 (``fold_header``: case, spaces and punctuation ignored). ``_find_header`` finds the header row
 below any report title rows, ``_map_columns`` turns it into field -> column and refuses a file
 with a required column missing or two columns for one field, suggesting the setting to write
@@ -79,7 +79,7 @@ def fold_header(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
 
 
-def _alias_map(settings: RosterSettings) -> dict[str, str]:
+def alias_map(settings: RosterSettings) -> dict[str, str]:
     """Folded header text -> canonical field (or DROPPED / IGNORE); settings take precedence."""
     aliases = {fold_header(alias): field for field, names in HEADER_ALIASES.items() for alias in names}
     allowed = (*FIELDS, DROPPED, IGNORE)

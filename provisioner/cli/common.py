@@ -1,0 +1,181 @@
+"""What every command shares: the consoles, the options, the one place errors become a message
+and an exit code, and the question a command asks before it changes anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
+
+from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError
+from provisioner.facade import Provisioner
+
+# Soft wrapping: a line is never broken by the tool, only by the terminal, so what a script or
+# a test reads does not depend on the terminal's width.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+DEBUG = {"on": bool(os.environ.get("PROVISIONER_DEBUG"))}
+
+
+# Typer's parameter classes come from click (vendored in newer Typer), so they are known here
+# by what they do, not imported.
+
+
+def _plain_help_option(option):
+    if option is not None:
+        option.metavar = ""  # "--help  Show this message and exit.", without a <bool>
+    return option
+
+
+class Command(TyperCommand):
+    """Usage lines in plain words: ``plan [OPTIONS] ROSTER``, not ``{roster}``; an argument's
+    name (ROSTER, DIR) says what it is, with no ``<path>`` beside it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":
+                param.display_type_rich = lambda ctx=None: None
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = param.metavar or (param.name or "").upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def get_help_option(self, ctx):
+        return _plain_help_option(super().get_help_option(ctx))
+
+
+class Group(TyperGroup):
+    def get_help_option(self, ctx):
+        return _plain_help_option(super().get_help_option(ctx))
+
+
+def group(help: str | None = None) -> typer.Typer:
+    """A command group whose help and usage read as a person's (see ``Command``)."""
+    return typer.Typer(cls=Group, help=help, no_args_is_help=True, pretty_exceptions_enable=False,
+                       add_completion=False)  # fmt: skip
+
+
+def command(app: typer.Typer, name: str | None = None, **kwargs):
+    return app.command(name, cls=Command, **kwargs)
+
+
+# Options. Each has a metavar, so help shows DIR, FILE, ID or nothing rather than <path> or <bool>.
+
+WorkspaceOpt = Annotated[Path | None, typer.Option(
+    "--workspace", "-w", metavar="DIR", help="The workspace folder (else $PROVISIONER_WORKSPACE, else here).")]  # fmt: skip
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print machine-readable JSON instead of tables.")]
+RosterArg = Annotated[Path, typer.Argument(metavar="ROSTER", help="The roster exported from the MIS (xlsx or csv).")]
+PlatformOpt = Annotated[list[str] | None, typer.Option(
+    "--platform", "-p", metavar="ID", help="Only this platform, e.g. purple-mash (repeatable).")]  # fmt: skip
+SkipOpt = Annotated[bool, typer.Option(
+    "--skip-invalid-rows", metavar="", help="Leave out rows with errors (they are listed) instead of stopping.")]  # fmt: skip
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", metavar="DATE", help="Act as if today were this date (YYYY-MM-DD).")]  # fmt: skip
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", metavar="", help="Go ahead without asking.")]
+
+
+def flag(name: str, help: str, short: str | None = None) -> Any:
+    return typer.Option(name, *([short] if short else []), metavar="", help=help)
+
+
+def run(action: Callable[[], int | None]) -> None:
+    """Call the core; map expected errors to one message and an exit code, never a traceback."""
+    try:
+        code = action() or ExitCode.OK
+    except Aborted as exc:
+        err.print(f"Stopped: {exc.message}.")
+        code = exc.exit_code
+    except ProvisionerError as exc:
+        if isinstance(exc, RosterError) and exc.problems:
+            # The rows' problems; a problem with the file as a whole is the message below.
+            print_problems([p for p in exc.problems if p.row is not None], err, 20)
+        err.print(f"[bold red]Error:[/] {exc.message}.", markup=True)
+        if exc.hint:
+            err.print(f"Next: {exc.hint}.")
+        if DEBUG["on"]:
+            traceback.print_exc()
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        err.print("Interrupted. Run the same command again to finish: it picks up where it stopped.")
+        code = ExitCode.INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 (the last line of defence)
+        if DEBUG["on"]:
+            traceback.print_exc()
+        err.print(f"[bold red]Unexpected error[/] ({type(exc).__name__}). Nothing more was changed.", markup=True)
+        err.print("Next: run again with --debug for the details, and report them.")
+        code = ExitCode.UNEXPECTED
+    raise typer.Exit(int(code))
+
+
+def today(as_of: str | None) -> date:
+    if as_of is None:
+        return date.today()
+    try:
+        return date.fromisoformat(as_of)
+    except ValueError:
+        raise UsageError(f"--as-of {as_of!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2026-09-01") from None
+
+
+def provisioner(workspace: Path | None) -> Provisioner:
+    return Provisioner.find(workspace)
+
+
+def print_json(data: Any) -> None:
+    # ASCII with \u escapes: valid JSON whatever code page a redirected Windows console uses.
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+TABLE_MIN_WIDTH = 80  # a table is laid out at least this wide; a narrower terminal wraps its lines
+
+
+def print_table(table: Table) -> None:
+    """A table whose every cell is shown whole: never cut short with an ellipsis, whatever the width."""
+    for column in table.columns:
+        column.overflow = "fold"
+    out.print(table, width=max(out.width, TABLE_MIN_WIDTH))
+
+
+def print_problems(problems: Sequence, console: Console, limit: int | None = None) -> None:
+    shown = problems if limit is None else problems[:limit]
+    for problem in shown:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{problem.severity}[/] {problem}", markup=True)
+    if limit is not None and len(problems) > limit:
+        console.print(f"... and {len(problems) - limit} more (see 'provisioner roster check FILE').")
+
+
+def asker(command: str, question: str, show: Callable[[Any], None], yes: bool, as_json: bool):
+    """The confirm callback of a command that changes things: show the plan, then ask (or not)."""
+    if as_json and not yes:
+        raise UsageError(f"{command} --json cannot ask for a yes", hint="add --yes, after checking the plan")
+
+    def confirm(the_plan: Any) -> bool:
+        if not as_json:
+            show(the_plan)
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise UsageError(f"{command} needs a yes before it changes anything", hint="pass --yes to go ahead without asking")
+        return typer.confirm(question, default=False)
+
+    return confirm
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A path as the admin finds it: relative to the workspace where it is inside it."""
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)

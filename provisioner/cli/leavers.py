@@ -1,0 +1,88 @@
+"""The termly leaver cleanup's commands, and the tool's own forgetting (purge)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from provisioner.cli import render
+from provisioner.cli.common import (
+    AsOfOpt, JsonOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt, asker, command, flag, group, out,
+    print_json, provisioner, run, today,
+)  # fmt: skip
+
+app = group()
+leavers_app = group("The termly leaver cleanup: disable, delete, restore.")
+
+AllowLargeOpt = Annotated[bool, flag(
+    "--allow-large-cleanup", "Go ahead although more than the set share of a platform's accounts would go.")]  # fmt: skip
+
+
+@command(leavers_app, "plan", help="Show who would be disabled, deleted or restored on each platform, and what falls "
+         "due later.")  # fmt: skip
+def leavers_plan(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_plan = provisioner(workspace).plan_leavers(roster, platforms=platform, today=today(as_of),
+                                                       skip_invalid_rows=skip_invalid_rows)  # fmt: skip
+        if as_json:
+            print_json(the_plan.as_dict())
+        else:
+            render.cleanup(the_plan)
+        if the_plan.refusal:
+            raise the_plan.refusal
+
+    run(action)
+
+
+@command(leavers_app, "apply", help="Disable, delete and restore accounts as the plan says, checking each; write "
+         "deletion lists.")  # fmt: skip
+def leavers_apply(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    yes: YesOpt = False,
+    allow_large_cleanup: AllowLargeOpt = False,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = provisioner(workspace)
+        confirm = asker("leavers apply", "Carry out this cleanup?", render.cleanup, yes, as_json)
+        result = the_provisioner.apply_leavers(roster, confirm=confirm, platforms=platform, today=today(as_of),
+                                               allow_large_cleanup=allow_large_cleanup,
+                                               skip_invalid_rows=skip_invalid_rows)  # fmt: skip
+        if as_json:
+            print_json(result.as_dict())
+            return
+        if not result.plan.has_work:
+            out.print("Nothing is due: no account to disable, delete or restore today.")
+        for platform_id, done in result.done.items():
+            words = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in done.items()) or "nothing"
+            out.print(f"{platform_id}: {words}")
+        render.deletion_lists(result.deletion_lists, the_provisioner.workspace.root, "{rows} account(s) as")
+        for note in result.notes:
+            out.print(note)
+
+    run(action)
+
+
+@command(app, help="Forget leavers whose accounts were all deleted longer ago than the retention period, and remove "
+         "old outbox files of finished batches. The audit log keeps the events, unnamed.")  # fmt: skip
+def purge(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    def action() -> None:
+        report = provisioner(workspace).purge(today(as_of))
+        if as_json:
+            print_json(report)
+            return
+        out.print(f"Purged {report['pupils_purged']} leaver(s) (retention {report['retention_days']} days) and "
+                  f"{len(report['files_removed'])} outbox file(s).")  # fmt: skip
+        render.kept_files(report["files_kept"])
+
+    run(action)

@@ -1,0 +1,143 @@
+"""Commands that make and keep accounts: plan, apply, password resets, and confirming uploads
+and deletions."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+
+from provisioner.cli import render
+from provisioner.cli.common import (
+    AsOfOpt, JsonOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt, asker, command, err, group, out,
+    print_json, provisioner, run, today,
+)  # fmt: skip
+
+app = group()
+
+
+@command(app, help="Show what apply would do, per platform, with the fields each action sends. Changes nothing.")
+def plan(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = provisioner(workspace)
+        result = the_provisioner.plan(roster, platforms=platform, today=today(as_of), skip_invalid_rows=skip_invalid_rows)
+        if as_json:
+            print_json(result.as_dict())
+            return
+        if result.left_out:
+            out.print(f"Left out {result.left_out} row(s) with errors (see 'provisioner roster check').")
+        render.plan(result)
+        if result.has_work:
+            out.print(f"Next: provisioner apply {roster}"
+                      + (f" --workspace {the_provisioner.workspace.root}" if workspace else ""))  # fmt: skip
+        else:
+            out.print("Nothing to do: every platform is up to date.")
+
+    run(action)
+
+
+@command(app, help="Recompute the plan, show it, ask, then carry it out and record what was sent.")
+def apply(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    platform: PlatformOpt = None,
+    yes: YesOpt = False,
+    skip_invalid_rows: SkipOpt = False,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = provisioner(workspace)
+        confirm = asker("apply", "Apply these changes?", render.plan, yes, as_json)
+        # The bar starts with the first progress report, after the question has been answered.
+        bar = Progress(console=err, transient=True, disable=as_json)
+        tasks: dict[str, Any] = {}
+
+        def progress(platform_id: str, done: int, total: int) -> None:
+            if not tasks:
+                bar.start()
+            if platform_id not in tasks:
+                tasks[platform_id] = bar.add_task(f"Writing {platform_id}", total=total)
+            bar.update(tasks[platform_id], completed=done)
+
+        try:
+            result = the_provisioner.apply(roster, confirm=confirm, platforms=platform, today=today(as_of),
+                                           skip_invalid_rows=skip_invalid_rows, progress=progress)  # fmt: skip
+        finally:
+            bar.stop()
+        if as_json:
+            print_json(result.as_dict())
+            return
+        render.issued(result, the_provisioner.workspace.root)
+        if not result.plan.has_work and not result.batches:
+            out.print("Nothing to do: every platform is up to date.")
+        elif result.batches:
+            out.print("Next: upload each file to its platform, then record it with "
+                      "'provisioner confirm PLATFORM uploaded'; 'provisioner status' lists what awaits upload.")  # fmt: skip
+
+    run(action)
+
+
+@command(app, "reset-passwords", help="Reprint login slips: the next apply gives these pupils new passwords and new "
+         "slips.")  # fmt: skip
+def reset_passwords(
+    platform: Annotated[str, typer.Argument(metavar="PLATFORM", help="The platform id, e.g. tt-rockstars.")],
+    roster: RosterArg,
+    class_name: Annotated[list[str] | None, typer.Option(
+        "--class", metavar="NAME", help="Every pupil in this class (repeatable).")] = None,  # fmt: skip
+    pupil: Annotated[list[str] | None, typer.Option(
+        "--pupil", metavar="ID", help="A pupil's MIS id or UPN (repeatable).")] = None,  # fmt: skip
+    workspace: WorkspaceOpt = None,
+    skip_invalid_rows: SkipOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = provisioner(workspace)
+        connector, count = the_provisioner.reset_passwords(platform, roster, classes=class_name or [],
+                                                           pupils=pupil or [], skip_invalid_rows=skip_invalid_rows)  # fmt: skip
+        out.print(f"{connector.name}: {count} password reset(s) recorded for the next apply.")
+        where = f" --workspace \"{the_provisioner.workspace.root}\"" if workspace else ""
+        out.print(f"Next: provisioner apply \"{roster}\"{where}, upload the file, then print the new slips.")
+
+    run(action)
+
+
+class Confirmation(str, Enum):
+    uploaded = "uploaded"
+    deleted = "deleted"
+
+
+@command(app, help="Record that you uploaded a batch's import file, or deleted a deletion list's accounts.")
+def confirm(
+    platform: Annotated[str, typer.Argument(metavar="PLATFORM", help="The platform id, e.g. tt-rockstars.")],
+    what: Annotated[Confirmation, typer.Argument(
+        metavar="uploaded|deleted", help="What you did with the batch's file.")],  # fmt: skip
+    batch: Annotated[str | None, typer.Option(
+        "--batch", "-b", metavar="ID", help="The batch id (needed when several await).")] = None,  # fmt: skip
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = provisioner(workspace)
+        if what == Confirmation.deleted:
+            confirmed, earlier = the_provisioner.confirm_deleted(platform, batch)
+        else:
+            confirmed, earlier = the_provisioner.confirm_uploaded(platform, batch)
+        if as_json:
+            print_json({"platform": platform, "confirmed": [b.id for b in confirmed],
+                        "already_confirmed": [b.id for b in earlier]})  # fmt: skip
+            return
+        for done in confirmed:
+            out.print(f"{platform}: batch {done.id} recorded as {what.value} ({done.file}).")
+        for before in earlier:
+            out.print(f"{platform}: batch {before.id} was already recorded as {before.status}; nothing changed.")
+
+    run(action)

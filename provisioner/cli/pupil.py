@@ -1,0 +1,103 @@
+"""A parent's requests about one pupil: what every processor holds, erasure, and lifting it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from provisioner.cli import render
+from provisioner.cli.common import (
+    AsOfOpt, JsonOpt, WorkspaceOpt, YesOpt, asker, command, group, out, print_json, provisioner, run, today,
+)  # fmt: skip
+from provisioner.fields import short_label
+
+pupil_app = group("A parent's requests about one pupil: what is held, erasure.")
+
+PupilArg = Annotated[str, typer.Argument(
+    metavar="ID", help="The pupil's MIS id (admission number), or UPN where there is none.")]  # fmt: skip
+
+
+@command(pupil_app, "show", help="What every processor holds about one pupil: the exact values sent and when, and "
+         "what was deleted and when (a subject access request).")  # fmt: skip
+def pupil_show(
+    pupil: PupilArg,
+    pdf: Annotated[Path | None, typer.Option(
+        "--pdf", metavar="FILE", help="Also write the answer as a PDF (it holds pupil data).")] = None,  # fmt: skip
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = provisioner(workspace)
+        report = the_provisioner.pupil_report(pupil, today(as_of))
+        if pdf is not None:
+            the_provisioner.write_pupil_report_pdf(report, pdf)
+        if as_json:
+            print_json(report)
+            return
+        if report["erasure_requested"]:
+            out.print("[yellow]An erasure was requested for this pupil.[/]", markup=True)
+        for held in report["processors"].values():
+            out.print(f"[bold]{held['name']}[/] ({held['status'].replace('_', ' ')}, since {held['since']})", markup=True)
+            from_mis = held.get("read_from_mis", [])
+            for name, value in held["fields"].items():
+                shown = "(read by the platform from the MIS; this tool keeps no copy)" if name in from_mis else value
+                out.print(f"  {short_label(name)}: {shown}")
+            for name, why in held.get("not_kept", {}).items():
+                out.print(f"  {short_label(name)}: {why}")
+        for gone in report["deleted"].values():
+            out.print(f"{gone['name']}: deleted {gone['deleted']}")
+        if not report["processors"]:
+            out.print("No platform holds this pupil's data now.")
+        names = ", ".join(r["name"] for r in report["other_recipients"])
+        out.print(f"Shared outside this tool (see the register): {names}")
+        if pdf is not None:
+            out.print(f"Wrote {pdf}: it holds the pupil's data, so give it only to the person who asked.")
+
+    run(action)
+
+
+@command(pupil_app, "erase", help="Erase one pupil from every platform at once, stop any later apply sending their "
+         "data, then forget them here once every account is gone (the audit log keeps the events, unnamed).")  # fmt: skip
+def pupil_erase(
+    pupil: PupilArg,
+    yes: YesOpt = False,
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = provisioner(workspace)
+        confirm = asker("pupil erase", "Erase this pupil's data from every platform?", render.erasure, yes, as_json)
+        result = the_provisioner.erase_pupil(pupil, confirm=confirm, today=today(as_of))
+        if as_json:
+            print_json(result.as_dict())
+            return
+        cleanup = result.cleanup
+        render.deletion_lists(cleanup.deletion_lists if cleanup else [], the_provisioner.workspace.root, "the account")
+        for note in cleanup.notes if cleanup else []:
+            out.print(note)
+        render.kept_files(result.kept_files)
+        if result.purged:
+            out.print("Every account is deleted and this tool has forgotten the pupil.")
+        elif not result.plan.platforms:
+            out.print("No platform held this pupil's data; no apply will send it.")
+        else:
+            out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget the pupil "
+                      "here; no apply will send their data again.")  # fmt: skip
+
+    run(action)
+
+
+@command(pupil_app, "allow", help="Lift an erasure request (the parent has agreed to accounts again): the next apply "
+         "makes new ones.")  # fmt: skip
+def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None) -> None:
+    def action() -> None:
+        if provisioner(workspace).allow_pupil(pupil):
+            out.print(f"Lifted the erasure request for {pupil}: the next apply makes their accounts.")
+        else:
+            out.print(f"No erasure request was recorded for {pupil}; nothing changed.")
+
+    run(action)

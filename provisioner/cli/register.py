@@ -1,0 +1,120 @@
+"""The processor register's commands: show it, check it, record approvals, export it."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from provisioner.cli.common import (
+    AsOfOpt, JsonOpt, WorkspaceOpt, command, group, out, print_json, print_table, provisioner, run, today,
+)  # fmt: skip
+from provisioner.errors import ExitCode
+from provisioner.fields import short_labels
+
+register_app = group("The processor register for governors: check, approve, export.")
+
+
+@command(register_app, "show", help="The register: each processor, the pupil data it holds, pupils held now, gaps "
+         "and next review.")  # fmt: skip
+def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    def action() -> None:
+        register = provisioner(workspace).register(today(as_of))
+        if as_json:
+            print_json(register.as_dict())
+            return
+        table = Table(title=f"{register.school}: processor register as of {register.today.isoformat()}")
+        for column in ("Processor", "Role", "Pupil data", "Pupils held", "Gaps", "Next review"):
+            table.add_column(column)
+        for processor in register.processors:
+            held = str(processor.evidence.pupils_held) if processor.evidence else "-"
+            table.add_row(processor.name, processor.role_in_short, processor.fields_text(short=True), held,
+                          str(len(processor.gaps())), processor.next_review or "never approved")  # fmt: skip
+        print_table(table)
+        errors = sum(1 for p in register.problems if p.severity == "error")
+        out.print(f"{errors} problem(s) to fix: see 'provisioner register check'." if errors else
+                  "Next: provisioner register export --format pdf (for the governors)")  # fmt: skip
+
+    run(action)
+
+
+@command(register_app, "check", help="Fail when a platform is sent fields its approved entry does not list, a "
+         "required fact is missing, or a review date has passed; list the gaps to chase.")  # fmt: skip
+def register_check(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    def action() -> int:
+        register = provisioner(workspace).register(today(as_of))
+        if as_json:
+            print_json({"ok": register.ok, "problems": [p.as_dict() for p in register.problems]})
+        else:
+            for problem in register.problems:
+                style = "red" if problem.severity == "error" else "yellow"
+                out.print(f"[{style}]{problem.severity}[/] {problem.message}", markup=True)
+                if problem.hint and problem.severity == "error":
+                    out.print(f"  Next: {problem.hint}")
+            errors = sum(1 for p in register.problems if p.severity == "error")
+            warnings = len(register.problems) - errors
+            verdict = "[green]The register is in order[/]" if register.ok else f"[red]{errors} problem(s)[/]"
+            out.print(f"{verdict}; {warnings} entr{'y has' if warnings == 1 else 'ies have'} gaps to chase.", markup=True)
+        return ExitCode.OK if register.ok else ExitCode.REGISTER_PROBLEMS
+
+    run(action)
+
+
+@command(register_app, "approve", help="Record who approved the data a processor receives now (its field list before "
+         "and after), or its periodic review; apply refuses a platform whose fields changed since their approval.")  # fmt: skip
+def register_approve(
+    entry: Annotated[str, typer.Argument(metavar="ID", help="The processor's id, e.g. purple-mash or dfe.")],
+    by: Annotated[str, typer.Option("--by", metavar="NAME", help="Who approves (a name, printed on the register).")],
+    role: Annotated[str, typer.Option("--role", metavar="ROLE", help="Their role.")] = "platform admin",
+    next_review: Annotated[str | None, typer.Option(
+        "--next-review", metavar="DATE", help="When it is next reviewed (YYYY-MM-DD; default a year from today).")] = None,  # fmt: skip
+    note: Annotated[str, typer.Option(
+        "--note", metavar="TEXT", help="Why, e.g. the governors' meeting that agreed it.")] = "",  # fmt: skip
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        review = today(next_review) if next_review else None
+        receipt = provisioner(workspace).approve(entry, by, role=role, today=today(as_of), next_review=review, note=note)
+        if as_json:
+            print_json(receipt.__dict__)
+            return
+        out.print(f"Approved {entry} at {receipt.approved_at} by {receipt.approved_by} ({receipt.role}).")
+        out.print(f"  fields before: {short_labels(receipt.fields_before) or 'nothing'}")
+        out.print(f"  fields now:    {short_labels(receipt.fields_after) or 'nothing'}")
+        out.print(f"  next review:   {receipt.next_review}")
+
+    run(action)
+
+
+class ExportFormat(str, Enum):
+    pdf = "pdf"
+    html = "html"
+    xlsx = "xlsx"
+    md = "md"
+    notice = "notice"
+
+
+@command(register_app, "export", help="Write the register for governors (PDF), as a web page, a spreadsheet, "
+         "Markdown, or the privacy notice's section on the programs pupils use and who data is shared with.")  # fmt: skip
+def register_export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", metavar="pdf|html|xlsx|md|notice", help=(
+        "pdf for governors; html, xlsx, md; notice: the privacy notice's section."))] = ExportFormat.pdf,  # fmt: skip
+    out_file: Annotated[Path | None, typer.Option(
+        "--out", "-o", metavar="FILE", help="The file to write (default: in reports/).")] = None,  # fmt: skip
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    def action() -> int:
+        path, register = provisioner(workspace).export_register(fmt.value, out=out_file, today=today(as_of))
+        out.print(f"Wrote {path}")
+        errors = sum(1 for p in register.problems if p.severity == "error")
+        if errors:
+            out.print(f"[yellow]It shows {errors} problem(s)[/]: see 'provisioner register check'.", markup=True)
+        return ExitCode.OK
+
+    run(action)

@@ -1,0 +1,92 @@
+"""The connector base class: what every platform declares, whichever way it is reached."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any, ClassVar
+
+from provisioner.connector.settings import PlatformSettings
+from provisioner.passwords import CHILD_FRIENDLY, PasswordRule
+
+
+class Connector:
+    """Base class for a platform connector. Subclasses set the class attributes below; the core
+    does the rest (planning, usernames, passwords, intent records, files, slips, the audit log).
+
+    - ``id``: the processor id, as in settings, the register and the outbox (``purple-mash``).
+    - ``name``: the platform's name for people.
+    - ``Delivery``: how the platform is reached, a strategy from ``provisioner.delivery``
+      (``FileImport``, ``ApiDelivery`` or ``MisSync``). A platform reachable more than one way
+      overrides ``delivery`` to choose from its settings.
+    - ``fields``: the explicit allow-list of vocabulary fields (provisioner.fields) the
+      platform always receives. The register's "fields held" is generated from it.
+    - ``optional_fields``: fields the platform can take but is sent only when the school
+      lists them in ``optional_fields`` in its settings.
+    - ``username_template`` and ``username_max_length``: the default username rule.
+    - ``password_rule``: the passwords the platform accepts (``None``: it makes its own).
+    - ``sign_in_url``: where pupils sign in (printed on login slips; a school may override it).
+    - ``verified``: False when no public template was found and the layout is our best guess;
+      the register says so and the school can match its template with ``columns``.
+    - ``resets_by_import``: False when new passwords for existing pupils are set on the platform.
+    - ``Settings``: the pydantic model of ``[platforms.<id>]``.
+
+    The capabilities are mixins: ``ImportFileConnector`` (an import file's layout) and
+    ``ApiConnector`` (calls to the platform, and the leaver hooks). Everything a connector sends
+    must come from the ``PupilView`` it is given.
+    """
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    # A strategy class from provisioner.delivery, which sits above this module (the strategies
+    # drive the connectors), so it is not imported here.
+    Delivery: ClassVar[type]
+    fields: ClassVar[tuple[str, ...]]
+    optional_fields: ClassVar[tuple[str, ...]] = ()
+    username_template: ClassVar[str] = "{forename}{surname_initial}"
+    username_max_length: ClassVar[int] = 20
+    password_rule: ClassVar[PasswordRule | None] = CHILD_FRIENDLY
+    sign_in_url: ClassVar[str] = ""
+    verified: ClassVar[bool] = True
+    resets_by_import: ClassVar[bool] = True
+    Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
+
+    def __init__(self, settings: PlatformSettings | None = None):
+        self.settings = settings or self.Settings()
+
+    @cached_property
+    def delivery(self) -> Any:
+        """The way this platform is provisioned with these settings."""
+        return self.Delivery(self)
+
+    @property
+    def enabled_fields(self) -> tuple[str, ...]:
+        """The fields always sent, and the optional ones the school turned on."""
+        return (*self.fields, *(f for f in self.optional_fields if f in self.settings.optional_fields))
+
+    @property
+    def sent_fields(self) -> tuple[str, ...]:
+        """The fields this platform receives with these settings: what the register lists."""
+        return self.delivery.sent_fields()
+
+    @property
+    def effective_username_template(self) -> str:
+        return self.settings.username_template or self.username_template
+
+    @property
+    def effective_sign_in_url(self) -> str:
+        return self.settings.sign_in_url or self.sign_in_url
+
+    @property
+    def issues_passwords(self) -> bool:
+        return self.password_rule is not None and "password" in self.sent_fields
+
+    def sign_in_name(self, username: str, school_domain: str) -> str:
+        """What a pupil types to sign in, as printed on the slip."""
+        return username
+
+    def slips_file_name(self, batch_id: str, suffix: str) -> str:
+        return f"{self.id}-login-slips-{batch_id}{suffix}"
+
+    def settings_notes(self) -> list[str]:
+        """Extra commented lines for this platform's section of a new provisioner.toml."""
+        return []

@@ -1,0 +1,118 @@
+"""``[platforms.<id>]`` in provisioner.toml: the settings every platform shares, checked
+against what that platform may receive."""
+
+from __future__ import annotations
+
+import re
+import string
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+USERNAME_TOKENS = ("forename", "surname", "forename_initial", "surname_initial", "year_group")
+
+
+class PlatformSettings(BaseModel):
+    """``[platforms.<id>]`` in provisioner.toml. A connector may subclass this for its own keys.
+
+    Validated with the connector class as context (``platform_settings``), so optional fields
+    and columns are checked against what that platform may receive.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    username_template: str | None = Field(
+        None, description="Username pattern from {forename} {surname} {forename_initial} {surname_initial} {year_group}."
+    )
+    optional_fields: list[str] = Field(
+        default_factory=list, description="Optional fields the school chooses to send as well (off by default)."
+    )
+    columns: dict[str, str] | None = Field(
+        None, description='The import file\'s columns, in order: "Header in the platform\'s template" = "field".'
+    )
+    sign_in_url: str | None = Field(None, description="The school's own sign-in address, printed on login slips.")
+    disable_after_days: int | None = Field(
+        None, ge=0, description="Days after leaving to disable a leaver's account (default: the register entry's)."
+    )
+    delete_after_days: int | None = Field(
+        None, ge=0, description="Days after leaving to delete it (default: the register entry's)."
+    )
+
+    @model_validator(mode="after")
+    def _username_from_sent_fields(self, info: ValidationInfo) -> PlatformSettings:
+        """A username made from a field the platform does not receive would send that field."""
+        connector_class = (info.context or {}).get("connector")
+        if connector_class is None:
+            return self
+        connector = connector_class(self)
+        if not connector.delivery.makes_accounts or "username" not in connector.sent_fields:
+            return self  # the platform makes its own usernames
+        template = connector.effective_username_template
+        needs = {name.removesuffix("_initial") for _, name, _, _ in string.Formatter().parse(template) if name}
+        missing = sorted(needs - set(connector.sent_fields))
+        if missing:
+            raise ValueError(
+                f"the username rule {template!r} uses {', '.join(missing)}, which {connector.name} does not "
+                "receive with these settings; change username_template or send the field"
+            )
+        return self
+
+    @field_validator("username_template")
+    @classmethod
+    def _known_tokens(cls, template: str | None) -> str | None:
+        if template is None:
+            return None
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        except ValueError as exc:
+            raise ValueError(f"not a valid template ({exc})") from None
+        unknown = [name for name in names if name not in USERNAME_TOKENS]
+        if unknown:
+            raise ValueError(f"unknown part {{{unknown[0]}}}; use {', '.join('{' + t + '}' for t in USERNAME_TOKENS)}")
+        if not names:
+            raise ValueError("the template has no name part, so every pupil would get the same username")
+        return template
+
+    @field_validator("sign_in_url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        # Printed on slips a child copies: plain ASCII (an international domain in its
+        # xn-- form), short enough to fit a card.
+        if url is not None and not re.fullmatch(r"https://[!-~]{1,100}", url):
+            raise ValueError("must be a web address starting https://, in plain ASCII with no spaces, "
+                             "at most 108 characters")  # fmt: skip
+        return url
+
+    @field_validator("optional_fields")
+    @classmethod
+    def _offered(cls, chosen: list[str], info: ValidationInfo) -> list[str]:
+        connector = (info.context or {}).get("connector")
+        if connector is None:
+            return chosen
+        for name in chosen:
+            if name not in connector.optional_fields:
+                offered = ", ".join(connector.optional_fields) or "none"
+                raise ValueError(f"'{name}' is not an optional field of {connector.name} (it offers: {offered})")
+        return list(dict.fromkeys(chosen))
+
+    @field_validator("columns")
+    @classmethod
+    def _sendable(cls, columns: dict[str, str] | None, info: ValidationInfo) -> dict[str, str] | None:
+        connector = (info.context or {}).get("connector")
+        if connector is None or columns is None:
+            return columns
+        if not columns:
+            raise ValueError("lists no columns; leave the setting out to use the platform's own layout")
+        if any(not header.strip() for header in columns):
+            raise ValueError("a column has an empty header")
+        sources = set(columns.values())
+        if "password" in sources and "username" not in sources:
+            raise ValueError("has a password column but no username column: slips would not say whose it is")
+        allowed = (*connector.fields, *info.data.get("optional_fields", ()), *getattr(connector, "derived", {}))
+        for header, source in columns.items():
+            if source not in allowed:
+                raise ValueError(
+                    f'"{header}" = "{source}": {connector.name} may be sent only {", ".join(allowed)}'
+                    " (an optional field must be listed in optional_fields first)"
+                )
+        return columns

@@ -1,0 +1,74 @@
+"""What a connector may read about a pupil: a projection holding its declared fields, nothing else.
+
+The plan makes the projection from a roster ``Pupil`` (``planning.provisioning.project``); the
+values are recorded in the state exactly as they will be sent, and read back into a
+``PupilView`` when the file is written or the API called. So the file path and the API path
+hand a connector the same guarded view, and what the register says a platform holds is what
+it can read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+
+from provisioner.errors import UndeclaredFieldError
+from provisioner.fields import FIELDS
+
+
+class PupilView(Mapping[str, str]):
+    """The projection of one pupil that a connector may read: its declared fields, nothing else.
+
+    Values are text as they will be sent (dates in ISO form). Reading any other field of the
+    vocabulary raises UndeclaredFieldError, so a connector cannot quietly send more than its
+    register entry says. ``declared`` are the fields the platform receives; a declared field
+    with no value here (the password of an update that sets none) is simply missing.
+    """
+
+    __slots__ = ("_platform", "_values", "_declared")
+
+    def __init__(self, platform: str, values: Mapping[str, str], declared: Iterable[str] = ()):
+        self._platform = platform
+        self._values = dict(values)
+        self._declared = frozenset(declared) | self._values.keys()
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self._values[name]
+        except KeyError:
+            if name in FIELDS and name not in self._declared:
+                raise self._undeclared(name) from None
+            raise
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __contains__(self, name: object) -> bool:  # asking is not reading: never raises
+        return name in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:  # never print values: they are pupil data
+        return f"PupilView({self._platform!r}, fields={sorted(self._values)})"
+
+    def with_values(self, **values: str) -> PupilView:
+        """A copy with these declared fields set: a first password, or the username a platform
+        gave instead of the one asked for."""
+        for name in values:
+            if name not in self._declared:
+                raise self._undeclared(name)
+        return PupilView(self._platform, {**self._values, **values}, self._declared)
+
+    def _undeclared(self, name: str) -> UndeclaredFieldError:
+        return UndeclaredFieldError(
+            f"connector '{self._platform}' read the field '{name}', which it does not declare",
+            hint="add the field to the connector's `fields` and its register entry, or stop reading it",
+        )

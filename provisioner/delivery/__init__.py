@@ -1,0 +1,15 @@
+"""Delivery: how each platform is reached. A connector chooses one of three strategies from its
+settings (an import file the admin uploads, the platform's API, or the platform reading the MIS
+itself); the core calls the strategy and never asks which it is."""
+
+from provisioner.delivery.api import ApiDelivery
+from provisioner.delivery.base import (
+    CRASH_ENV, ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, Progress, crashpoint,
+)  # fmt: skip
+from provisioner.delivery.file_import import FileImport
+from provisioner.delivery.mis_sync import MisSync
+
+__all__ = [
+    "CRASH_ENV", "ApiDelivery", "ApplyResult", "CleanupResult", "Delivery", "FileImport", "IssuedBatch", "Job",
+    "MisSync", "Progress", "crashpoint",
+]  # fmt: skip

@@ -1,0 +1,161 @@
+"""The delivery strategy: how one platform is reached. Three small classes implement it
+(``FileImport``, ``ApiDelivery``, ``MisSync``); a connector chooses one from its settings, and
+the core calls the strategy without asking which it is.
+
+A strategy carries out its platform's part of a plan (``deliver``), finishes a batch an
+interrupted apply recorded (``resume``), and acts on the leaver cleanup's steps (``clean_up``).
+Each reports what it did into the run's result.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from provisioner.connector import ApiSession, Connector
+from provisioner.models import Pupil, Roster
+from provisioner.planning.cleanup import CleanupPlan, PlatformCleanup
+from provisioner.planning.provisioning import Plan, PlatformPlan
+from provisioner.state import Batch, State
+from provisioner.workspace import Workspace
+
+Progress = Callable[[str, int, int], None]  # (platform, done, total)
+
+
+@dataclass
+class IssuedBatch:
+    platform: str
+    batch_id: str
+    path: Path | None  # the import file (or deletion list); None for a platform reached through its API
+    rows: int
+    resumed: bool = False
+    slips: list[Path] = field(default_factory=list)  # login slips (PDF, xlsx), or a deletion list's files
+
+
+@dataclass
+class ApplyResult:
+    plan: Plan
+    batches: list[IssuedBatch] = field(default_factory=list)
+    recorded: dict[str, int] = field(default_factory=dict)  # MIS-sync platform -> pupils recorded
+
+    def as_dict(self) -> dict:
+        out = self.plan.as_dict()
+        out["batches"] = [
+            {"platform": b.platform, "batch": b.batch_id, "file": str(b.path) if b.path else None, "rows": b.rows,
+             "resumed": b.resumed, "slips": [str(path) for path in b.slips]}
+            for b in self.batches
+        ]  # fmt: skip
+        out["recorded"] = self.recorded
+        return out
+
+
+@dataclass
+class CleanupResult:
+    plan: CleanupPlan
+    done: dict[str, dict[str, int]] = field(default_factory=dict)  # platform -> action -> count
+    deletion_lists: list[IssuedBatch] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        out = self.plan.as_dict()
+        out["done"] = self.done
+        out["deletion_lists"] = [{"platform": b.platform, "batch": b.batch_id, "file": str(b.path),
+                                  "files": [str(p) for p in b.slips], "rows": b.rows}
+                                 for b in self.deletion_lists]  # fmt: skip
+        out["notes"] = self.notes
+        return out
+
+
+@dataclass
+class Job:
+    """What a strategy works with during one run: the workspace, the open state, the run, the
+    roster (None for an erasure, which has none), the API sessions opened for the run."""
+
+    workspace: Workspace
+    state: State
+    today: date
+    run_id: int | None = None
+    roster: Roster | None = None
+    progress: Progress | None = None
+    sessions: dict[str, ApiSession] = field(default_factory=dict)
+    batch_id: str | None = None  # one id for every platform's batch of an apply
+    _by_key: dict[str, Pupil] | None = field(default=None, init=False, repr=False)
+
+    def pupil(self, key: str) -> Pupil | None:
+        """The roster's record of a pupil (for names on slips), if the roster has them."""
+        if self.roster is None:
+            return None
+        if self._by_key is None:
+            self._by_key = {p.key: p for p in self.roster.pupils}
+        return self._by_key.get(key)
+
+
+class Delivery:
+    """How one platform is reached. Subclasses say what they can do in the class attributes:
+
+    - ``kind``: a short name for people and scripts ("file", "api", "mis-sync").
+    - ``makes_accounts``: False when the platform makes its own accounts from the MIS and the
+      tool only records which pupils and fields it holds (no usernames, no values kept).
+    - ``works_offline``: False when it needs a tenant and credentials (not in the demo).
+    - ``erasure_effect``: what an erasure does to an account here, in words for the admin.
+    - ``full_set``: see below.
+    """
+
+    kind: ClassVar[str]
+    makes_accounts: ClassVar[bool] = True
+    works_offline: ClassVar[bool] = True
+    erasure_effect: ClassVar[str]
+    # Each upload lists every pupil the platform holds, since it takes absence as leaving; a
+    # deletion list is then the next upload without the leavers (``write`` makes it).
+    full_set: ClassVar[bool] = False
+
+    def __init__(self, connector: Connector):
+        self.connector = connector
+
+    @property
+    def can_disable(self) -> bool:
+        """Whether a leaver's account can be stopped from signing in, short of deleting it."""
+        return False
+
+    def sent_fields(self) -> tuple[str, ...]:
+        """The fields the platform receives this way."""
+        return self.connector.enabled_fields
+
+    def connect(self, school_domain: str) -> ApiSession | None:
+        """Sign in before anything is planned, where the platform is called; None elsewhere."""
+        return None
+
+    def deliver(self, job: Job, plan: PlatformPlan, result: ApplyResult) -> None:
+        """Carry out this platform's part of an apply, and report it into ``result``."""
+        raise NotImplementedError
+
+    def resume(self, job: Job, batch: Batch) -> IssuedBatch:
+        """Finish a batch an interrupted apply recorded but did not complete."""
+        raise NotImplementedError
+
+    def clean_up(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> int:
+        """Act on the leaver cleanup's steps due now; report into ``result``. Returns how many
+        changes could not be confirmed."""
+        raise NotImplementedError
+
+    def settings_template(self) -> list[str]:
+        """Commented lines for a new provisioner.toml: the settings only this way of delivery reads."""
+        return []
+
+    def erasure_note(self) -> str | None:
+        """What the admin must also do after an erasure, where the tool cannot do it all."""
+        return None
+
+
+CRASH_ENV = "PROVISIONER_CRASH_AT"
+
+
+def crashpoint(name: str) -> None:
+    """Fault injection for the crash-safety tests: die here, as a SIGKILL would, when asked."""
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

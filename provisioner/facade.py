@@ -1,0 +1,218 @@
+"""The one way in for every front end (the command line, the web interface, a script).
+
+``Provisioner`` holds one school's workspace and offers each job the tool does as one method:
+it reads the roster under the rules every front end shares, opens the state, holds the
+workspace lock while anything changes, and hands back results to render. A front end parses
+what the person asked, calls one method, and shows what comes back; it holds no rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+from provisioner import files
+from provisioner.connector import Connector
+from provisioner.delivery import ApplyResult, CleanupResult, Progress
+from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, WorkspaceNotFound
+from provisioner.jobs import cleanup, create, provisioning, requests, retention
+from provisioner.jobs.requests import ErasureResult
+from provisioner.jobs.status import status_report
+from provisioner.models import Roster
+from provisioner.planning.cleanup import CleanupPlan
+from provisioner.planning.provisioning import Plan
+from provisioner.register import Register, approve, build_register
+from provisioner.roster import read_roster
+from provisioner.settings import RosterSettings
+from provisioner.state import Approval, Batch, State
+from provisioner.workspace import Workspace, connector_class, find_workspace
+
+Confirm = Callable[[object], bool]  # shown the plan, says whether to go ahead
+
+
+def check_roster(path: Path, workspace: Path | None = None) -> Roster:
+    """Read and check a roster, reporting every problem; a workspace's header aliases are used
+    when there is one, but checking a file needs none."""
+    try:
+        settings = find_workspace(workspace).settings.roster
+    except WorkspaceNotFound:
+        if workspace is not None:
+            raise
+        settings = RosterSettings()
+    return read_roster(path, settings)
+
+
+class Provisioner:
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    @classmethod
+    def find(cls, explicit: Path | None = None) -> Provisioner:
+        """The workspace named, else $PROVISIONER_WORKSPACE, else the current folder."""
+        return cls(find_workspace(explicit))
+
+    @classmethod
+    def create(cls, root: Path, school: str, domain: str, platforms: list[str], approved_by: str = "") -> Provisioner:
+        """A new workspace, its first register approved as it stands by ``approved_by``."""
+        return cls(create.init_workspace(root, school, domain, platforms, approved_by))
+
+    @classmethod
+    def demo(cls, directory: Path, today: date | None = None) -> tuple[Provisioner, Path]:
+        """The demo workspace (made or reused) and its synthetic roster."""
+        workspace, roster = create.prepare_demo(directory, today)
+        return cls(workspace), roster
+
+    # Opening the state
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[State]:
+        with self.workspace.open_state() as state:
+            yield state
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[State]:
+        """Only one command changes the workspace at a time."""
+        with self.workspace.lock(), self.workspace.open_state() as state:
+            yield state
+
+    # Rosters
+
+    def read_roster(self, path: Path, *, today: date | None = None, skip_invalid_rows: bool = False,
+                    for_cleanup: bool = False) -> Roster:  # fmt: skip
+        """The roster for a job: any row error stops it unless the admin chose to skip those rows.
+        For a cleanup an empty roster is the guard's to refuse: it would remove everyone."""
+        try:
+            roster = read_roster(path, self.workspace.settings.roster, today=today or date.today())
+        except EmptyRosterError as exc:
+            if for_cleanup:
+                raise GuardRefused(f"{exc.message}; a cleanup from it would remove every account", exc.hint) from None
+            raise
+        if roster.errors and not skip_invalid_rows:
+            raise RosterError(
+                f"the roster has {len(roster.errors)} problem(s) in {roster.invalid_rows} row(s); nothing was changed",
+                hint=f"see them with 'provisioner roster check {path}', fix the export, "
+                "or pass --skip-invalid-rows to leave those rows out",
+                problems=roster.errors,
+            )
+        return roster
+
+    def connectors(self, platforms: list[str] | None = None) -> list[Connector]:
+        """The enabled platforms, or the ones named (which must be enabled)."""
+        return self.workspace.connectors(platforms)
+
+    # Provisioning
+
+    def plan(self, roster: Path, *, platforms: list[str] | None = None, today: date | None = None,
+             skip_invalid_rows: bool = False) -> Plan:  # fmt: skip
+        """What apply would do, per platform, with the fields each action sends. Changes nothing."""
+        today = today or date.today()
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows)
+        connectors = self.connectors(platforms)
+        with self._reading() as state:
+            return provisioning.plan(self.workspace, state, loaded, connectors, today)
+
+    def apply(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None, today: date | None = None,
+              skip_invalid_rows: bool = False, progress: Progress | None = None) -> ApplyResult:  # fmt: skip
+        """Recompute the plan, show it through ``confirm``, then carry it out and record it."""
+        today = today or date.today()
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows)
+        connectors = self.connectors(platforms)
+        with self._changing() as state:
+            return provisioning.apply(self.workspace, state, loaded, connectors, today, confirm, progress)
+
+    def reset_passwords(self, platform: str, roster: Path, *, classes: list[str], pupils: list[str],
+                        skip_invalid_rows: bool = False) -> tuple[Connector, int]:  # fmt: skip
+        """Ask the next apply to give these pupils new passwords and slips on one platform."""
+        loaded = self.read_roster(roster, skip_invalid_rows=skip_invalid_rows)
+        [connector] = self.connectors([platform])
+        with self._changing() as state:
+            return connector, provisioning.request_password_resets(state, loaded, connector, classes, pupils)
+
+    def confirm_uploaded(self, platform: str, batch: str | None = None) -> tuple[list[Batch], list[Batch]]:
+        """The admin uploaded an import: (batches recorded now, ones recorded before)."""
+        connector_class(platform)
+        with self._changing() as state:
+            return provisioning.confirm_uploaded(state, platform, batch)
+
+    def confirm_deleted(self, platform: str, batch: str | None = None) -> tuple[list[Batch], list[Batch]]:
+        """The admin deleted a deletion list's accounts: (lists recorded now, ones recorded before)."""
+        connector_class(platform)
+        with self._changing() as state:
+            return cleanup.confirm_deleted(state, platform, batch)
+
+    # The leaver cleanup
+
+    def plan_leavers(self, roster: Path, *, platforms: list[str] | None = None, today: date | None = None,
+                     skip_invalid_rows: bool = False) -> CleanupPlan:  # fmt: skip
+        """Who would be disabled, deleted or restored, and what falls due later; the guard's
+        verdict is in ``refusal`` (show the plan, then refuse)."""
+        today = today or date.today()
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True)
+        connectors = self.connectors(platforms)
+        with self._reading() as state:
+            return cleanup.plan(self.workspace, state, loaded, connectors, today)
+
+    def apply_leavers(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None,
+                      today: date | None = None, allow_large_cleanup: bool = False,
+                      skip_invalid_rows: bool = False) -> CleanupResult:  # fmt: skip
+        today = today or date.today()
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True)
+        connectors = self.connectors(platforms)
+        with self._changing() as state:
+            return cleanup.apply(self.workspace, state, loaded, connectors, today, confirm, allow_large_cleanup)
+
+    def purge(self, today: date | None = None) -> dict:
+        """Forget leavers past the retention period, and old outbox files of finished batches."""
+        with self._changing() as state:
+            return retention.purge(self.workspace, state, today or date.today())
+
+    # The overview
+
+    def status(self, today: date | None = None) -> dict:
+        with self._reading() as state:
+            return status_report(self.workspace, state, today or date.today())
+
+    # The processor register
+
+    def register(self, today: date | None = None) -> Register:
+        with self._reading() as state:
+            return build_register(self.workspace, state, today or date.today())
+
+    def approve(self, entry: str, by: str, *, role: str = "platform admin", today: date | None = None,
+                next_review: date | None = None, note: str = "") -> Approval:  # fmt: skip
+        """Record who approved the data a processor receives now, and when it is next reviewed."""
+        with self._changing() as state:
+            return approve(self.workspace, state, entry, by, role, today or date.today(), next_review, note)
+
+    def export_register(self, fmt: str, *, out: Path | None = None, today: date | None = None) -> tuple[Path, Register]:
+        """Write the register as ``fmt`` (pdf, html, xlsx, md, notice), by default into reports/."""
+        from provisioner import reports  # the document libraries load only when needed
+
+        register = self.register(today)
+        path = out or self.workspace.reports / reports.default_name(register, fmt)
+        reports.write_register(register, fmt, path)
+        return path, register
+
+    # A parent's requests
+
+    def pupil_report(self, pupil: str, today: date | None = None) -> dict:
+        """What every processor holds about one pupil (an access request)."""
+        with self._reading() as state:
+            return requests.access_report(self.workspace, state, pupil, today or date.today())
+
+    def write_pupil_report_pdf(self, report: dict, path: Path) -> None:
+        from provisioner.reports import access_pdf_bytes
+
+        files.atomic_write_bytes(path, access_pdf_bytes(report))
+
+    def erase_pupil(self, pupil: str, *, confirm: Confirm, today: date | None = None) -> ErasureResult:
+        """Erase one pupil from every platform at once (an erasure request)."""
+        with self._changing() as state:
+            return requests.erase(self.workspace, state, pupil, today or date.today(), confirm)
+
+    def allow_pupil(self, pupil: str) -> bool:
+        """Lift an erasure request; returns whether there was one."""
+        with self._changing() as state:
+            return requests.allow(state, pupil)

@@ -1,0 +1,83 @@
+"""The termly leaver cleanup: plan it (with the guard's verdict), carry it out on each platform
+through its strategy, and confirm deletion lists the admin carried out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from provisioner.connector import Connector
+from provisioner.delivery import CleanupResult, Job
+from provisioner.errors import Aborted, PartialFailure
+from provisioner.jobs.provisioning import choose_batch
+from provisioner.models import Roster
+from provisioner.planning.cleanup import DELETE, CleanupPlan, plan_cleanup, refusal
+from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State
+from provisioner.workspace import Workspace
+
+
+def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
+         allow_large: bool = False) -> CleanupPlan:  # fmt: skip
+    """What the cleanup would do today, with the guard's verdict in ``refusal``."""
+    leavers = workspace.settings.leavers
+    the_plan = plan_cleanup(state, roster, connectors, today, excluded_statuses=set(leavers.exclude_enrolment_statuses))
+    the_plan.refusal = refusal(the_plan, leavers.max_share, allow_large)
+    return the_plan
+
+
+def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
+          confirm: Callable[[CleanupPlan], bool], allow_large: bool = False) -> CleanupResult:  # fmt: skip
+    """Plan, check the guard, ask, then act on each platform and record it."""
+    state.mark_interrupted_runs()
+    the_plan = plan(workspace, state, roster, connectors, today, allow_large)
+    if the_plan.refusal:
+        raise the_plan.refusal
+    result = CleanupResult(the_plan)
+    if the_plan.has_work and not confirm(the_plan):
+        raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
+    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), roster)
+    carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
+    return result
+
+
+def carry_out(job: Job, the_plan: CleanupPlan, connectors: list[Connector], result: CleanupResult, again: str) -> None:
+    """Act on each platform as the plan says, through its strategy, and finish the run."""
+    state, failed = job.state, 0
+    try:
+        remember_leavers(state, the_plan)
+        for connector in connectors:
+            cleanup = the_plan.platforms[connector.id]
+            if cleanup.steps:
+                failed += connector.delivery.clean_up(job, cleanup, result)
+    except BaseException as exc:
+        state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
+        raise
+    state.finish_run(job.run_id, RunStatus.PARTIAL if failed else RunStatus.OK, {"platforms": result.done})
+    if failed:
+        raise PartialFailure(
+            f"{failed} account change(s) were not confirmed when the accounts were read back",
+            hint=f"the others were done and recorded; run '{again}' again",
+        )
+
+
+def remember_leavers(state: State, the_plan: CleanupPlan) -> None:
+    """Record when each leaver left (or was first missed) and when their account must be gone,
+    so the grace period runs from then and status can show deletions overdue."""
+    with state.transaction():
+        for cleanup in the_plan.platforms.values():
+            state.record_leaving(cleanup.platform, [
+                (step.pupil_key, step.left_on.isoformat(), step.due.isoformat() if step.action == DELETE else None)
+                for step in cleanup.steps + cleanup.waiting if step.left_on is not None
+            ])  # fmt: skip
+
+
+def confirm_deleted(state: State, platform: str, batch_id: str | None) -> tuple[list[Batch], list[Batch]]:
+    """Record that the admin deleted a deletion list's accounts: (confirmed now, confirmed before)."""
+    batches = {b.id: b for b in state.batches(platform) if b.kind is BatchKind.DELETION}
+    chosen = choose_batch(platform, batches, batch_id, "deletion lists", "deleted")
+    if chosen.status is not BatchStatus.ISSUED:
+        return [], [chosen]
+    run_id = state.begin_run("confirm", None)
+    state.confirm_deletion_list(run_id, chosen)
+    state.finish_run(run_id, RunStatus.OK, {"confirmed": chosen.id})
+    return [chosen], []

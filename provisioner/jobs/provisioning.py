@@ -1,0 +1,138 @@
+"""Provisioning: apply a plan (finishing an interrupted apply first), confirm an upload, and
+ask for password resets.
+
+``apply`` recomputes the plan, asks, and carries it out crash-safely: each platform's strategy
+records its intent in the state before it writes a file or calls the platform, and finishes an
+interrupted batch from that record on the next run, so a SIGKILL at any point followed by
+another apply issues nobody twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+from provisioner.connector import Connector
+from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress
+from provisioner.errors import Aborted, UsageError
+from provisioner.models import Roster
+from provisioner.planning.provisioning import Plan, make_plan
+from provisioner.register import require_approved
+from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State
+from provisioner.workspace import Workspace
+
+
+def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
+         sessions: dict | None = None) -> Plan:  # fmt: skip
+    return make_plan(state, roster, connectors, today, sessions=sessions, pseudonymise=workspace.pseudonymous_id,
+                     excluded_statuses=set(workspace.settings.leavers.exclude_enrolment_statuses))  # fmt: skip
+
+
+def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
+          confirm: Callable[[Plan], bool], progress: Progress | None = None) -> ApplyResult:  # fmt: skip
+    state.mark_interrupted_runs()  # holding the lock, no run can still be going
+    require_approved(state, connectors)
+    # Platforms with an API are read first: a wrong credential stops here, and a sign-in name
+    # someone else already has is never planned.
+    domain = workspace.settings.school.domain
+    sessions = {c.id: session for c in connectors if (session := c.delivery.connect(domain)) is not None}
+    # The plan counts an interrupted apply's rows as sent, and shows them as resuming, so the
+    # admin confirms those too before anything is written.
+    result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions))
+    if not result.plan.has_work:
+        return result
+    if not confirm(result.plan):
+        raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
+    job = Job(workspace, state, today, roster=roster, progress=progress, sessions=sessions)
+    result.batches = finish_interrupted(job, connectors)
+    if result.batches:  # the same plan, now with nothing left resuming
+        result.plan = plan(workspace, state, roster, connectors, today, sessions)
+    if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
+        return result
+    job.run_id = state.begin_run("apply", roster.sha256)
+    job.batch_id = state.next_batch_id(today.isoformat())
+    try:
+        for connector in connectors:
+            connector.delivery.deliver(job, result.plan.platforms[connector.id], result)
+    except BaseException as exc:
+        state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
+        raise
+    state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
+    return result
+
+
+def finish_interrupted(job: Job, connectors: list[Connector]) -> list[IssuedBatch]:
+    """Finish every batch an earlier apply recorded for these platforms but did not complete."""
+    done = []
+    for connector in connectors:
+        for batch in job.state.batches(connector.id, status=BatchStatus.WRITING):
+            issued = connector.delivery.resume(job, batch)
+            issued.resumed = True
+            done.append(issued)
+    return done
+
+
+def confirm_uploaded(state: State, platform: str, batch_id: str | None) -> tuple[list[Batch], list[Batch]]:
+    """Record that the admin uploaded a batch's file: (batches confirmed now, ones confirmed before).
+
+    Without a batch id the platform's one batch awaiting upload is meant; when several await,
+    the admin must say which, since uploading one file does not upload the others.
+    """
+    batches = {b.id: b for b in state.batches(platform) if b.kind is not BatchKind.DELETION}
+    chosen = choose_batch(platform, batches, batch_id, "import batches", "uploaded")
+    if chosen.status is BatchStatus.WRITING:
+        raise UsageError(
+            f"batch {chosen.id} was interrupted before its file was complete",
+            hint="run 'provisioner apply FILE' again to finish it, then upload the file",
+        )
+    if chosen.status is not BatchStatus.ISSUED:
+        return [], [chosen]
+    state.confirm_upload(chosen)
+    return [replace(chosen, status=BatchStatus.UPLOADED)], []
+
+
+def choose_batch(platform: str, batches: dict[str, Batch], batch_id: str | None, kind: str, done: str) -> Batch:
+    """The batch a confirm is about: the one named, or the platform's only one still waiting.
+    ``kind`` names them in the plural ("import batches", "deletion lists")."""
+    if batch_id is not None:
+        if batch_id not in batches:
+            known = ", ".join(batches) or "none yet"
+            raise UsageError(f"{platform} has no batch {batch_id} among its {kind}", hint=f"they are: {known}")
+        return batches[batch_id]
+    awaiting = [b for b in batches.values() if b.status is BatchStatus.ISSUED]
+    if not awaiting:
+        raise UsageError(f"{platform} has no {kind} waiting", hint="'provisioner status' lists batches and their state")
+    if len(awaiting) > 1:
+        raise UsageError(
+            f"{platform} has {len(awaiting)} {kind} waiting: {', '.join(b.id for b in awaiting)}",
+            hint=f"name the one you did: provisioner confirm {platform} {done} --batch ID",
+        )
+    return awaiting[0]
+
+
+def request_password_resets(state: State, roster: Roster, connector: Connector, classes: list[str],
+                            pupil_ids: list[str]) -> int:  # fmt: skip
+    """Ask the next apply to give new passwords (and new slips) to these pupils on one platform.
+
+    Pupils are chosen by class or by MIS id or UPN, from the current roster; only pupils who
+    already have an account there are reset. Returns how many were asked for.
+    """
+    if not connector.issues_passwords or not connector.resets_by_import:
+        raise UsageError(f"{connector.name} does not take new passwords through its import",
+                         hint="reset them on the platform itself (its admin pages offer a bulk password change)")
+    if not classes and not pupil_ids:
+        raise UsageError("say whose passwords to reset", hint="pass --class NAME or --pupil ID (each repeatable)")
+    wanted_ids = set(pupil_ids)
+    chosen = [p for p in roster.pupils if p.class_name in classes or wanted_ids & {p.mis_id, p.upn}]
+    unknown_classes = set(classes) - {p.class_name for p in roster.pupils}
+    unknown_ids = wanted_ids - {i for p in roster.pupils for i in (p.mis_id, p.upn) if i}
+    if unknown_classes or unknown_ids:
+        missing = [*(f"class {c}" for c in sorted(unknown_classes)), *(f"pupil {i}" for i in sorted(unknown_ids))]
+        raise UsageError(f"not on the roster: {', '.join(missing)}", hint="check the spelling against the roster")
+    accounts = state.accounts(connector.id)
+    keys = [p.key for p in chosen if p.key in accounts]
+    if not keys:
+        raise UsageError(f"none of them has a {connector.name} account yet", hint="run apply to make them")
+    state.request_password_resets(connector.id, keys)
+    return len(keys)

@@ -1,0 +1,75 @@
+"""The tool's own retention: forget leavers once every account of theirs was deleted more than
+``retention_days`` ago (an erased pupil at once), and remove outbox files of finished batches.
+The audit log keeps the events under the keyed hash; deleted rows are overwritten and the file
+compacted, so nothing can be read back from it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from provisioner import files
+from provisioner.state import AccountStatus, RunStatus, State
+from provisioner.workspace import Workspace
+
+OUTBOX_KEEP_DAYS = 30  # confirmed batches' files (passwords, names) are kept this long, then removed
+
+
+def purge(workspace: Workspace, state: State, today: date, only: str | None = None) -> dict:
+    """Forget the leavers due to be forgotten; ``only``: just this pupil (an erasure), leaving
+    everything else to the next purge."""
+    retention = timedelta(days=workspace.settings.leavers.retention_days)
+    by_pupil = state.statuses_by_pupil(only)
+    cutoff = today - retention
+    held_back = state.erasure_held()  # an erasure request waits for no retention period
+    erased = {key for key in by_pupil if state.subject(key) in held_back}
+    forgotten = [
+        key for key, held in by_pupil.items()
+        if all(s is AccountStatus.DELETED and at and (_day(at) <= cutoff or key in erased) for s, at in held)
+    ]  # fmt: skip
+    # An erased pupil's name is also in the outbox: the files of every batch that held them
+    # go now if the batch is done with; one still to upload is named for the admin.
+    erased_files, kept = _erased_pupils_files(workspace, state, [k for k in forgotten if k in erased])
+    run_id = state.begin_run("purge", None)
+    state.forget_pupils(run_id, forgotten)
+    removed_files = erased_files + ([] if only else _purge_outbox(workspace, state, today))
+    state.finish_run(run_id, RunStatus.OK, {"pupils": len(forgotten), "files": len(removed_files)})
+    state.compact()
+    return {"as_of": today.isoformat(), "pupils_purged": len(forgotten), "retention_days": retention.days,
+            "files_removed": removed_files, "files_kept": kept}  # fmt: skip
+
+
+def _batch_files(workspace: Workspace, platform: str, batch_id: str) -> list[Path]:
+    folder = workspace.outbox / platform
+    return sorted(folder.glob(f"*{batch_id}*")) if folder.is_dir() else []
+
+
+def _erased_pupils_files(workspace: Workspace, state: State, keys: list[str]) -> tuple[list[str], list[str]]:
+    """(files removed, files kept) of the batches that held these pupils: a finished batch's
+    files go now, whatever their age; an import still waiting for upload stays, named."""
+    removed, kept = [], []
+    for platform, batch_id, status in sorted(state.batches_naming(keys)):
+        for path in _batch_files(workspace, platform, batch_id):
+            shown = path.relative_to(workspace.root).as_posix()
+            if status.finished:
+                files.remove_tree(path)
+                removed.append(shown)
+            else:
+                kept.append(shown)
+    return removed, kept
+
+
+def _purge_outbox(workspace: Workspace, state: State, today: date) -> list[str]:
+    removed = []
+    keep = timedelta(days=OUTBOX_KEEP_DAYS)
+    for platform, batch_id, stamp in state.finished_batches():
+        if _day(stamp) + keep > today:
+            continue
+        for path in _batch_files(workspace, platform, batch_id):
+            files.remove_tree(path)
+            removed.append(path.relative_to(workspace.root).as_posix())
+    return removed
+
+
+def _day(stamp: str) -> date:
+    return datetime.fromisoformat(stamp).date()

@@ -1,0 +1,43 @@
+"""The workspace overview: accounts per platform, batches awaiting upload, deletions overdue,
+recent runs, and whether the audit log's hash chain is intact."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from provisioner.connector import registry
+from provisioner.state import BatchKind, BatchStatus, State
+from provisioner.workspace import Workspace
+
+
+def status_report(workspace: Workspace, state: State, today: date) -> dict:
+    platforms = {}
+    for platform in registry():
+        connector = workspace.connector(platform)
+        enabled = connector.settings.enabled
+        accounts = Counter(str(a.status) for a in state.accounts(platform).values())
+        if not enabled and not accounts:
+            continue
+        issued = state.batches(platform, status=BatchStatus.ISSUED)
+        platforms[platform] = {
+            "name": connector.name,
+            "enabled": enabled,
+            "mode": connector.delivery.kind,
+            "accounts": dict(accounts),
+            "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": b.issued_at}
+                                for b in issued if b.kind is not BatchKind.DELETION],
+            "awaiting_deletion": [{"batch": b.id, "file": b.file, "due": b.due}
+                                  for b in issued if b.kind is BatchKind.DELETION],
+            "overdue": state.overdue(platform, today),
+            "interrupted": len(state.batches(platform, status=BatchStatus.WRITING)),
+        }  # fmt: skip
+    checked, broken = state.verify_audit()
+    return {
+        "as_of": today.isoformat(),
+        "school": workspace.settings.school.name,
+        "workspace": str(workspace.root),
+        "platforms": platforms,
+        "runs": state.last_runs(),
+        "audit": {"entries": checked, "intact": broken is None, "first_broken": broken},
+    }

@@ -1,0 +1,194 @@
+"""What the termly leaver cleanup would do today on each platform, what falls due later, and
+the guard that refuses a cleanup that looks like a bad roster rather than real leavers.
+
+A pupil is a leaver on a platform when their leaving date has passed, their enrolment status
+is one the school excludes, or they are missing from a complete roster (reference/
+uk-school-data.md §6.3). Each platform's policy (settings, else its register entry) says how
+many days after leaving the account is disabled (only where the platform can disable) and
+deleted. A returner whose account is not yet deleted gets it back, username and all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from provisioner.connector import Connector
+from provisioner.errors import GuardRefused
+from provisioner.models import Pupil, Roster
+from provisioner.register.entries import shipped_entries
+from provisioner.state import Account, AccountStatus, State
+
+DISABLE, DELETE, RESTORE = "disable", "delete", "restore"
+LEFT, ABSENT, EXCLUDED, RETURNED, ERASED = "left", "absent", "excluded", "returned", "erased"
+REMOVING = (DISABLE, DELETE)
+
+
+@dataclass(frozen=True)
+class Step:
+    action: str  # disable, delete, restore
+    pupil_key: str
+    username: str
+    reason: str  # left, absent, excluded, returned, erased
+    left_on: date | None
+    due: date
+    was: AccountStatus  # the account's status before this step
+
+
+@dataclass
+class PlatformCleanup:
+    platform: str
+    name: str
+    in_service: int  # accounts active now
+    erasure_effect: str = ""  # what an erasure does to an account there, in words for the admin
+    steps: list[Step] = field(default_factory=list)  # due now
+    waiting: list[Step] = field(default_factory=list)  # the next step of each other leaver, not yet due
+
+    def of(self, action: str) -> list[Step]:
+        return [s for s in self.steps if s.action == action]
+
+    @property
+    def removals(self) -> int:
+        """Accounts this cleanup takes out of service (deleting a disabled one takes nothing more)."""
+        return sum(1 for s in self.steps if s.action in REMOVING and s.was is AccountStatus.ACTIVE)
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(s.action for s in self.steps)
+        return {action: counted.get(action, 0) for action in (DISABLE, DELETE, RESTORE)}
+
+    def next_due(self) -> str | None:
+        """When the next waiting step falls due (ISO date), if any does."""
+        upcoming = min((s.due for s in self.waiting), default=None)
+        return upcoming.isoformat() if upcoming else None
+
+
+@dataclass
+class CleanupPlan:
+    today: date
+    pupils: int
+    platforms: dict[str, PlatformCleanup]
+    refusal: GuardRefused | None = None  # the guard's verdict: why this cleanup must not go ahead
+
+    @property
+    def has_work(self) -> bool:
+        return any(p.steps for p in self.platforms.values())
+
+    @property
+    def absent_only(self) -> int:
+        """Pupils to be removed only because the roster does not list them: the admin must agree."""
+        return len({s.pupil_key for p in self.platforms.values() for s in p.steps
+                    if s.reason == ABSENT and s.action in REMOVING})  # fmt: skip
+
+    def as_dict(self) -> dict:
+        return {
+            "as_of": self.today.isoformat(),
+            "pupils": self.pupils,
+            "absent_only": self.absent_only,
+            "platforms": {
+                pid: {**p.counts(), "in_service": p.in_service, "waiting": len(p.waiting), "next_due": p.next_due(),
+                      "reasons": dict(Counter(s.reason for s in p.steps))}
+                for pid, p in self.platforms.items()
+            },
+        }  # fmt: skip
+
+
+def policy(connector: Connector) -> tuple[int | None, int]:
+    """(days to disable, days to delete) after leaving; disabling only where the platform can."""
+    defaults = shipped_entries().get(connector.id, {}).get("leavers", {})
+    settings = connector.settings
+    delete_days = settings.delete_after_days
+    if delete_days is None:
+        delete_days = defaults.get("delete_after_days", 30)
+    disable_days = settings.disable_after_days
+    if disable_days is None:
+        disable_days = defaults.get("disable_after_days", 0)
+    return (disable_days if connector.delivery.can_disable else None), delete_days
+
+
+def leaver_reason(pupil: Pupil | None, account: Account, today: date, excluded: set[str], complete: bool):
+    """(reason, the day they left) for a leaver, or (None, None) for a pupil on roll."""
+    recorded = date.fromisoformat(account.left_on) if account.left_on else None
+    if pupil is not None:
+        if pupil.leaving_date is not None and pupil.leaving_date <= today:
+            return LEFT, pupil.leaving_date
+        if pupil.enrolment_status in excluded:
+            return EXCLUDED, recorded or today
+        return None, None
+    if not complete:  # rows left out for errors may be these pupils: absence proves nothing
+        return None, None
+    return ABSENT, recorded or today
+
+
+def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], today: date, *,
+                 excluded_statuses: set[str], erasing: set[str] | None = None) -> CleanupPlan:  # fmt: skip
+    """What the cleanup would do today on each platform, and what falls due later.
+
+    A pupil under an erasure request is deleted now wherever they are held, whatever the
+    policy; ``erasing`` plans only these pupils, as erased (an erasure request being made).
+    An account an apply is still sending (pending) is that apply's to finish first."""
+    by_key = {p.key: p for p in roster.pupils}
+    complete = roster.invalid_rows == 0
+    erased = state.erasure_held()
+    erasing = erasing or set()
+    platforms = {}
+    for connector in connectors:
+        disable_days, delete_days = policy(connector)
+        accounts = state.accounts(connector.id)
+        cleanup = PlatformCleanup(connector.id, connector.name,
+                                  sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE),
+                                  connector.delivery.erasure_effect)  # fmt: skip
+        for key, account in sorted(accounts.items()):
+            settled = account.status.held and account.status is not AccountStatus.PENDING
+            if not settled or (erasing and key not in erasing):
+                continue
+            if key in erasing or state.subject(key) in erased:
+                if account.status is not AccountStatus.DELETION_REQUESTED:
+                    cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status))
+                continue
+            reason, left_on = leaver_reason(by_key.get(key), account, today, excluded_statuses, complete)
+            if reason is None:
+                # Back before the account was deleted: it is theirs again (an active one only
+                # forgets the leaving date it was counting from).
+                if account.status is not AccountStatus.ACTIVE or account.left_on:
+                    cleanup.steps.append(Step(RESTORE, key, account.username, RETURNED, None, today, account.status))
+                continue
+            if account.status is AccountStatus.DELETION_REQUESTED:
+                continue  # on a deletion list, waiting for the admin to confirm it
+            delete_due = left_on + timedelta(days=delete_days)
+            disable_due = left_on + timedelta(days=disable_days) if disable_days is not None else None
+            active = account.status is AccountStatus.ACTIVE
+            if today >= delete_due:
+                cleanup.steps.append(Step(DELETE, key, account.username, reason, left_on, delete_due, account.status))
+            elif active and disable_due is not None and today >= disable_due:
+                cleanup.steps.append(Step(DISABLE, key, account.username, reason, left_on, disable_due, account.status))
+            elif active and disable_due is not None:
+                cleanup.waiting.append(Step(DISABLE, key, account.username, reason, left_on, disable_due,
+                                            account.status))  # fmt: skip
+            else:
+                cleanup.waiting.append(Step(DELETE, key, account.username, reason, left_on, delete_due,
+                                            account.status))  # fmt: skip
+        platforms[connector.id] = cleanup
+    return CleanupPlan(today, len(roster.pupils), platforms)
+
+
+def refusal(plan: CleanupPlan, max_share: float, allow_large: bool) -> GuardRefused | None:
+    """Why this cleanup looks like a bad roster rather than real leavers, or None."""
+    if plan.pupils == 0:
+        return GuardRefused(
+            "the roster lists no pupils, so a cleanup from it would remove every account",
+            hint="export the full on-roll list from the MIS again (an empty or header-only file is never accepted)",
+        )
+    if allow_large:
+        return None
+    for cleanup in plan.platforms.values():
+        if cleanup.in_service and cleanup.removals > max_share * cleanup.in_service:
+            share = cleanup.removals / cleanup.in_service
+            return GuardRefused(
+                f"{cleanup.name}: this would take {cleanup.removals} of {cleanup.in_service} accounts out of "
+                f"service ({share:.0%}), more than the {max_share:.0%} limit; a roster that is cut short or "
+                "filtered (one class, one year) looks like this. Nothing was changed",
+                hint="check the roster is the whole school; if these pupils really left (Year 6 in July), "
+                "run again with --allow-large-cleanup",
+            )
+    return None

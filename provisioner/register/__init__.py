@@ -1,0 +1,26 @@
+"""The processor register: who holds which pupil data, why, where, under which agreement, for
+how long, and how many pupils each holds now.
+
+An entry is data (``registers/<id>.toml``, shipped; a school adds or overrides entries in its
+workspace's ``registers/`` folder). For a connected platform the fields held are never typed in
+the entry: they come from the connector's declarations, the same ones that decide what is sent,
+so the register cannot drift from what the tool does. The live evidence (pupils held, last runs,
+deletions overdue) comes from the state, and the approvals (who agreed each field list, and
+when it is next reviewed) are recorded there too.
+
+Facts the research did not find say "not found" (ask the supplier); facts only the school
+knows say "school to record". Both show as gaps, never as guesses.
+"""
+
+from provisioner.register.build import approve, approve_all, build_register
+from provisioner.register.check import check_processor, require_approved
+from provisioner.register.entries import (
+    ITEMS, MANDATORY, NOT_FOUND, SCHOOL_TO_RECORD, Entry, gap_kind, load_entries, shipped_entries,
+)  # fmt: skip
+from provisioner.register.model import Evidence, Problem, Processor, Register
+
+__all__ = [
+    "ITEMS", "MANDATORY", "NOT_FOUND", "SCHOOL_TO_RECORD", "Entry", "Evidence", "Problem", "Processor", "Register",
+    "approve", "approve_all", "build_register", "check_processor", "gap_kind", "load_entries", "require_approved",
+    "shipped_entries",
+]  # fmt: skip

@@ -1,0 +1,91 @@
+"""Building the register of a workspace (entries, the fields each platform is sent, the evidence
+from the state, the approvals) and recording approvals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from provisioner.connector import Connector, registry
+from provisioner.errors import ApprovalNeeded
+from provisioner.fields import FIELDS
+from provisioner.register.check import check_processor
+from provisioner.register.entries import REVIEW_EVERY, load_entries
+from provisioner.register.model import Evidence, Problem, Processor, Register
+from provisioner.state import AccountStatus, Approval, State, now
+
+
+def build_register(workspace, state: State, today: date) -> Register:
+    """The register of a workspace as of ``today``: entries, fields, evidence, approvals, and
+    the check's findings. Reads only; the workspace's settings decide what each platform sends."""
+    entries = load_entries(workspace.root)
+    processors: list[Processor] = []
+    problems: list[Problem] = []
+    connectors = registry()
+    for entry_id, entry in entries.items():
+        cls = connectors.get(entry_id)
+        approvals = state.approvals(entry_id)
+        if cls is not None:
+            connector = workspace.connector(entry_id)
+            evidence = _evidence(state, connector, today)
+            enabled = connector.settings.enabled
+            if not enabled and not evidence.pupils_held:
+                continue  # neither sending nor holding: not a processor of this school
+            processor = Processor(entry, list(connector.sent_fields), enabled, connector, evidence, approvals)
+        else:
+            if entry.kind == "platform" and entry.fields is None:
+                problems.append(Problem(entry_id, f"{entry.name} has no connector, so its entry must list its fields",
+                                        f"add fields = [...] to registers/{entry_id}.toml"))  # fmt: skip
+            processor = Processor(entry, list(entry.fields or []), True, None, None, approvals)
+        processors.append(processor)
+        problems += check_processor(processor, today)
+    processors.sort(key=lambda p: (p.entry.kind != "platform", p.name.lower()))
+    return Register(workspace.settings.school.name, today, processors, problems)
+
+
+def _evidence(state: State, connector: Connector, today: date) -> Evidence:
+    held = [a for a in state.accounts(connector.id).values() if a.status.held]
+    fields_held = sorted({name for account in held for name, value in account.sent.items() if value},
+                         key=list(FIELDS).index)  # fmt: skip
+    if connector.issues_passwords and held:
+        fields_held.append("password")
+    last = state.last_activity(connector.id)
+    late = state.overdue(connector.id, today)
+    return Evidence(
+        pupils_held=len(held),
+        fields_held=fields_held,
+        last_provisioning=last.get("provision"),
+        last_cleanup=last.get("cleanup"),
+        awaiting_deletion=sum(1 for a in held if a.status is AccountStatus.DELETION_REQUESTED),
+        deletions_overdue=late["unconfirmed_deletion_lists"] + late["deletions_not_started"],
+    )
+
+
+def approve(workspace, state: State, entry_id: str, approved_by: str, role: str, today: date,
+            next_review: date | None = None, note: str = "") -> Approval:  # fmt: skip
+    """Record that ``approved_by`` agreed the data this processor receives now (a receipt with the
+    field list before and after), and when the entry is next reviewed."""
+    register = build_register(workspace, state, today)
+    processor = next((p for p in register.processors if p.id == entry_id), None)
+    if processor is None:
+        known = ", ".join(p.id for p in register.processors)
+        raise ApprovalNeeded(f"'{entry_id}' is not in this school's register",
+                             hint=f"use one of: {known}; a platform appears once it is enabled")  # fmt: skip
+    return _record(state, processor, approved_by, role, today, next_review, note)
+
+
+def approve_all(workspace, state: State, approved_by: str, role: str, today: date, note: str) -> list[Approval]:
+    """Approve every entry of the register as it stands (a new workspace's first register)."""
+    register = build_register(workspace, state, today)
+    return [_record(state, p, approved_by, role, today, None, note) for p in register.processors]
+
+
+def _record(state: State, processor: Processor, approved_by: str, role: str, today: date,
+            next_review: date | None, note: str) -> Approval:  # fmt: skip
+    if not approved_by.strip():
+        raise ApprovalNeeded("say who approves", hint="pass --by \"NAME\"")
+    approval = Approval(
+        processor.id, now(), approved_by.strip(), role.strip(), processor.approved_fields or [], processor.fields,
+        (next_review or today + REVIEW_EVERY).isoformat(), note.strip(),
+    )  # fmt: skip
+    state.record_approval(approval)
+    return approval

@@ -1,0 +1,140 @@
+"""The register's entries: one data file per processor (``registers/<id>.toml``, shipped; a
+school adds or overrides entries in its workspace's ``registers/`` folder), and the Article 30
+items each entry answers."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from provisioner.errors import SettingsError
+from provisioner.settings import describe_error
+
+NOT_FOUND = "not found"
+SCHOOL_TO_RECORD = "school to record"
+REVIEW_EVERY = timedelta(days=365)  # the annual review governors expect (reference §5.2)
+
+# The Article 30 items, in the order the exports show them: (key, heading).
+ITEMS: list[tuple[str, str]] = [
+    ("entity", "Legal entity"),
+    ("contact", "Contact"),
+    ("role", "Role"),
+    ("purpose", "Purpose"),
+    ("lawful_basis", "Lawful basis (Article 6)"),
+    ("data_subjects", "Data subjects"),
+    ("fields", "Pupil data held"),
+    ("special_category", "Special-category data"),
+    ("article_9_condition", "Article 9 condition"),
+    ("hosting", "Where it is held"),
+    ("transfers", "Transfers outside the UK and safeguards"),
+    ("sub_processors", "Sub-processors"),
+    ("contract", "Contract or data processing agreement"),
+    ("dpia", "DPIA"),
+    ("retention", "Retention and deletion"),
+    ("security", "Security measures"),
+    ("review", "Next review"),
+]
+MANDATORY = ("entity", "contact", "role", "purpose", "lawful_basis", "data_subjects", "hosting", "transfers",
+             "sub_processors", "contract", "dpia", "retention", "security")  # fmt: skip
+NO_SPECIAL_CATEGORY = "None: no special-category data is sent."
+
+
+class Entry(BaseModel):
+    """One register entry, as written in ``registers/<id>.toml``.
+
+    ``kind`` is "platform" when a connector sends the data (its fields then come from the
+    connector) or "recipient" when the school shares data outside this tool (the Department
+    for Education, the local authority, the next school), which lists ``fields`` from the
+    vocabulary in provisioner.fields and describes anything else in ``other_data``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    kind: Literal["platform", "recipient"] = "platform"
+    entity: str = ""
+    contact: str = ""
+    role: str = ""
+    purpose: str = ""
+    lawful_basis: str = ""
+    data_subjects: str = ""
+    hosting: str = ""
+    transfers: str = ""
+    sub_processors: str = ""
+    contract: str = ""
+    dpia: str = ""
+    retention: str = ""
+    security: str = ""
+    sources: list[str] = []
+    fields: list[str] | None = None
+    other_data: str = ""
+    special_category: str = ""
+    article_9_condition: str = ""
+    note: str = ""
+    import_template: str = ""
+    source_of_data: str = ""
+    restore_days: int | None = None
+    inactive_deletion_years: int | None = None
+    leavers_group_months: int | None = None
+    needs: dict[str, str] = {}
+    leavers: dict[str, int] = {}
+
+
+def gap_kind(text: str) -> str | None:
+    """'supplier' for a fact not found (ask them), 'school' for the school's own, else None."""
+    lowered = text.lower()
+    if NOT_FOUND in lowered:
+        return "supplier"
+    if SCHOOL_TO_RECORD in lowered:
+        return "school"
+    return None
+
+
+def shipped_entries() -> dict[str, dict]:
+    """Every register entry shipped with the tool, as raw data keyed by its id."""
+    entries = {}
+    for item in resources.files("registers").iterdir():
+        if item.name.endswith(".toml"):
+            entry = tomllib.loads(item.read_text(encoding="utf-8"))
+            entries[entry["id"]] = entry
+    return entries
+
+
+def load_entries(workspace_root: Path | None = None) -> dict[str, Entry]:
+    """The shipped entries with the workspace's own on top: a workspace file with a shipped id
+    overrides the keys it sets (tables such as [leavers] key by key); a new id adds an entry."""
+    raw = shipped_entries()
+    folder = workspace_root / "registers" if workspace_root else None
+    for path in sorted(folder.glob("*.toml")) if folder and folder.is_dir() else []:
+        try:
+            local = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"registers/{path.name} is not valid TOML: {exc}", hint="fix the file and run again"
+                                ) from None  # fmt: skip
+        entry_id = local.setdefault("id", path.stem)
+        if "leavers" in local:  # one place for the policy the tool acts on: the settings
+            raise SettingsError(f"registers/{path.name}: [leavers] is set in provisioner.toml, not here",
+                                hint=f"set disable_after_days or delete_after_days under [platforms.{entry_id}]")  # fmt: skip
+        merged = dict(raw.get(entry_id, {}))
+        for key, value in local.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+        raw[entry_id] = merged
+    entries = {}
+    for entry_id, data in raw.items():
+        try:
+            entries[entry_id] = Entry.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(describe_error(e, (f"registers/{entry_id}.toml",)) for e in exc.errors())
+            raise SettingsError(problems, hint="fix the register entry and run again") from None
+    return entries
+
+

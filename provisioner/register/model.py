@@ -1,0 +1,156 @@
+"""The register as a whole: each processor with the fields it holds, the live evidence from the
+state and its approvals, and the check's findings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from provisioner.connector import Connector
+from provisioner.fields import FIELDS
+from provisioner.fields import short_labels as _labels
+from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind
+from provisioner.state import Approval
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the state shows about a connected platform now."""
+
+    pupils_held: int
+    fields_held: list[str]  # every field some account there still holds (may include ones no longer sent)
+    last_provisioning: str | None  # when the tool last created or updated an account there
+    last_cleanup: str | None  # when the leaver cleanup last disabled or deleted one
+    awaiting_deletion: int  # accounts on deletion lists not yet confirmed
+    deletions_overdue: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A finding of the register check: an error fails it, a warning is a gap to chase."""
+
+    entry_id: str
+    message: str
+    hint: str = ""
+    severity: str = "error"
+
+    def as_dict(self) -> dict:
+        return {"entry": self.entry_id, "severity": self.severity, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class Processor:
+    """One row of the register: the entry, what it holds, the evidence and the approvals."""
+
+    entry: Entry
+    fields: list[str]  # vocabulary names: what the connector sends now, or what the entry lists
+    enabled: bool  # a platform switched on in the settings (recipients: always)
+    connector: Connector | None = None
+    evidence: Evidence | None = None
+    approvals: list[Approval] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def approved_fields(self) -> list[str] | None:
+        return self.approvals[-1].fields_after if self.approvals else None
+
+    @property
+    def next_review(self) -> str | None:
+        return self.approvals[-1].next_review if self.approvals else None
+
+    @property
+    def special_category_fields(self) -> list[str]:
+        return [name for name in self.fields if FIELDS[name].special_category]
+
+    @property
+    def role_in_short(self) -> str:
+        """The role without its explanation: 'processor', 'Controller or processor'..."""
+        short = re.split(r"[.:;(]", self.entry.role, maxsplit=1)[0].strip()
+        return f"{short} (to confirm)" if gap_kind(self.entry.role) else short
+
+    def fields_text(self, short: bool = False) -> str:
+        label = (lambda name: _labels([name])) if short else (lambda name: FIELDS[name].label)
+        listed = ", ".join(label(name) for name in self.fields) or "none from the pupil roster"
+        extra = self.entry.other_data
+        return f"{listed}. Also: {extra}" if extra else listed
+
+    def fact(self, key: str) -> str:
+        """The text of one Article 30 item (see ITEMS), computed where the tool knows it."""
+        if key == "fields":
+            return self.fields_text()
+        if key == "special_category":
+            if self.entry.kind == "platform":
+                special = self.special_category_fields
+                return ", ".join(FIELDS[n].label for n in special) if special else NO_SPECIAL_CATEGORY
+            return self.entry.special_category or "School to record: the DPO records it."
+        if key == "article_9_condition":
+            if self.entry.kind == "platform" and not self.special_category_fields:
+                return "Not needed: no special-category data is sent."
+            return self.entry.article_9_condition or "School to record: the DPO records the condition."
+        if key == "review":
+            if not self.approvals:
+                return "Never approved: run 'provisioner register approve'."
+            last = self.approvals[-1]
+            return f"{last.next_review} (last approved {last.approved_at[:10]} by {last.approved_by})"
+        return getattr(self.entry, key)
+
+    def gaps(self) -> list[tuple[str, str]]:
+        """(heading, 'supplier' or 'school') for each item still to be found out or recorded."""
+        found = []
+        for key, heading in ITEMS:
+            if key == "review":
+                continue
+            kind = gap_kind(self.entry.other_data if key == "fields" else self.fact(key))
+            if kind:
+                found.append((heading, kind))
+        return found
+
+
+@dataclass
+class Register:
+    school: str
+    today: date
+    processors: list[Processor]
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def platforms(self) -> list[Processor]:
+        return [p for p in self.processors if p.entry.kind == "platform"]
+
+    def recipients(self) -> list[Processor]:
+        return [p for p in self.processors if p.entry.kind == "recipient"]
+
+    def problems_of(self, entry_id: str) -> list[Problem]:
+        return [p for p in self.problems if p.entry_id == entry_id]
+
+    def as_dict(self) -> dict:
+        return {
+            "school": self.school,
+            "as_of": self.today.isoformat(),
+            "ok": self.ok,
+            "problems": [p.as_dict() for p in self.problems],
+            "processors": {
+                p.id: {
+                    "name": p.name,
+                    "kind": p.entry.kind,
+                    "enabled": p.enabled,
+                    "fields": p.fields,
+                    **{key: p.fact(key) for key, _ in ITEMS if key != "fields"},
+                    "gaps": [heading for heading, _ in p.gaps()],
+                    "evidence": p.evidence.__dict__ if p.evidence else None,
+                    "approvals": [a.__dict__ for a in p.approvals],
+                    "sources": p.entry.sources,
+                }
+                for p in self.processors
+            },
+        }

@@ -1,0 +1,308 @@
+"""The account ledger: for every pupil on every platform, the account, the exact values last
+sent and every change made to it. Each change of status is one named operation, and each
+writes its history row and its audit event in the same transaction as the change."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from typing import Protocol
+
+from provisioner.state.records import (
+    Account, AccountStatus, Batch, BatchStatus, PendingSend, SendStatus, SentRecord, now,
+)  # fmt: skip
+
+_ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
+
+
+class Intent(Protocol):
+    """One change an apply is about to send (a plan's create or update)."""
+
+    action: str
+    pupil_key: str
+    values: Mapping[str, str]
+    changed: tuple[str, ...]
+    username: str | None
+
+
+class Outcome(Protocol):
+    """What became of one send to a platform's API."""
+
+    send_id: int
+    ok: bool
+    username: str | None
+    remote_id: str | None
+    error: str | None
+
+
+def _account(platform: str, row: tuple) -> Account:
+    key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at = row
+    return Account(platform, key, username, AccountStatus(status), json.loads(sent), remote_id, left_on, delete_due,
+                   status_at, created_at)  # fmt: skip
+
+
+class AccountLedger:
+    """Mixed into ``State``: needs ``db``, ``transaction`` and ``audit``."""
+
+    db: sqlite3.Connection
+
+    # Reading
+
+    def accounts(self, platform: str) -> dict[str, Account]:
+        rows = self.db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ?", (platform,))  # noqa: S608
+        return {row[0]: _account(platform, row) for row in rows}
+
+    def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
+        """Every account of one pupil, by platform (held or deleted)."""
+        rows = self.db.execute(
+            f"SELECT platform, {_ACCOUNT_COLUMNS} FROM accounts WHERE pupil_key = ? ORDER BY platform",  # noqa: S608
+            (pupil_key,),
+        )
+        return {row[0]: _account(row[0], row[1:]) for row in rows}
+
+    def pupil_history(self, pupil_key: str) -> list[SentRecord]:
+        """Everything done to one pupil's accounts, oldest first: each send and its values."""
+        rows = self.db.execute(
+            "SELECT platform, action, fields, changed, sent_at FROM sends WHERE pupil_key = ? AND status = ?"
+            " ORDER BY id",
+            (pupil_key, SendStatus.DONE),
+        )
+        return [SentRecord(p, action, json.loads(f), json.loads(c), at) for p, action, f, c, at in rows]
+
+    def knows_pupil(self, pupil_key: str) -> bool:
+        """An account was ever recorded under this key (and not yet forgotten)."""
+        return self.db.execute("SELECT 1 FROM accounts WHERE pupil_key = ? LIMIT 1", (pupil_key,)).fetchone() is not None
+
+    def usernames(self, platform: str) -> set[str]:
+        """Every username ever issued on the platform: none is handed out twice."""
+        return {row[0] for row in self.db.execute("SELECT username FROM usernames WHERE platform = ?", (platform,))}
+
+    def last_activity(self, platform: str) -> dict[str, str]:
+        """When accounts there were last made or updated ('provision') and last disabled or
+        deleted ('cleanup')."""
+        rows = self.db.execute(
+            "SELECT CASE WHEN action IN ('create', 'update') THEN 'provision' ELSE 'cleanup' END, MAX(sent_at)"
+            " FROM sends WHERE platform = ? AND status = ? GROUP BY 1",
+            (platform, SendStatus.DONE),
+        )
+        return {kind: at for kind, at in rows if at}
+
+    def statuses_by_pupil(self, only: str | None = None) -> dict[str, list[tuple[AccountStatus, str | None]]]:
+        """(status, when it last changed) of every account, by pupil (or of one pupil)."""
+        query = "SELECT pupil_key, status, status_at FROM accounts" + (" WHERE pupil_key = ?" if only else "")
+        by_pupil: dict[str, list] = {}
+        for key, status, status_at in self.db.execute(query, (only,) if only else ()):
+            by_pupil.setdefault(key, []).append((AccountStatus(status), status_at))
+        return by_pupil
+
+    # Provisioning
+
+    def record_intent(self, run_id: int, batch: Batch, changes: Iterable[Intent]) -> None:
+        """Before anything is written or sent: the batch, every row it will hold, the usernames it
+        takes, and a pending account for each new pupil. An interrupted apply is finished from this."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO batches (id, platform, run_id, kind, file, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (batch.id, batch.platform, run_id, batch.kind, batch.file, batch.status, batch.created_at),
+            )
+            counts = {"create": 0, "update": 0}
+            for change in changes:
+                counts[change.action] += 1
+                db.execute(
+                    "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, batch.platform, batch.id, change.pupil_key, change.action, json.dumps(dict(change.values)),
+                     json.dumps(list(change.changed)), SendStatus.PENDING),
+                )  # fmt: skip
+                if change.action == "create":
+                    db.execute(
+                        "INSERT INTO usernames (platform, username, pupil_key, issued_at) VALUES (?, ?, ?, ?)",
+                        (batch.platform, change.username, change.pupil_key, batch.created_at),
+                    )
+                    db.execute(
+                        "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET"
+                        " username = excluded.username, status = excluded.status, sent = excluded.sent,"
+                        " updated_at = excluded.updated_at, remote_id = NULL, left_on = NULL, delete_due = NULL",
+                        (batch.platform, change.pupil_key, change.username, AccountStatus.PENDING,
+                         json.dumps(dict(change.values)), batch.created_at, batch.created_at),
+                    )  # fmt: skip
+            self.audit(run_id, "batch.prepared", batch.platform, detail={"batch": batch.id, **counts})
+
+    def mark_written(self, batch: Batch, sends: list[PendingSend], passwords: int) -> None:
+        """A file batch is written whole: every row sent, every account active, the batch issued."""
+        platform, stamp = batch.platform, now()
+        with self.transaction() as db:
+            for send in sends:
+                db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.DONE, stamp, send.id))
+                db.execute(
+                    "UPDATE accounts SET status = ?, sent = ?, updated_at = ? WHERE platform = ? AND pupil_key = ?",
+                    (AccountStatus.ACTIVE, json.dumps(send.fields), stamp, platform, send.pupil_key),
+                )
+                self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
+                           detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
+                if "password" in send.changed:
+                    self._reset_done(platform, send.pupil_key)
+            self._set_batch(batch, BatchStatus.ISSUED, issued_at=stamp)
+            self.audit(batch.run_id, "batch.issued", platform,
+                       detail={"batch": batch.id, "rows": len(sends), "passwords": passwords})  # fmt: skip
+
+    def record_outcomes(self, batch: Batch, sends: Mapping[int, PendingSend], outcomes: Iterable[Outcome],
+                        finished: bool) -> None:  # fmt: skip
+        """An API batch's results: sends done (or failed, so the next plan proposes them again);
+        when ``finished``, the batch is applied."""
+        platform, stamp = batch.platform, now()
+        outcomes = list(outcomes)
+        with self.transaction() as db:
+            for outcome in outcomes:
+                send = sends[outcome.send_id]
+                if outcome.ok:
+                    fields = {**send.fields, "username": outcome.username or send.fields.get("username", "")}
+                    db.execute("UPDATE sends SET status = ?, sent_at = ?, fields = ? WHERE id = ?",
+                               (SendStatus.DONE, stamp, json.dumps(fields), send.id))  # fmt: skip
+                    db.execute(
+                        "UPDATE accounts SET status = ?, sent = ?, username = ?, remote_id = ?, updated_at = ?"
+                        " WHERE platform = ? AND pupil_key = ?",
+                        (AccountStatus.ACTIVE, json.dumps(fields), fields["username"], outcome.remote_id, stamp,
+                         platform, send.pupil_key),
+                    )  # fmt: skip
+                    db.execute(
+                        "INSERT OR IGNORE INTO usernames (platform, username, pupil_key, issued_at) VALUES (?, ?, ?, ?)",
+                        (platform, fields["username"], send.pupil_key, stamp),
+                    )
+                    if "password" in send.changed:
+                        self._reset_done(platform, send.pupil_key)
+                    self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
+                               detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
+                else:
+                    db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.FAILED, stamp, send.id))
+                    if send.action == "create":  # nothing was made: the next plan proposes it again
+                        db.execute("DELETE FROM accounts WHERE platform = ? AND pupil_key = ? AND status = ?",
+                                   (platform, send.pupil_key, AccountStatus.PENDING))  # fmt: skip
+                    self.audit(batch.run_id, f"account.{send.action}.failed", platform, send.pupil_key,
+                               detail={"batch": batch.id, "error": outcome.error})  # fmt: skip
+            if finished:
+                self._set_batch(batch, BatchStatus.APPLIED, issued_at=stamp)
+                self.audit(batch.run_id, "batch.applied", platform,
+                           detail={"batch": batch.id, "done": sum(o.ok for o in outcomes),
+                                   "failed": sum(not o.ok for o in outcomes)})  # fmt: skip
+
+    def record_synced(self, run_id: int, platform: str, changes: Iterable[Intent], via: str) -> int:
+        """A platform that reads the MIS itself holds these pupils now. Which fields it holds is
+        recorded, not their values: this tool sent nothing, so it keeps no copy (the MIS is the record)."""
+        stamp, count = now(), 0
+        with self.transaction() as db:
+            for change in changes:
+                count += 1
+                sent = json.dumps(dict.fromkeys(change.values, ""))
+                db.execute(
+                    "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
+                    " VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)",
+                    (run_id, platform, change.pupil_key, change.action, sent, json.dumps(list(change.changed)),
+                     SendStatus.DONE, stamp),
+                )  # fmt: skip
+                db.execute(
+                    "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key)"
+                    " DO UPDATE SET sent = excluded.sent, updated_at = excluded.updated_at",
+                    (platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE, sent, stamp, stamp),
+                )
+                self.audit(run_id, f"account.{change.action}", platform, change.pupil_key,
+                           detail={"via": via, "fields": list(change.changed)})  # fmt: skip
+        return count
+
+    # Leavers
+
+    def record_leaving(self, platform: str, leavers: Iterable[tuple[str, str, str | None]]) -> None:
+        """(pupil key, the day they left or were first missed, when the account must be gone) for
+        each leaver, so the grace period runs from then and overdue deletions can be shown. A day
+        already recorded is kept."""
+        with self.transaction() as db:
+            for key, left_on, delete_due in leavers:
+                db.execute(
+                    "UPDATE accounts SET left_on = COALESCE(left_on, ?), delete_due = COALESCE(?, delete_due)"
+                    " WHERE platform = ? AND pupil_key = ?",
+                    (left_on, delete_due, platform, key),
+                )
+
+    def mark_disabled(self, run_id: int, platform: str, details: Mapping[str, dict]) -> None:
+        """These accounts can no longer sign in (checked on the platform); ``details``: key -> why."""
+        self._change_status(run_id, platform, details, AccountStatus.DISABLED, "disable")
+
+    def mark_deleted(self, run_id: int, platform: str, details: Mapping[str, dict]) -> None:
+        """These accounts are gone from the platform."""
+        self._change_status(run_id, platform, details, AccountStatus.DELETED, "delete")
+
+    def mark_restored(self, run_id: int, platform: str, details: Mapping[str, dict]) -> None:
+        """These pupils are back before their accounts were deleted: active again, and the
+        leaving date they were counted from is forgotten."""
+        self._change_status(run_id, platform, details, AccountStatus.ACTIVE, "restore")
+
+    def record_unconfirmed(self, run_id: int, platform: str, action: str, pupil_keys: Iterable[str]) -> None:
+        """Changes the platform did not show when read back: logged; the accounts stay as they were."""
+        with self.transaction():
+            for key in pupil_keys:
+                self.audit(run_id, f"account.{action}.failed", platform, key,
+                           detail={"reason": "not confirmed by reading back"})  # fmt: skip
+
+    def _change_status(self, run_id: int | None, platform: str, details: Mapping[str, dict], status: AccountStatus,
+                       action: str, history: bool = True) -> None:  # fmt: skip
+        with self.transaction():
+            for key, detail in details.items():
+                self._set_status(run_id, platform, key, status, action, detail, history)
+
+    def _set_status(self, run_id: int | None, platform: str, key: str, status: AccountStatus, action: str,
+                    detail: dict, history: bool) -> None:  # fmt: skip
+        """One account's new status, its row in the pupil's history (unless a batch holds it) and
+        its audit event. Call inside a transaction."""
+        stamp = now()
+        returned = status is AccountStatus.ACTIVE
+        self.db.execute(
+            "UPDATE accounts SET status = ?, status_at = ?, updated_at = ?"
+            + (", left_on = NULL, delete_due = NULL" if returned else "")
+            + " WHERE platform = ? AND pupil_key = ?",
+            (status, stamp, stamp, platform, key),
+        )
+        if history:
+            self.db.execute(
+                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
+                " VALUES (?, ?, NULL, ?, ?, '{}', '[]', ?, ?)",
+                (run_id, platform, key, action, SendStatus.DONE, stamp),
+            )
+        self.audit(run_id, f"account.{action}", platform, key, detail=detail)
+
+    # Password resets
+
+    def password_resets(self, platform: str) -> set[str]:
+        rows = self.db.execute("SELECT pupil_key FROM password_resets WHERE platform = ?", (platform,))
+        return {row[0] for row in rows}
+
+    def request_password_resets(self, platform: str, pupil_keys: list[str]) -> None:
+        """The next apply gives these pupils new passwords (and new slips) on this platform."""
+        with self.transaction():
+            stamp = now()
+            for key in pupil_keys:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO password_resets (platform, pupil_key, requested_at) VALUES (?, ?, ?)",
+                    (platform, key, stamp),
+                )
+            self.audit(None, "password_reset.requested", platform, detail={"pupils": len(pupil_keys)})
+
+    def _reset_done(self, platform: str, pupil_key: str) -> None:
+        self.db.execute("DELETE FROM password_resets WHERE platform = ? AND pupil_key = ?", (platform, pupil_key))
+
+    # The tool's own retention
+
+    def forget_pupils(self, run_id: int, pupil_keys: Iterable[str]) -> None:
+        """Erase every trace of these pupils but the audit log's keyed-hash events."""
+        with self.transaction() as db:
+            for key in pupil_keys:
+                for table in ("accounts", "sends", "usernames", "password_resets"):
+                    db.execute(f"DELETE FROM {table} WHERE pupil_key = ?", (key,))  # noqa: S608 (fixed names)
+                self.audit(run_id, "pupil.purged", pupil_key=key, detail={})
+
+    def compact(self) -> None:
+        """Overwrite deleted rows and rebuild the file, so nothing forgotten can be read back from it."""
+        self.db.execute("PRAGMA secure_delete = ON")
+        self.db.execute("VACUUM")

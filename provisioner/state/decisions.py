@@ -1,0 +1,61 @@
+"""What people decided, kept with the state: who approved each register entry's field list
+(like an approval receipt), and which pupils are under an erasure request."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from provisioner.state.records import Approval, now
+
+
+class Decisions:
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` and ``subject``."""
+
+    db: sqlite3.Connection
+
+    # The register's approvals
+
+    def approvals(self, entry_id: str | None = None) -> list[Approval]:
+        """Approvals oldest first (of one entry, or all)."""
+        query = ("SELECT entry_id, approved_at, approved_by, role, fields_before, fields_after, next_review, note"
+                 " FROM approvals")  # fmt: skip
+        rows = self.db.execute(query + (" WHERE entry_id = ?" if entry_id else "") + " ORDER BY id",
+                               (entry_id,) if entry_id else ())  # fmt: skip
+        return [Approval(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7]) for r in rows]
+
+    def record_approval(self, approval: Approval) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO approvals (entry_id, approved_at, approved_by, role, fields_before, fields_after,"
+                " next_review, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (approval.entry_id, approval.approved_at, approval.approved_by, approval.role,
+                 json.dumps(approval.fields_before), json.dumps(approval.fields_after), approval.next_review,
+                 approval.note),
+            )  # fmt: skip
+            # The audit log names no person: the approvals table holds who approved.
+            self.audit(None, "register.approved", approval.entry_id,
+                       detail={"fields": approval.fields_after, "next_review": approval.next_review})  # fmt: skip
+
+    # Erasure holds
+
+    def erasure_held(self) -> set[str]:
+        """Keyed hashes of pupils whose data must not be sent again (an erasure request)."""
+        return {row[0] for row in self.db.execute("SELECT subject FROM erasure_holds")}
+
+    def hold_erasure(self, pupil_keys: Iterable[str], platforms: int) -> None:
+        """No apply sends these pupils' data again (each key a pupil may be known by)."""
+        with self.transaction() as db:
+            for key in pupil_keys:
+                db.execute("INSERT OR IGNORE INTO erasure_holds (subject, requested_at) VALUES (?, ?)",
+                           (self.subject(key), now()))  # fmt: skip
+                self.audit(None, "pupil.erasure_requested", pupil_key=key, detail={"platforms": platforms})
+
+    def lift_erasure(self, pupil_key: str) -> bool:
+        """The parent agreed to accounts again. Returns whether there was a hold."""
+        with self.transaction() as db:
+            lifted = db.execute("DELETE FROM erasure_holds WHERE subject = ?", (self.subject(pupil_key),)).rowcount
+            if lifted:
+                self.audit(None, "pupil.erasure_lifted", pupil_key=pupil_key, detail={})
+        return bool(lifted)

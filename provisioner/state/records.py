@@ -1,0 +1,123 @@
+"""What the state records, as values: the statuses every account, batch, send and run can
+have, and the rows read back. One definition of each, so no two modules can disagree about,
+say, which accounts a platform still holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class AccountStatus(StrEnum):
+    """Where an account is in its life. Every status but DELETED is one the platform holds."""
+
+    PENDING = "pending"  # an apply recorded its intent; the send is not finished yet
+    ACTIVE = "active"
+    DISABLED = "disabled"  # a leaver who cannot sign in; kept until deletion falls due
+    DELETION_REQUESTED = "deletion_requested"  # on a deletion list the admin has not confirmed
+    DELETED = "deleted"
+
+    @property
+    def held(self) -> bool:
+        """The platform holds (or, while a send is unfinished, may hold) the pupil's data."""
+        return self is not AccountStatus.DELETED
+
+
+class BatchKind(StrEnum):
+    IMPORT = "import"  # an import file (or folder of files) for the admin to upload
+    API = "api"  # changes sent to the platform through its API
+    DELETION = "deletion"  # a deletion list for the admin to carry out
+
+
+class BatchStatus(StrEnum):
+    WRITING = "writing"  # intent recorded, not finished: the next apply finishes it
+    ISSUED = "issued"  # the file (or list) is ready and waits for the admin
+    UPLOADED = "uploaded"  # the admin confirmed the upload
+    APPLIED = "applied"  # an API batch: the platform has it, nothing to upload
+    DELETED = "deleted"  # the admin confirmed a deletion list was carried out
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more is asked of anyone: its files may be removed in time."""
+        return self in (BatchStatus.UPLOADED, BatchStatus.APPLIED, BatchStatus.DELETED)
+
+
+class SendStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    pupil_key: str
+    username: str
+    status: AccountStatus
+    sent: dict[str, str]
+    remote_id: str | None = None
+    left_on: str | None = None  # ISO date: the pupil's leaving date, or the day they were first missed
+    delete_due: str | None = None  # ISO date by which the account must be deleted
+    status_at: str | None = None  # when the status last changed
+    created_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PendingSend:
+    id: int
+    pupil_key: str
+    action: str  # create, update, delete
+    fields: dict[str, str]
+    changed: list[str]
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """One thing done to a pupil's account, as the pupil's history shows it."""
+
+    platform: str
+    action: str
+    fields: dict[str, str]
+    changed: list[str]
+    at: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One approval of a register entry's field list (like an approval receipt)."""
+
+    entry_id: str
+    approved_at: str
+    approved_by: str
+    role: str
+    fields_before: list[str]
+    fields_after: list[str]
+    next_review: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    platform: str
+    run_id: int
+    file: str
+    status: BatchStatus
+    created_at: str
+    issued_at: str | None
+    kind: BatchKind = BatchKind.IMPORT
+    due: str | None = None  # a deletion batch: the date by which it must be done
+
+
+def now() -> str:
+    """The time the state records, in UTC."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

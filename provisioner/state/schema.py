@@ -1,0 +1,131 @@
+"""The state's schema: numbered migrations, applied in order and recorded in SQLite's
+``user_version``, so an older workspace is brought up to date when it is next opened."""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[str] = [
+    # 1: accounts, usernames, runs, batches, sends, audit
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,              -- running, ok, failed, interrupted
+        roster_sha256 TEXT,
+        summary TEXT                       -- JSON counts, no personal data
+    );
+    CREATE TABLE accounts (
+        platform TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        username TEXT NOT NULL,
+        status TEXT NOT NULL,              -- pending (intent recorded), active
+        sent TEXT NOT NULL,                -- JSON: field -> value, as last sent
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (platform, pupil_key)
+    );
+    CREATE TABLE usernames (              -- every username ever issued, never reused
+        platform TEXT NOT NULL,
+        username TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        PRIMARY KEY (platform, username)
+    );
+    CREATE TABLE batches (
+        id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        kind TEXT NOT NULL,                -- import
+        file TEXT NOT NULL,                -- relative to the workspace
+        status TEXT NOT NULL,              -- writing, issued, uploaded
+        created_at TEXT NOT NULL,
+        issued_at TEXT,
+        confirmed_at TEXT,
+        PRIMARY KEY (platform, id)
+    );
+    CREATE TABLE sends (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        platform TEXT NOT NULL,
+        batch_id TEXT,
+        pupil_key TEXT NOT NULL,
+        action TEXT NOT NULL,              -- create, update
+        fields TEXT NOT NULL,              -- JSON: exactly the values sent
+        changed TEXT NOT NULL,             -- JSON list of fields that changed
+        status TEXT NOT NULL,              -- pending, done
+        sent_at TEXT
+    );
+    CREATE INDEX sends_by_pupil ON sends (pupil_key, platform);
+    CREATE INDEX sends_by_batch ON sends (platform, batch_id);
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        run_id INTEGER,
+        action TEXT NOT NULL,
+        platform TEXT,
+        subject TEXT,                      -- keyed hash of the pupil key, never the key
+        detail TEXT NOT NULL,              -- JSON, no personal data
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+    # 2: password resets the admin asked for, carried out by the next apply
+    """
+    CREATE TABLE password_resets (
+        platform TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        PRIMARY KEY (platform, pupil_key)
+    );
+    """,
+    # 3: the platform's own id for an account (Microsoft 365's object id)
+    """
+    ALTER TABLE accounts ADD COLUMN remote_id TEXT;
+    """,
+    # 4: leavers. Account status also: disabled, deletion_requested, deleted. left_on: the day
+    # the pupil left (or was first missed); delete_due: when the account must be gone;
+    # status_at: when the status last changed. A deletion batch is due (confirmed) by its date.
+    """
+    ALTER TABLE accounts ADD COLUMN left_on TEXT;
+    ALTER TABLE accounts ADD COLUMN delete_due TEXT;
+    ALTER TABLE accounts ADD COLUMN status_at TEXT;
+    ALTER TABLE batches ADD COLUMN due TEXT;
+    """,
+    # 5: the register's approvals (who agreed each processor's field list, and when it is next
+    # reviewed) and erasure holds (pupils, by keyed hash, whose data must not be sent again).
+    """
+    CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        approved_at TEXT NOT NULL,
+        approved_by TEXT NOT NULL,
+        role TEXT NOT NULL,
+        fields_before TEXT NOT NULL,       -- JSON list of field names
+        fields_after TEXT NOT NULL,        -- JSON list of field names
+        next_review TEXT NOT NULL,         -- ISO date
+        note TEXT NOT NULL
+    );
+    CREATE INDEX approvals_by_entry ON approvals (entry_id, id);
+    CREATE TABLE erasure_holds (
+        subject TEXT PRIMARY KEY,          -- keyed hash of the pupil key, as in the audit log
+        requested_at TEXT NOT NULL
+    );
+    """,
+]
+
+
+def statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        text = "\n".join(current).strip()
+        if text.endswith(";") and sqlite3.complete_statement(text):
+            statements.append(text)
+            current = []
+    return statements
