@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from provisioner import files
-from provisioner.connector import Connector
+from provisioner.connector import Connector, registry
 from provisioner.delivery import ApplyResult, CleanupResult, Progress
 from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, WorkspaceNotFound
 from provisioner.jobs import cleanup, create, provisioning, requests, retention
@@ -30,6 +30,11 @@ from provisioner.state import Approval, Batch, State
 from provisioner.workspace import Workspace, connector_class, find_workspace
 
 Confirm = Callable[[object], bool]  # shown the plan, says whether to go ahead
+
+
+def platforms() -> dict[str, str]:
+    """Every platform the tool knows: id -> name."""
+    return {platform: cls.name for platform, cls in registry().items()}
 
 
 def check_roster(path: Path, workspace: Path | None = None) -> Roster:

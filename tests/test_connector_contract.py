@@ -3,9 +3,9 @@ all of it with no edit here (see test_toy_platform.py, which adds one and runs t
 
 - Every connector: metadata, a register entry, the fields it sends, the view that refuses any
   other field, usernames a child can type, passwords the platform accepts.
-- A connector reached by an import file: one value per column, every column made from a sent
-  field, the file read back through the roster reader's header matching says what each column
-  holds, and a file written whole gives back its passwords.
+- A connector reached by files to upload: a file written whole gives back its passwords; an
+  import file in columns has one value per column, every column made from a sent field, and
+  read back through the roster reader's header matching it says what each column holds.
 - A connector reached through an API: create, update, disable, enable, delete, restore and erase
   against a double of the platform, each confirmed by reading the platform back; a send repeated
   after a crash adopts the account instead of making a second. A connector that does not offer a
@@ -27,7 +27,7 @@ import pytest
 
 from provisioner import passwords
 from provisioner.connector import ApiConnector, Connector, PupilView, Work, registry
-from provisioner.delivery import FileImport
+from provisioner.delivery import FileDelivery, FileImport
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
 from provisioner.models import Pupil
@@ -77,12 +77,18 @@ def sample_values(connector: Connector) -> dict[str, str]:
 
 
 def sample_view(connector: Connector) -> PupilView:
-    return PupilView(connector.id, sample_values(connector), connector.sent_fields)
+    return connector.view(sample_values(connector))
 
 
-def file_delivery(connector: Connector) -> FileImport:
+def file_delivery(connector: Connector) -> FileDelivery:
+    if not isinstance(connector.delivery, FileDelivery):
+        pytest.skip("not reached by files to upload")
+    return connector.delivery
+
+
+def column_layout(connector: Connector) -> FileImport:
     if not isinstance(connector.delivery, FileImport):
-        pytest.skip("not reached by an import file")
+        pytest.skip("not an import file laid out in columns")
     return connector.delivery
 
 
@@ -164,6 +170,12 @@ def test_reading_an_undeclared_field_raises(configured):
         with pytest.raises(UndeclaredFieldError):
             view.with_values(**{name: "x"})
         assert name not in view, "asking whether a field is there is not reading it"
+    # A value of a field no longer sent (turned off since it was recorded) is not the connector's to read.
+    stale = configured.view(dict.fromkeys(FIELDS, "held-before"))
+    assert set(stale) == set(configured.sent_fields)
+    for name in set(FIELDS) - set(configured.sent_fields):
+        with pytest.raises(UndeclaredFieldError):
+            stale[name]
 
 
 def test_a_view_never_shows_values_in_its_repr(configured):
@@ -192,9 +204,7 @@ def written_rows(delivery: FileImport, tmp_path, views: list[PupilView]) -> list
 
 
 def test_file_connectors_write_one_value_per_column(configured):
-    delivery = file_delivery(configured)
-    if not delivery.file_columns:
-        pytest.skip("a layout of the platform's own files, not columns")
+    delivery = column_layout(configured)
     row = delivery.import_row(sample_view(configured))
     assert len(row) == len(delivery.header) == len(set(delivery.header))
     assert all(isinstance(v, str) and v for v in row), "every column is filled from a sent field"
@@ -203,7 +213,7 @@ def test_file_connectors_write_one_value_per_column(configured):
 
 
 def test_every_column_comes_from_a_sent_field(configured):
-    delivery = file_delivery(configured)
+    delivery = column_layout(configured)
     for header, source in delivery.file_columns:
         made_from = configured.derived.get(source, (source,))
         assert set(made_from) <= set(configured.sent_fields), f"{header} reads {made_from}"
@@ -212,9 +222,7 @@ def test_every_column_comes_from_a_sent_field(configured):
 def test_the_file_read_back_says_what_each_column_holds(configured, tmp_path):
     """Read the written file's header as the roster reader would: a column it takes for a field
     holds that field's value (a stable-id column may hold the pseudonymous id, never the UPN)."""
-    delivery = file_delivery(configured)
-    if not delivery.file_columns:
-        pytest.skip("a layout of the platform's own files, not columns")
+    delivery = column_layout(configured)
     values = sample_values(configured)
     [header, row] = written_rows(delivery, tmp_path, [sample_view(configured)])
     aliases = alias_map(RosterSettings())
@@ -269,7 +277,7 @@ def pupil_work(connector: ApiConnector, number: int, action: str = "create", cha
     values.update(username=f"contract{number}", password=passwords.generate(connector.password_rule))
     if "pseudonymous_id" in values:
         values["pseudonymous_id"] = f"{number:016x}"
-    view = PupilView(connector.id, values, connector.sent_fields)
+    view = connector.view(values)
     return Work(number, action, view, list(changed or view), remote_id)
 
 

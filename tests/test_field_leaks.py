@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from provisioner.connector import registry
-from provisioner.delivery import FileImport
+from provisioner.delivery import FileDelivery
 from provisioner.planning.provisioning import project
 from provisioner.models import YEAR_GROUPS, Pupil
 from provisioner.jobs.create import init_workspace
@@ -42,8 +42,7 @@ def pupils(draw) -> Pupil:
 
 def outputs(workspace, connector, pupil: Pupil) -> list[str]:
     """Every cell of every file the connector writes for this pupil."""
-    view = project(connector.id, connector.sent_fields, pupil, username="someusername",
-                   pseudonymise=workspace.pseudonymous_id)  # fmt: skip
+    view = project(connector, pupil, username="someusername", pseudonymise=workspace.pseudonymous_id)
     if connector.issues_passwords:
         view = view.with_values(password="Tiger47")
     target = workspace.root / "out" / connector.delivery.file_name("20261122-001")
@@ -69,7 +68,7 @@ def file_connectors() -> list:
                 connector = cls(cls.Settings.model_validate(raw, context={"connector": cls}))
             except ValidationError:
                 continue  # a setting this connector does not have
-            if isinstance(connector.delivery, FileImport):
+            if isinstance(connector.delivery, FileDelivery):
                 built.append(connector)
     return built
 

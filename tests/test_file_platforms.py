@@ -263,11 +263,11 @@ def test_optional_fields_are_off_until_the_school_turns_them_on(workspace, roste
 
 def test_bug_club_date_of_birth_is_day_first(tmp_path):
     from connectors.bug_club import BugClub
-    from provisioner.connector import PupilView
 
-    view = PupilView("bug-club", {"forename": "A", "surname": "B", "date_of_birth": date(2019, 2, 3).isoformat(),
-                                  "username": "ab", "password": "Tiger47"})  # fmt: skip
-    assert BugClub().delivery.import_row(view)[2] == "03/02/2019"
+    bug_club = BugClub()
+    view = bug_club.view({"forename": "A", "surname": "B", "date_of_birth": date(2019, 2, 3).isoformat(),
+                          "username": "ab", "password": "Tiger47"})  # fmt: skip
+    assert bug_club.delivery.import_row(view)[2] == "03/02/2019"
 
 
 def test_a_reprint_resets_passwords_as_an_update_with_new_slips(workspace, roster_file, pupils):

@@ -143,3 +143,27 @@ def test_an_upload_is_confirmed_like_any_import(tmp_path):
     [batch] = apply(workspace, synthetic_pupils(10, seed=29, today=TODAY), tmp_path).batches
     confirmed, _ = Provisioner(workspace).confirm_uploaded("microsoft-365")
     assert [b.id for b in confirmed] == [batch.batch_id]
+
+
+def test_a_graph_apply_interrupted_then_switched_to_sds_files_is_refused_and_harms_nothing(m365, tmp_path):
+    """Finishing a Graph batch as School Data Sync files once wrote into the workspace folder itself."""
+    from conftest import set_platform
+    from provisioner.delivery import Job
+    from provisioner.delivery.base import record_intent
+    from provisioner.errors import UsageError
+    from provisioner.state import BatchKind
+
+    rows = synthetic_pupils(12, seed=8, today=TODAY)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    plan = Provisioner(m365).plan(roster, today=TODAY)
+    with m365.open_state() as state:  # a Graph apply killed after recording its intent
+        job = Job(m365, state, TODAY, run_id=state.begin_run("apply", None), batch_id="20261122-001")
+        record_intent(job, plan.platforms["microsoft-365"], BatchKind.API, "")
+    set_platform(m365, "microsoft-365", provisioning='"sds-files"')
+    approve_register(m365)
+    kept = {path: path.read_bytes() for path in (m365.settings_path, m365.secret_path)}
+    with pytest.raises(UsageError, match="interrupted while sending through the platform's API"):
+        apply_roster(m365, roster)
+    assert {path: path.read_bytes() for path in kept} == kept, "the settings and the school's secret are intact"
+    assert not any(m365.outbox.rglob("*.csv")), "nothing written"

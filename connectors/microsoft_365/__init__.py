@@ -74,5 +74,3 @@ class Microsoft365(Accounts, InStep, Lifecycle, ApiConnector):
             '# class_groups = true  # one security group per class; needs optional_fields = ["class_name"]',
             '# provisioning = "sds-files"  # no app access: write School Data Sync v2.1 files to upload instead',
         ]
-
-    # The engine's calls

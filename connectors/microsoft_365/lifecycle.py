@@ -61,8 +61,6 @@ class Lifecycle:
         return {u["id"] for u in directory.client.pages("/directory/deletedItems/microsoft.graph.user",
                                                          {"$select": "id", "$top": "999"})}  # fmt: skip
 
-    # School Data Sync files, when the school chose them
-
 
 READ_BACK_PAUSES = (1.0, 3.0)  # the directory can take a moment to show a change everywhere
 

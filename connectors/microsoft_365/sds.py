@@ -15,16 +15,15 @@ from pathlib import Path
 
 from provisioner import files
 from provisioner.connector import PupilView
-from provisioner.delivery import FileImport
+from provisioner.delivery import FileDelivery
 
 SDS_FILES_WRITTEN = ("orgs.csv", "users.csv", "roles.csv", "classes.csv", "enrollments.csv")
 
 
-class SchoolDataSync(FileImport):
-    """The file import strategy with School Data Sync's own files instead of one CSV."""
+class SchoolDataSync(FileDelivery):
+    """Files to upload, as School Data Sync's folder of v2.1 CSV files."""
 
     full_set = True
-    file_columns = ()  # fixed files and headers (``sds_files``), not a layout of columns
 
     def sent_fields(self) -> tuple[str, ...]:
         """users.csv has no column for the class: it goes only through class groups."""
@@ -52,8 +51,6 @@ class SchoolDataSync(FileImport):
         rows = list(csv.DictReader(io.StringIO(users.read_text(encoding="utf-8"))))
         return {row["username"].partition("@")[0]: row["password"] for row in rows if row.get("password")}
 
-    def settings_template(self) -> list[str]:
-        return []
 
 
 def sds_files(settings, pupils: list[PupilView], school_name: str) -> dict[str, bytes]:

@@ -21,9 +21,13 @@ from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError,
 from provisioner.facade import Provisioner
 
 # Soft wrapping: a line is never broken by the tool, only by the terminal, so what a script or
-# a test reads does not depend on the terminal's width.
+# a test reads does not depend on the terminal's width. Tables are laid out at least
+# TABLE_MIN_WIDTH wide (a narrower terminal wraps their lines) and never cut a cell short.
+TABLE_MIN_WIDTH = 80
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+for _console in (out, err):
+    _console.width = max(_console.width, TABLE_MIN_WIDTH)
 DEBUG = {"on": bool(os.environ.get("PROVISIONER_DEBUG"))}
 
 
@@ -113,6 +117,9 @@ def run(action: Callable[[], int | None]) -> None:
     except KeyboardInterrupt:
         err.print("Interrupted. Run the same command again to finish: it picks up where it stopped.")
         code = ExitCode.INTERRUPTED
+    except typer.Abort:  # Ctrl-C (or the end of input) at a question: asked before anything changes
+        err.print("Stopped at the question: nothing was changed.")
+        code = ExitCode.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 (the last line of defence)
         if DEBUG["on"]:
             traceback.print_exc()
@@ -140,14 +147,11 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-TABLE_MIN_WIDTH = 80  # a table is laid out at least this wide; a narrower terminal wraps its lines
-
-
 def print_table(table: Table) -> None:
     """A table whose every cell is shown whole: never cut short with an ellipsis, whatever the width."""
     for column in table.columns:
         column.overflow = "fold"
-    out.print(table, width=max(out.width, TABLE_MIN_WIDTH))
+    out.print(table)
 
 
 def print_problems(problems: Sequence, console: Console, limit: int | None = None) -> None:

@@ -63,7 +63,7 @@ def plan(the_plan: Plan) -> None:
         out.print(f"{the_plan.withheld} pupil(s) on the roster are withheld by an erasure request: nothing is sent "
                   "about them.")  # fmt: skip
     for platform_plan in the_plan.platforms.values():
-        if platform_plan.records_only and platform_plan.to_send:
+        if not platform_plan.makes_accounts and platform_plan.to_send:
             out.print(f"{platform_plan.name} reads the MIS itself and makes its own accounts: apply only records "
                       f"the {len(platform_plan.to_send)} pupil(s) it holds, so the register is true.")  # fmt: skip
         if platform_plan.resuming:
@@ -112,12 +112,12 @@ def cleanup(the_plan: CleanupPlan) -> None:
                   "them[/]: check it is the whole school before going on.", markup=True)  # fmt: skip
 
 
-def deletion_lists(batches: list[IssuedBatch], root: Path, what: str) -> None:
-    """Where each deletion list is and the command that records it done; ``what``: "N account(s)"."""
+def deletion_lists(batches: list[IssuedBatch], root: Path, accounts: str) -> None:
+    """Where each deletion list is and the command that records it done. ``accounts`` says which
+    in words, with ``{rows}`` for the count: "{rows} account(s) as", "the account"."""
     for batch in batches:
         files = " and ".join(shown_path(p, root) for p in (batch.slips or [batch.path]))
-        count = what.format(rows=batch.rows)
-        out.print(f"{batch.platform}: delete {count} listed in {files}, then run "
+        out.print(f"{batch.platform}: delete {accounts.format(rows=batch.rows)} listed in {files}, then run "
                   f"'provisioner confirm {batch.platform} deleted --batch {batch.batch_id}'")  # fmt: skip
 
 

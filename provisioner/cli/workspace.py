@@ -14,9 +14,8 @@ from provisioner.cli.common import (
     AsOfOpt, JsonOpt, PlatformOpt, RosterArg, WorkspaceOpt, command, flag, group, out, print_json, print_table,
     provisioner, run, today,
 )  # fmt: skip
-from provisioner.connector import registry
 from provisioner.errors import ExitCode, RosterError, UsageError
-from provisioner.facade import Provisioner, check_roster
+from provisioner.facade import Provisioner, check_roster, platforms
 
 app = group()
 roster_app = group("Check a roster exported from the MIS.")
@@ -39,7 +38,7 @@ def init(
             school = school or typer.prompt("School name")
             domain = domain or typer.prompt("Domain for pupils' accounts (e.g. example.sch.uk)")
             if not platform:
-                known = ", ".join(registry())
+                known = ", ".join(platforms())
                 answer = typer.prompt(f"Platforms to enable, separated by commas ({known})", default="")
                 platform = [p.strip() for p in answer.split(",") if p.strip()]
             approved_by = approved_by or typer.prompt("Your name (recorded as approving the data each platform is sent)")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, ClassVar
 
 from provisioner.connector.settings import PlatformSettings
+from provisioner.connector.view import PupilView
 from provisioner.passwords import CHILD_FRIENDLY, PasswordRule
 
 
@@ -63,10 +65,14 @@ class Connector:
         """The fields always sent, and the optional ones the school turned on."""
         return (*self.fields, *(f for f in self.optional_fields if f in self.settings.optional_fields))
 
-    @property
+    @cached_property
     def sent_fields(self) -> tuple[str, ...]:
         """The fields this platform receives with these settings: what the register lists."""
         return self.delivery.sent_fields()
+
+    def view(self, values: Mapping[str, str]) -> PupilView:
+        """What this connector may read of these values: the fields it is sent, nothing else."""
+        return PupilView(self.id, values, self.sent_fields)
 
     @property
     def effective_username_template(self) -> str:

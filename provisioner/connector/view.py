@@ -20,16 +20,17 @@ class PupilView(Mapping[str, str]):
 
     Values are text as they will be sent (dates in ISO form). Reading any other field of the
     vocabulary raises UndeclaredFieldError, so a connector cannot quietly send more than its
-    register entry says. ``declared`` are the fields the platform receives; a declared field
-    with no value here (the password of an update that sets none) is simply missing.
+    register entry says. ``declared`` are the fields the platform receives now: a value of any
+    other field (one sent before the school turned it off) is left out, and a declared field
+    with no value (the password of an update that sets none) is simply missing.
     """
 
     __slots__ = ("_platform", "_values", "_declared")
 
-    def __init__(self, platform: str, values: Mapping[str, str], declared: Iterable[str] = ()):
+    def __init__(self, platform: str, values: Mapping[str, str], declared: Iterable[str]):
         self._platform = platform
-        self._values = dict(values)
-        self._declared = frozenset(declared) | self._values.keys()
+        self._declared = frozenset(declared)
+        self._values = {name: value for name, value in values.items() if name in self._declared}
 
     def __getitem__(self, name: str) -> str:
         try:

@@ -14,10 +14,11 @@ import threading
 from collections import Counter
 
 from provisioner import passwords
-from provisioner.connector import ApiConnector, ApiSession, PupilView, Work
-from provisioner.delivery.base import ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint
-from provisioner.delivery.file_import import record_intent
-from provisioner.delivery.paperwork import login_slip, print_slips
+from provisioner.connector import ApiConnector, ApiSession, Work
+from provisioner.delivery.base import (
+    ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
+)  # fmt: skip
+from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips
 from provisioner.errors import PartialFailure
 from provisioner.planning.cleanup import DELETE, DISABLE, ERASED, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan, drift
@@ -33,10 +34,13 @@ class ApiDelivery(Delivery):
 
     @property
     def can_disable(self) -> bool:
-        return "disable" in self.connector.lifecycle
+        return {"disable", "enable"} <= self.connector.lifecycle  # a returner must be let back in
 
     def connect(self, school_domain: str) -> ApiSession:
         return self.connector.connect(school_domain)
+
+    def can_resume(self, batch: Batch) -> bool:
+        return batch.kind is BatchKind.API
 
     def deliver(self, job: Job, plan: PlatformPlan, result: ApplyResult) -> None:
         """The accounts first, then their licences and groups, read afresh; the pupils whose
@@ -72,7 +76,7 @@ class ApiDelivery(Delivery):
 
         work = []
         for send in sends:
-            view = PupilView(platform, send.fields, connector.sent_fields)
+            view = connector.view(send.fields)
             if send.action == CREATE or "password" in send.changed:
                 view = view.with_values(password=passwords.generate(connector.password_rule))
             account = accounts.get(send.pupil_key)
@@ -123,8 +127,9 @@ class ApiDelivery(Delivery):
 
     def clean_up(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> int:
         """Each step through the platform's hook, recorded only where reading back confirmed it.
-        An erasure deletes for good, where a leaver's account stays restorable for a while.
-        Without a roster (an erasure) class groups are left to the next apply to put in step."""
+        An erasure deletes for good, where a leaver's account stays restorable for a while; a
+        deletion the platform offers no hook for goes on a deletion list for the admin. Without a
+        roster (an erasure) class groups are left to the next apply to put in step."""
         connector, state = self.connector, job.state
         session = connector.connect(job.workspace.settings.school.domain)
         accounts = state.accounts(connector.id)
@@ -132,10 +137,15 @@ class ApiDelivery(Delivery):
         done: Counter = Counter()
         erasing = [s for s in cleanup.of(DELETE) if s.reason == ERASED]
         leaving = [s for s in cleanup.of(DELETE) if s.reason != ERASED]
+        by_hand = [*([] if "delete" in connector.lifecycle else leaving),
+                   *([] if "erase" in connector.lifecycle else erasing)]  # fmt: skip
+        if by_hand:
+            result.deletion_lists.append(issue_deletion_list(job, connector, by_hand))
+            done["deletion_requested"] = len(by_hand)
         for action, call, record, chosen in (
             (DISABLE, connector.disable, state.mark_disabled, cleanup.of(DISABLE)),
-            (DELETE, connector.delete, state.mark_deleted, leaving),
-            (DELETE, connector.erase, state.mark_deleted, erasing),
+            (DELETE, connector.delete, state.mark_deleted, [s for s in leaving if s not in by_hand]),
+            (DELETE, connector.erase, state.mark_deleted, [s for s in erasing if s not in by_hand]),
             (RESTORE, connector.enable, state.mark_restored, cleanup.of(RESTORE)),
         ):
             steps = [s for s in chosen if accounts[s.pupil_key].remote_id]
@@ -149,14 +159,14 @@ class ApiDelivery(Delivery):
             ids = {accounts[s.pupil_key].remote_id: s for s in steps}
             confirmed = call(session, list(ids))
             with state.transaction():
-                record(job.run_id, connector.id, {ids[remote_id].pupil_key: {"reason": ids[remote_id].reason,
-                                                                             "verified": True}
-                                                  for remote_id, ok in confirmed.items() if ok})  # fmt: skip
-                unconfirmed = [ids[remote_id].pupil_key for remote_id, ok in confirmed.items() if not ok]
-                state.record_unconfirmed(job.run_id, connector.id, action, unconfirmed)
-            if len(unconfirmed) < len(confirmed):
-                done[action] += len(confirmed) - len(unconfirmed)
-            failed += len(unconfirmed)
+                for remote_id, ok in confirmed.items():
+                    step = ids[remote_id]
+                    if ok:
+                        record(job.run_id, connector.id, {step.pupil_key: {"reason": step.reason, "verified": True}})
+                        done[action] += 1
+                    else:
+                        state.record_unconfirmed(job.run_id, connector.id, action, [step.pupil_key])
+                        failed += 1
         # Leavers leave their class groups; returners rejoin theirs and keep their licence.
         if job.roster is not None:
             self.reconcile(job, session)

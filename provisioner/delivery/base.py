@@ -21,7 +21,7 @@ from provisioner.connector import ApiSession, Connector
 from provisioner.models import Pupil, Roster
 from provisioner.planning.cleanup import CleanupPlan, PlatformCleanup
 from provisioner.planning.provisioning import Plan, PlatformPlan
-from provisioner.state import Batch, State
+from provisioner.state import Batch, BatchKind, BatchStatus, State, now
 from provisioner.workspace import Workspace
 
 Progress = Callable[[str, int, int], None]  # (platform, done, total)
@@ -80,9 +80,9 @@ class Job:
     state: State
     today: date
     run_id: int | None = None
-    roster: Roster | None = None
+    roster: Roster | None = field(default=None, repr=False)  # pupil data: never in a repr or traceback
     progress: Progress | None = None
-    sessions: dict[str, ApiSession] = field(default_factory=dict)
+    sessions: dict[str, ApiSession] = field(default_factory=dict, repr=False)
     batch_id: str | None = None  # one id for every platform's batch of an apply
     _by_key: dict[str, Pupil] | None = field(default=None, init=False, repr=False)
 
@@ -130,6 +130,11 @@ class Delivery:
         """Sign in before anything is planned, where the platform is called; None elsewhere."""
         return None
 
+    def can_resume(self, batch: Batch) -> bool:
+        """Whether this way of delivery can finish a batch an interrupted apply left (one begun
+        another way, before the school changed the setting, it cannot)."""
+        return False
+
     def deliver(self, job: Job, plan: PlatformPlan, result: ApplyResult) -> None:
         """Carry out this platform's part of an apply, and report it into ``result``."""
         raise NotImplementedError
@@ -150,6 +155,14 @@ class Delivery:
     def erasure_note(self) -> str | None:
         """What the admin must also do after an erasure, where the tool cannot do it all."""
         return None
+
+
+def record_intent(job: Job, plan: PlatformPlan, kind: BatchKind, file: str) -> Batch:
+    """Record what a batch will send before anything is written or sent."""
+    batch = Batch(job.batch_id, plan.platform, job.run_id, file, BatchStatus.WRITING, now(), None, kind)
+    job.state.record_intent(batch, plan.to_send)
+    crashpoint("prepared")
+    return batch
 
 
 CRASH_ENV = "PROVISIONER_CRASH_AT"

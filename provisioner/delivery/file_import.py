@@ -1,5 +1,9 @@
-"""File import: the tool writes the platform's import file and login slips to the outbox; the
-admin uploads the file and confirms it. Leavers go on a deletion list the admin carries out.
+"""Files the admin uploads: the tool writes the platform's import file and login slips to the
+outbox; the admin uploads the file and confirms it. Leavers go on a deletion list.
+
+``FileDelivery`` is the flow, whatever the files are; ``FileImport`` is the usual file, one CSV
+in the platform's column layout. (School Data Sync's folder of files is another
+``FileDelivery``, kept with its platform in connectors/microsoft_365/sds.py.)
 
 Crash safety: the intent (every row, every username) is recorded before any file is written,
 and the rows are marked sent in one transaction after the file is whole. First passwords are
@@ -17,32 +21,125 @@ from pathlib import Path
 
 from provisioner import files, passwords
 from provisioner.connector import ImportFileConnector, PupilView
-from provisioner.delivery.base import ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint
-from provisioner.settings import toml_string
+from provisioner.delivery.base import (
+    ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
+)  # fmt: skip
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips, remove_stale_temporaries
+from provisioner.errors import ProvisionerError
 from provisioner.planning.cleanup import DELETE, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan
-from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus, now
+from provisioner.settings import toml_string
+from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus
 
 
-def record_intent(job: Job, plan: PlatformPlan, kind: BatchKind, file: str) -> Batch:
-    """Record what a batch will send before anything is written or sent."""
-    batch = Batch(job.batch_id, plan.platform, job.run_id, file, BatchStatus.WRITING, now(), None, kind)
-    job.state.record_intent(job.run_id, batch, plan.to_send)
-    crashpoint("prepared")
-    return batch
-
-
-class FileImport(Delivery):
-    """The platform's import file, laid out as its ``columns`` say (or the school's ``columns``
-    setting), one row per pupil, as CSV. ``full_set``: each upload lists every pupil the
-    platform holds, not only changes (it treats a pupil missing from an upload as a leaver)."""
+class FileDelivery(Delivery):
+    """Files the admin uploads. Subclasses say what the files are: ``file_name``, ``write`` and
+    ``passwords_in`` (the passwords in a file written whole before a crash)."""
 
     kind = "file"
     erasure_effect = "put on a deletion list for you to carry out"
-    connector: ImportFileConnector
 
-    # The file's layout
+    def file_name(self, batch_id: str) -> str:
+        raise NotImplementedError
+
+    def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
+        """Write one batch's files at ``path``, whole or not at all (passwords are in the views)."""
+        raise NotImplementedError
+
+    def passwords_in(self, path: Path) -> dict[str, str]:
+        """Username -> password from files this tool wrote whole at ``path`` (empty if none)."""
+        raise NotImplementedError
+
+    def can_resume(self, batch: Batch) -> bool:
+        return batch.kind is BatchKind.IMPORT
+
+    # Carrying out a plan
+
+    def deliver(self, job: Job, plan: PlatformPlan, result: ApplyResult) -> None:
+        if not plan.to_send:
+            return
+        file = (Path("outbox") / plan.platform / self.file_name(job.batch_id)).as_posix()
+        batch = record_intent(job, plan, BatchKind.IMPORT, file)
+        result.batches.append(self.resume(job, batch))
+
+    def resume(self, job: Job, batch: Batch) -> IssuedBatch:
+        """Write the batch's files from its recorded rows, then mark every row sent, in one transaction."""
+        connector, state = self.connector, job.state
+        platform = connector.id
+        sends = state.pending_sends(platform, batch.id)
+        path = job.workspace.root / batch.file
+        if not batch.file or job.workspace.outbox not in path.parents:
+            raise ProvisionerError(f"batch {batch.id} of {connector.name} names no file in the outbox")
+        school = job.workspace.settings.school
+        issues = connector.issues_passwords
+        # A file written whole before a crash may already be uploaded: keep its passwords.
+        earlier = self.passwords_in(path) if issues else {}
+        rows, slips = [], []
+        for done, send in enumerate(sends, start=1):
+            view = connector.view(send.fields)
+            if issues:
+                new_password = send.action == CREATE or "password" in send.changed
+                password = earlier.get(send.fields.get("username", "")) or passwords.generate(connector.password_rule)
+                view = view.with_values(password=password if new_password else "")
+                if new_password:
+                    slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain))
+            rows.append(view)
+            if job.progress and (done % 200 == 0 or done == len(sends)):
+                job.progress(platform, done, len(sends))
+        if self.full_set:
+            rows += self.everyone_else(job, {send.pupil_key for send in sends}, batch.id)
+        files.make_private_dir(path.parent)
+        remove_stale_temporaries(path.parent)
+        slip_paths = print_slips(job, connector, batch.id, slips)
+        self.write(path, rows, school.name)
+        crashpoint("written")
+        state.mark_written(batch, sends, passwords=len(slips))
+        crashpoint("committed")
+        return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
+
+    def everyone_else(self, job: Job, leaving_out: set[str], batch_id: str | None = None) -> list[PupilView]:
+        """For a full-set upload: every other pupil the platform holds, as last sent, so nobody
+        looks like a leaver. A first password in an earlier upload not yet confirmed is carried,
+        so uploading only the newest files still sets the password its slip shows."""
+        connector, state, platform = self.connector, job.state, self.connector.id
+        carried: dict[str, str] = {}
+        if connector.issues_passwords:
+            for earlier in state.batches(platform, status=BatchStatus.ISSUED):
+                if earlier.kind is BatchKind.IMPORT and earlier.id != batch_id:
+                    carried.update(self.passwords_in(job.workspace.root / earlier.file))
+        rows = []
+        for key, account in sorted(state.accounts(platform).items()):
+            if key not in leaving_out and account.status is AccountStatus.ACTIVE:
+                values = dict(account.sent)
+                if connector.issues_passwords:
+                    values["password"] = carried.get(account.username, "")
+                rows.append(connector.view(values))
+        return rows
+
+    def clean_up(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> int:
+        """Returners are active again at once; accounts to delete go on a deletion list."""
+        connector, done = self.connector, Counter()
+        restores = cleanup.of(RESTORE)
+        if restores:
+            job.state.mark_restored(job.run_id, connector.id, {s.pupil_key: {"reason": s.reason} for s in restores})
+            done[RESTORE] = len(restores)
+        for step in restores:
+            if step.was is AccountStatus.DELETION_REQUESTED:
+                result.notes.append(f"{connector.name}: {step.username} is back; if their account is on a deletion "
+                                    "list, leave it off")  # fmt: skip
+        deletes = cleanup.of(DELETE)
+        if deletes:
+            result.deletion_lists.append(issue_deletion_list(job, connector, deletes))
+            done["deletion_requested"] = len(deletes)
+        result.done[connector.id] = dict(done)
+        return 0
+
+
+class FileImport(FileDelivery):
+    """The platform's import file: one CSV laid out as its ``columns`` say (or the school's
+    ``columns`` setting), one row per pupil."""
+
+    connector: ImportFileConnector
 
     @property
     def file_columns(self) -> tuple[tuple[str, str], ...]:
@@ -76,11 +173,9 @@ class FileImport(Delivery):
         return [values.get(source, "") for _, source in self.file_columns]
 
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
-        """Write one batch's import at ``path``, whole or not at all (passwords are in the views)."""
         files.atomic_write_bytes(path, files.csv_bytes(self.header, [self.import_row(p) for p in pupils]))
 
     def passwords_in(self, path: Path) -> dict[str, str]:
-        """Username -> password from an import this tool wrote whole at ``path`` (empty if none)."""
         sources = [source for _, source in self.file_columns]
         if not path.is_file() or "username" not in sources or "password" not in sources:
             return {}
@@ -89,85 +184,6 @@ class FileImport(Delivery):
         if not rows or rows[0] != self.header:
             return {}
         return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
-
-    # Carrying out a plan
-
-    def deliver(self, job: Job, plan: PlatformPlan, result: ApplyResult) -> None:
-        if not plan.to_send:
-            return
-        file = (Path("outbox") / plan.platform / self.file_name(job.batch_id)).as_posix()
-        batch = record_intent(job, plan, BatchKind.IMPORT, file)
-        result.batches.append(self.resume(job, batch))
-
-    def resume(self, job: Job, batch: Batch) -> IssuedBatch:
-        """Write the batch's files from its recorded rows, then mark every row sent, in one transaction."""
-        connector, state = self.connector, job.state
-        platform, fields = connector.id, connector.sent_fields
-        sends = state.pending_sends(platform, batch.id)
-        path = job.workspace.root / batch.file
-        school = job.workspace.settings.school
-        issues = connector.issues_passwords
-        # A file written whole before a crash may already be uploaded: keep its passwords.
-        earlier = self.passwords_in(path) if issues else {}
-        rows, slips = [], []
-        for done, send in enumerate(sends, start=1):
-            view = PupilView(platform, send.fields, fields)
-            if issues:
-                new_password = send.action == CREATE or "password" in send.changed
-                password = earlier.get(send.fields.get("username", "")) or passwords.generate(connector.password_rule)
-                view = view.with_values(password=password if new_password else "")
-                if new_password:
-                    slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain))
-            rows.append(view)
-            if job.progress and (done % 200 == 0 or done == len(sends)):
-                job.progress(platform, done, len(sends))
-        if self.full_set:
-            rows += self._everyone_else(job, batch, {send.pupil_key for send in sends})
-        files.make_private_dir(path.parent)
-        remove_stale_temporaries(path.parent)
-        slip_paths = print_slips(job, connector, batch.id, slips)
-        self.write(path, rows, school.name)
-        crashpoint("written")
-        state.mark_written(batch, sends, passwords=len(slips))
-        crashpoint("committed")
-        return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
-
-    def _everyone_else(self, job: Job, batch: Batch, in_batch: set[str]) -> list[PupilView]:
-        """A full-set upload lists everyone else the platform holds, as last sent, so nobody
-        looks like a leaver. A first password in an earlier upload not yet confirmed is carried,
-        so uploading only the newest files still sets the password its slip shows."""
-        connector, state, platform = self.connector, job.state, self.connector.id
-        carried: dict[str, str] = {}
-        if connector.issues_passwords:
-            for earlier in state.batches(platform, status=BatchStatus.ISSUED):
-                if earlier.kind is BatchKind.IMPORT and earlier.id != batch.id:
-                    carried.update(self.passwords_in(job.workspace.root / earlier.file))
-        rows = []
-        for key, account in sorted(state.accounts(platform).items()):
-            if key not in in_batch and account.status is AccountStatus.ACTIVE:
-                values = dict(account.sent)
-                if connector.issues_passwords:
-                    values["password"] = carried.get(account.username, "")
-                rows.append(PupilView(platform, values, connector.sent_fields))
-        return rows
-
-    def clean_up(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> int:
-        """Returners are active again at once; accounts to delete go on a deletion list."""
-        connector, done = self.connector, Counter()
-        restores = cleanup.of(RESTORE)
-        if restores:
-            job.state.mark_restored(job.run_id, connector.id, {s.pupil_key: {"reason": s.reason} for s in restores})
-            done[RESTORE] = len(restores)
-        for step in restores:
-            if step.was is AccountStatus.DELETION_REQUESTED:
-                result.notes.append(f"{connector.name}: {step.username} is back; if their account is on a deletion "
-                                    "list, leave it off")  # fmt: skip
-        deletes = cleanup.of(DELETE)
-        if deletes:
-            result.deletion_lists.append(issue_deletion_list(job, connector, deletes))
-            done["deletion_requested"] = len(deletes)
-        result.done[connector.id] = dict(done)
-        return 0
 
     def settings_template(self) -> list[str]:
         note = "" if self.connector.verified else " (no public template was found: check against the one you download)"

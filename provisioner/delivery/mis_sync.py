@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from provisioner.connector import ImportFileConnector
 from provisioner.delivery.base import ApplyResult, CleanupResult, Delivery, IssuedBatch, Job
 from provisioner.delivery.file_import import FileImport
 from provisioner.delivery.paperwork import issue_deletion_list
 from provisioner.planning.cleanup import ERASED, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import PlatformPlan
-from provisioner.state import Batch
+from provisioner.state import Batch, BatchKind
 
 VIA = "mis-sync"
 
@@ -31,8 +32,11 @@ class MisSync(Delivery):
         if plan.to_send:
             result.recorded[plan.platform] = job.state.record_synced(job.run_id, plan.platform, plan.to_send, VIA)
 
-    def resume(self, job: Job, batch: Batch) -> IssuedBatch:
+    def can_resume(self, batch: Batch) -> bool:
         # A bulk file begun before the school switched to the MIS sync is finished as it was begun.
+        return batch.kind is BatchKind.IMPORT and isinstance(self.connector, ImportFileConnector)
+
+    def resume(self, job: Job, batch: Batch) -> IssuedBatch:
         return FileImport(self.connector).resume(job, batch)
 
     def clean_up(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> int:

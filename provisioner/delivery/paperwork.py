@@ -9,12 +9,12 @@ from pathlib import Path
 
 from provisioner import files
 from provisioner.checklist import write_checklist
-from provisioner.connector import Connector, PupilView
+from provisioner.connector import Connector
 from provisioner.delivery.base import IssuedBatch, Job
 from provisioner.models import Pupil
 from provisioner.planning.cleanup import Step
 from provisioner.slips import Slip, write_slips
-from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus, now
+from provisioner.state import Batch, BatchKind, BatchStatus, now
 
 
 def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
@@ -57,10 +57,7 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step]) -
     written: list[Path] = []
     if connector.delivery.full_set:
         path = folder / f"{platform}-deletions-{batch_id}"
-        staying = [PupilView(platform, {**a.sent, "password": ""} if connector.issues_passwords else a.sent)
-                   for k, a in sorted(accounts.items())
-                   if a.status is AccountStatus.ACTIVE and k not in leaving]  # fmt: skip
-        connector.delivery.write(path, staying, workspace.settings.school.name)
+        connector.delivery.write(path, connector.delivery.everyone_else(job, leaving), workspace.settings.school.name)
         file = path
     else:
         # A platform that reads the MIS holds names the tool never copied: the MIS id finds the pupil.
@@ -80,7 +77,7 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step]) -
     stamp = now()
     batch = Batch(batch_id, platform, job.run_id, file.relative_to(workspace.root).as_posix(), BatchStatus.ISSUED,
                   stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
-    state.issue_deletion_list(job.run_id, batch, {s.pupil_key: s.reason for s in steps})
+    state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps})
     return IssuedBatch(platform, batch_id, file, len(steps), slips=written)
 
 

@@ -33,6 +33,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
           confirm: Callable[[Plan], bool], progress: Progress | None = None) -> ApplyResult:  # fmt: skip
     state.mark_interrupted_runs()  # holding the lock, no run can still be going
     require_approved(state, connectors)
+    refuse_unfinishable(state, connectors)
     # Platforms with an API are read first: a wrong credential stops here, and a sign-in name
     # someone else already has is never planned.
     domain = workspace.settings.school.domain
@@ -50,8 +51,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
         result.plan = plan(workspace, state, roster, connectors, today, sessions)
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
         return result
-    job.run_id = state.begin_run("apply", roster.sha256)
-    job.batch_id = state.next_batch_id(today.isoformat())
+    job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
     try:
         for connector in connectors:
             connector.delivery.deliver(job, result.plan.platforms[connector.id], result)
@@ -60,6 +60,23 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
         raise
     state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
     return result
+
+
+SENT = {BatchKind.API: "through the platform's API", BatchKind.IMPORT: "as files to upload"}
+
+
+def refuse_unfinishable(state: State, connectors: list[Connector]) -> None:
+    """An interrupted batch is finished the way it was begun: if the school has since changed how
+    a platform is reached (Graph to School Data Sync files, say), say so before anything is done."""
+    for connector in connectors:
+        for batch in state.batches(connector.id, status=BatchStatus.WRITING):
+            if not connector.delivery.can_resume(batch):
+                raise UsageError(
+                    f"{connector.name}: an apply was interrupted while sending {SENT[batch.kind]}, and the settings "
+                    "now reach the platform another way, so it cannot be finished; nothing was changed",
+                    hint=f"set [platforms.{connector.id}] back as it was, run apply to finish that batch, then "
+                    "change the setting again",
+                )
 
 
 def finish_interrupted(job: Job, connectors: list[Connector]) -> list[IssuedBatch]:

@@ -139,9 +139,8 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
                                   sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE),
                                   connector.delivery.erasure_effect)  # fmt: skip
         for key, account in sorted(accounts.items()):
-            settled = account.status.held and account.status is not AccountStatus.PENDING
-            if not settled or (erasing and key not in erasing):
-                continue
+            if account.status in (AccountStatus.DELETED, AccountStatus.PENDING) or (erasing and key not in erasing):
+                continue  # gone already, or still being sent (that apply finishes it first)
             if key in erasing or state.subject(key) in erased:
                 if account.status is not AccountStatus.DELETION_REQUESTED:
                     cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status))

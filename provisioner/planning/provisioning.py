@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -37,7 +36,7 @@ class PlatformPlan:
     platform: str
     name: str
     fields: tuple[str, ...]
-    records_only: bool = False  # the platform makes its own accounts from the MIS: apply records them
+    makes_accounts: bool = True  # False: the platform makes its own accounts from the MIS; apply records them
     changes: list[Change] = field(default_factory=list)
     resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
     fixes: list = field(default_factory=list)  # API platforms: licences and groups out of step (connector.drift)
@@ -93,26 +92,24 @@ def _as_text(value: object) -> str:
     return "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
 
 
-def project(platform: str, fields: Iterable[str], pupil: Pupil, *, username: str,
-            pseudonymise: Callable[[str, str], str]) -> PupilView:  # fmt: skip
+def project(connector: Connector, pupil: Pupil, *, username: str, pseudonymise: Pseudonymise) -> PupilView:
     """The fields one platform receives about one pupil, as text; no other field is read.
 
     ``pseudonymise(platform, pupil key)`` makes the platform's pseudonymous id. The password
     is declared but has no value: it is made when the file is written or the account set, and
     never stored.
     """
-    fields = tuple(fields)
     values = {}
-    for name in fields:
+    for name in connector.sent_fields:
         if name == "password":
             continue
         if name == "pseudonymous_id":
-            values[name] = pseudonymise(platform, pupil.key)
+            values[name] = pseudonymise(connector.id, pupil.key)
         elif name == "username":
             values[name] = username
         else:
             values[name] = _as_text(getattr(pupil, name))
-    return PupilView(platform, values, fields)
+    return connector.view(values)
 
 
 def has_left(pupil: Pupil, today: date) -> bool:
@@ -144,7 +141,6 @@ def plan_platform(
     platform already holds for others."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
-    fields = connector.sent_fields
     accounts = state.accounts(platform)
     # An interrupted apply's rows count as sent: they are finished before anything new.
     resuming = 0
@@ -155,10 +151,11 @@ def plan_platform(
                 accounts[send.pupil_key] = replace(accounts[send.pupil_key], sent=send.fields)
     usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
-    plan = PlatformPlan(platform, connector.name, fields, records_only=not makes_accounts, resuming=resuming)
+    plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
+                        resuming=resuming)  # fmt: skip
 
     def view(pupil: Pupil, username: str) -> PupilView:
-        return project(platform, fields, pupil, username=username, pseudonymise=pseudonymise)
+        return project(connector, pupil, username=username, pseudonymise=pseudonymise)
 
     placed: set[str] = set()
     for pupil in roster.pupils:
@@ -169,14 +166,15 @@ def plan_platform(
         if account is not None and account.status is AccountStatus.DELETED:
             account = None  # came back after their account was deleted: a new one (never the old username)
         if account is not None and not makes_accounts:
-            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, PupilView(platform, {}), (), account.username))
+            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, connector.view({}), (), account.username))
             continue  # the platform keeps itself up to date from the MIS
         if account is None or not account.username and makes_accounts:
             # New, or held until now through a MIS sync: the tool makes the account from here on.
             # A platform that reads the MIS itself makes its own username.
             username = usernames.allocate(base_username(connector.effective_username_template, pupil)) \
                 if makes_accounts else ""  # fmt: skip
-            plan.changes.append(Change(CREATE, pupil.key, pupil.row, view(pupil, username), fields, username))
+            plan.changes.append(Change(CREATE, pupil.key, pupil.row, view(pupil, username), connector.sent_fields,
+                                       username))  # fmt: skip
             continue
         values = view(pupil, account.username)
         changed = tuple(name for name in values if account.sent.get(name) != values[name])
@@ -188,7 +186,7 @@ def plan_platform(
     if roster.invalid_rows == 0:
         for key, account in accounts.items():
             if key not in placed and account.status.held:
-                plan.changes.append(Change(LEAVER, key, None, PupilView(platform, {}), (), account.username))
+                plan.changes.append(Change(LEAVER, key, None, connector.view({}), (), account.username))
     return plan
 
 
@@ -221,7 +219,7 @@ def drift(state: State, connector, session: ApiSession, roster: Roster, today: d
         if not account.remote_id:
             continue
         if key in on_roll_now and account.status is AccountStatus.ACTIVE:
-            held[account.remote_id] = PupilView(connector.id, account.sent)
+            held[account.remote_id] = connector.view(account.sent)
         elif key in on_roll_now or roster.invalid_rows == 0:  # rows left out for errors prove nothing
             gone.add(account.remote_id)
     return connector.drift(session, held, gone)

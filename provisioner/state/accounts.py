@@ -98,13 +98,13 @@ class AccountLedger:
 
     # Provisioning
 
-    def record_intent(self, run_id: int, batch: Batch, changes: Iterable[Intent]) -> None:
+    def record_intent(self, batch: Batch, changes: Iterable[Intent]) -> None:
         """Before anything is written or sent: the batch, every row it will hold, the usernames it
         takes, and a pending account for each new pupil. An interrupted apply is finished from this."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO batches (id, platform, run_id, kind, file, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (batch.id, batch.platform, run_id, batch.kind, batch.file, batch.status, batch.created_at),
+                (batch.id, batch.platform, batch.run_id, batch.kind, batch.file, batch.status, batch.created_at),
             )
             counts = {"create": 0, "update": 0}
             for change in changes:
@@ -112,7 +112,7 @@ class AccountLedger:
                 db.execute(
                     "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, batch.platform, batch.id, change.pupil_key, change.action, json.dumps(dict(change.values)),
+                    (batch.run_id, batch.platform, batch.id, change.pupil_key, change.action, json.dumps(dict(change.values)),
                      json.dumps(list(change.changed)), SendStatus.PENDING),
                 )  # fmt: skip
                 if change.action == "create":
@@ -128,7 +128,7 @@ class AccountLedger:
                         (batch.platform, change.pupil_key, change.username, AccountStatus.PENDING,
                          json.dumps(dict(change.values)), batch.created_at, batch.created_at),
                     )  # fmt: skip
-            self.audit(run_id, "batch.prepared", batch.platform, detail={"batch": batch.id, **counts})
+            self.audit(batch.run_id, "batch.prepared", batch.platform, detail={"batch": batch.id, **counts})
 
     def mark_written(self, batch: Batch, sends: list[PendingSend], passwords: int) -> None:
         """A file batch is written whole: every row sent, every account active, the batch issued."""

@@ -68,23 +68,23 @@ class BatchLedger:
 
     # Deletion lists
 
-    def issue_deletion_list(self, run_id: int, batch: Batch, reasons: Mapping[str, str]) -> None:
+    def issue_deletion_list(self, batch: Batch, reasons: Mapping[str, str]) -> None:
         """A list asking the admin to delete these accounts (``reasons``: pupil key -> why), each
         now awaiting deletion until the admin confirms it."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO batches (id, platform, run_id, kind, file, status, created_at, issued_at, due)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (batch.id, batch.platform, run_id, BatchKind.DELETION, batch.file, BatchStatus.ISSUED, batch.created_at,
+                (batch.id, batch.platform, batch.run_id, BatchKind.DELETION, batch.file, BatchStatus.ISSUED, batch.created_at,
                  batch.issued_at, batch.due),
             )  # fmt: skip
             for key, reason in reasons.items():
                 db.execute(
                     "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
                     " VALUES (?, ?, ?, ?, 'delete', '{}', '[]', ?)",
-                    (run_id, batch.platform, batch.id, key, SendStatus.PENDING),
+                    (batch.run_id, batch.platform, batch.id, key, SendStatus.PENDING),
                 )
-                self._set_status(run_id, batch.platform, key, AccountStatus.DELETION_REQUESTED, "deletion_requested",
+                self._set_status(batch.run_id, batch.platform, key, AccountStatus.DELETION_REQUESTED, "deletion_requested",
                                  {"reason": reason, "batch": batch.id}, history=False)  # fmt: skip
 
     def confirm_deletion_list(self, run_id: int, batch: Batch) -> int:
