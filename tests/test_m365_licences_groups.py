@@ -155,6 +155,15 @@ def test_turning_class_groups_off_empties_the_groups_it_made(m365, graph, tmp_pa
     assert not any(by_class_group(graph).values()), "Microsoft no longer holds the pupils' classes"
 
 
+def test_turning_class_groups_on_for_accounts_already_made_puts_each_pupil_in_their_class(m365, graph, tmp_path):
+    rows = synthetic_pupils(30, seed=44, today=TODAY)
+    apply(m365, roster_of(tmp_path, rows))
+    assert not any(by_class_group(graph).values())
+    configure(m365, graph, optional_fields='["class_name"]', class_groups="true")
+    apply(m365, roster_of(tmp_path, rows))
+    assert by_class_group(graph) == expected_classes(m365, rows)
+
+
 def test_a_member_already_there_does_not_stop_the_others_joining(m365, graph, tmp_path, pupils):
     apply(m365, roster_of(tmp_path, pupils))
     [group] = [g for g in graph.groups.values() if g["displayName"] == "Pupils - A1 licence"]
