@@ -138,7 +138,8 @@ def today(as_of: str | None) -> date:
         raise UsageError(f"--as-of {as_of!r} is not a date", hint="write it as YYYY-MM-DD, e.g. 2026-09-01") from None
 
 
-def provisioner(workspace: Path | None) -> Provisioner:
+def find_provisioner(workspace: Path | None) -> Provisioner:
+    """The workspace named by --workspace, else $PROVISIONER_WORKSPACE, else the current folder."""
     return Provisioner.find(workspace)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from provisioner.cli import render
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt, asker, command, flag, group, out,
-    print_json, provisioner, run, today,
+    print_json, find_provisioner, run, today,
 )  # fmt: skip
 
 app = group()
@@ -28,7 +28,7 @@ def leavers_plan(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
-        the_plan = provisioner(workspace).plan_leavers(roster, platforms=platform, today=today(as_of),
+        the_plan = find_provisioner(workspace).plan_leavers(roster, platforms=platform, today=today(as_of),
                                                        skip_invalid_rows=skip_invalid_rows)  # fmt: skip
         if as_json:
             print_json(the_plan.as_dict())
@@ -53,7 +53,7 @@ def leavers_apply(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
-        the_provisioner = provisioner(workspace)
+        the_provisioner = find_provisioner(workspace)
         confirm = asker("leavers apply", "Carry out this cleanup?", render.cleanup, yes, as_json)
         result = the_provisioner.apply_leavers(roster, confirm=confirm, platforms=platform, today=today(as_of),
                                                allow_large_cleanup=allow_large_cleanup,
@@ -77,7 +77,7 @@ def leavers_apply(
          "old outbox files of finished batches. The audit log keeps the events, unnamed.")  # fmt: skip
 def purge(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> None:
-        report = provisioner(workspace).purge(today(as_of))
+        report = find_provisioner(workspace).purge(today(as_of))
         if as_json:
             print_json(report)
             return

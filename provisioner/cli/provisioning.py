@@ -12,7 +12,7 @@ from rich.progress import Progress
 from provisioner.cli import render
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt, asker, command, err, group, out,
-    print_json, provisioner, run, today,
+    print_json, find_provisioner, run, today,
 )  # fmt: skip
 
 app = group()
@@ -28,7 +28,7 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
-        the_provisioner = provisioner(workspace)
+        the_provisioner = find_provisioner(workspace)
         result = the_provisioner.plan(roster, platforms=platform, today=today(as_of), skip_invalid_rows=skip_invalid_rows)
         if as_json:
             print_json(result.as_dict())
@@ -56,7 +56,7 @@ def apply(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
-        the_provisioner = provisioner(workspace)
+        the_provisioner = find_provisioner(workspace)
         confirm = asker("apply", "Apply these changes?", render.plan, yes, as_json)
         # The bar starts with the first progress report, after the question has been answered.
         bar = Progress(console=err, transient=True, disable=as_json)
@@ -100,7 +100,7 @@ def reset_passwords(
     skip_invalid_rows: SkipOpt = False,
 ) -> None:
     def action() -> None:
-        the_provisioner = provisioner(workspace)
+        the_provisioner = find_provisioner(workspace)
         connector, count = the_provisioner.reset_passwords(platform, roster, classes=class_name or [],
                                                            pupils=pupil or [], skip_invalid_rows=skip_invalid_rows)  # fmt: skip
         out.print(f"{connector.name}: {count} password reset(s) recorded for the next apply.")
@@ -126,7 +126,7 @@ def confirm(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
-        the_provisioner = provisioner(workspace)
+        the_provisioner = find_provisioner(workspace)
         if what == Confirmation.deleted:
             confirmed, earlier = the_provisioner.confirm_deleted(platform, batch)
         else:

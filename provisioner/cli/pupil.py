@@ -9,7 +9,7 @@ import typer
 
 from provisioner.cli import render
 from provisioner.cli.common import (
-    AsOfOpt, JsonOpt, WorkspaceOpt, YesOpt, asker, command, group, out, print_json, provisioner, run, today,
+    AsOfOpt, JsonOpt, WorkspaceOpt, YesOpt, asker, command, group, out, print_json, find_provisioner, run, today,
 )  # fmt: skip
 from provisioner.fields import short_label
 
@@ -30,7 +30,7 @@ def pupil_show(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
-        the_provisioner = provisioner(workspace)
+        the_provisioner = find_provisioner(workspace)
         report = the_provisioner.pupil_report(pupil, today(as_of))
         if pdf is not None:
             the_provisioner.write_pupil_report_pdf(report, pdf)
@@ -69,7 +69,7 @@ def pupil_erase(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
-        the_provisioner = provisioner(workspace)
+        the_provisioner = find_provisioner(workspace)
         confirm = asker("pupil erase", "Erase this pupil's data from every platform?", render.erasure, yes, as_json)
         result = the_provisioner.erase_pupil(pupil, confirm=confirm, today=today(as_of))
         if as_json:
@@ -95,7 +95,7 @@ def pupil_erase(
          "makes new ones.")  # fmt: skip
 def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None) -> None:
     def action() -> None:
-        if provisioner(workspace).allow_pupil(pupil):
+        if find_provisioner(workspace).allow_pupil(pupil):
             out.print(f"Lifted the erasure request for {pupil}: the next apply makes their accounts.")
         else:
             out.print(f"No erasure request was recorded for {pupil}; nothing changed.")

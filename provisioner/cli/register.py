@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from provisioner.cli.common import (
-    AsOfOpt, JsonOpt, WorkspaceOpt, command, group, out, print_json, print_table, provisioner, run, today,
+    AsOfOpt, JsonOpt, WorkspaceOpt, command, group, out, print_json, print_table, find_provisioner, run, today,
 )  # fmt: skip
 from provisioner.errors import ExitCode
 from provisioner.fields import short_labels
@@ -22,7 +22,7 @@ register_app = group("The processor register for governors: check, approve, expo
          "and next review.")  # fmt: skip
 def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> None:
-        register = provisioner(workspace).register(today(as_of))
+        register = find_provisioner(workspace).register(today(as_of))
         if as_json:
             print_json(register.as_dict())
             return
@@ -45,7 +45,7 @@ def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json
          "required fact is missing, or a review date has passed; list the gaps to chase.")  # fmt: skip
 def register_check(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> int:
-        register = provisioner(workspace).register(today(as_of))
+        register = find_provisioner(workspace).register(today(as_of))
         if as_json:
             print_json({"ok": register.ok, "problems": [p.as_dict() for p in register.problems]})
         else:
@@ -79,7 +79,7 @@ def register_approve(
 ) -> None:
     def action() -> None:
         review = today(next_review) if next_review else None
-        receipt = provisioner(workspace).approve(entry, by, role=role, today=today(as_of), next_review=review, note=note)
+        receipt = find_provisioner(workspace).approve(entry, by, role=role, today=today(as_of), next_review=review, note=note)
         if as_json:
             print_json(receipt.__dict__)
             return
@@ -110,7 +110,7 @@ def register_export(
     as_of: AsOfOpt = None,
 ) -> None:
     def action() -> int:
-        path, register = provisioner(workspace).export_register(fmt.value, out=out_file, today=today(as_of))
+        path, register = find_provisioner(workspace).export_register(fmt.value, out=out_file, today=today(as_of))
         out.print(f"Wrote {path}")
         errors = sum(1 for p in register.problems if p.severity == "error")
         if errors:

@@ -12,7 +12,7 @@ from rich.table import Table
 from provisioner.cli import render
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, PlatformOpt, RosterArg, WorkspaceOpt, command, flag, group, out, print_json, print_table,
-    provisioner, run, today,
+    find_provisioner, run, today,
 )  # fmt: skip
 from provisioner.errors import ExitCode, RosterError, UsageError
 from provisioner.facade import Provisioner, check_roster, platforms
@@ -113,7 +113,7 @@ def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: Jso
          "check of the audit log.")  # fmt: skip
 def status(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> int:
-        report = provisioner(workspace).status(today(as_of))
+        report = find_provisioner(workspace).status(today(as_of))
         if as_json:
             print_json(report)
         else:

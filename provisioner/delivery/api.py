@@ -127,9 +127,8 @@ class ApiDelivery(Delivery):
 
     def clean_up(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> int:
         """Each step through the platform's hook, recorded only where reading back confirmed it.
-        An erasure deletes for good, where a leaver's account stays restorable for a while; a
-        deletion the platform offers no hook for goes on a deletion list for the admin. Without a
-        roster (an erasure) class groups are left to the next apply to put in step."""
+        An erasure deletes for good, where a leaver's account stays restorable for a while.
+        Without a roster (an erasure) class groups are left to the next apply to put in step."""
         connector, state = self.connector, job.state
         session = connector.connect(job.workspace.settings.school.domain)
         accounts = state.accounts(connector.id)
@@ -137,15 +136,20 @@ class ApiDelivery(Delivery):
         done: Counter = Counter()
         erasing = [s for s in cleanup.of(DELETE) if s.reason == ERASED]
         leaving = [s for s in cleanup.of(DELETE) if s.reason != ERASED]
-        by_hand = [*([] if "delete" in connector.lifecycle else leaving),
-                   *([] if "erase" in connector.lifecycle else erasing)]  # fmt: skip
+        # A deletion the platform offers no hook for is the admin's, on a deletion list.
+        if "delete" not in connector.lifecycle:
+            leaving, by_hand = [], leaving
+        else:
+            by_hand = []
+        if "erase" not in connector.lifecycle:
+            erasing, by_hand = [], by_hand + erasing
         if by_hand:
             result.deletion_lists.append(issue_deletion_list(job, connector, by_hand))
             done["deletion_requested"] = len(by_hand)
         for action, call, record, chosen in (
             (DISABLE, connector.disable, state.mark_disabled, cleanup.of(DISABLE)),
-            (DELETE, connector.delete, state.mark_deleted, [s for s in leaving if s not in by_hand]),
-            (DELETE, connector.erase, state.mark_deleted, [s for s in erasing if s not in by_hand]),
+            (DELETE, connector.delete, state.mark_deleted, leaving),
+            (DELETE, connector.erase, state.mark_deleted, erasing),
             (RESTORE, connector.enable, state.mark_restored, cleanup.of(RESTORE)),
         ):
             steps = [s for s in chosen if accounts[s.pupil_key].remote_id]
