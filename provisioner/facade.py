@@ -21,7 +21,9 @@ from provisioner.jobs import cleanup, create, provisioning, requests, retention
 from provisioner.jobs.requests import ErasureResult
 from provisioner.jobs.status import status_report
 from provisioner.models import Roster
+from provisioner.planning import identity
 from provisioner.planning.cleanup import CleanupPlan
+from provisioner.planning.identity import Relink
 from provisioner.planning.provisioning import Plan
 from provisioner.register import Register, approve, build_register
 from provisioner.roster import read_roster
@@ -85,9 +87,10 @@ class Provisioner:
     # Rosters
 
     def read_roster(self, path: Path, *, today: date | None = None, skip_invalid_rows: bool = False,
-                    for_cleanup: bool = False) -> Roster:  # fmt: skip
+                    for_cleanup: bool = False, partial: bool = False) -> Roster:  # fmt: skip
         """The roster for a job: any row error stops it unless the admin chose to skip those rows.
-        For a cleanup an empty roster is the guard's to refuse: it would remove everyone."""
+        For a cleanup an empty roster is the guard's to refuse: it would remove everyone.
+        ``partial``: the admin says it lists only some pupils, so nobody it leaves out has left."""
         try:
             roster = read_roster(path, self.workspace.settings.roster, today=today or date.today())
         except EmptyRosterError as exc:
@@ -101,6 +104,7 @@ class Provisioner:
                 "or pass --skip-invalid-rows to leave those rows out",
                 problems=roster.errors,
             )
+        roster.partial = partial
         return roster
 
     def connectors(self, platforms: list[str] | None = None) -> list[Connector]:
@@ -110,22 +114,39 @@ class Provisioner:
     # Provisioning
 
     def plan(self, roster: Path, *, platforms: list[str] | None = None, today: date | None = None,
-             skip_invalid_rows: bool = False) -> Plan:  # fmt: skip
-        """What apply would do, per platform, with the fields each action sends. Changes nothing."""
+             skip_invalid_rows: bool = False, partial_roster: bool = False,
+             allow_large_cleanup: bool = False) -> Plan:  # fmt: skip
+        """What apply would do, per platform, with every pupil affected and the fields each
+        action sends; the guard's verdict is in ``refusal`` (show the plan, then refuse). Changes nothing."""
         today = today or date.today()
-        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows)
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
         with self._reading() as state:
-            return provisioning.plan(self.workspace, state, loaded, connectors, today)
+            return provisioning.plan(self.workspace, state, loaded, connectors, today, allow_large=allow_large_cleanup)
 
     def apply(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None, today: date | None = None,
-              skip_invalid_rows: bool = False, progress: Progress | None = None) -> ApplyResult:  # fmt: skip
+              skip_invalid_rows: bool = False, progress: Progress | None = None, partial_roster: bool = False,
+              allow_large_cleanup: bool = False) -> ApplyResult:  # fmt: skip
         """Recompute the plan, show it through ``confirm``, then carry it out and record it."""
         today = today or date.today()
-        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows)
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
         with self._changing() as state:
-            return provisioning.apply(self.workspace, state, loaded, connectors, today, confirm, progress)
+            return provisioning.apply(self.workspace, state, loaded, connectors, today, confirm, progress,
+                                      allow_large_cleanup)  # fmt: skip
+
+    def relink_pairs(self, roster: Path, *, skip_invalid_rows: bool = False) -> list[Relink]:
+        """Pupils of this roster the state holds under other ids, paired by UPN or by legal name
+        and date of birth. Changes nothing."""
+        loaded = self.read_roster(roster, skip_invalid_rows=skip_invalid_rows)
+        with self._reading() as state:
+            return identity.pairings(state, loaded)
+
+    def relink(self, roster: Path, *, confirm: Confirm, skip_invalid_rows: bool = False) -> list[Relink]:
+        """Show the pairings through ``confirm``, then record each held pupil under this roster's ids."""
+        loaded = self.read_roster(roster, skip_invalid_rows=skip_invalid_rows)
+        with self._changing() as state:
+            return provisioning.relink(state, loaded, confirm)
 
     def reset_passwords(self, platform: str, roster: Path, *, classes: list[str], pupils: list[str],
                         skip_invalid_rows: bool = False) -> tuple[Connector, int]:  # fmt: skip
@@ -150,20 +171,22 @@ class Provisioner:
     # The leaver cleanup
 
     def plan_leavers(self, roster: Path, *, platforms: list[str] | None = None, today: date | None = None,
-                     skip_invalid_rows: bool = False) -> CleanupPlan:  # fmt: skip
+                     skip_invalid_rows: bool = False, partial_roster: bool = False) -> CleanupPlan:  # fmt: skip
         """Who would be disabled, deleted or restored, and what falls due later; the guard's
         verdict is in ``refusal`` (show the plan, then refuse)."""
         today = today or date.today()
-        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True)
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True,
+                                  partial=partial_roster)  # fmt: skip
         connectors = self.connectors(platforms)
         with self._reading() as state:
             return cleanup.plan(self.workspace, state, loaded, connectors, today)
 
     def apply_leavers(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None,
                       today: date | None = None, allow_large_cleanup: bool = False,
-                      skip_invalid_rows: bool = False) -> CleanupResult:  # fmt: skip
+                      skip_invalid_rows: bool = False, partial_roster: bool = False) -> CleanupResult:  # fmt: skip
         today = today or date.today()
-        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True)
+        loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True,
+                                  partial=partial_roster)  # fmt: skip
         connectors = self.connectors(platforms)
         with self._changing() as state:
             return cleanup.apply(self.workspace, state, loaded, connectors, today, confirm, allow_large_cleanup)

@@ -93,10 +93,17 @@ class Roster:
     columns: dict[str, str]  # canonical field -> header text in the file
     sha256: str = ""
     invalid_rows: int = 0  # rows left out because of errors
+    partial: bool = False  # the admin says it lists only some pupils (one class, the new starters)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def complete(self) -> bool:
+        """Every pupil on roll is in it, so a pupil it leaves out has left. Rows left out for
+        errors may be pupils still on roll, so a roster with any is not complete."""
+        return not self.partial and self.invalid_rows == 0
 
     def counts_by_year_and_class(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}

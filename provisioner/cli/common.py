@@ -91,6 +91,14 @@ SkipOpt = Annotated[bool, typer.Option(
 AsOfOpt = Annotated[str | None, typer.Option(
     "--as-of", metavar="DATE", help="Act as if today were this date (YYYY-MM-DD).")]  # fmt: skip
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", metavar="", help="Go ahead without asking.")]
+DetailsOpt = Annotated[bool, typer.Option(
+    "--details", metavar="", help="List every pupil affected: name, class, action and what changes.")]  # fmt: skip
+PartialOpt = Annotated[bool, typer.Option(
+    "--partial-roster", metavar="",
+    help="The file lists only some pupils on purpose: nobody it leaves out is counted as absent.")]  # fmt: skip
+AllowLargeOpt = Annotated[bool, typer.Option(
+    "--allow-large-cleanup", metavar="",
+    help="Go ahead although more than the set share of a platform's pupils would be leavers at once.")]  # fmt: skip
 
 
 def flag(name: str, help: str, short: str | None = None) -> Any:

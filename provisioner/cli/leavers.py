@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from provisioner.cli import render
 from provisioner.cli.common import (
-    AsOfOpt, JsonOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt, asker, command, flag, group, out,
-    print_json, find_provisioner, run, today,
+    AllowLargeOpt, AsOfOpt, DetailsOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
+    asker, command, group, out, print_json, find_provisioner, run, today,
 )  # fmt: skip
 
 app = group()
 leavers_app = group("The termly leaver cleanup: disable, delete, restore.")
-
-AllowLargeOpt = Annotated[bool, flag(
-    "--allow-large-cleanup", "Go ahead although more than the set share of a platform's accounts would go.")]  # fmt: skip
 
 
 @command(leavers_app, "plan", help="Show who would be disabled, deleted or restored on each platform, and what falls "
@@ -24,14 +19,19 @@ def leavers_plan(
     workspace: WorkspaceOpt = None,
     platform: PlatformOpt = None,
     skip_invalid_rows: SkipOpt = False,
+    partial_roster: PartialOpt = False,
+    details: DetailsOpt = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
         the_plan = find_provisioner(workspace).plan_leavers(roster, platforms=platform, today=today(as_of),
-                                                       skip_invalid_rows=skip_invalid_rows)  # fmt: skip
+                                                            skip_invalid_rows=skip_invalid_rows,
+                                                            partial_roster=partial_roster)  # fmt: skip
         if as_json:
             print_json(the_plan.as_dict())
+        elif details:
+            render.cleanup_details(the_plan)
         else:
             render.cleanup(the_plan)
         if the_plan.refusal:
@@ -49,15 +49,19 @@ def leavers_apply(
     yes: YesOpt = False,
     allow_large_cleanup: AllowLargeOpt = False,
     skip_invalid_rows: SkipOpt = False,
+    partial_roster: PartialOpt = False,
+    details: DetailsOpt = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
         the_provisioner = find_provisioner(workspace)
-        confirm = asker("leavers apply", "Carry out this cleanup?", render.cleanup, yes, as_json)
+        show = render.cleanup_details if details else render.cleanup_question(roster)
+        confirm = asker("leavers apply", "Carry out this cleanup?", show, yes, as_json)
         result = the_provisioner.apply_leavers(roster, confirm=confirm, platforms=platform, today=today(as_of),
                                                allow_large_cleanup=allow_large_cleanup,
-                                               skip_invalid_rows=skip_invalid_rows)  # fmt: skip
+                                               skip_invalid_rows=skip_invalid_rows,
+                                               partial_roster=partial_roster)  # fmt: skip
         if as_json:
             print_json(result.as_dict())
             return

@@ -11,31 +11,47 @@ from rich.progress import Progress
 
 from provisioner.cli import render
 from provisioner.cli.common import (
-    AsOfOpt, JsonOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt, asker, command, err, group, out,
-    print_json, find_provisioner, run, today,
+    AllowLargeOpt, AsOfOpt, DetailsOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
+    asker, command, err, group, out, print_json, find_provisioner, run, today,
 )  # fmt: skip
 
 app = group()
 
 
-@command(app, help="Show what apply would do, per platform, with the fields each action sends. Changes nothing.")
+@command(app, help="Show what apply would do, per platform: who joins, changes and leaves, and the fields each action "
+         "sends. Changes nothing.")  # fmt: skip
 def plan(
     roster: RosterArg,
     workspace: WorkspaceOpt = None,
     platform: PlatformOpt = None,
+    details: DetailsOpt = False,
     skip_invalid_rows: SkipOpt = False,
+    partial_roster: PartialOpt = False,
+    allow_large_cleanup: AllowLargeOpt = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
         the_provisioner = find_provisioner(workspace)
-        result = the_provisioner.plan(roster, platforms=platform, today=today(as_of), skip_invalid_rows=skip_invalid_rows)
+        result = the_provisioner.plan(roster, platforms=platform, today=today(as_of), skip_invalid_rows=skip_invalid_rows,
+                                      partial_roster=partial_roster, allow_large_cleanup=allow_large_cleanup)  # fmt: skip
         if as_json:
             print_json(result.as_dict())
+            if result.refusal:
+                raise result.refusal
             return
         if result.left_out:
             out.print(f"Left out {result.left_out} row(s) with errors (see 'provisioner roster check').")
-        render.plan(result)
+        if details:
+            render.plan_details(result)
+        else:
+            render.plan(result)
+            if any(p.affected for p in result.platforms.values()):
+                out.print(f"Who: provisioner plan \"{roster}\" --details")
+        if result.relinked:
+            render.relinked(result.relinked)
+        if result.refusal:
+            raise result.refusal  # shown above; apply would refuse it
         if result.has_work:
             out.print(f"Next: provisioner apply {roster}"
                       + (f" --workspace {the_provisioner.workspace.root}" if workspace else ""))  # fmt: skip
@@ -51,13 +67,17 @@ def apply(
     workspace: WorkspaceOpt = None,
     platform: PlatformOpt = None,
     yes: YesOpt = False,
+    details: DetailsOpt = False,
     skip_invalid_rows: SkipOpt = False,
+    partial_roster: PartialOpt = False,
+    allow_large_cleanup: AllowLargeOpt = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
         the_provisioner = find_provisioner(workspace)
-        confirm = asker("apply", "Apply these changes?", render.plan, yes, as_json)
+        show = render.plan_details if details else render.plan_question(roster)
+        confirm = asker("apply", "Apply these changes?", show, yes, as_json)
         # The bar starts with the first progress report, after the question has been answered.
         bar = Progress(console=err, transient=True, disable=as_json)
         tasks: dict[str, Any] = {}
@@ -71,7 +91,9 @@ def apply(
 
         try:
             result = the_provisioner.apply(roster, confirm=confirm, platforms=platform, today=today(as_of),
-                                           skip_invalid_rows=skip_invalid_rows, progress=progress)  # fmt: skip
+                                           skip_invalid_rows=skip_invalid_rows, progress=progress,
+                                           partial_roster=partial_roster,
+                                           allow_large_cleanup=allow_large_cleanup)  # fmt: skip
         finally:
             bar.stop()
         if as_json:
@@ -83,6 +105,33 @@ def apply(
         elif result.batches:
             out.print("Next: upload each file to its platform, then record it with "
                       "'provisioner confirm PLATFORM uploaded'; 'provisioner status' lists what awaits upload.")  # fmt: skip
+
+    run(action)
+
+
+@command(app, help="Match pupils this roster lists under other ids (another MIS, an export without the admission "
+         "number) to the accounts they hold, by UPN or by legal name and date of birth. Shows every pairing and asks.")  # fmt: skip
+def relink(
+    roster: RosterArg,
+    workspace: WorkspaceOpt = None,
+    yes: YesOpt = False,
+    skip_invalid_rows: SkipOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        the_provisioner = find_provisioner(workspace)
+        confirm = asker("relink", "Record each of these pupils under the id this roster gives?", render.relinked, yes,
+                        as_json)  # fmt: skip
+        pairs = the_provisioner.relink(roster, confirm=confirm, skip_invalid_rows=skip_invalid_rows)
+        if as_json:
+            print_json({"relinked": [pair.as_dict() for pair in pairs]})
+            return
+        if not pairs:
+            out.print("No pupil of this roster pairs with a held pupil by UPN, or by legal name and date of birth; "
+                      "nothing changed.")  # fmt: skip
+            return
+        out.print(f"Recorded {len(pairs)} pupil(s) under this roster's ids: their accounts are kept.")
+        out.print(f"Next: provisioner plan \"{roster}\"")
 
     run(action)
 

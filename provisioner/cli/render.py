@@ -3,6 +3,7 @@ Field names appear in people's words (``Legal surname``, not ``legal_surname``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.table import Table
@@ -14,6 +15,13 @@ from provisioner.models import Roster, year_group_label
 from provisioner.planning.cleanup import DELETE, CleanupPlan
 from provisioner.planning.provisioning import Plan
 from provisioner.roster import LABELS
+
+REASON_WORDS = {"absent": "not on this roster", "left": "leaving date passed", "excluded": "enrolment status excluded",
+                "erased": "erasure requested", "out_of_scope": "outside the platform's scope",
+                "returned": "on roll again"}  # fmt: skip
+ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver", "disable": "disable",
+                "delete": "delete", "restore": "restore"}  # fmt: skip
+FEW = 5  # names shown per platform and action before the question; --details shows them all
 
 FIX_WORDS = {"license": "licence(s) to assign", "join": "class group place(s) to add",
              "leave": "class group place(s) to remove"}  # fmt: skip
@@ -41,6 +49,72 @@ def roster_summary(roster: Roster) -> None:
         out.print(f"[green]No errors.[/] {len(roster.warnings)} warning(s).", markup=True)
 
 
+def who(name: str, class_name: str) -> str:
+    return f"{name} ({class_name})" if class_name else name or "(no name recorded)"
+
+
+def _change_detail(change) -> str:
+    """What happens to one pupil, in words: the fields an update changes, a leaver's reason."""
+    if change.action == "update":
+        return "changes " + short_labels(change.changed)
+    reason = getattr(change, "reason", "")
+    due = getattr(change, "due", None)
+    words = REASON_WORDS.get(reason, reason)
+    if due is not None and change.action in ("disable", "delete"):
+        words += f"; due {due.isoformat()}"
+    return words
+
+
+def affected(title: str, changes: list, *, limit: int | None = None) -> None:
+    """Every pupil a platform's changes affect (or the first ``limit`` of each action)."""
+    if not changes:
+        return
+    if limit is None:
+        table = Table(title=title)
+        for column in ("Action", "Pupil", "Class", "What changes"):
+            table.add_column(column)
+        for change in changes:
+            table.add_row(ACTION_WORDS.get(change.action, change.action), change.name or "(no name recorded)",
+                          change.class_name, _change_detail(change))  # fmt: skip
+        print_table(table)
+        return
+    by_action: dict[str, list] = {}
+    for change in changes:
+        by_action.setdefault(change.action, []).append(change)
+    for action, listed in by_action.items():
+        names = ", ".join(who(c.name, c.class_name) for c in listed[:limit])
+        more = f" and {len(listed) - limit} more" if len(listed) > limit else ""
+        out.print(f"{title}: {ACTION_WORDS.get(action, action)}: {names}{more}")
+
+
+def plan_details(the_plan: Plan) -> None:
+    """The plan, then every pupil each platform's changes affect."""
+    plan(the_plan)
+    for platform_plan in the_plan.platforms.values():
+        affected(platform_plan.name, platform_plan.affected)
+
+
+def plan_question(roster: Path) -> Callable[[Plan], None]:
+    """The plan as shown before apply asks: the counts and the first few names of each kind."""
+
+    def show(the_plan: Plan) -> None:
+        plan(the_plan)
+        for platform_plan in the_plan.platforms.values():
+            affected(platform_plan.name, platform_plan.affected, limit=FEW)
+        if any(len(p.affected) > FEW for p in the_plan.platforms.values()):
+            out.print(f"Every pupil: provisioner plan \"{roster}\" --details")
+
+    return show
+
+
+def relinked(pairs: list) -> None:
+    """Pupils matched to the accounts they hold under other ids, one line each with both ids."""
+    out.print(f"{len(pairs)} pupil(s) of this roster are held under other ids:")
+    for pair in pairs:
+        out.print(f"  row {pair.row}: {who(pair.name, pair.class_name)}, id {pair.roster_id} = held as "
+                  f"{who(pair.held_name, pair.held_class)}, id {pair.held_id} (same {pair.by})")  # fmt: skip
+
+
 def plan(the_plan: Plan) -> None:
     table = Table(title=f"Plan as of {the_plan.today.isoformat()} for {the_plan.pupils} pupils")
     for column in ("Platform", "Create", "Update", "Unchanged", "Leavers", "Fields sent"):
@@ -56,6 +130,11 @@ def plan(the_plan: Plan) -> None:
             str(counts["leavers"]), fields,
         )  # fmt: skip
     print_table(table)
+    if the_plan.relinked:
+        out.print(f"{len(the_plan.relinked)} pupil(s) are matched by UPN to the accounts they hold (their MIS id "
+                  "changed, or this export has none): their accounts are kept and take the new id at apply.")  # fmt: skip
+    if the_plan.partial:
+        out.print("This roster is taken as partial: pupils it leaves out are not counted as absent.")
     if the_plan.already_left:
         out.print(f"{the_plan.already_left} pupil(s) on the roster have a leaving date that has passed: no account is "
                   "made.")  # fmt: skip
@@ -98,6 +177,25 @@ def issued(result: ApplyResult, root: Path) -> None:
         out.print("The slips hold first passwords: print them, hand them out, then delete the files.")
 
 
+def cleanup_details(the_plan: CleanupPlan) -> None:
+    """The cleanup, then every pupil it acts on now and each waiting leaver's next step."""
+    cleanup(the_plan)
+    for platform in the_plan.platforms.values():
+        affected(platform.name, platform.steps)
+        affected(f"{platform.name}, later", platform.waiting)
+
+
+def cleanup_question(roster: Path) -> Callable[[CleanupPlan], None]:
+    def show(the_plan: CleanupPlan) -> None:
+        cleanup(the_plan)
+        for platform in the_plan.platforms.values():
+            affected(platform.name, platform.steps, limit=FEW)
+        if any(len(p.steps) > FEW for p in the_plan.platforms.values()):
+            out.print(f"Every pupil: provisioner leavers plan \"{roster}\" --details")
+
+    return show
+
+
 def cleanup(the_plan: CleanupPlan) -> None:
     table = Table(title=f"Leaver cleanup as of {the_plan.today.isoformat()} for a roster of {the_plan.pupils} pupils")
     for column in ("Platform", "Disable", "Delete", "Restore", "In service", "Waiting", "Next due"):
@@ -107,6 +205,8 @@ def cleanup(the_plan: CleanupPlan) -> None:
         table.add_row(platform.name, str(counts["disable"]), str(counts["delete"]), str(counts["restore"]),
                       str(platform.in_service), str(len(platform.waiting)), platform.next_due() or "-")  # fmt: skip
     print_table(table)
+    if the_plan.partial:
+        out.print("This roster is taken as partial: pupils it leaves out are not counted as absent.")
     if the_plan.absent_only:
         out.print(f"[yellow]{the_plan.absent_only} pupil(s) are leavers only because this roster does not list "
                   "them[/]: check it is the whole school before going on.", markup=True)  # fmt: skip

@@ -17,20 +17,26 @@ from provisioner.connector import Connector
 from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress
 from provisioner.errors import Aborted, UsageError
 from provisioner.models import Roster
-from provisioner.planning.provisioning import Plan, make_plan
+from provisioner.planning import identity
+from provisioner.planning.provisioning import Plan, make_plan, refusal
 from provisioner.register import require_approved
 from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State
 from provisioner.workspace import Workspace
 
 
 def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
-         sessions: dict | None = None) -> Plan:  # fmt: skip
-    return make_plan(state, roster, connectors, today, sessions=sessions, pseudonymise=workspace.pseudonymous_id,
-                     excluded_statuses=set(workspace.settings.leavers.exclude_enrolment_statuses))  # fmt: skip
+         sessions: dict | None = None, allow_large: bool = False) -> Plan:  # fmt: skip
+    """What apply would do, with the guard's verdict in ``refusal`` (show the plan, then refuse)."""
+    leavers = workspace.settings.leavers
+    the_plan = make_plan(state, roster, connectors, today, sessions=sessions, pseudonymise=workspace.pseudonymous_id,
+                         excluded_statuses=set(leavers.exclude_enrolment_statuses))  # fmt: skip
+    the_plan.refusal = refusal(the_plan, leavers.max_share, allow_large, roster.source)
+    return the_plan
 
 
 def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
-          confirm: Callable[[Plan], bool], progress: Progress | None = None) -> ApplyResult:  # fmt: skip
+          confirm: Callable[[Plan], bool], progress: Progress | None = None,
+          allow_large: bool = False) -> ApplyResult:  # fmt: skip
     state.mark_interrupted_runs()  # holding the lock, no run can still be going
     require_approved(state, connectors)
     refuse_unfinishable(state, connectors)
@@ -40,16 +46,20 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     sessions = {c.id: session for c in connectors if (session := c.delivery.connect(domain)) is not None}
     # The plan counts an interrupted apply's rows as sent, and shows them as resuming, so the
     # admin confirms those too before anything is written.
-    result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions))
+    result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions, allow_large))
+    if result.plan.refusal:
+        raise result.plan.refusal
     if not result.plan.has_work:
+        identity.remember(state, identity.match(state, roster).roster)
         return result
     if not confirm(result.plan):
         raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
     job = Job(workspace, state, today, roster=roster, progress=progress, sessions=sessions)
     result.batches = finish_interrupted(job, connectors)
     if result.batches:  # the same plan, now with nothing left resuming
-        result.plan = plan(workspace, state, roster, connectors, today, sessions)
+        result.plan = plan(workspace, state, roster, connectors, today, sessions, allow_large=True)
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
+        identity.remember(state, identity.match(state, roster).roster)
         return result
     job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
     try:
@@ -58,8 +68,24 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     except BaseException as exc:
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
         raise
+    # Who each pupil is now (this roster's ids and names): the next export is matched by them.
+    identity.remember(state, identity.match(state, roster).roster, job.run_id, result.plan.relinked)
     state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
     return result
+
+
+def relink(state: State, roster: Roster, confirm: Callable[[list], bool]) -> list:
+    """Record held pupils under this roster's ids where the admin agrees to the pairings (by UPN,
+    or by legal name and date of birth), so the next plan keeps their accounts."""
+    pairs = identity.pairings(state, roster)
+    if not pairs:
+        return []
+    if not confirm(pairs):
+        raise Aborted("nothing was changed", hint="run 'provisioner relink FILE' to see the pairings again")
+    run_id = state.begin_run("relink", roster.sha256)
+    identity.relink(state, roster, pairs, run_id)
+    state.finish_run(run_id, RunStatus.OK, {"relinked": len(pairs)})
+    return pairs
 
 
 SENT = {BatchKind.API: "through the platform's API", BatchKind.IMPORT: "as files to upload"}

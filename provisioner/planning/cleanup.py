@@ -17,12 +17,16 @@ from datetime import date, timedelta
 from provisioner.connector import Connector
 from provisioner.errors import GuardRefused
 from provisioner.models import Pupil, Roster
+from provisioner.planning.identity import match
+from provisioner.planning.provisioning import partial_roster
 from provisioner.register.entries import shipped_entries
-from provisioner.state import Account, AccountStatus, State
+from provisioner.state import Account, AccountStatus, Identity, State
 
 DISABLE, DELETE, RESTORE = "disable", "delete", "restore"
 LEFT, ABSENT, EXCLUDED, RETURNED, ERASED = "left", "absent", "excluded", "returned", "erased"
 REMOVING = (DISABLE, DELETE)
+UNKNOWN = "unknown"  # not on a roster that is not complete: neither on roll nor a leaver
+MISSED = (ABSENT,)  # reasons that rest on the roster leaving a pupil out: the guard counts them when first seen
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,14 @@ class Step:
     left_on: date | None
     due: date
     was: AccountStatus  # the account's status before this step
+    name: str = ""  # who, for the admin: as the roster says, or as last recorded
+    class_name: str = ""
+    first_missed: bool = False  # an active account's pupil missed for the first time: the clock starts now
+
+    def as_dict(self) -> dict:
+        return {"action": self.action, "pupil": self.pupil_key, "name": self.name, "class": self.class_name,
+                "reason": self.reason, "left_on": self.left_on.isoformat() if self.left_on else None,
+                "due": self.due.isoformat()}  # fmt: skip
 
 
 @dataclass
@@ -47,6 +59,11 @@ class PlatformCleanup:
 
     def of(self, action: str) -> list[Step]:
         return [s for s in self.steps if s.action == action]
+
+    @property
+    def newly_missed(self) -> int:
+        """Active accounts whose pupils this roster is the first to leave out (or out of scope)."""
+        return sum(1 for s in self.steps + self.waiting if s.first_missed)
 
     @property
     def removals(self) -> int:
@@ -69,6 +86,7 @@ class CleanupPlan:
     pupils: int
     platforms: dict[str, PlatformCleanup]
     refusal: GuardRefused | None = None  # the guard's verdict: why this cleanup must not go ahead
+    partial: bool = False  # the admin said the roster is partial: nobody absent is a leaver
 
     @property
     def has_work(self) -> bool:
@@ -87,9 +105,12 @@ class CleanupPlan:
             "absent_only": self.absent_only,
             "platforms": {
                 pid: {**p.counts(), "in_service": p.in_service, "waiting": len(p.waiting), "next_due": p.next_due(),
-                      "reasons": dict(Counter(s.reason for s in p.steps))}
+                      "reasons": dict(Counter(s.reason for s in p.steps)),
+                      "changes": [s.as_dict() for s in p.steps], "upcoming": [s.as_dict() for s in p.waiting]}
                 for pid, p in self.platforms.items()
             },
+            "partial_roster": self.partial,
+            "refused": {"message": self.refusal.message, "hint": self.refusal.hint} if self.refusal else None,
         }  # fmt: skip
 
 
@@ -115,8 +136,8 @@ def leaver_reason(pupil: Pupil | None, account: Account, today: date, excluded: 
         if pupil.enrolment_status in excluded:
             return EXCLUDED, recorded or today
         return None, None
-    if not complete:  # rows left out for errors may be these pupils: absence proves nothing
-        return None, None
+    if not complete:  # rows left out for errors (or a partial roster) may hold them: absence proves nothing
+        return UNKNOWN, None
     return ABSENT, recorded or today
 
 
@@ -127,8 +148,10 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
     A pupil under an erasure request is deleted now wherever they are held, whatever the
     policy; ``erasing`` plans only these pupils, as erased (an erasure request being made).
     An account an apply is still sending (pending) is that apply's to finish first."""
+    roster = match(state, roster).roster
     by_key = {p.key: p for p in roster.pupils}
-    complete = roster.invalid_rows == 0
+    complete = roster.complete
+    known = state.identities()
     erased = state.erasure_held()
     erasing = erasing or set()
     platforms = {}
@@ -141,34 +164,51 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
         for key, account in sorted(accounts.items()):
             if account.status in (AccountStatus.DELETED, AccountStatus.PENDING) or (erasing and key not in erasing):
                 continue  # gone already, or still being sent (that apply finishes it first)
+            pupil = by_key.get(key)
+            who = _who(pupil, known.get(key), account)
             if key in erasing or state.subject(key) in erased:
                 if account.status is not AccountStatus.DELETION_REQUESTED:
-                    cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status))
+                    cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
+                                              *who))  # fmt: skip
                 continue
-            reason, left_on = leaver_reason(by_key.get(key), account, today, excluded_statuses, complete)
+            reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete)
+            if reason == UNKNOWN:
+                continue  # not on this roster, which cannot say whether they left: nothing changes
             if reason is None:
                 # Back before the account was deleted: it is theirs again (an active one only
                 # forgets the leaving date it was counting from).
                 if account.status is not AccountStatus.ACTIVE or account.left_on:
-                    cleanup.steps.append(Step(RESTORE, key, account.username, RETURNED, None, today, account.status))
+                    cleanup.steps.append(Step(RESTORE, key, account.username, RETURNED, None, today, account.status,
+                                              *who))  # fmt: skip
                 continue
             if account.status is AccountStatus.DELETION_REQUESTED:
                 continue  # on a deletion list, waiting for the admin to confirm it
             delete_due = left_on + timedelta(days=delete_days)
             disable_due = left_on + timedelta(days=disable_days) if disable_days is not None else None
             active = account.status is AccountStatus.ACTIVE
+            first = active and not account.left_on and reason in MISSED
             if today >= delete_due:
-                cleanup.steps.append(Step(DELETE, key, account.username, reason, left_on, delete_due, account.status))
+                action, due, to = DELETE, delete_due, cleanup.steps
             elif active and disable_due is not None and today >= disable_due:
-                cleanup.steps.append(Step(DISABLE, key, account.username, reason, left_on, disable_due, account.status))
+                action, due, to = DISABLE, disable_due, cleanup.steps
             elif active and disable_due is not None:
-                cleanup.waiting.append(Step(DISABLE, key, account.username, reason, left_on, disable_due,
-                                            account.status))  # fmt: skip
+                action, due, to = DISABLE, disable_due, cleanup.waiting
             else:
-                cleanup.waiting.append(Step(DELETE, key, account.username, reason, left_on, delete_due,
-                                            account.status))  # fmt: skip
+                action, due, to = DELETE, delete_due, cleanup.waiting
+            to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first))
         platforms[connector.id] = cleanup
-    return CleanupPlan(today, len(roster.pupils), platforms)
+    return CleanupPlan(today, len(roster.pupils), platforms, partial=roster.partial)
+
+
+def _who(pupil: Pupil | None, identity: Identity | None, account: Account) -> tuple[str, str]:
+    """(name, class) for the admin: as the roster says, else as last recorded, else as last sent."""
+    if pupil is not None:
+        return pupil.display_name, pupil.class_name
+    if identity is not None and identity.name:
+        return identity.name, identity.class_name
+    sent = account.sent
+    name = " ".join(v for v in (sent.get("forename"), sent.get("surname")) if v) or sent.get("full_name", "")
+    return name, sent.get("class_name", "")
 
 
 def refusal(plan: CleanupPlan, max_share: float, allow_large: bool) -> GuardRefused | None:
@@ -181,6 +221,9 @@ def refusal(plan: CleanupPlan, max_share: float, allow_large: bool) -> GuardRefu
     if allow_large:
         return None
     for cleanup in plan.platforms.values():
+        missed = cleanup.newly_missed
+        if cleanup.in_service and missed > max_share * cleanup.in_service:
+            return partial_roster(cleanup.name, missed, cleanup.in_service, max_share)
         if cleanup.in_service and cleanup.removals > max_share * cleanup.in_service:
             share = cleanup.removals / cleanup.in_service
             return GuardRefused(

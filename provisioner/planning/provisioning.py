@@ -9,8 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from provisioner.connector import ApiSession, Connector, PupilView
+from provisioner.errors import GuardRefused
 from provisioner.models import Pupil, Roster
-from provisioner.state import AccountStatus, BatchStatus, State
+from provisioner.planning.identity import Relink, match
+from provisioner.state import AccountStatus, BatchStatus, Identity, State
 from provisioner.usernames import UsernameAllocator, base_username
 
 CREATE, UPDATE, UNCHANGED, LEAVER = "create", "update", "unchanged", "leaver"
@@ -21,6 +23,10 @@ SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchange
 Pseudonymise = Callable[[str, str], str]  # (platform, pupil key) -> the platform's pseudonymous id
 
 
+# Why an account is a leaver's (the leaver cleanup's words, planning/cleanup.py)
+ABSENT, LEFT, EXCLUDED, ERASED, OUT_OF_SCOPE = "absent", "left", "excluded", "erased", "out_of_scope"
+
+
 @dataclass(frozen=True)
 class Change:
     action: str
@@ -29,6 +35,17 @@ class Change:
     values: PupilView  # every declared field, as it would be sent
     changed: tuple[str, ...] = ()
     username: str | None = None
+    name: str = ""  # who, for the admin: the roster's name, or the one last recorded for a leaver
+    class_name: str = ""
+    reason: str = ""  # a leaver: absent, left, excluded, erased, out_of_scope
+    first_missed: bool = False  # an active account's pupil first missed from the roster (or its scope)
+
+    def as_dict(self) -> dict:
+        out = {"action": self.action, "pupil": self.pupil_key, "name": self.name, "class": self.class_name,
+               "row": self.row, "fields_changed": list(self.changed)}  # fmt: skip
+        if self.reason:
+            out["reason"] = self.reason
+        return out
 
 
 @dataclass
@@ -37,6 +54,7 @@ class PlatformPlan:
     name: str
     fields: tuple[str, ...]
     makes_accounts: bool = True  # False: the platform makes its own accounts from the MIS; apply records them
+    held: int = 0  # accounts the platform holds before this plan (every status but deleted)
     changes: list[Change] = field(default_factory=list)
     resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
     fixes: list = field(default_factory=list)  # API platforms: licences and groups out of step (connector.drift)
@@ -60,6 +78,16 @@ class PlatformPlan:
     def fix_counts(self) -> dict[str, int]:
         return dict(Counter(fix.kind for fix in self.fixes))
 
+    @property
+    def affected(self) -> list[Change]:
+        """Every pupil this plan changes something for, in the order the admin reads them."""
+        return [c for c in self.changes if c.action != UNCHANGED]
+
+    @property
+    def newly_missed(self) -> int:
+        """Active accounts whose pupils this roster is the first to leave out (or out of scope)."""
+        return sum(1 for c in self.changes if c.first_missed)
+
 
 @dataclass
 class Plan:
@@ -69,6 +97,9 @@ class Plan:
     already_left: int = 0  # roster pupils whose leaving date has passed: no account is made
     withheld: int = 0  # roster pupils under an erasure request: nothing is sent about them
     left_out: int = 0  # roster rows left out for errors (--skip-invalid-rows)
+    relinked: list[Relink] = field(default_factory=list)  # matched to held pupils by UPN, not MIS id
+    partial: bool = False  # the admin said the roster is partial: nobody absent is a leaver
+    refusal: GuardRefused | None = None  # the guard's verdict: why apply must not go ahead
 
     @property
     def has_work(self) -> bool:
@@ -80,9 +111,13 @@ class Plan:
             "pupils": self.pupils,
             "already_left": self.already_left,
             "withheld": self.withheld,
+            "partial_roster": self.partial,
+            "relinked": [r.as_dict() for r in self.relinked],
+            "refused": {"message": self.refusal.message, "hint": self.refusal.hint} if self.refusal else None,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
-                      "resuming": p.resuming, "in_step": p.fix_counts()}
+                      "resuming": p.resuming, "in_step": p.fix_counts(), "held": p.held,
+                      "changes": [c.as_dict() for c in p.affected]}
                 for pid, p in self.platforms.items()
             },
         }  # fmt: skip
@@ -135,10 +170,12 @@ def withheld(state: State, roster: Roster) -> set[str]:
 
 def plan_platform(
     state: State, connector: Connector, roster: Roster, wanted: set[str], pseudonymise: Pseudonymise,
-    remote_taken: set[str] = frozenset(),
+    remote_taken: set[str] = frozenset(), why_not: Callable[[str], str] = lambda key: ABSENT,
+    known: Mapping[str, Identity] | None = None,
 ) -> PlatformPlan:  # fmt: skip
     """What one platform needs for the pupils ``wanted`` on it; ``remote_taken``: usernames the
-    platform already holds for others."""
+    platform already holds for others; ``why_not(key)``: why a held pupil is not wanted (a
+    leaver's reason); ``known``: who held pupils are, to name leavers."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
     accounts = state.accounts(platform)
@@ -152,7 +189,7 @@ def plan_platform(
     usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
-                        resuming=resuming)  # fmt: skip
+                        resuming=resuming, held=sum(1 for a in accounts.values() if a.status.held))  # fmt: skip
 
     def view(pupil: Pupil, username: str) -> PupilView:
         return project(connector, pupil, username=username, pseudonymise=pseudonymise)
@@ -165,8 +202,9 @@ def plan_platform(
         account = accounts.get(pupil.key)
         if account is not None and account.status is AccountStatus.DELETED:
             account = None  # came back after their account was deleted: a new one (never the old username)
+        who = {"name": pupil.display_name, "class_name": pupil.class_name}
         if account is not None and not makes_accounts:
-            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, connector.view({}), (), account.username))
+            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, connector.view({}), (), account.username, **who))
             continue  # the platform keeps itself up to date from the MIS
         if account is None or not account.username and makes_accounts:
             # New, or held until now through a MIS sync: the tool makes the account from here on.
@@ -174,20 +212,37 @@ def plan_platform(
             username = usernames.allocate(base_username(connector.effective_username_template, pupil)) \
                 if makes_accounts else ""  # fmt: skip
             plan.changes.append(Change(CREATE, pupil.key, pupil.row, view(pupil, username), connector.sent_fields,
-                                       username))  # fmt: skip
+                                       username, **who))  # fmt: skip
             continue
         values = view(pupil, account.username)
         changed = tuple(name for name in values if account.sent.get(name) != values[name])
         if pupil.key in resets:
             changed += ("password",)
         action = UPDATE if changed else UNCHANGED
-        plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username))
-    # Rows left out for errors may be pupils still on roll: absence proves nothing then.
-    if roster.invalid_rows == 0:
-        for key, account in accounts.items():
-            if key not in placed and account.status.held:
-                plan.changes.append(Change(LEAVER, key, None, connector.view({}), (), account.username))
+        plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username, **who))
+    known = known or {}
+    for key, account in accounts.items():
+        if key in placed or not account.status.held:
+            continue
+        reason = why_not(key)
+        # Rows left out for errors may be pupils still on roll, and a roster the admin called
+        # partial lists only some: absence proves nothing then.
+        if reason == ABSENT and not roster.complete:
+            continue
+        identity = known.get(key)
+        name = identity.name if identity and identity.name else _sent_name(account.sent)
+        plan.changes.append(Change(
+            LEAVER, key, None, connector.view({}), (), account.username, name,
+            identity.class_name if identity else account.sent.get("class_name", ""), reason,
+            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and account.status is AccountStatus.ACTIVE
+            and not account.left_on,
+        ))  # fmt: skip
     return plan
+
+
+def _sent_name(sent: Mapping[str, str]) -> str:
+    """A leaver's name as last sent, for a pupil recorded before names were kept."""
+    return " ".join(v for v in (sent.get("forename"), sent.get("surname")) if v) or sent.get("full_name", "")
 
 
 def make_plan(
@@ -197,17 +252,36 @@ def make_plan(
     """The plan; ``sessions`` (API platforms, read at apply) say which usernames are taken there
     and what hangs off the accounts."""
     sessions = sessions or {}
-    wanted = on_roll(roster, today, excluded_statuses) - withheld(state, roster)
+    matched = match(state, roster)
+    roster = matched.roster
+    held_back = withheld(state, roster)
+    wanted = on_roll(roster, today, excluded_statuses) - held_back
+    by_key = {p.key: p for p in roster.pupils}
+
+    def why_not(key: str) -> str:
+        pupil = by_key.get(key)
+        if pupil is None:
+            return ABSENT
+        if has_left(pupil, today):
+            return LEFT
+        if key in held_back:
+            return ERASED
+        if pupil.enrolment_status in excluded_statuses:
+            return EXCLUDED
+        return OUT_OF_SCOPE
+
+    known = state.identities()
     platforms = {}
     for connector in connectors:
         session = sessions.get(connector.id)
         taken = session.taken_usernames if session else set()
-        platforms[connector.id] = plan_platform(state, connector, roster, wanted, pseudonymise, taken)
+        platforms[connector.id] = plan_platform(state, connector, roster, wanted, pseudonymise, taken, why_not, known)
         if session is not None:
             platforms[connector.id].fixes = drift(state, connector, session, roster, today, excluded_statuses)
     return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,
                 already_left=sum(1 for p in roster.pupils if has_left(p, today)),
-                withheld=len(withheld(state, roster)), left_out=roster.invalid_rows)  # fmt: skip
+                withheld=len(held_back), left_out=roster.invalid_rows, relinked=matched.relinked,
+                partial=roster.partial)  # fmt: skip
 
 
 def drift(state: State, connector, session: ApiSession, roster: Roster, today: date, excluded_statuses: set[str]) -> list:
@@ -220,6 +294,54 @@ def drift(state: State, connector, session: ApiSession, roster: Roster, today: d
             continue
         if key in on_roll_now and account.status is AccountStatus.ACTIVE:
             held[account.remote_id] = connector.view(account.sent)
-        elif key in on_roll_now or roster.invalid_rows == 0:  # rows left out for errors prove nothing
+        elif key in on_roll_now or roster.complete:  # rows left out for errors prove nothing
             gone.add(account.remote_id)
     return connector.drift(session, held, gone)
+
+
+# Creates and leavers each at least this share of a platform's accounts, at once: the same
+# children under other ids (another MIS, an export without the admission number or UPN).
+ID_CHANGE_SHARE = 0.5
+ID_CHANGE_MINIMUM = 10  # accounts held, below which a share says nothing
+
+RELINK_HINT = ("run 'provisioner relink \"{roster}\"' to match them by UPN, or by legal name and date of birth: it shows "
+               "every pairing and asks before recording any")  # fmt: skip
+
+
+def refusal(plan: Plan, max_share: float, allow_large: bool, roster: str = "FILE") -> GuardRefused | None:
+    """Why this roster must not be applied as it stands, or None: it calls the same children by
+    other ids, or it leaves out more than the guard's share of a platform's pupils (a partial
+    roster), which apply would be the first to count as absent."""
+    if allow_large:
+        return None
+    for p in plan.platforms.values():
+        creates = len(p.of(CREATE))
+        absent = sum(1 for c in p.of(LEAVER) if c.reason == ABSENT)
+        if p.held >= ID_CHANGE_MINIMUM and min(creates, absent) >= ID_CHANGE_SHARE * p.held:
+            return GuardRefused(
+                f"{p.name}: this roster would make {creates} new accounts while {absent} of the {p.held} accounts "
+                "held lose their pupil: the same children under other ids look like this (a change of MIS, or an "
+                "export without the admission number or UPN). Nothing was changed",
+                hint=RELINK_HINT.format(roster=roster) + "; if these really are different pupils, run again with "
+                "--allow-large-cleanup",
+            )  # fmt: skip
+    if plan.partial:
+        return None
+    for p in plan.platforms.values():
+        missed = p.newly_missed
+        if p.held and missed > max_share * p.held:
+            return partial_roster(p.name, missed, p.held, max_share)
+    return None
+
+
+def partial_roster(platform: str, missed: int, held: int, max_share: float) -> GuardRefused:
+    """The refusal of a roster that leaves out more than the guard's share of a platform's
+    pupils, said when the absence would first be counted (not weeks later, at deletion)."""
+    return GuardRefused(
+        f"{platform}: this roster leaves out {missed} of the {held} pupils who hold accounts ({missed / held:.0%}), "
+        f"more than the {max_share:.0%} limit; counting them as absent would start the clock on deleting their "
+        "accounts. A roster cut short or filtered (one class, one year) looks like this. Nothing was changed",
+        hint="export the whole school from the MIS again; if the file lists only some pupils on purpose (new "
+        "starters, say), run again with --partial-roster and nobody it leaves out counts as absent; if these pupils "
+        "really left (Year 6 in July), run again with --allow-large-cleanup",
+    )

@@ -19,19 +19,20 @@ from provisioner.state.accounts import AccountLedger
 from provisioner.state.audit import RunsAndAudit
 from provisioner.state.batches import BatchLedger
 from provisioner.state.decisions import Decisions
+from provisioner.state.identities import IdentityLedger, normalise_mis_id
 from provisioner.state.records import (
-    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, PendingSend, RunStatus, SendStatus, SentRecord,
+    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Identity, PendingSend, RunStatus, SendStatus, SentRecord,
     now,
 )  # fmt: skip
 from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
-    "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "PendingSend",
-    "RunStatus", "SendStatus", "SentRecord", "State", "now",
+    "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "Identity",
+    "PendingSend", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
 ]  # fmt: skip
 
 
-class State(AccountLedger, BatchLedger, Decisions, RunsAndAudit):
+class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, RunsAndAudit):
     def __init__(self, path: Path, secret: bytes):
         self.path = path
         self._secret = secret

@@ -298,7 +298,7 @@ class AccountLedger:
         """Erase every trace of these pupils but the audit log's keyed-hash events."""
         with self.transaction() as db:
             for key in pupil_keys:
-                for table in ("accounts", "sends", "usernames", "password_resets"):
+                for table in ("accounts", "sends", "usernames", "password_resets", "pupils"):
                     db.execute(f"DELETE FROM {table} WHERE pupil_key = ?", (key,))  # noqa: S608 (fixed names)
                 self.audit(run_id, "pupil.purged", pupil_key=key, detail={})
 

@@ -106,6 +106,25 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """Who a pupil key is, as the latest roster said (``state/identities.py``)."""
+
+    key: str
+    mis_id: str | None = None  # normalised: no spaces, upper case, no leading zeros
+    upn: str | None = None
+    match_hash: str | None = None  # keyed hash of legal names and date of birth
+    forename: str = ""
+    surname: str = ""
+    class_name: str = ""
+    year_group: str = ""
+    shown_id: str = ""  # the id as the school writes it (the MIS id, else the UPN)
+
+    @property
+    def name(self) -> str:
+        return f"{self.forename} {self.surname}".strip()
+
+
+@dataclass(frozen=True)
 class Batch:
     id: str
     platform: str

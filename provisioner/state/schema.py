@@ -116,6 +116,25 @@ MIGRATIONS: list[str] = [
         requested_at TEXT NOT NULL
     );
     """,
+    # 6: who each pupil key is, as the roster last said: other ids a later export may use (the
+    # MIS id without its zero-padding, the UPN), a keyed hash of legal names and date of birth
+    # for re-linking, and the name and class shown to the admin. Forgotten with the pupil.
+    """
+    CREATE TABLE pupils (
+        pupil_key TEXT PRIMARY KEY,
+        mis_id TEXT,                       -- normalised: no spaces, upper case, no leading zeros
+        upn TEXT,
+        match_hash TEXT,
+        forename TEXT NOT NULL,
+        surname TEXT NOT NULL,
+        class_name TEXT NOT NULL,
+        year_group TEXT NOT NULL,
+        shown_id TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    );
+    CREATE INDEX pupils_by_mis_id ON pupils (mis_id);
+    CREATE INDEX pupils_by_upn ON pupils (upn);
+    """,
 ]
 
 

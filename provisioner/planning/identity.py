@@ -1,0 +1,144 @@
+"""Which held pupil each roster row is: the same child under another export's ids is matched,
+never made again.
+
+A roster pupil matches the pupil the state holds by MIS id (compared without zero-padding,
+spaces or case), then by UPN. A match the second way (the MIS id changed, or this export has
+none) is reported as a re-link. The roster pupil then carries the held key, so every platform
+sees the same pupil: same account, same username, same pseudonymous id.
+
+When neither id matches (a change of MIS, an export with other ids and no UPN), the same
+children look like a school of leavers and a school of joiners. ``pairings`` offers the
+re-links the admin can agree to: by UPN, else by legal names and date of birth (compared as a
+keyed hash); ``relink`` records them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from provisioner.models import Pupil, Roster
+from provisioner.state import Identity, State, normalise_mis_id
+
+BY_MIS_ID, BY_UPN, BY_NAME_AND_BIRTH = "MIS id", "UPN", "legal name and date of birth"
+
+
+@dataclass(frozen=True)
+class Relink:
+    """A roster pupil matched to a held pupil by other than the MIS id."""
+
+    key: str  # the held key, which the pupil keeps
+    row: int  # the roster row
+    name: str
+    class_name: str
+    held_id: str  # the id the state knew them by
+    roster_id: str  # the id this roster gives
+    held_name: str = ""
+    held_class: str = ""
+    by: str = BY_UPN
+
+    def as_dict(self) -> dict:
+        return {"pupil": self.key, "row": self.row, "name": self.name, "class": self.class_name,
+                "held_id": self.held_id, "roster_id": self.roster_id, "held_name": self.held_name,
+                "held_class": self.held_class, "by": self.by}  # fmt: skip
+
+
+@dataclass
+class Matched:
+    roster: Roster  # the pupils, each carrying the key the state holds them under
+    relinked: list[Relink]  # matched by UPN: the held record takes this roster's ids at apply
+
+
+def shown_id(pupil: Pupil) -> str:
+    return pupil.mis_id or pupil.upn or pupil.key.partition(":")[2]
+
+
+def identity(state: State, pupil: Pupil) -> Identity:
+    """What the state records about who this pupil is."""
+    return Identity(
+        pupil.key, normalise_mis_id(pupil.mis_id) if pupil.mis_id else None, pupil.upn,
+        state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth),
+        pupil.forename, pupil.surname, pupil.class_name, pupil.year_group, shown_id(pupil),
+    )  # fmt: skip
+
+
+def match(state: State, roster: Roster) -> Matched:
+    """The roster with each pupil under the key the state holds them by, and the re-links."""
+    known = state.identities()
+    if not known:
+        return Matched(roster, [])
+    by_mis = {i.mis_id: key for key, i in known.items() if i.mis_id}
+    by_upn = {i.upn: key for key, i in known.items() if i.upn}
+    claimed = {p.key for p in roster.pupils if p.key in known}  # held keys this roster already uses as they are
+    pupils, relinked = [], []
+    for pupil in roster.pupils:
+        key = by_mis.get(normalise_mis_id(pupil.mis_id)) if pupil.mis_id else None
+        how = BY_MIS_ID
+        if key is None and pupil.upn:
+            key, how = by_upn.get(pupil.upn), BY_UPN  # the MIS id changed, or this export has none
+        if key is None or key == pupil.key:
+            pupils.append(pupil)
+            continue
+        if key in claimed:  # another row is that pupil already: never two rows on one account
+            pupils.append(pupil)
+            continue
+        claimed.add(key)
+        if how == BY_UPN:
+            held = known[key]
+            relinked.append(Relink(key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
+                                   shown_id(pupil), held.name, held.class_name))  # fmt: skip
+        pupils.append(pupil.model_copy(update={"key": key}))
+    return Matched(replace(roster, pupils=pupils), relinked)
+
+
+def pairings(state: State, roster: Roster) -> list[Relink]:
+    """Re-links the admin may agree to: each roster pupil no held pupil matches, paired with a
+    held pupil this roster does not list, by UPN or else by legal names and date of birth.
+    Only one-to-one pairs are offered: two held pupils with one hash pair with nobody."""
+    matched = match(state, roster)
+    known = state.identities()
+    listed = {p.key for p in matched.roster.pupils}
+    absent = {key: i for key, i in known.items() if key not in listed}
+    by_upn = {i.upn: key for key, i in absent.items() if i.upn}
+    by_hash: dict[str, list[str]] = {}
+    for key, i in absent.items():
+        if i.match_hash:
+            by_hash.setdefault(i.match_hash, []).append(key)
+    hashes = {}
+    for pupil in matched.roster.pupils:
+        if pupil.key not in known:
+            hashes[pupil.key] = state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth)
+    counted = {}
+    for h in hashes.values():
+        if h:
+            counted[h] = counted.get(h, 0) + 1
+    out, taken = [], set()
+    for pupil in matched.roster.pupils:
+        if pupil.key in known:
+            continue
+        key, how = (by_upn.get(pupil.upn) if pupil.upn else None), BY_UPN
+        if key is None:
+            h = hashes[pupil.key]
+            candidates = by_hash.get(h, []) if h else []
+            key, how = (candidates[0] if len(candidates) == 1 and counted[h] == 1 else None), BY_NAME_AND_BIRTH
+        if key is None or key in taken:
+            continue
+        taken.add(key)
+        held = absent[key]
+        out.append(Relink(key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id, shown_id(pupil),
+                          held.name, held.class_name, how))  # fmt: skip
+    return out
+
+
+def remember(state: State, roster: Roster, run_id: int | None = None, relinked: list[Relink] = ()) -> None:
+    """Record who each roster pupil holding an account is now (after ``match``): the next
+    export is matched by these ids, and the admin is shown these names."""
+    held = state.identities()
+    state.remember_identities([identity(state, p) for p in roster.pupils if p.key in held], run_id,
+                              {r.key: r.by for r in relinked})  # fmt: skip
+
+
+def relink(state: State, roster: Roster, pairs: list[Relink], run_id: int) -> None:
+    """Give each paired held pupil this roster's ids, so the next plan matches them by MIS id."""
+    by_row = {p.row: p for p in roster.pupils}
+    state.remember_identities([replace(identity(state, by_row[pair.row]), key=pair.key) for pair in pairs], run_id,
+                              {pair.key: pair.by for pair in pairs})  # fmt: skip

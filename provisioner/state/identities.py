@@ -1,0 +1,75 @@
+"""Who each pupil key is, as the roster last said: the ids a later export may use instead (the
+MIS id in any zero-padding, the UPN), a keyed hash of legal names and date of birth for
+re-linking when neither matches, and the name and class the admin needs to see.
+
+The key an account was first made under never changes (the platform's pseudonymous id and the
+audit log's keyed hash are made from it); a later export that calls the same child by another
+id is matched to it here. Rows are forgotten with the pupil (``forget_pupils``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from provisioner.state.records import Identity, now
+
+
+def normalise_mis_id(text: str) -> str:
+    """A MIS id as compared: no spaces, upper case, no leading zeros ('001000' is '1000')."""
+    compact = "".join(text.split()).upper()
+    return compact.lstrip("0") or compact[:1]
+
+
+def _from_key(key: str) -> Identity:
+    """What a key alone says, for an account made before identities were recorded."""
+    kind, _, value = key.partition(":")
+    return Identity(key, mis_id=normalise_mis_id(value) if kind == "mis" else None,
+                    upn=value if kind == "upn" else None, shown_id=value)  # fmt: skip
+
+
+class IdentityLedger:
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` and ``_secret``."""
+
+    db: sqlite3.Connection
+    _secret: bytes
+
+    def identities(self) -> dict[str, Identity]:
+        """Every pupil the state holds an account for (or an identity), by key."""
+        rows = self.db.execute(
+            "SELECT pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group, shown_id FROM pupils"
+        )
+        known = {row[0]: Identity(*row) for row in rows}
+        for (key,) in self.db.execute("SELECT DISTINCT pupil_key FROM accounts"):
+            if key not in known:
+                known[key] = _from_key(key)
+        return known
+
+    def match_hash(self, legal_forename: str, legal_surname: str, date_of_birth: date | None) -> str | None:
+        """A keyed hash of a pupil's legal names and date of birth: two exports of the same child
+        give the same hash, and the state keeps no date of birth it was not asked to send."""
+        if date_of_birth is None or not (legal_forename or legal_surname):
+            return None
+        text = "\0".join(("match", legal_forename.casefold(), legal_surname.casefold(), date_of_birth.isoformat()))
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def remember_identities(self, identities: Iterable[Identity], run_id: int | None = None,
+                            relinked: Mapping[str, str] | None = None) -> None:  # fmt: skip
+        """Record who each key is now (the ids and names of this roster); ``relinked``: keys
+        matched to this roster's pupil by other than the MIS id (key -> how), for the audit log."""
+        stamp = now()
+        with self.transaction() as db:
+            for key, how in (relinked or {}).items():
+                self.audit(run_id, "pupil.relinked", pupil_key=key, detail={"by": how})
+            db.executemany(
+                "INSERT INTO pupils (pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group,"
+                " shown_id, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pupil_key) DO UPDATE SET"
+                " mis_id = excluded.mis_id, upn = excluded.upn, match_hash = excluded.match_hash,"
+                " forename = excluded.forename, surname = excluded.surname, class_name = excluded.class_name,"
+                " year_group = excluded.year_group, shown_id = excluded.shown_id, seen_at = excluded.seen_at",
+                [(i.key, i.mis_id, i.upn, i.match_hash, i.forename, i.surname, i.class_name, i.year_group, i.shown_id,
+                  stamp) for i in identities],
+            )  # fmt: skip
