@@ -214,3 +214,16 @@ def test_leavers_plan_json_names_each_leaver_and_when(workspace, tmp_path, schoo
     assert [(c["name"], c["class"], c["reason"]) for c in listed] == [
         (f"{gone['preferred_forename']} {gone['preferred_surname']}", gone["class_name"], "absent")]
     assert listed[0]["due"]
+
+
+def test_a_password_reset_finds_the_pupil_by_id_in_any_padding_after_a_change_of_export(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    arbor = _file(tmp_path, "arbor.csv", [{**p, "mis_id": str(int(p["mis_id"]))} for p in school])
+
+    connector, count = Provisioner(workspace).reset_passwords("purple-mash", arbor, classes=[],
+                                                              pupils=[school[0]["mis_id"], school[1]["upn"].lower()])  # fmt: skip
+
+    assert count == 2
+    plan = Provisioner(workspace).plan(arbor, today=TODAY)
+    reset = [c for c in plan.platforms["purple-mash"].of("update") if "password" in c.changed]
+    assert {c.name for c in reset} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}

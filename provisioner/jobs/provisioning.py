@@ -20,7 +20,7 @@ from provisioner.models import Roster
 from provisioner.planning import identity
 from provisioner.planning.provisioning import Plan, make_plan, refusal
 from provisioner.register import require_approved
-from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State
+from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State, normalise_mis_id
 from provisioner.workspace import Workspace
 
 
@@ -166,10 +166,16 @@ def request_password_resets(state: State, roster: Roster, connector: Connector, 
                          hint="reset them on the platform itself (its admin pages offer a bulk password change)")
     if not classes and not pupil_ids:
         raise UsageError("say whose passwords to reset", hint="pass --class NAME or --pupil ID (each repeatable)")
-    wanted_ids = set(pupil_ids)
-    chosen = [p for p in roster.pupils if p.class_name in classes or wanted_ids & {p.mis_id, p.upn}]
+    roster = identity.match(state, roster).roster  # the keys the accounts are held under
+
+    def ids(pupil) -> set[str]:  # a MIS id in any zero-padding, or the UPN
+        return {i for i in (pupil.mis_id and normalise_mis_id(pupil.mis_id), pupil.upn) if i}
+
+    wanted = {normalise_mis_id(i): i for i in pupil_ids} | {"".join(i.split()).upper(): i for i in pupil_ids}
+    chosen = [p for p in roster.pupils if p.class_name in classes or ids(p) & set(wanted)]
     unknown_classes = set(classes) - {p.class_name for p in roster.pupils}
-    unknown_ids = wanted_ids - {i for p in roster.pupils for i in (p.mis_id, p.upn) if i}
+    found = {wanted[i] for p in roster.pupils for i in ids(p) if i in wanted}
+    unknown_ids = set(pupil_ids) - found
     if unknown_classes or unknown_ids:
         missing = [*(f"class {c}" for c in sorted(unknown_classes)), *(f"pupil {i}" for i in sorted(unknown_ids))]
         raise UsageError(f"not on the roster: {', '.join(missing)}", hint="check the spelling against the roster")
