@@ -39,16 +39,21 @@ def platforms() -> dict[str, str]:
     return {platform: cls.name for platform, cls in registry().items()}
 
 
-def check_roster(path: Path, workspace: Path | None = None) -> Roster:
+def check_roster(path: Path, workspace: Path | None = None) -> tuple[Roster, dict[str, int] | None]:
     """Read and check a roster, reporting every problem; a workspace's header aliases are used
-    when there is one, but checking a file needs none."""
+    when there is one, but checking a file needs none. With a workspace, also how its pupils
+    match the pupils held (``identity.summary``); changes nothing."""
     try:
-        settings = find_workspace(workspace).settings.roster
+        found = find_workspace(workspace)
     except WorkspaceNotFound:
         if workspace is not None:
             raise
-        settings = RosterSettings()
-    return read_roster(path, settings)
+        return read_roster(path, RosterSettings()), None
+    roster = read_roster(path, found.settings.roster)
+    if not found.state_path.exists():
+        return roster, None
+    with found.open_state() as state:
+        return roster, identity.summary(state, roster)
 
 
 class Provisioner:

@@ -134,10 +134,15 @@ def test_a_partial_roster_is_refused_by_apply_and_leavers_apply_with_the_state_u
     applied = cli("apply", str(one), "--yes", "--as-of", TODAY.isoformat())
     cleaned = cli("leavers", "apply", str(one), "--yes", "--as-of", TODAY.isoformat())
 
+    as_json = cli("apply", str(one), "--yes", "--json", "--as-of", TODAY.isoformat())
+
     for result in (applied, cleaned):
         assert result.exit_code == 6, result.output
         assert f"leaves out {len(school) - 1} of the {len(school)}" in result.output
         assert "--partial-roster" in result.output and "--allow-large-cleanup" in result.output
+    assert as_json.exit_code == 6
+    error = json.loads(as_json.stdout)["error"]
+    assert error["exit_code"] == 6 and "--partial-roster" in error["hint"]
     assert _snapshot(workspace) == before
 
 
@@ -227,3 +232,16 @@ def test_a_password_reset_finds_the_pupil_by_id_in_any_padding_after_a_change_of
     plan = Provisioner(workspace).plan(arbor, today=TODAY)
     reset = [c for c in plan.platforms["purple-mash"].of("update") if "password" in c.changed]
     assert {c.name for c in reset} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
+
+
+def test_roster_check_says_how_a_new_export_matches_the_pupils_held(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    rows = [{**p, "mis_id": str(int(p["mis_id"]))} for p in school[:50]]  # Arbor's ids: no zero-padding
+    rows += [{**p, "mis_id": f"N{i}"} for i, p in enumerate(school[50:55])]  # new ids, the same UPNs
+    path = _file(tmp_path, "arbor.csv", rows)
+
+    data = json.loads(Cli(workspace)("roster", "check", str(path), "--json").stdout)
+    shown = Cli(workspace)("roster", "check", str(path))
+
+    assert data["matching"] == {"same_id": 0, "other_padding": 50, "by_upn": 5, "new": 0, "not_listed": 5}
+    assert "50 by MIS id written another way" in shown.output and "5 by UPN" in shown.output

@@ -105,23 +105,27 @@ def flag(name: str, help: str, short: str | None = None) -> Any:
     return typer.Option(name, *([short] if short else []), metavar="", help=help)
 
 
-def run(action: Callable[[], int | None]) -> None:
-    """Call the core; map expected errors to one message and an exit code, never a traceback."""
+def run(action: Callable[[], int | None], as_json: bool = False) -> None:
+    """Call the core; map expected errors to one message and an exit code, never a traceback.
+    With ``as_json`` the error is also answered on stdout as JSON, for a script to read."""
     try:
         code = action() or ExitCode.OK
     except Aborted as exc:
         err.print(f"Stopped: {exc.message}.")
         code = exc.exit_code
+        _json_error(as_json, exc.message, exc.hint, code)
     except ProvisionerError as exc:
-        if isinstance(exc, RosterError) and exc.problems:
+        problems = exc.problems if isinstance(exc, RosterError) and exc.problems else []
+        if problems:
             # The rows' problems; a problem with the file as a whole is the message below.
-            print_problems([p for p in exc.problems if p.row is not None], err, 20)
+            print_problems([p for p in problems if p.row is not None], err, 20)
         err.print(f"[bold red]Error:[/] {exc.message}.", markup=True)
         if exc.hint:
             err.print(f"Next: {exc.hint}.")
         if DEBUG["on"]:
             traceback.print_exc()
         code = exc.exit_code
+        _json_error(as_json, exc.message, exc.hint, code, problems)
     except KeyboardInterrupt:
         err.print("Interrupted. Run the same command again to finish: it picks up where it stopped.")
         code = ExitCode.INTERRUPTED
@@ -134,7 +138,15 @@ def run(action: Callable[[], int | None]) -> None:
         err.print(f"[bold red]Unexpected error[/] ({type(exc).__name__}). Nothing more was changed.", markup=True)
         err.print("Next: run again with --debug for the details, and report them.")
         code = ExitCode.UNEXPECTED
+        _json_error(as_json, f"unexpected error ({type(exc).__name__})", "run again with --debug for the details",
+                    code)  # fmt: skip
     raise typer.Exit(int(code))
+
+
+def _json_error(as_json: bool, message: str, hint: str | None, code: int, problems: Sequence = ()) -> None:
+    if as_json:
+        print_json({"error": {"message": message, "hint": hint, "exit_code": int(code),
+                              "problems": [p.as_dict() for p in problems]}})  # fmt: skip
 
 
 def today(as_of: str | None) -> date:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from provisioner.cli import render
+from provisioner.errors import ExitCode
 from provisioner.cli.common import (
     AllowLargeOpt, AsOfOpt, DetailsOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
     asker, command, group, out, print_json, find_provisioner, run, today,
@@ -24,20 +25,21 @@ def leavers_plan(
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    def action() -> None:
+    def action() -> int:
         the_plan = find_provisioner(workspace).plan_leavers(roster, platforms=platform, today=today(as_of),
                                                             skip_invalid_rows=skip_invalid_rows,
                                                             partial_roster=partial_roster)  # fmt: skip
         if as_json:
-            print_json(the_plan.as_dict())
-        elif details:
+            print_json(the_plan.as_dict())  # "refused" says why the cleanup would be refused
+            return the_plan.refusal.exit_code if the_plan.refusal else ExitCode.OK
+        if details:
             render.cleanup_details(the_plan)
         else:
             render.cleanup(the_plan)
         if the_plan.refusal:
             raise the_plan.refusal
 
-    run(action)
+    run(action, as_json)
 
 
 @command(leavers_app, "apply", help="Disable, delete and restore accounts as the plan says, checking each; write "
@@ -74,7 +76,7 @@ def leavers_apply(
         for note in result.notes:
             out.print(note)
 
-    run(action)
+    run(action, as_json)
 
 
 @command(app, help="Forget leavers whose accounts were all deleted longer ago than the retention period, and remove "
@@ -89,4 +91,4 @@ def purge(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOp
                   f"{len(report['files_removed'])} outbox file(s).")  # fmt: skip
         render.kept_files(report["files_kept"])
 
-    run(action)
+    run(action, as_json)

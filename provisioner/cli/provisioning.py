@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress
 
 from provisioner.cli import render
+from provisioner.errors import ExitCode
 from provisioner.cli.common import (
     AllowLargeOpt, AsOfOpt, DetailsOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
     asker, command, err, group, out, print_json, find_provisioner, run, today,
@@ -31,15 +32,13 @@ def plan(
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    def action() -> None:
+    def action() -> int:
         the_provisioner = find_provisioner(workspace)
         result = the_provisioner.plan(roster, platforms=platform, today=today(as_of), skip_invalid_rows=skip_invalid_rows,
                                       partial_roster=partial_roster, allow_large_cleanup=allow_large_cleanup)  # fmt: skip
         if as_json:
-            print_json(result.as_dict())
-            if result.refusal:
-                raise result.refusal
-            return
+            print_json(result.as_dict())  # "refused" says why apply would refuse
+            return result.refusal.exit_code if result.refusal else ExitCode.OK
         if result.left_out:
             out.print(f"Left out {result.left_out} row(s) with errors (see 'provisioner roster check').")
         if details:
@@ -58,7 +57,7 @@ def plan(
         else:
             out.print("Nothing to do: every platform is up to date.")
 
-    run(action)
+    run(action, as_json)
 
 
 @command(app, help="Recompute the plan, show it, ask, then carry it out and record what was sent.")
@@ -106,7 +105,7 @@ def apply(
             out.print("Next: upload each file to its platform, then record it with "
                       "'provisioner confirm PLATFORM uploaded'; 'provisioner status' lists what awaits upload.")  # fmt: skip
 
-    run(action)
+    run(action, as_json)
 
 
 @command(app, help="Match pupils this roster lists under other ids (another MIS, an export without the admission "
@@ -133,7 +132,7 @@ def relink(
         out.print(f"Recorded {len(pairs)} pupil(s) under this roster's ids: their accounts are kept.")
         out.print(f"Next: provisioner plan \"{roster}\"")
 
-    run(action)
+    run(action, as_json)
 
 
 @command(app, "reset-passwords", help="Reprint login slips: the next apply gives these pupils new passwords and new "
@@ -189,4 +188,4 @@ def confirm(
         for before in earlier:
             out.print(f"{platform}: batch {before.id} was already recorded as {before.status}; nothing changed.")
 
-    run(action)
+    run(action, as_json)

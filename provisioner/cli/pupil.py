@@ -56,7 +56,7 @@ def pupil_show(
         if pdf is not None:
             out.print(f"Wrote {pdf}: it holds the pupil's data, so give it only to the person who asked.")
 
-    run(action)
+    run(action, as_json)
 
 
 @command(pupil_app, "erase", help="Erase one pupil from every platform at once, stop any later apply sending their "
@@ -88,7 +88,7 @@ def pupil_erase(
             out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget the pupil "
                       "here; no apply will send their data again.")  # fmt: skip
 
-    run(action)
+    run(action, as_json)
 
 
 @command(pupil_app, "allow", help="Lift an erasure request (the parent has agreed to accounts again): the next apply "

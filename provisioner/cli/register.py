@@ -38,7 +38,7 @@ def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json
         out.print(f"{errors} problem(s) to fix: see 'provisioner register check'." if errors else
                   "Next: provisioner register export --format pdf (for the governors)")  # fmt: skip
 
-    run(action)
+    run(action, as_json)
 
 
 @command(register_app, "check", help="Fail when a platform is sent fields its approved entry does not list, a "
@@ -60,7 +60,7 @@ def register_check(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_jso
             out.print(f"{verdict}; {warnings} entr{'y has' if warnings == 1 else 'ies have'} gaps to chase.", markup=True)
         return ExitCode.OK if register.ok else ExitCode.REGISTER_PROBLEMS
 
-    run(action)
+    run(action, as_json)
 
 
 @command(register_app, "approve", help="Record who approved the data a processor receives now (its field list before "
@@ -88,7 +88,7 @@ def register_approve(
         out.print(f"  fields now:    {short_labels(receipt.fields_after) or 'nothing'}")
         out.print(f"  next review:   {receipt.next_review}")
 
-    run(action)
+    run(action, as_json)
 
 
 class ExportFormat(str, Enum):

@@ -49,6 +49,17 @@ def roster_summary(roster: Roster) -> None:
         out.print(f"[green]No errors.[/] {len(roster.warnings)} warning(s).", markup=True)
 
 
+def matching(counts: dict[str, int]) -> None:
+    """How a roster's pupils match the pupils the workspace holds (roster check)."""
+    parts = [f"{counts['same_id']} by MIS id"]
+    if counts["other_padding"]:
+        parts.append(f"{counts['other_padding']} by MIS id written another way (zero-padding)")
+    if counts["by_upn"]:
+        parts.append(f"{counts['by_upn']} by UPN (a new MIS id, or none: re-linked at the next apply)")
+    out.print("Against the pupils this workspace holds: " + "; ".join(parts) + f"; {counts['new']} not held yet; "
+              f"{counts['not_listed']} held but not on this roster.")  # fmt: skip
+
+
 def who(name: str, class_name: str) -> str:
     return f"{name} ({class_name})" if class_name else name or "(no name recorded)"
 

@@ -83,7 +83,7 @@ def demo(
 def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> int:
         try:
-            result = check_roster(roster, workspace)
+            result, matching = check_roster(roster, workspace)
         except RosterError as exc:
             if not as_json:
                 raise
@@ -101,12 +101,15 @@ def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: Jso
                 "warnings": [p.as_dict() for p in result.warnings],
                 "columns": result.columns,
                 "year_groups": result.counts_by_year_and_class(),
+                "matching": matching,
             })  # fmt: skip
         else:
             render.roster_summary(result)
+            if matching:
+                render.matching(matching)
         return ExitCode.INVALID_ROSTER if result.errors else ExitCode.OK
 
-    run(action)
+    run(action, as_json)
 
 
 @command(app, help="Overview: accounts per platform, files awaiting upload, deletions overdue, recent runs, and a "
@@ -120,7 +123,7 @@ def status(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonO
             _print_status(report)
         return ExitCode.OK if report["audit"]["intact"] else ExitCode.AUDIT_BROKEN
 
-    run(action)
+    run(action, as_json)
 
 
 def _print_status(report: dict) -> None:

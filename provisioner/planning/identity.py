@@ -142,3 +142,25 @@ def relink(state: State, roster: Roster, pairs: list[Relink], run_id: int) -> No
     by_row = {p.row: p for p in roster.pupils}
     state.remember_identities([replace(identity(state, by_row[pair.row]), key=pair.key) for pair in pairs], run_id,
                               {pair.key: pair.by for pair in pairs})  # fmt: skip
+
+
+def summary(state: State, roster: Roster) -> dict[str, int]:
+    """How this roster's pupils match the pupils the state holds, for ``roster check``: by MIS id
+    as written, by MIS id written another way (zero-padding, spaces), by UPN (re-linked at the
+    next apply), new; and held pupils it does not list."""
+    known = state.identities()
+    matched = match(state, roster)
+    relinked = {r.row for r in matched.relinked}
+    out = {"same_id": 0, "other_padding": 0, "by_upn": len(relinked), "new": 0, "not_listed": 0}
+    for before, after in zip(roster.pupils, matched.roster.pupils):
+        if after.row in relinked:
+            continue
+        if after.key not in known:
+            out["new"] += 1
+        elif after.key == before.key and known[after.key].shown_id in ("", before.mis_id, before.upn):
+            out["same_id"] += 1
+        else:
+            out["other_padding"] += 1
+    listed = {p.key for p in matched.roster.pupils}
+    out["not_listed"] = sum(1 for key in known if key not in listed)
+    return out
