@@ -245,3 +245,17 @@ def test_roster_check_says_how_a_new_export_matches_the_pupils_held(workspace, t
 
     assert data["matching"] == {"same_id": 0, "other_padding": 50, "by_upn": 5, "new": 0, "not_listed": 5}
     assert "50 by MIS id written another way" in shown.output and "5 by UPN" in shown.output
+
+
+def test_ids_handed_out_again_by_a_new_mis_follow_the_upn_not_the_number(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    before = _accounts(workspace)
+    swapped = [dict(p) for p in school]
+    swapped[0]["mis_id"], swapped[1]["mis_id"] = school[1]["mis_id"], school[0]["mis_id"]
+
+    plan = Provisioner(workspace).plan(_file(tmp_path, "swapped.xlsx", swapped), today=TODAY)
+
+    changes = plan.platforms["purple-mash"]
+    assert changes.counts()["create"] == 0 and changes.counts()["update"] == 0  # each child keeps their own account
+    assert {r.name for r in plan.relinked} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
+    assert _accounts(workspace) == before

@@ -62,31 +62,40 @@ def identity(state: State, pupil: Pupil) -> Identity:
 
 
 def match(state: State, roster: Roster) -> Matched:
-    """The roster with each pupil under the key the state holds them by, and the re-links."""
+    """The roster with each pupil under the key the state holds them by, and the re-links.
+
+    Every MIS id match is made before any UPN match, so a pupil is never taken from the row
+    whose MIS id names them by another row's UPN; a held pupil is matched to one row at most."""
     known = state.identities()
     if not known:
         return Matched(roster, [])
     by_mis = {i.mis_id: key for key, i in known.items() if i.mis_id}
     by_upn = {i.upn: key for key, i in known.items() if i.upn}
-    claimed = {p.key for p in roster.pupils if p.key in known}  # held keys this roster already uses as they are
-    pupils, relinked = [], []
+    keys: list[str | None] = []
+    claimed: set[str] = set()
     for pupil in roster.pupils:
         key = by_mis.get(normalise_mis_id(pupil.mis_id)) if pupil.mis_id else None
-        how = BY_MIS_ID
-        if key is None and pupil.upn:
-            key, how = by_upn.get(pupil.upn), BY_UPN  # the MIS id changed, or this export has none
-        if key is None or key == pupil.key:
-            pupils.append(pupil)
-            continue
-        if key in claimed:  # another row is that pupil already: never two rows on one account
-            pupils.append(pupil)
-            continue
-        claimed.add(key)
-        if how == BY_UPN:
-            held = known[key]
-            relinked.append(Relink(key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
-                                   shown_id(pupil), held.name, held.class_name))  # fmt: skip
-        pupils.append(pupil.model_copy(update={"key": key}))
+        if key is None and pupil.key in known:
+            key = pupil.key  # a UPN-keyed roster and state
+        if key is not None and pupil.upn and by_upn.get(pupil.upn, key) != key:
+            key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
+        if key in claimed:
+            key = None
+        keys.append(key)
+        if key is not None:
+            claimed.add(key)
+    pupils, relinked = [], []
+    for pupil, key in zip(roster.pupils, keys):
+        if key is None and pupil.upn:  # the MIS id changed, or this export has none
+            key = by_upn.get(pupil.upn)
+            if key is None or key in claimed:
+                key = None
+            else:
+                claimed.add(key)
+                held = known[key]
+                relinked.append(Relink(key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
+                                       shown_id(pupil), held.name, held.class_name))  # fmt: skip
+        pupils.append(pupil if key is None or key == pupil.key else pupil.model_copy(update={"key": key}))
     return Matched(replace(roster, pupils=pupils), relinked)
 
 
