@@ -18,7 +18,7 @@ from provisioner.connector import Connector, registry
 from provisioner.delivery import ApplyResult, CleanupResult, Progress
 from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, WorkspaceNotFound
 from provisioner.jobs import cleanup, create, provisioning, requests, retention
-from provisioner.jobs.requests import ErasureResult
+from provisioner.jobs.requests import AllowResult, ErasureResult
 from provisioner.jobs.status import status_report
 from provisioner.models import Roster
 from provisioner.planning import identity
@@ -231,7 +231,8 @@ class Provisioner:
     # A parent's requests
 
     def pupil_report(self, pupil: str, today: date | None = None) -> dict:
-        """What every processor holds about one pupil (an access request)."""
+        """What every processor holds about one pupil (an access request). ``pupil``: a MIS id in
+        any zero-padding, a UPN or a name (``requests.find_pupil``)."""
         with self._reading() as state:
             return requests.access_report(self.workspace, state, pupil, today or date.today())
 
@@ -241,11 +242,13 @@ class Provisioner:
         files.atomic_write_bytes(path, access_pdf_bytes(report))
 
     def erase_pupil(self, pupil: str, *, confirm: Confirm, today: date | None = None) -> ErasureResult:
-        """Erase one pupil from every platform at once (an erasure request)."""
+        """Erase one pupil from every platform at once (an erasure request). ``confirm`` is shown
+        an ``ErasureRequest`` naming the child; a front end asks for the name or id typed back
+        and checks it with ``ErasureRequest.confirmed_by``."""
         with self._changing() as state:
             return requests.erase(self.workspace, state, pupil, today or date.today(), confirm)
 
-    def allow_pupil(self, pupil: str) -> bool:
-        """Lift an erasure request; returns whether there was one."""
+    def allow_pupil(self, pupil: str) -> AllowResult:
+        """Lift an erasure request; says who it was for and whether there was one."""
         with self._changing() as state:
             return requests.allow(state, pupil)

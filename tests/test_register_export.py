@@ -285,7 +285,9 @@ def test_access_pdf_shows_the_values_sent_about_one_pupil(school):
     pupil, account = min(school.accounts["purple-mash"].items())
     report = Provisioner(school.workspace).pupil_report(pupil, TODAY)
     text = " ".join(pdf_pages(access_pdf_bytes(report)))
-    assert f"What we hold about pupil {pupil}" in text
+    title = f"What we hold about {report['name']} ({report['class']}, {report['id']})"
+    assert unicodedata.normalize("NFC", title) in text
+    assert report["name"] and report["id"] == pupil.removeprefix("mis:")
     for platform in PLATFORMS:
         held = school.accounts[platform][pupil]
         assert report["processors"][platform]["name"] in text

@@ -184,19 +184,57 @@ def print_problems(problems: Sequence, console: Console, limit: int | None = Non
         console.print(f"... and {len(problems) - limit} more (see 'provisioner roster check FILE').")
 
 
-def asker(command: str, question: str, show: Callable[[Any], None], yes: bool, as_json: bool):
-    """The confirm callback of a command that changes things: show the plan, then ask (or not)."""
+def can_ask() -> bool:
+    """Whether someone is there to answer a question (stdin is a terminal). A test stands in
+    for a terminal by replacing this."""
+    return sys.stdin.isatty()
+
+
+def _refuse_json_without_yes(command: str, yes: bool, as_json: bool) -> None:
     if as_json and not yes:
         raise UsageError(f"{command} --json cannot ask for a yes", hint="add --yes, after checking the plan")
+
+
+def _needs_a_yes(command: str) -> UsageError:
+    return UsageError(f"{command} needs a yes before it changes anything", hint="pass --yes to go ahead without asking")
+
+
+def asker(command: str, question: str, show: Callable[[Any], None], yes: bool, as_json: bool):
+    """The confirm callback of a command that changes things: show the plan, then ask (or not)."""
+    _refuse_json_without_yes(command, yes, as_json)
 
     def confirm(the_plan: Any) -> bool:
         if not as_json:
             show(the_plan)
         if yes:
             return True
-        if not sys.stdin.isatty():
-            raise UsageError(f"{command} needs a yes before it changes anything", hint="pass --yes to go ahead without asking")
+        if not can_ask():
+            raise _needs_a_yes(command)
         return typer.confirm(question, default=False)
+
+    return confirm
+
+
+def typed_back_asker(command: str, show: Callable[[Any], None], yes: bool, as_json: bool):
+    """The confirm callback of a command that acts on one named person and cannot be undone:
+    show the plan (it states its own question), then the admin types back what it names. A
+    y at a y/N question goes ahead whichever child a mistyped number found; typing the name
+    does not. The plan carries the rule (``type_back``, the prompt; ``confirmed_by(text)``,
+    whether the text names them), so every front end asks the same."""
+    _refuse_json_without_yes(command, yes, as_json)
+
+    def confirm(the_plan: Any) -> bool:
+        if not as_json:
+            show(the_plan)
+        if yes:
+            return True
+        if not can_ask():
+            raise _needs_a_yes(command)
+        typed = typer.prompt(the_plan.type_back, default="", show_default=False)
+        if the_plan.confirmed_by(typed):
+            return True
+        err.print(f"'{typed.strip()}' is not the name or id asked for." if typed.strip() else "Nothing was typed.")
+        return False
 
     return confirm
 

@@ -9,14 +9,17 @@ import typer
 
 from provisioner.cli import render
 from provisioner.cli.common import (
-    AsOfOpt, JsonOpt, WorkspaceOpt, YesOpt, asker, command, group, out, print_json, find_provisioner, run, today,
+    AsOfOpt, JsonOpt, WorkspaceOpt, YesOpt, command, group, out, print_json, find_provisioner, run, today,
+    typed_back_asker,
 )  # fmt: skip
 from provisioner.fields import short_label
+from provisioner.jobs.requests import describe
 
 pupil_app = group("A parent's requests about one pupil: what is held, erasure.")
 
 PupilArg = Annotated[str, typer.Argument(
-    metavar="ID", help="The pupil's MIS id (admission number), or UPN where there is none.")]  # fmt: skip
+    metavar="PUPIL", help="The pupil's MIS id (admission number, leading zeros optional), UPN, or name: the whole "
+    "name, or a surname or forename only one pupil has (several matches are listed with their ids).")]  # fmt: skip
 
 
 @command(pupil_app, "show", help="What every processor holds about one pupil: the exact values sent and when, and "
@@ -37,6 +40,7 @@ def pupil_show(
         if as_json:
             print_json(report)
             return
+        out.print(f"[bold]{render.pupil_heading(report)}[/]", markup=True)
         if report["erasure_requested"]:
             out.print("[yellow]An erasure was requested for this pupil.[/]", markup=True)
         for held in report["processors"].values():
@@ -70,7 +74,7 @@ def pupil_erase(
 ) -> None:
     def action() -> None:
         the_provisioner = find_provisioner(workspace)
-        confirm = asker("pupil erase", "Erase this pupil's data from every platform?", render.erasure, yes, as_json)
+        confirm = typed_back_asker("pupil erase", render.erasure, yes, as_json)
         result = the_provisioner.erase_pupil(pupil, confirm=confirm, today=today(as_of))
         if as_json:
             print_json(result.as_dict())
@@ -80,12 +84,13 @@ def pupil_erase(
         for note in cleanup.notes if cleanup else []:
             out.print(note)
         render.kept_files(result.kept_files)
+        who = describe(result.pupil)
         if result.purged:
-            out.print("Every account is deleted and this tool has forgotten the pupil.")
+            out.print(f"Every account of {who} is deleted and this tool has forgotten them.")
         elif not result.plan.platforms:
-            out.print("No platform held this pupil's data; no apply will send it.")
+            out.print(f"No platform held the data of {who}; no apply will send it.")
         else:
-            out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget the pupil "
+            out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget {who} "
                       "here; no apply will send their data again.")  # fmt: skip
 
     run(action, as_json)
@@ -95,9 +100,11 @@ def pupil_erase(
          "makes new ones.")  # fmt: skip
 def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None) -> None:
     def action() -> None:
-        if find_provisioner(workspace).allow_pupil(pupil):
-            out.print(f"Lifted the erasure request for {pupil}: the next apply makes their accounts.")
+        allowed = find_provisioner(workspace).allow_pupil(pupil)
+        who = describe(allowed.pupil) if allowed.pupil else f"pupil {pupil.strip()}"
+        if allowed.lifted:
+            out.print(f"Lifted the erasure request for {who}: the next apply makes their accounts.")
         else:
-            out.print(f"No erasure request was recorded for {pupil}; nothing changed.")
+            out.print(f"No erasure request was recorded for {who}; nothing changed.")
 
     run(action)

@@ -11,6 +11,7 @@ from rich.table import Table
 from provisioner.cli.common import out, print_problems, print_table, shown_path
 from provisioner.delivery import ApplyResult, IssuedBatch
 from provisioner.fields import short_label, short_labels
+from provisioner.jobs.requests import ErasureRequest
 from provisioner.models import Roster, year_group_label
 from provisioner.planning.cleanup import DELETE, CleanupPlan
 from provisioner.planning.provisioning import Plan
@@ -232,12 +233,21 @@ def deletion_lists(batches: list[IssuedBatch], root: Path, accounts: str) -> Non
                   f"'provisioner confirm {batch.platform} deleted --batch {batch.batch_id}'")  # fmt: skip
 
 
-def erasure(the_plan: CleanupPlan) -> None:
-    """What an erasure will do on each platform, before the admin agrees."""
-    for platform in the_plan.platforms.values():
-        out.print(f"{platform.name}: {len(platform.of(DELETE))} account {platform.erasure_effect}")
-    if not the_plan.platforms:
-        out.print("No platform holds this pupil's data now.")
+def erasure(request: ErasureRequest) -> None:
+    """Which child, and what an erasure will do on each platform, before the admin agrees."""
+    out.print(f"[bold]{request.question}[/]", markup=True)
+    for platform in request.plan.platforms.values():
+        out.print(f"  {platform.name}: {len(platform.of(DELETE))} account {platform.erasure_effect}")
+    if request.known and not request.plan.platforms:
+        out.print("  No platform holds this pupil's data now.")
+
+
+def pupil_heading(report: dict) -> str:
+    """The child an answer is about: "Ava Ali (Oak), id 003337, Year 3"."""
+    if not report.get("name"):
+        return f"Pupil {report.get('id')} (no name recorded)"
+    year = f", {year_group_label(report['year_group'])}" if report.get("year_group") else ""
+    return f"{who(report['name'], report.get('class', ''))}, id {report.get('id')}{year}"
 
 
 def kept_files(paths: list[str]) -> None:

@@ -5,11 +5,17 @@ Both are answered from the record of what was actually sent: the ledger holds th
 platform last received, and every send, disable and deletion with its time. Recipients outside
 this tool (the Department for Education, the local authority, ...) are named from the register,
 since the tool cannot know what the MIS sent them.
+
+Every answer names the child (name, class, id), and erasure asks for the name or id typed
+back: a mistyped number must never erase another child. The admin may give the MIS id in any
+zero-padding, the UPN, or a name; ``find_pupil`` is the one rule for which pupil that is, and
+``is_named_by`` the one rule for what counts as typing them back, so every front end asks the
+same question.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -22,36 +28,149 @@ from provisioner.jobs.retention import purge
 from provisioner.models import Roster
 from provisioner.planning.cleanup import CleanupPlan, plan_cleanup
 from provisioner.register import load_entries
-from provisioner.state import AccountStatus, State
+from provisioner.state import AccountStatus, Identity, State, normalise_mis_id
 from provisioner.workspace import Workspace
 
+# A hold outlives the pupil's record, and is kept only as keyed hashes of the keys it was
+# recorded under (the id as the roster wrote it among them), so an id typed without its zeros
+# is tried padded back to each length up to this one.
+_LONGEST_PADDED_ID = 12
 
-def find_pupil(state: State, pupil_id: str) -> str | None:
-    """The state's key for the id the admin gave (a MIS id, or a UPN where the roster had no
-    MIS id), or None when the workspace holds nothing about that pupil."""
+
+def _compact(text: str) -> str:
+    return "".join(text.split())
+
+
+def _upn_form(text: str) -> str:
+    """A UPN as the roster reader keeps it: no spaces, upper case."""
+    return _compact(text).upper()
+
+
+def _name_form(text: str) -> str:
+    """A name as compared: case-insensitive, spacing collapsed, accents as typed (Zoë is not Zoe)."""
+    return " ".join(text.replace(",", " ").casefold().split())
+
+
+def _is_id_of(pupil: Identity, text: str) -> bool:
+    """The text is one of the pupil's ids: the MIS id in any zero-padding, spacing or case, the
+    UPN, the id as the school writes it, or the state's key."""
+    if not _compact(text):
+        return False
+    wanted = normalise_mis_id(text)
+    return (
+        _compact(text) == pupil.key
+        or (pupil.mis_id is not None and wanted == pupil.mis_id)
+        or (pupil.upn is not None and _upn_form(text) == pupil.upn)
+        or (bool(pupil.shown_id) and wanted == normalise_mis_id(pupil.shown_id))
+    )
+
+
+def is_named_by(pupil: Identity, text: str) -> bool:
+    """Whether what the admin typed back names this pupil: their whole name (case-insensitive,
+    forename first, or surname first with or without a comma) or one of their ids. A surname
+    alone is not enough: the question is there to catch the wrong child."""
+    typed = _name_form(text)
+    if pupil.name and typed in (_name_form(pupil.name), _name_form(f"{pupil.surname} {pupil.forename}")):
+        return True
+    return _is_id_of(pupil, text)
+
+
+def describe(pupil: Identity) -> str:
+    """The pupil in words, for every question and answer: "Ava Ali (Oak, id 003337)"."""
+    if not pupil.name:
+        return f"pupil {pupil.shown_id}"
+    return f"{pupil.name} ({', '.join(x for x in (pupil.class_name, f'id {pupil.shown_id}') if x)})"
+
+
+def _held_keys(text: str) -> list[str]:
+    """Every key a hold may be recorded under for this typed id: as typed, without the zeros,
+    padded back with them, and as a UPN."""
+    compact = _compact(text)
+    bare = normalise_mis_id(text)
+    padded = [bare.zfill(n) for n in range(len(bare) + 1, _LONGEST_PADDED_ID + 1)] if bare.isdigit() else []
+    keys = [compact, f"mis:{compact}", f"mis:{compact.upper()}", f"mis:{bare}", *(f"mis:{p}" for p in padded),
+            f"upn:{_upn_form(text)}"]  # fmt: skip
+    return list(dict.fromkeys(keys))
+
+
+def _hold_keys_of(pupil: Identity) -> list[str]:
+    """The keys an erasure hold on this pupil is recorded under: the state's key, and the ids a
+    later roster may key them by (the MIS id without zero-padding, the UPN), so the hold still
+    stops their data after this tool has forgotten the key, however the roster reader keys
+    pupils then."""
+    keys = [pupil.key, *([f"mis:{pupil.mis_id}"] if pupil.mis_id else []), *([f"upn:{pupil.upn}"] if pupil.upn else [])]
+    return list(dict.fromkeys(keys))
+
+
+def _one(matches: Iterable[Identity], typed: str) -> Identity:
+    found = sorted({m.key: m for m in matches}.values(), key=lambda m: (m.surname.casefold(), m.forename.casefold(),
+                                                                        m.class_name, m.shown_id))  # fmt: skip
+    if len(found) == 1:
+        return found[0]
+    listed = "; ".join(describe(m) for m in found)
+    raise UsageError(f"{len(found)} pupils match '{typed.strip()}': {listed}",
+                     hint="give the id of the one you mean (the id after their name)")  # fmt: skip
+
+
+def _by_name(known: Iterable[Identity], typed: str) -> list[Identity]:
+    """Pupils called this: by the whole name if any is, else by a forename or surname alone."""
+    wanted = _name_form(typed)
+    named = [i for i in known if i.name]
+    whole = [i for i in named if wanted in (_name_form(i.name), _name_form(f"{i.surname} {i.forename}"))]
+    return whole or [i for i in named if wanted in (_name_form(i.surname), _name_form(i.forename))]
+
+
+def find_pupil(state: State, typed: str) -> Identity | None:
+    """The held pupil the admin means, or None when the workspace holds nothing about them.
+
+    ``typed`` is a MIS id in any zero-padding, spacing or case, a UPN, the state's key, or a
+    name (the whole name, or a forename or surname that only one pupil has). Ids are tried
+    first, then erasure holds (a pupil forgotten after an erasure is still found by id, though
+    no longer by name), then names. Several pupils matching is a ``UsageError`` naming each,
+    since acting on the wrong child cannot be undone."""
+    if not typed.strip():
+        return None
+    known = state.identities()
+    by_id = [i for i in known.values() if _is_id_of(i, typed)]
+    if by_id:
+        return _one(by_id, typed)
     held = state.erasure_held()
-    for key in (pupil_id, f"mis:{pupil_id}", f"upn:{pupil_id.upper()}"):
-        if state.knows_pupil(key) or state.subject(key) in held:
-            return key
-    return None
+    for key in _held_keys(typed) if held else []:
+        if state.subject(key) in held:
+            # Forgotten but for the hold: only the id is left to name them by.
+            kind, _, value = key.partition(":")
+            return Identity(key, mis_id=normalise_mis_id(value) if kind == "mis" else None,
+                            upn=value if kind == "upn" else None,
+                            shown_id=value if _compact(typed) == key else typed.strip())  # fmt: skip
+    by_name = _by_name(known.values(), typed)
+    return _one(by_name, typed) if by_name else None
 
 
 def _not_found(pupil_id: str) -> UsageError:
     return UsageError(
-        f"this workspace holds no record of pupil {pupil_id}",
-        hint="give the pupil's MIS id (admission number), or the UPN where the roster has no MIS id; a pupil "
-        "purged after leaving is no longer held by this tool",
+        f"this workspace holds no record of pupil {pupil_id.strip()}",
+        hint="give the pupil's MIS id (admission number, with or without its leading zeros), UPN or name; a "
+        "pupil purged after leaving is no longer held by this tool",
     )
+
+
+def _found(state: State, typed: str) -> Identity:
+    pupil = find_pupil(state, typed)
+    if pupil is None:
+        raise _not_found(typed)
+    return pupil
 
 
 def access_report(workspace: Workspace, state: State, pupil_id: str, today: date) -> dict:
     """What each processor holds about one pupil now, exactly as sent and when; what was deleted
-    and when; and the recipients outside this tool that the school's register names."""
-    key = find_pupil(state, pupil_id)
-    if key is None:
-        raise _not_found(pupil_id)
+    and when; and the recipients outside this tool that the school's register names. It leads
+    with who the child is (name, class, year group, id), so the answer is checked against the
+    request before it is sent."""
+    pupil = _found(state, pupil_id)
+    key = pupil.key
     accounts = state.pupil_accounts(key)
-    erased = state.subject(key) in state.erasure_held()
+    holds = state.erasure_held()
+    erased = any(state.subject(k) in holds for k in _hold_keys_of(pupil))
     sends = state.pupil_history(key)
     entries = load_entries(workspace.root)
     known = registry()
@@ -89,6 +208,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
     ]  # fmt: skip
     return {
         "pupil": pupil_id,
+        **_who(pupil),
         "as_of": today.isoformat(),
         "school": workspace.settings.school.name,
         "erasure_requested": erased,
@@ -98,9 +218,43 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
     }
 
 
+def _who(pupil: Identity) -> dict:
+    """The child, as every answer names them (empty once this tool has forgotten the name)."""
+    return {"name": pupil.name, "class": pupil.class_name, "year_group": pupil.year_group, "id": pupil.shown_id}
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    """What the admin agrees to before an erasure: which child, and what each platform will do.
+    The question and the rule for the answer are here, not in a front end, so the command
+    line and any later front end ask the same thing."""
+
+    pupil: Identity
+    plan: CleanupPlan
+    known: bool  # False: no account was ever made for them here; only the hold is recorded
+
+    @property
+    def question(self) -> str:
+        if self.known:
+            return f"Erase {describe(self.pupil)} from every platform?"
+        return (f"No platform holds {describe(self.pupil)}. Record an erasure request under id "
+                f"{self.pupil.shown_id}, so no apply makes accounts for them?")  # fmt: skip
+
+    @property
+    def type_back(self) -> str:
+        """What the admin is asked to type, to show they mean this child."""
+        if self.pupil.name:
+            return f"To go ahead, type {self.pupil.name}'s name or id"
+        return f"To go ahead, type the id {self.pupil.shown_id}"
+
+    def confirmed_by(self, typed: str) -> bool:
+        return is_named_by(self.pupil, typed)
+
+
 @dataclass
 class ErasureResult:
     plan: CleanupPlan
+    pupil: Identity | None = None
     cleanup: CleanupResult | None = None
     purged: bool = False
     waiting: list[str] = field(default_factory=list)  # platforms whose deletion the admin must still confirm
@@ -108,19 +262,31 @@ class ErasureResult:
 
     def as_dict(self) -> dict:
         out = self.cleanup.as_dict() if self.cleanup else self.plan.as_dict()
-        return {**out, "purged": self.purged, "waiting_for": self.waiting, "files_kept": self.kept_files}
+        who = _who(self.pupil) if self.pupil else {}
+        return {**who, **out, "purged": self.purged, "waiting_for": self.waiting, "files_kept": self.kept_files}
 
 
 def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
-          confirm: Callable[[CleanupPlan], bool]) -> ErasureResult:  # fmt: skip
+          confirm: Callable[[ErasureRequest], bool]) -> ErasureResult:  # fmt: skip
     """Erase one pupil everywhere: record the erasure (so no later apply sends their data
     again), delete every account through the leaver machinery (Microsoft 365 at once, read
     back; a deletion list for each file platform), then forget the pupil here as soon as every
-    account is gone. The audit log keeps the events under the keyed hash."""
-    key = find_pupil(state, pupil_id)
-    # A pupil with no account yet: the hold alone, under either id the roster may key them by.
-    holds = [key] if key else [f"mis:{pupil_id}", f"upn:{pupil_id.upper()}"]
-    accounts = state.pupil_accounts(key) if key else {}
+    account is gone. The audit log keeps the events under the keyed hash.
+
+    ``confirm`` is shown an ``ErasureRequest`` naming the child and says whether to go ahead."""
+    pupil = find_pupil(state, pupil_id)
+    if pupil is None:
+        # A pupil with no account yet: the hold alone, under every id the roster may key them by.
+        if not any(c.isdigit() for c in pupil_id):
+            raise _not_found(pupil_id)  # a name: with nothing held, there is no id to hold
+        typed = _compact(pupil_id)
+        pupil = Identity(f"mis:{typed}", normalise_mis_id(typed), _upn_form(typed), shown_id=typed)
+        holds = [f"mis:{typed}", f"mis:{pupil.mis_id}", f"upn:{pupil.upn}"]
+        accounts = {}
+    else:
+        holds = _hold_keys_of(pupil)
+        accounts = state.pupil_accounts(pupil.key)
+    holds = list(dict.fromkeys(holds))
     if any(a.status is AccountStatus.PENDING for a in accounts.values()):
         raise UsageError("an interrupted apply has not finished sending this pupil's data",
                          hint="run the same apply again to finish it, then run this erase again")  # fmt: skip
@@ -130,27 +296,38 @@ def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
     no_roster = Roster(source="erasure request", pupils=[], errors=[], warnings=[], columns={})
     excluded = set(workspace.settings.leavers.exclude_enrolment_statuses)
     the_plan = plan_cleanup(state, no_roster, connectors, today, excluded_statuses=excluded, erasing=set(holds))
-    result = ErasureResult(the_plan)
-    if not confirm(the_plan):
-        raise Aborted("nothing was changed", hint=f"run 'provisioner pupil show {pupil_id}' to review it")
+    result = ErasureResult(the_plan, pupil)
+    if not confirm(ErasureRequest(pupil, the_plan, known=bool(accounts))):
+        raise Aborted("nothing was changed", hint=f"run 'provisioner pupil show {pupil.shown_id}' to review it")
     state.hold_erasure(holds, platforms=len(connectors))
     cleanup = CleanupResult(the_plan)
     if the_plan.has_work:
         job = Job(workspace, state, today, state.begin_run("erase", None), roster=None)
-        carry_out(job, the_plan, connectors, cleanup, again=f"provisioner pupil erase {pupil_id}")
+        carry_out(job, the_plan, connectors, cleanup, again=f"provisioner pupil erase {pupil.shown_id}")
     cleanup.notes += [note for c in connectors if (note := c.delivery.erasure_note())]
     result.cleanup = cleanup
-    remaining = state.pupil_accounts(key) if key else {}
+    remaining = state.pupil_accounts(pupil.key)
     result.waiting = sorted(p for p, a in remaining.items() if a.status.held)
     if not result.waiting and accounts:
         # Forgets this pupil now (an erasure waits for no retention period), files included.
-        result.kept_files = purge(workspace, state, today, only=key)["files_kept"]
+        result.kept_files = purge(workspace, state, today, only=pupil.key)["files_kept"]
         result.purged = True
     return result
 
 
-def allow(state: State, pupil_id: str) -> bool:
+@dataclass(frozen=True)
+class AllowResult:
+    pupil: Identity | None  # None: the workspace holds nothing under what was typed
+    lifted: bool  # whether there was an erasure hold to lift
+
+
+def allow(state: State, pupil_id: str) -> AllowResult:
     """Lift an erasure hold (the parent has agreed to accounts again): the next apply makes new
-    accounts. Returns whether there was a hold."""
-    key = find_pupil(state, pupil_id)
-    return key is not None and state.lift_erasure(key)
+    accounts. Every key the hold may be recorded under is lifted, or a copy left under another
+    form of the id would still stop their accounts."""
+    pupil = find_pupil(state, pupil_id)
+    if pupil is None:
+        return AllowResult(None, lifted=False)
+    keys = _hold_keys_of(pupil) + _held_keys(pupil.shown_id)
+    lifted = [key for key in dict.fromkeys(keys) if state.lift_erasure(key)]
+    return AllowResult(pupil, lifted=bool(lifted))

@@ -12,7 +12,7 @@ from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import Pupil, Roster
 from provisioner.planning.identity import Relink, match
-from provisioner.state import AccountStatus, BatchStatus, Identity, State
+from provisioner.state import AccountStatus, BatchStatus, Identity, State, normalise_mis_id
 from provisioner.usernames import UsernameAllocator, base_username
 
 CREATE, UPDATE, UNCHANGED, LEAVER = "create", "update", "unchanged", "leaver"
@@ -162,8 +162,11 @@ def withheld(state: State, roster: Roster) -> set[str]:
     if not held:
         return set()
 
-    def keys(pupil: Pupil) -> set[str]:  # a hold made before any account was made may use either id
-        return {pupil.key, *([f"mis:{pupil.mis_id}"] if pupil.mis_id else []), *([f"upn:{pupil.upn}"] if pupil.upn else [])}
+    def keys(pupil: Pupil) -> set[str]:
+        # A hold made before any account, or kept after the pupil was forgotten, may use either
+        # id; the MIS id as written or without its zero-padding (``requests.erase`` records both).
+        mis = [f"mis:{pupil.mis_id}", f"mis:{normalise_mis_id(pupil.mis_id)}"] if pupil.mis_id else []
+        return {pupil.key, *mis, *([f"upn:{pupil.upn}"] if pupil.upn else [])}
 
     return {p.key for p in roster.pupils if any(state.subject(k) in held for k in keys(p))}
 

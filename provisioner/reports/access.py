@@ -1,4 +1,4 @@
-"""The PDF answer to a pupil access request (``subject_requests.access_report``): what each
+"""The PDF answer to a pupil access request (``jobs.requests.access_report``): what each
 processor holds about one pupil, what was deleted and when, and the recipients outside this
 tool. It draws with the register PDF's document and tables (pdf.py).
 """
@@ -69,14 +69,23 @@ def _held_block(pdf: Document, record: dict, deleted: bool) -> None:
     pdf.ln(2)
 
 
+def _who(report: dict) -> str:
+    """The child, as the title names them: "Ava Ali (Oak, 3337)", so the answer is checked
+    against the request before it is given; the id alone once the name is no longer held."""
+    pupil_id = str(report.get("id") or report.get("pupil", ""))
+    name = str(report.get("name") or "")
+    if not name:
+        return f"pupil {pupil_id}"
+    return f"{name} ({', '.join(x for x in (str(report.get('class') or ''), pupil_id) if x)})"
+
+
 def access_pdf_bytes(report: dict) -> bytes:
-    """An A4 PDF of ``subject_requests.access_report``: what each processor holds about one pupil
+    """An A4 PDF of ``jobs.requests.access_report``: what each processor holds about one pupil
     (the exact values, since when, and every send), what was deleted and when, and the
     recipients outside this tool. It holds pupil data: the caller writes it owner-only."""
-    pupil = str(report.get("pupil", ""))
     school = str(report.get("school", ""))
     as_of = str(report.get("as_of", ""))
-    title = f"What we hold about pupil {pupil}"
+    title = f"What we hold about {_who(report)}"
 
     def draw(pdf: Document) -> None:
         pdf.add_page()
