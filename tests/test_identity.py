@@ -9,6 +9,7 @@ number (pupils keyed by UPN), and one whose ids are of another scheme with no UP
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,16 @@ def test_ids_handed_out_again_by_a_new_mis_follow_the_upn_not_the_number(workspa
     assert changes.counts()["create"] == 0 and changes.counts()["update"] == 0  # each child keeps their own account
     assert {r.name for r in plan.relinked} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
     assert _accounts(workspace) == before
+
+
+def test_leavers_apply_asks_with_the_names_of_those_it_acts_on(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    path = _file(tmp_path, "rest.xlsx", school[2:])
+    Cli(workspace)("leavers", "apply", str(path), "--yes", "--as-of", TODAY.isoformat())  # first missed today
+    later = TODAY + timedelta(days=40)  # past the grace period: the two are deleted now
+
+    result = Cli(workspace)("leavers", "apply", str(path), "--as-of", later.isoformat(), input="n\n")
+
+    for gone in school[:2]:
+        assert f"{gone['preferred_forename']} {gone['preferred_surname']} ({gone['class_name']})" in result.output
+    assert result.exit_code == 2  # no terminal to answer: it stops before changing anything
