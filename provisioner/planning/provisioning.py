@@ -1,5 +1,9 @@
 """What an apply would send, per platform: the creates and updates, each with the exact values
-the platform would receive (a ``PupilView`` of its declared fields), and who has left."""
+the platform would receive (a ``PupilView`` of its declared fields), and who has left.
+
+Each platform is planned only for the on-roll pupils it serves (its scope, ``Connector.serves``):
+a pupil outside it gets no account there, and one who holds an account there but has fallen
+outside it (a scope narrowed, a class moved) is a leaver there, for the leaver cleanup."""
 
 from __future__ import annotations
 
@@ -40,6 +44,10 @@ class PlatformPlan:
     changes: list[Change] = field(default_factory=list)
     resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
     fixes: list = field(default_factory=list)  # API platforms: licences and groups out of step (connector.drift)
+    scope: str = ""  # which pupils it serves, in words ("Years 1 to 6")
+    scope_source: str = ""  # "school setting" or "school policy default"
+    out_of_scope: int = 0  # pupils on roll it does not serve: no account is made for them there
+    scope_leavers: int = 0  # of the leavers, pupils still on roll who hold an account but are now outside it
 
     def of(self, action: str) -> list[Change]:
         return [c for c in self.changes if c.action == action]
@@ -82,7 +90,8 @@ class Plan:
             "withheld": self.withheld,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
-                      "resuming": p.resuming, "in_step": p.fix_counts()}
+                      "resuming": p.resuming, "in_step": p.fix_counts(), "scope": p.scope,
+                      "scope_source": p.scope_source, "out_of_scope": p.out_of_scope}
                 for pid, p in self.platforms.items()
             },
         }  # fmt: skip
@@ -137,8 +146,8 @@ def plan_platform(
     state: State, connector: Connector, roster: Roster, wanted: set[str], pseudonymise: Pseudonymise,
     remote_taken: set[str] = frozenset(),
 ) -> PlatformPlan:  # fmt: skip
-    """What one platform needs for the pupils ``wanted`` on it; ``remote_taken``: usernames the
-    platform already holds for others."""
+    """What one platform needs for the pupils ``wanted`` (on roll, not withheld) that it serves;
+    ``remote_taken``: usernames the platform already holds for others."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
     accounts = state.accounts(platform)
@@ -152,14 +161,19 @@ def plan_platform(
     usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
-                        resuming=resuming)  # fmt: skip
+                        resuming=resuming, scope=connector.scope.describe(),
+                        scope_source=connector.scope.source_text())  # fmt: skip
 
     def view(pupil: Pupil, username: str) -> PupilView:
         return project(connector, pupil, username=username, pseudonymise=pseudonymise)
 
     placed: set[str] = set()
+    outside: set[str] = set()  # on roll, but not a pupil this platform serves
     for pupil in roster.pupils:
         if pupil.key not in wanted:
+            continue
+        if not connector.serves(pupil):
+            outside.add(pupil.key)
             continue
         placed.add(pupil.key)
         account = accounts.get(pupil.key)
@@ -182,11 +196,14 @@ def plan_platform(
             changed += ("password",)
         action = UPDATE if changed else UNCHANGED
         plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username))
-    # Rows left out for errors may be pupils still on roll: absence proves nothing then.
-    if roster.invalid_rows == 0:
-        for key, account in accounts.items():
-            if key not in placed and account.status.held:
-                plan.changes.append(Change(LEAVER, key, None, connector.view({}), (), account.username))
+    plan.out_of_scope = len(outside)
+    # Rows left out for errors may be pupils still on roll: absence proves nothing then. A
+    # pupil on the roster outside the scope is known not to be served, whatever else is missing.
+    for key, account in accounts.items():
+        if key not in placed and account.status.held and (roster.invalid_rows == 0 or key in outside):
+            plan.changes.append(Change(LEAVER, key, None, connector.view({}), (), account.username))
+            if key in outside:
+                plan.scope_leavers += 1
     return plan
 
 
@@ -211,14 +228,16 @@ def make_plan(
 
 
 def drift(state: State, connector, session: ApiSession, roster: Roster, today: date, excluded_statuses: set[str]) -> list:
-    """An API platform's licences and groups that differ from the state: pupils on roll keep
-    theirs; leavers leave their class groups (their accounts are the leaver cleanup's)."""
+    """An API platform's licences and groups that differ from the state: pupils on roll that it
+    serves keep theirs; leavers, and pupils now outside its scope, leave their class groups
+    (their accounts are the leaver cleanup's)."""
     on_roll_now = on_roll(roster, today, excluded_statuses)
+    served = {p.key for p in roster.pupils if p.key in on_roll_now and connector.serves(p)}
     held, gone = {}, set()
     for key, account in state.accounts(connector.id).items():
         if not account.remote_id:
             continue
-        if key in on_roll_now and account.status is AccountStatus.ACTIVE:
+        if key in served and account.status is AccountStatus.ACTIVE:
             held[account.remote_id] = connector.view(account.sent)
         elif key in on_roll_now or roster.invalid_rows == 0:  # rows left out for errors prove nothing
             gone.add(account.remote_id)
