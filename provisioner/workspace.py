@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from provisioner import files
 from provisioner.connector import Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
+from provisioner.register.entries import default_scope
 from provisioner.settings import Settings, describe_error
 from provisioner.state import State
 
@@ -75,12 +76,13 @@ class Workspace:
         return State(self.state_path, self.secret)
 
     def connector(self, platform: str) -> Connector:
-        """A platform's connector built with this workspace's settings, enabled or not."""
+        """A platform's connector built with this workspace's settings, enabled or not, and the
+        default scope of its register entry (which the settings may change)."""
         cls = connector_class(platform)
-        return cls(platform_settings(self.settings, cls))
+        return cls(platform_settings(self.settings, cls), default_scope(platform))
 
     def connectors(self, only: list[str] | None = None) -> list[Connector]:
-        """The enabled connectors (or the ones named), built with their settings."""
+        """The enabled connectors (or the ones named), built with their settings and default scopes."""
         known = registry()
         for platform in only or []:
             connector_class(platform)
@@ -96,7 +98,7 @@ class Workspace:
                     f"{cls.name} is not enabled in this workspace",
                     hint=f"set enabled = true under [platforms.{platform}] in {self.settings_path}",
                 )
-            chosen.append(cls(settings))
+            chosen.append(cls(settings, default_scope(platform)))
         return chosen
 
     @contextlib.contextmanager

@@ -62,7 +62,8 @@ def school(tmp_path_factory):
     (workspace.root / "registers").mkdir(exist_ok=True)
     (workspace.root / "registers" / "purple-mash.toml").write_text(OVERRIDE, encoding="utf-8")
     roster_path = root / "roster.xlsx"
-    write_roster_xlsx(roster_path, synthetic_pupils(60, seed=7, today=TODAY, leavers=2))
+    rows = synthetic_pupils(60, seed=7, today=TODAY, leavers=2)
+    write_roster_xlsx(roster_path, rows)
     result = Provisioner(workspace).apply(roster_path, confirm=yes, today=TODAY)
     state = workspace.open_state()
     try:
@@ -71,7 +72,15 @@ def school(tmp_path_factory):
     finally:
         state.close()
     created = {platform: len(result.plan.platforms[platform].of(CREATE)) for platform in PLATFORMS}
-    return SimpleNamespace(workspace=workspace, register=register, accounts=accounts, created=created)
+    on_roll = [r for r in rows if not (r["leaving_date"] and r["leaving_date"] <= TODAY)]
+    served = {platform: sum(workspace.connector(platform).scope.includes(r["year_group"], r["class_name"])
+                            for r in on_roll) for platform in PLATFORMS}  # fmt: skip
+    return SimpleNamespace(workspace=workspace, register=register, accounts=accounts, created=created, served=served)
+
+
+def held_everywhere(school) -> str:
+    """The first pupil with an account on every platform (Times Tables Rock Stars serves Years 1 to 6 only)."""
+    return min(set.intersection(*(set(school.accounts[platform]) for platform in PLATFORMS)))
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +113,9 @@ def test_the_workspace_has_platforms_and_recipients(school):
     ids = {p.id for p in school.register.processors}
     assert set(PLATFORMS) <= ids and "dfe" in ids
     assert school.register.recipients(), "recipients such as the DfE are part of the register"
-    assert all(school.created[p] == 58 for p in PLATFORMS)  # 60 pupils, 2 already left
+    assert school.created == school.served, "an account for each pupil on roll that the platform serves"
+    assert school.created["purple-mash"] == 58, "60 pupils, 2 already left; every year group"
+    assert school.created["tt-rockstars"] < 58, "Years 1 to 6 only: no Nursery or Reception pupil"
 
 
 def test_pdf_opens_with_the_summary_table_then_a_page_per_processor(school, pages):
@@ -197,14 +208,16 @@ def test_xlsx_has_a_governors_sheet_and_the_full_register(school):
     workbook = load_workbook(io.BytesIO(register_xlsx_bytes(register)))
     assert workbook.sheetnames == ["Governors", "Full register"]
     governors = [list(row) for row in workbook["Governors"].iter_rows(values_only=True)]
-    assert governors[0][:5] == ["Name", "Role", "Purpose", "Data held", "Pupils held now"]
+    assert governors[0][:6] == ["Name", "Role", "Purpose", "Data held", "Which pupils", "Pupils held now"]
     assert [row[0] for row in governors[1:]] == [p.name for p in register.processors]
     assert any(row[0].startswith("Department for Education") for row in governors[1:])
     by_name = {row[0]: row for row in governors[1:]}
     for platform in PLATFORMS:
         p = processor(register, platform)
-        assert by_name[p.name][4] == school.created[platform]
-        assert by_name[p.name][5] == len(p.gaps())
+        assert by_name[p.name][5] == school.created[platform]
+        assert by_name[p.name][6] == len(p.gaps())
+    assert by_name["Times Tables Rock Stars"][4].startswith("Years 1 to 6. A school policy default")
+    assert by_name["Purple Mash"][4].startswith("all year groups")
     full = [list(row) for row in workbook["Full register"].iter_rows(values_only=True)]
     header = full[0]
     for key, heading in ITEMS:
@@ -282,7 +295,8 @@ def test_privacy_notice_names_everyone_and_never_states_a_gap_as_fact(school):
 
 
 def test_access_pdf_shows_the_values_sent_about_one_pupil(school):
-    pupil, account = min(school.accounts["purple-mash"].items())
+    pupil = held_everywhere(school)
+    account = school.accounts["purple-mash"][pupil]
     report = Provisioner(school.workspace).pupil_report(pupil, TODAY)
     text = " ".join(pdf_pages(access_pdf_bytes(report)))
     title = f"What we hold about {report['name']} ({report['class']}, {report['id']})"
@@ -301,7 +315,7 @@ def test_access_pdf_shows_the_values_sent_about_one_pupil(school):
 
 
 def test_access_pdf_lists_deleted_accounts_with_their_date(school):
-    pupil = min(school.accounts["purple-mash"])
+    pupil = held_everywhere(school)
     report = Provisioner(school.workspace).pupil_report(pupil, TODAY)
     gone = {**report["processors"].pop("purple-mash"), "status": "deleted", "deleted": "2026-11-20"}
     report["deleted"] = {"purple-mash": gone}

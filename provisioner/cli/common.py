@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
@@ -111,7 +112,7 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
     try:
         code = action() or ExitCode.OK
     except Aborted as exc:
-        err.print(f"Stopped: {exc.message}.")
+        err.print(f"Stopped: {escape(exc.message)}.")
         code = exc.exit_code
         _json_error(as_json, exc.message, exc.hint, code)
     except ProvisionerError as exc:
@@ -119,9 +120,10 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
         if problems:
             # The rows' problems; a problem with the file as a whole is the message below.
             print_problems([p for p in problems if p.row is not None], err, 20)
-        err.print(f"[bold red]Error:[/] {exc.message}.", markup=True)
+        # Escaped: a message names settings sections ("[platforms.ixl]"), which are not markup.
+        err.print(f"[bold red]Error:[/] {escape(exc.message)}.", markup=True)
         if exc.hint:
-            err.print(f"Next: {exc.hint}.")
+            err.print(f"Next: {escape(exc.hint)}.")
         if DEBUG["on"]:
             traceback.print_exc()
         code = exc.exit_code

@@ -31,6 +31,8 @@ def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json
             table.add_column(column)
         for processor in register.processors:
             held = str(processor.evidence.pupils_held) if processor.evidence else "-"
+            if processor.scope is not None and processor.scope.limited:  # which pupils it is limited to
+                held += f" ({processor.scope.describe()})"
             table.add_row(processor.name, processor.role_in_short, processor.fields_text(short=True), held,
                           str(len(processor.gaps())), processor.next_review or "never approved")  # fmt: skip
         print_table(table)

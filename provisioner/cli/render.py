@@ -9,17 +9,15 @@ from pathlib import Path
 from rich.table import Table
 
 from provisioner.cli.common import out, print_problems, print_table, shown_path
+from provisioner.connector import ALL_YEAR_GROUPS
 from provisioner.delivery import ApplyResult, IssuedBatch
 from provisioner.fields import short_label, short_labels
 from provisioner.jobs.requests import ErasureRequest
 from provisioner.models import Roster, year_group_label
-from provisioner.planning.cleanup import DELETE, CleanupPlan
+from provisioner.planning.cleanup import DELETE, OUT_OF_SCOPE, REASON_WORDS, CleanupPlan
 from provisioner.planning.provisioning import Plan
 from provisioner.roster import LABELS
 
-REASON_WORDS = {"absent": "not on this roster", "left": "leaving date passed", "excluded": "enrolment status excluded",
-                "erased": "erasure requested", "out_of_scope": "outside the platform's scope",
-                "returned": "on roll again"}  # fmt: skip
 ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver", "disable": "disable",
                 "delete": "delete", "restore": "restore"}  # fmt: skip
 FEW = 5  # names shown per platform and action before the question; --details shows them all
@@ -142,6 +140,7 @@ def plan(the_plan: Plan) -> None:
             str(counts["leavers"]), fields,
         )  # fmt: skip
     print_table(table)
+    scopes(the_plan)
     if the_plan.relinked:
         out.print(f"{len(the_plan.relinked)} pupil(s) are matched by UPN to the accounts they hold (their MIS id "
                   "changed, or this export has none): their accounts are kept and take the new id at apply.")  # fmt: skip
@@ -164,9 +163,30 @@ def plan(the_plan: Plan) -> None:
         if fixes:
             out.print(f"{platform_plan.name}: out of step with the roster: "
                       + ", ".join(f"{n} {FIX_WORDS[kind]}" for kind, n in fixes.items()) + ".")  # fmt: skip
-        if platform_plan.counts()["leavers"]:
-            out.print(f"{platform_plan.name}: {platform_plan.counts()['leavers']} account(s) belong to pupils no "
-                      "longer on roll; the leaver cleanup acts on them.")  # fmt: skip
+        leavers = platform_plan.counts()["leavers"]
+        if leavers:
+            outside = platform_plan.scope_leavers
+            whose = (f"pupils no longer on roll ({leavers - outside}) or on roll but outside its scope ({outside})"
+                     if 0 < outside < leavers else "pupils on roll outside its scope" if outside
+                     else "pupils no longer on roll")  # fmt: skip
+            out.print(f"{platform_plan.name}: {leavers} account(s) belong to {whose}; the leaver cleanup acts on "
+                      "them.")  # fmt: skip
+        if not platform_plan.makes_accounts and platform_plan.out_of_scope:
+            out.print(f"{platform_plan.name} takes its pupils from the MIS itself: its scope changes only what this "
+                      "tool records, so make its MIS sync share the same pupils.")  # fmt: skip
+
+
+def scopes(the_plan: Plan) -> None:
+    """Which pupils each platform serves, and how many on roll it does not, under the plan's table."""
+    everyone = [p.name for p in the_plan.platforms.values() if p.scope == ALL_YEAR_GROUPS and not p.out_of_scope]
+    for platform_plan in the_plan.platforms.values():
+        if platform_plan.name in everyone:
+            continue
+        outside = (f": {platform_plan.out_of_scope} pupil(s) on roll are outside it and get no account there"
+                   if platform_plan.out_of_scope else "")  # fmt: skip
+        out.print(f"{platform_plan.name} serves {platform_plan.scope} ({platform_plan.scope_source}){outside}.")
+    if everyone:
+        out.print(f"Serving all year groups: {', '.join(everyone)}.")
 
 
 def issued(result: ApplyResult, root: Path) -> None:
@@ -217,6 +237,14 @@ def cleanup(the_plan: CleanupPlan) -> None:
         table.add_row(platform.name, str(counts["disable"]), str(counts["delete"]), str(counts["restore"]),
                       str(platform.in_service), str(len(platform.waiting)), platform.next_due() or "-")  # fmt: skip
     print_table(table)
+    for platform in the_plan.platforms.values():
+        due, waiting = platform.reasons(), platform.reasons(waiting=True)
+        for when, reasons in (("due now", due), ("waiting", waiting)):
+            if reasons:
+                out.print(f"{platform.name}, {when}: " + ", ".join(f"{n} {REASON_WORDS.get(reason, reason)}"
+                                                                    for reason, n in reasons.items()) + ".")  # fmt: skip
+        if due.get(OUT_OF_SCOPE) or waiting.get(OUT_OF_SCOPE):
+            out.print(f"  Its scope: {platform.scope}. A pupil back in scope before deletion gets the account back.")
     if the_plan.partial:
         out.print("This roster is taken as partial: pupils it leaves out are not counted as absent.")
     if the_plan.absent_only:

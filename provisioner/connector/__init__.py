@@ -1,5 +1,6 @@
 """What a platform connector is: the base class and its capabilities (an import file, an API),
-the settings every platform shares, the guarded view of a pupil it reads, and the registry.
+the settings every platform shares, which pupils it serves (its scope), the guarded view of a
+pupil it reads, and the registry.
 
 A platform is one module in the ``connectors`` package holding one ``Connector`` subclass,
 plus one register entry in ``registers/``. The core finds connectors by importing that
@@ -10,10 +11,12 @@ from provisioner.connector.api import LIFECYCLE, ApiConnector, ApiSession, Outco
 from provisioner.connector.base import Connector
 from provisioner.connector.file import ImportFileConnector
 from provisioner.connector.registry import registry
+from provisioner.connector.scope import ALL_YEAR_GROUPS, POLICY_DEFAULT, SCHOOL_SETTING, Scope
 from provisioner.connector.settings import USERNAME_TOKENS, PlatformSettings
 from provisioner.connector.view import PupilView
 
 __all__ = [
-    "LIFECYCLE", "USERNAME_TOKENS", "ApiConnector", "ApiSession", "Connector", "ImportFileConnector", "Outcome",
-    "PlatformSettings", "PupilView", "RemoteAccount", "Work", "registry",
+    "ALL_YEAR_GROUPS", "LIFECYCLE", "POLICY_DEFAULT", "SCHOOL_SETTING", "USERNAME_TOKENS", "ApiConnector",
+    "ApiSession", "Connector", "ImportFileConnector", "Outcome", "PlatformSettings", "PupilView", "RemoteAccount",
+    "Scope", "Work", "registry",
 ]  # fmt: skip

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, ClassVar
 
+from provisioner.connector.scope import SCOPE_KEYS, Scope
 from provisioner.connector.settings import PlatformSettings
 from provisioner.connector.view import PupilView
+from provisioner.models import Pupil
 from provisioner.passwords import CHILD_FRIENDLY, PasswordRule
 
 
@@ -32,6 +34,11 @@ class Connector:
     - ``resets_by_import``: False when new passwords for existing pupils are set on the platform.
     - ``Settings``: the pydantic model of ``[platforms.<id>]``.
 
+    A connector is built with its settings and its register entry's default scope (the
+    workspace passes it in, since the register sits above this layer); ``scope`` is the two
+    together and ``serves`` asks it about one pupil. Built without a default, it serves every
+    pupil unless the settings say otherwise.
+
     The capabilities are mixins: ``ImportFileConnector`` (an import file's layout) and
     ``ApiConnector`` (calls to the platform, and the leaver hooks). Everything a connector sends
     must come from the ``PupilView`` it is given.
@@ -52,8 +59,20 @@ class Connector:
     resets_by_import: ClassVar[bool] = True
     Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
 
-    def __init__(self, settings: PlatformSettings | None = None):
+    def __init__(self, settings: PlatformSettings | None = None, default_scope: Scope | None = None):
         self.settings = settings or self.Settings()
+        self.default_scope = default_scope or Scope()
+
+    @cached_property
+    def scope(self) -> Scope:
+        """Which pupils the platform serves: the school's settings over the register entry's default."""
+        settings = self.settings
+        return self.default_scope.with_settings(settings.year_groups, settings.classes, settings.exclude_classes,
+                                                settings.model_fields_set & set(SCOPE_KEYS))  # fmt: skip
+
+    def serves(self, pupil: Pupil) -> bool:
+        """Whether this pupil is one the platform is for (their year group and class are in its scope)."""
+        return self.scope.includes(pupil.year_group, pupil.class_name)
 
     @cached_property
     def delivery(self) -> Any:

@@ -8,6 +8,8 @@ import string
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from provisioner.connector.scope import class_key, class_names, year_group_codes
+
 USERNAME_TOKENS = ("forename", "surname", "forename_initial", "surname_initial", "year_group")
 
 
@@ -37,6 +39,12 @@ class PlatformSettings(BaseModel):
     delete_after_days: int | None = Field(
         None, ge=0, description="Days after leaving to delete it (default: the register entry's)."
     )
+    year_groups: list[str] | None = Field(
+        None, description='The year groups the platform serves, as CTF codes (["1", "2"], "R", "N1"); '
+        "default: the register entry's scope.",
+    )
+    classes: list[str] | None = Field(None, description="The only classes the platform serves (default: every class).")
+    exclude_classes: list[str] = Field(default_factory=list, description="Classes the platform does not serve.")
 
     @model_validator(mode="after")
     def _username_from_sent_fields(self, info: ValidationInfo) -> PlatformSettings:
@@ -55,6 +63,38 @@ class PlatformSettings(BaseModel):
                 f"the username rule {template!r} uses {', '.join(missing)}, which {connector.name} does not "
                 "receive with these settings; change username_template or send the field"
             )
+        return self
+
+    @field_validator("year_groups", mode="before")
+    @classmethod
+    def _year_group_codes(cls, values: object) -> list[str] | None:
+        """CTF codes, from the spellings a roster may use and numbers as TOML writes them (``[1, 2]``)."""
+        if values is None:
+            return None
+        if not isinstance(values, list):  # a ValueError: pydantic reports it as the setting's error
+            raise ValueError('must be a list of year groups, such as ["1", "2", "3"]')  # noqa: TRY004
+        if not values:
+            raise ValueError("lists no year group, so the platform would serve no pupil; leave the setting out to "
+                             "serve every year group, or set enabled = false")  # fmt: skip
+        return list(year_group_codes(values))
+
+    @field_validator("classes", "exclude_classes", mode="before")
+    @classmethod
+    def _class_names(cls, values: object, info: ValidationInfo) -> list[str] | None:
+        if values is None:
+            return None
+        if not isinstance(values, list):
+            raise ValueError('must be a list of class names as the roster has them, such as ["3A", "3B"]')  # noqa: TRY004
+        if not values and info.field_name == "classes":
+            raise ValueError("lists no class, so the platform would serve no pupil; leave the setting out to "
+                             "serve every class, or set enabled = false")  # fmt: skip
+        return list(class_names(values))
+
+    @model_validator(mode="after")
+    def _classes_not_both(self) -> PlatformSettings:
+        both = [name for name in self.exclude_classes if class_key(name) in {class_key(c) for c in self.classes or ()}]
+        if both:
+            raise ValueError(f"class {both[0]!r} is in both classes and exclude_classes; take it out of one")
         return self
 
     @field_validator("username_template")

@@ -14,7 +14,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.connector import registry
 from provisioner.errors import SettingsError, UsageError
-from provisioner.register import approve_all
+from provisioner.register import approve_all, default_scope
 from provisioner.settings import toml_string
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.workspace import SECRET_FILE, SETTINGS_FILE, STATE_FILE, Workspace, connector_class
@@ -46,6 +46,10 @@ def render_settings(school: str, domain: str, platforms: list[str]) -> str:
             lines.append(f"# username_template = {toml_string(cls.username_template)}")
         if cls.optional_fields:
             lines.append("# optional_fields = []")
+        scope = default_scope(platform)
+        years = ", ".join(toml_string(code) for code in scope.year_groups or ("R", "1", "2"))
+        lines += [(f"# Which pupils it gets (default: {scope.describe()}, a school policy default): set year_groups, "
+                   "classes or exclude_classes"), f"# year_groups = [{years}]"]  # fmt: skip
         lines.extend(connector.delivery.settings_template())
         lines.extend(connector.settings_notes())
     return "\n".join(lines) + "\n"

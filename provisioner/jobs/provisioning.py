@@ -159,7 +159,8 @@ def request_password_resets(state: State, roster: Roster, connector: Connector, 
     """Ask the next apply to give new passwords (and new slips) to these pupils on one platform.
 
     Pupils are chosen by class or by MIS id or UPN, from the current roster; only pupils who
-    already have an account there are reset. Returns how many were asked for.
+    already have an account there, and whom it still serves, are reset. Returns how many were
+    asked for.
     """
     if not connector.issues_passwords or not connector.resets_by_import:
         raise UsageError(f"{connector.name} does not take new passwords through its import",
@@ -180,7 +181,7 @@ def request_password_resets(state: State, roster: Roster, connector: Connector, 
         missing = [*(f"class {c}" for c in sorted(unknown_classes)), *(f"pupil {i}" for i in sorted(unknown_ids))]
         raise UsageError(f"not on the roster: {', '.join(missing)}", hint="check the spelling against the roster")
     accounts = state.accounts(connector.id)
-    keys = [p.key for p in chosen if p.key in accounts]
+    keys = [p.key for p in chosen if p.key in accounts and connector.serves(p)]  # outside its scope: no new slips
     if not keys:
         raise UsageError(f"none of them has a {connector.name} account yet", hint="run apply to make them")
     state.request_password_resets(connector.id, keys)

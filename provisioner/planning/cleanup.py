@@ -2,15 +2,19 @@
 the guard that refuses a cleanup that looks like a bad roster rather than real leavers.
 
 A pupil is a leaver on a platform when their leaving date has passed, their enrolment status
-is one the school excludes, or they are missing from a complete roster (reference/
-uk-school-data.md §6.3). Each platform's policy (settings, else its register entry) says how
-many days after leaving the account is disabled (only where the platform can disable) and
-deleted. A returner whose account is not yet deleted gets it back, username and all.
+is one the school excludes, they are missing from a complete roster (reference/
+uk-school-data.md §6.3), or they are on roll but outside the platform's scope (its year groups
+and classes): a platform keeps only the pupils it serves, and the guard counts these removals
+like any others, so a scope narrowed by mistake is refused like a roster cut short. Each
+platform's policy (settings, else its register entry) says how many days after leaving the
+account is disabled (only where the platform can disable) and deleted. A returner (or a pupil
+back in scope) whose account is not yet deleted gets it back, username and all.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,15 +22,25 @@ from provisioner.connector import Connector
 from provisioner.errors import GuardRefused
 from provisioner.models import Pupil, Roster
 from provisioner.planning.identity import match
-from provisioner.planning.provisioning import partial_roster
+from provisioner.planning.provisioning import first_count
 from provisioner.register.entries import shipped_entries
 from provisioner.state import Account, AccountStatus, Identity, State
 
 DISABLE, DELETE, RESTORE = "disable", "delete", "restore"
 LEFT, ABSENT, EXCLUDED, RETURNED, ERASED = "left", "absent", "excluded", "returned", "erased"
+OUT_OF_SCOPE = "out_of_scope"
 REMOVING = (DISABLE, DELETE)
 UNKNOWN = "unknown"  # not on a roster that is not complete: neither on roll nor a leaver
-MISSED = (ABSENT,)  # reasons that rest on the roster leaving a pupil out: the guard counts them when first seen
+MISSED = (ABSENT, OUT_OF_SCOPE)  # reasons that rest on the roster leaving a pupil out: the guard counts them when first seen
+# Each reason in words for the admin, as a front end shows a cleanup.
+REASON_WORDS = {
+    LEFT: "left (leaving date passed)",
+    ABSENT: "not on the roster",
+    EXCLUDED: "of an enrolment status the school excludes",
+    OUT_OF_SCOPE: "on roll but outside the platform's scope",
+    RETURNED: "back on roll (or back in scope)",
+    ERASED: "under an erasure request",
+}
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,7 @@ class Step:
     action: str  # disable, delete, restore
     pupil_key: str
     username: str
-    reason: str  # left, absent, excluded, returned, erased
+    reason: str  # left, absent, excluded, out_of_scope, returned, erased
     left_on: date | None
     due: date
     was: AccountStatus  # the account's status before this step
@@ -54,16 +68,12 @@ class PlatformCleanup:
     name: str
     in_service: int  # accounts active now
     erasure_effect: str = ""  # what an erasure does to an account there, in words for the admin
+    scope: str = ""  # which pupils the platform serves, in words ("Years 1 to 6")
     steps: list[Step] = field(default_factory=list)  # due now
     waiting: list[Step] = field(default_factory=list)  # the next step of each other leaver, not yet due
 
     def of(self, action: str) -> list[Step]:
         return [s for s in self.steps if s.action == action]
-
-    @property
-    def newly_missed(self) -> int:
-        """Active accounts whose pupils this roster is the first to leave out (or out of scope)."""
-        return sum(1 for s in self.steps + self.waiting if s.first_missed)
 
     @property
     def removals(self) -> int:
@@ -73,6 +83,16 @@ class PlatformCleanup:
     def counts(self) -> dict[str, int]:
         counted = Counter(s.action for s in self.steps)
         return {action: counted.get(action, 0) for action in (DISABLE, DELETE, RESTORE)}
+
+    def reasons(self, waiting: bool = False) -> dict[str, int]:
+        """How many of the steps due now (or ``waiting``) are for each reason (left, out_of_scope...)."""
+        return dict(Counter(s.reason for s in (self.waiting if waiting else self.steps)))
+
+    @property
+    def scope_removals(self) -> int:
+        """Of the removals, accounts of pupils on roll whom the platform no longer serves."""
+        return sum(1 for s in self.steps if s.action in REMOVING and s.was is AccountStatus.ACTIVE
+                   and s.reason == OUT_OF_SCOPE)  # fmt: skip
 
     def next_due(self) -> str | None:
         """When the next waiting step falls due (ISO date), if any does."""
@@ -105,7 +125,7 @@ class CleanupPlan:
             "absent_only": self.absent_only,
             "platforms": {
                 pid: {**p.counts(), "in_service": p.in_service, "waiting": len(p.waiting), "next_due": p.next_due(),
-                      "reasons": dict(Counter(s.reason for s in p.steps)),
+                      "reasons": p.reasons(), "waiting_reasons": p.reasons(waiting=True), "scope": p.scope,
                       "changes": [s.as_dict() for s in p.steps], "upcoming": [s.as_dict() for s in p.waiting]}
                 for pid, p in self.platforms.items()
             },
@@ -127,14 +147,19 @@ def policy(connector: Connector) -> tuple[int | None, int]:
     return (disable_days if connector.delivery.can_disable else None), delete_days
 
 
-def leaver_reason(pupil: Pupil | None, account: Account, today: date, excluded: set[str], complete: bool):
-    """(reason, the day they left) for a leaver, or (None, None) for a pupil on roll."""
+def leaver_reason(pupil: Pupil | None, account: Account, today: date, excluded: set[str], complete: bool,
+                  serves: Callable[[Pupil], bool] = lambda pupil: True):  # fmt: skip
+    """(reason, the day they left) for a leaver, or (None, None) for a pupil on roll whom the
+    platform serves (``serves``: the connector's; a pupil outside its scope leaves it the day
+    that is first seen, and the grace period runs from then)."""
     recorded = date.fromisoformat(account.left_on) if account.left_on else None
     if pupil is not None:
         if pupil.leaving_date is not None and pupil.leaving_date <= today:
             return LEFT, pupil.leaving_date
         if pupil.enrolment_status in excluded:
             return EXCLUDED, recorded or today
+        if not serves(pupil):
+            return OUT_OF_SCOPE, recorded or today
         return None, None
     if not complete:  # rows left out for errors (or a partial roster) may hold them: absence proves nothing
         return UNKNOWN, None
@@ -160,7 +185,7 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
         accounts = state.accounts(connector.id)
         cleanup = PlatformCleanup(connector.id, connector.name,
                                   sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE),
-                                  connector.delivery.erasure_effect)  # fmt: skip
+                                  connector.delivery.erasure_effect, connector.scope.describe())  # fmt: skip
         for key, account in sorted(accounts.items()):
             if account.status in (AccountStatus.DELETED, AccountStatus.PENDING) or (erasing and key not in erasing):
                 continue  # gone already, or still being sent (that apply finishes it first)
@@ -171,7 +196,7 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
                     cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
                                               *who))  # fmt: skip
                 continue
-            reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete)
+            reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete, connector.serves)
             if reason == UNKNOWN:
                 continue  # not on this roster, which cannot say whether they left: nothing changes
             if reason is None:
@@ -221,16 +246,24 @@ def refusal(plan: CleanupPlan, max_share: float, allow_large: bool) -> GuardRefu
     if allow_large:
         return None
     for cleanup in plan.platforms.values():
-        missed = cleanup.newly_missed
-        if cleanup.in_service and missed > max_share * cleanup.in_service:
-            return partial_roster(cleanup.name, missed, cleanup.in_service, max_share)
+        missed = [s.reason for s in cleanup.steps + cleanup.waiting if s.first_missed]
+        refused = first_count(cleanup.name, cleanup.platform, cleanup.in_service, max_share, missed.count(ABSENT),
+                              missed.count(OUT_OF_SCOPE), cleanup.scope)  # fmt: skip
+        if refused:
+            return refused
         if cleanup.in_service and cleanup.removals > max_share * cleanup.in_service:
             share = cleanup.removals / cleanup.in_service
-            return GuardRefused(
-                f"{cleanup.name}: this would take {cleanup.removals} of {cleanup.in_service} accounts out of "
-                f"service ({share:.0%}), more than the {max_share:.0%} limit; a roster that is cut short or "
-                "filtered (one class, one year) looks like this. Nothing was changed",
-                hint="check the roster is the whole school; if these pupils really left (Year 6 in July), "
-                "run again with --allow-large-cleanup",
-            )
+            message = (f"{cleanup.name}: this would take {cleanup.removals} of {cleanup.in_service} accounts out "
+                       f"of service ({share:.0%}), more than the {max_share:.0%} limit; a roster that is cut short or "
+                       "filtered (one class, one year) looks like this")  # fmt: skip
+            hint = ("check the roster is the whole school; if these pupils really left (Year 6 in July), run again "
+                    "with --allow-large-cleanup")  # fmt: skip
+            outside = cleanup.scope_removals
+            if outside:  # a scope narrowed by mistake looks like this too
+                message += (f", and so does a scope narrowed by mistake: {outside} of them are pupils on roll "
+                            f"outside its scope ({cleanup.scope})")  # fmt: skip
+                hint = (f"check the roster is the whole school and year_groups, classes and exclude_classes under "
+                        f"[platforms.{cleanup.platform}] say what you meant; if these pupils really left, or really "
+                        "no longer use the platform, run again with --allow-large-cleanup")  # fmt: skip
+            return GuardRefused(f"{message}. Nothing was changed", hint=hint)
     return None

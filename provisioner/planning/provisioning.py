@@ -1,5 +1,9 @@
 """What an apply would send, per platform: the creates and updates, each with the exact values
-the platform would receive (a ``PupilView`` of its declared fields), and who has left."""
+the platform would receive (a ``PupilView`` of its declared fields), and who has left.
+
+Each platform is planned only for the on-roll pupils it serves (its scope, ``Connector.serves``):
+a pupil outside it gets no account there, and one who holds an account there but has fallen
+outside it (a scope narrowed, a class moved) is a leaver there, for the leaver cleanup."""
 
 from __future__ import annotations
 
@@ -58,6 +62,10 @@ class PlatformPlan:
     changes: list[Change] = field(default_factory=list)
     resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
     fixes: list = field(default_factory=list)  # API platforms: licences and groups out of step (connector.drift)
+    scope: str = ""  # which pupils it serves, in words ("Years 1 to 6")
+    scope_source: str = ""  # "school setting" or "school policy default"
+    out_of_scope: int = 0  # pupils on roll it does not serve: no account is made for them there
+    scope_leavers: int = 0  # of the leavers, pupils still on roll who hold an account but are now outside it
 
     def of(self, action: str) -> list[Change]:
         return [c for c in self.changes if c.action == action]
@@ -82,11 +90,6 @@ class PlatformPlan:
     def affected(self) -> list[Change]:
         """Every pupil this plan changes something for, in the order the admin reads them."""
         return [c for c in self.changes if c.action != UNCHANGED]
-
-    @property
-    def newly_missed(self) -> int:
-        """Active accounts whose pupils this roster is the first to leave out (or out of scope)."""
-        return sum(1 for c in self.changes if c.first_missed)
 
 
 @dataclass
@@ -116,7 +119,8 @@ class Plan:
             "refused": {"message": self.refusal.message, "hint": self.refusal.hint} if self.refusal else None,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
-                      "resuming": p.resuming, "in_step": p.fix_counts(), "held": p.held,
+                      "resuming": p.resuming, "in_step": p.fix_counts(), "held": p.held, "scope": p.scope,
+                      "scope_source": p.scope_source, "out_of_scope": p.out_of_scope,
                       "changes": [c.as_dict() for c in p.affected]}
                 for pid, p in self.platforms.items()
             },
@@ -176,9 +180,9 @@ def plan_platform(
     remote_taken: set[str] = frozenset(), why_not: Callable[[str], str] = lambda key: ABSENT,
     known: Mapping[str, Identity] | None = None,
 ) -> PlatformPlan:  # fmt: skip
-    """What one platform needs for the pupils ``wanted`` on it; ``remote_taken``: usernames the
-    platform already holds for others; ``why_not(key)``: why a held pupil is not wanted (a
-    leaver's reason); ``known``: who held pupils are, to name leavers."""
+    """What one platform needs for the pupils ``wanted`` (on roll, not withheld) that it serves;
+    ``remote_taken``: usernames the platform already holds for others; ``why_not(key)``: why a
+    held pupil is not wanted (a leaver's reason); ``known``: who held pupils are, to name leavers."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
     accounts = state.accounts(platform)
@@ -192,14 +196,19 @@ def plan_platform(
     usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
-                        resuming=resuming, held=sum(1 for a in accounts.values() if a.status.held))  # fmt: skip
+                        resuming=resuming, held=sum(1 for a in accounts.values() if a.status.held),
+                        scope=connector.scope.describe(), scope_source=connector.scope.source_text())  # fmt: skip
 
     def view(pupil: Pupil, username: str) -> PupilView:
         return project(connector, pupil, username=username, pseudonymise=pseudonymise)
 
     placed: set[str] = set()
+    outside: set[str] = set()  # on roll, but not a pupil this platform serves
     for pupil in roster.pupils:
         if pupil.key not in wanted:
+            continue
+        if not connector.serves(pupil):
+            outside.add(pupil.key)
             continue
         placed.add(pupil.key)
         account = accounts.get(pupil.key)
@@ -223,6 +232,7 @@ def plan_platform(
             changed += ("password",)
         action = UPDATE if changed else UNCHANGED
         plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username, **who))
+    plan.out_of_scope = len(outside)
     known = known or {}
     for key, account in accounts.items():
         if key in placed or not account.status.held:
@@ -240,6 +250,8 @@ def plan_platform(
             first_missed=reason in (ABSENT, OUT_OF_SCOPE) and account.status is AccountStatus.ACTIVE
             and not account.left_on,
         ))  # fmt: skip
+        if reason == OUT_OF_SCOPE:
+            plan.scope_leavers += 1
     return plan
 
 
@@ -288,14 +300,16 @@ def make_plan(
 
 
 def drift(state: State, connector, session: ApiSession, roster: Roster, today: date, excluded_statuses: set[str]) -> list:
-    """An API platform's licences and groups that differ from the state: pupils on roll keep
-    theirs; leavers leave their class groups (their accounts are the leaver cleanup's)."""
+    """An API platform's licences and groups that differ from the state: pupils on roll that it
+    serves keep theirs; leavers, and pupils now outside its scope, leave their class groups
+    (their accounts are the leaver cleanup's)."""
     on_roll_now = on_roll(roster, today, excluded_statuses)
+    served = {p.key for p in roster.pupils if p.key in on_roll_now and connector.serves(p)}
     held, gone = {}, set()
     for key, account in state.accounts(connector.id).items():
         if not account.remote_id:
             continue
-        if key in on_roll_now and account.status is AccountStatus.ACTIVE:
+        if key in served and account.status is AccountStatus.ACTIVE:
             held[account.remote_id] = connector.view(account.sent)
         elif key in on_roll_now or roster.complete:  # rows left out for errors prove nothing
             gone.add(account.remote_id)
@@ -328,23 +342,41 @@ def refusal(plan: Plan, max_share: float, allow_large: bool, roster: str = "FILE
                 hint=RELINK_HINT.format(roster=roster) + "; if these really are different pupils, run again with "
                 "--allow-large-cleanup",
             )  # fmt: skip
-    if plan.partial:
-        return None
     for p in plan.platforms.values():
-        missed = p.newly_missed
-        if p.held and missed > max_share * p.held:
-            return partial_roster(p.name, missed, p.held, max_share)
+        missed = [c.reason for c in p.changes if c.first_missed]
+        refused = first_count(p.name, p.platform, p.held, max_share, missed.count(ABSENT), missed.count(OUT_OF_SCOPE),
+                              p.scope)  # fmt: skip
+        if refused:
+            return refused
     return None
 
 
-def partial_roster(platform: str, missed: int, held: int, max_share: float) -> GuardRefused:
-    """The refusal of a roster that leaves out more than the guard's share of a platform's
-    pupils, said when the absence would first be counted (not weeks later, at deletion)."""
+def first_count(name: str, platform: str, held: int, max_share: float, absent: int, outside: int,
+                scope: str) -> GuardRefused | None:  # fmt: skip
+    """The refusal of a roster that would make more than the guard's share of a platform's
+    accounts leavers' at once, said when the absence (or the move out of scope) would first be
+    counted, not weeks later when deletion falls due: ``absent`` pupils it leaves out, ``outside``
+    pupils on roll it lists outside the platform's scope, counted for the first time."""
+    if not held or absent + outside <= max_share * held:
+        return None
+    parts = []
+    if absent:
+        parts.append(f"this roster leaves out {absent} of the {held} pupils who hold accounts")
+    if outside:
+        parts.append(f"{outside} pupils on roll who hold accounts are outside its scope now ({scope})")
+    share = (absent + outside) / held
+    hint = []
+    if absent:
+        hint.append("export the whole school from the MIS again; if the file lists only some pupils on purpose (new "
+                    "starters, say), run again with --partial-roster and nobody it leaves out counts as absent")
+    if outside:
+        hint.append(f"check that year_groups, classes and exclude_classes under [platforms.{platform}] say what you "
+                    "meant")
+    hint.append("if these pupils really left (Year 6 in July), or really no longer use the platform, run again with "
+                "--allow-large-cleanup")
     return GuardRefused(
-        f"{platform}: this roster leaves out {missed} of the {held} pupils who hold accounts ({missed / held:.0%}), "
-        f"more than the {max_share:.0%} limit; counting them as absent would start the clock on deleting their "
-        "accounts. A roster cut short or filtered (one class, one year) looks like this. Nothing was changed",
-        hint="export the whole school from the MIS again; if the file lists only some pupils on purpose (new "
-        "starters, say), run again with --partial-roster and nobody it leaves out counts as absent; if these pupils "
-        "really left (Year 6 in July), run again with --allow-large-cleanup",
+        f"{name}: {' and '.join(parts)} ({share:.0%}, more than the {max_share:.0%} limit); counting them as leavers "
+        "would start the clock on deleting their accounts. A roster cut short or filtered (one class, one year), or a "
+        "scope narrowed by mistake, looks like this. Nothing was changed",
+        hint="; ".join(hint),
     )

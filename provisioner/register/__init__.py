@@ -15,12 +15,13 @@ knows say "school to record". Both show as gaps, never as guesses.
 from provisioner.register.build import approve, approve_all, build_register
 from provisioner.register.check import check_processor, require_approved
 from provisioner.register.entries import (
-    ITEMS, MANDATORY, NOT_FOUND, SCHOOL_TO_RECORD, Entry, gap_kind, load_entries, shipped_entries,
+    ITEMS, MANDATORY, NOT_FOUND, SCHOOL_TO_RECORD, DefaultScope, Entry, default_scope, gap_kind, load_entries,
+    shipped_entries,
 )  # fmt: skip
 from provisioner.register.model import Evidence, Problem, Processor, Register
 
 __all__ = [
-    "ITEMS", "MANDATORY", "NOT_FOUND", "SCHOOL_TO_RECORD", "Entry", "Evidence", "Problem", "Processor", "Register",
-    "approve", "approve_all", "build_register", "check_processor", "gap_kind", "load_entries", "require_approved",
-    "shipped_entries",
+    "ITEMS", "MANDATORY", "NOT_FOUND", "SCHOOL_TO_RECORD", "DefaultScope", "Entry", "Evidence", "Problem", "Processor",
+    "Register", "approve", "approve_all", "build_register", "check_processor", "default_scope", "gap_kind",
+    "load_entries", "require_approved", "shipped_entries",
 ]  # fmt: skip

@@ -10,8 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from provisioner.connector.scope import Scope, year_group_codes
 from provisioner.errors import SettingsError
 from provisioner.settings import describe_error
 
@@ -42,6 +43,29 @@ ITEMS: list[tuple[str, str]] = [
 MANDATORY = ("entity", "contact", "role", "purpose", "lawful_basis", "data_subjects", "hosting", "transfers",
              "sub_processors", "contract", "dpia", "retention", "security")  # fmt: skip
 NO_SPECIAL_CATEGORY = "None: no special-category data is sent."
+
+
+class DefaultScope(BaseModel):
+    """``[scope]`` of a platform's entry: the year groups it serves until the school sets its own
+    (``year_groups`` under ``[platforms.<id>]``; unset: every year group), and ``note``, why. A
+    school policy default, not a supplier fact, unless the note cites one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    year_groups: list[str] | None = None
+    note: str = ""
+
+    @field_validator("year_groups", mode="before")
+    @classmethod
+    def _codes(cls, values: object) -> list[str] | None:
+        if values is None:
+            return None
+        if values == []:
+            raise ValueError("lists no year group; leave year_groups out for every year group")
+        return list(year_group_codes(values if isinstance(values, list) else [values]))
+
+    def scope(self) -> Scope:
+        return Scope.default(self.year_groups, self.note)
 
 
 class Entry(BaseModel):
@@ -84,6 +108,7 @@ class Entry(BaseModel):
     leavers_group_months: int | None = None
     needs: dict[str, str] = {}
     leavers: dict[str, int] = {}
+    scope: DefaultScope | None = None
 
 
 def gap_kind(text: str) -> str | None:
@@ -106,6 +131,19 @@ def shipped_entries() -> dict[str, dict]:
     return entries
 
 
+def default_scope(platform: str) -> Scope:
+    """The scope a platform's shipped entry gives it ([scope]), for the school's settings to
+    change; every year group where the entry sets none."""
+    data = shipped_entries().get(platform, {}).get("scope")
+    if data is None:
+        return Scope()
+    try:
+        return DefaultScope.model_validate(data).scope()
+    except ValidationError as exc:
+        problems = "; ".join(describe_error(e, (f"registers/{platform}.toml", "scope")) for e in exc.errors())
+        raise SettingsError(problems, hint="fix the register entry and run again") from None
+
+
 def load_entries(workspace_root: Path | None = None) -> dict[str, Entry]:
     """The shipped entries with the workspace's own on top: a workspace file with a shipped id
     overrides the keys it sets (tables such as [leavers] key by key); a new id adds an entry."""
@@ -121,6 +159,9 @@ def load_entries(workspace_root: Path | None = None) -> dict[str, Entry]:
         if "leavers" in local:  # one place for the policy the tool acts on: the settings
             raise SettingsError(f"registers/{path.name}: [leavers] is set in provisioner.toml, not here",
                                 hint=f"set disable_after_days or delete_after_days under [platforms.{entry_id}]")  # fmt: skip
+        if "scope" in local:
+            raise SettingsError(f"registers/{path.name}: [scope] is set in provisioner.toml, not here",
+                                hint=f"set year_groups, classes or exclude_classes under [platforms.{entry_id}]")  # fmt: skip
         merged = dict(raw.get(entry_id, {}))
         for key, value in local.items():
             if isinstance(value, dict) and isinstance(merged.get(key), dict):

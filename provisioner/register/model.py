@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from provisioner.connector import Connector
+from provisioner.connector import POLICY_DEFAULT, Connector, Scope
 from provisioner.fields import FIELDS
 from provisioner.fields import short_labels as _labels
 from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind
@@ -66,6 +66,20 @@ class Processor:
         return self.approvals[-1].next_review if self.approvals else None
 
     @property
+    def scope(self) -> Scope | None:
+        """Which pupils a connected platform serves (None for a recipient or a platform with no connector)."""
+        return self.connector.scope if self.connector is not None else None
+
+    def scope_text(self) -> str:
+        """The scope in words with where it comes from, and why where it is the entry's default."""
+        scope = self.scope
+        if scope is None:
+            return ""
+        if scope.source == POLICY_DEFAULT and POLICY_DEFAULT in scope.note.lower():
+            return f"{scope.describe()}. {scope.note}"  # the note says where it comes from, and why
+        return f"{scope.describe()} ({scope.source_text()})."
+
+    @property
     def special_category_fields(self) -> list[str]:
         return [name for name in self.fields if FIELDS[name].special_category]
 
@@ -85,6 +99,8 @@ class Processor:
         """The text of one Article 30 item (see ITEMS), computed where the tool knows it."""
         if key == "fields":
             return self.fields_text()
+        if key == "data_subjects" and self.scope is not None:
+            return f"{self.entry.data_subjects} Which pupils: {self.scope_text()}".strip()
         if key == "special_category":
             if self.entry.kind == "platform":
                 special = self.special_category_fields
@@ -147,6 +163,7 @@ class Register:
                     "fields": p.fields,
                     **{key: p.fact(key) for key, _ in ITEMS if key != "fields"},
                     "gaps": [heading for heading, _ in p.gaps()],
+                    "scope": p.scope.as_dict() if p.scope else None,
                     "evidence": p.evidence.__dict__ if p.evidence else None,
                     "approvals": [a.__dict__ for a in p.approvals],
                     "sources": p.entry.sources,

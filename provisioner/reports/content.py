@@ -35,8 +35,9 @@ KEY = (
         "in full). A blank cell: nothing in that category."
     ),
     (
-        f"Pupils held now: the accounts this tool's records show on the platform today. {NONE_HELD}: a "
-        "recipient outside this tool, to which the school sends data another way."
+        f"Pupils held now: the accounts this tool's records show on the platform today, and in brackets the "
+        f"pupils it is limited to, where it serves only some. {NONE_HELD}: a recipient outside this tool, to "
+        "which the school sends data another way."
     ),
     (
         "GAP: a fact the register does not have yet: ask the supplier or recipient, or the school records it. "
@@ -178,7 +179,12 @@ def _joined(cells: list[Cell]) -> Cell:
 
 
 def _pupils_held(processor: Processor) -> str:
-    return str(processor.evidence.pupils_held) if processor.evidence else NONE_HELD
+    """How many pupils it holds, and which it is limited to where it serves only some ("295 (Years 1 to 6)")."""
+    if not processor.evidence:
+        return NONE_HELD
+    scope = processor.scope
+    limited = f" ({scope.describe()})" if scope is not None and scope.limited else ""
+    return f"{processor.evidence.pupils_held}{limited}"
 
 
 def summary_rows(register: Register) -> list[list[Cell]]:

@@ -147,7 +147,7 @@ def make_pdf(title: str, footer: str, draw: Callable[[Document], None]) -> bytes
 # --- the governors' register -------------------------------------------------------------------
 
 # Landscape A4 is 297 mm wide: the summary's columns in millimetres (275 mm between the margins).
-SUMMARY_WIDTHS = (30, 30, 22, 18, 24, 22, 40, 14, 26, 49)
+SUMMARY_WIDTHS = (30, 30, 22, 18, 24, 22, 36, 22, 26, 45)
 PAIR_WIDTHS = (44, 144)  # portrait A4: 188 mm between the margins
 APPROVAL_WIDTHS = (20, 30, 24, 72, 20, 22)
 

@@ -10,7 +10,7 @@ from provisioner.register import ITEMS, Processor, Register
 from provisioner.reports.content import NONE_HELD, gap_words, labels, leaver_policy, when
 from provisioner.xlsx import Sheet, xlsx_bytes
 
-GOVERNORS_HEADER = ("Name", "Role", "Purpose", "Data held", "Pupils held now", "Gaps", "Gap items",
+GOVERNORS_HEADER = ("Name", "Role", "Purpose", "Data held", "Which pupils", "Pupils held now", "Gaps", "Gap items",
                     "Overdue deletions", "Next review")  # fmt: skip
 EVIDENCE_HEADER = ("Pupils held now", "Fields held now", "Last provisioning run", "Last leaver cleanup",
                    "Awaiting deletion", "Deletions overdue", "Leaver policy")  # fmt: skip
@@ -29,6 +29,7 @@ def _governors_row(processor: Processor) -> list[object]:
         processor.fact("role"),
         processor.fact("purpose"),
         f"{held}. Also: {other}" if held and other else (held or other or "none"),
+        processor.scope_text() or processor.entry.data_subjects,
         _pupils_cell(processor),
         len(gaps),
         "; ".join(
