@@ -22,7 +22,9 @@ class Pupil(BaseModel):
     """One pupil as read from the roster, validated and normalised.
 
     ``key`` identifies the pupil for ever: the MIS id when the roster has one (it survives a
-    temporary UPN becoming permanent), else the UPN. Names never identify.
+    temporary UPN becoming permanent), else the UPN. Names never identify. The MIS id in the
+    key is normalised (``roster.values.normalise_mis_id``: "mis:1000" for "001000"), so an
+    export that dropped the leading zeros names the same pupil; ``mis_id`` keeps it as written.
     ``forename``/``surname`` are the names for display and usernames: the preferred
     ("known as") names unless the school chooses legal names. ``surname`` is empty for a
     pupil with a single name.

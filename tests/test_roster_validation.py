@@ -103,6 +103,22 @@ def test_duplicate_ids_reject_both_rows_and_name_each_other(tmp_path: Path) -> N
     assert roster.invalid_rows == 2
 
 
+def test_ids_that_differ_only_in_leading_zeros_spaces_or_case_are_duplicates(tmp_path: Path) -> None:
+    rows = [
+        pupil(adno="001000", upn=UPNS[0]),
+        pupil(adno="1000", upn=UPNS[1], forename="Tobias"),
+        pupil(adno="adm07", upn=UPNS[2], forename="Harriet"),
+        pupil(adno=" ADM 07 ", upn=UPNS[3], forename="Imogen"),
+        pupil(adno="10000", upn=UPNS[4], forename="Rufus"),  # a zero at the end is part of the id
+    ]
+    roster = roster_of(tmp_path, rows)
+    later = only(roster.errors, 3, "Adno")
+    assert "duplicate" in later.message and "row 2" in later.message and "leading zeros" in later.message
+    assert "row 3" in only(roster.errors, 2, "Adno").message  # both rows are left out
+    assert "row 4" in only(roster.errors, 5, "Adno").message and "row 5" in only(roster.errors, 4, "Adno").message
+    assert [p.key for p in roster.pupils] == ["mis:10000"]
+
+
 def test_one_upn_under_two_mis_ids(tmp_path: Path) -> None:
     roster = roster_of(tmp_path, [pupil(adno="001001"), pupil(adno="001002", forename="Tobias")])
     error = only(roster.errors, 3)

@@ -22,15 +22,23 @@ from provisioner.jobs.retention import purge
 from provisioner.models import Roster
 from provisioner.planning.cleanup import CleanupPlan, plan_cleanup
 from provisioner.register import load_entries
+from provisioner.roster import normalise_mis_id
 from provisioner.state import AccountStatus, State
 from provisioner.workspace import Workspace
+
+
+def _keys_for(pupil_id: str) -> list[str]:
+    """The keys an id the admin typed may be held under: a MIS id as the roster keys it (without
+    leading zeros, so "001000" and "1000" find the same pupil) or as written, or a UPN."""
+    keys = [f"mis:{normalise_mis_id(pupil_id)}", f"mis:{pupil_id}", f"upn:{pupil_id.upper()}"]
+    return list(dict.fromkeys(keys))
 
 
 def find_pupil(state: State, pupil_id: str) -> str | None:
     """The state's key for the id the admin gave (a MIS id, or a UPN where the roster had no
     MIS id), or None when the workspace holds nothing about that pupil."""
     held = state.erasure_held()
-    for key in (pupil_id, f"mis:{pupil_id}", f"upn:{pupil_id.upper()}"):
+    for key in (pupil_id, *_keys_for(pupil_id)):
         if state.knows_pupil(key) or state.subject(key) in held:
             return key
     return None
@@ -119,7 +127,7 @@ def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
     account is gone. The audit log keeps the events under the keyed hash."""
     key = find_pupil(state, pupil_id)
     # A pupil with no account yet: the hold alone, under either id the roster may key them by.
-    holds = [key] if key else [f"mis:{pupil_id}", f"upn:{pupil_id.upper()}"]
+    holds = [key] if key else _keys_for(pupil_id)
     accounts = state.pupil_accounts(key) if key else {}
     if any(a.status is AccountStatus.PENDING for a in accounts.values()):
         raise UsageError("an interrupted apply has not finished sending this pupil's data",

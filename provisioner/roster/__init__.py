@@ -71,6 +71,7 @@ from provisioner.roster.values import (
     YEAR_GROUP_SPELLINGS,
     _blank,
     clean_text,
+    normalise_mis_id,
     parse_date_text,
     parse_year_group,
 )
@@ -81,8 +82,8 @@ __all__ = [
     "LABELS", "MSG_BAD_DATE", "MSG_BOTH_PLACEHOLDERS", "MSG_DATE_IN_TEXT_COLUMN", "MSG_EMAIL", "MSG_FOOTER",
     "MSG_FORMULA", "MSG_LOST_LETTER", "MSG_MONTH_FIRST", "MSG_NO_PUPILS", "MSG_NO_SUCH_DATE", "MSG_SERIAL",
     "MSG_TWO_DIGIT_YEAR", "MSG_UNKNOWN_LA", "NAME_FIELDS", "PLACEHOLDERS", "REQUIRED", "TEXT_EXTENSIONS",
-    "WORKBOOK_EXTENSIONS", "YEAR_GROUP_SPELLINGS", "clean_text", "fold_header", "parse_date_text",
-    "parse_year_group", "read_roster",
+    "WORKBOOK_EXTENSIONS", "YEAR_GROUP_SPELLINGS", "clean_text", "fold_header", "normalise_mis_id",
+    "parse_date_text", "parse_year_group", "read_roster",
 ]  # fmt: skip
 
 MSG_NO_PUPILS = "refused: the roster has no pupils"

@@ -38,6 +38,7 @@ from provisioner.roster.values import (
     _cell_text,
     _serial_date,
     clean_text,
+    normalise_mis_id,
     parse_date_text,
 )
 from provisioner.settings import RosterSettings
@@ -182,7 +183,7 @@ def _read_rows(
     key_header = header_of[key_field]
     upn_header = header_of.get("upn")
     use_preferred = settings.use_preferred_names
-    seen_keys: dict[str, int] = {}
+    seen_keys: dict[str, tuple[int, str]] = {}  # key -> (its first row, the id as that row wrote it)
     seen_upns: dict[str, tuple[int, str]] = {}
     # The first of two clashing rows is as doubtful as the second: key -> (column, message)
     clashes: dict[str, tuple[str, str]] = {}
@@ -219,16 +220,21 @@ def _read_rows(
         if not key_value:
             row_errors.append(Problem(row_number, key_header, _BLANK_MESSAGES[key_field]))
         else:
-            key = key_prefix + key_value
-            first = seen_keys.get(key)
-            if first is None:
-                seen_keys[key] = row_number
+            # A MIS id is compared without spaces, case or leading zeros ("001000" is "1000").
+            key = key_prefix + (normalise_mis_id(key_value) if key_field == "mis_id" else key_value)
+            seen = seen_keys.get(key)
+            if seen is None:
+                seen_keys[key] = (row_number, key_value)
             else:
+                first, first_written = seen
+                same = "the same as" if first_written == key_value else (
+                    "the same, once spaces, case and leading zeros are ignored, as"
+                )
                 row_errors.append(
                     Problem(
                         row_number,
                         key_header,
-                        f"duplicate {LABELS[key_field]}: the same as row {first}; each pupil must "
+                        f"duplicate {LABELS[key_field]}: {same} row {first}; each pupil must "
                         "appear once, so remove the repeated row or correct the id in the MIS",
                     )
                 )

@@ -1,8 +1,9 @@
 """What a roster cell holds, and what is said about it: cell text, clean text, year groups, dates.
 
 Functions of one value, with no file, header or row in view: ``clean_text``, ``_cell_text``
-(any workbook cell as text), ``parse_year_group`` and ``parse_date_text`` (day first, never
-guessing month-first), and the value rules they share (placeholder names, formula-like
+(any workbook cell as text), ``normalise_mis_id`` (the form a MIS id is compared in),
+``parse_year_group`` and ``parse_date_text`` (day first, never guessing month-first), and the
+value rules they share (placeholder names, formula-like
 starts, the Excel date epochs). It imports nothing else from the package, and the header and
 row code build on it, so a header and a pupil's name are cleaned the same way.
 
@@ -53,6 +54,18 @@ def _cell_text(value: object) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[union-attr]
     return str(value)
+
+
+def normalise_mis_id(text: str) -> str:
+    """A MIS id (admission number) in the form ids are compared in: no whitespace, upper case,
+    no leading zeros ("0" when it is all zeros).
+
+    The same pupil's id comes out of exports as "001000", "1000" (Excel stored it as a number
+    and dropped the zeros) or " 001 000"; compared as written they would be two pupils, and the
+    one child two accounts. The id as written is still kept for people to read.
+    """
+    compact = "".join(text.split()).upper()
+    return compact.lstrip("0") or compact[:1]
 
 
 def _blank(value: object) -> bool:
