@@ -33,8 +33,6 @@ def plan(
         if as_json:
             print_json(result.as_dict())
             return
-        if result.left_out:
-            out.print(f"Left out {result.left_out} row(s) with errors (see 'provisioner roster check').")
         render.plan(result)
         if result.has_work:
             out.print(f"Next: provisioner apply {roster}"

@@ -80,6 +80,7 @@ class Plan:
             "pupils": self.pupils,
             "already_left": self.already_left,
             "withheld": self.withheld,
+            "left_out": self.left_out,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
                       "resuming": p.resuming, "in_step": p.fix_counts()}
