@@ -272,11 +272,17 @@ def test_both_names_placeholders_is_an_error(tmp_path: Path) -> None:
     assert "both placeholders" in only(roster.errors, 2).message
 
 
-@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+44 1234", "@SUM(A1)", "-Maisie", "\tMaisie"])
-def test_formula_looking_cells_are_warned(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+44 1234", "@SUM(A1)", "-Maisie", "\t=Maisie"])
+def test_formula_looking_names_are_refused(tmp_path: Path, value: str) -> None:
     roster = roster_of(tmp_path, [pupil(forename=value)])
+    assert "looks like a spreadsheet formula" in only(roster.errors, 2, "Legal Forename").message
+    assert roster.pupils == [] and roster.warnings == []
+
+
+def test_a_name_after_a_tab_is_used_with_a_warning(tmp_path: Path) -> None:
+    roster = roster_of(tmp_path, [pupil(forename="\tMaisie")])
     assert "looks like a spreadsheet formula" in only(roster.warnings, 2, "Legal Forename").message
-    assert len(roster.pupils) == 1
+    assert [p.legal_forename for p in roster.pupils] == ["Maisie"]
 
 
 def test_formula_looking_cells_in_other_columns(tmp_path: Path) -> None:

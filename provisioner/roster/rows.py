@@ -2,15 +2,17 @@
 
 ``_read_rows`` takes the sheet's rows, the header row's index and the field -> column map, and
 returns the validated ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
-person reads the sheet: by row, then column) and the counts. A row with an error is left out,
-never half-used; both rows of a duplicate id or UPN are left out.
+person reads the sheet: by row, then column), the counts and the ``Decision``s made (none
+yet). A row with an error is left out, never half-used; both rows of a duplicate id or UPN are left out.
 
 It works in two passes, for speed on a trust's 50,000 pupils. Each column is first cleaned as
-a whole (``_text_column``, ``_date_column``), so the usual cell, which needs nothing, costs no
-Python work of its own; then each row is checked as a whole (ids and duplicates, names and
-pupils with one name, year group and class, age, gender, email) and validated into a ``Pupil``
-from a dict. The rules for single values and the wording of their messages are in ``values``;
-the fields and their labels in ``headers``.
+a whole (``_text_column``, ``_date_column``; name columns are searched for cells that cannot be
+names, ``_name_column``, and a workbook's formula cells are found, ``_formula_column``), so the
+usual cell, which needs nothing, costs no Python work of its own; then each row is checked as a
+whole (ids and duplicates, names and pupils with one name, year group and class, age, gender,
+email) and validated into a ``Pupil`` from a
+dict. The rules for single values and the wording of their messages are in ``values``; the
+fields and their labels in ``headers``.
 """
 
 from __future__ import annotations
@@ -18,19 +20,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from itertools import repeat
 
-from provisioner.models import Problem, Pupil
+from provisioner.models import Decision, Problem, Pupil
 from provisioner.roster.headers import DATE_FIELDS, LABELS, NAME_FIELDS
 from provisioner.roster.values import (
     _BLANK_MESSAGES,
     _FORMULA_START,
+    _INVISIBLE_CHARS,
     _YEAR_ALLOWED,
+    MAX_NAME_CHARS,
+    MAX_NAME_WORDS,
     MSG_BAD_DATE,
     MSG_BOTH_PLACEHOLDERS,
     MSG_DATE_IN_TEXT_COLUMN,
     MSG_EMAIL,
     MSG_FORMULA,
-    MSG_LOST_LETTER,
+    MSG_FORMULA_CELL,
+    MSG_NAME_FORMULA_CELL,
     MSG_SERIAL,
     MSG_UNKNOWN_LA,
     PLACEHOLDERS,
@@ -38,6 +45,7 @@ from provisioner.roster.values import (
     _cell_text,
     _serial_date,
     clean_text,
+    name_problem,
     normalise_mis_id,
     parse_date_text,
 )
@@ -86,10 +94,77 @@ def _text_column(
     if any(_SEP + c in joined for c in _FORMULA_START):
         suspects += [i for i, t in enumerate(out) if t[:1] in _FORMULA_START]
     for i in sorted(set(suspects)):
-        if field in NAME_FIELDS and out[i] in PLACEHOLDERS:  # "-" alone: a pupil with one name
+        # "-" alone is a pupil with one name; a name that starts a formula is refused (_name_column).
+        if field in NAME_FIELDS and (out[i] in PLACEHOLDERS or out[i][:1] in _FORMULA_START):
             continue
-        warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning"))
+        warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning", out[i]))
     return out
+
+
+# Cells that might not be names, found by searches of a name column joined by "\n" (never in
+# clean text), each done in C, the length checks only when some cell is long enough to fail
+# them; name_problem then judges each cell found. (One pattern of alternatives would be
+# searched three times slower.)
+_FORMULA_LINE = re.compile(r"^[=+\-@]", re.MULTILINE)
+_NOT_A_LETTER = re.compile(rf"[{_INVISIBLE_CHARS}?\ufffd]")
+_NO_LETTER_LINE = re.compile(r"^(?:[^\w\n]|[\d_])+$", re.MULTILINE)
+_LONG_LINE = re.compile(rf"^.{{{MAX_NAME_CHARS + 1}}}", re.MULTILINE)
+_MANY_WORDS = re.compile(rf"(?: [^ \n]+){{{MAX_NAME_WORDS}}}")
+
+
+def _name_column(
+    values: list[str], numbers: list[int], header: str, errors: list[Problem], bad: set[int]
+) -> set[int]:
+    """Refuse the cells of a name column that cannot be a name (see ``name_problem``): an error
+    each, with the cell as the problem's value. Returns the refused rows' indexes."""
+    joined = "\n".join(values)
+    patterns = [_FORMULA_LINE, _NOT_A_LETTER, _NO_LETTER_LINE]
+    if max(map(len, values)) > MAX_NAME_CHARS:
+        patterns.append(_LONG_LINE)
+    if max(map(str.count, values, repeat(" "))) >= MAX_NAME_WORDS:
+        patterns.append(_MANY_WORDS)
+    found = sorted({match.start() for pattern in patterns for match in pattern.finditer(joined)})
+    refused: set[int] = set()
+    index, position = 0, 0
+    for start in found:
+        index += joined.count("\n", position, start)  # the cell the match is in
+        position = start
+        if index in refused:
+            continue
+        message = name_problem(values[index])
+        if message:
+            errors.append(Problem(numbers[index], header, message, "error", values[index]))
+            refused.add(index)
+    bad |= refused
+    return refused
+
+
+def _formula_column(
+    formulas: list[tuple[int, str]],
+    field: str,
+    header: str,
+    positions: dict[int, int],
+    numbers: list[int],
+    errors: list[Problem],
+    warnings: list[Problem],
+    bad: set[int],
+) -> set[int]:
+    """A column's cells that hold a formula in the workbook, as (sheet row index, formula) (see
+    decode._formula_cells): a name is refused whatever it showed; any other field is used, with
+    a warning. ``positions`` maps a sheet row index to its row's index here. Returns the refused
+    rows' indexes."""
+    refused = set()
+    for row_index, formula in formulas:
+        i = positions.get(row_index)
+        if i is None:  # the header, a title or a footer
+            continue
+        if field in NAME_FIELDS:
+            errors.append(Problem(numbers[i], header, MSG_NAME_FORMULA_CELL, "error", formula or None))
+            refused.add(i)
+        else:
+            warnings.append(Problem(numbers[i], header, MSG_FORMULA_CELL, "warning", formula or None))
+    bad |= refused
+    return refused
 
 
 def _date_column(
@@ -137,9 +212,11 @@ def _read_rows(
     settings: RosterSettings,
     today: date,
     epoch: date,
-) -> tuple[list[Pupil], list[Problem], list[Problem], int, int]:
+    formulas: dict[tuple[int, int], str] | None = None,
+) -> tuple[list[Pupil], list[Problem], list[Problem], int, int, list[Decision]]:
     """Check the rows below the header. Columns are cleaned a column at a time (fast), then
-    each row is checked as a whole."""
+    each row is checked as a whole. ``formulas``: the sheet's formula cells (row index, column
+    index), from decode._formula_cells."""
     errors: list[Problem] = []
     warnings: list[Problem] = []
     width = max(col for col, _ in columns.values()) + 1
@@ -163,7 +240,7 @@ def _read_rows(
         numbers.append(index + 1)
         data.append(row)
     if not data:
-        return [], errors, warnings, 0, 0
+        return [], errors, warnings, 0, 0, []
 
     bad: set[int] = set()
     blank = [""] * len(data)
@@ -175,6 +252,21 @@ def _read_rows(
             dates[field] = _date_column(cells, numbers, field, header, epoch, errors, warnings, bad)
         else:
             text[field] = _text_column(cells, numbers, field, header, warnings)
+    # Names that cannot be names are refused (a row error), and a blank is not said twice.
+    refused: dict[str, set[int]] = {field: set() for field in NAME_FIELDS}
+    for field in NAME_FIELDS:
+        if field in text:
+            refused[field] = _name_column(text[field], numbers, columns[field][1], errors, bad)
+    if formulas:
+        positions = {number - 1: i for i, number in enumerate(numbers)}
+        by_column: dict[int, list[tuple[int, str]]] = {}
+        for (row_index, col), formula in formulas.items():
+            by_column.setdefault(col, []).append((row_index, formula))
+        for field, (col, header) in columns.items():
+            if col in by_column:
+                found = _formula_column(by_column[col], field, header, positions, numbers, errors, warnings, bad)
+                if field in NAME_FIELDS:
+                    refused[field] |= found
     nodates = [None] * len(data)
 
     header_of = {f: h for f, (_, h) in columns.items()}
@@ -260,11 +352,11 @@ def _read_rows(
         single = False
         forename_placeholder = legal_forename.casefold() in placeholders
         surname_placeholder = legal_surname.casefold() in placeholders
-        if not legal_forename:
+        if not legal_forename and i not in refused["legal_forename"]:
             row_errors.append(
                 Problem(row_number, header_of["legal_forename"], _BLANK_MESSAGES["legal_forename"])
             )
-        if not legal_surname:
+        if not legal_surname and i not in refused["legal_surname"]:
             row_errors.append(
                 Problem(row_number, header_of["legal_surname"], _BLANK_MESSAGES["legal_surname"])
             )
@@ -287,14 +379,6 @@ def _read_rows(
                     legal_forename = ""
                 else:
                     legal_surname = ""
-        for field, value in (
-            ("legal_forename", legal_forename),
-            ("legal_surname", legal_surname),
-            ("preferred_forename", preferred_forename),
-            ("preferred_surname", preferred_surname),
-        ):
-            if "?" in value or "\ufffd" in value:
-                warnings.append(Problem(row_number, header_of[field], MSG_LOST_LETTER, "warning"))
         real_forename = (legal_forename or legal_surname) if single else legal_forename
         real_surname = "" if single else legal_surname
         if not preferred_forename or preferred_forename.casefold() in placeholders:
@@ -378,6 +462,7 @@ def _read_rows(
             errors.append(Problem(pupil.row, *clash))
             invalid += 1
         pupils = kept
+    decisions: list[Decision] = []
 
     # Problems in the order a person reads the sheet: by row, then column.
     position = {h: c for c, h in columns.values()}
@@ -387,4 +472,4 @@ def _read_rows(
 
     errors.sort(key=order)
     warnings.sort(key=order)
-    return pupils, errors, warnings, invalid, len(data)
+    return pupils, errors, warnings, invalid, len(data), decisions
