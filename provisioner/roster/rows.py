@@ -2,15 +2,15 @@
 
 ``_read_rows`` takes the sheet's rows, the header row's index and the field -> column map, and
 returns the validated ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
-person reads the sheet: by row, then column), the counts and the ``Decision``s made (none
-yet). A row with an error is left out, never half-used; both rows of a duplicate id or UPN are left out.
+person reads the sheet: by row, then column), the counts and the ``Decision``s made. A row with
+an error is left out, never half-used; both rows of a duplicate id or UPN are left out.
 
 It works in two passes, for speed on a trust's 50,000 pupils. Each column is first cleaned as
 a whole (``_text_column``, ``_date_column``; name columns are searched for cells that cannot be
 names, ``_name_column``, and a workbook's formula cells are found, ``_formula_column``), so the
 usual cell, which needs nothing, costs no Python work of its own; then each row is checked as a
-whole (ids and duplicates, names and pupils with one name, year group and class, age, gender,
-email) and validated into a ``Pupil`` from a
+whole (ids and duplicates, names and pupils with one name, a preferred-name cell holding the
+whole name, year group and class, age, gender, email) and validated into a ``Pupil`` from a
 dict. The rules for single values and the wording of their messages are in ``values``; the
 fields and their labels in ``headers``.
 """
@@ -205,6 +205,99 @@ def _date_column(
     return out
 
 
+# --- a preferred-name cell that holds the whole name ---------------------------------------
+#
+# Some exports (Arbor's 'Preferred Name', a 'Chosen Name' column) put the whole name the pupil
+# goes by in the one cell that is read as the preferred forename; used as a forename it gave
+# "Aaliyah Kowalski Kowalski". Each row's cell of more than one word is judged on its own: a
+# whole name ends with the surname, or has as many words as the legal forename and surname
+# together, or is written "Surname, Forename". Anything else, a double forename such as
+# "Mary Jane" among them, stays the forename. What was decided is reported (``Decision``).
+
+_WHOLE_NAME = "whole-name"
+_WHOLE_NAME_BY_WORDS = "whole-name-by-words"
+_SURNAME_FIRST = "whole-name-surname-first"
+_KEPT_FORENAME = "kept-as-forename"
+_DECIDED = {  # kind -> what was decided, after "N rows" (see Decision)
+    _WHOLE_NAME: "held the whole name (forename and surname), ending with the surname: split into the "
+    "preferred forename and surname",
+    _SURNAME_FIRST: "held the whole name written 'Surname, Forename': split into the preferred forename "
+    "and surname",
+    _WHOLE_NAME_BY_WORDS: "held as many words as the legal forename and surname together, though not "
+    "ending with the surname: read as the whole name, its last word(s), as many as the legal surname has, "
+    "as the preferred surname; check these rows",
+    _KEPT_FORENAME: "held more than one word but not the whole name (not ending with the surname, nor as "
+    "many words as the legal forename and surname): kept whole as the preferred forename",
+}
+# Word breaks when names are compared: spaces and hyphens (of any kind), so "Smith-Jones" is
+# "Smith Jones"; curly and straight apostrophes are one, and full stops are ignored ("St. John").
+_NAME_PART = re.compile(r"[^\s\-\u2010\u2011\u2013\u2014]+")
+_FOLD_MARKS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'", ".": None})
+
+
+def _name_parts(text: str) -> list[tuple[int, str]]:
+    """Each word of a name as (where it starts, its folded form), for comparing names."""
+    parts = []
+    for match in _NAME_PART.finditer(text):
+        folded = match[0].casefold().translate(_FOLD_MARKS)
+        if folded:
+            parts.append((match.start(), folded))
+    return parts
+
+
+def _name_words(text: str) -> list[str]:
+    return [folded for _, folded in _name_parts(text)]
+
+
+def _whole_name(cell: str, forename: str, surname: str, own_surname: str) -> tuple[str, str, str] | None:
+    """(forename part, surname part, kind) when a preferred-name cell holds the whole name, else None.
+
+    ``surname`` is the legal surname, ``own_surname`` the preferred surname cell's value (or "").
+    A cell with a comma is a whole name only as "Surname, Forename".
+    """
+    surnames = [words for words in (_name_words(surname), _name_words(own_surname)) if words]
+    if "," in cell:
+        before, _, after = cell.partition(",")
+        after = after.strip(" ,")
+        if after and _name_words(before) in surnames:
+            return after, before.strip(), _SURNAME_FIRST
+        return None
+    parts = _name_parts(cell)
+    folded = [f for _, f in parts]
+    for words in surnames:
+        if len(folded) > len(words) and folded[-len(words):] == words:
+            start = parts[-len(words)][0]
+            return cell[:start].rstrip(" -\u2010\u2011\u2013\u2014"), cell[start:], _WHOLE_NAME
+    # A hyphen in a legal name counts as a word break here, so "Mary Jane" for a legal
+    # "Mary-Jane Smith" is not taken for "Mary" and "Jane".
+    words = cell.split(" ")
+    surname_words = len(surname.split(" "))
+    if len(words) >= len(_name_words(forename)) + len(_name_words(surname)) and len(words) > surname_words:
+        return " ".join(words[:-surname_words]), " ".join(words[-surname_words:]), _WHOLE_NAME_BY_WORDS
+    return None
+
+
+def _decisions(
+    read_as: dict[int, str], pupils: list[Pupil], header: str | None, surname_header: str | None
+) -> list[Decision]:
+    """What was decided about the preferred-name cells of the rows used, one Decision a kind."""
+    if not read_as:
+        return []
+    rows: dict[str, list[int]] = {}
+    for pupil in pupils:
+        kind = read_as.get(pupil.row)
+        if kind is not None:
+            rows.setdefault(kind, []).append(pupil.row)
+    decisions = []
+    for kind, message in _DECIDED.items():
+        if kind not in rows:
+            continue
+        if surname_header and kind != _KEPT_FORENAME:
+            message += f"; where '{surname_header}' has a value of its own, that is the preferred surname"
+        decisions.append(Decision(kind, header, message, tuple(rows[kind])))
+    return decisions
+
+
 def _read_rows(
     rows: list[list],
     header_index: int,
@@ -277,6 +370,8 @@ def _read_rows(
     use_preferred = settings.use_preferred_names
     seen_keys: dict[str, tuple[int, str]] = {}  # key -> (its first row, the id as that row wrote it)
     seen_upns: dict[str, tuple[int, str]] = {}
+    preferred_header = header_of.get("preferred_forename")
+    read_as: dict[int, str] = {}  # row -> how its preferred-name cell was read (a kind in _DECIDED)
     # The first of two clashing rows is as doubtful as the second: key -> (column, message)
     clashes: dict[str, tuple[str, str]] = {}
     placeholders = PLACEHOLDERS
@@ -379,6 +474,15 @@ def _read_rows(
                     legal_forename = ""
                 else:
                     legal_surname = ""
+        if not single and (" " in preferred_forename or "," in preferred_forename):
+            own_surname = "" if preferred_surname.casefold() in placeholders else preferred_surname
+            split = _whole_name(preferred_forename, legal_forename, legal_surname, own_surname)
+            if split is not None:
+                preferred_forename, surname_part, read_as[row_number] = split
+                if not own_surname:
+                    preferred_surname = surname_part
+            elif _name_words(preferred_forename) != _name_words(legal_forename):
+                read_as[row_number] = _KEPT_FORENAME
         real_forename = (legal_forename or legal_surname) if single else legal_forename
         real_surname = "" if single else legal_surname
         if not preferred_forename or preferred_forename.casefold() in placeholders:
@@ -462,7 +566,7 @@ def _read_rows(
             errors.append(Problem(pupil.row, *clash))
             invalid += 1
         pupils = kept
-    decisions: list[Decision] = []
+    decisions = _decisions(read_as, pupils, preferred_header, header_of.get("preferred_surname"))
 
     # Problems in the order a person reads the sheet: by row, then column.
     position = {h: c for c, h in columns.values()}
