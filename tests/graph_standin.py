@@ -76,7 +76,6 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
-import hashlib
 import json
 import math
 import random

@@ -194,7 +194,7 @@ def test_filter_select_top_and_paging(standin, graph):
 
     some = graph("GET", "/users", params={"$filter": "employeeId in ('SYN00001','SYN00007','NOPE')"})
     assert len(some.json()["value"]) == 2 and "employeeId" not in some.json()["value"][0]
-    starts = graph("GET", "/users", params={"$filter": f"startswith(userPrincipalName,'PUPIL000')"})
+    starts = graph("GET", "/users", params={"$filter": "startswith(userPrincipalName,'PUPIL000')"})
     assert len(starts.json()["value"]) == 7
 
     seen, url = [], "/users?$top=3&$select=id"
