@@ -1,8 +1,8 @@
-"""The canonical pupil record and roster problems."""
+"""The canonical pupil record, roster problems and the decisions made reading a roster."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
@@ -22,7 +22,9 @@ class Pupil(BaseModel):
     """One pupil as read from the roster, validated and normalised.
 
     ``key`` identifies the pupil for ever: the MIS id when the roster has one (it survives a
-    temporary UPN becoming permanent), else the UPN. Names never identify.
+    temporary UPN becoming permanent), else the UPN. Names never identify. The MIS id in the
+    key is normalised (``roster.values.normalise_mis_id``: "mis:1000" for "001000"), so an
+    export that dropped the leading zeros names the same pupil; ``mis_id`` keeps it as written.
     ``forename``/``surname`` are the names for display and usernames: the preferred
     ("known as") names unless the school chooses legal names. ``surname`` is empty for a
     pupil with a single name.
@@ -62,12 +64,17 @@ class Problem:
     a problem with the file or header as a whole); ``column`` the header text as written in
     the file. ``message`` says what is wrong and what to do. Messages never quote a pupil's
     name or id; the row number is enough for the admin to find it.
+
+    ``value`` is the offending cell's text (a name with a lost letter, say) for the admin's own
+    terminal, where seeing '?ukasz' beside the row makes it quick to fix. It is never part of
+    ``as_dict`` (JSON), ``str`` (logs) or the repr: those carry no pupil's data.
     """
 
     row: int | None
     column: str | None
     message: str
     severity: str = "error"  # "error" or "warning"
+    value: str | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message}
@@ -82,9 +89,47 @@ class Problem:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+def rows_text(rows: list[int] | tuple[int, ...], shown: int = 5) -> str:
+    """Rows in words, the first few named: "row 4", "rows 4 and 9", "rows 4, 9, 15, 22, 30 and 52 more"."""
+    if not rows:
+        return ""
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    if len(rows) <= shown:
+        return f"rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
+    return f"rows {', '.join(map(str, rows[:shown]))} and {len(rows) - shown} more"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Something decided for the school while reading its roster, and on which rows.
+
+    Not a problem: the rows are used. It is said (``roster check``, and its JSON) because the
+    school should be able to see how its file was read, e.g. that a 'Preferred Name' column held
+    whole names and was split. ``kind`` is a stable name for scripts; ``message`` reads after
+    the count ("402 rows held the whole name ..."); like a problem it names rows and a column,
+    never a pupil.
+    """
+
+    kind: str
+    column: str | None
+    message: str
+    rows: tuple[int, ...]
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "column": self.column, "message": self.message, "count": len(self.rows),
+                "rows": list(self.rows)}  # fmt: skip
+
+    def __str__(self) -> str:
+        count = f"{len(self.rows)} {'row' if len(self.rows) == 1 else 'rows'}"
+        text = f"{count} {self.message} ({rows_text(self.rows)})"
+        return f"{self.column}: {text}" if self.column else text
+
+
 @dataclass
 class Roster:
-    """The result of reading a roster: the valid pupils, and every problem found."""
+    """The result of reading a roster: the valid pupils, every problem found, and what was
+    decided in reading it."""
 
     source: str
     pupils: list[Pupil]
@@ -94,6 +139,7 @@ class Roster:
     sha256: str = ""
     invalid_rows: int = 0  # rows left out because of errors
     partial: bool = False  # the admin says it lists only some pupils (one class, the new starters)
+    decisions: list[Decision] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

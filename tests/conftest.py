@@ -10,11 +10,17 @@ from graph_standin import GraphStandIn
 from provisioner.cli import app
 from provisioner.facade import Provisioner
 from provisioner.register import approve_all
+from provisioner.roster import normalise_mis_id
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.jobs.create import init_workspace
 from provisioner.workspace import Workspace
 
 TODAY = date(2026, 11, 22)
+
+
+def key_of(row: dict) -> str:
+    """The roster's key for a synthetic row: its MIS id compared without the leading zeros."""
+    return f"mis:{normalise_mis_id(row['mis_id'])}"
 
 
 def set_platform(workspace: Workspace, platform: str, **values: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import TODAY, yes
+from conftest import TODAY, key_of, yes
 from provisioner.connector import ApiConnector, ApiSession, Outcome
 from provisioner.delivery import ApiDelivery
 from provisioner.facade import Provisioner
@@ -59,5 +59,5 @@ def test_an_api_platform_without_a_delete_hook_gets_a_deletion_list(tmp_path):
     [deletion_list] = result.deletion_lists
     assert deletion_list.rows == 2 and all(path.is_file() for path in deletion_list.slips)
     assert result.done[connector.id] == {"deletion_requested": 2}
-    gone = {f"mis:{row['mis_id']}" for row in rows[:2]}
+    gone = {key_of(row) for row in rows[:2]}
     assert {key for key, a in accounts.items() if a.status is AccountStatus.DELETION_REQUESTED} == gone

@@ -63,10 +63,10 @@ def test_a_change_of_export_without_zero_padding_creates_and_retires_nobody(work
 def test_an_export_without_the_admission_number_is_matched_by_upn(workspace, tmp_path, school):
     apply(workspace, _file(tmp_path, "sims.xlsx", school))
     before = _accounts(workspace)
-    by_upn = tmp_path / "bromcom.csv"
-    write_roster_csv(by_upn, [{**p, "mis_id": None} for p in school], style="bromcom")
-    text = by_upn.read_text(encoding="cp1252").splitlines()  # drop the admission number column
-    by_upn.write_text("\n".join(",".join(line.split(",")[1:]) for line in text) + "\n", encoding="cp1252")
+    by_upn = tmp_path / "no-admission-number.csv"
+    write_roster_csv(by_upn, [{**p, "mis_id": None} for p in school], style="arbor")
+    text = by_upn.read_text(encoding="utf-8-sig").splitlines()  # drop the first column, the MIS id
+    by_upn.write_text("\n".join(",".join(line.split(",")[1:]) for line in text) + "\n", encoding="utf-8")
 
     plan = Provisioner(workspace).plan(by_upn, today=TODAY)
 

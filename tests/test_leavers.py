@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import Cli, apply, approve_register, set_platform, yes
+from conftest import Cli, apply, approve_register, key_of, set_platform, yes
 from m365_helpers import configure, pupils_in, writes
 from provisioner.delivery import ApplyResult, CleanupResult
 from provisioner.facade import Provisioner
@@ -45,19 +45,19 @@ def cleanup(workspace: Workspace, rows: list[dict], today: date, allow_large: bo
 
 
 def m365_user(graph, workspace: Workspace, row: dict) -> dict | None:
-    pseudonym = workspace.pseudonymous_id("microsoft-365", f"mis:{row['mis_id']}")
+    pseudonym = workspace.pseudonymous_id("microsoft-365", key_of(row))
     found = [u for u in pupils_in(graph) if u["employeeId"] == pseudonym]
     return found[0] if found else None
 
 
 def deleted_m365(graph, workspace: Workspace, row: dict) -> bool:
-    pseudonym = workspace.pseudonymous_id("microsoft-365", f"mis:{row['mis_id']}")
+    pseudonym = workspace.pseudonymous_id("microsoft-365", key_of(row))
     return any(u.get("employeeId") == pseudonym for u in graph.deleted_users.values())
 
 
 def status_of(workspace: Workspace, platform: str, row: dict) -> str:
     with workspace.open_state() as state:
-        return state.accounts(platform)[f"mis:{row['mis_id']}"].status
+        return state.accounts(platform)[key_of(row)].status
 
 
 def class_group_of(graph, user_id: str) -> list[str]:
@@ -103,7 +103,7 @@ def test_three_terms_of_joiners_leavers_a_returner_and_year_6(school, graph):
     state = workspace.open_state()
     usernames = {k: a.username for k, a in state.accounts("purple-mash").items()}
     state.close()
-    assert listed == [usernames[f"mis:{leaver['mis_id']}"]]
+    assert listed == [usernames[key_of(leaver)]]
     assert status_of(workspace, "purple-mash", returner) == "active"
     confirmed = Cli(workspace)("confirm", "purple-mash", "deleted", "--batch", deletion_list.batch_id)
     assert confirmed.exit_code == 0, confirmed.output
@@ -166,23 +166,23 @@ def test_after_the_retention_period_nothing_of_a_purged_leaver_is_left_in_the_st
     apply(workspace, roster_file, today)
     left = pupils[3]
     state = workspace.open_state()
-    username = state.accounts("purple-mash")[f"mis:{left['mis_id']}"].username
+    username = state.accounts("purple-mash")[key_of(left)].username
     state.close()
     left["leaving_date"] = date(2026, 12, 1)
     cleanup(workspace, pupils, date(2027, 1, 5))
     Provisioner(workspace).confirm_deleted("purple-mash")
     kept = Provisioner(workspace).purge(date(2027, 6, 1))
     assert kept["pupils_purged"] == 0, "inside the retention period nothing is forgotten"
-    assert left["mis_id"].encode() in workspace.state_path.read_bytes()
+    assert key_of(left).encode() in workspace.state_path.read_bytes()
     report = Provisioner(workspace).purge(date(2028, 12, 1))
     assert report["pupils_purged"] == 1
     raw = workspace.state_path.read_bytes()
-    secrets = [left["mis_id"], left["upn"], left["preferred_forename"] + " ", username,
-               workspace.pseudonymous_id("purple-mash", f"mis:{left['mis_id']}")]
+    secrets = [left["mis_id"], key_of(left), left["upn"], left["preferred_forename"] + " ", username,
+               workspace.pseudonymous_id("purple-mash", key_of(left))]
     for value in secrets:
         assert value.encode() not in raw, f"{value!r} is still in the SQLite file"
     with workspace.open_state() as state:
         assert state.verify_audit()[1] is None, "the audit log is intact"
-        subject = state.subject(f"mis:{left['mis_id']}")
+        subject = state.subject(key_of(left))
         actions = [r[0] for r in state.db.execute("SELECT action FROM audit WHERE subject = ?", (subject,))]
         assert "account.create" in actions and "pupil.purged" in actions, "the events remain, under the hash"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TODAY, Cli
+from conftest import TODAY, Cli, key_of
 from graph_standin import A1_SKUS, GraphStandIn
 from m365_helpers import apply, configure, licence_members, on_roll, pupils_in, writes
 from provisioner.errors import RemoteError
@@ -25,7 +25,7 @@ def by_class_group(graph: GraphStandIn) -> dict[str, set[str]]:
 def expected_classes(workspace, rows: list[dict]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for row in on_roll(rows):
-        pseudonym = workspace.pseudonymous_id("microsoft-365", f"mis:{row['mis_id']}")
+        pseudonym = workspace.pseudonymous_id("microsoft-365", key_of(row))
         wanted.setdefault(f"Class {row['class_name']} pupils", set()).add(pseudonym)
     return wanted
 
@@ -106,10 +106,9 @@ def test_class_groups_follow_joiners_moves_and_leavers(m365, graph, tmp_path):
     assert by_class_group(graph) == expected_classes(m365, rows)
     counts = result.plan.platforms["microsoft-365"].fix_counts()
     assert counts == {"leave": 1}, "the plan showed the leaver leaving (the move is part of the update)"
-    leaver_id = m365.pseudonymous_id("microsoft-365", f"mis:{leaver['mis_id']}")
+    leaver_id = m365.pseudonymous_id("microsoft-365", key_of(leaver))
     assert any(u["employeeId"] == leaver_id for u in pupils_in(graph)), "the account is the leaver cleanup's"
-    moved = [u for u in pupils_in(graph) if u["employeeId"] == m365.pseudonymous_id("microsoft-365",
-                                                                                    f"mis:{mover['mis_id']}")]
+    moved = [u for u in pupils_in(graph) if u["employeeId"] == m365.pseudonymous_id("microsoft-365", key_of(mover))]
     assert moved[0]["department"] == mover["class_name"]
     assert any(r.method == "DELETE" and "/members/" in r.path for r in graph.request_log[before:])
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import TODAY, approve_register
+from conftest import TODAY, approve_register, key_of
 from conftest import apply as apply_roster
 from m365_helpers import on_roll
 from provisioner.delivery import ApplyResult, IssuedBatch
@@ -73,7 +73,7 @@ def test_the_files_hold_only_what_sds_needs_and_the_slips_match(tmp_path):
     assert set(files) == {"orgs.csv", "users.csv", "roles.csv"}, "no class files while class groups are off"
     users = files["users.csv"]
     assert len(users) == len(on_roll(rows))
-    ids = {workspace.pseudonymous_id("microsoft-365", f"mis:{r['mis_id']}") for r in on_roll(rows)}
+    ids = {workspace.pseudonymous_id("microsoft-365", key_of(r)) for r in on_roll(rows)}
     assert {u["sourcedId"] for u in users} == ids, "the pseudonymous id, never the UPN or MIS id"
     assert all(u["username"].endswith("@" + DOMAIN) for u in users)
     assert {r["userSourcedId"] for r in files["roles.csv"]} == ids
@@ -123,7 +123,7 @@ def test_class_groups_add_classes_and_enrollments(tmp_path):
     by_pupil = {e["userSourcedId"]: classes[e["classSourcedId"]] for e in files["enrollments.csv"]}
     assert len(by_pupil) == len(files["enrollments.csv"]) == len(rows), "one class each"
     for row in rows:
-        pseudonym = workspace.pseudonymous_id("microsoft-365", f"mis:{row['mis_id']}")
+        pseudonym = workspace.pseudonymous_id("microsoft-365", key_of(row))
         assert by_pupil[pseudonym] == f"Class {row['class_name']} pupils"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TODAY, Cli
+from conftest import TODAY, Cli, key_of
 from m365_helpers import DOMAIN, apply, bodies, configure, licence_members, on_roll, pupils_in, slips_of, writes
 from provisioner.delivery import CRASH_ENV
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
@@ -57,7 +57,7 @@ def test_no_request_carries_a_upn_a_date_of_birth_or_an_undeclared_field(m365, g
     users = pupils_in(graph)
     by_pseudonym = {u["employeeId"]: u for u in users}
     for row in rows:
-        user = by_pseudonym[m365.pseudonymous_id("microsoft-365", f"mis:{row['mis_id']}")]
+        user = by_pseudonym[m365.pseudonymous_id("microsoft-365", key_of(row))]
         assert user["givenName"] == row["preferred_forename"], "the preferred name, never the legal one"
     allowed = {"accountEnabled", "mailNickname", "userPrincipalName", "employeeId", "usageLocation", "displayName",
                "givenName", "surname", "passwordProfile"}  # fmt: skip
@@ -120,7 +120,7 @@ def test_a_sign_in_name_someone_else_holds_takes_the_next_counter(m365, graph, t
 
 def test_an_account_already_carrying_the_pupils_id_is_adopted_not_duplicated(m365, graph, pupils, roster_file):
     first = on_roll(pupils)[0]
-    key = f"mis:{first['mis_id']}"
+    key = key_of(first)
     pseudonym = m365.pseudonymous_id("microsoft-365", key)
     existing = graph.add_user(userPrincipalName=f"old.account@{DOMAIN}", displayName="Old", mailNickname="old.account",
                               accountEnabled=True, employeeId=pseudonym)  # fmt: skip

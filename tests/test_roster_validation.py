@@ -103,6 +103,22 @@ def test_duplicate_ids_reject_both_rows_and_name_each_other(tmp_path: Path) -> N
     assert roster.invalid_rows == 2
 
 
+def test_ids_that_differ_only_in_leading_zeros_spaces_or_case_are_duplicates(tmp_path: Path) -> None:
+    rows = [
+        pupil(adno="001000", upn=UPNS[0]),
+        pupil(adno="1000", upn=UPNS[1], forename="Tobias"),
+        pupil(adno="adm07", upn=UPNS[2], forename="Harriet"),
+        pupil(adno=" ADM 07 ", upn=UPNS[3], forename="Imogen"),
+        pupil(adno="10000", upn=UPNS[4], forename="Rufus"),  # a zero at the end is part of the id
+    ]
+    roster = roster_of(tmp_path, rows)
+    later = only(roster.errors, 3, "Adno")
+    assert "duplicate" in later.message and "row 2" in later.message and "leading zeros" in later.message
+    assert "row 3" in only(roster.errors, 2, "Adno").message  # both rows are left out
+    assert "row 4" in only(roster.errors, 5, "Adno").message and "row 5" in only(roster.errors, 4, "Adno").message
+    assert [p.key for p in roster.pupils] == ["mis:10000"]
+
+
 def test_one_upn_under_two_mis_ids(tmp_path: Path) -> None:
     roster = roster_of(tmp_path, [pupil(adno="001001"), pupil(adno="001002", forename="Tobias")])
     error = only(roster.errors, 3)
@@ -256,11 +272,17 @@ def test_both_names_placeholders_is_an_error(tmp_path: Path) -> None:
     assert "both placeholders" in only(roster.errors, 2).message
 
 
-@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+44 1234", "@SUM(A1)", "-Maisie", "\tMaisie"])
-def test_formula_looking_cells_are_warned(tmp_path: Path, value: str) -> None:
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+44 1234", "@SUM(A1)", "-Maisie", "\t=Maisie"])
+def test_formula_looking_names_are_refused(tmp_path: Path, value: str) -> None:
     roster = roster_of(tmp_path, [pupil(forename=value)])
+    assert "looks like a spreadsheet formula" in only(roster.errors, 2, "Legal Forename").message
+    assert roster.pupils == [] and roster.warnings == []
+
+
+def test_a_name_after_a_tab_is_used_with_a_warning(tmp_path: Path) -> None:
+    roster = roster_of(tmp_path, [pupil(forename="\tMaisie")])
     assert "looks like a spreadsheet formula" in only(roster.warnings, 2, "Legal Forename").message
-    assert len(roster.pupils) == 1
+    assert [p.legal_forename for p in roster.pupils] == ["Maisie"]
 
 
 def test_formula_looking_cells_in_other_columns(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TODAY, Cli, apply, set_platform, yes
+from conftest import TODAY, Cli, apply, key_of, set_platform, yes
 from m365_helpers import configure, pupils_in
 
 from provisioner.connector import POLICY_DEFAULT, SCHOOL_SETTING, Scope
@@ -61,7 +61,7 @@ def held(workspace: Workspace, platform: str) -> set[str]:
 
 
 def keys(rows: list[dict]) -> set[str]:
-    return {f"mis:{r['mis_id']}" for r in rows}
+    return {key_of(r) for r in rows}
 
 
 # --- the scope itself -------------------------------------------------------------------------
@@ -224,8 +224,8 @@ def test_pupils_moved_out_of_scope_are_leavers_there_then_deleted_or_restored(wo
     assert deletion.rows == 1
     with workspace.open_state() as state:
         accounts = state.accounts("purple-mash")
-    assert accounts[f"mis:{gone['mis_id']}"].status == "deletion_requested"
-    assert accounts[f"mis:{back['mis_id']}"].status == "active" and not accounts[f"mis:{back['mis_id']}"].left_on
+    assert accounts[key_of(gone)].status == "deletion_requested"
+    assert accounts[key_of(back)].status == "active" and not accounts[key_of(back)].left_on
 
 
 def test_narrowing_a_scope_past_the_guards_limit_is_refused_until_the_admin_says_so(workspace, pupils, roster_file):
@@ -278,7 +278,7 @@ def test_a_pupil_outside_the_scope_of_an_api_platform_leaves_its_class_group(m36
     assert platform.fix_counts() == {"leave": len(leaving)} and platform.counts()["leavers"] == len(leaving)
     group = next(g for g in graph.groups.values() if g["displayName"] == f"Class {excluded} pupils")
     assert not group["members"], "out of scope: out of the class group"
-    pseudonyms = {m365.pseudonymous_id("microsoft-365", f"mis:{r['mis_id']}") for r in leaving}
+    pseudonyms = {m365.pseudonymous_id("microsoft-365", key_of(r)) for r in leaving}
     assert pseudonyms <= {u["employeeId"] for u in pupils_in(graph)}, "the account itself is the leaver cleanup's"
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import traceback
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError
 from provisioner.facade import Provisioner
+from provisioner.models import Problem, rows_text
 
 # Soft wrapping: a line is never broken by the tool, only by the terminal, so what a script or
 # a test reads does not depend on the terminal's width. Tables are laid out at least
@@ -177,13 +179,56 @@ def print_table(table: Table) -> None:
     out.print(table)
 
 
-def print_problems(problems: Sequence, console: Console, limit: int | None = None) -> None:
-    shown = problems if limit is None else problems[:limit]
-    for problem in shown:
-        style = "red" if problem.severity == "error" else "yellow"
-        console.print(f"[{style}]{problem.severity}[/] {problem}", markup=True)
-    if limit is not None and len(problems) > limit:
-        console.print(f"... and {len(problems) - limit} more (see 'provisioner roster check FILE').")
+def print_problems(problems: Sequence[Problem], console: Console, limit: int | None = None) -> None:
+    """Each kind of problem once: the problems with the same severity, column and message are
+    one line with their count and first rows, so a letter lost in 57 names is one line to read,
+    not 57. ``limit`` counts lines.
+
+    The cells themselves (``Problem.value``, e.g. '?ukasz') are shown here, on the admin's own
+    terminal, as the quickest way to find and fix them; JSON and logs never carry them."""
+    groups: dict[tuple, list[Problem]] = {}
+    for problem in problems:
+        groups.setdefault((problem.severity, problem.column, problem.message), []).append(problem)
+    lines = list(groups.values())
+    for group in lines if limit is None else lines[:limit]:
+        style = "red" if group[0].severity == "error" else "yellow"
+        console.print(f"[{style}]{group[0].severity}[/] {escape(problem_line(group))}", markup=True)
+    if limit is not None and len(lines) > limit:
+        more = sum(len(group) for group in lines[limit:])
+        console.print(f"... and {more} more (see 'provisioner roster check FILE').")
+
+
+def problem_line(group: Sequence[Problem]) -> str:
+    """One line for problems of one kind: where (the row, or the count and the first rows), what,
+    and the cells' values where known."""
+    first = group[0]
+    rows = [p.row for p in group if p.row is not None]
+    where = []
+    if len(group) == 1:
+        if first.row is not None:
+            where.append(f"row {first.row}")
+    if first.column:
+        where.append(f"column '{first.column}'")
+    if len(group) > 1:
+        where.append(f"{len(group)} rows ({rows_text(rows)})" if rows else f"{len(group)} times")
+    line = f"{', '.join(where)}: {first.message}" if where else first.message
+    values = list(dict.fromkeys(shown_value(p.value) for p in group if p.value))
+    if values:
+        listed = ", ".join(values[:3]) + (", ..." if len(values) > 3 else "")
+        line += f" (the cell: {listed})" if len(group) == 1 else f" (e.g. {listed})"
+    return line
+
+
+def shown_value(text: str, width: int = 30) -> str:
+    """A cell's text for the terminal, quoted: control and invisible characters written as escapes
+    (a bell or a zero-width space would otherwise print as nothing, or ring), long text cut."""
+    visible = "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch)[0] == "C" else ch
+        for ch in text
+    )
+    if len(visible) > width:
+        visible = visible[: width - 3] + "..."
+    return f"'{visible}'"
 
 
 def can_ask() -> bool:

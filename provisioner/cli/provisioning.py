@@ -39,8 +39,6 @@ def plan(
         if as_json:
             print_json(result.as_dict())  # "refused" says why apply would refuse
             return result.refusal.exit_code if result.refusal else ExitCode.OK
-        if result.left_out:
-            out.print(f"Left out {result.left_out} row(s) with errors (see 'provisioner roster check').")
         if details:
             render.plan_details(result)
         else:

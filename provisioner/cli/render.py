@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli.common import out, print_problems, print_table, shown_path
@@ -37,6 +38,8 @@ def roster_summary(roster: Roster) -> None:
     print_table(table)
     out.print("Columns used: " + ", ".join(f"{LABELS.get(field, field)} <- '{header}'"
                                            for field, header in roster.columns.items()))  # fmt: skip
+    for decision in roster.decisions:  # how the file was read, so the school can check it
+        out.print(f"[cyan]decided[/] {escape(str(decision))}", markup=True)
     print_problems(roster.errors + roster.warnings, out)
     if roster.errors:
         out.print(
@@ -140,6 +143,8 @@ def plan(the_plan: Plan) -> None:
             str(counts["leavers"]), fields,
         )  # fmt: skip
     print_table(table)
+    if the_plan.left_out:  # --skip-invalid-rows: said by plan, and by apply before it asks
+        out.print(f"Left out {the_plan.left_out} row(s) with errors (see 'provisioner roster check').")
     scopes(the_plan)
     if the_plan.relinked:
         out.print(f"{len(the_plan.relinked)} pupil(s) are matched by UPN to the accounts they hold (their MIS id "

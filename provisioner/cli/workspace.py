@@ -91,7 +91,8 @@ def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: Jso
             errors = [p.as_dict() for p in problems if p.severity == "error"] or [
                 {"row": None, "column": None, "message": exc.message}
             ]
-            print_json({"pupils": 0, "invalid_rows": 0, "errors": errors, "warnings": [], "refused": exc.message})
+            print_json({"pupils": 0, "invalid_rows": 0, "errors": errors, "warnings": [], "decisions": [],
+                        "refused": exc.message})  # fmt: skip
             return ExitCode.INVALID_ROSTER
         if as_json:
             print_json({
@@ -99,6 +100,7 @@ def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: Jso
                 "invalid_rows": result.invalid_rows,
                 "errors": [p.as_dict() for p in result.errors],
                 "warnings": [p.as_dict() for p in result.warnings],
+                "decisions": [d.as_dict() for d in result.decisions],
                 "columns": result.columns,
                 "year_groups": result.counts_by_year_and_class(),
                 "matching": matching,

@@ -41,6 +41,12 @@ def _compact(text: str) -> str:
     return "".join(text.split())
 
 
+def _without_kind(text: str) -> str:
+    """An id typed in the state's own form of a key ("mis:001000") as the id alone."""
+    kind, _, value = _compact(text).partition(":")
+    return value if value and kind.casefold() in ("mis", "upn") else text
+
+
 def _upn_form(text: str) -> str:
     """A UPN as the roster reader keeps it: no spaces, upper case."""
     return _compact(text).upper()
@@ -56,6 +62,7 @@ def _is_id_of(pupil: Identity, text: str) -> bool:
     UPN, the id as the school writes it, or the state's key."""
     if not _compact(text):
         return False
+    text = _without_kind(text)
     wanted = normalise_mis_id(text)
     return (
         _compact(text) == pupil.key
@@ -85,6 +92,7 @@ def describe(pupil: Identity) -> str:
 def _held_keys(text: str) -> list[str]:
     """Every key a hold may be recorded under for this typed id: as typed, without the zeros,
     padded back with them, and as a UPN."""
+    text = _without_kind(text)
     compact = _compact(text)
     bare = normalise_mis_id(text)
     padded = [bare.zfill(n) for n in range(len(bare) + 1, _LONGEST_PADDED_ID + 1)] if bare.isdigit() else []

@@ -114,6 +114,7 @@ class Plan:
             "pupils": self.pupils,
             "already_left": self.already_left,
             "withheld": self.withheld,
+            "left_out": self.left_out,
             "partial_roster": self.partial,
             "relinked": [r.as_dict() for r in self.relinked],
             "refused": {"message": self.refusal.message, "hint": self.refusal.hint} if self.refusal else None,

@@ -5,9 +5,12 @@ python-calamine) and delimited text (.csv .txt .tsv). It finds the header row be
 report title rows, maps the school's header spellings to canonical field names, normalises
 every value, and checks each row. Row problems are collected, never raised: a row with an
 error is left out of ``Roster.pupils``. Problems with the file as a whole raise RosterError.
+What was decided in reading it (a 'Preferred Name' column of whole names split, say) is in
+``Roster.decisions``.
 
 Messages name the row (as the spreadsheet shows it) and the column header, never a pupil's
-name, id or date of birth.
+name, id or date of birth; the offending cell, for the admin's terminal only, is the
+problem's ``value``.
 
 This module is the entry point and the order of the steps; each step is a module of its own,
 and each imports only those listed before it:
@@ -33,6 +36,7 @@ from provisioner.models import Problem, Roster
 from provisioner.roster.decode import (
     TEXT_EXTENSIONS,
     WORKBOOK_EXTENSIONS,
+    _formula_cells,
     _read_text,
     _read_workbook,
     _uses_1904_dates,
@@ -60,9 +64,17 @@ from provisioner.roster.values import (
     MSG_BOTH_PLACEHOLDERS,
     MSG_DATE_IN_TEXT_COLUMN,
     MSG_EMAIL,
+    MAX_NAME_CHARS,
+    MAX_NAME_WORDS,
     MSG_FORMULA,
+    MSG_FORMULA_CELL,
     MSG_LOST_LETTER,
     MSG_MONTH_FIRST,
+    MSG_NAME_CONTROL,
+    MSG_NAME_FORMULA,
+    MSG_NAME_FORMULA_CELL,
+    MSG_NAME_NO_LETTERS,
+    MSG_NAME_TOO_LONG,
     MSG_NO_SUCH_DATE,
     MSG_SERIAL,
     MSG_TWO_DIGIT_YEAR,
@@ -71,6 +83,8 @@ from provisioner.roster.values import (
     YEAR_GROUP_SPELLINGS,
     _blank,
     clean_text,
+    name_problem,
+    normalise_mis_id,
     parse_date_text,
     parse_year_group,
 )
@@ -78,10 +92,12 @@ from provisioner.settings import RosterSettings
 
 __all__ = [
     "DATE_FIELDS", "DROPPED", "FIELDS", "HEADER_ALIASES", "HEADER_SCAN_ROWS", "HINT_NO_PUPILS", "IGNORE",
-    "LABELS", "MSG_BAD_DATE", "MSG_BOTH_PLACEHOLDERS", "MSG_DATE_IN_TEXT_COLUMN", "MSG_EMAIL", "MSG_FOOTER",
-    "MSG_FORMULA", "MSG_LOST_LETTER", "MSG_MONTH_FIRST", "MSG_NO_PUPILS", "MSG_NO_SUCH_DATE", "MSG_SERIAL",
-    "MSG_TWO_DIGIT_YEAR", "MSG_UNKNOWN_LA", "NAME_FIELDS", "PLACEHOLDERS", "REQUIRED", "TEXT_EXTENSIONS",
-    "WORKBOOK_EXTENSIONS", "YEAR_GROUP_SPELLINGS", "clean_text", "fold_header", "parse_date_text",
+    "LABELS", "MAX_NAME_CHARS", "MAX_NAME_WORDS", "MSG_BAD_DATE", "MSG_BOTH_PLACEHOLDERS",
+    "MSG_DATE_IN_TEXT_COLUMN", "MSG_EMAIL", "MSG_FOOTER", "MSG_FORMULA", "MSG_FORMULA_CELL", "MSG_LOST_LETTER",
+    "MSG_MONTH_FIRST", "MSG_NAME_CONTROL", "MSG_NAME_FORMULA", "MSG_NAME_FORMULA_CELL", "MSG_NAME_NO_LETTERS",
+    "MSG_NAME_TOO_LONG", "MSG_NO_PUPILS", "MSG_NO_SUCH_DATE", "MSG_SERIAL", "MSG_TWO_DIGIT_YEAR",
+    "MSG_UNKNOWN_LA", "NAME_FIELDS", "PLACEHOLDERS", "REQUIRED", "TEXT_EXTENSIONS", "WORKBOOK_EXTENSIONS",
+    "YEAR_GROUP_SPELLINGS", "clean_text", "fold_header", "name_problem", "normalise_mis_id", "parse_date_text",
     "parse_year_group", "read_roster",
 ]  # fmt: skip
 
@@ -150,14 +166,15 @@ def _read(
     warnings: list[Problem] = []
 
     if suffix in TEXT_EXTENSIONS:
-        sheets = iter([_read_text(data, name, aliases, warnings)]) if data.strip() else iter([])
+        sheets = iter([(name, _read_text(data, name, aliases, warnings))]) if data.strip() else iter([])
     else:
         sheets = _read_workbook(data, name, suffix)
 
     rows: list[list] | None = None
     header_index = None
     any_content = False
-    for sheet in sheets:
+    sheet_name = name
+    for sheet_name, sheet in sheets:
         if not any_content and any(not _blank(c) for row in sheet for c in row):
             any_content = True
         header_index = _find_header(sheet, aliases)
@@ -184,8 +201,9 @@ def _read(
     epoch = (
         _EXCEL_EPOCH_1904 if suffix in (".xlsx", ".xlsm") and _uses_1904_dates(data) else _EXCEL_EPOCH_1900
     )
-    pupils, errors, row_warnings, invalid, pupil_rows = _read_rows(
-        rows, header_index, columns, settings, today, epoch
+    formulas = _formula_cells(data, sheet_name) if suffix in (".xlsx", ".xlsm") else {}
+    pupils, errors, row_warnings, invalid, pupil_rows, decisions = _read_rows(
+        rows, header_index, columns, settings, today, epoch, formulas
     )
     warnings.extend(row_warnings)
     if pupil_rows == 0:
@@ -202,4 +220,5 @@ def _read(
         columns={field: header for field, (_, header) in columns.items()},
         sha256=sha256,
         invalid_rows=invalid,
+        decisions=decisions,
     )

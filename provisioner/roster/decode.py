@@ -5,7 +5,8 @@ Windows-1252 that Excel's plain 'CSV' writes, with a warning) and split on the d
 which an early row reads most like a roster header, so the sniffing needs the header aliases.
 Workbooks (.xlsx .xlsm .xls .ods) are read with python-calamine, sheet by sheet, keeping
 leading blank rows so row numbers match what the school sees; an .xlsx saved with the 1904
-date system (old Mac Excel) is detected here so serial dates convert from the right day.
+date system (old Mac Excel) is detected here so serial dates convert from the right day, and
+so are an .xlsx's formula cells, which calamine reads as the values they last showed.
 
 Nothing here checks a value: a file that cannot be read at all raises RosterError, and
 doubts about the whole file (the encoding) are returned as warnings.
@@ -129,7 +130,8 @@ def _unreadable(name: str, suffix: str) -> RosterError:
 
 
 def _read_workbook(data: bytes, name: str, suffix: str):
-    """Yield each sheet's rows (lists of cells; row i is spreadsheet row i + 1)."""
+    """Yield each sheet's name and rows (lists of cells; row i is spreadsheet row i + 1, cell j
+    column j + 1)."""
     import python_calamine
 
     try:
@@ -150,9 +152,60 @@ def _read_workbook(data: bytes, name: str, suffix: str):
         except Exception:  # noqa: BLE001 - e.g. a chart sheet: look at the others
             failed += 1
             continue
-        yield rows
+        yield workbook.sheet_names[index], rows
     if count and failed == count:
         raise _unreadable(name, suffix)
+
+
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*)(?<!/)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.DOTALL
+)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+
+
+def _formula_cells(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
+    """The formula cells of one sheet of an .xlsx/.xlsm workbook: (row index, column index), as
+    in the rows ``_read_workbook`` yields, -> the formula ("=..."; "" for a shared one).
+
+    python-calamine gives a formula cell's value as it was when the file was saved (or nothing,
+    if no spreadsheet program ever calculated it), never saying it was a formula; a name that
+    is really =HYPERLINK(...) would pass as the text it showed. So the sheet's XML is searched
+    for the cells with an <f> element, which comes first in a cell. A sheet without formulas,
+    the usual export, costs unzipping its XML once more and one search of it (0.1 to 0.2 s for
+    50,000 pupils, on a read of about 2 s).
+    """
+    from xml.etree import ElementTree
+    from xml.sax.saxutils import unescape
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            rel_id = None
+            for sheet in book.iter():  # by local name: "strict" workbooks use other namespaces
+                if sheet.tag.rpartition("}")[2] == "sheet" and sheet.get("name") == sheet_name:
+                    rel_id = next((v for k, v in sheet.attrib.items() if k.rpartition("}")[2] == "id"), None)
+                    break
+            target = next((r.get("Target", "") for r in relations if r.get("Id") == rel_id), "")
+            if not target:
+                return {}
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            xml = archive.read(path)
+    except Exception:  # noqa: BLE001 - calamine read the file; without its parts there is nothing to add
+        return {}
+    if b"f>" not in xml:  # every formula closes "</f>" (a shared formula's other cells refer to it)
+        return {}
+    found = {}
+    for cell in _FORMULA_CELL.finditer(xml):
+        ref = _CELL_REF.search(cell[1])
+        if ref is None:
+            continue  # a cell without a reference: rare, and then its place is not known
+        column = 0
+        for letter in ref[1]:
+            column = column * 26 + letter - 64
+        formula = unescape(cell[2].decode("utf-8", "replace")) if cell[2] else ""
+        found[(int(ref[2]) - 1, column - 1)] = "=" + formula if formula else ""
+    return found
 
 
 def _uses_1904_dates(data: bytes) -> bool:

@@ -2,15 +2,17 @@
 
 ``_read_rows`` takes the sheet's rows, the header row's index and the field -> column map, and
 returns the validated ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
-person reads the sheet: by row, then column) and the counts. A row with an error is left out,
-never half-used; both rows of a duplicate id or UPN are left out.
+person reads the sheet: by row, then column), the counts and the ``Decision``s made. A row with
+an error is left out, never half-used; both rows of a duplicate id or UPN are left out.
 
 It works in two passes, for speed on a trust's 50,000 pupils. Each column is first cleaned as
-a whole (``_text_column``, ``_date_column``), so the usual cell, which needs nothing, costs no
-Python work of its own; then each row is checked as a whole (ids and duplicates, names and
-pupils with one name, year group and class, age, gender, email) and validated into a ``Pupil``
-from a dict. The rules for single values and the wording of their messages are in ``values``;
-the fields and their labels in ``headers``.
+a whole (``_text_column``, ``_date_column``; name columns are searched for cells that cannot be
+names, ``_name_column``, and a workbook's formula cells are found, ``_formula_column``), so the
+usual cell, which needs nothing, costs no Python work of its own; then each row is checked as a
+whole (ids and duplicates, names and pupils with one name, a preferred-name cell holding the
+whole name, year group and class, age, gender, email) and validated into a ``Pupil`` from a
+dict. The rules for single values and the wording of their messages are in ``values``; the
+fields and their labels in ``headers``.
 """
 
 from __future__ import annotations
@@ -18,19 +20,24 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from itertools import repeat
 
-from provisioner.models import Problem, Pupil
+from provisioner.models import Decision, Problem, Pupil
 from provisioner.roster.headers import DATE_FIELDS, LABELS, NAME_FIELDS
 from provisioner.roster.values import (
     _BLANK_MESSAGES,
     _FORMULA_START,
+    _INVISIBLE_CHARS,
     _YEAR_ALLOWED,
+    MAX_NAME_CHARS,
+    MAX_NAME_WORDS,
     MSG_BAD_DATE,
     MSG_BOTH_PLACEHOLDERS,
     MSG_DATE_IN_TEXT_COLUMN,
     MSG_EMAIL,
     MSG_FORMULA,
-    MSG_LOST_LETTER,
+    MSG_FORMULA_CELL,
+    MSG_NAME_FORMULA_CELL,
     MSG_SERIAL,
     MSG_UNKNOWN_LA,
     PLACEHOLDERS,
@@ -38,6 +45,8 @@ from provisioner.roster.values import (
     _cell_text,
     _serial_date,
     clean_text,
+    name_problem,
+    normalise_mis_id,
     parse_date_text,
 )
 from provisioner.settings import RosterSettings
@@ -85,10 +94,77 @@ def _text_column(
     if any(_SEP + c in joined for c in _FORMULA_START):
         suspects += [i for i, t in enumerate(out) if t[:1] in _FORMULA_START]
     for i in sorted(set(suspects)):
-        if field in NAME_FIELDS and out[i] in PLACEHOLDERS:  # "-" alone: a pupil with one name
+        # "-" alone is a pupil with one name; a name that starts a formula is refused (_name_column).
+        if field in NAME_FIELDS and (out[i] in PLACEHOLDERS or out[i][:1] in _FORMULA_START):
             continue
-        warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning"))
+        warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning", out[i]))
     return out
+
+
+# Cells that might not be names, found by searches of a name column joined by "\n" (never in
+# clean text), each done in C, the length checks only when some cell is long enough to fail
+# them; name_problem then judges each cell found. (One pattern of alternatives would be
+# searched three times slower.)
+_FORMULA_LINE = re.compile(r"^[=+\-@]", re.MULTILINE)
+_NOT_A_LETTER = re.compile(rf"[{_INVISIBLE_CHARS}?\ufffd]")
+_NO_LETTER_LINE = re.compile(r"^(?:[^\w\n]|[\d_])+$", re.MULTILINE)
+_LONG_LINE = re.compile(rf"^.{{{MAX_NAME_CHARS + 1}}}", re.MULTILINE)
+_MANY_WORDS = re.compile(rf"(?: [^ \n]+){{{MAX_NAME_WORDS}}}")
+
+
+def _name_column(
+    values: list[str], numbers: list[int], header: str, errors: list[Problem], bad: set[int]
+) -> set[int]:
+    """Refuse the cells of a name column that cannot be a name (see ``name_problem``): an error
+    each, with the cell as the problem's value. Returns the refused rows' indexes."""
+    joined = "\n".join(values)
+    patterns = [_FORMULA_LINE, _NOT_A_LETTER, _NO_LETTER_LINE]
+    if max(map(len, values)) > MAX_NAME_CHARS:
+        patterns.append(_LONG_LINE)
+    if max(map(str.count, values, repeat(" "))) >= MAX_NAME_WORDS:
+        patterns.append(_MANY_WORDS)
+    found = sorted({match.start() for pattern in patterns for match in pattern.finditer(joined)})
+    refused: set[int] = set()
+    index, position = 0, 0
+    for start in found:
+        index += joined.count("\n", position, start)  # the cell the match is in
+        position = start
+        if index in refused:
+            continue
+        message = name_problem(values[index])
+        if message:
+            errors.append(Problem(numbers[index], header, message, "error", values[index]))
+            refused.add(index)
+    bad |= refused
+    return refused
+
+
+def _formula_column(
+    formulas: list[tuple[int, str]],
+    field: str,
+    header: str,
+    positions: dict[int, int],
+    numbers: list[int],
+    errors: list[Problem],
+    warnings: list[Problem],
+    bad: set[int],
+) -> set[int]:
+    """A column's cells that hold a formula in the workbook, as (sheet row index, formula) (see
+    decode._formula_cells): a name is refused whatever it showed; any other field is used, with
+    a warning. ``positions`` maps a sheet row index to its row's index here. Returns the refused
+    rows' indexes."""
+    refused = set()
+    for row_index, formula in formulas:
+        i = positions.get(row_index)
+        if i is None:  # the header, a title or a footer
+            continue
+        if field in NAME_FIELDS:
+            errors.append(Problem(numbers[i], header, MSG_NAME_FORMULA_CELL, "error", formula or None))
+            refused.add(i)
+        else:
+            warnings.append(Problem(numbers[i], header, MSG_FORMULA_CELL, "warning", formula or None))
+    bad |= refused
+    return refused
 
 
 def _date_column(
@@ -129,6 +205,99 @@ def _date_column(
     return out
 
 
+# --- a preferred-name cell that holds the whole name ---------------------------------------
+#
+# Some exports (Arbor's 'Preferred Name', a 'Chosen Name' column) put the whole name the pupil
+# goes by in the one cell that is read as the preferred forename; used as a forename it gave
+# "Aaliyah Kowalski Kowalski". Each row's cell of more than one word is judged on its own: a
+# whole name ends with the surname, or has as many words as the legal forename and surname
+# together, or is written "Surname, Forename". Anything else, a double forename such as
+# "Mary Jane" among them, stays the forename. What was decided is reported (``Decision``).
+
+_WHOLE_NAME = "whole-name"
+_WHOLE_NAME_BY_WORDS = "whole-name-by-words"
+_SURNAME_FIRST = "whole-name-surname-first"
+_KEPT_FORENAME = "kept-as-forename"
+_DECIDED = {  # kind -> what was decided, after "N rows" (see Decision)
+    _WHOLE_NAME: "held the whole name (forename and surname), ending with the surname: split into the "
+    "preferred forename and surname",
+    _SURNAME_FIRST: "held the whole name written 'Surname, Forename': split into the preferred forename "
+    "and surname",
+    _WHOLE_NAME_BY_WORDS: "held as many words as the legal forename and surname together, though not "
+    "ending with the surname: read as the whole name, its last word(s), as many as the legal surname has, "
+    "as the preferred surname; check these rows",
+    _KEPT_FORENAME: "held more than one word but not the whole name (not ending with the surname, nor as "
+    "many words as the legal forename and surname): kept whole as the preferred forename",
+}
+# Word breaks when names are compared: spaces and hyphens (of any kind), so "Smith-Jones" is
+# "Smith Jones"; curly and straight apostrophes are one, and full stops are ignored ("St. John").
+_NAME_PART = re.compile(r"[^\s\-\u2010\u2011\u2013\u2014]+")
+_FOLD_MARKS = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'", ".": None})
+
+
+def _name_parts(text: str) -> list[tuple[int, str]]:
+    """Each word of a name as (where it starts, its folded form), for comparing names."""
+    parts = []
+    for match in _NAME_PART.finditer(text):
+        folded = match[0].casefold().translate(_FOLD_MARKS)
+        if folded:
+            parts.append((match.start(), folded))
+    return parts
+
+
+def _name_words(text: str) -> list[str]:
+    return [folded for _, folded in _name_parts(text)]
+
+
+def _whole_name(cell: str, forename: str, surname: str, own_surname: str) -> tuple[str, str, str] | None:
+    """(forename part, surname part, kind) when a preferred-name cell holds the whole name, else None.
+
+    ``surname`` is the legal surname, ``own_surname`` the preferred surname cell's value (or "").
+    A cell with a comma is a whole name only as "Surname, Forename".
+    """
+    surnames = [words for words in (_name_words(surname), _name_words(own_surname)) if words]
+    if "," in cell:
+        before, _, after = cell.partition(",")
+        after = after.strip(" ,")
+        if after and _name_words(before) in surnames:
+            return after, before.strip(), _SURNAME_FIRST
+        return None
+    parts = _name_parts(cell)
+    folded = [f for _, f in parts]
+    for words in surnames:
+        if len(folded) > len(words) and folded[-len(words):] == words:
+            start = parts[-len(words)][0]
+            return cell[:start].rstrip(" -\u2010\u2011\u2013\u2014"), cell[start:], _WHOLE_NAME
+    # A hyphen in a legal name counts as a word break here, so "Mary Jane" for a legal
+    # "Mary-Jane Smith" is not taken for "Mary" and "Jane".
+    words = cell.split(" ")
+    surname_words = len(surname.split(" "))
+    if len(words) >= len(_name_words(forename)) + len(_name_words(surname)) and len(words) > surname_words:
+        return " ".join(words[:-surname_words]), " ".join(words[-surname_words:]), _WHOLE_NAME_BY_WORDS
+    return None
+
+
+def _decisions(
+    read_as: dict[int, str], pupils: list[Pupil], header: str | None, surname_header: str | None
+) -> list[Decision]:
+    """What was decided about the preferred-name cells of the rows used, one Decision a kind."""
+    if not read_as:
+        return []
+    rows: dict[str, list[int]] = {}
+    for pupil in pupils:
+        kind = read_as.get(pupil.row)
+        if kind is not None:
+            rows.setdefault(kind, []).append(pupil.row)
+    decisions = []
+    for kind, message in _DECIDED.items():
+        if kind not in rows:
+            continue
+        if surname_header and kind != _KEPT_FORENAME:
+            message += f"; where '{surname_header}' has a value of its own, that is the preferred surname"
+        decisions.append(Decision(kind, header, message, tuple(rows[kind])))
+    return decisions
+
+
 def _read_rows(
     rows: list[list],
     header_index: int,
@@ -136,9 +305,11 @@ def _read_rows(
     settings: RosterSettings,
     today: date,
     epoch: date,
-) -> tuple[list[Pupil], list[Problem], list[Problem], int, int]:
+    formulas: dict[tuple[int, int], str] | None = None,
+) -> tuple[list[Pupil], list[Problem], list[Problem], int, int, list[Decision]]:
     """Check the rows below the header. Columns are cleaned a column at a time (fast), then
-    each row is checked as a whole."""
+    each row is checked as a whole. ``formulas``: the sheet's formula cells (row index, column
+    index), from decode._formula_cells."""
     errors: list[Problem] = []
     warnings: list[Problem] = []
     width = max(col for col, _ in columns.values()) + 1
@@ -162,7 +333,7 @@ def _read_rows(
         numbers.append(index + 1)
         data.append(row)
     if not data:
-        return [], errors, warnings, 0, 0
+        return [], errors, warnings, 0, 0, []
 
     bad: set[int] = set()
     blank = [""] * len(data)
@@ -174,6 +345,21 @@ def _read_rows(
             dates[field] = _date_column(cells, numbers, field, header, epoch, errors, warnings, bad)
         else:
             text[field] = _text_column(cells, numbers, field, header, warnings)
+    # Names that cannot be names are refused (a row error), and a blank is not said twice.
+    refused: dict[str, set[int]] = {field: set() for field in NAME_FIELDS}
+    for field in NAME_FIELDS:
+        if field in text:
+            refused[field] = _name_column(text[field], numbers, columns[field][1], errors, bad)
+    if formulas:
+        positions = {number - 1: i for i, number in enumerate(numbers)}
+        by_column: dict[int, list[tuple[int, str]]] = {}
+        for (row_index, col), formula in formulas.items():
+            by_column.setdefault(col, []).append((row_index, formula))
+        for field, (col, header) in columns.items():
+            if col in by_column:
+                found = _formula_column(by_column[col], field, header, positions, numbers, errors, warnings, bad)
+                if field in NAME_FIELDS:
+                    refused[field] |= found
     nodates = [None] * len(data)
 
     header_of = {f: h for f, (_, h) in columns.items()}
@@ -182,8 +368,10 @@ def _read_rows(
     key_header = header_of[key_field]
     upn_header = header_of.get("upn")
     use_preferred = settings.use_preferred_names
-    seen_keys: dict[str, int] = {}
+    seen_keys: dict[str, tuple[int, str]] = {}  # key -> (its first row, the id as that row wrote it)
     seen_upns: dict[str, tuple[int, str]] = {}
+    preferred_header = header_of.get("preferred_forename")
+    read_as: dict[int, str] = {}  # row -> how its preferred-name cell was read (a kind in _DECIDED)
     # The first of two clashing rows is as doubtful as the second: key -> (column, message)
     clashes: dict[str, tuple[str, str]] = {}
     placeholders = PLACEHOLDERS
@@ -219,16 +407,21 @@ def _read_rows(
         if not key_value:
             row_errors.append(Problem(row_number, key_header, _BLANK_MESSAGES[key_field]))
         else:
-            key = key_prefix + key_value
-            first = seen_keys.get(key)
-            if first is None:
-                seen_keys[key] = row_number
+            # A MIS id is compared without spaces, case or leading zeros ("001000" is "1000").
+            key = key_prefix + (normalise_mis_id(key_value) if key_field == "mis_id" else key_value)
+            seen = seen_keys.get(key)
+            if seen is None:
+                seen_keys[key] = (row_number, key_value)
             else:
+                first, first_written = seen
+                same = "the same as" if first_written == key_value else (
+                    "the same, once spaces, case and leading zeros are ignored, as"
+                )
                 row_errors.append(
                     Problem(
                         row_number,
                         key_header,
-                        f"duplicate {LABELS[key_field]}: the same as row {first}; each pupil must "
+                        f"duplicate {LABELS[key_field]}: {same} row {first}; each pupil must "
                         "appear once, so remove the repeated row or correct the id in the MIS",
                     )
                 )
@@ -254,11 +447,11 @@ def _read_rows(
         single = False
         forename_placeholder = legal_forename.casefold() in placeholders
         surname_placeholder = legal_surname.casefold() in placeholders
-        if not legal_forename:
+        if not legal_forename and i not in refused["legal_forename"]:
             row_errors.append(
                 Problem(row_number, header_of["legal_forename"], _BLANK_MESSAGES["legal_forename"])
             )
-        if not legal_surname:
+        if not legal_surname and i not in refused["legal_surname"]:
             row_errors.append(
                 Problem(row_number, header_of["legal_surname"], _BLANK_MESSAGES["legal_surname"])
             )
@@ -281,14 +474,15 @@ def _read_rows(
                     legal_forename = ""
                 else:
                     legal_surname = ""
-        for field, value in (
-            ("legal_forename", legal_forename),
-            ("legal_surname", legal_surname),
-            ("preferred_forename", preferred_forename),
-            ("preferred_surname", preferred_surname),
-        ):
-            if "?" in value or "\ufffd" in value:
-                warnings.append(Problem(row_number, header_of[field], MSG_LOST_LETTER, "warning"))
+        if not single and (" " in preferred_forename or "," in preferred_forename):
+            own_surname = "" if preferred_surname.casefold() in placeholders else preferred_surname
+            split = _whole_name(preferred_forename, legal_forename, legal_surname, own_surname)
+            if split is not None:
+                preferred_forename, surname_part, read_as[row_number] = split
+                if not own_surname:
+                    preferred_surname = surname_part
+            elif _name_words(preferred_forename) != _name_words(legal_forename):
+                read_as[row_number] = _KEPT_FORENAME
         real_forename = (legal_forename or legal_surname) if single else legal_forename
         real_surname = "" if single else legal_surname
         if not preferred_forename or preferred_forename.casefold() in placeholders:
@@ -372,6 +566,7 @@ def _read_rows(
             errors.append(Problem(pupil.row, *clash))
             invalid += 1
         pupils = kept
+    decisions = _decisions(read_as, pupils, preferred_header, header_of.get("preferred_surname"))
 
     # Problems in the order a person reads the sheet: by row, then column.
     position = {h: c for c, h in columns.values()}
@@ -381,4 +576,4 @@ def _read_rows(
 
     errors.sort(key=order)
     warnings.sort(key=order)
-    return pupils, errors, warnings, invalid, len(data)
+    return pupils, errors, warnings, invalid, len(data), decisions

@@ -1,9 +1,10 @@
 """What a roster cell holds, and what is said about it: cell text, clean text, year groups, dates.
 
 Functions of one value, with no file, header or row in view: ``clean_text``, ``_cell_text``
-(any workbook cell as text), ``parse_year_group`` and ``parse_date_text`` (day first, never
-guessing month-first), and the value rules they share (placeholder names, formula-like
-starts, the Excel date epochs). It imports nothing else from the package, and the header and
+(any workbook cell as text), ``normalise_mis_id`` (the form a MIS id is compared in),
+``name_problem`` (a name cell that cannot be a name), ``parse_year_group`` and
+``parse_date_text`` (day first, never guessing month-first), and the value rules they share
+(placeholder names, formula-like starts, the Excel date epochs). It imports nothing else from the package, and the header and
 row code build on it, so a header and a pupil's name are cleaned the same way.
 
 The messages about a value that a person must fix or check are kept here too, beside the
@@ -53,6 +54,50 @@ def _cell_text(value: object) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[union-attr]
     return str(value)
+
+
+def normalise_mis_id(text: str) -> str:
+    """A MIS id (admission number) in the form ids are compared in: no whitespace, upper case,
+    no leading zeros ("0" when it is all zeros).
+
+    The same pupil's id comes out of exports as "001000", "1000" (Excel stored it as a number
+    and dropped the zeros) or " 001 000"; compared as written they would be two pupils, and the
+    one child two accounts. The id as written is still kept for people to read.
+    """
+    compact = "".join(text.split()).upper()
+    return compact.lstrip("0") or compact[:1]
+
+
+# Control characters (the whitespace ones are gone once the text is clean), the zero-width space,
+# a byte-order mark inside text and the bidirectional overrides and isolates, which can make a
+# name display as something else. Not the zero-width joiners, which some scripts' names need.
+# (A newline is left out: clean text never holds one, so it can join a column for a search.)
+_INVISIBLE_CHARS = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200b\ufeff\u202a-\u202e\u2066-\u2069"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def name_problem(text: str) -> str | None:
+    """What makes a clean name cell unusable as a name, or None.
+
+    Refused: a formula-like start, control or invisible characters, '?' or U+FFFD where a
+    letter was lost, no letter at all (only digits or punctuation), more than MAX_NAME_CHARS
+    characters or MAX_NAME_WORDS words. A blank cell and the one-name placeholders ('.', '-',
+    'nfn'...) are not problems here: what they mean depends on the other name.
+    """
+    if not text or text.casefold() in PLACEHOLDERS:
+        return None
+    if text[0] in _FORMULA_START:
+        return MSG_NAME_FORMULA
+    if _INVISIBLE.search(text):
+        return MSG_NAME_CONTROL
+    if "?" in text or "\ufffd" in text:
+        return MSG_LOST_LETTER
+    if not _LETTER.search(text):
+        return MSG_NAME_NO_LETTERS
+    if len(text) > MAX_NAME_CHARS or text.count(" ") >= MAX_NAME_WORDS:
+        return MSG_NAME_TOO_LONG
+    return None
 
 
 def _blank(value: object) -> bool:
@@ -193,9 +238,38 @@ MSG_FORMULA = (
     "looks like a spreadsheet formula (starts with =, +, -, @, a tab or a carriage return): check the "
     "cell in the MIS; files made for people to open will neutralise it"
 )
+MSG_FORMULA_CELL = (
+    "holds a spreadsheet formula, so the value it showed when the file was saved was used: check it, "
+    "and export values rather than formulas"
+)
 MSG_LOST_LETTER = (
-    "contains '?' or an undecodable character, often a letter lost when the file was saved in an "
-    "encoding that could not hold it: check the name in the MIS, and export as 'CSV UTF-8'"
+    "contains '?' or an undecodable character where a letter should be, often a letter lost when the "
+    "file was saved in an encoding that could not hold it: correct the name in the MIS if it is wrong "
+    "there, and export as 'CSV UTF-8'"
+)
+# Names are refused, not warned about, when they cannot be a name: an account made from one
+# carries the nonsense to every platform, onto login slips, and into the name a child types.
+MAX_NAME_CHARS = 50
+MAX_NAME_WORDS = 6
+MSG_NAME_FORMULA = (
+    "looks like a spreadsheet formula (starts with =, +, - or @), not a name: correct the name in the "
+    "MIS and export the roster again"
+)
+MSG_NAME_FORMULA_CELL = (
+    "holds a spreadsheet formula, not a name: type the name in as text (in the MIS, or in this file) "
+    "and export the roster again"
+)
+MSG_NAME_CONTROL = (
+    "holds a control character or an invisible formatting character, not a letter: retype the name "
+    "in the MIS and export the roster again"
+)
+MSG_NAME_NO_LETTERS = (
+    "has no letters, only digits or punctuation, so it is not a name: correct the cell in the MIS "
+    "(for a pupil with only one name, the surname is '.')"
+)
+MSG_NAME_TOO_LONG = (
+    f"is too long to be one name (more than {MAX_NAME_CHARS} characters or {MAX_NAME_WORDS} words): check "
+    "the cell holds only this name, not notes or several columns run together, and correct it in the MIS"
 )
 _BLANK_MESSAGES = {
     "legal_forename": (

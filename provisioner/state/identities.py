@@ -15,13 +15,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from provisioner.roster.values import normalise_mis_id
 from provisioner.state.records import Identity, now
-
-
-def normalise_mis_id(text: str) -> str:
-    """A MIS id as compared: no spaces, upper case, no leading zeros ('001000' is '1000')."""
-    compact = "".join(text.split()).upper()
-    return compact.lstrip("0") or compact[:1]
 
 
 def _from_key(key: str) -> Identity:
