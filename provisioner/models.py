@@ -36,6 +36,7 @@ class Pupil(BaseModel):
     row: int
     mis_id: str | None = None
     upn: str | None = None
+    former_upn: str | None = None  # read only to match a pupil held under it (a temporary UPN made permanent)
     legal_forename: str
     legal_surname: str
     preferred_forename: str | None = None

@@ -273,3 +273,32 @@ def test_leavers_apply_asks_with_the_names_of_those_it_acts_on(workspace, tmp_pa
     for gone in school[:2]:
         assert f"{gone['preferred_forename']} {gone['preferred_surname']} ({gone['class_name']})" in result.output
     assert result.exit_code == 2  # no terminal to answer: it stops before changing anything
+
+
+def test_a_temporary_upn_made_permanent_is_matched_by_the_former_upn_column(workspace, tmp_path, school):
+    from provisioner.upn import check_letter
+
+    def upn(body: str) -> str:  # 12 characters: LA, establishment, year, serial
+        return check_letter("A" + body) + body
+
+    temporary = [upn(f"823201726{i:02d}A") for i in range(len(school))]  # what the first export said
+    first = [{**p, "mis_id": None, "upn": t} for p, t in zip(school, temporary)]
+    path = tmp_path / "by-upn.csv"
+    write_roster_csv(path, first, style="arbor")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    path.write_text("\n".join(",".join(line.split(",")[1:]) for line in lines) + "\n", encoding="utf-8")
+    apply(workspace, path)
+    before = _accounts(workspace)
+
+    permanent = [upn(f"823201726{i:03d}") for i in range(len(school))]
+    later = tmp_path / "later.csv"
+    later.write_text("UPN,Former UPN,Legal Forename,Legal Surname,Year,Reg Group\n" + "".join(
+        f"{new},{old},{p['legal_forename']},{p['legal_surname']},{p['year_group']},{p['class_name']}\n"
+        for p, new, old in zip(school, permanent, temporary)), encoding="utf-8")  # fmt: skip
+
+    plan = Provisioner(workspace).plan(later, today=TODAY)
+
+    counts = plan.platforms["purple-mash"].counts()
+    assert (counts["create"], counts["leavers"]) == (0, 0) and len(plan.relinked) == len(school)
+    apply(workspace, later)
+    assert _accounts(workspace) == before

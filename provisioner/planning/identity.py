@@ -86,8 +86,8 @@ def match(state: State, roster: Roster) -> Matched:
             claimed.add(key)
     pupils, relinked = [], []
     for pupil, key in zip(roster.pupils, keys):
-        if key is None and pupil.upn:  # the MIS id changed, or this export has none
-            key = by_upn.get(pupil.upn)
+        if key is None and (pupil.upn or pupil.former_upn):  # the MIS id changed, or this export has none
+            key = by_upn.get(pupil.upn) or by_upn.get(pupil.former_upn)
             if key is None or key in claimed:
                 key = None
             else:
@@ -124,7 +124,7 @@ def pairings(state: State, roster: Roster) -> list[Relink]:
     for pupil in matched.roster.pupils:
         if pupil.key in known:
             continue
-        key, how = (by_upn.get(pupil.upn) if pupil.upn else None), BY_UPN
+        key, how = by_upn.get(pupil.upn) or by_upn.get(pupil.former_upn), BY_UPN
         if key is None:
             h = hashes[pupil.key]
             candidates = by_hash.get(h, []) if h else []

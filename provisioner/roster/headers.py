@@ -22,7 +22,7 @@ from provisioner.settings import RosterSettings
 FIELDS: tuple[str, ...] = (
     "mis_id", "upn", "legal_forename", "legal_surname", "preferred_forename", "preferred_surname",
     "year_group", "class_name", "date_of_birth", "gender", "admission_date", "leaving_date",
-    "enrolment_status", "email",
+    "enrolment_status", "email", "former_upn",
 )  # fmt: skip
 REQUIRED: tuple[str, ...] = ("legal_forename", "legal_surname", "year_group", "class_name")
 DROPPED = "middle_names"  # recognised so it is not mistaken for anything else, then dropped
@@ -33,6 +33,7 @@ _SETTING_SYNONYMS = {"class": "class_name", "dob": "date_of_birth"}
 # spaces and punctuation, so "Person_id", "PERSON ID" and "Reg. Group" all match.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "upn": ("UPN", "Unique Pupil Number"),
+    "former_upn": ("Former UPN", "Previous UPN", "Former Unique Pupil Number"),
     "mis_id": (
         "Adno", "Admission No", "Admission Number", "Admissions Number", "Person_id", "Person ID",
         "Pupil ID", "Student ID", "MIS ID", "Id",
@@ -66,6 +67,7 @@ LABELS = {
     "preferred_surname": "preferred surname", "year_group": "year group", "class_name": "class",
     "date_of_birth": "date of birth", "gender": "gender", "admission_date": "admission date",
     "leaving_date": "leaving date", "enrolment_status": "enrolment status", "email": "email address",
+    "former_upn": "former UPN",
 }  # fmt: skip
 
 HEADER_SCAN_ROWS = 30

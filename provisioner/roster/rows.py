@@ -383,13 +383,13 @@ def _read_rows(
 
     for (
         i, row_number, mis_id, upn, legal_forename, legal_surname, preferred_forename, preferred_surname,
-        year_text, class_name, gender, status, email, dob, admitted, left,
+        year_text, class_name, gender, status, email, dob, admitted, left, former_upn,
     ) in zip(
         range(len(data)), numbers, text.get("mis_id", blank), text.get("upn", blank),
         text["legal_forename"], text["legal_surname"], text.get("preferred_forename", blank),
         text.get("preferred_surname", blank), text["year_group"], text["class_name"], text.get("gender", blank),
         text.get("enrolment_status", blank), text.get("email", blank), dates.get("date_of_birth", nodates),
-        dates.get("admission_date", nodates), dates.get("leaving_date", nodates),
+        dates.get("admission_date", nodates), dates.get("leaving_date", nodates), text.get("former_upn", blank),
     ):  # fmt: skip
         row_errors: list[Problem] = []
 
@@ -402,6 +402,13 @@ def _read_rows(
                 row_errors.append(Problem(row_number, upn_header, f"invalid UPN: {problem}"))
             elif not la_code_known(upn):
                 warnings.append(Problem(row_number, upn_header, MSG_UNKNOWN_LA, "warning"))
+        if former_upn:  # only for matching a pupil held under it: a bad one is dropped with a warning
+            former_upn = "".join(former_upn.split()).upper()
+            problem = upn_problem(former_upn)
+            if problem:
+                warnings.append(Problem(row_number, header_of["former_upn"], f"invalid former UPN, not used: {problem}",
+                                        "warning"))  # fmt: skip
+                former_upn = ""
         key_value = mis_id if key_field == "mis_id" else upn
         key = None
         if not key_value:
@@ -538,6 +545,7 @@ def _read_rows(
                     "row": row_number,
                     "mis_id": mis_id or None,
                     "upn": upn or None,
+                    "former_upn": former_upn or None,
                     "legal_forename": legal_forename,
                     "legal_surname": legal_surname,
                     "preferred_forename": preferred_forename,
