@@ -257,6 +257,7 @@ def test_ids_handed_out_again_by_a_new_mis_follow_the_upn_not_the_number(workspa
     plan = Provisioner(workspace).plan(_file(tmp_path, "swapped.xlsx", swapped), today=TODAY)
 
     changes = plan.platforms["purple-mash"]
+    print([(c.action, c.name, c.row) for c in changes.affected], plan.relinked, plan.pupils)
     assert changes.counts()["create"] == 0 and changes.counts()["update"] == 0  # each child keeps their own account
     assert {r.name for r in plan.relinked} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
     assert _accounts(workspace) == before
@@ -302,3 +303,23 @@ def test_a_temporary_upn_made_permanent_is_matched_by_the_former_upn_column(work
     assert (counts["create"], counts["leavers"]) == (0, 0) and len(plan.relinked) == len(school)
     apply(workspace, later)
     assert _accounts(workspace) == before
+
+
+def test_a_login_slip_after_ids_were_swapped_names_the_child_whose_account_it_is(workspace, tmp_path, school):
+    from openpyxl import load_workbook
+
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    Provisioner(workspace).confirm_uploaded("purple-mash")
+    swapped = [dict(p) for p in school]
+    swapped[0]["mis_id"], swapped[1]["mis_id"] = school[1]["mis_id"], school[0]["mis_id"]
+    path = _file(tmp_path, "swapped.xlsx", swapped)
+    apply(workspace, path)  # each child keeps their own account, re-linked by UPN
+    first = school[0]
+    Provisioner(workspace).reset_passwords("purple-mash", path, classes=[], pupils=[swapped[0]["mis_id"]])
+
+    result = apply(workspace, path)
+
+    [batch] = result.batches
+    sheet = load_workbook(next(p for p in batch.slips if p.suffix == ".xlsx")).active
+    header, *slips = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [slip[header.index("Name")] for slip in slips] == [f"{first['preferred_forename']} {first['preferred_surname']}"]
