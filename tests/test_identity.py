@@ -323,3 +323,16 @@ def test_a_login_slip_after_ids_were_swapped_names_the_child_whose_account_it_is
     sheet = load_workbook(next(p for p in batch.slips if p.suffix == ".xlsx")).active
     header, *slips = [[c.value for c in row] for row in sheet.iter_rows()]
     assert [slip[header.index("Name")] for slip in slips] == [f"{first['preferred_forename']} {first['preferred_surname']}"]
+
+
+def test_a_relink_with_nothing_to_send_is_in_the_audit_log(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    Provisioner(workspace).confirm_uploaded("purple-mash")
+    renumbered = [{**p, "mis_id": f"A{i:05d}"} for i, p in enumerate(school)]  # a new MIS, the same UPNs
+
+    result = apply(workspace, _file(tmp_path, "new-mis.xlsx", renumbered))
+
+    assert not result.plan.has_work and len(result.plan.relinked) == len(school)
+    with workspace.open_state() as state:
+        events = state.db.execute("SELECT count(*) FROM audit WHERE action = 'pupil.relinked'").fetchone()[0]
+    assert events == len(school)

@@ -53,7 +53,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     # upload looks a pupil up by that key, never by the id this export happens to give.
     matched = identity.match(state, roster).roster
     if not result.plan.has_work:
-        identity.remember(state, matched)
+        identity.remember(state, matched, None, result.plan.relinked)
         return result
     if not confirm(result.plan):
         raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
@@ -62,7 +62,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     if result.batches:  # the same plan, now with nothing left resuming
         result.plan = plan(workspace, state, roster, connectors, today, sessions, allow_large=True)
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
-        identity.remember(state, matched)
+        identity.remember(state, matched, None, result.plan.relinked)
         return result
     job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
     try:
