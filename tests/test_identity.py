@@ -257,7 +257,7 @@ def test_ids_handed_out_again_by_a_new_mis_follow_the_upn_not_the_number(workspa
     plan = Provisioner(workspace).plan(_file(tmp_path, "swapped.xlsx", swapped), today=TODAY)
 
     changes = plan.platforms["purple-mash"]
-    print([(c.action, c.name, c.row) for c in changes.affected], plan.relinked, plan.pupils)
+
     assert changes.counts()["create"] == 0 and changes.counts()["update"] == 0  # each child keeps their own account
     assert {r.name for r in plan.relinked} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
     assert _accounts(workspace) == before
@@ -303,6 +303,35 @@ def test_a_temporary_upn_made_permanent_is_matched_by_the_former_upn_column(work
     assert (counts["create"], counts["leavers"]) == (0, 0) and len(plan.relinked) == len(school)
     apply(workspace, later)
     assert _accounts(workspace) == before
+
+
+def test_a_returner_with_a_new_admission_number_keeps_their_account_when_the_old_one_goes_to_a_new_pupil(
+    workspace, tmp_path, school
+):
+    from provisioner.upn import check_letter
+
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    before = _accounts(workspace)
+    again = [dict(p) for p in school]
+    again[0]["mis_id"] = "009999"  # readmitted under a new admission number, the same UPN
+    newcomer = {**school[1], "mis_id": school[0]["mis_id"], "upn": check_letter("A823201726999") + "823201726999",
+                "legal_forename": "Zara", "preferred_forename": "Zara", "legal_surname": "Newcombe",
+                "preferred_surname": "Newcombe"}  # the old number, given to a new pupil
+    again.append(newcomer)
+
+    plan = Provisioner(workspace).plan(_file(tmp_path, "again.xlsx", again), today=TODAY)
+
+    changes = plan.platforms["purple-mash"]
+    assert [c.name for c in changes.of("create")] == ["Zara Newcombe"]  # a new account of her own
+    assert changes.of("update") == []  # nobody's account is renamed to another child
+    returner = f"{school[0]['preferred_forename']} {school[0]['preferred_surname']}"
+    assert [(r.name, r.by) for r in plan.relinked] == [(returner, "UPN")]
+    apply(workspace, tmp_path / "again.xlsx")
+    after = _accounts(workspace)
+    assert {k: v for k, v in after.items() if k in before} == before and len(after) == len(before) + 1
+    # The next export, the same: each keeps the account they now have, nothing new, nothing moved.
+    again_plan = Provisioner(workspace).plan(tmp_path / "again.xlsx", today=TODAY).platforms["purple-mash"]
+    assert again_plan.counts()["create"] == 0 and again_plan.of("update") == [] and again_plan.of("leaver") == []
 
 
 def test_a_login_slip_after_ids_were_swapped_names_the_child_whose_account_it_is(workspace, tmp_path, school):
