@@ -257,6 +257,7 @@ def test_ids_handed_out_again_by_a_new_mis_follow_the_upn_not_the_number(workspa
     plan = Provisioner(workspace).plan(_file(tmp_path, "swapped.xlsx", swapped), today=TODAY)
 
     changes = plan.platforms["purple-mash"]
+
     assert changes.counts()["create"] == 0 and changes.counts()["update"] == 0  # each child keeps their own account
     assert {r.name for r in plan.relinked} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
     assert _accounts(workspace) == before
@@ -302,3 +303,65 @@ def test_a_temporary_upn_made_permanent_is_matched_by_the_former_upn_column(work
     assert (counts["create"], counts["leavers"]) == (0, 0) and len(plan.relinked) == len(school)
     apply(workspace, later)
     assert _accounts(workspace) == before
+
+
+def test_a_returner_with_a_new_admission_number_keeps_their_account_when_the_old_one_goes_to_a_new_pupil(
+    workspace, tmp_path, school
+):
+    from provisioner.upn import check_letter
+
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    before = _accounts(workspace)
+    again = [dict(p) for p in school]
+    again[0]["mis_id"] = "009999"  # readmitted under a new admission number, the same UPN
+    newcomer = {**school[1], "mis_id": school[0]["mis_id"], "upn": check_letter("A823201726999") + "823201726999",
+                "legal_forename": "Zara", "preferred_forename": "Zara", "legal_surname": "Newcombe",
+                "preferred_surname": "Newcombe"}  # the old number, given to a new pupil
+    again.append(newcomer)
+
+    plan = Provisioner(workspace).plan(_file(tmp_path, "again.xlsx", again), today=TODAY)
+
+    changes = plan.platforms["purple-mash"]
+    assert [c.name for c in changes.of("create")] == ["Zara Newcombe"]  # a new account of her own
+    assert changes.of("update") == []  # nobody's account is renamed to another child
+    returner = f"{school[0]['preferred_forename']} {school[0]['preferred_surname']}"
+    assert [(r.name, r.by) for r in plan.relinked] == [(returner, "UPN")]
+    apply(workspace, tmp_path / "again.xlsx")
+    after = _accounts(workspace)
+    assert {k: v for k, v in after.items() if k in before} == before and len(after) == len(before) + 1
+    # The next export, the same: each keeps the account they now have, nothing new, nothing moved.
+    again_plan = Provisioner(workspace).plan(tmp_path / "again.xlsx", today=TODAY).platforms["purple-mash"]
+    assert again_plan.counts()["create"] == 0 and again_plan.of("update") == [] and again_plan.of("leaver") == []
+
+
+def test_a_login_slip_after_ids_were_swapped_names_the_child_whose_account_it_is(workspace, tmp_path, school):
+    from openpyxl import load_workbook
+
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    Provisioner(workspace).confirm_uploaded("purple-mash")
+    swapped = [dict(p) for p in school]
+    swapped[0]["mis_id"], swapped[1]["mis_id"] = school[1]["mis_id"], school[0]["mis_id"]
+    path = _file(tmp_path, "swapped.xlsx", swapped)
+    apply(workspace, path)  # each child keeps their own account, re-linked by UPN
+    first = school[0]
+    Provisioner(workspace).reset_passwords("purple-mash", path, classes=[], pupils=[swapped[0]["mis_id"]])
+
+    result = apply(workspace, path)
+
+    [batch] = result.batches
+    sheet = load_workbook(next(p for p in batch.slips if p.suffix == ".xlsx")).active
+    header, *slips = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [slip[header.index("Name")] for slip in slips] == [f"{first['preferred_forename']} {first['preferred_surname']}"]
+
+
+def test_a_relink_with_nothing_to_send_is_in_the_audit_log(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    Provisioner(workspace).confirm_uploaded("purple-mash")
+    renumbered = [{**p, "mis_id": f"A{i:05d}"} for i, p in enumerate(school)]  # a new MIS, the same UPNs
+
+    result = apply(workspace, _file(tmp_path, "new-mis.xlsx", renumbered))
+
+    assert not result.plan.has_work and len(result.plan.relinked) == len(school)
+    with workspace.open_state() as state:
+        events = state.db.execute("SELECT count(*) FROM audit WHERE action = 'pupil.relinked'").fetchone()[0]
+    assert events == len(school)

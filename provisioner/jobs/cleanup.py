@@ -12,6 +12,7 @@ from provisioner.errors import Aborted, PartialFailure
 from provisioner.jobs.provisioning import choose_batch
 from provisioner.models import Roster
 from provisioner.planning.cleanup import DELETE, CleanupPlan, plan_cleanup, refusal
+from provisioner.planning.identity import match
 from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State
 from provisioner.workspace import Workspace
 
@@ -35,7 +36,8 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     result = CleanupResult(the_plan)
     if the_plan.has_work and not confirm(the_plan):
         raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
-    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), roster)
+    # The roster under the keys the accounts are held by (class groups are looked up by them).
+    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), match(state, roster).roster)
     carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
     return result
 

@@ -49,17 +49,20 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions, allow_large))
     if result.plan.refusal:
         raise result.plan.refusal
+    # The roster under the keys the accounts are held by: a slip, a class group or a full-set
+    # upload looks a pupil up by that key, never by the id this export happens to give.
+    matched = identity.match(state, roster).roster
     if not result.plan.has_work:
-        identity.remember(state, identity.match(state, roster).roster)
+        identity.remember(state, matched, None, result.plan.relinked)
         return result
     if not confirm(result.plan):
         raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
-    job = Job(workspace, state, today, roster=roster, progress=progress, sessions=sessions)
+    job = Job(workspace, state, today, roster=matched, progress=progress, sessions=sessions)
     result.batches = finish_interrupted(job, connectors)
     if result.batches:  # the same plan, now with nothing left resuming
         result.plan = plan(workspace, state, roster, connectors, today, sessions, allow_large=True)
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
-        identity.remember(state, identity.match(state, roster).roster)
+        identity.remember(state, matched, None, result.plan.relinked)
         return result
     job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
     try:
@@ -69,7 +72,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
         raise
     # Who each pupil is now (this roster's ids and names): the next export is matched by them.
-    identity.remember(state, identity.match(state, roster).roster, job.run_id, result.plan.relinked)
+    identity.remember(state, matched, job.run_id, result.plan.relinked)
     state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
     return result
 

@@ -71,14 +71,22 @@ def match(state: State, roster: Roster) -> Matched:
         return Matched(roster, [])
     by_mis = {i.mis_id: key for key, i in known.items() if i.mis_id}
     by_upn = {i.upn: key for key, i in known.items() if i.upn}
+    # Held pupils each roster row names by its UPN or former UPN: the row that is that child.
+    named_by_upn: dict[str, set[int]] = {}
+    for row, pupil in enumerate(roster.pupils):
+        for upn in (pupil.upn, pupil.former_upn):
+            if upn and upn in by_upn:
+                named_by_upn.setdefault(by_upn[upn], set()).add(row)
     keys: list[str | None] = []
     claimed: set[str] = set()
-    for pupil in roster.pupils:
+    for row, pupil in enumerate(roster.pupils):
         key = by_mis.get(normalise_mis_id(pupil.mis_id)) if pupil.mis_id else None
-        if key is None and pupil.key in known:
-            key = pupil.key  # a UPN-keyed roster and state
+        if key is None and pupil.key in known and _goes_by(known[pupil.key], pupil):
+            key = pupil.key  # a UPN-keyed roster and state, or a held pupil recorded without a MIS id
         if key is not None and pupil.upn and by_upn.get(pupil.upn, key) != key:
             key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
+        if key is not None and named_by_upn.get(key, {row}) - {row}:
+            key = None  # another row is this held pupil by UPN: their old MIS id went to a new pupil; the UPN decides
         if key in claimed:
             key = None
         keys.append(key)
@@ -95,8 +103,27 @@ def match(state: State, roster: Roster) -> Matched:
                 held = known[key]
                 relinked.append(Relink(key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
                                        shown_id(pupil), held.name, held.class_name))  # fmt: skip
+        if key is None and pupil.key in known:
+            key = _own_key(pupil, known)  # a new pupil given an id a held pupil's key was made from
         pupils.append(pupil if key is None or key == pupil.key else pupil.model_copy(update={"key": key}))
     return Matched(replace(roster, pupils=pupils), relinked)
+
+
+def _goes_by(held: Identity, pupil: Pupil) -> bool:
+    """Whether the held pupil still goes by the id this roster pupil's key is made from: not
+    when the state recorded them under another MIS id (or UPN) since."""
+    if pupil.key.startswith("mis:"):
+        return held.mis_id is None or held.mis_id == normalise_mis_id(pupil.mis_id or "")
+    return held.upn is None or held.upn == pupil.upn
+
+
+def _own_key(pupil: Pupil, known: dict[str, Identity]) -> str:
+    """A key for a new pupil whose MIS id a held pupil's key was made from (an admission number
+    used again): never the held pupil's, so nothing of theirs (account, pseudonymous id, erasure
+    hold, audit trail) is taken for the new pupil's. The UPN, else the id and the roster row."""
+    if pupil.upn and f"upn:{pupil.upn}" not in known:
+        return f"upn:{pupil.upn}"
+    return f"{pupil.key}#{pupil.row}"
 
 
 def pairings(state: State, roster: Roster) -> list[Relink]:
