@@ -119,26 +119,27 @@ class Provisioner:
     # Provisioning
 
     def plan(self, roster: Path, *, platforms: list[str] | None = None, today: date | None = None,
-             skip_invalid_rows: bool = False, partial_roster: bool = False,
-             allow_large_cleanup: bool = False) -> Plan:  # fmt: skip
+             skip_invalid_rows: bool = False, partial_roster: bool = False, allow_large_cleanup: bool = False,
+             different_pupils: bool = False) -> Plan:  # fmt: skip
         """What apply would do, per platform, with every pupil affected and the fields each
         action sends; the guard's verdict is in ``refusal`` (show the plan, then refuse). Changes nothing."""
         today = today or date.today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
         with self._reading() as state:
-            return provisioning.plan(self.workspace, state, loaded, connectors, today, allow_large=allow_large_cleanup)
+            return provisioning.plan(self.workspace, state, loaded, connectors, today, allow_large=allow_large_cleanup,
+                                     different_pupils=different_pupils)  # fmt: skip
 
     def apply(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None, today: date | None = None,
               skip_invalid_rows: bool = False, progress: Progress | None = None, partial_roster: bool = False,
-              allow_large_cleanup: bool = False) -> ApplyResult:  # fmt: skip
+              allow_large_cleanup: bool = False, different_pupils: bool = False) -> ApplyResult:  # fmt: skip
         """Recompute the plan, show it through ``confirm``, then carry it out and record it."""
         today = today or date.today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
         with self._changing() as state:
             return provisioning.apply(self.workspace, state, loaded, connectors, today, confirm, progress,
-                                      allow_large_cleanup)  # fmt: skip
+                                      allow_large_cleanup, different_pupils)  # fmt: skip
 
     def relink_pairs(self, roster: Path, *, skip_invalid_rows: bool = False) -> list[Relink]:
         """Pupils of this roster the state holds under other ids, paired by UPN or by legal name

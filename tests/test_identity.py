@@ -107,7 +107,7 @@ def test_another_id_scheme_without_upns_is_refused_and_relink_pairs_by_name_and_
     applied = cli("apply", str(path), "--yes", "--as-of", TODAY.isoformat())
 
     assert planned.exit_code == 6 and applied.exit_code == 6
-    assert "same children under other ids" in applied.output and "provisioner relink" in applied.output
+    assert "same child under another id" in applied.output and "provisioner relink" in applied.output
     assert _snapshot(workspace) == before
 
     shown = cli("relink", str(path), input="n\n")  # shows every pairing, then asks
@@ -365,3 +365,46 @@ def test_a_relink_with_nothing_to_send_is_in_the_audit_log(workspace, tmp_path, 
     with workspace.open_state() as state:
         events = state.db.execute("SELECT count(*) FROM audit WHERE action = 'pupil.relinked'").fetchone()[0]
     assert events == len(school)
+
+
+def test_the_same_children_under_other_ids_are_refused_in_a_partial_roster_too(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    # Three pupils re-exported by a new MIS with new ids and no UPN, as "the new starters".
+    three = _file(tmp_path, "three.xlsx", [{**p, "mis_id": f"X{i}", "upn": None} for i, p in enumerate(school[:3])])
+
+    plan = Provisioner(workspace).plan(three, today=TODAY, partial_roster=True, allow_large_cleanup=True)
+
+    assert len(plan.pairable) == 3 and plan.refusal is not None  # the flag for leavers is not the one for this
+    assert "--different-pupils" in plan.refusal.hint
+    with pytest.raises(GuardRefused):
+        apply(workspace, three, partial_roster=True, allow_large_cleanup=True)
+    result = apply(workspace, three, partial_roster=True, different_pupils=True)  # the admin says: other children
+    assert result.plan.platforms["purple-mash"].counts()["create"] == 3
+
+
+def test_a_mis_id_match_with_another_legal_name_and_birth_date_is_shown_for_checking(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    swapped = [dict(p) for p in school]
+    for row in swapped[:2]:
+        row["upn"] = None  # no UPN to tell them apart
+    swapped[0]["mis_id"], swapped[1]["mis_id"] = school[1]["mis_id"], school[0]["mis_id"]
+    path = _file(tmp_path, "swapped.xlsx", swapped)
+
+    shown = Cli(workspace)("plan", str(path), "--as-of", TODAY.isoformat())
+    plan = Provisioner(workspace).plan(path, today=TODAY)
+
+    assert {d.name for d in plan.doubtful} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
+    assert "check each is the same child" in shown.output
+
+
+def test_an_export_without_the_upn_column_keeps_the_upn_recorded(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    apply(workspace, _file(tmp_path, "no-upn.xlsx", [{**p, "upn": None} for p in school]))
+    by_upn = tmp_path / "by-upn.csv"
+    write_roster_csv(by_upn, [{**p, "mis_id": None} for p in school], style="arbor")
+    lines = by_upn.read_text(encoding="utf-8-sig").splitlines()  # no MIS id column at all
+    by_upn.write_text("\n".join(",".join(line.split(",")[1:]) for line in lines) + "\n", encoding="utf-8")
+
+    plan = Provisioner(workspace).plan(by_upn, today=TODAY)
+
+    assert plan.platforms["purple-mash"].counts()["create"] == 0 and len(plan.relinked) == len(school)

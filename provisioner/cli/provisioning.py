@@ -12,7 +12,7 @@ from rich.progress import Progress
 from provisioner.cli import render
 from provisioner.errors import ExitCode
 from provisioner.cli.common import (
-    AllowLargeOpt, AsOfOpt, DetailsOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
+    AllowLargeOpt, AsOfOpt, DetailsOpt, DifferentOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
     asker, command, err, group, out, print_json, find_provisioner, run, today,
 )  # fmt: skip
 
@@ -29,13 +29,15 @@ def plan(
     skip_invalid_rows: SkipOpt = False,
     partial_roster: PartialOpt = False,
     allow_large_cleanup: AllowLargeOpt = False,
+    different_pupils: DifferentOpt = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> int:
         the_provisioner = find_provisioner(workspace)
         result = the_provisioner.plan(roster, platforms=platform, today=today(as_of), skip_invalid_rows=skip_invalid_rows,
-                                      partial_roster=partial_roster, allow_large_cleanup=allow_large_cleanup)  # fmt: skip
+                                      partial_roster=partial_roster, allow_large_cleanup=allow_large_cleanup,
+                                      different_pupils=different_pupils)  # fmt: skip
         if as_json:
             print_json(result.as_dict())  # "refused" says why apply would refuse
             return result.refusal.exit_code if result.refusal else ExitCode.OK
@@ -45,8 +47,6 @@ def plan(
             render.plan(result)
             if any(p.affected for p in result.platforms.values()):
                 out.print(f"Who: provisioner plan \"{roster}\" --details")
-        if result.relinked:
-            render.relinked(result.relinked)
         if result.refusal:
             raise result.refusal  # shown above; apply would refuse it
         if result.has_work:
@@ -68,6 +68,7 @@ def apply(
     skip_invalid_rows: SkipOpt = False,
     partial_roster: PartialOpt = False,
     allow_large_cleanup: AllowLargeOpt = False,
+    different_pupils: DifferentOpt = False,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -89,8 +90,8 @@ def apply(
         try:
             result = the_provisioner.apply(roster, confirm=confirm, platforms=platform, today=today(as_of),
                                            skip_invalid_rows=skip_invalid_rows, progress=progress,
-                                           partial_roster=partial_roster,
-                                           allow_large_cleanup=allow_large_cleanup)  # fmt: skip
+                                           partial_roster=partial_roster, allow_large_cleanup=allow_large_cleanup,
+                                           different_pupils=different_pupils)  # fmt: skip
         finally:
             bar.stop()
         if as_json:
@@ -125,7 +126,8 @@ def relink(
             return
         if not pairs:
             out.print("No pupil of this roster pairs with a held pupil by UPN, or by legal name and date of birth; "
-                      "nothing changed.")  # fmt: skip
+                      "nothing changed. A workspace records who its pupils are at each apply: one made before this "
+                      "version has nothing to pair with until it has applied an export with the old ids once.")  # fmt: skip
             return
         out.print(f"Recorded {len(pairs)} pupil(s) under this roster's ids: their accounts are kept.")
         out.print(f"Next: provisioner plan \"{roster}\"")

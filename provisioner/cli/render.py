@@ -103,6 +103,8 @@ def affected(title: str, changes: list, *, limit: int | None = None) -> None:
 def plan_details(the_plan: Plan) -> None:
     """The plan, then every pupil each platform's changes affect."""
     plan(the_plan)
+    if the_plan.relinked:
+        relinked(the_plan.relinked)
     for platform_plan in the_plan.platforms.values():
         affected(platform_plan.name, platform_plan.affected)
 
@@ -120,9 +122,9 @@ def plan_question(roster: Path) -> Callable[[Plan], None]:
     return show
 
 
-def relinked(pairs: list) -> None:
-    """Pupils matched to the accounts they hold under other ids, one line each with both ids."""
-    out.print(f"{len(pairs)} pupil(s) of this roster are held under other ids:")
+def relinked(pairs: list, what: str = "held under other ids") -> None:
+    """Pupils matched (or to be matched) to accounts held under other ids, one line each with both ids."""
+    out.print(f"{len(pairs)} pupil(s) of this roster are {what}:")
     for pair in pairs:
         out.print(f"  row {pair.row}: {who(pair.name, pair.class_name)}, id {pair.roster_id} = held as "
                   f"{who(pair.held_name, pair.held_class)}, id {pair.held_id} (same {pair.by})")  # fmt: skip
@@ -148,7 +150,13 @@ def plan(the_plan: Plan) -> None:
     scopes(the_plan)
     if the_plan.relinked:
         out.print(f"{len(the_plan.relinked)} pupil(s) are matched by UPN to the accounts they hold (their MIS id "
-                  "changed, or this export has none): their accounts are kept and take the new id at apply.")  # fmt: skip
+                  "changed, or this export has none): their accounts are kept and take the new id at apply "
+                  "(--details lists them).")  # fmt: skip
+    if the_plan.pairable:
+        relinked(the_plan.pairable, "new on this roster, and pair with a held pupil it does not list")
+    if the_plan.doubtful:
+        relinked(the_plan.doubtful, "matched by MIS id, but their legal name or date of birth is not the one "
+                                    "recorded: check each is the same child before going on")  # fmt: skip
     if the_plan.partial:
         out.print("This roster is taken as partial: pupils it leaves out are not counted as absent.")
     if the_plan.already_left:

@@ -18,25 +18,25 @@ from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress
 from provisioner.errors import Aborted, UsageError
 from provisioner.models import Roster
 from provisioner.planning import identity
-from provisioner.planning.provisioning import Plan, make_plan, refusal
+from provisioner.planning.provisioning import CREATE, Plan, make_plan, refusal
 from provisioner.register import require_approved
 from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State, normalise_mis_id
 from provisioner.workspace import Workspace
 
 
 def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
-         sessions: dict | None = None, allow_large: bool = False) -> Plan:  # fmt: skip
+         sessions: dict | None = None, allow_large: bool = False, different_pupils: bool = False) -> Plan:  # fmt: skip
     """What apply would do, with the guard's verdict in ``refusal`` (show the plan, then refuse)."""
     leavers = workspace.settings.leavers
     the_plan = make_plan(state, roster, connectors, today, sessions=sessions, pseudonymise=workspace.pseudonymous_id,
                          excluded_statuses=set(leavers.exclude_enrolment_statuses))  # fmt: skip
-    the_plan.refusal = refusal(the_plan, leavers.max_share, allow_large, roster.source)
+    the_plan.refusal = refusal(the_plan, leavers.max_share, allow_large, roster.source, different_pupils)
     return the_plan
 
 
 def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
           confirm: Callable[[Plan], bool], progress: Progress | None = None,
-          allow_large: bool = False) -> ApplyResult:  # fmt: skip
+          allow_large: bool = False, different_pupils: bool = False) -> ApplyResult:  # fmt: skip
     state.mark_interrupted_runs()  # holding the lock, no run can still be going
     require_approved(state, connectors)
     refuse_unfinishable(state, connectors)
@@ -46,7 +46,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     sessions = {c.id: session for c in connectors if (session := c.delivery.connect(domain)) is not None}
     # The plan counts an interrupted apply's rows as sent, and shows them as resuming, so the
     # admin confirms those too before anything is written.
-    result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions, allow_large))
+    result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions, allow_large, different_pupils))
     if result.plan.refusal:
         raise result.plan.refusal
     # The roster under the keys the accounts are held by: a slip, a class group or a full-set
@@ -60,19 +60,22 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     job = Job(workspace, state, today, roster=matched, progress=progress, sessions=sessions)
     result.batches = finish_interrupted(job, connectors)
     if result.batches:  # the same plan, now with nothing left resuming
-        result.plan = plan(workspace, state, roster, connectors, today, sessions, allow_large=True)
+        result.plan = plan(workspace, state, roster, connectors, today, sessions, allow_large=True,
+                           different_pupils=True)  # agreed above
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
         identity.remember(state, matched, None, result.plan.relinked)
         return result
     job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
+    # Who each pupil is now (this roster's ids and names), before anything is sent: the next
+    # export is matched by them, even after an apply interrupted here.
+    making = {c.pupil_key for p in result.plan.platforms.values() for c in p.of(CREATE)}
+    identity.remember(state, matched, job.run_id, result.plan.relinked, making)
     try:
         for connector in connectors:
             connector.delivery.deliver(job, result.plan.platforms[connector.id], result)
     except BaseException as exc:
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
         raise
-    # Who each pupil is now (this roster's ids and names): the next export is matched by them.
-    identity.remember(state, matched, job.run_id, result.plan.relinked)
     state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
     return result
 

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from provisioner.connector import Connector
 from provisioner.errors import GuardRefused
 from provisioner.models import Pupil, Roster
-from provisioner.planning.identity import match
+from provisioner.planning.identity import held_name, match
 from provisioner.planning.provisioning import first_count
 from provisioner.register.entries import shipped_entries
 from provisioner.state import Account, AccountStatus, Identity, State
@@ -226,14 +226,8 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
 
 
 def _who(pupil: Pupil | None, identity: Identity | None, account: Account) -> tuple[str, str]:
-    """(name, class) for the admin: as the roster says, else as last recorded, else as last sent."""
-    if pupil is not None:
-        return pupil.display_name, pupil.class_name
-    if identity is not None and identity.name:
-        return identity.name, identity.class_name
-    sent = account.sent
-    name = " ".join(v for v in (sent.get("forename"), sent.get("surname")) if v) or sent.get("full_name", "")
-    return name, sent.get("class_name", "")
+    """(name, class) for the admin: as the roster says, else as held."""
+    return (pupil.display_name, pupil.class_name) if pupil is not None else held_name(identity, account.sent)
 
 
 def refusal(plan: CleanupPlan, max_share: float, allow_large: bool) -> GuardRefused | None:

@@ -14,12 +14,13 @@ keyed hash); ``relink`` records them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
 
 BY_MIS_ID, BY_UPN, BY_NAME_AND_BIRTH = "MIS id", "UPN", "legal name and date of birth"
+BY_MIS_ID_ONLY = "MIS id, but not legal name and date of birth"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Relink:
 class Matched:
     roster: Roster  # the pupils, each carrying the key the state holds them under
     relinked: list[Relink]  # matched by UPN: the held record takes this roster's ids at apply
+    # Matched by MIS id although the legal name and date of birth differ from the ones recorded:
+    # a name changed in the MIS, or an id that now belongs to another child. Shown to the admin.
+    doubtful: list[Relink] = field(default_factory=list)
 
 
 def shown_id(pupil: Pupil) -> str:
@@ -106,7 +110,17 @@ def match(state: State, roster: Roster) -> Matched:
         if key is None and pupil.key in known:
             key = _own_key(pupil, known)  # a new pupil given an id a held pupil's key was made from
         pupils.append(pupil if key is None or key == pupil.key else pupil.model_copy(update={"key": key}))
-    return Matched(replace(roster, pupils=pupils), relinked)
+    relinked_keys = {r.key for r in relinked}
+    doubtful = []
+    for pupil in pupils:
+        held = known.get(pupil.key)
+        if held is None or not held.match_hash or pupil.key in relinked_keys:
+            continue
+        now = state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth)
+        if now and now != held.match_hash:
+            doubtful.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
+                                   shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
+    return Matched(replace(roster, pupils=pupils), relinked, doubtful)
 
 
 def _goes_by(held: Identity, pupil: Pupil) -> bool:
@@ -126,11 +140,12 @@ def _own_key(pupil: Pupil, known: dict[str, Identity]) -> str:
     return f"{pupil.key}#{pupil.row}"
 
 
-def pairings(state: State, roster: Roster) -> list[Relink]:
+def pairings(state: State, roster: Roster, matched: Matched | None = None) -> list[Relink]:
     """Re-links the admin may agree to: each roster pupil no held pupil matches, paired with a
     held pupil this roster does not list, by UPN or else by legal names and date of birth.
-    Only one-to-one pairs are offered: two held pupils with one hash pair with nobody."""
-    matched = match(state, roster)
+    Only one-to-one pairs are offered: two held pupils with one hash pair with nobody.
+    ``matched``: ``match(state, roster)``, when the caller has it."""
+    matched = matched or match(state, roster)
     known = state.identities()
     listed = {p.key for p in matched.roster.pupils}
     absent = {key: i for key, i in known.items() if key not in listed}
@@ -165,12 +180,23 @@ def pairings(state: State, roster: Roster) -> list[Relink]:
     return out
 
 
-def remember(state: State, roster: Roster, run_id: int | None = None, relinked: list[Relink] = ()) -> None:
-    """Record who each roster pupil holding an account is now (after ``match``): the next
-    export is matched by these ids, and the admin is shown these names."""
+def remember(state: State, roster: Roster, run_id: int | None = None, relinked: list[Relink] = (),
+             making: set[str] = frozenset()) -> None:  # fmt: skip
+    """Record who each roster pupil holding an account, or about to be given one (``making``), is
+    now (after ``match``): the next export is matched by these ids, and the admin is shown these
+    names. Recorded before anything is sent, so an apply interrupted at its first send has them."""
     held = state.identities()
-    state.remember_identities([identity(state, p) for p in roster.pupils if p.key in held], run_id,
+    state.remember_identities([identity(state, p) for p in roster.pupils if p.key in held or p.key in making], run_id,
                               {r.key: r.by for r in relinked})  # fmt: skip
+
+
+def held_name(identity: Identity | None, sent: dict[str, str]) -> tuple[str, str]:
+    """(name, class) of a held pupil the roster does not list: as last recorded, else as last
+    sent (an account made before names were recorded)."""
+    if identity is not None and identity.name:
+        return identity.name, identity.class_name
+    name = " ".join(v for v in (sent.get("forename"), sent.get("surname")) if v) or sent.get("full_name", "")
+    return name, sent.get("class_name", "")
 
 
 def relink(state: State, roster: Roster, pairs: list[Relink], run_id: int) -> None:

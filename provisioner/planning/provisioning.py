@@ -15,7 +15,7 @@ from datetime import date
 from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import Pupil, Roster
-from provisioner.planning.identity import Relink, match
+from provisioner.planning.identity import Relink, held_name, match, pairings
 from provisioner.state import AccountStatus, BatchStatus, Identity, State, normalise_mis_id
 from provisioner.usernames import UsernameAllocator, base_username
 
@@ -101,6 +101,10 @@ class Plan:
     withheld: int = 0  # roster pupils under an erasure request: nothing is sent about them
     left_out: int = 0  # roster rows left out for errors (--skip-invalid-rows)
     relinked: list[Relink] = field(default_factory=list)  # matched to held pupils by UPN, not MIS id
+    # New pupils who pair with a held pupil this roster does not list (by UPN, or legal name and
+    # date of birth): likely the same child under another id. ``relink`` records them.
+    pairable: list[Relink] = field(default_factory=list)
+    doubtful: list[Relink] = field(default_factory=list)  # matched by MIS id, but not by name and birth
     partial: bool = False  # the admin said the roster is partial: nobody absent is a leaver
     refusal: GuardRefused | None = None  # the guard's verdict: why apply must not go ahead
 
@@ -117,6 +121,8 @@ class Plan:
             "left_out": self.left_out,
             "partial_roster": self.partial,
             "relinked": [r.as_dict() for r in self.relinked],
+            "pairable": [r.as_dict() for r in self.pairable],
+            "doubtful": [r.as_dict() for r in self.doubtful],
             "refused": {"message": self.refusal.message, "hint": self.refusal.hint} if self.refusal else None,
             "platforms": {
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
@@ -243,22 +249,15 @@ def plan_platform(
         # partial lists only some: absence proves nothing then.
         if reason == ABSENT and not roster.complete:
             continue
-        identity = known.get(key)
-        name = identity.name if identity and identity.name else _sent_name(account.sent)
+        name, class_name = held_name(known.get(key), account.sent)
         plan.changes.append(Change(
-            LEAVER, key, None, connector.view({}), (), account.username, name,
-            identity.class_name if identity else account.sent.get("class_name", ""), reason,
+            LEAVER, key, None, connector.view({}), (), account.username, name, class_name, reason,
             first_missed=reason in (ABSENT, OUT_OF_SCOPE) and account.status is AccountStatus.ACTIVE
             and not account.left_on,
         ))  # fmt: skip
         if reason == OUT_OF_SCOPE:
             plan.scope_leavers += 1
     return plan
-
-
-def _sent_name(sent: Mapping[str, str]) -> str:
-    """A leaver's name as last sent, for a pupil recorded before names were kept."""
-    return " ".join(v for v in (sent.get("forename"), sent.get("surname")) if v) or sent.get("full_name", "")
 
 
 def make_plan(
@@ -297,6 +296,7 @@ def make_plan(
     return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,
                 already_left=sum(1 for p in roster.pupils if has_left(p, today)),
                 withheld=len(held_back), left_out=roster.invalid_rows, relinked=matched.relinked,
+                pairable=pairings(state, roster, matched), doubtful=matched.doubtful,
                 partial=roster.partial)  # fmt: skip
 
 
@@ -326,23 +326,33 @@ RELINK_HINT = ("run 'provisioner relink \"{roster}\"' to match them by UPN, or b
                "every pairing and asks before recording any")  # fmt: skip
 
 
-def refusal(plan: Plan, max_share: float, allow_large: bool, roster: str = "FILE") -> GuardRefused | None:
-    """Why this roster must not be applied as it stands, or None: it calls the same children by
-    other ids, or it leaves out more than the guard's share of a platform's pupils (a partial
-    roster), which apply would be the first to count as absent."""
+def refusal(plan: Plan, max_share: float, allow_large: bool, roster: str = "FILE",
+            different_pupils: bool = False) -> GuardRefused | None:  # fmt: skip
+    """Why this roster must not be applied as it stands, or None: it calls children the state
+    holds by other ids (``different_pupils``: the admin says they are other children), or it would
+    first count more than the guard's share of a platform's pupils as leavers (``allow_large``)."""
+    if not different_pupils:
+        if plan.pairable:
+            return GuardRefused(
+                f"{len(plan.pairable)} new pupil(s) on this roster have the UPN, or the legal name and date of birth, "
+                "of a pupil who holds accounts and is not on it: the same child under another id would get a second "
+                "account. Nothing was changed",
+                hint=RELINK_HINT.format(roster=roster) + "; if they really are different children, run again with "
+                "--different-pupils",
+            )  # fmt: skip
+        for p in plan.platforms.values():
+            creates = len(p.of(CREATE))
+            absent = sum(1 for c in p.of(LEAVER) if c.reason == ABSENT)
+            if p.held >= ID_CHANGE_MINIMUM and min(creates, absent) >= ID_CHANGE_SHARE * p.held:
+                return GuardRefused(
+                    f"{p.name}: this roster would make {creates} new accounts while {absent} of the {p.held} accounts "
+                    "held lose their pupil: the same children under other ids look like this (a change of MIS, or an "
+                    "export without the admission number or UPN). Nothing was changed",
+                    hint=RELINK_HINT.format(roster=roster) + "; if these really are different pupils, run again with "
+                    "--different-pupils",
+                )  # fmt: skip
     if allow_large:
         return None
-    for p in plan.platforms.values():
-        creates = len(p.of(CREATE))
-        absent = sum(1 for c in p.of(LEAVER) if c.reason == ABSENT)
-        if p.held >= ID_CHANGE_MINIMUM and min(creates, absent) >= ID_CHANGE_SHARE * p.held:
-            return GuardRefused(
-                f"{p.name}: this roster would make {creates} new accounts while {absent} of the {p.held} accounts "
-                "held lose their pupil: the same children under other ids look like this (a change of MIS, or an "
-                "export without the admission number or UPN). Nothing was changed",
-                hint=RELINK_HINT.format(roster=roster) + "; if these really are different pupils, run again with "
-                "--allow-large-cleanup",
-            )  # fmt: skip
     for p in plan.platforms.values():
         missed = [c.reason for c in p.changes if c.first_missed]
         refused = first_count(p.name, p.platform, p.held, max_share, missed.count(ABSENT), missed.count(OUT_OF_SCOPE),

@@ -53,7 +53,8 @@ class IdentityLedger:
 
     def remember_identities(self, identities: Iterable[Identity], run_id: int | None = None,
                             relinked: Mapping[str, str] | None = None) -> None:  # fmt: skip
-        """Record who each key is now (the ids and names of this roster); ``relinked``: keys
+        """Record who each key is now (the ids and names of this roster; an id or hash this roster
+        lacks, an export without that column, keeps the one recorded); ``relinked``: keys
         matched to this roster's pupil by other than the MIS id (key -> how), for the audit log."""
         stamp = now()
         with self.transaction() as db:
@@ -62,7 +63,8 @@ class IdentityLedger:
             db.executemany(
                 "INSERT INTO pupils (pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group,"
                 " shown_id, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pupil_key) DO UPDATE SET"
-                " mis_id = excluded.mis_id, upn = excluded.upn, match_hash = excluded.match_hash,"
+                " mis_id = COALESCE(excluded.mis_id, mis_id), upn = COALESCE(excluded.upn, upn),"
+                " match_hash = COALESCE(excluded.match_hash, match_hash),"
                 " forename = excluded.forename, surname = excluded.surname, class_name = excluded.class_name,"
                 " year_group = excluded.year_group, shown_id = excluded.shown_id, seen_at = excluded.seen_at",
                 [(i.key, i.mis_id, i.upn, i.match_hash, i.forename, i.surname, i.class_name, i.year_group, i.shown_id,
