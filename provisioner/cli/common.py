@@ -240,18 +240,12 @@ def can_ask() -> bool:
     return sys.stdin.isatty()
 
 
-def _refuse_json_without_yes(command: str, yes: bool, as_json: bool) -> None:
+def asker(command: str, question: str, show: Callable[[Any], None], yes: bool, as_json: bool,
+          ask: Callable[[Any], bool] | None = None):  # fmt: skip
+    """The confirm callback of a command that changes things: show the plan, then ask (or not).
+    ``ask(plan)`` asks a question of its own in place of a yes/no one."""
     if as_json and not yes:
         raise UsageError(f"{command} --json cannot ask for a yes", hint="add --yes, after checking the plan")
-
-
-def _needs_a_yes(command: str) -> UsageError:
-    return UsageError(f"{command} needs a yes before it changes anything", hint="pass --yes to go ahead without asking")
-
-
-def asker(command: str, question: str, show: Callable[[Any], None], yes: bool, as_json: bool):
-    """The confirm callback of a command that changes things: show the plan, then ask (or not)."""
-    _refuse_json_without_yes(command, yes, as_json)
 
     def confirm(the_plan: Any) -> bool:
         if not as_json:
@@ -259,8 +253,9 @@ def asker(command: str, question: str, show: Callable[[Any], None], yes: bool, a
         if yes:
             return True
         if not can_ask():
-            raise _needs_a_yes(command)
-        return typer.confirm(question, default=False)
+            raise UsageError(f"{command} needs a yes before it changes anything",
+                             hint="pass --yes to go ahead without asking")  # fmt: skip
+        return ask(the_plan) if ask else typer.confirm(question, default=False)
 
     return confirm
 
@@ -271,22 +266,15 @@ def typed_back_asker(command: str, show: Callable[[Any], None], yes: bool, as_js
     y at a y/N question goes ahead whichever child a mistyped number found; typing the name
     does not. The plan carries the rule (``type_back``, the prompt; ``confirmed_by(text)``,
     whether the text names them), so every front end asks the same."""
-    _refuse_json_without_yes(command, yes, as_json)
 
-    def confirm(the_plan: Any) -> bool:
-        if not as_json:
-            show(the_plan)
-        if yes:
-            return True
-        if not can_ask():
-            raise _needs_a_yes(command)
+    def typed_back(the_plan: Any) -> bool:
         typed = typer.prompt(the_plan.type_back, default="", show_default=False)
         if the_plan.confirmed_by(typed):
             return True
         err.print(f"'{typed.strip()}' is not the name or id asked for." if typed.strip() else "Nothing was typed.")
         return False
 
-    return confirm
+    return asker(command, "", show, yes, as_json, typed_back)
 
 
 def shown_path(path: Path, root: Path) -> str:

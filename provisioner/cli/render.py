@@ -109,15 +109,20 @@ def plan_details(the_plan: Plan) -> None:
         affected(platform_plan.name, platform_plan.affected)
 
 
+def _first_names(by_platform: dict[str, list], every: str) -> None:
+    """The first few pupils of each kind per platform, and the command that lists them all."""
+    for name, changes in by_platform.items():
+        affected(name, changes, limit=FEW)
+    if any(len(changes) > FEW for changes in by_platform.values()):
+        out.print(f"Every pupil: {every} --details")
+
+
 def plan_question(roster: Path) -> Callable[[Plan], None]:
     """The plan as shown before apply asks: the counts and the first few names of each kind."""
 
     def show(the_plan: Plan) -> None:
         plan(the_plan)
-        for platform_plan in the_plan.platforms.values():
-            affected(platform_plan.name, platform_plan.affected, limit=FEW)
-        if any(len(p.affected) > FEW for p in the_plan.platforms.values()):
-            out.print(f"Every pupil: provisioner plan \"{roster}\" --details")
+        _first_names({p.name: p.affected for p in the_plan.platforms.values()}, f'provisioner plan "{roster}"')
 
     return show
 
@@ -231,12 +236,11 @@ def cleanup_details(the_plan: CleanupPlan) -> None:
 
 
 def cleanup_question(roster: Path) -> Callable[[CleanupPlan], None]:
+    """The cleanup as shown before leavers apply asks: the counts and the first few names."""
+
     def show(the_plan: CleanupPlan) -> None:
         cleanup(the_plan)
-        for platform in the_plan.platforms.values():
-            affected(platform.name, platform.steps, limit=FEW)
-        if any(len(p.steps) > FEW for p in the_plan.platforms.values()):
-            out.print(f"Every pupil: provisioner leavers plan \"{roster}\" --details")
+        _first_names({p.name: p.steps for p in the_plan.platforms.values()}, f'provisioner leavers plan "{roster}"')
 
     return show
 
