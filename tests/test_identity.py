@@ -408,3 +408,16 @@ def test_an_export_without_the_upn_column_keeps_the_upn_recorded(workspace, tmp_
     plan = Provisioner(workspace).plan(by_upn, today=TODAY)
 
     assert plan.platforms["purple-mash"].counts()["create"] == 0 and len(plan.relinked) == len(school)
+
+
+def test_the_partial_roster_guard_says_which_year_groups_are_missing(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "july.xlsx", school))
+    september = [p for p in school if p["year_group"] != "6"]  # Year 6 have gone up to secondary
+    gone = len(school) - len(september)
+
+    result = Cli(workspace)("apply", str(_file(tmp_path, "september.xlsx", september)), "--yes",
+                            "--as-of", TODAY.isoformat())  # fmt: skip
+
+    assert result.exit_code == 6
+    assert f"leaves out {gone} of the {len(school)} pupils who hold accounts (Year 6: {gone})" in " ".join(
+        result.output.split())

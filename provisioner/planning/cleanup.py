@@ -55,6 +55,7 @@ class Step:
     name: str = ""  # who, for the admin: as the roster says, or as last recorded
     class_name: str = ""
     first_missed: bool = False  # an active account's pupil missed for the first time: the clock starts now
+    year_group: str = ""  # of a pupil first missed, as last recorded: the guard says which years are missing
 
     def as_dict(self) -> dict:
         return {"action": self.action, "pupil": self.pupil_key, "name": self.name, "class": self.class_name,
@@ -220,14 +221,15 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
                 action, due, to = DISABLE, disable_due, cleanup.waiting
             else:
                 action, due, to = DELETE, delete_due, cleanup.waiting
-            to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first))
+            year = held_name(known.get(key), account.sent)[2] if first and pupil is None else ""
+            to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first, year))
         platforms[connector.id] = cleanup
     return CleanupPlan(today, len(roster.pupils), platforms, partial=roster.partial)
 
 
 def _who(pupil: Pupil | None, identity: Identity | None, account: Account) -> tuple[str, str]:
     """(name, class) for the admin: as the roster says, else as held."""
-    return (pupil.display_name, pupil.class_name) if pupil is not None else held_name(identity, account.sent)
+    return (pupil.display_name, pupil.class_name) if pupil is not None else held_name(identity, account.sent)[:2]
 
 
 def refusal(plan: CleanupPlan, max_share: float, allow_large: bool) -> GuardRefused | None:
@@ -240,9 +242,10 @@ def refusal(plan: CleanupPlan, max_share: float, allow_large: bool) -> GuardRefu
     if allow_large:
         return None
     for cleanup in plan.platforms.values():
-        missed = [s.reason for s in cleanup.steps + cleanup.waiting if s.first_missed]
-        refused = first_count(cleanup.name, cleanup.platform, cleanup.in_service, max_share, missed.count(ABSENT),
-                              missed.count(OUT_OF_SCOPE), cleanup.scope)  # fmt: skip
+        missed = [s for s in cleanup.steps + cleanup.waiting if s.first_missed]
+        refused = first_count(cleanup.name, cleanup.platform, cleanup.in_service, max_share,
+                              [s.year_group for s in missed if s.reason == ABSENT],
+                              sum(1 for s in missed if s.reason == OUT_OF_SCOPE), cleanup.scope)  # fmt: skip
         if refused:
             return refused
         if cleanup.in_service and cleanup.removals > max_share * cleanup.in_service:

@@ -190,13 +190,13 @@ def remember(state: State, roster: Roster, run_id: int | None = None, relinked: 
                               {r.key: r.by for r in relinked})  # fmt: skip
 
 
-def held_name(identity: Identity | None, sent: dict[str, str]) -> tuple[str, str]:
-    """(name, class) of a held pupil the roster does not list: as last recorded, else as last
-    sent (an account made before names were recorded)."""
+def held_name(identity: Identity | None, sent: dict[str, str]) -> tuple[str, str, str]:
+    """(name, class, year group) of a held pupil the roster does not list: as last recorded, else
+    as last sent (an account made before names were recorded)."""
     if identity is not None and identity.name:
-        return identity.name, identity.class_name
+        return identity.name, identity.class_name, identity.year_group
     name = " ".join(v for v in (sent.get("forename"), sent.get("surname")) if v) or sent.get("full_name", "")
-    return name, sent.get("class_name", "")
+    return name, sent.get("class_name", ""), sent.get("year_group", "")
 
 
 def relink(state: State, roster: Roster, pairs: list[Relink], run_id: int) -> None:

@@ -14,7 +14,7 @@ from datetime import date
 
 from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
-from provisioner.models import Pupil, Roster
+from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
 from provisioner.planning.identity import Relink, held_name, match, pairings
 from provisioner.state import AccountStatus, BatchStatus, Identity, State, normalise_mis_id
 from provisioner.usernames import UsernameAllocator, base_username
@@ -42,6 +42,7 @@ class Change:
     name: str = ""  # who, for the admin: the roster's name, or the one last recorded for a leaver
     class_name: str = ""
     reason: str = ""  # a leaver: absent, left, excluded, erased, out_of_scope
+    year_group: str = ""  # a leaver's, as last recorded: the guard says which years are missing
     first_missed: bool = False  # an active account's pupil first missed from the roster (or its scope)
 
     def as_dict(self) -> dict:
@@ -249,9 +250,9 @@ def plan_platform(
         # partial lists only some: absence proves nothing then.
         if reason == ABSENT and not roster.complete:
             continue
-        name, class_name = held_name(known.get(key), account.sent)
+        name, class_name, year_group = held_name(known.get(key), account.sent)
         plan.changes.append(Change(
-            LEAVER, key, None, connector.view({}), (), account.username, name, class_name, reason,
+            LEAVER, key, None, connector.view({}), (), account.username, name, class_name, reason, year_group,
             first_missed=reason in (ABSENT, OUT_OF_SCOPE) and account.status is AccountStatus.ACTIVE
             and not account.left_on,
         ))  # fmt: skip
@@ -354,25 +355,32 @@ def refusal(plan: Plan, max_share: float, allow_large: bool, roster: str = "FILE
     if allow_large:
         return None
     for p in plan.platforms.values():
-        missed = [c.reason for c in p.changes if c.first_missed]
-        refused = first_count(p.name, p.platform, p.held, max_share, missed.count(ABSENT), missed.count(OUT_OF_SCOPE),
-                              p.scope)  # fmt: skip
+        missed = [c for c in p.changes if c.first_missed]
+        refused = first_count(p.name, p.platform, p.held, max_share, [c.year_group for c in missed if c.reason == ABSENT],
+                              sum(1 for c in missed if c.reason == OUT_OF_SCOPE), p.scope)  # fmt: skip
         if refused:
             return refused
     return None
 
 
-def first_count(name: str, platform: str, held: int, max_share: float, absent: int, outside: int,
+def first_count(name: str, platform: str, held: int, max_share: float, absent_years: list[str], outside: int,
                 scope: str) -> GuardRefused | None:  # fmt: skip
     """The refusal of a roster that would make more than the guard's share of a platform's
     accounts leavers' at once, said when the absence (or the move out of scope) would first be
-    counted, not weeks later when deletion falls due: ``absent`` pupils it leaves out, ``outside``
-    pupils on roll it lists outside the platform's scope, counted for the first time."""
+    counted, not weeks later when deletion falls due: ``absent_years``, the year group of each
+    pupil it leaves out (so the admin sees "all Year 6" in July, or one class in a cut-short
+    file); ``outside``, pupils on roll it lists outside the platform's scope; each counted for
+    the first time."""
+    absent = len(absent_years)
     if not held or absent + outside <= max_share * held:
         return None
     parts = []
     if absent:
-        parts.append(f"this roster leaves out {absent} of the {held} pupils who hold accounts")
+        order = {code: i for i, code in enumerate(YEAR_GROUPS)}
+        years = Counter(absent_years)
+        by_year = ", ".join(f"{year_group_label(y) if y else 'year not recorded'}: {n}"
+                            for y, n in sorted(years.items(), key=lambda item: order.get(item[0], 99)))  # fmt: skip
+        parts.append(f"this roster leaves out {absent} of the {held} pupils who hold accounts ({by_year})")
     if outside:
         parts.append(f"{outside} pupils on roll who hold accounts are outside its scope now ({scope})")
     share = (absent + outside) / held
@@ -386,7 +394,7 @@ def first_count(name: str, platform: str, held: int, max_share: float, absent: i
     hint.append("if these pupils really left (Year 6 in July), or really no longer use the platform, run again with "
                 "--allow-large-cleanup")
     return GuardRefused(
-        f"{name}: {' and '.join(parts)} ({share:.0%}, more than the {max_share:.0%} limit); counting them as leavers "
+        f"{name}: {' and '.join(parts)}: {share:.0%}, more than the {max_share:.0%} limit; counting them as leavers "
         "would start the clock on deleting their accounts. A roster cut short or filtered (one class, one year), or a "
         "scope narrowed by mistake, looks like this. Nothing was changed",
         hint="; ".join(hint),
