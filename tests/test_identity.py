@@ -421,3 +421,11 @@ def test_the_partial_roster_guard_says_which_year_groups_are_missing(workspace, 
     assert result.exit_code == 6
     assert f"leaves out {gone} of the {len(school)} pupils who hold accounts (Year 6: {gone})" in " ".join(
         result.output.split())
+
+
+def test_leavers_plan_counts_pupils_absent_whose_clock_starts_now(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    data = json.loads(Cli(workspace)("leavers", "plan", str(_file(tmp_path, "rest.xlsx", school[2:])), "--json",
+                                     "--as-of", TODAY.isoformat()).stdout)  # fmt: skip
+
+    assert data["absent_only"] == 2  # waiting for their deletion date, but leavers only by their absence

@@ -115,8 +115,9 @@ class CleanupPlan:
 
     @property
     def absent_only(self) -> int:
-        """Pupils to be removed only because the roster does not list them: the admin must agree."""
-        return len({s.pupil_key for p in self.platforms.values() for s in p.steps
+        """Pupils who are leavers only because the roster does not list them, whether their step
+        is due now or their clock starts now: the admin must agree."""
+        return len({s.pupil_key for p in self.platforms.values() for s in p.steps + p.waiting
                     if s.reason == ABSENT and s.action in REMOVING})  # fmt: skip
 
     def as_dict(self) -> dict:
