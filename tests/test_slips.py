@@ -131,7 +131,7 @@ def test_a_class_of_23_spans_three_pages_of_ten(tmp_path: Path):
 def test_xlsx_rows_match_the_pdf_order(tmp_path: Path):
     slips = mixed_school()
     pages, rows = write(tmp_path, slips)
-    assert rows[0] == ("Class", "Name", "Platform", "Username", "Password", "Sign-in address")
+    assert rows[0] == ("Class", "Name", "Platform", "Username", "Password", "Sign-in address", "School code")
     by_username = {s.username: s for s in slips}
     pdf_order = []
     for text in pages:
@@ -140,7 +140,7 @@ def test_xlsx_rows_match_the_pdf_order(tmp_path: Path):
     assert [row[3] for row in rows[1:]] == pdf_order
     for row in rows[1:]:
         s = by_username[row[3]]
-        assert row == (s.class_name or None, s.display_name, PLATFORM, s.username, s.password, s.sign_in_url)
+        assert row == (s.class_name or None, s.display_name, PLATFORM, s.username, s.password, s.sign_in_url, None)
 
 
 def test_files_are_owner_only_and_nothing_else_is_written(tmp_path: Path, capsys, caplog):
@@ -191,7 +191,7 @@ def test_long_values_still_write(tmp_path: Path):
     pages, rows = write(tmp_path, [long])
     text = pages[0].replace("\n", "")
     assert long.username in text and long.password in text
-    assert rows[1][3:] == (long.username, long.password, long.sign_in_url)
+    assert rows[1][3:] == (long.username, long.password, long.sign_in_url, None)
 
 
 def test_unprintable_credentials_are_refused_without_showing_them(tmp_path: Path):
@@ -210,3 +210,54 @@ def test_no_sign_in_address_leaves_the_line_out(tmp_path: Path):
     assert "Website" not in pages[0]
     assert "usr0000q" in pages[0]
     assert rows[1][5] is None
+
+
+# --- where to sign in, and the order of a class list -------------------------------------------
+
+CODE = "HB7Q2"
+
+
+def test_the_sign_in_page_and_school_code_are_on_every_card(tmp_path: Path):
+    slips = [replace(slip(i, f"Pupil{i:02d} Tern", "4A" if i < 13 else "4B"), school_code=CODE) for i in range(16)]
+    pages, rows = write(tmp_path, slips)
+    assert len(pages) == 3  # 4A over two pages, then 4B
+    for text in pages:
+        cards = sum(s.username in text for s in slips)
+        assert cards and text.count(CODE) == cards and text.count(URL) == cards
+        assert text.count("School code") == cards and text.count("Website") == cards
+    assert all(row[5:] == (URL, CODE) for row in rows[1:])
+
+
+def test_a_card_without_a_school_code_has_no_code_line(tmp_path: Path):
+    pages, rows = write(tmp_path, [slip(0, "Mira Holt", "1A")])
+    assert "School code" not in pages[0] and URL in pages[0]
+    assert rows[1][6] is None
+
+
+def test_long_values_with_a_school_code_still_fit(tmp_path: Path):
+    long = Slip("Maximiliana-Josephina Kowalczyk-Wiśniewska van der Berg", "Year 6 Kingfishers and Herons",
+                PLATFORM, "maximiliana.kowalczyk-wisniewska", "correct-horse-battery-staple-42",
+                "https://www.example.test/schools/hollowbrook-primary-academy-trust/pupils/sign-in?return=/home",
+                "HOLLOWBROOK-PRIMARY-ACADEMY-01")  # fmt: skip
+    pages, _ = write(tmp_path, [long])
+    text = pages[0].replace("\n", "")
+    assert long.username in text and long.password in text and long.school_code in text
+
+
+def test_cards_are_in_class_then_surname_then_forename_order(tmp_path: Path):
+    pupils = [("10A", "Zara", "Arden"), ("3C", "amy", "Cotton"), ("3C", "Zara", "Arden"), ("3C", "Ben", "arden"),
+              ("3C", "Émile", "Cotton"), ("3C", "Cleo", "Lyle"), ("3C", "Adam", "Łukasik"), ("3C", "Oona", ""),
+              ("", "Ned", "Yarrow")]  # fmt: skip
+    slips = [replace(slip(i, f"{fore} {sur}".strip(), cls), forename=fore, surname=sur)
+             for i, (cls, fore, sur) in enumerate(pupils)]  # fmt: skip
+    pages, rows = write(tmp_path, slips)
+    expected = ["Ben arden", "Zara Arden", "amy Cotton", "Émile Cotton", "Adam Łukasik", "Cleo Lyle", "Oona",
+                "Zara Arden", "Ned Yarrow"]  # fmt: skip
+    assert [row[1] for row in rows[1:]] == expected
+    assert [row[0] for row in rows[1:]] == ["3C"] * 7 + ["10A", None]
+    by_username = {s.username: s for s in slips}
+    pdf_order = []
+    for text in pages:
+        on_page = [s.username for s in slips if s.username in text]
+        pdf_order += sorted(on_page, key=text.index)
+    assert [by_username[u].display_name for u in pdf_order] == expected
