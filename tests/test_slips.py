@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from pydantic import ValidationError
 from pypdf import PdfReader
 
+from conftest import TODAY, Cli, apply, set_platform
 from provisioner import files
+from provisioner.connector import PlatformSettings, registry
+from provisioner.connector.base import SCHOOL_SIGN_IN_WORDS
+from provisioner.facade import Provisioner
+from provisioner.jobs.create import init_workspace
 from provisioner.slips import (
     CREDENTIAL_BOX,
     MONO_BOLD,
@@ -261,3 +267,52 @@ def test_cards_are_in_class_then_surname_then_forename_order(tmp_path: Path):
         on_page = [s.username for s in slips if s.username in text]
         pdf_order += sorted(on_page, key=text.index)
     assert [by_username[u].display_name for u in pdf_order] == expected
+
+
+# --- what the platform's pupils need to sign in --------------------------------------------------
+
+
+def test_a_missing_school_code_for_ttrs_is_said_once_and_apply_still_prints_slips(tmp_path: Path, roster_file: Path):
+    workspace = init_workspace(tmp_path / "ws", "Test Primary School", "test.sch.uk", ["tt-rockstars", "ixl"])
+    planned = Provisioner(workspace).plan(roster_file, today=TODAY)
+    warning = planned.platforms["tt-rockstars"].slips_lack
+    assert "Times Tables Rock Stars" in warning and "school code" in warning and "school_code" in warning
+    assert not planned.platforms["ixl"].slips_lack  # nothing declared for it here
+    shown = Cli(workspace)("plan", str(roster_file), "--as-of", TODAY.isoformat()).output
+    assert " ".join(shown.split()).count(" ".join(warning.split())) == 1
+
+    result = apply(workspace, roster_file)  # a warning, not a refusal
+    [slips] = [b.slips for b in result.batches if b.platform == "tt-rockstars"]
+    assert "School code" not in PdfReader(slips[0]).pages[0].extract_text()
+
+
+def test_the_school_code_once_set_is_on_the_slips_and_the_warning_goes(workspace, roster_file: Path):
+    assert Provisioner(workspace).plan(roster_file, today=TODAY).platforms["purple-mash"].slips_lack
+    set_platform(workspace, "purple-mash", school_code='"HB7Q2"')
+    assert not Provisioner(workspace).plan(roster_file, today=TODAY).platforms["purple-mash"].slips_lack
+    result = apply(workspace, roster_file)
+    [(pdf, xlsx)] = [b.slips for b in result.batches]
+    texts = [page.extract_text() for page in PdfReader(pdf).pages]
+    rows = list(load_workbook(xlsx)["Login slips"].iter_rows(values_only=True))[1:]
+    assert sum(text.count("HB7Q2") for text in texts) == len(rows) > 0
+    assert all(row[5:] == ("https://www.purplemash.com/", "HB7Q2") for row in rows)
+
+
+def test_a_purple_mash_school_page_is_enough(workspace, roster_file: Path):
+    set_platform(workspace, "purple-mash", sign_in_url='"https://www.purplemash.com/sch/hollowbrook"')
+    assert not Provisioner(workspace).plan(roster_file, today=TODAY).platforms["purple-mash"].slips_lack
+
+
+@pytest.mark.parametrize("code", ["", "AB 12", "AB\tC", "Zoë1", "X" * 31])
+def test_a_school_code_is_short_printable_ascii(code: str):
+    with pytest.raises(ValidationError):
+        PlatformSettings(school_code=code)
+    assert PlatformSettings(school_code="hb-7Q2").school_code == "hb-7Q2"
+
+
+def test_what_a_platform_says_its_pupils_need_is_a_setting_it_has():
+    declared = {platform: cls.school_sign_in for platform, cls in registry().items() if cls.school_sign_in}
+    assert {"tt-rockstars", "bug-club", "purple-mash"} <= set(declared)
+    for platform, keys in declared.items():
+        assert set(keys) <= set(SCHOOL_SIGN_IN_WORDS), platform
+        assert set(keys) <= set(registry()[platform].Settings.model_fields), platform
