@@ -27,6 +27,9 @@ class BugClub(ImportFileConnector):
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
     sign_in_url = "https://www.activelearnprimary.co.uk/"  # inferred from Pearson's support site
+    # ActiveLearn's sign-in asks for a school code as well as the username and password (from
+    # the school's report of the issue; not in the reference: inferred).
+    school_sign_in = ("school_code",)
 
     columns = (
         ("First name", "forename"),

@@ -22,6 +22,9 @@ class PurpleMash(ImportFileConnector):
     username_template = "{forename}{surname_initial}"  # the MIS wizard's default, e.g. LilyL
     username_max_length = 20
     sign_in_url = "https://www.purplemash.com/"  # the school's own sign-in page hangs off this
+    # Pupils sign in from their school's own page, or find the school by its code (from the
+    # school's report of the issue; not in the reference: inferred). Either on the slip will do.
+    school_sign_in = ("sign_in_url", "school_code")
 
     columns = (
         ("Full Name", "full_name"),

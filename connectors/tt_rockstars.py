@@ -21,6 +21,9 @@ class TimesTablesRockStars(ImportFileConnector):
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
     sign_in_url = "https://ttrockstars.com/"  # the site named in the reference; the exact sign-in page is inferred
+    # Pupils pick their school when they sign in, so a slip needs the school's code (from the
+    # school's report of the issue; the reference does not document the sign-in page: inferred).
+    school_sign_in = ("school_code",)
 
     columns = (
         ("First name", "forename"),

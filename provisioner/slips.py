@@ -2,7 +2,12 @@
 
 The slips hold first passwords. Nothing here logs or prints them; the only output is the
 two files, written atomically and owner-only. Slips are grouped by class (each class starts
-a new page) and sorted by name, the same order in both files.
+a new page) and sorted by surname, then forename, as a class list is: the same order in both
+files, so a teacher handing them out finds each child where the register has them.
+
+Each card says where to sign in (the school's own page, else the platform's) and, where the
+platform gives schools one, the school code: without them a child on some platforms cannot
+find their school, however right the username and password.
 
 The PDF embeds (a subset of) the bundled DejaVu fonts, so any Latin, Greek or Cyrillic name
 prints as written. Text is fitted to each card: it shrinks, then wraps, and never overflows.
@@ -35,10 +40,14 @@ class Slip:
     username: str
     password: str
     sign_in_url: str  # "" when unknown
+    school_code: str = ""  # the school's code on the platform; "" when it has none or the school set none
+    # For the order only: a slip resumed from what was recorded may have neither (the display name is used).
+    forename: str = ""
+    surname: str = ""
 
 
 NO_CLASS = "No class"
-XLSX_HEADER = ("Class", "Name", "Platform", "Username", "Password", "Sign-in address")
+XLSX_HEADER = ("Class", "Name", "Platform", "Username", "Password", "Sign-in address", "School code")
 PRIVACY_NOTE = "Keep these slips private. Shred any not handed out."
 CUT_NOTE = "\u2702  Cut along the dashed lines."
 REPLACEMENT = "\ufffd"
@@ -66,6 +75,23 @@ META_BOX = (4.5, 9.0, 6.0)
 URL_BOX = (8.0, 10.0, 5.0)
 CREDENTIAL_BOX = (9.0, 16.0, 6.0)  # 16 pt monospace bold: about 4 mm capitals, for a young child
 GAP = 1.0
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The rows of one card. A card with a school code has one row more, so every other row
+    gives up a little height (the name and the credentials keep their largest sizes on one line)."""
+
+    name: tuple[float, float, float] = NAME_BOX
+    meta: tuple[float, float, float] = META_BOX
+    url: tuple[float, float, float] = URL_BOX
+    code: tuple[float, float, float] | None = None
+    credential: tuple[float, float, float] = CREDENTIAL_BOX
+
+
+PLAIN = Layout()
+WITH_CODE = Layout(name=(8.5, 18.0, 9.0), meta=(4.0, 9.0, 6.0), url=(7.0, 10.0, 5.0), code=(5.5, 12.0, 6.0),
+                   credential=(8.0, 16.0, 6.0))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -129,15 +155,26 @@ UNDECOMPOSED = str.maketrans({
 })  # fmt: skip
 
 
+def folded(text: str) -> str:
+    """For sorting only: accents folded and case ignored, so "Émile" and "Łucja" sort among the
+    Es and Ls as a class list has them. What prints is the name as written."""
+    decomposed = unicodedata.normalize("NFKD", text).translate(UNDECOMPOSED)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
 def name_key(slip: Slip) -> tuple:
-    # Accents folded first, so "Émile" and "Łucja" sort among the Es and Ls as a class list has them.
-    decomposed = unicodedata.normalize("NFKD", slip.display_name).translate(UNDECOMPOSED)
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return (folded.casefold(), slip.display_name.casefold(), slip.display_name, slip.platform, slip.username)
+    """Surname, then forename, as a class list is ordered; a pupil with one name sorts by it
+    among the surnames; a slip without the parts (resumed from an old record) by its display name."""
+    forename, surname = slip.forename.strip(), slip.surname.strip()
+    if surname or forename:
+        parts = (folded(surname or forename), folded(forename) if surname else "")
+    else:
+        parts = (folded(slip.display_name), "")
+    return (*parts, slip.display_name.casefold(), slip.display_name, slip.platform, slip.username)
 
 
 def group_by_class(slips: Sequence[Slip]) -> list[tuple[str, list[Slip]]]:
-    """(class heading, its slips) in print order: classes naturally, then names within a class."""
+    """(class heading, its slips) in print order: classes naturally, then surname and forename within a class."""
     classes: dict[str, list[Slip]] = {}
     for slip in slips:
         classes.setdefault(slip.class_name.strip(), []).append(slip)
@@ -314,38 +351,42 @@ class SlipsPdf:
         row, col = divmod(index, COLUMNS)
         x = MARGIN + col * CARD_W + PAD
         y = GRID_TOP + row * CARD_H + PAD
+        layout = layout_of(slip)
 
         name = printable(slip.display_name)
-        size, lines = fit(name, SANS_BOLD, INNER_W, NAME_BOX, words=True, shorten=True, wrap_below=12)
+        size, lines = fit(name, SANS_BOLD, INNER_W, layout.name, words=True, shorten=True, wrap_below=12)
         self.font(SANS_BOLD, size)
-        self.lines(x, y, NAME_BOX[0], size, lines)
-        y += NAME_BOX[0]
+        self.lines(x, y, layout.name[0], size, lines)
+        y += layout.name[0]
 
         class_name, platform = printable(slip.class_name), printable(slip.platform)
         meta = f"Class {class_name} \u00b7 {platform}" if class_name else platform
-        self.one_line(SANS, meta, x, y, INNER_W, META_BOX, grey=70)
-        y += META_BOX[0] + GAP
+        self.one_line(SANS, meta, x, y, INNER_W, layout.meta, grey=70)
+        y += layout.meta[0] + GAP
 
         if url is not None:
-            self.label("Website", x, y, URL_BOX[0])
+            self.label("Website", x, y, layout.url[0])
             face, size, lines = url
             self.font(face, size)
-            self.lines(x + LABEL_W + 1.5, y, URL_BOX[0], size, lines)
-        y += URL_BOX[0] + GAP
+            self.lines(x + LABEL_W + 1.5, y, layout.url[0], size, lines)
+        y += layout.url[0] + GAP
 
-        for what, value in (("Username", slip.username), ("Password", slip.password)):
+        # Typed by the child, so each prints as it must be typed, on a grey field.
+        typed = [("School code", slip.school_code, layout.code)] if layout.code else []
+        typed += [("Username", slip.username, layout.credential), ("Password", slip.password, layout.credential)]
+        for what, value, box in typed:
             face = credential_face(what.lower(), value)
-            fitted = fit(value, face, VALUE_W - 2, CREDENTIAL_BOX, words=False, shorten=False, wrap_below=7)
+            fitted = fit(value, face, VALUE_W - 2, box, words=False, shorten=False, wrap_below=7)
             if fitted is None:
                 raise ValueError(f"a {what.lower()} is too long to print on a slip")
             size, lines = fitted
-            self.label(what, x, y, CREDENTIAL_BOX[0])
+            self.label(what, x, y, box[0])
             pdf.set_fill_color(236)
-            box_w, box_h = VALUE_W + 1.5, CREDENTIAL_BOX[0]
+            box_w, box_h = VALUE_W + 1.5, box[0]
             pdf.rect(x + LABEL_W, y, box_w, box_h, style="F", round_corners=True, corner_radius=1.2)
             self.font(face, size)
-            self.lines(x + LABEL_W + 1.5, y, CREDENTIAL_BOX[0], size, lines)
-            y += CREDENTIAL_BOX[0] + GAP
+            self.lines(x + LABEL_W + 1.5, y, box[0], size, lines)
+            y += box[0] + GAP
 
     def label(self, text: str, x: float, top: float, height: float) -> None:
         self.font(SANS, 8, 90)
@@ -355,13 +396,17 @@ class SlipsPdf:
         return bytes(self.pdf.output())
 
 
-def fitted_url(url: str) -> tuple[Face, float, list[str]] | None:
+def layout_of(slip: Slip) -> Layout:
+    return WITH_CODE if slip.school_code else PLAIN
+
+
+def fitted_url(url: str, layout: Layout = PLAIN) -> tuple[Face, float, list[str]] | None:
     """The sign-in address as it will print (the same on most slips, so fitted once each)."""
     if not url:
         return None
     face = credential_face("sign-in address", url)
     face = MONO if face == MONO_BOLD else SANS
-    fitted = fit(url, face, VALUE_W, URL_BOX, words=False, shorten=False, wrap_below=7)
+    fitted = fit(url, face, VALUE_W, layout.url, words=False, shorten=False, wrap_below=7)
     if fitted is None:
         raise ValueError("the sign-in address is too long to print on a slip")
     return (face, *fitted)
@@ -378,7 +423,7 @@ def slips_pdf_bytes(school: str, groups: list[tuple[str, list[Slip]]]) -> bytes:
         # fpdf2 reads the font files lazily, up to output(): they must exist until then.
         fonts = {face: stack.enter_context(resources.as_file(font_file(face))) for face in FACES}
         document = SlipsPdf(school, fonts)
-        urls: dict[str, tuple[Face, float, list[str]] | None] = {}
+        urls: dict[tuple[str, Layout], tuple[Face, float, list[str]] | None] = {}
         for name, group in groups:
             heading = f"Class: {printable(name)}" if name != NO_CLASS else NO_CLASS
             platforms = ", ".join(sorted({printable(s.platform) for s in group}, key=str.casefold))
@@ -386,9 +431,9 @@ def slips_pdf_bytes(school: str, groups: list[tuple[str, list[Slip]]]) -> bytes:
             for number, page in enumerate(pages, start=1):
                 document.page(heading, platforms, number, len(pages), len(page))
                 for index, slip in enumerate(page):
-                    url = slip.sign_in_url or ""
+                    url = (slip.sign_in_url or "", layout_of(slip))
                     if url not in urls:
-                        urls[url] = fitted_url(url)
+                        urls[url] = fitted_url(*url)
                     document.card(slip, index, urls[url])
         return document.output()
 
@@ -396,7 +441,8 @@ def slips_pdf_bytes(school: str, groups: list[tuple[str, list[Slip]]]) -> bytes:
 def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]]) -> bytes:
     """The same slips, in the same order, as one "Login slips" sheet."""
     rows = (
-        (s.class_name.strip(), s.display_name, s.platform, s.username, s.password, s.sign_in_url or "")
+        (s.class_name.strip(), s.display_name, s.platform, s.username, s.password, s.sign_in_url or "",
+         s.school_code)
         for _, group in groups
         for s in group
     )
@@ -406,9 +452,10 @@ def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]]) -> bytes:
 def write_slips(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> None:
     """Write the login slips as a printable PDF and as an xlsx, both atomic and owner-only.
 
-    Slips are grouped by class (natural order, pupils with no class last) and sorted by name.
-    Both files are made in memory before either is written. Raises ValueError when there are
-    no slips, or a username, password or sign-in address cannot be printed as it must be typed.
+    Slips are grouped by class (natural order, pupils with no class last) and sorted by surname,
+    then forename. Both files are made in memory before either is written. Raises ValueError
+    when there are no slips, or a username, password, school code or sign-in address cannot be
+    printed as it must be typed.
     """
     if not slips:
         raise ValueError("there are no login slips to write")

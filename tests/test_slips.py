@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from pydantic import ValidationError
 from pypdf import PdfReader
 
+from conftest import TODAY, Cli, apply, set_platform
 from provisioner import files
+from provisioner.connector import PlatformSettings, registry
+from provisioner.connector.base import SCHOOL_SIGN_IN_WORDS
+from provisioner.facade import Provisioner
+from provisioner.jobs.create import init_workspace
 from provisioner.slips import (
     CREDENTIAL_BOX,
     MONO_BOLD,
@@ -131,7 +137,7 @@ def test_a_class_of_23_spans_three_pages_of_ten(tmp_path: Path):
 def test_xlsx_rows_match_the_pdf_order(tmp_path: Path):
     slips = mixed_school()
     pages, rows = write(tmp_path, slips)
-    assert rows[0] == ("Class", "Name", "Platform", "Username", "Password", "Sign-in address")
+    assert rows[0] == ("Class", "Name", "Platform", "Username", "Password", "Sign-in address", "School code")
     by_username = {s.username: s for s in slips}
     pdf_order = []
     for text in pages:
@@ -140,7 +146,7 @@ def test_xlsx_rows_match_the_pdf_order(tmp_path: Path):
     assert [row[3] for row in rows[1:]] == pdf_order
     for row in rows[1:]:
         s = by_username[row[3]]
-        assert row == (s.class_name or None, s.display_name, PLATFORM, s.username, s.password, s.sign_in_url)
+        assert row == (s.class_name or None, s.display_name, PLATFORM, s.username, s.password, s.sign_in_url, None)
 
 
 def test_files_are_owner_only_and_nothing_else_is_written(tmp_path: Path, capsys, caplog):
@@ -191,7 +197,7 @@ def test_long_values_still_write(tmp_path: Path):
     pages, rows = write(tmp_path, [long])
     text = pages[0].replace("\n", "")
     assert long.username in text and long.password in text
-    assert rows[1][3:] == (long.username, long.password, long.sign_in_url)
+    assert rows[1][3:] == (long.username, long.password, long.sign_in_url, None)
 
 
 def test_unprintable_credentials_are_refused_without_showing_them(tmp_path: Path):
@@ -210,3 +216,103 @@ def test_no_sign_in_address_leaves_the_line_out(tmp_path: Path):
     assert "Website" not in pages[0]
     assert "usr0000q" in pages[0]
     assert rows[1][5] is None
+
+
+# --- where to sign in, and the order of a class list -------------------------------------------
+
+CODE = "HB7Q2"
+
+
+def test_the_sign_in_page_and_school_code_are_on_every_card(tmp_path: Path):
+    slips = [replace(slip(i, f"Pupil{i:02d} Tern", "4A" if i < 13 else "4B"), school_code=CODE) for i in range(16)]
+    pages, rows = write(tmp_path, slips)
+    assert len(pages) == 3  # 4A over two pages, then 4B
+    for text in pages:
+        cards = sum(s.username in text for s in slips)
+        assert cards and text.count(CODE) == cards and text.count(URL) == cards
+        assert text.count("School code") == cards and text.count("Website") == cards
+    assert all(row[5:] == (URL, CODE) for row in rows[1:])
+
+
+def test_a_card_without_a_school_code_has_no_code_line(tmp_path: Path):
+    pages, rows = write(tmp_path, [slip(0, "Mira Holt", "1A")])
+    assert "School code" not in pages[0] and URL in pages[0]
+    assert rows[1][6] is None
+
+
+def test_long_values_with_a_school_code_still_fit(tmp_path: Path):
+    long = Slip("Maximiliana-Josephina Kowalczyk-Wiśniewska van der Berg", "Year 6 Kingfishers and Herons",
+                PLATFORM, "maximiliana.kowalczyk-wisniewska", "correct-horse-battery-staple-42",
+                "https://www.example.test/schools/hollowbrook-primary-academy-trust/pupils/sign-in?return=/home",
+                "HOLLOWBROOK-PRIMARY-ACADEMY-01")  # fmt: skip
+    pages, _ = write(tmp_path, [long])
+    text = pages[0].replace("\n", "")
+    assert long.username in text and long.password in text and long.school_code in text
+
+
+def test_cards_are_in_class_then_surname_then_forename_order(tmp_path: Path):
+    pupils = [("10A", "Zara", "Arden"), ("3C", "amy", "Cotton"), ("3C", "Zara", "Arden"), ("3C", "Ben", "arden"),
+              ("3C", "Émile", "Cotton"), ("3C", "Cleo", "Lyle"), ("3C", "Adam", "Łukasik"), ("3C", "Oona", ""),
+              ("", "Ned", "Yarrow")]  # fmt: skip
+    slips = [replace(slip(i, f"{fore} {sur}".strip(), cls), forename=fore, surname=sur)
+             for i, (cls, fore, sur) in enumerate(pupils)]  # fmt: skip
+    pages, rows = write(tmp_path, slips)
+    expected = ["Ben arden", "Zara Arden", "amy Cotton", "Émile Cotton", "Adam Łukasik", "Cleo Lyle", "Oona",
+                "Zara Arden", "Ned Yarrow"]  # fmt: skip
+    assert [row[1] for row in rows[1:]] == expected
+    assert [row[0] for row in rows[1:]] == ["3C"] * 7 + ["10A", None]
+    by_username = {s.username: s for s in slips}
+    pdf_order = []
+    for text in pages:
+        on_page = [s.username for s in slips if s.username in text]
+        pdf_order += sorted(on_page, key=text.index)
+    assert [by_username[u].display_name for u in pdf_order] == expected
+
+
+# --- what the platform's pupils need to sign in --------------------------------------------------
+
+
+def test_a_missing_school_code_for_ttrs_is_said_once_and_apply_still_prints_slips(tmp_path: Path, roster_file: Path):
+    workspace = init_workspace(tmp_path / "ws", "Test Primary School", "test.sch.uk", ["tt-rockstars", "ixl"])
+    planned = Provisioner(workspace).plan(roster_file, today=TODAY)
+    warning = planned.platforms["tt-rockstars"].slips_lack
+    assert "Times Tables Rock Stars" in warning and "school code" in warning and "school_code" in warning
+    assert not planned.platforms["ixl"].slips_lack  # nothing declared for it here
+    shown = Cli(workspace)("plan", str(roster_file), "--as-of", TODAY.isoformat()).output
+    assert " ".join(shown.split()).count(" ".join(warning.split())) == 1
+
+    result = apply(workspace, roster_file)  # a warning, not a refusal
+    [slips] = [b.slips for b in result.batches if b.platform == "tt-rockstars"]
+    assert "School code" not in PdfReader(slips[0]).pages[0].extract_text()
+
+
+def test_the_school_code_once_set_is_on_the_slips_and_the_warning_goes(workspace, roster_file: Path):
+    assert Provisioner(workspace).plan(roster_file, today=TODAY).platforms["purple-mash"].slips_lack
+    set_platform(workspace, "purple-mash", school_code='"HB7Q2"')
+    assert not Provisioner(workspace).plan(roster_file, today=TODAY).platforms["purple-mash"].slips_lack
+    result = apply(workspace, roster_file)
+    [(pdf, xlsx)] = [b.slips for b in result.batches]
+    texts = [page.extract_text() for page in PdfReader(pdf).pages]
+    rows = list(load_workbook(xlsx)["Login slips"].iter_rows(values_only=True))[1:]
+    assert sum(text.count("HB7Q2") for text in texts) == len(rows) > 0
+    assert all(row[5:] == ("https://www.purplemash.com/", "HB7Q2") for row in rows)
+
+
+def test_a_purple_mash_school_page_is_enough(workspace, roster_file: Path):
+    set_platform(workspace, "purple-mash", sign_in_url='"https://www.purplemash.com/sch/hollowbrook"')
+    assert not Provisioner(workspace).plan(roster_file, today=TODAY).platforms["purple-mash"].slips_lack
+
+
+@pytest.mark.parametrize("code", ["", "AB 12", "AB\tC", "Zoë1", "X" * 31])
+def test_a_school_code_is_short_printable_ascii(code: str):
+    with pytest.raises(ValidationError):
+        PlatformSettings(school_code=code)
+    assert PlatformSettings(school_code="hb-7Q2").school_code == "hb-7Q2"
+
+
+def test_what_a_platform_says_its_pupils_need_is_a_setting_it_has():
+    declared = {platform: cls.school_sign_in for platform, cls in registry().items() if cls.school_sign_in}
+    assert {"tt-rockstars", "bug-club", "purple-mash"} <= set(declared)
+    for platform, keys in declared.items():
+        assert set(keys) <= set(SCHOOL_SIGN_IN_WORDS), platform
+        assert set(keys) <= set(registry()[platform].Settings.model_fields), platform

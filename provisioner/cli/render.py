@@ -177,6 +177,8 @@ def plan(the_plan: Plan) -> None:
         if platform_plan.resuming:
             out.print(f"{platform_plan.name}: {platform_plan.resuming} row(s) of an interrupted apply will be "
                       "finished first.")  # fmt: skip
+        if platform_plan.slips_lack:
+            out.print(platform_plan.slips_lack, markup=False)
         fixes = platform_plan.fix_counts()
         if fixes:
             out.print(f"{platform_plan.name}: out of step with the roster: "

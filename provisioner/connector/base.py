@@ -12,6 +12,9 @@ from provisioner.connector.view import PupilView
 from provisioner.models import Pupil
 from provisioner.passwords import CHILD_FRIENDLY, PasswordRule
 
+# The settings that tell a pupil which school they are signing in to, in words for the admin.
+SCHOOL_SIGN_IN_WORDS = {"school_code": "the school code", "sign_in_url": "the school's own sign-in page"}
+
 
 class Connector:
     """Base class for a platform connector. Subclasses set the class attributes below; the core
@@ -29,6 +32,9 @@ class Connector:
     - ``username_template`` and ``username_max_length``: the default username rule.
     - ``password_rule``: the passwords the platform accepts (``None``: it makes its own).
     - ``sign_in_url``: where pupils sign in (printed on login slips; a school may override it).
+    - ``school_sign_in``: the settings (``school_code``, ``sign_in_url``), any one of which a
+      pupil needs on their slip to find their school when signing in; while the school has set
+      none, the plan says the slips lack it. Empty: the platform's own page and the username do.
     - ``verified``: False when no public template was found and the layout is our best guess;
       the register says so and the school can match its template with ``columns``.
     - ``resets_by_import``: False when new passwords for existing pupils are set on the platform.
@@ -55,6 +61,7 @@ class Connector:
     username_max_length: ClassVar[int] = 20
     password_rule: ClassVar[PasswordRule | None] = CHILD_FRIENDLY
     sign_in_url: ClassVar[str] = ""
+    school_sign_in: ClassVar[tuple[str, ...]] = ()
     verified: ClassVar[bool] = True
     resets_by_import: ClassVar[bool] = True
     Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
@@ -100,6 +107,14 @@ class Connector:
     @property
     def effective_sign_in_url(self) -> str:
         return self.settings.sign_in_url or self.sign_in_url
+
+    @property
+    def slips_lack(self) -> str:
+        """What its pupils need to find their school that these settings leave off the slips, in
+        words ("the school code"); "" when nothing is missing."""
+        if not self.school_sign_in or any(getattr(self.settings, key) for key in self.school_sign_in):
+            return ""
+        return " or ".join(SCHOOL_SIGN_IN_WORDS[key] for key in self.school_sign_in)
 
     @property
     def issues_passwords(self) -> bool:

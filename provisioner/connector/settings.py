@@ -33,6 +33,7 @@ class PlatformSettings(BaseModel):
         None, description='The import file\'s columns, in order: "Header in the platform\'s template" = "field".'
     )
     sign_in_url: str | None = Field(None, description="The school's own sign-in address, printed on login slips.")
+    school_code: str | None = Field(None, description="The school's code on this platform, printed on login slips (IXL: the username suffix).")
     disable_after_days: int | None = Field(
         None, ge=0, description="Days after leaving to disable a leaver's account (default: the register entry's)."
     )
@@ -122,6 +123,15 @@ class PlatformSettings(BaseModel):
             raise ValueError("must be a web address starting https://, in plain ASCII with no spaces, "
                              "at most 108 characters")  # fmt: skip
         return url
+
+    @field_validator("school_code")
+    @classmethod
+    def _short_code(cls, code: str | None) -> str | None:
+        # Copied from a slip by a child: printable ASCII with no spaces, short enough for one line.
+        if code is not None and not re.fullmatch(r"[!-~]{1,30}", code):
+            raise ValueError("must be the code the platform gives your school: 1 to 30 letters, digits or "
+                             "punctuation in plain ASCII, with no spaces")  # fmt: skip
+        return code
 
     @field_validator("optional_fields")
     @classmethod

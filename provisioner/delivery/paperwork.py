@@ -29,14 +29,18 @@ def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]
 
 def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | None, school_domain: str) -> Slip:
     """One pupil's slip. The name and class come from the roster: slips stay in school, so they
-    may show what the platform does not receive."""
+    may show what the platform does not receive. Where to sign in and the school code come from
+    the platform's settings, since some platforms' pupils cannot find their school without them."""
     if pupil is not None:
         name, class_name = pupil.display_name, pupil.class_name or ""
+        forename, surname = pupil.forename, pupil.surname
     else:  # left the roster between a crash and this resume: what was recorded will do
-        name = " ".join(v for v in (values.get("forename"), values.get("surname")) if v) or values["username"]
+        forename, surname = values.get("forename", ""), values.get("surname", "")
+        name = " ".join(v for v in (forename, surname) if v) or values["username"]
         class_name = values.get("class_name", "")
     return Slip(name, class_name, connector.name, connector.sign_in_name(values["username"], school_domain),
-                values["password"], connector.effective_sign_in_url)  # fmt: skip
+                values["password"], connector.effective_sign_in_url, connector.settings.school_code or "",
+                forename=forename, surname=surname)  # fmt: skip
 
 
 def remove_stale_temporaries(folder: Path) -> None:

@@ -51,6 +51,10 @@ def render_settings(school: str, domain: str, platforms: list[str]) -> str:
         lines += [(f"# Which pupils it gets (default: {scope.describe()}, a school policy default): set year_groups, "
                    "classes or exclude_classes"), f"# year_groups = [{years}]"]  # fmt: skip
         lines.extend(connector.delivery.settings_template())
+        if cls.school_sign_in:  # printed on the slips; without one the plan warns
+            lines.append(f"# Pupils need {connector.slips_lack} to sign in: set "
+                         f"{' or '.join(cls.school_sign_in)} to print it on their login slips")
+            lines += [f'# {key} = "..."' for key in cls.school_sign_in]
         lines.extend(connector.settings_notes())
     return "\n".join(lines) + "\n"
 

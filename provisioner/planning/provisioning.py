@@ -67,6 +67,7 @@ class PlatformPlan:
     scope_source: str = ""  # "school setting" or "school policy default"
     out_of_scope: int = 0  # pupils on roll it does not serve: no account is made for them there
     scope_leavers: int = 0  # of the leavers, pupils still on roll who hold an account but are now outside it
+    slips_lack: str = ""  # what the login slips this plan prints leave out that pupils need to sign in, in a sentence
 
     def of(self, action: str) -> list[Change]:
         return [c for c in self.changes if c.action == action]
@@ -129,6 +130,7 @@ class Plan:
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
                       "resuming": p.resuming, "in_step": p.fix_counts(), "held": p.held, "scope": p.scope,
                       "scope_source": p.scope_source, "out_of_scope": p.out_of_scope,
+                      "slips_lack": p.slips_lack or None,
                       "changes": [c.as_dict() for c in p.affected]}
                 for pid, p in self.platforms.items()
             },
@@ -241,6 +243,7 @@ def plan_platform(
         action = UPDATE if changed else UNCHANGED
         plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username, **who))
     plan.out_of_scope = len(outside)
+    plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
     for key, account in accounts.items():
         if key in placed or not account.status.held:
@@ -259,6 +262,19 @@ def plan_platform(
         if reason == OUT_OF_SCOPE:
             plan.scope_leavers += 1
     return plan
+
+
+def slips_lack(connector: Connector, plan: PlatformPlan) -> str:
+    """A warning, not a refusal, when this plan prints login slips without what the platform's
+    pupils need to find their school (``Connector.school_sign_in``): the accounts are right, but
+    a child cannot sign in from the slip alone until the school sets it and reprints."""
+    missing = connector.slips_lack
+    printing = connector.issues_passwords and any(c.action == CREATE or "password" in c.changed for c in plan.to_send)
+    if not missing or not printing:
+        return ""
+    keys = " or ".join(connector.school_sign_in)
+    return (f"{connector.name}: pupils need {missing} to sign in, and the login slips leave it out until you set "
+            f"{keys} in [platforms.{connector.id}] of provisioner.toml.")
 
 
 def make_plan(
