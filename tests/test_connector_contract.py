@@ -200,7 +200,7 @@ def written_rows(delivery: FileImport, tmp_path, views: list[PupilView]) -> list
     target = tmp_path / delivery.file_name("20261122-001")
     delivery.write(target, views, "Contract Primary")
     written = sorted(target.iterdir()) if target.is_dir() else [target]
-    return [row for path in written for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8")))]
+    return [row for path in written for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))]
 
 
 def test_file_connectors_write_one_value_per_column(configured):
