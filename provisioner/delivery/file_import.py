@@ -19,6 +19,7 @@ from pathlib import Path
 
 from provisioner import files, passwords
 from provisioner.connector import ImportFileConnector, PupilView
+from provisioner.connector.settings import FILE_KEYS
 from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
@@ -194,4 +195,7 @@ class FileImport(FileDelivery):
     def settings_template(self) -> list[str]:
         note = "" if self.connector.verified else " (no public template was found: check against the one you download)"
         pairs = ", ".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in self.file_columns)
-        return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}"]
+        setting = self.connector.file_setting
+        chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in FILE_KEYS)
+        return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}",
+                f"# How the file is written (set any key here to change it; the README lists the values): {chosen}"]
