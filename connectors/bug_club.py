@@ -9,9 +9,9 @@ ActiveLearn's general (secondary) ones; that they hold for ActiveLearn Primary i
 
 from __future__ import annotations
 
-from datetime import date
+from typing import ClassVar
 
-from provisioner.connector import ImportFileConnector, PupilView
+from provisioner.connector import ImportFileConnector
 from provisioner.delivery import FileImport
 
 
@@ -41,12 +41,9 @@ class BugClub(ImportFileConnector):
         ("Group name", "class_name"),
     )
 
-    def file_values(self, pupil: PupilView) -> dict[str, str]:
-        values = dict(pupil)
-        born = values.get("date_of_birth")
-        if born:  # Pearson's form takes dd/mm/yyyy
-            values["date_of_birth"] = date.fromisoformat(born).strftime("%d/%m/%Y")
-        return values
+    # Pearson's form takes the date of birth as dd/mm/yyyy (§3.4): the tool's default too, but
+    # documented here, so it stays whatever the tool's default becomes.
+    file_defaults: ClassVar[dict[str, str]] = {"date_format": "dd/mm/yyyy"}
 
     def import_file_name(self, batch_id: str) -> str:
         return f"{self.id}-paste-into-register-multiple-students-{batch_id}.csv"

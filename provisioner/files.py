@@ -101,11 +101,24 @@ def neutralise(value: object) -> str:
     return text
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False) -> bytes:
-    """CSV text, every field quoted and neutralised, CRLF line ends as Excel writes them."""
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, encoding: str = "utf-8",
+              delimiter: str = ",", quote_all: bool = True) -> bytes:
+    """CSV text, every field neutralised, CRLF line ends as Excel writes them.
+
+    By default UTF-8 without a byte-order mark with every field quoted, as School Data Sync
+    takes it; an import file passes its platform's settings (``"utf-8-sig"`` gives the mark
+    Excel needs to show accents). Neutralising never depends on them: a value that would
+    start a formula is made text whatever the delimiter or quoting.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
+    writer = csv.writer(buffer, delimiter=delimiter, quoting=quoting, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in header])
     for row in rows:
         writer.writerow([neutralise(v) for v in row])
-    return (("\ufeff" if bom else "") + buffer.getvalue()).encode("utf-8")
+    return buffer.getvalue().encode(encoding)
+
+
+def csv_rows(data: bytes, *, delimiter: str = ",") -> list[list[str]]:
+    """The rows of a CSV file this tool wrote (UTF-8, with or without a byte-order mark)."""
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=delimiter))

@@ -5,6 +5,11 @@ the batch that creates or resets the account, and are never stored in the state 
 Each platform states what it accepts as a ``PasswordRule``; the generator draws until the
 rule is met.
 
+Every password has at least ``MIN_LENGTH`` (6) characters: with three-letter words in the list,
+a five-character ``Cat47`` is too easily guessed. A platform that documents a longer minimum
+says so in its rule (Microsoft 365: 8), and a school may ask for more (``password_min_length``,
+``PasswordRule.at_least``).
+
 Ambiguous characters are left out: the digits are 2 to 9 (no 0 or 1) and no word starts with
 i or o, so a capital I, a lower-case l, O and 0 never meet on a slip.
 """
@@ -13,9 +18,10 @@ from __future__ import annotations
 
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 DIGITS = "23456789"
+MIN_LENGTH = 6
 
 # Short, common, friendly words a six-year-old can read; no word starts with i or o.
 WORDS = tuple(
@@ -49,12 +55,21 @@ class PasswordRule:
     words: int = 1
     digits: int = 2
     separator: str = ""
-    min_length: int = 5
+    min_length: int = MIN_LENGTH
     max_length: int = 30
     require_upper: bool = False
     require_lower: bool = True
     require_digit: bool = True
     require_symbol: bool = False
+
+    def at_least(self, length: int) -> PasswordRule:
+        """This rule with at least ``length`` characters, and another word once one word and the
+        digits would rarely reach it (most words have five or six letters), so passwords stay varied."""
+        length = max(self.min_length, length)
+        words = self.words
+        while words * (6 + len(self.separator)) + self.digits < length:
+            words += 1
+        return replace(self, min_length=length, words=words, max_length=max(self.max_length, length))
 
     def accepts(self, password: str) -> bool:
         return (

@@ -5,7 +5,10 @@ all of it with no edit here (see test_toy_platform.py, which adds one and runs t
   other field, usernames a child can type, passwords the platform accepts.
 - A connector reached by files to upload: a file written whole gives back its passwords; an
   import file in columns has one value per column, every column made from a sent field, and
-  read back through the roster reader's header matching it says what each column holds.
+  read back through the roster reader's header matching it says what each column holds. With
+  file settings other than its defaults (a byte-order mark or none, semicolons or tabs, every
+  value quoted, ISO dates, "Year 3" or numbered year groups) the file still reads back, through
+  the roster reader's decoding, to the values sent, formulas still neutralised.
 - A connector reached through an API: create, update, disable, enable, delete, restore and erase
   against a double of the platform, each confirmed by reading the platform back; a send repeated
   after a crash adopts the account instead of making a second. A connector that does not offer a
@@ -18,6 +21,7 @@ platform needs no server (a toy) is run with its default settings.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -26,14 +30,17 @@ from datetime import date
 import pytest
 
 from provisioner import passwords
-from provisioner.connector import ApiConnector, Connector, PupilView, Work, registry
+from provisioner.connector import ApiConnector, Connector, ImportFileConnector, PupilView, Work, registry
+from provisioner.connector.settings import FILE_CHOICES, FILE_KEYS
 from provisioner.delivery import FileDelivery, FileImport
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
+from provisioner.files import neutralise
 from provisioner.models import Pupil
 from provisioner.register import MANDATORY, load_entries, shipped_entries
+from provisioner.roster.decode import _read_text
 from provisioner.roster.headers import alias_map, fold_header
-from provisioner.roster.values import parse_date_text
+from provisioner.roster.values import parse_date_text, parse_year_group
 from provisioner.settings import RosterSettings
 from provisioner.usernames import UsernameAllocator, base_username
 
@@ -150,12 +157,20 @@ def test_has_a_register_entry_whose_fields_come_from_the_connector(connector):
     assert entry.kind == "platform" and entry.fields is None, "never typed twice: the connector declares them"
 
 
-def test_passwords_meet_the_platforms_rule(configured):
+@pytest.mark.parametrize("longer", [None, 8, 10], ids=["default", "min8", "min10"])
+def test_passwords_meet_the_platforms_rule(configured, longer):
+    """Never shorter than six characters (no Cat47), never shorter than the platform's own
+    minimum, at least what the school asks for, and still varied when it asks for more."""
     if not configured.issues_passwords:
         pytest.skip("the platform makes its own passwords")
-    rule = configured.password_rule
+    assert configured.password_rule.min_length >= passwords.MIN_LENGTH
+    if longer is not None:
+        raw = {**configured.settings.model_dump(exclude_unset=True), "password_min_length": longer}
+        configured = build(type(configured), raw)
+    rule = configured.effective_password_rule
     made = {passwords.generate(rule) for _ in range(200)}
-    assert all(rule.accepts(p) for p in made)
+    shortest = max(passwords.MIN_LENGTH, configured.password_rule.min_length, longer or 0)
+    assert all(rule.accepts(p) and len(p) >= shortest for p in made), sorted(made, key=len)[:3]
     assert len(made) > 150, "passwords repeat too often"
     assert {"username", "password"} <= set(configured.sent_fields), "slips need the username and password sent"
 
@@ -200,7 +215,7 @@ def written_rows(delivery: FileImport, tmp_path, views: list[PupilView]) -> list
     target = tmp_path / delivery.file_name("20261122-001")
     delivery.write(target, views, "Contract Primary")
     written = sorted(target.iterdir()) if target.is_dir() else [target]
-    return [row for path in written for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8")))]
+    return [row for path in written for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))]
 
 
 def test_file_connectors_write_one_value_per_column(configured):
@@ -255,6 +270,78 @@ def test_a_written_import_gives_back_its_passwords(configured, tmp_path):
     delivery.write(target, views, "Contract Primary")
     assert delivery.passwords_in(target) == {f"pupil{n}": f"Tiger{n + 40}" for n in range(3)}
     assert delivery.passwords_in(tmp_path / "missing") == {}
+
+
+# How an import file is written: the file settings
+
+FILE_SETTINGS = {
+    "bom-semicolon-all-iso-words": {"encoding": "utf-8-sig", "delimiter": ";", "quoting": "all",
+                                    "date_format": "yyyy-mm-dd", "year_group_style": "words"},
+    "plain-tab-minimal-dmy-number": {"encoding": "utf-8", "delimiter": "tab", "quoting": "minimal",
+                                     "date_format": "dd/mm/yyyy", "year_group_style": "number"},
+}  # fmt: skip
+
+
+def file_layouts() -> list[tuple[type[Connector], dict]]:
+    """(connector, settings) for each way a connector is fed an import file in columns, every
+    optional field on, so each column a file setting formats is in it."""
+    found = []
+    for cls in CONNECTORS:
+        for raw in [{"optional_fields": list(cls.optional_fields)}, *VARIANTS.get(cls.id, [])]:
+            if isinstance(build(cls, raw).delivery, FileImport):
+                found.append((cls, raw))
+    return found
+
+
+def test_a_platforms_own_file_defaults_are_settings_it_could_be_given(connector):
+    if not issubclass(connector, ImportFileConnector):
+        pytest.skip("not fed an import file")
+    assert set(connector.file_defaults) <= set(FILE_KEYS)
+    for name, value in connector.file_defaults.items():
+        assert value in FILE_CHOICES[name], f"{connector.id}: {name} = {value!r}"
+
+
+@pytest.mark.parametrize("chosen", FILE_SETTINGS.values(), ids=FILE_SETTINGS.keys())
+@pytest.mark.parametrize("layout", file_layouts(), ids=lambda layout: layout[0].id)
+def test_the_file_settings_round_trip(layout, chosen, tmp_path):
+    """Names with accents, the delimiter and quotes inside values, a value that would start a
+    formula, a Reception pupil and a Year 4 one: the file written with these settings, read back
+    as the roster reader decodes and splits a file, gives the values sent."""
+    cls, raw = layout
+    connector = build(cls, {**raw, **chosen})
+    delivery = connector.delivery
+    specials = {"forename": "Chloé", "surname": 'Nguyễn; "Jr", O’Brien', "class_name": "=3A+1\t"}
+    views = []
+    for number, (year, born) in enumerate((("R", "2021-09-01"), ("4", "2017-12-31"))):
+        values = {name: f"{specials.get(name, name)}{number}" for name in connector.sent_fields}
+        values.update({k: v for k, v in {"date_of_birth": born, "year_group": year, "username": f"pupil{number}",
+                                         "password": f"Tiger{number + 40}"}.items() if k in values})  # fmt: skip
+        views.append(connector.view(values))
+    target = tmp_path / delivery.file_name("20261122-001")
+    delivery.write(target, views, "Contract Primary")
+    data = target.read_bytes()
+    assert data.startswith(codecs.BOM_UTF8) == (chosen["encoding"] == "utf-8-sig")
+    warnings = []
+    table = _read_text(data, target.name, alias_map(RosterSettings()), warnings)
+    assert warnings == [], "read as UTF-8, nothing replaced"
+    delimiter = "\t" if chosen["delimiter"] == "tab" else chosen["delimiter"]
+    text = data.decode("utf-8-sig")
+    split = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    assert table == split, "the roster reader finds the delimiter"
+    first_line = text.split("\r\n", 1)[0]
+    assert first_line.startswith('"') == (chosen["quoting"] == "all")
+    assert table[0] == delivery.header
+    assert len(table) == 1 + len(views) and all(len(row) == len(delivery.header) for row in table)
+    for view, row in zip(views, table[1:]):
+        sent = connector.file_values(view)
+        for (header, source), cell in zip(delivery.file_columns, row):
+            if source == "date_of_birth":
+                assert parse_date_text(cell)[0] == date.fromisoformat(sent[source]), header
+            elif source == "year_group":
+                assert ("R" if cell == "0" else parse_year_group(cell)) == sent[source], header
+            else:
+                assert cell == neutralise(sent[source]), f"{header} reads back as sent, formulas made text"
+    assert delivery.passwords_in(target) == {"pupil0": "Tiger40", "pupil1": "Tiger41"}, "a crash keeps its passwords"
 
 
 # A connector reached through its API

@@ -36,7 +36,7 @@ def command(workspace, roster: Path) -> list[str]:
 def slips_match_imports(workspace) -> None:
     """Passwords are made afresh when an interrupted batch is finished: the slips must agree."""
     for path in (workspace.outbox / "purple-mash").glob("*-import-*.csv"):
-        issued = {r["Username"]: r["Password"] for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))}
+        issued = {r["Username"]: r["Password"] for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))}
         slips = path.with_name(path.name.replace("-import-", "-login-slips-")).with_suffix(".xlsx")
         rows = list(load_workbook(slips).active.iter_rows(min_row=2, values_only=True))
         assert {row[3]: row[4] for row in rows} == issued
@@ -45,7 +45,7 @@ def slips_match_imports(workspace) -> None:
 def issued_ids(workspace) -> list[str]:
     ids = []
     for path in sorted((workspace.outbox / "purple-mash").glob("*.csv")):
-        ids += [row["UPN"] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))]
+        ids += [row["UPN"] for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))]
     return ids
 
 

@@ -36,7 +36,7 @@ FORMULA_VALUES = ("=1+2", "+44 Evil", "@SUM(A1)", "-2+3")
 
 
 def read_csv(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def read_xlsx(path: Path) -> list[list[str]]:

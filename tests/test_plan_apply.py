@@ -18,7 +18,7 @@ from provisioner.workspace import Workspace
 
 
 def read_import(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def plan_for(workspace: Workspace, roster_file: Path):

@@ -52,7 +52,7 @@ def roster(workspace: Workspace, rows: list[dict], name: str = "roster.csv") -> 
 
 
 def import_rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def held(workspace: Workspace, platform: str) -> set[str]:

@@ -161,8 +161,8 @@ def test_the_demo_provisions_the_new_file_platform_end_to_end(project_with_toys,
     result = run_in(project_with_toys, "-m", "provisioner", "demo", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     [import_file] = (tmp_path / "demo" / "outbox" / "toy-files").glob("toy-files-import-*.csv")
-    header = import_file.read_text(encoding="utf-8").splitlines()[0]
-    assert header == '"First name","Last name","Class","Username","Password"', "the optional year is not sent"
+    header = import_file.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header == "First name,Last name,Class,Username,Password", "the optional year is not sent"
     register = run_in(project_with_toys, "-m", "provisioner", "register", "show", "--json", "--workspace",
                       str(tmp_path / "demo"))
     assert '"toy-files"' in register.stdout, "the register lists the new platform"

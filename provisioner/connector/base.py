@@ -120,6 +120,13 @@ class Connector:
     def issues_passwords(self) -> bool:
         return self.password_rule is not None and "password" in self.sent_fields
 
+    @property
+    def effective_password_rule(self) -> PasswordRule | None:
+        """The passwords this tool makes for the platform: its rule, with the school's longer
+        ``password_min_length`` if it set one (never shorter than the platform's own minimum)."""
+        rule, length = self.password_rule, self.settings.password_min_length
+        return rule.at_least(length) if rule is not None and length is not None else rule
+
     def sign_in_name(self, username: str, school_domain: str) -> str:
         """What a pupil types to sign in, as printed on the slip."""
         return username

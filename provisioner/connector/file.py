@@ -2,20 +2,62 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from provisioner.connector.base import Connector
+from provisioner.connector.settings import FILE_DEFAULTS
 from provisioner.connector.view import PupilView
+from provisioner.models import year_group_label
+
+DATE_FORMATS = {"dd/mm/yyyy": "%d/%m/%Y", "yyyy-mm-dd": "%Y-%m-%d"}
+
+
+def format_date(iso: str, style: str) -> str:
+    """A date as the file's ``date_format`` writes it (the view holds it in ISO form)."""
+    return date.fromisoformat(iso).strftime(DATE_FORMATS[style]) if iso else iso
+
+
+def format_year_group(code: str, style: str) -> str:
+    """A year group as the file's ``year_group_style`` writes it: the MIS code (R, 3), a number
+    (Reception as 0; nursery and out-of-year have no number, so keep their codes), or words
+    ("Reception", "Year 3")."""
+    if not code or style == "code":
+        return code
+    if style == "number":
+        return "0" if code == "R" else code
+    return year_group_label(code)
 
 
 class ImportFileConnector(Connector):
     """A platform fed by an import file (written by the ``FileImport`` strategy). Subclasses set
     ``columns``: (header, source) pairs in the platform's template order, where a source is a
     field or a name in ``derived`` (a value the connector builds from fields, such as a full
-    name); they override ``file_values`` to build or format values, and may rename the file."""
+    name); they override ``file_values`` to build values, and may rename the file.
+
+    How the file is written (encoding, delimiter, quoting, date and year-group forms) is the
+    school's ``[platforms.<id>]`` setting where it set one, else ``file_defaults`` (what the
+    platform's documentation asks for, such as Pearson's dd/mm/yyyy), else ``FILE_DEFAULTS``.
+    Dates and year groups are formatted after ``file_values``, so a connector never does it.
+    """
 
     columns: ClassVar[tuple[tuple[str, str], ...]] = ()
     derived: ClassVar[dict[str, tuple[str, ...]]] = {}  # derived source -> the fields it is made from
+    file_defaults: ClassVar[dict[str, str]] = {}  # file settings the platform documents, over FILE_DEFAULTS
+
+    def file_setting(self, name: str) -> str:
+        """One file setting as it applies: the school's, else the platform's default, else the tool's."""
+        chosen = getattr(self.settings, name)
+        return chosen if chosen is not None else self.file_defaults.get(name, FILE_DEFAULTS[name])
+
+    def formatted_values(self, pupil: PupilView) -> dict[str, str]:
+        """``file_values`` with dates and year groups in the forms the file settings say."""
+        values = self.file_values(pupil)
+        if values.get("date_of_birth"):
+            values["date_of_birth"] = format_date(values["date_of_birth"], self.file_setting("date_format"))
+        if values.get("year_group"):
+            values["year_group"] = format_year_group(values["year_group"], self.file_setting("year_group_style"))
+        return values
 
     def file_values(self, pupil: PupilView) -> dict[str, str]:
         """Every value a column can take for this pupil: the fields as sent, plus ``derived`` ones."""

@@ -1,5 +1,15 @@
 """``[platforms.<id>]`` in provisioner.toml: the settings every platform shares, checked
-against what that platform may receive."""
+against what that platform may receive.
+
+The file settings (``encoding``, ``delimiter``, ``quoting``, ``date_format``,
+``year_group_style``) say how an import file is written. Unset, each takes the platform's own
+default (``ImportFileConnector.file_defaults``, where its documentation says) and else
+``FILE_DEFAULTS``: UTF-8 with a byte-order mark, because Excel opens a CSV without one in the
+Windows code page and shows "Chloé" as "ChloÃ©"; commas; quotes only where a value needs them;
+dates day first as English schools write them; year groups as the MIS codes. Windows-1252 is
+refused rather than allowed with a warning: it cannot hold every pupil's name (Łukasz,
+Nguyễn), and a file that silently mangles one child's name is worse than no choice.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +19,21 @@ import string
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from provisioner.connector.scope import class_key, class_names, year_group_codes
+from provisioner.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 
 USERNAME_TOKENS = ("forename", "surname", "forename_initial", "surname_initial", "year_group")
+
+# How an import file is written when neither the school nor the platform says otherwise.
+FILE_DEFAULTS = {"encoding": "utf-8-sig", "delimiter": ",", "quoting": "minimal", "date_format": "dd/mm/yyyy",
+                 "year_group_style": "code"}  # fmt: skip
+FILE_CHOICES = {
+    "encoding": ("utf-8-sig", "utf-8"),
+    "delimiter": (",", ";", "\t"),
+    "quoting": ("minimal", "all"),
+    "date_format": ("dd/mm/yyyy", "yyyy-mm-dd"),
+    "year_group_style": ("code", "number", "words"),
+}
+FILE_KEYS = tuple(FILE_DEFAULTS)
 
 
 class PlatformSettings(BaseModel):
@@ -46,6 +69,70 @@ class PlatformSettings(BaseModel):
     )
     classes: list[str] | None = Field(None, description="The only classes the platform serves (default: every class).")
     exclude_classes: list[str] = Field(default_factory=list, description="Classes the platform does not serve.")
+    password_min_length: int | None = Field(
+        None, description="The fewest characters in a first password (default: 6, or the platform's own minimum)."
+    )
+    # How the import file is written (platforms fed a file only); unset: the platform's default.
+    encoding: str | None = Field(
+        None, description='"utf-8-sig" (UTF-8 with a byte-order mark, so Excel shows accents; default) or "utf-8".'
+    )
+    delimiter: str | None = Field(None, description='"," (default), ";" or "\\t" (a tab; "tab" works too).')
+    quoting: str | None = Field(
+        None, description='"minimal" (quotes only where a value needs them; default) or "all" (every value).'
+    )
+    date_format: str | None = Field(None, description='"dd/mm/yyyy" (default) or "yyyy-mm-dd".')
+    year_group_style: str | None = Field(
+        None, description='"code" (R, 1 to 6, as the MIS; default), "number" (Reception as 0) or "words" '
+        '("Reception", "Year 3").',
+    )
+
+    @field_validator("encoding", "delimiter", "quoting", "date_format", "year_group_style", mode="before")
+    @classmethod
+    def _file_choice(cls, value: object, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        name = info.field_name
+        text = value.casefold().strip() if isinstance(value, str) and name != "delimiter" else value
+        if name == "delimiter" and isinstance(value, str) and value.strip().casefold() == "tab":
+            text = "\t"
+        if name == "encoding" and text in ("utf8", "utf-8-bom", "utf8-sig"):
+            text = {"utf8": "utf-8"}.get(text, "utf-8-sig")
+        if name == "encoding" and text in ("cp1252", "windows-1252", "ansi", "latin-1", "latin1", "iso-8859-1"):
+            raise ValueError(f"{value!r} cannot hold every pupil's name (Łukasz, Nguyễn would be lost or refused); "
+                             'use "utf-8-sig", which Excel opens with the accents right')  # fmt: skip
+        if text not in FILE_CHOICES[name]:
+            choices = ", ".join(repr(c) for c in FILE_CHOICES[name])
+            raise ValueError(f"{value!r} is not one of {choices}")
+        return text
+
+    @field_validator("password_min_length")
+    @classmethod
+    def _long_enough(cls, length: int | None) -> int | None:
+        if length is not None and not MIN_PASSWORD_LENGTH <= length <= 20:
+            raise ValueError(f"must be between {MIN_PASSWORD_LENGTH} and 20: a shorter first password is guessed "
+                             "too easily, a longer one is hard for a young child to type")  # fmt: skip
+        return length
+
+    @model_validator(mode="after")
+    def _file_settings_for_file_platforms(self, info: ValidationInfo) -> PlatformSettings:
+        """A file setting on a platform that is fed no import file would be silently ignored."""
+        connector = (info.context or {}).get("connector")
+        if connector is None or getattr(connector, "file_defaults", None) is not None:
+            return self
+        chosen = [key for key in FILE_KEYS if key in self.model_fields_set]
+        if chosen:
+            raise ValueError(f"{chosen[0]} applies only to platforms fed an import file, and {connector.name} is "
+                             f"not one; take {chosen[0]} out of [platforms.{connector.id}]")  # fmt: skip
+        return self
+
+    @model_validator(mode="after")
+    def _not_below_the_platforms_minimum(self, info: ValidationInfo) -> PlatformSettings:
+        connector = (info.context or {}).get("connector")
+        rule = getattr(connector, "password_rule", None)
+        if rule is not None and self.password_min_length is not None and self.password_min_length < rule.min_length:
+            raise ValueError(f"password_min_length {self.password_min_length} is below {connector.name}'s own "
+                             f"minimum of {rule.min_length}; leave it out or set {rule.min_length} or more")  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _username_from_sent_fields(self, info: ValidationInfo) -> PlatformSettings:

@@ -78,7 +78,7 @@ class ApiDelivery(Delivery):
         for send in sends:
             view = connector.view(send.fields)
             if send.action == CREATE or "password" in send.changed:
-                view = view.with_values(password=passwords.generate(connector.password_rule))
+                view = view.with_values(password=passwords.generate(connector.effective_password_rule))
             account = accounts.get(send.pupil_key)
             work.append(Work(send.id, send.action, view, list(send.changed), account.remote_id if account else None))
         by_id = {send.id: send for send in sends}

@@ -14,13 +14,12 @@ admin uploads (a file written whole before the crash keeps its passwords: it may
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from pathlib import Path
 
 from provisioner import files, passwords
 from provisioner.connector import ImportFileConnector, PupilView
+from provisioner.connector.settings import FILE_KEYS
 from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
@@ -79,7 +78,8 @@ class FileDelivery(Delivery):
             view = connector.view(send.fields)
             if issues:
                 new_password = send.action == CREATE or "password" in send.changed
-                password = earlier.get(send.fields.get("username", "")) or passwords.generate(connector.password_rule)
+                password = (earlier.get(send.fields.get("username", ""))
+                            or passwords.generate(connector.effective_password_rule))
                 view = view.with_values(password=password if new_password else "")
                 if new_password:
                     slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain))
@@ -168,19 +168,26 @@ class FileImport(FileDelivery):
         return self.connector.import_file_name(batch_id)
 
     def import_row(self, pupil: PupilView) -> list[str]:
-        """One row of the import file, in ``file_columns`` order."""
-        values = self.connector.file_values(pupil)
+        """One row of the import file, in ``file_columns`` order, dates and year groups in the
+        forms the platform's file settings say."""
+        values = self.connector.formatted_values(pupil)
         return [values.get(source, "") for _, source in self.file_columns]
 
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
-        files.atomic_write_bytes(path, files.csv_bytes(self.header, [self.import_row(p) for p in pupils]))
+        """The file in the platform's encoding, delimiter and quoting (``ImportFileConnector.file_setting``)."""
+        setting = self.connector.file_setting
+        data = files.csv_bytes(self.header, [self.import_row(p) for p in pupils], encoding=setting("encoding"),
+                               delimiter=setting("delimiter"), quote_all=setting("quoting") == "all")  # fmt: skip
+        files.atomic_write_bytes(path, data)
 
     def passwords_in(self, path: Path) -> dict[str, str]:
         sources = [source for _, source in self.file_columns]
         if not path.is_file() or "username" not in sources or "password" not in sources:
             return {}
         user, secret = sources.index("username"), sources.index("password")
-        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+        # A file written before the delimiter changed does not read back as this header, so its
+        # passwords are not trusted: the batch is written afresh, slips and all.
+        rows = files.csv_rows(path.read_bytes(), delimiter=self.connector.file_setting("delimiter"))
         if not rows or rows[0] != self.header:
             return {}
         return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
@@ -188,4 +195,7 @@ class FileImport(FileDelivery):
     def settings_template(self) -> list[str]:
         note = "" if self.connector.verified else " (no public template was found: check against the one you download)"
         pairs = ", ".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in self.file_columns)
-        return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}"]
+        setting = self.connector.file_setting
+        chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in FILE_KEYS)
+        return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}",
+                f"# How the file is written (set any key here to change it; the README lists the values): {chosen}"]
