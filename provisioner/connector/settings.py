@@ -33,6 +33,7 @@ class PlatformSettings(BaseModel):
         None, description='The import file\'s columns, in order: "Header in the platform\'s template" = "field".'
     )
     sign_in_url: str | None = Field(None, description="The school's own sign-in address, printed on login slips.")
+    school_code: str | None = Field(None, description="The school's code on this platform, printed on login slips (IXL: the username suffix).")
     disable_after_days: int | None = Field(
         None, ge=0, description="Days after leaving to disable a leaver's account (default: the register entry's)."
     )
@@ -122,6 +123,17 @@ class PlatformSettings(BaseModel):
             raise ValueError("must be a web address starting https://, in plain ASCII with no spaces, "
                              "at most 108 characters")  # fmt: skip
         return url
+
+    @field_validator("school_code")
+    @classmethod
+    def _short_code(cls, code: str | None) -> str | None:
+        # Typed by a child after the "@" of a username, and part of a sign-in address: kept to
+        # what both can carry without escaping.
+        if code is not None and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,18}[A-Za-z0-9])?", code):
+            raise ValueError("must be the school's code as the platform gives it: 1 to 20 ASCII letters, digits "
+                             "or hyphens, not starting or ending with a hyphen (IXL: the part after @ in a "
+                             "username, as in ixl.com/signin/CODE)")  # fmt: skip
+        return code
 
     @field_validator("optional_fields")
     @classmethod
