@@ -24,6 +24,7 @@ class BugClub(ImportFileConnector):
     # The paste goes into a registration form: re-pasting a pupil to reset a password would
     # register them again (inferred). Pearson offers its own bulk password change (§3.4).
     resets_by_import = False
+    reset_on_platform = 'Pearson\'s "Bulk change password" on a filtered list of pupils'
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
     sign_in_url = "https://www.activelearnprimary.co.uk/"  # inferred from Pearson's support site

@@ -6,6 +6,13 @@ id in the UPN column, so it gets this school's pseudonymous id for Purple Mash, 
 real UPN: it is what lets next year's import update the same pupils instead of duplicating
 them. Usernames and first passwords are supplied so the school controls them and can print
 login slips.
+
+The wizard "will not change any usernames or passwords for existing pupils", so a password
+reset by re-import would print slips with passwords that were never set: ``resets_by_import``
+is False and the refusal points to 2Simple's own bulk reset. Since pupils are matched on the
+UPN column, which holds the pseudonymous id, a school whose Purple Mash syncs from the MIS
+(Wonde or Groupcall, which send the real UPN) must not also use this import: each pupil would
+be made twice.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ class PurpleMash(ImportFileConnector):
     name = "Purple Mash"
     Delivery = FileImport
     fields = ("forename", "surname", "class_name", "pseudonymous_id", "username", "password")
+    resets_by_import = False
+    reset_on_platform = ('in Manage Users, use Purple Mash\'s "mass generate new passwords for existing pupils" '
+                         "and print the logins it gives")
     username_template = "{forename}{surname_initial}"  # the MIS wizard's default, e.g. LilyL
     username_max_length = 20
     sign_in_url = "https://www.purplemash.com/"  # the school's own sign-in page hangs off this

@@ -5,18 +5,47 @@ The upload's columns are First name, Last name, Class, Year group, Username and 
 headings. The minimal upload is names, class and year, and nothing more is sent: the
 optional extras (gender, pastoral class) stay at school. The year group is sent as the
 MIS's year code (R, 1 to 6); the exact form TTRS expects is inferred, not documented.
+
+Deleting a pupil on TTRS offers "Delete immediately" (all data irretrievably removed) or
+"Send to Leavers" (kept 6 months, then deleted), and TTRS recommends the second. Confirming
+a deletion list records the accounts as deleted, so the list asks for "Delete immediately".
+A school that sends leavers to the Leavers group sets ``leavers_group = true``: the list then
+says so, and confirming it says until when TTRS still holds them (the register entry's
+retention text says the same).
 """
 
 from __future__ import annotations
 
-from provisioner.connector import ImportFileConnector
+from datetime import date, timedelta
+
+from pydantic import Field
+
+from provisioner.connector import ImportFileConnector, PlatformSettings
 from provisioner.delivery import FileImport
+
+LEAVERS_GROUP_MONTHS = 6  # TTRS's help centre, "Deleting students"; the register entry's leavers_group_months
+
+
+class TtrsSettings(PlatformSettings):
+    leavers_group: bool = Field(
+        False, description='Leavers go to TTRS\'s Leavers group ("Send to Leavers": kept 6 months, then deleted) '
+        'instead of "Delete immediately".',
+    )
+
+
+def months_later(day: date, months: int) -> date:
+    """The same day of the month ``months`` later, or that month's last day if it is shorter."""
+    year, month = divmod(day.month - 1 + months, 12)
+    first = date(day.year + year, month + 1, 1)
+    next_first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first + timedelta(days=min(day.day, (next_first - first).days) - 1)
 
 
 class TimesTablesRockStars(ImportFileConnector):
     id = "tt-rockstars"
     name = "Times Tables Rock Stars"
     Delivery = FileImport
+    Settings = TtrsSettings
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     username_template = "{forename}{surname_initial}"
     username_max_length = 20
@@ -33,3 +62,16 @@ class TimesTablesRockStars(ImportFileConnector):
         ("Username", "username"),
         ("Password", "password"),
     )
+
+    def deletion_instruction(self) -> str:
+        if self.settings.leavers_group:
+            return (f'On {self.name}, choose "Send to Leavers" for each account (this school\'s setting): TTRS keeps '
+                    f"it in its Leavers group for {LEAVERS_GROUP_MONTHS} months, then deletes it for good")
+        return (f'On {self.name}, choose "Delete immediately" for each account (all its data is irretrievably '
+                f'removed), not "Send to Leavers", which keeps it for {LEAVERS_GROUP_MONTHS} months')
+
+    def held_after_deletion(self, confirmed_on: date) -> date | None:
+        return months_later(confirmed_on, LEAVERS_GROUP_MONTHS) if self.settings.leavers_group else None
+
+    def settings_notes(self) -> list[str]:
+        return ['# leavers_group = true  # you "Send to Leavers" (kept 6 months) rather than "Delete immediately"']

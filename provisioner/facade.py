@@ -174,6 +174,11 @@ class Provisioner:
         with self._changing() as state:
             return cleanup.confirm_deleted(state, platform, batch)
 
+    def held_after_deletion(self, platform: str, confirmed_on: date | None = None) -> date | None:
+        """Until when the platform still holds accounts confirmed deleted on ``confirmed_on`` (Times
+        Tables Rock Stars' Leavers group keeps them 6 months); None when they are gone at once."""
+        return self.workspace.connector(platform).held_after_deletion(confirmed_on or date.today())
+
     # The leaver cleanup
 
     def plan_leavers(self, roster: Path, *, platforms: list[str] | None = None, today: date | None = None,

@@ -29,7 +29,10 @@ DOCUMENTED_HEADERS = {  # reference/platforms.md: the headers each platform's ow
     "purple-mash": ["Full Name", "Class", "UPN", "Username", "Password"],
     "tt-rockstars": ["First name", "Last name", "Class", "Year group", "Username", "Password"],
     "bug-club": ["First name", "Last name", "Date of birth", "Username", "Password"],
+    # platforms-checked.md §1.5: the headers of EducationCity's own pupil export (second-hand)
+    "education-city": ["Unique ID", "First Name", "Last Name", "Class Name", "Username", "Password", "Academic Level"],
 }
+IXL_CODE = "six-primary"
 # A name that starts a formula is refused when the roster is read (tests/test_roster_names.py);
 # a class may start one (it is only warned about), so the class column carries these.
 FORMULA_VALUES = ("=1+2", "+44 Evil", "@SUM(A1)", "-2+3")
@@ -54,6 +57,7 @@ def school(tmp_path_factory):
     root = tmp_path_factory.mktemp("six")
     workspace = init_workspace(root / "ws", "Six Platforms Primary", "six.sch.uk", list(FILE_PLATFORMS))
     set_platform(workspace, "lgfl", provisioning='"bulk-file"')
+    set_platform(workspace, "ixl", school_code=f'"{IXL_CODE}"')
     approve_register(workspace)
     rows = synthetic_pupils(400, seed=3, today=TODAY)
     # In Years 1 to 6, so that every platform (Times Tables Rock Stars included) gets the values.
@@ -107,7 +111,7 @@ def test_each_platform_gets_its_file_with_the_documented_headers(school):
         assert len(table) == 1 + len(served(workspace, batch.platform, rows)), f"{batch.platform}: a row per pupil"
         if batch.platform in DOCUMENTED_HEADERS:
             assert table[0] == DOCUMENTED_HEADERS[batch.platform]
-        assert table[0][-2:] == ["Username", "Password"] or batch.platform == "purple-mash"
+        assert table[0][-2:] == ["Username", "Password"] or batch.platform in ("purple-mash", "education-city")
 
 
 def test_values_are_in_the_platforms_form(school):
@@ -282,32 +286,35 @@ def test_bug_club_date_of_birth_is_day_first(tmp_path):
 
 
 def test_a_reprint_resets_passwords_as_an_update_with_new_slips(workspace, roster_file, pupils):
+    set_platform(workspace, "education-city", enabled="true")  # takes new passwords by import
+    approve_register(workspace)
     cli = Cli(workspace)
     assert cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
-    [first] = list((workspace.outbox / "purple-mash").glob("*-import-*.csv"))
-    old = {r[3]: r[4] for r in read_csv(first)[1:]}
+    [first] = list((workspace.outbox / "education-city").glob("*-import-*.csv"))
+    old = {r[4]: r[5] for r in read_csv(first)[1:]}
     on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
     target = on_roll[0]["class_name"]
     in_class = [p for p in on_roll if p["class_name"] == target]
-    asked = cli("reset-passwords", "purple-mash", str(roster_file), "--class", target)
+    asked = cli("reset-passwords", "education-city", str(roster_file), "--class", target)
     assert asked.exit_code == 0, asked.output
     plan = json.loads(cli("plan", str(roster_file), "--as-of", TODAY.isoformat(), "--json").stdout)
-    assert plan["platforms"]["purple-mash"]["update"] == len(in_class)
-    assert plan["platforms"]["purple-mash"]["fields_changed"] == {"password": len(in_class)}
+    assert plan["platforms"]["education-city"]["update"] == len(in_class)
+    assert plan["platforms"]["education-city"]["fields_changed"] == {"password": len(in_class)}
     done = json.loads(cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat(), "--json").stdout)
     [batch] = done["batches"]
     table = read_csv(Path(batch["file"]))[1:]
-    assert {r[1] for r in table} == {target} and len(table) == len(in_class)
-    assert all(old[r[3]] != r[4] for r in table), "each pupil in the class has a new password"
+    assert {r[3] for r in table} == {target} and len(table) == len(in_class)
+    assert all(old[r[4]] != r[5] for r in table), "each pupil in the class has a new password"
     slips = read_xlsx(Path(batch["slips"][1]))[1:]
-    assert {r[3]: r[4] for r in slips} == {r[3]: r[4] for r in table}
+    assert {r[3]: r[4] for r in slips} == {r[4]: r[5] for r in table}
     again = cli("plan", str(roster_file), "--as-of", TODAY.isoformat(), "--json")
-    assert json.loads(again.stdout)["platforms"]["purple-mash"]["update"] == 0, "a reset is done once"
+    assert json.loads(again.stdout)["platforms"]["education-city"]["update"] == 0, "a reset is done once"
 
 
 def test_reset_passwords_names_what_it_cannot_find(workspace, roster_file):
-    cli = Cli(workspace)
-    result = cli("reset-passwords", "purple-mash", str(roster_file), "--class", "Nowhere")
+    set_platform(workspace, "education-city", enabled="true")
+    approve_register(workspace)
+    result = Cli(workspace)("reset-passwords", "education-city", str(roster_file), "--class", "Nowhere")
     assert result.exit_code == 2 and "class Nowhere" in result.output
 
 
@@ -344,3 +351,123 @@ def test_bug_club_passwords_are_not_reset_by_re_pasting(workspace, roster_file):
     approve_register(workspace)
     result = Cli(workspace)("reset-passwords", "bug-club", str(roster_file), "--class", "1A")
     assert result.exit_code == 2 and "on the platform itself" in result.output
+
+
+# What each platform documents (platforms-checked.md §1): Times Tables Rock Stars' delete
+# choice, Purple Mash's password resets, EducationCity's Unique ID, IXL's school code.
+
+
+def one_ttrs_leaver(tmp_path, leavers_group: bool = False):
+    """A school on Times Tables Rock Stars whose Year 3 pupil left, cleaned up once the
+    deletion fell due: (workspace, the deletion list)."""
+    from datetime import timedelta
+
+    workspace = init_workspace(tmp_path / "ttrs", "Rock Primary", "rock.sch.uk", ["tt-rockstars"])
+    if leavers_group:
+        set_platform(workspace, "tt-rockstars", leavers_group="true")
+    rows = synthetic_pupils(60, seed=5, today=TODAY, leavers=0)
+    path = tmp_path / "roster.csv"
+    write_roster_csv(path, rows)
+    Provisioner(workspace).apply(path, confirm=yes, today=TODAY)
+    next(r for r in rows if r["year_group"] == "3")["leaving_date"] = TODAY + timedelta(days=1)
+    write_roster_csv(path, rows)
+    result = Provisioner(workspace).apply_leavers(path, confirm=yes, today=TODAY + timedelta(days=40))
+    [deletion_list] = result.deletion_lists
+    return workspace, deletion_list
+
+
+def words(path: Path) -> str:
+    return " ".join(pdf_text(path).split())
+
+
+def test_the_ttrs_deletion_list_asks_for_delete_immediately(tmp_path):
+    workspace, deletion_list = one_ttrs_leaver(tmp_path)
+    text = words(deletion_list.slips[0])
+    assert 'choose "Delete immediately" for each account (all its data is irretrievably removed)' in text
+    assert 'not "Send to Leavers", which keeps it for 6 months' in text
+    done = Cli(workspace)("confirm", "tt-rockstars", "deleted", "--json")
+    assert done.exit_code == 0 and json.loads(done.stdout)["held_until"] is None
+
+
+def test_a_school_that_sends_leavers_to_ttrs_leavers_group_is_told_until_when_ttrs_holds_them(tmp_path):
+    from connectors.tt_rockstars import months_later
+
+    workspace, deletion_list = one_ttrs_leaver(tmp_path, leavers_group=True)
+    text = words(deletion_list.slips[0])
+    assert 'choose "Send to Leavers" for each account' in text and "for 6 months, then deletes it for good" in text
+    assert "Delete immediately" not in text
+    done = Cli(workspace)("confirm", "tt-rockstars", "deleted")
+    assert done.exit_code == 0, done.output
+    until = months_later(date.today(), 6).isoformat()
+    assert f"in its Leavers group until {until}" in " ".join(done.stdout.split())
+
+
+def test_the_ttrs_register_entry_says_which_delete_the_list_asks_for():
+    entry = (Path(__file__).parents[1] / "registers" / "tt-rockstars.toml").read_text(encoding="utf-8")
+    assert '"Delete immediately"' in entry and "leavers_group = true" in entry
+
+
+def test_purple_mash_password_resets_are_refused_and_point_to_its_own_bulk_reset(workspace, roster_file):
+    cli = Cli(workspace)
+    assert cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
+    result = cli("reset-passwords", "purple-mash", str(roster_file), "--class", "1A")
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "Purple Mash does not take new passwords through its import" in said
+    assert '"mass generate new passwords for existing pupils"' in said
+    with workspace.open_state() as state:
+        assert state.password_resets("purple-mash") == set(), "nothing was asked of the next apply"
+
+
+def test_education_city_gets_its_pseudonymous_id_as_the_unique_id_and_keeps_it(workspace, roster_file, pupils, tmp_path):
+    set_platform(workspace, "education-city", enabled="true")
+    approve_register(workspace)
+    [connector] = workspace.connectors(["education-city"])
+    assert "pseudonymous_id" in connector.sent_fields, "declared, so the register lists it"
+    first = Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["education-city"], today=TODAY)
+    header, *rows = read_csv(batch_of(first, "education-city").path)
+    assert header == DOCUMENTED_HEADERS["education-city"]
+    ids = {row[4]: row[0] for row in rows}  # username -> Unique ID
+    with workspace.open_state() as state:
+        held = {a.username: a.sent["pseudonymous_id"] for a in state.accounts("education-city").values()}
+    assert ids == held and len(set(ids.values())) == len(ids)
+    assert not set(ids.values()) & ({p["upn"] for p in pupils} | {p["mis_id"] for p in pupils})
+    for row in pupils:  # every class renamed: every pupil is sent again
+        row["class_name"] = f"{row['class_name']}X"
+    moved = tmp_path / "moved.csv"
+    write_roster_csv(moved, pupils)
+    second = Provisioner(workspace).apply(moved, confirm=yes, platforms=["education-city"], today=TODAY)
+    _, *again = read_csv(batch_of(second, "education-city").path)
+    assert len(again) == len(rows) and {row[4]: row[0] for row in again} == ids, "the same Unique ID for each pupil"
+
+
+def test_ixl_usernames_carry_the_school_code_in_the_file_and_on_the_slips(school, outputs):
+    workspace, _, _, result = school
+    batch = batch_of(result, "ixl")
+    header, *rows = read_csv(batch.path)
+    usernames = [row[header.index("Username")] for row in rows]
+    assert usernames and all(u.endswith(f"@{IXL_CODE}") and len(u.partition("@")[0]) <= 20 for u in usernames)
+    assert len(set(usernames)) == len(usernames)
+    sheet = read_xlsx(batch.slips[1])
+    assert sorted(r[sheet[0].index("Username")] for r in sheet[1:]) == sorted(usernames)
+    assert f"https://www.ixl.com/signin/{IXL_CODE}" in "\n".join(outputs[batch.slips[0]])
+    with workspace.open_state() as state:
+        assert not any("@" in a.username for a in state.accounts("ixl").values()), "the bare name is kept"
+
+
+def test_ixl_without_a_school_code_is_planned_with_a_warning(workspace, roster_file):
+    set_platform(workspace, "ixl", enabled="true")
+    approve_register(workspace)
+    cli = Cli(workspace)
+    shown = cli("plan", str(roster_file), "--as-of", TODAY.isoformat())
+    assert shown.exit_code == 0 and "no school_code is set" in " ".join(shown.output.split())
+    report = json.loads(cli("plan", str(roster_file), "--as-of", TODAY.isoformat(), "--json").stdout)
+    [warning] = report["platforms"]["ixl"]["warnings"]
+    assert "cannot sign in" in warning and report["platforms"]["purple-mash"]["warnings"] == []
+
+
+@pytest.mark.parametrize("code", ['"two words"', '"-abc"', '"école"', '"' + "a" * 21 + '"'])
+def test_a_school_code_is_short_plain_and_typeable(workspace, roster_file, code):
+    set_platform(workspace, "ixl", enabled="true", school_code=code)
+    result = Cli(workspace)("plan", str(roster_file), "--as-of", TODAY.isoformat())
+    assert result.exit_code == 2 and "platforms.ixl.school_code" in result.output

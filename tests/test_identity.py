@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TODAY, Cli, apply
+from conftest import TODAY, Cli, apply, approve_register, set_platform
 from provisioner.errors import GuardRefused
 from provisioner.facade import Provisioner
 from provisioner.synthetic import synthetic_pupils, write_roster_csv, write_roster_xlsx
@@ -23,6 +23,12 @@ from provisioner.synthetic import synthetic_pupils, write_roster_csv, write_rost
 @pytest.fixture
 def school() -> list[dict]:
     return synthetic_pupils(60, seed=11, today=TODAY, leavers=0)
+
+
+def resets_by_import(workspace) -> None:
+    """Turn on a platform that takes new passwords through its import (Purple Mash does not)."""
+    set_platform(workspace, "education-city", enabled="true")
+    approve_register(workspace)
 
 
 def _file(tmp_path: Path, name: str, rows: list[dict], **kw) -> Path:
@@ -223,15 +229,16 @@ def test_leavers_plan_json_names_each_leaver_and_when(workspace, tmp_path, schoo
 
 
 def test_a_password_reset_finds_the_pupil_by_id_in_any_padding_after_a_change_of_export(workspace, tmp_path, school):
+    resets_by_import(workspace)
     apply(workspace, _file(tmp_path, "sims.xlsx", school))
     arbor = _file(tmp_path, "arbor.csv", [{**p, "mis_id": str(int(p["mis_id"]))} for p in school])
 
-    connector, count = Provisioner(workspace).reset_passwords("purple-mash", arbor, classes=[],
+    connector, count = Provisioner(workspace).reset_passwords("education-city", arbor, classes=[],
                                                               pupils=[school[0]["mis_id"], school[1]["upn"].lower()])  # fmt: skip
 
     assert count == 2
     plan = Provisioner(workspace).plan(arbor, today=TODAY)
-    reset = [c for c in plan.platforms["purple-mash"].of("update") if "password" in c.changed]
+    reset = [c for c in plan.platforms["education-city"].of("update") if "password" in c.changed]
     assert {c.name for c in reset} == {f"{p['preferred_forename']} {p['preferred_surname']}" for p in school[:2]}
 
 
@@ -337,6 +344,7 @@ def test_a_returner_with_a_new_admission_number_keeps_their_account_when_the_old
 def test_a_login_slip_after_ids_were_swapped_names_the_child_whose_account_it_is(workspace, tmp_path, school):
     from openpyxl import load_workbook
 
+    resets_by_import(workspace)
     apply(workspace, _file(tmp_path, "sims.xlsx", school))
     Provisioner(workspace).confirm_uploaded("purple-mash")
     swapped = [dict(p) for p in school]
@@ -344,7 +352,7 @@ def test_a_login_slip_after_ids_were_swapped_names_the_child_whose_account_it_is
     path = _file(tmp_path, "swapped.xlsx", swapped)
     apply(workspace, path)  # each child keeps their own account, re-linked by UPN
     first = school[0]
-    Provisioner(workspace).reset_passwords("purple-mash", path, classes=[], pupils=[swapped[0]["mis_id"]])
+    Provisioner(workspace).reset_passwords("education-city", path, classes=[], pupils=[swapped[0]["mis_id"]])
 
     result = apply(workspace, path)
 

@@ -179,12 +179,18 @@ def confirm(
             confirmed, earlier = the_provisioner.confirm_deleted(platform, batch)
         else:
             confirmed, earlier = the_provisioner.confirm_uploaded(platform, batch)
+        held_until = the_provisioner.held_after_deletion(platform) if confirmed and what == Confirmation.deleted else None
         if as_json:
             print_json({"platform": platform, "confirmed": [b.id for b in confirmed],
-                        "already_confirmed": [b.id for b in earlier]})  # fmt: skip
+                        "already_confirmed": [b.id for b in earlier],
+                        "held_until": held_until.isoformat() if held_until else None})  # fmt: skip
             return
         for done in confirmed:
             out.print(f"{platform}: batch {done.id} recorded as {what.value} ({done.file}).")
+        if held_until:
+            out.print(f"{platform}: the platform still holds these accounts in its Leavers group until "
+                      f"{held_until.isoformat()}, then deletes them for good; to end it sooner, delete them there "
+                      "(Leavers group: bring the deletion date forward).")
         for before in earlier:
             out.print(f"{platform}: batch {before.id} was already recorded as {before.status}; nothing changed.")
 

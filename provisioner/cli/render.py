@@ -150,6 +150,8 @@ def plan(the_plan: Plan) -> None:
             str(counts["leavers"]), fields,
         )  # fmt: skip
     print_table(table)
+    for warning in (w for p in the_plan.platforms.values() for w in p.warnings):
+        out.print(f"Warning: {warning}.")
     if the_plan.left_out:  # --skip-invalid-rows: said by plan, and by apply before it asks
         out.print(f"Left out {the_plan.left_out} row(s) with errors (see 'provisioner roster check').")
     scopes(the_plan)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -37,7 +38,8 @@ class Connector:
       none, the plan says the slips lack it. Empty: the platform's own page and the username do.
     - ``verified``: False when no public template was found and the layout is our best guess;
       the register says so and the school can match its template with ``columns``.
-    - ``resets_by_import``: False when new passwords for existing pupils are set on the platform.
+    - ``resets_by_import``: False when new passwords for existing pupils are set on the platform;
+      ``reset_on_platform`` then says where (the refusal of ``reset-passwords`` names it).
     - ``Settings``: the pydantic model of ``[platforms.<id>]``.
 
     A connector is built with its settings and its register entry's default scope (the
@@ -64,6 +66,7 @@ class Connector:
     school_sign_in: ClassVar[tuple[str, ...]] = ()
     verified: ClassVar[bool] = True
     resets_by_import: ClassVar[bool] = True
+    reset_on_platform: ClassVar[str] = "its admin pages offer a bulk password change"
     Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
 
     def __init__(self, settings: PlatformSettings | None = None, default_scope: Scope | None = None):
@@ -130,6 +133,21 @@ class Connector:
     def sign_in_name(self, username: str, school_domain: str) -> str:
         """What a pupil types to sign in, as printed on the slip."""
         return username
+
+    def setup_warnings(self) -> list[str]:
+        """What is missing from these settings for pupils to use their accounts (plan and apply
+        show it); empty when nothing is."""
+        return []
+
+    def deletion_instruction(self) -> str:
+        """What the admin does with each account on a deletion list, in the platform's words
+        where its delete offers a choice."""
+        return f"Delete each account on {self.name}"
+
+    def held_after_deletion(self, confirmed_on: date) -> date | None:
+        """The day the platform itself erases an account the admin confirmed deleted on
+        ``confirmed_on``, when it keeps it for a while first (None: gone at once)."""
+        return None
 
     def slips_file_name(self, batch_id: str, suffix: str) -> str:
         return f"{self.id}-login-slips-{batch_id}{suffix}"

@@ -214,10 +214,12 @@ class PlatformSettings(BaseModel):
     @field_validator("school_code")
     @classmethod
     def _short_code(cls, code: str | None) -> str | None:
-        # Copied from a slip by a child: printable ASCII with no spaces, short enough for one line.
-        if code is not None and not re.fullmatch(r"[!-~]{1,30}", code):
-            raise ValueError("must be the code the platform gives your school: 1 to 30 letters, digits or "
-                             "punctuation in plain ASCII, with no spaces")  # fmt: skip
+        # Typed by a child after the "@" of a username, and part of a sign-in address: kept to
+        # what both can carry without escaping.
+        if code is not None and not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,18}[A-Za-z0-9])?", code):
+            raise ValueError("must be the school's code as the platform gives it: 1 to 20 ASCII letters, digits "
+                             "or hyphens, not starting or ending with a hyphen (IXL: the part after @ in a "
+                             "username, as in ixl.com/signin/CODE)")  # fmt: skip
         return code
 
     @field_validator("optional_fields")

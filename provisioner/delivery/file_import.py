@@ -78,8 +78,10 @@ class FileDelivery(Delivery):
             view = connector.view(send.fields)
             if issues:
                 new_password = send.action == CREATE or "password" in send.changed
-                password = (earlier.get(send.fields.get("username", ""))
-                            or passwords.generate(connector.effective_password_rule))
+                # The file may spell the username as the pupil signs in (IXL's name@code).
+                username = send.fields.get("username", "")
+                password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
+                    or passwords.generate(connector.effective_password_rule)  # fmt: skip
                 view = view.with_values(password=password if new_password else "")
                 if new_password:
                     slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain))

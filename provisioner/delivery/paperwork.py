@@ -72,7 +72,7 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step]) -
         write_checklist(
             *written,
             title=f"{connector.name}: delete these leavers' accounts (batch {batch_id})",
-            lines=[f"{workspace.settings.school.name}. Delete each account on {connector.name}, tick it, then run: "
+            lines=[f"{workspace.settings.school.name}. {connector.deletion_instruction()}, tick it, then run: "
                    f"provisioner confirm {platform} deleted --batch {batch_id}", f"Do this by {due.isoformat()}."],
             header=["Username", "Name", "Class"],
             rows=rows,

@@ -169,8 +169,9 @@ def request_password_resets(state: State, roster: Roster, connector: Connector, 
     asked for.
     """
     if not connector.issues_passwords or not connector.resets_by_import:
-        raise UsageError(f"{connector.name} does not take new passwords through its import",
-                         hint="reset them on the platform itself (its admin pages offer a bulk password change)")
+        raise UsageError(f"{connector.name} does not take new passwords through its import, so new slips from "
+                         "this tool would show passwords that were never set; nothing was changed",
+                         hint=f"reset them on the platform itself: {connector.reset_on_platform}")
     if not classes and not pupil_ids:
         raise UsageError("say whose passwords to reset", hint="pass --class NAME or --pupil ID (each repeatable)")
     roster = identity.match(state, roster).roster  # the keys the accounts are held under

@@ -68,6 +68,7 @@ class PlatformPlan:
     out_of_scope: int = 0  # pupils on roll it does not serve: no account is made for them there
     scope_leavers: int = 0  # of the leavers, pupils still on roll who hold an account but are now outside it
     slips_lack: str = ""  # what the login slips this plan prints leave out that pupils need to sign in, in a sentence
+    warnings: list[str] = field(default_factory=list)  # settings missing for pupils to use their accounts
 
     def of(self, action: str) -> list[Change]:
         return [c for c in self.changes if c.action == action]
@@ -130,7 +131,7 @@ class Plan:
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
                       "resuming": p.resuming, "in_step": p.fix_counts(), "held": p.held, "scope": p.scope,
                       "scope_source": p.scope_source, "out_of_scope": p.out_of_scope,
-                      "slips_lack": p.slips_lack or None,
+                      "slips_lack": p.slips_lack or None, "warnings": p.warnings,
                       "changes": [c.as_dict() for c in p.affected]}
                 for pid, p in self.platforms.items()
             },
@@ -207,7 +208,8 @@ def plan_platform(
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
                         resuming=resuming, held=sum(1 for a in accounts.values() if a.status.held),
-                        scope=connector.scope.describe(), scope_source=connector.scope.source_text())  # fmt: skip
+                        scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
+                        warnings=connector.setup_warnings())  # fmt: skip
 
     def view(pupil: Pupil, username: str) -> PupilView:
         return project(connector, pupil, username=username, pseudonymise=pseudonymise)
