@@ -25,11 +25,12 @@ from provisioner.workspace import Workspace
 
 
 def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
-         sessions: dict | None = None, allow_large: bool = False, different_pupils: bool = False) -> Plan:  # fmt: skip
+         sessions: dict | None = None, allow_large: bool = False, different_pupils: bool = False,
+         matched: identity.Matched | None = None) -> Plan:  # fmt: skip
     """What apply would do, with the guard's verdict in ``refusal`` (show the plan, then refuse)."""
     leavers = workspace.settings.leavers
     the_plan = make_plan(state, roster, connectors, today, sessions=sessions, pseudonymise=workspace.pseudonymous_id,
-                         excluded_statuses=set(leavers.exclude_enrolment_statuses))  # fmt: skip
+                         excluded_statuses=set(leavers.exclude_enrolment_statuses), matched=matched)  # fmt: skip
     the_plan.refusal = refusal(the_plan, leavers.max_share, allow_large, roster.source, different_pupils)
     return the_plan
 
@@ -46,30 +47,30 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     sessions = {c.id: session for c in connectors if (session := c.delivery.connect(domain)) is not None}
     # The plan counts an interrupted apply's rows as sent, and shows them as resuming, so the
     # admin confirms those too before anything is written.
-    result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions, allow_large, different_pupils))
-    if result.plan.refusal:
-        raise result.plan.refusal
     # The roster under the keys the accounts are held by: a slip, a class group or a full-set
     # upload looks a pupil up by that key, never by the id this export happens to give.
-    matched = identity.match(state, roster).roster
+    matched = identity.match(state, roster)
+    result = ApplyResult(plan(workspace, state, roster, connectors, today, sessions, allow_large, different_pupils,
+                              matched))  # fmt: skip
+    if result.plan.refusal:
+        raise result.plan.refusal
     if not result.plan.has_work:
-        identity.remember(state, matched, None, result.plan.relinked)
+        identity.remember(state, matched)
         return result
     if not confirm(result.plan):
         raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
-    job = Job(workspace, state, today, roster=matched, progress=progress, sessions=sessions)
+    job = Job(workspace, state, today, roster=matched.roster, progress=progress, sessions=sessions)
     result.batches = finish_interrupted(job, connectors)
-    if result.batches:  # the same plan, now with nothing left resuming
-        result.plan = plan(workspace, state, roster, connectors, today, sessions, allow_large=True,
-                           different_pupils=True)  # agreed above
+    if result.batches:  # the same plan, now with nothing left resuming (agreed above)
+        result.plan = plan(workspace, state, roster, connectors, today, sessions, True, True, matched)
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
-        identity.remember(state, matched, None, result.plan.relinked)
+        identity.remember(state, matched)
         return result
     job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
     # Who each pupil is now (this roster's ids and names), before anything is sent: the next
     # export is matched by them, even after an apply interrupted here.
     making = {c.pupil_key for p in result.plan.platforms.values() for c in p.of(CREATE)}
-    identity.remember(state, matched, job.run_id, result.plan.relinked, making)
+    identity.remember(state, matched, job.run_id, making)
     try:
         for connector in connectors:
             connector.delivery.deliver(job, result.plan.platforms[connector.id], result)

@@ -175,10 +175,10 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
     A pupil under an erasure request is deleted now wherever they are held, whatever the
     policy; ``erasing`` plans only these pupils, as erased (an erasure request being made).
     An account an apply is still sending (pending) is that apply's to finish first."""
-    roster = match(state, roster).roster
+    matched = match(state, roster)
+    roster, known = matched.roster, matched.known
     by_key = {p.key: p for p in roster.pupils}
     complete = roster.complete
-    known = state.identities()
     erased = state.erasure_held()
     erasing = erasing or set()
     platforms = {}

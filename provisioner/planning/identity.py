@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
 
-BY_MIS_ID, BY_UPN, BY_NAME_AND_BIRTH = "MIS id", "UPN", "legal name and date of birth"
+BY_UPN, BY_NAME_AND_BIRTH = "UPN", "legal name and date of birth"
 BY_MIS_ID_ONLY = "MIS id, but not legal name and date of birth"
 
 
@@ -47,6 +47,7 @@ class Relink:
 class Matched:
     roster: Roster  # the pupils, each carrying the key the state holds them under
     relinked: list[Relink]  # matched by UPN: the held record takes this roster's ids at apply
+    known: dict[str, Identity] = field(default_factory=dict)  # the held pupils it was matched against
     # Matched by MIS id although the legal name and date of birth differ from the ones recorded:
     # a name changed in the MIS, or an id that now belongs to another child. Shown to the admin.
     doubtful: list[Relink] = field(default_factory=list)
@@ -72,7 +73,7 @@ def match(state: State, roster: Roster) -> Matched:
     whose MIS id names them by another row's UPN; a held pupil is matched to one row at most."""
     known = state.identities()
     if not known:
-        return Matched(roster, [])
+        return Matched(roster, [], known)
     by_mis = {i.mis_id: key for key, i in known.items() if i.mis_id}
     by_upn = {i.upn: key for key, i in known.items() if i.upn}
     # Held pupils each roster row names by its UPN or former UPN: the row that is that child.
@@ -120,7 +121,7 @@ def match(state: State, roster: Roster) -> Matched:
         if now and now != held.match_hash:
             doubtful.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
                                    shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
-    return Matched(replace(roster, pupils=pupils), relinked, doubtful)
+    return Matched(replace(roster, pupils=pupils), relinked, known, doubtful)
 
 
 def _goes_by(held: Identity, pupil: Pupil) -> bool:
@@ -146,7 +147,7 @@ def pairings(state: State, roster: Roster, matched: Matched | None = None) -> li
     Only one-to-one pairs are offered: two held pupils with one hash pair with nobody.
     ``matched``: ``match(state, roster)``, when the caller has it."""
     matched = matched or match(state, roster)
-    known = state.identities()
+    known = matched.known
     listed = {p.key for p in matched.roster.pupils}
     absent = {key: i for key, i in known.items() if key not in listed}
     by_upn = {i.upn: key for key, i in absent.items() if i.upn}
@@ -180,14 +181,14 @@ def pairings(state: State, roster: Roster, matched: Matched | None = None) -> li
     return out
 
 
-def remember(state: State, roster: Roster, run_id: int | None = None, relinked: list[Relink] = (),
-             making: set[str] = frozenset()) -> None:  # fmt: skip
-    """Record who each roster pupil holding an account, or about to be given one (``making``), is
-    now (after ``match``): the next export is matched by these ids, and the admin is shown these
-    names. Recorded before anything is sent, so an apply interrupted at its first send has them."""
-    held = state.identities()
-    state.remember_identities([identity(state, p) for p in roster.pupils if p.key in held or p.key in making], run_id,
-                              {r.key: r.by for r in relinked})  # fmt: skip
+def remember(state: State, matched: Matched, run_id: int | None = None, making: set[str] = frozenset()) -> None:
+    """Record who each matched roster pupil holding an account, or about to be given one
+    (``making``), is now: the next export is matched by these ids, and the admin is shown these
+    names. Recorded before anything is sent, so an apply interrupted at its first send has them;
+    the re-links go to the audit log."""
+    keep = matched.known.keys() | making
+    state.remember_identities([identity(state, p) for p in matched.roster.pupils if p.key in keep], run_id,
+                              {r.key: r.by for r in matched.relinked})  # fmt: skip
 
 
 def held_name(identity: Identity | None, sent: dict[str, str]) -> tuple[str, str, str]:
@@ -210,8 +211,8 @@ def summary(state: State, roster: Roster) -> dict[str, int]:
     """How this roster's pupils match the pupils the state holds, for ``roster check``: by MIS id
     as written, by MIS id written another way (zero-padding, spaces), by UPN (re-linked at the
     next apply), new; and held pupils it does not list."""
-    known = state.identities()
     matched = match(state, roster)
+    known = matched.known
     relinked = {r.row for r in matched.relinked}
     out = {"same_id": 0, "other_padding": 0, "by_upn": len(relinked), "new": 0, "not_listed": 0}
     for before, after in zip(roster.pupils, matched.roster.pupils):

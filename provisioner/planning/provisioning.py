@@ -15,7 +15,7 @@ from datetime import date
 from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
-from provisioner.planning.identity import Relink, held_name, match, pairings
+from provisioner.planning.identity import Matched, Relink, held_name, match, pairings
 from provisioner.state import AccountStatus, BatchStatus, Identity, State, normalise_mis_id
 from provisioner.usernames import UsernameAllocator, base_username
 
@@ -281,12 +281,12 @@ def slips_lack(connector: Connector, plan: PlatformPlan) -> str:
 
 def make_plan(
     state: State, roster: Roster, connectors: list[Connector], today: date, *, excluded_statuses: set[str],
-    pseudonymise: Pseudonymise, sessions: Mapping[str, ApiSession] | None = None,
+    pseudonymise: Pseudonymise, sessions: Mapping[str, ApiSession] | None = None, matched: Matched | None = None,
 ) -> Plan:  # fmt: skip
     """The plan; ``sessions`` (API platforms, read at apply) say which usernames are taken there
-    and what hangs off the accounts."""
+    and what hangs off the accounts; ``matched``: ``match(state, roster)``, when the caller has it."""
     sessions = sessions or {}
-    matched = match(state, roster)
+    matched = matched or match(state, roster)
     roster = matched.roster
     held_back = withheld(state, roster)
     wanted = on_roll(roster, today, excluded_statuses) - held_back
@@ -304,7 +304,7 @@ def make_plan(
             return EXCLUDED
         return OUT_OF_SCOPE
 
-    known = state.identities()
+    known = matched.known
     platforms = {}
     for connector in connectors:
         session = sessions.get(connector.id)
