@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from provisioner.models import YEAR_GROUPS, year_group_label
 from provisioner.roster.values import clean_text, parse_year_group
@@ -157,17 +158,24 @@ class Scope:
             return f"{SCHOOL_SETTING}; year groups: {POLICY_DEFAULT}"
         return self.source
 
+    @cached_property
+    def _compared(self) -> tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str]]:
+        """(year groups, class keys served, class keys left out), worked out once, not per pupil."""
+        return (None if self.year_groups is None else frozenset(self.year_groups),
+                None if self.classes is None else frozenset(map(class_key, self.classes)),
+                frozenset(map(class_key, self.exclude_classes)))  # fmt: skip
+
     def includes(self, year_group: str, class_name: str) -> bool:
         """Whether a pupil in this year group and class is served."""
-        if self.year_groups is not None:
-            chosen = set(self.year_groups)
+        chosen, classes, excluded = self._compared
+        if chosen is not None:
             nursery = year_group in NURSERY and ("N" in chosen or (year_group == "N" and chosen & set(NURSERY)))
             if year_group not in chosen and not nursery:
                 return False
+        if classes is None and not excluded:
+            return True
         key = class_key(class_name)
-        if self.classes is not None and key not in {class_key(c) for c in self.classes}:
-            return False
-        return key not in {class_key(c) for c in self.exclude_classes}
+        return (classes is None or key in classes) and key not in excluded
 
     def describe(self) -> str:
         """The scope in plain English: "Years 1 to 6", "all year groups", "Reception to Year 6,
