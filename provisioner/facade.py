@@ -181,13 +181,18 @@ class Provisioner:
     def reconcile(self, platform: str, path: Path | None, today: date | None = None) -> Reconciliation:
         """Compare the platform's own pupil export with the accounts the tool made there: which
         accounts whose deletion was asked it still holds, which rows the tool did not make, whose
-        name or class differ, which accounts in use it lacks; and record the deletions it proves."""
+        name or class differ, which accounts in use it lacks; and record the deletions it proves.
+        Without ``path``, a platform this tool can ask (Microsoft 365) is read directly."""
         connector = self.workspace.connector(platform)
-        if path is None:
-            raise UsageError(f"say which file is {connector.name}'s pupil export",
-                             hint=f"download the pupil list from {connector.name} and run "
-                             f"'provisioner reconcile {platform} FILE'")  # fmt: skip
-        export = read_platform_export(path, connector.name, f"[platforms.{platform}]", connector.settings.export_columns)
+        if path is not None:
+            export = read_platform_export(path, connector.name, f"[platforms.{platform}]",
+                                          connector.settings.export_columns)  # fmt: skip
+        else:  # a platform this tool can ask (Microsoft 365 through Graph)
+            export = connector.own_export(self.workspace.settings.school.domain)
+            if export is None:
+                raise UsageError(f"say which file is {connector.name}'s pupil export",
+                                 hint=f"download the pupil list from {connector.name} and run "
+                                 f"'provisioner reconcile {platform} FILE'")  # fmt: skip
         with self._changing() as state:
             return reconcile.reconcile_export(self.workspace, state, connector, export, today or date.today())
 

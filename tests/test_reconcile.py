@@ -214,3 +214,31 @@ def test_a_confirmed_deletion_the_export_still_holds_is_shown_as_such(school, tm
     with workspace.open_state() as state:
         proofs = state.deletion_proofs(PLATFORM)
     assert (proofs.proved_by_export, proofs.confirmed_by_admin, proofs.still_in_export) == (2, 0, 1)
+
+
+def test_microsoft_365_is_reconciled_from_the_tenant_without_a_file(m365, graph, tmp_path):
+    from m365_helpers import DOMAIN, pupils_in
+
+    approve_register(m365)
+    rows = synthetic_pupils(20, seed=5, today=TERM1)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    apply(m365, roster, TERM1)
+    leaver = rows[4]
+    leaver["leaving_date"] = LEFT
+    write_roster_csv(roster, rows)
+    Provisioner(m365).apply_leavers(roster, confirm=yes, today=date(2027, 2, 15))
+    with m365.open_state() as state:
+        assert state.accounts("microsoft-365")[key_of(leaver)].status == "deleted"
+    graph.add_user(userPrincipalName=f"oldpupil@{DOMAIN}", employeeId="A" * 16, givenName="Old", surname="Pupil")
+    graph.add_user(userPrincipalName="head@staff.graph.sch.uk", employeeId="T001", givenName="Ada", surname="Head")
+
+    answer = Cli(m365)("reconcile", "microsoft-365", "--json", "--as-of", "2027-02-16")
+    assert answer.exit_code == 0, answer.output
+    report = json.loads(answer.stdout)
+    assert [u["username"] for u in report["unknown"]] == [f"oldpupil@{DOMAIN}"], "staff elsewhere are not listed"
+    assert report["still_present"] == [] and report["missing"] == [] and report["differences"] == []
+    assert report["proved"] == 1
+    assert report["counts"]["rows"] == 19 + 1 == len(pupils_in(graph)) - 1, "the pupils' domain only, not the staff's"
+    status = json.loads(Cli(m365)("status", "--json", "--as-of", "2027-02-16").stdout)
+    assert status["platforms"]["microsoft-365"]["deletions"]["proved_by_export"] == 1

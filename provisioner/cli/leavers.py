@@ -92,7 +92,8 @@ def leavers_apply(
 def reconcile(
     platform: Annotated[str, typer.Argument(metavar="PLATFORM", help="The platform id, e.g. education-city.")],
     export: Annotated[Path | None, typer.Argument(
-        metavar="EXPORT", help="The platform's pupil export (xlsx or csv), downloaded today.")] = None,  # fmt: skip
+        metavar="EXPORT", help="The platform's pupil export (xlsx or csv), downloaded today; none for "
+        "microsoft-365, whose accounts are read from the tenant.")] = None,  # fmt: skip
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
