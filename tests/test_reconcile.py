@@ -70,6 +70,10 @@ def test_an_export_still_holding_two_leavers_reports_them_and_confirm_refuses(sc
     assert status_of(workspace, leavers[0]) == "deleted", "the export proves the first one gone"
     assert [status_of(workspace, r) for r in leavers[1:]] == ["deletion_requested"] * 2, "not counted deleted"
 
+    shown = " ".join(Cli(workspace)("status", "--as-of", LATER.isoformat()).output.split())
+    assert "1 deletion(s) proved by the platform's export of 2027-01-08" in shown
+    assert "2 awaiting deletion still in the platform's export" in shown
+
     refused = Cli(workspace)("confirm", PLATFORM, "deleted")
     assert refused.exit_code == 6
     said = " ".join(refused.output.split())
@@ -103,6 +107,12 @@ def test_an_export_without_the_leavers_proves_their_deletion_in_status_and_the_r
     assert status["platforms"][PLATFORM]["deletions"]["proved_by_export"] == 3
     shown = " ".join(Cli(workspace)("status", "--as-of", LATER.isoformat()).output.split())
     assert "3 deletion(s) proved by the platform's export of 2027-01-08" in shown
+
+    report = Provisioner(workspace).pupil_report(leavers[0]["mis_id"], LATER)
+    assert report["deleted"][PLATFORM]["deletion_proof"] == \
+        "the platform's own list of pupils of 2027-01-08 no longer held the account"  # fmt: skip
+    Provisioner(workspace).write_pupil_report_pdf(report, tmp_path / "access.pdf")
+    assert (tmp_path / "access.pdf").read_bytes().startswith(b"%PDF")
 
     register = Provisioner(workspace).register(LATER)
     [page] = [p for p in pages(register) if p.title == "EducationCity"]
@@ -242,3 +252,24 @@ def test_microsoft_365_is_reconciled_from_the_tenant_without_a_file(m365, graph,
     assert report["counts"]["rows"] == 19 + 1 == len(pupils_in(graph)) - 1, "the pupils' domain only, not the staff's"
     status = json.loads(Cli(m365)("status", "--json", "--as-of", "2027-02-16").stdout)
     assert status["platforms"]["microsoft-365"]["deletions"]["proved_by_export"] == 1
+
+
+def test_ixl_usernames_match_with_or_without_the_school_code(workspace, tmp_path):
+    set_platform(workspace, "ixl", enabled="true", school_code='"westdale"')
+    set_platform(workspace, "purple-mash", enabled="false")
+    approve_register(workspace)
+    rows = synthetic_pupils(12, seed=3, today=TERM1)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    apply(workspace, roster, TERM1)
+    with workspace.open_state() as state:
+        held = sorted(state.accounts("ixl").values(), key=lambda a: a.username)
+    # IXL writes the whole name in one export and the bare one in another; case differs too.
+    listed = [[a.sent["forename"], a.sent["surname"], a.sent["class_name"],
+               f"{a.username}@westdale".upper() if i % 2 else a.username] for i, a in enumerate(held)]  # fmt: skip
+    listed[1][1] = "Renamedby-Hand"  # a whole name@code username, its surname changed on IXL
+    export = write_csv(tmp_path / "ixl.csv", listed, header=["First name", "Last name", "Class", "Username"])
+    result = Provisioner(workspace).reconcile("ixl", export, LATER)
+    assert not result.unknown and not result.missing
+    [changed] = result.differences
+    assert (changed.username, changed.matched_by) == (held[1].username, "username")

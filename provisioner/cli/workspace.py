@@ -170,6 +170,9 @@ def _deletion_proofs(deletions: dict) -> str:
                      f"{deletions['last_export']}")  # fmt: skip
     if deletions["confirmed_by_admin"]:
         parts.append(f"{deletions['confirmed_by_admin']} confirmed by the admin")
+    if deletions["awaiting_still_present"]:
+        parts.append(f"[yellow]{deletions['awaiting_still_present']} awaiting deletion still in the platform's "
+                     "export[/]: confirm deleted refuses them until a later export proves them gone")  # fmt: skip
     if deletions["still_in_export"]:
         parts.append(f"[red]{deletions['still_in_export']} confirmed by the admin but still in the platform's "
                      "latest export[/]: delete them there, then reconcile again")  # fmt: skip

@@ -30,10 +30,12 @@ class DeletionProofs:
     last_export: str | None = None  # the day of the latest export that proved a deletion
     confirmed_by_admin: int = 0  # deleted on the admin's word (a confirmed deletion list)
     still_in_export: int = 0  # confirmed deleted, yet the platform's latest export still held them
+    awaiting_still_present: int = 0  # on a deletion list not confirmed, and an export since still held them
 
     def as_dict(self) -> dict:
         return {"proved_by_export": self.proved_by_export, "last_export": self.last_export,
-                "confirmed_by_admin": self.confirmed_by_admin, "still_in_export": self.still_in_export}  # fmt: skip
+                "confirmed_by_admin": self.confirmed_by_admin, "still_in_export": self.still_in_export,
+                "awaiting_still_present": self.awaiting_still_present}  # fmt: skip
 
 
 class ProofLedger:
@@ -49,7 +51,14 @@ class ProofLedger:
             (platform, AccountStatus.DELETED),
         ).fetchall()
         found = {proof: (count, last) for proof, count, last in rows}
+        awaiting = self.db.execute(
+            "SELECT COUNT(*) FROM sends s JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " WHERE s.platform = ? AND s.action = 'delete' AND s.status = ? AND s.still_present_on IS NOT NULL"
+            " AND a.status = ?",
+            (platform, SendStatus.PENDING, AccountStatus.DELETION_REQUESTED),
+        ).fetchone()[0]
         return DeletionProofs(
+            awaiting_still_present=awaiting,
             proved_by_export=found.get(EXPORT, (0, None))[0],
             last_export=found.get(EXPORT, (0, None))[1],
             confirmed_by_admin=found.get(ADMIN, (0, None))[0],
