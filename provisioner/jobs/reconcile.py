@@ -55,7 +55,8 @@ def _withheld(result: Reconciliation, in_use: int, max_share: float) -> str:
     if in_use and len(result.missing) > max_share * in_use:
         return (f"{where} lacks {len(result.missing)} of the {in_use} account(s) in use, more than "
                 f"{max_share:.0%}; an export of only some classes cannot prove the others' deletion: download "
-                "the export of every pupil")
+                "the export of every pupil, and upload first any import file 'provisioner status' lists as "
+                "awaiting upload")
     return ""
 
 
