@@ -16,8 +16,8 @@ from pathlib import Path
 from provisioner import files
 from provisioner.connector import Connector, registry
 from provisioner.delivery import ApplyResult, CleanupResult, Progress
-from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, WorkspaceNotFound
-from provisioner.jobs import cleanup, create, provisioning, requests, retention
+from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, UsageError, WorkspaceNotFound
+from provisioner.jobs import cleanup, create, provisioning, reconcile, requests, retention
 from provisioner.jobs.requests import AllowResult, ErasureResult
 from provisioner.jobs.status import status_report
 from provisioner.models import Roster
@@ -25,8 +25,10 @@ from provisioner.planning import identity
 from provisioner.planning.cleanup import CleanupPlan
 from provisioner.planning.identity import Relink
 from provisioner.planning.provisioning import Plan
+from provisioner.planning.reconcile import Reconciliation
 from provisioner.register import Register, approve, build_register
 from provisioner.roster import read_roster
+from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
 from provisioner.state import Approval, Batch, State
 from provisioner.workspace import Workspace, connector_class, find_workspace
@@ -168,11 +170,31 @@ class Provisioner:
         with self._changing() as state:
             return provisioning.confirm_uploaded(state, platform, batch)
 
-    def confirm_deleted(self, platform: str, batch: str | None = None) -> tuple[list[Batch], list[Batch]]:
-        """The admin deleted a deletion list's accounts: (lists recorded now, ones recorded before)."""
+    def confirm_deleted(self, platform: str, batch: str | None = None,
+                        deleted_since_export: bool = False) -> tuple[list[Batch], list[Batch]]:  # fmt: skip
+        """The admin deleted a deletion list's accounts: (lists recorded now, ones recorded before).
+        Refused while a reconcile found some still on the platform, unless ``deleted_since_export``."""
         connector_class(platform)
         with self._changing() as state:
-            return cleanup.confirm_deleted(state, platform, batch)
+            return cleanup.confirm_deleted(state, platform, batch, deleted_since_export)
+
+    def reconcile(self, platform: str, path: Path | None, today: date | None = None) -> Reconciliation:
+        """Compare the platform's own pupil export with the accounts the tool made there: which
+        accounts whose deletion was asked it still holds, which rows the tool did not make, whose
+        name or class differ, which accounts in use it lacks; and record the deletions it proves.
+        Without ``path``, a platform this tool can ask (Microsoft 365) is read directly."""
+        connector = self.workspace.connector(platform)
+        if path is not None:
+            export = read_platform_export(path, connector.name, f"[platforms.{platform}]",
+                                          connector.settings.export_columns)  # fmt: skip
+        else:  # a platform this tool can ask (Microsoft 365 through Graph)
+            export = connector.own_export(self.workspace.settings.school.domain)
+            if export is None:
+                raise UsageError(f"say which file is {connector.name}'s pupil export",
+                                 hint=f"download the pupil list from {connector.name} and run "
+                                 f"'provisioner reconcile {platform} FILE'")  # fmt: skip
+        with self._changing() as state:
+            return reconcile.reconcile_export(self.workspace, state, connector, export, today or date.today())
 
     def held_after_deletion(self, platform: str, confirmed_on: date | None = None) -> date | None:
         """Until when the platform still holds accounts confirmed deleted on ``confirmed_on`` (Times

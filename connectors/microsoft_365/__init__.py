@@ -19,8 +19,8 @@ connector then writes School Data Sync v2.1 files instead, for the admin to uplo
 
 The package: ``settings`` (the school's settings), ``graph`` (the Graph client: tokens,
 batching, throttling), ``directory`` (reading the tenant), ``accounts`` (users and the request
-bodies), ``in_step`` (licences and class groups), ``lifecycle`` (the leaver hooks) and ``sds``
-(School Data Sync files).
+bodies), ``in_step`` (licences and class groups), ``lifecycle`` (the leaver hooks), ``export``
+(the pupil accounts as a reconcile reads them) and ``sds`` (School Data Sync files).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from functools import cached_property
 
 from connectors.microsoft_365.accounts import Accounts
 from connectors.microsoft_365.directory import Directory, read_tenant
+from connectors.microsoft_365.export import tenant_export
 from connectors.microsoft_365.in_step import InStep
 from connectors.microsoft_365.lifecycle import Lifecycle
 from connectors.microsoft_365.sds import SchoolDataSync
@@ -36,6 +37,7 @@ from connectors.microsoft_365.settings import SDS_FILES, Microsoft365Settings
 from provisioner.connector import LIFECYCLE, ApiConnector
 from provisioner.delivery import ApiDelivery, Delivery
 from provisioner.passwords import PasswordRule
+from provisioner.roster.platform_export import PlatformExport
 
 
 class Microsoft365(Accounts, InStep, Lifecycle, ApiConnector):
@@ -62,6 +64,13 @@ class Microsoft365(Accounts, InStep, Lifecycle, ApiConnector):
 
     def sign_in_name(self, username: str, school_domain: str) -> str:
         return f"{username}@{(self.settings.domain or school_domain).lower()}"
+
+    def own_export(self, school_domain: str) -> PlatformExport | None:
+        """The pupil accounts in the tenant, read through Graph; None when the school gives this
+        tool no access to it (School Data Sync files)."""
+        if self.settings.provisioning == SDS_FILES:
+            return None
+        return tenant_export(self.settings, school_domain, "class_name" in self.sent_fields)
 
     def settings_notes(self) -> list[str]:
         return [

@@ -1,9 +1,16 @@
-"""The termly leaver cleanup's commands, and the tool's own forgetting (purge)."""
+"""The termly leaver cleanup's commands, the proof of deletion from a platform's own export
+(reconcile), and the tool's own forgetting (purge)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from provisioner.cli import render
 from provisioner.errors import ExitCode
+from provisioner.jobs.reconcile import refuse_if_withheld
 from provisioner.cli.common import (
     AllowLargeOpt, AsOfOpt, DetailsOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
     asker, command, group, out, print_json, find_provisioner, run, today,
@@ -75,6 +82,30 @@ def leavers_apply(
         render.deletion_lists(result.deletion_lists, the_provisioner.workspace.root, "{rows} account(s) as")
         for note in result.notes:
             out.print(note)
+
+    run(action, as_json)
+
+
+@command(app, help="Compare a platform's own pupil export with the accounts the tool made there: accounts it should "
+         "have deleted that are still there, rows the tool did not make, names or classes that differ, accounts "
+         "missing. Records the deletions the export proves.")  # fmt: skip
+def reconcile(
+    platform: Annotated[str, typer.Argument(metavar="PLATFORM", help="The platform id, e.g. education-city.")],
+    export: Annotated[Path | None, typer.Argument(
+        metavar="EXPORT", help="The platform's pupil export (xlsx or csv), downloaded today; none for "
+        "microsoft-365, whose accounts are read from the tenant.")] = None,  # fmt: skip
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> int | None:
+        result = find_provisioner(workspace).reconcile(platform, export, today(as_of))
+        if as_json:
+            print_json(result.as_dict())  # "proof_withheld" says why no deletion was recorded
+            return ExitCode.GUARD_REFUSED if result.withheld else ExitCode.OK
+        render.reconciliation(result)
+        refuse_if_withheld(result)
+        return None
 
     run(action, as_json)
 

@@ -170,13 +170,16 @@ def confirm(
         metavar="uploaded|deleted", help="What you did with the batch's file.")],  # fmt: skip
     batch: Annotated[str | None, typer.Option(
         "--batch", "-b", metavar="ID", help="The batch id (needed when several await).")] = None,  # fmt: skip
+    deleted_since_export: Annotated[bool, typer.Option(
+        "--deleted-since-export", metavar="",
+        help="You deleted the accounts a reconcile found still on the platform after that export.")] = False,  # fmt: skip
     workspace: WorkspaceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
         the_provisioner = find_provisioner(workspace)
         if what == Confirmation.deleted:
-            confirmed, earlier = the_provisioner.confirm_deleted(platform, batch)
+            confirmed, earlier = the_provisioner.confirm_deleted(platform, batch, deleted_since_export)
         else:
             confirmed, earlier = the_provisioner.confirm_uploaded(platform, batch)
         held_until = the_provisioner.held_after_deletion(platform) if confirmed and what == Confirmation.deleted else None

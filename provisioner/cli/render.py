@@ -17,6 +17,7 @@ from provisioner.jobs.requests import ErasureRequest
 from provisioner.models import Roster, year_group_label
 from provisioner.planning.cleanup import DELETE, OUT_OF_SCOPE, REASON_WORDS, CleanupPlan
 from provisioner.planning.provisioning import Plan
+from provisioner.planning.reconcile import Reconciliation
 from provisioner.roster import LABELS
 
 ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver", "disable": "disable",
@@ -303,3 +304,48 @@ def kept_files(paths: list[str]) -> None:
     for path in paths:
         out.print(f"[yellow]{path} is waiting for upload and holds an erased pupil's data[/]: take out their row "
                   "before uploading it, and delete the file once it is uploaded.", markup=True)  # fmt: skip
+
+
+RECONCILE_LISTS = (
+    ("still_present", "Still on {name} although their deletion was asked (not counted deleted)"),
+    ("unknown", "In the export but not made by this tool (look at these on {name})"),
+    ("differences", "Name or class differ from what the tool last sent"),
+    ("missing", "Held by the tool as in use but not in the export"),
+)
+
+
+def reconciliation(result: Reconciliation) -> None:
+    """A reconcile's four lists (names and usernames, on the admin's own terminal), what the
+    export proved, and what to do next."""
+    counts = result.counts()
+    out.print(f"{result.name}: {counts['rows']} row(s) in the export of {result.export_date}, read from "
+              + ", ".join(f"'{header}'" for header in result.columns.values()))  # fmt: skip
+    for key, title in RECONCILE_LISTS:
+        found = getattr(result, key)
+        if not found:
+            continue
+        out.print(f"[bold]{escape(title.format(name=result.name))}: {len(found)}[/]", markup=True)
+        for item in found:
+            line = who(item.name, item.class_name) if item.name else "(no name)"
+            line += f", username {item.username}" if item.username else ""
+            line += f", row {item.row}" if item.row else ""
+            if item.changes:
+                line += ": " + "; ".join(f"{short_label(field)} sent '{sent}', export '{now}'"
+                                         for field, (sent, now) in item.changes.items())  # fmt: skip
+            out.print(f"  {escape(line)}")
+    if result.withheld:
+        out.print(f"[yellow]No deletion recorded[/]: {escape(result.withheld)}.", markup=True)
+    elif result.proved:
+        out.print(f"Recorded: {result.proved} deletion(s) proved by {result.name}'s export of {result.export_date}.")
+    if not any(counts[key] for key, _ in RECONCILE_LISTS):
+        out.print(f"The export matches: every account the tool holds on {result.name} is there as sent, and "
+                  "every account it asked to delete is gone.")  # fmt: skip
+    if result.still_present:
+        out.print(f"Next: delete the {len(result.still_present)} account(s) still there on {result.name}, download "
+                  f"its pupil export again and run 'provisioner reconcile {result.platform} FILE'.")  # fmt: skip
+    if result.unknown:
+        out.print(f"Next: look at the {len(result.unknown)} account(s) this tool did not make: made by hand, by "
+                  "another tool, or for a pupil already forgotten. Delete any for a child who has left.")  # fmt: skip
+    if result.differences or result.missing:
+        out.print("Next: 'provisioner status' lists import files awaiting upload; one not uploaded explains missing "
+                  f"accounts and old names or classes. Otherwise they were changed on {result.name} by hand.")  # fmt: skip

@@ -145,6 +145,10 @@ def _print_status(report: dict) -> None:
         if info["interrupted"]:
             interrupted.append(platform_id)
     print_table(table)
+    for info in report["platforms"].values():
+        proofs = _deletion_proofs(info["deletions"])
+        if proofs:
+            out.print(f"{info['name']} deletions: {proofs}.", markup=True)
     if interrupted:
         out.print(f"[yellow]An apply was interrupted[/] for {', '.join(interrupted)}: "
                   "run apply again with the same roster to finish it.", markup=True)  # fmt: skip
@@ -157,3 +161,19 @@ def _print_status(report: dict) -> None:
         out.print(f"[bold red]Audit log: BROKEN at entry {audit['first_broken']}[/] (of {audit['entries']} checked): "
                   "the record was changed outside this tool. Keep a copy of the workspace as it is and tell your "
                   "data protection officer.", markup=True)  # fmt: skip
+
+
+def _deletion_proofs(deletions: dict) -> str:
+    parts = []
+    if deletions["proved_by_export"]:
+        parts.append(f"{deletions['proved_by_export']} deletion(s) proved by the platform's export of "
+                     f"{deletions['last_export']}")  # fmt: skip
+    if deletions["confirmed_by_admin"]:
+        parts.append(f"{deletions['confirmed_by_admin']} confirmed by the admin")
+    if deletions["awaiting_still_present"]:
+        parts.append(f"[yellow]{deletions['awaiting_still_present']} awaiting deletion still in the platform's "
+                     "export[/]: confirm deleted refuses them until a later export proves them gone")  # fmt: skip
+    if deletions["still_in_export"]:
+        parts.append(f"[red]{deletions['still_in_export']} confirmed by the admin but still in the platform's "
+                     "latest export[/]: delete them there, then reconcile again")  # fmt: skip
+    return "; ".join(parts)

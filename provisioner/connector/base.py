@@ -12,6 +12,7 @@ from provisioner.connector.settings import PlatformSettings
 from provisioner.connector.view import PupilView
 from provisioner.models import Pupil
 from provisioner.passwords import CHILD_FRIENDLY, PasswordRule
+from provisioner.roster.platform_export import PlatformExport
 
 # The settings that tell a pupil which school they are signing in to, in words for the admin.
 SCHOOL_SIGN_IN_WORDS = {"school_code": "the school code", "sign_in_url": "the school's own sign-in page"}
@@ -143,6 +144,11 @@ class Connector:
         """What the admin does with each account on a deletion list, in the platform's words
         where its delete offers a choice."""
         return f"Delete each account on {self.name}"
+
+    def own_export(self, school_domain: str) -> PlatformExport | None:
+        """The platform's own list of the pupil accounts it holds, read from it directly, for a
+        reconcile without an export file; None where the admin downloads the export instead."""
+        return None
 
     def held_after_deletion(self, confirmed_on: date) -> date | None:
         """The day the platform itself erases an account the admin confirmed deleted on

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from provisioner.connector.scope import class_key, class_names, year_group_codes
 from provisioner.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
+from provisioner.roster.platform_export import EXPORT_FIELDS
 
 USERNAME_TOKENS = ("forename", "surname", "forename_initial", "surname_initial", "year_group")
 
@@ -54,6 +55,10 @@ class PlatformSettings(BaseModel):
     )
     columns: dict[str, str] | None = Field(
         None, description='The import file\'s columns, in order: "Header in the platform\'s template" = "field".'
+    )
+    export_columns: dict[str, str] | None = Field(
+        None, description='The headers of the platform\'s own pupil export, where `reconcile` does not know them: '
+        '"field" = "Header in the export" (fields: ' + ", ".join(EXPORT_FIELDS) + ").",
     )
     sign_in_url: str | None = Field(None, description="The school's own sign-in address, printed on login slips.")
     school_code: str | None = Field(None, description="The school's code on this platform, printed on login slips (IXL: the username suffix).")
@@ -233,6 +238,17 @@ class PlatformSettings(BaseModel):
                 offered = ", ".join(connector.optional_fields) or "none"
                 raise ValueError(f"'{name}' is not an optional field of {connector.name} (it offers: {offered})")
         return list(dict.fromkeys(chosen))
+
+    @field_validator("export_columns")
+    @classmethod
+    def _export_fields(cls, columns: dict[str, str] | None) -> dict[str, str] | None:
+        for field, header in (columns or {}).items():
+            if field not in EXPORT_FIELDS:
+                raise ValueError(f'"{field}" = "{header}": the export\'s columns are named by field, one of '
+                                 f'{", ".join(EXPORT_FIELDS)}, e.g. username = "Pupil Login"')  # fmt: skip
+            if not header.strip():
+                raise ValueError(f'"{field}" has an empty header; write the header as the export has it')
+        return columns
 
     @field_validator("columns")
     @classmethod

@@ -8,7 +8,7 @@ from datetime import date
 
 from provisioner.connector import Connector
 from provisioner.delivery import CleanupResult, Job
-from provisioner.errors import Aborted, PartialFailure
+from provisioner.errors import Aborted, GuardRefused, PartialFailure
 from provisioner.jobs.provisioning import choose_batch
 from provisioner.models import Roster
 from provisioner.planning.cleanup import DELETE, CleanupPlan, plan_cleanup, refusal
@@ -73,12 +73,24 @@ def remember_leavers(state: State, the_plan: CleanupPlan) -> None:
             ])  # fmt: skip
 
 
-def confirm_deleted(state: State, platform: str, batch_id: str | None) -> tuple[list[Batch], list[Batch]]:
-    """Record that the admin deleted a deletion list's accounts: (confirmed now, confirmed before)."""
+def confirm_deleted(state: State, platform: str, batch_id: str | None,
+                    deleted_since_export: bool = False) -> tuple[list[Batch], list[Batch]]:  # fmt: skip
+    """Record that the admin deleted a deletion list's accounts: (confirmed now, confirmed before).
+    Refused while the platform's own export, read since the list was issued, still held some of
+    them (``provisioner reconcile``), unless the admin says they deleted them since."""
     batches = {b.id: b for b in state.batches(platform) if b.kind is BatchKind.DELETION}
     chosen = choose_batch(platform, batches, batch_id, "deletion lists", "deleted")
     if chosen.status is not BatchStatus.ISSUED:
         return [], [chosen]
+    present = state.still_present_on_list(chosen)
+    if present and not deleted_since_export:
+        raise GuardRefused(
+            f"{present} account(s) on deletion list {chosen.id} were still in {platform}'s own pupil export when "
+            "it was last reconciled, so they are not recorded as deleted",
+            hint=f"delete them on the platform, download a fresh pupil export and run 'provisioner reconcile "
+            f"{platform} FILE', which records the deletions it proves; if you have deleted them since that export, "
+            f"run 'provisioner confirm {platform} deleted --deleted-since-export'",
+        )
     run_id = state.begin_run("confirm", None)
     state.confirm_deletion_list(run_id, chosen)
     state.finish_run(run_id, RunStatus.OK, {"confirmed": chosen.id})

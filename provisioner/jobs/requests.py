@@ -35,6 +35,13 @@ from provisioner.workspace import Workspace
 # recorded under (the id as the roster wrote it among them), so an id typed without its zeros
 # is tried padded back to each length up to this one.
 _LONGEST_PADDED_ID = 12
+# How a deleted account is known to be gone, in words for a parent ({day}: the export's date).
+DELETION_PROOF_WORDS = {
+    "export": "the platform's own list of pupils of {day} no longer held the account",
+    "admin": "the school's administrator confirmed deleting it",
+    "still_present": "the school's administrator confirmed deleting it, but the platform's own list of pupils of "
+                     "{day} still held it; the school has been told to delete it there",
+}  # fmt: skip
 
 
 def _compact(text: str) -> str:
@@ -209,6 +216,8 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
             processors[platform] = record
         else:
             record["deleted"] = (account.status_at or "")[:10]
+            proof, proved_on = state.deletion_proof(platform, key)
+            record["deletion_proof"] = DELETION_PROOF_WORDS.get(proof, "").format(day=proved_on)
             removed[platform] = record
     others = [
         {"id": e.id, "name": e.name, "fields": [FIELDS[f].label for f in e.fields or []], "other_data": e.other_data}

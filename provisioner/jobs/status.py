@@ -1,5 +1,6 @@
-"""The workspace overview: accounts per platform, batches awaiting upload, deletions overdue,
-recent runs, and whether the audit log's hash chain is intact."""
+"""The workspace overview: accounts per platform, batches awaiting upload, deletions overdue and
+how the deletions done are known (the admin's word, or the platform's own export), recent runs,
+and whether the audit log's hash chain is intact."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "awaiting_deletion": [{"batch": b.id, "file": b.file, "due": b.due}
                                   for b in issued if b.kind is BatchKind.DELETION],
             "overdue": state.overdue(platform, today),
+            "deletions": state.deletion_proofs(platform).as_dict(),  # how the deletions done are known
             "interrupted": len(state.batches(platform, status=BatchStatus.WRITING)),
         }  # fmt: skip
     checked, broken = state.verify_audit()

@@ -57,6 +57,7 @@ def _evidence(state: State, connector: Connector, today: date) -> Evidence:
         last_cleanup=last.get("cleanup"),
         awaiting_deletion=sum(1 for a in held if a.status is AccountStatus.DELETION_REQUESTED),
         deletions_overdue=late["unconfirmed_deletion_lists"] + late["deletions_not_started"],
+        deletion_proofs=state.deletion_proofs(connector.id),
     )
 
 

@@ -11,7 +11,7 @@ from provisioner.connector import POLICY_DEFAULT, Connector, Scope
 from provisioner.fields import FIELDS
 from provisioner.fields import short_labels as _labels
 from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind
-from provisioner.state import Approval
+from provisioner.state import Approval, DeletionProofs
 
 @dataclass(frozen=True)
 class Evidence:
@@ -23,6 +23,7 @@ class Evidence:
     last_cleanup: str | None  # when the leaver cleanup last disabled or deleted one
     awaiting_deletion: int  # accounts on deletion lists not yet confirmed
     deletions_overdue: int
+    deletion_proofs: DeletionProofs = DeletionProofs()  # how the deletions done are known
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ def _held_block(pdf: Document, record: dict, deleted: bool) -> None:
              f"Held since: {record.get('since', '') or 'unknown'}"]  # fmt: skip
     if deleted:
         facts.append(f"Deleted: {record.get('deleted', '') or 'date not recorded'}")
+        if record.get("deletion_proof"):
+            facts.append(f"How this is known: {record['deletion_proof']}")
     pdf.write_line(" \u00b7 ".join(facts), 8.5, gap=1)
     from_mis = record.get("read_from_mis") or []
     rows = [[Cell(short_label(k)), Cell("Read by the platform from the MIS; no copy here" if k in from_mis else str(v))]

@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
 from provisioner.planning.cleanup import policy  # notice.py uses it from here
 from provisioner.register import ITEMS, Processor, Register, gap_kind
+from provisioner.state import DeletionProofs
 
 CATEGORIES = (IDENTIFIERS, CHARACTERISTICS, CONTACT, SCHOOL, CREDENTIALS)
 OTHER = "Other"
@@ -245,10 +246,27 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
         [Cell("Awaiting deletion"), Cell(str(evidence.awaiting_deletion))],
         [Cell("Deletions overdue"), _overdue_cell(evidence.deletions_overdue)],
     ]
+    proofs = deletion_proof_words(evidence.deletion_proofs)
+    if proofs:
+        rows.append([Cell("How deletions are known"), Cell(proofs, evidence.deletion_proofs.still_in_export > 0)])
     leaving = leaver_policy(processor)
     if leaving:
         rows.append([Cell("Leaver policy"), Cell(leaving)])
     return rows
+
+
+def deletion_proof_words(proofs: DeletionProofs) -> str:
+    """How the accounts deleted there are known to be gone, in words ("" when none are counted)."""
+    parts = []
+    if proofs.proved_by_export:
+        day = long_date(date.fromisoformat(proofs.last_export)) if proofs.last_export else "a date not recorded"
+        parts.append(f"{proofs.proved_by_export} proved by the platform's export of {day} (no longer in it)")
+    if proofs.confirmed_by_admin:
+        parts.append(f"{proofs.confirmed_by_admin} confirmed by the admin")
+    if proofs.still_in_export:
+        parts.append(f"{proofs.still_in_export} confirmed by the admin but still in the platform's latest export: "
+                     "to be deleted there")  # fmt: skip
+    return "; ".join(parts)
 
 
 def _overdue_cell(count: int) -> Cell:

@@ -20,6 +20,7 @@ from provisioner.state.audit import RunsAndAudit
 from provisioner.state.batches import BatchLedger
 from provisioner.state.decisions import Decisions
 from provisioner.state.identities import IdentityLedger, normalise_mis_id
+from provisioner.state.proofs import DeletionProofs, ProofLedger
 from provisioner.state.records import (
     Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Identity, PendingSend, RunStatus, SendStatus, SentRecord,
     now,
@@ -27,12 +28,12 @@ from provisioner.state.records import (
 from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
-    "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "Identity",
+    "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Identity",
     "PendingSend", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
 ]  # fmt: skip
 
 
-class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, RunsAndAudit):
+class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, RunsAndAudit):
     def __init__(self, path: Path, secret: bytes):
         self.path = path
         self._secret = secret

@@ -21,7 +21,8 @@ def _batch(row: tuple) -> Batch:
 
 
 class BatchLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` and ``_set_status``."""
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``_set_status`` and
+    ``record_admin_proof``."""
 
     db: sqlite3.Connection
 
@@ -103,6 +104,7 @@ class BatchLedger:
                 if status == AccountStatus.DELETION_REQUESTED:
                     self._set_status(run_id, batch.platform, key, AccountStatus.DELETED, "delete", {"batch": batch.id},
                                      history=False)  # fmt: skip
+                    self.record_admin_proof(batch.platform, [key])
             self._set_batch(batch, BatchStatus.DELETED, confirmed_at=stamp)
             self.audit(run_id, "batch.deleted", batch.platform, detail={"batch": batch.id, "accounts": len(rows)})
         return len(rows)

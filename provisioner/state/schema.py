@@ -135,6 +135,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX pupils_by_mis_id ON pupils (mis_id);
     CREATE INDEX pupils_by_upn ON pupils (upn);
     """,
+    # 7: how each deletion is known: deletion_proof 'admin' (the admin confirmed the deletion
+    # list), 'export' (the platform's own pupil export of deletion_proof_on no longer held the
+    # account) or 'still_present' (a confirmed deletion the export of that day still held). A
+    # deletion list's row records the day an export still held its account, so the list cannot
+    # then be confirmed on the admin's word alone.
+    """
+    ALTER TABLE accounts ADD COLUMN deletion_proof TEXT;
+    ALTER TABLE accounts ADD COLUMN deletion_proof_on TEXT;
+    ALTER TABLE sends ADD COLUMN still_present_on TEXT;
+    """,
 ]
 
 
