@@ -1,5 +1,5 @@
 """The privacy notice's sections on the programs pupils use and who pupil data is shared with, in
-plain words for parents, from the processor register: one content model (``notice``), written
+plain words for parents, from the processor register: one content model (``notice_content``), written
 as Markdown here and as a Word document by word.py, so the two cannot say different things.
 
 The school speaks as "we". A register entry's research notes (its sources, its doubts, the
@@ -164,7 +164,7 @@ def _recipient_entry(processor: Processor) -> Entry:
     return Entry(processor.name, [("What we share", " ".join(parts)), ("Why", why.strip())])
 
 
-def notice(register: Register) -> Notice:
+def notice_content(register: Register) -> Notice:
     """The privacy notice's sections "Programs used by pupils" and "Who we share pupil data with",
     in plain words for parents, the school speaking as "we"."""
     platforms = register.platforms()
@@ -189,7 +189,7 @@ def notice(register: Register) -> Notice:
 
 def privacy_notice(register: Register) -> str:
     """The privacy notice's sections as Markdown, to paste into the school's notice."""
-    content = notice(register)
+    content = notice_content(register)
     out = [f"## {PROGRAMS}", "", content.programs_intro, ""]
     for entry in content.programs:
         out += [f"### {entry.name}", "", *(f"- {label}: {text}" for label, text in entry.items), ""]

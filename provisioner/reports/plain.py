@@ -53,11 +53,19 @@ class Stated:
     school_decides: bool  # something in it is the school's to record or decide
 
 
-def _without_citations(sentence: str) -> str:
-    def keep(match: re.Match) -> str:
-        return "" if CITED.search(match.group(1)) else match.group(0)
+def _without_citations(sentence: str) -> tuple[str, bool]:
+    """The sentence without its citations, and whether one of them said something is not known
+    ("Maths Circle Ltd (company number and address: not found)")."""
+    unsure = False
 
-    return BRACKETED.sub(keep, sentence).strip()
+    def keep(match: re.Match) -> str:
+        nonlocal unsure
+        if not CITED.search(match.group(1)):
+            return match.group(0)
+        unsure = unsure or bool(UNSURE.search(match.group(1)))
+        return ""
+
+    return BRACKETED.sub(keep, sentence).strip(), unsure
 
 
 def stated(text: str) -> Stated:
@@ -72,7 +80,8 @@ def stated(text: str) -> Stated:
         if DOUBT_ONLY.search(sentence):
             asks = True
             continue
-        sentence = _without_citations(sentence)
+        sentence, unsure = _without_citations(sentence)
+        asks = asks or unsure
         if SCHOOL_DECIDES.search(sentence) or gap_kind(sentence) == "school":
             school = True
             if UNSURE.search(sentence.lower().replace("school to record", "")):
