@@ -339,6 +339,7 @@ def test_each_format_is_written_atomically_under_its_default_name(school, tmp_pa
         "xlsx": ("processor-register-2026-11-22.xlsx", b"PK"),
         "md": ("processor-register-2026-11-22.md", b"# Export Primary"),
         "notice": ("privacy-notice-section-2026-11-22.md", b"## Programs used by pupils"),
+        "notice-docx": ("privacy-notice-section-2026-11-22.docx", b"PK"),
     }
     assert set(expected) == set(FORMATS)
     for fmt, (name, start) in expected.items():

@@ -27,7 +27,7 @@ from provisioner.fields import FIELDS, short_label, short_labels
 from provisioner.register import Processor, Register
 from provisioner.reports.content import Cell, long_date, policy
 from provisioner.reports.pdf import ALERT_RGB, Document, make_pdf
-from provisioner.reports.plain import questions, stated, supplier
+from provisioner.reports.plain import kept_after_deletion, questions, stated, supplier
 from provisioner.slips import SANS, SANS_BOLD, printable
 
 DECIDE = "To decide: "
@@ -162,11 +162,9 @@ def leaver_process(processor: Processor, today: date) -> str:
     how = ("The tool deletes it through the platform's API and reads the result back." if connector.delivery.kind
            == "api" else "The tool puts it on a deletion list for the admin, and tracks it until the admin "
            "confirms it is done.")  # fmt: skip
-    kept = ""
-    until = connector.held_after_deletion(today)
-    if until is not None:
-        kept = (f" {supplier(processor)} then keeps a deleted account for {_days((until - today).days)} "
-                "before erasing it (the school's setting).")  # fmt: skip
+    kept = kept_after_deletion(processor, today)
+    if kept:
+        kept = f" {supplier(processor)} then keeps a deleted account for {kept} before erasing it (the school's setting)."
     return f"A leaver's account is {switched}deleted {deleted}. {how}{kept}"
 
 

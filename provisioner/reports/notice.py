@@ -16,7 +16,7 @@ from datetime import date
 from provisioner.fields import short_label
 from provisioner.register import Processor, Register
 from provisioner.reports.content import long_date, policy
-from provisioner.reports.plain import QUESTIONS, asked, stated, supplier
+from provisioner.reports.plain import QUESTIONS, asked, kept_after_deletion, stated, supplier
 
 # Plain words for the privacy notice (the labels in provisioner.fields are for the register).
 PLAIN: dict[str, str] = {
@@ -89,16 +89,6 @@ def _fact(processor: Processor, key: str, text: str | None = None) -> str:
     return " ".join(parts)
 
 
-def _kept_after_deletion(processor: Processor, today: date) -> str:
-    """How long the supplier keeps an account we deleted, where the tool's settings say it does."""
-    until = processor.connector.held_after_deletion(today) if processor.connector is not None else None
-    if until is None:
-        return ""
-    days = (until - today).days
-    span = f"about {round(days / 30.44)} months" if days >= 56 else _days(days)
-    return f"{supplier(processor)} then keeps the deleted account for {span} before erasing it."
-
-
 def _notice_retention(processor: Processor, today: date) -> str:
     """How long: our leaver policy for the platform, then what the supplier keeps."""
     lines = []
@@ -116,7 +106,9 @@ def _notice_retention(processor: Processor, today: date) -> str:
                 "on the day they leave" if disable_days == 0 else f"{_days(disable_days)} after they leave"
             )
             lines.append(f"We switch your child's account off {switched} and delete it {deleted}.")
-        lines.append(_kept_after_deletion(processor, today))
+        kept = kept_after_deletion(processor, today)
+        if kept:
+            lines.append(f"{supplier(processor)} then keeps the deleted account for {kept} before erasing it.")
     lines.append(_fact(processor, "retention"))
     return " ".join(line for line in lines if line)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from provisioner.register import Processor, gap_kind
 from provisioner.reports.content import SENTENCE_END
@@ -141,3 +142,15 @@ def asked(processor: Processor, key: str) -> str:
 def questions(processor: Processor) -> list[str]:
     """The questions to send the supplier: one for each register item its entry does not know."""
     return [QUESTIONS[key][1] for key in QUESTIONS if stated(processor.fact(key)).asks_supplier]
+
+
+def kept_after_deletion(processor: Processor, today: date) -> str:
+    """How long the supplier keeps an account the school deleted, where the school's settings say
+    it does (Times Tables Rock Stars' Leavers group): "about 6 months", or "" (gone at once)."""
+    until = processor.connector.held_after_deletion(today) if processor.connector is not None else None
+    if until is None:
+        return ""
+    days = (until - today).days
+    if days >= 56:
+        return f"about {round(days / 30.44)} months"
+    return "1 day" if days == 1 else f"{days} days"
