@@ -241,3 +241,20 @@ def test_the_supplier_is_named_as_a_parent_knows_it():
              ("tt-rockstars", "purple-mash", "ixl", "bug-club", "local-authority")}  # fmt: skip
     assert names == {"tt-rockstars": "Maths Circle", "purple-mash": "2Simple", "ixl": "IXL Learning",
                      "bug-club": "Pearson Education", "local-authority": "Local authority"}  # fmt: skip
+
+
+def test_a_platform_the_school_adds_by_hand_gets_a_dpia_that_claims_nothing_the_tool_does_not_do(workspace):
+    (workspace.root / "registers").mkdir(exist_ok=True)
+    (workspace.root / "registers" / "word-garden.toml").write_text(
+        'name = "Word Garden"\nentity = "Word Garden Learning Ltd"\npurpose = "Spelling practice."\n'
+        'hosting = "London, UK."\nfields = ["forename", "class_name"]\ndpia = "DPIA 2026/4, agreed 2026-10-01"\n',
+        encoding="utf-8",
+    )
+    content = dpia_draft(Provisioner(workspace).register(TODAY), "word-garden")
+    text = " ".join(flat(page.extract_text()) for page in PdfReader(io.BytesIO(dpia_pdf_bytes(content))).pages)
+    assert content.supplier == "Word Garden Learning" and content.pupils_held is None
+    assert "The register's record of a DPIA for Word Garden: DPIA 2026/4, agreed 2026-10-01" in text
+    assert "The school sends Word Garden its data by hand" in text and "Not tracked by the tool." in text
+    assert "Please send us your data processing agreement." in content.questions, "an empty fact is asked"
+    assert "Where is pupils' data stored?" not in content.questions, "the entry says where"
+    assert "matched on the MIS admission number" not in text and "deletion list" not in text

@@ -27,7 +27,7 @@ from provisioner.fields import FIELDS, short_label, short_labels
 from provisioner.register import Processor, Register
 from provisioner.reports.content import Cell, long_date, policy
 from provisioner.reports.pdf import ALERT_RGB, Document, make_pdf
-from provisioner.reports.plain import kept_after_deletion, questions, stated, supplier
+from provisioner.reports.plain import kept_after_deletion, open_question, questions, stated, supplier
 from provisioner.slips import SANS, SANS_BOLD, printable
 
 DECIDE = "To decide: "
@@ -130,7 +130,7 @@ def _known(processor: Processor, key: str, school_decides: str = "") -> Cell:
     found = stated(processor.fact(key))
     parts = [found.text[0].upper() + found.text[1:]] if found.text else []
     alert = False
-    if found.asks_supplier:
+    if open_question(processor, key):
         parts.append(f"Not confirmed by {supplier(processor)} yet: see the questions in step 3.")
         alert = True
     if found.school_decides and school_decides:
@@ -219,7 +219,8 @@ def _step2(p: Processor, who: str, today: date) -> Step:
     delivery = connector.delivery.kind if connector is not None else ""
     how = {
         "file": f"The admin exports the pupil list from the school's MIS; the tool writes an import file from it, "
-                f"which the admin uploads to {p.name}, and prints first passwords on login slips.",
+                f"which the admin uploads to {p.name}"
+                + (", and prints first passwords on login slips." if connector and connector.issues_passwords else "."),
         "api": f"The admin exports the pupil list from the school's MIS; the tool sends each account to {p.name} "
                "through its API, and reads the result back.",
         "mis-sync": f"{p.name} reads the pupils from the school's MIS itself. {stated(p.entry.source_of_data).text}",
@@ -229,9 +230,12 @@ def _step2(p: Processor, who: str, today: date) -> Step:
     which = (f"{scope.describe()}" + ("" if scope.limited else " (every pupil on roll)")) if scope else \
         stated(p.fact("data_subjects")).text  # fmt: skip
     in_words, which = which, which[:1].upper() + which[1:]
-    often = (f"As often as {p.name}'s own link to the MIS runs; the tool records which pupils it holds each time "
-             "the admin runs it." if delivery == "mis-sync" else "Each time the admin runs the tool with a new "
-             "export from the MIS: joiners get accounts, changes are sent, leavers' accounts are closed.")  # fmt: skip
+    often = {
+        "mis-sync": f"As often as {p.name}'s own link to the MIS runs; the tool records which pupils it holds each "
+                    "time the admin runs it.",
+        "": "Whenever the school sends it.",
+    }.get(delivery, "Each time the admin runs the tool with a new export from the MIS: joiners get accounts, "
+                    "changes are sent, leavers' accounts are closed.")  # fmt: skip
     return Step("Step 2: Describe the processing", [
         _heading("Nature: how the data is collected, used, stored and deleted"),
         _pairs([
@@ -257,7 +261,8 @@ def _step2(p: Processor, who: str, today: date) -> Step:
         ]),
         _heading("Context"),
         _text(f"The pupils are children in a primary school ({in_words or 'the year groups the school chooses'}). "
-              f"The school's privacy notice tells parents what {p.name} holds, why, where and for how long."),
+              f"The privacy notice's section written from the register tells parents what {p.name} holds, why, "
+              "where and for how long."),
         _decide(f"would pupils and their parents expect this use of their data? Is there public concern about "
                 f"{who}, or a security problem the school knows of?"),
         _heading("Purposes"),
@@ -308,7 +313,8 @@ def _enforced(p: Processor) -> list[str]:
         found.append(f"Only pupils in {scope.describe()} get an account.")
     if connector.issues_passwords:
         found.append("First passwords are printed on login slips; the tool does not keep them.")
-    found.append("A pupil erased at a parent's request is deleted here and never sent again.")
+    found.append("When a parent asks for their child's data to be erased, the tool deletes the account (or lists it "
+                 "for the admin to delete) and never sends that pupil's data again.")
     return found
 
 
@@ -339,31 +345,45 @@ def _step4(p: Processor, who: str) -> Step:
 
 
 def _risks(p: Processor, who: str, today: date) -> list[tuple[str, str]]:
-    """(the risk to pupils, what reduces it now): a standard list, with what the tool does about each."""
+    """(the risk to pupils, what reduces it now): a standard list, with what the tool does about each
+    where it makes the accounts, and what the school does by hand where it does not."""
     security = stated(p.fact("security")).text
     contract = stated(p.fact("contract")).text
     hosting = stated(p.fact("hosting")).text
-    unconfirmed = "The supplier's own measures are still to confirm (step 3)."
+    connector = p.connector
+    makes_accounts = connector is not None and connector.delivery.makes_accounts
+    if makes_accounts:
+        sent = ("The fields are declared for each platform and approved; a changed list is refused until it is "
+                "approved again; the register shows what is held now.")
+        matched = ("Pupils are matched on the MIS admission number, then the UPN"
+                   + ("" if "upn" in p.fields else f", which is not sent to {p.name}") + "; the plan is shown "
+                   "before anything is sent, and a possible match under other ids is paired only when the admin "
+                   "agrees.")
+        leavers = f"{leaver_process(p, today)} The register and the status show any deletion overdue."
+    elif connector is not None:
+        sent = (f"{p.name} takes what the school's MIS reports give it; the register records the fields it "
+                "holds, and who approved them.")
+        matched = f"{p.name} takes each pupil from the school's MIS itself."
+        leavers = leaver_process(p, today)
+    else:
+        sent = "The register lists the fields the school sends by hand, and who approved them."
+        matched = "The school makes these accounts by hand."
+        leavers = leaver_process(p, today)
     risks = [
         (f"A breach at {who} exposes pupils' data.",
-         f"Only the fields in step 2 are sent. {security or unconfirmed}"),
-        (f"More pupil data goes to {p.name} than it needs.",
-         "The fields are declared for each platform and approved; a changed list is refused until it is approved "
-         "again; the register shows what is held now."),
+         f"Only the fields in step 2 are sent. {security or 'Its own measures are still to confirm (step 3).'}"),
+        (f"More pupil data goes to {p.name} than it needs.", sent),
         (f"{who} uses pupils' data for its own purposes (its products, analytics, marketing).",
          contract or "The contract is still to confirm (step 3)."),
         ("Pupils' data is held outside the UK without a safeguard.",
          hosting or "Where it is held is still to confirm (step 3)."),
-        ("Leavers' accounts are kept after they leave, or deleted late.",
-         f"{leaver_process(p, today)} The register and the status show any deletion overdue."),
-        ("A pupil's account goes to the wrong child, or a child gets two accounts.",
-         "Pupils are matched on the MIS admission number, then the UPN, which is not sent; the plan is shown before "
-         "anything is sent, and a possible match under other ids is paired only when the admin agrees."),
+        ("Leavers' accounts are kept after they leave, or deleted late.", leavers),
+        ("A pupil's account goes to the wrong child, or a child gets two accounts.", matched),
     ]  # fmt: skip
-    if p.connector is not None and p.connector.issues_passwords:
+    if connector is not None and connector.issues_passwords:
         risks.append(("Login slips or import files, which hold first passwords, are lost or left in a shared folder.",
-                      "They are written readable by the admin only; old outbox files of finished uploads are "
-                      "removed by purge; the tool does not keep passwords."))  # fmt: skip
+                      "They are written readable only by the user account that ran the tool; purge removes "
+                      "outbox files of finished uploads; the tool does not keep passwords."))  # fmt: skip
     return risks
 
 

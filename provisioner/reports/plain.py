@@ -140,8 +140,17 @@ def asked(processor: Processor, key: str) -> str:
 
 
 def questions(processor: Processor) -> list[str]:
-    """The questions to send the supplier: one for each register item its entry does not know."""
-    return [QUESTIONS[key][1] for key in QUESTIONS if stated(processor.fact(key)).asks_supplier]
+    """The questions to send the supplier: one for each register item its entry does not know
+    (or leaves empty)."""
+    return [QUESTIONS[key][1] for key in QUESTIONS if open_question(processor, key)]
+
+
+def open_question(processor: Processor, key: str) -> bool:
+    """Whether the supplier is still to answer one register item: the entry says it is not known,
+    or leaves a supplier's fact empty (the purpose and anything else held are the school's)."""
+    found = stated(processor.fact(key))
+    empty = not (found.text or found.school_decides) and key in QUESTIONS and key not in ("purpose", "other_data")
+    return found.asks_supplier or empty
 
 
 def kept_after_deletion(processor: Processor, today: date) -> str:
