@@ -227,7 +227,7 @@ def _step2(p: Processor, who: str, today: date) -> Step:
     }.get(delivery, f"The school sends {p.name} its data by hand; the tool does not send it.")  # fmt: skip
     held = p.evidence.pupils_held if p.evidence else None
     scope = p.scope
-    which = (f"{scope.describe()}" + ("" if scope.limited else " (every pupil on roll)")) if scope else \
+    which = (f"{scope.describe()}" + ("" if scope.limited else ", every pupil on roll")) if scope else \
         stated(p.fact("data_subjects")).text  # fmt: skip
     in_words, which = which, which[:1].upper() + which[1:]
     often = {
