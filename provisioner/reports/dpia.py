@@ -12,9 +12,9 @@ note is written as a fact). Everything that is the school's judgement is a marke
 the school is a question to send it (step 3). The DPO's advice and the headteacher's sign-off
 are boxes to fill in by hand.
 
-``dpia_draft`` builds the content (``Dpia``: steps made of ``Part``s of ``Cell``s); ``dpia_pdf_bytes``
-draws it with the register PDF's document (pdf.py); word.py writes the same content as a Word
-document.
+``dpia_draft`` builds the content (``Dpia``: steps made of ``Part``s of ``Cell``s);
+``dpia_pdf_bytes`` draws it with the register PDF's document (pdf.py); word.py writes the same
+content as a Word document.
 """
 
 from __future__ import annotations
@@ -94,7 +94,8 @@ class Dpia:
 
     @property
     def to_decide(self) -> list[str]:
-        """Every marked question, in order."""
+        """The marked questions that stand as paragraphs ("To decide: ..."), in order; a table's
+        "To decide" cells and a fact's "To decide" note are marked too, but not counted here."""
         return [cell.text for step in self.steps for part in step.parts for row in part.rows for cell in row
                 if cell.alert and cell.text.startswith(DECIDE)]  # fmt: skip
 
