@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provisioner import files
 from provisioner.connector import Connector, registry
@@ -32,6 +33,9 @@ from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
 from provisioner.state import Approval, Batch, State
 from provisioner.workspace import Workspace, connector_class, find_workspace
+
+if TYPE_CHECKING:
+    from provisioner.reports import Dpia  # the document libraries load only when needed
 
 Confirm = Callable[[object], bool]  # shown the plan, says whether to go ahead
 
@@ -248,13 +252,24 @@ class Provisioner:
             return approve(self.workspace, state, entry, by, role, today or date.today(), next_review, note)
 
     def export_register(self, fmt: str, *, out: Path | None = None, today: date | None = None) -> tuple[Path, Register]:
-        """Write the register as ``fmt`` (pdf, html, xlsx, md, notice), by default into reports/."""
+        """Write the register as ``fmt`` (pdf, html, xlsx, md, notice, notice-docx), by default into reports/."""
         from provisioner import reports  # the document libraries load only when needed
 
         register = self.register(today)
         path = out or self.workspace.reports / reports.default_name(register, fmt)
         reports.write_register(register, fmt, path)
         return path, register
+
+    def write_dpia(self, platform: str, *, fmt: str = "pdf", out: Path | None = None,
+                   today: date | None = None) -> tuple[Path, Dpia]:  # fmt: skip
+        """Write a draft DPIA for one platform of the register (pdf or docx), by default into
+        reports/: what the tool knows filled in, the school's judgements marked "To decide"."""
+        from provisioner import reports
+
+        content = reports.dpia_draft(self.register(today), platform)
+        path = out or self.workspace.reports / reports.dpia_name(content, fmt)
+        reports.write_dpia(content, fmt, path)
+        return path, content
 
     # A parent's requests
 

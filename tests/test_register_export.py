@@ -40,6 +40,9 @@ from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.jobs.create import init_workspace
 
 PLATFORMS = ("purple-mash", "tt-rockstars")
+# What reads as the register's research notes, never as a privacy notice (lower case).
+RESEARCH_NOTES = ("not found", "school to record", "inferred", "unverified", "secondary copy", "source", "faq",
+                  "this tool", "[platforms.", "http")  # fmt: skip
 FORMULA = '=HYPERLINK("http://x")'
 SCRIPT = "<script>alert(1)</script>"
 # A school's own override of the shipped entry: a formula, markup and a table-breaking pipe.
@@ -283,8 +286,10 @@ def test_privacy_notice_names_everyone_and_never_states_a_gap_as_fact(school):
     for p in register.processors:
         assert f"### {p.name}" in notice
     lowered = notice.lower()
-    assert "not found" not in lowered and "school to record" not in lowered
-    assert "confirming this with" in notice, "a gap says it is being confirmed"
+    for note in RESEARCH_NOTES:
+        assert note not in lowered, f"a parent reads no research note ({note!r})"
+    assert "We have asked Maths Circle where pupils' data is stored." in notice, "a gap is a question asked"
+    assert "Touch-type Read and Spell" not in notice and "leavers_group" not in notice
     assert "erase" in lowered and "corrected" in lowered and "school office" in lowered
     assert "appointed admin" in notice and "as little" in notice
     for platform in PLATFORMS:
@@ -334,6 +339,7 @@ def test_each_format_is_written_atomically_under_its_default_name(school, tmp_pa
         "xlsx": ("processor-register-2026-11-22.xlsx", b"PK"),
         "md": ("processor-register-2026-11-22.md", b"# Export Primary"),
         "notice": ("privacy-notice-section-2026-11-22.md", b"## Programs used by pupils"),
+        "notice-docx": ("privacy-notice-section-2026-11-22.docx", b"PK"),
     }
     assert set(expected) == set(FORMATS)
     for fmt, (name, start) in expected.items():

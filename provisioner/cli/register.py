@@ -99,13 +99,16 @@ class ExportFormat(str, Enum):
     xlsx = "xlsx"
     md = "md"
     notice = "notice"
+    notice_docx = "notice-docx"
 
 
 @command(register_app, "export", help="Write the register for governors (PDF), as a web page, a spreadsheet, "
-         "Markdown, or the privacy notice's section on the programs pupils use and who data is shared with.")  # fmt: skip
+         "Markdown, or the privacy notice's section on the programs pupils use and who data is shared with "
+         "(Markdown, or a Word document to paste in).")  # fmt: skip
 def register_export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", metavar="pdf|html|xlsx|md|notice", help=(
-        "pdf for governors; html, xlsx, md; notice: the privacy notice's section."))] = ExportFormat.pdf,  # fmt: skip
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", metavar="pdf|html|xlsx|md|notice|notice-docx", help=(
+        "pdf for governors; html, xlsx, md; notice: the privacy notice's section (notice-docx: as a Word "
+        "document)."))] = ExportFormat.pdf,  # fmt: skip
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="The file to write (default: in reports/).")] = None,  # fmt: skip
     workspace: WorkspaceOpt = None,
@@ -120,3 +123,30 @@ def register_export(
         return ExitCode.OK
 
     run(action)
+
+
+@command(register_app, "dpia", help="Write a draft DPIA for one platform on the ICO's seven steps: what the tool "
+         "knows filled in (the data sent and why, pupils held, year groups, leavers, where the data goes, the "
+         "contract), the school's judgements marked 'To decide', questions for the supplier, and sign-off boxes "
+         "for the DPO and the headteacher.")  # fmt: skip
+def register_dpia(
+    platform: Annotated[str, typer.Argument(metavar="PLATFORM", help="The platform's id, e.g. tt-rockstars.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="pdf|docx", help=(
+        "pdf to print; docx (Word) to complete on screen."))] = "pdf",  # fmt: skip
+    out_file: Annotated[Path | None, typer.Option(
+        "--output", "--out", "-o", metavar="FILE", help="The file to write (default: in reports/).")] = None,  # fmt: skip
+    workspace: WorkspaceOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        path, draft = find_provisioner(workspace).write_dpia(platform, fmt=fmt, out=out_file, today=today(as_of))
+        if as_json:
+            print_json({"path": str(path), **draft.as_dict()})
+            return
+        out.print(f"Wrote {path}")
+        out.print(f"  {len(draft.to_decide)} question(s) marked 'To decide' for the school; "
+                  f"{len(draft.questions)} to send {draft.supplier} (step 3).")  # fmt: skip
+        out.print("Next: complete it with your data protection officer; the headteacher signs it off (step 7).")
+
+    run(action, as_json)

@@ -1,10 +1,13 @@
 """The processor register as documents: a PDF and an HTML page for the governors, Markdown, an
 xlsx for the data protection officer, the privacy notice's sections on pupils' programs and
-data sharing, and the PDF answer to a pupil access request.
+data sharing (Markdown or Word), a DPIA draft for one platform (PDF or Word), and the PDF
+answer to a pupil access request.
 
 Every format is drawn from one content model (content.py), with a module per format around it:
-pdf.py (and the PDF drawing access.py shares), html.py, markdown.py, xlsx.py, notice.py and
-access.py. This module names the formats and writes a register to a file.
+pdf.py (and the PDF drawing access.py and dpia.py share), html.py, markdown.py, xlsx.py,
+notice.py (its own content, for parents), word.py, dpia.py and access.py; plain.py makes a
+register entry's text fit for parents and governors. This module names the formats and writes
+a register, or a DPIA, to a file.
 """
 
 from __future__ import annotations
@@ -16,26 +19,37 @@ from provisioner.errors import UsageError
 from provisioner.register import Register
 from provisioner.reports.access import access_pdf_bytes
 from provisioner.reports.content import SUMMARY_HEADER
+from provisioner.reports.dpia import Dpia, dpia_draft, dpia_pdf_bytes
 from provisioner.reports.html import register_html
 from provisioner.reports.markdown import register_markdown
-from provisioner.reports.notice import privacy_notice
+from provisioner.reports.notice import notice_content, privacy_notice
 from provisioner.reports.pdf import register_pdf_bytes
+from provisioner.reports.word import dpia_docx_bytes, notice_docx_bytes
 from provisioner.reports.xlsx import register_xlsx_bytes
 
 __all__ = [
+    "DPIA_FORMATS",
     "FORMATS",
     "SUMMARY_HEADER",
+    "Dpia",
     "access_pdf_bytes",
     "default_name",
+    "dpia_draft",
+    "dpia_docx_bytes",
+    "dpia_name",
+    "dpia_pdf_bytes",
+    "notice_docx_bytes",
     "privacy_notice",
     "register_html",
     "register_markdown",
     "register_pdf_bytes",
     "register_xlsx_bytes",
+    "write_dpia",
     "write_register",
 ]
 
-FORMATS = ("pdf", "html", "xlsx", "md", "notice")
+FORMATS = ("pdf", "html", "xlsx", "md", "notice", "notice-docx")
+DPIA_FORMATS = ("pdf", "docx")
 
 
 def default_name(register: Register, fmt: str) -> str:
@@ -43,6 +57,8 @@ def default_name(register: Register, fmt: str) -> str:
     day = register.today.isoformat()
     if fmt == "notice":
         return f"privacy-notice-section-{day}.md"
+    if fmt == "notice-docx":
+        return f"privacy-notice-section-{day}.docx"
     _check_format(fmt)
     return f"processor-register-{day}.{fmt}"
 
@@ -64,6 +80,21 @@ def write_register(register: Register, fmt: str, path: Path) -> Path:
         files.atomic_write_text(path, register_html(register))
     elif fmt == "md":
         files.atomic_write_text(path, register_markdown(register))
+    elif fmt == "notice-docx":
+        files.atomic_write_bytes(path, notice_docx_bytes(notice_content(register)))
     else:
         files.atomic_write_text(path, privacy_notice(register))
     return path
+
+
+def write_dpia(content: Dpia, fmt: str, path: Path) -> Path:
+    """Write a DPIA draft as ``fmt`` (pdf or docx) to ``path``, atomically and owner-only."""
+    if fmt not in DPIA_FORMATS:
+        raise UsageError(f"unknown DPIA format '{fmt}'", hint=f"use one of: {', '.join(DPIA_FORMATS)}")
+    files.atomic_write_bytes(path, dpia_pdf_bytes(content) if fmt == "pdf" else dpia_docx_bytes(content))
+    return path
+
+
+def dpia_name(content: Dpia, fmt: str) -> str:
+    """The file name a DPIA draft is written under by default, dated as of the register."""
+    return f"dpia-{content.platform}-{content.today.isoformat()}.{fmt}"
