@@ -1,10 +1,12 @@
 """The processor register as documents: a PDF and an HTML page for the governors, Markdown, an
 xlsx for the data protection officer, the privacy notice's sections on pupils' programs and
-data sharing, and the PDF answer to a pupil access request.
+data sharing, the letters asking suppliers for the register's missing facts, and the PDF answer
+to a pupil access request.
 
 Every format is drawn from one content model (content.py), with a module per format around it:
-pdf.py (and the PDF drawing access.py shares), html.py, markdown.py, xlsx.py, notice.py and
-access.py. This module names the formats and writes a register to a file.
+pdf.py (and the PDF drawing access.py shares), html.py, markdown.py, xlsx.py, notice.py,
+questions.py and access.py. This module names the formats and writes a register to a file (the
+letters: to a folder, one file per supplier).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from provisioner.reports.html import register_html
 from provisioner.reports.markdown import register_markdown
 from provisioner.reports.notice import privacy_notice
 from provisioner.reports.pdf import register_pdf_bytes
+from provisioner.reports.questions import write_questions
 from provisioner.reports.xlsx import register_xlsx_bytes
 
 __all__ = [
@@ -32,10 +35,11 @@ __all__ = [
     "register_markdown",
     "register_pdf_bytes",
     "register_xlsx_bytes",
+    "write_questions",
     "write_register",
 ]
 
-FORMATS = ("pdf", "html", "xlsx", "md", "notice")
+FORMATS = ("pdf", "html", "xlsx", "md", "notice", "questions")
 
 
 def default_name(register: Register, fmt: str) -> str:
@@ -43,6 +47,8 @@ def default_name(register: Register, fmt: str) -> str:
     day = register.today.isoformat()
     if fmt == "notice":
         return f"privacy-notice-section-{day}.md"
+    if fmt == "questions":
+        return f"questions-for-suppliers-{day}"  # a folder: a letter per supplier
     _check_format(fmt)
     return f"processor-register-{day}.{fmt}"
 
@@ -54,7 +60,8 @@ def _check_format(fmt: str) -> None:
 
 def write_register(register: Register, fmt: str, path: Path) -> Path:
     """Write the register (or the privacy notice's sections) as ``fmt`` to ``path``, atomically;
-    the whole document is made in memory first, so a failure leaves any old file as it was."""
+    the whole document is made in memory first, so a failure leaves any old file as it was. The
+    suppliers' letters ("questions") go into ``path`` as a folder, each letter written the same way."""
     _check_format(fmt)
     if fmt == "pdf":
         files.atomic_write_bytes(path, register_pdf_bytes(register))
@@ -64,6 +71,8 @@ def write_register(register: Register, fmt: str, path: Path) -> Path:
         files.atomic_write_text(path, register_html(register))
     elif fmt == "md":
         files.atomic_write_text(path, register_markdown(register))
+    elif fmt == "questions":
+        write_questions(register, path)
     else:
         files.atomic_write_text(path, privacy_notice(register))
     return path
