@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from pypdf import PdfReader
 
 from conftest import Cli, approve_register, set_platform
 from provisioner.files import is_private
@@ -62,6 +63,11 @@ def test_set_fills_a_gap_keeps_the_schools_comments_and_the_check_has_one_gap_fe
     assert shown["entity"] == ENTITY
     assert [(c["key"], c["value_after"], c["changed_by"]) for c in shown["changes"]] == [
         ("entity", ENTITY, "Test Admin")]
+    # The governors' register prints who recorded what on the processor's page.
+    exported = cli("register", "export", "--format", "pdf", "--out", str(workspace.root / "register.pdf"))
+    assert exported.exit_code == 0, exported.output
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(workspace.root / "register.pdf").pages)
+    assert "Facts recorded by the school" in text and "Test Admin Legal entity 2Simple Ltd, company number" in text
 
 
 def test_set_is_in_the_audit_log_with_a_digest_of_the_text_and_in_the_history_with_who(workspace, cli):
