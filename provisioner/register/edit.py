@@ -217,7 +217,8 @@ def _validated(entry_id: str, file_name: str, text: str, lines: bool = True) -> 
     if local.get("id", entry_id) != entry_id:
         raise SettingsError(f"registers/{file_name}{at(text, ('id',))}: id is {local['id']!r}, not {entry_id!r}",
                             hint="remove the id line: the file's name says which entry it is")  # fmt: skip
-    unknown_fields = [name for name in local.get("fields", []) if name not in FIELDS]
+    listed = local.get("fields", [])
+    unknown_fields = [name for name in listed if name not in FIELDS] if isinstance(listed, list) else []
     if unknown_fields:
         raise SettingsError(f"registers/{file_name}{at(text, ('fields',))}: fields "
                             f"{', '.join(map(str, unknown_fields))} are not pupil fields this tool knows",
@@ -234,8 +235,10 @@ def _validated(entry_id: str, file_name: str, text: str, lines: bool = True) -> 
 
 
 def _described(error: dict) -> str:
+    """One of the model's errors in plain words: an unknown key is a register entry's, not a setting's."""
     if error["type"] == "extra_forbidden":
-        return f"{error['loc'][0]}: is not a key of a register entry (check the spelling; the keys: {', '.join(SETTABLE)})"
+        keys = ", ".join(SETTABLE)
+        return f"{error['loc'][0]}: is not a key of a register entry (check the spelling; the keys: {keys})"
     return describe_error(error)
 
 
