@@ -19,6 +19,7 @@ from provisioner.connector import Connector, registry
 from provisioner.delivery import ApplyResult, CleanupResult, Progress
 from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, UsageError, WorkspaceNotFound
 from provisioner.jobs import cleanup, create, provisioning, reconcile, requests, retention
+from provisioner.jobs.create import login_name
 from provisioner.jobs.requests import AllowResult, ErasureResult
 from provisioner.jobs.status import status_report
 from provisioner.models import Roster
@@ -27,7 +28,9 @@ from provisioner.planning.cleanup import CleanupPlan
 from provisioner.planning.identity import Relink
 from provisioner.planning.provisioning import Plan
 from provisioner.planning.reconcile import Reconciliation
-from provisioner.register import Register, approve, build_register
+from provisioner.register import Register, approve, build_register, edit
+from provisioner.register.edit import EntryEdited
+from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
@@ -251,8 +254,30 @@ class Provisioner:
         with self._changing() as state:
             return approve(self.workspace, state, entry, by, role, today or date.today(), next_review, note)
 
+    def register_gaps(self, today: date | None = None) -> list[Gap]:
+        """Every open question of the register: each fact to ask a supplier for or for the school
+        to record, with the key that fills it."""
+        return open_gaps(self.register(today))
+
+    def set_register_value(self, entry: str, key: str, value: str, *, by: str | None = None) -> EntryEdited:
+        """Write one fact into the workspace's file for a register entry, checked as the register
+        loads it, and record who set it (``by``, else the computer account's name)."""
+        with self._changing() as state:
+            return edit.set_value(self.workspace, state, entry, key, value, by or login_name())
+
+    def edit_register_entry(self, entry: str, *, open_editor: Callable[[Path], None], by: str | None = None
+                            ) -> EntryEdited:  # fmt: skip
+        """Open the workspace's file for a register entry (made from a template of its keys and
+        text now) with ``open_editor``, which returns once the editor is closed; then check the
+        file and record what changed. The workspace is not locked while the editor is open."""
+        path, before = edit.prepare_edit(self.workspace, entry)
+        open_editor(path)
+        with self._changing() as state:
+            return edit.finish_edit(self.workspace, state, entry, before, by or login_name())
+
     def export_register(self, fmt: str, *, out: Path | None = None, today: date | None = None) -> tuple[Path, Register]:
-        """Write the register as ``fmt`` (pdf, html, xlsx, md, notice, notice-docx), by default into reports/."""
+        """Write the register as ``fmt`` (pdf, html, xlsx, md, notice, notice-docx; questions: a folder of
+        letters to the suppliers), by default into reports/."""
         from provisioner import reports  # the document libraries load only when needed
 
         register = self.register(today)

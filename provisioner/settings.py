@@ -74,6 +74,8 @@ def describe_error(error: dict, prefix: tuple = ()) -> str:
         message = "is required"
     elif error["type"] == "value_error" and "error" in error.get("ctx", {}):
         message = str(error["ctx"]["error"])  # the validator's own words, without pydantic's "Value error, "
+    elif error["type"] == "int_parsing":
+        message = "must be a whole number"
     elif error["type"] == "string_pattern_mismatch" and where.endswith("domain"):
         message = "must be a domain name in lower case, such as example.sch.uk"
     return f"{where}: {message}"

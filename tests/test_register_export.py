@@ -341,12 +341,18 @@ def test_each_format_is_written_atomically_under_its_default_name(school, tmp_pa
         "notice": ("privacy-notice-section-2026-11-22.md", b"## Programs used by pupils"),
         "notice-docx": ("privacy-notice-section-2026-11-22.docx", b"PK"),
     }
-    assert set(expected) == set(FORMATS)
+    assert set(expected) | {"questions"} == set(FORMATS)
     for fmt, (name, start) in expected.items():
         assert default_name(register, fmt) == name
         path = write_register(register, fmt, tmp_path / name)
         assert path == tmp_path / name and path.read_bytes().startswith(start)
         assert is_private(path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(name for name, _ in expected.values())
+    # The letters to suppliers: a folder of Word documents, one per supplier with questions.
+    assert default_name(register, "questions") == "questions-for-suppliers-2026-11-22"
+    folder = write_register(register, "questions", tmp_path / "questions-for-suppliers-2026-11-22")
+    assert folder.is_dir() and all(letter.read_bytes().startswith(b"PK") and is_private(letter)
+                                   for letter in folder.iterdir())  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*(name for name, _ in expected.values()), "questions-for-suppliers-2026-11-22"])
     with pytest.raises(UsageError):
         write_register(register, "docx", tmp_path / "x.docx")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import subprocess
 import sys
 import traceback
 import unicodedata
@@ -280,3 +283,27 @@ def typed_back_asker(command: str, show: Callable[[Any], None], yes: bool, as_js
 def shown_path(path: Path, root: Path) -> str:
     """A path as the admin finds it: relative to the workspace where it is inside it."""
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def open_in_editor(path: Path) -> None:
+    """Open a file in the person's editor and return once it is closed: $VISUAL, else $EDITOR
+    (a command, with its options), else Notepad on Windows, else the first of sensible-editor,
+    nano and vi found. (Typer's own copy of click has no ``edit``.)"""
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    if command:
+        argv = shlex.split(command, posix=os.name != "nt")
+    elif os.name == "nt":
+        argv = ["notepad"]
+    else:
+        found = next((shutil.which(name) for name in ("sensible-editor", "nano", "vi") if shutil.which(name)), None)
+        if found is None:
+            raise UsageError("no editor was found", hint=f"set EDITOR to your editor's command, or edit {path} yourself")
+        argv = [found]
+    try:
+        finished = subprocess.run([*argv, str(path)], check=False)
+    except OSError:
+        raise UsageError(f"the editor '{argv[0]}' could not be started",
+                         hint=f"set EDITOR to your editor's command, or edit {path} yourself") from None  # fmt: skip
+    if finished.returncode != 0:
+        raise UsageError(f"the editor '{argv[0]}' stopped with an error (exit status {finished.returncode})",
+                         hint=f"what was saved is kept in {path}; run the same command again")  # fmt: skip

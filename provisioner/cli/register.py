@@ -1,21 +1,25 @@
-"""The processor register's commands: show it, check it, record approvals, export it."""
+"""The processor register's commands: show it, check it, record approvals, fill its gaps, export
+it (and the letters asking suppliers for what is missing)."""
 
 from __future__ import annotations
 
 from enum import Enum
+from itertools import groupby
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli.common import (
-    AsOfOpt, JsonOpt, WorkspaceOpt, command, group, out, print_json, print_table, find_provisioner, run, today,
+    AsOfOpt, JsonOpt, WorkspaceOpt, command, group, open_in_editor, out, print_json, print_table, find_provisioner, run,
+    shown_path, today,
 )  # fmt: skip
 from provisioner.errors import ExitCode
 from provisioner.fields import short_labels
 
-register_app = group("The processor register for governors: check, approve, export.")
+register_app = group("The processor register for governors: check, approve, fill its gaps, export.")
 
 
 @command(register_app, "show", help="The register: each processor, the pupil data it holds, pupils held now, gaps "
@@ -93,6 +97,83 @@ def register_approve(
     run(action, as_json)
 
 
+ProcessorArg = Annotated[str, typer.Argument(metavar="PROCESSOR", help="The processor's id, e.g. purple-mash or dfe.")]
+ByOpt = Annotated[str | None, typer.Option(
+    "--by", metavar="NAME", help="Who sets it, for the register's history (default: this computer's login name).")]  # fmt: skip
+
+
+@command(register_app, "gaps", help="Every open question of the register: what to ask each supplier, and what the "
+         "school records.")  # fmt: skip
+def register_gaps(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
+    def action() -> None:
+        gaps = find_provisioner(workspace).register_gaps(today(as_of))
+        if as_json:
+            print_json({"gaps": [gap.as_dict() for gap in gaps]})
+            return
+        if not gaps:
+            out.print("No open questions: every fact in the register is recorded.")
+            return
+        for name, of_one in groupby(gaps, key=lambda gap: gap.name):
+            out.print(f"[bold]{escape(name)}[/]", markup=True)
+            for gap in of_one:
+                who = f"ask {gap.supplier}" if gap.who == "supplier" else "the school records it"
+                out.print(f"  {gap.key} ({escape(who)}): {escape(gap.missing)}", markup=True)
+        out.print(f"{len(gaps)} open question(s). Next: provisioner register set PROCESSOR KEY \"WHAT YOU LEARNED\", "
+                  "or provisioner register export --format questions (letters to the suppliers)")  # fmt: skip
+
+    run(action, as_json)
+
+
+@command(register_app, "set", help="Record a fact in a register entry (the workspace's registers/PROCESSOR.toml), "
+         "e.g. where a supplier stores pupils' data; checked as the register is, and kept in its history.")  # fmt: skip
+def register_set(
+    entry: ProcessorArg,
+    key: Annotated[str, typer.Argument(metavar="KEY", help="The entry's key, e.g. hosting, contract or needs.FIELD "
+                                       "('provisioner register gaps' shows the key of each gap).")],  # fmt: skip
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="What to record (a field list: names separated by "
+                                         "commas).")],  # fmt: skip
+    by: ByOpt = None,
+    workspace: WorkspaceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    def action() -> None:
+        provisioner = find_provisioner(workspace)
+        edited = provisioner.set_register_value(entry, key, value, by=by)
+        if as_json:
+            print_json(edited.as_dict())
+            return
+        _show_edited(edited, provisioner.workspace.root)
+
+    run(action, as_json)
+
+
+@command(register_app, "edit", help="Open the workspace's registers/PROCESSOR.toml in your editor ($VISUAL or "
+         "$EDITOR; Notepad on Windows), made from a template of the entry's keys first; checked when it closes.")  # fmt: skip
+def register_edit(entry: ProcessorArg, by: ByOpt = None, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
+    def action() -> None:
+        provisioner = find_provisioner(workspace)
+        edited = provisioner.edit_register_entry(entry, open_editor=open_in_editor, by=by)
+        if as_json:
+            print_json(edited.as_dict())
+            return
+        _show_edited(edited, provisioner.workspace.root)
+
+    run(action, as_json)
+
+
+def _show_edited(edited, root: Path) -> None:
+    where = shown_path(edited.path, root)
+    if not edited.changes:
+        out.print(f"Nothing changed in {edited.name}'s entry ({where}).")
+        return
+    for change in edited.changes:
+        out.print(f"Set {change.key} of {edited.name} in {where} (by {change.changed_by}).")
+    out.print(f"Open questions for {edited.name}: {edited.gaps_before} before, {edited.gaps_left} now.")
+    if edited.fields_changed:
+        out.print(f"[yellow]Its field list changed[/]: approve it again with 'provisioner register approve "
+                  f"{edited.entry_id} --by \"YOUR NAME\"'.", markup=True)  # fmt: skip
+
+
 class ExportFormat(str, Enum):
     pdf = "pdf"
     html = "html"
@@ -100,15 +181,17 @@ class ExportFormat(str, Enum):
     md = "md"
     notice = "notice"
     notice_docx = "notice-docx"
+    questions = "questions"
 
 
 @command(register_app, "export", help="Write the register for governors (PDF), as a web page, a spreadsheet, "
          "Markdown, or the privacy notice's section on the programs pupils use and who data is shared with "
-         "(Markdown, or a Word document to paste in).")  # fmt: skip
+         "(Markdown, or a Word document to paste in), or a letter to each supplier asking for the facts the register "
+         "lacks.")  # fmt: skip
 def register_export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", metavar="pdf|html|xlsx|md|notice|notice-docx", help=(
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", metavar="pdf|html|xlsx|md|notice|notice-docx|questions", help=(
         "pdf for governors; html, xlsx, md; notice: the privacy notice's section (notice-docx: as a Word "
-        "document)."))] = ExportFormat.pdf,  # fmt: skip
+        "document); questions: a letter (docx) to each supplier, in a folder."))] = ExportFormat.pdf,  # fmt: skip
     out_file: Annotated[Path | None, typer.Option(
         "--out", "-o", metavar="FILE", help="The file to write (default: in reports/).")] = None,  # fmt: skip
     workspace: WorkspaceOpt = None,
@@ -116,7 +199,14 @@ def register_export(
 ) -> None:
     def action() -> int:
         path, register = find_provisioner(workspace).export_register(fmt.value, out=out_file, today=today(as_of))
-        out.print(f"Wrote {path}")
+        if fmt is ExportFormat.questions:
+            letters = sorted(path.glob("*.docx"))
+            out.print(f"Wrote {len(letters)} letter(s) in {path}" if letters else
+                      "No letters to write: no supplier has a fact to ask for.")  # fmt: skip
+            for letter in letters:
+                out.print(f"  {letter.name}")
+        else:
+            out.print(f"Wrote {path}")
         errors = sum(1 for p in register.problems if p.severity == "error")
         if errors:
             out.print(f"[yellow]It shows {errors} problem(s)[/]: see 'provisioner register check'.", markup=True)

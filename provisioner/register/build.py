@@ -36,6 +36,7 @@ def build_register(workspace, state: State, today: date) -> Register:
                 problems.append(Problem(entry_id, f"{entry.name} has no connector, so its entry must list its fields",
                                         f"add fields = [...] to registers/{entry_id}.toml"))  # fmt: skip
             processor = Processor(entry, list(entry.fields or []), True, None, None, approvals)
+        processor.changes = state.register_changes(entry_id)
         processors.append(processor)
         problems += check_processor(processor, today)
     processors.sort(key=lambda p: (p.entry.kind != "platform", p.name.lower()))

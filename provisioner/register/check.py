@@ -76,7 +76,8 @@ def check_processor(processor: Processor, today: date) -> list[Problem]:
         if school:
             parts.append(f"school to record: {', '.join(school)}")
         found.append(Problem(entry.id, f"{entry.name}: gaps, {'; '.join(parts)}",
-                             f"record what you learn in the workspace's registers/{entry.id}.toml", "warning"))  # fmt: skip
+                             f"record what you learn with 'provisioner register set {entry.id} KEY \"TEXT\"' (see "
+                             "'provisioner register gaps')", "warning"))  # fmt: skip
     return found
 
 

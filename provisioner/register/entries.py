@@ -150,25 +150,9 @@ def load_entries(workspace_root: Path | None = None) -> dict[str, Entry]:
     raw = shipped_entries()
     folder = workspace_root / "registers" if workspace_root else None
     for path in sorted(folder.glob("*.toml")) if folder and folder.is_dir() else []:
-        try:
-            local = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError(f"registers/{path.name} is not valid TOML: {exc}", hint="fix the file and run again"
-                                ) from None  # fmt: skip
+        local = read_override(path)
         entry_id = local.setdefault("id", path.stem)
-        if "leavers" in local:  # one place for the policy the tool acts on: the settings
-            raise SettingsError(f"registers/{path.name}: [leavers] is set in provisioner.toml, not here",
-                                hint=f"set disable_after_days or delete_after_days under [platforms.{entry_id}]")  # fmt: skip
-        if "scope" in local:
-            raise SettingsError(f"registers/{path.name}: [scope] is set in provisioner.toml, not here",
-                                hint=f"set year_groups, classes or exclude_classes under [platforms.{entry_id}]")  # fmt: skip
-        merged = dict(raw.get(entry_id, {}))
-        for key, value in local.items():
-            if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                merged[key] = {**merged[key], **value}
-            else:
-                merged[key] = value
-        raw[entry_id] = merged
+        raw[entry_id] = merge_override(raw.get(entry_id, {}), local, path.name)
     entries = {}
     for entry_id, data in raw.items():
         try:
@@ -179,3 +163,29 @@ def load_entries(workspace_root: Path | None = None) -> dict[str, Entry]:
     return entries
 
 
+def read_override(path: Path) -> dict:
+    """A workspace's override file as data; a file that is not TOML is an error naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"registers/{path.name} is not valid TOML: {exc}", hint="fix the file and run again"
+                            ) from None  # fmt: skip
+
+
+def merge_override(shipped: dict, local: dict, file_name: str) -> dict:
+    """A shipped entry (raw) with a workspace file's keys on top, tables key by key. The leaver
+    policy and the scope are the settings' (provisioner.toml), so an override may not set them."""
+    entry_id = local.get("id", Path(file_name).stem)
+    if "leavers" in local:  # one place for the policy the tool acts on: the settings
+        raise SettingsError(f"registers/{file_name}: [leavers] is set in provisioner.toml, not here",
+                            hint=f"set disable_after_days or delete_after_days under [platforms.{entry_id}]")  # fmt: skip
+    if "scope" in local:
+        raise SettingsError(f"registers/{file_name}: [scope] is set in provisioner.toml, not here",
+                            hint=f"set year_groups, classes or exclude_classes under [platforms.{entry_id}]")  # fmt: skip
+    merged = dict(shipped)
+    for key, value in local.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged

@@ -11,7 +11,7 @@ from provisioner.connector import POLICY_DEFAULT, Connector, Scope
 from provisioner.fields import FIELDS
 from provisioner.fields import short_labels as _labels
 from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind
-from provisioner.state import Approval, DeletionProofs
+from provisioner.state import Approval, DeletionProofs, RegisterChange
 
 @dataclass(frozen=True)
 class Evidence:
@@ -41,7 +41,8 @@ class Problem:
 
 @dataclass
 class Processor:
-    """One row of the register: the entry, what it holds, the evidence and the approvals."""
+    """One row of the register: the entry, what it holds, the evidence, the approvals, and the
+    facts the school set in the entry (``register set`` and ``register edit``)."""
 
     entry: Entry
     fields: list[str]  # vocabulary names: what the connector sends now, or what the entry lists
@@ -49,6 +50,7 @@ class Processor:
     connector: Connector | None = None
     evidence: Evidence | None = None
     approvals: list[Approval] = field(default_factory=list)
+    changes: list[RegisterChange] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -167,6 +169,7 @@ class Register:
                     "scope": p.scope.as_dict() if p.scope else None,
                     "evidence": p.evidence.__dict__ if p.evidence else None,
                     "approvals": [a.__dict__ for a in p.approvals],
+                    "changes": [c.__dict__ for c in p.changes],
                     "sources": p.entry.sources,
                 }
                 for p in self.processors

@@ -1,13 +1,13 @@
 """The processor register as documents: a PDF and an HTML page for the governors, Markdown, an
 xlsx for the data protection officer, the privacy notice's sections on pupils' programs and
-data sharing (Markdown or Word), a DPIA draft for one platform (PDF or Word), and the PDF
-answer to a pupil access request.
+data sharing (Markdown or Word), a DPIA draft for one platform (PDF or Word), the letters asking
+suppliers for the register's missing facts, and the PDF answer to a pupil access request.
 
 Every format is drawn from one content model (content.py), with a module per format around it:
 pdf.py (and the PDF drawing access.py and dpia.py share), html.py, markdown.py, xlsx.py,
-notice.py (its own content, for parents), word.py, dpia.py and access.py; plain.py makes a
-register entry's text fit for parents and governors. This module names the formats and writes
-a register, or a DPIA, to a file.
+notice.py (its own content, for parents), word.py, dpia.py, questions.py and access.py; plain.py
+makes a register entry's text fit for parents and governors. This module names the formats and
+writes a register (the letters: to a folder, one file per supplier), or a DPIA, to a file.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from provisioner.reports.html import register_html
 from provisioner.reports.markdown import register_markdown
 from provisioner.reports.notice import notice_content, privacy_notice
 from provisioner.reports.pdf import register_pdf_bytes
+from provisioner.reports.questions import write_questions
 from provisioner.reports.word import dpia_docx_bytes, notice_docx_bytes
 from provisioner.reports.xlsx import register_xlsx_bytes
 
@@ -45,10 +46,11 @@ __all__ = [
     "register_pdf_bytes",
     "register_xlsx_bytes",
     "write_dpia",
+    "write_questions",
     "write_register",
 ]
 
-FORMATS = ("pdf", "html", "xlsx", "md", "notice", "notice-docx")
+FORMATS = ("pdf", "html", "xlsx", "md", "notice", "notice-docx", "questions")
 DPIA_FORMATS = ("pdf", "docx")
 
 
@@ -59,6 +61,8 @@ def default_name(register: Register, fmt: str) -> str:
         return f"privacy-notice-section-{day}.md"
     if fmt == "notice-docx":
         return f"privacy-notice-section-{day}.docx"
+    if fmt == "questions":
+        return f"questions-for-suppliers-{day}"  # a folder: a letter per supplier
     _check_format(fmt)
     return f"processor-register-{day}.{fmt}"
 
@@ -70,7 +74,8 @@ def _check_format(fmt: str) -> None:
 
 def write_register(register: Register, fmt: str, path: Path) -> Path:
     """Write the register (or the privacy notice's sections) as ``fmt`` to ``path``, atomically;
-    the whole document is made in memory first, so a failure leaves any old file as it was."""
+    the whole document is made in memory first, so a failure leaves any old file as it was. The
+    suppliers' letters ("questions") go into ``path`` as a folder, each letter written the same way."""
     _check_format(fmt)
     if fmt == "pdf":
         files.atomic_write_bytes(path, register_pdf_bytes(register))
@@ -82,6 +87,8 @@ def write_register(register: Register, fmt: str, path: Path) -> Path:
         files.atomic_write_text(path, register_markdown(register))
     elif fmt == "notice-docx":
         files.atomic_write_bytes(path, notice_docx_bytes(notice_content(register)))
+    elif fmt == "questions":
+        write_questions(register, path)
     else:
         files.atomic_write_text(path, privacy_notice(register))
     return path

@@ -281,6 +281,24 @@ def _approval_rows(processor: Processor) -> list[list[Cell]]:
     ]  # fmt: skip
 
 
+HEADINGS = {**dict(ITEMS), "other_data": "Other pupil data held", "needs": "Why sensitive fields are sent"}
+
+
+def _change_rows(processor: Processor) -> list[list[Cell]]:
+    return [
+        [Cell(c.changed_at[:10]), Cell(c.changed_by), Cell(HEADINGS.get(c.key, c.key)), Cell(_value_text(c.value_after))]
+        for c in reversed(processor.changes)  # the latest first, as the approvals
+    ]  # fmt: skip
+
+
+def _value_text(value: object) -> str:
+    if isinstance(value, list):
+        return labels(value) if all(name in FIELDS for name in value) else ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return "; ".join(f"{key}: {text}" for key, text in value.items())
+    return "" if value is None else str(value)
+
+
 def _problem_rows(register: Register, processor: Processor) -> list[list[Cell]]:
     rows = []
     for problem in register.problems_of(processor.id):
@@ -309,6 +327,9 @@ def pages(register: Register) -> list[Page]:
         blocks.append(Block("Approvals (latest first)", "table", _approval_rows(p),
                             ("Approved", "By", "Role", "Fields before \u2192 after", "Next review", "Note"),
                             "NOT APPROVED: nobody has approved the data this processor receives.", True))  # fmt: skip
+        if p.changes:  # facts the school recorded in the entry, and who recorded them
+            blocks.append(Block("Facts recorded by the school (latest first)", "table", _change_rows(p),
+                                ("Recorded", "By", "Item", "Now says")))  # fmt: skip
         blocks.append(Block("Register check", "list", _problem_rows(register, p), empty="No problems found."))
         blocks.append(Block("Sources", "list", [[Cell(s)] for s in p.entry.sources], empty="None recorded."))
         pages.append(Page(p.name, _subtitle(p), blocks))

@@ -150,6 +150,8 @@ def make_pdf(title: str, footer: str, draw: Callable[[Document], None]) -> bytes
 SUMMARY_WIDTHS = (30, 30, 22, 18, 24, 22, 36, 22, 26, 45)
 PAIR_WIDTHS = (44, 144)  # portrait A4: 188 mm between the margins
 APPROVAL_WIDTHS = (20, 30, 24, 72, 20, 22)
+CHANGE_WIDTHS = (20, 30, 38, 100)  # the facts the school recorded: when, by, item, what it says now
+TABLE_WIDTHS = {len(widths): widths for widths in (APPROVAL_WIDTHS, CHANGE_WIDTHS)}  # by number of columns
 
 
 def _summary_page(pdf: Document, register: Register) -> None:
@@ -175,7 +177,7 @@ def _processor_page(pdf: Document, page: Page) -> None:
         elif block.kind == "pairs":
             pdf.grid((), block.rows, PAIR_WIDTHS, 7.5, heading_column=True)
         elif block.kind == "table":
-            pdf.grid(block.header, block.rows, APPROVAL_WIDTHS, 7.5)
+            pdf.grid(block.header, block.rows, TABLE_WIDTHS[len(block.header)], 7.5)
         else:
             pdf.bullets(block.rows, 8)
 

@@ -1,10 +1,10 @@
 """The workspace state: one SQLite file, and the only place in the tool that reads or writes it.
 
 It records, for every account, the exact field values sent to its processor and when; every
-run; every batch; the register's approvals and erasure requests; and an append-only,
-hash-chained audit log. Each change is a named operation (``record_intent``, ``mark_written``,
-``issue_deletion_list``, ``forget_pupils``...) that commits the change, its history and its
-audit event together.
+run; every batch; the register's approvals, the facts the school set in it, and erasure
+requests; and an append-only, hash-chained audit log. Each change is a named operation
+(``record_intent``, ``mark_written``, ``issue_deletion_list``, ``forget_pupils``...) that
+commits the change, its history and its audit event together.
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from provisioner.state.decisions import Decisions
 from provisioner.state.identities import IdentityLedger, normalise_mis_id
 from provisioner.state.proofs import DeletionProofs, ProofLedger
 from provisioner.state.records import (
-    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Identity, PendingSend, RunStatus, SendStatus, SentRecord,
-    now,
+    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Identity, PendingSend, RegisterChange, RunStatus,
+    SendStatus, SentRecord, now,
 )  # fmt: skip
 from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
     "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Identity",
-    "PendingSend", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
+    "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
 ]  # fmt: skip
 
 

@@ -1,13 +1,15 @@
 """What people decided, kept with the state: who approved each register entry's field list
-(like an approval receipt), and which pupils are under an erasure request."""
+(like an approval receipt), who set which fact of an entry, and which pupils are under an
+erasure request."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable
 
-from provisioner.state.records import Approval, now
+from provisioner.state.records import Approval, RegisterChange, now
 
 
 class Decisions:
@@ -37,6 +39,31 @@ class Decisions:
             # The audit log names no person: the approvals table holds who approved.
             self.audit(None, "register.approved", approval.entry_id,
                        detail={"fields": approval.fields_after, "next_review": approval.next_review})  # fmt: skip
+
+    # The facts the school set in its register entries
+
+    def register_changes(self, entry_id: str | None = None) -> list[RegisterChange]:
+        """Keys the school set in its register entries, oldest first (of one entry, or all)."""
+        query = "SELECT entry_id, key, value_before, value_after, changed_at, changed_by, how FROM register_changes"
+        rows = self.db.execute(query + (" WHERE entry_id = ?" if entry_id else "") + " ORDER BY id",
+                               (entry_id,) if entry_id else ())  # fmt: skip
+        return [RegisterChange(r[0], r[1], json.loads(r[2]), json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def record_register_change(self, change: RegisterChange) -> None:
+        with self.transaction() as db:
+            after = json.dumps(change.value_after, sort_keys=True)
+            db.execute(
+                "INSERT INTO register_changes (entry_id, key, value_before, value_after, changed_at, changed_by, how)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (change.entry_id, change.key, json.dumps(change.value_before, sort_keys=True), after,
+                 change.changed_at, change.changed_by, change.how),
+            )  # fmt: skip
+            # The audit log names which key changed and a digest of the new text, not the text
+            # itself: a contact may name a supplier's member of staff, and the log is never
+            # edited or purged. The text and who set it are in register_changes, as approvals
+            # keep who approved; the digest proves which text that was.
+            self.audit(None, "register.set", change.entry_id, detail={
+                "key": change.key, "how": change.how, "value_sha256": hashlib.sha256(after.encode()).hexdigest()})
 
     # Erasure holds
 

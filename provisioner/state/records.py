@@ -106,6 +106,19 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class RegisterChange:
+    """One key of a register entry the school set (``register set`` or ``register edit``)."""
+
+    entry_id: str
+    key: str
+    value_before: object  # as the entry had it: text, a list of field names, a number, or None
+    value_after: object
+    changed_at: str
+    changed_by: str
+    how: str  # "set" or "edit"
+
+
+@dataclass(frozen=True)
 class Identity:
     """Who a pupil key is, as the latest roster said (``state/identities.py``)."""
 

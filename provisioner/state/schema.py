@@ -145,6 +145,22 @@ MIGRATIONS: list[str] = [
     ALTER TABLE accounts ADD COLUMN deletion_proof_on TEXT;
     ALTER TABLE sends ADD COLUMN still_present_on TEXT;
     """,
+    # 8: facts the school wrote into its register entries (register set, register edit): who set
+    # which key of which entry, when, and the text before and after, so the history shows them
+    # beside the approvals. Facts about a company or a body, never a pupil's.
+    """
+    CREATE TABLE register_changes (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value_before TEXT NOT NULL,        -- JSON: the entry's value before (shipped or the school's)
+        value_after TEXT NOT NULL,         -- JSON: the value now
+        changed_at TEXT NOT NULL,
+        changed_by TEXT NOT NULL,
+        how TEXT NOT NULL                  -- set (register set) or edit (register edit)
+    );
+    CREATE INDEX register_changes_by_entry ON register_changes (entry_id, id);
+    """,
 ]
 
 
