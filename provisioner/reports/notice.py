@@ -44,14 +44,18 @@ def _days(days: int) -> str:
 def _notice_retention(processor: Processor) -> str:
     """How long: the school's leaver policy for the platform, then what the supplier keeps."""
     lines = []
-    if processor.connector is not None and not processor.connector.delivery.makes_accounts:
+    delivery = processor.connector.delivery if processor.connector is not None else None
+    if delivery is not None and delivery.removes_leavers:
         lines.append(f"{processor.name} takes your child's details from the school's records system itself, and "
                      "ends your child's access when they leave.")  # fmt: skip
-    elif processor.connector is not None:
+    elif delivery is not None:
         disable_days, delete_days = policy(processor.connector)
         deleted = ("on the day your child leaves the school" if delete_days == 0
                    else f"within {_days(delete_days)} of your child leaving the school")  # fmt: skip
-        if disable_days is None:
+        if delivery.sent_by:
+            lines.append(f"When your child leaves, {delivery.sent_by} stops sending their details, and the school "
+                         f"makes sure {processor.name} has deleted the account {deleted}.")  # fmt: skip
+        elif disable_days is None:
             lines.append(f"The school deletes your child's account {deleted}.")
         else:
             switched = (
@@ -66,6 +70,10 @@ def _platform_notice(processor: Processor) -> list[str]:
     name = processor.name
     data = _plain_list(processor.fields) or "nothing from your child's school record"
     out = [f"### {name}", "", f"- What it holds from your child's school record: {data}."]
+    sender = processor.connector.delivery.sent_by if processor.connector is not None else ""
+    if sender:
+        out.append(f"- How it gets it: {sender} reads the school's records system and passes it on; the school "
+                   f"does not make this account itself.")  # fmt: skip
     stale = [
         n for n in (processor.evidence.fields_held if processor.evidence else []) if n not in processor.fields
     ]
@@ -106,8 +114,9 @@ def privacy_notice(register: Register) -> str:
         "",
         (
             f"Pupils at {school} use the online programs below in their learning. The school's appointed admin "
-            "makes and manages each pupil's account, and sends each program as little of your child's data as "
-            "it needs to work. Each account is deleted after your child leaves the school, as set out below."
+            "makes and manages each pupil's account (or, where said below, a service reading the school's "
+            "records system makes it), and each program gets as little of your child's data as it needs to work. "
+            "Each account is deleted after your child leaves the school, as set out below."
         ),
         "",
     ]
