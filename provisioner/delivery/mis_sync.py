@@ -51,7 +51,7 @@ class MisSync(Delivery):
     def erasure_effect(self) -> str:
         if self.removes_leavers:
             return "recorded as removed (the platform reads the MIS)"
-        return f"put on a deletion list for you to carry out ({self.broker} would otherwise keep sending it)"
+        return "put on a deletion list for you to carry out"
 
     def accounts_made_by(self) -> str:
         return f"{self.broker} ({self.role}); this tool records which pupils and fields"
