@@ -121,6 +121,7 @@ def test_a_leaver_goes_on_a_list_to_check_and_confirm_records_the_deletion(wonde
         "the admin finds the pupil by name: the tool kept none of the broker's values"  # fmt: skip
     late = json.loads(cli("status", "--json", "--as-of", (due + timedelta(days=1)).isoformat()).stdout)
     assert late["platforms"]["purple-mash"]["overdue"]["unconfirmed_deletion_lists"] == 1
+    assert late["platforms"]["purple-mash"]["sent_by"] == "Wonde"
     confirmed = cli("confirm", "purple-mash", "deleted")
     assert confirmed.exit_code == 0, confirmed.output
     with wonde.open_state() as state:
