@@ -5,9 +5,15 @@ pupils' names and dates of birth (reference/platforms.md §3.5). This tool sends
 then; ``apply`` records which pupils LGfL holds and what, so the register is true and
 leavers are tracked like everywhere else (AutoUpdate itself removes leavers' access).
 
-A school that makes USO accounts by hand sets ``provisioning = "bulk-file"`` and gets a
-bulk file instead. LGfL's public bulk template was not found, so that layout is ours and
-``verified`` is False; match yours with ``columns``.
+A school that makes USO accounts by hand sets ``provisioning = "bulk-file"`` (or ``"file"``, as
+on every file platform) and gets a bulk file instead. LGfL's public bulk template was not found,
+so that layout is ours and ``verified`` is False; match yours with ``columns``. A school whose
+USO is fed by another broker sets ``provisioning = "broker"`` and names it, as anywhere else.
+
+"autoupdate" stays the default, and the word existing provisioner.toml files use. It is a broker
+like any other with two differences the strategy is told of, not asked about: AutoUpdate is
+LGfL's own service, and it removes leavers itself (platforms-checked.md §1.6), so leavers are
+recorded as removed rather than put on a list to check.
 """
 
 from __future__ import annotations
@@ -21,11 +27,13 @@ from provisioner.connector import ImportFileConnector, PlatformSettings
 from provisioner.delivery import Delivery, FileImport, MisSync
 
 AUTOUPDATE, BULK_FILE = "autoupdate", "bulk-file"
+AUTOUPDATE_NAME = "LGfL USO-AutoUpdate"
 
 
 class LgflSettings(PlatformSettings):
-    provisioning: Literal["autoupdate", "bulk-file"] = Field(
-        AUTOUPDATE, description="autoupdate: USO-AutoUpdate reads the MIS; bulk-file: this tool writes a bulk file."
+    provisioning: Literal["autoupdate", "bulk-file", "file", "broker"] = Field(
+        AUTOUPDATE, description="autoupdate: USO-AutoUpdate reads the MIS; bulk-file (or file): this tool writes a "
+        "bulk file; broker: another data broker feeds USO (name it in broker).",
     )
 
 
@@ -34,6 +42,7 @@ class Lgfl(ImportFileConnector):
     name = "LGfL (USO)"
     verified = False
     Settings = LgflSettings
+    Delivery = FileImport
     # What the bulk file sends; AutoUpdate's Students report holds mis_sync_fields instead.
     fields = ("forename", "surname", "class_name", "year_group", "username", "password")
     mis_sync_fields = ("forename", "surname", "date_of_birth")
@@ -52,10 +61,14 @@ class Lgfl(ImportFileConnector):
 
     @cached_property
     def delivery(self) -> Delivery:
-        return MisSync(self) if self.settings.provisioning == AUTOUPDATE else FileImport(self)
+        if self.settings.provisioning == AUTOUPDATE:
+            return MisSync(self, AUTOUPDATE_NAME, self.mis_sync_fields,
+                           role="LGfL's own service reading the MIS", removes_leavers=True)
+        return super().delivery
 
     def settings_notes(self) -> list[str]:
         return [
             'provisioning = "autoupdate"  # USO-AutoUpdate reads the MIS: this tool records, sends nothing',
             '# provisioning = "bulk-file"  # you make USO accounts by hand: this tool writes the bulk file',
+            '# provisioning = "broker"  # another data broker feeds USO: name it in broker = "..."',
         ]

@@ -12,7 +12,7 @@ reset by re-import would print slips with passwords that were never set: ``reset
 is False and the refusal points to 2Simple's own bulk reset. Since pupils are matched on the
 UPN column, which holds the pseudonymous id, a school whose Purple Mash syncs from the MIS
 (Wonde or Groupcall, which send the real UPN) must not also use this import: each pupil would
-be made twice.
+be made twice. Such a school sets ``provisioning = "broker"`` (``ImportFileConnector``).
 """
 
 from __future__ import annotations

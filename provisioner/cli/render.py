@@ -175,8 +175,9 @@ def plan(the_plan: Plan) -> None:
                   "about them.")  # fmt: skip
     for platform_plan in the_plan.platforms.values():
         if not platform_plan.makes_accounts and platform_plan.to_send:
-            out.print(f"{platform_plan.name} reads the MIS itself and makes its own accounts: apply only records "
-                      f"the {len(platform_plan.to_send)} pupil(s) it holds, so the register is true.")  # fmt: skip
+            out.print(f"{platform_plan.name}: sent by {platform_plan.sent_by}: recorded, nothing sent (apply "
+                      f"records the {len(platform_plan.to_send)} pupil(s) it holds, so the register is true).",
+                      markup=False)  # fmt: skip
         if platform_plan.resuming:
             out.print(f"{platform_plan.name}: {platform_plan.resuming} row(s) of an interrupted apply will be "
                       "finished first.")  # fmt: skip
@@ -195,8 +196,9 @@ def plan(the_plan: Plan) -> None:
             out.print(f"{platform_plan.name}: {leavers} account(s) belong to {whose}; the leaver cleanup acts on "
                       "them.")  # fmt: skip
         if not platform_plan.makes_accounts and platform_plan.out_of_scope:
-            out.print(f"{platform_plan.name} takes its pupils from the MIS itself: its scope changes only what this "
-                      "tool records, so make its MIS sync share the same pupils.")  # fmt: skip
+            out.print(f"{platform_plan.name} takes its pupils from the MIS through {platform_plan.sent_by}: its "
+                      f"scope changes only what this tool records, so make {platform_plan.sent_by} share the same "
+                      "pupils.", markup=False)  # fmt: skip
 
 
 def scopes(the_plan: Plan) -> None:
@@ -267,6 +269,8 @@ def cleanup(the_plan: CleanupPlan) -> None:
                                                                     for reason, n in reasons.items()) + ".")  # fmt: skip
         if due.get(OUT_OF_SCOPE) or waiting.get(OUT_OF_SCOPE):
             out.print(f"  Its scope: {platform.scope}. A pupil back in scope before deletion gets the account back.")
+        if platform.leaver_effect and (platform.counts()["delete"] or platform.waiting):
+            out.print(f"  {platform.leaver_effect}.", markup=False)
     if the_plan.partial:
         out.print("This roster is taken as partial: pupils it leaves out are not counted as absent.")
     if the_plan.absent_only:

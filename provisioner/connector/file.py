@@ -1,12 +1,14 @@
-"""The import-file capability: a platform the admin feeds with a file in its own layout."""
+"""The import-file capability: a platform the admin feeds with a file in its own layout, or
+which a data broker feeds from the MIS instead (``provisioning = "broker"``)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from functools import cached_property
+from typing import Any, ClassVar
 
 from provisioner.connector.base import Connector
-from provisioner.connector.settings import FILE_DEFAULTS
+from provisioner.connector.settings import BROKER, FILE_DEFAULTS, MADE_BY_THIS_TOOL
 from provisioner.connector.view import PupilView
 from provisioner.models import year_group_label
 
@@ -39,11 +41,33 @@ class ImportFileConnector(Connector):
     school's ``[platforms.<id>]`` setting where it set one, else ``file_defaults`` (what the
     platform's documentation asks for, such as Pearson's dd/mm/yyyy), else ``FILE_DEFAULTS``.
     Dates and year groups are formatted after ``file_values``, so a connector never does it.
+
+    Where a data broker feeds the platform (``provisioning = "broker"``), the file strategy hands
+    over to the broker's record (``through_broker``): the same platform, reached by no file.
     """
 
     columns: ClassVar[tuple[tuple[str, str], ...]] = ()
     derived: ClassVar[dict[str, tuple[str, ...]]] = {}  # derived source -> the fields it is made from
     file_defaults: ClassVar[dict[str, str]] = {}  # file settings the platform documents, over FILE_DEFAULTS
+
+    @cached_property
+    def delivery(self) -> Any:
+        """The import file (``Delivery``), or where the school says a broker feeds the platform,
+        the broker's record, which sends nothing."""
+        file_delivery = self.Delivery(self)
+        if self.settings.provisioning == BROKER:
+            return file_delivery.through_broker(self.settings.broker, self.broker_fields)
+        return file_delivery
+
+    @property
+    def broker_fields(self) -> tuple[str, ...]:
+        """The fields a broker sends the platform: the school's ``broker_fields`` (what it approved
+        in the broker's portal, which only the school knows), else the fields the import file
+        would carry from the MIS: the connector's fields less the username, password and
+        pseudonymous id, which this tool makes and no broker can send. (Not the register entry's list: a platform's entry names no fields, its connector does.)"""
+        if self.settings.broker_fields is not None:
+            return tuple(self.settings.broker_fields)
+        return tuple(name for name in self.enabled_fields if name not in MADE_BY_THIS_TOOL)
 
     def file_setting(self, name: str) -> str:
         """One file setting as it applies: the school's, else the platform's default, else the tool's."""

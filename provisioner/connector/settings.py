@@ -9,16 +9,25 @@ Windows code page and shows "Chloé" as "ChloÃ©"; commas; quotes only where a 
 dates day first as English schools write them; year groups as the MIS codes. Windows-1252 is
 refused rather than allowed with a warning: it cannot hold every pupil's name (Łukasz,
 Nguyễn), and a file that silently mangles one child's name is worse than no choice.
+
+``provisioning = "broker"`` says a data broker (Wonde, Groupcall Xporter on Demand) already feeds
+a file platform from the MIS: a second account from this tool's import would duplicate every
+pupil, so nothing is written and the tool only records which pupils and fields the broker sends.
+``broker`` names who sends them (the register and the plan say so); a broker mode with no name
+is refused, since the register must say who makes the accounts. ``broker`` set without the mode
+is refused too: the school would believe the import stopped while it goes on.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from provisioner.connector.scope import class_key, class_names, year_group_codes
+from provisioner.fields import FIELDS
 from provisioner.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from provisioner.roster.platform_export import EXPORT_FIELDS
 
@@ -35,6 +44,10 @@ FILE_CHOICES = {
     "year_group_style": ("code", "number", "words"),
 }
 FILE_KEYS = tuple(FILE_DEFAULTS)
+FILE, BROKER = "file", "broker"
+BROKER_KEYS = ("broker", "broker_fields")
+# What this tool makes for a platform and no broker can send it.
+MADE_BY_THIS_TOOL = ("username", "password", "pseudonymous_id")
 
 
 class PlatformSettings(BaseModel):
@@ -77,6 +90,19 @@ class PlatformSettings(BaseModel):
     password_min_length: int | None = Field(
         None, description="The fewest characters in a first password (default: 6, or the platform's own minimum)."
     )
+    # Who makes the accounts (platforms fed a file only): this tool's import file, or a data broker.
+    provisioning: Literal["file", "broker"] = Field(
+        FILE, description='"file": this tool writes the import file (default); "broker": a data broker such as '
+        "Wonde feeds the platform from the MIS, and this tool only records what it sends.",
+    )
+    broker: str | None = Field(
+        None, description='Who sends the platform its data when provisioning = "broker" ("Wonde", "Groupcall '
+        'Xporter on Demand"): shown in the plan and the register.',
+    )
+    broker_fields: list[str] | None = Field(
+        None, description="The pupil fields the broker sends (as approved in its portal); default: the platform's "
+        "import fields less username, password and pseudonymous id.",
+    )
     # How the import file is written (platforms fed a file only); unset: the platform's default.
     encoding: str | None = Field(
         None, description='"utf-8-sig" (UTF-8 with a byte-order mark, so Excel shows accents; default) or "utf-8".'
@@ -110,6 +136,47 @@ class PlatformSettings(BaseModel):
             raise ValueError(f"{value!r} is not one of {choices}")
         return text
 
+    @field_validator("broker")
+    @classmethod
+    def _broker_name(cls, name: str | None) -> str | None:
+        # Printed in the plan, the register and on check lists: a name, on one line.
+        if name is None:
+            return None
+        name = " ".join(name.split())
+        if not name or len(name) > 60:
+            raise ValueError('must name who sends the data, in at most 60 characters (such as "Wonde")')
+        return name
+
+    @field_validator("broker_fields")
+    @classmethod
+    def _broker_sends_pupil_fields(cls, chosen: list[str] | None) -> list[str] | None:
+        if chosen is None:
+            return None
+        if not chosen:
+            raise ValueError("lists no field; leave the setting out for the platform's own fields, or list the "
+                             "fields the broker sends, such as [\"forename\", \"surname\", \"class_name\"]")  # fmt: skip
+        for name in chosen:
+            if name in MADE_BY_THIS_TOOL:
+                raise ValueError(f"'{name}' is made by this tool or the platform, not sent by a broker from the MIS; "
+                                 "take it out")  # fmt: skip
+            if name not in FIELDS:
+                raise ValueError(f"'{name}' is not a pupil field this tool knows (it knows: {', '.join(FIELDS)})")
+        return list(dict.fromkeys(chosen))
+
+    @model_validator(mode="after")
+    def _broker_named_with_its_mode(self) -> PlatformSettings:
+        """A broker mode must say who sends the data; a broker named without the mode would leave
+        the import going on while the school believes it stopped."""
+        if self.provisioning == BROKER and not self.broker:
+            raise ValueError('provisioning = "broker" needs broker, the name of who sends the platform its data '
+                             '(such as broker = "Wonde" or broker = "Groupcall Xporter on Demand")')  # fmt: skip
+        chosen = [key for key in BROKER_KEYS if getattr(self, key) is not None]
+        if chosen and self.provisioning != BROKER:
+            raise ValueError(f'{chosen[0]} is read only with provisioning = "broker", and provisioning is '
+                             f'"{self.provisioning}", so this tool still makes the accounts; set provisioning = '
+                             f'"broker" or take {chosen[0]} out')  # fmt: skip
+        return self
+
     @field_validator("password_min_length")
     @classmethod
     def _long_enough(cls, length: int | None) -> int | None:
@@ -124,7 +191,9 @@ class PlatformSettings(BaseModel):
         connector = (info.context or {}).get("connector")
         if connector is None or getattr(connector, "file_defaults", None) is not None:
             return self
-        chosen = [key for key in FILE_KEYS if key in self.model_fields_set]
+        chosen = [key for key in (*FILE_KEYS, *BROKER_KEYS) if key in self.model_fields_set]
+        if self.provisioning == BROKER:
+            chosen.insert(0, "provisioning = \"broker\"")
         if chosen:
             raise ValueError(f"{chosen[0]} applies only to platforms fed an import file, and {connector.name} is "
                              f"not one; take {chosen[0]} out of [platforms.{connector.id}]")  # fmt: skip

@@ -32,6 +32,9 @@ class ApiDelivery(Delivery):
     erasure_effect = "deleted now, then checked"
     connector: ApiConnector
 
+    def accounts_made_by(self) -> str:
+        return "this tool through the platform's API"
+
     @property
     def can_disable(self) -> bool:
         return {"disable", "enable"} <= self.connector.lifecycle  # a returner must be let back in

@@ -103,6 +103,10 @@ class Delivery:
       tool only records which pupils and fields it holds (no usernames, no values kept).
     - ``works_offline``: False when it needs a tenant and credentials (not in the demo).
     - ``erasure_effect``: what an erasure does to an account here, in words for the admin.
+    - ``sent_by``: who sends the platform its pupils when this tool does not (a data broker's
+      name); empty when this tool does.
+    - ``removes_leavers``: True when ``sent_by`` removes leavers' accounts itself, so the school
+      need not check; False where the school deletes them (or checks they are gone).
     - ``full_set``: see below.
     """
 
@@ -110,6 +114,8 @@ class Delivery:
     makes_accounts: ClassVar[bool] = True
     works_offline: ClassVar[bool] = True
     erasure_effect: ClassVar[str]
+    sent_by: ClassVar[str] = ""
+    removes_leavers: ClassVar[bool] = False
     # Each upload lists every pupil the platform holds, since it takes absence as leaving; a
     # deletion list is then the next upload without the leavers (``write`` makes it).
     full_set: ClassVar[bool] = False
@@ -121,6 +127,15 @@ class Delivery:
     def can_disable(self) -> bool:
         """Whether a leaver's account can be stopped from signing in, short of deleting it."""
         return False
+
+    def accounts_made_by(self) -> str:
+        """Who makes the platform's accounts, in words for the register's readers."""
+        raise NotImplementedError
+
+    def leaver_effect(self) -> str:
+        """What the cleanup does with a leaver's account, in words for the admin, where it is not
+        the usual disable and delete; empty otherwise."""
+        return ""
 
     def sent_fields(self) -> tuple[str, ...]:
         """The fields the platform receives this way."""

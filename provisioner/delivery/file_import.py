@@ -23,6 +23,7 @@ from provisioner.connector.settings import FILE_KEYS
 from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
+from provisioner.delivery.mis_sync import MisSync
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips, remove_stale_temporaries
 from provisioner.errors import ProvisionerError
 from provisioner.planning.cleanup import DELETE, RESTORE, PlatformCleanup
@@ -37,6 +38,9 @@ class FileDelivery(Delivery):
 
     kind = "file"
     erasure_effect = "put on a deletion list for you to carry out"
+
+    def accounts_made_by(self) -> str:
+        return "this tool (files uploaded by the school's admin)"
 
     def file_name(self, batch_id: str) -> str:
         raise NotImplementedError
@@ -166,6 +170,13 @@ class FileImport(FileDelivery):
         used = {name for _, source in self.file_columns for name in derived.get(source, (source,))}
         return tuple(name for name in self.connector.enabled_fields if name in used)
 
+    def accounts_made_by(self) -> str:
+        return "this tool (import file uploaded by the school's admin)"
+
+    def through_broker(self, broker: str, fields: tuple[str, ...]) -> MisSync:
+        """The platform fed by a data broker instead: no file, the broker's pupils recorded."""
+        return MisSync(self.connector, broker, fields)
+
     def file_name(self, batch_id: str) -> str:
         return self.connector.import_file_name(batch_id)
 
@@ -200,4 +211,9 @@ class FileImport(FileDelivery):
         setting = self.connector.file_setting
         chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in FILE_KEYS)
         return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}",
-                f"# How the file is written (set any key here to change it; the README lists the values): {chosen}"]
+                f"# How the file is written (set any key here to change it; the README lists the values): {chosen}",
+                "# If a data broker (Wonde, Groupcall Xporter on Demand) already feeds it from the MIS, this tool",
+                "# must not make a second account: it then writes nothing and records what the broker sends",
+                '# provisioning = "broker"',
+                '# broker = "Wonde"',
+                f"# broker_fields = [{', '.join(toml_string(f) for f in self.connector.broker_fields)}]"]

@@ -4,6 +4,7 @@ to delete by hand (or, for a platform that takes whole uploads, the next upload 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from provisioner.checklist import write_checklist
 from provisioner.connector import Connector
 from provisioner.delivery.base import IssuedBatch, Job
 from provisioner.models import Pupil
-from provisioner.planning.cleanup import Step
+from provisioner.planning.cleanup import ERASED, Step
 from provisioner.slips import Slip, write_slips
 from provisioner.state import Batch, BatchKind, BatchStatus, now
 
@@ -49,9 +50,12 @@ def remove_stale_temporaries(folder: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step]) -> IssuedBatch:
+def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], title: str = "",
+                        instruction: str = "") -> IssuedBatch:  # fmt: skip
     """A batch asking the admin to delete these accounts: a checklist to print and tick, or for a
-    platform that takes whole uploads (School Data Sync), the next upload without them."""
+    platform that takes whole uploads (School Data Sync), the next upload without them. ``title``
+    and ``instruction`` replace the usual ones where the admin is asked something else first
+    (to check that a broker's platform removed them)."""
     state, workspace, platform = job.state, job.workspace, connector.id
     batch_id = state.next_batch_id(job.today.isoformat())
     folder = files.make_private_dir(workspace.outbox / platform)
@@ -64,16 +68,21 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step]) -
         connector.delivery.write(path, connector.delivery.everyone_else(job, leaving), workspace.settings.school.name)
         file = path
     else:
-        # A platform that reads the MIS holds names the tool never copied: the MIS id finds the pupil.
+        # A platform that reads the MIS holds names the tool never copied: a leaver's name as the
+        # roster gave it (or last recorded) finds the pupil; a pupil being erased is not named in a
+        # new file, so the MIS id finds them.
         rows = sorted((accounts[s.pupil_key].username or "(its own)",
-                       _name(accounts[s.pupil_key].sent) or f"MIS record {s.pupil_key.partition(':')[2]}",
-                       accounts[s.pupil_key].sent.get("class_name", "")) for s in steps)  # fmt: skip
+                       _name(accounts[s.pupil_key].sent) or _leaver(s).name
+                       or f"MIS record {s.pupil_key.partition(':')[2]}",
+                       accounts[s.pupil_key].sent.get("class_name") or _leaver(s).class_name) for s in steps)  # fmt: skip
         written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
+        usual_title = f"{connector.name}: delete these leavers' accounts"
         write_checklist(
             *written,
-            title=f"{connector.name}: delete these leavers' accounts (batch {batch_id})",
-            lines=[f"{workspace.settings.school.name}. {connector.deletion_instruction()}, tick it, then run: "
-                   f"provisioner confirm {platform} deleted --batch {batch_id}", f"Do this by {due.isoformat()}."],
+            title=f"{title or usual_title} (batch {batch_id})",
+            lines=[f"{workspace.settings.school.name}. {instruction or connector.deletion_instruction()}, tick it, "
+                   f"then run: provisioner confirm {platform} deleted --batch {batch_id}",
+                   f"Do this by {due.isoformat()}."],
             header=["Username", "Name", "Class"],
             rows=rows,
         )  # fmt: skip
@@ -83,6 +92,11 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step]) -
                   stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
     state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps})
     return IssuedBatch(platform, batch_id, file, len(steps), slips=written)
+
+
+def _leaver(step: Step) -> Step:
+    """The step as a checklist may name it: an erasure's without the name and class."""
+    return replace(step, name="", class_name="") if step.reason == ERASED else step
 
 
 def _name(sent: Mapping[str, str]) -> str:

@@ -169,6 +169,11 @@ def request_password_resets(state: State, roster: Roster, connector: Connector, 
     already have an account there, and whom it still serves, are reset. Returns how many were
     asked for.
     """
+    sent_by = connector.delivery.sent_by
+    if sent_by:
+        raise UsageError(f"{connector.name}'s accounts are made from the MIS by {sent_by}, not by this tool, so it "
+                         "holds no passwords to reset; nothing was changed",
+                         hint=f"reset them on {connector.name} itself ({connector.reset_on_platform})")
     if not connector.issues_passwords or not connector.resets_by_import:
         raise UsageError(f"{connector.name} does not take new passwords through its import, so new slips from "
                          "this tool would show passwords that were never set; nothing was changed",

@@ -25,6 +25,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "name": connector.name,
             "enabled": enabled,
             "mode": connector.delivery.kind,
+            "sent_by": connector.delivery.sent_by or None,  # a data broker feeding it, where one does
             "accounts": dict(accounts),
             "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": b.issued_at}
                                 for b in issued if b.kind is not BatchKind.DELETION],

@@ -70,6 +70,7 @@ class PlatformCleanup:
     in_service: int  # accounts active now
     erasure_effect: str = ""  # what an erasure does to an account there, in words for the admin
     scope: str = ""  # which pupils the platform serves, in words ("Years 1 to 6")
+    leaver_effect: str = ""  # what becomes of a leaver's account where someone else feeds the platform
     steps: list[Step] = field(default_factory=list)  # due now
     waiting: list[Step] = field(default_factory=list)  # the next step of each other leaver, not yet due
 
@@ -128,6 +129,7 @@ class CleanupPlan:
             "platforms": {
                 pid: {**p.counts(), "in_service": p.in_service, "waiting": len(p.waiting), "next_due": p.next_due(),
                       "reasons": p.reasons(), "waiting_reasons": p.reasons(waiting=True), "scope": p.scope,
+                      "leaver_effect": p.leaver_effect or None,
                       "changes": [s.as_dict() for s in p.steps], "upcoming": [s.as_dict() for s in p.waiting]}
                 for pid, p in self.platforms.items()
             },
@@ -187,7 +189,8 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
         accounts = state.accounts(connector.id)
         cleanup = PlatformCleanup(connector.id, connector.name,
                                   sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE),
-                                  connector.delivery.erasure_effect, connector.scope.describe())  # fmt: skip
+                                  connector.delivery.erasure_effect, connector.scope.describe(),
+                                  connector.delivery.leaver_effect())  # fmt: skip
         for key, account in sorted(accounts.items()):
             if account.status in (AccountStatus.DELETED, AccountStatus.PENDING) or (erasing and key not in erasing):
                 continue  # gone already, or still being sent (that apply finishes it first)

@@ -59,6 +59,7 @@ class PlatformPlan:
     name: str
     fields: tuple[str, ...]
     makes_accounts: bool = True  # False: the platform makes its own accounts from the MIS; apply records them
+    sent_by: str = ""  # who feeds the platform from the MIS when this tool does not (a data broker's name)
     held: int = 0  # accounts the platform holds before this plan (every status but deleted)
     changes: list[Change] = field(default_factory=list)
     resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
@@ -131,7 +132,7 @@ class Plan:
                 pid: {**p.counts(), "fields": list(p.fields), "fields_changed": p.changed_fields(),
                       "resuming": p.resuming, "in_step": p.fix_counts(), "held": p.held, "scope": p.scope,
                       "scope_source": p.scope_source, "out_of_scope": p.out_of_scope,
-                      "slips_lack": p.slips_lack or None, "warnings": p.warnings,
+                      "slips_lack": p.slips_lack or None, "warnings": p.warnings, "sent_by": p.sent_by or None,
                       "changes": [c.as_dict() for c in p.affected]}
                 for pid, p in self.platforms.items()
             },
@@ -207,6 +208,7 @@ def plan_platform(
     usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
+                        sent_by=connector.delivery.sent_by,
                         resuming=resuming, held=sum(1 for a in accounts.values() if a.status.held),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip

@@ -45,7 +45,9 @@ def build_register(workspace, state: State, today: date) -> Register:
 
 def _evidence(state: State, connector: Connector, today: date) -> Evidence:
     held = [a for a in state.accounts(connector.id).values() if a.status.held]
-    fields_held = sorted({name for account in held for name, value in account.sent.items() if value},
+    # A platform fed from the MIS by another holds the fields recorded, though no value was kept.
+    recorded_only = not connector.delivery.makes_accounts
+    fields_held = sorted({name for account in held for name, value in account.sent.items() if value or recorded_only},
                          key=list(FIELDS).index)  # fmt: skip
     if connector.issues_passwords and held:
         fields_held.append("password")

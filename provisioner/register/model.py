@@ -69,6 +69,13 @@ class Processor:
         return self.approvals[-1].next_review if self.approvals else None
 
     @property
+    def accounts_made_by(self) -> str:
+        """Who makes a platform's accounts, in words: this tool (and how), or the broker that feeds it."""
+        if self.connector is not None:
+            return self.connector.delivery.accounts_made_by()
+        return "the school, by hand" if self.entry.kind == "platform" else ""
+
+    @property
     def scope(self) -> Scope | None:
         """Which pupils a connected platform serves (None for a recipient or a platform with no connector)."""
         return self.connector.scope if self.connector is not None else None

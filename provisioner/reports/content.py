@@ -226,6 +226,12 @@ def leaver_policy(processor: Processor) -> str | None:
     deleted = (
         "on the day the pupil leaves" if delete_days == 0 else f"{delete_days} days after the pupil leaves"
     )
+    delivery = processor.connector.delivery
+    if delivery.removes_leavers:
+        return f"removed by {delivery.sent_by} when the pupil leaves the MIS"
+    if delivery.sent_by:
+        return (f"{delivery.sent_by} stops sending a leaver; the school checks the account is gone {deleted}, and "
+                "deletes it if not")  # fmt: skip
     if disable_days is None:
         return f"deleted {deleted}"
     disabled = "on leaving" if disable_days == 0 else f"{disable_days} days after leaving"
@@ -239,6 +245,7 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
     held = [f"{FIELDS[n].label if n in FIELDS else n}" + ("" if n in processor.fields else " (no longer sent)")
             for n in evidence.fields_held]  # fmt: skip
     rows = [
+        [Cell("Accounts made by"), Cell(processor.accounts_made_by)],
         [Cell("Pupils held now"), Cell(str(evidence.pupils_held))],
         [Cell("Fields held now"), Cell(", ".join(held) or "none")],
         [Cell("Last provisioning run"), Cell(when(evidence.last_provisioning))],
@@ -314,7 +321,7 @@ def _subtitle(processor: Processor) -> str:
     if processor.connector is None:
         return "Platform with no connector: the school sends its data by hand."
     state = "on" if processor.enabled else "switched off, but still holding accounts"
-    return f"Platform: this tool makes and manages the accounts ({state})."
+    return f"Platform ({state}). Accounts made by: {processor.accounts_made_by}."
 
 
 def pages(register: Register) -> list[Page]:

@@ -92,14 +92,18 @@ def _fact(processor: Processor, key: str, text: str | None = None) -> str:
 def _notice_retention(processor: Processor, today: date) -> str:
     """How long: our leaver policy for the platform, then what the supplier keeps."""
     lines = []
-    if processor.connector is not None and not processor.connector.delivery.makes_accounts:
+    delivery = processor.connector.delivery if processor.connector is not None else None
+    if delivery is not None and delivery.removes_leavers:
         lines.append(f"{processor.name} takes your child's details from our records system itself, and "
                      "ends your child's access when they leave.")  # fmt: skip
-    elif processor.connector is not None:
+    elif delivery is not None:
         disable_days, delete_days = policy(processor.connector)
         deleted = ("on the day your child leaves the school" if delete_days == 0
                    else f"within {_days(delete_days)} of your child leaving the school")  # fmt: skip
-        if disable_days is None:
+        if delivery.sent_by:
+            lines.append(f"When your child leaves, {delivery.sent_by} stops sending their details, and we make "
+                         f"sure {processor.name} has deleted the account {deleted}.")  # fmt: skip
+        elif disable_days is None:
             lines.append(f"We delete your child's account {deleted}.")
         else:
             switched = (
@@ -121,6 +125,10 @@ def holds(processor: Processor) -> str:
 def _platform_entry(processor: Processor, today: date) -> Entry:
     name = processor.name
     items = [("What it holds from your child's school record", f"{holds(processor)}.")]
+    sender = processor.connector.delivery.sent_by if processor.connector is not None else ""
+    if sender:
+        items.append(("How it gets it", f"{sender} reads our records system and passes it on; we do not make "
+                      "this account ourselves."))  # fmt: skip
     stale = [
         n for n in (processor.evidence.fields_held if processor.evidence else []) if n not in processor.fields
     ]
@@ -165,8 +173,9 @@ def notice_content(register: Register) -> Notice:
         as_of=register.today,
         programs_intro=(
             f"Pupils at {register.school} use the online programs below in their learning. Our appointed admin "
-            "makes and manages each pupil's account, and sends each program as little of your child's data as "
-            "it needs to work. We delete each account after your child leaves the school, as set out below."
+            "makes and manages each pupil's account (or, where said below, a service reading our records system "
+            "makes it), and each program gets as little of your child's data as it needs to work. We delete each "
+            "account after your child leaves the school, as set out below."
         ),
         programs=[_platform_entry(p, register.today) for p in platforms],
         table=[(p.name, supplier(p), f"{holds(p)[0].upper()}{holds(p)[1:]}") for p in platforms],

@@ -11,9 +11,9 @@ from provisioner.reports.content import NONE_HELD, gap_words, labels, leaver_pol
 from provisioner.xlsx import Sheet, xlsx_bytes
 
 GOVERNORS_HEADER = ("Name", "Role", "Purpose", "Data held", "Which pupils", "Pupils held now", "Gaps", "Gap items",
-                    "Overdue deletions", "Next review")  # fmt: skip
+                    "Overdue deletions", "Next review", "Accounts made by")  # fmt: skip
 EVIDENCE_HEADER = ("Pupils held now", "Fields held now", "Last provisioning run", "Last leaver cleanup",
-                   "Awaiting deletion", "Deletions overdue", "Leaver policy")  # fmt: skip
+                   "Awaiting deletion", "Deletions overdue", "Leaver policy", "Accounts made by")  # fmt: skip
 
 
 def _pupils_cell(processor: Processor) -> int | str:
@@ -37,6 +37,7 @@ def _governors_row(processor: Processor) -> list[object]:
         ),
         processor.evidence.deletions_overdue if processor.evidence else NONE_HELD,
         processor.next_review or "never approved",
+        processor.accounts_made_by,
     ]
 
 
@@ -46,9 +47,10 @@ def _full_row(register: Register, processor: Processor) -> list[object]:
         held = ", ".join(f"{short_label(n)}{'' if n in processor.fields else ' (no longer sent)'}"
                          for n in evidence.fields_held)  # fmt: skip
         live = [evidence.pupils_held, held, when(evidence.last_provisioning), when(evidence.last_cleanup),
-                evidence.awaiting_deletion, evidence.deletions_overdue, leaver_policy(processor) or ""]  # fmt: skip
+                evidence.awaiting_deletion, evidence.deletions_overdue, leaver_policy(processor) or "",
+                processor.accounts_made_by]  # fmt: skip
     else:
-        live = [NONE_HELD] * len(EVIDENCE_HEADER)
+        live = [*[NONE_HELD] * (len(EVIDENCE_HEADER) - 1), processor.accounts_made_by]
     problems = "\n".join(f"{p.severity}: {p.message}" for p in register.problems_of(processor.id))
     return [
         processor.id,
