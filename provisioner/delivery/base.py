@@ -148,6 +148,12 @@ class Delivery:
         changes could not be confirmed."""
         raise NotImplementedError
 
+    def confirm_upload(self, job: Job, batch: Batch) -> list[IssuedBatch]:
+        """Record that the admin uploaded ``batch``; returns any deletion list that follows from it
+        (School Data Sync's leaver upload marks leavers inactive, and asks for their deletion)."""
+        job.state.confirm_upload(batch)
+        return []
+
     def settings_template(self) -> list[str]:
         """Commented lines for a new provisioner.toml: the settings only this way of delivery reads."""
         return []

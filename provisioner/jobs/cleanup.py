@@ -30,6 +30,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
           confirm: Callable[[CleanupPlan], bool], allow_large: bool = False) -> CleanupResult:  # fmt: skip
     """Plan, check the guard, ask, then act on each platform and record it."""
     state.mark_interrupted_runs()
+    state.end_platform_holds(today)
     the_plan = plan(workspace, state, roster, connectors, today, allow_large)
     if the_plan.refusal:
         raise the_plan.refusal
@@ -73,13 +74,18 @@ def remember_leavers(state: State, the_plan: CleanupPlan) -> None:
             ])  # fmt: skip
 
 
-def confirm_deleted(state: State, platform: str, batch_id: str | None) -> tuple[list[Batch], list[Batch]]:
-    """Record that the admin deleted a deletion list's accounts: (confirmed now, confirmed before)."""
+def confirm_deleted(state: State, connector: Connector, batch_id: str | None,
+                    today: date) -> tuple[list[Batch], list[Batch]]:  # fmt: skip
+    """Record that the admin deleted a deletion list's accounts: (confirmed now, confirmed before).
+    Accounts the list sent to the platform's own hold (TTRS's Leavers group) are held until the
+    day it deletes them (``held_after_deletion``)."""
+    platform = connector.id
+    state.end_platform_holds(today)
     batches = {b.id: b for b in state.batches(platform) if b.kind is BatchKind.DELETION}
     chosen = choose_batch(platform, batches, batch_id, "deletion lists", "deleted")
     if chosen.status is not BatchStatus.ISSUED:
         return [], [chosen]
     run_id = state.begin_run("confirm", None)
-    state.confirm_deletion_list(run_id, chosen)
+    state.confirm_deletion_list(run_id, chosen, connector.held_after_deletion(today))
     state.finish_run(run_id, RunStatus.OK, {"confirmed": chosen.id})
     return [chosen], []
