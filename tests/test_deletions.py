@@ -261,3 +261,15 @@ def test_erasing_an_sds_pupil_goes_through_the_upload_then_the_deletion_list(tmp
     assert not Provisioner(workspace).erase_pupil(leaver["mis_id"], confirm=yes, today=TODAY).purged
     Provisioner(workspace).confirm_deleted("microsoft-365", today=TODAY)
     assert sds_account(workspace, leaver).status is AccountStatus.DELETED
+
+
+def test_the_leavers_run_tells_the_admin_to_upload_the_sds_folder_not_to_delete(tmp_path):
+    workspace = sds_workspace(tmp_path)
+    rows, leaver, path = school_with_a_leaver(tmp_path, workspace)
+    Provisioner(workspace).confirm_uploaded("microsoft-365", today=TODAY)
+    done = Cli(workspace)("leavers", "apply", str(path), "--yes", "--as-of", CLEANUP_DAY.isoformat())
+    said = " ".join(done.stdout.split())
+    assert done.exit_code == 0, done.output
+    assert "which leaves out 1 account(s) to be marked inactive (not deleted)" in said
+    assert "provisioner confirm microsoft-365 uploaded --batch" in said
+    assert "confirm microsoft-365 deleted" not in said

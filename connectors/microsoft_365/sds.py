@@ -71,9 +71,9 @@ class SchoolDataSync(FileDelivery):
         in_use = [s for s in deletes if s not in inactive]
         if in_use:
             result.deletion_lists.append(issue_leaver_upload(job, self.connector, in_use))
-            result.notes.append(f"{self.connector.name}: upload the folder without the leavers to School Data Sync "
-                                f"and run 'provisioner confirm {self.connector.id} uploaded'; SDS then marks them "
-                                "inactive, which does not delete them, so a deletion list for Microsoft Entra follows")  # fmt: skip
+            result.notes.append(f"{self.connector.name}: School Data Sync marks the leavers inactive, which does not "
+                                "delete their accounts; once the upload is confirmed, a deletion list for Microsoft "
+                                "Entra follows")  # fmt: skip
         if inactive:
             result.deletion_lists.append(self.entra_deletion_list(job, inactive))
         if deletes:

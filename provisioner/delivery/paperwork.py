@@ -104,7 +104,7 @@ def issue_leaver_upload(job: Job, connector: Connector, steps: Sequence[Step]) -
     batch = Batch(batch_id, platform, job.run_id, path.relative_to(workspace.root).as_posix(), BatchStatus.ISSUED,
                   stamp, stamp, BatchKind.LEAVER_UPLOAD, due.isoformat())  # fmt: skip
     state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="disable")
-    return IssuedBatch(platform, batch_id, path, len(steps))
+    return IssuedBatch(platform, batch_id, path, len(steps), leaver_upload=True)
 
 
 def _name(sent: Mapping[str, str]) -> str:
