@@ -7,11 +7,13 @@ optional extras (gender, pastoral class) stay at school. The year group is sent 
 MIS's year code (R, 1 to 6); the exact form TTRS expects is inferred, not documented.
 
 Deleting a pupil on TTRS offers "Delete immediately" (all data irretrievably removed) or
-"Send to Leavers" (kept 6 months, then deleted), and TTRS recommends the second. Confirming
-a deletion list records the accounts as deleted, so the list asks for "Delete immediately".
-A school that sends leavers to the Leavers group sets ``leavers_group = true``: the list then
-says so, and confirming it says until when TTRS still holds them (the register entry's
-retention text says the same).
+"Send to Leavers" (kept 6 months, then deleted), and TTRS recommends the second. By default
+the deletion list asks for "Delete immediately", and confirming it records the accounts as
+deleted. A school that sends leavers to the Leavers group sets ``leavers_group = true``: the
+list then says so, and confirming it records the accounts as held by TTRS until it deletes
+them 6 months later (``held_after_deletion``), so the register and status still count them
+and an access request shows them. An erasure request always asks for "Delete immediately",
+and for an account already in the Leavers group, its deletion there.
 """
 
 from __future__ import annotations
@@ -63,15 +65,19 @@ class TimesTablesRockStars(ImportFileConnector):
         ("Password", "password"),
     )
 
-    def deletion_instruction(self) -> str:
-        if self.settings.leavers_group:
+    def deletion_instruction(self, at_once: bool = False) -> str:
+        if self.settings.leavers_group and not at_once:
             return (f'On {self.name}, choose "Send to Leavers" for each account (this school\'s setting): TTRS keeps '
                     f"it in its Leavers group for {LEAVERS_GROUP_MONTHS} months, then deletes it for good")
         return (f'On {self.name}, choose "Delete immediately" for each account (all its data is irretrievably '
-                f'removed), not "Send to Leavers", which keeps it for {LEAVERS_GROUP_MONTHS} months')
+                f'removed), not "Send to Leavers", which keeps it for {LEAVERS_GROUP_MONTHS} months; an account '
+                "already in the Leavers group must be deleted from there (or ask TTRS support to delete it)")
 
     def held_after_deletion(self, confirmed_on: date) -> date | None:
         return months_later(confirmed_on, LEAVERS_GROUP_MONTHS) if self.settings.leavers_group else None
+
+    def held_where(self) -> str:
+        return f"{self.name}' Leavers group"
 
     def settings_notes(self) -> list[str]:
         return ['# leavers_group = true  # you "Send to Leavers" (kept 6 months) rather than "Delete immediately"']

@@ -34,7 +34,7 @@ from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
-from provisioner.state import Approval, Batch, State
+from provisioner.state import Approval, Batch, BatchKind, BatchStatus, State
 from provisioner.workspace import Workspace, connector_class, find_workspace
 
 if TYPE_CHECKING:
@@ -171,19 +171,26 @@ class Provisioner:
         with self._changing() as state:
             return connector, provisioning.request_password_resets(state, loaded, connector, classes, pupils)
 
-    def confirm_uploaded(self, platform: str, batch: str | None = None) -> tuple[list[Batch], list[Batch]]:
-        """The admin uploaded an import: (batches recorded now, ones recorded before)."""
+    def confirm_uploaded(self, platform: str, batch: str | None = None,
+                         today: date | None = None) -> tuple[list[Batch], list[Batch]]:  # fmt: skip
+        """The admin uploaded an import: (batches recorded now, ones recorded before). Where the
+        upload was School Data Sync's without its leavers, a deletion list follows
+        (``deletion_lists_waiting``)."""
         connector_class(platform)
         with self._changing() as state:
-            return provisioning.confirm_uploaded(state, platform, batch)
+            confirmed, earlier, _issued = provisioning.confirm_uploaded(
+                self.workspace, state, self.workspace.connector(platform), batch, today or date.today())
+            return confirmed, earlier
 
     def confirm_deleted(self, platform: str, batch: str | None = None,
+                        today: date | None = None,
                         deleted_since_export: bool = False) -> tuple[list[Batch], list[Batch]]:  # fmt: skip
         """The admin deleted a deletion list's accounts: (lists recorded now, ones recorded before).
         Refused while a reconcile found some still on the platform, unless ``deleted_since_export``."""
         connector_class(platform)
         with self._changing() as state:
-            return cleanup.confirm_deleted(state, platform, batch, deleted_since_export)
+            return cleanup.confirm_deleted(state, self.workspace.connector(platform), batch, today or date.today(),
+                                           deleted_since_export)
 
     def reconcile(self, platform: str, path: Path | None, today: date | None = None) -> Reconciliation:
         """Compare the platform's own pupil export with the accounts the tool made there: which
@@ -202,6 +209,19 @@ class Provisioner:
                                  f"'provisioner reconcile {platform} FILE'")  # fmt: skip
         with self._changing() as state:
             return reconcile.reconcile_export(self.workspace, state, connector, export, today or date.today())
+
+    def held_until(self, platform: str, batch: str) -> date | None:
+        """Until when the platform still holds the accounts a confirmed deletion list sent to its
+        own hold (TTRS's Leavers group); None when it holds none of them."""
+        with self._reading() as state:
+            day = state.held_until(platform, batch)
+        return date.fromisoformat(day) if day else None
+
+    def deletion_lists_waiting(self, platform: str) -> list[Batch]:
+        """The platform's deletion lists the admin has not yet confirmed."""
+        connector_class(platform)
+        with self._reading() as state:
+            return [b for b in state.batches(platform, status=BatchStatus.ISSUED) if b.kind is BatchKind.DELETION]
 
     def held_after_deletion(self, platform: str, confirmed_on: date | None = None) -> date | None:
         """Until when the platform still holds accounts confirmed deleted on ``confirmed_on`` (Times

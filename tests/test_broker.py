@@ -89,8 +89,8 @@ def test_the_register_says_wonde_makes_the_accounts(wonde, roster_file, tmp_path
     assert rows["Purple Mash"][header.index("Accounts made by")].startswith("Wonde (a data broker")
     notice, _ = Provisioner(wonde).export_register("notice", out=tmp_path / "notice.md", today=TODAY)
     said = " ".join(notice.read_text(encoding="utf-8").split())
-    assert "How it gets it: Wonde reads the school's records system" in said
-    assert "Wonde stops sending their details, and the school makes sure Purple Mash has deleted the account" in said
+    assert "How it gets it: Wonde reads our records system" in said
+    assert "Wonde stops sending their details, and we make sure Purple Mash has deleted the account" in said
 
 
 def test_a_leaver_goes_on_a_list_to_check_and_confirm_records_the_deletion(wonde, tmp_path):

@@ -72,6 +72,12 @@ class Microsoft365(Accounts, InStep, Lifecycle, ApiConnector):
             return None
         return tenant_export(self.settings, school_domain, "class_name" in self.sent_fields)
 
+    def deletion_instruction(self, at_once: bool = False) -> str:
+        """A deletion list is issued only with School Data Sync files, whose leavers are inactive, not deleted."""
+        return ("In the Microsoft Entra admin centre, go to Users > All users, select each account below by its "
+                "sign-in name and choose Delete. Entra keeps a deleted user for 30 days under Deleted users, where it "
+                "can still be restored, then deletes it permanently")  # fmt: skip
+
     def settings_notes(self) -> list[str]:
         return [
             '# tenant_id = "00000000-0000-0000-0000-000000000000"',

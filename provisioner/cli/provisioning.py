@@ -11,6 +11,7 @@ from rich.progress import Progress
 
 from provisioner.cli import render
 from provisioner.errors import ExitCode
+from provisioner.state import BatchKind
 from provisioner.cli.common import (
     AllowLargeOpt, AsOfOpt, DetailsOpt, DifferentOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
     asker, command, err, group, out, print_json, find_provisioner, run, today,
@@ -179,17 +180,28 @@ def confirm(
     def action() -> None:
         the_provisioner = find_provisioner(workspace)
         if what == Confirmation.deleted:
-            confirmed, earlier = the_provisioner.confirm_deleted(platform, batch, deleted_since_export)
+            confirmed, earlier = the_provisioner.confirm_deleted(platform, batch,
+                                                                 deleted_since_export=deleted_since_export)
         else:
             confirmed, earlier = the_provisioner.confirm_uploaded(platform, batch)
-        held_until = the_provisioner.held_after_deletion(platform) if confirmed and what == Confirmation.deleted else None
+        held_until = max((day for b in confirmed if (day := the_provisioner.held_until(platform, b.id))), default=None)
+        inactive = any(done.kind is BatchKind.LEAVER_UPLOAD for done in confirmed)
+        deletion_lists = the_provisioner.deletion_lists_waiting(platform) if inactive else []
         if as_json:
             print_json({"platform": platform, "confirmed": [b.id for b in confirmed],
                         "already_confirmed": [b.id for b in earlier],
-                        "held_until": held_until.isoformat() if held_until else None})  # fmt: skip
+                        "held_until": held_until.isoformat() if held_until else None,
+                        "marked_inactive_not_deleted": inactive,
+                        "deletion_lists": [{"batch": b.id, "file": b.file} for b in deletion_lists]})  # fmt: skip
             return
         for done in confirmed:
             out.print(f"{platform}: batch {done.id} recorded as {what.value} ({done.file}).")
+        if inactive:
+            out.print(f"{platform}: the leavers in it are now marked inactive by School Data Sync, which does not delete "
+                      "their accounts. Delete them in the Microsoft Entra admin centre as the deletion list says, then "
+                      f"run: provisioner confirm {platform} deleted")  # fmt: skip
+            for waiting in deletion_lists:
+                out.print(f"{platform}: deletion list {waiting.id}: {waiting.file}")
         if held_until:
             out.print(f"{platform}: the platform still holds these accounts in its Leavers group until "
                       f"{held_until.isoformat()}, then deletes them for good; to end it sooner, delete them there "

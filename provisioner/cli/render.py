@@ -283,6 +283,11 @@ def deletion_lists(batches: list[IssuedBatch], root: Path, accounts: str) -> Non
     in words, with ``{rows}`` for the count: "{rows} account(s) as", "the account"."""
     for batch in batches:
         files = " and ".join(shown_path(p, root) for p in (batch.slips or [batch.path]))
+        if batch.leaver_upload:
+            out.print(f"{batch.platform}: upload the folder {files}, which leaves out {batch.rows} account(s) to be "
+                      f"marked inactive (not deleted), then run 'provisioner confirm {batch.platform} uploaded --batch "
+                      f"{batch.batch_id}': a deletion list for them follows")  # fmt: skip
+            continue
         out.print(f"{batch.platform}: delete {accounts.format(rows=batch.rows)} listed in {files}, then run "
                   f"'provisioner confirm {batch.platform} deleted --batch {batch.batch_id}'")  # fmt: skip
 

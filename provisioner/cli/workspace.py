@@ -128,13 +128,19 @@ def status(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonO
     run(action, as_json)
 
 
+_STATUS_WORDS = {"platform_hold": "held by the platform until it deletes them"}
+
+
 def _print_status(report: dict) -> None:
     table = Table(title=report["school"])
     for column in ("Platform", "Enabled", "Accounts", "Awaiting upload", "Deletions overdue"):
         table.add_column(column)
-    interrupted = []
+    interrupted, kept = [], []
     for platform_id, info in report["platforms"].items():
-        accounts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in info["accounts"].items()) or "none"
+        accounts = ", ".join(f"{n} {_STATUS_WORDS.get(s, s.replace('_', ' '))}"
+                             for s, n in info["accounts"].items()) or "none"  # fmt: skip
+        if info.get("held_by_platform"):
+            kept.append(info)
         awaiting = ", ".join(b["batch"] for b in info["awaiting_upload"]) or "-"
         late = info["overdue"]
         overdue_text = "-"
@@ -149,6 +155,12 @@ def _print_status(report: dict) -> None:
         proofs = _deletion_proofs(info["deletions"])
         if proofs:
             out.print(f"{info['name']} deletions: {proofs}.", markup=True)
+    for info in kept:
+        hold = info["held_by_platform"]
+        first, last = hold["until"]
+        until = f"until {last}" if first == last else f"until dates from {first} to {last}"
+        out.print(f"{info['name']}: {hold['accounts']} account(s) removed from use are still held in {hold['where']} "
+                  f"{until}, when the platform deletes them.")  # fmt: skip
     if interrupted:
         out.print(f"[yellow]An apply was interrupted[/] for {', '.join(interrupted)}: "
                   "run apply again with the same roster to finish it.", markup=True)  # fmt: skip

@@ -140,9 +140,10 @@ class Connector:
         show it); empty when nothing is."""
         return []
 
-    def deletion_instruction(self) -> str:
+    def deletion_instruction(self, at_once: bool = False) -> str:
         """What the admin does with each account on a deletion list, in the platform's words
-        where its delete offers a choice."""
+        where its delete offers a choice. ``at_once``: a deletion that must not wait on the
+        platform's own hold (an erasure request), whatever the school's usual choice."""
         return f"Delete each account on {self.name}"
 
     def own_export(self, school_domain: str) -> PlatformExport | None:
@@ -152,8 +153,14 @@ class Connector:
 
     def held_after_deletion(self, confirmed_on: date) -> date | None:
         """The day the platform itself erases an account the admin confirmed deleted on
-        ``confirmed_on``, when it keeps it for a while first (None: gone at once)."""
+        ``confirmed_on``, when it keeps it for a while first (None: gone at once). Such an
+        account is recorded as held until then (``AccountStatus.PLATFORM_HOLD``)."""
         return None
+
+    def held_where(self) -> str:
+        """Where the platform keeps an account it holds after deletion, in words for governors
+        and parents ("Times Tables Rock Stars' Leavers group")."""
+        return f"{self.name}'s own store of deleted accounts"
 
     def slips_file_name(self, batch_id: str, suffix: str) -> str:
         return f"{self.id}-login-slips-{batch_id}{suffix}"

@@ -35,6 +35,7 @@ class IssuedBatch:
     rows: int
     resumed: bool = False
     slips: list[Path] = field(default_factory=list)  # login slips (PDF, xlsx), or a deletion list's files
+    leaver_upload: bool = False  # among a cleanup's lists, an upload without the leavers: confirmed as uploaded
 
 
 @dataclass
@@ -65,7 +66,8 @@ class CleanupResult:
         out = self.plan.as_dict()
         out["done"] = self.done
         out["deletion_lists"] = [{"platform": b.platform, "batch": b.batch_id, "file": str(b.path),
-                                  "files": [str(p) for p in b.slips], "rows": b.rows}
+                                  "files": [str(p) for p in b.slips], "rows": b.rows,
+                                  "confirm": "uploaded" if b.leaver_upload else "deleted"}
                                  for b in self.deletion_lists]  # fmt: skip
         out["notes"] = self.notes
         return out
@@ -162,6 +164,12 @@ class Delivery:
         """Act on the leaver cleanup's steps due now; report into ``result``. Returns how many
         changes could not be confirmed."""
         raise NotImplementedError
+
+    def confirm_upload(self, job: Job, batch: Batch) -> list[IssuedBatch]:
+        """Record that the admin uploaded ``batch``; returns any deletion list that follows from it
+        (School Data Sync's leaver upload marks leavers inactive, and asks for their deletion)."""
+        job.state.confirm_upload(batch)
+        return []
 
     def settings_template(self) -> list[str]:
         """Commented lines for a new provisioner.toml: the settings only this way of delivery reads."""

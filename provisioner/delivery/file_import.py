@@ -26,7 +26,7 @@ from provisioner.delivery.base import (
 from provisioner.delivery.mis_sync import MisSync
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips, remove_stale_temporaries
 from provisioner.errors import ProvisionerError
-from provisioner.planning.cleanup import DELETE, RESTORE, PlatformCleanup
+from provisioner.planning.cleanup import DELETE, ERASED, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan
 from provisioner.settings import toml_string
 from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus
@@ -123,7 +123,30 @@ class FileDelivery(Delivery):
         return rows
 
     def clean_up(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> int:
-        """Returners are active again at once; accounts to delete go on a deletion list."""
+        """Returners are active again at once; accounts to delete go on a deletion list. Where
+        the school sends leavers to the platform's own hold (TTRS's Leavers group), leavers go on
+        a list saying so, and erasures on one that asks for deletion now."""
+        done = self.restore(job, cleanup, result)
+        deletes = cleanup.of(DELETE)
+        for step in deletes:
+            if step.was is AccountStatus.PLATFORM_HOLD:
+                result.notes.append(f"{self.connector.name}: {step.username} has left use, but the account and its "
+                                    f"data are still in {self.connector.held_where()}: delete it from there now (or "
+                                    "ask the platform's support to), then confirm the deletion list")  # fmt: skip
+        holds = self.connector.held_after_deletion(job.today) is not None
+        at_once = [s for s in deletes if not holds or s.reason == ERASED or s.was is AccountStatus.PLATFORM_HOLD]
+        kept = [s for s in deletes if s not in at_once]
+        for steps, hold in ((kept, True), (at_once, False)):
+            if steps:
+                result.deletion_lists.append(issue_deletion_list(job, self.connector, steps, hold=hold,
+                                                                 at_once=holds and not hold))  # fmt: skip
+        if deletes:
+            done["deletion_requested"] = len(deletes)
+        result.done[self.connector.id] = dict(done)
+        return 0
+
+    def restore(self, job: Job, cleanup: PlatformCleanup, result: CleanupResult) -> Counter:
+        """Returners are active again at once; the admin is told what only they can undo."""
         connector, done = self.connector, Counter()
         restores = cleanup.of(RESTORE)
         if restores:
@@ -133,12 +156,11 @@ class FileDelivery(Delivery):
             if step.was is AccountStatus.DELETION_REQUESTED:
                 result.notes.append(f"{connector.name}: {step.username} is back; if their account is on a deletion "
                                     "list, leave it off")  # fmt: skip
-        deletes = cleanup.of(DELETE)
-        if deletes:
-            result.deletion_lists.append(issue_deletion_list(job, connector, deletes))
-            done["deletion_requested"] = len(deletes)
-        result.done[connector.id] = dict(done)
-        return 0
+            elif step.was is AccountStatus.PLATFORM_HOLD:
+                result.notes.append(f"{connector.name}: {step.username} is back, and their account is still in "
+                                    f"{connector.held_where()}: restore it there, so they keep their username and "
+                                    "work (a new account is not made while the old one is held)")  # fmt: skip
+        return done
 
 
 class FileImport(FileDelivery):

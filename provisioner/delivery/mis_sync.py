@@ -102,7 +102,8 @@ class MisSync(Delivery):
             instruction = (f"{self.broker} no longer sends these pupils, but {connector.name} may keep their "
                            f"accounts: check on {connector.name} that each account was removed or archived, and "
                            "delete it if not")  # fmt: skip
-            result.deletion_lists.append(issue_deletion_list(job, connector, leaving, title, instruction))
+            checklist = issue_deletion_list(job, connector, leaving, title=title, instruction=instruction)
+            result.deletion_lists.append(checklist)
             done["deletion_requested"] += len(leaving)
         result.done[connector.id] = dict(done)
         return 0

@@ -1,5 +1,6 @@
-"""What the admin is handed: login slips for new passwords, and deletion lists for accounts
-to delete by hand (or, for a platform that takes whole uploads, the next upload without them)."""
+"""What the admin is handed: login slips for new passwords, deletion lists for accounts to
+delete by hand, and, for a platform that takes whole uploads, the next upload without the
+leavers (which only marks them inactive there: their deletion is a deletion list of its own)."""
 
 from __future__ import annotations
 
@@ -50,48 +51,67 @@ def remove_stale_temporaries(folder: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], title: str = "",
+def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *, hold: bool = False,
+                        at_once: bool = False, sign_in_names: bool = False, title: str = "",
                         instruction: str = "") -> IssuedBatch:  # fmt: skip
-    """A batch asking the admin to delete these accounts: a checklist to print and tick, or for a
-    platform that takes whole uploads (School Data Sync), the next upload without them. ``title``
-    and ``instruction`` replace the usual ones where the admin is asked something else first
-    (to check that a broker's platform removed them)."""
+    """A checklist asking the admin to delete these accounts, to print and tick. ``hold``: the
+    admin sends them to the platform's own hold (TTRS's Leavers group), so confirming it records
+    them held until the platform deletes them; ``at_once``: the list asks for deletion now
+    whatever the school's usual choice (an erasure); ``sign_in_names``: the accounts are listed by
+    the name they sign in with (Microsoft Entra's user@domain), which is how the platform finds them.
+    ``title`` and ``instruction`` replace the usual ones where the admin is asked something else
+    first (to check that a broker's platform removed them)."""
     state, workspace, platform = job.state, job.workspace, connector.id
     batch_id = state.next_batch_id(job.today.isoformat())
     folder = files.make_private_dir(workspace.outbox / platform)
     due = job.today + timedelta(days=workspace.settings.leavers.confirm_within_days)
     accounts = state.accounts(platform)
-    leaving = {s.pupil_key for s in steps}
-    written: list[Path] = []
-    if connector.delivery.full_set:
-        path = folder / f"{platform}-deletions-{batch_id}"
-        connector.delivery.write(path, connector.delivery.everyone_else(job, leaving), workspace.settings.school.name)
-        file = path
-    else:
-        # A platform that reads the MIS holds names the tool never copied: a leaver's name as the
-        # roster gave it (or last recorded) finds the pupil; a pupil being erased is not named in a
-        # new file, so the MIS id finds them.
-        rows = sorted((accounts[s.pupil_key].username or "(its own)",
-                       _name(accounts[s.pupil_key].sent) or _leaver(s).name
-                       or f"MIS record {s.pupil_key.partition(':')[2]}",
-                       accounts[s.pupil_key].sent.get("class_name") or _leaver(s).class_name) for s in steps)  # fmt: skip
-        written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
-        usual_title = f"{connector.name}: delete these leavers' accounts"
-        write_checklist(
-            *written,
-            title=f"{title or usual_title} (batch {batch_id})",
-            lines=[f"{workspace.settings.school.name}. {instruction or connector.deletion_instruction()}, tick it, "
-                   f"then run: provisioner confirm {platform} deleted --batch {batch_id}",
-                   f"Do this by {due.isoformat()}."],
-            header=["Username", "Name", "Class"],
-            rows=rows,
-        )  # fmt: skip
-        file = written[0]
+    school = workspace.settings.school
+
+    def username(account) -> str:
+        if not account.username:
+            return "(its own)"
+        return connector.sign_in_name(account.username, school.domain) if sign_in_names else account.username
+
+    # A platform that reads the MIS holds names the tool never copied: a leaver's name as the
+    # roster gave it (or last recorded) finds the pupil; a pupil being erased is not named in a
+    # new file, so the MIS id finds them.
+    rows = sorted((username(accounts[s.pupil_key]),
+                   _name(accounts[s.pupil_key].sent) or _leaver(s).name or f"MIS record {s.pupil_key.partition(':')[2]}",
+                   accounts[s.pupil_key].sent.get("class_name") or _leaver(s).class_name) for s in steps)  # fmt: skip
+    written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
+    usual_title = f"{connector.name}: delete these leavers' accounts"
+    write_checklist(
+        *written,
+        title=f"{title or usual_title} (batch {batch_id})",
+        lines=[f"{school.name}. {instruction or connector.deletion_instruction(at_once=at_once)}, tick it, then run: "
+               f"provisioner confirm {platform} deleted --batch {batch_id}", f"Do this by {due.isoformat()}."],
+        header=["Username", "Name", "Class"],
+        rows=rows,
+    )  # fmt: skip
     stamp = now()
-    batch = Batch(batch_id, platform, job.run_id, file.relative_to(workspace.root).as_posix(), BatchStatus.ISSUED,
-                  stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
-    state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps})
-    return IssuedBatch(platform, batch_id, file, len(steps), slips=written)
+    batch = Batch(batch_id, platform, job.run_id, written[0].relative_to(workspace.root).as_posix(),
+                  BatchStatus.ISSUED, stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
+    state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="hold" if hold else "delete")
+    return IssuedBatch(platform, batch_id, written[0], len(steps), slips=written)
+
+
+def issue_leaver_upload(job: Job, connector: Connector, steps: Sequence[Step]) -> IssuedBatch:
+    """For a platform that takes whole uploads (School Data Sync): the next upload without these
+    leavers, which marks them inactive there once uploaded. It deletes nothing: confirming it
+    leaves the accounts disabled, and their deletion is asked for separately."""
+    state, workspace, platform = job.state, job.workspace, connector.id
+    batch_id = state.next_batch_id(job.today.isoformat())
+    folder = files.make_private_dir(workspace.outbox / platform)
+    due = job.today + timedelta(days=workspace.settings.leavers.confirm_within_days)
+    path = folder / f"{platform}-leavers-{batch_id}"
+    leaving = {s.pupil_key for s in steps}
+    connector.delivery.write(path, connector.delivery.everyone_else(job, leaving), workspace.settings.school.name)
+    stamp = now()
+    batch = Batch(batch_id, platform, job.run_id, path.relative_to(workspace.root).as_posix(), BatchStatus.ISSUED,
+                  stamp, stamp, BatchKind.LEAVER_UPLOAD, due.isoformat())  # fmt: skip
+    state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="disable")
+    return IssuedBatch(platform, batch_id, path, len(steps), leaver_upload=True)
 
 
 def _leaver(step: Step) -> Step:

@@ -30,6 +30,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
           confirm: Callable[[CleanupPlan], bool], allow_large: bool = False) -> CleanupResult:  # fmt: skip
     """Plan, check the guard, ask, then act on each platform and record it."""
     state.mark_interrupted_runs()
+    state.end_platform_holds(today)
     the_plan = plan(workspace, state, roster, connectors, today, allow_large)
     if the_plan.refusal:
         raise the_plan.refusal
@@ -73,11 +74,15 @@ def remember_leavers(state: State, the_plan: CleanupPlan) -> None:
             ])  # fmt: skip
 
 
-def confirm_deleted(state: State, platform: str, batch_id: str | None,
+def confirm_deleted(state: State, connector: Connector, batch_id: str | None, today: date,
                     deleted_since_export: bool = False) -> tuple[list[Batch], list[Batch]]:  # fmt: skip
     """Record that the admin deleted a deletion list's accounts: (confirmed now, confirmed before).
-    Refused while the platform's own export, read since the list was issued, still held some of
-    them (``provisioner reconcile``), unless the admin says they deleted them since."""
+    Accounts the list sent to the platform's own hold (TTRS's Leavers group) are held until the
+    day it deletes them (``held_after_deletion``). Refused while the platform's own export, read
+    since the list was issued, still held some of them (``provisioner reconcile``), unless the
+    admin says they deleted them since."""
+    platform = connector.id
+    state.end_platform_holds(today)
     batches = {b.id: b for b in state.batches(platform) if b.kind is BatchKind.DELETION}
     chosen = choose_batch(platform, batches, batch_id, "deletion lists", "deleted")
     if chosen.status is not BatchStatus.ISSUED:
@@ -85,13 +90,13 @@ def confirm_deleted(state: State, platform: str, batch_id: str | None,
     present = state.still_present_on_list(chosen)
     if present and not deleted_since_export:
         raise GuardRefused(
-            f"{present} account(s) on deletion list {chosen.id} were still in {platform}'s own pupil export when "
-            "it was last reconciled, so they are not recorded as deleted",
+            f"{present} account(s) on deletion list {chosen.id} were still in {connector.name}'s own pupil export "
+            "when it was last reconciled, so they are not recorded as deleted",
             hint=f"delete them on the platform, download a fresh pupil export and run 'provisioner reconcile "
             f"{platform} FILE', which records the deletions it proves; if you have deleted them since that export, "
             f"run 'provisioner confirm {platform} deleted --deleted-since-export'",
         )
     run_id = state.begin_run("confirm", None)
-    state.confirm_deletion_list(run_id, chosen)
+    state.confirm_deletion_list(run_id, chosen, connector.held_after_deletion(today))
     state.finish_run(run_id, RunStatus.OK, {"confirmed": chosen.id})
     return [chosen], []

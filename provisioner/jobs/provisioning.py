@@ -39,6 +39,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
           confirm: Callable[[Plan], bool], progress: Progress | None = None,
           allow_large: bool = False, different_pupils: bool = False) -> ApplyResult:  # fmt: skip
     state.mark_interrupted_runs()  # holding the lock, no run can still be going
+    state.end_platform_holds(today)
     require_approved(state, connectors)
     refuse_unfinishable(state, connectors)
     # Platforms with an API are read first: a wrong credential stops here, and a sign-in name
@@ -123,12 +124,17 @@ def finish_interrupted(job: Job, connectors: list[Connector]) -> list[IssuedBatc
     return done
 
 
-def confirm_uploaded(state: State, platform: str, batch_id: str | None) -> tuple[list[Batch], list[Batch]]:
-    """Record that the admin uploaded a batch's file: (batches confirmed now, ones confirmed before).
+def confirm_uploaded(workspace: Workspace, state: State, connector: Connector, batch_id: str | None,
+                     today: date) -> tuple[list[Batch], list[Batch], list[IssuedBatch]]:  # fmt: skip
+    """Record that the admin uploaded a batch's file: (batches confirmed now, ones confirmed
+    before, deletion lists that follow from it: School Data Sync's upload without its leavers
+    only marks them inactive, so their deletion is asked for next).
 
     Without a batch id the platform's one batch awaiting upload is meant; when several await,
     the admin must say which, since uploading one file does not upload the others.
     """
+    platform = connector.id
+    state.end_platform_holds(today)
     batches = {b.id: b for b in state.batches(platform) if b.kind is not BatchKind.DELETION}
     chosen = choose_batch(platform, batches, batch_id, "import batches", "uploaded")
     if chosen.status is BatchStatus.WRITING:
@@ -137,9 +143,13 @@ def confirm_uploaded(state: State, platform: str, batch_id: str | None) -> tuple
             hint="run 'provisioner apply FILE' again to finish it, then upload the file",
         )
     if chosen.status is not BatchStatus.ISSUED:
-        return [], [chosen]
-    state.confirm_upload(chosen)
-    return [replace(chosen, status=BatchStatus.UPLOADED)], []
+        return [], [chosen], []
+    run_id = state.begin_run("confirm", None) if chosen.kind is BatchKind.LEAVER_UPLOAD else None
+    job = Job(workspace, state, today, run_id)
+    issued = connector.delivery.confirm_upload(job, chosen)
+    if run_id is not None:
+        state.finish_run(run_id, RunStatus.OK, {"confirmed": chosen.id, "deletion_lists": len(issued)})
+    return [replace(chosen, status=BatchStatus.UPLOADED)], [], issued
 
 
 def choose_batch(platform: str, batches: dict[str, Batch], batch_id: str | None, kind: str, done: str) -> Batch:

@@ -212,12 +212,21 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
         if connector is not None and not connector.delivery.makes_accounts:
             # The platform copies these from the MIS itself; the tool records which, not the values.
             record["read_from_mis"] = sorted(name for name, value in account.sent.items() if not value)
-        if account.status.held:
+        if account.status is AccountStatus.PLATFORM_HOLD and account.held_on(today):
+            where = connector.held_where() if connector is not None else name
+            record["held_until"] = account.delete_due
+            record["held_note"] = (f"Removed from use on {(account.status_at or '')[:10]}, but {where} keeps the "
+                                   f"account and its data until {account.delete_due}, then deletes it")  # fmt: skip
+        if account.held_on(today):
             processors[platform] = record
         else:
-            record["deleted"] = (account.status_at or "")[:10]
-            proof, proved_on = state.deletion_proof(platform, key)
-            record["deletion_proof"] = DELETION_PROOF_WORDS.get(proof, "").format(day=proved_on)
+            # A platform's hold that has ended: deleted by the platform on its last day, recorded or not.
+            ended = account.status is AccountStatus.PLATFORM_HOLD or bool(
+                history and history[-1]["action"] == "deleted_by_platform")
+            record["deleted"] = account.delete_due if ended else (account.status_at or "")[:10]
+            if not ended:
+                proof, proved_on = state.deletion_proof(platform, key)
+                record["deletion_proof"] = DELETION_PROOF_WORDS.get(proof, "").format(day=proved_on)
             removed[platform] = record
     others = [
         {"id": e.id, "name": e.name, "fields": [FIELDS[f].label for f in e.fields or []], "other_data": e.other_data}
@@ -291,6 +300,7 @@ def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
     account is gone. The audit log keeps the events under the keyed hash.
 
     ``confirm`` is shown an ``ErasureRequest`` naming the child and says whether to go ahead."""
+    state.end_platform_holds(today)
     pupil = find_pupil(state, pupil_id)
     if pupil is None:
         # A pupil with no account yet: the hold alone, under every id the roster may key them by.

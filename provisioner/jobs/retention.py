@@ -18,6 +18,7 @@ OUTBOX_KEEP_DAYS = 30  # confirmed batches' files (passwords, names) are kept th
 def purge(workspace: Workspace, state: State, today: date, only: str | None = None) -> dict:
     """Forget the leavers due to be forgotten; ``only``: just this pupil (an erasure), leaving
     everything else to the next purge."""
+    state.end_platform_holds(today)
     retention = timedelta(days=workspace.settings.leavers.retention_days)
     by_pupil = state.statuses_by_pupil(only)
     cutoff = today - retention

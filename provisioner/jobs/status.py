@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import date
 
 from provisioner.connector import registry
-from provisioner.state import BatchKind, BatchStatus, State
+from provisioner.state import AccountStatus, BatchKind, BatchStatus, State
 from provisioner.workspace import Workspace
 
 
@@ -17,7 +17,10 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
     for platform in registry():
         connector = workspace.connector(platform)
         enabled = connector.settings.enabled
-        accounts = Counter(str(a.status) for a in state.accounts(platform).values())
+        held = state.accounts(platform).values()
+        # A platform's hold whose day has passed is a deletion, even before a command records it.
+        accounts = Counter(str(a.status if a.held_on(today) else AccountStatus.DELETED) for a in held)
+        kept = sorted(a.delete_due or "" for a in held if a.status is AccountStatus.PLATFORM_HOLD and a.held_on(today))
         if not enabled and not accounts:
             continue
         issued = state.batches(platform, status=BatchStatus.ISSUED)
@@ -34,6 +37,9 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "overdue": state.overdue(platform, today),
             "deletions": state.deletion_proofs(platform).as_dict(),  # how the deletions done are known
             "interrupted": len(state.batches(platform, status=BatchStatus.WRITING)),
+            # Removed from use, still held by the platform until it deletes them (TTRS's Leavers group).
+            "held_by_platform": {"accounts": len(kept), "where": connector.held_where(),
+                                 "until": [kept[0], kept[-1]]} if kept else None,
         }  # fmt: skip
     checked, broken = state.verify_audit()
     return {

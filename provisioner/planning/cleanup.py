@@ -8,7 +8,10 @@ and classes): a platform keeps only the pupils it serves, and the guard counts t
 like any others, so a scope narrowed by mistake is refused like a roster cut short. Each
 platform's policy (settings, else its register entry) says how many days after leaving the
 account is disabled (only where the platform can disable) and deleted. A returner (or a pupil
-back in scope) whose account is not yet deleted gets it back, username and all.
+back in scope) whose account is not yet deleted gets it back, username and all. An account the
+platform holds after the admin removed it (TTRS's Leavers group) is a leaver dealt with: it is
+not listed again, and a returner's is restored (the admin restores it on the platform), never
+replaced by a new one while it is held.
 """
 
 from __future__ import annotations
@@ -211,8 +214,8 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
                     cleanup.steps.append(Step(RESTORE, key, account.username, RETURNED, None, today, account.status,
                                               *who))  # fmt: skip
                 continue
-            if account.status is AccountStatus.DELETION_REQUESTED:
-                continue  # on a deletion list, waiting for the admin to confirm it
+            if account.status in (AccountStatus.DELETION_REQUESTED, AccountStatus.PLATFORM_HOLD):
+                continue  # on a deletion list, or removed and held by the platform until it deletes it
             delete_due = left_on + timedelta(days=delete_days)
             disable_due = left_on + timedelta(days=disable_days) if disable_days is not None else None
             active = account.status is AccountStatus.ACTIVE

@@ -250,8 +250,8 @@ def plan_platform(
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
     for key, account in accounts.items():
-        if key in placed or not account.status.held:
-            continue
+        if key in placed or not account.status.held or account.status is AccountStatus.PLATFORM_HOLD:
+            continue  # a platform's hold of an account removed from use is a leaver dealt with
         reason = why_not(key)
         # Rows left out for errors may be pupils still on roll, and a roster the admin called
         # partial lists only some: absence proves nothing then.

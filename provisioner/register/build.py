@@ -44,7 +44,8 @@ def build_register(workspace, state: State, today: date) -> Register:
 
 
 def _evidence(state: State, connector: Connector, today: date) -> Evidence:
-    held = [a for a in state.accounts(connector.id).values() if a.status.held]
+    held = [a for a in state.accounts(connector.id).values() if a.held_on(today)]
+    kept = [a for a in held if a.status is AccountStatus.PLATFORM_HOLD]
     # A platform fed from the MIS by another holds the fields recorded, though no value was kept.
     recorded_only = not connector.delivery.makes_accounts
     fields_held = sorted({name for account in held for name, value in account.sent.items() if value or recorded_only},
@@ -61,6 +62,9 @@ def _evidence(state: State, connector: Connector, today: date) -> Evidence:
         awaiting_deletion=sum(1 for a in held if a.status is AccountStatus.DELETION_REQUESTED),
         deletions_overdue=late["unconfirmed_deletion_lists"] + late["deletions_not_started"],
         deletion_proofs=state.deletion_proofs(connector.id),
+        held_by_platform=len(kept),
+        held_until=(min(days), max(days)) if (days := [a.delete_due or "" for a in kept]) else None,
+        held_where=connector.held_where(),
     )
 
 

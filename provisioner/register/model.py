@@ -24,6 +24,20 @@ class Evidence:
     awaiting_deletion: int  # accounts on deletion lists not yet confirmed
     deletions_overdue: int
     deletion_proofs: DeletionProofs = DeletionProofs()  # how the deletions done are known
+    # Of the pupils held, accounts removed from use that the platform keeps until it deletes
+    # them itself (TTRS's Leavers group): how many, the first and last day it keeps one, where.
+    held_by_platform: int = 0
+    held_until: tuple[str, str] | None = None
+    held_where: str = ""
+
+    def held_by_platform_words(self) -> str:
+        """"3 pupils in Times Tables Rock Stars' Leavers group until 2027-05-27", or ""."""
+        if not self.held_by_platform:
+            return ""
+        pupils = "1 pupil" if self.held_by_platform == 1 else f"{self.held_by_platform} pupils"
+        first, last = self.held_until or ("", "")
+        until = f"until {last}" if first == last else f"until dates from {first} to {last}"
+        return f"{pupils} in {self.held_where} {until}"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from provisioner.reports.content import Cell, honest, long_date, when
 from provisioner.reports.pdf import PAIR_WIDTHS, Document, make_pdf
 
 ACTIONS = {"create": "Account made", "update": "Updated", "disable": "Disabled", "delete": "Deleted",
-           "restore": "Restored"}  # fmt: skip
+           "restore": "Restored", "hold": "Removed from use; kept by the platform until it deletes it",
+           "deleted_by_platform": "Deleted by the platform on its own schedule"}  # fmt: skip
 
 
 def _long_iso(day: str) -> str:
@@ -55,6 +56,8 @@ def _held_block(pdf: Document, record: dict, deleted: bool) -> None:
         if record.get("deletion_proof"):
             facts.append(f"How this is known: {record['deletion_proof']}")
     pdf.write_line(" \u00b7 ".join(facts), 8.5, gap=1)
+    if record.get("held_note") and not deleted:
+        pdf.write_line(f"{record['held_note']}.", 8.5, gap=1)
     from_mis = record.get("read_from_mis") or []
     rows = [[Cell(short_label(k)), Cell("Read by the platform from the MIS; no copy here" if k in from_mis else str(v))]
             for k, v in (record.get("fields") or {}).items()]  # fmt: skip

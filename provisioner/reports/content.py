@@ -160,6 +160,8 @@ def _status(register: Register, processor: Processor) -> list[Cell]:
         found.append(Cell(f"OVERDUE deletions: {evidence.deletions_overdue}", True))
     if evidence and evidence.awaiting_deletion:
         found.append(Cell(f"awaiting deletion: {evidence.awaiting_deletion}"))
+    if evidence and evidence.held_by_platform:
+        found.append(Cell(evidence.held_by_platform_words()))
     review = processor.next_review
     if review is None:
         found.append(Cell("NOT APPROVED yet", True))
@@ -256,6 +258,9 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
     proofs = deletion_proof_words(evidence.deletion_proofs)
     if proofs:
         rows.append([Cell("How deletions are known"), Cell(proofs, evidence.deletion_proofs.still_in_export > 0)])
+    if evidence.held_by_platform:  # counted in pupils held: removed from use, not yet deleted
+        rows.insert(2, [Cell("Of these, kept by the platform after removal"),
+                        Cell(f"{evidence.held_by_platform_words()}, when it deletes them")])  # fmt: skip
     leaving = leaver_policy(processor)
     if leaving:
         rows.append([Cell("Leaver policy"), Cell(leaving)])

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Protocol
 
 from provisioner.state.records import (
-    Account, AccountStatus, Batch, BatchStatus, PendingSend, SendStatus, SentRecord, now,
+    Account, AccountStatus, Batch, BatchStatus, PendingSend, RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
 
 _ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
@@ -43,7 +44,7 @@ def _account(platform: str, row: tuple) -> Account:
 
 
 class AccountLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction`` and ``audit``."""
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` and the runs (``begin_run``, ``finish_run``)."""
 
     db: sqlite3.Connection
 
@@ -239,6 +240,26 @@ class AccountLedger:
         leaving date they were counted from is forgotten."""
         self._change_status(run_id, platform, details, AccountStatus.ACTIVE, "restore")
 
+    def end_platform_holds(self, today: date) -> int:
+        """Accounts a platform kept after the admin removed them (TTRS's Leavers group) whose day
+        has passed: the platform has deleted them on its own schedule, so they are deleted here
+        too, in a run of their own. Every command that changes accounts calls this first. Returns
+        how many."""
+        due = self.db.execute(
+            "SELECT platform, pupil_key, delete_due FROM accounts WHERE status = ? AND delete_due < ?",
+            (AccountStatus.PLATFORM_HOLD, today.isoformat()),
+        ).fetchall()
+        if not due:
+            return 0
+        with self.transaction():
+            run_id = self.begin_run("platform deletions", None)
+            for platform, key, held_until in due:
+                self._set_status(run_id, platform, key, AccountStatus.DELETED, "deleted_by_platform",
+                                 {"held_until": held_until, "reason": "deleted by the platform's own schedule"},
+                                 history=True)  # fmt: skip
+            self.finish_run(run_id, RunStatus.OK, {"deleted_by_platform": len(due)})
+        return len(due)
+
     def record_unconfirmed(self, run_id: int, platform: str, action: str, pupil_keys: Iterable[str]) -> None:
         """Changes the platform did not show when read back: logged; the accounts stay as they were."""
         with self.transaction():
@@ -253,16 +274,16 @@ class AccountLedger:
                 self._set_status(run_id, platform, key, status, action, detail, history)
 
     def _set_status(self, run_id: int | None, platform: str, key: str, status: AccountStatus, action: str,
-                    detail: dict, history: bool) -> None:  # fmt: skip
+                    detail: dict, history: bool, delete_due: str | None = None) -> None:  # fmt: skip
         """One account's new status, its row in the pupil's history (unless a batch holds it) and
-        its audit event. Call inside a transaction."""
+        its audit event (``delete_due``: a new day for the account's deletion). Call inside a transaction."""
         stamp = now()
         returned = status is AccountStatus.ACTIVE
         self.db.execute(
-            "UPDATE accounts SET status = ?, status_at = ?, updated_at = ?"
+            "UPDATE accounts SET status = ?, status_at = ?, updated_at = ?, delete_due = COALESCE(?, delete_due)"
             + (", left_on = NULL, delete_due = NULL" if returned else "")
             + " WHERE platform = ? AND pupil_key = ?",
-            (status, stamp, stamp, platform, key),
+            (status, stamp, stamp, delete_due, platform, key),
         )
         if history:
             self.db.execute(

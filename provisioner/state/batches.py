@@ -69,28 +69,61 @@ class BatchLedger:
 
     # Deletion lists
 
-    def issue_deletion_list(self, batch: Batch, reasons: Mapping[str, str]) -> None:
+    def issue_deletion_list(self, batch: Batch, reasons: Mapping[str, str], action: str = "delete") -> None:
         """A list asking the admin to delete these accounts (``reasons``: pupil key -> why), each
-        now awaiting deletion until the admin confirms it."""
+        now awaiting deletion until the admin confirms it. ``action`` is what each row asks:
+        "delete", "hold" (removed from use, kept by the platform for a while: TTRS's Leavers
+        group) or, on a leaver upload, "disable" (left out, so the platform marks them inactive)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO batches (id, platform, run_id, kind, file, status, created_at, issued_at, due)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (batch.id, batch.platform, batch.run_id, BatchKind.DELETION, batch.file, BatchStatus.ISSUED, batch.created_at,
+                (batch.id, batch.platform, batch.run_id, batch.kind, batch.file, BatchStatus.ISSUED, batch.created_at,
                  batch.issued_at, batch.due),
             )  # fmt: skip
             for key, reason in reasons.items():
                 db.execute(
                     "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                    " VALUES (?, ?, ?, ?, 'delete', '{}', '[]', ?)",
-                    (batch.run_id, batch.platform, batch.id, key, SendStatus.PENDING),
+                    " VALUES (?, ?, ?, ?, ?, '{}', '[]', ?)",
+                    (batch.run_id, batch.platform, batch.id, key, action, SendStatus.PENDING),
                 )
                 self._set_status(batch.run_id, batch.platform, key, AccountStatus.DELETION_REQUESTED, "deletion_requested",
                                  {"reason": reason, "batch": batch.id}, history=False)  # fmt: skip
 
-    def confirm_deletion_list(self, run_id: int, batch: Batch) -> int:
+    def confirm_deletion_list(self, run_id: int, batch: Batch, held_until: date | None = None) -> int:
         """The admin deleted the accounts on a deletion list: each is deleted now, but a returner
-        taken off the list meanwhile. Returns how many rows the list held."""
+        taken off the list meanwhile. A row that sent the account to the platform's own hold
+        (TTRS's Leavers group) is held until ``held_until`` instead, when the platform deletes
+        it. Returns how many rows the list held."""
+        stamp = now()
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT s.id, s.pupil_key, s.action, a.status FROM sends s LEFT JOIN accounts a"
+                " ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+                " WHERE s.platform = ? AND s.batch_id = ? AND s.status = ?",
+                (batch.platform, batch.id, SendStatus.PENDING),
+            ).fetchall()
+            for send_id, key, action, status in rows:
+                db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.DONE, stamp, send_id))
+                if status != AccountStatus.DELETION_REQUESTED:
+                    continue
+                if action == "hold" and held_until is not None:
+                    self._set_status(run_id, batch.platform, key, AccountStatus.PLATFORM_HOLD, "hold",
+                                     {"batch": batch.id, "held_until": held_until.isoformat()}, history=False,
+                                     delete_due=held_until.isoformat())  # fmt: skip
+                else:
+                    self._set_status(run_id, batch.platform, key, AccountStatus.DELETED, "delete", {"batch": batch.id},
+                                     history=False)  # fmt: skip
+                    self.record_admin_proof(batch.platform, [key])
+            self._set_batch(batch, BatchStatus.DELETED, confirmed_at=stamp)
+            self.audit(run_id, "batch.deleted", batch.platform, detail={"batch": batch.id, "accounts": len(rows)})
+        return len(rows)
+
+    def confirm_leaver_upload(self, run_id: int, batch: Batch, by: str) -> list[str]:
+        """The admin uploaded the next whole upload without the leavers: the platform marked them
+        inactive (``by`` says who, for the audit log), so their accounts are disabled, still held,
+        and their deletion is still to do. A returner taken off meanwhile stays as it is. Returns
+        the keys of the accounts disabled."""
         stamp = now()
         with self.transaction() as db:
             rows = db.execute(
@@ -99,15 +132,24 @@ class BatchLedger:
                 " WHERE s.platform = ? AND s.batch_id = ? AND s.status = ?",
                 (batch.platform, batch.id, SendStatus.PENDING),
             ).fetchall()
+            disabled = []
             for send_id, key, status in rows:
                 db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.DONE, stamp, send_id))
                 if status == AccountStatus.DELETION_REQUESTED:
-                    self._set_status(run_id, batch.platform, key, AccountStatus.DELETED, "delete", {"batch": batch.id},
-                                     history=False)  # fmt: skip
-                    self.record_admin_proof(batch.platform, [key])
-            self._set_batch(batch, BatchStatus.DELETED, confirmed_at=stamp)
-            self.audit(run_id, "batch.deleted", batch.platform, detail={"batch": batch.id, "accounts": len(rows)})
-        return len(rows)
+                    self._set_status(run_id, batch.platform, key, AccountStatus.DISABLED, "disable",
+                                     {"batch": batch.id, "by": by}, history=False)  # fmt: skip
+                    disabled.append(key)
+            self._set_batch(batch, BatchStatus.UPLOADED, confirmed_at=stamp)
+            self.audit(run_id, "batch.uploaded", batch.platform, detail={"batch": batch.id, "disabled": len(disabled)})
+        return disabled
+
+    def held_until(self, platform: str, batch_id: str) -> str | None:
+        """The last day the platform holds an account this deletion list sent to its own hold."""
+        return self.db.execute(
+            "SELECT MAX(a.delete_due) FROM sends s JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " WHERE s.platform = ? AND s.batch_id = ? AND s.action = 'hold' AND a.status = ?",
+            (platform, batch_id, AccountStatus.PLATFORM_HOLD),
+        ).fetchone()[0]
 
     def overdue(self, platform: str, today: date) -> dict[str, int]:
         """Deletions past their due date on one platform: rows of deletion lists not confirmed in

@@ -5,17 +5,23 @@ say, which accounts a platform still holds."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 
 class AccountStatus(StrEnum):
-    """Where an account is in its life. Every status but DELETED is one the platform holds."""
+    """Where an account is in its life. Every status but DELETED is one the platform holds.
+
+    PLATFORM_HOLD is a deletion the platform carries out on its own schedule: the admin removed
+    the account from use (Times Tables Rock Stars' "Send to Leavers"), but the platform keeps its
+    data until the account's ``delete_due`` and only then deletes it, so the pupil is still held
+    until that day passes (``end_platform_holds``)."""
 
     PENDING = "pending"  # an apply recorded its intent; the send is not finished yet
     ACTIVE = "active"
     DISABLED = "disabled"  # a leaver who cannot sign in; kept until deletion falls due
     DELETION_REQUESTED = "deletion_requested"  # on a deletion list the admin has not confirmed
+    PLATFORM_HOLD = "platform_hold"  # out of use, kept by the platform until delete_due, then deleted by it
     DELETED = "deleted"
 
     @property
@@ -28,6 +34,9 @@ class BatchKind(StrEnum):
     IMPORT = "import"  # an import file (or folder of files) for the admin to upload
     API = "api"  # changes sent to the platform through its API
     DELETION = "deletion"  # a deletion list for the admin to carry out
+    # The next upload of a platform that takes whole uploads, without its leavers: uploading it
+    # marks them inactive there (School Data Sync), which is not deleting them.
+    LEAVER_UPLOAD = "leaver_upload"
 
 
 class BatchStatus(StrEnum):
@@ -66,9 +75,16 @@ class Account:
     sent: dict[str, str]
     remote_id: str | None = None
     left_on: str | None = None  # ISO date: the pupil's leaving date, or the day they were first missed
-    delete_due: str | None = None  # ISO date by which the account must be deleted
+    delete_due: str | None = None  # ISO date by which the account must be deleted (PLATFORM_HOLD: when the platform deletes it)
     status_at: str | None = None  # when the status last changed
     created_at: str | None = None
+
+    def held_on(self, today: date) -> bool:
+        """The platform holds the pupil's data on ``today``. A platform hold whose day has passed
+        is over even before a command records the deletion (``end_platform_holds``)."""
+        if self.status is AccountStatus.PLATFORM_HOLD and self.delete_due:
+            return self.delete_due >= today.isoformat()
+        return self.status.held
 
 
 @dataclass(frozen=True)
