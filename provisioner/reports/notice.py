@@ -59,6 +59,7 @@ def _notice_retention(processor: Processor) -> str:
             )
             lines.append(f"The school switches your child's account off {switched} and deletes it {deleted}.")
     lines.append(honest(processor.fact("retention"), processor.name))
+    lines.append(f"After an account is deleted: {honest(processor.fact('erasure'), processor.name)}")
     return " ".join(lines)
 
 
@@ -76,6 +77,7 @@ def _platform_notice(processor: Processor) -> list[str]:
         out.append(f"- Also: {honest(processor.entry.other_data, name)}")
     out += [
         f"- Why: {honest(processor.fact('purpose'), name)}",
+        f"- Its own uses of the data: {honest(processor.fact('own_uses'), name)}",
         f"- Where it is held: {honest(processor.fact('hosting'), name)}",
         f"- How long: {_notice_retention(processor)}",
     ]
@@ -106,8 +108,9 @@ def privacy_notice(register: Register) -> str:
         "",
         (
             f"Pupils at {school} use the online programs below in their learning. The school's appointed admin "
-            "makes and manages each pupil's account, and sends each program as little of your child's data as "
-            "it needs to work. Each account is deleted after your child leaves the school, as set out below."
+            "makes and manages each pupil's account (or, for a program that reads the school's records system "
+            "itself, chooses what it may read), and sends each program as little of your child's data as it "
+            "needs to work. Each account is deleted after your child leaves the school, as set out below."
         ),
         "",
     ]
