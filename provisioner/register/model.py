@@ -125,11 +125,11 @@ class Processor:
             if self.entry.kind == "platform":
                 special = self.special_category_fields
                 return ", ".join(FIELDS[n].label for n in special) if special else NO_SPECIAL_CATEGORY
-            return self.entry.special_category or "School to record: the DPO records it."
+            return self.entry.special_category or "To record: the special-category data we send (our DPO)."
         if key == "article_9_condition":
             if self.entry.kind == "platform" and not self.special_category_fields:
                 return "Not needed: no special-category data is sent."
-            return self.entry.article_9_condition or "School to record: the DPO records the condition."
+            return self.entry.article_9_condition or "To record: the Article 9 condition our DPO relies on."
         if key == "own_uses" and not self.entry.own_uses.strip():
             return (f"Question for {self.asked}: does it use pupils' data only on our instructions, or also for "
                     "its own purposes (product improvement, analytics, research, AI training)?")  # fmt: skip
