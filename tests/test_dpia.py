@@ -100,8 +100,8 @@ def test_the_dpia_pdf_follows_the_ico_steps_and_fills_in_what_the_tool_knows(dem
     assert "The Unique Pupil Number is not sent." in text and "Date of birth is not sent." in text
     assert "To decide: is the use of Times Tables Rock Stars likely to result in a high risk" in text
     assert len(answer["to_decide"]) >= 5 and all(q.startswith("To decide: ") for q in answer["to_decide"])
-    assert "Questions to send to Maths Circle" in text and "Where is pupils' data stored?" in text
-    assert "Where is pupils' data stored?" in answer["questions_for_supplier"]
+    assert "Questions to send to Maths Circle" in text and "Where are pupils' data stored?" in text
+    assert "Where are pupils' data stored?" in answer["questions_for_supplier"]
     signoff = text[text.index(STEPS[6]):]
     for box in ("Data protection officer", "Headteacher", "Name", "Role", "Date", "Signature"):
         assert box in signoff
@@ -128,7 +128,7 @@ def test_the_dpia_docx_holds_the_same_steps_fields_count_and_marked_questions(de
     assert decide and all(
         piece.bold for p in Document(str(path)).paragraphs if p.text.startswith("To decide: ") for piece in p.runs
     ), "a question for the school is marked, not just written"
-    assert "Where is pupils' data stored?" in [text for _, text in paragraphs]
+    assert "Where are pupils' data stored?" in [text for _, text in paragraphs]
     signoff = tables[-1]
     assert signoff[0][1:] == ["Name", "Role", "Date", "Signature"]
     assert [row[0] for row in signoff[1:]] == ["Data protection officer", "Headteacher"]
@@ -188,7 +188,7 @@ def test_the_notice_docx_names_every_enabled_platform_with_no_research_note(demo
         assert processor.name in program_headings
         assert [processor.name, supplier(processor)] in [row[:2] for row in table[1:]]
     texts = [t for _, t in paragraphs]
-    assert "We have asked Maths Circle where pupils' data is stored." in " ".join(texts)
+    assert "We are asking Maths Circle where pupils' data is stored." in " ".join(texts)
     assert any(t.startswith("How long: We delete your child's account within 30 days") for t in texts)
     everything = " ".join(texts + [cell for row in table for cell in row]).lower()
     for note in RESEARCH_NOTES:
@@ -255,6 +255,6 @@ def test_a_platform_the_school_adds_by_hand_gets_a_dpia_that_claims_nothing_the_
     assert content.supplier == "Word Garden Learning" and content.pupils_held is None
     assert "The register's record of a DPIA for Word Garden: DPIA 2026/4, agreed 2026-10-01" in text
     assert "The school sends Word Garden its data by hand" in text and "Not tracked by the tool." in text
-    assert "Please send us your data processing agreement." in content.questions, "an empty fact is asked"
-    assert "Where is pupils' data stored?" not in content.questions, "the entry says where"
+    assert "Could you send us your data processing agreement, or tell us where to find it?" in content.questions, "an empty fact is asked"
+    assert "Where are pupils' data stored?" not in content.questions, "the entry says where"
     assert "matched on the MIS admission number" not in text and "deletion list" not in text

@@ -8,8 +8,9 @@ so the register cannot drift from what the tool does. The live evidence (pupils 
 deletions overdue) comes from the state, and the approvals (who agreed each field list, and
 when it is next reviewed) are recorded there too.
 
-Facts the research did not find say "not found" (ask the supplier); facts only the school
-knows say "school to record". Both show as gaps, never as guesses.
+An entry is written as the school's statements. What is not known yet is a question for the
+supplier ("Question for Pearson: ...?") or a fact the school records ("To record: ..."); both
+show as gaps (``gap_kind``), never as guesses.
 """
 
 from provisioner.register.build import approve, approve_all, build_register

@@ -9,7 +9,7 @@ from provisioner.connector import Connector
 from provisioner.errors import ApprovalNeeded
 from provisioner.fields import FIELDS, SENSITIVE
 from provisioner.fields import short_labels as _labels
-from provisioner.register.entries import MANDATORY, NOT_FOUND
+from provisioner.register.entries import MANDATORY
 from provisioner.register.model import Problem, Processor
 from provisioner.state import State
 
@@ -22,7 +22,8 @@ def check_processor(processor: Processor, today: date) -> list[Problem]:
     for key in MANDATORY:
         if not getattr(entry, key).strip():
             found.append(Problem(entry.id, f"{entry.name}: the register entry does not say '{key}'",
-                                 f"write what is known in registers/{entry.id}.toml, or '{NOT_FOUND}'"))  # fmt: skip
+                                 f"write what is known in registers/{entry.id}.toml, or the question to ask "
+                                 "('Question for the supplier: ...?')"))  # fmt: skip
     unknown = [name for name in entry.fields or [] if name not in FIELDS]
     if unknown:
         found.append(Problem(entry.id, f"{entry.name}: fields {', '.join(unknown)} are not in the vocabulary",
@@ -72,9 +73,9 @@ def check_processor(processor: Processor, today: date) -> list[Problem]:
         school = [h for h, kind in gaps if kind == "school"]
         parts = []
         if supplier:
-            parts.append(f"not found (ask): {', '.join(supplier)}")
+            parts.append(f"questions to ask: {', '.join(supplier)}")
         if school:
-            parts.append(f"school to record: {', '.join(school)}")
+            parts.append(f"to record: {', '.join(school)}")
         found.append(Problem(entry.id, f"{entry.name}: gaps, {'; '.join(parts)}",
                              f"record what you learn with 'provisioner register set {entry.id} KEY \"TEXT\"' (see "
                              "'provisioner register gaps')", "warning"))  # fmt: skip

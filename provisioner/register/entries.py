@@ -1,9 +1,21 @@
 """The register's entries: one data file per processor (``registers/<id>.toml``, shipped; a
 school adds or overrides entries in its workspace's ``registers/`` folder), and the Article 30
-items each entry answers."""
+items each entry answers.
+
+An entry is written as the school's own statements, in plain English, since governors read it
+and the privacy notice quotes it to parents. What is not known yet is written as what someone
+has to do, in one of two forms that ``gap_kind`` (the only detector) reads:
+
+- "Question for Maths Circle: where are pupils' data stored?": a question the school asks the
+  supplier or recipient;
+- "To record: the signed contract's date and link.": a fact only the school knows.
+
+Each is a sentence of its own, so the notice can leave it out and say what is being confirmed.
+"""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import timedelta
 from importlib import resources
@@ -16,6 +28,9 @@ from provisioner.connector.scope import Scope, year_group_codes
 from provisioner.errors import SettingsError
 from provisioner.settings import describe_error
 
+QUESTION = re.compile(r"\bquestion for [^:.?]+:", re.IGNORECASE)  # "Question for Pearson: ..."
+TO_RECORD = re.compile(r"\bto record:", re.IGNORECASE)  # "To record: the DPIA's date."
+# The markers entries used before: still read, so a school's older entry keeps its gaps.
 NOT_FOUND = "not found"
 SCHOOL_TO_RECORD = "school to record"
 REVIEW_EVERY = timedelta(days=365)  # the annual review governors expect (reference §5.2)
@@ -25,6 +40,7 @@ ITEMS: list[tuple[str, str]] = [
     ("entity", "Legal entity"),
     ("contact", "Contact"),
     ("role", "Role"),
+    ("own_uses", "Its own uses of the data"),
     ("purpose", "Purpose"),
     ("lawful_basis", "Lawful basis (Article 6)"),
     ("data_subjects", "Data subjects"),
@@ -37,6 +53,7 @@ ITEMS: list[tuple[str, str]] = [
     ("contract", "Contract or data processing agreement"),
     ("dpia", "DPIA"),
     ("retention", "Retention and deletion"),
+    ("erasure", "From deletion to erasure"),
     ("security", "Security measures"),
     ("review", "Next review"),
 ]
@@ -75,6 +92,12 @@ class Entry(BaseModel):
     connector) or "recipient" when the school shares data outside this tool (the Department
     for Education, the local authority, the next school), which lists ``fields`` from the
     vocabulary in provisioner.fields and describes anything else in ``other_data``.
+
+    ``own_uses`` says whether the supplier acts only on the school's instructions (a processor)
+    or also decides uses of its own (product improvement, analytics, research, AI training),
+    which makes it a controller for those; ``erasure`` how long a platform keeps a deleted
+    pupil (a restorable copy, a leavers group, backups) before the data is gone. Both are
+    optional: left out, they read as questions for the supplier.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -85,6 +108,7 @@ class Entry(BaseModel):
     entity: str = ""
     contact: str = ""
     role: str = ""
+    own_uses: str = ""
     purpose: str = ""
     lawful_basis: str = ""
     data_subjects: str = ""
@@ -94,6 +118,7 @@ class Entry(BaseModel):
     contract: str = ""
     dpia: str = ""
     retention: str = ""
+    erasure: str = ""
     security: str = ""
     sources: list[str] = []
     fields: list[str] | None = None
@@ -112,7 +137,12 @@ class Entry(BaseModel):
 
 
 def gap_kind(text: str) -> str | None:
-    """'supplier' for a fact not found (ask them), 'school' for the school's own, else None."""
+    """'supplier' for a question the school asks the supplier or recipient ("Question for
+    Pearson: ..."), 'school' for a fact the school records ("To record: ..."), else None."""
+    if QUESTION.search(text):
+        return "supplier"
+    if TO_RECORD.search(text):
+        return "school"
     lowered = text.lower()
     if NOT_FOUND in lowered:
         return "supplier"

@@ -1,11 +1,12 @@
-"""The register's open questions: each fact an entry says was "not found" (ask the supplier) or is
-the "school to record", one by one, with the key that fills it (``register set``) and, for a
-supplier, the question to ask them.
+"""The register's open questions: each fact an entry asks a supplier for ("Question for 2Simple:
+...?") or leaves the school to record ("To record: ..."), one by one, with the key that fills it
+(``register set``) and, for a supplier, the question to ask them. Who the supplier is, as a
+letter or a parent names it, is decided here too (``supplier_name``), so every document agrees.
 
-An item can hold both: "2Simple's data processing agreement: not found; ask 2Simple. School to
-record: the signed contract's link and date." is a question for 2Simple and a fact for the
-school, so each sentence is read on its own. A sentence naming the school as the one to record
-it ("Not found: school to record the organisation...") is the school's, whatever else it says.
+An item can hold both: "Question for 2Simple: may we have its data processing agreement? To
+record: the signed contract's date and link." is a question for 2Simple and a fact for the
+school, so each sentence is read on its own (``gap_kind`` says which; it also reads the older
+markers "not found" and "school to record" of a school's own entries).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from provisioner.register.entries import ITEMS, NOT_FOUND, SCHOOL_TO_RECORD, gap_kind
+from provisioner.register.entries import ITEMS, QUESTION, gap_kind
 from provisioner.register.model import Processor, Register
 
 SUPPLIER = "supplier"  # ask the supplier (or the body the data goes to)
@@ -47,12 +48,17 @@ QUESTIONS: dict[str, str] = {
                   "from your systems and backups?"),  # fmt: skip
     "security": ("How do you protect our pupils' data (for example encryption, who on your staff can see it, and "
                  "certifications such as Cyber Essentials or ISO 27001)?"),  # fmt: skip
+    "own_uses": ("Do you use our pupils' data for any purpose of your own (for example product improvement, "
+                 "analytics, research or training AI), and if so which?"),  # fmt: skip
+    "erasure": ("Once we delete a pupil's account, when is their data erased for good, including from "
+                "backups?"),  # fmt: skip
 }
 
-# Where an entry's legal entity text stops naming the company: "2Simple (registered company
-# number...)", "Microsoft. Which Microsoft company...", "EducationCity Ltd (Edmentum ...), which..."
-_COMPANY_END = re.compile(r"\s\(|:\s|,\s+which|\.\s+(?=[A-Z])")
-_SENTENCE_END = re.compile(r"(?<=[.;])\s+(?=[A-Z])")
+# Where an entry's legal entity text stops naming the company: "2Simple, which makes Purple Mash",
+# "Maths Circle Ltd. Question for...", "IXL Learning, Inc., a United States company".
+_COMPANY_END = re.compile(r"\s*[(:;]|\.\s|\.$|,\s+(?:which|an?)\b")
+_COMPANY_SUFFIX = re.compile(r",?\s+(?:Ltd|Limited|Inc|plc|LLC)\.?$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.;?])\s+(?=[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,15 @@ def entry_key(item: str) -> str:
 
 
 def supplier_name(processor: Processor) -> str:
-    """Who to ask: a platform's company as its entry's legal entity names it ('2Simple'), else
-    the processor's name ('the local authority')."""
-    name = _COMPANY_END.split(processor.entry.entity.strip(), maxsplit=1)[0].strip()
-    if processor.entry.kind == "platform" and name and not gap_kind(name):
-        return name
-    return processor.name[0].lower() + processor.name[1:] if processor.name.startswith("The ") else processor.name
+    """Who to ask, as a parent or a letter names them: a platform's company from the start of its
+    entry's legal entity, without "Ltd" ("Maths Circle", "2Simple", "IXL Learning"); else the
+    processor's own name ("Local authority")."""
+    entity = " ".join(processor.entry.entity.split())
+    name = _COMPANY_END.split(entity, maxsplit=1)[0].strip()
+    name = _COMPANY_SUFFIX.sub("", name).strip(" ,.")
+    if processor.entry.kind != "platform" or not name or gap_kind(name) or name.lower().startswith(("the ", "our ")):
+        return processor.name
+    return name
 
 
 def gaps_of(processor: Processor) -> list[Gap]:
@@ -97,7 +106,7 @@ def gaps_of(processor: Processor) -> list[Gap]:
         key = entry_key(item)
         text = processor.entry.other_data if item == "fields" else processor.fact(item)
         for who, sentences in missing_by_who(text).items():
-            question = QUESTIONS.get(key, "") if who == SUPPLIER else ""
+            question = _question(key, sentences) if who == SUPPLIER else ""
             found.append(Gap(processor.id, processor.name, supplier, key, heading, who, " ".join(sentences), question))
     return found
 
@@ -111,9 +120,18 @@ def missing_by_who(text: str) -> dict[str, list[str]]:
     """The sentences of an item that say something is missing, by who answers them."""
     by_who: dict[str, list[str]] = {}
     for sentence in _SENTENCE_END.split(text.strip()):
-        lowered = sentence.lower()
-        if SCHOOL_TO_RECORD in lowered:
-            by_who.setdefault(SCHOOL, []).append(sentence)
-        elif NOT_FOUND in lowered:
-            by_who.setdefault(SUPPLIER, []).append(sentence)
+        kind = gap_kind(sentence)
+        if kind:
+            by_who.setdefault(SUPPLIER if kind == "supplier" else SCHOOL, []).append(sentence)
     return {who: by_who[who] for who in (SUPPLIER, SCHOOL) if who in by_who}
+
+
+def _question(key: str, sentences: list[str]) -> str:
+    """What to ask: the entry's own question ("Question for 2Simple: what are its registered
+    company number and address?"), put to the supplier, else the usual one for the item."""
+    for sentence in sentences:
+        asked = QUESTION.split(sentence, maxsplit=1)
+        if len(asked) == 2 and asked[1].strip().endswith("?"):
+            own = asked[1].strip()
+            return own[0].upper() + own[1:].replace(" its ", " your ").replace(" it ", " you ")
+    return QUESTIONS.get(key, "")

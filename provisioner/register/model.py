@@ -13,6 +13,17 @@ from provisioner.fields import short_labels as _labels
 from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind
 from provisioner.state import Approval, DeletionProofs, RegisterChange
 
+
+def _in_short(text: str) -> str:
+    """A fact's first words (up to the first colon, full stop or bracket), marked where it is to be
+    confirmed; a fact that is only a question is 'not known yet'."""
+    short = re.split(r"[.:;(]", text, maxsplit=1)[0].strip()
+    if not gap_kind(text):
+        return short
+    opens_with_marker = gap_kind(short + ":") is not None  # "Question for IXL: ..." is no answer
+    return "not known yet" if opens_with_marker else f"{short} (to confirm)"
+
+
 @dataclass(frozen=True)
 class Evidence:
     """What the state shows about a connected platform now."""
@@ -110,8 +121,17 @@ class Processor:
     @property
     def role_in_short(self) -> str:
         """The role without its explanation: 'processor', 'Controller or processor'..."""
-        short = re.split(r"[.:;(]", self.entry.role, maxsplit=1)[0].strip()
-        return f"{short} (to confirm)" if gap_kind(self.entry.role) else short
+        return _in_short(self.entry.role)
+
+    @property
+    def own_uses_in_short(self) -> str:
+        """Whether it uses the data for itself, in a few words: 'only on our instructions'..."""
+        return _in_short(self.fact("own_uses"))
+
+    @property
+    def erasure_in_short(self) -> str:
+        """When a deleted pupil's data is gone there, in a few words: 'after 30 days'..."""
+        return _in_short(self.fact("erasure"))
 
     def fields_text(self, short: bool = False) -> str:
         label = (lambda name: _labels([name])) if short else (lambda name: FIELDS[name].label)
@@ -129,17 +149,30 @@ class Processor:
             if self.entry.kind == "platform":
                 special = self.special_category_fields
                 return ", ".join(FIELDS[n].label for n in special) if special else NO_SPECIAL_CATEGORY
-            return self.entry.special_category or "School to record: the DPO records it."
+            return self.entry.special_category or "To record: the special-category data we send (our DPO)."
         if key == "article_9_condition":
             if self.entry.kind == "platform" and not self.special_category_fields:
                 return "Not needed: no special-category data is sent."
-            return self.entry.article_9_condition or "School to record: the DPO records the condition."
+            return self.entry.article_9_condition or "To record: the Article 9 condition our DPO relies on."
+        if key == "own_uses" and not self.entry.own_uses.strip():
+            return (f"Question for {self.asked}: does it use pupils' data only on our instructions, or also for "
+                    "its own purposes (product improvement, analytics, research, AI training)?")  # fmt: skip
+        if key == "erasure" and not self.entry.erasure.strip():
+            if self.entry.kind == "recipient":
+                return "Not applicable: what we share becomes the recipient's own record, kept as its retention says."
+            return (f"Question for {self.asked}: how long after we delete a pupil is their data erased, "
+                    "including any copy that can be restored and any backup?")  # fmt: skip
         if key == "review":
             if not self.approvals:
                 return "Never approved: run 'provisioner register approve'."
             last = self.approvals[-1]
             return f"{last.next_review} (last approved {last.approved_at[:10]} by {last.approved_by})"
         return getattr(self.entry, key)
+
+    @property
+    def asked(self) -> str:
+        """Who a question about a missing fact goes to, in a sentence: 'the supplier' or 'the recipient'."""
+        return "the supplier" if self.entry.kind == "platform" else "the recipient"
 
     def gaps(self) -> list[tuple[str, str]]:
         """(heading, 'supplier' or 'school') for each item still to be found out or recorded."""

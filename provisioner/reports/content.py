@@ -3,9 +3,10 @@ summary (``summary_rows``) and a page per processor (``pages``), made of ``Cell`
 ``Page``, with the labels, dates and gap words they are written in.
 
 Every format is drawn from the same content (``summary_rows`` and ``pages``), so the PDF,
-the HTML page and the Markdown cannot say different things. A gap (a fact "not found" or for
-the "school to record") is highlighted with a shaded, bold cell that also says GAP in words,
-so it still stands out when printed in black and white; so is anything overdue.
+the HTML page and the Markdown cannot say different things. A gap (a question for the
+supplier, or a fact for the school to record) is highlighted with a shaded, bold cell that also
+says GAP in words, so it still stands out when printed in black and white; so is anything
+overdue.
 
 ``honest`` is here too: the privacy notice and the access request's PDF both use it, so a gap
 is never written to a parent as if it were a fact.
@@ -27,7 +28,7 @@ CATEGORIES = (IDENTIFIERS, CHARACTERISTICS, CONTACT, SCHOOL, CREDENTIALS)
 OTHER = "Other"
 NONE_HELD = "\u2014"  # an em dash: a recipient outside this tool, whose holdings it cannot count
 REVIEW_SOON = timedelta(days=60)  # a review this close shows as due, so governors can plan it
-OTHER_MAX_CHARS = 80  # the summary shows the start of a recipient's other data; its page has it all
+OTHER_MAX_CHARS = 200  # the summary shows the start of a recipient's other data (the census's categories fit)
 
 SUMMARY_HEADER = ("Processor", *CATEGORIES, OTHER, "Pupils held now", "Gaps", "Status")
 KEY = (
@@ -45,8 +46,9 @@ KEY = (
         "OVERDUE: deletions or a review past their date. Shaded, bold cells need action."
     ),
     (
-        "Status: deletions awaited or overdue, the next review, and the register check's errors. A page for "
-        "each processor follows, in the same order."
+        "Status: deletions awaited or overdue, the next review, and the register check's errors; for a platform, "
+        "whether the supplier also uses the data for its own purposes, and when a deleted pupil's data is gone "
+        "there. A page for each processor follows, in the same order."
     ),
 )
 
@@ -174,6 +176,9 @@ def _status(register: Register, processor: Processor) -> list[Cell]:
     errors = [p for p in register.problems_of(processor.id) if p.severity == "error"]
     if errors:
         found.append(Cell(f"check ERRORS: {len(errors)}", True))
+    if processor.entry.kind == "platform":
+        found.append(Cell(f"own uses: {processor.own_uses_in_short}"))
+        found.append(Cell(f"deleted data gone: {processor.erasure_in_short}"))
     return found
 
 

@@ -16,7 +16,7 @@ from datetime import date
 from provisioner.fields import short_label
 from provisioner.register import Processor, Register
 from provisioner.reports.content import long_date, policy
-from provisioner.reports.plain import QUESTIONS, asked, kept_after_deletion, stated, supplier
+from provisioner.reports.plain import ASKING, asked, kept_after_deletion, stated, supplier
 
 # Plain words for the privacy notice (the labels in provisioner.fields are for the register).
 PLAIN: dict[str, str] = {
@@ -82,7 +82,7 @@ def _fact(processor: Processor, key: str, text: str | None = None) -> str:
     not known, or that we are confirming it where it is the school's own to record."""
     found = stated(processor.fact(key) if text is None else text)
     parts = [found.text] if found.text else []
-    if found.asks_supplier and key in QUESTIONS:
+    if found.asks_supplier and key in ASKING:
         parts.append(asked(processor, key))
     elif found.asks_supplier or found.school_decides or not parts:
         parts.append("We are confirming this." if parts else "We are confirming this and will update this notice.")
@@ -114,6 +114,9 @@ def _notice_retention(processor: Processor, today: date) -> str:
         if kept:
             lines.append(f"{supplier(processor)} then keeps the deleted account for {kept} before erasing it.")
     lines.append(_fact(processor, "retention"))
+    erasure = _fact(processor, "erasure")
+    if erasure:
+        lines.append(f"After an account is deleted: {erasure}")
     return " ".join(line for line in lines if line)
 
 
@@ -139,6 +142,7 @@ def _platform_entry(processor: Processor, today: date) -> Entry:
         items.append(("Also", _fact(processor, "other_data")))
     items += [
         ("Why", _fact(processor, "purpose")),
+        ("Its own uses of the data", _fact(processor, "own_uses")),
         ("Where it is held", _fact(processor, "hosting")),
         ("How long", _notice_retention(processor, today)),
     ]

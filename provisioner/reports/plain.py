@@ -7,7 +7,7 @@ A register entry is written for whoever keeps the register: it says where a fact
 found ("not found; ask IXL") and how the tool is set up ("leavers_group = true under
 [platforms.tt-rockstars]"). The privacy notice and the DPIA draft are read by parents, governors
 and the headteacher, so they take from an entry only what it states as fact (``stated``), and
-say what is not known as a question put to the supplier ("We have asked Maths Circle where
+say what is not known as a question put to the supplier ("We are asking Maths Circle where
 pupils' data is stored."), never as a fact and never as a research note. The entries are left
 as they are: they are the register's record of what was found and how.
 """
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from provisioner.register import Processor, gap_kind
+from provisioner.register.gaps import QUESTIONS as LETTER_QUESTIONS
+from provisioner.register.gaps import supplier_name
 from provisioner.reports.content import SENTENCE_END
 
 # Words that make a sentence a note on what is not known yet: the supplier is asked.
@@ -83,6 +85,9 @@ def stated(text: str) -> Stated:
             continue
         sentence, unsure = _without_citations(sentence)
         asks = asks or unsure
+        if gap_kind(sentence) == "supplier":  # "Question for Maths Circle: where are pupils' data stored?"
+            asks = True
+            continue
         if SCHOOL_DECIDES.search(sentence) or gap_kind(sentence) == "school":
             school = True
             if UNSURE.search(sentence.lower().replace("school to record", "")):
@@ -99,57 +104,48 @@ def stated(text: str) -> Stated:
 
 def supplier(processor: Processor) -> str:
     """The company behind a platform, as a parent would name it ("Maths Circle" for Times Tables
-    Rock Stars, "2Simple" for Purple Mash), from the start of its entry's legal entity; the
-    platform's own name where the entity is not known."""
-    entity = " ".join(processor.entry.entity.split())
-    name = re.split(r"\s*[(:;]|\.\s|\.$|,\s+which\b", entity, maxsplit=1)[0].strip()
-    name = COMPANY_SUFFIX.sub("", name).strip(" ,.")
-    if not name or gap_kind(name) or UNSURE.search(name) or name.lower().startswith("the "):
-        return processor.name
-    return name
+    Rock Stars): the register's one answer (``register.gaps.supplier_name``)."""
+    return supplier_name(processor)
 
 
-# What the school asks the supplier when a fact is not known, by the register item it is about:
-# as the school reports it ("We have asked Maths Circle where pupils' data is stored.") and as it
-# sends it ("Where is pupils' data stored?").
-QUESTIONS: dict[str, tuple[str, str]] = {
-    "entity": ("for its full company name and registered address",
-               "What is your full company name and registered address?"),
-    "contact": ("who its data protection officer is", "Who is your data protection officer, and how do we reach them?"),
-    "role": ("to confirm that it acts only on our instructions",
-             "Do you act only on our instructions (as our processor) for all of our pupils' data?"),
-    "purpose": ("what it uses pupils' data for", "What do you use pupils' data for?"),
-    "hosting": ("where pupils' data is stored", "Where is pupils' data stored?"),
-    "transfers": ("whether pupils' data leaves the UK, and how it is protected if it does",
-                  "Does pupils' data leave the UK, and if so, how is it protected?"),
-    "sub_processors": ("which other companies handle pupils' data for it",
-                       "Which other companies handle pupils' data for you?"),
-    "contract": ("for its data processing agreement", "Please send us your data processing agreement."),
-    "retention": ("how long it keeps pupils' data after an account is deleted",
-                  "How long do you keep a pupil's data after their account is deleted, including in backups?"),
-    "security": ("how it keeps pupils' data secure",
-                 "How do you keep pupils' data secure (for example encryption, certification, staff access)?"),
-    "other_data": ("what else it holds about pupils", "What else do you hold about our pupils?"),
-}  # fmt: skip
+# What the school says it is asking the supplier when a fact is not known, by the register item
+# it is about ("We are asking Maths Circle where pupils' data is stored."); the questions
+# themselves, as a letter puts them, are the register's (``register.gaps.QUESTIONS``).
+ASKING: dict[str, str] = {
+    "entity": "for its full company name and registered address",
+    "contact": "who its data protection officer is",
+    "role": "to confirm that it acts only on our instructions",
+    "purpose": "what it uses pupils' data for",
+    "hosting": "where pupils' data is stored",
+    "transfers": "whether pupils' data leaves the UK, and how it is protected if it does",
+    "sub_processors": "which other companies handle pupils' data for it",
+    "contract": "for its data processing agreement",
+    "retention": "how long it keeps pupils' data after an account is deleted",
+    "security": "how it keeps pupils' data secure",
+    "other_data": "what else it holds about pupils",
+    "own_uses": "whether it uses pupils' data for any purpose of its own",
+    "erasure": "how long a deleted account's data is kept before it is erased for good",
+}
 
 
 def asked(processor: Processor, key: str) -> str:
-    """What the school says it has asked the supplier about one register item:
-    "We have asked Maths Circle where pupils' data is stored." """
-    return f"We have asked {supplier(processor)} {QUESTIONS[key][0]}."
+    """What the school says it is asking the supplier about one register item:
+    "We are asking Maths Circle where pupils' data is stored." (true from the day the school
+    sends its questions: ``register export --format questions`` writes them)."""
+    return f"We are asking {supplier(processor)} {ASKING[key]}."
 
 
 def questions(processor: Processor) -> list[str]:
     """The questions to send the supplier: one for each register item its entry does not know
     (or leaves empty)."""
-    return [QUESTIONS[key][1] for key in QUESTIONS if open_question(processor, key)]
+    return [LETTER_QUESTIONS[key] for key in ASKING if open_question(processor, key)]
 
 
 def open_question(processor: Processor, key: str) -> bool:
     """Whether the supplier is still to answer one register item: the entry says it is not known,
     or leaves a supplier's fact empty (the purpose and anything else held are the school's)."""
     found = stated(processor.fact(key))
-    empty = not (found.text or found.school_decides) and key in QUESTIONS and key not in ("purpose", "other_data")
+    empty = not (found.text or found.school_decides) and key in ASKING and key not in ("purpose", "other_data")
     return found.asks_supplier or empty
 
 
