@@ -13,7 +13,6 @@ from provisioner.cli.common import (
     typed_back_asker,
 )  # fmt: skip
 from provisioner.fields import short_label
-from provisioner.jobs.requests import describe
 
 pupil_app = group("A parent's requests about one pupil: what is held, erasure.")
 
@@ -84,6 +83,8 @@ def pupil_erase(
         for note in cleanup.notes if cleanup else []:
             out.print(note)
         render.kept_files(result.kept_files)
+        from provisioner.jobs.requests import describe  # loaded by the command (see cli/common.py)
+
         who = describe(result.pupil)
         if result.purged:
             out.print(f"Every account of {who} is deleted and this tool has forgotten them.")
@@ -100,6 +101,8 @@ def pupil_erase(
          "makes new ones.")  # fmt: skip
 def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None) -> None:
     def action() -> None:
+        from provisioner.jobs.requests import describe  # loaded by the command (see cli/common.py)
+
         allowed = find_provisioner(workspace).allow_pupil(pupil)
         who = describe(allowed.pupil) if allowed.pupil else f"pupil {pupil.strip()}"
         if allowed.lifted:
