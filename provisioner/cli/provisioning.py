@@ -7,7 +7,6 @@ from enum import Enum
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 
 from provisioner.cli import render
 from provisioner.errors import ExitCode
@@ -76,6 +75,8 @@ def apply(
         the_provisioner = find_provisioner(workspace)
         show = render.plan_details if details else render.plan_question(roster)
         confirm = asker("apply", "Apply these changes?", show, yes, as_json)
+        from rich.progress import Progress  # loaded when apply runs, not for every command
+
         # The bar starts with the first progress report, after the question has been answered.
         bar = Progress(console=err, transient=True, disable=as_json)
         tasks: dict[str, Any] = {}
