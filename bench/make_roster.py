@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from provisioner.synthetic import synthetic_pupils, write_roster_csv, write_roster_xlsx  # noqa: E402
+from provisioner.synthetic import synthetic_pupils, write_roster_csv, write_roster_xlsx
 
 TODAY = date(2026, 1, 15)  # fixed, so the cached files and the results do not depend on the day
 SEED = 2026
