@@ -10,8 +10,9 @@ status, then again), so a busy moment slows all of them, not one.
 
 Python runs with its bytecode cache, as an installed tool does (pip compiles it at install),
 in a temporary folder (PYTHONPYCACHEPREFIX) so nothing is written beside the code; the first,
-unmeasured, run of each command fills it. `--no-bytecode-cache` times Python compiling every
-module from source on every run instead (what PYTHONDONTWRITEBYTECODE=1 does to a checkout).
+unmeasured, run of each command fills it. `--no-bytecode-cache` times what
+PYTHONDONTWRITEBYTECODE=1 does to a checkout instead: the installed libraries' bytecode is still
+read from their own caches, but the tool's modules are compiled from source on every run.
 
 `--checkout` times another copy of the code in the same rounds (e.g. the main branch beside a
 change: `--checkout ../main --checkout .`); each runs with its folder first on PYTHONPATH.
@@ -87,7 +88,7 @@ def main() -> None:
                         help="a copy of the code to time (repeatable; default: this one)")  # fmt: skip
     parser.add_argument("--workspace", type=Path, help="the workspace for status (default: the demo's)")
     parser.add_argument("--no-bytecode-cache", action="store_true",
-                        help="compile every module from source on every run")  # fmt: skip
+                        help="compile the tool's modules from source on every run")  # fmt: skip
     args = parser.parse_args()
 
     checkouts = [path.resolve() for path in args.checkout or [REPO]]
