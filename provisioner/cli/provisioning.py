@@ -72,11 +72,11 @@ def apply(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
+        from rich.progress import Progress  # loaded when apply runs, not for every command
+
         the_provisioner = find_provisioner(workspace)
         show = render.plan_details if details else render.plan_question(roster)
         confirm = asker("apply", "Apply these changes?", show, yes, as_json)
-        from rich.progress import Progress  # loaded when apply runs, not for every command
-
         # The bar starts with the first progress report, after the question has been answered.
         bar = Progress(console=err, transient=True, disable=as_json)
         tasks: dict[str, Any] = {}

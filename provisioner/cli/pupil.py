@@ -72,6 +72,8 @@ def pupil_erase(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
+        from provisioner.jobs.requests import describe  # loaded by the command (see cli/common.py)
+
         the_provisioner = find_provisioner(workspace)
         confirm = typed_back_asker("pupil erase", render.erasure, yes, as_json)
         result = the_provisioner.erase_pupil(pupil, confirm=confirm, today=today(as_of))
@@ -83,8 +85,6 @@ def pupil_erase(
         for note in cleanup.notes if cleanup else []:
             out.print(note)
         render.kept_files(result.kept_files)
-        from provisioner.jobs.requests import describe  # loaded by the command (see cli/common.py)
-
         who = describe(result.pupil)
         if result.purged:
             out.print(f"Every account of {who} is deleted and this tool has forgotten them.")
