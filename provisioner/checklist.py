@@ -8,8 +8,6 @@ from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
 
-from fpdf import FPDF
-
 from provisioner import files
 from provisioner.slips import SANS, SANS_BOLD, font_file, printable
 from provisioner.xlsx import Sheet, xlsx_bytes
@@ -19,6 +17,10 @@ ROWS_PER_PAGE = 32
 
 def checklist_pdf_bytes(title: str, lines: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     """An A4 table with a tick box per row, under a title and a few lines of instructions."""
+    # Imported here, not at the top: fpdf2 takes a third of a second to load, and only a
+    # command that prints a checklist needs it (tests/test_startup.py).
+    from fpdf import FPDF
+
     widths = [12.0] + [178.0 / len(header)] * len(header)
     with ExitStack() as stack:
         pdf = FPDF(orientation="P", unit="mm", format="A4")

@@ -25,9 +25,6 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
-
 from provisioner import files
 from provisioner.xlsx import Sheet, xlsx_bytes
 
@@ -117,6 +114,10 @@ class Metrics:
     more slowly, through its bidirectional-text machinery)."""
 
     def __init__(self, face: Face):
+        # Imported here, not at the top: fontTools takes a tenth of a second to load, and only
+        # a command that prints slips needs it (tests/test_startup.py).
+        from fontTools.ttLib import TTFont
+
         with resources.as_file(font_file(face)) as path:
             font = TTFont(path, lazy=True)
             units = font["head"].unitsPerEm
@@ -284,6 +285,10 @@ def fit(
 
 class SlipsPdf:
     def __init__(self, school: str, fonts: dict[Face, Path]):
+        # Imported here, not at the top: fpdf2 takes a third of a second to load, and only a
+        # command that prints slips needs it (tests/test_startup.py).
+        from fpdf import FPDF
+
         self.school = printable(school)
         pdf = FPDF(orientation="P", unit="mm", format="A4")
         pdf.set_auto_page_break(False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -106,9 +107,10 @@ def _upn(rng: random.Random, la: int, establishment: int, year: int, serial: int
 
 
 def synthetic_pupils(
-    n: int, seed: int = 2026, today: date | None = None, leavers: int = 0
+    n: int, seed: int = 2026, today: date | None = None, leavers: int = 0, years: Sequence[str] = YEARS
 ) -> list[dict[str, object]]:
-    """``n`` made-up primary pupils (N2, R, Y1-6), as rows keyed by canonical field names.
+    """``n`` made-up primary pupils (N2, R, Y1-6, or the ``years`` given), as rows keyed by
+    canonical field names.
 
     Dates of birth fit the year group (1 September cut-off) relative to ``today``; ``leavers``
     pupils have a leaving date in the past. Admission numbers are 6 digits with leading zeros;
@@ -119,7 +121,7 @@ def synthetic_pupils(
     today = today or date.today()
     rng = random.Random(seed)
     ay = _academic_year_start(today)
-    per_year_pupils = [n // len(YEARS) + (1 if i < n % len(YEARS) else 0) for i in range(len(YEARS))]
+    per_year_pupils = [n // len(years) + (1 if i < n % len(years) else 0) for i in range(len(years))]
     # A school of about 420 pupils per LA/establishment number, so UPN serials stay unique.
     schools = max(1, -(-n // 400))
     school_ids = [(rng.choice(LA_CODES), 2000 + i * 7 + rng.randrange(7)) for i in range(schools)]
@@ -130,7 +132,7 @@ def synthetic_pupils(
     used_upns: set[str] = set()
     rows: list[dict[str, object]] = []
     i = 0
-    for year_group, count in zip(YEARS, per_year_pupils):
+    for year_group, count in zip(years, per_year_pupils):
         offset = _year_offset(year_group)
         classes = max(1, -(-count // CLASS_SIZE))
         born_from = date(ay - 5 - offset, 9, 1)

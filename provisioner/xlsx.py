@@ -17,18 +17,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from provisioner import files
 
-# What openpyxl refuses, plus what XML 1.0 cannot hold at all (lone surrogates, U+FFFE/U+FFFF),
-# which openpyxl would write into a file Excel then "repairs".
-UNWRITABLE_RE = re.compile(ILLEGAL_CHARACTERS_RE.pattern + "|[\ud800-\udfff\ufffe\uffff]")
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# openpyxl is imported where a workbook is written, not here: it takes a tenth of a second to
+# load, and most commands write no xlsx (tests/test_startup.py).
+
+# What openpyxl refuses (its ILLEGAL_CHARACTERS_RE, the C0 controls but tab and line ends; a
+# test holds the two together), plus what XML 1.0 cannot hold at all (lone surrogates,
+# U+FFFE/U+FFFF), which openpyxl would write into a file Excel then "repairs".
+OPENPYXL_ILLEGAL = r"[\000-\010]|[\013-\014]|[\016-\037]"
+UNWRITABLE_RE = re.compile(OPENPYXL_ILLEGAL + "|[\ud800-\udfff\ufffe\uffff]")
 # A leading CR is stored as LF (see clean_text), so LF counts as a trigger too.
 QUOTE_PREFIX_TRIGGERS = (*files.FORMULA_TRIGGERS, "\n")
 MAX_TITLE_CHARS = 31  # Excel refuses longer sheet titles
@@ -95,6 +98,8 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     characters an xlsx cannot hold are dropped. Every row must have one value per header
     column; raises ValueError otherwise, or for duplicate sheet titles or no sheets.
     """
+    from openpyxl import Workbook
+
     if not sheets:
         raise ValueError("an xlsx needs at least one sheet")
     titles = [sheet.title.casefold() for sheet in sheets]
@@ -111,6 +116,9 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 
 def _fill(ws: Worksheet, sheet: Sheet) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     columns = len(sheet.header)
     rows = [list(sheet.header)]
     for number, row in enumerate(sheet.rows, start=1):

@@ -124,3 +124,16 @@ def test_write_private_xlsx_is_owner_only_and_leaves_no_temporary(tmp_path: Path
     assert [p.name for p in path.parent.iterdir()] == ["pupils.xlsx"]
     if files.POSIX:
         assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_every_character_openpyxl_refuses_is_dropped_and_the_rest_kept():
+    """The writer keeps its own copy of openpyxl's list of refused characters (so that loading
+    this module does not load openpyxl); a later openpyxl that refuses more must not make a
+    name with one of them fail to write."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    refused = [chr(code) for code in range(0x110000) if ILLEGAL_CHARACTERS_RE.match(chr(code))]
+    assert refused  # the C0 controls
+    name = "Amara" + "".join(refused) + "\tOkafor\n"
+    data = xlsx_bytes([Sheet("Pupils", ["Name"], [[name]])])
+    assert load(data).active["A2"].value == "Amara\tOkafor\n"

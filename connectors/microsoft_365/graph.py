@@ -18,12 +18,17 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import msal
-import requests
+from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ProvisionerError, RemoteError, SettingsError
+
+if TYPE_CHECKING:
+    import msal
+    import requests
+
+# msal and requests are imported in the methods that talk to Microsoft, not here: together
+# they take about a fifth of a second to load, and every command that lists the platforms
+# loads this module (tests/test_startup.py), while only one talking to Graph needs them.
 
 RETRY_STATUSES = (429, 503, 504)
 WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
@@ -120,6 +125,8 @@ class GraphClient:
     SCOPES = ["https://graph.microsoft.com/.default"]
 
     def __init__(self, config: GraphConfig, session: requests.Session | None = None):
+        import requests
+
         self.config = config
         self.base = config.graph_url.rstrip("/")
         self.limiter = WriteLimiter(config.writes_per_second)
@@ -146,6 +153,9 @@ class GraphClient:
         )
 
     def _build_app(self) -> msal.ConfidentialClientApplication:
+        import msal
+        import requests
+
         authority = f"{self.config.authority_host.rstrip('/')}/{self.config.tenant_id}"
         try:
             return msal.ConfidentialClientApplication(
@@ -164,6 +174,9 @@ class GraphClient:
             ) from None
 
     def token(self) -> str:
+        import msal
+        import requests
+
         try:
             result = self._app.acquire_token_for_client(scopes=self.SCOPES)
         except requests.RequestException as exc:
@@ -182,6 +195,8 @@ class GraphClient:
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 headers: dict | None = None) -> Reply:  # fmt: skip
         """One request, retried as Microsoft documents; returns the final reply (4xx included)."""
+        import requests
+
         url = path if path.startswith("https://") else self.base + path
         writes = 1 if method in WRITE_METHODS else 0
         renewed = False
@@ -262,6 +277,8 @@ class GraphClient:
         raise RemoteError("Microsoft Graph kept failing", hint="run apply again later")
 
     def _post_batch(self, body: dict, attempt: int) -> dict | None:
+        import requests
+
         try:
             response = self.session.post(
                 self.base + "/$batch", json=body, timeout=self.config.timeout,

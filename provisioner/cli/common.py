@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,8 +23,14 @@ from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
 from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError
-from provisioner.facade import Provisioner
-from provisioner.models import Problem, rows_text
+
+if TYPE_CHECKING:
+    from provisioner.facade import Provisioner
+    from provisioner.models import Problem
+
+# The command line loads the core (the facade, and with it pydantic and every module of the
+# job) only when a command runs, not to show --help: the modules under cli/ import it in the
+# functions that call it (tests/test_startup.py holds --help to loading none of it).
 
 # Soft wrapping: a line is never broken by the tool, only by the terminal, so what a script or
 # a test reads does not depend on the terminal's width. Tables are laid out at least
@@ -170,6 +176,8 @@ def today(as_of: str | None) -> date:
 
 def find_provisioner(workspace: Path | None) -> Provisioner:
     """The workspace named by --workspace, else $PROVISIONER_WORKSPACE, else the current folder."""
+    from provisioner.facade import Provisioner
+
     return Provisioner.find(workspace)
 
 
@@ -207,6 +215,8 @@ def print_problems(problems: Sequence[Problem], console: Console, limit: int | N
 def problem_line(group: Sequence[Problem]) -> str:
     """One line for problems of one kind: where (the row, or the count and the first rows), what,
     and the cells' values where known."""
+    from provisioner.models import rows_text
+
     first = group[0]
     rows = [p.row for p in group if p.row is not None]
     where = []

@@ -10,7 +10,6 @@ import typer
 
 from provisioner.cli import render
 from provisioner.errors import ExitCode
-from provisioner.jobs.reconcile import refuse_if_withheld
 from provisioner.cli.common import (
     AllowLargeOpt, AsOfOpt, DetailsOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
     asker, command, group, out, print_json, find_provisioner, run, today,
@@ -104,6 +103,8 @@ def reconcile(
             print_json(result.as_dict())  # "proof_withheld" says why no deletion was recorded
             return ExitCode.GUARD_REFUSED if result.withheld else ExitCode.OK
         render.reconciliation(result)
+        from provisioner.jobs.reconcile import refuse_if_withheld  # the core, loaded once a command runs
+
         refuse_if_withheld(result)
         return None
 

@@ -7,11 +7,9 @@ from enum import Enum
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress
 
 from provisioner.cli import render
 from provisioner.errors import ExitCode
-from provisioner.state import BatchKind
 from provisioner.cli.common import (
     AllowLargeOpt, AsOfOpt, DetailsOpt, DifferentOpt, JsonOpt, PartialOpt, PlatformOpt, RosterArg, SkipOpt, WorkspaceOpt, YesOpt,
     asker, command, err, group, out, print_json, find_provisioner, run, today,
@@ -74,6 +72,8 @@ def apply(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
+        from rich.progress import Progress  # loaded when apply runs, not for every command
+
         the_provisioner = find_provisioner(workspace)
         show = render.plan_details if details else render.plan_question(roster)
         confirm = asker("apply", "Apply these changes?", show, yes, as_json)
@@ -185,6 +185,8 @@ def confirm(
         else:
             confirmed, earlier = the_provisioner.confirm_uploaded(platform, batch)
         held_until = max((day for b in confirmed if (day := the_provisioner.held_until(platform, b.id))), default=None)
+        from provisioner.state import BatchKind  # the core, loaded once a command runs
+
         inactive = any(done.kind is BatchKind.LEAVER_UPLOAD for done in confirmed)
         deletion_lists = the_provisioner.deletion_lists_waiting(platform) if inactive else []
         if as_json:

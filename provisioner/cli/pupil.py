@@ -13,7 +13,6 @@ from provisioner.cli.common import (
     typed_back_asker,
 )  # fmt: skip
 from provisioner.fields import short_label
-from provisioner.jobs.requests import describe
 
 pupil_app = group("A parent's requests about one pupil: what is held, erasure.")
 
@@ -73,6 +72,8 @@ def pupil_erase(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
+        from provisioner.jobs.requests import describe  # loaded by the command (see cli/common.py)
+
         the_provisioner = find_provisioner(workspace)
         confirm = typed_back_asker("pupil erase", render.erasure, yes, as_json)
         result = the_provisioner.erase_pupil(pupil, confirm=confirm, today=today(as_of))
@@ -100,6 +101,8 @@ def pupil_erase(
          "makes new ones.")  # fmt: skip
 def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None) -> None:
     def action() -> None:
+        from provisioner.jobs.requests import describe  # loaded by the command (see cli/common.py)
+
         allowed = find_provisioner(workspace).allow_pupil(pupil)
         who = describe(allowed.pupil) if allowed.pupil else f"pupil {pupil.strip()}"
         if allowed.lifted:

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 from rich.table import Table
 
 from provisioner.cli.common import out, print_problems, print_table, shown_path
-from provisioner.connector import ALL_YEAR_GROUPS
-from provisioner.delivery import ApplyResult, IssuedBatch
 from provisioner.fields import short_label, short_labels
-from provisioner.jobs.requests import ErasureRequest
-from provisioner.models import Roster, year_group_label
-from provisioner.planning.cleanup import DELETE, OUT_OF_SCOPE, REASON_WORDS, CleanupPlan
-from provisioner.planning.provisioning import Plan
-from provisioner.planning.reconcile import Reconciliation
-from provisioner.roster import LABELS
+
+# The core's words and types are imported in the functions that show them, so that --help
+# loads none of the core (see cli/common.py); a command has loaded it by the time it renders.
+if TYPE_CHECKING:
+    from provisioner.delivery import ApplyResult, IssuedBatch
+    from provisioner.jobs.requests import ErasureRequest
+    from provisioner.models import Roster
+    from provisioner.planning.cleanup import CleanupPlan
+    from provisioner.planning.provisioning import Plan
+    from provisioner.planning.reconcile import Reconciliation
 
 ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver", "disable": "disable",
                 "delete": "delete", "restore": "restore"}  # fmt: skip
@@ -29,6 +32,9 @@ FIX_WORDS = {"license": "licence(s) to assign", "join": "class group place(s) to
 
 
 def roster_summary(roster: Roster) -> None:
+    from provisioner.models import year_group_label
+    from provisioner.roster import LABELS
+
     table = Table(title=f"{roster.source}: {len(roster.pupils)} pupils")
     table.add_column("Year group")
     table.add_column("Classes (pupils)")
@@ -69,6 +75,8 @@ def who(name: str, class_name: str) -> str:
 
 def _change_detail(change) -> str:
     """What happens to one pupil, in words: the fields an update changes, a leaver's reason."""
+    from provisioner.planning.cleanup import REASON_WORDS
+
     if change.action == "update":
         return "changes " + short_labels(change.changed)
     reason = getattr(change, "reason", "")
@@ -203,6 +211,8 @@ def plan(the_plan: Plan) -> None:
 
 def scopes(the_plan: Plan) -> None:
     """Which pupils each platform serves, and how many on roll it does not, under the plan's table."""
+    from provisioner.connector import ALL_YEAR_GROUPS
+
     everyone = [p.name for p in the_plan.platforms.values() if p.scope == ALL_YEAR_GROUPS and not p.out_of_scope]
     for platform_plan in the_plan.platforms.values():
         if platform_plan.name in everyone:
@@ -253,6 +263,8 @@ def cleanup_question(roster: Path) -> Callable[[CleanupPlan], None]:
 
 
 def cleanup(the_plan: CleanupPlan) -> None:
+    from provisioner.planning.cleanup import OUT_OF_SCOPE, REASON_WORDS
+
     table = Table(title=f"Leaver cleanup as of {the_plan.today.isoformat()} for a roster of {the_plan.pupils} pupils")
     for column in ("Platform", "Disable", "Delete", "Restore", "In service", "Waiting", "Next due"):
         table.add_column(column, justify="left" if column == "Platform" else "right")
@@ -294,6 +306,8 @@ def deletion_lists(batches: list[IssuedBatch], root: Path, accounts: str) -> Non
 
 def erasure(request: ErasureRequest) -> None:
     """Which child, and what an erasure will do on each platform, before the admin agrees."""
+    from provisioner.planning.cleanup import DELETE
+
     out.print(f"[bold]{request.question}[/]", markup=True)
     for platform in request.plan.platforms.values():
         out.print(f"  {platform.name}: {len(platform.of(DELETE))} account {platform.erasure_effect}")
@@ -303,6 +317,8 @@ def erasure(request: ErasureRequest) -> None:
 
 def pupil_heading(report: dict) -> str:
     """The child an answer is about: "Ava Ali (Oak), id 003337, Year 3"."""
+    from provisioner.models import year_group_label
+
     if not report.get("name"):
         return f"Pupil {report.get('id')} (no name recorded)"
     year = f", {year_group_label(report['year_group'])}" if report.get("year_group") else ""

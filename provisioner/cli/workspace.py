@@ -15,7 +15,6 @@ from provisioner.cli.common import (
     find_provisioner, run, today,
 )  # fmt: skip
 from provisioner.errors import ExitCode, RosterError, UsageError
-from provisioner.facade import Provisioner, check_roster, platforms
 
 app = group()
 roster_app = group("Check a roster exported from the MIS.")
@@ -34,6 +33,8 @@ def init(
 ) -> None:
     def action() -> None:
         nonlocal school, domain, platform, approved_by
+        from provisioner.facade import Provisioner, platforms  # when the command runs (see cli/common.py)
+
         if not yes:
             school = school or typer.prompt("School name")
             domain = domain or typer.prompt("Domain for pupils' accounts (e.g. example.sch.uk)")
@@ -60,6 +61,8 @@ def demo(
         "provisioner-demo"),  # fmt: skip
 ) -> None:
     def action() -> None:
+        from provisioner.facade import Provisioner  # when the command runs (see cli/common.py)
+
         the_demo, roster_path = Provisioner.demo(directory)
         root = the_demo.workspace.root
         out.print(f"Demo workspace: {root}")
@@ -82,6 +85,8 @@ def demo(
          "its row and column.")  # fmt: skip
 def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> int:
+        from provisioner.facade import check_roster  # when the command runs (see cli/common.py)
+
         try:
             result, matching = check_roster(roster, workspace)
         except RosterError as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import tomllib
 from datetime import timedelta
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -152,7 +153,17 @@ def gap_kind(text: str) -> str | None:
 
 
 def shipped_entries() -> dict[str, dict]:
-    """Every register entry shipped with the tool, as raw data keyed by its id."""
+    """Every register entry shipped with the tool, as raw data keyed by its id. The mapping is
+    the caller's own (``load_entries`` adds the workspace's entries to it); the entries in it
+    are shared, to read, not to change."""
+    return dict(_parsed_shipped_entries())
+
+
+@cache
+def _parsed_shipped_entries() -> dict[str, dict]:
+    """The shipped files, parsed once a process: they do not change while the tool runs, and
+    every connector built asks for its default scope (status parsed all of them once per
+    platform, about half of its own work on the demo workspace; bench/startup.py)."""
     entries = {}
     for item in resources.files("registers").iterdir():
         if item.name.endswith(".toml"):

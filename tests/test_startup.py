@@ -1,0 +1,76 @@
+"""What a command loads before it answers: a person waits for every module imported.
+
+``provisioner --help`` should show the commands without loading the core (the facade, pydantic,
+the document and network libraries), and ``status`` should not load the libraries only a
+document, a roster or Microsoft Graph needs. Each runs as a person runs it, in a fresh Python,
+and reports which of those modules it loaded; the time itself is measured by bench/startup.py,
+not here, since a shared machine's timings are no test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# Imported only where they are used: the PDF library and its font reader (slips, checklists,
+# the register), the xlsx writer and reader, and Microsoft's token library and HTTP client.
+DOCUMENT_AND_NETWORK = ("fpdf", "fontTools", "openpyxl", "python_calamine", "msal", "requests")
+# What --help needs none of: the core and the validation library its settings are built on.
+CORE = ("provisioner.facade", "provisioner.delivery", "provisioner.state", "pydantic")  # pydantic last
+
+# Runs the command line as the `provisioner` script does, then writes the modules asked about
+# that it loaded as the last line of stderr.
+PROBE = """
+import json, sys
+asked = json.loads(sys.argv[1])
+sys.argv = ["provisioner", *sys.argv[2:]]
+from provisioner.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+loaded = sorted(name for name in asked if name in sys.modules)
+sys.stderr.write("\\n" + json.dumps({"exit_code": code, "loaded": loaded}) + "\\n")
+"""
+
+
+def run_cold(*args: str, asked=DOCUMENT_AND_NETWORK + CORE) -> tuple[dict, str]:
+    """Run ``provisioner ARGS`` in a new Python; what it loaded of ``asked``, and its stdout."""
+    result = subprocess.run([sys.executable, "-c", PROBE, json.dumps(asked), *args], capture_output=True,
+                            text=True)  # fmt: skip
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    return report, result.stdout
+
+
+def test_help_lists_the_commands_without_loading_the_core():
+    report, output = run_cold("--help")
+    assert report["exit_code"] == 0
+    assert "status" in output and "apply" in output and "register" in output
+    assert report["loaded"] == []
+
+
+def test_a_commands_help_loads_none_of_the_core_either():
+    """(Typer itself loads pydantic to read a command's options, so that is not asked about.)"""
+    report, output = run_cold("apply", "--help", asked=DOCUMENT_AND_NETWORK + CORE[:-1])
+    assert report["exit_code"] == 0
+    assert "ROSTER" in output
+    assert report["loaded"] == []
+
+
+def test_status_loads_no_document_roster_or_network_library(workspace):
+    report, output = run_cold("status", "--workspace", str(workspace.root), asked=DOCUMENT_AND_NETWORK)
+    assert report["exit_code"] == 0
+    assert "Purple Mash" in output
+    assert report["loaded"] == []
+
+
+def test_the_libraries_still_load_where_they_are_used(workspace, roster_file):
+    """The other side: an apply that writes an import file and login slips loads what it needs
+    and works (a lazy import that named the wrong module would fail here, not in a school)."""
+    report, output = run_cold("apply", str(roster_file), "--yes", "--workspace", str(workspace.root))
+    assert report["exit_code"] == 0, output
+    assert {"fpdf", "fontTools", "openpyxl", "python_calamine"} <= set(report["loaded"])
+    assert list((workspace.outbox / "purple-mash").glob("*.pdf"))
