@@ -34,6 +34,7 @@ FILE_CHOICES = {
     "year_group_style": ("code", "number", "words"),
 }
 FILE_KEYS = tuple(FILE_DEFAULTS)
+CSV_KEYS = ("encoding", "delimiter", "quoting")  # how a CSV is written; an xlsx has none of them
 
 
 class PlatformSettings(BaseModel):

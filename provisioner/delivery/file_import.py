@@ -2,7 +2,8 @@
 outbox; the admin uploads the file and confirms it. Leavers go on a deletion list.
 
 ``FileDelivery`` is the flow, whatever the files are; ``FileImport`` is the usual file, one CSV
-in the platform's column layout. (School Data Sync's folder of files is another
+in the platform's column layout; ``PasteSheet`` is the same columns as an xlsx, for a platform
+whose admin copies rows from a spreadsheet into a form (Bug Club). (School Data Sync's folder of files is another
 ``FileDelivery``, kept with its platform in connectors/microsoft_365/sds.py.)
 
 Crash safety: the intent (every row, every username) is recorded before any file is written,
@@ -17,9 +18,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from provisioner import files, passwords
+from provisioner import files, passwords, xlsx
 from provisioner.connector import ImportFileConnector, PupilView
-from provisioner.connector.settings import FILE_KEYS
+from provisioner.connector.settings import CSV_KEYS, FILE_KEYS
 from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
@@ -201,3 +202,40 @@ class FileImport(FileDelivery):
         chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in FILE_KEYS)
         return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}",
                 f"# How the file is written (set any key here to change it; the README lists the values): {chosen}"]
+
+
+SHEET_KEYS = tuple(key for key in FILE_KEYS if key not in CSV_KEYS)  # what an xlsx still takes
+
+
+class PasteSheet(FileImport):
+    """The import file's columns as an xlsx the admin opens in Excel and copies rows from into the
+    platform's form. Every cell is formatted as Text, so Excel shows a date of birth as 04/03/2018
+    (not a date it may turn round by locale) and keeps a leading zero; a value that would start a
+    formula is neutralised as in a CSV, since a copied cell loses Excel's quote prefix and could
+    be pasted into another spreadsheet. The CSV settings (encoding, delimiter, quoting) do not
+    apply; the date and year-group forms do."""
+
+    SHEET_TITLE = "Pupils"
+
+    def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
+        rows = ([files.neutralise(value) for value in self.import_row(p)] for p in pupils)
+        sheet = xlsx.Sheet(self.SHEET_TITLE, [files.neutralise(h) for h in self.header], rows, as_text=True)
+        xlsx.write_private_xlsx(path, [sheet])
+
+    def passwords_in(self, path: Path) -> dict[str, str]:
+        sources = [source for _, source in self.file_columns]
+        if not path.is_file() or "username" not in sources or "password" not in sources:
+            return {}
+        user, secret = sources.index("username"), sources.index("password")
+        rows = xlsx.text_rows(path)
+        if not rows or rows[0] != self.header:  # written with other columns: not trusted, written afresh
+            return {}
+        return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
+
+    def settings_template(self) -> list[str]:
+        note = "" if self.connector.verified else " (no public template was found: check against the one you download)"
+        pairs = ", ".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in self.file_columns)
+        setting = self.connector.file_setting
+        chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in SHEET_KEYS)
+        return [f"# The sheet's columns in order{note}:", f"# columns = {{ {pairs} }}",
+                f"# How dates and year groups are written (set any key here to change it): {chosen}"]
