@@ -39,7 +39,7 @@ def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | N
         name = " ".join(v for v in (forename, surname) if v) or values["username"]
         class_name = values.get("class_name", "")
     return Slip(name, class_name, connector.name, connector.sign_in_name(values["username"], school_domain),
-                values["password"], connector.effective_sign_in_url, connector.settings.school_code or "",
+                values["password"], connector.effective_sign_in_url, connector.slip_school_code,
                 forename=forename, surname=surname)  # fmt: skip
 
 
