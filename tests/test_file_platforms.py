@@ -133,7 +133,7 @@ def test_values_are_in_the_platforms_form(school):
 
 def test_no_upn_anywhere_and_the_date_of_birth_only_in_bug_clubs_file(school, outputs):
     workspace, rows, _, result = school
-    assert len(outputs) == 6 * 3, "an import file, slips PDF and slips xlsx per platform"
+    assert len(outputs) == 6 + 2, "an import file per platform, and one set of login cards (PDF and xlsx)"
     bug_club_file = batch_of(result, "bug-club").path
     upns = {r["upn"] for r in rows}
     births = {r["date_of_birth"].strftime(form) for r in rows for form in ("%d/%m/%Y", "%Y-%m-%d")}
@@ -158,18 +158,24 @@ def test_a_value_that_starts_a_formula_cannot_run_in_any_output(school, outputs)
 
 
 def test_slips_match_the_import_file(school, outputs):
+    """One set of combined cards for the apply: each platform's rows on it are its file's
+    usernames and passwords, no more, no fewer."""
     workspace, rows, _, result = school
-    for batch in result.batches:
+    [cards] = {tuple(batch.slips) for batch in result.batches}
+    pdf, xlsx = cards
+    assert pdf == workspace.outbox / f"login-slips-{result.batches[0].batch_id}.pdf" and xlsx.suffix == ".xlsx"
+    sheet = read_xlsx(xlsx)
+    columns = sheet[0]
+    names = {workspace.connector(batch.platform).name: batch for batch in result.batches}
+    assert {r[columns.index("Platform")] for r in sheet[1:]} == set(names)
+    text = "\n".join(outputs[pdf])
+    for name, batch in names.items():
         table = read_table(batch.path)
         header = table[0]
         issued = {r[header.index("Username")]: r[header.index("Password")] for r in table[1:]}
-        pdf, xlsx = batch.slips
-        assert pdf.suffix == ".pdf" and xlsx.suffix == ".xlsx"
-        sheet = read_xlsx(xlsx)
-        columns = sheet[0]
-        on_slips = {r[columns.index("Username")]: r[columns.index("Password")] for r in sheet[1:]}
+        on_slips = {r[columns.index("Username")]: r[columns.index("Password")] for r in sheet[1:]
+                    if r[columns.index("Platform")] == name}  # fmt: skip
         assert on_slips == issued, f"{batch.platform}: slips and import file agree"
-        text = "\n".join(outputs[pdf])
         for username, password in list(issued.items())[::37]:
             assert username in text and password in text
 
@@ -453,8 +459,10 @@ def test_ixl_usernames_carry_the_school_code_in_the_file_and_on_the_slips(school
     usernames = [row[header.index("Username")] for row in rows]
     assert usernames and all(u.endswith(f"@{IXL_CODE}") and len(u.partition("@")[0]) <= 20 for u in usernames)
     assert len(set(usernames)) == len(usernames)
-    sheet = read_xlsx(batch.slips[1])
-    assert sorted(r[sheet[0].index("Username")] for r in sheet[1:]) == sorted(usernames)
+    header, *slips = read_xlsx(batch.slips[1])
+    on_ixl = [dict(zip(header, r)) for r in slips if r[header.index("Platform")] == "IXL"]
+    assert sorted(r["Username"] for r in on_ixl) == sorted(usernames)
+    assert {r["School code"] for r in on_ixl} == {""}, "the code is in the username: printed once"
     assert f"https://www.ixl.com/signin/{IXL_CODE}" in "\n".join(outputs[batch.slips[0]])
     with workspace.open_state() as state:
         assert not any("@" in a.username for a in state.accounts("ixl").values()), "the bare name is kept"
@@ -509,3 +517,14 @@ def test_a_csv_setting_for_bug_clubs_sheet_says_to_ask_for_a_csv(workspace, rost
     assert result.exit_code == 2
     assert "platforms.bug-club" in result.output and 'file_format = "csv"' in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_access_report_gives_ixls_username_as_the_child_signs_in(school):
+    workspace, rows, _, result = school
+    pupil = next(r for r in served(workspace, "ixl", rows) if r["mis_id"])
+    shown = Cli(workspace)("pupil", "show", pupil["mis_id"], "--json")
+    assert shown.exit_code == 0, shown.output
+    ixl = json.loads(shown.stdout)["processors"]["ixl"]
+    assert ixl["username"] == f"{ixl['fields']['username']}@{IXL_CODE}"
+    header, *table = read_table(batch_of(result, "ixl").path)
+    assert ixl["username"] in [row[header.index("Username")] for row in table], "as in the file IXL was sent"

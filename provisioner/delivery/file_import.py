@@ -8,9 +8,11 @@ whose admin copies rows from a spreadsheet into a form (Bug Club). (School Data 
 
 Crash safety: the intent (every row, every username) is recorded before any file is written,
 and the rows are marked sent in one transaction after the file is whole. First passwords are
-made when the file is written and go only into it and the slips; after a crash before the
-commit they are made afresh and both files rewritten, so the slips always match the file the
-admin uploads (a file written whole before the crash keeps its passwords: it may be uploaded).
+made when the file is written and go only into it and the slips (written first, so no file
+holds a password no slip shows; combined cards read the apply's other files back, see
+paperwork.py); after a crash before the commit they are made afresh and both files rewritten,
+so the slips always match the file the admin uploads (a file written whole before the crash
+keeps its passwords: it may be uploaded).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from provisioner.connector.settings import CSV_KEYS, FILE_KEYS
 from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
-from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips, remove_stale_temporaries
+from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_file_slips, remove_stale_temporaries
 from provisioner.errors import ProvisionerError
 from provisioner.planning.cleanup import DELETE, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan
@@ -85,7 +87,8 @@ class FileDelivery(Delivery):
                     or passwords.generate(connector.effective_password_rule)  # fmt: skip
                 view = view.with_values(password=password if new_password else "")
                 if new_password:
-                    slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain))
+                    slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain,
+                                            send.pupil_key))  # fmt: skip
             rows.append(view)
             if job.progress and (done % 200 == 0 or done == len(sends)):
                 job.progress(platform, done, len(sends))
@@ -93,7 +96,7 @@ class FileDelivery(Delivery):
             rows += self.everyone_else(job, {send.pupil_key for send in sends}, batch.id)
         files.make_private_dir(path.parent)
         remove_stale_temporaries(path.parent)
-        slip_paths = print_slips(job, connector, batch.id, slips)
+        slip_paths = print_file_slips(job, connector, batch.id, slips)  # before the file: see paperwork.py
         self.write(path, rows, school.name)
         crashpoint("written")
         state.mark_written(batch, sends, passwords=len(slips))
