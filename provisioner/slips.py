@@ -225,6 +225,8 @@ def credential_face(what: str, value: str) -> Face:
 def wrap(text: str, face: Face, size: float, width: float, *, words: bool) -> list[str]:
     """Greedy line breaks: at spaces where ``words`` (a name), else anywhere (an address)."""
     measure = metrics(face).width
+    if text == text.strip() and measure(text, size) <= width:  # what the greedy loop would give, at once
+        return [text]
     lines: list[str] = []
     line = ""
     tokens = re.findall(r"\S+\s*", text) if words else list(text)
@@ -534,6 +536,7 @@ class CardsPdf(SlipsPdf):
         super().__init__(school, fonts)
         self.pdf.set_title(f"Login cards: {self.school}")
         self.with_codes = with_codes
+        self.platforms: dict[tuple[str, str], tuple] = {}
         inner = FULL_W - 2 * PAD
         taken = PLATFORM_W + PASSWORD_W + (CODE_W + COL_GAP if with_codes else 0) + 2 * COL_GAP
         self.username_w = inner - taken
@@ -588,16 +591,12 @@ class CardsPdf(SlipsPdf):
             y += ROW_H
 
     def row(self, slip: Slip, x: float, top: float) -> None:
-        platform = printable(slip.platform)
-        self.one_line(SANS_BOLD, platform, x, top, PLATFORM_W, PLATFORM_NAME_BOX)
-        if slip.sign_in_url:
-            face = credential_face("sign-in address", slip.sign_in_url)
-            face = MONO if face == MONO_BOLD else SANS
-            fitted = fit(slip.sign_in_url, face, PLATFORM_W, PLATFORM_URL_BOX, words=False, shorten=False,
-                         wrap_below=7)  # fmt: skip
-            if fitted is None:
-                raise ValueError("the sign-in address is too long to print on a slip")
-            size, lines = fitted
+        name, url = self.platform_of(slip.platform, slip.sign_in_url)
+        size, lines = name
+        self.font(SANS_BOLD, size)
+        self.lines(x, top, PLATFORM_NAME_BOX[0], size, lines)
+        if url is not None:
+            face, size, lines = url
             self.font(face, size)
             self.lines(x, top + PLATFORM_NAME_BOX[0], PLATFORM_URL_BOX[0], size, lines)
         x += PLATFORM_W + COL_GAP
@@ -610,6 +609,21 @@ class CardsPdf(SlipsPdf):
             if value:
                 self.typed(what, value, x, top, width, box)
             x += width + COL_GAP
+
+    def platform_of(self, platform: str, url: str) -> tuple[tuple[float, list[str]], tuple[Face, float, list[str]] | None]:
+        """A platform's name and sign-in address as they print (the same on every card, so fitted once)."""
+        if (platform, url) not in self.platforms:
+            name = fit(printable(platform), SANS_BOLD, PLATFORM_W, PLATFORM_NAME_BOX, words=True, shorten=True,
+                       max_lines=1)  # fmt: skip
+            fitted = None
+            if url:
+                face = MONO if credential_face("sign-in address", url) == MONO_BOLD else SANS
+                address = fit(url, face, PLATFORM_W, PLATFORM_URL_BOX, words=False, shorten=False, wrap_below=7)
+                if address is None:
+                    raise ValueError("the sign-in address is too long to print on a slip")
+                fitted = (face, *address)
+            self.platforms[(platform, url)] = (name, fitted)
+        return self.platforms[(platform, url)]
 
     def typed(self, what: str, value: str, x: float, top: float, width: float, box) -> None:
         """A value the child types: a small label above, the value as it must be typed on a grey field."""
