@@ -463,15 +463,15 @@ def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]]) -> bytes:
 FULL_W = PAGE_W - 2 * MARGIN
 CARD_NAME_H = 9.5
 CARD_CLASS_W = 40.0
-ROW_LABEL_H = 3.2
-ROW_BOX_H = 8.0
-ROW_H = ROW_LABEL_H + ROW_BOX_H + 1.5
+# A row per platform: a small label over each grey field, then a gap to the next row.
+ROW_LABEL_H, ROW_BOX_H, ROW_GAP = 3.2, 8.0, 1.5
+ROW_H = ROW_LABEL_H + ROW_BOX_H + ROW_GAP
 PLATFORM_W = 58.0
 CODE_W = 27.0
 PASSWORD_W = 42.0
 COL_GAP = 2.0
 PLATFORM_NAME_BOX = (4.2, 10.5, 6.0)
-PLATFORM_URL_BOX = (ROW_H - 4.2 - 1.5, 8.5, 5.0)
+PLATFORM_URL_BOX = (ROW_H - PLATFORM_NAME_BOX[0] - ROW_GAP, 8.5, 5.0)
 CODE_BOX = (ROW_BOX_H, 13.0, 6.0)
 TYPED_BOX = (ROW_BOX_H, 15.0, 6.0)  # 15 pt monospace bold for what the child types
 CARDS_TOP = GRID_TOP
@@ -484,8 +484,6 @@ class Card:
 
     display_name: str
     class_name: str
-    forename: str
-    surname: str
     rows: tuple[Slip, ...]
 
     @property
@@ -508,7 +506,7 @@ def cards_of(slips: Sequence[Slip]) -> list[tuple[str, list[Card]]]:
     for rows in by_child.values():
         rows.sort(key=lambda s: (s.platform.casefold(), s.platform, s.username))
         first = rows[0]
-        cards.append(Card(first.display_name, first.class_name.strip(), first.forename, first.surname, tuple(rows)))
+        cards.append(Card(first.display_name, first.class_name.strip(), tuple(rows)))
     classes: dict[str, list[Card]] = {}
     for card in cards:
         classes.setdefault(card.class_name, []).append(card)

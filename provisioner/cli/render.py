@@ -226,7 +226,7 @@ def issued(result: ApplyResult, root: Path) -> None:
             shown.add(tuple(batch.slips))
             out.print(f"  login slips: {' and '.join(shown_path(path, root) for path in batch.slips)}")
         elif batch.slips:
-            out.print("  login slips: on the same cards")
+            out.print("  login slips: on the same cards as above, one per child")
     for platform_id, count in result.recorded.items():
         out.print(f"{platform_id}: recorded {count} pupil(s) the platform reads from the MIS itself (nothing to upload)")
     if result.batches:
