@@ -14,16 +14,15 @@ in the form's order, every cell Text. ``file_format = "csv"`` gives the CSV inst
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from provisioner.connector import ImportFileConnector, PlatformSettings
 from provisioner.connector.settings import CSV_KEYS
-from provisioner.delivery import FileImport, PasteSheet
+from provisioner.delivery import PasteSheet
 
-XLSX, CSV = "xlsx", "csv"
+XLSX = "xlsx"
 
 
 class BugClubSettings(PlatformSettings):
@@ -43,6 +42,7 @@ class BugClubSettings(PlatformSettings):
 class BugClub(ImportFileConnector):
     id = "bug-club"
     name = "Bug Club (ActiveLearn Primary)"
+    Delivery = PasteSheet  # the xlsx, or with file_format = "csv" the CSV
     Settings = BugClubSettings
     fields = ("forename", "surname", "date_of_birth", "username", "password")
     optional_fields = ("year_group", "class_name")
@@ -70,10 +70,6 @@ class BugClub(ImportFileConnector):
     # Pearson's form takes the date of birth as dd/mm/yyyy (§3.4): the tool's default too, but
     # documented here, so it stays whatever the tool's default becomes.
     file_defaults: ClassVar[dict[str, str]] = {"date_format": "dd/mm/yyyy"}
-
-    @cached_property
-    def delivery(self) -> FileImport:
-        return FileImport(self) if self.settings.file_format == CSV else PasteSheet(self)
 
     def import_file_name(self, batch_id: str) -> str:
         return f"{self.id}-paste-into-register-multiple-students-{batch_id}.{self.settings.file_format}"

@@ -216,16 +216,30 @@ class PasteSheet(FileImport):
     (not a date it may turn round by locale) and keeps a leading zero; a value that would start a
     formula is neutralised as in a CSV, since a copied cell loses Excel's quote prefix and could
     be pasted into another spreadsheet. The CSV settings (encoding, delimiter, quoting) do not
-    apply; the date and year-group forms do."""
+    apply; the date and year-group forms do.
+
+    A connector that lets the school choose has a ``file_format`` setting; set to "csv", its file
+    is named .csv and this writes the usual CSV (``FileImport``). The file's name decides, so a
+    batch begun before the setting changed is finished as it was named. The choice is made here,
+    not by the connector replacing its strategy, so whatever the connector does with its strategy
+    (a broker feeding it) still holds."""
 
     SHEET_TITLE = "Pupils"
 
+    @property
+    def as_csv(self) -> bool:
+        return getattr(self.connector.settings, "file_format", "xlsx") == "csv"
+
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
+        if path.suffix != ".xlsx":
+            return super().write(path, pupils, school_name)
         rows = ([files.neutralise(value) for value in self.import_row(p)] for p in pupils)
         sheet = xlsx.Sheet(self.SHEET_TITLE, [files.neutralise(h) for h in self.header], rows, as_text=True)
         xlsx.write_private_xlsx(path, [sheet])
 
     def passwords_in(self, path: Path) -> dict[str, str]:
+        if path.suffix != ".xlsx":
+            return super().passwords_in(path)
         sources = [source for _, source in self.file_columns]
         if not path.is_file() or "username" not in sources or "password" not in sources:
             return {}
@@ -236,6 +250,8 @@ class PasteSheet(FileImport):
         return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
 
     def settings_template(self) -> list[str]:
+        if self.as_csv:
+            return super().settings_template()
         note = "" if self.connector.verified else " (no public template was found: check against the one you download)"
         pairs = ", ".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in self.file_columns)
         setting = self.connector.file_setting
