@@ -5,20 +5,45 @@ template. Required: first name, last name and date of birth (dd/mm/yyyy), which 
 uses to tell apart pupils with the same name (reference/platforms.md §3.4). The school year
 and group are optional and sent only if the school turns them on. The help pages are
 ActiveLearn's general (secondary) ones; that they hold for ActiveLearn Primary is inferred.
+
+Since the admin copies rows, the tool writes an xlsx by default (platforms-checked.md §1.3):
+a CSV opened by double-click lets Excel turn a dd/mm/yyyy date round by locale, and one opened
+in a text editor copies its quotes and commas too. The xlsx has a header row and the columns
+in the form's order, every cell Text. ``file_format = "csv"`` gives the CSV instead.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from provisioner.connector import ImportFileConnector
-from provisioner.delivery import FileImport
+from pydantic import Field, model_validator
+
+from provisioner.connector import ImportFileConnector, PlatformSettings
+from provisioner.connector.settings import CSV_KEYS
+from provisioner.delivery import PasteSheet
+
+XLSX = "xlsx"
+
+
+class BugClubSettings(PlatformSettings):
+    file_format: Literal["xlsx", "csv"] = Field(
+        XLSX, description='"xlsx" (every cell Text, to copy into "Register multiple students"; default) or "csv".'
+    )
+
+    @model_validator(mode="after")
+    def _csv_settings_need_a_csv(self) -> BugClubSettings:
+        chosen = [key for key in CSV_KEYS if key in self.model_fields_set]
+        if chosen and self.file_format == XLSX:
+            raise ValueError(f'{chosen[0]} says how a CSV is written, and Bug Club gets an xlsx; set file_format = '
+                             f'"csv" under [platforms.bug-club], or take {chosen[0]} out')  # fmt: skip
+        return self
 
 
 class BugClub(ImportFileConnector):
     id = "bug-club"
     name = "Bug Club (ActiveLearn Primary)"
-    Delivery = FileImport
+    Delivery = PasteSheet  # the xlsx, or with file_format = "csv" the CSV
+    Settings = BugClubSettings
     fields = ("forename", "surname", "date_of_birth", "username", "password")
     optional_fields = ("year_group", "class_name")
     # The paste goes into a registration form: re-pasting a pupil to reset a password would
@@ -47,4 +72,7 @@ class BugClub(ImportFileConnector):
     file_defaults: ClassVar[dict[str, str]] = {"date_format": "dd/mm/yyyy"}
 
     def import_file_name(self, batch_id: str) -> str:
-        return f"{self.id}-paste-into-register-multiple-students-{batch_id}.csv"
+        return f"{self.id}-paste-into-register-multiple-students-{batch_id}.{self.settings.file_format}"
+
+    def settings_notes(self) -> list[str]:
+        return ['# file_format = "csv"  # a CSV instead of the xlsx (then encoding, delimiter and quoting apply)']

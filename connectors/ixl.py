@@ -51,6 +51,10 @@ class Ixl(ImportFileConnector):
         code = self.settings.school_code
         return f"{username}@{code}" if code and username else username
 
+    @property
+    def slip_school_code(self) -> str:
+        return ""  # in the username (name@code) and the sign-in page: a third time would only confuse
+
     def file_values(self, pupil: PupilView) -> dict[str, str]:
         values = dict(pupil)
         if values.get("username"):  # the file and the slips give the same whole username

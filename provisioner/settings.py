@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+COMBINED, PER_PLATFORM = "combined", "per-platform"
 
 
 class RosterSettings(BaseModel):
@@ -53,6 +57,18 @@ class LeaverSettings(BaseModel):
     )
 
 
+class SlipSettings(BaseModel):
+    """``[slips]``: how login slips are laid out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    style: Literal["combined", "per-platform"] = Field(
+        COMBINED,
+        description='"combined": one card per child listing every platform they got a new password on, in '
+        'outbox/login-slips-<batch>.pdf and .xlsx (default); "per-platform": a slip per platform, with its files.',
+    )
+
+
 class Settings(BaseModel):
     """The whole of provisioner.toml. ``platforms`` is validated per connector (see load_settings)."""
 
@@ -61,6 +77,7 @@ class Settings(BaseModel):
     school: SchoolSettings
     roster: RosterSettings = Field(default_factory=RosterSettings)
     leavers: LeaverSettings = Field(default_factory=LeaverSettings)
+    slips: SlipSettings = Field(default_factory=SlipSettings)
     platforms: dict[str, dict] = Field(default_factory=dict)
 
 

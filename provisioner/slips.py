@@ -1,4 +1,10 @@
-"""Printable login slips: a PDF of cut-out cards, one per pupil, and the same slips as an xlsx.
+"""Printable login slips: a PDF of cut-out cards, and the same slips as an xlsx.
+
+Two layouts. Per platform (``write_slips``): one small card per pupil for one platform, ten to
+a page. Combined (``write_cards``, the default): one card per child listing every platform on
+which they got a new password, a row each (the platform and its website, the school code where
+the platform asks for one, the username and the password), so a child on six platforms has one
+card to keep, not six.
 
 The slips hold first passwords. Nothing here logs or prints them; the only output is the
 two files, written atomically and owner-only. Slips are grouped by class (each class starts
@@ -41,6 +47,7 @@ class Slip:
     # For the order only: a slip resumed from what was recorded may have neither (the display name is used).
     forename: str = ""
     surname: str = ""
+    card: str = ""  # whose card it goes on in the combined layout (the pupil's key); "" for the name
 
 
 NO_CLASS = "No class"
@@ -219,6 +226,8 @@ def credential_face(what: str, value: str) -> Face:
 def wrap(text: str, face: Face, size: float, width: float, *, words: bool) -> list[str]:
     """Greedy line breaks: at spaces where ``words`` (a name), else anywhere (an address)."""
     measure = metrics(face).width
+    if text == text.strip() and measure(text, size) <= width:  # what the greedy loop would give, at once
+        return [text]
     lines: list[str] = []
     line = ""
     tokens = re.findall(r"\S+\s*", text) if words else list(text)
@@ -452,6 +461,214 @@ def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]]) -> bytes:
         for s in group
     )
     return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)])
+
+
+# --- combined cards: one per child, a row per platform ----------------------------------------
+
+FULL_W = PAGE_W - 2 * MARGIN
+CARD_NAME_H = 9.5
+CARD_CLASS_W = 40.0
+# A row per platform: a small label over each grey field, then a gap to the next row.
+ROW_LABEL_H, ROW_BOX_H, ROW_GAP = 3.2, 8.0, 1.5
+ROW_H = ROW_LABEL_H + ROW_BOX_H + ROW_GAP
+PLATFORM_W = 58.0
+CODE_W = 27.0
+PASSWORD_W = 42.0
+COL_GAP = 2.0
+PLATFORM_NAME_BOX = (4.2, 10.5, 6.0)
+PLATFORM_URL_BOX = (ROW_H - PLATFORM_NAME_BOX[0] - ROW_GAP, 8.5, 5.0)
+CODE_BOX = (ROW_BOX_H, 13.0, 6.0)
+TYPED_BOX = (ROW_BOX_H, 15.0, 6.0)  # 15 pt monospace bold for what the child types
+CARDS_TOP = GRID_TOP
+CARDS_BOTTOM = GRID_BOTTOM
+
+
+@dataclass(frozen=True)
+class Card:
+    """One child's card: their name and class, and a slip (a row) for each platform."""
+
+    display_name: str
+    class_name: str
+    rows: tuple[Slip, ...]
+
+    @property
+    def height(self) -> float:
+        return 2 * PAD + CARD_NAME_H + len(self.rows) * ROW_H
+
+    @property
+    def order(self) -> tuple:
+        return name_key(self.rows[0])
+
+
+def cards_of(slips: Sequence[Slip]) -> list[tuple[str, list[Card]]]:
+    """(class heading, its cards) in print order: one card per child (``Slip.card``, else the
+    name and class), classes naturally, surname then forename within a class, and each card's
+    rows in platform order."""
+    by_child: dict[tuple[str, str], list[Slip]] = {}
+    for slip in slips:
+        by_child.setdefault((slip.card or slip.display_name, slip.class_name.strip()), []).append(slip)
+    cards = []
+    for rows in by_child.values():
+        rows.sort(key=lambda s: (s.platform.casefold(), s.platform, s.username))
+        first = rows[0]
+        cards.append(Card(first.display_name, first.class_name.strip(), tuple(rows)))
+    classes: dict[str, list[Card]] = {}
+    for card in cards:
+        classes.setdefault(card.class_name, []).append(card)
+    return [(name or NO_CLASS, sorted(classes[name], key=lambda c: c.order)) for name in sorted(classes, key=class_key)]
+
+
+def card_pages(cards: list[Card]) -> Iterator[list[Card]]:
+    """Cards stacked down the page as many as fit, in order."""
+    page: list[Card] = []
+    used = 0.0
+    for card in cards:
+        if page and used + card.height > CARDS_BOTTOM - CARDS_TOP:
+            yield page
+            page, used = [], 0.0
+        page.append(card)
+        used += card.height
+    if page:
+        yield page
+
+
+class CardsPdf(SlipsPdf):
+    """The combined layout: full-width cards stacked down the page, a row per platform."""
+
+    def __init__(self, school: str, fonts: dict[Face, Path], with_codes: bool):
+        super().__init__(school, fonts)
+        self.pdf.set_title(f"Login cards: {self.school}")
+        self.with_codes = with_codes
+        self.platforms: dict[tuple[str, str], tuple] = {}
+        inner = FULL_W - 2 * PAD
+        taken = PLATFORM_W + PASSWORD_W + (CODE_W + COL_GAP if with_codes else 0) + 2 * COL_GAP
+        self.username_w = inner - taken
+
+    def stack(self, heading: str, platforms: str, page: int, of: int, cards: list[Card]) -> None:
+        self.page(heading, platforms, page, of, 0)
+        y = CARDS_TOP
+        edges = []
+        for card in cards:
+            self.card_of(card, y)
+            edges.append((y, y + card.height))
+            y += card.height
+        self.card_lines(edges)
+
+    def card_lines(self, edges: list[tuple[float, float]]) -> None:
+        """Dashed lines round each card (a shared edge once), scissors in the margin."""
+        pdf = self.pdf
+        x0, x1 = MARGIN, PAGE_W - MARGIN
+        across = sorted({y for edge in edges for y in edge})
+        pdf.set_draw_color(120)
+        pdf.set_line_width(0.25)
+        pdf.set_dash_pattern(dash=2, gap=1.5)
+        for y in across:
+            pdf.line(x0, y, x1, y)
+        for top, bottom in edges:
+            pdf.line(x0, top, x0, bottom)
+            pdf.line(x1, top, x1, bottom)
+        pdf.set_dash_pattern()
+        self.font(SANS, 9, 120)
+        for y in across:
+            pdf.text(MARGIN - 6.5, y + 1.2, "\u2702")
+
+    def card_of(self, card: Card, top: float) -> None:
+        x, y = MARGIN + PAD, top + PAD
+        inner = FULL_W - 2 * PAD
+        name_w = inner - CARD_CLASS_W - COL_GAP
+        name = printable(card.display_name)
+        size, lines = fit(name, SANS_BOLD, name_w, (CARD_NAME_H, 18.0, 9.0), words=True, shorten=True,
+                          wrap_below=12)  # fmt: skip
+        self.font(SANS_BOLD, size)
+        self.lines(x, y, CARD_NAME_H, size, lines)
+        if card.class_name:
+            label = f"Class {printable(card.class_name)}"
+            size, lines = fit(label, SANS_BOLD, CARD_CLASS_W, (CARD_NAME_H, 12.0, 7.0), words=True, shorten=True,
+                              max_lines=1)  # fmt: skip
+            self.font(SANS_BOLD, size, 70)
+            self.pdf.text(x + inner - metrics(SANS_BOLD).width(lines[0], size),
+                          y + (CARD_NAME_H - size * PT * LINE) / 2 + size * PT * LINE * BASELINE, lines[0])
+        y += CARD_NAME_H
+        for row in card.rows:
+            self.row(row, x, y)
+            y += ROW_H
+
+    def row(self, slip: Slip, x: float, top: float) -> None:
+        name, url = self.platform_of(slip.platform, slip.sign_in_url)
+        size, lines = name
+        self.font(SANS_BOLD, size)
+        self.lines(x, top, PLATFORM_NAME_BOX[0], size, lines)
+        if url is not None:
+            face, size, lines = url
+            self.font(face, size)
+            self.lines(x, top + PLATFORM_NAME_BOX[0], PLATFORM_URL_BOX[0], size, lines)
+        x += PLATFORM_W + COL_GAP
+        columns = []
+        if self.with_codes:
+            columns.append(("School code", slip.school_code, CODE_W, CODE_BOX))
+        columns += [("Username", slip.username, self.username_w, TYPED_BOX),
+                    ("Password", slip.password, PASSWORD_W, TYPED_BOX)]  # fmt: skip
+        for what, value, width, box in columns:
+            if value:
+                self.typed(what, value, x, top, width, box)
+            x += width + COL_GAP
+
+    def platform_of(self, platform: str, url: str) -> tuple[tuple[float, list[str]], tuple[Face, float, list[str]] | None]:
+        """A platform's name and sign-in address as they print (the same on every card, so fitted once)."""
+        if (platform, url) not in self.platforms:
+            name = fit(printable(platform), SANS_BOLD, PLATFORM_W, PLATFORM_NAME_BOX, words=True, shorten=True,
+                       max_lines=1)  # fmt: skip
+            fitted = None
+            if url:
+                face = MONO if credential_face("sign-in address", url) == MONO_BOLD else SANS
+                address = fit(url, face, PLATFORM_W, PLATFORM_URL_BOX, words=False, shorten=False, wrap_below=7)
+                if address is None:
+                    raise ValueError("the sign-in address is too long to print on a slip")
+                fitted = (face, *address)
+            self.platforms[(platform, url)] = (name, fitted)
+        return self.platforms[(platform, url)]
+
+    def typed(self, what: str, value: str, x: float, top: float, width: float, box) -> None:
+        """A value the child types: a small label above, the value as it must be typed on a grey field."""
+        face = credential_face(what.lower(), value)
+        fitted = fit(value, face, width - 3, box, words=False, shorten=False, wrap_below=8)
+        if fitted is None:
+            raise ValueError(f"a {what.lower()} is too long to print on a slip")
+        size, lines = fitted
+        self.font(SANS, 7.5, 90)
+        self.lines(x, top, ROW_LABEL_H, 7.5, [what])
+        self.pdf.set_fill_color(236)
+        self.pdf.rect(x, top + ROW_LABEL_H, width, box[0], style="F", round_corners=True, corner_radius=1.2)
+        self.font(face, size)
+        self.lines(x + 1.5, top + ROW_LABEL_H, box[0], size, lines)
+
+
+def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]]) -> bytes:
+    """The login-card PDF of ``cards_of`` output: A4, as many cards as fit a page, each class from a new page."""
+    with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
+    with ExitStack() as stack:
+        fonts = {face: stack.enter_context(resources.as_file(font_file(face))) for face in FACES}
+        document = CardsPdf(school, fonts, with_codes)
+        for name, cards in groups:
+            heading = f"Class: {printable(name)}" if name != NO_CLASS else NO_CLASS
+            platforms = ", ".join(sorted({printable(r.platform) for c in cards for r in c.rows}, key=str.casefold))
+            pages = list(card_pages(cards))
+            for number, page in enumerate(pages, start=1):
+                document.stack(heading, platforms, number, len(pages), page)
+        return document.output()
+
+
+def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> None:
+    """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
+    per child and platform, in the cards' order), both atomic and owner-only. Raises ValueError
+    as ``write_slips`` does."""
+    if not slips:
+        raise ValueError("there are no login slips to write")
+    groups = cards_of(slips)
+    pdf = cards_pdf_bytes(school, groups)
+    workbook = slips_xlsx_bytes([(name, [row for card in cards for row in card.rows]) for name, cards in groups])
+    files.atomic_write_bytes(pdf_path, pdf)
+    files.atomic_write_bytes(xlsx_path, workbook)
 
 
 def write_slips(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> None:

@@ -37,6 +37,7 @@ QUOTE_PREFIX_TRIGGERS = (*files.FORMULA_TRIGGERS, "\n")
 MAX_TITLE_CHARS = 31  # Excel refuses longer sheet titles
 INVALID_TITLE_RE = re.compile(r"[\[\]:*?/\\]")
 MIN_WIDTH, MAX_WIDTH = 8, 60
+TEXT_FORMAT = "@"  # Excel's Text number format
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,15 @@ class Sheet:
     """One worksheet: a bold, frozen, filterable header row, then the rows.
 
     ``widths`` are column widths in characters; left out, each column is sized to its
-    longest value (within 8 to 60 characters).
+    longest value (within 8 to 60 characters). ``as_text`` formats every cell as Text (number
+    format ``@``), so Excel keeps a date or a leading zero as typed, even after an edit.
     """
 
     title: str
     header: Sequence[str]
     rows: Iterable[Sequence[object]]
     widths: Sequence[int] | None = None
+    as_text: bool = False
 
     def __post_init__(self) -> None:
         if not self.title or len(self.title) > MAX_TITLE_CHARS or INVALID_TITLE_RE.search(self.title):
@@ -139,6 +142,8 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
                 cell.data_type = "s"  # after the value: setting it is what makes "=..." a formula
                 if value.startswith(QUOTE_PREFIX_TRIGGERS):
                     cell.quotePrefix = True
+            if sheet.as_text:
+                cell.number_format = TEXT_FORMAT
             if r == 1:
                 cell.font = bold
             widths[c - 1] = max(widths[c - 1], _width(value))
@@ -155,3 +160,15 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
 def write_private_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
     """Write ``xlsx_bytes(sheets)`` to ``path`` atomically, owner-only on POSIX."""
     files.atomic_write_bytes(path, xlsx_bytes(sheets))
+
+
+def text_rows(path: Path) -> list[list[str]]:
+    """The rows of the first sheet of an xlsx this tool wrote, every cell as text ("" when empty)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        return [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()

@@ -28,11 +28,12 @@ import re
 from datetime import date
 
 import pytest
+from openpyxl import load_workbook
 
 from provisioner import passwords
 from provisioner.connector import ApiConnector, Connector, ImportFileConnector, PupilView, Work, registry
 from provisioner.connector.settings import FILE_CHOICES, FILE_KEYS
-from provisioner.delivery import FileDelivery, FileImport
+from provisioner.delivery import FileDelivery, FileImport, PasteSheet
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
 from provisioner.files import neutralise
@@ -43,6 +44,7 @@ from provisioner.roster.headers import alias_map, fold_header
 from provisioner.roster.values import parse_date_text, parse_year_group
 from provisioner.settings import RosterSettings
 from provisioner.usernames import UsernameAllocator, base_username
+from provisioner.xlsx import TEXT_FORMAT
 
 CONNECTORS = sorted(registry().values(), key=lambda c: c.id)
 API_CONNECTORS = [c for c in CONNECTORS if issubclass(c, ApiConnector)]
@@ -50,6 +52,7 @@ API_CONNECTORS = [c for c in CONNECTORS if issubclass(c, ApiConnector)]
 # held to the contract too. A connector not named here is tested with its defaults and with every
 # optional field on.
 VARIANTS = {
+    "bug-club": [{"file_format": "csv"}],
     "lgfl": [{"provisioning": "bulk-file"}],
     "microsoft-365": [
         {"licence_sku": "STANDARDWOFFPACK_STUDENT", "optional_fields": ["class_name"], "class_groups": True},
@@ -214,6 +217,8 @@ def test_default_username_rule_makes_a_typeable_name(connector):
 def written_rows(delivery: FileImport, tmp_path, views: list[PupilView]) -> list[list[str]]:
     target = tmp_path / delivery.file_name("20261122-001")
     delivery.write(target, views, "Contract Primary")
+    if target.suffix == ".xlsx":
+        return [["" if v is None else v for v in row] for row in load_workbook(target).active.iter_rows(values_only=True)]
     written = sorted(target.iterdir()) if target.is_dir() else [target]
     return [row for path in written for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))]
 
@@ -283,12 +288,13 @@ FILE_SETTINGS = {
 
 
 def file_layouts() -> list[tuple[type[Connector], dict]]:
-    """(connector, settings) for each way a connector is fed an import file in columns, every
+    """(connector, settings) for each way a connector is fed a CSV import file in columns, every
     optional field on, so each column a file setting formats is in it."""
     found = []
     for cls in CONNECTORS:
         for raw in [{"optional_fields": list(cls.optional_fields)}, *VARIANTS.get(cls.id, [])]:
-            if isinstance(build(cls, raw).delivery, FileImport):
+            delivery = build(cls, raw).delivery
+            if isinstance(delivery, FileImport) and not delivery.file_name("x").endswith(".xlsx"):
                 found.append((cls, raw))
     return found
 
@@ -342,6 +348,50 @@ def test_the_file_settings_round_trip(layout, chosen, tmp_path):
             else:
                 assert cell == neutralise(sent[source]), f"{header} reads back as sent, formulas made text"
     assert delivery.passwords_in(target) == {"pupil0": "Tiger40", "pupil1": "Tiger41"}, "a crash keeps its passwords"
+
+
+def sheet_layouts() -> list[tuple[type[Connector], dict]]:
+    """(connector, settings) for each way a connector is fed a sheet to copy rows from, every optional field on."""
+    found = []
+    for cls in CONNECTORS:
+        for raw in [{"optional_fields": list(cls.optional_fields)}, *VARIANTS.get(cls.id, [])]:
+            delivery = build(cls, raw).delivery
+            if isinstance(delivery, PasteSheet) and delivery.file_name("x").endswith(".xlsx"):
+                found.append((cls, raw))
+    return found
+
+
+@pytest.mark.parametrize("chosen", [{}, {"date_format": "yyyy-mm-dd", "year_group_style": "words"}],
+                         ids=["defaults", "iso-words"])  # fmt: skip
+@pytest.mark.parametrize("layout", sheet_layouts(), ids=lambda layout: layout[0].id)
+def test_a_paste_sheet_round_trips_as_text(layout, chosen, tmp_path):
+    """A sheet the admin copies rows from: a header row in the file's column order, every cell
+    typed Text (so Excel keeps a date and a leading zero as written), values as sent with
+    formulas made text, and its passwords read back for a crash."""
+    cls, raw = layout
+    connector = build(cls, {**raw, **chosen})
+    delivery = connector.delivery
+    specials = {"forename": "Chloé", "surname": 'Nguyễn; "Jr", O’Brien', "class_name": "=3A+1"}
+    views = []
+    for number, (year, born) in enumerate((("R", "2021-09-01"), ("4", "2017-12-31"))):
+        values = {name: f"{specials.get(name, name)}{number}" for name in connector.sent_fields}
+        values.update({k: v for k, v in {"date_of_birth": born, "year_group": year, "username": f"0pupil{number}",
+                                         "password": f"Tiger{number + 40}"}.items() if k in values})  # fmt: skip
+        views.append(connector.view(values))
+    target = tmp_path / delivery.file_name("20261122-001")
+    assert target.suffix == ".xlsx"
+    delivery.write(target, views, "Contract Primary")
+    sheet = load_workbook(target).active
+    cells = list(sheet.iter_rows())
+    assert [c.value for c in cells[0]] == delivery.header
+    assert all(c.data_type == "s" and c.number_format == TEXT_FORMAT for row in cells for c in row if c.value)
+    for view, row in zip(views, cells[1:], strict=True):
+        expected = [neutralise(v) for v in delivery.import_row(view)]
+        assert [c.value or "" for c in row] == expected
+        dates = [c.value for (_, source), c in zip(delivery.file_columns, row) if source == "date_of_birth"]
+        assert all(parse_date_text(d)[0] == date.fromisoformat(view["date_of_birth"]) for d in dates)
+    assert delivery.passwords_in(target) == {"0pupil0": "Tiger40", "0pupil1": "Tiger41"}, "a crash keeps its passwords"
+    assert delivery.passwords_in(tmp_path / "missing.xlsx") == {}
 
 
 # A connector reached through its API

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -33,13 +34,30 @@ def command(workspace, roster: Path) -> list[str]:
             "--workspace", str(workspace.root)]  # fmt: skip
 
 
+def import_files(workspace) -> list[Path]:
+    """Each platform's import file (Bug Club's is a sheet to paste from), not its slips."""
+    return sorted(p for p in workspace.outbox.glob("*/*") if p.suffix in (".csv", ".xlsx") and "-login-slips-" not in p.name)
+
+
+def table_of(path: Path) -> list[list]:
+    """An import file's rows: a CSV, or the xlsx Bug Club's admin copies rows from."""
+    if path.suffix == ".csv":
+        return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    return [list(row) for row in load_workbook(path).active.iter_rows(values_only=True)]
+
+
 def slips_match_imports(workspace) -> None:
-    """Passwords are made afresh when an interrupted batch is finished: the slips must agree."""
-    for path in (workspace.outbox / "purple-mash").glob("*-import-*.csv"):
-        issued = {r["Username"]: r["Password"] for r in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))}
-        slips = path.with_name(path.name.replace("-import-", "-login-slips-")).with_suffix(".xlsx")
-        rows = list(load_workbook(slips).active.iter_rows(min_row=2, values_only=True))
-        assert {row[3]: row[4] for row in rows} == issued
+    """Passwords are made afresh when an interrupted batch is finished: the slips must agree.
+    With combined cards (the default) each platform's rows on its batch's cards are exactly its
+    file's usernames and passwords: no password in a written file is on no slip."""
+    names = {p: workspace.connector(p).name for p in {path.parent.name for path in import_files(workspace)}}
+    for path in import_files(workspace):
+        platform, batch_id = path.parent.name, re.search(r"\d{8}-\d{3}", path.name)[0]
+        header, *rows = table_of(path)
+        issued = {r[header.index("Username")]: r[header.index("Password")] for r in rows}
+        cards = workspace.outbox / f"login-slips-{batch_id}.xlsx"
+        slips = list(load_workbook(cards).active.iter_rows(min_row=2, values_only=True))
+        assert {row[3]: row[4] for row in slips if row[2] == names[platform]} == issued, path.name
 
 
 def issued_ids(workspace) -> list[str]:
@@ -119,3 +137,33 @@ def test_a_file_written_whole_before_the_crash_keeps_its_passwords(workspace, ro
     assert finished.returncode == 0, finished.stderr
     assert path.read_bytes() == before
     slips_match_imports(workspace)
+
+
+SEVERAL = ["bug-club", "purple-mash", "education-city", "tt-rockstars"]
+
+
+@pytest.mark.parametrize("step", ["written", "committed"])
+def test_combined_cards_cover_every_written_file_after_a_crash_part_way(tmp_path, roster_file, step):
+    """Killed once the first platform's file is written (or committed), before the others: the
+    apply that finishes the job leaves every password of every written file on a card of its batch,
+    one card per child within a batch."""
+    workspace = init_workspace(tmp_path / "several", "Several Primary", "several.sch.uk", SEVERAL)
+    killed = subprocess.run(command(workspace, roster_file), env={**os.environ, CRASH_ENV: step},
+                            capture_output=True, text=True)  # fmt: skip
+    assert killed.returncode == KILLED
+    assert len(import_files(workspace)) == 1, "killed after the first platform's file, before the others"
+    [written] = import_files(workspace)
+    before = table_of(written)
+    slips_match_imports(workspace)  # the cards were written before the file
+    finished = subprocess.run(command(workspace, roster_file), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert table_of(written) == before, "a file written whole keeps its passwords"
+    assert {p.parent.name for p in import_files(workspace)} == set(SEVERAL)
+    slips_match_imports(workspace)
+    for cards in workspace.outbox.glob("login-slips-*.xlsx"):
+        rows = list(load_workbook(cards).active.iter_rows(min_row=2, values_only=True))
+        children = [(r[0], r[1]) for r in rows]
+        runs = [key for i, key in enumerate(children) if i == 0 or children[i - 1] != key]
+        assert len(runs) == len(set(runs)), f"{cards.name}: each child's rows together, on one card"
+    leftovers = [p for p in workspace.outbox.rglob(".*") if p.is_file()]
+    assert leftovers == []

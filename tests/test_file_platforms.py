@@ -47,6 +47,11 @@ def read_xlsx(path: Path) -> list[list[str]]:
     return [[cell.value or "" for cell in row] for row in sheet.iter_rows()]
 
 
+def read_table(path: Path) -> list[list[str]]:
+    """An import file's rows: a CSV, or the xlsx a platform's admin copies rows from (Bug Club)."""
+    return read_xlsx(path) if path.suffix == ".xlsx" else read_csv(path)
+
+
 def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
 
@@ -107,7 +112,7 @@ def test_each_platform_gets_its_file_with_the_documented_headers(school):
     for batch in result.batches:
         assert batch.path.parent == workspace.outbox / batch.platform
         assert batch.batch_id in batch.path.name
-        table = read_csv(batch.path)
+        table = read_table(batch.path)
         assert len(table) == 1 + len(served(workspace, batch.platform, rows)), f"{batch.platform}: a row per pupil"
         if batch.platform in DOCUMENTED_HEADERS:
             assert table[0] == DOCUMENTED_HEADERS[batch.platform]
@@ -116,19 +121,19 @@ def test_each_platform_gets_its_file_with_the_documented_headers(school):
 
 def test_values_are_in_the_platforms_form(school):
     workspace, rows, _, result = school
-    bug_club = read_csv(batch_of(result, "bug-club").path)[1:]
+    bug_club = read_table(batch_of(result, "bug-club").path)[1:]
     for row, (first, last, born, username, password) in zip(served(workspace, "bug-club", rows), bug_club, strict=True):
         assert (first.removeprefix("'"), last) == (row["preferred_forename"], row["preferred_surname"])
         assert born == row["date_of_birth"].strftime("%d/%m/%Y")
         assert username and len(password) >= 5
-    ttrs = read_csv(batch_of(result, "tt-rockstars").path)[1:]
+    ttrs = read_table(batch_of(result, "tt-rockstars").path)[1:]
     for row, ttrs_row in zip(served(workspace, "tt-rockstars", rows), ttrs, strict=True):
         assert [ttrs_row[2].removeprefix("'"), ttrs_row[3]] == [row["class_name"], row["year_group"]]
 
 
 def test_no_upn_anywhere_and_the_date_of_birth_only_in_bug_clubs_file(school, outputs):
     workspace, rows, _, result = school
-    assert len(outputs) == 6 * 3, "an import file, slips PDF and slips xlsx per platform"
+    assert len(outputs) == 6 + 2, "an import file per platform, and one set of login cards (PDF and xlsx)"
     bug_club_file = batch_of(result, "bug-club").path
     upns = {r["upn"] for r in rows}
     births = {r["date_of_birth"].strftime(form) for r in rows for form in ("%d/%m/%Y", "%Y-%m-%d")}
@@ -148,30 +153,36 @@ def test_a_value_that_starts_a_formula_cannot_run_in_any_output(school, outputs)
     for path in workspace.outbox.rglob("*.xlsx"):
         for row in load_workbook(path).active.iter_rows():
             assert all(cell.data_type != "f" for cell in row), path.name
-    ttrs = read_csv(next((workspace.outbox / "tt-rockstars").glob("*import*.csv")))
+    ttrs = read_table(next((workspace.outbox / "tt-rockstars").glob("*import*.csv")))
     assert {r[2] for r in ttrs} >= {"'" + value for value in FORMULA_VALUES}, "shown as text, not dropped"
 
 
 def test_slips_match_the_import_file(school, outputs):
+    """One set of combined cards for the apply: each platform's rows on it are its file's
+    usernames and passwords, no more, no fewer."""
     workspace, rows, _, result = school
-    for batch in result.batches:
-        table = read_csv(batch.path)
+    [cards] = {tuple(batch.slips) for batch in result.batches}
+    pdf, xlsx = cards
+    assert pdf == workspace.outbox / f"login-slips-{result.batches[0].batch_id}.pdf" and xlsx.suffix == ".xlsx"
+    sheet = read_xlsx(xlsx)
+    columns = sheet[0]
+    names = {workspace.connector(batch.platform).name: batch for batch in result.batches}
+    assert {r[columns.index("Platform")] for r in sheet[1:]} == set(names)
+    text = "\n".join(outputs[pdf])
+    for name, batch in names.items():
+        table = read_table(batch.path)
         header = table[0]
         issued = {r[header.index("Username")]: r[header.index("Password")] for r in table[1:]}
-        pdf, xlsx = batch.slips
-        assert pdf.suffix == ".pdf" and xlsx.suffix == ".xlsx"
-        sheet = read_xlsx(xlsx)
-        columns = sheet[0]
-        on_slips = {r[columns.index("Username")]: r[columns.index("Password")] for r in sheet[1:]}
+        on_slips = {r[columns.index("Username")]: r[columns.index("Password")] for r in sheet[1:]
+                    if r[columns.index("Platform")] == name}  # fmt: skip
         assert on_slips == issued, f"{batch.platform}: slips and import file agree"
-        text = "\n".join(outputs[pdf])
         for username, password in list(issued.items())[::37]:
             assert username in text and password in text
 
 
 def test_passwords_are_never_stored(school):
     workspace, _, _, result = school
-    table = read_csv(batch_of(result, "ixl").path)
+    table = read_table(batch_of(result, "ixl").path)
     passwords = [r[-1] for r in table[1:]]
     raw = workspace.state_path.read_bytes()
     assert not [p for p in passwords if p.encode() in raw]
@@ -244,7 +255,7 @@ def test_a_school_matches_its_downloaded_template_with_columns(workspace, roster
     [ixl] = workspace.connectors(["ixl"])
     assert ixl.sent_fields == ("forename", "surname", "username", "password"), "class and year are no longer sent"
     result = Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["ixl"], today=TODAY)
-    table = read_csv(result.batches[0].path)
+    table = read_table(result.batches[0].path)
     assert table[0] == ["Student username", "Given", "Family", "Pass"]
 
 
@@ -270,7 +281,7 @@ def test_optional_fields_are_off_until_the_school_turns_them_on(workspace, roste
     assert plan.platforms["bug-club"].changed_fields() == {"class_name": counts["update"]}
     result = Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["bug-club"], today=TODAY)
     [batch] = result.batches
-    table = read_csv(batch.path)
+    table = read_table(batch.path)
     assert table[0][-1] == "Group name"
     assert all(row[4] == "" for row in table[1:]), "an update sends no new password"
     assert batch.slips == [], "no new passwords, so no slips"
@@ -291,7 +302,7 @@ def test_a_reprint_resets_passwords_as_an_update_with_new_slips(workspace, roste
     cli = Cli(workspace)
     assert cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
     [first] = list((workspace.outbox / "education-city").glob("*-import-*.csv"))
-    old = {r[4]: r[5] for r in read_csv(first)[1:]}
+    old = {r[4]: r[5] for r in read_table(first)[1:]}
     on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
     target = on_roll[0]["class_name"]
     in_class = [p for p in on_roll if p["class_name"] == target]
@@ -302,7 +313,7 @@ def test_a_reprint_resets_passwords_as_an_update_with_new_slips(workspace, roste
     assert plan["platforms"]["education-city"]["fields_changed"] == {"password": len(in_class)}
     done = json.loads(cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat(), "--json").stdout)
     [batch] = done["batches"]
-    table = read_csv(Path(batch["file"]))[1:]
+    table = read_table(Path(batch["file"]))[1:]
     assert {r[3] for r in table} == {target} and len(table) == len(in_class)
     assert all(old[r[4]] != r[5] for r in table), "each pupil in the class has a new password"
     slips = read_xlsx(Path(batch["slips"][1]))[1:]
@@ -336,7 +347,7 @@ def test_lgfl_switched_from_autoupdate_to_a_bulk_file_makes_proper_accounts(tmp_
     approve_register(workspace)
     result = Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
     [batch] = result.batches
-    table = read_csv(batch.path)
+    table = read_table(batch.path)
     assert len(table) - 1 == len(on_roll_rows(pupils))
     assert all(row[4] and row[5] for row in table[1:]), "every pupil gets a username and a password"
     assert len(read_xlsx(batch.slips[1])) == len(table)
@@ -425,7 +436,7 @@ def test_education_city_gets_its_pseudonymous_id_as_the_unique_id_and_keeps_it(w
     [connector] = workspace.connectors(["education-city"])
     assert "pseudonymous_id" in connector.sent_fields, "declared, so the register lists it"
     first = Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["education-city"], today=TODAY)
-    header, *rows = read_csv(batch_of(first, "education-city").path)
+    header, *rows = read_table(batch_of(first, "education-city").path)
     assert header == DOCUMENTED_HEADERS["education-city"]
     ids = {row[4]: row[0] for row in rows}  # username -> Unique ID
     with workspace.open_state() as state:
@@ -437,19 +448,21 @@ def test_education_city_gets_its_pseudonymous_id_as_the_unique_id_and_keeps_it(w
     moved = tmp_path / "moved.csv"
     write_roster_csv(moved, pupils)
     second = Provisioner(workspace).apply(moved, confirm=yes, platforms=["education-city"], today=TODAY)
-    _, *again = read_csv(batch_of(second, "education-city").path)
+    _, *again = read_table(batch_of(second, "education-city").path)
     assert len(again) == len(rows) and {row[4]: row[0] for row in again} == ids, "the same Unique ID for each pupil"
 
 
 def test_ixl_usernames_carry_the_school_code_in_the_file_and_on_the_slips(school, outputs):
     workspace, _, _, result = school
     batch = batch_of(result, "ixl")
-    header, *rows = read_csv(batch.path)
+    header, *rows = read_table(batch.path)
     usernames = [row[header.index("Username")] for row in rows]
     assert usernames and all(u.endswith(f"@{IXL_CODE}") and len(u.partition("@")[0]) <= 20 for u in usernames)
     assert len(set(usernames)) == len(usernames)
-    sheet = read_xlsx(batch.slips[1])
-    assert sorted(r[sheet[0].index("Username")] for r in sheet[1:]) == sorted(usernames)
+    header, *slips = read_xlsx(batch.slips[1])
+    on_ixl = [dict(zip(header, r)) for r in slips if r[header.index("Platform")] == "IXL"]
+    assert sorted(r["Username"] for r in on_ixl) == sorted(usernames)
+    assert {r["School code"] for r in on_ixl} == {""}, "the code is in the username: printed once"
     assert f"https://www.ixl.com/signin/{IXL_CODE}" in "\n".join(outputs[batch.slips[0]])
     with workspace.open_state() as state:
         assert not any("@" in a.username for a in state.accounts("ixl").values()), "the bare name is kept"
@@ -471,3 +484,47 @@ def test_a_school_code_is_short_plain_and_typeable(workspace, roster_file, code)
     set_platform(workspace, "ixl", enabled="true", school_code=code)
     result = Cli(workspace)("plan", str(roster_file), "--as-of", TODAY.isoformat())
     assert result.exit_code == 2 and "platforms.ixl.school_code" in result.output
+
+
+def test_bug_club_gets_a_sheet_of_text_cells_in_the_forms_order(school):
+    """The admin copies rows from it into "Register multiple students": a header row, the form's
+    column order, every cell Text so Excel keeps 03/02/2019 as typed, nothing that starts a formula."""
+    workspace, rows, _, result = school
+    path = batch_of(result, "bug-club").path
+    assert path.suffix == ".xlsx" and "paste-into-register-multiple-students" in path.name
+    sheet = load_workbook(path).active
+    cells = list(sheet.iter_rows())
+    assert [c.value for c in cells[0]] == DOCUMENTED_HEADERS["bug-club"]
+    assert all(c.number_format == "@" and c.data_type == "s" for row in cells for c in row)
+    expected = [r["date_of_birth"].strftime("%d/%m/%Y") for r in served(workspace, "bug-club", rows)]
+    assert [row[2].value for row in cells[1:]] == expected
+    assert not [c.value for row in cells for c in row if c.value.startswith(FORMULA_TRIGGERS)]
+
+
+def test_bug_club_gets_a_csv_when_the_school_asks(workspace, roster_file):
+    set_platform(workspace, "bug-club", enabled="true", file_format='"csv"', delimiter='"tab"')
+    approve_register(workspace)
+    result = Provisioner(workspace).apply(roster_file, confirm=yes, platforms=["bug-club"], today=TODAY)
+    [batch] = result.batches
+    assert batch.path.suffix == ".csv"
+    header = batch.path.read_bytes().decode("utf-8-sig").split("\r\n", 1)[0]
+    assert header.split("\t") == DOCUMENTED_HEADERS["bug-club"]
+
+
+def test_a_csv_setting_for_bug_clubs_sheet_says_to_ask_for_a_csv(workspace, roster_file):
+    set_platform(workspace, "bug-club", enabled="true", delimiter='";"')
+    result = Cli(workspace)("plan", str(roster_file), "--as-of", TODAY.isoformat())
+    assert result.exit_code == 2
+    assert "platforms.bug-club" in result.output and 'file_format = "csv"' in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_access_report_gives_ixls_username_as_the_child_signs_in(school):
+    workspace, rows, _, result = school
+    pupil = next(r for r in served(workspace, "ixl", rows) if r["mis_id"])
+    shown = Cli(workspace)("pupil", "show", pupil["mis_id"], "--json")
+    assert shown.exit_code == 0, shown.output
+    ixl = json.loads(shown.stdout)["processors"]["ixl"]
+    assert ixl["username"] == f"{ixl['fields']['username']}@{IXL_CODE}"
+    header, *table = read_table(batch_of(result, "ixl").path)
+    assert ixl["username"] in [row[header.index("Username")] for row in table], "as in the file IXL was sent"

@@ -37,7 +37,8 @@ def test_the_defaults_are_a_bom_commas_minimal_quoting_day_first_dates_and_mis_c
 
 
 def test_a_schools_setting_wins_over_the_platforms_default():
-    bug_club = BugClub(settings(BugClub, date_format="yyyy-mm-dd", delimiter="tab", encoding="UTF-8"))
+    bug_club = BugClub(settings(BugClub, file_format="csv", date_format="yyyy-mm-dd", delimiter="tab",
+                                encoding="UTF-8"))
     assert bug_club.file_setting("date_format") == "yyyy-mm-dd"
     assert bug_club.file_setting("delimiter") == "\t", '"tab" is read as the tab character'
     assert bug_club.file_setting("encoding") == "utf-8"

@@ -27,9 +27,12 @@ from provisioner.slips import (
     URL_BOX,
     VALUE_W,
     Slip,
+    class_key,
     fit,
+    folded,
     metrics,
     printable,
+    write_cards,
     write_slips,
 )
 
@@ -316,3 +319,111 @@ def test_what_a_platform_says_its_pupils_need_is_a_setting_it_has():
     for platform, keys in declared.items():
         assert set(keys) <= set(SCHOOL_SIGN_IN_WORDS), platform
         assert set(keys) <= set(registry()[platform].Settings.model_fields), platform
+
+
+# --- combined cards: one per child ---------------------------------------------------------------
+
+CARD_HEADER = re.compile(r"^(?P<name>.+) Class (?P<class>\S+)$")
+
+
+def cards_in(pdf: Path, platforms: set[str]) -> list[tuple[str, str, list[str]]]:
+    """(name, class, platforms listed) of each card in print order, read from the PDF's text."""
+    cards: list[tuple[str, str, list[str]]] = []
+    for page in PdfReader(pdf).pages:
+        for line in page.extract_text().splitlines():
+            if match := CARD_HEADER.match(line):
+                cards.append((match["name"], match["class"], []))
+            elif line in platforms:
+                cards[-1][2].append(line)
+    return cards
+
+
+def set_slips_style(workspace, style: str) -> None:
+    text = workspace.settings_path.read_text(encoding="utf-8")
+    workspace.settings_path.write_text(text.replace('style = "combined"', f'style = "{style}"'), encoding="utf-8")
+    workspace.__dict__.pop("settings", None)
+
+
+COMBINED = ("purple-mash", "tt-rockstars", "ixl", "education-city", "bug-club")
+
+
+@pytest.fixture
+def combined(tmp_path: Path, roster_file: Path):
+    workspace = init_workspace(tmp_path / "cards", "Hollowbrook Primary School", "hollowbrook.sch.uk", list(COMBINED))
+    set_platform(workspace, "ixl", school_code='"hollowbrook"')
+    set_platform(workspace, "tt-rockstars", school_code='"HB7Q2"')
+    return workspace, apply(workspace, roster_file)
+
+
+def test_combined_cards_one_per_child_listing_every_platform_sorted(combined, pupils):
+    workspace, result = combined
+    [(pdf, xlsx)] = {tuple(b.slips) for b in result.batches}
+    assert (pdf.parent, pdf.name) == (workspace.outbox, f"login-slips-{result.batches[0].batch_id}.pdf")
+    assert files.is_private(pdf) and files.is_private(xlsx)
+    names = {workspace.connector(p).name: workspace.connector(p) for p in COMBINED}
+    on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
+    expected = sorted(on_roll, key=lambda p: (class_key(p["class_name"]), folded(p["preferred_surname"]),
+                                              folded(p["preferred_forename"])))  # fmt: skip
+    cards = cards_in(pdf, set(names))
+    assert len(cards) == len(on_roll), "one card per child"
+    for card, pupil in zip(cards, expected, strict=True):
+        assert card[:2] == (f"{pupil['preferred_forename']} {pupil['preferred_surname']}", pupil["class_name"])
+        serving = sorted((n for n, c in names.items() if c.scope.includes(pupil["year_group"], pupil["class_name"])),
+                         key=str.casefold)  # fmt: skip
+        assert card[2] == serving, "every platform the child got a password on, once each"
+    header, *rows = load_workbook(xlsx)["Login slips"].iter_rows(values_only=True)
+    assert len(rows) == sum(len(card[2]) for card in cards)
+    assert [(r[1], r[0]) for r in rows] == [(c[0], c[1]) for c in cards for _ in c[2]], "the xlsx in card order"
+
+
+def test_ixl_prints_its_school_code_once_in_the_username(combined):
+    workspace, result = combined
+    [(pdf, xlsx)] = {tuple(b.slips) for b in result.batches}
+    header, *rows = load_workbook(xlsx)["Login slips"].iter_rows(values_only=True)
+    ixl = [dict(zip(header, r)) for r in rows if r[2] == "IXL"]
+    ttrs = [dict(zip(header, r)) for r in rows if r[2] == PLATFORM]
+    assert ixl and all(r["Username"].endswith("@hollowbrook") and not r["School code"] for r in ixl)
+    assert ttrs and all(r["School code"] == "HB7Q2" for r in ttrs), "a platform with a code box keeps it"
+    text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert text.count("School code") == len(ttrs), "labelled only where the child types it in a box of its own"
+
+
+def test_the_per_platform_style_gives_each_platform_its_own_slips(tmp_path: Path, roster_file: Path):
+    workspace = init_workspace(tmp_path / "ws", "Hollowbrook Primary School", "hollowbrook.sch.uk",
+                               ["purple-mash", "ixl"])  # fmt: skip
+    set_platform(workspace, "ixl", school_code='"hollowbrook"')
+    set_slips_style(workspace, "per-platform")
+    result = apply(workspace, roster_file)
+    assert not list(workspace.outbox.glob("login-slips-*"))
+    for batch in result.batches:
+        pdf, xlsx = batch.slips
+        assert pdf.parent == workspace.outbox / batch.platform and batch.platform in pdf.name
+        rows = list(load_workbook(xlsx)["Login slips"].iter_rows(values_only=True))[1:]
+        assert {r[2] for r in rows} == {workspace.connector(batch.platform).name}
+        if batch.platform == "ixl":
+            assert "School code" not in "".join(page.extract_text() for page in PdfReader(pdf).pages)
+            assert all(r[3].endswith("@hollowbrook") for r in rows)
+
+
+def test_an_unknown_slips_style_is_refused_naming_the_choices(workspace, roster_file: Path):
+    set_slips_style(workspace, "one-big-sheet")
+    result = Cli(workspace)("plan", str(roster_file), "--as-of", TODAY.isoformat())
+    assert result.exit_code == 2
+    assert "slips.style" in result.output and "per-platform" in result.output and "Traceback" not in result.output
+
+
+def test_cards_fit_a4_however_many_platforms_and_long_values(tmp_path: Path):
+    platforms = [f"Platform {chr(65 + n)} with a long name" for n in range(7)]
+    slips = [Slip(f"Pupil{i:02d} Featherstonehaugh-Wolstenholme", "4A", p, f"{'u' * 20}{i:02d}@{'c' * 20}",
+                  f"Pw{i:02d}{n}-window-kite", f"https://example.test/{'s' * 80}", "HB7Q2" if n % 2 else "",
+                  forename=f"Pupil{i:02d}", surname="Featherstonehaugh-Wolstenholme", card=str(i))
+             for i in range(5) for n, p in enumerate(platforms)]  # fmt: skip
+    pdf, xlsx = tmp_path / "cards.pdf", tmp_path / "cards.xlsx"
+    write_cards(pdf, xlsx, SCHOOL, slips)
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 3, "two seven-platform cards a page"
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(595.28, abs=1)
+        assert float(page.mediabox.height) == pytest.approx(841.89, abs=1)
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+    assert all(s.password in text and s.username in text for s in slips), "wrapped, never cut"

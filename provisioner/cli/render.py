@@ -225,6 +225,7 @@ def scopes(the_plan: Plan) -> None:
 
 
 def issued(result: ApplyResult, root: Path) -> None:
+    shown: set[tuple[Path, ...]] = set()  # combined cards: every platform's batch names the same files
     for batch in result.batches:
         resumed = " (finishing an interrupted apply)" if batch.resumed else ""
         if batch.path is None:
@@ -234,8 +235,11 @@ def issued(result: ApplyResult, root: Path) -> None:
                       f"{shown_path(batch.path, root)}{resumed}")  # fmt: skip
         else:
             out.print(f"{batch.platform}: {batch.rows} row(s) in {shown_path(batch.path, root)}{resumed}")
-        if batch.slips:
+        if batch.slips and tuple(batch.slips) not in shown:
+            shown.add(tuple(batch.slips))
             out.print(f"  login slips: {' and '.join(shown_path(path, root) for path in batch.slips)}")
+        elif batch.slips:
+            out.print("  login slips: on the same cards as above, one per child")
     for platform_id, count in result.recorded.items():
         out.print(f"{platform_id}: recorded {count} pupil(s) the platform reads from the MIS itself (nothing to upload)")
     if result.batches:

@@ -135,6 +135,12 @@ class Connector:
         """What a pupil types to sign in, as printed on the slip."""
         return username
 
+    @property
+    def slip_school_code(self) -> str:
+        """The school code a slip prints on a line of its own: the school's, "" when it set none
+        (a platform whose usernames carry the code gives "", so the slip says it once)."""
+        return self.settings.school_code or ""
+
     def setup_warnings(self) -> list[str]:
         """What is missing from these settings for pupils to use their accounts (plan and apply
         show it); empty when nothing is."""

@@ -48,6 +48,7 @@ FILE, BROKER = "file", "broker"
 BROKER_KEYS = ("broker", "broker_fields")
 # What this tool makes for a platform and no broker can send it.
 MADE_BY_THIS_TOOL = ("username", "password", "pseudonymous_id")
+CSV_KEYS = ("encoding", "delimiter", "quoting")  # how a CSV is written; an xlsx has none of them
 
 
 class PlatformSettings(BaseModel):

@@ -6,10 +6,10 @@ from provisioner.delivery.api import ApiDelivery
 from provisioner.delivery.base import (
     CRASH_ENV, ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, Progress, crashpoint,
 )  # fmt: skip
-from provisioner.delivery.file_import import FileDelivery, FileImport
+from provisioner.delivery.file_import import FileDelivery, FileImport, PasteSheet
 from provisioner.delivery.mis_sync import MisSync
 
 __all__ = [
-    "CRASH_ENV", "ApiDelivery", "ApplyResult", "CleanupResult", "Delivery", "FileDelivery", "FileImport",
+    "CRASH_ENV", "ApiDelivery", "ApplyResult", "CleanupResult", "Delivery", "FileDelivery", "FileImport", "PasteSheet",
     "IssuedBatch", "Job", "MisSync", "Progress", "crashpoint",
 ]  # fmt: skip

@@ -2,14 +2,17 @@
 outbox; the admin uploads the file and confirms it. Leavers go on a deletion list.
 
 ``FileDelivery`` is the flow, whatever the files are; ``FileImport`` is the usual file, one CSV
-in the platform's column layout. (School Data Sync's folder of files is another
+in the platform's column layout; ``PasteSheet`` is the same columns as an xlsx, for a platform
+whose admin copies rows from a spreadsheet into a form (Bug Club). (School Data Sync's folder of files is another
 ``FileDelivery``, kept with its platform in connectors/microsoft_365/sds.py.)
 
 Crash safety: the intent (every row, every username) is recorded before any file is written,
 and the rows are marked sent in one transaction after the file is whole. First passwords are
-made when the file is written and go only into it and the slips; after a crash before the
-commit they are made afresh and both files rewritten, so the slips always match the file the
-admin uploads (a file written whole before the crash keeps its passwords: it may be uploaded).
+made when the file is written and go only into it and the slips (written first, so no file
+holds a password no slip shows; combined cards read the apply's other files back, see
+paperwork.py); after a crash before the commit they are made afresh and both files rewritten,
+so the slips always match the file the admin uploads (a file written whole before the crash
+keeps its passwords: it may be uploaded).
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from provisioner import files, passwords
+from provisioner import files, passwords, xlsx
 from provisioner.connector import ImportFileConnector, PupilView
-from provisioner.connector.settings import FILE_KEYS
+from provisioner.connector.settings import CSV_KEYS, FILE_KEYS
 from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
 from provisioner.delivery.mis_sync import MisSync
-from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips, remove_stale_temporaries
+from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_file_slips, remove_stale_temporaries
 from provisioner.errors import ProvisionerError
 from provisioner.planning.cleanup import DELETE, ERASED, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan
@@ -88,7 +91,8 @@ class FileDelivery(Delivery):
                     or passwords.generate(connector.effective_password_rule)  # fmt: skip
                 view = view.with_values(password=password if new_password else "")
                 if new_password:
-                    slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain))
+                    slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain,
+                                            send.pupil_key))  # fmt: skip
             rows.append(view)
             if job.progress and (done % 200 == 0 or done == len(sends)):
                 job.progress(platform, done, len(sends))
@@ -96,7 +100,7 @@ class FileDelivery(Delivery):
             rows += self.everyone_else(job, {send.pupil_key for send in sends}, batch.id)
         files.make_private_dir(path.parent)
         remove_stale_temporaries(path.parent)
-        slip_paths = print_slips(job, connector, batch.id, slips)
+        slip_paths = print_file_slips(job, connector, batch.id, slips)  # before the file: see paperwork.py
         self.write(path, rows, school.name)
         crashpoint("written")
         state.mark_written(batch, sends, passwords=len(slips))
@@ -234,8 +238,66 @@ class FileImport(FileDelivery):
         chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in FILE_KEYS)
         return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}",
                 f"# How the file is written (set any key here to change it; the README lists the values): {chosen}",
-                "# If a data broker (Wonde, Groupcall Xporter on Demand) already feeds it from the MIS, this tool",
+                *self.broker_notes()]
+
+    def broker_notes(self) -> list[str]:
+        """The commented settings that hand the platform to a data broker instead."""
+        return ["# If a data broker (Wonde, Groupcall Xporter on Demand) already feeds it from the MIS, this tool",
                 "# must not make a second account: it then writes nothing and records what the broker sends",
                 '# provisioning = "broker"',
                 '# broker = "Wonde"',
                 f"# broker_fields = [{', '.join(toml_string(f) for f in self.connector.broker_fields)}]"]
+
+
+SHEET_KEYS = tuple(key for key in FILE_KEYS if key not in CSV_KEYS)  # what an xlsx still takes
+
+
+class PasteSheet(FileImport):
+    """The import file's columns as an xlsx the admin opens in Excel and copies rows from into the
+    platform's form. Every cell is formatted as Text, so Excel shows a date of birth as 04/03/2018
+    (not a date it may turn round by locale) and keeps a leading zero; a value that would start a
+    formula is neutralised as in a CSV, since a copied cell loses Excel's quote prefix and could
+    be pasted into another spreadsheet. The CSV settings (encoding, delimiter, quoting) do not
+    apply; the date and year-group forms do.
+
+    A connector that lets the school choose has a ``file_format`` setting; set to "csv", its file
+    is named .csv and this writes the usual CSV (``FileImport``). The file's name decides, so a
+    batch begun before the setting changed is finished as it was named. The choice is made here,
+    not by the connector replacing its strategy, so whatever the connector does with its strategy
+    (a broker feeding it) still holds."""
+
+    SHEET_TITLE = "Pupils"
+
+    @property
+    def as_csv(self) -> bool:
+        return getattr(self.connector.settings, "file_format", "xlsx") == "csv"
+
+    def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
+        if path.suffix != ".xlsx":
+            return super().write(path, pupils, school_name)
+        rows = ([files.neutralise(value) for value in self.import_row(p)] for p in pupils)
+        sheet = xlsx.Sheet(self.SHEET_TITLE, [files.neutralise(h) for h in self.header], rows, as_text=True)
+        xlsx.write_private_xlsx(path, [sheet])
+
+    def passwords_in(self, path: Path) -> dict[str, str]:
+        if path.suffix != ".xlsx":
+            return super().passwords_in(path)
+        sources = [source for _, source in self.file_columns]
+        if not path.is_file() or "username" not in sources or "password" not in sources:
+            return {}
+        user, secret = sources.index("username"), sources.index("password")
+        rows = xlsx.text_rows(path)
+        if not rows or rows[0] != self.header:  # written with other columns: not trusted, written afresh
+            return {}
+        return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
+
+    def settings_template(self) -> list[str]:
+        if self.as_csv:
+            return super().settings_template()
+        note = "" if self.connector.verified else " (no public template was found: check against the one you download)"
+        pairs = ", ".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in self.file_columns)
+        setting = self.connector.file_setting
+        chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in SHEET_KEYS)
+        return [f"# The sheet's columns in order{note}:", f"# columns = {{ {pairs} }}",
+                f"# How dates and year groups are written (set any key here to change it): {chosen}",
+                *self.broker_notes()]

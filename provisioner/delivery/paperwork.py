@@ -1,6 +1,19 @@
 """What the admin is handed: login slips for new passwords, deletion lists for accounts to
 delete by hand, and, for a platform that takes whole uploads, the next upload without the
-leavers (which only marks them inactive there: their deletion is a deletion list of its own)."""
+leavers (which only marks them inactive there: their deletion is a deletion list of its own).
+
+Login slips come in the school's ``[slips] style``. Per platform, each batch's slips sit with its
+file. Combined (the default), one card per child covers every file platform of the apply:
+``outbox/login-slips-<batch>.pdf`` and ``.xlsx``, rewritten as each platform's file is written.
+Each rewrite takes that platform's new passwords from memory and every other platform's from
+its import file of the same batch, read back with ``passwords_in``, never from the state (which
+holds no password). The cards are written before the platform's file, as per-platform slips
+are, so a password in a written file is on a card whatever point an apply is killed at: a batch
+finished after a crash rewrites the cards from the files already written.
+
+Microsoft 365 through Graph keeps its own slips: its passwords are set on the platform as they
+are made and are in no file, so a later rewrite of the combined cards could not read them back.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +28,8 @@ from provisioner.connector import Connector
 from provisioner.delivery.base import IssuedBatch, Job
 from provisioner.models import Pupil
 from provisioner.planning.cleanup import ERASED, Step
-from provisioner.slips import Slip, write_slips
+from provisioner.settings import COMBINED
+from provisioner.slips import Slip, write_cards, write_slips
 from provisioner.state import Batch, BatchKind, BatchStatus, now
 
 
@@ -29,7 +43,48 @@ def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]
     return paths
 
 
-def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | None, school_domain: str) -> Slip:
+def print_file_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
+    """A file platform's login slips, in the school's style: combined cards, else its own slips."""
+    if job.workspace.settings.slips.style == COMBINED:
+        return print_cards(job, connector, batch_id, slips)
+    return print_slips(job, connector, batch_id, slips)
+
+
+def print_cards(job: Job, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
+    """Rewrite the batch's combined cards with this platform's new slips and every other file
+    platform's passwords in its import file of the batch; none when this platform has no new password."""
+    if not slips:
+        return []
+    others = [slip for batch in job.state.batches() if batch.id == batch_id and batch.kind is BatchKind.IMPORT
+              and batch.platform != connector.id for slip in slips_in_file(job, batch)]  # fmt: skip
+    folder = files.make_private_dir(job.workspace.outbox)
+    paths = [folder / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
+    write_cards(*paths, job.workspace.settings.school.name, [*others, *slips])
+    return paths
+
+
+def slips_in_file(job: Job, batch: Batch) -> list[Slip]:
+    """The slips of a batch's import file as written: each of its pupils whose password is in it."""
+    connector = job.workspace.connector(batch.platform)
+    if not connector.issues_passwords or not connector.delivery.can_resume(batch):
+        return []  # no passwords, or the file was written another way than the settings now say
+    written = connector.delivery.passwords_in(job.workspace.root / batch.file)
+    if not written:
+        return []
+    domain = job.workspace.settings.school.domain
+    accounts = job.state.accounts(batch.platform)
+    slips = []
+    for key in sorted(job.state.batch_pupils(batch.platform, batch.id) & set(accounts)):
+        username = accounts[key].username
+        password = written.get(username) or written.get(connector.sign_in_name(username, domain))
+        if username and password:
+            values = {**accounts[key].sent, "username": username, "password": password}
+            slips.append(login_slip(connector, values, job.pupil(key), domain, key))
+    return slips
+
+
+def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | None, school_domain: str,
+               key: str = "") -> Slip:  # fmt: skip
     """One pupil's slip. The name and class come from the roster: slips stay in school, so they
     may show what the platform does not receive. Where to sign in and the school code come from
     the platform's settings, since some platforms' pupils cannot find their school without them."""
@@ -41,8 +96,8 @@ def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | N
         name = " ".join(v for v in (forename, surname) if v) or values["username"]
         class_name = values.get("class_name", "")
     return Slip(name, class_name, connector.name, connector.sign_in_name(values["username"], school_domain),
-                values["password"], connector.effective_sign_in_url, connector.settings.school_code or "",
-                forename=forename, surname=surname)  # fmt: skip
+                values["password"], connector.effective_sign_in_url, connector.slip_school_code,
+                forename=forename, surname=surname, card=key)  # fmt: skip
 
 
 def remove_stale_temporaries(folder: Path) -> None:

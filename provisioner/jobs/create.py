@@ -35,6 +35,11 @@ def render_settings(school: str, domain: str, platforms: list[str]) -> str:
         "# Extra header names for an unusual export: \"Header in your file\" = \"field\".",
         "[roster.columns]",
         '# "Reg Grp" = "class_name"',
+        "",
+        "[slips]",
+        "# combined: one login card per child listing every platform (outbox/login-slips-<batch>.pdf);",
+        "# per-platform: each platform's own slips, next to its import file.",
+        'style = "combined"',
     ]
     for platform, cls in registry().items():
         connector = cls()

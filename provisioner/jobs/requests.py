@@ -198,15 +198,17 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
         name = entries[platform].name if platform in entries else platform
         # The account held now began with its latest create (a returner after deletion gets a new one).
         since = next((h["at"] for h in reversed(history) if h["action"] == "create"), account.created_at)
+        connector = workspace.connector(platform) if platform in known else None
         record = {
             "name": name,
             "status": str(account.status),
-            "username": account.username,
+            # As the child signs in (IXL's name@code), as the slip gave it; the fields are as recorded.
+            "username": connector.sign_in_name(account.username, workspace.settings.school.domain)
+            if connector is not None and account.username else account.username,
             "fields": account.sent,
             "since": since[:10],
             "history": history,
         }
-        connector = workspace.connector(platform) if platform in known else None
         if connector is not None and "password" in connector.sent_fields:
             record["not_kept"] = {"password": "a first password was sent; this tool never keeps passwords"}
         if connector is not None and not connector.delivery.makes_accounts:

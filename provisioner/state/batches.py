@@ -45,6 +45,11 @@ class BatchLedger:
         )
         return [PendingSend(id_, key, action, json.loads(f), json.loads(c)) for id_, key, action, f, c in rows]
 
+    def batch_pupils(self, platform: str, batch_id: str) -> set[str]:
+        """The pupil keys a batch was recorded to send to (whether sent yet or not)."""
+        rows = self.db.execute("SELECT pupil_key FROM sends WHERE platform = ? AND batch_id = ?", (platform, batch_id))
+        return {key for (key,) in rows}
+
     def next_batch_id(self, today: str) -> str:
         """Batches are numbered by day: 20261122-001, 20261122-002..."""
         stem = today.replace("-", "")
