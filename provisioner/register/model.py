@@ -10,7 +10,7 @@ from datetime import date
 from provisioner.connector import POLICY_DEFAULT, Connector, Scope
 from provisioner.fields import FIELDS
 from provisioner.fields import short_labels as _labels
-from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind
+from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind, gap_kinds
 from provisioner.state import Approval, DeletionProofs, RegisterChange
 
 
@@ -180,9 +180,9 @@ class Processor:
         for key, heading in ITEMS:
             if key == "review":
                 continue
-            kind = gap_kind(self.entry.other_data if key == "fields" else self.fact(key))
-            if kind:
-                found.append((heading, kind))
+            # An item asking the supplier and leaving the school a fact to record is two gaps, as
+            # 'register gaps' lists them.
+            found += [(heading, kind) for kind in gap_kinds(self.entry.other_data if key == "fields" else self.fact(key))]
         return found
 
 

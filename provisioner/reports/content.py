@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
 from provisioner.planning.cleanup import policy  # notice.py uses it from here
-from provisioner.register import ITEMS, Processor, Register, gap_kind
+from provisioner.register import ITEMS, Processor, Register, gap_kind, gap_kinds, verdict
 from provisioner.state import DeletionProofs
 
 CATEGORIES = (IDENTIFIERS, CHARACTERISTICS, CONTACT, SCHOOL, CREDENTIALS)
@@ -109,15 +109,8 @@ def gap_words(kind: str, processor: Processor) -> str:
 
 
 def title_lines(register: Register) -> tuple[str, str, str]:
-    errors = sum(1 for p in register.problems if p.severity == "error")
-    check = (
-        "The register check passes."
-        if register.ok
-        else (
-            f"The register check finds {errors} error{'s' if errors != 1 else ''} to fix (see each processor's page)."
-        )
-    )
-    return register.school, f"Processor register as of {long_date(register.today)}", check
+    """The school, the title, and the check's verdict: its errors and the facts still to collect, both."""
+    return register.school, f"Processor register as of {long_date(register.today)}", verdict(register).headline()
 
 
 def _category_cells(processor: Processor) -> list[Cell]:
@@ -215,9 +208,10 @@ def _item_rows(processor: Processor) -> list[list[Cell]]:
         text = processor.fact(key)
         # Processor.gaps() leaves out the data held, but a recipient's other data may be a gap.
         checked = {"fields": processor.entry.other_data, "review": ""}.get(key, text)
-        kind = gap_kind(checked)
-        if kind:
-            rows.append([Cell(heading, True), Cell(f"{gap_words(kind, processor)}: {text}", True)])
+        kinds = gap_kinds(checked)  # a question for the supplier and a fact to record: both marked
+        if kinds:
+            marks = "; ".join(gap_words(kind, processor) for kind in kinds)
+            rows.append([Cell(heading, True), Cell(f"{marks}: {text}", True)])
         else:
             rows.append(
                 [Cell(heading), Cell(text or "(not recorded)", key == "review" and not processor.approvals)]
