@@ -34,9 +34,12 @@ def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json
         for column in ("Processor", "Role", "Pupil data", "Pupils held", "Gaps", "Next review"):
             table.add_column(column)
         for processor in register.processors:
-            held = str(processor.evidence.pupils_held) if processor.evidence else "-"
+            evidence = processor.evidence
+            held = str(evidence.pupils_held) if evidence else "-"
             if processor.scope is not None and processor.scope.limited:  # which pupils it is limited to
                 held += f" ({processor.scope.describe()})"
+            if evidence and evidence.awaiting_upload:
+                held += f"; {evidence.awaiting_upload} issued, not yet uploaded"
             table.add_row(processor.name, processor.role_in_short, processor.fields_text(short=True), held,
                           str(len(processor.gaps())), processor.next_review or "never approved")  # fmt: skip
         print_table(table)

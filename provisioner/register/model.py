@@ -26,20 +26,38 @@ def _in_short(text: str) -> str:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the state shows about a connected platform now."""
+    """The one state of a connected platform, as the workspace's state shows it today. Every
+    document (the PDF, the HTML page, the Markdown, the workbook, the privacy notice, the DPIA
+    draft, ``register show``) draws who makes the accounts, the fields and the pupil counts from
+    here and recomputes none of them, so no two can disagree.
 
+    Each pupil the tool knows there is counted in one place only: held now (the platform has
+    the pupil: an import file confirmed uploaded, an API call done, or a broker's record, and
+    including those awaiting deletion or kept by the platform after removal), or issued, not
+    yet uploaded (an import file written but not confirmed uploaded: not held, since the
+    platform may not have the pupil yet)."""
+
+    provisioning: str  # how: the delivery's kind, "file", "api" or "mis-sync"
+    made_by: str  # who makes the accounts, in words ("this tool (import file ...)", "Wonde (...)")
+    sent_by: str  # the broker or MIS sync feeding the platform; "" where this tool sends
+    fields_declared: list[str]  # what is sent there now (the connector's declared fields)
     pupils_held: int
-    fields_held: list[str]  # every field some account there still holds (may include ones no longer sent)
+    fields_held: list[str]  # every field some held account still holds (may include ones no longer sent)
     last_provisioning: str | None  # when the tool last created or updated an account there
     last_cleanup: str | None  # when the leaver cleanup last disabled or deleted one
-    awaiting_deletion: int  # accounts on deletion lists not yet confirmed
+    awaiting_deletion: int  # accounts on deletion lists not yet confirmed (counted in pupils_held)
     deletions_overdue: int
     deletion_proofs: DeletionProofs = DeletionProofs()  # how the deletions done are known
+    # Accounts made in an import file the admin has not confirmed uploading (not in pupils_held).
+    awaiting_upload: int = 0
     # Of the pupils held, accounts removed from use that the platform keeps until it deletes
     # them itself (TTRS's Leavers group): how many, the first and last day it keeps one, where.
     held_by_platform: int = 0
     held_until: tuple[str, str] | None = None
     held_where: str = ""
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "deletion_proofs": self.deletion_proofs.as_dict()}
 
     def held_by_platform_words(self) -> str:
         """"3 pupils in Times Tables Rock Stars' Leavers group until 2027-05-27", or ""."""
@@ -96,8 +114,8 @@ class Processor:
     @property
     def accounts_made_by(self) -> str:
         """Who makes a platform's accounts, in words: this tool (and how), or the broker that feeds it."""
-        if self.connector is not None:
-            return self.connector.delivery.accounts_made_by()
+        if self.evidence is not None:
+            return self.evidence.made_by
         return "the school, by hand" if self.entry.kind == "platform" else ""
 
     @property
@@ -221,7 +239,7 @@ class Register:
                     **{key: p.fact(key) for key, _ in ITEMS if key != "fields"},
                     "gaps": [heading for heading, _ in p.gaps()],
                     "scope": p.scope.as_dict() if p.scope else None,
-                    "evidence": p.evidence.__dict__ if p.evidence else None,
+                    "evidence": p.evidence.as_dict() if p.evidence else None,
                     "approvals": [a.__dict__ for a in p.approvals],
                     "changes": [c.__dict__ for c in p.changes],
                     "sources": p.entry.sources,

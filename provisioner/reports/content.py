@@ -38,8 +38,9 @@ KEY = (
     ),
     (
         f"Pupils held now: the accounts this tool's records show on the platform today, and in brackets the "
-        f"pupils it is limited to, where it serves only some. {NONE_HELD}: a recipient outside this tool, to "
-        "which the school sends data another way."
+        f"pupils it is limited to, where it serves only some. Accounts in an import file the school has not yet "
+        f"confirmed uploading are not held yet: Status counts them as issued, not yet uploaded. {NONE_HELD}: a "
+        "recipient outside this tool, to which the school sends data another way."
     ),
     (
         "GAP: a fact the register does not have yet: ask the supplier or recipient, or the school records it. "
@@ -153,6 +154,8 @@ def _status(register: Register, processor: Processor) -> list[Cell]:
         found.append(Cell("switched off; still holds accounts"))
     if evidence and evidence.deletions_overdue:
         found.append(Cell(f"OVERDUE deletions: {evidence.deletions_overdue}", True))
+    if evidence and evidence.awaiting_upload:
+        found.append(Cell(f"issued, not yet uploaded: {evidence.awaiting_upload}"))
     if evidence and evidence.awaiting_deletion:
         found.append(Cell(f"awaiting deletion: {evidence.awaiting_deletion}"))
     if evidence and evidence.held_by_platform:
@@ -248,6 +251,7 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
     rows = [
         [Cell("Accounts made by"), Cell(processor.accounts_made_by)],
         [Cell("Pupils held now"), Cell(str(evidence.pupils_held))],
+        [Cell("Issued, not yet uploaded"), Cell(_awaiting_upload_words(evidence.awaiting_upload, processor.id))],
         [Cell("Fields held now"), Cell(", ".join(held) or "none")],
         [Cell("Last provisioning run"), Cell(when(evidence.last_provisioning))],
         [Cell("Last leaver cleanup"), Cell(when(evidence.last_cleanup))],
@@ -258,12 +262,21 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
     if proofs:
         rows.append([Cell("How deletions are known"), Cell(proofs, evidence.deletion_proofs.still_in_export > 0)])
     if evidence.held_by_platform:  # counted in pupils held: removed from use, not yet deleted
-        rows.insert(2, [Cell("Of these, kept by the platform after removal"),
+        rows.insert(3, [Cell("Of these, kept by the platform after removal"),
                         Cell(f"{evidence.held_by_platform_words()}, when it deletes them")])  # fmt: skip
     leaving = leaver_policy(processor)
     if leaving:
         rows.append([Cell("Leaver policy"), Cell(leaving)])
     return rows
+
+
+def _awaiting_upload_words(count: int, platform: str) -> str:
+    """Accounts made in an import file the school has not confirmed uploading: not held yet."""
+    if not count:
+        return "0"
+    accounts = "1 account" if count == 1 else f"{count} accounts"
+    return (f"{accounts} made in an import file the school has not yet confirmed uploading (not counted as held: "
+            f"the admin runs 'provisioner confirm {platform} uploaded' once it is uploaded)")  # fmt: skip
 
 
 def deletion_proof_words(proofs: DeletionProofs) -> str:

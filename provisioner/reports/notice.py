@@ -128,7 +128,7 @@ def holds(processor: Processor) -> str:
 def _platform_entry(processor: Processor, today: date) -> Entry:
     name = processor.name
     items = [("What it holds from your child's school record", f"{holds(processor)}.")]
-    sender = processor.connector.delivery.sent_by if processor.connector is not None else ""
+    sender = processor.evidence.sent_by if processor.evidence is not None else ""
     if sender:
         items.append(("How it gets it", f"{sender} reads our records system and passes it on; we do not make "
                       "this account ourselves."))  # fmt: skip
