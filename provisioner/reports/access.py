@@ -49,7 +49,7 @@ def _recipient_row(recipient: dict) -> list[Cell]:
 
 def _held_block(pdf: Document, record: dict, deleted: bool) -> None:
     pdf.write_line(record.get("name", ""), 12, bold=True)
-    facts = [f"Status: {record.get('status', '')}", f"Username: {record.get('username', '')}",
+    facts = [f"Status: {record.get('awaiting_upload') or record.get('status', '')}", f"Username: {record.get('username', '')}",
              f"Held since: {record.get('since', '') or 'unknown'}"]  # fmt: skip
     if deleted:
         facts.append(f"Deleted: {record.get('deleted', '') or 'date not recorded'}")
