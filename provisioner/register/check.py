@@ -70,7 +70,7 @@ def check_processor(processor: Processor, today: date) -> list[Problem]:
                                      "saying why", f"say why under [needs] in registers/{entry.id}.toml, or stop "
                                      "sending it"))  # fmt: skip
         if processor.evidence:
-            stale = [n for n in processor.evidence.fields_held if n not in processor.fields]
+            stale = processor.evidence.no_longer_sent
             if stale:
                 found.append(Problem(entry.id, f"{entry.name} still holds {_labels(stale)} sent before the field "
                                      "was turned off", "it goes as accounts are updated or deleted; check the "

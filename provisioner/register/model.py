@@ -56,6 +56,19 @@ class Evidence:
     held_until: tuple[str, str] | None = None
     held_where: str = ""
 
+    @property
+    def no_longer_sent(self) -> list[str]:
+        """Fields some held account still holds that are no longer sent (they go as accounts are
+        updated or deleted)."""
+        return [name for name in self.fields_held if name not in self.fields_declared]
+
+    def fields_held_text(self) -> str:
+        """The fields held now in the register's words, each no longer sent marked so ("none")."""
+        stale = self.no_longer_sent
+        words = [(FIELDS[n].label if n in FIELDS else n) + (" (no longer sent)" if n in stale else "")
+                 for n in self.fields_held]  # fmt: skip
+        return ", ".join(words) or "none"
+
     def as_dict(self) -> dict:
         return {**self.__dict__, "deletion_proofs": self.deletion_proofs.as_dict()}
 

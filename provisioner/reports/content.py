@@ -117,7 +117,7 @@ def title_lines(register: Register) -> tuple[str, str, str]:
 def _category_cells(processor: Processor) -> list[Cell]:
     """What the processor holds in each category; fields held but no longer sent are named as such."""
     held = list(processor.fields)
-    stale = [n for n in (processor.evidence.fields_held if processor.evidence else []) if n not in held]
+    stale = processor.evidence.no_longer_sent if processor.evidence else []
     cells = []
     for category in CATEGORIES:
         names = [short_label(n) for n in held if n in FIELDS and FIELDS[n].category == category]
@@ -246,13 +246,11 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
     evidence = processor.evidence
     if evidence is None:
         return []
-    held = [f"{FIELDS[n].label if n in FIELDS else n}" + ("" if n in processor.fields else " (no longer sent)")
-            for n in evidence.fields_held]  # fmt: skip
     rows = [
         [Cell("Accounts made by"), Cell(processor.accounts_made_by)],
         [Cell("Pupils held now"), Cell(str(evidence.pupils_held))],
         [Cell("Issued, not yet uploaded"), Cell(_awaiting_upload_words(evidence.awaiting_upload, processor.id))],
-        [Cell("Fields held now"), Cell(", ".join(held) or "none")],
+        [Cell("Fields held now"), Cell(evidence.fields_held_text())],
         [Cell("Last provisioning run"), Cell(when(evidence.last_provisioning))],
         [Cell("Last leaver cleanup"), Cell(when(evidence.last_cleanup))],
         [Cell("Awaiting deletion"), Cell(str(evidence.awaiting_deletion))],

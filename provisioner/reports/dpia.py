@@ -208,7 +208,7 @@ def _field_rows(p: Processor) -> list[list[Cell]]:
         label = FIELDS[name].label if name in FIELDS else name
         reason = stated(needs[name]).text if name in needs else WHY_SENT.get(name, "")
         rows.append([Cell(label), Cell(reason) if reason else Cell(f"{DECIDE}why {p.name} needs it.", True)])
-    stale = [n for n in (p.evidence.fields_held if p.evidence else []) if n not in p.fields]
+    stale = p.evidence.no_longer_sent if p.evidence else []
     for name in stale:
         rows.append([Cell(f"{short_label(name)} (still held, no longer sent)"),
                      Cell("Sent before the school stopped sending it; it goes as accounts are updated or deleted.")])  # fmt: skip

@@ -132,9 +132,7 @@ def _platform_entry(processor: Processor, today: date) -> Entry:
     if sender:
         items.append(("How it gets it", f"{sender} reads our records system and passes it on; we do not make "
                       "this account ourselves."))  # fmt: skip
-    stale = [
-        n for n in (processor.evidence.fields_held if processor.evidence else []) if n not in processor.fields
-    ]
+    stale = processor.evidence.no_longer_sent if processor.evidence else []
     if stale:
         items.append(("Held from before", f"It may still hold your child's {_plain_list(stale)}, sent before we "
                       "stopped sending it; this goes as accounts are updated or deleted."))  # fmt: skip

@@ -5,7 +5,6 @@ check findings and sources).
 
 from __future__ import annotations
 
-from provisioner.fields import short_label
 from provisioner.register import ITEMS, Processor, Register
 from provisioner.reports.content import NONE_HELD, gap_words, labels, leaver_policy, when
 from provisioner.xlsx import Sheet, xlsx_bytes
@@ -47,9 +46,7 @@ def _governors_row(processor: Processor) -> list[object]:
 def _full_row(register: Register, processor: Processor) -> list[object]:
     evidence = processor.evidence
     if evidence:
-        held = ", ".join(f"{short_label(n)}{'' if n in processor.fields else ' (no longer sent)'}"
-                         for n in evidence.fields_held)  # fmt: skip
-        live = [evidence.pupils_held, evidence.awaiting_upload, held, when(evidence.last_provisioning), when(evidence.last_cleanup),
+        live = [evidence.pupils_held, evidence.awaiting_upload, evidence.fields_held_text(), when(evidence.last_provisioning), when(evidence.last_cleanup),
                 evidence.awaiting_deletion, evidence.deletions_overdue, leaver_policy(processor) or "",
                 processor.accounts_made_by]  # fmt: skip
     else:
