@@ -211,7 +211,7 @@ def register_export(
             out.print(f"Wrote {path}")
         errors = sum(1 for p in register.problems if p.severity == "error")
         if errors:
-            out.print(f"[yellow]It shows {errors} problem(s)[/]: see 'provisioner register check'.", markup=True)
+            out.print(f"[yellow]It shows {errors} error(s)[/]: see 'provisioner register check'.", markup=True)
         return ExitCode.OK
 
     run(action)
