@@ -26,7 +26,7 @@ register_app = group("The processor register for governors: check, approve, fill
          "and next review.")  # fmt: skip
 def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> None:
-        register = find_provisioner(workspace).register(today(as_of))
+        register, found = find_provisioner(workspace).check_register(today(as_of))
         if as_json:
             print_json(register.as_dict())
             return
@@ -43,8 +43,8 @@ def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json
             table.add_row(processor.name, processor.role_in_short, processor.fields_text(short=True), held,
                           str(len(processor.gaps())), processor.next_review or "never approved")  # fmt: skip
         print_table(table)
-        errors = sum(1 for p in register.problems if p.severity == "error")
-        out.print(f"{errors} error(s) to fix: see 'provisioner register check'." if errors else
+        out.print(found.headline())
+        out.print("Next: provisioner register check (the errors to fix)" if found.errors else
                   "Next: provisioner register export --format pdf (for the governors)")  # fmt: skip
 
     run(action, as_json)
