@@ -28,7 +28,7 @@ from provisioner.planning.cleanup import CleanupPlan
 from provisioner.planning.identity import Relink
 from provisioner.planning.provisioning import Plan
 from provisioner.planning.reconcile import Reconciliation
-from provisioner.register import Register, approve, build_register, edit
+from provisioner.register import Register, Verdict, approve, build_register, edit, verdict
 from provisioner.register.edit import EntryEdited
 from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
@@ -273,6 +273,12 @@ class Provisioner:
         """Record who approved the data a processor receives now, and when it is next reviewed."""
         with self._changing() as state:
             return approve(self.workspace, state, entry, by, role, today or date.today(), next_review, note)
+
+    def check_register(self, today: date | None = None) -> tuple[Register, Verdict]:
+        """The register and the check's verdict: the errors that fail it (the register is wrong or
+        out of date), and the facts still to collect, which do not."""
+        register = self.register(today)
+        return register, verdict(register)
 
     def register_gaps(self, today: date | None = None) -> list[Gap]:
         """Every open question of the register: each fact to ask a supplier for or for the school

@@ -88,9 +88,14 @@ def test_status_lists_accounts_and_files_awaiting_upload(cli, roster_file):
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     purple = data["platforms"]["purple-mash"]
-    assert purple["accounts"]["active"] > 0
+    # Made in a file nobody has uploaded yet: counted as such, not as active accounts.
+    assert "active" not in purple["accounts"]
+    assert purple["accounts"]["issued_not_uploaded"] == purple["issued_not_uploaded"] > 0
     assert len(purple["awaiting_upload"]) == 1
     assert data["audit"]["intact"] is True
+    assert cli("confirm", "purple-mash", "uploaded").exit_code == 0
+    purple = json.loads(cli("status", "--json").stdout)["platforms"]["purple-mash"]
+    assert purple["accounts"]["active"] > 0 and purple["issued_not_uploaded"] == 0
 
 
 def test_no_workspace_is_a_usage_error_naming_init(tmp_path, monkeypatch):

@@ -52,6 +52,7 @@ def ttrs_school(tmp_path: Path, leavers_group: bool):
     if leavers_group:
         set_platform(workspace, "tt-rockstars", leavers_group="true")
     rows, leaver, path = school_with_a_leaver(tmp_path, workspace)
+    Provisioner(workspace).confirm_uploaded("tt-rockstars", today=TODAY)  # the platform holds them now
     result = Provisioner(workspace).apply_leavers(path, confirm=yes, today=CLEANUP_DAY)
     [deletion_list] = result.deletion_lists
     return workspace, rows, leaver, path, deletion_list

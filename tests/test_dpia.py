@@ -58,10 +58,14 @@ def docx_text(path: Path) -> tuple[list[tuple[str, str]], list[list[list[str]]]]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo workspace after its apply: every offline platform, a few hundred synthetic pupils."""
+    """The demo workspace after its apply, its files uploaded: every offline platform, a few hundred
+    synthetic pupils."""
     root = tmp_path_factory.mktemp("dpia")
     provisioner, roster = Provisioner.demo(root / "demo", TODAY)
     provisioner.apply(roster, confirm=yes, today=TODAY)
+    for platform, info in provisioner.status(TODAY)["platforms"].items():
+        if info["awaiting_upload"]:  # the admin uploaded the files: the platforms hold the pupils now
+            provisioner.confirm_uploaded(platform, today=TODAY)
     with provisioner.workspace.open_state() as state:
         held = {platform: sum(1 for a in state.accounts(platform).values() if a.status.held)
                 for platform in ("tt-rockstars", "bug-club", "purple-mash")}  # fmt: skip

@@ -60,7 +60,8 @@ def pdf_pages(data: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def school(tmp_path_factory):
-    """A workspace with two platforms after one apply of 60 pupils (two already left), and its register."""
+    """A workspace with two platforms after one apply of 60 pupils (two already left), its files
+    confirmed uploaded, and its register."""
     root = tmp_path_factory.mktemp("export")
     workspace = init_workspace(root / "ws", "Export Primary", "export.sch.uk", list(PLATFORMS))
     (workspace.root / "registers").mkdir(exist_ok=True)
@@ -69,6 +70,8 @@ def school(tmp_path_factory):
     rows = synthetic_pupils(60, seed=7, today=TODAY, leavers=2)
     write_roster_xlsx(roster_path, rows)
     result = Provisioner(workspace).apply(roster_path, confirm=yes, today=TODAY)
+    for platform in PLATFORMS:  # the admin uploaded the files: the platforms hold the pupils now
+        Provisioner(workspace).confirm_uploaded(platform)
     state = workspace.open_state()
     try:
         register = build_register(workspace, state, TODAY)
@@ -219,7 +222,8 @@ def test_xlsx_has_a_governors_sheet_and_the_full_register(school):
     for platform in PLATFORMS:
         p = processor(register, platform)
         assert by_name[p.name][5] == school.created[platform]
-        assert by_name[p.name][6] == len(p.gaps())
+        assert by_name[p.name][governors[0].index("Issued, not yet uploaded")] == 0, "the files were uploaded"
+        assert by_name[p.name][governors[0].index("Gaps")] == len(p.gaps())
     assert by_name["Times Tables Rock Stars"][4].startswith("Years 1 to 6. A school policy default")
     assert by_name["Purple Mash"][4].startswith("all year groups")
     full = [list(row) for row in workbook["Full register"].iter_rows(values_only=True)]

@@ -43,7 +43,8 @@ def pupil_show(
         if report["erasure_requested"]:
             out.print("[yellow]An erasure was requested for this pupil.[/]", markup=True)
         for held in report["processors"].values():
-            out.print(f"[bold]{held['name']}[/] ({held['status'].replace('_', ' ')}, since {held['since']})", markup=True)
+            status = held.get("awaiting_upload") or held["status"].replace("_", " ")
+            out.print(f"[bold]{held['name']}[/] ({status}, since {held['since']})", markup=True)
             from_mis = held.get("read_from_mis", [])
             for name, value in held["fields"].items():
                 shown = "(read by the platform from the MIS; this tool keeps no copy)" if name in from_mis else value

@@ -26,7 +26,7 @@ register_app = group("The processor register for governors: check, approve, fill
          "and next review.")  # fmt: skip
 def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> None:
-        register = find_provisioner(workspace).register(today(as_of))
+        register, found = find_provisioner(workspace).check_register(today(as_of))
         if as_json:
             print_json(register.as_dict())
             return
@@ -34,37 +34,39 @@ def register_show(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json
         for column in ("Processor", "Role", "Pupil data", "Pupils held", "Gaps", "Next review"):
             table.add_column(column)
         for processor in register.processors:
-            held = str(processor.evidence.pupils_held) if processor.evidence else "-"
+            evidence = processor.evidence
+            held = str(evidence.pupils_held) if evidence else "-"
             if processor.scope is not None and processor.scope.limited:  # which pupils it is limited to
                 held += f" ({processor.scope.describe()})"
+            if evidence and evidence.awaiting_upload:
+                held += f"; {evidence.awaiting_upload} issued, not yet uploaded"
             table.add_row(processor.name, processor.role_in_short, processor.fields_text(short=True), held,
                           str(len(processor.gaps())), processor.next_review or "never approved")  # fmt: skip
         print_table(table)
-        errors = sum(1 for p in register.problems if p.severity == "error")
-        out.print(f"{errors} problem(s) to fix: see 'provisioner register check'." if errors else
+        out.print(found.headline())
+        out.print("Next: provisioner register check (the errors to fix)" if found.errors else
                   "Next: provisioner register export --format pdf (for the governors)")  # fmt: skip
 
     run(action, as_json)
 
 
-@command(register_app, "check", help="Fail when a platform is sent fields its approved entry does not list, a "
-         "required fact is missing, or a review date has passed; list the gaps to chase.")  # fmt: skip
+@command(register_app, "check", help="Fail when the register is wrong or out of date (a platform sent fields its "
+         "approved entry does not list, a required fact missing, a review date passed); count the facts still to "
+         "collect from suppliers or to record, which do not fail it.")  # fmt: skip
 def register_check(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> int:
-        register = find_provisioner(workspace).register(today(as_of))
+        register, found = find_provisioner(workspace).check_register(today(as_of))
         if as_json:
-            print_json({"ok": register.ok, "problems": [p.as_dict() for p in register.problems]})
+            print_json({**found.as_dict(), "problems": [p.as_dict() for p in register.problems]})
         else:
             for problem in register.problems:
                 style = "red" if problem.severity == "error" else "yellow"
-                out.print(f"[{style}]{problem.severity}[/] {problem.message}", markup=True)
+                out.print(f"[{style}]{problem.severity}[/] {escape(problem.message)}", markup=True)
                 if problem.hint and problem.severity == "error":
                     out.print(f"  Next: {problem.hint}")
-            errors = sum(1 for p in register.problems if p.severity == "error")
-            warnings = len(register.problems) - errors
-            verdict = "[green]The register is in order[/]" if register.ok else f"[red]{errors} problem(s)[/]"
-            out.print(f"{verdict}; {warnings} entr{'y has' if warnings == 1 else 'ies have'} gaps to chase.", markup=True)
-        return ExitCode.OK if register.ok else ExitCode.REGISTER_PROBLEMS
+            style = "green" if found.ok else "red"
+            out.print(f"[{style}]{escape(found.headline())}[/]", markup=True)
+        return ExitCode.OK if found.ok else ExitCode.REGISTER_PROBLEMS
 
     run(action, as_json)
 
@@ -209,7 +211,7 @@ def register_export(
             out.print(f"Wrote {path}")
         errors = sum(1 for p in register.problems if p.severity == "error")
         if errors:
-            out.print(f"[yellow]It shows {errors} problem(s)[/]: see 'provisioner register check'.", markup=True)
+            out.print(f"[yellow]It shows {errors} error(s)[/]: see 'provisioner register check'.", markup=True)
         return ExitCode.OK
 
     run(action)

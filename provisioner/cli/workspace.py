@@ -133,7 +133,8 @@ def status(workspace: WorkspaceOpt = None, as_of: AsOfOpt = None, as_json: JsonO
     run(action, as_json)
 
 
-_STATUS_WORDS = {"platform_hold": "held by the platform until it deletes them"}
+_STATUS_WORDS = {"platform_hold": "held by the platform until it deletes them",
+                 "issued_not_uploaded": "issued, not yet uploaded"}  # fmt: skip
 
 
 def _print_status(report: dict) -> None:

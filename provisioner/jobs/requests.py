@@ -35,6 +35,9 @@ from provisioner.workspace import Workspace
 # recorded under (the id as the roster wrote it among them), so an id typed without its zeros
 # is tried padded back to each length up to this one.
 _LONGEST_PADDED_ID = 12
+# An account made in an import file the school has not confirmed uploading: listed as held (the
+# file may have been uploaded unconfirmed), but said as it is.
+AWAITING_UPLOAD_WORDS = "account made; file awaiting upload by the school"
 # How a deleted account is known to be gone, in words for a parent ({day}: the export's date).
 DELETION_PROOF_WORDS = {
     "export": "the platform's own list of pupils of {day} no longer held the account",
@@ -190,6 +193,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
     entries = load_entries(workspace.root)
     known = registry()
     processors, removed = {}, {}
+    waiting = {platform for platform in accounts if key in state.awaiting_upload(platform)}
     for platform, account in accounts.items():
         history = [
             {"at": s.at, "action": s.action, "fields": s.fields, **({"changed": s.changed} if s.action == "update" else {})}
@@ -209,6 +213,8 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
             "since": since[:10],
             "history": history,
         }
+        if platform in waiting:
+            record["awaiting_upload"] = AWAITING_UPLOAD_WORDS
         if connector is not None and "password" in connector.sent_fields:
             record["not_kept"] = {"password": "a first password was sent; this tool never keeps passwords"}
         if connector is not None and not connector.delivery.makes_accounts:

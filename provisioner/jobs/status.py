@@ -1,6 +1,10 @@
 """The workspace overview: accounts per platform, batches awaiting upload, deletions overdue and
 how the deletions done are known (the admin's word, or the platform's own export), recent runs,
-and whether the audit log's hash chain is intact."""
+and whether the audit log's hash chain is intact.
+
+An account made in an import file the admin has not confirmed uploading is counted as
+"issued_not_uploaded", not "active": the platform may not have it yet (``State.awaiting_upload``,
+as the register counts it)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ from provisioner.connector import registry
 from provisioner.state import AccountStatus, BatchKind, BatchStatus, State
 from provisioner.workspace import Workspace
 
+ISSUED_NOT_UPLOADED = "issued_not_uploaded"  # the accounts' count beside the statuses: made, not yet uploaded
+
 
 def status_report(workspace: Workspace, state: State, today: date) -> dict:
     platforms = {}
@@ -18,8 +24,10 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
         connector = workspace.connector(platform)
         enabled = connector.settings.enabled
         held = state.accounts(platform).values()
+        waiting = state.awaiting_upload(platform)
         # A platform's hold whose day has passed is a deletion, even before a command records it.
-        accounts = Counter(str(a.status if a.held_on(today) else AccountStatus.DELETED) for a in held)
+        accounts = Counter(ISSUED_NOT_UPLOADED if a.pupil_key in waiting
+                           else str(a.status if a.held_on(today) else AccountStatus.DELETED) for a in held)  # fmt: skip
         kept = sorted(a.delete_due or "" for a in held if a.status is AccountStatus.PLATFORM_HOLD and a.held_on(today))
         if not enabled and not accounts:
             continue
@@ -30,6 +38,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "mode": connector.delivery.kind,
             "sent_by": connector.delivery.sent_by or None,  # a data broker feeding it, where one does
             "accounts": dict(accounts),
+            "issued_not_uploaded": len(waiting),  # in an import file not confirmed uploaded: not held yet
             "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": b.issued_at}
                                 for b in issued if b.kind is not BatchKind.DELETION],
             "awaiting_deletion": [{"batch": b.id, "file": b.file, "due": b.due}

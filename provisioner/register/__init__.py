@@ -14,15 +14,15 @@ show as gaps (``gap_kind``), never as guesses.
 """
 
 from provisioner.register.build import approve, approve_all, build_register
-from provisioner.register.check import check_processor, require_approved
+from provisioner.register.check import Verdict, check_processor, require_approved, verdict
 from provisioner.register.entries import (
-    ITEMS, MANDATORY, NOT_FOUND, SCHOOL_TO_RECORD, DefaultScope, Entry, default_scope, gap_kind, load_entries,
-    shipped_entries,
+    ITEMS, MANDATORY, NOT_FOUND, SCHOOL_TO_RECORD, DefaultScope, Entry, default_scope, gap_kind, gap_kinds,
+    load_entries, shipped_entries,
 )  # fmt: skip
 from provisioner.register.model import Evidence, Problem, Processor, Register
 
 __all__ = [
     "ITEMS", "MANDATORY", "NOT_FOUND", "SCHOOL_TO_RECORD", "DefaultScope", "Entry", "Evidence", "Problem", "Processor",
-    "Register", "approve", "approve_all", "build_register", "check_processor", "default_scope", "gap_kind",
-    "load_entries", "require_approved", "shipped_entries",
+    "Register", "Verdict", "approve", "approve_all", "build_register", "check_processor", "default_scope", "gap_kind",
+    "gap_kinds", "load_entries", "require_approved", "shipped_entries", "verdict",
 ]  # fmt: skip

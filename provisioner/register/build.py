@@ -28,9 +28,9 @@ def build_register(workspace, state: State, today: date) -> Register:
             connector = workspace.connector(entry_id)
             evidence = _evidence(state, connector, today)
             enabled = connector.settings.enabled
-            if not enabled and not evidence.pupils_held:
+            if not enabled and not evidence.pupils_held and not evidence.awaiting_upload:
                 continue  # neither sending nor holding: not a processor of this school
-            processor = Processor(entry, list(connector.sent_fields), enabled, connector, evidence, approvals)
+            processor = Processor(entry, list(evidence.fields_declared), enabled, connector, evidence, approvals)
         else:
             if entry.kind == "platform" and entry.fields is None:
                 problems.append(Problem(entry_id, f"{entry.name} has no connector, so its entry must list its fields",
@@ -44,10 +44,16 @@ def build_register(workspace, state: State, today: date) -> Register:
 
 
 def _evidence(state: State, connector: Connector, today: date) -> Evidence:
-    held = [a for a in state.accounts(connector.id).values() if a.held_on(today)]
+    """The platform's one state (see ``Evidence``). A pupil whose account is only in an import
+    file not yet confirmed uploaded is counted as such, not as held: "held" is what the platform
+    has. (The ledger still treats that account as held for erasure and leavers, since the file
+    may have been uploaded unconfirmed; only what the register reports differs.)"""
+    delivery = connector.delivery
+    waiting = state.awaiting_upload(connector.id)
+    held = [a for key, a in state.accounts(connector.id).items() if a.held_on(today) and key not in waiting]
     kept = [a for a in held if a.status is AccountStatus.PLATFORM_HOLD]
     # A platform fed from the MIS by another holds the fields recorded, though no value was kept.
-    recorded_only = not connector.delivery.makes_accounts
+    recorded_only = not delivery.makes_accounts
     fields_held = sorted({name for account in held for name, value in account.sent.items() if value or recorded_only},
                          key=list(FIELDS).index)  # fmt: skip
     if connector.issues_passwords and held:
@@ -55,6 +61,10 @@ def _evidence(state: State, connector: Connector, today: date) -> Evidence:
     last = state.last_activity(connector.id)
     late = state.overdue(connector.id, today)
     return Evidence(
+        provisioning=delivery.kind,
+        made_by=delivery.accounts_made_by(),
+        sent_by=delivery.sent_by,
+        fields_declared=list(connector.sent_fields),
         pupils_held=len(held),
         fields_held=fields_held,
         last_provisioning=last.get("provision"),
@@ -62,6 +72,7 @@ def _evidence(state: State, connector: Connector, today: date) -> Evidence:
         awaiting_deletion=sum(1 for a in held if a.status is AccountStatus.DELETION_REQUESTED),
         deletions_overdue=late["unconfirmed_deletion_lists"] + late["deletions_not_started"],
         deletion_proofs=state.deletion_proofs(connector.id),
+        awaiting_upload=len(waiting),
         held_by_platform=len(kept),
         held_until=(min(days), max(days)) if (days := [a.delete_due or "" for a in kept]) else None,
         held_where=connector.held_where(),

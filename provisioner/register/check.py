@@ -1,8 +1,15 @@
 """The register check: what stops the register being shown to governors as it stands, the gaps
-to chase, and the refusal to send a platform a field list nobody approved."""
+to chase, and the refusal to send a platform a field list nobody approved.
+
+Its verdict (``verdict``) keeps two things apart, and always says both: errors, where the
+register is wrong or out of date (a field sent that nobody approved, a review past its date, a
+platform without an entry), which fail the check; and facts still to collect (a question for a
+supplier, a fact for the school to record: ``register gaps``), which do not. So a register with
+gaps is never said to "pass" above a page of them, nor one with none said to fail."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from provisioner.connector import Connector
@@ -10,7 +17,8 @@ from provisioner.errors import ApprovalNeeded
 from provisioner.fields import FIELDS, SENSITIVE
 from provisioner.fields import short_labels as _labels
 from provisioner.register.entries import MANDATORY
-from provisioner.register.model import Problem, Processor
+from provisioner.register.gaps import SCHOOL, SUPPLIER, Gap, open_gaps
+from provisioner.register.model import Problem, Processor, Register
 from provisioner.state import State
 
 
@@ -62,7 +70,7 @@ def check_processor(processor: Processor, today: date) -> list[Problem]:
                                      "saying why", f"say why under [needs] in registers/{entry.id}.toml, or stop "
                                      "sending it"))  # fmt: skip
         if processor.evidence:
-            stale = [n for n in processor.evidence.fields_held if n not in processor.fields]
+            stale = processor.evidence.no_longer_sent
             if stale:
                 found.append(Problem(entry.id, f"{entry.name} still holds {_labels(stale)} sent before the field "
                                      "was turned off", "it goes as accounts are updated or deleted; check the "
@@ -80,6 +88,47 @@ def check_processor(processor: Processor, today: date) -> list[Problem]:
                              f"record what you learn with 'provisioner register set {entry.id} KEY \"TEXT\"' (see "
                              "'provisioner register gaps')", "warning"))  # fmt: skip
     return found
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The register check's answer: the errors to fix, and the facts still to collect."""
+
+    errors: list[Problem]
+    gaps: list[Gap]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def headline(self) -> str:
+        """Both, in a sentence each: "The register has no errors. 47 facts are still to collect:
+        40 questions for suppliers and 7 for the school to record (provisioner register gaps)."."""
+        count = len(self.errors)
+        if not count:
+            first = "The register has no errors."
+        else:
+            first = f"The register has {count} error{'s' if count != 1 else ''} to fix (it is wrong or out of date)."
+        if not self.gaps:
+            return f"{first} No facts are still to collect."
+        ask = sum(1 for gap in self.gaps if gap.who == SUPPLIER)
+        record = sum(1 for gap in self.gaps if gap.who == SCHOOL)
+        parts = [f"{ask} question{'s' if ask != 1 else ''} for suppliers" if ask else "",
+                 f"{record} for the school to record" if record else ""]  # fmt: skip
+        total = len(self.gaps)
+        facts = "1 fact is" if total == 1 else f"{total} facts are"
+        return (f"{first} {facts} still to collect: {' and '.join(p for p in parts if p)} "
+                "(provisioner register gaps).")  # fmt: skip
+
+    def as_dict(self) -> dict:
+        return {"ok": self.ok, "headline": self.headline(), "errors": len(self.errors),
+                "facts_to_collect": len(self.gaps), "error_list": [p.as_dict() for p in self.errors],
+                "facts_to_collect_list": [g.as_dict() for g in self.gaps]}  # fmt: skip
+
+
+def verdict(register: Register) -> Verdict:
+    """The check's errors and the register's open gaps, for every front end and document."""
+    return Verdict([p for p in register.problems if p.severity == "error"], open_gaps(register))
 
 
 def require_approved(state: State, connectors: list[Connector]) -> None:

@@ -152,6 +152,18 @@ def gap_kind(text: str) -> str | None:
     return None
 
 
+# Where one sentence of an item ends and the next begins: each is read for a gap on its own.
+GAP_SENTENCE_END = re.compile(r"(?<=[.;?])\s+(?=[A-Z])")
+
+
+def gap_kinds(text: str) -> list[str]:
+    """Who answers what an item still lacks, sentence by sentence: "Question for 2Simple: ...?
+    To record: ..." is ['supplier', 'school'], so every count of the register's gaps (the
+    summary's, the check's, ``register gaps``) is the same number."""
+    found = {gap_kind(sentence) for sentence in GAP_SENTENCE_END.split(text.strip())}
+    return [kind for kind in ("supplier", "school") if kind in found]
+
+
 def shipped_entries() -> dict[str, dict]:
     """Every register entry shipped with the tool, as raw data keyed by its id. The mapping is
     the caller's own (``load_entries`` adds the workspace's entries to it); the entries in it

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
-from provisioner.register.entries import ITEMS, QUESTION, gap_kind
+from provisioner.register.entries import GAP_SENTENCE_END, ITEMS, QUESTION, gap_kind
 from provisioner.register.model import Processor, Register
 
 SUPPLIER = "supplier"  # ask the supplier (or the body the data goes to)
@@ -58,7 +58,6 @@ QUESTIONS: dict[str, str] = {
 # "Maths Circle Ltd. Question for...", "IXL Learning, Inc., a United States company".
 _COMPANY_END = re.compile(r"\s*[(:;]|\.\s|\.$|,\s+(?:which|an?)\b")
 _COMPANY_SUFFIX = re.compile(r",?\s+(?:Ltd|Limited|Inc|plc|LLC)\.?$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.;?])\s+(?=[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -119,7 +118,7 @@ def open_gaps(register: Register) -> list[Gap]:
 def missing_by_who(text: str) -> dict[str, list[str]]:
     """The sentences of an item that say something is missing, by who answers them."""
     by_who: dict[str, list[str]] = {}
-    for sentence in _SENTENCE_END.split(text.strip()):
+    for sentence in GAP_SENTENCE_END.split(text.strip()):
         kind = gap_kind(sentence)
         if kind:
             by_who.setdefault(SUPPLIER if kind == "supplier" else SCHOOL, []).append(sentence)

@@ -10,7 +10,7 @@ from datetime import date
 from provisioner.connector import POLICY_DEFAULT, Connector, Scope
 from provisioner.fields import FIELDS
 from provisioner.fields import short_labels as _labels
-from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind
+from provisioner.register.entries import ITEMS, NO_SPECIAL_CATEGORY, Entry, gap_kind, gap_kinds
 from provisioner.state import Approval, DeletionProofs, RegisterChange
 
 
@@ -26,20 +26,51 @@ def _in_short(text: str) -> str:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the state shows about a connected platform now."""
+    """The one state of a connected platform, as the workspace's state shows it today. Every
+    document (the PDF, the HTML page, the Markdown, the workbook, the privacy notice, the DPIA
+    draft, ``register show``) draws who makes the accounts, the fields and the pupil counts from
+    here and recomputes none of them, so no two can disagree.
 
+    Each pupil the tool knows there is counted in one place only: held now (the platform has
+    the pupil: an import file confirmed uploaded, an API call done, or a broker's record, and
+    including those awaiting deletion or kept by the platform after removal), or issued, not
+    yet uploaded (an import file written but not confirmed uploaded: not held, since the
+    platform may not have the pupil yet)."""
+
+    provisioning: str  # how: the delivery's kind, "file", "api" or "mis-sync"
+    made_by: str  # who makes the accounts, in words ("this tool (import file ...)", "Wonde (...)")
+    sent_by: str  # the broker or MIS sync feeding the platform; "" where this tool sends
+    fields_declared: list[str]  # what is sent there now (the connector's declared fields)
     pupils_held: int
-    fields_held: list[str]  # every field some account there still holds (may include ones no longer sent)
+    fields_held: list[str]  # every field some held account still holds (may include ones no longer sent)
     last_provisioning: str | None  # when the tool last created or updated an account there
     last_cleanup: str | None  # when the leaver cleanup last disabled or deleted one
-    awaiting_deletion: int  # accounts on deletion lists not yet confirmed
+    awaiting_deletion: int  # accounts on deletion lists not yet confirmed (counted in pupils_held)
     deletions_overdue: int
     deletion_proofs: DeletionProofs = DeletionProofs()  # how the deletions done are known
+    # Accounts made in an import file the admin has not confirmed uploading (not in pupils_held).
+    awaiting_upload: int = 0
     # Of the pupils held, accounts removed from use that the platform keeps until it deletes
     # them itself (TTRS's Leavers group): how many, the first and last day it keeps one, where.
     held_by_platform: int = 0
     held_until: tuple[str, str] | None = None
     held_where: str = ""
+
+    @property
+    def no_longer_sent(self) -> list[str]:
+        """Fields some held account still holds that are no longer sent (they go as accounts are
+        updated or deleted)."""
+        return [name for name in self.fields_held if name not in self.fields_declared]
+
+    def fields_held_text(self) -> str:
+        """The fields held now in the register's words, each no longer sent marked so ("none")."""
+        stale = self.no_longer_sent
+        words = [(FIELDS[n].label if n in FIELDS else n) + (" (no longer sent)" if n in stale else "")
+                 for n in self.fields_held]  # fmt: skip
+        return ", ".join(words) or "none"
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "deletion_proofs": self.deletion_proofs.as_dict()}
 
     def held_by_platform_words(self) -> str:
         """"3 pupils in Times Tables Rock Stars' Leavers group until 2027-05-27", or ""."""
@@ -96,8 +127,8 @@ class Processor:
     @property
     def accounts_made_by(self) -> str:
         """Who makes a platform's accounts, in words: this tool (and how), or the broker that feeds it."""
-        if self.connector is not None:
-            return self.connector.delivery.accounts_made_by()
+        if self.evidence is not None:
+            return self.evidence.made_by
         return "the school, by hand" if self.entry.kind == "platform" else ""
 
     @property
@@ -180,9 +211,9 @@ class Processor:
         for key, heading in ITEMS:
             if key == "review":
                 continue
-            kind = gap_kind(self.entry.other_data if key == "fields" else self.fact(key))
-            if kind:
-                found.append((heading, kind))
+            # An item asking the supplier and leaving the school a fact to record is two gaps, as
+            # 'register gaps' lists them.
+            found += [(heading, kind) for kind in gap_kinds(self.entry.other_data if key == "fields" else self.fact(key))]
         return found
 
 
@@ -221,7 +252,7 @@ class Register:
                     **{key: p.fact(key) for key, _ in ITEMS if key != "fields"},
                     "gaps": [heading for heading, _ in p.gaps()],
                     "scope": p.scope.as_dict() if p.scope else None,
-                    "evidence": p.evidence.__dict__ if p.evidence else None,
+                    "evidence": p.evidence.as_dict() if p.evidence else None,
                     "approvals": [a.__dict__ for a in p.approvals],
                     "changes": [c.__dict__ for c in p.changes],
                     "sources": p.entry.sources,

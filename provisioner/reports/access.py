@@ -49,8 +49,9 @@ def _recipient_row(recipient: dict) -> list[Cell]:
 
 def _held_block(pdf: Document, record: dict, deleted: bool) -> None:
     pdf.write_line(record.get("name", ""), 12, bold=True)
-    facts = [f"Status: {record.get('status', '')}", f"Username: {record.get('username', '')}",
-             f"Held since: {record.get('since', '') or 'unknown'}"]  # fmt: skip
+    waiting = record.get("awaiting_upload")  # made in a file the school has not uploaded yet
+    facts = [f"Status: {waiting or record.get('status', '')}", f"Username: {record.get('username', '')}",
+             f"{'Made on' if waiting else 'Held since'}: {record.get('since', '') or 'unknown'}"]  # fmt: skip
     if deleted:
         facts.append(f"Deleted: {record.get('deleted', '') or 'date not recorded'}")
         if record.get("deletion_proof"):
@@ -65,7 +66,8 @@ def _held_block(pdf: Document, record: dict, deleted: bool) -> None:
         [Cell(short_label(k)), Cell(f"Not kept: {why}")] for k, why in (record.get("not_kept") or {}).items()
     ]
     if rows:
-        pdf.write_line("Last sent" if deleted else "Held now, exactly as sent", 9, bold=True)
+        heading = "Last sent" if deleted else "In the file, exactly as written" if waiting else "Held now, exactly as sent"
+        pdf.write_line(heading, 9, bold=True)
         pdf.grid(("Field", "Value"), rows, PAIR_WIDTHS, 8)
     history = record.get("history") or []
     if history:

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
 from provisioner.planning.cleanup import policy  # notice.py uses it from here
-from provisioner.register import ITEMS, Processor, Register, gap_kind
+from provisioner.register import ITEMS, Processor, Register, gap_kind, gap_kinds, verdict
 from provisioner.state import DeletionProofs
 
 CATEGORIES = (IDENTIFIERS, CHARACTERISTICS, CONTACT, SCHOOL, CREDENTIALS)
@@ -38,8 +38,9 @@ KEY = (
     ),
     (
         f"Pupils held now: the accounts this tool's records show on the platform today, and in brackets the "
-        f"pupils it is limited to, where it serves only some. {NONE_HELD}: a recipient outside this tool, to "
-        "which the school sends data another way."
+        f"pupils it is limited to, where it serves only some. Accounts in an import file the school has not yet "
+        f"confirmed uploading are not held yet: Status counts them as issued, not yet uploaded. {NONE_HELD}: a "
+        "recipient outside this tool, to which the school sends data another way."
     ),
     (
         "GAP: a fact the register does not have yet: ask the supplier or recipient, or the school records it. "
@@ -109,21 +110,14 @@ def gap_words(kind: str, processor: Processor) -> str:
 
 
 def title_lines(register: Register) -> tuple[str, str, str]:
-    errors = sum(1 for p in register.problems if p.severity == "error")
-    check = (
-        "The register check passes."
-        if register.ok
-        else (
-            f"The register check finds {errors} error{'s' if errors != 1 else ''} to fix (see each processor's page)."
-        )
-    )
-    return register.school, f"Processor register as of {long_date(register.today)}", check
+    """The school, the title, and the check's verdict: its errors and the facts still to collect, both."""
+    return register.school, f"Processor register as of {long_date(register.today)}", verdict(register).headline()
 
 
 def _category_cells(processor: Processor) -> list[Cell]:
     """What the processor holds in each category; fields held but no longer sent are named as such."""
     held = list(processor.fields)
-    stale = [n for n in (processor.evidence.fields_held if processor.evidence else []) if n not in held]
+    stale = processor.evidence.no_longer_sent if processor.evidence else []
     cells = []
     for category in CATEGORIES:
         names = [short_label(n) for n in held if n in FIELDS and FIELDS[n].category == category]
@@ -160,6 +154,8 @@ def _status(register: Register, processor: Processor) -> list[Cell]:
         found.append(Cell("switched off; still holds accounts"))
     if evidence and evidence.deletions_overdue:
         found.append(Cell(f"OVERDUE deletions: {evidence.deletions_overdue}", True))
+    if evidence and evidence.awaiting_upload:
+        found.append(Cell(f"issued, not yet uploaded: {evidence.awaiting_upload}"))
     if evidence and evidence.awaiting_deletion:
         found.append(Cell(f"awaiting deletion: {evidence.awaiting_deletion}"))
     if evidence and evidence.held_by_platform:
@@ -215,9 +211,10 @@ def _item_rows(processor: Processor) -> list[list[Cell]]:
         text = processor.fact(key)
         # Processor.gaps() leaves out the data held, but a recipient's other data may be a gap.
         checked = {"fields": processor.entry.other_data, "review": ""}.get(key, text)
-        kind = gap_kind(checked)
-        if kind:
-            rows.append([Cell(heading, True), Cell(f"{gap_words(kind, processor)}: {text}", True)])
+        kinds = gap_kinds(checked)  # a question for the supplier and a fact to record: both marked
+        if kinds:
+            marks = "; ".join(gap_words(kind, processor) for kind in kinds)
+            rows.append([Cell(heading, True), Cell(f"{marks}: {text}", True)])
         else:
             rows.append(
                 [Cell(heading), Cell(text or "(not recorded)", key == "review" and not processor.approvals)]
@@ -249,12 +246,11 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
     evidence = processor.evidence
     if evidence is None:
         return []
-    held = [f"{FIELDS[n].label if n in FIELDS else n}" + ("" if n in processor.fields else " (no longer sent)")
-            for n in evidence.fields_held]  # fmt: skip
     rows = [
         [Cell("Accounts made by"), Cell(processor.accounts_made_by)],
         [Cell("Pupils held now"), Cell(str(evidence.pupils_held))],
-        [Cell("Fields held now"), Cell(", ".join(held) or "none")],
+        [Cell("Issued, not yet uploaded"), Cell(_awaiting_upload_words(evidence.awaiting_upload, processor.id))],
+        [Cell("Fields held now"), Cell(evidence.fields_held_text())],
         [Cell("Last provisioning run"), Cell(when(evidence.last_provisioning))],
         [Cell("Last leaver cleanup"), Cell(when(evidence.last_cleanup))],
         [Cell("Awaiting deletion"), Cell(str(evidence.awaiting_deletion))],
@@ -264,12 +260,21 @@ def _evidence_rows(processor: Processor) -> list[list[Cell]]:
     if proofs:
         rows.append([Cell("How deletions are known"), Cell(proofs, evidence.deletion_proofs.still_in_export > 0)])
     if evidence.held_by_platform:  # counted in pupils held: removed from use, not yet deleted
-        rows.insert(2, [Cell("Of these, kept by the platform after removal"),
+        rows.insert(3, [Cell("Of these, kept by the platform after removal"),
                         Cell(f"{evidence.held_by_platform_words()}, when it deletes them")])  # fmt: skip
     leaving = leaver_policy(processor)
     if leaving:
         rows.append([Cell("Leaver policy"), Cell(leaving)])
     return rows
+
+
+def _awaiting_upload_words(count: int, platform: str) -> str:
+    """Accounts made in an import file the school has not confirmed uploading: not held yet."""
+    if not count:
+        return "0"
+    accounts = "1 account" if count == 1 else f"{count} accounts"
+    return (f"{accounts} made in an import file the school has not yet confirmed uploading (not counted as held: "
+            f"the admin runs 'provisioner confirm {platform} uploaded' once it is uploaded)")  # fmt: skip
 
 
 def deletion_proof_words(proofs: DeletionProofs) -> str:

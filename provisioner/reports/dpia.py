@@ -208,16 +208,24 @@ def _field_rows(p: Processor) -> list[list[Cell]]:
         label = FIELDS[name].label if name in FIELDS else name
         reason = stated(needs[name]).text if name in needs else WHY_SENT.get(name, "")
         rows.append([Cell(label), Cell(reason) if reason else Cell(f"{DECIDE}why {p.name} needs it.", True)])
-    stale = [n for n in (p.evidence.fields_held if p.evidence else []) if n not in p.fields]
+    stale = p.evidence.no_longer_sent if p.evidence else []
     for name in stale:
         rows.append([Cell(f"{short_label(name)} (still held, no longer sent)"),
                      Cell("Sent before the school stopped sending it; it goes as accounts are updated or deleted.")])  # fmt: skip
     return rows
 
 
+def _held_words(p: Processor, today: date) -> str:
+    """The pupils the platform holds, and any whose accounts wait in a file not yet uploaded."""
+    evidence = p.evidence
+    waiting = (f"; {evidence.awaiting_upload} more in an import file the school has not yet uploaded"
+               if evidence.awaiting_upload else "")  # fmt: skip
+    return f"{evidence.pupils_held} (the tool's records on {long_date(today)}){waiting}"
+
+
 def _step2(p: Processor, who: str, today: date) -> Step:
     connector = p.connector
-    delivery = connector.delivery.kind if connector is not None else ""
+    delivery = p.evidence.provisioning if p.evidence is not None else ""
     how = {
         "file": f"The admin exports the pupil list from the school's MIS; the tool writes an import file from it, "
                 f"which the admin uploads to {p.name}"
@@ -254,8 +262,7 @@ def _step2(p: Processor, who: str, today: date) -> Step:
         _heading("Scope: the data, how much, how many pupils"),
         Part("table", _field_rows(p), ("Pupil data it receives", "Why"), (0.35, 0.65)),
         _pairs([
-            ("Pupils with an account now", Cell(f"{held} (the tool's records on {long_date(today)})"
-                                                if held is not None else "Not tracked by the tool.")),
+            ("Pupils with an account now", Cell(_held_words(p, today) if held is not None else "Not tracked by the tool.")),
             ("Which pupils", Cell(which or "Not recorded.")),
             ("Special-category data", Cell(p.fact("special_category"))),
             ("How often", Cell(often)),

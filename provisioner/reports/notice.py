@@ -128,13 +128,11 @@ def holds(processor: Processor) -> str:
 def _platform_entry(processor: Processor, today: date) -> Entry:
     name = processor.name
     items = [("What it holds from your child's school record", f"{holds(processor)}.")]
-    sender = processor.connector.delivery.sent_by if processor.connector is not None else ""
+    sender = processor.evidence.sent_by if processor.evidence is not None else ""
     if sender:
         items.append(("How it gets it", f"{sender} reads our records system and passes it on; we do not make "
                       "this account ourselves."))  # fmt: skip
-    stale = [
-        n for n in (processor.evidence.fields_held if processor.evidence else []) if n not in processor.fields
-    ]
+    stale = processor.evidence.no_longer_sent if processor.evidence else []
     if stale:
         items.append(("Held from before", f"It may still hold your child's {_plain_list(stale)}, sent before we "
                       "stopped sending it; this goes as accounts are updated or deleted."))  # fmt: skip

@@ -5,15 +5,16 @@ check findings and sources).
 
 from __future__ import annotations
 
-from provisioner.fields import short_label
 from provisioner.register import ITEMS, Processor, Register
 from provisioner.reports.content import NONE_HELD, gap_words, labels, leaver_policy, when
 from provisioner.xlsx import Sheet, xlsx_bytes
 
-GOVERNORS_HEADER = ("Name", "Role", "Purpose", "Data held", "Which pupils", "Pupils held now", "Gaps", "Gap items",
-                    "Overdue deletions", "Next review", "Accounts made by")  # fmt: skip
-EVIDENCE_HEADER = ("Pupils held now", "Fields held now", "Last provisioning run", "Last leaver cleanup",
-                   "Awaiting deletion", "Deletions overdue", "Leaver policy", "Accounts made by")  # fmt: skip
+GOVERNORS_HEADER = ("Name", "Role", "Purpose", "Data held", "Which pupils", "Pupils held now",
+                    "Issued, not yet uploaded", "Gaps", "Gap items", "Overdue deletions", "Next review",
+                    "Accounts made by")  # fmt: skip
+EVIDENCE_HEADER = ("Pupils held now", "Issued, not yet uploaded", "Fields held now", "Last provisioning run",
+                   "Last leaver cleanup", "Awaiting deletion", "Deletions overdue", "Leaver policy",
+                   "Accounts made by")  # fmt: skip
 
 
 def _pupils_cell(processor: Processor) -> int | str:
@@ -31,6 +32,7 @@ def _governors_row(processor: Processor) -> list[object]:
         f"{held}. Also: {other}" if held and other else (held or other or "none"),
         processor.scope_text() or processor.entry.data_subjects,
         _pupils_cell(processor),
+        processor.evidence.awaiting_upload if processor.evidence else NONE_HELD,
         len(gaps),
         "; ".join(
             f"{heading} ({gap_words(kind, processor).removeprefix('GAP (')}" for heading, kind in gaps
@@ -44,9 +46,7 @@ def _governors_row(processor: Processor) -> list[object]:
 def _full_row(register: Register, processor: Processor) -> list[object]:
     evidence = processor.evidence
     if evidence:
-        held = ", ".join(f"{short_label(n)}{'' if n in processor.fields else ' (no longer sent)'}"
-                         for n in evidence.fields_held)  # fmt: skip
-        live = [evidence.pupils_held, held, when(evidence.last_provisioning), when(evidence.last_cleanup),
+        live = [evidence.pupils_held, evidence.awaiting_upload, evidence.fields_held_text(), when(evidence.last_provisioning), when(evidence.last_cleanup),
                 evidence.awaiting_deletion, evidence.deletions_overdue, leaver_policy(processor) or "",
                 processor.accounts_made_by]  # fmt: skip
     else:

@@ -50,6 +50,26 @@ class BatchLedger:
         rows = self.db.execute("SELECT pupil_key FROM sends WHERE platform = ? AND batch_id = ?", (platform, batch_id))
         return {key for (key,) in rows}
 
+    def awaiting_upload(self, platform: str) -> set[str]:
+        """The pupils whose account is made only in an import file the admin has not confirmed
+        uploading: the file is written (``mark_written`` made the account active, so a plan does
+        not create it again) but the platform may not have the pupil yet. A pupil counts here
+        while its latest create is in such a batch and its account is still active; once the
+        upload is confirmed, or the account moves on (a deletion list, say), it counts as held.
+
+        Only the register and the overview read this: erasure and leaver decisions go on
+        treating the account as held (``AccountStatus.held``), since the file may have been
+        uploaded without anyone confirming it."""
+        rows = self.db.execute(
+            "SELECT s.pupil_key FROM sends s JOIN batches b ON b.platform = s.platform AND b.id = s.batch_id"
+            " JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " WHERE s.platform = ? AND s.action = 'create' AND s.status = ? AND b.kind = ? AND b.status = ?"
+            " AND a.status = ? AND s.id = (SELECT MAX(l.id) FROM sends l WHERE l.platform = s.platform"
+            " AND l.pupil_key = s.pupil_key AND l.action = 'create' AND l.status = ?)",
+            (platform, SendStatus.DONE, BatchKind.IMPORT, BatchStatus.ISSUED, AccountStatus.ACTIVE, SendStatus.DONE),
+        )
+        return {key for (key,) in rows}
+
     def next_batch_id(self, today: str) -> str:
         """Batches are numbered by day: 20261122-001, 20261122-002..."""
         stem = today.replace("-", "")
