@@ -220,16 +220,18 @@ def test_xlsx_has_a_governors_sheet_and_the_full_register(school):
     workbook = load_workbook(io.BytesIO(register_xlsx_bytes(register)))
     assert workbook.sheetnames == ["Governors", "Full register"]
     governors = [list(row) for row in workbook["Governors"].iter_rows(values_only=True)]
-    assert governors[0][:6] == ["Name", "Role", "Purpose", "Data held", "Which pupils", "Pupils held now"]
+    assert governors[0] == ["Processor", "What it holds", "Children", "Accounts made by", "Overdue deletions",
+                            "Next review"]  # fmt: skip
     assert [row[0] for row in governors[1:]] == [p.name for p in register.processors]
     assert any(row[0].startswith("Department for Education") for row in governors[1:])
     by_name = {row[0]: row for row in governors[1:]}
     for platform in PLATFORMS:
         p = processor(register, platform)
-        assert by_name[p.name][5] == school.created[platform]
-        assert by_name[p.name][6] == len(p.gaps())
-    assert by_name["Times Tables Rock Stars"][4].startswith("Years 1 to 6. A school policy default")
-    assert by_name["Purple Mash"][4].startswith("all year groups")
+        assert str(by_name[p.name][2]).split(" ")[0] == str(school.created[platform])
+        assert by_name[p.name][4] == 0, "no deletion overdue: a number, not text"
+        assert by_name[p.name][3] == p.accounts_made_by
+    assert by_name["Times Tables Rock Stars"][2] == f"{school.created['tt-rockstars']} (Years 1 to 6)"
+    assert by_name["Department for Education (DfE)"][2] == "\u2014", "shared outside this tool: not counted"
     full = [list(row) for row in workbook["Full register"].iter_rows(values_only=True)]
     header = full[0]
     for key, heading in ITEMS:
@@ -244,13 +246,12 @@ def test_xlsx_has_a_governors_sheet_and_the_full_register(school):
 
 def test_xlsx_keeps_a_formula_looking_override_as_text(school):
     workbook = load_workbook(io.BytesIO(register_xlsx_bytes(school.register)))
-    for sheet, column in (("Governors", "Purpose"), ("Full register", "Purpose")):
-        ws = workbook[sheet]
-        header = [c.value for c in ws[1]]
-        row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Name")].value == "Purple Mash")
-        cell = row[header.index(column)]
-        assert cell.value == FORMULA
-        assert cell.data_type == "s", f"{sheet}: a string cell, never a formula"
+    ws = workbook["Full register"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Name")].value == "Purple Mash")
+    cell = row[header.index("Purpose")]
+    assert cell.value == FORMULA
+    assert cell.data_type == "s", "a string cell, never a formula"
 
 
 def test_html_is_self_contained_printable_and_escaped(school):
