@@ -1,5 +1,7 @@
-"""The content every format of the processor register is drawn from: a row per processor for the
-summary (``summary_rows``) and a page per processor (``pages``), made of ``Cell``, ``Block`` and
+"""The content every format of the processor register is drawn from: the one-page summary for
+governors (``governors_summary``: a short row per processor, the audit log's state, the errors
+and facts still to collect), a row per processor for the summary of the data held
+(``summary_rows``) and a page per processor (``pages``), made of ``Cell``, ``Block`` and
 ``Page``, with the labels, dates and gap words they are written in.
 
 Every format is drawn from the same content (``summary_rows`` and ``pages``), so the PDF,
