@@ -66,6 +66,11 @@ class Lgfl(ImportFileConnector):
                            role="LGfL's own service reading the MIS", removes_leavers=True)
         return super().delivery
 
+    def deletion_instruction(self, at_once: bool = False) -> str:
+        # LGfL's Nominated Contacts administer the school's USO accounts (reference §1.6).
+        return ("Ask the school's LGfL Nominated Contact to delete the pupil's USO account in the USO admin "
+                "(LGfL's help: \"USO Nominated Contact Management\"); find the pupil there by name and class")
+
     def settings_notes(self) -> list[str]:
         return [
             'provisioning = "autoupdate"  # USO-AutoUpdate reads the MIS: this tool records, sends nothing',

@@ -306,9 +306,11 @@ class Provisioner:
         letters to the suppliers), by default into reports/."""
         from provisioner import reports  # the document libraries load only when needed
 
-        register = self.register(today)
+        with self._reading() as state:
+            register = build_register(self.workspace, state, today or date.today())
+            audit = reports.AuditCheck(*state.verify_audit()) if fmt == "pdf" else None
         path = out or self.workspace.reports / reports.default_name(register, fmt)
-        reports.write_register(register, fmt, path)
+        reports.write_register(register, fmt, path, audit)
         return path, register
 
     def write_dpia(self, platform: str, *, fmt: str = "pdf", out: Path | None = None,

@@ -5,6 +5,11 @@ with "=" into a formula (and "#N/A" and the like into error cells), so a pupil n
 ``=HYPERLINK(...)`` would otherwise run in Excel. Typed as a string the cell shows the value
 unchanged, with no leading apostrophe. Cells that start with a formula trigger also get
 Excel's "quote prefix" flag, so editing such a cell and pressing Enter keeps it text.
+
+Every sheet also prints: text wraps in columns of at most 45 characters, each row as tall as its
+longest wrapped cell (Excel does not grow a row that a file says nothing about), the header row
+frozen and repeated on every printed page, and the sheet fitted to the paper's width (A4
+landscape unless the sheet asks for another).
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ UNWRITABLE_RE = re.compile(OPENPYXL_ILLEGAL + "|[\ud800-\udfff\ufffe\uffff]")
 QUOTE_PREFIX_TRIGGERS = (*files.FORMULA_TRIGGERS, "\n")
 MAX_TITLE_CHARS = 31  # Excel refuses longer sheet titles
 INVALID_TITLE_RE = re.compile(r"[\[\]:*?/\\]")
-MIN_WIDTH, MAX_WIDTH = 8, 60
+MIN_WIDTH, MAX_WIDTH = 8, 45  # a longer text wraps within MAX_WIDTH characters
+LINE_POINTS = 15.0  # the height of a line of 11-point text, in points
+MAX_ROW_POINTS = 409.0  # Excel's tallest row
+PAPER_SIZES = {"A4": 9, "A3": 8}  # openpyxl's Worksheet.PAPERSIZE_A4 and _A3 (imported only to write)
 TEXT_FORMAT = "@"  # Excel's Text number format
 
 
@@ -45,8 +53,12 @@ class Sheet:
     """One worksheet: a bold, frozen, filterable header row, then the rows.
 
     ``widths`` are column widths in characters; left out, each column is sized to its
-    longest value (within 8 to 60 characters). ``as_text`` formats every cell as Text (number
-    format ``@``), so Excel keeps a date or a leading zero as typed, even after an edit.
+    longest value (within 8 to ``max_width`` characters; longer text wraps). It prints on
+    ``paper`` ("A4" or "A3") in ``orientation`` ("landscape" or "portrait"), fitted to
+    ``pages_wide`` pages across, the first ``title_columns`` columns repeated on each of them,
+    with ``footer`` and the page number at the foot of each page. ``as_text``
+    formats every cell as Text (number format ``@``), so Excel keeps a date or a leading zero as
+    typed, even after an edit.
     """
 
     title: str
@@ -54,6 +66,12 @@ class Sheet:
     rows: Iterable[Sequence[object]]
     widths: Sequence[int] | None = None
     as_text: bool = False
+    max_width: int = MAX_WIDTH
+    paper: str = "A4"
+    orientation: str = "landscape"
+    pages_wide: int = 1
+    title_columns: int = 0
+    footer: str = ""
 
     def __post_init__(self) -> None:
         if not self.title or len(self.title) > MAX_TITLE_CHARS or INVALID_TITLE_RE.search(self.title):
@@ -64,6 +82,8 @@ class Sheet:
             raise ValueError(f"sheet {self.title!r} needs a header")
         if self.widths is not None and len(self.widths) != len(self.header):
             raise ValueError(f"sheet {self.title!r}: {len(self.widths)} widths, {len(self.header)} columns")
+        if self.paper not in PAPER_SIZES or self.orientation not in ("landscape", "portrait"):
+            raise ValueError(f"sheet {self.title!r}: paper is A4 or A3, orientation landscape or portrait")
 
 
 def clean_text(value: str) -> str:
@@ -85,6 +105,16 @@ def _cell_value(value: object) -> object:
     if isinstance(value, date):
         return value
     return clean_text(str(value))
+
+
+def _lines(value: object, width: float) -> int:
+    """How many lines ``value`` takes wrapped in a column ``width`` characters wide (a little
+    generously, as a proportional font's widest letters are wider than a character)."""
+    if value is None:
+        return 1
+    text = value if isinstance(value, str) else str(value)
+    usable = max(1.0, width - 1) * 0.9
+    return sum(max(1, math.ceil(len(line) / usable)) for line in text.split("\n")) or 1
 
 
 def _width(value: object) -> int:
@@ -119,7 +149,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
 
 
 def _fill(ws: Worksheet, sheet: Sheet) -> None:
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     columns = len(sheet.header)
@@ -131,6 +161,7 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
         rows.append(values)
     widths = [0] * columns
     bold = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
     for r, values in enumerate(rows, start=1):
         for c, raw in enumerate(values, start=1):
             value = _cell_value(raw)
@@ -138,6 +169,7 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
                 continue
             cell = ws.cell(row=r, column=c)
             cell.value = value
+            cell.alignment = wrapped
             if isinstance(value, str):
                 cell.data_type = "s"  # after the value: setting it is what makes "=..." a formula
                 if value.startswith(QUOTE_PREFIX_TRIGGERS):
@@ -150,11 +182,39 @@ def _fill(ws: Worksheet, sheet: Sheet) -> None:
     if sheet.widths is not None:
         widths = list(sheet.widths)
     else:
-        widths = [min(max(width + 2, MIN_WIDTH), MAX_WIDTH) for width in widths]
+        widths = [min(max(width + 2, MIN_WIDTH), sheet.max_width) for width in widths]
     for c, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
+    for r, values in enumerate(rows, start=1):
+        lines = max((_lines(_cell_value(v), w) for v, w in zip(values, widths)), default=1)
+        if lines > 1:
+            ws.row_dimensions[r].height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{len(rows)}"
+    _print_setup(ws, sheet)
+
+
+def _print_setup(ws: Worksheet, sheet: Sheet) -> None:
+    """The header row on every printed page, the sheet fitted to its pages across (as many pages
+    down as it needs), on the sheet's paper and orientation."""
+    from openpyxl.utils import get_column_letter
+
+    ws.print_title_rows = "1:1"
+    if sheet.title_columns:
+        ws.print_title_cols = f"A:{get_column_letter(sheet.title_columns)}"
+    ws.page_setup.paperSize = PAPER_SIZES[sheet.paper]
+    ws.page_setup.orientation = sheet.orientation
+    ws.page_setup.fitToWidth = sheet.pages_wide
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    if sheet.footer:
+        ws.oddFooter.left.text = sheet.footer.replace("&", "&&")  # "&" starts a code in a footer
+        ws.oddFooter.left.size = 8
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.oddFooter.right.size = 8
 
 
 def write_private_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:

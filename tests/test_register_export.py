@@ -1,5 +1,6 @@
-"""The register's exports from a real workspace after a real apply: the governors' PDF (a summary
-page, then a page per processor), the xlsx, HTML and Markdown, the privacy notice's sections,
+"""The register's exports from a real workspace after a real apply: the governors' PDF (the
+summary for governors, the summary of the data each processor holds, then each processor's
+record), the xlsx, HTML and Markdown, the privacy notice's sections,
 and the PDF answer to a pupil access request."""
 
 from __future__ import annotations
@@ -99,20 +100,26 @@ def processor(register: Register, entry_id: str):
     return next(p for p in register.processors if p.id == entry_id)
 
 
+def record_start(name: str) -> re.Pattern:
+    """A processor's record opens with its name, then what it is (in the summaries no such words follow it)."""
+    return re.compile(re.escape(name) + r" (?:Platform|Recipient:)")
+
+
 def page_of(pages: list[str], register: Register, entry_id: str) -> str:
-    """The text of a processor's page (and any it overflows onto): from the page headed by its
-    name to the one headed by the next processor's."""
+    """The text of a processor's record: from its name as a title to the next processor's (records
+    follow each other on a page when there is room)."""
+    text = " ".join(pages[2:])
     names = [p.name for p in register.processors]
-    heads = [next(i for i, text in enumerate(pages) if i and text.startswith(name + " ")) for name in names]
     at = names.index(processor(register, entry_id).name)
-    end = heads[at + 1] if at + 1 < len(heads) else len(pages)
-    return " ".join(pages[heads[at] : end])
+    start = record_start(names[at]).search(text).start()
+    following = record_start(names[at + 1]).search(text, start) if at + 1 < len(names) else None
+    return text[start : following.start() if following else len(text)]
 
 
 def summary_row(pages: list[str], register: Register, entry_id: str) -> str:
     names = [p.name for p in register.processors]
     at = names.index(processor(register, entry_id).name)
-    row = pages[0].split(names[at] + " ", 1)[1]
+    row = pages[1].split(names[at] + " ", 1)[1]
     return row.split(names[at + 1] + " ", 1)[0] if at + 1 < len(names) else row.split(" Key ", 1)[0]
 
 
@@ -125,21 +132,22 @@ def test_the_workspace_has_platforms_and_recipients(school):
     assert school.created["tt-rockstars"] < 58, "Years 1 to 6 only: no Nursery or Reception pupil"
 
 
-def test_pdf_opens_with_the_summary_table_then_a_page_per_processor(school, pages):
+def test_pdf_opens_with_the_summaries_then_a_record_per_processor(school, pages):
     register = school.register
-    assert len(pages) >= 1 + len(register.processors)
-    summary = pages[0]
+    assert pages[0].startswith("Export Primary Summary for governors: processor register as of 22 November 2026")
+    summary = pages[1]
     assert summary.startswith("Export Primary Processor register as of 22 November 2026")
     for heading in SUMMARY_HEADER:
         assert heading in summary
+    records = " ".join(pages[2:])
     for p in register.processors:
         assert p.name in summary
-        assert sum(text.startswith(p.name + " ") for text in pages[1:]) == 1, f"{p.name} has its own page"
+        assert len(record_start(p.name).findall(records)) == 1, f"{p.name} has its own record"
     for platform in PLATFORMS:  # short labels in the category columns
         for name in processor(register, platform).fields:
             assert FIELDS[name].label.split(" (")[0] in summary
     assert "Key" in summary and "GAP:" in summary and "OVERDUE" in summary
-    assert f"Page 1 of {len(pages)}" in summary
+    assert f"Page 2 of {len(pages)}" in summary
 
 
 def test_pdf_names_each_processor_its_fields_and_the_pupils_it_holds(school, pages):
@@ -215,17 +223,18 @@ def test_xlsx_has_a_governors_sheet_and_the_full_register(school):
     workbook = load_workbook(io.BytesIO(register_xlsx_bytes(register)))
     assert workbook.sheetnames == ["Governors", "Full register"]
     governors = [list(row) for row in workbook["Governors"].iter_rows(values_only=True)]
-    assert governors[0][:6] == ["Name", "Role", "Purpose", "Data held", "Which pupils", "Pupils held now"]
+    assert governors[0] == ["Processor", "What it holds", "Children", "Accounts made by", "Overdue deletions",
+                            "Next review"]  # fmt: skip
     assert [row[0] for row in governors[1:]] == [p.name for p in register.processors]
     assert any(row[0].startswith("Department for Education") for row in governors[1:])
     by_name = {row[0]: row for row in governors[1:]}
     for platform in PLATFORMS:
         p = processor(register, platform)
-        assert by_name[p.name][5] == school.created[platform]
-        assert by_name[p.name][governors[0].index("Issued, not yet uploaded")] == 0, "the files were uploaded"
-        assert by_name[p.name][governors[0].index("Gaps")] == len(p.gaps())
-    assert by_name["Times Tables Rock Stars"][4].startswith("Years 1 to 6. A school policy default")
-    assert by_name["Purple Mash"][4].startswith("all year groups")
+        assert str(by_name[p.name][2]).split(" ")[0] == str(school.created[platform])
+        assert by_name[p.name][4] == 0, "no deletion overdue: a number, not text"
+        assert by_name[p.name][3] == p.accounts_made_by
+    assert by_name["Times Tables Rock Stars"][2] == f"{school.created['tt-rockstars']} (Years 1 to 6)"
+    assert by_name["Department for Education (DfE)"][2] == "\u2014", "shared outside this tool: not counted"
     full = [list(row) for row in workbook["Full register"].iter_rows(values_only=True)]
     header = full[0]
     for key, heading in ITEMS:
@@ -240,13 +249,12 @@ def test_xlsx_has_a_governors_sheet_and_the_full_register(school):
 
 def test_xlsx_keeps_a_formula_looking_override_as_text(school):
     workbook = load_workbook(io.BytesIO(register_xlsx_bytes(school.register)))
-    for sheet, column in (("Governors", "Purpose"), ("Full register", "Purpose")):
-        ws = workbook[sheet]
-        header = [c.value for c in ws[1]]
-        row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Name")].value == "Purple Mash")
-        cell = row[header.index(column)]
-        assert cell.value == FORMULA
-        assert cell.data_type == "s", f"{sheet}: a string cell, never a formula"
+    ws = workbook["Full register"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("Name")].value == "Purple Mash")
+    cell = row[header.index("Purpose")]
+    assert cell.value == FORMULA
+    assert cell.data_type == "s", "a string cell, never a formula"
 
 
 def test_html_is_self_contained_printable_and_escaped(school):

@@ -203,7 +203,7 @@ def test_a_pupil_never_provisioned_can_be_withheld_before_any_account_is_made(tm
     assert plan["withheld"] == 1 and plan["platforms"]["purple-mash"]["create"] == 9
 
 
-def test_lgfl_reading_the_mis_gets_a_deletion_list_naming_the_mis_record(tmp_path):
+def test_lgfl_reading_the_mis_gets_a_deletion_list_naming_the_pupil_and_the_mis_record(tmp_path):
     cli, roster, rows = small_school(tmp_path, "lgfl")
     assert cli("apply", str(roster), "--yes", "--as-of", TODAY.isoformat()).exit_code == 0
     result = json.loads(cli("pupil", "erase", rows[1]["mis_id"], "--yes", "--json").stdout)
@@ -211,7 +211,9 @@ def test_lgfl_reading_the_mis_gets_a_deletion_list_naming_the_mis_record(tmp_pat
     [deletion] = result["deletion_lists"]
     [xlsx] = [f for f in deletion["files"] if f.endswith(".xlsx")]
     listed = list(load_workbook(xlsx).active.iter_rows(values_only=True))
-    assert f"MIS record {key_of(rows[1]).removeprefix('mis:')}" in listed[1]  # the id as the key holds it
+    name = f"{rows[1]['preferred_forename']} {rows[1]['preferred_surname']}"
+    # Named as the roster last gave them, with the MIS id as the school writes it, to find them by.
+    assert listed[1][2:] == (f"{name} (MIS record {rows[1]['mis_id']})", rows[1]["class_name"])
     assert any("reads the MIS itself" in note for note in result["notes"])
 
 

@@ -83,7 +83,8 @@ class MisSync(Delivery):
         connector, state, done = self.connector, job.state, Counter()
         erasing = [s for s in cleanup.steps if s.reason == ERASED]
         if erasing:
-            result.deletion_lists.append(issue_deletion_list(job, connector, erasing))
+            result.deletion_lists.append(issue_deletion_list(job, connector, erasing,
+                                                             instruction=self.erasure_instruction()))  # fmt: skip
             done["deletion_requested"] = len(erasing)
         restores = cleanup.of(RESTORE)
         leaving = [s for s in cleanup.of(DELETE) if s.reason != ERASED]
@@ -98,7 +99,7 @@ class MisSync(Delivery):
                 result.notes.append(f"{connector.name}: a pupil on a list to check is back on roll; leave their "
                                     "account be")  # fmt: skip
         if leaving and not self.removes_leavers:
-            title = f"{connector.name}: check these leavers' accounts are gone"
+            title = f"{connector.name}: leavers to check ({self.broker} no longer sends them)"
             instruction = (f"{self.broker} no longer sends these pupils, but {connector.name} may keep their "
                            f"accounts: check on {connector.name} that each account was removed or archived, and "
                            "delete it if not")  # fmt: skip
@@ -107,6 +108,13 @@ class MisSync(Delivery):
             done["deletion_requested"] += len(leaving)
         result.done[connector.id] = dict(done)
         return 0
+
+    def erasure_instruction(self) -> str:
+        """What the admin does on the platform for each pupil on an erasure's deletion list: the
+        sender must stop sharing the pupil (else the account is made again), and the account goes."""
+        deletion = self.connector.deletion_instruction(at_once=True)
+        return (f"For each pupil: stop the MIS sharing them with {self.broker} (else it makes the account again), "
+                f"and {deletion[:1].lower()}{deletion[1:]}")  # fmt: skip
 
     def erasure_note(self) -> str:
         if self.removes_leavers:

@@ -125,20 +125,29 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
 
     def username(account) -> str:
         if not account.username:
-            return "(its own)"
+            return "(the platform's own: find the pupil by name and class)"
         return connector.sign_in_name(account.username, school.domain) if sign_in_names else account.username
 
     # A platform that reads the MIS holds names the tool never copied: a leaver's name as the
-    # roster gave it (or last recorded) finds the pupil; a pupil being erased is not named in a
-    # new file, so the MIS id finds them.
-    rows = sorted((username(accounts[s.pupil_key]),
-                   _name(accounts[s.pupil_key].sent) or _leaver(s).name or f"MIS record {s.pupil_key.partition(':')[2]}",
-                   accounts[s.pupil_key].sent.get("class_name") or _leaver(s).class_name) for s in steps)  # fmt: skip
+    # roster gave it (or last recorded) finds the pupil; a pupil being erased is named as the
+    # state last recorded them (their identity), with the MIS id, so the admin can find them on
+    # the platform and in the MIS.
+    identities = state.identities()
+
+    def row(step: Step) -> tuple[str, str, str]:
+        account, known = accounts[step.pupil_key], identities.get(step.pupil_key)
+        recorded = " ".join(v for v in (known.forename, known.surname) if v) if known else ""
+        kind, _, key_id = step.pupil_key.partition(":")
+        record = f"MIS record {known.shown_id if known and known.shown_id and kind == 'mis' else key_id}"
+        name = _name(account.sent) or _leaver(step).name or (f"{recorded} ({record})" if recorded else record)
+        class_name = account.sent.get("class_name") or _leaver(step).class_name or (known.class_name if known else "")
+        return username(account), name, class_name or ""
+
+    rows = sorted(row(s) for s in steps)
     written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
-    usual_title = f"{connector.name}: delete these leavers' accounts"
     write_checklist(
         *written,
-        title=f"{title or usual_title} (batch {batch_id})",
+        title=f"{title or deletion_list_title(connector, steps, hold)} (batch {batch_id})",
         lines=[f"{school.name}. {instruction or connector.deletion_instruction(at_once=at_once)}, tick it, then run: "
                f"provisioner confirm {platform} deleted --batch {batch_id}", f"Do this by {due.isoformat()}."],
         header=["Username", "Name", "Class"],
@@ -149,6 +158,19 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
                   BatchStatus.ISSUED, stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
     state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="hold" if hold else "delete")
     return IssuedBatch(platform, batch_id, written[0], len(steps), slips=written)
+
+
+def deletion_list_title(connector: Connector, steps: Sequence[Step], hold: bool) -> str:
+    """What a deletion list is, as its title says: an erasure request's accounts, leavers' accounts
+    (to delete, or to move to the platform's own hold), or both."""
+    erased = sum(1 for s in steps if s.reason == ERASED)
+    if erased == len(steps):
+        return f"{connector.name}: accounts to delete for an erasure request"
+    if erased:
+        return f"{connector.name}: leavers' accounts, and accounts under an erasure request, to delete"
+    if hold:
+        return f"{connector.name}: leavers' accounts to move to {connector.held_where()}"
+    return f"{connector.name}: leavers' accounts to delete"
 
 
 def issue_leaver_upload(job: Job, connector: Connector, steps: Sequence[Step]) -> IssuedBatch:

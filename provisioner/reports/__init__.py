@@ -18,7 +18,7 @@ from provisioner import files
 from provisioner.errors import UsageError
 from provisioner.register import Register
 from provisioner.reports.access import access_pdf_bytes
-from provisioner.reports.content import SUMMARY_HEADER
+from provisioner.reports.content import SUMMARY_HEADER, AuditCheck
 from provisioner.reports.dpia import Dpia, dpia_draft, dpia_pdf_bytes
 from provisioner.reports.html import register_html
 from provisioner.reports.markdown import register_markdown
@@ -30,6 +30,7 @@ from provisioner.reports.xlsx import register_xlsx_bytes
 
 __all__ = [
     "DPIA_FORMATS",
+    "AuditCheck",
     "FORMATS",
     "SUMMARY_HEADER",
     "Dpia",
@@ -72,13 +73,14 @@ def _check_format(fmt: str) -> None:
         raise UsageError(f"unknown register format '{fmt}'", hint=f"use one of: {', '.join(FORMATS)}")
 
 
-def write_register(register: Register, fmt: str, path: Path) -> Path:
+def write_register(register: Register, fmt: str, path: Path, audit: AuditCheck | None = None) -> Path:
     """Write the register (or the privacy notice's sections) as ``fmt`` to ``path``, atomically;
     the whole document is made in memory first, so a failure leaves any old file as it was. The
-    suppliers' letters ("questions") go into ``path`` as a folder, each letter written the same way."""
+    suppliers' letters ("questions") go into ``path`` as a folder, each letter written the same way.
+    ``audit``: what checking the audit log found, for the PDF's summary for governors."""
     _check_format(fmt)
     if fmt == "pdf":
-        files.atomic_write_bytes(path, register_pdf_bytes(register))
+        files.atomic_write_bytes(path, register_pdf_bytes(register, audit))
     elif fmt == "xlsx":
         files.atomic_write_bytes(path, register_xlsx_bytes(register))
     elif fmt == "html":

@@ -1,5 +1,7 @@
-"""The content every format of the processor register is drawn from: a row per processor for the
-summary (``summary_rows``) and a page per processor (``pages``), made of ``Cell``, ``Block`` and
+"""The content every format of the processor register is drawn from: the one-page summary for
+governors (``governors_summary``: a short row per processor, the audit log's state, the errors
+and facts still to collect), a row per processor for the summary of the data held
+(``summary_rows``) and a page per processor (``pages``), made of ``Cell``, ``Block`` and
 ``Page``, with the labels, dates and gap words they are written in.
 
 Every format is drawn from the same content (``summary_rows`` and ``pages``), so the PDF,
@@ -31,6 +33,7 @@ REVIEW_SOON = timedelta(days=60)  # a review this close shows as due, so governo
 OTHER_MAX_CHARS = 200  # the summary shows the start of a recipient's other data (the census's categories fit)
 
 SUMMARY_HEADER = ("Processor", *CATEGORIES, OTHER, "Pupils held now", "Gaps", "Status")
+GOVERNORS_HEADER = ("Processor", "What it holds", "Children", "Accounts made by", "Overdue deletions", "Next review")
 KEY = (
     (
         "Each category cell names the pupil data the processor holds (short labels; its own page lists them "
@@ -188,7 +191,9 @@ def _pupils_held(processor: Processor) -> str:
         return NONE_HELD
     scope = processor.scope
     limited = f" ({scope.describe()})" if scope is not None and scope.limited else ""
-    return f"{processor.evidence.pupils_held}{limited}"
+    waiting = processor.evidence.awaiting_upload
+    issued = f"; issued, not yet uploaded: {waiting}" if waiting else ""
+    return f"{processor.evidence.pupils_held}{limited}{issued}"
 
 
 def summary_rows(register: Register) -> list[list[Cell]]:
@@ -203,6 +208,81 @@ def summary_rows(register: Register) -> list[list[Cell]]:
         ]
         for p in register.processors
     ]
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """What walking the audit log's hash chain found (``State.verify_audit``), as ``status`` reports it."""
+
+    entries: int
+    first_broken: int | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken is None
+
+    def words(self) -> str:
+        if self.intact:
+            return (f"Audit log: intact ({self.entries} entries checked; none has been changed or removed since it "
+                    "was written).")  # fmt: skip
+        return (f"Audit log: BROKEN at entry {self.first_broken} (of {self.entries} checked): an entry was changed "
+                "or removed. Tell the data protection officer.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The governors' one page: the school and date, a row per processor (GOVERNORS_HEADER), and
+    lines on the audit log and what the register still lacks."""
+
+    school: str
+    title: str
+    rows: list[list[Cell]]
+    lines: list[Cell]
+
+
+def _holds_in_short(processor: Processor) -> str:
+    """The fields it holds in short labels, then the start of the other data the entry names (the
+    census's categories fit), so governors see the sensitive data on the first page."""
+    held = ", ".join(short_label(n) for n in processor.fields)
+    other = " ".join(processor.entry.other_data.split())
+    if len(other) > OTHER_MAX_CHARS:
+        other = other[:OTHER_MAX_CHARS].rsplit(" ", 1)[0] + "\u2026 (see its page)"
+    return ". ".join(x for x in (held, other) if x) or "none"
+
+
+def _review_cell(register: Register, processor: Processor) -> Cell:
+    review = processor.next_review
+    if review is None:
+        return Cell("NOT APPROVED yet", True)
+    if review < register.today.isoformat():
+        return Cell(f"OVERDUE since {long_date(date.fromisoformat(review))}", True)
+    return Cell(long_date(date.fromisoformat(review)))
+
+
+def governors_summary(register: Register, audit: AuditCheck | None) -> Summary:
+    """The one page governors read first: each processor in a row, then the audit log's state and
+    how many errors and facts are still to be dealt with."""
+    rows = []
+    for p in register.processors:
+        overdue = p.evidence.deletions_overdue if p.evidence else None
+        rows.append([
+            Cell(p.name),
+            Cell(_holds_in_short(p)),
+            Cell(_pupils_held(p)),
+            Cell(p.accounts_made_by or "No accounts: the school shares data with it outside this tool"),
+            Cell(NONE_HELD) if overdue is None else _overdue_cell(overdue),
+            _review_cell(register, p),
+        ])  # fmt: skip
+    checked = verdict(register)
+    lines = [
+        Cell(audit.words(), not audit.intact) if audit else Cell("Audit log: not checked for this document."),
+        Cell(checked.headline(), bool(checked.errors or checked.gaps)),
+        Cell(f"Children: the accounts this tool's records show on the platform today, and in brackets the pupils "
+             f"it is limited to. {NONE_HELD}: shared outside this tool, so not counted here. The pages after this "
+             "one give the categories of data, the gaps and the full record of each processor."),
+    ]  # fmt: skip
+    school, title, _ = title_lines(register)
+    return Summary(school, f"Summary for governors: {title[0].lower()}{title[1:]}", rows, lines)
 
 
 def _item_rows(processor: Processor) -> list[list[Cell]]:

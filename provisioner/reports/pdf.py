@@ -1,11 +1,22 @@
-"""The governors' register as an A4 PDF (a landscape summary page, then a portrait page or more
-per processor), and the PDF drawing it shares with the access request's answer (access.py): the
-document with the bundled fonts and a footer, wrapped lines, tables (``grid``) whose very long
-rows are split to fit, and bullet lists.
+"""The governors' register as an A4 PDF (a one-page summary for governors and the summary of
+the data each processor holds, both landscape, then each processor's record, portrait), and the
+PDF drawing it shares with the access request's answer (access.py): the document with the
+bundled fonts and a footer, wrapped lines, tables (``grid``) whose very long rows are split to
+fit, and bullet lists.
+
+Web addresses are never broken inside a word: fpdf2 wraps at spaces (and would cut a long
+address anywhere), so an address is given a break opportunity after each "/" or "?" of its
+path, the lines are laid out with them, and the text is drawn with those line breaks and without
+the invisible break marks, so the address copied from the page is the address.
+
+A processor's record follows the one before it on the same page when more than half the page is
+left, so a record that runs a few lines onto a new page does not leave a page nearly empty; a
+heading is never left alone at the foot of a page.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from importlib import resources
@@ -14,7 +25,18 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from provisioner.register import Register
-from provisioner.reports.content import KEY, SUMMARY_HEADER, Cell, Page, pages, summary_rows, title_lines
+from provisioner.reports.content import (
+    GOVERNORS_HEADER,
+    KEY,
+    SUMMARY_HEADER,
+    AuditCheck,
+    Cell,
+    Page,
+    governors_summary,
+    pages,
+    summary_rows,
+    title_lines,
+)
 from provisioner.slips import PT, SANS, SANS_BOLD, font_file, printable
 
 # --- PDF drawing, shared with the access request's answer --------------------------------------
@@ -25,6 +47,10 @@ HEADING = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
 BOLD = FontFace(emphasis="BOLD")
 MARGIN = 11.0
 LINE_HEIGHT = 0.45  # millimetres of line per point of font size (about 1.28 times the size)
+PADDING = 0.8  # a table cell's padding, in millimetres
+ADDRESS = re.compile(r"(?:https?://|www\.)\S+")
+ADDRESS_BREAK = re.compile(r"(?<=[^/:\s][/?])(?=\S)")  # after a "/" or "?" of the path, never in "https://"
+BREAK_MARK = "\u200b"  # a zero-width space: where fpdf2 may break a line
 
 
 class Document(FPDF):
@@ -55,11 +81,31 @@ class Document(FPDF):
             text = text[:-1]
         return text.rstrip() + "\u2026"
 
+    @property
+    def room(self) -> float:
+        """Millimetres left on the page above the footer."""
+        return self.page_break_trigger - self.get_y()
+
+    def keep_room(self, height: float) -> None:
+        """A new page unless ``height`` millimetres are left (a heading stays with what follows it)."""
+        if self.room < height:
+            self.add_page(orientation=self.cur_orientation)
+
+    def unbroken_addresses(self, text: str, width: float) -> str:
+        """``text`` (already printable) with line breaks where it wraps in ``width`` millimetres in
+        the current font, breaking a web address only after a "/" or "?"; unchanged without one."""
+        if not ADDRESS.search(text):
+            return text
+        marked = ADDRESS.sub(lambda found: ADDRESS_BREAK.sub(BREAK_MARK, found.group()), text)
+        lines = self.multi_cell(width, 1, marked, dry_run=True, output="LINES")
+        return "\n".join(line.replace(BREAK_MARK, "").rstrip() for line in lines)
+
     def write_line(self, text: str, size: float, bold: bool = False, gap: float = 0.0) -> None:
         """A paragraph across the page, wrapped; never wider than the margins."""
         face = SANS_BOLD if bold else SANS
         self.set_font(face.family, face.style, size)
-        self.multi_cell(0, size * LINE_HEIGHT, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(0, size * LINE_HEIGHT, self.unbroken_addresses(printable(text), self.epw), align="L",
+                        new_x="LMARGIN", new_y="NEXT")  # fmt: skip
         if gap:
             self.ln(gap)
 
@@ -68,7 +114,7 @@ class Document(FPDF):
         """A table whose cells wrap; an alert cell is shaded, bold and dark red."""
         self.set_font(SANS.family, SANS.style, size)
         with self.table(col_widths=tuple(widths), width=sum(widths), align="LEFT", text_align="LEFT",
-                        line_height=size * LINE_HEIGHT, padding=0.8, headings_style=HEADING,
+                        line_height=size * LINE_HEIGHT, padding=PADDING, headings_style=HEADING,
                         first_row_as_headings=bool(header), v_align="TOP") as table:  # fmt: skip
             if header:
                 heading = table.row()
@@ -76,9 +122,12 @@ class Document(FPDF):
                     heading.cell(printable(text))
             for row in _fitting_rows(rows, widths, size):
                 line = table.row()
-                for column, cell in enumerate(row):
+                for column, (cell, width) in enumerate(zip(row, widths)):
                     style = ALERT if cell.alert else (BOLD if heading_column and column == 0 else None)
-                    line.cell(cell.text, style=style)
+                    face = SANS if style is None else SANS_BOLD
+                    self.set_font(face.family, face.style, size)
+                    line.cell(self.unbroken_addresses(cell.text, width - 2 * PADDING - 0.5), style=style)
+                self.set_font(SANS.family, SANS.style, size)
         self.ln(2)
 
     def bullets(self, rows: Sequence[Sequence[Cell]], size: float) -> None:
@@ -92,7 +141,7 @@ class Document(FPDF):
             self.multi_cell(
                 0,
                 size * LINE_HEIGHT,
-                "\u2022 " + printable(cell.text),
+                self.unbroken_addresses("\u2022 " + printable(cell.text), self.epw),
                 align="L",
                 new_x="LMARGIN",
                 new_y="NEXT",
@@ -146,12 +195,27 @@ def make_pdf(title: str, footer: str, draw: Callable[[Document], None]) -> bytes
 
 # --- the governors' register -------------------------------------------------------------------
 
-# Landscape A4 is 297 mm wide: the summary's columns in millimetres (275 mm between the margins).
+# Landscape A4 is 297 mm wide: the summaries' columns in millimetres (275 mm between the margins).
+GOVERNORS_WIDTHS = (44, 104, 27, 50, 22, 28)
 SUMMARY_WIDTHS = (30, 30, 22, 18, 24, 22, 36, 22, 26, 45)
 PAIR_WIDTHS = (44, 144)  # portrait A4: 188 mm between the margins
 APPROVAL_WIDTHS = (20, 30, 24, 72, 20, 22)
 CHANGE_WIDTHS = (20, 30, 38, 100)  # the facts the school recorded: when, by, item, what it says now
 TABLE_WIDTHS = {len(widths): widths for widths in (APPROVAL_WIDTHS, CHANGE_WIDTHS)}  # by number of columns
+
+
+FLOW_ROOM = 0.5  # a processor's record starts on the same page when more than this share of it is left
+HEADING_ROOM = 25.0  # millimetres: a block's heading and its first lines, kept together
+
+
+def _governors_page(pdf: Document, register: Register, audit: AuditCheck | None) -> None:
+    """The one page governors read first (it fits one A4 page for a dozen processors)."""
+    summary = governors_summary(register, audit)
+    pdf.add_page(orientation="L")
+    pdf.write_line(summary.school, 15, bold=True)
+    pdf.write_line(summary.title, 12, bold=True, gap=2)
+    pdf.grid(GOVERNORS_HEADER, summary.rows, GOVERNORS_WIDTHS, 8, heading_column=True)
+    pdf.bullets([[line] for line in summary.lines], 8.5)
 
 
 def _summary_page(pdf: Document, register: Register) -> None:
@@ -167,10 +231,17 @@ def _summary_page(pdf: Document, register: Register) -> None:
 
 
 def _processor_page(pdf: Document, page: Page) -> None:
-    pdf.add_page(orientation="P")
+    """A processor's record: on a new portrait page, or after the one before when over half the page is left."""
+    if pdf.cur_orientation.value != "P" or pdf.room < FLOW_ROOM * (pdf.h - 2 * MARGIN):
+        pdf.add_page(orientation="P")
+    elif pdf.get_y() > pdf.t_margin:
+        pdf.ln(4)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.ln(3)
     pdf.write_line(page.title, 14, bold=True)
     pdf.write_line(page.subtitle, 9, gap=2)
     for block in page.blocks:
+        pdf.keep_room(HEADING_ROOM)
         pdf.write_line(block.title, 10.5, bold=True, gap=1)
         if not block.rows:
             pdf.bullets([[Cell(block.empty, block.empty_alert)]], 8)
@@ -182,12 +253,14 @@ def _processor_page(pdf: Document, page: Page) -> None:
             pdf.bullets(block.rows, 8)
 
 
-def register_pdf_bytes(register: Register) -> bytes:
-    """The governors' register as an A4 PDF: a summary table of every processor against the
-    categories of data it holds (landscape), then a portrait page or more per processor."""
+def register_pdf_bytes(register: Register, audit: AuditCheck | None = None) -> bytes:
+    """The governors' register as an A4 PDF: the one-page summary for governors (with the state of
+    the audit log, where ``audit`` is given), a summary table of every processor against the
+    categories of data it holds (landscape), then each processor's record (portrait)."""
     school, title, _ = title_lines(register)
 
     def draw(pdf: Document) -> None:
+        _governors_page(pdf, register, audit)
         _summary_page(pdf, register)
         for page in pages(register):
             _processor_page(pdf, page)
