@@ -255,12 +255,9 @@ def _who(pupil: Identity, accounts: Iterable[Account] = ()) -> dict:
     ones last sent to a platform (an account made before names were recorded); empty once this
     tool has forgotten them. ``id_kind`` says which id ``id`` is, as a parent reads it."""
     name, class_name = pupil.name, pupil.class_name
-    for account in accounts if not name else ():
-        sent = account.sent or {}
-        if sent.get("forename") or sent.get("surname"):
-            name = f"{sent.get('forename', '')} {sent.get('surname', '')}".strip()
-            class_name = class_name or sent.get("class_name", "")
-            break
+    for sent in [account.sent or {} for account in accounts] if not name else []:
+        name = name or f"{sent.get('forename', '')} {sent.get('surname', '')}".strip()
+        class_name = class_name or sent.get("class_name", "")
     id_kind = "UPN" if pupil.upn and not pupil.mis_id else "MIS id"
     return {"name": name, "class": class_name, "year_group": pupil.year_group, "id": pupil.shown_id,
             "id_kind": id_kind}  # fmt: skip
