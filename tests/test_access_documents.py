@@ -15,11 +15,9 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import TODAY, Cli, key_of, set_platform
-from connectors.tt_rockstars import months_later
 from m365_helpers import configure
 from provisioner.facade import Provisioner
 from provisioner.jobs.create import init_workspace
-from provisioner.reports.content import long_date
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
 
 PLATFORMS = ["purple-mash", "tt-rockstars", "lgfl", "microsoft-365"]
@@ -153,9 +151,9 @@ def test_the_erasure_letter_says_per_platform_what_was_done(school, tmp_path):
                      r"gone\.", text)
     assert ("Listed for deletion: our administrator deletes the account on Purple Mash and records doing so. Until "
             "then Purple Mash still holds it.") in text
-    until = long_date(months_later(TODAY, 6))
-    assert (f"Times Tables Rock Stars' Leavers group then keeps it, out of use, until about {until}, and deletes it "
-            "for good.") in text
+    assert ("Listed for deletion: our administrator deletes the account on Times Tables Rock Stars and records "
+            "doing so.") in text, "an erasure asks for Delete immediately, not the Leavers group"
+    assert "Leavers group" not in text
     assert (f"LGfL copies pupils' details from our records system itself, through LGfL USO-AutoUpdate. We are "
             f"stopping it copying {first}'s details, and asking LGfL to delete {first}'s account and data.") in text
     assert f"so that no platform account is made for {first} again" in text
@@ -179,3 +177,22 @@ def test_an_erasure_letter_for_an_unknown_pupil_is_a_clear_error_with_no_file(sc
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "no record of pupil NOBODY" in json.loads(result.stdout)["error"]["message"]
     assert not letter.exists()
+
+
+def test_the_erasure_run_again_once_the_lists_are_done_writes_the_letter_saying_so(school, tmp_path):
+    workspace, cli, child = school
+    first = json.loads(cli("pupil", "erase", child["mis_id"], "--yes", "--json", "--as-of", TODAY.isoformat()).stdout)
+    for deletion in first["deletion_lists"]:
+        if deletion["platform"] != "lgfl":  # LGfL's is still to be done
+            Provisioner(workspace).confirm_deleted(deletion["platform"], deletion["batch"], today=TODAY)
+
+    letter = tmp_path / "letter.pdf"
+    again = cli("pupil", "erase", child["mis_id"], "--yes", "--letter", str(letter), "--as-of", TODAY.isoformat())
+    assert again.exit_code == 0, again.output
+    assert "LGfL (USO): already on a deletion list, waiting for you to confirm it" in again.output
+    text = flat(text_of(letter))
+    for platform in ("Purple Mash", "Times Tables Rock Stars"):  # deleted since the first run
+        assert re.search(platform + r" Deleted on \d{1,2} \w+ \d{4}\. Our administrator deleted it on the platform "
+                         r"and recorded doing so\.", text), platform
+    assert "Microsoft 365 Deleted on" in text, "the account deleted by the first run is in the letter too"
+    assert "LGfL copies pupils' details from our records system itself" in text

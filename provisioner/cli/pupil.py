@@ -100,7 +100,9 @@ def pupil_erase(
             out.print(f"No platform held the data of {who}; no apply will send it.")
         else:
             out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget {who} "
-                      "here; no apply will send their data again.")  # fmt: skip
+                      "here; no apply will send their data again. To give the parent a letter saying every account "
+                      f"is gone, run 'provisioner pupil erase {result.pupil.shown_id} --letter FILE' again before "
+                      "the purge.")  # fmt: skip
         if letter is not None:
             out.print(f"Wrote {letter}: the letter for the parent; it names the pupil, so give it only to them.")
 

@@ -26,7 +26,7 @@ from provisioner.fields import FIELDS
 from provisioner.jobs.cleanup import carry_out
 from provisioner.jobs.retention import purge
 from provisioner.models import Roster
-from provisioner.planning.cleanup import CleanupPlan, plan_cleanup
+from provisioner.planning.cleanup import DELETE, CleanupPlan, plan_cleanup
 from provisioner.register import Processor, build_register, load_entries
 from provisioner.register.gaps import supplier_name
 from provisioner.state import Account, AccountStatus, Identity, State, normalise_mis_id
@@ -328,11 +328,12 @@ COPIED_FROM_MIS = "copied_from_mis"  # the platform copies pupils from the MIS: 
 
 
 def erasure_outcomes(workspace: Workspace, state: State, pupil: Identity, connectors: list[Connector],
-                     today: date) -> list[dict]:  # fmt: skip
+                     today: date, verified: set[str]) -> list[dict]:  # fmt: skip
     """What an erasure has done on each platform that held the pupil, read from the ledger after
-    it ran: deleted (and how that is known), on a deletion list for the administrator (and, where
-    the platform keeps a deleted account for a while, until about when), kept by the platform
-    until a day, or, for a platform that copies pupils from the MIS, who copies them."""
+    it ran: deleted (and how that is known: ``verified`` names the platforms where this run
+    deleted it and read the deletion back), on a deletion list for the administrator, kept by
+    the platform until a day (an account in Times Tables Rock Stars' Leavers group before the
+    erasure), or, for a platform that copies pupils from the MIS, who copies them."""
     register = {p.id: p for p in build_register(workspace, state, today).processors}
     accounts = state.pupil_accounts(pupil.key)
     found = []
@@ -344,16 +345,14 @@ def erasure_outcomes(workspace: Workspace, state: State, pupil: Identity, connec
                 "supplier": supplier_name(register[connector.id]) if connector.id in register else connector.name}
         if account.status is AccountStatus.DELETED:
             proof, proved_on = state.deletion_proof(connector.id, pupil.key)
-            done.update(outcome=DELETED, on=(account.status_at or "")[:10], checked=connector.delivery.kind == "api",
+            done.update(outcome=DELETED, on=(account.status_at or "")[:10], checked=connector.id in verified,
                         proof=proof, proved_on=proved_on)  # fmt: skip
         elif account.status is AccountStatus.PLATFORM_HOLD:
             done.update(outcome=HELD_BY_PLATFORM, until=account.delete_due, where=connector.held_where())
         elif not connector.delivery.makes_accounts:
             done.update(outcome=COPIED_FROM_MIS, copied_by=connector.delivery.sent_by)
-        else:
-            kept = connector.held_after_deletion(today)
-            done.update(outcome=ON_DELETION_LIST, then_kept_until=kept.isoformat() if kept else None,
-                        where=connector.held_where() if kept else "")  # fmt: skip
+        else:  # an erasure's list asks for deletion at once, even where leavers go to a Leavers group
+            done.update(outcome=ON_DELETION_LIST)
         found.append(done)
     return found
 
@@ -400,7 +399,10 @@ def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
     cleanup.notes += [note for c in connectors if (note := c.delivery.erasure_note())]
     result.cleanup = cleanup
     result.who, result.school, result.on = _who(pupil, accounts.values()), workspace.settings.school.name, str(today)
-    result.outcomes = erasure_outcomes(workspace, state, pupil, connectors, today)
+    # Every platform that ever held them, an account deleted before included: the letter says each.
+    verified = {platform for platform, done in cleanup.done.items() if done.get(DELETE)}  # deleted and read back
+    result.outcomes = erasure_outcomes(workspace, state, pupil, [workspace.connector(p) for p in accounts if p in known],
+                                       today, verified)  # fmt: skip
     remaining = state.pupil_accounts(pupil.key)
     result.waiting = sorted(p for p, a in remaining.items() if a.status.held)
     if not result.waiting and accounts:

@@ -42,12 +42,8 @@ def outcome_words(outcome: dict, child: str) -> str:
                 f"{outcome.get('copied_by') or 'its own connection'}. We are stopping it copying {possessive(child)} "
                 f"details, and asking {supplier} to delete {possessive(child)} account and data.")  # fmt: skip
     if kind == ON_DELETION_LIST:
-        text = (f"Listed for deletion: our administrator deletes the account on {platform} and records doing so. "
+        return (f"Listed for deletion: our administrator deletes the account on {platform} and records doing so. "
                 f"Until then {platform} still holds it.")  # fmt: skip
-        if outcome.get("then_kept_until"):
-            text += (f" {outcome.get('where') or platform} then keeps it, out of use, until about "
-                     f"{long_iso(outcome['then_kept_until'])}, and deletes it for good.")  # fmt: skip
-        return text
     return str(kind or "")
 
 
