@@ -179,7 +179,7 @@ def test_an_erasure_letter_for_an_unknown_pupil_is_a_clear_error_with_no_file(sc
     assert not letter.exists()
 
 
-def test_the_erasure_run_again_once_the_lists_are_done_writes_the_letter_saying_so(school, tmp_path):
+def test_the_erasure_run_again_writes_the_letter_saying_what_is_done_then_forgets_the_child(school, tmp_path):
     workspace, cli, child = school
     first = json.loads(cli("pupil", "erase", child["mis_id"], "--yes", "--json", "--as-of", TODAY.isoformat()).stdout)
     for deletion in first["deletion_lists"]:
@@ -196,3 +196,11 @@ def test_the_erasure_run_again_once_the_lists_are_done_writes_the_letter_saying_
                          r"and recorded doing so\.", text), platform
     assert "Microsoft 365 Deleted on" in text, "the account deleted by the first run is in the letter too"
     assert "LGfL copies pupils' details from our records system itself" in text
+
+    [lgfl] = [d for d in first["deletion_lists"] if d["platform"] == "lgfl"]
+    Provisioner(workspace).confirm_deleted("lgfl", lgfl["batch"], today=TODAY)
+    last = cli("pupil", "erase", child["mis_id"], "--yes", "--letter", str(letter), "--as-of", TODAY.isoformat())
+    assert last.exit_code == 0 and "this tool has forgotten them" in last.output, last.output
+    text = flat(text_of(letter))
+    assert text.count("Deleted on") == len(PLATFORMS), "every platform, each deleted"
+    assert f"Every account is gone, so our account records no longer hold {child['preferred_forename']}'s name" in text
