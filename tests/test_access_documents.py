@@ -125,14 +125,16 @@ def test_an_account_recorded_before_names_were_kept_is_named_by_the_values_last_
 def test_a_deleted_account_says_how_the_deletion_is_known(school, tmp_path):
     workspace, cli, child = school
     erased = json.loads(cli("pupil", "erase", child["mis_id"], "--yes", "--json", "--as-of", TODAY.isoformat()).stdout)
-    [mash] = [b for b in erased["deletion_lists"] if b["platform"] == "purple-mash"]
-    Provisioner(workspace).confirm_deleted("purple-mash", mash["batch"], today=TODAY)
+    for deletion in erased["deletion_lists"]:
+        if deletion["platform"] in ("purple-mash", "lgfl"):
+            Provisioner(workspace).confirm_deleted(deletion["platform"], deletion["batch"], today=TODAY)
 
     text = flat(access_pdf(cli, child, tmp_path / "answer.pdf"))
     deleted = text.split("Accounts deleted", 1)[1]
     # The day it was recorded (the computer's clock, not --as-of), then how it is known.
     assert re.search(r"Deleted on \d{1,2} \w+ \d{4}\. Our administrator deleted it on the platform and recorded "
                      r"doing so\.", deleted)
+    assert f"LGfL held {child['preferred_forename']}'s forename, surname and date of birth, copied" in deleted
     assert f"You have asked us to erase {child['preferred_forename']}'s data" in text
 
 

@@ -125,12 +125,13 @@ def also_held(record: dict, child: str) -> str:
             f"messages. We are asking {supplier} what it holds, and for a copy, and will send it to you.")  # fmt: skip
 
 
-def copied_by(record: dict, child: str) -> str:
-    """A platform that copies pupils from our records system: what it holds, by field name."""
+def copied_by(record: dict, child: str, deleted: bool = False) -> str:
+    """A platform that copies pupils from our records system: what it holds (or held, once the
+    account is deleted), by field name."""
     fields = field_names(record.get("read_from_mis") or list(record.get("fields") or {}))
     broker = record.get("copied_by") or "its own connection"
-    return (f"{platform_name(record)} holds {possessive(child)} {fields}, copied from our records system by {broker}. "
-            "It copies them itself, so we keep a note of which details it holds but not a copy of them.")
+    return (f"{platform_name(record)} {'held' if deleted else 'holds'} {possessive(child)} {fields}, copied from our records system by {broker}. "
+            "It copies them itself, so our records note which details, not the details themselves.")
 
 
 def platform_name(record: dict) -> str:
@@ -156,7 +157,7 @@ def _held_block(pdf: Document, record: dict, child: str, deleted: bool) -> None:
         pdf.write_line(f"Removed from use, but {record.get('held_where') or platform_name(record)} keeps the account "
                        f"and its data until {long_iso(record['held_until'])}, and then deletes it.", 8.5, gap=1)
     if copied:
-        pdf.write_line(copied_by(record, child), 8.5, gap=1)
+        pdf.write_line(copied_by(record, child, deleted), 8.5, gap=1)
     else:
         rows = [[Cell(short_label(k)), Cell(str(v))] for k, v in (record.get("fields") or {}).items()]
         rows += [[Cell(short_label(k)), Cell("Sent once, so they could sign in; we never keep passwords")]
