@@ -84,12 +84,13 @@ def _lower(label: str) -> str:
 
 def _values(fields: object, copied: bool) -> str:
     """A send's fields, readable: "Label: value" pairs; names only where the platform copied the
-    values from our records system (we keep which fields, not the values)."""
+    values from our records system (we keep which fields, not the values); nothing for a send
+    with none (a deletion)."""
     if isinstance(fields, dict) and not copied:
-        return "; ".join(f"{short_label(k)}: {v}" for k, v in fields.items()) or "none"
+        return "; ".join(f"{short_label(k)}: {v}" for k, v in fields.items())
     if isinstance(fields, (dict, list)):
-        return ", ".join(short_label(str(k)) for k in fields) or "none"
-    return str(fields)
+        return ", ".join(short_label(str(k)) for k in fields)
+    return str(fields or "")  # a deletion sends nothing
 
 
 def _history_row(send: dict, copied: bool) -> list[Cell]:
