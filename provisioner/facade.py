@@ -337,6 +337,12 @@ class Provisioner:
 
         files.atomic_write_bytes(path, access_pdf_bytes(report))
 
+    def write_erasure_letter(self, result: ErasureResult, path: Path) -> None:
+        """The letter to the parent saying what the erasure did on each platform (it names the child)."""
+        from provisioner.reports import erasure_letter_pdf_bytes
+
+        files.atomic_write_bytes(path, erasure_letter_pdf_bytes(result.as_dict()))
+
     def erase_pupil(self, pupil: str, *, confirm: Confirm, today: date | None = None) -> ErasureResult:
         """Erase one pupil from every platform at once (an erasure request). ``confirm`` is shown
         an ``ErasureRequest`` naming the child; a front end asks for the name or id typed back

@@ -17,7 +17,7 @@ from connectors.tt_rockstars import months_later
 from provisioner.facade import Provisioner
 from provisioner.jobs.create import init_workspace
 from provisioner.planning.cleanup import RESTORE
-from provisioner.reports.content import summary_rows
+from provisioner.reports.content import long_date, summary_rows
 from provisioner.state import AccountStatus, BatchKind
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
 from test_m365_sds import DOMAIN, sds_workspace
@@ -138,7 +138,7 @@ def test_the_access_report_shows_the_leavers_group_hold(tmp_path):
     assert f"Times Tables Rock Stars' Leavers group keeps the account and its data until {until}" in held["held_note"]
     pdf = tmp_path / "access.pdf"
     Provisioner(workspace).write_pupil_report_pdf(report, pdf)
-    assert f"keeps the account and its data until {until}" in words(pdf)
+    assert f"Times Tables Rock Stars' Leavers group keeps the account and its data until {long_date(until)}" in words(pdf)
 
 
 def test_erasing_a_pupil_in_the_leavers_group_asks_for_its_deletion_there(tmp_path):

@@ -108,7 +108,7 @@ def test_the_access_pdf_is_titled_with_the_child(school, tmp_path):
     target = tmp_path / "answer.pdf"
     assert cli("pupil", "show", "1000", "--pdf", str(target)).exit_code == 0
     text = "\n".join(page.extract_text() for page in PdfReader(target).pages)
-    assert text.lstrip().startswith("What we hold about Ava Ali (Oak, 001000)")
+    assert text.lstrip().startswith("What we hold about Ava Ali (Class Oak, MIS id 001000)")
     assert "Purple Mash" in text
 
 
@@ -240,4 +240,4 @@ def test_the_access_pdf_reads_the_same_with_pdftotext(school, tmp_path):
     target = tmp_path / "answer.pdf"
     assert cli("pupil", "show", "ali ava", "--pdf", str(target)).exit_code == 0
     text = subprocess.run(["pdftotext", str(target), "-"], capture_output=True, text=True, check=True).stdout
-    assert text.lstrip().startswith("What we hold about Ava Ali (Oak, 001000)")
+    assert text.lstrip().startswith("What we hold about Ava Ali (Class Oak, MIS id 001000)")

@@ -46,9 +46,9 @@ def pupil_show(
             status = held.get("awaiting_upload") or held["status"].replace("_", " ")
             out.print(f"[bold]{held['name']}[/] ({status}, since {held['since']})", markup=True)
             from_mis = held.get("read_from_mis", [])
+            copied = f"(copied from the MIS by {held.get('copied_by') or 'the platform'}; this tool keeps no copy)"
             for name, value in held["fields"].items():
-                shown = "(read by the platform from the MIS; this tool keeps no copy)" if name in from_mis else value
-                out.print(f"  {short_label(name)}: {shown}")
+                out.print(f"  {short_label(name)}: {copied if name in from_mis else value}")
             for name, why in held.get("not_kept", {}).items():
                 out.print(f"  {short_label(name)}: {why}")
         for gone in report["deleted"].values():
@@ -57,6 +57,10 @@ def pupil_show(
             out.print("No platform holds this pupil's data now.")
         names = ", ".join(r["name"] for r in report["other_recipients"])
         out.print(f"Shared outside this tool (see the register): {names}")
+        suppliers = sorted({held["supplier"] for held in report["processors"].values() if held.get("supplier")})
+        if suppliers:
+            out.print(f"The platforms may also hold the pupil's work, scores and activity: ask {', '.join(suppliers)} "
+                      "for a copy (the answer tells the parent you are asking, and that it will follow).")  # fmt: skip
         if pdf is not None:
             out.print(f"Wrote {pdf}: it holds the pupil's data, so give it only to the person who asked.")
 
@@ -67,6 +71,9 @@ def pupil_show(
          "data, then forget them here once every account is gone (the audit log keeps the events, unnamed).")  # fmt: skip
 def pupil_erase(
     pupil: PupilArg,
+    letter: Annotated[Path | None, typer.Option(
+        "--letter", metavar="FILE", help="Also write a PDF letter for the parent saying what was done on each "
+        "platform (it names the pupil).")] = None,  # fmt: skip
     yes: YesOpt = False,
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
@@ -78,6 +85,8 @@ def pupil_erase(
         the_provisioner = find_provisioner(workspace)
         confirm = typed_back_asker("pupil erase", render.erasure, yes, as_json)
         result = the_provisioner.erase_pupil(pupil, confirm=confirm, today=today(as_of))
+        if letter is not None:
+            the_provisioner.write_erasure_letter(result, letter)
         if as_json:
             print_json(result.as_dict())
             return
@@ -93,7 +102,11 @@ def pupil_erase(
             out.print(f"No platform held the data of {who}; no apply will send it.")
         else:
             out.print(f"Waiting for: {', '.join(result.waiting)}. Then run 'provisioner purge' to forget {who} "
-                      "here; no apply will send their data again.")  # fmt: skip
+                      "here; no apply will send their data again. To give the parent a letter saying every account "
+                      f"is gone, run 'provisioner pupil erase {result.pupil.shown_id} --letter FILE' again before "
+                      "the purge.")  # fmt: skip
+        if letter is not None:
+            out.print(f"Wrote {letter}: the letter for the parent; it names the pupil, so give it only to them.")
 
     run(action, as_json)
 

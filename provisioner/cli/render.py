@@ -314,6 +314,9 @@ def erasure(request: ErasureRequest) -> None:
 
     out.print(f"[bold]{request.question}[/]", markup=True)
     for platform in request.plan.platforms.values():
+        if not platform.of(DELETE):  # an erasure run again: its deletion list was issued the first time
+            out.print(f"  {platform.name}: already on a deletion list, waiting for you to confirm it")
+            continue
         out.print(f"  {platform.name}: {len(platform.of(DELETE))} account {platform.erasure_effect}")
     if request.known and not request.plan.platforms:
         out.print("  No platform holds this pupil's data now.")

@@ -49,9 +49,8 @@ class MisSync(Delivery):
 
     @property
     def erasure_effect(self) -> str:
-        if self.removes_leavers:
-            return "recorded as removed (the platform reads the MIS)"
-        return "put on a deletion list for you to carry out"
+        # An erasure waits for no sync, whoever removes leavers: a deletion list either way.
+        return f"put on a deletion list for you to carry out, and to stop {self.broker} copying from the MIS"
 
     def accounts_made_by(self) -> str:
         return f"{self.broker} ({self.role}); this tool records which pupils and fields"

@@ -19,16 +19,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from provisioner.connector import registry
+from provisioner.connector import Connector, registry
 from provisioner.delivery import CleanupResult, Job
 from provisioner.errors import Aborted, UsageError
 from provisioner.fields import FIELDS
 from provisioner.jobs.cleanup import carry_out
 from provisioner.jobs.retention import purge
 from provisioner.models import Roster
-from provisioner.planning.cleanup import CleanupPlan, plan_cleanup
-from provisioner.register import load_entries
-from provisioner.state import AccountStatus, Identity, State, normalise_mis_id
+from provisioner.planning.cleanup import DELETE, CleanupPlan, plan_cleanup
+from provisioner.register import Processor, build_register, load_entries
+from provisioner.register.gaps import supplier_name
+from provisioner.state import Account, AccountStatus, Identity, State, normalise_mis_id
 from provisioner.workspace import Workspace
 
 # A hold outlives the pupil's record, and is kept only as keyed hashes of the keys it was
@@ -191,6 +192,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
     erased = any(state.subject(k) in holds for k in _hold_keys_of(pupil))
     sends = state.pupil_history(key)
     entries = load_entries(workspace.root)
+    register = {p.id: p for p in build_register(workspace, state, today).processors}
     known = registry()
     processors, removed = {}, {}
     waiting = {platform for platform in accounts if key in state.awaiting_upload(platform)}
@@ -219,10 +221,13 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
             record["not_kept"] = {"password": "a first password was sent; this tool never keeps passwords"}
         if connector is not None and not connector.delivery.makes_accounts:
             # The platform copies these from the MIS itself; the tool records which, not the values.
-            record["read_from_mis"] = sorted(name for name, value in account.sent.items() if not value)
+            record["read_from_mis"] = [name for name, value in account.sent.items() if not value]
+            record["copied_by"] = connector.delivery.sent_by
+        if platform in register:
+            record.update(_beyond_what_was_sent(register[platform]))
         if account.status is AccountStatus.PLATFORM_HOLD and account.held_on(today):
             where = connector.held_where() if connector is not None else name
-            record["held_until"] = account.delete_due
+            record["held_until"], record["held_where"] = account.delete_due, where
             record["held_note"] = (f"Removed from use on {(account.status_at or '')[:10]}, but {where} keeps the "
                                    f"account and its data until {account.delete_due}, then deletes it")  # fmt: skip
         if account.held_on(today):
@@ -235,6 +240,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
             if not ended:
                 proof, proved_on = state.deletion_proof(platform, key)
                 record["deletion_proof"] = DELETION_PROOF_WORDS.get(proof, "").format(day=proved_on)
+                record["deletion_proof_kind"], record["deletion_proof_on"] = proof, proved_on
             removed[platform] = record
     others = [
         {"id": e.id, "name": e.name, "fields": [FIELDS[f].label for f in e.fields or []], "other_data": e.other_data}
@@ -242,7 +248,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
     ]  # fmt: skip
     return {
         "pupil": pupil_id,
-        **_who(pupil),
+        **_who(pupil, accounts.values()),
         "as_of": today.isoformat(),
         "school": workspace.settings.school.name,
         "erasure_requested": erased,
@@ -252,9 +258,24 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
     }
 
 
-def _who(pupil: Identity) -> dict:
-    """The child, as every answer names them (empty once this tool has forgotten the name)."""
-    return {"name": pupil.name, "class": pupil.class_name, "year_group": pupil.year_group, "id": pupil.shown_id}
+def _who(pupil: Identity, accounts: Iterable[Account] = ()) -> dict:
+    """The child, as every answer names them: the name and class the roster last gave, else the
+    ones last sent to a platform (an account made before names were recorded); empty once this
+    tool has forgotten them. ``id_kind`` says which id ``id`` is, as a parent reads it."""
+    name, class_name = pupil.name, pupil.class_name
+    for sent in [account.sent or {} for account in accounts] if not name else []:
+        name = name or f"{sent.get('forename', '')} {sent.get('surname', '')}".strip()
+        class_name = class_name or sent.get("class_name", "")
+    id_kind = "UPN" if pupil.upn and not pupil.mis_id else "MIS id"
+    return {"name": name, "class": class_name, "year_group": pupil.year_group, "id": pupil.shown_id,
+            "id_kind": id_kind}  # fmt: skip
+
+
+def _beyond_what_was_sent(processor: Processor) -> dict:
+    """What a platform holds besides what the school sent it (the child's work, scores,
+    activity), in its register entry's words (empty where the entry says nothing), and who the
+    school asks for a copy: the supplier as a parent names it."""
+    return {"supplier": supplier_name(processor), "other_data": processor.entry.other_data}
 
 
 @dataclass(frozen=True)
@@ -293,11 +314,55 @@ class ErasureResult:
     purged: bool = False
     waiting: list[str] = field(default_factory=list)  # platforms whose deletion the admin must still confirm
     kept_files: list[str] = field(default_factory=list)  # outbox files still holding the pupil (not yet uploaded)
+    # For the letter to the parent: the child as named, the school, the day, and what each
+    # platform's account became (``erasure_outcomes``), kept before the pupil is forgotten.
+    who: dict = field(default_factory=dict)
+    school: str = ""
+    on: str = ""
+    outcomes: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         out = self.cleanup.as_dict() if self.cleanup else self.plan.as_dict()
-        who = _who(self.pupil) if self.pupil else {}
-        return {**who, **out, "purged": self.purged, "waiting_for": self.waiting, "files_kept": self.kept_files}
+        who = self.who or (_who(self.pupil) if self.pupil else {})
+        return {**who, **out, "purged": self.purged, "waiting_for": self.waiting, "files_kept": self.kept_files,
+                "school": self.school, "on": self.on, "outcomes": self.outcomes}  # fmt: skip
+
+
+# What an erasure did on one platform, for the letter to the parent (``erasure_outcomes``).
+DELETED = "deleted"  # gone: deleted through the platform's API and read back, or confirmed
+ON_DELETION_LIST = "deletion_list"  # on a deletion list the school's administrator carries out
+HELD_BY_PLATFORM = "held_by_platform"  # out of use; the platform keeps it until ``until``, then deletes it
+COPIED_FROM_MIS = "copied_from_mis"  # the platform copies pupils from the MIS: the school stops it and asks
+
+
+def erasure_outcomes(workspace: Workspace, state: State, pupil: Identity, connectors: list[Connector],
+                     today: date, verified: set[str]) -> list[dict]:  # fmt: skip
+    """What an erasure has done on each platform that held the pupil, read from the ledger after
+    it ran: deleted (and how that is known: ``verified`` names the platforms where this run
+    deleted it and read the deletion back), on a deletion list for the administrator, kept by
+    the platform until a day (an account in Times Tables Rock Stars' Leavers group before the
+    erasure), or, for a platform that copies pupils from the MIS, who copies them."""
+    register = {p.id: p for p in build_register(workspace, state, today).processors}
+    accounts = state.pupil_accounts(pupil.key)
+    found = []
+    for connector in connectors:
+        account = accounts.get(connector.id)
+        if account is None:
+            continue
+        done = {"platform": connector.id, "name": connector.name,
+                "supplier": supplier_name(register[connector.id]) if connector.id in register else connector.name}
+        if account.status is AccountStatus.DELETED:
+            proof, proved_on = state.deletion_proof(connector.id, pupil.key)
+            done.update(outcome=DELETED, on=(account.status_at or "")[:10], checked=connector.id in verified,
+                        proof=proof, proved_on=proved_on)  # fmt: skip
+        elif account.status is AccountStatus.PLATFORM_HOLD:
+            done.update(outcome=HELD_BY_PLATFORM, until=account.delete_due, where=connector.held_where())
+        elif not connector.delivery.makes_accounts:
+            done.update(outcome=COPIED_FROM_MIS, copied_by=connector.delivery.sent_by)
+        else:  # an erasure's list asks for deletion at once, even where leavers go to a Leavers group
+            done.update(outcome=ON_DELETION_LIST)
+        found.append(done)
+    return found
 
 
 def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
@@ -341,6 +406,11 @@ def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
         carry_out(job, the_plan, connectors, cleanup, again=f"provisioner pupil erase {pupil.shown_id}")
     cleanup.notes += [note for c in connectors if (note := c.delivery.erasure_note())]
     result.cleanup = cleanup
+    result.who, result.school, result.on = _who(pupil, accounts.values()), workspace.settings.school.name, str(today)
+    # Every platform that ever held them, an account deleted before included: the letter says each.
+    verified = {platform for platform, done in cleanup.done.items() if done.get(DELETE)}  # deleted and read back
+    result.outcomes = erasure_outcomes(workspace, state, pupil, [workspace.connector(p) for p in accounts if p in known],
+                                       today, verified)  # fmt: skip
     remaining = state.pupil_accounts(pupil.key)
     result.waiting = sorted(p for p, a in remaining.items() if a.status.held)
     if not result.waiting and accounts:

@@ -1,12 +1,13 @@
 """The processor register as documents: a PDF and an HTML page for the governors, Markdown, an
 xlsx for the data protection officer, the privacy notice's sections on pupils' programs and
 data sharing (Markdown or Word), a DPIA draft for one platform (PDF or Word), the letters asking
-suppliers for the register's missing facts, and the PDF answer to a pupil access request.
+suppliers for the register's missing facts, the PDF answer to a pupil access request, and the letter
+confirming an erasure to a parent.
 
 Every format is drawn from one content model (content.py), with a module per format around it:
 pdf.py (and the PDF drawing access.py and dpia.py share), html.py, markdown.py, xlsx.py,
-notice.py (its own content, for parents), word.py, dpia.py, questions.py and access.py; plain.py
-makes a register entry's text fit for parents and governors. This module names the formats and
+notice.py (its own content, for parents), word.py, dpia.py, questions.py, access.py and erasure.py;
+plain.py makes a register entry's text fit for parents and governors. This module names the formats and
 writes a register (the letters: to a folder, one file per supplier), or a DPIA, to a file.
 """
 
@@ -20,6 +21,7 @@ from provisioner.register import Register
 from provisioner.reports.access import access_pdf_bytes
 from provisioner.reports.content import SUMMARY_HEADER, AuditCheck
 from provisioner.reports.dpia import Dpia, dpia_draft, dpia_pdf_bytes
+from provisioner.reports.erasure import erasure_letter_pdf_bytes
 from provisioner.reports.html import register_html
 from provisioner.reports.markdown import register_markdown
 from provisioner.reports.notice import notice_content, privacy_notice
@@ -40,6 +42,7 @@ __all__ = [
     "dpia_docx_bytes",
     "dpia_name",
     "dpia_pdf_bytes",
+    "erasure_letter_pdf_bytes",
     "notice_docx_bytes",
     "privacy_notice",
     "register_html",
