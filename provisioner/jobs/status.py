@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from provisioner import times
 from provisioner.connector import registry
 from provisioner.state import AccountStatus, BatchKind, BatchStatus, State
 from provisioner.workspace import Workspace
@@ -14,6 +15,7 @@ from provisioner.workspace import Workspace
 
 def status_report(workspace: Workspace, state: State, today: date) -> dict:
     platforms = {}
+    zone = workspace.settings.school.zone  # every time in the report on the school's clock (times.py)
     for platform in registry():
         connector = workspace.connector(platform)
         enabled = connector.settings.enabled
@@ -30,7 +32,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "mode": connector.delivery.kind,
             "sent_by": connector.delivery.sent_by or None,  # a data broker feeding it, where one does
             "accounts": dict(accounts),
-            "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": b.issued_at}
+            "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": times.stamp(b.issued_at, zone)}
                                 for b in issued if b.kind is not BatchKind.DELETION],
             "awaiting_deletion": [{"batch": b.id, "file": b.file, "due": b.due}
                                   for b in issued if b.kind is BatchKind.DELETION],
@@ -47,6 +49,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
         "school": workspace.settings.school.name,
         "workspace": str(workspace.root),
         "platforms": platforms,
-        "runs": state.last_runs(),
+        "runs": [{**past, "started_at": times.stamp(past["started_at"], zone),
+                  "finished_at": times.stamp(past["finished_at"], zone)} for past in state.last_runs()],
         "audit": {"entries": checked, "intact": broken is None, "first_broken": broken},
     }
