@@ -68,6 +68,11 @@ def day(iso: str | None, in_zone: ZoneInfo | None = None) -> str:
     return (local(iso, in_zone) if in_zone else _parsed(iso)).date().isoformat()
 
 
+def today(in_zone: ZoneInfo) -> date:
+    """Today's date on the school's clock (after midnight in England, while UTC is still yesterday)."""
+    return datetime.now(in_zone).date()
+
+
 def long_date(day: date) -> str:
     """A date as a British reader writes it: 22 November 2026."""
     return f"{day.day} {day:%B %Y}"

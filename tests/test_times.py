@@ -163,3 +163,20 @@ def test_winter_and_summer_in_england():
     assert times.shown(None) == "never"
     # 23:30 UTC on a June evening is already the next day in England.
     assert times.day("2026-06-27T23:30:00+00:00", london) == "2026-06-28"
+
+
+class _LateOnJune27(datetime):
+    """23:30 UTC on 27 June 2026: already 28 June in England."""
+
+    @classmethod
+    def now(cls, tz=None):
+        late = datetime(2026, 6, 27, 23, 30, tzinfo=UTC)
+        return late.astimezone(tz) if tz else late.replace(tzinfo=None)
+
+
+def test_today_is_the_schools_day(workspace, monkeypatch):
+    monkeypatch.setattr(times, "datetime", _LateOnJune27)
+    cli = Cli(workspace)
+    assert json.loads(cli("status", "--json").stdout)["as_of"] == "2026-06-28"
+    _set_time_zone(workspace, "UTC")
+    assert json.loads(cli("status", "--json").stdout)["as_of"] == "2026-06-27"

@@ -95,7 +95,8 @@ def init_workspace(root: Path, school: str, domain: str, platforms: list[str], a
     files.make_private_dir(workspace.outbox)
     files.make_private_dir(workspace.reports)
     with workspace.open_state() as state:
-        approve_all(workspace, state, approved_by or login_name(), "platform admin", date.today(),
+        first_day = times.today(workspace.settings.school.zone)
+        approve_all(workspace, state, approved_by or login_name(), "platform admin", first_day,
                     note="the workspace was created")  # fmt: skip
     return workspace
 
