@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provisioner import files
+from provisioner import files, times
 from provisioner.connector import Connector, registry
 from provisioner.delivery import ApplyResult, CleanupResult, Progress
 from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, UsageError, WorkspaceNotFound
@@ -85,6 +85,10 @@ class Provisioner:
         workspace, roster = create.prepare_demo(directory, today)
         return cls(workspace), roster
 
+    def _today(self) -> date:
+        """Today on the school's clock (``[school] time_zone``), whatever the computer's own zone."""
+        return times.today(self.workspace.settings.school.zone)
+
     # Opening the state
 
     @contextlib.contextmanager
@@ -106,7 +110,7 @@ class Provisioner:
         For a cleanup an empty roster is the guard's to refuse: it would remove everyone.
         ``partial``: the admin says it lists only some pupils, so nobody it leaves out has left."""
         try:
-            roster = read_roster(path, self.workspace.settings.roster, today=today or date.today())
+            roster = read_roster(path, self.workspace.settings.roster, today=today or self._today())
         except EmptyRosterError as exc:
             if for_cleanup:
                 raise GuardRefused(f"{exc.message}; a cleanup from it would remove every account", exc.hint) from None
@@ -132,7 +136,7 @@ class Provisioner:
              different_pupils: bool = False) -> Plan:  # fmt: skip
         """What apply would do, per platform, with every pupil affected and the fields each
         action sends; the guard's verdict is in ``refusal`` (show the plan, then refuse). Changes nothing."""
-        today = today or date.today()
+        today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
         with self._reading() as state:
@@ -143,7 +147,7 @@ class Provisioner:
               skip_invalid_rows: bool = False, progress: Progress | None = None, partial_roster: bool = False,
               allow_large_cleanup: bool = False, different_pupils: bool = False) -> ApplyResult:  # fmt: skip
         """Recompute the plan, show it through ``confirm``, then carry it out and record it."""
-        today = today or date.today()
+        today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
         with self._changing() as state:
@@ -179,7 +183,7 @@ class Provisioner:
         connector_class(platform)
         with self._changing() as state:
             confirmed, earlier, _issued = provisioning.confirm_uploaded(
-                self.workspace, state, self.workspace.connector(platform), batch, today or date.today())
+                self.workspace, state, self.workspace.connector(platform), batch, today or self._today())
             return confirmed, earlier
 
     def confirm_deleted(self, platform: str, batch: str | None = None,
@@ -189,7 +193,7 @@ class Provisioner:
         Refused while a reconcile found some still on the platform, unless ``deleted_since_export``."""
         connector_class(platform)
         with self._changing() as state:
-            return cleanup.confirm_deleted(state, self.workspace.connector(platform), batch, today or date.today(),
+            return cleanup.confirm_deleted(state, self.workspace.connector(platform), batch, today or self._today(),
                                            deleted_since_export)
 
     def reconcile(self, platform: str, path: Path | None, today: date | None = None) -> Reconciliation:
@@ -208,7 +212,7 @@ class Provisioner:
                                  hint=f"download the pupil list from {connector.name} and run "
                                  f"'provisioner reconcile {platform} FILE'")  # fmt: skip
         with self._changing() as state:
-            return reconcile.reconcile_export(self.workspace, state, connector, export, today or date.today())
+            return reconcile.reconcile_export(self.workspace, state, connector, export, today or self._today())
 
     def held_until(self, platform: str, batch: str) -> date | None:
         """Until when the platform still holds the accounts a confirmed deletion list sent to its
@@ -226,7 +230,7 @@ class Provisioner:
     def held_after_deletion(self, platform: str, confirmed_on: date | None = None) -> date | None:
         """Until when the platform still holds accounts confirmed deleted on ``confirmed_on`` (Times
         Tables Rock Stars' Leavers group keeps them 6 months); None when they are gone at once."""
-        return self.workspace.connector(platform).held_after_deletion(confirmed_on or date.today())
+        return self.workspace.connector(platform).held_after_deletion(confirmed_on or self._today())
 
     # The leaver cleanup
 
@@ -234,7 +238,7 @@ class Provisioner:
                      skip_invalid_rows: bool = False, partial_roster: bool = False) -> CleanupPlan:  # fmt: skip
         """Who would be disabled, deleted or restored, and what falls due later; the guard's
         verdict is in ``refusal`` (show the plan, then refuse)."""
-        today = today or date.today()
+        today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True,
                                   partial=partial_roster)  # fmt: skip
         connectors = self.connectors(platforms)
@@ -244,7 +248,7 @@ class Provisioner:
     def apply_leavers(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None,
                       today: date | None = None, allow_large_cleanup: bool = False,
                       skip_invalid_rows: bool = False, partial_roster: bool = False) -> CleanupResult:  # fmt: skip
-        today = today or date.today()
+        today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True,
                                   partial=partial_roster)  # fmt: skip
         connectors = self.connectors(platforms)
@@ -254,25 +258,25 @@ class Provisioner:
     def purge(self, today: date | None = None) -> dict:
         """Forget leavers past the retention period, and old outbox files of finished batches."""
         with self._changing() as state:
-            return retention.purge(self.workspace, state, today or date.today())
+            return retention.purge(self.workspace, state, today or self._today())
 
     # The overview
 
     def status(self, today: date | None = None) -> dict:
         with self._reading() as state:
-            return status_report(self.workspace, state, today or date.today())
+            return status_report(self.workspace, state, today or self._today())
 
     # The processor register
 
     def register(self, today: date | None = None) -> Register:
         with self._reading() as state:
-            return build_register(self.workspace, state, today or date.today())
+            return build_register(self.workspace, state, today or self._today())
 
     def approve(self, entry: str, by: str, *, role: str = "platform admin", today: date | None = None,
                 next_review: date | None = None, note: str = "") -> Approval:  # fmt: skip
         """Record who approved the data a processor receives now, and when it is next reviewed."""
         with self._changing() as state:
-            return approve(self.workspace, state, entry, by, role, today or date.today(), next_review, note)
+            return approve(self.workspace, state, entry, by, role, today or self._today(), next_review, note)
 
     def check_register(self, today: date | None = None) -> tuple[Register, Verdict]:
         """The register and the check's verdict: the errors that fail it (the register is wrong or
@@ -330,7 +334,7 @@ class Provisioner:
         """What every processor holds about one pupil (an access request). ``pupil``: a MIS id in
         any zero-padding, a UPN or a name (``requests.find_pupil``)."""
         with self._reading() as state:
-            return requests.access_report(self.workspace, state, pupil, today or date.today())
+            return requests.access_report(self.workspace, state, pupil, today or self._today())
 
     def write_pupil_report_pdf(self, report: dict, path: Path) -> None:
         from provisioner.reports import access_pdf_bytes
@@ -348,7 +352,7 @@ class Provisioner:
         an ``ErasureRequest`` naming the child; a front end asks for the name or id typed back
         and checks it with ``ErasureRequest.confirmed_by``."""
         with self._changing() as state:
-            return requests.erase(self.workspace, state, pupil, today or date.today(), confirm)
+            return requests.erase(self.workspace, state, pupil, today or self._today(), confirm)
 
     def allow_pupil(self, pupil: str) -> AllowResult:
         """Lift an erasure request; says who it was for and whether there was one."""

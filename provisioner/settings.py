@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from provisioner import times
 
 COMBINED, PER_PLATFORM = "combined", "per-platform"
 
@@ -34,6 +37,21 @@ class SchoolSettings(BaseModel):
         pattern=r"^([a-z0-9](-*[a-z0-9])*\.)+[a-z]{2,63}$",
         description="The domain for pupils' account names, e.g. example.sch.uk (lower case).",
     )
+    time_zone: str = Field(
+        times.DEFAULT_ZONE,
+        description="The school's time zone, for every time a person reads (the state keeps UTC).",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        times.zone(name)
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The school's time zone, for ``times.stamp`` and ``times.shown``."""
+        return times.zone(self.time_zone)
 
 
 class LeaverSettings(BaseModel):

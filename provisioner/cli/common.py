@@ -165,9 +165,10 @@ def _json_error(as_json: bool, message: str, hint: str | None, code: int, proble
                               "problems": [p.as_dict() for p in problems]}})  # fmt: skip
 
 
-def today(as_of: str | None) -> date:
+def today(as_of: str | None) -> date | None:
+    """The day given by --as-of; without it None, which the facade takes as today on the school's clock."""
     if as_of is None:
-        return date.today()
+        return None
     try:
         return date.fromisoformat(as_of)
     except ValueError:

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from provisioner import times
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, WorkspaceOpt, command, group, open_in_editor, out, print_json, print_table, find_provisioner, run,
     shown_path, today,
@@ -91,7 +92,7 @@ def register_approve(
         if as_json:
             print_json(receipt.__dict__)
             return
-        out.print(f"Approved {entry} at {receipt.approved_at} by {receipt.approved_by} ({receipt.role}).")
+        out.print(f"Approved {entry} at {times.shown(receipt.approved_at)} by {receipt.approved_by} ({receipt.role}).")
         out.print(f"  fields before: {short_labels(receipt.fields_before) or 'nothing'}")
         out.print(f"  fields now:    {short_labels(receipt.fields_after) or 'nothing'}")
         out.print(f"  next review:   {receipt.next_review}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from provisioner import times
 from provisioner.cli import render
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, PlatformOpt, RosterArg, WorkspaceOpt, command, flag, group, out, print_json, print_table,
@@ -171,7 +172,7 @@ def _print_status(report: dict) -> None:
         out.print(f"[yellow]An apply was interrupted[/] for {', '.join(interrupted)}: "
                   "run apply again with the same roster to finish it.", markup=True)  # fmt: skip
     for past in report["runs"]:
-        out.print(f"run {past['id']}: {past['command']} {past['started_at']} {past['status']}")
+        out.print(f"run {past['id']}: {past['command']} {times.shown(past['started_at'])} {past['status']}")
     audit = report["audit"]
     if audit["intact"]:
         out.print(f"Audit log: {audit['entries']} entries, hash chain intact.")

@@ -11,7 +11,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 
-from provisioner import files
+from provisioner import files, times
 from provisioner.connector import registry
 from provisioner.errors import SettingsError, UsageError
 from provisioner.register import approve_all, default_scope
@@ -27,6 +27,8 @@ def render_settings(school: str, domain: str, platforms: list[str]) -> str:
         "[school]",
         f"name = {toml_string(school)}",
         f"domain = {toml_string(domain)}",
+        "# The time zone for every time shown to a person (the state keeps UTC).",
+        f"time_zone = {toml_string(times.DEFAULT_ZONE)}",
         "",
         "[roster]",
         "# Preferred ('known as') names for display and usernames; false uses legal names.",
@@ -98,7 +100,8 @@ def init_workspace(root: Path, school: str, domain: str, platforms: list[str], a
     files.make_private_dir(workspace.outbox)
     files.make_private_dir(workspace.reports)
     with workspace.open_state() as state:
-        approve_all(workspace, state, approved_by or login_name(), "platform admin", date.today(),
+        first_day = times.today(workspace.settings.school.zone)
+        approve_all(workspace, state, approved_by or login_name(), "platform admin", first_day,
                     note="the workspace was created")  # fmt: skip
     return workspace
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from provisioner import times
 from provisioner.connector import Connector, registry
 from provisioner.delivery import CleanupResult, Job
 from provisioner.errors import Aborted, UsageError
@@ -196,9 +197,10 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
     known = registry()
     processors, removed = {}, {}
     waiting = {platform for platform in accounts if key in state.awaiting_upload(platform)}
+    zone = workspace.settings.school.zone  # times and days on the school's clock (times.py)
     for platform, account in accounts.items():
         history = [
-            {"at": s.at, "action": s.action, "fields": s.fields, **({"changed": s.changed} if s.action == "update" else {})}
+            {"at": times.stamp(s.at, zone), "action": s.action, "fields": s.fields, **({"changed": s.changed} if s.action == "update" else {})}
             for s in sends if s.platform == platform
         ]  # fmt: skip
         name = entries[platform].name if platform in entries else platform
@@ -212,7 +214,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
             "username": connector.sign_in_name(account.username, workspace.settings.school.domain)
             if connector is not None and account.username else account.username,
             "fields": account.sent,
-            "since": since[:10],
+            "since": times.day(since, zone),
             "history": history,
         }
         if platform in waiting:
@@ -228,7 +230,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
         if account.status is AccountStatus.PLATFORM_HOLD and account.held_on(today):
             where = connector.held_where() if connector is not None else name
             record["held_until"], record["held_where"] = account.delete_due, where
-            record["held_note"] = (f"Removed from use on {(account.status_at or '')[:10]}, but {where} keeps the "
+            record["held_note"] = (f"Removed from use on {times.day(account.status_at, zone)}, but {where} keeps the "
                                    f"account and its data until {account.delete_due}, then deletes it")  # fmt: skip
         if account.held_on(today):
             processors[platform] = record
@@ -236,7 +238,7 @@ def access_report(workspace: Workspace, state: State, pupil_id: str, today: date
             # A platform's hold that has ended: deleted by the platform on its last day, recorded or not.
             ended = account.status is AccountStatus.PLATFORM_HOLD or bool(
                 history and history[-1]["action"] == "deleted_by_platform")
-            record["deleted"] = account.delete_due if ended else (account.status_at or "")[:10]
+            record["deleted"] = account.delete_due if ended else times.day(account.status_at, zone)
             if not ended:
                 proof, proved_on = state.deletion_proof(platform, key)
                 record["deletion_proof"] = DELETION_PROOF_WORDS.get(proof, "").format(day=proved_on)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from provisioner import times
 from provisioner.connector import registry
 from provisioner.state import AccountStatus, BatchKind, BatchStatus, State
 from provisioner.workspace import Workspace
@@ -20,6 +21,7 @@ ISSUED_NOT_UPLOADED = "issued_not_uploaded"  # the accounts' count beside the st
 
 def status_report(workspace: Workspace, state: State, today: date) -> dict:
     platforms = {}
+    zone = workspace.settings.school.zone  # every time in the report on the school's clock (times.py)
     for platform in registry():
         connector = workspace.connector(platform)
         enabled = connector.settings.enabled
@@ -39,7 +41,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "sent_by": connector.delivery.sent_by or None,  # a data broker feeding it, where one does
             "accounts": dict(accounts),
             "issued_not_uploaded": len(waiting),  # in an import file not confirmed uploaded: not held yet
-            "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": b.issued_at}
+            "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": times.stamp(b.issued_at, zone)}
                                 for b in issued if b.kind is not BatchKind.DELETION],
             "awaiting_deletion": [{"batch": b.id, "file": b.file, "due": b.due}
                                   for b in issued if b.kind is BatchKind.DELETION],
@@ -56,6 +58,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
         "school": workspace.settings.school.name,
         "workspace": str(workspace.root),
         "platforms": platforms,
-        "runs": state.last_runs(),
+        "runs": [{**past, "started_at": times.stamp(past["started_at"], zone),
+                  "finished_at": times.stamp(past["finished_at"], zone)} for past in state.last_runs()],
         "audit": {"entries": checked, "intact": broken is None, "first_broken": broken},
     }

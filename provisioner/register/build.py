@@ -3,8 +3,11 @@ from the state, the approvals) and recording approvals."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from zoneinfo import ZoneInfo
 
+from provisioner import times
 from provisioner.connector import Connector, registry
 from provisioner.errors import ApprovalNeeded
 from provisioner.fields import FIELDS
@@ -21,12 +24,13 @@ def build_register(workspace, state: State, today: date) -> Register:
     processors: list[Processor] = []
     problems: list[Problem] = []
     connectors = registry()
+    zone = workspace.settings.school.zone
     for entry_id, entry in entries.items():
         cls = connectors.get(entry_id)
-        approvals = state.approvals(entry_id)
+        approvals = [_on_school_clock(a, zone) for a in state.approvals(entry_id)]
         if cls is not None:
             connector = workspace.connector(entry_id)
-            evidence = _evidence(state, connector, today)
+            evidence = _evidence(state, connector, today, zone)
             enabled = connector.settings.enabled
             if not enabled and not evidence.pupils_held and not evidence.awaiting_upload:
                 continue  # neither sending nor holding: not a processor of this school
@@ -36,14 +40,15 @@ def build_register(workspace, state: State, today: date) -> Register:
                 problems.append(Problem(entry_id, f"{entry.name} has no connector, so its entry must list its fields",
                                         f"add fields = [...] to registers/{entry_id}.toml"))  # fmt: skip
             processor = Processor(entry, list(entry.fields or []), True, None, None, approvals)
-        processor.changes = state.register_changes(entry_id)
+        changes = state.register_changes(entry_id)
+        processor.changes = [replace(c, changed_at=times.stamp(c.changed_at, zone)) for c in changes]
         processors.append(processor)
         problems += check_processor(processor, today)
     processors.sort(key=lambda p: (p.entry.kind != "platform", p.name.lower()))
     return Register(workspace.settings.school.name, today, processors, problems)
 
 
-def _evidence(state: State, connector: Connector, today: date) -> Evidence:
+def _evidence(state: State, connector: Connector, today: date, zone: ZoneInfo) -> Evidence:
     """The platform's one state (see ``Evidence``). A pupil whose account is only in an import
     file not yet confirmed uploaded is counted as such, not as held: "held" is what the platform
     has. (The ledger still treats that account as held for erasure and leavers, since the file
@@ -67,8 +72,8 @@ def _evidence(state: State, connector: Connector, today: date) -> Evidence:
         fields_declared=list(connector.sent_fields),
         pupils_held=len(held),
         fields_held=fields_held,
-        last_provisioning=last.get("provision"),
-        last_cleanup=last.get("cleanup"),
+        last_provisioning=times.stamp(last.get("provision"), zone),  # the school's clock (times.py)
+        last_cleanup=times.stamp(last.get("cleanup"), zone),
         awaiting_deletion=sum(1 for a in held if a.status is AccountStatus.DELETION_REQUESTED),
         deletions_overdue=late["unconfirmed_deletion_lists"] + late["deletions_not_started"],
         deletion_proofs=state.deletion_proofs(connector.id),
@@ -89,7 +94,8 @@ def approve(workspace, state: State, entry_id: str, approved_by: str, role: str,
         known = ", ".join(p.id for p in register.processors)
         raise ApprovalNeeded(f"'{entry_id}' is not in this school's register",
                              hint=f"use one of: {known}; a platform appears once it is enabled")  # fmt: skip
-    return _record(state, processor, approved_by, role, today, next_review, note)
+    approval = _record(state, processor, approved_by, role, today, next_review, note)
+    return _on_school_clock(approval, workspace.settings.school.zone)
 
 
 def approve_all(workspace, state: State, approved_by: str, role: str, today: date, note: str) -> list[Approval]:
@@ -108,3 +114,8 @@ def _record(state: State, processor: Processor, approved_by: str, role: str, tod
     )  # fmt: skip
     state.record_approval(approval)
     return approval
+
+
+def _on_school_clock(approval: Approval, zone: ZoneInfo) -> Approval:
+    """An approval as the school reads it: its time on the school's clock (the state keeps UTC)."""
+    return replace(approval, approved_at=times.stamp(approval.approved_at, zone))

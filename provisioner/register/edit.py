@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tomlkit
 from pydantic import ValidationError
 
-from provisioner import files
+from provisioner import files, times
 from provisioner.connector import registry
 from provisioner.errors import SettingsError, UsageError
 from provisioner.fields import FIELDS
@@ -103,7 +103,7 @@ def set_value(workspace, state: State, entry_id: str, key: str, value: str, by: 
                 state.record_register_change(change)
             files.make_private_dir(path.parent)
             files.atomic_write_text(path, tomlkit.dumps(document))
-    return edited
+    return _on_school_clock(edited, workspace)
 
 
 def prepare_edit(workspace, entry_id: str) -> tuple[Path, Entry]:
@@ -133,7 +133,7 @@ def finish_edit(workspace, state: State, entry_id: str, before: Entry, by: str) 
     with state.transaction():
         for change in edited.changes:
             state.record_register_change(change)
-    return edited
+    return _on_school_clock(edited, workspace)
 
 
 def known_entries(root: Path) -> list[str]:
@@ -262,6 +262,12 @@ def _recorded(workspace, before: Entry, after: Entry, path: Path, by: str, how: 
         for key in Entry.model_fields if key not in FIXED and getattr(before, key) != getattr(after, key)
     ]  # fmt: skip
     return EntryEdited(after.id, after.name, path, changes, _gap_count(workspace, before), _gap_count(workspace, after))
+
+
+def _on_school_clock(edited: EntryEdited, workspace) -> EntryEdited:
+    """The edit as the school reads it: each change's time on the school's clock (the state keeps UTC)."""
+    zone = workspace.settings.school.zone
+    return replace(edited, changes=[replace(c, changed_at=times.stamp(c.changed_at, zone)) for c in edited.changes])
 
 
 def _gap_count(workspace, entry: Entry) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from provisioner import times
 from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, IDENTIFIERS, SCHOOL, short_label
 from provisioner.planning.cleanup import policy  # notice.py uses it from here
 from provisioner.register import ITEMS, Processor, Register, gap_kind, gap_kinds, verdict
@@ -91,11 +92,9 @@ def long_date(day: date) -> str:
 
 
 def when(stamp: str | None) -> str:
-    """An ISO time stamp from the state, readable: 2026-11-22 09:30 UTC."""
-    if not stamp:
-        return "never"
-    text = stamp.replace("T", " ")
-    return f"{text[:16]} UTC" if text.endswith("+00:00") else text
+    """A time from the register's evidence, readable on the school's clock: 22 November 2026, 09:30
+    (the register gives its times in the school's zone; see times.py)."""
+    return times.shown(stamp)
 
 
 def labels(names: Iterable[str]) -> str:
