@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from provisioner.roster import normalise_mis_id
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.jobs.create import init_workspace
 from provisioner.workspace import Workspace
+from provisioner.xlsx import text_rows
 
 TODAY = date(2026, 11, 22)
 
@@ -108,3 +111,12 @@ def microsoft_365_double(graph) -> dict:
     return {"tenant_id": graph.tenant_id, "client_id": graph.client_id, "authority_host": graph.authority_host,
             "graph_url": graph.graph_url, "ca_bundle": str(graph.ca_path), "domain": "pupils.contract.sch.uk",
             "writes_per_second": 60}  # fmt: skip
+
+
+def import_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of an import file as the platform reads them, by header: a csv (with or without
+    its byte-order mark) or an xlsx to copy rows from (Bug Club's)."""
+    if path.suffix == ".xlsx":
+        header, *rows = text_rows(path)
+        return [dict(zip(header, row, strict=True)) for row in rows]
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
 from pathlib import Path
 
-from conftest import TODAY, apply
+from conftest import import_rows, TODAY, apply
 from provisioner.delivery import Job
 from provisioner.delivery.file_import import record_intent
 from provisioner.facade import Provisioner
@@ -16,9 +14,6 @@ from provisioner.state import BatchKind
 from provisioner.synthetic import write_roster_xlsx
 from provisioner.workspace import Workspace
 
-
-def read_import(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def plan_for(workspace: Workspace, roster_file: Path):
@@ -49,7 +44,7 @@ def test_plan_changes_nothing(workspace, roster_file, pupils):
 def test_apply_writes_the_purple_mash_file_then_a_second_apply_does_nothing(workspace, roster_file, pupils):
     result = apply(workspace, roster_file)
     [batch] = result.batches
-    rows = read_import(batch.path)
+    rows = import_rows(batch.path)
     assert list(rows[0]) == ["Full Name", "Class", "UPN", "Username", "Password"]
     on_roll = [p for p in pupils if not (p.get("leaving_date") and p["leaving_date"] <= TODAY)]
     assert len(rows) == len(on_roll)
@@ -74,7 +69,7 @@ def test_names_come_through_exactly(workspace, tmp_path, pupils):
     path = tmp_path / "names.xlsx"
     write_roster_xlsx(path, pupils)
     [batch] = apply(workspace, path).batches
-    names = {r["Full Name"] for r in read_import(batch.path)}
+    names = {r["Full Name"] for r in import_rows(batch.path)}
     assert {"Zoë O’Brien", "Łukasz de la Cruz"} <= names
 
 
@@ -93,7 +88,7 @@ def test_a_class_move_is_an_update_of_only_that_field(workspace, tmp_path, pupil
     assert purple.counts()["create"] == 0
     result = apply(workspace, second)
     [batch] = result.batches
-    [row] = read_import(batch.path)
+    [row] = import_rows(batch.path)
     assert row["Class"] == "Moved class"
     # The username is kept across the update, and the password is not reset.
     assert row["Username"] == update.username
@@ -123,12 +118,12 @@ def test_usernames_collide_into_counters_and_survive_a_second_apply(workspace, t
     path = tmp_path / "twins.xlsx"
     write_roster_xlsx(path, twins)
     [batch] = apply(workspace, path).batches
-    assert sorted(r["Username"] for r in read_import(batch.path)) == ["ameliaj", "ameliaj2", "ameliaj3"]
+    assert sorted(r["Username"] for r in import_rows(batch.path)) == ["ameliaj", "ameliaj2", "ameliaj3"]
 
 
 def test_the_state_records_exactly_what_was_sent(workspace, roster_file):
     [batch] = apply(workspace, roster_file).batches
-    file_rows = {r["UPN"]: r for r in read_import(batch.path)}
+    file_rows = {r["UPN"]: r for r in import_rows(batch.path)}
     db = sqlite3.connect(workspace.state_path)
     for fields, sent_at in db.execute("SELECT fields, sent_at FROM sends WHERE status = 'done'"):
         sent = json.loads(fields)
@@ -145,14 +140,14 @@ def test_a_leavers_username_is_never_given_to_a_newcomer(workspace, tmp_path, pu
     write_roster_xlsx(first, on_roll)
     [batch] = apply(workspace, first).batches
     leaver = on_roll[0]
-    leaver_username = next(r["Username"] for r in read_import(batch.path)
+    leaver_username = next(r["Username"] for r in import_rows(batch.path)
                            if r["Full Name"].startswith(leaver["preferred_forename"] or leaver["legal_forename"]))
     newcomer = dict(leaver, mis_id="999999", upn=None)
     second = tmp_path / "spring.xlsx"
     write_roster_xlsx(second, [*on_roll[1:], newcomer])
     # Another child with the same name and date of birth: the admin says so (else it is refused as a re-link).
     [batch] = apply(workspace, second, different_pupils=True).batches
-    [row] = read_import(batch.path)
+    [row] = import_rows(batch.path)
     assert row["Username"] != leaver_username
     assert row["Username"].startswith(leaver_username)
 

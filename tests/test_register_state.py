@@ -215,7 +215,7 @@ def test_a_file_not_yet_uploaded_is_made_but_not_held_until_its_upload_is_confir
     report = provisioner.pupil_report(pupil["mis_id"], TODAY)
     assert report["processors"]["purple-mash"]["awaiting_upload"] == AWAITING_UPLOAD_WORDS
     pdf = " ".join(flat(page.extract_text()) for page in PdfReader(io.BytesIO(access_pdf_bytes(report))).pages)
-    assert "account made; file awaiting upload by the school" in pdf
+    assert "Account made; file awaiting upload by the school" in pdf
     assert "In the file, exactly as written" in pdf and "Held now, exactly as sent" not in pdf
 
     provisioner.confirm_uploaded("purple-mash", today=TODAY)

@@ -5,15 +5,13 @@ and the plan and the register saying which pupils each platform gets and why."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
-from conftest import TODAY, Cli, apply, key_of, set_platform, yes
+from conftest import import_rows, TODAY, Cli, apply, key_of, set_platform, yes
 from m365_helpers import configure, pupils_in
 
 from provisioner.connector import POLICY_DEFAULT, SCHOOL_SETTING, Scope
@@ -50,9 +48,6 @@ def roster(workspace: Workspace, rows: list[dict], name: str = "roster.csv") -> 
     write_roster_csv(path, rows)
     return path
 
-
-def import_rows(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 def held(workspace: Workspace, platform: str) -> set[str]:

@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 # a test reads does not depend on the terminal's width. Tables are laid out at least
 # TABLE_MIN_WIDTH wide (a narrower terminal wraps their lines) and never cut a cell short.
 TABLE_MIN_WIDTH = 80
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup off unless a call asks for it (markup=True, its values escaped): what is printed names
+# settings sections ("[platforms.ixl]") and holds pupils' names and classes, none of it markup.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 for _console in (out, err):
     _console.width = max(_console.width, TABLE_MIN_WIDTH)
 DEBUG = {"on": bool(os.environ.get("PROVISIONER_DEBUG"))}

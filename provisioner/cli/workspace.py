@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from provisioner import times
 from provisioner.cli import render
@@ -154,7 +155,8 @@ def _print_status(report: dict) -> None:
         if any(late.values()):
             overdue_text = (f"[red]{late['unconfirmed_deletion_lists']} on unconfirmed lists, "
                             f"{late['deletions_not_started']} not started[/]")  # fmt: skip
-        table.add_row(info["name"], "yes" if info["enabled"] else "no", accounts, awaiting, overdue_text)
+        table.add_row(info["name"], "yes" if info["enabled"] else "no", accounts, awaiting,
+                      Text.from_markup(overdue_text))  # fmt: skip
         if info["interrupted"]:
             interrupted.append(platform_id)
     print_table(table)

@@ -218,6 +218,7 @@ def access_pdf_bytes(report: dict) -> bytes:
                 _held_block(pdf, record, child, deleted=True)
         others = report.get("other_recipients") or []
         if others:
+            pdf.keep_room(40)  # the heading stays with its paragraph and the table's first rows
             pdf.write_line("Organisations we share pupils' data with", 11.5, bold=True)
             pdf.write_line("Our records system (the MIS) shares pupils' data with these organisations, as the law "
                            "or their work needs; none of it goes through the platform accounts above. Below is "
