@@ -77,6 +77,8 @@ def demo(
             out.print("Nothing new to send: the demo was already applied. Every platform is up to date.")
         out.print("Try next:")
         out.print(f"  provisioner status --workspace {root}")
+        out.print(f"  provisioner confirm purple-mash uploaded --workspace {root}   (after uploading a file: until "
+                  "then the register counts its pupils as issued, not held)")  # fmt: skip
         out.print(f"  provisioner plan {roster_path} --workspace {root}")
         out.print(f"  provisioner register export --format pdf --workspace {root}")
 
