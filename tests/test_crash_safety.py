@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import TODAY
+from conftest import TODAY, apply
 from provisioner.delivery import CRASH_ENV
 from provisioner.state import State
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
@@ -58,6 +58,21 @@ def slips_match_imports(workspace) -> None:
         cards = workspace.outbox / f"login-slips-{batch_id}.xlsx"
         slips = list(load_workbook(cards).active.iter_rows(min_row=2, values_only=True))
         assert {row[3]: row[4] for row in slips if row[2] == names[platform]} == issued, path.name
+
+
+def cards_only_from_files(workspace) -> None:
+    """Every password on a combined card is in its platform's import file of the same batch: a
+    card never shows a password that was never written for upload."""
+    names = {workspace.connector(p).name: p for p in {path.parent.name for path in import_files(workspace)}}
+    for cards in workspace.outbox.glob("login-slips-*.xlsx"):
+        batch_id = re.search(r"\d{8}-\d{3}", cards.name)[0]
+        for row in load_workbook(cards).active.iter_rows(min_row=2, values_only=True):
+            platform = names.get(row[2])
+            assert platform, f"{cards.name}: {row[2]} has no written file"
+            [path] = [p for p in import_files(workspace) if p.parent.name == platform and batch_id in p.name]
+            header, *rows = table_of(path)
+            issued = {r[header.index("Username")]: r[header.index("Password")] for r in rows}
+            assert issued.get(row[3]) == row[4], f"{cards.name}: a password not in {path.name}"
 
 
 def issued_ids(workspace) -> list[str]:
@@ -144,9 +159,10 @@ SEVERAL = ["bug-club", "purple-mash", "education-city", "tt-rockstars"]
 
 @pytest.mark.parametrize("step", ["written", "committed"])
 def test_combined_cards_cover_every_written_file_after_a_crash_part_way(tmp_path, roster_file, step):
-    """Killed once the first platform's file is written (or committed), before the others: the
-    apply that finishes the job leaves every password of every written file on a card of its batch,
-    one card per child within a batch."""
+    """Killed once the first platform's file is written (or committed), before the others and
+    before the apply drew its cards: the apply that finishes the job draws the cards it owes from
+    the written file, so every password of every written file is on a card of its batch, one card
+    per child within a batch."""
     workspace = init_workspace(tmp_path / "several", "Several Primary", "several.sch.uk", SEVERAL)
     killed = subprocess.run(command(workspace, roster_file), env={**os.environ, CRASH_ENV: step},
                             capture_output=True, text=True)  # fmt: skip
@@ -154,7 +170,7 @@ def test_combined_cards_cover_every_written_file_after_a_crash_part_way(tmp_path
     assert len(import_files(workspace)) == 1, "killed after the first platform's file, before the others"
     [written] = import_files(workspace)
     before = table_of(written)
-    slips_match_imports(workspace)  # the cards were written before the file
+    cards_only_from_files(workspace)  # cards are drawn from written files: none yet, or only theirs
     finished = subprocess.run(command(workspace, roster_file), capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     assert table_of(written) == before, "a file written whole keeps its passwords"
@@ -167,3 +183,20 @@ def test_combined_cards_cover_every_written_file_after_a_crash_part_way(tmp_path
         assert len(runs) == len(set(runs)), f"{cards.name}: each child's rows together, on one card"
     leftovers = [p for p in workspace.outbox.rglob(".*") if p.is_file()]
     assert leftovers == []
+
+
+def test_an_apply_that_fails_part_way_draws_the_cards_of_the_files_it_wrote(tmp_path, roster_file):
+    """Bug Club's file is written, then Purple Mash's folder cannot be made (a file is in its
+    place): the apply fails, and the cards it draws on the way out hold Bug Club's passwords, so
+    the file awaiting upload is never without its cards."""
+    workspace = init_workspace(tmp_path / "failing", "Failing Primary", "failing.sch.uk", ["bug-club", "purple-mash"])
+    workspace.outbox.mkdir(exist_ok=True)
+    (workspace.outbox / "purple-mash").write_text("not a folder", encoding="utf-8")
+    with pytest.raises(OSError):
+        apply(workspace, roster_file)
+    [written] = import_files(workspace)
+    assert written.parent.name == "bug-club"
+    assert list(workspace.outbox.glob("login-slips-*.xlsx")), "the cards of the file written"
+    slips_match_imports(workspace)
+    with State(workspace.state_path, workspace.secret) as state:
+        assert [run["status"] for run in state.last_runs(1)] == ["failed"]

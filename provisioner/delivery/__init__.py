@@ -8,8 +8,9 @@ from provisioner.delivery.base import (
 )  # fmt: skip
 from provisioner.delivery.file_import import FileDelivery, FileImport, PasteSheet
 from provisioner.delivery.mis_sync import MisSync
+from provisioner.delivery.paperwork import cards_owed, print_cards
 
 __all__ = [
     "CRASH_ENV", "ApiDelivery", "ApplyResult", "CleanupResult", "Delivery", "FileDelivery", "FileImport", "PasteSheet",
-    "IssuedBatch", "Job", "MisSync", "Progress", "crashpoint",
+    "IssuedBatch", "Job", "MisSync", "Progress", "cards_owed", "crashpoint", "print_cards",
 ]  # fmt: skip

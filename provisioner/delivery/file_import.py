@@ -100,7 +100,7 @@ class FileDelivery(Delivery):
             rows += self.everyone_else(job, {send.pupil_key for send in sends}, batch.id)
         files.make_private_dir(path.parent)
         remove_stale_temporaries(path.parent)
-        slip_paths = print_file_slips(job, connector, batch.id, slips)  # before the file: see paperwork.py
+        slip_paths = print_file_slips(job, connector, batch.id, slips)  # per-platform slips: before the file
         self.write(path, rows, school.name)
         crashpoint("written")
         state.mark_written(batch, sends, passwords=len(slips))

@@ -4,20 +4,21 @@ leavers (which only marks them inactive there: their deletion is a deletion list
 
 Login slips come in the school's ``[slips] style``. Per platform, each batch's slips sit with its
 file. Combined (the default), one card per child covers every file platform of the apply:
-``outbox/login-slips-<batch>.pdf`` and ``.xlsx``, rewritten as each platform's file is written.
-Each rewrite takes that platform's new passwords from memory and every other platform's from
-its import file of the same batch, read back with ``passwords_in``, never from the state (which
-holds no password). The cards are written before the platform's file, as per-platform slips
-are, so a password in a written file is on a card whatever point an apply is killed at: a batch
-finished after a crash rewrites the cards from the files already written.
+``outbox/login-slips-<batch>.pdf`` and ``.xlsx``, written once the apply's files are written,
+from the files themselves (each read back with ``passwords_in``; the state holds no password).
+So a card never shows a password that is in no file, and the cards are drawn once per apply, not
+once per platform. An apply killed after a file was written but before its cards owes them: the
+next apply draws the cards of every batch of an interrupted or failed run whose cards are missing
+or older than its files (``cards_owed``), from those files, so no password in a written file is
+left on no card.
 
 Microsoft 365 through Graph keeps its own slips: its passwords are set on the platform as they
-are made and are in no file, so a later rewrite of the combined cards could not read them back.
+are made and are in no file, so the combined cards could not be drawn from them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -44,23 +45,52 @@ def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]
 
 
 def print_file_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
-    """A file platform's login slips, in the school's style: combined cards, else its own slips."""
+    """A file platform's own login slips, next to its file, when the school prints slips per
+    platform; none here with combined cards, which the apply draws from its files at the end
+    (``print_cards``)."""
     if job.workspace.settings.slips.style == COMBINED:
-        return print_cards(job, connector, batch_id, slips)
+        return []
     return print_slips(job, connector, batch_id, slips)
 
 
-def print_cards(job: Job, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
-    """Rewrite the batch's combined cards with this platform's new slips and every other file
-    platform's passwords in its import file of the batch; none when this platform has no new password."""
-    if not slips:
-        return []
-    others = [slip for batch in job.state.batches() if batch.id == batch_id and batch.kind is BatchKind.IMPORT
-              and batch.platform != connector.id for slip in slips_in_file(job, batch)]  # fmt: skip
-    folder = files.make_private_dir(job.workspace.outbox)
-    paths = [folder / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
-    write_cards(*paths, job.workspace.settings.school.name, [*others, *slips])
-    return paths
+def cards_paths(job: Job, batch_id: str) -> list[Path]:
+    return [job.workspace.outbox / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
+
+
+def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], list[Path]]:
+    """Draw the combined cards of each batch from every import file of it: (batch id, platform)
+    -> the cards' paths, for each platform whose file holds a new password. Nothing with
+    per-platform slips."""
+    wanted = set(batch_ids)
+    if job.workspace.settings.slips.style != COMBINED or not wanted:
+        return {}
+    issued = [b for b in job.state.batches() if b.id in wanted and b.kind is BatchKind.IMPORT]
+    written = {}
+    for batch_id in sorted(wanted):
+        slips = {batch.platform: slips_in_file(job, batch) for batch in issued if batch.id == batch_id}
+        if any(slips.values()):
+            paths = cards_paths(job, batch_id)
+            files.make_private_dir(job.workspace.outbox)
+            write_cards(*paths, job.workspace.settings.school.name, [s for some in slips.values() for s in some])
+            written.update({(batch_id, platform): paths for platform, some in slips.items() if some})
+    return written
+
+
+def cards_owed(job: Job) -> set[str]:
+    """Batches of an apply that was killed or failed before it drew its cards: an import file of
+    theirs awaits upload, and their cards are missing or older than it."""
+    if job.workspace.settings.slips.style != COMBINED:
+        return set()
+    unfinished = job.state.unfinished_runs()
+    owed = set()
+    for batch in job.state.batches(status=BatchStatus.ISSUED):
+        if batch.kind is not BatchKind.IMPORT or batch.run_id not in unfinished or not batch.file:
+            continue
+        file = job.workspace.root / batch.file
+        cards = cards_paths(job, batch.id)[0]
+        if file.exists() and (not cards.exists() or cards.stat().st_mtime < file.stat().st_mtime):
+            owed.add(batch.id)
+    return owed
 
 
 def slips_in_file(job: Job, batch: Batch) -> list[Slip]:

@@ -9,12 +9,13 @@ another apply issues nobody twice.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
 from provisioner.connector import Connector
-from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress
+from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress, cards_owed, print_cards
 from provisioner.errors import Aborted, UsageError
 from provisioner.models import Roster
 from provisioner.planning import identity
@@ -55,17 +56,20 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
                               matched))  # fmt: skip
     if result.plan.refusal:
         raise result.plan.refusal
+    job = Job(workspace, state, today, roster=matched.roster, progress=progress, sessions=sessions)
     if not result.plan.has_work:
         identity.remember(state, matched)
+        attach_cards(result, print_cards(job, cards_owed(job)))  # an apply killed before its cards
         return result
     if not confirm(result.plan):
         raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
-    job = Job(workspace, state, today, roster=matched.roster, progress=progress, sessions=sessions)
     result.batches = finish_interrupted(job, connectors)
+    owed = cards_owed(job)  # the batches just finished, and any an earlier apply left without cards
     if result.batches:  # the same plan, now with nothing left resuming (agreed above)
         result.plan = plan(workspace, state, roster, connectors, today, sessions, True, True, matched)
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
         identity.remember(state, matched)
+        attach_cards(result, print_cards(job, owed))
         return result
     job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
     # Who each pupil is now (this roster's ids and names), before anything is sent: the next
@@ -77,9 +81,18 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
             connector.delivery.deliver(job, result.plan.platforms[connector.id], result)
     except BaseException as exc:
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
+        with contextlib.suppress(Exception):  # the files written so far get their cards (else the next apply)
+            print_cards(job, {job.batch_id})
         raise
+    attach_cards(result, print_cards(job, owed | {job.batch_id}))
     state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
     return result
+
+
+def attach_cards(result: ApplyResult, cards: dict[tuple[str, str], list]) -> None:
+    """Each issued batch whose file holds new passwords shows the combined cards they are on."""
+    for issued in result.batches:
+        issued.slips = cards.get((issued.batch_id, issued.platform), issued.slips)
 
 
 def relink(state: State, roster: Roster, confirm: Callable[[list], bool]) -> list:

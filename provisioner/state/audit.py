@@ -48,6 +48,11 @@ class RunsAndAudit:
                 (RunStatus.INTERRUPTED, now(), RunStatus.RUNNING),
             ).rowcount
 
+    def unfinished_runs(self) -> set[int]:
+        """Runs that were killed or failed part way (what they left may still be owed)."""
+        rows = self.db.execute("SELECT id FROM runs WHERE status IN (?, ?)", (RunStatus.INTERRUPTED, RunStatus.FAILED))
+        return {run_id for (run_id,) in rows}
+
     def last_runs(self, limit: int = 5) -> list[dict]:
         rows = self.db.execute(
             "SELECT id, command, started_at, finished_at, status, summary FROM runs ORDER BY id DESC LIMIT ?", (limit,)
