@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from urllib.parse import urlparse
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -30,6 +31,7 @@ from provisioner.workspace import Workspace
 # Words of a research note, not of a statement: none may reach a parent.
 RESEARCH_TERMS = ("inferred", "unverified", "secondary copy", "not found", "source", "reference", "cut off",
                   "school to record", "question for", "to record:")  # fmt: skip
+GOVERNORS_TERMS = RESEARCH_TERMS[:7]  # not the gap markers: a governor is shown what is still to collect
 # What the school census carries (gov.uk, "Complete the school census"), in the words the entry uses.
 CENSUS = ("unique pupil number", "date of birth", "gender", "ethnicity", "first language",
           "special educational needs", "free school meal", "attendance", "exclusions", "enrolment status")  # fmt: skip
@@ -45,10 +47,10 @@ def words(text: str) -> str:
     return flat.replace("\u2019", "'")
 
 
-def research_words_in(text: str) -> list[str]:
+def research_words_in(text: str, terms: tuple[str, ...] = RESEARCH_TERMS) -> list[str]:
     """The research terms in ``text`` as words (so "resources" is not "source"), plurals too."""
     lowered = words(text)
-    return [term for term in RESEARCH_TERMS if re.search(rf"\b{re.escape(term)}(s\b|\b|(?<=:))", lowered)]
+    return [term for term in terms if re.search(rf"\b{re.escape(term)}(s\b|\b|(?<=:))", lowered)]
 
 
 def section(markdown: str, heading: str, level: str = "###") -> str:
@@ -88,6 +90,21 @@ def exported(tmp_path_factory) -> SimpleNamespace:
 def test_the_notice_carries_no_research_notes(exported):
     assert research_words_in(exported.notice) == []
     assert "We are asking" in exported.notice, "what is not known yet is said to be being confirmed"
+
+
+def test_the_governors_summary_carries_no_research_notes(exported, tmp_path):
+    """Page 1 of the register, and the workbook's Governors sheet, are what governors read first.
+    Unlike the notice, they may say what is still to record or ask (the gaps are the governors'
+    business too), but never how a fact was researched."""
+    summary = " ".join(exported.pdf_pages[0].split())
+    assert summary.startswith(f"{exported.workspace.settings.school.name} Summary for governors")
+    assert research_words_in(summary, GOVERNORS_TERMS) == []
+    book = tmp_path / "register.xlsx"
+    result = CliRunner().invoke(app, ["register", "export", "--format", "xlsx", "--out", str(book),
+                                      "--workspace", str(exported.workspace.root)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    cells = [str(v) for row in load_workbook(book)["Governors"].iter_rows(values_only=True) for v in row if v]
+    assert research_words_in(" ".join(cells), GOVERNORS_TERMS) == []
 
 
 def test_the_notice_lists_what_the_census_sends_the_dfe_and_that_the_mis_sends_it(exported):
