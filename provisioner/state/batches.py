@@ -121,15 +121,9 @@ class BatchLedger:
         (TTRS's Leavers group) is held until ``held_until`` instead, when the platform deletes
         it. Returns how many rows the list held."""
         stamp = now()
-        with self.transaction() as db:
-            rows = db.execute(
-                "SELECT s.id, s.pupil_key, s.action, a.status FROM sends s LEFT JOIN accounts a"
-                " ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
-                " WHERE s.platform = ? AND s.batch_id = ? AND s.status = ?",
-                (batch.platform, batch.id, SendStatus.PENDING),
-            ).fetchall()
-            for send_id, key, action, status in rows:
-                db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.DONE, stamp, send_id))
+        with self.transaction():
+            rows = self._close_list_rows(batch, stamp)
+            for key, action, status in rows:
                 if status != AccountStatus.DELETION_REQUESTED:
                     continue
                 if action == "hold" and held_until is not None:
@@ -144,22 +138,28 @@ class BatchLedger:
             self.audit(run_id, "batch.deleted", batch.platform, detail={"batch": batch.id, "accounts": len(rows)})
         return len(rows)
 
+    def _close_list_rows(self, batch: Batch, stamp: str) -> list[tuple[str, str, str | None]]:
+        """Mark a list's pending rows done, and give each as (pupil key, what the row asked for,
+        the account's status now). Call inside a transaction."""
+        rows = self.db.execute(
+            "SELECT s.id, s.pupil_key, s.action, a.status FROM sends s LEFT JOIN accounts a"
+            " ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " WHERE s.platform = ? AND s.batch_id = ? AND s.status = ?",
+            (batch.platform, batch.id, SendStatus.PENDING),
+        ).fetchall()
+        for send_id, *_ in rows:
+            self.db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.DONE, stamp, send_id))
+        return [(key, action, status) for _, key, action, status in rows]
+
     def confirm_leaver_upload(self, run_id: int, batch: Batch, by: str) -> list[str]:
         """The admin uploaded the next whole upload without the leavers: the platform marked them
         inactive (``by`` says who, for the audit log), so their accounts are disabled, still held,
         and their deletion is still to do. A returner taken off meanwhile stays as it is. Returns
         the keys of the accounts disabled."""
         stamp = now()
-        with self.transaction() as db:
-            rows = db.execute(
-                "SELECT s.id, s.pupil_key, a.status FROM sends s LEFT JOIN accounts a"
-                " ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
-                " WHERE s.platform = ? AND s.batch_id = ? AND s.status = ?",
-                (batch.platform, batch.id, SendStatus.PENDING),
-            ).fetchall()
+        with self.transaction():
             disabled = []
-            for send_id, key, status in rows:
-                db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.DONE, stamp, send_id))
+            for key, _action, status in self._close_list_rows(batch, stamp):
                 if status == AccountStatus.DELETION_REQUESTED:
                     self._set_status(run_id, batch.platform, key, AccountStatus.DISABLED, "disable",
                                      {"batch": batch.id, "by": by}, history=False)  # fmt: skip
