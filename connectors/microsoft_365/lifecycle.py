@@ -3,11 +3,14 @@ days), restore, and erase for good. Each is confirmed by reading the tenant back
 never by trusting the call.
 
 The read-back asks only for the accounts concerned, 15 to a ``$filter=id in (...)`` query
-(Graph's limit on the values one ``in`` may list), live users first and deleted items only for
-those not live; it never lists the tenant, whose other thousands of users (staff, other
-schools of a trust) cost a page a 999 each time. A filter that finds nothing simply leaves the
-account out, so a missing account is told from a failed read: a refused query raises, and a
-step is never confirmed on a read that did not happen.
+(Graph's limit on the values one ``in`` may list): a deletion in deleted items, an erasure in
+neither place (deleted items read only for those not live), the rest among the live users. It
+never lists the tenant, so the thousands of other users a tenant holds (staff, the other
+schools of a trust) are not read: a few leavers cost a request or two where a listing costs
+one per 999 users, every time. A whole year group leaving (more than about 15 accounts in
+every 999 of the tenant) takes more requests than a listing would, each returning 15 users.
+A filter that finds nothing leaves the account out, so a missing account is told from a
+failed read: a refused query raises, and no step is confirmed on a read that did not happen.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from connectors.microsoft_365.graph import MAX_BATCH
 
 IN_LIMIT = 15  # values one $filter "in" may list
 LIVE, DELETED = "live", "deleted"
+DELETED_USERS = "/directory/deletedItems/microsoft.graph.user"
 
 
 class Lifecycle:
@@ -41,8 +45,8 @@ class Lifecycle:
     def delete(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
         """Delete (Entra keeps the account restorable for 30 days); confirmed from deleted items."""
         self._each(directory, [{"method": "DELETE", "url": f"/users/{u}"} for u in user_ids])
-        return _read_back(user_ids, lambda ids: {u for u, where in self._where(directory, ids).items()
-                                                 if where == DELETED})  # fmt: skip
+        # An account is live or in deleted items, never both: found there, it is deleted.
+        return _read_back(user_ids, lambda ids: {u["id"] for u in self._found(directory, DELETED_USERS, ids, "id")})
 
     def erase(self, directory: Directory, user_ids: list[str]) -> dict[str, bool]:
         """Delete for good (an erasure request): deleted, then removed from deleted items so it
@@ -72,7 +76,7 @@ class Lifecycle:
         tenant holds in neither place is left out. Deleted items are read only for the rest."""
         where = dict.fromkeys(self._live(directory, user_ids), LIVE)
         rest = [u for u in user_ids if u not in where]
-        found = self._found(directory, "/directory/deletedItems/microsoft.graph.user", rest, "id")
+        found = self._found(directory, DELETED_USERS, rest, "id")
         return where | {u["id"]: DELETED for u in found}
 
     def _found(self, directory: Directory, path: str, user_ids: list[str], select: str) -> list[dict]:
