@@ -41,7 +41,7 @@ Faithful to Graph / Entra (per shared/reference/graph-msal.md)
   * Soft delete: deleted users leave the UPN free and show up in deletedItems with the
     UPN prefixed by their id without dashes, as Entra does; restore fails on a UPN conflict;
     group memberships survive soft delete and come back on restore.
-  * $filter on users: eq / in / startswith by default; employeeType, endswith, ne and
+  * $filter on users: eq / in (at most 15 values) / startswith by default; employeeType, endswith, ne and
     eq null need ``ConsistencyLevel: eventual`` + ``$count=true`` (else 400
     Request_UnsupportedQuery). employeeId is returned only when $select-ed.
   * $batch: max 20, unique ids, dependsOn (424 on a failed dependency), each sub-request
@@ -106,6 +106,7 @@ A1_SKUS = {  # skuPartNumber -> skuId (reference §2)
     "STANDARDWOFFPACK_STUDENT": "314c4481-f395-4525-be8b-2ec4bb1e9d91",
     "STANDARDWOFFPACK_IW_STUDENT": "e82ae690-a2d5-4d76-8d30-7c6e01e6022e",
 }
+IN_LIMIT = 15  # values one $filter "in" may list
 WRITES = {"POST", "PATCH", "PUT", "DELETE"}
 JSON_CT = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
@@ -314,6 +315,10 @@ class _Filter:
                 self.i += 1
                 args.append(self._value())
             self._expect(")")
+            if len(args) > IN_LIMIT:  # wording approximate
+                raise GraphError(400, "Request_UnsupportedQuery",
+                                 "Too many child clauses specified in search filter expression containing "
+                                 f"'OR' operators: {len(args)}. Max allowed: {IN_LIMIT}.")
             return lambda o: any(_same(o.get(prop), a) for a in args)
         self._unsupported(prop)
 

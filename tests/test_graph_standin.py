@@ -194,6 +194,11 @@ def test_filter_select_top_and_paging(standin, graph):
 
     some = graph("GET", "/users", params={"$filter": "employeeId in ('SYN00001','SYN00007','NOPE')"})
     assert len(some.json()["value"]) == 2 and "employeeId" not in some.json()["value"][0]
+    ids = ",".join(f"'{u}'" for u in standin.users)
+    by_id = graph("GET", "/users", params={"$filter": f"id in ({ids},'a','b','c','d','e','f','g','h')"})
+    assert by_id.status_code == 200 and len(by_id.json()["value"]) == 7, "15 values in one 'in'"
+    too_many = graph("GET", "/users", params={"$filter": f"id in ({ids},'a','b','c','d','e','f','g','h','i')"})
+    assert too_many.status_code == 400 and "Max allowed: 15" in too_many.json()["error"]["message"]
     starts = graph("GET", "/users", params={"$filter": "startswith(userPrincipalName,'PUPIL000')"})
     assert len(starts.json()["value"]) == 7
 

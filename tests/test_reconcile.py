@@ -243,8 +243,11 @@ def test_microsoft_365_is_reconciled_from_the_tenant_without_a_file(m365, graph,
     graph.add_user(userPrincipalName=f"oldpupil@{DOMAIN}", employeeId="A" * 16, givenName="Old", surname="Pupil")
     graph.add_user(userPrincipalName="head@staff.graph.sch.uk", employeeId="T001", givenName="Ada", surname="Head")
 
+    graph.reset_counters()
     answer = Cli(m365)("reconcile", "microsoft-365", "--json", "--as-of", "2027-02-16")
     assert answer.exit_code == 0, answer.output
+    reads = [r.path for r in graph.request_log if r.method == "GET" and r.path.startswith("/v1.0/")]
+    assert reads == ["/v1.0/users"], "the tenant's users listed once, nothing else read"
     report = json.loads(answer.stdout)
     assert [u["username"] for u in report["unknown"]] == [f"oldpupil@{DOMAIN}"], "staff elsewhere are not listed"
     assert report["still_present"] == [] and report["missing"] == [] and report["differences"] == []

@@ -12,7 +12,7 @@ licence, through a licence group (20 members a write, reference/graph-msal.md §
 directly with ``assignLicense``, and, if the school turns them on, one security group per
 class. The class (in ``department`` and in class groups) goes only if the school turns
 ``class_name`` on. ``disable``, ``delete``, ``restore`` and ``enable`` are the leaver
-cleanup's hooks; each is checked by listing the accounts afterwards.
+cleanup's hooks; each is checked by reading back just the accounts concerned.
 
 A school that will not give an app write access sets ``provisioning = "sds-files"``: the
 connector then writes School Data Sync v2.1 files instead, for the admin to upload.

@@ -38,8 +38,9 @@ class Directory(ApiSession):
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def read_tenant(settings: Microsoft365Settings, school_domain: str) -> Directory:
-    """Sign in, and read the accounts and the licence group this run works from."""
+def sign_in(settings: Microsoft365Settings) -> GraphClient:
+    """A client for the school's app, signed in now: a wrong secret or tenant is reported before
+    anything is read or planned."""
     for key in ("tenant_id", "client_id"):
         if not getattr(settings, key):
             raise SettingsError(f"[platforms.microsoft-365] has no {key}",
@@ -52,8 +53,27 @@ def read_tenant(settings: Microsoft365Settings, school_domain: str) -> Directory
         writes_per_second=settings.writes_per_second,
     )  # fmt: skip
     client = GraphClient(config)
-    client.token()  # a wrong secret or tenant is reported now, before anything is planned
-    domain = (settings.domain or school_domain).lower()
+    client.token()
+    return client
+
+
+def pupil_domain(settings: Microsoft365Settings, school_domain: str) -> str:
+    return (settings.domain or school_domain).lower()
+
+
+def read_tenant(settings: Microsoft365Settings, school_domain: str) -> Directory:
+    """Sign in, and read the accounts and the licence group this run works from.
+
+    Planning needs every account of the tenant once: an account already carrying a pupil's
+    ``employeeId`` is adopted (a run killed after a create, a state restored from a backup),
+    and a sign-in name anyone at the pupils' domain holds is never planned. Graph can narrow
+    neither by default (``employeeId ne null`` and ``endswith`` on the sign-in name need its
+    eventually consistent advanced queries, which can miss an account made a moment ago), and
+    one listing is a request per 999 users, fewer than asking for a roster's ids 15 at a time.
+    Everything read back after a change asks only for the accounts concerned (``lifecycle``).
+    """
+    client = sign_in(settings)
+    domain = pupil_domain(settings, school_domain)
     select = "id,userPrincipalName,employeeId,accountEnabled" + (",assignedLicenses" * bool(settings.licence_sku))
     by_employee_id, taken, live = {}, set(), set()
     for user in client.pages("/users", {"$select": select, "$top": "999"}):
