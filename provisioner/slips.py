@@ -21,6 +21,7 @@ prints as written. Text is fitted to each card: it shrinks, then wraps, and neve
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -467,15 +468,15 @@ def slips_pdf_bytes(school: str, groups: list[tuple[str, list[Slip]]]) -> bytes:
         return document.output()
 
 
-def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]]) -> bytes:
-    """The same slips, in the same order, as one "Login slips" sheet."""
+def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]], *, streamed: bool = False) -> bytes:
+    """The same slips, in the same order, as one "Login slips" sheet (``streamed`` for a trust's)."""
     rows = (
         (s.class_name.strip(), s.display_name, s.platform, s.username, s.password, s.sign_in_url or "",
          s.school_code)
         for _, group in groups
         for s in group
     )
-    return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)])
+    return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)], streamed=streamed)
 
 
 # --- combined cards: one per child, a row per platform ----------------------------------------
@@ -731,32 +732,111 @@ class CardsPdf(SlipsPdf):
         return (face, *fitted)
 
 
-def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]]) -> bytes:
-    """The login-card PDF of ``cards_of`` output: A4, as many cards as fit a page, each class from a new page."""
-    with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
+def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_codes: bool | None = None) -> bytes:
+    """The login-card PDF of ``cards_of`` output: A4, as many cards as fit a page, each class from
+    a new page. ``with_codes``: whether the rows have a school-code column (by default, whether any
+    row has a code; a part of a batch is given the batch's answer, so every part is laid out alike)."""
+    if with_codes is None:
+        with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
     with ExitStack() as stack:
         fonts = {face: stack.enter_context(resources.as_file(font_file(face))) for face in FACES}
         document = CardsPdf(school, fonts, with_codes)
         for name, cards in groups:
             heading = f"Class: {printable(name)}" if name != NO_CLASS else NO_CLASS
-            platforms = ", ".join(sorted({printable(r.platform) for c in cards for r in c.rows}, key=str.casefold))
+            names = {r.platform for c in cards for r in c.rows}
+            platforms = ", ".join(sorted({printable(p) for p in names}, key=str.casefold))
             pages = list(card_pages(cards))
             for number, page in enumerate(pages, start=1):
                 document.stack(heading, platforms, number, len(pages), page)
         return document.output()
 
 
-def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> None:
+# --- a trust's cards: split into files, drawn on both cores -----------------------------------
+
+# A batch of more children than this (a trust's, not a school's) has its cards split into files of
+# whole classes, up to PART_CHILDREN children each (a bigger class alone): each file opens and prints
+# quickly. Not one file per class: each PDF embeds its own subset of the four fonts, which costs
+# about 0.2 s a file whatever its size, so 1,700 classes would take minutes.
+TRUST_CHILDREN = 600
+PART_CHILDREN = 600
+WORKERS = 2  # processes drawing the parts; the xlsx is written meanwhile
+POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
+
+
+def parts_of(groups: list[tuple[str, list[Card]]]) -> list[list[tuple[str, list[Card]]]]:
+    """Whole classes, in print order, gathered into parts of at most PART_CHILDREN children."""
+    parts: list[list[tuple[str, list[Card]]]] = []
+    children = 0
+    for group in groups:
+        if parts and children + len(group[1]) <= PART_CHILDREN:
+            parts[-1].append(group)
+            children += len(group[1])
+        else:
+            parts.append([group])
+            children = len(group[1])
+    return parts
+
+
+def part_file_name(number: int, part: list[tuple[str, list[Card]]], digits: int = 2) -> str:
+    """"03 Class 4B to 5C.pdf": numbered in print order, named by its first and last class (only
+    letters, digits, spaces, dots, hyphens and underscores, so any file system takes it)."""
+    def shown(name: str) -> str:
+        return re.sub(r"[^\w .-]", "-", unicodedata.normalize("NFC", name), flags=re.ASCII).strip(" .") or "-"
+
+    first, last = part[0][0], part[-1][0]
+    classes = shown(first) if first == last else f"{shown(first)} to {shown(last)}"
+    return f"{number:0{digits}d} {'' if first == NO_CLASS else 'Class '}{classes}.pdf"
+
+
+def parts_pdf_bytes(school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool) -> list[bytes]:
+    """Each part's PDF, drawn by WORKERS processes when there are parts enough to pay for starting
+    them. The cards reach them through the pool's pipe, in memory: no password is written anywhere
+    but on the cards."""
+    if len(parts) < POOL_PARTS or WORKERS < 2 or (os.cpu_count() or 1) < 2:
+        return [cards_pdf_bytes(school, part, with_codes) for part in parts]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Each worker a fresh interpreter, not a fork: a fork would inherit the workspace lock and the
+    # state's open file, and an apply killed mid-draw would leave the workspace locked until the
+    # workers finished. Starting one takes about half a second, hence POOL_PARTS.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+        drawn = [pool.submit(cards_pdf_bytes, school, part, with_codes) for part in parts]
+        return [future.result() for future in drawn]
+
+
+def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> list[Path]:
     """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
-    per child and platform, in the cards' order), both atomic and owner-only. Raises ValueError
-    as ``write_slips`` does."""
+    per child and platform, in the cards' order), both atomic and owner-only; the paths written.
+
+    A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
+    as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
+    both cores; its xlsx is written streamed. The xlsx is written last either way, so a file
+    newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
     if not slips:
         raise ValueError("there are no login slips to write")
     groups = cards_of(slips)
-    pdf = cards_pdf_bytes(school, groups)
-    workbook = slips_xlsx_bytes([(name, [row for card in cards for row in card.rows]) for name, cards in groups])
-    files.atomic_write_bytes(pdf_path, pdf)
+    rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
+    if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
+        pdf = cards_pdf_bytes(school, groups)
+        workbook = slips_xlsx_bytes(rows)
+        files.atomic_write_bytes(pdf_path, pdf)
+        files.atomic_write_bytes(xlsx_path, workbook)
+        return [pdf_path, xlsx_path]
+    with_codes = any(row.school_code for _, some in rows for row in some)
+    parts = parts_of(groups)
+    documents = parts_pdf_bytes(school, parts, with_codes)
+    workbook = slips_xlsx_bytes(rows, streamed=True)
+    folder = files.make_private_dir(pdf_path.with_suffix(""))
+    digits = max(2, len(str(len(parts))))
+    written = [folder / part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
+    for path, pdf in zip(written, documents, strict=True):
+        files.atomic_write_bytes(path, pdf)
+    for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
+        stale.unlink()
     files.atomic_write_bytes(xlsx_path, workbook)
+    return [folder, xlsx_path]
 
 
 def write_slips(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> None:
