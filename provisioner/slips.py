@@ -21,6 +21,7 @@ prints as written. Text is fitted to each card: it shrinks, then wraps, and neve
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -131,13 +132,23 @@ class Metrics:
             hmtx = font["hmtx"].metrics
             self.advance = {cp: hmtx[glyph][0] / units for cp, glyph in font.getBestCmap().items()}
             font.close()
+        # By character, for measuring a whole string in one pass (a trust's cards measure millions).
+        self.by_char = Advances({chr(cp): advance for cp, advance in self.advance.items()})
+        self.chars = frozenset(self.by_char)
 
     def width(self, text: str, size: float) -> float:
         """Width in mm at ``size`` pt (fpdf2 applies no kerning in ``text()``, nor does this)."""
-        return sum(self.advance.get(ord(ch), 0.5) for ch in text) * size * PT
+        return sum(map(self.by_char.__getitem__, text)) * size * PT
 
     def covers(self, text: str) -> bool:
-        return all(ord(ch) in self.advance for ch in text)
+        return self.chars.issuperset(text)
+
+
+class Advances(dict):
+    """Advance widths by character; a character the font lacks counts half an em."""
+
+    def __missing__(self, char: str) -> float:
+        return 0.5
 
 
 @cache
@@ -201,10 +212,15 @@ def printable(text: str) -> str:
     character DejaVu Sans (regular and bold) cannot draw shown as U+FFFD, so a name is never
     silently shortened, nor does fpdf2 log the missing characters of a pupil's name."""
     text = unicodedata.normalize("NFC", text)
-    kept = " ".join(
-        "".join(ch for ch in word if not unicodedata.category(ch).startswith("C")) for word in text.split()
-    )
+    if text.isprintable():  # no control, format or separator character but the space: the usual name
+        kept = " ".join(text.split())
+    else:
+        kept = " ".join(
+            "".join(ch for ch in word if not unicodedata.category(ch).startswith("C")) for word in text.split()
+        )
     regular, bold = metrics(SANS), metrics(SANS_BOLD)
+    if regular.covers(kept) and bold.covers(kept):
+        return kept
     return "".join(ch if regular.covers(ch) and bold.covers(ch) else REPLACEMENT for ch in kept)
 
 
@@ -215,7 +231,7 @@ def credential_face(what: str, value: str) -> Face:
     neither can draw, or an invisible one, cannot be printed faithfully: ValueError, naming
     only what kind of value it was.
     """
-    if any(unicodedata.category(ch).startswith(("C", "Z")) and ch != " " for ch in value):
+    if not value.isprintable():  # Python's own test: a character of Unicode's Other or Separator but the space
         raise ValueError(f"a {what} has an invisible or control character and cannot be printed on a slip")
     for face in (MONO_BOLD, SANS_BOLD):
         if metrics(face).covers(value):
@@ -452,15 +468,15 @@ def slips_pdf_bytes(school: str, groups: list[tuple[str, list[Slip]]]) -> bytes:
         return document.output()
 
 
-def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]]) -> bytes:
-    """The same slips, in the same order, as one "Login slips" sheet."""
+def slips_xlsx_bytes(groups: list[tuple[str, list[Slip]]], *, streamed: bool = False) -> bytes:
+    """The same slips, in the same order, as one "Login slips" sheet (``streamed`` for a trust's)."""
     rows = (
         (s.class_name.strip(), s.display_name, s.platform, s.username, s.password, s.sign_in_url or "",
          s.school_code)
         for _, group in groups
         for s in group
     )
-    return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)])
+    return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)], streamed=streamed)
 
 
 # --- combined cards: one per child, a row per platform ----------------------------------------
@@ -533,19 +549,37 @@ def card_pages(cards: list[Card]) -> Iterator[list[Card]]:
 
 
 class CardsPdf(SlipsPdf):
-    """The combined layout: full-width cards stacked down the page, a row per platform."""
+    """The combined layout: full-width cards stacked down the page, a row per platform.
+
+    A trust's apply prints tens of thousands of rows, and fpdf2 spends most of a row in its own
+    bookkeeping (a font switch, a colour, a rounded box of four arcs, each a checked call), not
+    in the few bytes it writes. So the parts of a row that are the same on every card (the
+    platform's name and address, the small labels, the grey fields) are drawn once, as PDF
+    drawing operators, and stamped at each row's place; only the child's own text (name, class,
+    username, password, school code) is drawn per card, as operators too. Each card is one
+    self-contained graphics state (``q`` ... ``Q``), so fpdf2's own drawing before and after it
+    (the page header, the cut lines) is unchanged. The page looks exactly as fpdf2's calls drew it.
+    """
 
     def __init__(self, school: str, fonts: dict[Face, Path], with_codes: bool):
         super().__init__(school, fonts)
         self.pdf.set_title(f"Login cards: {self.school}")
         self.with_codes = with_codes
         self.platforms: dict[tuple[str, str], tuple] = {}
+        self.stamps: dict[tuple[str, str, tuple[bool, ...]], str] = {}
         inner = FULL_W - 2 * PAD
         taken = PLATFORM_W + PASSWORD_W + (CODE_W + COL_GAP if with_codes else 0) + 2 * COL_GAP
         self.username_w = inner - taken
+        self.k = self.pdf.k
+        self.page_top = self.pdf.h * self.pdf.k  # a page's top edge, in PDF points from the bottom
+        self.faces = {face: self.pdf.fonts[face.family + face.style] for face in FACES}
 
     def stack(self, heading: str, platforms: str, page: int, of: int, cards: list[Card]) -> None:
+        from fpdf.enums import PDFResourceType
+
         self.page(heading, platforms, page, of, 0)
+        for font in self.faces.values():  # the cards' operators name the fonts: the page must list them
+            self.pdf._resource_catalog.add(PDFResourceType.FONT, font.i, self.pdf.page)
         y = CARDS_TOP
         edges = []
         for card in cards:
@@ -572,46 +606,107 @@ class CardsPdf(SlipsPdf):
         for y in across:
             pdf.text(MARGIN - 6.5, y + 1.2, "\u2702")
 
+    # Operators. Positions are in millimetres from an origin's top left, as fpdf2's are; ``origin``
+    # is that point in PDF points (x, and y from the page's foot).
+
+    def text_op(self, face: Face, size: float, grey: int, x: float, baseline: float, text: str,
+                origin: tuple[float, float]) -> str:  # fmt: skip
+        """``text`` on a baseline, as ``FPDF.text`` writes it (the font's subset records its letters)."""
+        font = self.faces[face]
+        return (f"BT /F{font.i} {size:.2f} Tf {grey / 255:.3f} g {origin[0] + x * self.k:.2f} "
+                f"{origin[1] - baseline * self.k:.2f} Td {font.encode_text(text)} ET")  # fmt: skip
+
+    def lines_ops(self, face: Face, size: float, grey: int, x: float, top: float, height: float, lines: list[str],
+                  origin: tuple[float, float]) -> list[str]:  # fmt: skip
+        """Lines centred vertically in a box, as ``SlipsPdf.lines`` draws them."""
+        step = size * PT * LINE
+        y = top + (height - step * len(lines)) / 2
+        ops = []
+        for line in lines:
+            ops.append(self.text_op(face, size, grey, x, y + step * BASELINE, line, origin))
+            y += step
+        return ops
+
+    def field_op(self, x: float, top: float, width: float, height: float, origin: tuple[float, float]) -> str:
+        """A grey field with corners rounded 1.2 mm, filled (``FPDF.rect(..., round_corners=True)``)."""
+        k, r = self.k, 1.2 * self.k
+        left, right = origin[0] + x * k, origin[0] + (x + width) * k
+        upper, lower = origin[1] - top * k, origin[1] - (top + height) * k
+        c = r * 0.5523  # a quarter circle as one Bézier curve
+        return (f"{236 / 255:.3f} g {left + r:.2f} {upper:.2f} m {right - r:.2f} {upper:.2f} l "
+                f"{right - r + c:.2f} {upper:.2f} {right:.2f} {upper - r + c:.2f} {right:.2f} {upper - r:.2f} c "
+                f"{right:.2f} {lower + r:.2f} l "
+                f"{right:.2f} {lower + r - c:.2f} {right - r + c:.2f} {lower:.2f} {right - r:.2f} {lower:.2f} c "
+                f"{left + r:.2f} {lower:.2f} l "
+                f"{left + r - c:.2f} {lower:.2f} {left:.2f} {lower + r - c:.2f} {left:.2f} {lower + r:.2f} c "
+                f"{left:.2f} {upper - r:.2f} l "
+                f"{left:.2f} {upper - r + c:.2f} {left + r - c:.2f} {upper:.2f} {left + r:.2f} {upper:.2f} c f")
+
     def card_of(self, card: Card, top: float) -> None:
         x, y = MARGIN + PAD, top + PAD
+        page = (0.0, self.page_top)
         inner = FULL_W - 2 * PAD
         name_w = inner - CARD_CLASS_W - COL_GAP
         name = printable(card.display_name)
         size, lines = fit(name, SANS_BOLD, name_w, (CARD_NAME_H, 18.0, 9.0), words=True, shorten=True,
                           wrap_below=12)  # fmt: skip
-        self.font(SANS_BOLD, size)
-        self.lines(x, y, CARD_NAME_H, size, lines)
+        ops = ["q", *self.lines_ops(SANS_BOLD, size, 0, x, y, CARD_NAME_H, lines, page)]
         if card.class_name:
             label = f"Class {printable(card.class_name)}"
             size, lines = fit(label, SANS_BOLD, CARD_CLASS_W, (CARD_NAME_H, 12.0, 7.0), words=True, shorten=True,
                               max_lines=1)  # fmt: skip
-            self.font(SANS_BOLD, size, 70)
-            self.pdf.text(x + inner - metrics(SANS_BOLD).width(lines[0], size),
-                          y + (CARD_NAME_H - size * PT * LINE) / 2 + size * PT * LINE * BASELINE, lines[0])
+            baseline = y + (CARD_NAME_H - size * PT * LINE) / 2 + size * PT * LINE * BASELINE
+            ops.append(self.text_op(SANS_BOLD, size, 70, x + inner - metrics(SANS_BOLD).width(lines[0], size),
+                                    baseline, lines[0], page))  # fmt: skip
         y += CARD_NAME_H
         for row in card.rows:
-            self.row(row, x, y)
+            ops += self.row(row, x, y)
             y += ROW_H
+        ops.append("Q")
+        self.pdf._out("\n".join(ops))
 
-    def row(self, slip: Slip, x: float, top: float) -> None:
-        name, url = self.platform_of(slip.platform, slip.sign_in_url)
-        size, lines = name
-        self.font(SANS_BOLD, size)
-        self.lines(x, top, PLATFORM_NAME_BOX[0], size, lines)
-        if url is not None:
-            face, size, lines = url
-            self.font(face, size)
-            self.lines(x, top + PLATFORM_NAME_BOX[0], PLATFORM_URL_BOX[0], size, lines)
-        x += PLATFORM_W + COL_GAP
+    def columns(self, slip: Slip) -> list[tuple[str, str, float, tuple[float, float, float]]]:
+        """The fields a row prints, left to right: (label, value, width, box); a field without a value is left blank."""
         columns = []
         if self.with_codes:
             columns.append(("School code", slip.school_code, CODE_W, CODE_BOX))
         columns += [("Username", slip.username, self.username_w, TYPED_BOX),
                     ("Password", slip.password, PASSWORD_W, TYPED_BOX)]  # fmt: skip
+        return columns
+
+    def row(self, slip: Slip, x: float, top: float) -> list[str]:
+        """A row's operators: its fixed parts stamped at its place, then the child's values."""
+        columns = self.columns(slip)
+        key = (slip.platform, slip.sign_in_url, tuple(bool(value) for _, value, _, _ in columns))
+        if key not in self.stamps:
+            self.stamps[key] = self.stamp(slip, columns)
+        here = (x * self.k, self.page_top - top * self.k)
+        ops = [f"q 1 0 0 1 {here[0]:.2f} {here[1]:.2f} cm", self.stamps[key], "Q"]
+        page = (0.0, self.page_top)
+        x += PLATFORM_W + COL_GAP
         for what, value, width, box in columns:
             if value:
-                self.typed(what, value, x, top, width, box)
+                face, size, lines = self.typed(what, value, width, box)
+                ops += self.lines_ops(face, size, 0, x + 1.5, top + ROW_LABEL_H, box[0], lines, page)
             x += width + COL_GAP
+        return ops
+
+    def stamp(self, slip: Slip, columns) -> str:
+        """The parts of a row that every card shares, drawn at the origin: the platform's name
+        and address, and each field's label and grey box."""
+        origin = (0.0, 0.0)
+        (size, lines), url = self.platform_of(slip.platform, slip.sign_in_url)
+        ops = self.lines_ops(SANS_BOLD, size, 0, 0, 0, PLATFORM_NAME_BOX[0], lines, origin)
+        if url is not None:
+            face, size, lines = url
+            ops += self.lines_ops(face, size, 0, 0, PLATFORM_NAME_BOX[0], PLATFORM_URL_BOX[0], lines, origin)
+        x = PLATFORM_W + COL_GAP
+        for what, value, width, box in columns:
+            if value:
+                ops += self.lines_ops(SANS, 7.5, 90, x, 0, ROW_LABEL_H, [what], origin)
+                ops.append(self.field_op(x, ROW_LABEL_H, width, box[0], origin))
+            x += width + COL_GAP
+        return "\n".join(ops)
 
     def platform_of(self, platform: str, url: str) -> tuple[tuple[float, list[str]], tuple[Face, float, list[str]] | None]:
         """A platform's name and sign-in address as they print (the same on every card, so fitted once)."""
@@ -628,47 +723,120 @@ class CardsPdf(SlipsPdf):
             self.platforms[(platform, url)] = (name, fitted)
         return self.platforms[(platform, url)]
 
-    def typed(self, what: str, value: str, x: float, top: float, width: float, box) -> None:
-        """A value the child types: a small label above, the value as it must be typed on a grey field."""
+    def typed(self, what: str, value: str, width: float, box) -> tuple[Face, float, list[str]]:
+        """A value the child types, fitted to its grey field as it must be typed."""
         face = credential_face(what.lower(), value)
         fitted = fit(value, face, width - 3, box, words=False, shorten=False, wrap_below=8)
         if fitted is None:
             raise ValueError(f"a {what.lower()} is too long to print on a slip")
-        size, lines = fitted
-        self.font(SANS, 7.5, 90)
-        self.lines(x, top, ROW_LABEL_H, 7.5, [what])
-        self.pdf.set_fill_color(236)
-        self.pdf.rect(x, top + ROW_LABEL_H, width, box[0], style="F", round_corners=True, corner_radius=1.2)
-        self.font(face, size)
-        self.lines(x + 1.5, top + ROW_LABEL_H, box[0], size, lines)
+        return (face, *fitted)
 
 
-def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]]) -> bytes:
-    """The login-card PDF of ``cards_of`` output: A4, as many cards as fit a page, each class from a new page."""
-    with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
+def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_codes: bool | None = None) -> bytes:
+    """The login-card PDF of ``cards_of`` output: A4, as many cards as fit a page, each class from
+    a new page. ``with_codes``: whether the rows have a school-code column (by default, whether any
+    row has a code; a part of a batch is given the batch's answer, so every part is laid out alike)."""
+    if with_codes is None:
+        with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
     with ExitStack() as stack:
         fonts = {face: stack.enter_context(resources.as_file(font_file(face))) for face in FACES}
         document = CardsPdf(school, fonts, with_codes)
         for name, cards in groups:
             heading = f"Class: {printable(name)}" if name != NO_CLASS else NO_CLASS
-            platforms = ", ".join(sorted({printable(r.platform) for c in cards for r in c.rows}, key=str.casefold))
+            names = {r.platform for c in cards for r in c.rows}
+            platforms = ", ".join(sorted({printable(p) for p in names}, key=str.casefold))
             pages = list(card_pages(cards))
             for number, page in enumerate(pages, start=1):
                 document.stack(heading, platforms, number, len(pages), page)
         return document.output()
 
 
-def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> None:
+# --- a trust's cards: split into files, drawn on both cores -----------------------------------
+
+# A batch of more children than this (a trust's, not a school's) has its cards split into files of
+# whole classes, up to PART_CHILDREN children each (a bigger class alone): each file opens and prints
+# quickly. Not one file per class: each PDF embeds its own subset of the four fonts, which costs
+# about 0.2 s a file whatever its size, so 1,700 classes would take minutes.
+TRUST_CHILDREN = 600
+PART_CHILDREN = 600
+WORKERS = 2  # processes drawing the parts; the xlsx is written meanwhile
+POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
+
+
+def parts_of(groups: list[tuple[str, list[Card]]]) -> list[list[tuple[str, list[Card]]]]:
+    """Whole classes, in print order, gathered into parts of at most PART_CHILDREN children."""
+    parts: list[list[tuple[str, list[Card]]]] = []
+    children = 0
+    for group in groups:
+        if parts and children + len(group[1]) <= PART_CHILDREN:
+            parts[-1].append(group)
+            children += len(group[1])
+        else:
+            parts.append([group])
+            children = len(group[1])
+    return parts
+
+
+def part_file_name(number: int, part: list[tuple[str, list[Card]]], digits: int = 2) -> str:
+    """"03 Class 4B to 5C.pdf": numbered in print order, named by its first and last class (only
+    letters, digits, spaces, dots, hyphens and underscores, so any file system takes it)."""
+    def shown(name: str) -> str:
+        return re.sub(r"[^\w .-]", "-", unicodedata.normalize("NFC", name), flags=re.ASCII).strip(" .") or "-"
+
+    first, last = part[0][0], part[-1][0]
+    classes = shown(first) if first == last else f"{shown(first)} to {shown(last)}"
+    return f"{number:0{digits}d} {'' if first == NO_CLASS else 'Class '}{classes}.pdf"
+
+
+def parts_pdf_bytes(school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool) -> list[bytes]:
+    """Each part's PDF, drawn by WORKERS processes when there are parts enough to pay for starting
+    them. The cards reach them through the pool's pipe, in memory: no password is written anywhere
+    but on the cards."""
+    if len(parts) < POOL_PARTS or WORKERS < 2 or (os.cpu_count() or 1) < 2:
+        return [cards_pdf_bytes(school, part, with_codes) for part in parts]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Each worker a fresh interpreter, not a fork: a fork would inherit the workspace lock and the
+    # state's open file, and an apply killed mid-draw would leave the workspace locked until the
+    # workers finished. Starting one takes about half a second, hence POOL_PARTS.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+        drawn = [pool.submit(cards_pdf_bytes, school, part, with_codes) for part in parts]
+        return [future.result() for future in drawn]
+
+
+def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> list[Path]:
     """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
-    per child and platform, in the cards' order), both atomic and owner-only. Raises ValueError
-    as ``write_slips`` does."""
+    per child and platform, in the cards' order), both atomic and owner-only; the paths written.
+
+    A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
+    as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
+    both cores; its xlsx is written streamed. The xlsx is written last either way, so a file
+    newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
     if not slips:
         raise ValueError("there are no login slips to write")
     groups = cards_of(slips)
-    pdf = cards_pdf_bytes(school, groups)
-    workbook = slips_xlsx_bytes([(name, [row for card in cards for row in card.rows]) for name, cards in groups])
-    files.atomic_write_bytes(pdf_path, pdf)
+    rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
+    if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
+        pdf = cards_pdf_bytes(school, groups)
+        workbook = slips_xlsx_bytes(rows)
+        files.atomic_write_bytes(pdf_path, pdf)
+        files.atomic_write_bytes(xlsx_path, workbook)
+        return [pdf_path, xlsx_path]
+    with_codes = any(row.school_code for _, some in rows for row in some)
+    parts = parts_of(groups)
+    documents = parts_pdf_bytes(school, parts, with_codes)
+    workbook = slips_xlsx_bytes(rows, streamed=True)
+    folder = files.make_private_dir(pdf_path.with_suffix(""))
+    digits = max(2, len(str(len(parts))))
+    written = [folder / part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
+    for path, pdf in zip(written, documents, strict=True):
+        files.atomic_write_bytes(path, pdf)
+    for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
+        stale.unlink()
     files.atomic_write_bytes(xlsx_path, workbook)
+    return [folder, xlsx_path]
 
 
 def write_slips(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> None:

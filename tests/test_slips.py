@@ -427,3 +427,78 @@ def test_cards_fit_a4_however_many_platforms_and_long_values(tmp_path: Path):
         assert float(page.mediabox.height) == pytest.approx(841.89, abs=1)
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     assert all(s.password in text and s.username in text for s in slips), "wrapped, never cut"
+
+
+# --- a trust's batch: the cards split into files of whole classes ----------------------------
+
+
+def trust_batch(classes: int, per_class: int = 30) -> list[Slip]:
+    """Two platforms a child, one with a school code; made-up names, fixed-width tokens."""
+    slips = []
+    for n in range(classes * per_class):
+        class_name, forename, surname = f"{3 + n // 120}{'ABCD'[n // 30 % 4]}", f"Kit{n:04d}", "Marrow"
+        slips += [Slip(f"{forename} {surname}", class_name, PLATFORM, f"usr{n:04d}q", f"Pw{n:04d}-kite", URL,
+                       forename=forename, surname=surname, card=f"mis:{n}"),
+                  Slip(f"{forename} {surname}", class_name, "Bug Club", f"bug{n:04d}q", f"Bc{n:04d}-moss",
+                       "https://example.test/bug", "HB7Q2", forename=forename, surname=surname,
+                       card=f"mis:{n}")]  # fmt: skip
+    return slips
+
+
+def test_a_trust_batch_gets_a_folder_of_files_of_whole_classes_and_one_xlsx(tmp_path: Path):
+    slips = trust_batch(25)  # 750 children: more than a school
+    pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
+    written = write_cards(pdf, xlsx, SCHOOL, slips)
+    folder = tmp_path / "login-slips-b1"
+    assert written == [folder, xlsx] and not pdf.exists()
+    parts = sorted(folder.iterdir())
+    assert [p.name for p in parts] == ["01 Class 3A to 7D.pdf", "02 Class 8A to 9A.pdf"]
+    seen, classes_of = [], []
+    for part in parts:
+        pages = [page.extract_text() for page in PdfReader(part).pages]
+        classes = [page_class(text) for text in pages]
+        assert len(set(re.findall(r"usr(\d{4})q", "".join(pages)))) <= 600, "each file at most 600 children"
+        seen += classes
+        classes_of.append(set(classes))
+        if files.POSIX:
+            assert part.stat().st_mode & 0o777 == 0o600
+    assert seen == sorted(seen, key=class_key), "in print order across the files"
+    assert len(set(seen)) == 25 and not classes_of[0] & classes_of[1], "each class whole, in one file"
+    text = "".join(page.extract_text() for part in parts for page in PdfReader(part).pages)
+    assert all(s.password in text and s.username in text for s in slips)
+    assert "School code" in text and "HB7Q2" in text
+    rows = list(load_workbook(xlsx)["Login slips"].iter_rows(values_only=True))
+    assert len(rows) == 1 + len(slips)
+    assert [r[4] for r in rows[1:3]] == ["Bc0000-moss", "Pw0000-kite"], "the cards' order: platforms by name"
+
+
+def test_a_trust_batch_drawn_again_keeps_no_file_of_the_earlier_drawing(tmp_path: Path):
+    pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
+    write_cards(pdf, xlsx, SCHOOL, trust_batch(45))
+    assert len(list((tmp_path / "login-slips-b1").iterdir())) == 3
+    write_cards(pdf, xlsx, SCHOOL, trust_batch(25))
+    assert [p.name for p in sorted((tmp_path / "login-slips-b1").iterdir())] == [
+        "01 Class 3A to 7D.pdf", "02 Class 8A to 9A.pdf"]  # fmt: skip
+
+
+def test_a_trust_batch_drawn_on_both_cores_is_the_same_as_on_one(tmp_path: Path, monkeypatch):
+    import provisioner.slips
+
+    monkeypatch.setattr(provisioner.slips, "PART_CHILDREN", 120)  # seven parts: enough to draw in workers
+    slips = trust_batch(25)
+    texts = []
+    for workers in (1, 2):
+        monkeypatch.setattr(provisioner.slips, "WORKERS", workers)
+        folder = tmp_path / str(workers)
+        write_cards(folder / "cards.pdf", folder / "cards.xlsx", SCHOOL, slips)
+        texts.append([[page.extract_text() for page in PdfReader(part).pages]
+                      for part in sorted((folder / "cards").iterdir())])  # fmt: skip
+    assert len(texts[0]) == 7 and texts[0] == texts[1]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        [*(p.name for p in (tmp_path / "1" / "cards").iterdir()), "cards.xlsx"] * 2), "no other file"  # fmt: skip
+
+
+def test_a_school_sized_batch_keeps_its_one_pdf(tmp_path: Path):
+    pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
+    assert write_cards(pdf, xlsx, SCHOOL, trust_batch(20)) == [pdf, xlsx]  # 600 children
+    assert not (tmp_path / "login-slips-b1").exists()

@@ -36,15 +36,22 @@ def sheet_xml(data: bytes, number: int = 1) -> str:
         return archive.read(f"xl/worksheets/sheet{number}.xml").decode("utf-8")
 
 
-def test_rows_round_trip_in_order():
+# Both ways of writing: a normal workbook, and streamed (openpyxl's write-only mode, for a trust's login cards).
+WAYS = pytest.mark.parametrize("streamed", [False, True], ids=["normal", "streamed"])
+
+
+@WAYS
+def test_rows_round_trip_in_order(streamed: bool):
     rows = [["Oak", "Amara Okafor", 3], ["Ash", "Zoë Brontë", None], ["Elm", "Łucja Nowak", 12]]
-    data = xlsx_bytes([Sheet("Pupils", ["Class", "Name", "Count"], rows)])
+    data = xlsx_bytes([Sheet("Pupils", ["Class", "Name", "Count"], rows)], streamed=streamed)
     ws = load(data)["Pupils"]
     assert [list(r) for r in ws.iter_rows(values_only=True)] == [["Class", "Name", "Count"], *rows]
 
 
-def test_header_is_bold_frozen_and_filtered():
-    data = xlsx_bytes([Sheet("Pupils", ["Class", "Name"], [["Oak", "Amara Okafor"], ["Ash", "Tomasz Wren"]])])
+@WAYS
+def test_header_is_bold_frozen_and_filtered(streamed: bool):
+    data = xlsx_bytes([Sheet("Pupils", ["Class", "Name"], [["Oak", "Amara Okafor"], ["Ash", "Tomasz Wren"]])],
+                      streamed=streamed)  # fmt: skip
     ws = load(data)["Pupils"]
     assert all(cell.font.bold for cell in ws[1])
     assert not any(cell.font.bold for cell in ws[2])
@@ -52,18 +59,20 @@ def test_header_is_bold_frozen_and_filtered():
     assert ws.auto_filter.ref == "A1:B3"
 
 
+@WAYS
 @pytest.mark.parametrize("value", HOSTILE)
-def test_formula_like_text_stays_a_literal_string(value: str):
-    data = xlsx_bytes([Sheet("S", ["Name"], [[value]])])
+def test_formula_like_text_stays_a_literal_string(value: str, streamed: bool):
+    data = xlsx_bytes([Sheet("S", ["Name"], [[value]])], streamed=streamed)
     cell = load(data)["S"]["A2"]
     assert cell.value == value.replace("\r", "\n")  # an xlsx holds line ends as LF
     assert cell.data_type == "s"
     assert "<f>" not in sheet_xml(data) and "<f " not in sheet_xml(data)
 
 
-def test_no_cell_is_a_formula_and_triggers_are_quote_prefixed():
-    rows = [[value, f"safe {i}"] for i, value in enumerate(HOSTILE)]
-    data = xlsx_bytes([Sheet("S", ["=Header", "Plain"], rows)])
+@WAYS
+def test_no_cell_is_a_formula_and_triggers_are_quote_prefixed(streamed: bool):
+    rows = [[value, f"safe {i}"] for i, value in enumerate(HOSTILE)] + [["plain", "=after plain"]]
+    data = xlsx_bytes([Sheet("S", ["=Header", "Plain"], rows)], streamed=streamed)
     ws = load(data)["S"]
     cells = [cell for row in ws.iter_rows() for cell in row]
     assert cells and all(cell.data_type != "f" for cell in cells)
@@ -74,9 +83,10 @@ def test_no_cell_is_a_formula_and_triggers_are_quote_prefixed():
         assert cell.quotePrefix == starts_with_trigger, cell.coordinate
 
 
-def test_illegal_control_characters_are_dropped_not_fatal():
+@WAYS
+def test_illegal_control_characters_are_dropped_not_fatal(streamed: bool):
     rows = [["Ama\x01ra\x07 Oka\x1ffor"], ["Tab\tand\r\nnewline"], ["x\ufffey"]]
-    data = xlsx_bytes([Sheet("S", ["Na\x00me"], rows)])
+    data = xlsx_bytes([Sheet("S", ["Na\x00me"], rows)], streamed=streamed)
     ws = load(data)["S"]
     assert ws["A1"].value == "Name"
     assert ws["A2"].value == "Amara Okafor"
@@ -84,8 +94,9 @@ def test_illegal_control_characters_are_dropped_not_fatal():
     assert ws["A4"].value == "xy"
 
 
-def test_numbers_and_dates_keep_their_type():
-    data = xlsx_bytes([Sheet("S", ["N", "D", "F"], [[7, date(2019, 9, 1), 1.5]])])
+@WAYS
+def test_numbers_and_dates_keep_their_type(streamed: bool):
+    data = xlsx_bytes([Sheet("S", ["N", "D", "F"], [[7, date(2019, 9, 1), 1.5]])], streamed=streamed)
     ws = load(data)["S"]
     assert ws["A2"].value == 7 and ws["A2"].data_type == "n"
     assert ws["B2"].value.date() == date(2019, 9, 1) and ws["B2"].is_date
@@ -137,3 +148,20 @@ def test_every_character_openpyxl_refuses_is_dropped_and_the_rest_kept():
     name = "Amara" + "".join(refused) + "\tOkafor\n"
     data = xlsx_bytes([Sheet("Pupils", ["Name"], [[name]])])
     assert load(data).active["A2"].value == "Amara\tOkafor\n"
+
+
+def test_a_streamed_sheet_prints_as_a_normal_one_and_keeps_short_rows_on_one_line():
+    """Streamed, each column is wide enough for its longest value on one line, so a row is one
+    line tall unless a value is longer than the widest column; that row wraps, as tall as its text."""
+    address = "https://www.example.sch.uk/a-very-long-sign-in-address/for-the-pupils-of-this-school"
+    rows = [["3B", "Amara Okafor", "Tiger10Moon"], ["3B", address, "Tiger11Moon"]]
+    sheet = Sheet("Login slips", ["Class", "Name", "Password"], rows, paper="A4", orientation="portrait",
+                  title_columns=1, footer="Keep private")  # fmt: skip
+    ws = load(xlsx_bytes([sheet], streamed=True))["Login slips"]
+    assert [list(r) for r in ws.iter_rows(values_only=True)] == [["Class", "Name", "Password"], *rows]
+    assert ws.column_dimensions["C"].width >= len("Tiger10Moon") / 0.9 + 1  # the password on one line
+    assert ws.column_dimensions["B"].width == 45  # capped: the address wraps
+    assert ws.row_dimensions[2].height is None and ws.row_dimensions[3].height > 15
+    assert ws["B3"].alignment.wrap_text and not ws["B2"].alignment.wrap_text
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "portrait"
+    assert ws.oddFooter.left.text == "Keep private" and ws.freeze_panes == "A2"

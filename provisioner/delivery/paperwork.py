@@ -4,8 +4,9 @@ leavers (which only marks them inactive there: their deletion is a deletion list
 
 Login slips come in the school's ``[slips] style``. Per platform, each batch's slips sit with its
 file. Combined (the default), one card per child covers every file platform of the apply:
-``outbox/login-slips-<batch>.pdf`` and ``.xlsx``, written once the apply's files are written,
-from the files themselves (each read back with ``passwords_in``; the state holds no password).
+``outbox/login-slips-<batch>.pdf`` and ``.xlsx`` (a trust's batch: a folder
+``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``slips.write_cards``), written once
+the apply's files are written, from the files themselves (each read back with ``passwords_in``; the state holds no password).
 So a card never shows a password that is in no file, and the cards are drawn once per apply, not
 once per platform. An apply killed after a file was written but before its cards owes them: the
 next apply draws the cards of every batch of an interrupted or failed run whose cards are missing
@@ -69,9 +70,9 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
     for batch_id in sorted(wanted):
         slips = {batch.platform: slips_in_file(job, batch) for batch in issued if batch.id == batch_id}
         if any(slips.values()):
-            paths = cards_paths(job, batch_id)
             files.make_private_dir(job.workspace.outbox)
-            write_cards(*paths, job.workspace.settings.school.name, [s for some in slips.values() for s in some])
+            paths = write_cards(*cards_paths(job, batch_id), job.workspace.settings.school.name,
+                                [s for some in slips.values() for s in some])  # fmt: skip
             written.update({(batch_id, platform): paths for platform, some in slips.items() if some})
     return written
 
@@ -87,7 +88,7 @@ def cards_owed(job: Job) -> set[str]:
         if batch.kind is not BatchKind.IMPORT or batch.run_id not in unfinished or not batch.file:
             continue
         file = job.workspace.root / batch.file
-        cards = cards_paths(job, batch.id)[0]
+        cards = cards_paths(job, batch.id)[1]  # the xlsx, written after the PDF or a trust's folder of PDFs
         if file.exists() and (not cards.exists() or cards.stat().st_mtime < file.stat().st_mtime):
             owed.add(batch.id)
     return owed
