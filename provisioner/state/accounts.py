@@ -37,9 +37,13 @@ class Outcome(Protocol):
     error: str | None
 
 
+_STATUSES = {status.value: status for status in AccountStatus}  # a dict lookup, not an enum call, per account read
+_decode_sent = json.JSONDecoder().decode  # json.loads without its per-call checks: a plan reads every account
+
+
 def _account(platform: str, row: tuple) -> Account:
     key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at = row
-    return Account(platform, key, username, AccountStatus(status), json.loads(sent), remote_id, left_on, delete_due,
+    return Account(platform, key, username, _STATUSES[status], _decode_sent(sent), remote_id, left_on, delete_due,
                    status_at, created_at)  # fmt: skip
 
 
