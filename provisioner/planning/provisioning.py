@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
@@ -298,8 +299,17 @@ def make_plan(
     pseudonymise: Pseudonymise, sessions: Mapping[str, ApiSession] | None = None, matched: Matched | None = None,
 ) -> Plan:  # fmt: skip
     """The plan; ``sessions`` (API platforms, read at apply) say which usernames are taken there
-    and what hangs off the accounts; ``matched``: ``match(state, roster)``, when the caller has it."""
-    sessions = sessions or {}
+    and what hangs off the accounts; ``matched``: ``match(state, roster)``, when the caller has it.
+    Made with the garbage collector paused: every account and change it reads or makes lives
+    until the plan is shown (``provisioner/collector.py``)."""
+    with collector.paused():
+        return _make_plan(state, roster, connectors, today, excluded_statuses, pseudonymise, sessions or {}, matched)
+
+
+def _make_plan(
+    state: State, roster: Roster, connectors: list[Connector], today: date, excluded_statuses: set[str],
+    pseudonymise: Pseudonymise, sessions: Mapping[str, ApiSession], matched: Matched | None,
+) -> Plan:  # fmt: skip
     matched = matched or match(state, roster)
     roster = matched.roster
     held_back = withheld(state, roster)
