@@ -238,9 +238,10 @@ def plan_platform(
         account = accounts.get(pupil.key)
         if account is not None and account.status is AccountStatus.DELETED:
             account = None  # came back after their account was deleted: a new one (never the old username)
-        who = {"name": pupil.display_name, "class_name": pupil.class_name}
+        name, class_name = pupil.display_name, pupil.class_name  # who, for the admin
         if account is not None and not makes_accounts:
-            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, nothing, (), account.username, **who))
+            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, nothing, (), account.username, name,
+                                       class_name))  # fmt: skip
             continue  # the platform keeps itself up to date from the MIS
         if account is None or not account.username and makes_accounts:
             # New, or held until now through a MIS sync: the tool makes the account from here on.
@@ -248,7 +249,7 @@ def plan_platform(
             username = usernames.allocate(base_username(connector.effective_username_template, pupil)) \
                 if makes_accounts else ""  # fmt: skip
             plan.changes.append(Change(CREATE, pupil.key, pupil.row, view(pupil, username), connector.sent_fields,
-                                       username, **who))  # fmt: skip
+                                       username, name, class_name))  # fmt: skip
             continue
         values = _projected(connector, pupil, account.username, pseudonymise)
         sent = account.sent
@@ -258,7 +259,7 @@ def plan_platform(
             changed += ("password",)
         action = UPDATE if changed else UNCHANGED
         plan.changes.append(Change(action, pupil.key, pupil.row, connector.view(values), changed, account.username,
-                                   **who))  # fmt: skip
+                                   name, class_name))  # fmt: skip
     plan.out_of_scope = len(outside)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
