@@ -100,9 +100,14 @@ class Connector:
         """The fields this platform receives with these settings: what the register lists."""
         return self.delivery.sent_fields()
 
+    @cached_property
+    def declared(self) -> frozenset[str]:
+        """``sent_fields`` as a set, made once: every view of every pupil shares it."""
+        return frozenset(self.sent_fields)
+
     def view(self, values: Mapping[str, str]) -> PupilView:
         """What this connector may read of these values: the fields it is sent, nothing else."""
-        return PupilView(self.id, values, self.sent_fields)
+        return PupilView(self.id, values, self.declared)
 
     @property
     def effective_username_template(self) -> str:

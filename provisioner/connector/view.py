@@ -29,8 +29,14 @@ class PupilView(Mapping[str, str]):
 
     def __init__(self, platform: str, values: Mapping[str, str], declared: Iterable[str]):
         self._platform = platform
-        self._declared = frozenset(declared)
-        self._values = {name: value for name, value in values.items() if name in self._declared}
+        self._declared = frozenset(declared)  # the connector's own set, shared by all its views
+        # A plan makes a view per pupil and platform, almost always of declared fields only:
+        # checked as a set first, and only filtered when something undeclared is there.
+        keys = values.keys()
+        if keys <= self._declared:
+            self._values = dict(values)
+        else:
+            self._values = {name: value for name, value in values.items() if name in self._declared}
 
     def __getitem__(self, name: str) -> str:
         try:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
@@ -150,6 +151,12 @@ def project(connector: Connector, pupil: Pupil, *, username: str, pseudonymise: 
     is declared but has no value: it is made when the file is written or the account set, and
     never stored.
     """
+    return connector.view(_projected(connector, pupil, username, pseudonymise))
+
+
+def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymise: Pseudonymise) -> dict[str, str]:
+    """``project``'s values as a plain dict, which the plan compares with the values last sent
+    (once per pupil and platform, so kept to a loop over the declared fields)."""
     values = {}
     for name in connector.sent_fields:
         if name == "password":
@@ -159,8 +166,9 @@ def project(connector: Connector, pupil: Pupil, *, username: str, pseudonymise: 
         elif name == "username":
             values[name] = username
         else:
-            values[name] = _as_text(getattr(pupil, name))
-    return connector.view(values)
+            value = getattr(pupil, name)
+            values[name] = value if type(value) is str else _as_text(value)  # most fields are text already
+    return values
 
 
 def has_left(pupil: Pupil, today: date) -> bool:
@@ -216,6 +224,8 @@ def plan_platform(
     def view(pupil: Pupil, username: str) -> PupilView:
         return project(connector, pupil, username=username, pseudonymise=pseudonymise)
 
+    nothing = connector.view({})  # a view holds no state of its own: one serves every pupil sent nothing
+
     placed: set[str] = set()
     outside: set[str] = set()  # on roll, but not a pupil this platform serves
     for pupil in roster.pupils:
@@ -228,9 +238,10 @@ def plan_platform(
         account = accounts.get(pupil.key)
         if account is not None and account.status is AccountStatus.DELETED:
             account = None  # came back after their account was deleted: a new one (never the old username)
-        who = {"name": pupil.display_name, "class_name": pupil.class_name}
+        name, class_name = pupil.display_name, pupil.class_name  # who, for the admin
         if account is not None and not makes_accounts:
-            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, connector.view({}), (), account.username, **who))
+            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, nothing, (), account.username, name,
+                                       class_name))  # fmt: skip
             continue  # the platform keeps itself up to date from the MIS
         if account is None or not account.username and makes_accounts:
             # New, or held until now through a MIS sync: the tool makes the account from here on.
@@ -238,14 +249,17 @@ def plan_platform(
             username = usernames.allocate(base_username(connector.effective_username_template, pupil)) \
                 if makes_accounts else ""  # fmt: skip
             plan.changes.append(Change(CREATE, pupil.key, pupil.row, view(pupil, username), connector.sent_fields,
-                                       username, **who))  # fmt: skip
+                                       username, name, class_name))  # fmt: skip
             continue
-        values = view(pupil, account.username)
-        changed = tuple(name for name in values if account.sent.get(name) != values[name])
+        values = _projected(connector, pupil, account.username, pseudonymise)
+        sent = account.sent
+        # Most pupils are sent what they were sent last time: one comparison of the two dicts says so.
+        changed = () if values.items() <= sent.items() else tuple(n for n, v in values.items() if sent.get(n) != v)
         if pupil.key in resets:
             changed += ("password",)
         action = UPDATE if changed else UNCHANGED
-        plan.changes.append(Change(action, pupil.key, pupil.row, values, changed, account.username, **who))
+        plan.changes.append(Change(action, pupil.key, pupil.row, connector.view(values), changed, account.username,
+                                   name, class_name))  # fmt: skip
     plan.out_of_scope = len(outside)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
@@ -259,7 +273,7 @@ def plan_platform(
             continue
         name, class_name, year_group = held_name(known.get(key), account.sent)
         plan.changes.append(Change(
-            LEAVER, key, None, connector.view({}), (), account.username, name, class_name, reason, year_group,
+            LEAVER, key, None, nothing, (), account.username, name, class_name, reason, year_group,
             first_missed=reason in (ABSENT, OUT_OF_SCOPE) and account.status is AccountStatus.ACTIVE
             and not account.left_on,
         ))  # fmt: skip
@@ -286,8 +300,17 @@ def make_plan(
     pseudonymise: Pseudonymise, sessions: Mapping[str, ApiSession] | None = None, matched: Matched | None = None,
 ) -> Plan:  # fmt: skip
     """The plan; ``sessions`` (API platforms, read at apply) say which usernames are taken there
-    and what hangs off the accounts; ``matched``: ``match(state, roster)``, when the caller has it."""
-    sessions = sessions or {}
+    and what hangs off the accounts; ``matched``: ``match(state, roster)``, when the caller has it.
+    Made with the garbage collector paused: every account and change it reads or makes lives
+    until the plan is shown (``provisioner/collector.py``)."""
+    with collector.paused():
+        return _make_plan(state, roster, connectors, today, excluded_statuses, pseudonymise, sessions or {}, matched)
+
+
+def _make_plan(
+    state: State, roster: Roster, connectors: list[Connector], today: date, excluded_statuses: set[str],
+    pseudonymise: Pseudonymise, sessions: Mapping[str, ApiSession], matched: Matched | None,
+) -> Plan:  # fmt: skip
     matched = matched or match(state, roster)
     roster = matched.roster
     held_back = withheld(state, roster)

@@ -25,12 +25,11 @@ The public names of the former single-file module are all re-exported here.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from provisioner import collector
 from provisioner.errors import EmptyRosterError, RosterError
 from provisioner.models import Problem, Roster
 from provisioner.roster.decode import (
@@ -133,24 +132,8 @@ def read_roster(path: Path, settings: RosterSettings | None = None, today: date 
             f"cannot read {path}: {exc.strerror or exc}", hint="check the file is not open elsewhere"
         ) from None
     sha256 = hashlib.sha256(data).hexdigest()
-    with _gc_paused():
+    with collector.paused():  # see provisioner/collector.py
         return _read(path, data, sha256, suffix, aliases, settings, today)
-
-
-@contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while a roster is read.
-
-    Reading makes a few hundred thousand long-lived objects and next to no garbage; left on,
-    the collector rescans them again and again (about 10% of a 50,000-pupil read).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read(

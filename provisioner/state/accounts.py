@@ -37,10 +37,18 @@ class Outcome(Protocol):
     error: str | None
 
 
+# A plan reads every account of every platform (350,000 at 50,000 pupils on seven): each is
+# read with a dict lookup for its status, not an enum call, and its values decoded by the json
+# module's scanner itself, without json.loads's checks and wrappers around it (the state holds
+# what json.dumps wrote, nothing else).
+_STATUSES = {status.value: status for status in AccountStatus}
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())
+
+
 def _account(platform: str, row: tuple) -> Account:
     key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at = row
-    return Account(platform, key, username, AccountStatus(status), json.loads(sent), remote_id, left_on, delete_due,
-                   status_at, created_at)  # fmt: skip
+    return Account(platform, key, username, _STATUSES[status], _scan_json(sent, 0)[0], remote_id, left_on,
+                   delete_due, status_at, created_at)  # fmt: skip
 
 
 class AccountLedger:
@@ -52,7 +60,12 @@ class AccountLedger:
 
     def accounts(self, platform: str) -> dict[str, Account]:
         rows = self.db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ?", (platform,))  # noqa: S608
-        return {row[0]: _account(platform, row) for row in rows}
+        statuses, scan = _STATUSES, _scan_json  # _account, written out: one call less per account
+        return {
+            key: Account(platform, key, username, statuses[status], scan(sent, 0)[0], remote_id, left_on, delete_due,
+                         status_at, created_at)
+            for key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at in rows
+        }  # fmt: skip
 
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
         """Every account of one pupil, by platform (held or deleted)."""

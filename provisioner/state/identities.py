@@ -9,7 +9,6 @@ id is matched to it here. Rows are forgotten with the pupil (``forget_pupils``).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -49,7 +48,7 @@ class IdentityLedger:
         if date_of_birth is None or not (legal_forename or legal_surname):
             return None
         text = "\0".join(("match", legal_forename.casefold(), legal_surname.casefold(), date_of_birth.isoformat()))
-        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._secret, text.encode(), "sha256").hex()[:32]  # one-shot: no HMAC object per pupil
 
     def remember_identities(self, identities: Iterable[Identity], run_id: int | None = None,
                             relinked: Mapping[str, str] | None = None) -> None:  # fmt: skip
