@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from conftest import TODAY, Cli, apply, set_platform
 from provisioner import files
+from provisioner.cards import write_cards
 from provisioner.connector import PlatformSettings, registry
 from provisioner.connector.base import SCHOOL_SIGN_IN_WORDS
 from provisioner.facade import Provisioner
@@ -32,7 +33,6 @@ from provisioner.slips import (
     folded,
     metrics,
     printable,
-    write_cards,
     write_slips,
 )
 
@@ -482,13 +482,13 @@ def test_a_trust_batch_drawn_again_keeps_no_file_of_the_earlier_drawing(tmp_path
 
 
 def test_a_trust_batch_drawn_on_both_cores_is_the_same_as_on_one(tmp_path: Path, monkeypatch):
-    import provisioner.slips
+    import provisioner.cards
 
-    monkeypatch.setattr(provisioner.slips, "PART_CHILDREN", 120)  # seven parts: enough to draw in workers
+    monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 120)  # seven parts: enough to draw in workers
     slips = trust_batch(25)
     texts = []
     for workers in (1, 2):
-        monkeypatch.setattr(provisioner.slips, "WORKERS", workers)
+        monkeypatch.setattr(provisioner.cards, "WORKERS", workers)
         folder = tmp_path / str(workers)
         write_cards(folder / "cards.pdf", folder / "cards.xlsx", SCHOOL, slips)
         texts.append([[page.extract_text() for page in PdfReader(part).pages]

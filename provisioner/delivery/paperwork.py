@@ -5,7 +5,7 @@ leavers (which only marks them inactive there: their deletion is a deletion list
 Login slips come in the school's ``[slips] style``. Per platform, each batch's slips sit with its
 file. Combined (the default), one card per child covers every file platform of the apply:
 ``outbox/login-slips-<batch>.pdf`` and ``.xlsx`` (a trust's batch: a folder
-``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``slips.write_cards``), written once
+``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.write_cards``), written once
 the apply's files are written, from the files themselves (each read back with ``passwords_in``; the state holds no password).
 So a card never shows a password that is in no file, and the cards are drawn once per apply, not
 once per platform. An apply killed after a file was written but before its cards owes them: the
@@ -31,7 +31,8 @@ from provisioner.delivery.base import IssuedBatch, Job
 from provisioner.models import Pupil
 from provisioner.planning.cleanup import ERASED, Step
 from provisioner.settings import COMBINED
-from provisioner.slips import Slip, write_cards, write_slips
+from provisioner.cards import write_cards
+from provisioner.slips import Slip, write_slips
 from provisioner.state import Batch, BatchKind, BatchStatus, now
 
 

@@ -1,0 +1,385 @@
+"""One login card per child (the default): every platform on which the child got a new password
+in an apply, a row each (the platform and its website, the school code where the platform asks
+for one, the username as the child types it, and the password), so a child on six platforms has
+one card to keep, not six.
+
+A trust's batch is split into files of whole classes drawn on both cores; a school's batch is
+one PDF. Each card's fixed parts are drawn once and stamped; only the child's own text is set
+per card. The fonts, the fitting of text and the order of classes and names are the per-platform
+slips' (slips.py), so the two layouts print alike.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from provisioner import files
+from provisioner.slips import (
+    BASELINE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_W, PT, SANS, SANS_BOLD, Slip, SlipsPdf, class_key, credential_face, fit, font_file, metrics, name_key, printable, slips_xlsx_bytes,
+)  # fmt: skip
+
+FULL_W = PAGE_W - 2 * MARGIN
+CARD_NAME_H = 9.5
+CARD_CLASS_W = 40.0
+# A row per platform: a small label over each grey field, then a gap to the next row.
+ROW_LABEL_H, ROW_BOX_H, ROW_GAP = 3.2, 8.0, 1.5
+ROW_H = ROW_LABEL_H + ROW_BOX_H + ROW_GAP
+PLATFORM_W = 58.0
+CODE_W = 27.0
+PASSWORD_W = 42.0
+COL_GAP = 2.0
+PLATFORM_NAME_BOX = (4.2, 10.5, 6.0)
+PLATFORM_URL_BOX = (ROW_H - PLATFORM_NAME_BOX[0] - ROW_GAP, 8.5, 5.0)
+CODE_BOX = (ROW_BOX_H, 13.0, 6.0)
+TYPED_BOX = (ROW_BOX_H, 15.0, 6.0)  # 15 pt monospace bold for what the child types
+CARDS_TOP = GRID_TOP
+CARDS_BOTTOM = GRID_BOTTOM
+
+
+@dataclass(frozen=True)
+class Card:
+    """One child's card: their name and class, and a slip (a row) for each platform."""
+
+    display_name: str
+    class_name: str
+    rows: tuple[Slip, ...]
+
+    @property
+    def height(self) -> float:
+        return 2 * PAD + CARD_NAME_H + len(self.rows) * ROW_H
+
+    @property
+    def order(self) -> tuple:
+        return name_key(self.rows[0])
+
+
+def cards_of(slips: Sequence[Slip]) -> list[tuple[str, list[Card]]]:
+    """(class heading, its cards) in print order: one card per child (``Slip.card``, else the
+    name and class), classes naturally, surname then forename within a class, and each card's
+    rows in platform order."""
+    by_child: dict[tuple[str, str], list[Slip]] = {}
+    for slip in slips:
+        by_child.setdefault((slip.card or slip.display_name, slip.class_name.strip()), []).append(slip)
+    cards = []
+    for rows in by_child.values():
+        rows.sort(key=lambda s: (s.platform.casefold(), s.platform, s.username))
+        first = rows[0]
+        cards.append(Card(first.display_name, first.class_name.strip(), tuple(rows)))
+    classes: dict[str, list[Card]] = {}
+    for card in cards:
+        classes.setdefault(card.class_name, []).append(card)
+    return [(name or NO_CLASS, sorted(classes[name], key=lambda c: c.order)) for name in sorted(classes, key=class_key)]
+
+
+def card_pages(cards: list[Card]) -> Iterator[list[Card]]:
+    """Cards stacked down the page as many as fit, in order."""
+    page: list[Card] = []
+    used = 0.0
+    for card in cards:
+        if page and used + card.height > CARDS_BOTTOM - CARDS_TOP:
+            yield page
+            page, used = [], 0.0
+        page.append(card)
+        used += card.height
+    if page:
+        yield page
+
+
+class CardsPdf(SlipsPdf):
+    """The combined layout: full-width cards stacked down the page, a row per platform.
+
+    A trust's apply prints tens of thousands of rows, and fpdf2 spends most of a row in its own
+    bookkeeping (a font switch, a colour, a rounded box of four arcs, each a checked call), not
+    in the few bytes it writes. So the parts of a row that are the same on every card (the
+    platform's name and address, the small labels, the grey fields) are drawn once, as PDF
+    drawing operators, and stamped at each row's place; only the child's own text (name, class,
+    username, password, school code) is drawn per card, as operators too. Each card is one
+    self-contained graphics state (``q`` ... ``Q``), so fpdf2's own drawing before and after it
+    (the page header, the cut lines) is unchanged. The page looks exactly as fpdf2's calls drew it.
+    """
+
+    def __init__(self, school: str, fonts: dict[Face, Path], with_codes: bool):
+        super().__init__(school, fonts)
+        self.pdf.set_title(f"Login cards: {self.school}")
+        self.with_codes = with_codes
+        self.platforms: dict[tuple[str, str], tuple] = {}
+        self.stamps: dict[tuple[str, str, tuple[bool, ...]], str] = {}
+        inner = FULL_W - 2 * PAD
+        taken = PLATFORM_W + PASSWORD_W + (CODE_W + COL_GAP if with_codes else 0) + 2 * COL_GAP
+        self.username_w = inner - taken
+        self.k = self.pdf.k
+        self.page_top = self.pdf.h * self.pdf.k  # a page's top edge, in PDF points from the bottom
+        self.faces = {face: self.pdf.fonts[face.family + face.style] for face in FACES}
+
+    def stack(self, heading: str, platforms: str, page: int, of: int, cards: list[Card]) -> None:
+        from fpdf.enums import PDFResourceType
+
+        self.page(heading, platforms, page, of, 0)
+        for font in self.faces.values():  # the cards' operators name the fonts: the page must list them
+            self.pdf._resource_catalog.add(PDFResourceType.FONT, font.i, self.pdf.page)
+        y = CARDS_TOP
+        edges = []
+        for card in cards:
+            self.card_of(card, y)
+            edges.append((y, y + card.height))
+            y += card.height
+        self.card_lines(edges)
+
+    def card_lines(self, edges: list[tuple[float, float]]) -> None:
+        """Dashed lines round each card (a shared edge once), scissors in the margin."""
+        pdf = self.pdf
+        x0, x1 = MARGIN, PAGE_W - MARGIN
+        across = sorted({y for edge in edges for y in edge})
+        pdf.set_draw_color(120)
+        pdf.set_line_width(0.25)
+        pdf.set_dash_pattern(dash=2, gap=1.5)
+        for y in across:
+            pdf.line(x0, y, x1, y)
+        for top, bottom in edges:
+            pdf.line(x0, top, x0, bottom)
+            pdf.line(x1, top, x1, bottom)
+        pdf.set_dash_pattern()
+        self.font(SANS, 9, 120)
+        for y in across:
+            pdf.text(MARGIN - 6.5, y + 1.2, "\u2702")
+
+    # Operators. Positions are in millimetres from an origin's top left, as fpdf2's are; ``origin``
+    # is that point in PDF points (x, and y from the page's foot).
+
+    def text_op(self, face: Face, size: float, grey: int, x: float, baseline: float, text: str,
+                origin: tuple[float, float]) -> str:  # fmt: skip
+        """``text`` on a baseline, as ``FPDF.text`` writes it (the font's subset records its letters)."""
+        font = self.faces[face]
+        return (f"BT /F{font.i} {size:.2f} Tf {grey / 255:.3f} g {origin[0] + x * self.k:.2f} "
+                f"{origin[1] - baseline * self.k:.2f} Td {font.encode_text(text)} ET")  # fmt: skip
+
+    def lines_ops(self, face: Face, size: float, grey: int, x: float, top: float, height: float, lines: list[str],
+                  origin: tuple[float, float]) -> list[str]:  # fmt: skip
+        """Lines centred vertically in a box, as ``SlipsPdf.lines`` draws them."""
+        step = size * PT * LINE
+        y = top + (height - step * len(lines)) / 2
+        ops = []
+        for line in lines:
+            ops.append(self.text_op(face, size, grey, x, y + step * BASELINE, line, origin))
+            y += step
+        return ops
+
+    def field_op(self, x: float, top: float, width: float, height: float, origin: tuple[float, float]) -> str:
+        """A grey field with corners rounded 1.2 mm, filled (``FPDF.rect(..., round_corners=True)``)."""
+        k, r = self.k, 1.2 * self.k
+        left, right = origin[0] + x * k, origin[0] + (x + width) * k
+        upper, lower = origin[1] - top * k, origin[1] - (top + height) * k
+        c = r * 0.5523  # a quarter circle as one Bézier curve
+        return (f"{236 / 255:.3f} g {left + r:.2f} {upper:.2f} m {right - r:.2f} {upper:.2f} l "
+                f"{right - r + c:.2f} {upper:.2f} {right:.2f} {upper - r + c:.2f} {right:.2f} {upper - r:.2f} c "
+                f"{right:.2f} {lower + r:.2f} l "
+                f"{right:.2f} {lower + r - c:.2f} {right - r + c:.2f} {lower:.2f} {right - r:.2f} {lower:.2f} c "
+                f"{left + r:.2f} {lower:.2f} l "
+                f"{left + r - c:.2f} {lower:.2f} {left:.2f} {lower + r - c:.2f} {left:.2f} {lower + r:.2f} c "
+                f"{left:.2f} {upper - r:.2f} l "
+                f"{left:.2f} {upper - r + c:.2f} {left + r - c:.2f} {upper:.2f} {left + r:.2f} {upper:.2f} c f")
+
+    def card_of(self, card: Card, top: float) -> None:
+        x, y = MARGIN + PAD, top + PAD
+        page = (0.0, self.page_top)
+        inner = FULL_W - 2 * PAD
+        name_w = inner - CARD_CLASS_W - COL_GAP
+        name = printable(card.display_name)
+        size, lines = fit(name, SANS_BOLD, name_w, (CARD_NAME_H, 18.0, 9.0), words=True, shorten=True,
+                          wrap_below=12)  # fmt: skip
+        ops = ["q", *self.lines_ops(SANS_BOLD, size, 0, x, y, CARD_NAME_H, lines, page)]
+        if card.class_name:
+            label = f"Class {printable(card.class_name)}"
+            size, lines = fit(label, SANS_BOLD, CARD_CLASS_W, (CARD_NAME_H, 12.0, 7.0), words=True, shorten=True,
+                              max_lines=1)  # fmt: skip
+            baseline = y + (CARD_NAME_H - size * PT * LINE) / 2 + size * PT * LINE * BASELINE
+            ops.append(self.text_op(SANS_BOLD, size, 70, x + inner - metrics(SANS_BOLD).width(lines[0], size),
+                                    baseline, lines[0], page))  # fmt: skip
+        y += CARD_NAME_H
+        for row in card.rows:
+            ops += self.row(row, x, y)
+            y += ROW_H
+        ops.append("Q")
+        self.pdf._out("\n".join(ops))
+
+    def columns(self, slip: Slip) -> list[tuple[str, str, float, tuple[float, float, float]]]:
+        """The fields a row prints, left to right: (label, value, width, box); a field without a value is left blank."""
+        columns = []
+        if self.with_codes:
+            columns.append(("School code", slip.school_code, CODE_W, CODE_BOX))
+        columns += [("Username", slip.username, self.username_w, TYPED_BOX),
+                    ("Password", slip.password, PASSWORD_W, TYPED_BOX)]  # fmt: skip
+        return columns
+
+    def row(self, slip: Slip, x: float, top: float) -> list[str]:
+        """A row's operators: its fixed parts stamped at its place, then the child's values."""
+        columns = self.columns(slip)
+        key = (slip.platform, slip.sign_in_url, tuple(bool(value) for _, value, _, _ in columns))
+        if key not in self.stamps:
+            self.stamps[key] = self.stamp(slip, columns)
+        here = (x * self.k, self.page_top - top * self.k)
+        ops = [f"q 1 0 0 1 {here[0]:.2f} {here[1]:.2f} cm", self.stamps[key], "Q"]
+        page = (0.0, self.page_top)
+        x += PLATFORM_W + COL_GAP
+        for what, value, width, box in columns:
+            if value:
+                face, size, lines = self.typed(what, value, width, box)
+                ops += self.lines_ops(face, size, 0, x + 1.5, top + ROW_LABEL_H, box[0], lines, page)
+            x += width + COL_GAP
+        return ops
+
+    def stamp(self, slip: Slip, columns) -> str:
+        """The parts of a row that every card shares, drawn at the origin: the platform's name
+        and address, and each field's label and grey box."""
+        origin = (0.0, 0.0)
+        (size, lines), url = self.platform_of(slip.platform, slip.sign_in_url)
+        ops = self.lines_ops(SANS_BOLD, size, 0, 0, 0, PLATFORM_NAME_BOX[0], lines, origin)
+        if url is not None:
+            face, size, lines = url
+            ops += self.lines_ops(face, size, 0, 0, PLATFORM_NAME_BOX[0], PLATFORM_URL_BOX[0], lines, origin)
+        x = PLATFORM_W + COL_GAP
+        for what, value, width, box in columns:
+            if value:
+                ops += self.lines_ops(SANS, 7.5, 90, x, 0, ROW_LABEL_H, [what], origin)
+                ops.append(self.field_op(x, ROW_LABEL_H, width, box[0], origin))
+            x += width + COL_GAP
+        return "\n".join(ops)
+
+    def platform_of(self, platform: str, url: str) -> tuple[tuple[float, list[str]], tuple[Face, float, list[str]] | None]:
+        """A platform's name and sign-in address as they print (the same on every card, so fitted once)."""
+        if (platform, url) not in self.platforms:
+            name = fit(printable(platform), SANS_BOLD, PLATFORM_W, PLATFORM_NAME_BOX, words=True, shorten=True,
+                       max_lines=1)  # fmt: skip
+            fitted = None
+            if url:
+                face = MONO if credential_face("sign-in address", url) == MONO_BOLD else SANS
+                address = fit(url, face, PLATFORM_W, PLATFORM_URL_BOX, words=False, shorten=False, wrap_below=7)
+                if address is None:
+                    raise ValueError("the sign-in address is too long to print on a slip")
+                fitted = (face, *address)
+            self.platforms[(platform, url)] = (name, fitted)
+        return self.platforms[(platform, url)]
+
+    def typed(self, what: str, value: str, width: float, box) -> tuple[Face, float, list[str]]:
+        """A value the child types, fitted to its grey field as it must be typed."""
+        face = credential_face(what.lower(), value)
+        fitted = fit(value, face, width - 3, box, words=False, shorten=False, wrap_below=8)
+        if fitted is None:
+            raise ValueError(f"a {what.lower()} is too long to print on a slip")
+        return (face, *fitted)
+
+
+def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_codes: bool | None = None) -> bytes:
+    """The login-card PDF of ``cards_of`` output: A4, as many cards as fit a page, each class from
+    a new page. ``with_codes``: whether the rows have a school-code column (by default, whether any
+    row has a code; a part of a batch is given the batch's answer, so every part is laid out alike)."""
+    if with_codes is None:
+        with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
+    with ExitStack() as stack:
+        fonts = {face: stack.enter_context(resources.as_file(font_file(face))) for face in FACES}
+        document = CardsPdf(school, fonts, with_codes)
+        for name, cards in groups:
+            heading = f"Class: {printable(name)}" if name != NO_CLASS else NO_CLASS
+            names = {r.platform for c in cards for r in c.rows}
+            platforms = ", ".join(sorted({printable(p) for p in names}, key=str.casefold))
+            pages = list(card_pages(cards))
+            for number, page in enumerate(pages, start=1):
+                document.stack(heading, platforms, number, len(pages), page)
+        return document.output()
+
+
+# --- a trust's cards: split into files, drawn on both cores -----------------------------------
+
+# A batch of more children than this (a trust's, not a school's) has its cards split into files of
+# whole classes, up to PART_CHILDREN children each (a bigger class alone): each file opens and prints
+# quickly. Not one file per class: each PDF embeds its own subset of the four fonts, which costs
+# about 0.2 s a file whatever its size, so 1,700 classes would take minutes.
+TRUST_CHILDREN = 600
+PART_CHILDREN = 600
+WORKERS = 2  # processes drawing the parts; the xlsx is written meanwhile
+POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
+
+
+def parts_of(groups: list[tuple[str, list[Card]]]) -> list[list[tuple[str, list[Card]]]]:
+    """Whole classes, in print order, gathered into parts of at most PART_CHILDREN children."""
+    parts: list[list[tuple[str, list[Card]]]] = []
+    children = 0
+    for group in groups:
+        if parts and children + len(group[1]) <= PART_CHILDREN:
+            parts[-1].append(group)
+            children += len(group[1])
+        else:
+            parts.append([group])
+            children = len(group[1])
+    return parts
+
+
+def part_file_name(number: int, part: list[tuple[str, list[Card]]], digits: int = 2) -> str:
+    """"03 Class 4B to 5C.pdf": numbered in print order, named by its first and last class (only
+    letters, digits, spaces, dots, hyphens and underscores, so any file system takes it)."""
+    def shown(name: str) -> str:
+        return re.sub(r"[^\w .-]", "-", unicodedata.normalize("NFC", name), flags=re.ASCII).strip(" .") or "-"
+
+    first, last = part[0][0], part[-1][0]
+    classes = shown(first) if first == last else f"{shown(first)} to {shown(last)}"
+    return f"{number:0{digits}d} {'' if first == NO_CLASS else 'Class '}{classes}.pdf"
+
+
+def parts_pdf_bytes(school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool) -> list[bytes]:
+    """Each part's PDF, drawn by WORKERS processes when there are parts enough to pay for starting
+    them. The cards reach them through the pool's pipe, in memory: no password is written anywhere
+    but on the cards."""
+    if len(parts) < POOL_PARTS or WORKERS < 2 or (os.cpu_count() or 1) < 2:
+        return [cards_pdf_bytes(school, part, with_codes) for part in parts]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # Each worker a fresh interpreter, not a fork: a fork would inherit the workspace lock and the
+    # state's open file, and an apply killed mid-draw would leave the workspace locked until the
+    # workers finished. Starting one takes about half a second, hence POOL_PARTS.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+        drawn = [pool.submit(cards_pdf_bytes, school, part, with_codes) for part in parts]
+        return [future.result() for future in drawn]
+
+
+def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> list[Path]:
+    """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
+    per child and platform, in the cards' order), both atomic and owner-only; the paths written.
+
+    A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
+    as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
+    both cores; its xlsx is written streamed. The xlsx is written last either way, so a file
+    newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
+    if not slips:
+        raise ValueError("there are no login slips to write")
+    groups = cards_of(slips)
+    rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
+    if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
+        pdf = cards_pdf_bytes(school, groups)
+        workbook = slips_xlsx_bytes(rows)
+        files.atomic_write_bytes(pdf_path, pdf)
+        files.atomic_write_bytes(xlsx_path, workbook)
+        return [pdf_path, xlsx_path]
+    with_codes = any(row.school_code for _, some in rows for row in some)
+    parts = parts_of(groups)
+    documents = parts_pdf_bytes(school, parts, with_codes)
+    workbook = slips_xlsx_bytes(rows, streamed=True)
+    folder = files.make_private_dir(pdf_path.with_suffix(""))
+    digits = max(2, len(str(len(parts))))
+    written = [folder / part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
+    for path, pdf in zip(written, documents, strict=True):
+        files.atomic_write_bytes(path, pdf)
+    for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
+        stale.unlink()
+    files.atomic_write_bytes(xlsx_path, workbook)
+    return [folder, xlsx_path]
+
+
