@@ -345,9 +345,24 @@ def parts_pdf_bytes(school: str, parts: list[list[tuple[str, list[Card]]]], with
     # state's open file, and an apply killed mid-draw would leave the workspace locked until the
     # workers finished. Starting one takes about half a second, hence POOL_PARTS.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_end_with_parent,
+                             initargs=(os.getpid(),)) as pool:  # fmt: skip
         drawn = [pool.submit(cards_pdf_bytes, school, part, with_codes) for part in parts]
         return [future.result() for future in drawn]
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a worker: end when the apply that started it has gone (killed, or the window closed),
+    rather than wait for work for ever with a child's password in its memory."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> list[Path]:
