@@ -27,11 +27,11 @@ from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
 from provisioner.delivery.mis_sync import MisSync
-from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_file_slips, remove_stale_temporaries
+from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips, remove_stale_temporaries
 from provisioner.errors import ProvisionerError
 from provisioner.planning.cleanup import DELETE, ERASED, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan
-from provisioner.settings import toml_string
+from provisioner.settings import COMBINED, toml_string
 from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus
 
 
@@ -80,7 +80,10 @@ class FileDelivery(Delivery):
         issues = connector.issues_passwords
         # A file written whole before a crash may already be uploaded: keep its passwords.
         earlier = self.passwords_in(path) if issues else {}
-        rows, slips = [], []
+        # Its own slips only where the school prints them per platform: combined cards are drawn
+        # from the written files at the end of the apply (paperwork.py).
+        own_slips = job.workspace.settings.slips.style != COMBINED
+        rows, slips, new_passwords = [], [], 0
         for done, send in enumerate(sends, start=1):
             view = connector.view(send.fields)
             if issues:
@@ -90,7 +93,8 @@ class FileDelivery(Delivery):
                 password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
                     or passwords.generate(connector.effective_password_rule)  # fmt: skip
                 view = view.with_values(password=password if new_password else "")
-                if new_password:
+                new_passwords += new_password
+                if new_password and own_slips:
                     slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain,
                                             send.pupil_key))  # fmt: skip
             rows.append(view)
@@ -100,10 +104,10 @@ class FileDelivery(Delivery):
             rows += self.everyone_else(job, {send.pupil_key for send in sends}, batch.id)
         files.make_private_dir(path.parent)
         remove_stale_temporaries(path.parent)
-        slip_paths = print_file_slips(job, connector, batch.id, slips)  # per-platform slips: before the file
+        slip_paths = print_slips(job, connector, batch.id, slips)  # per-platform slips: before the file
         self.write(path, rows, school.name)
         crashpoint("written")
-        state.mark_written(batch, sends, passwords=len(slips))
+        state.mark_written(batch, sends, passwords=new_passwords)
         crashpoint("committed")
         return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
 
@@ -220,24 +224,36 @@ class FileImport(FileDelivery):
         files.atomic_write_bytes(path, data)
 
     def passwords_in(self, path: Path) -> dict[str, str]:
-        sources = [source for _, source in self.file_columns]
-        if not path.is_file() or "username" not in sources or "password" not in sources:
+        if not self.may_hold_passwords(path):
             return {}
-        user, secret = sources.index("username"), sources.index("password")
         # A file written before the delimiter changed does not read back as this header, so its
         # passwords are not trusted: the batch is written afresh, slips and all.
-        rows = files.csv_rows(path.read_bytes(), delimiter=self.connector.file_setting("delimiter"))
+        return self.passwords_of(files.csv_rows(path.read_bytes(), delimiter=self.connector.file_setting("delimiter")))
+
+    def may_hold_passwords(self, path: Path) -> bool:
+        """The file is there, and this layout has a username and a password column to read."""
+        sources = {source for _, source in self.file_columns}
+        return path.is_file() and {"username", "password"} <= sources
+
+    def passwords_of(self, rows: list[list[str]]) -> dict[str, str]:
+        """Username -> password from a file's rows as read back, or none when its header is not
+        this layout's (written with other columns: not trusted, written afresh)."""
+        sources = [source for _, source in self.file_columns]
+        user, secret = sources.index("username"), sources.index("password")
         if not rows or rows[0] != self.header:
             return {}
         return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
 
     def settings_template(self) -> list[str]:
+        return self.file_template("import file", FILE_KEYS,
+                                  "How the file is written (set any key here to change it; the README lists the values)")
+
+    def file_template(self, what: str, keys: tuple[str, ...], how: str) -> list[str]:
+        """The commented settings of the file: its columns, the keys that shape it, and the broker option."""
         note = "" if self.connector.verified else " (no public template was found: check against the one you download)"
         pairs = ", ".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in self.file_columns)
-        setting = self.connector.file_setting
-        chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in FILE_KEYS)
-        return [f"# The import file's columns in order{note}:", f"# columns = {{ {pairs} }}",
-                f"# How the file is written (set any key here to change it; the README lists the values): {chosen}",
+        chosen = ", ".join(f"{name} = {toml_string(self.connector.file_setting(name))}" for name in keys)
+        return [f"# The {what}'s columns in order{note}:", f"# columns = {{ {pairs} }}", f"# {how}: {chosen}",
                 *self.broker_notes()]
 
     def broker_notes(self) -> list[str]:
@@ -282,22 +298,9 @@ class PasteSheet(FileImport):
     def passwords_in(self, path: Path) -> dict[str, str]:
         if path.suffix != ".xlsx":
             return super().passwords_in(path)
-        sources = [source for _, source in self.file_columns]
-        if not path.is_file() or "username" not in sources or "password" not in sources:
-            return {}
-        user, secret = sources.index("username"), sources.index("password")
-        rows = xlsx.text_rows(path)
-        if not rows or rows[0] != self.header:  # written with other columns: not trusted, written afresh
-            return {}
-        return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
+        return self.passwords_of(xlsx.text_rows(path)) if self.may_hold_passwords(path) else {}
 
     def settings_template(self) -> list[str]:
         if self.as_csv:
             return super().settings_template()
-        note = "" if self.connector.verified else " (no public template was found: check against the one you download)"
-        pairs = ", ".join(f"{toml_string(h)} = {toml_string(f)}" for h, f in self.file_columns)
-        setting = self.connector.file_setting
-        chosen = ", ".join(f"{name} = {toml_string(setting(name))}" for name in SHEET_KEYS)
-        return [f"# The sheet's columns in order{note}:", f"# columns = {{ {pairs} }}",
-                f"# How dates and year groups are written (set any key here to change it): {chosen}",
-                *self.broker_notes()]
+        return self.file_template("sheet", SHEET_KEYS, "How dates and year groups are written (set any key here to change it)")

@@ -46,15 +46,6 @@ def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]
     return paths
 
 
-def print_file_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
-    """A file platform's own login slips, next to its file, when the school prints slips per
-    platform; none here with combined cards, which the apply draws from its files at the end
-    (``print_cards``)."""
-    if job.workspace.settings.slips.style == COMBINED:
-        return []
-    return print_slips(job, connector, batch_id, slips)
-
-
 def cards_paths(job: Job, batch_id: str) -> list[Path]:
     return [job.workspace.outbox / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
 

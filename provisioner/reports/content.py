@@ -26,6 +26,7 @@ from provisioner.fields import CHARACTERISTICS, CONTACT, CREDENTIALS, FIELDS, ID
 from provisioner.planning.cleanup import policy  # notice.py uses it from here
 from provisioner.register import ITEMS, Processor, Register, gap_kind, gap_kinds, verdict
 from provisioner.state import DeletionProofs
+from provisioner.times import long_date  # the documents' one date form (others import it from here)
 
 CATEGORIES = (IDENTIFIERS, CHARACTERISTICS, CONTACT, SCHOOL, CREDENTIALS)
 OTHER = "Other"
@@ -84,11 +85,6 @@ class Page:
     title: str
     subtitle: str
     blocks: list[Block]
-
-
-def long_date(day: date) -> str:
-    """A date as a British reader writes it: 22 November 2026."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def when(stamp: str | None) -> str:
