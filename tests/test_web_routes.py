@@ -249,6 +249,7 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     for row in pupils[:5]:
         assert named(row) in plan
     assert "new account" in plan
+    assert "built-in method" not in plan and "Undefined" not in plan
     filtered = browser.get("/plan/autumn roster.xlsx", params={"q": pupils[0]["legal_surname"]}).text
     assert named(pupils[0]) in filtered
     assert all(named(row) not in filtered for row in pupils if row["legal_surname"] != pupils[0]["legal_surname"]

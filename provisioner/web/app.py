@@ -113,7 +113,8 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     except ProvisionerError:
         school = ""
     html = templates.get_template(template).render(
-        request=request, csrf=state.secrets.csrf, school=school, notes=notes, path=request.url.path, **context)
+        request=request, csrf=state.secrets.csrf, school=school, notes=notes, path=request.url.path,
+        names=platforms(), **context)
     return HTMLResponse(html, status_code=status_code)
 
 
