@@ -135,10 +135,25 @@ class Provisioner:
                              hint="export the roster from the MIS as Excel (xlsx) or CSV and choose that file")  # fmt: skip
         folder = files.make_private_dir(self.workspace.uploads)
         for older in folder.iterdir():
-            if older.is_file():
+            if older.is_file():  # the roster chosen before; a platform's export is kept apart
                 older.unlink()
         stem = "".join(ch if ch.isalnum() or ch in "-_ " else "-" for ch in Path(name).stem).strip() or "roster"
         path = folder / f"{stem}{suffix}"
+        files.atomic_write_bytes(path, data)
+        return path
+
+    def keep_export(self, platform: str, name: str, data: bytes) -> Path:
+        """Keep a platform's own pupil export chosen in a browser inside the workspace
+        (uploads/exports/), replacing the one chosen before, for a reconcile to read."""
+        connector_class(platform)
+        suffix = Path(name).suffix.lower()
+        if suffix not in (".xlsx", ".csv"):
+            raise UsageError(f"'{Path(name).name}' is not an xlsx or csv file",
+                             hint="download the pupil list from the platform as Excel (xlsx) or CSV and choose that file")  # fmt: skip
+        folder = files.make_private_dir(self.workspace.uploads / "exports")
+        for older in folder.iterdir():
+            older.unlink()
+        path = folder / f"{platform}-export{suffix}"
         files.atomic_write_bytes(path, data)
         return path
 

@@ -399,3 +399,43 @@ def test_home_says_what_to_do_next(browser, tokens, school, roster):
     assert "1 file(s) wait to be uploaded" in home
     assert "40 issued, not yet uploaded" in home
     assert "chain of hashes intact" in home
+
+
+def test_a_platform_export_checked_against_the_accounts(browser, tokens, school, roster, pupils):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    Provisioner(school).confirm_uploaded("purple-mash")
+    export = "First name,Last name,Class,Username\r\nZebedee,Quarrington,3A,zebedeeq\r\n".encode()
+    page = browser.post("/reconcile/purple-mash", data={"csrf": tokens.csrf},
+                        files={"export": ("purple mash pupils.csv", export)}).text  # fmt: skip
+    assert "In the export but not made by this tool" in page and "Zebedee Quarrington" in page
+    assert "Held by the tool as in use but not in the export: 40" in page
+    assert [p.name for p in (school.uploads / "exports").iterdir()] == ["purple-mash-export.csv"]
+
+
+def test_password_resets_asked_for_a_class_and_refused_where_the_platform_cannot_take_them(browser, tokens, school,
+                                                                                          roster):  # fmt: skip
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    choose(browser, tokens, roster)
+    refused = browser.post("/reset/autumn roster.xlsx", data={"csrf": tokens.csrf, "platform": "purple-mash",
+                                                              "classes": "3A"})  # fmt: skip
+    assert refused.status_code == 400
+    assert "Purple Mash does not take new passwords through its import" in words(refused.text)
+    empty = browser.post("/reset/autumn roster.xlsx", data={"csrf": tokens.csrf, "platform": "purple-mash"})
+    assert empty.status_code == 400 and "Name a class or a pupil" in empty.text
+
+
+def test_a_draft_dpia_written_for_a_platform(browser, tokens, school):
+    page = browser.post("/register/dpia", data={"csrf": tokens.csrf, "platform": "purple-mash", "format": "docx"}).text
+    assert "'To decide'" in words(page)
+    name = re.search(r'href="/files/(reports/[^"]+\.docx)"', page).group(1)
+    assert browser.get(f"/files/{name}").content.startswith(b"PK")
+
+
+def test_an_erasure_request_lifted_from_the_pupil_page(browser, tokens, school, roster, pupils):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    child = pupils[2]
+    browser.post("/pupil/erase", data={"csrf": tokens.csrf, "q": child["mis_id"], "typed": child["mis_id"]})
+    page = browser.get("/pupil", params={"q": child["mis_id"]}).text
+    assert "Lift the erasure request" in page
+    lifted = browser.post("/pupil/allow", data={"csrf": tokens.csrf, "q": child["mis_id"]}).text
+    assert f"Lifted the erasure request for {named(child)}" in lifted

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -60,10 +61,13 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
             Route("/roster/{name}", roster_checked),
             Route("/plan/{name}", plan_page),
             Route("/plan/{name}/apply", plan_apply, methods=["POST"]),
+            Route("/relink/{name}", relink, methods=["POST"]),
+            Route("/reset/{name}", reset_passwords, methods=["POST"]),
             Route("/tasks/{task}", task_page),
             Route("/downloads", downloads),
             Route("/confirm", confirm, methods=["POST"]),
             Route("/files/{path:path}", workspace_file),
+            Route("/reconcile/{platform}", reconcile, methods=["POST"]),
             Route("/leavers", leavers_choose),
             Route("/leavers/{name}", leavers_page),
             Route("/leavers/{name}/apply", leavers_apply, methods=["POST"]),
@@ -71,9 +75,11 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
             Route("/register/set", register_set, methods=["POST"]),
             Route("/register/approve", register_approve, methods=["POST"]),
             Route("/register/export", register_export, methods=["POST"]),
+            Route("/register/dpia", register_dpia, methods=["POST"]),
             Route("/pupil", pupil_page),
             Route("/pupil/report.pdf", pupil_pdf),
             Route("/pupil/erase", pupil_erase, methods=["GET", "POST"]),
+            Route("/pupil/allow", pupil_allow, methods=["POST"]),
             Route("/letters/{letter}", erasure_letter),
             Route("/settings", settings_page),
             Route("/settings/{platform}", settings_save, methods=["POST"]),
@@ -254,6 +260,31 @@ def shown_path(path: Path | str, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else str(path)
 
 
+async def relink(request: Request) -> Response:
+    """The pupils the plan paired with held pupils under other ids, recorded under this roster's ids."""
+    form = await checked_form(request)
+    provisioner, path = roster_path(request)
+    skip = form.get("skip_invalid_rows") == "on"
+    pairs = await call(provisioner.relink, path, confirm=lambda _pairs: True, skip_invalid_rows=skip)
+    note(request, f"Recorded {len(pairs)} pupil(s) under this roster's ids: their accounts are kept."
+         if pairs else "No pupil of this roster pairs with a held pupil; nothing changed.")  # fmt: skip
+    return see_other(f"/plan/{quote(path.name)}" + ("?skip_invalid_rows=on" if skip else ""))
+
+
+async def reset_passwords(request: Request) -> Response:
+    """New passwords and slips at the next apply, for a class or some pupils on one platform."""
+    form = await checked_form(request)
+    provisioner, path = roster_path(request)
+    classes, pupils = listed(form.get("classes")) or [], listed(form.get("pupils")) or []
+    if not classes and not pupils:
+        raise Refused(400, "Name a class or a pupil's MIS id whose passwords to reset.")
+    connector, count = await call(provisioner.reset_passwords, str(form.get("platform", "")), path, classes=classes,
+                                  pupils=pupils, skip_invalid_rows=form.get("skip_invalid_rows") == "on")  # fmt: skip
+    note(request, f"{connector.name}: {count} password reset(s) recorded for the next apply. Apply the roster, upload "
+                  "the file, then print the new slips.")  # fmt: skip
+    return see_other(f"/roster/{quote(path.name)}")
+
+
 # Downloads and confirming
 
 
@@ -288,6 +319,18 @@ async def confirm(request: Request) -> Response:
     for waiting in await call(provisioner.deletion_lists_waiting, platform) if what != "deleted" else []:
         note(request, f"{platform}: a deletion list waits below ({waiting.file}).")
     return see_other("/downloads")
+
+
+async def reconcile(request: Request) -> HTMLResponse:
+    """A platform's own pupil export (or, for Microsoft 365, its tenant read now) against the
+    accounts this tool made there; the deletions it proves are recorded."""
+    form = await checked_form(request)
+    provisioner, platform = the_provisioner(request), request.path_params["platform"]
+    upload, path = form.get("export"), None
+    if upload is not None and not isinstance(upload, str) and upload.filename:
+        path = await call(provisioner.keep_export, platform, upload.filename, await upload.read())
+    result = await call(provisioner.reconcile, platform, path)
+    return page(request, "reconcile.html", result=result)
 
 
 async def workspace_file(request: Request) -> FileResponse:
@@ -387,6 +430,17 @@ async def register_export(request: Request) -> Response:
     return see_other("/register")
 
 
+async def register_dpia(request: Request) -> Response:
+    form = await checked_form(request)
+    fmt = "docx" if form.get("format") == "docx" else "pdf"
+    provisioner = the_provisioner(request)
+    path, draft = await call(provisioner.write_dpia, str(form.get("platform", "")), fmt=fmt)
+    note(request, f"Wrote {shown_path(path, provisioner.workspace.root)}: {len(draft.to_decide)} question(s) marked "
+                  f"'To decide' for the school, {len(draft.questions)} to send {draft.supplier}. Complete it with your "
+                  "data protection officer; the headteacher signs it off.")  # fmt: skip
+    return see_other("/register")
+
+
 # A parent's requests about one pupil
 
 
@@ -428,6 +482,16 @@ async def pupil_erase(request: Request) -> Response:
     root = provisioner.workspace.root
     return page(request, "erased.html", result=result, letter=letter, who=describe(result.pupil),
                 shown=lambda p: shown_path(p, root))
+
+
+async def pupil_allow(request: Request) -> Response:
+    form = await checked_form(request)
+    asked = str(form.get("q", "")).strip()
+    allowed = await call(the_provisioner(request).allow_pupil, asked)
+    who = describe(allowed.pupil) if allowed.pupil else f"pupil {asked}"
+    note(request, f"Lifted the erasure request for {who}: the next apply makes their accounts." if allowed.lifted
+         else f"No erasure request was recorded for {who}; nothing changed.")  # fmt: skip
+    return see_other(f"/pupil?q={quote(asked)}")
 
 
 async def erasure_letter(request: Request) -> Response:
