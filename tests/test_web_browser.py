@@ -166,6 +166,8 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     page.get_by_role("button", name="Save IXL").click()
     expect(page.locator(".notes")).to_contain_text("Saved IXL")
     assert "enabled = true" in workspace.settings_path.read_text(encoding="utf-8").split("[platforms.ixl]")[1][:400]
+    go_to(page, "Home")
+    shot("12-home-after-the-job")
 
 
 def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server):
