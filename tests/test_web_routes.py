@@ -8,8 +8,14 @@ is tested first; then the termly job as the admin does it from the pages. Every 
 from __future__ import annotations
 
 import html
+import http.cookiejar
 import re
+import subprocess
+import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 import tomllib
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +24,7 @@ import pytest
 from roster_helpers import pupil, write_csv
 from starlette.testclient import TestClient
 
-from provisioner.errors import UsageError
+from provisioner.errors import GuardRefused, UsageError
 from provisioner.facade import Provisioner
 from provisioner.jobs.create import init_workspace
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
@@ -224,6 +230,7 @@ def test_a_roster_with_errors_shows_each_row_column_and_what_to_fix(browser, tok
     plan = browser.get("/plan/roster.csv")
     assert plan.status_code == 400
     assert "The roster has 2 problem(s) in 2 row(s)" in plan.text
+    assert "Leave out the rows with errors" in words(plan.text) and "--skip-invalid-rows" not in plan.text
     assert "Traceback" not in plan.text
     plan = browser.get("/plan/roster.csv?skip_invalid_rows=on")
     assert plan.status_code == 200 and "Maisie Thornbury" in plan.text and "Left out 2 row(s)" in plan.text
@@ -439,3 +446,48 @@ def test_an_erasure_request_lifted_from_the_pupil_page(browser, tokens, school, 
     assert "Lift the erasure request" in page
     lifted = browser.post("/pupil/allow", data={"csrf": tokens.csrf, "q": child["mis_id"]}).text
     assert f"Lifted the erasure request for {named(child)}" in lifted
+
+
+def test_long_work_shows_its_progress_and_survives_a_reload(school, tokens):
+    """The task lives in the server: each load of its page shows how far each platform has got."""
+    guard = create_app(school.root, tokens)
+    client = TestClient(guard, base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}")
+    release, reported = threading.Event(), threading.Event()
+
+    def work(progress):
+        progress("purple-mash", 3, 10)
+        reported.set()
+        release.wait()
+        raise GuardRefused("the roster was taken away", hint="choose it again")
+
+    task = guard.app.state.tasks.start("apply", "Applying the roster", work)
+    assert reported.wait(10)
+    for _ in range(2):  # a reload shows the same work, still going
+        page = client.get(f"/tasks/{task.id}").text
+        assert "Purple Mash: 3 of 10" in page and '<progress id="p-purple-mash" max="10" value="3">' in page
+        assert 'http-equiv="refresh"' in page
+    release.set()
+    page = finished(client, f"/tasks/{task.id}")
+    assert "Stopped: the roster was taken away." in page and "Next: choose it again." in page
+    assert 'http-equiv="refresh"' not in page
+    assert client.get("/tasks/no-such-task").status_code == 404
+
+
+def test_serve_prints_the_address_that_lets_the_admin_in(school):
+    """`provisioner serve` as a person runs it: the address it prints opens the Home page (the
+    token becomes a cookie), and the same page without the token is refused."""
+    server = subprocess.Popen([sys.executable, "-m", "provisioner", "serve", "--no-browser", "--workspace",
+                               str(school.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        address = next(line.strip() for line in server.stdout if line.strip().startswith("http://127.0.0.1:"))
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(address) as answer:
+            assert answer.status == 200 and "Test Primary School" in answer.read().decode()
+            assert answer.url == address.split("?")[0], "the token leaves the address"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(address.split("?")[0])
+        assert refused.value.code == 403
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -32,7 +32,7 @@ from provisioner.fields import short_label, short_labels
 from provisioner.jobs.requests import describe
 from provisioner.models import rows_text, year_group_label
 from provisioner.planning.cleanup import DELETE, REASON_WORDS
-from provisioner.web.security import Guard, Refused, Secrets, checked_form
+from provisioner.web.security import Guard, Refused, Secrets, checked_form, refusal_page
 from provisioner.web.tasks import Tasks
 from provisioner.workspace import Workspace
 
@@ -42,6 +42,8 @@ ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver",
 STATUS_WORDS = {"issued_not_uploaded": "issued, not yet uploaded", "platform_hold": "held by the platform"}
 EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet (xlsx)",
            "notice-docx": "Privacy notice section (Word)", "notice": "Privacy notice section (text)"}  # fmt: skip
+ROW_ERRORS_HINT = ("fix the rows below in the MIS and choose the new export, or go back to the roster check and tick "
+                   "'Leave out the rows with errors'")  # fmt: skip
 # The options a roster's plan and cleanup take, as the command line's flags name them.
 OPTIONS = ("skip_invalid_rows", "partial_roster", "allow_large_cleanup", "different_pupils")
 
@@ -52,8 +54,9 @@ templates.filters.update(label=short_label, labels=short_labels, year=year_group
                          status=lambda s: STATUS_WORDS.get(s, s.replace("_", " ")))  # fmt: skip
 
 
-def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], None] | None = None) -> Starlette:
-    """The interface for the workspace at ``root``. ``stop`` ends the server (the Stop button)."""
+def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], None] | None = None) -> Guard:
+    """The interface for the workspace at ``root``, behind its ``Guard``. ``stop`` ends the server
+    (the Stop button)."""
     app = Starlette(
         routes=[
             Route("/", home),
@@ -87,7 +90,7 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
             Route("/stop", stop_server, methods=["POST"]),
             Mount("/static", StaticFiles(packages=[("provisioner.web", "static")]), name="static"),
         ],
-        exception_handlers={ProvisionerError: domain_error, Refused: refused},
+        exception_handlers={ProvisionerError: domain_error, Refused: refused, Exception: unexpected},
     )
     app.state.root = Path(root).resolve()
     app.state.secrets = tokens or Secrets()
@@ -95,7 +98,7 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
     app.state.notes = []  # what the last form did, shown once on the next page
     app.state.letters = {}  # erasure letters, kept in memory until the server stops
     app.state.stop = stop
-    return Guard(app, app.state.secrets)  # type: ignore[return-value]
+    return Guard(app, app.state.secrets)
 
 
 # Shared parts
@@ -135,7 +138,15 @@ def see_other(url: str) -> RedirectResponse:
 async def domain_error(request: Request, exc: Exception) -> HTMLResponse:
     assert isinstance(exc, ProvisionerError)
     problems = exc.problems if isinstance(exc, RosterError) and exc.problems else []
+    if problems and "name" in request.path_params:  # the next step in this interface's words, not a command's
+        exc = RosterError(exc.message, hint=ROW_ERRORS_HINT, problems=problems)
     return page(request, "error.html", status_code=400, error=exc, groups=problem_groups(problems))
+
+
+async def unexpected(request: Request, exc: Exception) -> HTMLResponse:
+    """The last line of defence, as the command line's: the kind of error, never its details."""
+    return refusal_page(500, f"Unexpected error ({type(exc).__name__}). Nothing more was changed. Run the same step "
+                             "from the command line with --debug for the details, and report them.")  # fmt: skip
 
 
 async def refused(request: Request, exc: Exception) -> HTMLResponse:
@@ -186,7 +197,7 @@ async def home(request: Request) -> HTMLResponse:
     provisioner = the_provisioner(request)
     report = await call(provisioner.status)
     _register, verdict = await call(provisioner.check_register)
-    return page(request, "home.html", report=report, verdict=verdict, rosters=provisioner.kept_rosters())
+    return page(request, "home.html", report=report, verdict=verdict)
 
 
 # A new roster: choose it, check it, plan, apply
