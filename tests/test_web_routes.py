@@ -491,3 +491,24 @@ def test_serve_prints_the_address_that_lets_the_admin_in(school):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_large_roster_is_never_written_outside_the_workspace(browser, tokens, school, tmp_path, monkeypatch):
+    """Past 1 MB Starlette would spool an upload to the system's temporary folder; a roster holds
+    every pupil's data, so it stays in memory until it is kept in the workspace."""
+    import starlette.formparsers
+
+    spooled = []
+
+    class Watched(starlette.formparsers.SpooledTemporaryFile):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            spooled.append(self)
+
+    monkeypatch.setattr(starlette.formparsers, "SpooledTemporaryFile", Watched)
+    rows = [pupil(adno=f"{9000 + i:06d}", upn="", forename="Maisie", surname=f"Thornbury{i:05d}") for i in range(30000)]
+    path = write_csv(tmp_path / "big roster.csv", rows)
+    assert path.stat().st_size > 1024 * 1024
+    choose(browser, tokens, path)
+    assert spooled and not any(f._rolled for f in spooled)
+    assert (school.uploads / "big roster.csv").read_bytes() == path.read_bytes()

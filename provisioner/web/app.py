@@ -21,6 +21,7 @@ from urllib.parse import quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartParser
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -46,6 +47,11 @@ ROW_ERRORS_HINT = ("fix the rows below in the MIS and choose the new export, or 
                    "'Leave out the rows with errors'")  # fmt: skip
 # The options a roster's plan and cleanup take, as the command line's flags name them.
 OPTIONS = ("skip_invalid_rows", "partial_roster", "allow_large_cleanup", "different_pupils")
+
+# A file chosen in a form (a roster, a platform's export) holds every pupil's data: it is read in
+# memory and kept only inside the workspace, never spooled to the system's temporary folder, as
+# Starlette does past 1 MB. A trust's roster of 50,000 pupils is a few megabytes.
+MultiPartParser.spool_max_size = 512 * 1024 * 1024
 
 templates = Environment(loader=PackageLoader("provisioner.web", "templates"), autoescape=select_autoescape(),
                         trim_blocks=True, lstrip_blocks=True)  # fmt: skip
