@@ -14,13 +14,14 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import urllib.error
 import urllib.request
-import tomllib
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import set_platform
 from roster_helpers import pupil, write_csv
 from starlette.testclient import TestClient
 
@@ -252,12 +253,12 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert "40 pupils read" in check and "No errors." in check
     assert [p.name for p in school.uploads.iterdir()] == ["autumn roster.xlsx"]  # kept in the workspace only
 
-    plan = browser.get("/plan/autumn roster.xlsx").text
+    plan = words(browser.get("/plan/autumn roster.xlsx").text)
     for row in pupils[:5]:
         assert named(row) in plan
     assert "new account" in plan
     assert "built-in method" not in plan and "Undefined" not in plan
-    filtered = browser.get("/plan/autumn roster.xlsx", params={"q": pupils[0]["legal_surname"]}).text
+    filtered = words(browser.get("/plan/autumn roster.xlsx", params={"q": pupils[0]["legal_surname"]}).text)
     assert named(pupils[0]) in filtered
     assert all(named(row) not in filtered for row in pupils if row["legal_surname"] != pupils[0]["legal_surname"]
                and row["class_name"] != pupils[0]["legal_surname"])  # fmt: skip
@@ -512,3 +513,15 @@ def test_a_large_roster_is_never_written_outside_the_workspace(browser, tokens, 
     choose(browser, tokens, path)
     assert spooled and not any(f._rolled for f in spooled)
     assert (school.uploads / "big roster.csv").read_bytes() == path.read_bytes()
+
+
+def test_the_plan_lists_by_name_the_pupils_a_platform_does_not_serve(browser, tokens, school, roster, pupils):
+    set_platform(school, "purple-mash", year_groups='["3", "4"]')
+    choose(browser, tokens, roster)
+    page = words(browser.get("/plan/autumn roster.xlsx", params={"action": "outside"}).text)
+    outside = [row for row in pupils if row["year_group"] not in ("3", "4")]
+    inside = [row for row in pupils if row["year_group"] in ("3", "4")]
+    assert outside and inside
+    assert all(named(row) in page for row in outside)
+    assert not any(named(row) in page for row in inside)
+    assert "on roll, outside the year groups or classes it serves" in page

@@ -13,6 +13,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet 
            "notice-docx": "Privacy notice section (Word)", "notice": "Privacy notice section (text)"}  # fmt: skip
 ROW_ERRORS_HINT = ("fix the rows below in the MIS and choose the new export, or go back to the roster check and tick "
                    "'Leave out the rows with errors'")  # fmt: skip
+OUTSIDE = "outside"  # a pupil on roll whom a platform does not serve (the plan's filter)
 # The options a roster's plan and cleanup take, as the command line's flags name them.
 OPTIONS = ("skip_invalid_rows", "partial_roster", "allow_large_cleanup", "different_pupils")
 
@@ -189,11 +191,36 @@ def plan_seen(the_plan: Any) -> str:
     return hashlib.sha256(json.dumps(changes).encode()).hexdigest()[:32]
 
 
-def filtered(changes: list, text: str, action: str) -> list:
-    """The pupils the page's filter asks for: a name or class containing ``text``, of ``action``."""
+@dataclass(frozen=True)
+class PupilRow:
+    """One pupil of a platform's plan as the page lists it."""
+
+    name: str
+    class_name: str
+    kind: str  # create, update, leaver, outside: what the filter chooses by
+    what: str
+    detail: str = ""
+
+
+def pupil_rows(platform_plan: Any) -> list[PupilRow]:
+    """Every pupil a platform's plan affects, then the pupils on roll it does not serve."""
+    rows = []
+    for change in platform_plan.affected:
+        detail = (f"changes {short_labels(change.changed)}" if change.action == "update"
+                  else REASON_WORDS.get(change.reason, change.reason))  # fmt: skip
+        rows.append(PupilRow(change.name or "(no name recorded)", change.class_name, change.action,
+                             ACTION_WORDS.get(change.action, change.action), detail))  # fmt: skip
+    for name, class_name in platform_plan.outside:
+        rows.append(PupilRow(name, class_name, OUTSIDE, "no account", "on roll, outside the year groups or classes "
+                             "it serves"))  # fmt: skip
+    return rows
+
+
+def filtered(rows: list[PupilRow], text: str, kind: str) -> list[PupilRow]:
+    """The pupils the page's filter asks for: a name or class containing ``text``, of ``kind``."""
     text = text.strip().casefold()
-    return [c for c in changes if (not action or c.action == action)
-            and (not text or text in c.name.casefold() or text in c.class_name.casefold())]  # fmt: skip
+    return [r for r in rows if (not kind or r.kind == kind)
+            and (not text or text in r.name.casefold() or text in r.class_name.casefold())]  # fmt: skip
 
 
 # Home
@@ -238,7 +265,7 @@ async def plan_page(request: Request) -> HTMLResponse:
     chosen = options(request.query_params)
     the_plan = await call(provisioner.plan, path, **chosen)
     text, action = request.query_params.get("q", ""), request.query_params.get("action", "")
-    shown = {platform: filtered(p.affected, text, action) for platform, p in the_plan.platforms.items()}
+    shown = {platform: filtered(pupil_rows(p), text, action) for platform, p in the_plan.platforms.items()}
     return page(request, "plan.html", name=path.name, plan=the_plan, chosen=chosen, shown=shown, q=text,
                 action=action, seen=plan_seen(the_plan))  # fmt: skip
 
