@@ -66,6 +66,13 @@ def check_roster(path: Path, workspace: Path | None = None) -> tuple[Roster, dic
         return roster, identity.summary(state, roster)
 
 
+def is_workspace(path: Path) -> bool:
+    """Whether ``path`` holds a workspace (its settings file), without reading it."""
+    from provisioner.workspace import SETTINGS_FILE
+
+    return (path / SETTINGS_FILE).is_file()
+
+
 class Provisioner:
     def __init__(self, workspace: Workspace):
         self.workspace = workspace

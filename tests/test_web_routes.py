@@ -525,3 +525,24 @@ def test_the_plan_lists_by_name_the_pupils_a_platform_does_not_serve(browser, to
     assert all(named(row) in page for row in outside)
     assert not any(named(row) in page for row in inside)
     assert "on roll, outside the year groups or classes it serves" in page
+
+
+def test_a_new_workspace_made_from_the_first_page(tmp_path, tokens):
+    """`provisioner serve --workspace DIR` on a folder that is not a workspace yet: every page
+    leads to the form that makes one, as 'provisioner init' would."""
+    root = tmp_path / "new school"
+    client = TestClient(create_app(root, tokens), base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}", follow_redirects=False)
+    answer = client.get("/register", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/setup"
+    form = client.get("/setup").text
+    assert "Nothing is set up in" in form and 'id="platform-purple-mash"' in form
+    made = client.post("/setup", data={"csrf": tokens.csrf, "school": "Willow Brook Primary", "domain": "willowbrook.sch.uk",
+                                       "platforms": ["purple-mash", "ixl"], "approved_by": "Pat Admin"}).text  # fmt: skip
+    assert "Created the workspace" in made and "Willow Brook Primary" in made
+    settings = tomllib.loads((root / "provisioner.toml").read_text(encoding="utf-8"))
+    assert settings["platforms"]["purple-mash"]["enabled"] and settings["platforms"]["ixl"]["enabled"]
+    assert client.get("/setup", follow_redirects=False).headers["location"] == "/"
+    refused = client.post("/setup", data={"csrf": tokens.csrf, "school": "Again", "domain": "again.sch.uk",
+                                          "approved_by": "Pat"}, follow_redirects=False)  # fmt: skip
+    assert refused.status_code == 303 and Workspace(root).settings.school.name == "Willow Brook Primary"

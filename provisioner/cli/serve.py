@@ -12,8 +12,9 @@ from provisioner.cli.common import WorkspaceOpt, command, err, find_provisioner,
 app = group()
 
 
-@command(app, help="Open the web interface for this workspace in your browser: the whole termly job from a page. "
-         "It listens on this computer only; stop it with Ctrl-C or its Stop button.")  # fmt: skip
+@command(app, help="Open the web interface for this workspace in your browser: the whole termly job from a page "
+         "(with --workspace naming a folder that is not one yet, its first page makes the workspace). It listens on "
+         "this computer only; stop it with Ctrl-C or its Stop button.")  # fmt: skip
 def serve(
     workspace: WorkspaceOpt = None,
     port: Annotated[int, typer.Option("--port", metavar="PORT", help="The port to listen on (default: a free one).")] = 0,
@@ -22,9 +23,14 @@ def serve(
     no_browser: Annotated[bool, flag("--no-browser", "Print the address without opening the browser.")] = False,
 ) -> None:
     def action() -> None:
+        from provisioner.facade import is_workspace
         from provisioner.web.server import Server  # the web libraries load only when it starts
 
-        root = find_provisioner(workspace).workspace.root
+        if workspace is not None and not is_workspace(workspace):
+            root = workspace.resolve()  # a new workspace: the first page asks for the school's details
+            out.print(f"There is no workspace in {root} yet: the page asks for the school's details to make one.")
+        else:
+            root = find_provisioner(workspace).workspace.root
         server = Server(root, host, port)
 
         def ready(address: str) -> None:

@@ -28,8 +28,8 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from provisioner.errors import Aborted, ProvisionerError, RosterError, UsageError
-from provisioner.facade import Provisioner, check_roster, platforms
+from provisioner.errors import Aborted, ProvisionerError, RosterError, UsageError, WorkspaceNotFound
+from provisioner.facade import Provisioner, check_roster, is_workspace, platforms
 from provisioner.fields import short_label, short_labels
 from provisioner.jobs.requests import describe
 from provisioner.models import rows_text, year_group_label
@@ -68,6 +68,7 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
     app = Starlette(
         routes=[
             Route("/", home),
+            Route("/setup", setup, methods=["GET", "POST"]),
             Route("/roster", roster_choose, methods=["GET", "POST"]),
             Route("/roster/{name}", roster_checked),
             Route("/plan/{name}", plan_page),
@@ -114,7 +115,10 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
 
 def the_provisioner(request: Request) -> Provisioner:
     """A fresh facade for each request: settings saved by a form are read by the next page."""
-    return Provisioner(Workspace(request.app.state.root))
+    root = request.app.state.root
+    if not is_workspace(root):
+        raise WorkspaceNotFound(f"no workspace at {root} yet", hint="make it on the first page")
+    return Provisioner(Workspace(root))
 
 
 async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -143,8 +147,10 @@ def see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-async def domain_error(request: Request, exc: Exception) -> HTMLResponse:
+async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProvisionerError)
+    if isinstance(exc, WorkspaceNotFound) and not is_workspace(request.app.state.root):
+        return see_other("/setup")  # a folder named for a new workspace: make it first
     problems = exc.problems if isinstance(exc, RosterError) and exc.problems else []
     if problems and "name" in request.path_params:  # the next step in this interface's words, not a command's
         exc = RosterError(exc.message, hint=ROW_ERRORS_HINT, problems=problems)
@@ -231,6 +237,26 @@ async def home(request: Request) -> HTMLResponse:
     report = await call(provisioner.status)
     _register, verdict = await call(provisioner.check_register)
     return page(request, "home.html", report=report, verdict=verdict)
+
+
+async def setup(request: Request) -> Response:
+    """A new workspace in the folder the interface was started for: the school, its domain, the
+    platforms, and who approves what each is sent (as 'provisioner init' asks)."""
+    root = request.app.state.root
+    if is_workspace(root):
+        return see_other("/")
+    if request.method == "GET":
+        return page(request, "setup.html", root=root)
+    form = await checked_form(request)
+    school, domain = str(form.get("school", "")).strip(), str(form.get("domain", "")).strip()
+    by = str(form.get("approved_by", "")).strip()
+    if not school or not domain or not by:
+        raise Refused(400, "Give the school's name, the domain for pupils' accounts and your name.")
+    chosen = [str(platform) for platform in form.getlist("platforms")]
+    await call(Provisioner.create, root, school, domain, chosen, by)
+    note(request, f"Created the workspace in {root}. Back up its school-secret.key, and never share it: without it "
+                  "every platform would see new pupils.")  # fmt: skip
+    return see_other("/")
 
 
 # A new roster: choose it, check it, plan, apply
