@@ -36,7 +36,6 @@ from provisioner.models import rows_text, year_group_label
 from provisioner.planning.cleanup import DELETE, REASON_WORDS
 from provisioner.web.security import Guard, Refused, Secrets, checked_form, refusal_page
 from provisioner.web.tasks import Tasks
-from provisioner.workspace import Workspace
 
 # The command line's words for each action (cli/render.py), for the same plan on a page.
 ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver", "disable": "disable",
@@ -115,10 +114,7 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
 
 def the_provisioner(request: Request) -> Provisioner:
     """A fresh facade for each request: settings saved by a form are read by the next page."""
-    root = request.app.state.root
-    if not is_workspace(root):
-        raise WorkspaceNotFound(f"no workspace at {root} yet", hint="make it on the first page")
-    return Provisioner(Workspace(root))
+    return Provisioner.find(request.app.state.root)
 
 
 async def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -130,7 +126,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     state = request.app.state
     notes, state.notes = state.notes, []
     try:
-        school = Provisioner(Workspace(state.root)).workspace.settings.school.name
+        school = Provisioner.find(state.root).workspace.settings.school.name
     except ProvisionerError:
         school = ""
     html = templates.get_template(template).render(
@@ -209,7 +205,7 @@ class PupilRow:
 
 
 def pupil_rows(platform_plan: Any) -> list[PupilRow]:
-    """Every pupil a platform's plan affects, then the pupils on roll it does not serve."""
+    """Every pupil a platform's plan affects, then the pupils on roll it does not serve, in words."""
     rows = []
     for change in platform_plan.affected:
         detail = (f"changes {short_labels(change.changed)}" if change.action == "update"
