@@ -546,3 +546,24 @@ def test_a_new_workspace_made_from_the_first_page(tmp_path, tokens):
     refused = client.post("/setup", data={"csrf": tokens.csrf, "school": "Again", "domain": "again.sch.uk",
                                           "approved_by": "Pat"}, follow_redirects=False)  # fmt: skip
     assert refused.status_code == 303 and Workspace(root).settings.school.name == "Willow Brook Primary"
+
+
+def test_a_microsoft_365_apply_through_graph_runs_as_a_task(m365, graph, tmp_path):
+    """A Graph run from the page: the accounts are made in the tenant (the stand-in), and the
+    task's page says so once it has ended."""
+    from m365_helpers import pupils_in
+
+    tokens = Secrets()
+    client = TestClient(create_app(m365.root, tokens), base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}")
+    rows = synthetic_pupils(12, seed=4, today=date.today(), leavers=0)
+    path = tmp_path / "graph roster.xlsx"
+    write_roster_xlsx(path, rows)
+    plan = words(client.get(choose(client, tokens, path).replace("/roster/", "/plan/")).text)
+    assert "Microsoft 365" in plan and named(rows[0]) in plan
+    seen = re.search(r'name="seen" value="([^"]+)"', plan).group(1)
+    started = client.post("/plan/graph roster.xlsx/apply", data={"csrf": tokens.csrf, "seen": seen},
+                          follow_redirects=False)  # fmt: skip
+    done = finished(client, started.headers["location"])
+    assert "Done." in done and "account(s) created or updated" in done
+    assert len(pupils_in(graph)) == len(rows)
