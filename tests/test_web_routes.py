@@ -30,7 +30,7 @@ from provisioner.facade import Provisioner
 from provisioner.jobs.create import init_workspace
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.web.app import create_app
-from provisioner.web.security import COOKIE, Secrets, check_bind
+from provisioner.web.security import COOKIE, Tokens, check_bind
 from provisioner.workspace import Workspace
 
 PAGES = ["/", "/roster", "/downloads", "/leavers", "/register", "/pupil", "/settings"]
@@ -55,12 +55,12 @@ def roster(tmp_path: Path, pupils: list[dict]) -> Path:
 
 
 @pytest.fixture
-def tokens() -> Secrets:
-    return Secrets()
+def tokens() -> Tokens:
+    return Tokens()
 
 
 @pytest.fixture
-def browser(school: Workspace, tokens: Secrets) -> TestClient:
+def browser(school: Workspace, tokens: Tokens) -> TestClient:
     """A client signed in as the admin is: by the address with the token, then the cookie."""
     client = TestClient(create_app(school.root, tokens), base_url=LOOPBACK)
     client.get(f"/?token={tokens.session}")
@@ -71,7 +71,7 @@ def named(pupil_row: dict) -> str:
     return f"{pupil_row['preferred_forename'] or pupil_row['legal_forename']} {pupil_row['legal_surname']}"
 
 
-def choose(browser: TestClient, tokens: Secrets, path: Path, then: str = "roster") -> str:
+def choose(browser: TestClient, tokens: Tokens, path: Path, then: str = "roster") -> str:
     """Choose a roster file in the form; the address of the page it leads to."""
     answer = browser.post("/roster", data={"csrf": tokens.csrf, "then": then},
                           files={"roster": (path.name, path.read_bytes())}, follow_redirects=False)  # fmt: skip
@@ -553,7 +553,7 @@ def test_a_microsoft_365_apply_through_graph_runs_as_a_task(m365, graph, tmp_pat
     task's page says so once it has ended."""
     from m365_helpers import pupils_in
 
-    tokens = Secrets()
+    tokens = Tokens()
     client = TestClient(create_app(m365.root, tokens), base_url=LOOPBACK)
     client.get(f"/?token={tokens.session}")
     rows = synthetic_pupils(12, seed=4, today=date.today(), leavers=0)

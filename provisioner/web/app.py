@@ -34,7 +34,7 @@ from provisioner.fields import short_label, short_labels
 from provisioner.jobs.requests import describe
 from provisioner.models import rows_text, year_group_label
 from provisioner.planning.cleanup import DELETE, REASON_WORDS
-from provisioner.web.security import Guard, Refused, Secrets, checked_form, refusal_page
+from provisioner.web.security import Guard, Refused, Tokens, checked_form, refusal_page
 from provisioner.web.tasks import Tasks
 
 # The command line's words for each action (cli/render.py), for the same plan on a page.
@@ -61,7 +61,7 @@ templates.filters.update(label=short_label, labels=short_labels, year=year_group
                          status=lambda s: STATUS_WORDS.get(s, s.replace("_", " ")))  # fmt: skip
 
 
-def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], None] | None = None) -> Guard:
+def create_app(root: Path, tokens: Tokens | None = None, stop: Callable[[], None] | None = None) -> Guard:
     """The interface for the workspace at ``root``, behind its ``Guard``. ``stop`` ends the server
     (the Stop button)."""
     app = Starlette(
@@ -101,12 +101,12 @@ def create_app(root: Path, tokens: Secrets | None = None, stop: Callable[[], Non
         exception_handlers={ProvisionerError: domain_error, Refused: refused, Exception: unexpected},
     )
     app.state.root = Path(root).resolve()
-    app.state.secrets = tokens or Secrets()
+    app.state.tokens = tokens or Tokens()
     app.state.tasks = Tasks()
     app.state.notes = []  # what the last form did, shown once on the next page
     app.state.letters = {}  # erasure letters, kept in memory until the server stops
     app.state.stop = stop
-    return Guard(app, app.state.secrets)
+    return Guard(app, app.state.tokens)
 
 
 # Shared parts
@@ -130,7 +130,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     except ProvisionerError:
         school = ""
     html = templates.get_template(template).render(
-        request=request, csrf=state.secrets.csrf, school=school, notes=notes, path=request.url.path,
+        request=request, csrf=state.tokens.csrf, school=school, notes=notes, path=request.url.path,
         names=platforms(), **context)
     return HTMLResponse(html, status_code=status_code)
 

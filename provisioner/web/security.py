@@ -56,7 +56,7 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True)
-class Secrets:
+class Tokens:
     """The two tokens of one start of the server; gone when it stops."""
 
     session: str = field(default_factory=lambda: secrets.token_urlsafe(32))
@@ -100,7 +100,7 @@ async def checked_form(request: Request) -> FormData:
     """The posted form, refused unless it carries this start's CSRF token."""
     form = await request.form()
     given = form.get("csrf")
-    if not same(given if isinstance(given, str) else None, request.app.state.secrets.csrf):
+    if not same(given if isinstance(given, str) else None, request.app.state.tokens.csrf):
         raise Refused(403, "This form is out of date or did not come from this interface. Go back, reload the page "
                            "and send it again.")  # fmt: skip
     return form
@@ -117,7 +117,7 @@ class Guard:
     """The ASGI layer in front of every route: Host, then the token or its cookie, then the
     headers every answer carries."""
 
-    def __init__(self, app: ASGIApp, tokens: Secrets):
+    def __init__(self, app: ASGIApp, tokens: Tokens):
         self.app = app
         self.tokens = tokens
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from provisioner.errors import UsageError
-from provisioner.web.security import Secrets, check_bind
+from provisioner.web.security import Tokens, check_bind
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -44,7 +44,7 @@ class Server:
 
         from provisioner.web.app import create_app
 
-        self.tokens = Secrets()
+        self.tokens = Tokens()
         self.socket = listen(host, port)
         self.address = self.tokens.address(base_address(self.socket))
         app = create_app(root, self.tokens, stop=self.stop)
