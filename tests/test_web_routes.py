@@ -567,3 +567,20 @@ def test_a_microsoft_365_apply_through_graph_runs_as_a_task(m365, graph, tmp_pat
     done = finished(client, started.headers["location"])
     assert "Done." in done and "account(s) created or updated" in done
     assert len(pupils_in(graph)) == len(rows)
+
+
+def test_a_trusts_plan_lists_the_first_pupils_and_the_filter_finds_the_rest(browser, tokens, school, tmp_path,
+                                                                            monkeypatch):  # fmt: skip
+    import provisioner.web.app as web_app
+
+    monkeypatch.setattr(web_app, "ROWS_SHOWN", 10)
+    rows = synthetic_pupils(40, seed=11, today=date.today(), leavers=0)
+    path = tmp_path / "trust.xlsx"
+    write_roster_xlsx(path, rows)
+    choose(browser, tokens, path)
+    page = words(browser.get("/plan/trust.xlsx").text)
+    assert "40 pupil(s): the first 10 are shown; filter by name, class or kind to find the others" in page
+    assert page.count("<td>new account</td>") == 10
+    last = rows[-1]
+    found = words(browser.get("/plan/trust.xlsx", params={"q": named(last)}).text)
+    assert named(last) in found

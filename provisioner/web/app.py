@@ -45,6 +45,8 @@ EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet 
            "notice-docx": "Privacy notice section (Word)", "notice": "Privacy notice section (text)"}  # fmt: skip
 ROW_ERRORS_HINT = ("fix the rows below in the MIS and choose the new export, or go back to the roster check and tick "
                    "'Leave out the rows with errors'")  # fmt: skip
+# Pupils listed per platform on a page: a trust's plan names tens of thousands; the filter finds the rest.
+ROWS_SHOWN = 500
 OUTSIDE = "outside"  # a pupil on roll whom a platform does not serve (the plan's filter)
 # The options a roster's plan and cleanup take, as the command line's flags name them.
 OPTIONS = ("skip_invalid_rows", "partial_roster", "allow_large_cleanup", "different_pupils")
@@ -287,8 +289,10 @@ async def plan_page(request: Request) -> HTMLResponse:
     chosen = options(request.query_params)
     the_plan = await call(provisioner.plan, path, **chosen)
     text, action = request.query_params.get("q", ""), request.query_params.get("action", "")
-    shown = {platform: filtered(pupil_rows(p), text, action) for platform, p in the_plan.platforms.items()}
-    return page(request, "plan.html", name=path.name, plan=the_plan, chosen=chosen, shown=shown, q=text,
+    matching = {platform: filtered(pupil_rows(p), text, action) for platform, p in the_plan.platforms.items()}
+    shown = {platform: rows[:ROWS_SHOWN] for platform, rows in matching.items()}
+    return page(request, "plan.html", name=path.name, plan=the_plan, chosen=chosen, shown=shown,
+                matching={platform: len(rows) for platform, rows in matching.items()}, q=text,
                 action=action, seen=plan_seen(the_plan))  # fmt: skip
 
 
@@ -417,7 +421,7 @@ async def leavers_page(request: Request) -> HTMLResponse:
     the_plan = await call(provisioner.plan_leavers, path, skip_invalid_rows=chosen["skip_invalid_rows"],
                           partial_roster=chosen["partial_roster"],
                           allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
-    return page(request, "leavers.html", name=path.name, plan=the_plan, chosen=chosen)
+    return page(request, "leavers.html", name=path.name, plan=the_plan, chosen=chosen, limit=ROWS_SHOWN)
 
 
 async def leavers_apply(request: Request) -> Response:
