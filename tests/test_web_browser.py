@@ -95,22 +95,27 @@ def page(chromium, server):
 
 def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     workspace, pupils, autumn, spring = school
-    shot = lambda name: page.screenshot(path=screenshots / f"{name}.png", full_page=False)  # noqa: E731
+    taken = []
+
+    def shot(name: str) -> None:
+        taken.append(name)
+        page.screenshot(path=screenshots / f"{len(taken):02d}-{name}.png")
+
     assert page.url.endswith("/"), "the token leaves the address once it is a cookie"
     expect = sync_api.expect
     expect(page.get_by_role("heading", level=1)).to_have_text("Hazel Lane Primary School")
-    shot("01-home")
+    shot("home")
 
     # A new roster: choose the file, see the check, then the plan with names.
     go_to(page, "New roster")
-    shot("02-new-roster")
+    shot("new-roster")
     drop(page, "form[data-drop]", autumn)
     page.get_by_role("button", name="Check it").click()
     expect(page.locator("p.lead")).to_contain_text(f"{len(pupils)} pupils read")
-    shot("03-roster-check")
+    shot("roster-check")
     page.get_by_role("button", name="See what each platform would be sent").click()
     expect(page.get_by_role("cell", name=named(pupils[0]), exact=True).first).to_be_visible()
-    shot("04-plan")
+    shot("plan")
     page.get_by_label("Show pupils whose name or class contains").fill(pupils[3]["legal_surname"])
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_role("cell", name=named(pupils[3]), exact=True).first).to_be_visible()
@@ -118,7 +123,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     # Apply, with its progress, then the files.
     page.get_by_role("button", name="Apply this plan").click()
     expect(page.get_by_text("Done.")).to_be_visible()
-    shot("05-applied")
+    shot("applied")
     with page.expect_download() as download:
         page.locator("a[href$='.pdf']").first.click()
     slips = tmp_path / "slips.pdf"
@@ -128,7 +133,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
 
     # Downloads: the admin uploads each file, then says so.
     go_to(page, "Downloads")
-    shot("06-downloads")
+    shot("downloads")
     page.get_by_role("button", name="I have uploaded this").first.click()
     expect(page.locator(".notes")).to_contain_text("recorded as uploaded")
     while page.get_by_role("button", name="I have uploaded this").count():
@@ -141,9 +146,10 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     page.get_by_role("button", name="Check it").click()
     expect(page.get_by_role("cell", name=named(pupils[0]), exact=True).first).to_be_visible()
     expect(page.get_by_role("cell", name=named(pupils[1]), exact=True).first).to_be_visible()
-    shot("07-leavers")
+    shot("leavers")
     page.get_by_role("button", name="Carry out this cleanup").click()
     expect(page.get_by_text("Done.")).to_be_visible()
+    shot("leavers-done")
     go_to(page, "Downloads")
     while page.get_by_role("button", name="I have deleted these").count():
         page.get_by_role("button", name="I have deleted these").first.click()
@@ -151,7 +157,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
 
     # The register: one gap filled from its form.
     go_to(page, "Register")
-    shot("08-register")
+    shot("register")
     gap = page.locator("form.gap input[name=value]").first
     gap.fill("Servers in the United Kingdom")
     page.locator("form.gap button").first.click()
@@ -163,23 +169,24 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     page.get_by_label("Name, MIS id (admission number) or UPN").fill(child["mis_id"])
     page.get_by_role("button", name="Find").click()
     expect(page.get_by_role("heading", level=2)).to_contain_text(named(child))
-    shot("09-pupil")
+    shot("pupil")
     page.get_by_role("link", name="Erase this pupil from every platform").click()
     expect(page.locator(".problem")).to_contain_text(f"Erase {named(child)}")
-    shot("10-erase")
+    shot("erase")
     page.get_by_label(f"To go ahead, type {named(child)}'s name or id").fill(named(child))
     page.get_by_role("button", name="Erase").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Erasure recorded for {named(child)}")
+    shot("erased")
 
     # Settings: a platform switched on, written back to provisioner.toml.
     go_to(page, "Settings")
-    shot("11-settings")
+    shot("settings")
     page.get_by_label("Make and keep accounts on IXL").check()
     page.get_by_role("button", name="Save IXL").click()
     expect(page.locator(".notes")).to_contain_text("Saved IXL")
     assert "enabled = true" in workspace.settings_path.read_text(encoding="utf-8").split("[platforms.ixl]")[1][:400]
     go_to(page, "Home")
-    shot("12-home-after-the-job")
+    shot("home-after-the-job")
 
 
 def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server):
