@@ -584,3 +584,21 @@ def test_a_trusts_plan_lists_the_first_pupils_and_the_filter_finds_the_rest(brow
     last = rows[-1]
     found = words(browser.get("/plan/trust.xlsx", params={"q": named(last)}).text)
     assert named(last) in found
+
+
+def test_finished_tasks_are_forgotten_after_the_last_twenty_but_running_ones_never():
+    from provisioner.web.tasks import KEPT, Tasks
+
+    tasks, release = Tasks(), threading.Event()
+    running = tasks.start("apply", "A long apply", lambda progress: release.wait())
+    ended = []
+    for number in range(KEPT + 5):
+        done = threading.Event()
+        ended.append(tasks.start("apply", f"Apply {number}", lambda progress, done=done: done.set()))
+        assert done.wait(10)
+        while ended[-1].state == "running":  # its thread records the end just after the work returns
+            time.sleep(0.01)
+    tasks.start("apply", "One more", lambda progress: None)
+    assert tasks.get(running.id) is running
+    assert [t for t in ended if tasks.get(t.id)] == ended[-(KEPT - 1):]
+    release.set()

@@ -37,8 +37,12 @@ class Task:
         self.progress[platform] = [done, total]
 
 
+KEPT = 20  # finished tasks kept for their pages: a trust's apply result holds its whole plan
+
+
 class Tasks:
-    """Every task started since the server started, by id."""
+    """The tasks started since the server started, by id: every one still running, and the last
+    ``KEPT`` that ended."""
 
     def __init__(self) -> None:
         self._tasks: dict[str, Task] = {}
@@ -47,6 +51,9 @@ class Tasks:
     def start(self, kind: str, title: str, work: Callable[[Progress], Any]) -> Task:
         task = Task(secrets.token_urlsafe(9), kind, title)
         with self._lock:
+            ended = [key for key, old in self._tasks.items() if old.state != RUNNING]
+            for key in ended[: max(0, len(ended) - KEPT + 1)]:
+                del self._tasks[key]
             self._tasks[task.id] = task
 
         def run() -> None:
