@@ -602,3 +602,14 @@ def test_finished_tasks_are_forgotten_after_the_last_twenty_but_running_ones_nev
     assert tasks.get(running.id) is running
     assert [t for t in ended if tasks.get(t.id)] == ended[-(KEPT - 1):]
     release.set()
+
+
+def test_a_port_in_use_is_refused_in_words():
+    from provisioner.web.server import listen
+
+    first = listen("127.0.0.1", 0)
+    try:
+        with pytest.raises(UsageError, match=f"port {first.getsockname()[1]} on 127.0.0.1 is in use"):
+            listen("127.0.0.1", first.getsockname()[1])
+    finally:
+        first.close()
