@@ -609,7 +609,7 @@ def test_a_port_in_use_is_refused_in_words():
 
     first = listen("127.0.0.1", 0)
     try:
-        with pytest.raises(UsageError, match=f"port {first.getsockname()[1]} on 127.0.0.1 is in use"):
+        with pytest.raises(UsageError, match=f"cannot listen on 127.0.0.1, port {first.getsockname()[1]}: address already in use"):
             listen("127.0.0.1", first.getsockname()[1])
     finally:
         first.close()

@@ -24,9 +24,10 @@ def listen(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as exc:  # the port is taken, or the address is not this computer's
         sock.close()
-        raise UsageError(f"port {port} on {host} is in use", hint="leave out --port to use a free one") from None
+        raise UsageError(f"cannot listen on {host}, port {port}: {(exc.strerror or 'refused').lower()}",
+                         hint="leave out --port to use a free one, and --host to use 127.0.0.1") from None  # fmt: skip
     sock.listen(64)
     return sock
 
