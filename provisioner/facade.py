@@ -36,7 +36,7 @@ from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
 from provisioner.state import Approval, Batch, BatchKind, BatchStatus, State
-from provisioner.workspace import Workspace, connector_class, find_workspace
+from provisioner.workspace import SETTINGS_FILE, Workspace, connector_class, find_workspace
 
 if TYPE_CHECKING:
     from provisioner.reports import Dpia  # the document libraries load only when needed
@@ -68,8 +68,6 @@ def check_roster(path: Path, workspace: Path | None = None) -> tuple[Roster, dic
 
 def is_workspace(path: Path) -> bool:
     """Whether ``path`` holds a workspace (its settings file), without reading it."""
-    from provisioner.workspace import SETTINGS_FILE
-
     return (path / SETTINGS_FILE).is_file()
 
 
@@ -136,31 +134,29 @@ class Provisioner:
     def keep_roster(self, name: str, data: bytes) -> Path:
         """Keep a roster chosen in a browser inside the workspace (uploads/), replacing the one
         chosen before: a roster holds every pupil's data, so only the one in use is kept."""
-        suffix = Path(name).suffix.lower()
-        if suffix not in (".xlsx", ".csv"):
-            raise UsageError(f"'{Path(name).name}' is not an xlsx or csv file",
-                             hint="export the roster from the MIS as Excel (xlsx) or CSV and choose that file")  # fmt: skip
-        folder = files.make_private_dir(self.workspace.uploads)
-        for older in folder.iterdir():
-            if older.is_file():  # the roster chosen before; a platform's export is kept apart
-                older.unlink()
         stem = "".join(ch if ch.isalnum() or ch in "-_ " else "-" for ch in Path(name).stem).strip() or "roster"
-        path = folder / f"{stem}{suffix}"
-        files.atomic_write_bytes(path, data)
-        return path
+        return self._keep_upload(self.workspace.uploads, stem, name, data,
+                                 "export the roster from the MIS as Excel (xlsx) or CSV and choose that file")  # fmt: skip
 
     def keep_export(self, platform: str, name: str, data: bytes) -> Path:
         """Keep a platform's own pupil export chosen in a browser inside the workspace
         (uploads/exports/), replacing the one chosen before, for a reconcile to read."""
         connector_class(platform)
+        return self._keep_upload(self.workspace.uploads / "exports", f"{platform}-export", name, data,
+                                 "download the pupil list from the platform as Excel (xlsx) or CSV and choose that "
+                                 "file")  # fmt: skip
+
+    @staticmethod
+    def _keep_upload(folder: Path, stem: str, name: str, data: bytes, hint: str) -> Path:
+        """Write an uploaded xlsx or csv as ``folder/stem.suffix``, the folder's other files removed."""
         suffix = Path(name).suffix.lower()
         if suffix not in (".xlsx", ".csv"):
-            raise UsageError(f"'{Path(name).name}' is not an xlsx or csv file",
-                             hint="download the pupil list from the platform as Excel (xlsx) or CSV and choose that file")  # fmt: skip
-        folder = files.make_private_dir(self.workspace.uploads / "exports")
+            raise UsageError(f"'{Path(name).name}' is not an xlsx or csv file", hint=hint)
+        files.make_private_dir(folder)
         for older in folder.iterdir():
-            older.unlink()
-        path = folder / f"{platform}-export{suffix}"
+            if older.is_file():  # the one chosen before (a platform's export is kept in its own folder)
+                older.unlink()
+        path = folder / f"{stem}{suffix}"
         files.atomic_write_bytes(path, data)
         return path
 
@@ -428,9 +424,7 @@ class Provisioner:
 
     def write_erasure_letter(self, result: ErasureResult, path: Path) -> None:
         """The letter to the parent saying what the erasure did on each platform (it names the child)."""
-        from provisioner.reports import erasure_letter_pdf_bytes
-
-        files.atomic_write_bytes(path, erasure_letter_pdf_bytes(result.as_dict()))
+        files.atomic_write_bytes(path, self.erasure_letter_pdf(result))
 
     def erasure_request(self, pupil: str, today: date | None = None) -> ErasureRequest:
         """What an erasure of this pupil would be asked (which child, what each platform does),
@@ -457,6 +451,7 @@ class Provisioner:
             return requests.erase(self.workspace, state, pupil, today or self._today(), confirm)
 
     def erasure_letter_pdf(self, result: ErasureResult) -> bytes:
+        """The erasure letter as a PDF, to hand over without keeping a copy."""
         from provisioner.reports import erasure_letter_pdf_bytes
 
         return erasure_letter_pdf_bytes(result.as_dict())
