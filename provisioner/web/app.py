@@ -34,6 +34,7 @@ from provisioner.fields import short_label, short_labels
 from provisioner.jobs.requests import describe
 from provisioner.models import rows_text, year_group_label
 from provisioner.planning.cleanup import DELETE, REASON_WORDS
+from provisioner.state import BatchKind
 from provisioner.web.security import Guard, Refused, Tokens, checked_form, refusal_page
 from provisioner.web.tasks import Tasks
 
@@ -377,17 +378,19 @@ async def confirm(request: Request) -> Response:
                                    deleted_since_export=form.get("deleted_since_export") == "on")  # fmt: skip
     else:
         done, earlier = await call(provisioner.confirm_uploaded, platform, batch)
-    words = "deleted" if what == "deleted" else "uploaded"
+    words, name = ("deleted" if what == "deleted" else "uploaded"), platforms().get(platform, platform)
     for batch_done in done:
-        note(request, f"{platform}: {batch_done.file} recorded as {words}.")
+        note(request, f"{name}: {batch_done.file} recorded as {words}.")
         until = await call(provisioner.held_until, platform, batch_done.id)
         if until:
-            note(request, f"{platform}: the platform still holds these accounts in its Leavers group until "
-                          f"{until.isoformat()}, then deletes them for good.")  # fmt: skip
+            note(request, f"{name}: the platform still holds these accounts in its Leavers group until "
+                          f"{until.isoformat()}, then deletes them for good; to end it sooner, delete them there.")  # fmt: skip
     for before in earlier:
-        note(request, f"{platform}: {before.file} was already recorded as {before.status}; nothing changed.")
-    for waiting in await call(provisioner.deletion_lists_waiting, platform) if what != "deleted" else []:
-        note(request, f"{platform}: a deletion list waits below ({waiting.file}).")
+        note(request, f"{name}: {before.file} was already recorded as {before.status}; nothing changed.")
+    if any(batch_done.kind is BatchKind.LEAVER_UPLOAD for batch_done in done):
+        note(request, f"{name}: the leavers in it are now marked inactive by School Data Sync, which does not delete "
+                      "their accounts. Delete them in the Microsoft Entra admin centre as the deletion list below "
+                      "says, then say so here.")  # fmt: skip
     return see_other("/downloads")
 
 
