@@ -308,7 +308,15 @@ def test_the_leaver_cleanup_names_the_leavers_and_writes_their_deletion_list(bro
     page = browser.get(choose(browser, tokens, later, then="leavers")).text
     assert named(pupils[0]) in page and named(pupils[1]) in page
     assert "left (leaving date passed)" in page
-    started = browser.post("/leavers/spring.xlsx/apply", data={"csrf": tokens.csrf}, follow_redirects=False)
+    refused = browser.post("/leavers/spring.xlsx/apply", data={"csrf": tokens.csrf, "seen": "an-older-cleanup"},
+                           follow_redirects=False)  # fmt: skip
+    assert "the cleanup changed since the page showed it; nothing was changed" in finished(browser,
+                                                                                          refused.headers["location"])
+    filtered = words(browser.get("/leavers/spring.xlsx", params={"q": pupils[1]["legal_surname"]}).text)
+    assert named(pupils[1]) in filtered and "matching the filter" in filtered
+    seen = re.search(r'name="seen" value="([^"]+)"', page).group(1)
+    started = browser.post("/leavers/spring.xlsx/apply", data={"csrf": tokens.csrf, "seen": seen},
+                           follow_redirects=False)  # fmt: skip
     done = finished(browser, started.headers["location"])
     assert "delete the 2 account(s) listed" in done
     downloads = browser.get("/downloads").text

@@ -424,18 +424,36 @@ async def leavers_page(request: Request) -> HTMLResponse:
     the_plan = await call(provisioner.plan_leavers, path, skip_invalid_rows=chosen["skip_invalid_rows"],
                           partial_roster=chosen["partial_roster"],
                           allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
-    return page(request, "leavers.html", name=path.name, plan=the_plan, chosen=chosen, limit=ROWS_SHOWN)
+    text = request.query_params.get("q", "").strip().casefold()
+    matching = {platform: [(step, when) for when, steps in (("now", p.steps), ("later", p.waiting)) for step in steps
+                           if not text or text in step.name.casefold() or text in step.class_name.casefold()]
+                for platform, p in the_plan.platforms.items()}  # fmt: skip
+    return page(request, "leavers.html", name=path.name, plan=the_plan, chosen=chosen, q=text,
+                shown={platform: rows[:ROWS_SHOWN] for platform, rows in matching.items()},
+                matching={platform: len(rows) for platform, rows in matching.items()}, seen=cleanup_seen(the_plan))  # fmt: skip
+
+
+def cleanup_seen(the_plan: Any) -> str:
+    """A fingerprint of the cleanup as the page showed it: it goes ahead only on the same steps."""
+    steps = sorted((platform, step.action, step.pupil_key) for platform, p in the_plan.platforms.items()
+                   for step in p.steps)  # fmt: skip
+    return hashlib.sha256(json.dumps(steps).encode()).hexdigest()[:32]
 
 
 async def leavers_apply(request: Request) -> Response:
     form = await checked_form(request)
     provisioner, path = roster_path(request)
-    chosen = options(form)
+    chosen, seen = options(form), form.get("seen")
 
     def work(_progress):
-        return provisioner.apply_leavers(path, confirm=lambda _plan: True, skip_invalid_rows=chosen["skip_invalid_rows"],
-                                         partial_roster=chosen["partial_roster"],
-                                         allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
+        try:
+            return provisioner.apply_leavers(path, confirm=lambda the_plan: cleanup_seen(the_plan) == seen,
+                                             skip_invalid_rows=chosen["skip_invalid_rows"],
+                                             partial_roster=chosen["partial_roster"],
+                                             allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
+        except Aborted:
+            raise Aborted("the cleanup changed since the page showed it; nothing was changed",
+                          hint="look at the cleanup again, then carry it out") from None  # fmt: skip
 
     task = request.app.state.tasks.start("leavers", "Carrying out the leaver cleanup", work)
     return see_other(f"/tasks/{task.id}")
