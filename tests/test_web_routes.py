@@ -621,3 +621,20 @@ def test_a_port_in_use_is_refused_in_words():
             listen("127.0.0.1", first.getsockname()[1])
     finally:
         first.close()
+
+
+def test_the_same_children_under_another_id_scheme_are_kept_from_the_plan_page(browser, tokens, school, tmp_path,
+                                                                              pupils, roster):  # fmt: skip
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    other = [{**row, "mis_id": f"X{i:04d}", "upn": None} for i, row in enumerate(pupils)]
+    path = tmp_path / "other mis.xlsx"
+    write_roster_xlsx(path, other)
+    choose(browser, tokens, path)
+    page = words(browser.get("/plan/other mis.xlsx").text)
+    assert "Apply would stop" in page and "Apply this plan" not in page
+    assert named(pupils[0]) in page and "same legal name and date of birth" in page
+    kept = words(browser.post("/relink/other mis.xlsx", data={"csrf": tokens.csrf}).text)
+    assert f"Recorded {len(pupils)} pupil(s) under this roster's ids: their accounts are kept." in kept
+    assert "Apply would stop" not in kept
+    counts = Provisioner(school).plan(path).platforms["purple-mash"].counts()
+    assert (counts["create"], counts["leavers"]) == (0, 0)
