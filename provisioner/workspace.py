@@ -39,6 +39,8 @@ class Workspace:
     secret_path = property(lambda self: self.root / SECRET_FILE)
     outbox = property(lambda self: self.root / "outbox")
     reports = property(lambda self: self.root / "reports")
+    # The roster last chosen in the web interface: kept inside the workspace, never elsewhere.
+    uploads = property(lambda self: self.root / "uploads")
 
     @cached_property
     def settings(self) -> Settings:

@@ -75,6 +75,7 @@ def demo(
         render.issued(result, root)
         if not result.batches:
             out.print("Nothing new to send: the demo was already applied. Every platform is up to date.")
+        out.print(f"In your browser: provisioner serve --workspace {root}")
         out.print("Try next:")
         out.print(f"  provisioner status --workspace {root}")
         out.print(f"  provisioner confirm purple-mash uploaded --workspace {root}   (after uploading a file: until "
