@@ -11,7 +11,7 @@ from datetime import date
 from typing import Protocol
 
 from provisioner.state.records import (
-    Account, AccountStatus, Batch, BatchStatus, PendingSend, RunStatus, SendStatus, SentRecord, now,
+    Account, AccountStatus, Batch, BatchStatus, Holding, PendingSend, RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
 
 _ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
@@ -66,6 +66,46 @@ class AccountLedger:
                          status_at, created_at)
             for key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at in rows
         }  # fmt: skip
+
+    def holding(self, platform: str, today: date) -> Holding:
+        """The platform's accounts counted by status as of ``today`` (see ``Holding``)."""
+        waiting = len(self.awaiting_upload(platform))
+        by_status: dict[AccountStatus, int] = {}
+        deleted = ended = 0
+        first = last = None
+        rows = self.db.execute(
+            "SELECT status, status = ? AND delete_due IS NOT NULL AND delete_due < ?, COUNT(*),"
+            " MIN(COALESCE(delete_due, '')), MAX(COALESCE(delete_due, ''))"
+            " FROM accounts WHERE platform = ? GROUP BY 1, 2",
+            (AccountStatus.PLATFORM_HOLD, today.isoformat(), platform),
+        )
+        for status, hold_ended, count, earliest, latest in rows:
+            status = _STATUSES[status]
+            if status is AccountStatus.DELETED or hold_ended:
+                deleted += count
+                ended += count if hold_ended else 0
+                continue
+            by_status[status] = count
+            if status is AccountStatus.PLATFORM_HOLD:
+                first, last = earliest, latest
+        if waiting:  # the accounts awaiting upload are active ones (``awaiting_upload``)
+            by_status[AccountStatus.ACTIVE] -= waiting
+        return Holding({s: n for s, n in by_status.items() if n}, waiting, deleted, ended,
+                       (first, last) if first is not None else None)  # fmt: skip
+
+    def fields_held(self, platform: str, today: date, *, with_values_only: bool = True) -> set[str]:
+        """The fields with a value in any account the platform holds today, awaiting upload
+        excluded (``holding``); every field recorded, empty or not, unless ``with_values_only``."""
+        waiting = json.dumps(sorted(self.awaiting_upload(platform)))
+        rows = self.db.execute(
+            "SELECT DISTINCT field.key FROM accounts, json_each(accounts.sent) AS field"
+            " WHERE platform = ? AND status != ? AND NOT (status = ? AND delete_due IS NOT NULL AND delete_due < ?)"
+            " AND (? OR (field.type != 'null' AND field.atom != ''))"
+            " AND pupil_key NOT IN (SELECT value FROM json_each(?))",
+            (platform, AccountStatus.DELETED, AccountStatus.PLATFORM_HOLD, today.isoformat(), not with_values_only,
+             waiting),
+        )  # fmt: skip
+        return {key for (key,) in rows}
 
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
         """Every account of one pupil, by platform (held or deleted)."""
