@@ -22,7 +22,7 @@ NUMBER = r"\d+(\.\d+)?"
 
 # (script, arguments, what the output must show): the figure each script exists to print.
 SCRIPTS = [
-    ("make_roster.py", ["1000", "--format", "csv"], rf"1000 pupils in \d+ schools"),
+    ("make_roster.py", ["1000", "--format", "csv"], r"1000 pupils in \d+ schools"),
     ("roster_load.py", ["--pupils", "1000", "--runs", "1", "--openpyxl-runs", "1"],
      rf"python-calamine alone .*median {NUMBER} s"),
     ("apply_file.py", ["--pupils", "1000"], rf"first apply \(\d+ creates on \d+ platform\(s\)\): {NUMBER} s"),
