@@ -183,8 +183,8 @@ class BatchLedger:
         """Deletions past their due date on one platform: rows of deletion lists not confirmed in
         time, and leavers' accounts whose deletion fell due but no cleanup has acted on."""
         lists = self.db.execute(
-            "SELECT COUNT(*) FROM sends s JOIN batches b ON b.platform = s.platform AND b.id = s.batch_id"
-            " WHERE s.platform = ? AND s.status = ? AND b.kind = ? AND b.status = ? AND b.due IS NOT NULL AND b.due < ?",
+            "SELECT COUNT(*) FROM batches b CROSS JOIN sends s ON s.platform = b.platform AND s.batch_id = b.id"
+            " WHERE b.platform = ? AND s.status = ? AND b.kind = ? AND b.status = ? AND b.due IS NOT NULL AND b.due < ?",
             (platform, SendStatus.PENDING, BatchKind.DELETION, BatchStatus.ISSUED, today.isoformat()),
         ).fetchone()[0]
         waiting = self.db.execute(
