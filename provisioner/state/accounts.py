@@ -5,9 +5,11 @@ writes its history row and its audit event in the same transaction as the change
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import partial
 from typing import Protocol
 
 from provisioner.state.records import (
@@ -43,6 +45,9 @@ class Outcome(Protocol):
 # what json.dumps wrote, nothing else).
 _STATUSES = {status.value: status for status in AccountStatus}
 _scan_json = json.scanner.make_scanner(json.JSONDecoder())
+# A field's non-empty string value in an account's JSON (a key's closing quote, the colon, then
+# the string, escapes and all): what ``fields_held`` replaces to see an account's shape.
+_FILLED_VALUE = re.compile(r'":\s*"(?=[^"])[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 def _account(platform: str, row: tuple) -> Account:
@@ -95,17 +100,21 @@ class AccountLedger:
 
     def fields_held(self, platform: str, today: date, *, with_values_only: bool = True) -> set[str]:
         """The fields with a value in any account the platform holds today, awaiting upload
-        excluded (``holding``); every field recorded, empty or not, unless ``with_values_only``."""
-        waiting = json.dumps(sorted(self.awaiting_upload(platform)))
+        excluded (``holding``); every field recorded, empty or not, unless ``with_values_only``.
+
+        A trust's platform holds 50,000 accounts whose values differ but whose shapes (which
+        fields, which of them empty) are a handful: each account's values are reduced to its
+        shape in C (every non-empty string becomes 1), and only the distinct shapes decoded."""
+        waiting = self.awaiting_upload(platform)
         rows = self.db.execute(
-            "SELECT DISTINCT field.key FROM accounts, json_each(accounts.sent) AS field"
-            " WHERE platform = ? AND status != ? AND NOT (status = ? AND delete_due IS NOT NULL AND delete_due < ?)"
-            " AND (? OR (field.type != 'null' AND field.atom != ''))"
-            " AND pupil_key NOT IN (SELECT value FROM json_each(?))",
-            (platform, AccountStatus.DELETED, AccountStatus.PLATFORM_HOLD, today.isoformat(), not with_values_only,
-             waiting),
-        )  # fmt: skip
-        return {key for (key,) in rows}
+            "SELECT pupil_key, sent FROM accounts WHERE platform = ? AND status != ?"
+            " AND NOT (status = ? AND delete_due IS NOT NULL AND delete_due < ?)",
+            (platform, AccountStatus.DELETED, AccountStatus.PLATFORM_HOLD, today.isoformat()),
+        )
+        shape = partial(_FILLED_VALUE.sub, '":1')
+        shapes = {shape(sent) for key, sent in rows if key not in waiting}
+        return {name for text in shapes for name, value in json.loads(text).items()
+                if value or not with_values_only}  # fmt: skip
 
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
         """Every account of one pupil, by platform (held or deleted)."""
