@@ -4,6 +4,7 @@ error into one message with the next step and a distinct exit code (``errors.Exi
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 from provisioner.cli import leavers, provisioning, pupil, register, serve, workspace
@@ -30,4 +31,8 @@ app.add_typer(serve.app)
 
 
 def main() -> None:
+    # Pupils' records pass through pydantic models: a pydantic plugin installed in the same
+    # environment (an observability tool, say) would be handed every one. None is loaded, and
+    # no start pays for looking for them (a scan of every installed package's metadata).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()

@@ -22,14 +22,14 @@ from provisioner.state.decisions import Decisions
 from provisioner.state.identities import IdentityLedger, normalise_mis_id
 from provisioner.state.proofs import DeletionProofs, ProofLedger
 from provisioner.state.records import (
-    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Identity, PendingSend, RegisterChange, RunStatus,
-    SendStatus, SentRecord, now,
+    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Holding, Identity, PendingSend, RegisterChange,
+    RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
 from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
-    "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Identity",
-    "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
+    "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Holding",
+    "Identity", "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
 ]  # fmt: skip
 
 
