@@ -1,0 +1,92 @@
+"""Faults an unlucky school meets: a platform failing part way, a run killed between two files,
+a replaced key, a lost state, a killed purge, a full disk. After each, the tool says what
+happened, what was done and what to do, and nothing it handed out is wrong or lost.
+
+Everything here is real: subprocesses killed for real (through the PROVISIONER_CRASH_AT fault
+points of tests/test_crash_safety.py), real SQLite files, the Graph stand-in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from conftest import TODAY, Cli
+from m365_helpers import configure, pupils_in, slips_of
+from provisioner.synthetic import synthetic_pupils, write_roster_csv
+
+EVERY_SUB_REQUEST = range(20)
+KILLED = -signal.SIGKILL if os.name == "posix" else 1  # on Windows the fault point ends the process
+
+
+def run(workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real command in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "provisioner", *args, "--workspace", str(workspace.root)],
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True)  # fmt: skip
+
+
+# 1: Microsoft 365's first passwords, after Graph fails part way
+
+
+def test_graph_failing_part_way_leaves_every_password_set_on_a_slip_the_output_names(m365, graph, tmp_path):
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, synthetic_pupils(60, seed=31, today=TODAY))
+    configure(m365, graph, workers="1")  # one batch at a time: the first is made, then Graph keeps refusing
+    graph.fail_in_batch([])
+    for _ in range(40):
+        graph.fail_in_batch(EVERY_SUB_REQUEST, status=503, retry_after=0)
+    failed = Cli(m365)("apply", str(roster), "--yes", "--as-of", TODAY.isoformat(), "--json")
+    assert failed.exit_code == 4, failed.output
+    made = {u["userPrincipalName"].partition("@")[0]: u["passwordProfile"]["password"] for u in pupils_in(graph)}
+    assert 0 < len(made) < 60, "Graph failed part way"
+    first_slips = sorted((m365.outbox / "microsoft-365").glob("*.xlsx"))
+    assert slips_of(m365) == made, "every password set is on a slip"
+    error = json.loads(failed.stdout)["error"]
+    for path in first_slips:
+        assert path.name in error["hint"], "the output names the slips of the accounts made"
+    graph._batch_faults.clear()
+    finished = Cli(m365)("apply", str(roster), "--yes", "--as-of", TODAY.isoformat())
+    assert finished.exit_code == 0, finished.output
+    assert all(path.exists() for path in first_slips), "the first run's slips are not overwritten"
+    everyone = {u["userPrincipalName"].partition("@")[0]: u["passwordProfile"]["password"] for u in pupils_in(graph)}
+    assert len(everyone) == 60
+    assert slips_of(m365) == everyone, "each password set, on a slip, once"
+
+
+# 2: a run killed between the import file and its slips
+
+
+def passwords_of_file(path) -> dict[str, str]:
+    from conftest import import_rows
+
+    return {row["Username"]: row["Password"] for row in import_rows(path)} if path.exists() else {}
+
+
+def passwords_on_slips(folder) -> dict[str, str]:
+    from openpyxl import load_workbook
+
+    found = {}
+    for path in folder.glob("*-login-slips-*.xlsx"):
+        found |= {row[3]: row[4] for row in load_workbook(path).active.iter_rows(min_row=2, values_only=True)}
+    return found
+
+
+def test_killed_between_the_import_file_and_its_slips_no_slip_shows_a_password_never_written(workspace, roster_file):
+    from test_slips import set_slips_style
+
+    set_slips_style(workspace, "per-platform")
+    apply_args = ("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat())
+    killed = run(workspace, *apply_args, env={"PROVISIONER_CRASH_AT": "between-documents"})
+    assert killed.returncode == KILLED
+    folder = workspace.outbox / "purple-mash"
+    [import_file] = [p for p in folder.glob("*-import-*.csv")] or [folder / "none.csv"]
+    on_slips, in_file = passwords_on_slips(folder), passwords_of_file(import_file)
+    assert all(in_file.get(user) == password for user, password in on_slips.items()), \
+        "a slip's password is in the file written for upload"
+    finished = run(workspace, *apply_args)
+    assert finished.returncode == 0, finished.stderr
+    [import_file] = folder.glob("*-import-*.csv")
+    assert passwords_on_slips(folder) == passwords_of_file(import_file) != {}
