@@ -22,6 +22,9 @@ class ExitCode(IntEnum):
     GUARD_REFUSED = 6
     REGISTER_PROBLEMS = 7
     AUDIT_BROKEN = 8  # the audit log's hash chain does not verify: someone changed the record
+    # The workspace's own files cannot be used as they are: a full disk, a file or folder that
+    # cannot be written, a damaged or missing state, a school key the state was not made with.
+    WORKSPACE_FAULT = 9
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 
@@ -80,6 +83,13 @@ class PartialFailure(ProvisionerError):
 
 class GuardRefused(ProvisionerError):
     exit_code = ExitCode.GUARD_REFUSED
+
+
+class WorkspaceFault(ProvisionerError):
+    """The workspace's files cannot be used as they are (see ``ExitCode.WORKSPACE_FAULT``). The
+    message says what happened and what was done; the hint what to restore or free."""
+
+    exit_code = ExitCode.WORKSPACE_FAULT
 
 
 class Aborted(ProvisionerError):

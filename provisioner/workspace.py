@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from provisioner import files
 from provisioner.connector import Connector, PlatformSettings, registry
-from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
+from provisioner.errors import SettingsError, UsageError, WorkspaceFault, WorkspaceNotFound
 from provisioner.register.entries import default_scope
 from provisioner.settings import Settings, describe_error
-from provisioner.state import State
+from provisioner.state import OtherKey, State
 
 SETTINGS_FILE = "provisioner.toml"
 STATE_FILE = "state.sqlite3"
@@ -72,7 +72,34 @@ class Workspace:
         return hmac.digest(self.secret, f"{platform}\0{pupil_key}".encode(), "sha256").hex()[:16]
 
     def open_state(self) -> State:
-        return State(self.state_path, self.secret)
+        """The state, refused where it is not this workspace's own: lost or emptied beside files
+        already issued (starting again would give every pupil a second account), or made with
+        another school key (every pseudonymous id would change)."""
+        self.refuse_lost_state()
+        try:
+            return State(self.state_path, self.secret)
+        except OtherKey:
+            raise WorkspaceFault(
+                f"{SECRET_FILE} is not the key {STATE_FILE} was made with: with it every pupil's pseudonymous id "
+                "would change, and each platform would see new pupils (an erased pupil among them); nothing was changed",
+                hint=f"put back the {SECRET_FILE} from the backup taken with {STATE_FILE}, then run the command again",
+            ) from None
+
+    def refuse_lost_state(self) -> None:
+        """A workspace that has issued files but no state (or an empty one) lost its state: it
+        must be restored, never begun again."""
+        path = self.state_path
+        if path.exists() and path.stat().st_size > 0:
+            return
+        issued = self.outbox.is_dir() and any(p.is_file() for p in self.outbox.rglob("*"))
+        if issued and self.secret_path.exists():
+            what = "is missing" if not path.exists() else "is empty"
+            raise WorkspaceFault(
+                f"{STATE_FILE} {what}, but this workspace has issued files in outbox/: starting again would give "
+                "every pupil a second account and overwrite the files already issued; nothing was changed",
+                hint=f"restore {STATE_FILE} from your backup (taken with the rest of the workspace), then run the "
+                "command again",
+            )
 
     def connector(self, platform: str) -> Connector:
         """A platform's connector built with this workspace's settings, enabled or not, and the

@@ -14,8 +14,11 @@ import signal
 import subprocess
 import sys
 
-from conftest import TODAY, Cli
+import pytest
+
+from conftest import TODAY, Cli, apply
 from m365_helpers import configure, pupils_in, slips_of
+from provisioner.errors import ExitCode
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
 
 EVERY_SUB_REQUEST = range(20)
@@ -90,3 +93,40 @@ def test_killed_between_the_import_file_and_its_slips_no_slip_shows_a_password_n
     assert finished.returncode == 0, finished.stderr
     [import_file] = folder.glob("*-import-*.csv")
     assert passwords_on_slips(folder) == passwords_of_file(import_file) != {}
+
+
+# 3: a replaced school key; 4: a lost or emptied state
+
+
+def test_a_replaced_school_key_is_refused_and_the_right_one_still_works(workspace, roster_file, cli):
+    import secrets as random_secrets
+
+    apply(workspace, roster_file)
+    kept = workspace.secret_path.read_bytes()
+    workspace.secret_path.write_text(random_secrets.token_hex(32) + "\n", encoding="ascii")
+    for args in (("plan", str(roster_file)), ("status",), ("purge",)):
+        refused = cli(*args, "--json")
+        assert refused.exit_code == ExitCode.WORKSPACE_FAULT, refused.output
+        error = json.loads(refused.stdout)["error"]
+        assert "school-secret.key" in error["message"] and "backup" in error["hint"]
+    assert "Traceback" not in refused.output
+    workspace.secret_path.write_bytes(kept)
+    assert cli("plan", str(roster_file)).exit_code == 0
+
+
+@pytest.mark.parametrize("damage", ["deleted", "emptied"])
+def test_a_lost_state_beside_issued_files_is_refused_not_started_again(workspace, roster_file, cli, damage):
+    apply(workspace, roster_file)
+    [issued] = (workspace.outbox / "purple-mash").glob("*-import-*.csv")
+    before = issued.read_bytes()
+    if damage == "deleted":
+        workspace.state_path.unlink()
+    else:
+        workspace.state_path.write_bytes(b"")
+    for args in (("status",), ("plan", str(roster_file)), ("apply", str(roster_file), "--yes")):
+        refused = cli(*args, "--json")
+        assert refused.exit_code == ExitCode.WORKSPACE_FAULT, refused.output
+        error = json.loads(refused.stdout)["error"]
+        assert "state.sqlite3" in error["message"] and "restore" in error["hint"]
+    assert issued.read_bytes() == before, "the issued import file is untouched"
+    assert [p.name for p in (workspace.outbox / "purple-mash").glob("*-import-*.csv")] == [issued.name]
