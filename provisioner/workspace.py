@@ -130,6 +130,18 @@ class Workspace:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Only one command changes the workspace at a time."""
+        with self.lock_if_free() as held:
+            if not held:
+                raise UsageError(
+                    "another provisioner command is working on this workspace",
+                    hint="wait for it to finish, then run this command again",
+                )
+            yield
+
+    @contextlib.contextmanager
+    def lock_if_free(self) -> Iterator[bool]:
+        """The workspace lock if no command holds it (True), else nothing (False): for a command
+        that only reads, and tidies up only when no other is working (``status``)."""
         path = self.root / LOCK_FILE
         with contextlib.suppress(FileExistsError):
             files.create_private(path)
@@ -145,11 +157,10 @@ class Workspace:
 
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                raise UsageError(
-                    "another provisioner command is working on this workspace",
-                    hint="wait for it to finish, then run this command again",
-                ) from None
-            yield
+                held = False
+            else:
+                held = True
+            yield held
         finally:
             handle.close()
 

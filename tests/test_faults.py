@@ -130,3 +130,31 @@ def test_a_lost_state_beside_issued_files_is_refused_not_started_again(workspace
         assert "state.sqlite3" in error["message"] and "restore" in error["hint"]
     assert issued.read_bytes() == before, "the issued import file is untouched"
     assert [p.name for p in (workspace.outbox / "purple-mash").glob("*-import-*.csv")] == [issued.name]
+
+
+# 7: a killed purge or erasure is marked as interrupted, not "running" for ever
+
+
+def first_pupil_id(roster_file) -> str:
+    from conftest import import_rows  # noqa: F401 (the roster is an xlsx: read it as the tool does)
+    from provisioner.roster import read_roster
+    from provisioner.settings import RosterSettings
+
+    return read_roster(roster_file, RosterSettings(), today=TODAY).pupils[0].mis_id
+
+
+@pytest.mark.parametrize("command", ["purge", "erase"])
+def test_a_killed_purge_or_erasure_shows_as_interrupted_and_runs_again(workspace, roster_file, command):
+    apply(workspace, roster_file)
+    args = ("purge",) if command == "purge" else ("pupil", "erase", first_pupil_id(roster_file), "--yes")
+    killed = run(workspace, *args, "--as-of", TODAY.isoformat(), env={"PROVISIONER_CRASH_AT": command})
+    assert killed.returncode == KILLED, killed.stderr
+    status = run(workspace, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    runs = json.loads(status.stdout)["runs"]
+    assert runs[0]["command"] == command and runs[0]["status"] == "interrupted"
+    assert all(r["status"] != "running" for r in runs)
+    again = run(workspace, *args, "--as-of", TODAY.isoformat())
+    assert again.returncode == 0, again.stderr
+    runs = json.loads(run(workspace, "status", "--json").stdout)["runs"]
+    assert all(r["status"] != "running" for r in runs)

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from provisioner import files
+from provisioner.delivery import crashpoint
 from provisioner.state import AccountStatus, RunStatus, State
 from provisioner.workspace import Workspace
 
@@ -32,6 +33,7 @@ def purge(workspace: Workspace, state: State, today: date, only: str | None = No
     # go now if the batch is done with; one still to upload is named for the admin.
     erased_files, kept = _erased_pupils_files(workspace, state, [k for k in forgotten if k in erased])
     run_id = state.begin_run("purge", None)
+    crashpoint("purge")
     state.forget_pupils(run_id, forgotten)
     removed_files = erased_files + ([] if only else _purge_outbox(workspace, state, today))
     state.finish_run(run_id, RunStatus.OK, {"pupils": len(forgotten), "files": len(removed_files)})
