@@ -136,7 +136,6 @@ def test_a_lost_state_beside_issued_files_is_refused_not_started_again(workspace
 
 
 def first_pupil_id(roster_file) -> str:
-    from conftest import import_rows  # noqa: F401 (the roster is an xlsx: read it as the tool does)
     from provisioner.roster import read_roster
     from provisioner.settings import RosterSettings
 
@@ -158,3 +157,25 @@ def test_a_killed_purge_or_erasure_shows_as_interrupted_and_runs_again(workspace
     assert again.returncode == 0, again.stderr
     runs = json.loads(run(workspace, "status", "--json").stdout)["runs"]
     assert all(r["status"] != "running" for r in runs)
+
+
+# 6: a purge killed before the state file is compacted
+
+
+def test_a_purge_killed_before_compacting_leaves_nothing_of_the_purged_pupils_in_the_file(workspace, roster_file):
+    apply(workspace, roster_file)
+    mis_id = first_pupil_id(roster_file)
+    key = f"mis:{mis_id.lstrip('0')}".encode()
+    assert key in workspace.state_path.read_bytes()
+    erased = run(workspace, "pupil", "erase", mis_id, "--yes", "--as-of", TODAY.isoformat())
+    assert erased.returncode == 0, erased.stderr
+    confirmed = run(workspace, "confirm", "purple-mash", "deleted")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert key in workspace.state_path.read_bytes(), "held until the purge"
+    killed = run(workspace, "purge", "--as-of", TODAY.isoformat(), env={"PROVISIONER_CRASH_AT": "compacting"})
+    assert killed.returncode == KILLED, killed.stderr
+    raw = workspace.state_path.read_bytes()
+    assert key not in raw, "the purged pupil's key cannot be read back from the file"
+    # Many SQLite builds overwrite deleted rows anyway; the state asks for it wherever it runs.
+    with workspace.open_state() as state:
+        assert state.db.execute("PRAGMA secure_delete").fetchone() == (1,)

@@ -37,6 +37,7 @@ def purge(workspace: Workspace, state: State, today: date, only: str | None = No
     state.forget_pupils(run_id, forgotten)
     removed_files = erased_files + ([] if only else _purge_outbox(workspace, state, today))
     state.finish_run(run_id, RunStatus.OK, {"pupils": len(forgotten), "files": len(removed_files)})
+    crashpoint("compacting")  # the rows are gone and overwritten (secure_delete): compacting only shrinks the file
     state.compact()
     return {"as_of": today.isoformat(), "pupils_purged": len(forgotten), "retention_days": retention.days,
             "files_removed": removed_files, "files_kept": kept}  # fmt: skip
