@@ -179,3 +179,48 @@ def test_a_purge_killed_before_compacting_leaves_nothing_of_the_purged_pupils_in
     # Many SQLite builds overwrite deleted rows anyway; the state asks for it wherever it runs.
     with workspace.open_state() as state:
         assert state.db.execute("PRAGMA secure_delete").fetchone() == (1,)
+
+
+# 5: an erasure finds every file that names the pupil, School Data Sync's full sets included
+
+
+def files_naming(folder, *values: str) -> list[str]:
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            found += [path.relative_to(folder).as_posix() for value in values if value.encode() in raw]
+    return sorted(set(found))
+
+
+def test_an_erased_pupil_is_in_no_school_data_sync_folder_after_the_purge(tmp_path):
+    from conftest import key_of, yes
+    from provisioner.facade import Provisioner
+    from test_m365_sds import apply as apply_rows
+    from test_m365_sds import sds_workspace
+
+    workspace = sds_workspace(tmp_path)
+    provisioner = Provisioner(workspace)
+    rows = synthetic_pupils(12, seed=41, today=TODAY)
+    apply_rows(workspace, rows, tmp_path)
+    provisioner.confirm_uploaded("microsoft-365")
+    rows[1] = {**rows[1], "preferred_surname": "Renamed"}  # another pupil renamed: a second full set, naming everyone
+    apply_rows(workspace, rows, tmp_path)
+    provisioner.confirm_uploaded("microsoft-365")
+    erased = rows[0]
+    with workspace.open_state() as state:
+        account = state.accounts("microsoft-365")[key_of(erased)]
+    named_by = (account.username, account.sent["pseudonymous_id"])
+    assert len(files_naming(workspace.outbox, *named_by)) >= 2, "both full sets name the pupil"
+    provisioner.erase_pupil(erased["mis_id"], confirm=yes, today=TODAY)
+    for batch in provisioner.deletion_lists_waiting("microsoft-365"):
+        provisioner.confirm_deleted("microsoft-365", batch.id, today=TODAY)
+    with workspace.open_state() as state:
+        waiting = [b for b in state.batches("microsoft-365") if b.status.name == "ISSUED"]
+    for batch in waiting:
+        provisioner.confirm_uploaded("microsoft-365", batch.id, today=TODAY)
+    for batch in provisioner.deletion_lists_waiting("microsoft-365"):
+        provisioner.confirm_deleted("microsoft-365", batch.id, today=TODAY)
+    purged = provisioner.purge(TODAY)
+    assert files_naming(workspace.outbox, *named_by) == sorted(purged["files_kept"]), \
+        "no file names the erased pupil, but one the purge names for the admin"
