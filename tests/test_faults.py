@@ -224,3 +224,17 @@ def test_an_erased_pupil_is_in_no_school_data_sync_folder_after_the_purge(tmp_pa
     purged = provisioner.purge(TODAY)
     assert files_naming(workspace.outbox, *named_by) == sorted(purged["files_kept"]), \
         "no file names the erased pupil, but one the purge names for the admin"
+
+
+# 12: an error body from Graph that is not the documented object
+
+
+def test_a_wrong_graph_url_is_named_as_such_not_an_unexpected_error(m365, graph, roster_file):
+    configure(m365, graph, graph_url=f'"{graph.authority_host}/wrong/v1.0"')  # answers {"error": "not_found"}
+    result = Cli(m365)("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat(), "--json")
+    assert result.exit_code == ExitCode.REMOTE_FAILED, result.output
+    error = json.loads(result.stdout)["error"]
+    assert "Microsoft Graph" in error["message"] and "404" in error["message"]
+    assert "graph_url" in error["hint"]
+    assert "Unexpected" not in result.output
+    assert pupils_in(graph) == []
