@@ -238,3 +238,61 @@ def test_a_wrong_graph_url_is_named_as_such_not_an_unexpected_error(m365, graph,
     assert "graph_url" in error["hint"]
     assert "Unexpected" not in result.output
     assert pupils_in(graph) == []
+
+
+# 11: a full disk, a folder that cannot be written, a damaged state
+
+
+def test_a_full_disk_part_way_says_what_was_done_and_the_next_apply_finishes(tmp_path, roster_file, monkeypatch):
+    import errno
+
+    from provisioner import files
+    from provisioner.jobs.create import init_workspace
+    from test_crash_safety import slips_match_imports
+
+    workspace = init_workspace(tmp_path / "full", "Full Primary", "full.sch.uk", ["purple-mash", "tt-rockstars"])
+    write = files.atomic_write_bytes
+
+    def disk_full_for_the_second(path, data):
+        if path.parent.name == "tt-rockstars":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        write(path, data)
+
+    monkeypatch.setattr(files, "atomic_write_bytes", disk_full_for_the_second)
+    failed = Cli(workspace)("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat(), "--json")
+    assert failed.exit_code == ExitCode.WORKSPACE_FAULT, failed.output
+    error = json.loads(failed.stdout)["error"]
+    assert "disk is full" in error["message"] and "kept and recorded" in error["message"]
+    assert "free some space" in error["hint"] and "run the same command again" in error["hint"]
+    assert "Unexpected" not in failed.output and "Nothing more was changed" not in failed.output
+    assert list((workspace.outbox / "purple-mash").glob("*-import-*.csv")), "one batch was issued"
+    monkeypatch.setattr(files, "atomic_write_bytes", write)
+    finished = Cli(workspace)("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat())
+    assert finished.exit_code == 0, finished.output
+    assert {p.parent.name for p in workspace.outbox.glob("*/*-import-*.csv")} == {"purple-mash", "tt-rockstars"}
+    slips_match_imports(workspace)
+
+
+def test_a_reports_folder_that_cannot_be_written_is_named(cli, workspace, monkeypatch):
+    import errno
+
+    from provisioner import files
+
+    def refused(path, data):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(files, "atomic_write_bytes", refused)
+    result = cli("register", "export", "--format", "html")
+    assert result.exit_code == ExitCode.WORKSPACE_FAULT, result.output
+    assert "permission denied" in result.output and "reports" in result.output and "Next: give your account" in result.output
+    assert "Unexpected" not in result.output
+
+
+def test_a_damaged_state_is_named_with_how_to_restore_it(cli, workspace):
+    workspace.state_path.write_bytes(b"this is not a database, it was overwritten by something else" * 100)
+    for args in (("status",), ("purge",)):
+        result = cli(*args, "--json")
+        assert result.exit_code == ExitCode.WORKSPACE_FAULT, result.output
+        error = json.loads(result.stdout)["error"]
+        assert "state.sqlite3 is damaged" in error["message"] and "restore" in error["hint"]
+        assert "Traceback" not in result.output

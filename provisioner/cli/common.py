@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError
+from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError, os_fault
 
 if TYPE_CHECKING:
     from provisioner.facade import Provisioner
@@ -131,7 +131,8 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
         err.print(f"Stopped: {escape(exc.message)}.")
         code = exc.exit_code
         _json_error(as_json, exc.message, exc.hint, code)
-    except ProvisionerError as exc:
+    except (ProvisionerError, OSError) as raised:
+        exc = os_fault(raised) if isinstance(raised, OSError) else raised  # a full disk, a folder it cannot write
         problems = exc.problems if isinstance(exc, RosterError) and exc.problems else []
         if problems:
             # The rows' problems; a problem with the file as a whole is the message below.
@@ -153,7 +154,8 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
     except Exception as exc:  # noqa: BLE001 (the last line of defence)
         if DEBUG["on"]:
             traceback.print_exc()
-        err.print(f"[bold red]Unexpected error[/] ({type(exc).__name__}). Nothing more was changed.", markup=True)
+        err.print(f"[bold red]Unexpected error[/] ({type(exc).__name__}). It stopped there: what was finished "
+                  "before it is recorded.", markup=True)  # fmt: skip
         err.print("Next: run again with --debug for the details, and report them.")
         code = ExitCode.UNEXPECTED
         _json_error(as_json, f"unexpected error ({type(exc).__name__})", "run again with --debug for the details",
