@@ -296,3 +296,45 @@ def test_a_damaged_state_is_named_with_how_to_restore_it(cli, workspace):
         error = json.loads(result.stdout)["error"]
         assert "state.sqlite3 is damaged" in error["message"] and "restore" in error["hint"]
         assert "Traceback" not in result.output
+
+
+# 13: folders made again owner-only; init without a terminal
+
+
+def test_outbox_and_reports_deleted_by_the_admin_are_made_again_owner_only(workspace, roster_file, cli):
+    import shutil
+    import stat
+
+    shutil.rmtree(workspace.outbox)
+    shutil.rmtree(workspace.reports)
+    apply(workspace, roster_file)
+    assert cli("register", "export", "--format", "html").exit_code == 0
+    if os.name == "posix":
+        for folder in (workspace.outbox, workspace.outbox / "purple-mash", workspace.reports):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder.name
+
+
+def test_init_without_a_terminal_never_stops_at_a_question(tmp_path):
+    def init(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "provisioner", "init", *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    made = init(str(tmp_path / "a"), "--school", "Ash Primary", "--domain", "ash.sch.uk", "--platform", "ixl")
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "a" / "provisioner.toml").is_file()
+    missing = init(str(tmp_path / "b"))
+    assert missing.returncode == ExitCode.USAGE, missing.stderr
+    assert "--school" in missing.stderr and "Unexpected" not in missing.stderr
+    assert not (tmp_path / "b").exists()
+    with_yes = init(str(tmp_path / "c"), "--yes", "--school", "Birch Primary", "--domain", "birch.sch.uk")
+    assert with_yes.returncode == 0, with_yes.stderr
+
+
+def test_a_utf_32_roster_is_read_as_utf_32(tmp_path, cli, pupils):
+    csv_file = tmp_path / "roster.csv"
+    write_roster_csv(csv_file, pupils)
+    wide = tmp_path / "roster-utf32.csv"
+    wide.write_bytes(csv_file.read_text(encoding="utf-8-sig").encode("utf-32"))  # with its byte-order mark
+    result = cli("roster", "check", str(wide), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pupils"] == len(pupils)
