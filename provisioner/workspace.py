@@ -20,7 +20,7 @@ from provisioner import files
 from provisioner.connector import Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceFault, WorkspaceNotFound
 from provisioner.register.entries import default_scope
-from provisioner.settings import Settings, describe_error
+from provisioner.settings import Settings, describe_error, line_of, secret_keys
 from provisioner.state import OtherKey, State
 
 SETTINGS_FILE = "provisioner.toml"
@@ -172,34 +172,56 @@ def connector_class(platform: str) -> type[Connector]:
     return known[platform]
 
 
-def platform_settings(settings: Settings, cls: type[Connector]) -> PlatformSettings:
+def platform_settings(settings: Settings, cls: type[Connector], text: str | None = None) -> PlatformSettings:
+    """A platform's settings, validated; ``text``, the settings file, lets an error name its line."""
     raw = settings.platforms.get(cls.id, {})
     try:
         return cls.Settings.model_validate(raw, context={"connector": cls})
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e, ("platforms", cls.id)) for e in exc.errors())
+        problems = "; ".join(describe_error(e, ("platforms", cls.id), text) for e in exc.errors())
         raise SettingsError(f"{SETTINGS_FILE}: {problems}", hint="fix the setting and run the command again") from None
 
 
 def load_settings(path: Path) -> Settings:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise WorkspaceNotFound(f"no {SETTINGS_FILE} in {path.parent}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path.name} is not valid TOML: {exc}", hint="fix the file and run again") from None
+    refuse_secrets(path, text, raw)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e) for e in exc.errors())
+        problems = "; ".join(describe_error(e, (), text) for e in exc.errors())
         raise SettingsError(f"{path.name}: {problems}", hint="fix the setting and run the command again") from None
     for platform in settings.platforms:
         try:
             cls = connector_class(platform)
         except UsageError as exc:
-            raise SettingsError(f"{path.name}: [platforms.{platform}] is not a platform this tool knows", exc.hint) from None
-        platform_settings(settings, cls)
+            line = line_of(text, ("platforms", platform))
+            raise SettingsError(f"{path.name}: [platforms.{platform}] is not a platform this tool knows"
+                                f"{f' (line {line})' if line else ''}", exc.hint) from None  # fmt: skip
+        platform_settings(settings, cls, text)
     return settings
+
+
+def refuse_secrets(path: Path, text: str, raw: dict) -> None:
+    """A secret written into the settings file is refused, never used: the file is copied,
+    backed up and shown to others. The message names the key and its line, never the value,
+    and says how the secret is given instead."""
+    for key in secret_keys(raw):
+        line = line_of(text, key)
+        where = f"{'.'.join(key)}{f' (line {line})' if line else ''}"
+        how = "this tool needs no secret there (the school secret is kept in school-secret.key)"
+        if len(key) == 3 and key[0] == "platforms" and key[1] in registry():
+            how = registry()[key[1]].secret_hint or how
+        raise SettingsError(
+            f"{path.name}: {where} holds a secret, and secrets never go in {path.name} (it is copied, backed up and "
+            "shown to others); nothing was done",
+            hint=f"delete that line, then {how}",
+        )
 
 
 def find_workspace(explicit: Path | None = None) -> Workspace:

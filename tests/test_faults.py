@@ -338,3 +338,38 @@ def test_a_utf_32_roster_is_read_as_utf_32(tmp_path, cli, pupils):
     result = cli("roster", "check", str(wide), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["pupils"] == len(pupils)
+
+
+# Settings: an invalid provisioner.toml names the key, its line and what is allowed; a secret in it is refused
+
+
+def edit_settings(workspace, old: str, new: str) -> int:
+    """Replace the first line ``old`` of provisioner.toml; returns its line number (from 1)."""
+    lines = workspace.settings_path.read_text(encoding="utf-8").splitlines()
+    number = lines.index(old)
+    lines[number] = new
+    workspace.settings_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    workspace.__dict__.pop("settings", None)
+    return number + 1
+
+
+def test_an_invalid_setting_is_named_with_its_line_and_what_is_allowed(workspace, cli):
+    line = edit_settings(workspace, 'style = "combined"', 'style = "fancy"')
+    result = cli("status", "--json")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    message = json.loads(result.stdout)["error"]["message"]
+    assert "slips.style" in message and f"line {line}" in message and "'combined' or 'per-platform'" in message
+
+
+@pytest.mark.parametrize(("section", "key", "how"), [
+    ("[platforms.microsoft-365]", "client_secret", "PROVISIONER_M365_CLIENT_SECRET"),
+    ("[platforms.purple-mash]", "password", "needs no secret"),
+])
+def test_a_secret_written_into_the_settings_is_refused_with_the_right_way_to_give_it(workspace, cli, section, key, how):
+    value = "Syn8Q~pasted-into-the-file.not-real_42"
+    line = edit_settings(workspace, section, f'{section}\n{key} = "{value}"') + 1
+    result = cli("status", "--json")
+    assert result.exit_code == ExitCode.USAGE, result.output
+    error = json.loads(result.stdout)["error"]
+    assert key in error["message"] and f"line {line}" in error["message"] and how in error["hint"]
+    assert value not in result.output, "the secret is never repeated"
