@@ -286,6 +286,8 @@ def test_a_reports_folder_that_cannot_be_written_is_named(cli, workspace, monkey
     assert result.exit_code == ExitCode.WORKSPACE_FAULT, result.output
     assert "permission denied" in result.output and "reports" in result.output and "Next: give your account" in result.output
     assert "Unexpected" not in result.output
+    answered = json.loads(cli("register", "export", "--format", "html", "--json").stdout)["error"]
+    assert answered["code"] == "workspace_fault" and "reports" in answered["message"]
 
 
 def test_a_damaged_state_is_named_with_how_to_restore_it(cli, workspace):
@@ -373,3 +375,24 @@ def test_a_secret_written_into_the_settings_is_refused_with_the_right_way_to_giv
     error = json.loads(result.stdout)["error"]
     assert key in error["message"] and f"line {line}" in error["message"] and how in error["hint"]
     assert value not in result.output, "the secret is never repeated"
+
+
+# --json on every path: one JSON object on stdout, failures included
+
+
+def test_json_is_answered_on_failure_paths_with_the_code_the_message_and_what_to_do_next(workspace, cli, tmp_path):
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text("MIS ID,Legal Forename,Legal Surname,Year,Class,Date of Birth\n", encoding="utf-8")
+    for args, code in ((("plan", str(header_only)), ExitCode.INVALID_ROSTER),
+                       (("pupil", "show", "999999"), ExitCode.USAGE),
+                       (("reset-passwords", "purple-mash", str(header_only), "--class", "Oak"), ExitCode.INVALID_ROSTER),
+                       (("pupil", "allow", "999999"), ExitCode.OK),
+                       (("plan", str(header_only), "--no-such-option"), ExitCode.USAGE),
+                       (("pupil", "show"), ExitCode.USAGE)):  # fmt: skip
+        result = cli(*args, "--json")
+        assert result.exit_code == code, (args, result.output)
+        answer = json.loads(result.stdout)  # one JSON object, whatever else went to stderr
+        if code != ExitCode.OK:
+            error = answer["error"]
+            assert error["code"] == code.name.lower() and error["exit_code"] == code
+            assert error["message"] and error["next"], args

@@ -65,6 +65,18 @@ class Command(TyperCommand):
             if param.param_type_name == "argument":
                 param.display_type_rich = lambda ctx=None: None
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        """A mistyped option or a missing argument is click's usage error (exit 2, usage on stderr);
+        given --json, it is answered on stdout as JSON too, as every other failure is."""
+        wants_json = "--json" in args
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            if wants_json and getattr(exc, "exit_code", None) == ExitCode.USAGE and hasattr(exc, "format_message"):
+                path = f"{parent.command_path} {info_name}" if parent is not None else info_name
+                _json_error(True, exc.format_message(), f"see '{path} --help'", ExitCode.USAGE)
+            raise
+
     def collect_usage_pieces(self, ctx) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
@@ -164,9 +176,11 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
 
 
 def _json_error(as_json: bool, message: str, hint: str | None, code: int, problems: Sequence = ()) -> None:
+    """The failure as one JSON object on stdout: ``code`` names the exit status (``exit_code``),
+    ``next`` says what to do (``hint``, its older name, kept for scripts that read it)."""
     if as_json:
-        print_json({"error": {"message": message, "hint": hint, "exit_code": int(code),
-                              "problems": [p.as_dict() for p in problems]}})  # fmt: skip
+        print_json({"error": {"code": ExitCode(code).name.lower(), "message": message, "next": hint, "hint": hint,
+                              "exit_code": int(code), "problems": [p.as_dict() for p in problems]}})  # fmt: skip
 
 
 def today(as_of: str | None) -> date | None:
