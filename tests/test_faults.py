@@ -396,3 +396,121 @@ def test_json_is_answered_on_failure_paths_with_the_code_the_message_and_what_to
             error = answer["error"]
             assert error["code"] == code.name.lower() and error["exit_code"] == code
             assert error["message"] and error["next"], args
+
+
+# SIGKILL at seeded points of apply, leavers apply, purge and pupil erase, on file platforms;
+# then the same command again finishes the job: nobody twice, no file the state does not know,
+# the slips matching the files, nothing left running, the audit chain intact.
+
+FILE_PLATFORMS = ["purple-mash", "bug-club"]  # a CSV and a sheet to paste from, so each point is passed twice
+LEFT_ON, CLEANED_ON, PURGED_ON = "2026-12-01", "2027-01-05", "2028-12-01"
+POINTS = {
+    "apply": [f"{point}@{nth}" for point in ("prepared", "between-documents", "written", "committed") for nth in (1, 2)],
+    "leavers": ["leavers", "deletion-list"],  # Bug Club serves fewer year groups: it may have no list to write
+    "purge": ["purge", "compacting"],
+    "erase": ["erase", "deletion-list"],
+}
+SEEDS = range(4)
+
+
+def fault_workspace(tmp_path, seed: int):
+    """Two file platforms, a roster of 40 (a few leaving), and every stage before the command
+    under test done in-process."""
+    from provisioner.jobs.create import init_workspace
+    from provisioner.synthetic import write_roster_xlsx
+
+    workspace = init_workspace(tmp_path / "ws", "Fault Primary", "fault.sch.uk", FILE_PLATFORMS)
+    rows = synthetic_pupils(40, seed=100 + seed, today=TODAY)
+    roster = tmp_path / "roster.xlsx"
+    write_roster_xlsx(roster, rows)
+    return workspace, rows, roster
+
+
+def leave(rows: list[dict], roster, count: int = 3) -> list[dict]:
+    from datetime import date
+
+    from provisioner.synthetic import write_roster_xlsx
+
+    leavers = [r for r in rows if not r.get("leaving_date")][:count]
+    for row in leavers:
+        row["leaving_date"] = date.fromisoformat(LEFT_ON)
+    write_roster_xlsx(roster, rows)
+    return leavers
+
+
+def command_under_test(kind: str, workspace, rows, roster) -> list[str]:
+    """The stages before ``kind`` done, and its own arguments."""
+    from datetime import date
+
+    from provisioner.facade import Provisioner
+
+    if kind == "apply":
+        return ["apply", str(roster), "--yes", "--as-of", TODAY.isoformat()]
+    apply(workspace, roster)
+    if kind == "erase":
+        return ["pupil", "erase", rows[0]["mis_id"], "--yes", "--as-of", TODAY.isoformat()]
+    leave(rows, roster)
+    if kind == "leavers":
+        return ["leavers", "apply", str(roster), "--yes", "--as-of", CLEANED_ON]
+    provisioner = Provisioner(workspace)
+    provisioner.apply_leavers(roster, confirm=lambda _: True, today=date.fromisoformat(CLEANED_ON))
+    for platform in FILE_PLATFORMS:
+        for batch in provisioner.deletion_lists_waiting(platform):
+            provisioner.confirm_deleted(platform, batch.id, today=date.fromisoformat(CLEANED_ON))
+    return ["purge", "--as-of", PURGED_ON]
+
+
+def assert_the_job_is_whole(workspace, kind: str, rows: list[dict]) -> None:
+    import sqlite3
+
+    from test_crash_safety import slips_match_imports
+
+    db = sqlite3.connect(workspace.state_path)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM sends s JOIN batches b ON b.platform = s.platform AND b.id = s.batch_id"
+                          " WHERE s.status = 'pending' AND b.kind != 'deletion'").fetchone()[0] == 0, \
+            "every send finished (a deletion list's rows wait for the admin)"  # fmt: skip
+        assert db.execute("SELECT COUNT(*) FROM batches WHERE status = 'writing'").fetchone()[0] == 0
+        for platform in FILE_PLATFORMS:
+            names = [u for (u,) in db.execute("SELECT username FROM accounts WHERE platform = ?", (platform,))]
+            assert len(names) == len(set(names)), "nobody shares a username"
+            keys = [k for (k,) in db.execute("SELECT pupil_key FROM accounts WHERE platform = ?", (platform,))]
+            assert len(keys) == len(set(keys)), "one account per pupil"
+        listed = db.execute("SELECT s.platform, s.pupil_key, COUNT(*) FROM sends s JOIN batches b ON "
+                            "b.platform = s.platform AND b.id = s.batch_id WHERE b.kind = 'deletion' "
+                            "GROUP BY s.platform, s.pupil_key HAVING COUNT(*) > 1").fetchall()  # fmt: skip
+        assert listed == [], "nobody is on two deletion lists"
+        known = {batch_id for (batch_id,) in db.execute("SELECT id FROM batches")}
+    finally:
+        db.close()
+    with workspace.open_state() as state:
+        assert state.verify_audit()[1] is None, "the audit chain is intact"
+    for path in workspace.outbox.rglob("*"):
+        assert not path.name.startswith("."), f"a temporary file was left: {path.name}"
+        if path.is_file() and path.parent.name in FILE_PLATFORMS:
+            assert any(batch_id in path.name for batch_id in known), f"{path.name} belongs to no batch the state knows"
+    if kind == "apply":
+        slips_match_imports(workspace)
+    if kind == "purge":
+        from conftest import key_of
+
+        raw = workspace.state_path.read_bytes()
+        gone = [row for row in rows if row.get("leaving_date")]
+        assert gone and not any(key_of(row).encode() in raw for row in gone), "the purged leavers are forgotten"
+
+
+@pytest.mark.parametrize("kind", list(POINTS))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_killed_at_a_seeded_point_then_run_again_finishes_the_job(tmp_path, kind, seed):
+    import random
+
+    workspace, rows, roster = fault_workspace(tmp_path, seed)
+    args = command_under_test(kind, workspace, rows, roster)
+    point = random.Random(f"{kind}-{seed}").choice(POINTS[kind])
+    killed = run(workspace, *args, env={"PROVISIONER_CRASH_AT": point})
+    assert killed.returncode == KILLED, f"{point} was not reached: {killed.stderr}"
+    again = run(workspace, *args)
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr
+    assert_the_job_is_whole(workspace, kind, rows)

@@ -27,7 +27,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.checklist import write_checklist
 from provisioner.connector import Connector
-from provisioner.delivery.base import IssuedBatch, Job
+from provisioner.delivery.base import IssuedBatch, Job, crashpoint
 from provisioner.models import Pupil
 from provisioner.planning.cleanup import ERASED, Step
 from provisioner.settings import COMBINED
@@ -188,6 +188,7 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
         header=["Username", "Name", "Class"],
         rows=rows,
     )  # fmt: skip
+    crashpoint("deletion-list")  # written, not yet recorded: the next run writes it again under the same id
     stamp = now()
     batch = Batch(batch_id, platform, job.run_id, written[0].relative_to(workspace.root).as_posix(),
                   BatchStatus.ISSUED, stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
