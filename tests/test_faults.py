@@ -514,3 +514,13 @@ def test_killed_at_a_seeded_point_then_run_again_finishes_the_job(tmp_path, kind
     assert again.returncode == 0, again.stderr
     assert "Traceback" not in again.stderr
     assert_the_job_is_whole(workspace, kind, rows)
+
+
+@pytest.mark.parametrize("where", ["/wrong", "/v1.0"])
+def test_a_wrong_authority_host_is_named_as_such(m365, graph, roster_file, where):
+    configure(m365, graph, authority_host=f'"{graph.authority_host}{where}"')
+    result = Cli(m365)("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat(), "--json")
+    assert result.exit_code in (ExitCode.USAGE, ExitCode.REMOTE_FAILED), result.output
+    error = json.loads(result.stdout)["error"]
+    assert "authority_host" in error["next"] and "Unexpected" not in result.output
+    assert pupils_in(graph) == []

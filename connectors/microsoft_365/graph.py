@@ -171,10 +171,11 @@ class GraphClient:
                 self.config.client_id, client_credential=self._credential(), authority=authority,
                 instance_discovery=False, http_client=self.session,
             )  # fmt: skip
-        except ValueError:  # discovery answered 4xx: the tenant does not exist there
+        except ValueError:  # discovery answered 4xx, or not as Entra does: no such tenant there, or the wrong host
             raise SettingsError(
                 f"the tenant {self.config.tenant_id} was not found at {self.config.authority_host}",
-                hint="check tenant_id (the Directory (tenant) ID in Entra admin centre > Overview)",
+                hint="check tenant_id (the Directory (tenant) ID in Entra admin centre > Overview), and authority_host "
+                "under [platforms.microsoft-365] (normally https://login.microsoftonline.com)",
             ) from None
         except requests.RequestException as exc:
             raise RemoteError(
