@@ -524,3 +524,40 @@ def test_a_wrong_authority_host_is_named_as_such(m365, graph, roster_file, where
     error = json.loads(result.stdout)["error"]
     assert "authority_host" in error["next"] and "Unexpected" not in result.output
     assert pupils_in(graph) == []
+
+
+@pytest.mark.parametrize("body", ["<html>Service Unavailable</html>", None, {"error": 5}, ["not", "an", "object"]])
+def test_a_token_answer_that_is_not_entras_is_a_remote_error_with_the_next_step(m365, graph, roster_file, monkeypatch,
+                                                                               body):  # fmt: skip
+    answer = graph._token_side
+
+    def not_entra(method, path, raw):
+        if path.endswith("/oauth2/v2.0/token"):
+            return 500, {"Content-Type": "text/html"}, body
+        return answer(method, path, raw)
+
+    monkeypatch.setattr(graph, "_token_side", not_entra)
+    result = Cli(m365)("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat(), "--json")
+    assert result.exit_code == ExitCode.REMOTE_FAILED, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["next"] and "Unexpected" not in result.output
+
+
+def test_a_disk_full_while_compacting_after_a_purge_says_the_purge_was_recorded(workspace, roster_file, cli, monkeypatch):
+    import sqlite3
+
+    from provisioner.state import State
+
+    apply(workspace, roster_file)
+
+    def disk_full(self):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(State, "compact", disk_full)
+    result = cli("purge", "--json")
+    assert result.exit_code == ExitCode.WORKSPACE_FAULT, result.output
+    error = json.loads(result.stdout)["error"]
+    assert "disk is full" in error["message"] and "what was recorded before this step is kept" in error["message"]
+    assert "Nothing more was changed" not in result.output and "free some space" in error["next"]
+    with workspace.open_state() as state:
+        assert state.last_runs(1)[0]["command"] == "purge" and state.last_runs(1)[0]["status"] == "ok"
