@@ -167,12 +167,16 @@ SECRET_NAMES = frozenset({"secret", "client_secret", "password", "passwd", "api_
 
 
 def secret_keys(raw: dict, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every key of the settings (as a path) whose name says it holds a secret."""
+    """Every key of the settings (as a path) whose name says it holds a secret text. A table of
+    columns (``columns``, ``export_columns``) is not looked in: its keys are a file's headers
+    ("Password" = "password" names a column, it holds no secret)."""
     found = []
     for key, value in raw.items():
         name = str(key).lower().replace("-", "_")
         if isinstance(value, dict):
-            found += secret_keys(value, (*path, str(key)))
-        elif name in SECRET_NAMES or name.endswith(("_secret", "_password", "_token", "_api_key")):
+            if not name.endswith("columns"):
+                found += secret_keys(value, (*path, str(key)))
+        elif isinstance(value, str) and (name in SECRET_NAMES or name.endswith(("_secret", "_password", "_token",
+                                                                                "_api_key"))):  # fmt: skip
             found.append((*path, str(key)))
     return found

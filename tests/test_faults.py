@@ -561,3 +561,12 @@ def test_a_disk_full_while_compacting_after_a_purge_says_the_purge_was_recorded(
     assert "Nothing more was changed" not in result.output and "free some space" in error["next"]
     with workspace.open_state() as state:
         assert state.last_runs(1)[0]["command"] == "purge" and state.last_runs(1)[0]["status"] == "ok"
+
+
+def test_a_column_named_password_is_not_taken_for_a_secret(workspace, cli, roster_file):
+    from conftest import set_platform
+
+    set_platform(workspace, "purple-mash", columns='{ "First name" = "forename", "Surname" = "surname", '
+                                                     '"Username" = "username", "Password" = "password" }')
+    result = cli("status", "--json")
+    assert result.exit_code == 0, result.output
