@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
+import re
 import tomllib
 from collections.abc import Iterator
 from functools import cached_property
@@ -28,6 +29,7 @@ STATE_FILE = "state.sqlite3"
 SECRET_FILE = "school-secret.key"
 LOCK_FILE = ".lock"
 ENV_WORKSPACE = "PROVISIONER_WORKSPACE"
+BATCH_ID = re.compile(r"\d{8}-\d{3}")  # a batch's id in its files' names: the day, then a counter
 
 
 class Workspace:
@@ -77,26 +79,34 @@ class Workspace:
         another school key (every pseudonymous id would change)."""
         self.refuse_lost_state()
         try:
-            return State(self.state_path, self.secret)
+            state = State(self.state_path, self.secret)
         except OtherKey:
             raise WorkspaceFault(
                 f"{SECRET_FILE} is not the key {STATE_FILE} was made with: with it every pupil's pseudonymous id "
                 "would change, and each platform would see new pupils (an erased pupil among them); nothing was changed",
                 hint=f"put back the {SECRET_FILE} from the backup taken with {STATE_FILE}, then run the command again",
             ) from None
+        if not state.holds_batches() and self.has_issued_files():
+            state.close()
+            self.refuse_lost_state(f"{STATE_FILE} records no batch")  # begun afresh since it was lost
+        return state
 
-    def refuse_lost_state(self) -> None:
-        """A workspace that has issued files but no state (or an empty one) lost its state: it
-        must be restored, never begun again."""
+    def has_issued_files(self) -> bool:
+        """Whether the outbox holds a batch's files (their names carry its id, such as 20260901-001)."""
+        return self.outbox.is_dir() and any(p.is_file() and BATCH_ID.search(p.name) for p in self.outbox.rglob("*"))
+
+    def refuse_lost_state(self, what: str | None = None) -> None:
+        """A workspace that has issued files but no state (or an empty one, or one begun afresh)
+        lost its state: it must be restored, never begun again."""
         path = self.state_path
-        if path.exists() and path.stat().st_size > 0:
-            return
-        issued = self.outbox.is_dir() and any(p.is_file() for p in self.outbox.rglob("*"))
-        if issued and self.secret_path.exists():
-            what = "is missing" if not path.exists() else "is empty"
+        if what is None:
+            if path.exists() and path.stat().st_size > 0:
+                return
+            what = f"{STATE_FILE} is missing" if not path.exists() else f"{STATE_FILE} is empty"
+        if self.has_issued_files() and self.secret_path.exists():
             raise WorkspaceFault(
-                f"{STATE_FILE} {what}, but this workspace has issued files in outbox/: starting again would give "
-                "every pupil a second account and overwrite the files already issued; nothing was changed",
+                f"{what}, but this workspace has issued files in outbox/: starting again would give every pupil a "
+                "second account and overwrite the files already issued; nothing was changed",
                 hint=f"restore {STATE_FILE} from your backup (taken with the rest of the workspace), then run the "
                 "command again",
             )

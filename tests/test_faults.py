@@ -114,15 +114,20 @@ def test_a_replaced_school_key_is_refused_and_the_right_one_still_works(workspac
     assert cli("plan", str(roster_file)).exit_code == 0
 
 
-@pytest.mark.parametrize("damage", ["deleted", "emptied"])
+@pytest.mark.parametrize("damage", ["deleted", "emptied", "begun afresh"])
 def test_a_lost_state_beside_issued_files_is_refused_not_started_again(workspace, roster_file, cli, damage):
+    from provisioner.state import State
+
     apply(workspace, roster_file)
     [issued] = (workspace.outbox / "purple-mash").glob("*-import-*.csv")
     before = issued.read_bytes()
     if damage == "deleted":
         workspace.state_path.unlink()
-    else:
+    elif damage == "emptied":
         workspace.state_path.write_bytes(b"")
+    else:  # lost, then made again by something that opened it (an older version of this tool, say)
+        workspace.state_path.unlink()
+        State(workspace.state_path, workspace.secret).close()
     for args in (("status",), ("plan", str(roster_file)), ("apply", str(roster_file), "--yes")):
         refused = cli(*args, "--json")
         assert refused.exit_code == ExitCode.WORKSPACE_FAULT, refused.output
