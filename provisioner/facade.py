@@ -35,7 +35,7 @@ from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
-from provisioner.state import Approval, Batch, BatchKind, BatchStatus, State
+from provisioner.state import Approval, Batch, BatchKind, BatchStatus, State, state_faults
 from provisioner.workspace import SETTINGS_FILE, Workspace, connector_class, find_workspace
 
 if TYPE_CHECKING:
@@ -99,13 +99,15 @@ class Provisioner:
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[State]:
-        with self.workspace.open_state() as state:
+        with self.workspace.open_state() as state, state_faults(state.path):
             yield state
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[State]:
-        """Only one command changes the workspace at a time."""
-        with self.workspace.lock(), self.workspace.open_state() as state:
+        """Only one command changes the workspace at a time. Holding the lock, no other run can
+        still be going: a run left "running" was killed, and is marked interrupted."""
+        with self.workspace.lock(), self.workspace.open_state() as state, state_faults(state.path):
+            state.mark_interrupted_runs()
             yield state
 
     # Rosters
@@ -340,7 +342,12 @@ class Provisioner:
     # The overview
 
     def status(self, today: date | None = None) -> dict:
+        """The overview. When no other command is working, a run still "running" was killed
+        (a purge, an erasure...), and is shown, and recorded, as interrupted."""
         with self._reading() as state:
+            with self.workspace.lock_if_free() as idle:
+                if idle:
+                    state.mark_interrupted_runs()
             return status_report(self.workspace, state, today or self._today())
 
     # The processor register

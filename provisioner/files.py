@@ -22,10 +22,21 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 def make_private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    make_missing_dirs(path)
     if POSIX:
         path.chmod(0o700)
     return path
+
+
+def make_missing_dirs(path: Path) -> None:
+    """Make the folders of ``path`` that are missing, each owner-only (an outbox or reports folder
+    the admin deleted comes back private, not readable by every user); folders already there
+    are left as they are."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True)
+        if POSIX:
+            folder.chmod(0o700)
 
 
 def make_private(path: Path) -> None:
@@ -56,7 +67,7 @@ def remove_tree(path: Path) -> None:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_missing_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o600)

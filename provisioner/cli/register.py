@@ -199,9 +199,15 @@ def register_export(
         "--out", "-o", metavar="FILE", help="The file to write (default: in reports/).")] = None,  # fmt: skip
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     def action() -> int:
         path, register = find_provisioner(workspace).export_register(fmt.value, out=out_file, today=today(as_of))
+        errors = sum(1 for p in register.problems if p.severity == "error")
+        if as_json:
+            written = sorted(path.glob("*.docx")) if fmt is ExportFormat.questions else [path]
+            print_json({"format": fmt.value, "path": str(path), "files": [str(p) for p in written], "errors": errors})
+            return ExitCode.OK
         if fmt is ExportFormat.questions:
             letters = sorted(path.glob("*.docx"))
             out.print(f"Wrote {len(letters)} letter(s) in {path}" if letters else
@@ -210,12 +216,11 @@ def register_export(
                 out.print(f"  {letter.name}")
         else:
             out.print(f"Wrote {path}")
-        errors = sum(1 for p in register.problems if p.severity == "error")
         if errors:
             out.print(f"[yellow]It shows {errors} error(s)[/]: see 'provisioner register check'.", markup=True)
         return ExitCode.OK
 
-    run(action)
+    run(action, as_json)
 
 
 @command(register_app, "dpia", help="Write a draft DPIA for one platform on the ICO's seven steps: what the tool "

@@ -26,6 +26,10 @@ class BatchLedger:
 
     db: sqlite3.Connection
 
+    def holds_batches(self) -> bool:
+        """Whether any batch was ever recorded (a state begun afresh holds none)."""
+        return self.db.execute("SELECT 1 FROM batches LIMIT 1").fetchone() is not None
+
     def batches(self, platform: str | None = None, status: BatchStatus | None = None) -> list[Batch]:
         query = f"SELECT {_BATCH_COLUMNS} FROM batches WHERE 1=1"  # noqa: S608
         args: list = []

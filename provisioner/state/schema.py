@@ -161,6 +161,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX register_changes_by_entry ON register_changes (entry_id, id);
     """,
+    # 9: which school key the state was made with: a keyed hash of a fixed text, which tells
+    # one key from another and reveals neither. A state opened with another key is refused
+    # (every pseudonymous id would change: platforms would see new pupils).
+    """
+    CREATE TABLE school_key (
+        fingerprint TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
