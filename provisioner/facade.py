@@ -337,6 +337,18 @@ class Provisioner:
         with self._changing() as state:
             return retention.purge(self.workspace, state, today or self._today())
 
+    def login_slips(self) -> list[retention.Slips]:
+        """Each apply's login slips still in the outbox, newest first, with the import files of
+        the same apply still to upload."""
+        with self._reading() as state:
+            return retention.slips_kept(self.workspace, state)
+
+    def remove_login_slips(self, batch: str) -> retention.Slips:
+        """Remove one apply's login slips (PDF, xlsx, a trust's folder of cards) once handed out;
+        its import files and deletion lists stay. Recorded in the audit log."""
+        with self._changing() as state:
+            return retention.remove_slips(self.workspace, state, batch)
+
     # The overview
 
     def status(self, today: date | None = None) -> dict:
