@@ -278,7 +278,7 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert browser.get(f"/files/{slips}").content.startswith(b"%PDF")
 
     downloads = browser.get("/downloads").text
-    assert "I have uploaded this" in downloads and "delete the files" in downloads
+    assert "I have uploaded this" in downloads and "then delete them here" in downloads
     batch = re.search(r'name="batch" value="([^"]+)"', downloads).group(1)
     confirmed = browser.post("/confirm", data={"csrf": tokens.csrf, "platform": "purple-mash", "batch": batch,
                                                "what": "uploaded"}).text  # fmt: skip
@@ -638,3 +638,55 @@ def test_the_same_children_under_another_id_scheme_are_kept_from_the_plan_page(b
     assert "Apply would stop" not in kept
     counts = Provisioner(school).plan(path).platforms["purple-mash"].counts()
     assert (counts["create"], counts["leavers"]) == (0, 0)
+
+
+def test_login_slips_deleted_from_downloads_once_handed_out_but_never_the_import_file(browser, tokens, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    [batch] = Provisioner(school).status()["platforms"]["purple-mash"]["awaiting_upload"]
+    slips = sorted(p.relative_to(school.root).as_posix() for p in school.outbox.glob("login-slips-*"))
+    assert [Path(name).suffix for name in slips] == [".pdf", ".xlsx"]
+
+    downloads = words(browser.get("/downloads").text)
+    assert "Delete these slips" in downloads
+    address = re.search(r'href="(/slips/[^"]+)"', downloads).group(1)
+    asked = words(browser.get(address).text)
+    for name in slips:
+        assert name in asked  # the confirmation names each file it removes
+    assert batch["file"] in asked and "still waits to be uploaded" in asked
+    assert all(school.root.joinpath(name).exists() for name in slips)  # asking removed nothing
+
+    refused = browser.post(address, data={})
+    assert refused.status_code == 403
+    assert all(school.root.joinpath(name).exists() for name in slips)
+
+    done = words(browser.post(address, data={"csrf": csrf_of(asked)}).text)
+    assert "Deleted the login slips" in done and "2 file(s)" in done
+    assert not any(school.root.joinpath(name).exists() for name in slips)
+    assert school.root.joinpath(batch["file"]).is_file()  # the import still to upload stays
+    assert "No login slips are kept" in done and "I have uploaded this" in done
+    with school.open_state() as state:
+        assert state.verify_audit()[1] is None
+        actions = [row[0] for row in state.db.execute("SELECT action FROM audit ORDER BY seq")]
+    assert "slips.removed" in actions
+
+    gone = browser.get(address)
+    assert gone.status_code == 404 and "deleted already" in words(gone.text)
+    again = browser.post(address, data={"csrf": tokens.csrf})
+    assert again.status_code == 400 and "No login slips of batch" in words(again.text)
+
+
+def test_per_platform_slips_are_deleted_with_their_batch_and_the_import_file_kept(tokens, school, roster):
+    text = school.settings_path.read_text(encoding="utf-8")
+    school.settings_path.write_text(text.replace('style = "combined"', 'style = "per-platform"'), encoding="utf-8")
+    provisioner = Provisioner.find(school.root)
+    provisioner.apply(roster, confirm=lambda plan: True)
+    own = sorted(school.outbox.glob("purple-mash/purple-mash-login-slips-*"))
+    assert [p.suffix for p in own] == [".pdf", ".xlsx"]
+    [kept] = provisioner.login_slips()
+    assert kept.files == [p.relative_to(school.root).as_posix() for p in own]
+    assert kept.platforms == ["purple-mash"]
+
+    provisioner.remove_login_slips(kept.batch)
+    assert not any(p.exists() for p in own)
+    assert [p.suffix for p in school.outbox.glob("purple-mash/*")] == [".csv"]
+    assert provisioner.login_slips() == []

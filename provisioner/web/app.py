@@ -80,6 +80,7 @@ def create_app(root: Path, tokens: Tokens | None = None, stop: Callable[[], None
             Route("/tasks/{task}", task_page),
             Route("/downloads", downloads),
             Route("/confirm", confirm, methods=["POST"]),
+            Route("/slips/{batch}", slips_delete, methods=["GET", "POST"]),
             Route("/files/{path:path}", workspace_file),
             Route("/reconcile/{platform}", reconcile, methods=["POST"]),
             Route("/leavers", leavers_choose),
@@ -364,9 +365,37 @@ async def downloads(request: Request) -> HTMLResponse:
     report = await call(provisioner.status)
     listed = {item["file"] for info in report["platforms"].values()
               for item in info["awaiting_upload"] + info["awaiting_deletion"]}  # fmt: skip
+    slips = await call(provisioner.login_slips)
+    listed |= {name for kept in slips for name in kept.files}
     others = [name for name in await call(provisioner.outbox_files) if name not in listed
               and not any(name.startswith(f"{folder}/") for folder in listed)]  # fmt: skip
-    return page(request, "downloads.html", report=report, others=others)
+    return page(request, "downloads.html", report=report, others=others, slips=slips,
+                slip_files={kept.batch: slip_downloads(kept, provisioner.workspace.root) for kept in slips})
+
+
+def slip_downloads(slips: Any, root: Path) -> list[str]:
+    """A batch's slip files to download: a trust's folder of cards is listed file by file."""
+    found = []
+    for name in slips.files:
+        path = root / name
+        found += [shown_path(p, root) for p in sorted(path.iterdir()) if p.is_file()] if path.is_dir() else [name]
+    return found
+
+
+async def slips_delete(request: Request) -> Response:
+    """A batch's login slips deleted once handed out: the page names the files, the button removes them."""
+    provisioner, batch = the_provisioner(request), request.path_params["batch"]
+    if request.method == "GET":
+        kept = next((s for s in await call(provisioner.login_slips) if s.batch == batch), None)
+        if kept is None:
+            raise Refused(404, "Those login slips are not in the outbox any more: they were deleted already. The "
+                               "Downloads page lists the slips still kept.")  # fmt: skip
+        return page(request, "slips_delete.html", slips=kept, files=slip_downloads(kept, provisioner.workspace.root))
+    await checked_form(request)
+    removed = await call(provisioner.remove_login_slips, batch)
+    note(request, f"Deleted the login slips of {removed.issued} ({len(removed.files)} file(s)) from the outbox. "
+                  "Printed copies are not affected: shred any left over.")  # fmt: skip
+    return see_other("/downloads")
 
 
 async def confirm(request: Request) -> Response:
