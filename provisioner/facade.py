@@ -406,6 +406,16 @@ class Provisioner:
         reports.write_register(register, fmt, path, audit)
         return path, register
 
+    def supplier_letters(self, today: date | None = None) -> tuple[str, bytes] | None:
+        """The letters to the suppliers (the ``questions`` export's folder) as one zip made in
+        memory, for a browser: (its file name, its bytes); None when no supplier has a fact to
+        ask for."""
+        from provisioner import reports
+
+        register = self.register(today)
+        data = reports.questions_zip_bytes(register)
+        return None if data is None else (f"{reports.default_name(register, 'questions')}.zip", data)
+
     def write_dpia(self, platform: str, *, fmt: str = "pdf", out: Path | None = None,
                    today: date | None = None) -> tuple[Path, Dpia]:  # fmt: skip
         """Write a draft DPIA for one platform of the register (pdf or docx), by default into

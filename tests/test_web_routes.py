@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import http.cookiejar
+import io
 import re
 import subprocess
 import sys
@@ -17,9 +18,11 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import docx
 import pytest
 from conftest import set_platform
 from roster_helpers import pupil, write_csv
@@ -690,3 +693,19 @@ def test_per_platform_slips_are_deleted_with_their_batch_and_the_import_file_kep
     assert not any(p.exists() for p in own)
     assert [p.suffix for p in school.outbox.glob("purple-mash/*")] == [".csv"]
     assert provisioner.login_slips() == []
+
+
+def test_the_letters_to_suppliers_download_as_one_zip_of_word_letters(browser, tokens, school):
+    page = words(browser.get("/register").text)
+    assert "Download the letters (zip)" in page
+    answer = browser.post("/register/letters", data={"csrf": tokens.csrf})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/zip"
+    assert 'filename="questions-for-suppliers-' in answer.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        names = archive.namelist()
+        assert "questions-for-purple-mash.docx" in names
+        letter = archive.read("questions-for-purple-mash.docx")
+    assert letter.startswith(b"PK")  # a Word document
+    assert "Purple Mash" in docx.Document(io.BytesIO(letter)).paragraphs[2].text
+    assert not (school.reports.exists() and any(school.reports.iterdir()))  # made in memory, nothing kept

@@ -91,6 +91,7 @@ def create_app(root: Path, tokens: Tokens | None = None, stop: Callable[[], None
             Route("/register/approve", register_approve, methods=["POST"]),
             Route("/register/export", register_export, methods=["POST"]),
             Route("/register/dpia", register_dpia, methods=["POST"]),
+            Route("/register/letters", register_letters, methods=["POST"]),
             Route("/pupil", pupil_page),
             Route("/pupil/report.pdf", pupil_pdf),
             Route("/pupil/erase", pupil_erase, methods=["GET", "POST"]),
@@ -559,6 +560,17 @@ async def register_dpia(request: Request) -> Response:
                   f"'To decide' for the school, {len(draft.questions)} to send {draft.supplier}. Complete it with your "
                   "data protection officer; the headteacher signs it off.")  # fmt: skip
     return see_other("/register")
+
+
+async def register_letters(request: Request) -> Response:
+    """The letters asking the suppliers for the facts the register lacks, one zip to download."""
+    await checked_form(request)
+    made = await call(the_provisioner(request).supplier_letters)
+    if made is None:
+        note(request, "No letters to write: no supplier has a fact to ask for.")
+        return see_other("/register")
+    name, data = made
+    return Response(data, media_type="application/zip", headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 # A parent's requests about one pupil
