@@ -709,3 +709,24 @@ def test_the_letters_to_suppliers_download_as_one_zip_of_word_letters(browser, t
     assert letter.startswith(b"PK")  # a Word document
     assert "Purple Mash" in docx.Document(io.BytesIO(letter)).paragraphs[2].text
     assert not (school.reports.exists() and any(school.reports.iterdir()))  # made in memory, nothing kept
+
+
+def test_the_register_verdict_points_to_the_pages_not_to_a_command(browser, school):
+    set_platform(school, "ixl", enabled="true")  # a platform nobody approved: the register has an error
+    for address, where in (("/", "Open questions on the Register page"), ("/register", "Open questions below")):
+        page = words(browser.get(address).text)
+        assert "error to fix" in page and "facts are still to collect" in page and where in page
+        assert "provisioner register" not in page
+
+
+def test_the_guards_next_step_names_the_box_to_tick_not_a_flag(browser, tokens, school, tmp_path, pupils):
+    first = tmp_path / "first.xlsx"
+    write_roster_xlsx(first, pupils)
+    Provisioner(school).apply(first, confirm=lambda plan: True)
+    one_class = tmp_path / "one class.xlsx"
+    write_roster_xlsx(one_class, pupils[:5])
+    for address in (choose(browser, tokens, one_class, then="leavers"), "/plan/one class.xlsx"):
+        page = words(browser.get(address).text)
+        assert "would stop" in page
+        assert "tick “I have checked: these pupils really left” under Options" in page
+        assert "--" not in page.split('role="alert"', 1)[1].split("</div>", 1)[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +47,30 @@ EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet 
            "notice-docx": "Privacy notice section (Word)", "notice": "Privacy notice section (text)"}  # fmt: skip
 ROW_ERRORS_HINT = ("fix the rows below in the MIS and choose the new export, or go back to the roster check and tick "
                    "'Leave out the rows with errors'")  # fmt: skip
+# The core's hints name the command line's flags and commands; a page says the same next step
+# in its own words: the box, button or page that does what the flag or command does. Wording
+# only: which step is next stays the core's answer.
+HINT_WORDS = [
+    (r"run again with --allow-large-cleanup", "tick “I have checked: these pupils really left” under Options and "
+     "look again"),
+    (r"run again with --partial-roster and nobody it leaves out counts as absent", "tick “This file lists only "
+     "some pupils on purpose” under Options (nobody it leaves out then counts as absent) and look again"),
+    (r"run again with --partial-roster", "tick “This file lists only some pupils on purpose” under Options and "
+     "look again"),
+    (r"run again with --different-pupils", "tick “I have checked: … different children” under Options and look "
+     "again"),
+    (r"run 'provisioner relink \"[^\"]*\"' to match them[^;]*", "check each pairing listed on this page and, "
+     "where it offers it, press “They are the same children: keep their accounts”"),
+    (r"run 'provisioner register approve \S+ --by \"YOUR NAME\"'", "approve it on the Register page"),
+    (r"run 'provisioner reconcile \S+ FILE'( again)?", "choose it under “Check a platform against its own pupil "
+     "list” on the Downloads page"),
+    (r"run 'provisioner confirm \S+ deleted --deleted-since-export'", "tick “I deleted the accounts the platform's "
+     "last export still showed” on the Downloads page and say so again"),
+    (r"run 'provisioner (apply|plan) FILE'", "choose the same roster again"),
+    (r"'provisioner plan FILE' shows", "the roster's plan shows"),
+    (r"year_groups, classes and exclude_classes under \[platforms\.\S+?\]", "the year groups and classes on the "
+     "Settings page"),
+]
 # Pupils listed per platform on a page: a trust's plan names tens of thousands; the filter finds the rest.
 ROWS_SHOWN = 500
 OUTSIDE = "outside"  # a pupil on roll whom a platform does not serve (the plan's filter)
@@ -59,7 +84,17 @@ MultiPartParser.spool_max_size = 512 * 1024 * 1024
 
 templates = Environment(loader=PackageLoader("provisioner.web", "templates"), autoescape=select_autoescape(),
                         trim_blocks=True, lstrip_blocks=True)  # fmt: skip
-templates.filters.update(label=short_label, labels=short_labels, year=year_group_label, rows=rows_text,
+
+
+def in_pages(hint: str | None) -> str:
+    """A hint from the core as the pages say it (``HINT_WORDS``)."""
+    text = hint or ""
+    for pattern, words in HINT_WORDS:
+        text = re.sub(pattern, words, text)
+    return text
+
+
+templates.filters.update(hint=in_pages, label=short_label, labels=short_labels, year=year_group_label, rows=rows_text,
                          action=lambda a: ACTION_WORDS.get(a, a), reason=lambda r: REASON_WORDS.get(r, r),
                          status=lambda s: STATUS_WORDS.get(s, s.replace("_", " ")))  # fmt: skip
 
