@@ -730,3 +730,26 @@ def test_the_guards_next_step_names_the_box_to_tick_not_a_flag(browser, tokens, 
         assert "would stop" in page
         assert "tick “I have checked: these pupils really left” under Options" in page
         assert "--" not in page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_periodic_review_recorded_from_the_register_page_with_its_date_and_note(browser, tokens, school):
+    page = words(browser.get("/register").text)
+    assert "Record a review or an approval" in page
+    due = date.today() + timedelta(days=200)
+    done = words(browser.post("/register/approve", data={
+        "csrf": tokens.csrf, "entry": "purple-mash", "by": "Alex Example", "role": "Computing lead",
+        "next_review": due.isoformat(), "note": "Governors' meeting of the spring term"}).text)  # fmt: skip
+    assert "Approved purple-mash by Alex Example" in done and f"next review {due.isoformat()}" in done
+    [purple_mash] = [p for p in Provisioner(school).register().processors if p.id == "purple-mash"]
+    assert purple_mash.next_review == due.isoformat()
+    assert purple_mash.approvals[-1].note == "Governors' meeting of the spring term"
+
+    refused = browser.post("/register/approve", data={"csrf": tokens.csrf, "entry": "purple-mash", "by": "Alex Example",
+                                                      "next_review": "next spring"})  # fmt: skip
+    assert refused.status_code == 400 and "'next spring' is not a date for the next review" in words(refused.text)
+
+
+def test_the_register_exported_as_markdown(browser, tokens, school):
+    browser.post("/register/export", data={"csrf": tokens.csrf, "format": "md"})
+    name = re.search(r'href="/files/(reports/[^"]+\.md)"', browser.get("/register").text).group(1)
+    assert "Purple Mash" in browser.get(f"/files/{name}").text

@@ -43,7 +43,7 @@ from provisioner.web.tasks import Tasks
 ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver", "disable": "disable",
                 "delete": "delete", "restore": "restore"}  # fmt: skip
 STATUS_WORDS = {"issued_not_uploaded": "issued, not yet uploaded", "platform_hold": "held by the platform"}
-EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet (xlsx)",
+EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet (xlsx)", "md": "Markdown (text)",
            "notice-docx": "Privacy notice section (Word)", "notice": "Privacy notice section (text)"}  # fmt: skip
 ROW_ERRORS_HINT = ("fix the rows below in the MIS and choose the new export, or go back to the roster check and tick "
                    "'Leave out the rows with errors'")  # fmt: skip
@@ -568,8 +568,15 @@ async def register_approve(request: Request) -> Response:
     by = str(form.get("by", "")).strip()
     if not by:
         raise Refused(400, "Type the name of the person approving (it is printed on the register).")
+    review = str(form.get("next_review", "")).strip()
+    try:
+        next_review = date.fromisoformat(review) if review else None
+    except ValueError:
+        raise Refused(400, f"'{review}' is not a date for the next review: choose one in the box, or leave it "
+                           "empty for a year from today.") from None  # fmt: skip
     receipt = await call(the_provisioner(request).approve, str(form.get("entry", "")), by,
-                         role=str(form.get("role", "")).strip() or "platform admin")  # fmt: skip
+                         role=str(form.get("role", "")).strip() or "platform admin", next_review=next_review,
+                         note=str(form.get("note", "")).strip())  # fmt: skip
     note(request, f"Approved {form.get('entry')} by {receipt.approved_by}: it receives "
                   f"{short_labels(receipt.fields_after) or 'nothing'}; next review {receipt.next_review}.")  # fmt: skip
     return see_other("/register")
