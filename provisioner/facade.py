@@ -31,6 +31,7 @@ from provisioner.planning.provisioning import Plan
 from provisioner.planning.reconcile import Reconciliation
 from provisioner.register import Register, Verdict, approve, build_register, edit, verdict
 from provisioner.register.edit import EntryEdited
+from provisioner.register.entries import ITEMS
 from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
@@ -383,6 +384,11 @@ class Provisioner:
         loads it, and record who set it (``by``, else the computer account's name)."""
         with self._changing() as state:
             return edit.set_value(self.workspace, state, entry, key, value, by or login_name())
+
+    def register_items(self) -> dict[str, str]:
+        """The facts of an entry that ``set_register_value`` writes as text, each with the heading
+        the register shows it under (the pupil data sent is the platform's settings, not here)."""
+        return {key: heading for key, heading in ITEMS if key in edit.TEXT_KEYS}
 
     def edit_register_entry(self, entry: str, *, open_editor: Callable[[Path], None], by: str | None = None
                             ) -> EntryEdited:  # fmt: skip

@@ -753,3 +753,18 @@ def test_the_register_exported_as_markdown(browser, tokens, school):
     browser.post("/register/export", data={"csrf": tokens.csrf, "format": "md"})
     name = re.search(r'href="/files/(reports/[^"]+\.md)"', browser.get("/register").text).group(1)
     assert "Purple Mash" in browser.get(f"/files/{name}").text
+
+
+def test_a_fact_already_recorded_changed_from_the_register_page_with_who_changed_it(browser, tokens, school):
+    page = words(browser.get("/register").text)
+    assert "Change a fact already recorded" in page and '<option value="hosting">Where it is held</option>' in page
+    done = words(browser.post("/register/set", data={"csrf": tokens.csrf, "entry": "purple-mash", "key": "hosting",
+                                                     "value": "Servers in Manchester", "by": "Alex Example"}).text)  # fmt: skip
+    assert "Saved hosting for Purple Mash" in done
+    written = (school.root / "registers" / "purple-mash.toml").read_text(encoding="utf-8")
+    assert 'hosting = "Servers in Manchester"' in written
+    [purple_mash] = [p for p in Provisioner(school).register().processors if p.id == "purple-mash"]
+    assert purple_mash.entry.hosting == "Servers in Manchester"
+    with school.open_state() as state:
+        [change] = state.register_changes("purple-mash")
+    assert (change.key, change.value_after, change.changed_by) == ("hosting", "Servers in Manchester", "Alex Example")

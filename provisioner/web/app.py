@@ -542,6 +542,7 @@ async def register_page(request: Request) -> HTMLResponse:
     exported = sorted((p for p in reports.iterdir() if p.is_file()), key=lambda p: -p.stat().st_mtime) \
         if reports.is_dir() else []  # fmt: skip
     return page(request, "register.html", register=register, verdict=verdict, gaps=by_processor, errors=errors,
+                items=provisioner.register_items(),
                 exports=EXPORTS, exported=[shown_path(p, provisioner.workspace.root) for p in exported[:8]])  # fmt: skip
 
 
