@@ -24,7 +24,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import set_platform
+from conftest import approve_register, set_platform
 from roster_helpers import pupil, write_csv
 from starlette.testclient import TestClient
 
@@ -768,3 +768,22 @@ def test_a_fact_already_recorded_changed_from_the_register_page_with_who_changed
     with school.open_state() as state:
         [change] = state.register_changes("purple-mash")
     assert (change.key, change.value_after, change.changed_by) == ("hosting", "Servers in Manchester", "Alex Example")
+
+
+def test_a_plan_and_its_apply_limited_to_the_platforms_ticked(browser, tokens, school, roster):
+    set_platform(school, "tt-rockstars", enabled="true")
+    approve_register(school)
+    check = words(browser.get(choose(browser, tokens, roster)).text)
+    assert "Only these platforms" in check and 'id="only-tt-rockstars"' in check
+    plan = words(browser.get("/plan/autumn roster.xlsx", params={"platform": "purple-mash"}).text)
+    assert 'href="#purple-mash"' in plan and 'href="#tt-rockstars"' not in plan
+    assert '<input type="hidden" name="platform" value="purple-mash">' in plan
+    seen = re.search(r'name="seen" value="([^"]+)"', plan).group(1)
+    started = browser.post("/plan/autumn roster.xlsx/apply", data={"csrf": tokens.csrf, "seen": seen,
+                                                                   "platform": "purple-mash"}, follow_redirects=False)
+    assert "Done." in finished(browser, started.headers["location"])
+    accounts = {p: info["accounts"] for p, info in Provisioner(school).status()["platforms"].items()}
+    assert accounts["purple-mash"] == {"issued_not_uploaded": 40} and accounts["tt-rockstars"] == {}
+
+    leavers = words(browser.get("/leavers/autumn roster.xlsx", params={"platform": "tt-rockstars"}).text)
+    assert '<input type="hidden" name="platform" value="tt-rockstars">' in leavers

@@ -221,6 +221,17 @@ def options(source: Any) -> dict[str, bool]:
     return {name: source.get(name) == "on" for name in OPTIONS}
 
 
+def only_platforms(source: Any) -> list[str] | None:
+    """The platforms a plan or cleanup is limited to (the command line's --platform), from the
+    ticked boxes; None: every platform switched on."""
+    return [str(platform) for platform in source.getlist("platform")] or None
+
+
+def switched_on(provisioner: Provisioner) -> dict[str, str]:
+    """The platforms switched on, id -> name, for the boxes that limit a plan to some of them."""
+    return {connector.id: connector.name for connector in provisioner.connectors()}
+
+
 def roster_path(request: Request) -> tuple[Provisioner, Path]:
     provisioner = the_provisioner(request)
     return provisioner, provisioner.kept_roster(request.path_params["name"])
@@ -319,32 +330,32 @@ async def roster_checked(request: Request) -> HTMLResponse:
     except RosterError as exc:
         return page(request, "error.html", status_code=400, error=exc, groups=problem_groups(exc.problems or []))
     return page(request, "roster_check.html", name=path.name, roster=roster, matching=matching,
-                groups=problem_groups(roster.errors + roster.warnings))  # fmt: skip
+                groups=problem_groups(roster.errors + roster.warnings), enabled=switched_on(provisioner), only=[])  # fmt: skip
 
 
 async def plan_page(request: Request) -> HTMLResponse:
     provisioner, path = roster_path(request)
-    chosen = options(request.query_params)
-    the_plan = await call(provisioner.plan, path, **chosen)
+    chosen, only = options(request.query_params), only_platforms(request.query_params)
+    the_plan = await call(provisioner.plan, path, platforms=only, **chosen)
     text, action = request.query_params.get("q", ""), request.query_params.get("action", "")
     matching = {platform: filtered(pupil_rows(p), text, action) for platform, p in the_plan.platforms.items()}
     shown = {platform: rows[:ROWS_SHOWN] for platform, rows in matching.items()}
     return page(request, "plan.html", name=path.name, plan=the_plan, chosen=chosen, shown=shown,
                 matching={platform: len(rows) for platform, rows in matching.items()}, q=text,
-                action=action, seen=plan_seen(the_plan))  # fmt: skip
+                action=action, seen=plan_seen(the_plan), enabled=switched_on(provisioner), only=only or [])  # fmt: skip
 
 
 async def plan_apply(request: Request) -> Response:
     form = await checked_form(request)
     provisioner, path = roster_path(request)
-    chosen, seen = options(form), form.get("seen")
+    chosen, seen, only = options(form), form.get("seen"), only_platforms(form)
 
     def same_plan(the_plan: Any) -> bool:
         return plan_seen(the_plan) == seen
 
     def work(progress):
         try:
-            return provisioner.apply(path, confirm=same_plan, progress=progress, **chosen)
+            return provisioner.apply(path, confirm=same_plan, progress=progress, platforms=only, **chosen)
         except Aborted:
             raise Aborted("the plan changed since the page showed it; nothing was changed",
                           hint="look at the plan again, then apply it") from None  # fmt: skip
@@ -485,8 +496,8 @@ async def leavers_choose(request: Request) -> HTMLResponse:
 
 async def leavers_page(request: Request) -> HTMLResponse:
     provisioner, path = roster_path(request)
-    chosen = options(request.query_params)
-    the_plan = await call(provisioner.plan_leavers, path, skip_invalid_rows=chosen["skip_invalid_rows"],
+    chosen, only = options(request.query_params), only_platforms(request.query_params)
+    the_plan = await call(provisioner.plan_leavers, path, platforms=only, skip_invalid_rows=chosen["skip_invalid_rows"],
                           partial_roster=chosen["partial_roster"],
                           allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
     text = request.query_params.get("q", "").strip().casefold()
@@ -495,7 +506,8 @@ async def leavers_page(request: Request) -> HTMLResponse:
                 for platform, p in the_plan.platforms.items()}  # fmt: skip
     return page(request, "leavers.html", name=path.name, plan=the_plan, chosen=chosen, q=text,
                 shown={platform: rows[:ROWS_SHOWN] for platform, rows in matching.items()},
-                matching={platform: len(rows) for platform, rows in matching.items()}, seen=cleanup_seen(the_plan))  # fmt: skip
+                matching={platform: len(rows) for platform, rows in matching.items()}, seen=cleanup_seen(the_plan),
+                enabled=switched_on(provisioner), only=only or [])  # fmt: skip
 
 
 def cleanup_seen(the_plan: Any) -> str:
@@ -508,11 +520,11 @@ def cleanup_seen(the_plan: Any) -> str:
 async def leavers_apply(request: Request) -> Response:
     form = await checked_form(request)
     provisioner, path = roster_path(request)
-    chosen, seen = options(form), form.get("seen")
+    chosen, seen, only = options(form), form.get("seen"), only_platforms(form)
 
     def work(_progress):
         try:
-            return provisioner.apply_leavers(path, confirm=lambda the_plan: cleanup_seen(the_plan) == seen,
+            return provisioner.apply_leavers(path, confirm=lambda the_plan: cleanup_seen(the_plan) == seen, platforms=only,
                                              skip_invalid_rows=chosen["skip_invalid_rows"],
                                              partial_roster=chosen["partial_roster"],
                                              allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
