@@ -787,3 +787,22 @@ def test_a_plan_and_its_apply_limited_to_the_platforms_ticked(browser, tokens, s
 
     leavers = words(browser.get("/leavers/autumn roster.xlsx", params={"platform": "tt-rockstars"}).text)
     assert '<input type="hidden" name="platform" value="tt-rockstars">' in leavers
+
+
+def test_a_trusts_folder_of_cards_is_deleted_whole_and_listed_file_by_file(browser, tokens, school, roster):
+    provisioner = Provisioner.find(school.root)
+    provisioner.apply(roster, confirm=lambda plan: True)
+    pdf = next(school.outbox.glob("login-slips-*.pdf"))
+    folder = pdf.with_suffix("")  # a trust's cards: a folder of PDFs of whole classes in place of the one PDF
+    folder.mkdir()
+    for part in ("01-class-1A.pdf", "02-class-2B.pdf"):
+        (folder / part).write_bytes(pdf.read_bytes())
+    pdf.unlink()
+    [kept] = provisioner.login_slips()
+    assert folder.relative_to(school.root).as_posix() in kept.files
+
+    downloads = browser.get("/downloads").text
+    assert "01-class-1A.pdf" in downloads and "02-class-2B.pdf" in downloads
+    provisioner.remove_login_slips(kept.batch)
+    assert not folder.exists() and not list(school.outbox.glob("login-slips-*"))
+    assert list(school.outbox.glob("purple-mash/*.csv"))
