@@ -31,6 +31,7 @@ from provisioner.planning.provisioning import Plan
 from provisioner.planning.reconcile import Reconciliation
 from provisioner.register import Register, Verdict, approve, build_register, edit, verdict
 from provisioner.register.edit import EntryEdited
+from provisioner.register.entries import ITEMS
 from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
@@ -339,6 +340,18 @@ class Provisioner:
         with self._changing() as state:
             return retention.purge(self.workspace, state, today or self._today())
 
+    def login_slips(self) -> list[retention.Slips]:
+        """Each apply's login slips still in the outbox, newest first, with the import files of
+        the same apply still to upload."""
+        with self._reading() as state:
+            return retention.slips_kept(self.workspace, state)
+
+    def remove_login_slips(self, batch: str) -> retention.Slips:
+        """Remove one apply's login slips (PDF, xlsx, a trust's folder of cards) once handed out;
+        its import files and deletion lists stay. Recorded in the audit log."""
+        with self._changing() as state:
+            return retention.remove_slips(self.workspace, state, batch)
+
     # The overview
 
     def status(self, today: date | None = None) -> dict:
@@ -379,6 +392,11 @@ class Provisioner:
         with self._changing() as state:
             return edit.set_value(self.workspace, state, entry, key, value, by or login_name())
 
+    def register_items(self) -> dict[str, str]:
+        """The facts of an entry that ``set_register_value`` writes as text, each with the heading
+        the register shows it under (the pupil data sent is the platform's settings, not here)."""
+        return {key: heading for key, heading in ITEMS if key in edit.TEXT_KEYS}
+
     def edit_register_entry(self, entry: str, *, open_editor: Callable[[Path], None], by: str | None = None
                             ) -> EntryEdited:  # fmt: skip
         """Open the workspace's file for a register entry (made from a template of its keys and
@@ -400,6 +418,16 @@ class Provisioner:
         path = out or self.workspace.reports / reports.default_name(register, fmt)
         reports.write_register(register, fmt, path, audit)
         return path, register
+
+    def supplier_letters(self, today: date | None = None) -> tuple[str, bytes] | None:
+        """The letters to the suppliers (the ``questions`` export's folder) as one zip made in
+        memory, for a browser: (its file name, its bytes); None when no supplier has a fact to
+        ask for."""
+        from provisioner import reports
+
+        register = self.register(today)
+        data = reports.questions_zip_bytes(register)
+        return None if data is None else (f"{reports.default_name(register, 'questions')}.zip", data)
 
     def write_dpia(self, platform: str, *, fmt: str = "pdf", out: Path | None = None,
                    today: date | None = None) -> tuple[Path, Dpia]:  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import shutil
+import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -140,6 +141,14 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
         page.get_by_role("button", name="I have uploaded this").first.click()
     expect(page.get_by_text("Nothing waits to be uploaded or deleted")).to_be_visible()
 
+    # The slips are handed out: delete them, after a page naming each file.
+    page.get_by_role("link", name="Delete the login slips").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Delete the login slips")
+    shot("delete-slips")
+    page.get_by_role("button", name="Delete these").click()
+    expect(page.locator(".notes")).to_contain_text("Deleted the login slips")
+    assert not list(workspace.outbox.glob("login-slips-*"))
+
     # The leaver cleanup from the spring roster: the two leavers by name, then their deletion list.
     go_to(page, "Leavers")
     page.get_by_label("The roster exported from your MIS").set_input_files(spring)
@@ -162,6 +171,11 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     gap.fill("Servers in the United Kingdom")
     page.locator("form.gap button").first.click()
     expect(page.locator(".notes")).to_contain_text("Saved")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the letters (zip)").click()
+    assert download.value.suggested_filename.startswith("questions-for-suppliers-")
+    with zipfile.ZipFile(download.value.path()) as letters:
+        assert "questions-for-purple-mash.docx" in letters.namelist()
 
     # A pupil: what is held, then an erasure that names the child and asks for the name.
     child = pupils[5]

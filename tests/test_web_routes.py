@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import http.cookiejar
+import io
 import re
 import subprocess
 import sys
@@ -17,11 +18,13 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
+import docx
 import pytest
-from conftest import set_platform
+from conftest import approve_register, set_platform
 from roster_helpers import pupil, write_csv
 from starlette.testclient import TestClient
 
@@ -278,7 +281,7 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert browser.get(f"/files/{slips}").content.startswith(b"%PDF")
 
     downloads = browser.get("/downloads").text
-    assert "I have uploaded this" in downloads and "delete the files" in downloads
+    assert "I have uploaded this" in downloads and "then delete them here" in downloads
     batch = re.search(r'name="batch" value="([^"]+)"', downloads).group(1)
     confirmed = browser.post("/confirm", data={"csrf": tokens.csrf, "platform": "purple-mash", "batch": batch,
                                                "what": "uploaded"}).text  # fmt: skip
@@ -638,3 +641,168 @@ def test_the_same_children_under_another_id_scheme_are_kept_from_the_plan_page(b
     assert "Apply would stop" not in kept
     counts = Provisioner(school).plan(path).platforms["purple-mash"].counts()
     assert (counts["create"], counts["leavers"]) == (0, 0)
+
+
+def test_login_slips_deleted_from_downloads_once_handed_out_but_never_the_import_file(browser, tokens, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    [batch] = Provisioner(school).status()["platforms"]["purple-mash"]["awaiting_upload"]
+    slips = sorted(p.relative_to(school.root).as_posix() for p in school.outbox.glob("login-slips-*"))
+    assert [Path(name).suffix for name in slips] == [".pdf", ".xlsx"]
+
+    downloads = words(browser.get("/downloads").text)
+    assert "Delete these slips" in downloads
+    address = re.search(r'href="(/slips/[^"]+)"', downloads).group(1)
+    asked = words(browser.get(address).text)
+    for name in slips:
+        assert name in asked  # the confirmation names each file it removes
+    assert batch["file"] in asked and "still waits to be uploaded" in asked
+    assert all(school.root.joinpath(name).exists() for name in slips)  # asking removed nothing
+
+    refused = browser.post(address, data={})
+    assert refused.status_code == 403
+    assert all(school.root.joinpath(name).exists() for name in slips)
+
+    done = words(browser.post(address, data={"csrf": csrf_of(asked)}).text)
+    assert "Deleted the login slips" in done and "2 file(s)" in done
+    assert not any(school.root.joinpath(name).exists() for name in slips)
+    assert school.root.joinpath(batch["file"]).is_file()  # the import still to upload stays
+    assert "No login slips are kept" in done and "I have uploaded this" in done
+    with school.open_state() as state:
+        assert state.verify_audit()[1] is None
+        actions = [row[0] for row in state.db.execute("SELECT action FROM audit ORDER BY seq")]
+    assert "slips.removed" in actions
+
+    gone = browser.get(address)
+    assert gone.status_code == 404 and "deleted already" in words(gone.text)
+    again = browser.post(address, data={"csrf": tokens.csrf})
+    assert again.status_code == 400 and "No login slips of batch" in words(again.text)
+
+
+def test_per_platform_slips_are_deleted_with_their_batch_and_the_import_file_kept(tokens, school, roster):
+    text = school.settings_path.read_text(encoding="utf-8")
+    school.settings_path.write_text(text.replace('style = "combined"', 'style = "per-platform"'), encoding="utf-8")
+    provisioner = Provisioner.find(school.root)
+    provisioner.apply(roster, confirm=lambda plan: True)
+    own = sorted(school.outbox.glob("purple-mash/purple-mash-login-slips-*"))
+    assert [p.suffix for p in own] == [".pdf", ".xlsx"]
+    [kept] = provisioner.login_slips()
+    assert kept.files == [p.relative_to(school.root).as_posix() for p in own]
+    assert kept.platforms == ["purple-mash"]
+
+    provisioner.remove_login_slips(kept.batch)
+    assert not any(p.exists() for p in own)
+    assert [p.suffix for p in school.outbox.glob("purple-mash/*")] == [".csv"]
+    assert provisioner.login_slips() == []
+
+
+def test_the_letters_to_suppliers_download_as_one_zip_of_word_letters(browser, tokens, school):
+    page = words(browser.get("/register").text)
+    assert "Download the letters (zip)" in page
+    answer = browser.post("/register/letters", data={"csrf": tokens.csrf})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/zip"
+    assert 'filename="questions-for-suppliers-' in answer.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        names = archive.namelist()
+        assert "questions-for-purple-mash.docx" in names
+        letter = archive.read("questions-for-purple-mash.docx")
+    assert letter.startswith(b"PK")  # a Word document
+    assert "Purple Mash" in docx.Document(io.BytesIO(letter)).paragraphs[2].text
+    assert not (school.reports.exists() and any(school.reports.iterdir()))  # made in memory, nothing kept
+
+
+def test_the_register_verdict_points_to_the_pages_not_to_a_command(browser, school):
+    set_platform(school, "ixl", enabled="true")  # a platform nobody approved: the register has an error
+    for address, where in (("/", "Open questions on the Register page"), ("/register", "Open questions below")):
+        page = words(browser.get(address).text)
+        assert "error to fix" in page and "facts are still to collect" in page and where in page
+        assert "provisioner register" not in page
+
+
+def test_the_guards_next_step_names_the_box_to_tick_not_a_flag(browser, tokens, school, tmp_path, pupils):
+    first = tmp_path / "first.xlsx"
+    write_roster_xlsx(first, pupils)
+    Provisioner(school).apply(first, confirm=lambda plan: True)
+    one_class = tmp_path / "one class.xlsx"
+    write_roster_xlsx(one_class, pupils[:5])
+    for address in (choose(browser, tokens, one_class, then="leavers"), "/plan/one class.xlsx"):
+        page = words(browser.get(address).text)
+        assert "would stop" in page
+        assert "tick “I have checked: these pupils really left” under Options" in page
+        assert "--" not in page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_periodic_review_recorded_from_the_register_page_with_its_date_and_note(browser, tokens, school):
+    page = words(browser.get("/register").text)
+    assert "Record a review or an approval" in page
+    due = date.today() + timedelta(days=200)
+    done = words(browser.post("/register/approve", data={
+        "csrf": tokens.csrf, "entry": "purple-mash", "by": "Alex Example", "role": "Computing lead",
+        "next_review": due.isoformat(), "note": "Governors' meeting of the spring term"}).text)  # fmt: skip
+    assert "Approved purple-mash by Alex Example" in done and f"next review {due.isoformat()}" in done
+    [purple_mash] = [p for p in Provisioner(school).register().processors if p.id == "purple-mash"]
+    assert purple_mash.next_review == due.isoformat()
+    assert purple_mash.approvals[-1].note == "Governors' meeting of the spring term"
+
+    refused = browser.post("/register/approve", data={"csrf": tokens.csrf, "entry": "purple-mash", "by": "Alex Example",
+                                                      "next_review": "next spring"})  # fmt: skip
+    assert refused.status_code == 400 and "'next spring' is not a date for the next review" in words(refused.text)
+
+
+def test_the_register_exported_as_markdown(browser, tokens, school):
+    browser.post("/register/export", data={"csrf": tokens.csrf, "format": "md"})
+    name = re.search(r'href="/files/(reports/[^"]+\.md)"', browser.get("/register").text).group(1)
+    assert "Purple Mash" in browser.get(f"/files/{name}").text
+
+
+def test_a_fact_already_recorded_changed_from_the_register_page_with_who_changed_it(browser, tokens, school):
+    page = words(browser.get("/register").text)
+    assert "Change a fact already recorded" in page and '<option value="hosting">Where it is held</option>' in page
+    done = words(browser.post("/register/set", data={"csrf": tokens.csrf, "entry": "purple-mash", "key": "hosting",
+                                                     "value": "Servers in Manchester", "by": "Alex Example"}).text)  # fmt: skip
+    assert "Saved hosting for Purple Mash" in done
+    written = (school.root / "registers" / "purple-mash.toml").read_text(encoding="utf-8")
+    assert 'hosting = "Servers in Manchester"' in written
+    [purple_mash] = [p for p in Provisioner(school).register().processors if p.id == "purple-mash"]
+    assert purple_mash.entry.hosting == "Servers in Manchester"
+    with school.open_state() as state:
+        [change] = state.register_changes("purple-mash")
+    assert (change.key, change.value_after, change.changed_by) == ("hosting", "Servers in Manchester", "Alex Example")
+
+
+def test_a_plan_and_its_apply_limited_to_the_platforms_ticked(browser, tokens, school, roster):
+    set_platform(school, "tt-rockstars", enabled="true")
+    approve_register(school)
+    check = words(browser.get(choose(browser, tokens, roster)).text)
+    assert "Only these platforms" in check and 'id="only-tt-rockstars"' in check
+    plan = words(browser.get("/plan/autumn roster.xlsx", params={"platform": "purple-mash"}).text)
+    assert 'href="#purple-mash"' in plan and 'href="#tt-rockstars"' not in plan
+    assert '<input type="hidden" name="platform" value="purple-mash">' in plan
+    seen = re.search(r'name="seen" value="([^"]+)"', plan).group(1)
+    started = browser.post("/plan/autumn roster.xlsx/apply", data={"csrf": tokens.csrf, "seen": seen,
+                                                                   "platform": "purple-mash"}, follow_redirects=False)
+    assert "Done." in finished(browser, started.headers["location"])
+    accounts = {p: info["accounts"] for p, info in Provisioner(school).status()["platforms"].items()}
+    assert accounts["purple-mash"] == {"issued_not_uploaded": 40} and accounts["tt-rockstars"] == {}
+
+    leavers = words(browser.get("/leavers/autumn roster.xlsx", params={"platform": "tt-rockstars"}).text)
+    assert '<input type="hidden" name="platform" value="tt-rockstars">' in leavers
+
+
+def test_a_trusts_folder_of_cards_is_deleted_whole_and_listed_file_by_file(browser, tokens, school, roster):
+    provisioner = Provisioner.find(school.root)
+    provisioner.apply(roster, confirm=lambda plan: True)
+    pdf = next(school.outbox.glob("login-slips-*.pdf"))
+    folder = pdf.with_suffix("")  # a trust's cards: a folder of PDFs of whole classes in place of the one PDF
+    folder.mkdir()
+    for part in ("01-class-1A.pdf", "02-class-2B.pdf"):
+        (folder / part).write_bytes(pdf.read_bytes())
+    pdf.unlink()
+    [kept] = provisioner.login_slips()
+    assert folder.relative_to(school.root).as_posix() in kept.files
+
+    downloads = browser.get("/downloads").text
+    assert "01-class-1A.pdf" in downloads and "02-class-2B.pdf" in downloads
+    provisioner.remove_login_slips(kept.batch)
+    assert not folder.exists() and not list(school.outbox.glob("login-slips-*"))
+    assert list(school.outbox.glob("purple-mash/*.csv"))

@@ -34,6 +34,7 @@ from provisioner.settings import COMBINED
 from provisioner.cards import write_cards
 from provisioner.slips import Slip, write_slips
 from provisioner.state import Batch, BatchKind, BatchStatus, now
+from provisioner.workspace import Workspace
 
 
 def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip], *,
@@ -60,6 +61,17 @@ def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]
 
 def cards_paths(job: Job, batch_id: str) -> list[Path]:
     return [job.workspace.outbox / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
+
+
+def slip_files(workspace: Workspace, batch_id: str, connectors: Iterable[Connector]) -> list[Path]:
+    """The files of a batch's login slips still in the outbox: each platform's own (PDF and
+    xlsx) and the combined cards (PDF, or a trust's folder of parts, and xlsx). Never an import
+    file or a deletion list: only the names the slips are written under."""
+    found = [workspace.outbox / connector.id / connector.slips_file_name(batch_id, suffix)
+             for connector in connectors for suffix in (".pdf", ".xlsx")]  # fmt: skip
+    cards = [workspace.outbox / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
+    found += [*cards, cards[0].with_suffix("")]  # a trust's cards: a folder named as the PDF
+    return [path for path in found if path.exists()]
 
 
 def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], list[Path]]:

@@ -3,17 +3,25 @@
 The audit log keeps the events under the keyed hash; deleted rows are overwritten and the file
 compacted, so nothing can be read back from it. An erased pupil's files go with them: every
 file in the outbox that names them (full sets and login cards included), or, where it still
-waits for upload, named for the admin."""
+waits for upload, named for the admin.
+
+Login slips hold first passwords, so the admin removes a batch's slips once they are handed
+out (``remove_slips``), without waiting for the purge: only the files the slips are written
+under go (``paperwork.slip_files``), never the batch's import file, which may still wait for
+upload, nor its deletion list."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from provisioner import files
-from provisioner.delivery import crashpoint
 from provisioner.connector import registry
+from provisioner.delivery import crashpoint
+from provisioner.delivery.paperwork import slip_files
+from provisioner.errors import UsageError
 from provisioner.state import AccountStatus, BatchKind, BatchStatus, RunStatus, State
 from provisioner.workspace import Workspace
 
@@ -118,3 +126,46 @@ def _purge_outbox(workspace: Workspace, state: State, today: date) -> list[str]:
 
 def _day(stamp: str) -> date:
     return datetime.fromisoformat(stamp).date()
+
+
+@dataclass(frozen=True)
+class Slips:
+    """One apply's login slips still in the outbox."""
+
+    batch: str
+    issued: str  # the day the batch was made (YYYY-MM-DD)
+    platforms: list[str]  # the platforms of the batch, by id
+    files: list[str]  # the slips' files (a trust's cards: their folder), relative to the workspace
+    awaiting_upload: list[str]  # the batch's import files still to upload (kept: they are no slips)
+
+
+def slips_kept(workspace: Workspace, state: State) -> list[Slips]:
+    """Every batch whose login slips are still in the outbox, newest first."""
+    by_batch: dict[str, list] = {}
+    for batch in state.batches():
+        by_batch.setdefault(batch.id, []).append(batch)
+    found = []
+    for batch_id, batches in by_batch.items():
+        paths = slip_files(workspace, batch_id, [workspace.connector(b.platform) for b in batches])
+        if paths:
+            waiting = [b.file for b in batches
+                       if b.kind is BatchKind.IMPORT and b.status is BatchStatus.ISSUED and b.file]  # fmt: skip
+            found.append(Slips(batch_id, min(b.created_at for b in batches)[:10], sorted({b.platform for b in batches}),
+                               [path.relative_to(workspace.root).as_posix() for path in paths], waiting))  # fmt: skip
+    found.sort(key=lambda slips: (slips.issued, slips.batch), reverse=True)
+    return found
+
+
+def remove_slips(workspace: Workspace, state: State, batch_id: str) -> Slips:
+    """Remove one batch's login slips once they are handed out, recorded in the audit log (how
+    many files, not what they held); what was removed."""
+    slips = next((s for s in slips_kept(workspace, state) if s.batch == batch_id), None)
+    if slips is None:
+        raise UsageError(f"no login slips of batch {batch_id} are in the outbox",
+                         hint="they were removed already; the Downloads page lists the slips still kept")  # fmt: skip
+    run_id = state.begin_run("remove slips", None)
+    for relative in slips.files:
+        files.remove_tree(workspace.root / relative)
+    state.record_event(run_id, "slips.removed", detail={"batch": batch_id, "files": len(slips.files)})
+    state.finish_run(run_id, RunStatus.OK, {"files": len(slips.files)})
+    return slips

@@ -101,9 +101,10 @@ class Verdict:
     def ok(self) -> bool:
         return not self.errors
 
-    def headline(self) -> str:
+    def headline(self, see: str = "provisioner register gaps") -> str:
         """Both, in a sentence each: "The register has no errors. 47 facts are still to collect:
-        40 questions for suppliers and 7 for the school to record (provisioner register gaps)."."""
+        40 questions for suppliers and 7 for the school to record (provisioner register gaps).";
+        ``see``: where the front end lists them."""
         count = len(self.errors)
         if not count:
             first = "The register has no errors."
@@ -117,8 +118,7 @@ class Verdict:
                  f"{record} for the school to record" if record else ""]  # fmt: skip
         total = len(self.gaps)
         facts = "1 fact is" if total == 1 else f"{total} facts are"
-        return (f"{first} {facts} still to collect: {' and '.join(p for p in parts if p)} "
-                "(provisioner register gaps).")  # fmt: skip
+        return f"{first} {facts} still to collect: {' and '.join(p for p in parts if p)} ({see})."
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "headline": self.headline(), "errors": len(self.errors),

@@ -26,7 +26,7 @@ from provisioner.reports.html import register_html
 from provisioner.reports.markdown import register_markdown
 from provisioner.reports.notice import notice_content, privacy_notice
 from provisioner.reports.pdf import register_pdf_bytes
-from provisioner.reports.questions import write_questions
+from provisioner.reports.questions import questions_zip_bytes, write_questions
 from provisioner.reports.word import dpia_docx_bytes, notice_docx_bytes
 from provisioner.reports.xlsx import register_xlsx_bytes
 
@@ -45,6 +45,7 @@ __all__ = [
     "erasure_letter_pdf_bytes",
     "notice_docx_bytes",
     "privacy_notice",
+    "questions_zip_bytes",
     "register_html",
     "register_markdown",
     "register_pdf_bytes",

@@ -11,6 +11,7 @@ open questions are in ``provisioner register gaps`` only.
 from __future__ import annotations
 
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +135,16 @@ def write_questions(register: Register, folder: Path) -> list[Path]:
         if processor.id not in asking:
             (folder / letter_name(processor.id)).unlink(missing_ok=True)
     return written
+
+
+def questions_zip_bytes(register: Register) -> bytes | None:
+    """Every supplier's letter in one zip, named as ``write_questions`` names them in its folder,
+    for a browser to download; None when no supplier has a question to answer."""
+    wanted = letters(register)
+    if not wanted:
+        return None
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for letter in wanted:
+            archive.writestr(letter.file_name, letter_docx_bytes(letter))
+    return buffer.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,10 +43,34 @@ from provisioner.web.tasks import Tasks
 ACTION_WORDS = {"create": "new account", "update": "update", "leaver": "leaver", "disable": "disable",
                 "delete": "delete", "restore": "restore"}  # fmt: skip
 STATUS_WORDS = {"issued_not_uploaded": "issued, not yet uploaded", "platform_hold": "held by the platform"}
-EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet (xlsx)",
+EXPORTS = {"pdf": "PDF for governors", "html": "Web page", "xlsx": "Spreadsheet (xlsx)", "md": "Markdown (text)",
            "notice-docx": "Privacy notice section (Word)", "notice": "Privacy notice section (text)"}  # fmt: skip
 ROW_ERRORS_HINT = ("fix the rows below in the MIS and choose the new export, or go back to the roster check and tick "
                    "'Leave out the rows with errors'")  # fmt: skip
+# The core's hints name the command line's flags and commands; a page says the same next step
+# in its own words: the box, button or page that does what the flag or command does. Wording
+# only: which step is next stays the core's answer.
+HINT_WORDS = [
+    (r"run again with --allow-large-cleanup", "tick “I have checked: these pupils really left” under Options and "
+     "look again"),
+    (r"run again with --partial-roster and nobody it leaves out counts as absent", "tick “This file lists only "
+     "some pupils on purpose” under Options (nobody it leaves out then counts as absent) and look again"),
+    (r"run again with --partial-roster", "tick “This file lists only some pupils on purpose” under Options and "
+     "look again"),
+    (r"run again with --different-pupils", "tick “I have checked: … different children” under Options and look "
+     "again"),
+    (r"run 'provisioner relink \"[^\"]*\"' to match them[^;]*", "check each pairing listed on this page and, "
+     "where it offers it, press “They are the same children: keep their accounts”"),
+    (r"run 'provisioner register approve \S+ --by \"YOUR NAME\"'", "approve it on the Register page"),
+    (r"run 'provisioner reconcile \S+ FILE'( again)?", "choose it under “Check a platform against its own pupil "
+     "list” on the Downloads page"),
+    (r"run 'provisioner confirm \S+ deleted --deleted-since-export'", "tick “I deleted the accounts the platform's "
+     "last export still showed” on the Downloads page and say so again"),
+    (r"run 'provisioner (apply|plan) FILE'", "choose the same roster again"),
+    (r"'provisioner plan FILE' shows", "the roster's plan shows"),
+    (r"year_groups, classes and exclude_classes under \[platforms\.\S+?\]", "the year groups and classes on the "
+     "Settings page"),
+]
 # Pupils listed per platform on a page: a trust's plan names tens of thousands; the filter finds the rest.
 ROWS_SHOWN = 500
 OUTSIDE = "outside"  # a pupil on roll whom a platform does not serve (the plan's filter)
@@ -59,7 +84,17 @@ MultiPartParser.spool_max_size = 512 * 1024 * 1024
 
 templates = Environment(loader=PackageLoader("provisioner.web", "templates"), autoescape=select_autoescape(),
                         trim_blocks=True, lstrip_blocks=True)  # fmt: skip
-templates.filters.update(label=short_label, labels=short_labels, year=year_group_label, rows=rows_text,
+
+
+def in_pages(hint: str | None) -> str:
+    """A hint from the core as the pages say it (``HINT_WORDS``)."""
+    text = hint or ""
+    for pattern, words in HINT_WORDS:
+        text = re.sub(pattern, words, text)
+    return text
+
+
+templates.filters.update(hint=in_pages, label=short_label, labels=short_labels, year=year_group_label, rows=rows_text,
                          action=lambda a: ACTION_WORDS.get(a, a), reason=lambda r: REASON_WORDS.get(r, r),
                          status=lambda s: STATUS_WORDS.get(s, s.replace("_", " ")))  # fmt: skip
 
@@ -80,6 +115,7 @@ def create_app(root: Path, tokens: Tokens | None = None, stop: Callable[[], None
             Route("/tasks/{task}", task_page),
             Route("/downloads", downloads),
             Route("/confirm", confirm, methods=["POST"]),
+            Route("/slips/{batch}", slips_delete, methods=["GET", "POST"]),
             Route("/files/{path:path}", workspace_file),
             Route("/reconcile/{platform}", reconcile, methods=["POST"]),
             Route("/leavers", leavers_choose),
@@ -90,6 +126,7 @@ def create_app(root: Path, tokens: Tokens | None = None, stop: Callable[[], None
             Route("/register/approve", register_approve, methods=["POST"]),
             Route("/register/export", register_export, methods=["POST"]),
             Route("/register/dpia", register_dpia, methods=["POST"]),
+            Route("/register/letters", register_letters, methods=["POST"]),
             Route("/pupil", pupil_page),
             Route("/pupil/report.pdf", pupil_pdf),
             Route("/pupil/erase", pupil_erase, methods=["GET", "POST"]),
@@ -182,6 +219,17 @@ def problem_groups(problems: list) -> list[dict]:
 def options(source: Any) -> dict[str, bool]:
     """The plan's options from a query string or a form: each a checkbox."""
     return {name: source.get(name) == "on" for name in OPTIONS}
+
+
+def only_platforms(source: Any) -> list[str] | None:
+    """The platforms a plan or cleanup is limited to (the command line's --platform), from the
+    ticked boxes; None: every platform switched on."""
+    return [str(platform) for platform in source.getlist("platform")] or None
+
+
+def switched_on(provisioner: Provisioner) -> dict[str, str]:
+    """The platforms switched on, id -> name, for the boxes that limit a plan to some of them."""
+    return {connector.id: connector.name for connector in provisioner.connectors()}
 
 
 def roster_path(request: Request) -> tuple[Provisioner, Path]:
@@ -282,32 +330,32 @@ async def roster_checked(request: Request) -> HTMLResponse:
     except RosterError as exc:
         return page(request, "error.html", status_code=400, error=exc, groups=problem_groups(exc.problems or []))
     return page(request, "roster_check.html", name=path.name, roster=roster, matching=matching,
-                groups=problem_groups(roster.errors + roster.warnings))  # fmt: skip
+                groups=problem_groups(roster.errors + roster.warnings), enabled=switched_on(provisioner), only=[])  # fmt: skip
 
 
 async def plan_page(request: Request) -> HTMLResponse:
     provisioner, path = roster_path(request)
-    chosen = options(request.query_params)
-    the_plan = await call(provisioner.plan, path, **chosen)
+    chosen, only = options(request.query_params), only_platforms(request.query_params)
+    the_plan = await call(provisioner.plan, path, platforms=only, **chosen)
     text, action = request.query_params.get("q", ""), request.query_params.get("action", "")
     matching = {platform: filtered(pupil_rows(p), text, action) for platform, p in the_plan.platforms.items()}
     shown = {platform: rows[:ROWS_SHOWN] for platform, rows in matching.items()}
     return page(request, "plan.html", name=path.name, plan=the_plan, chosen=chosen, shown=shown,
                 matching={platform: len(rows) for platform, rows in matching.items()}, q=text,
-                action=action, seen=plan_seen(the_plan))  # fmt: skip
+                action=action, seen=plan_seen(the_plan), enabled=switched_on(provisioner), only=only or [])  # fmt: skip
 
 
 async def plan_apply(request: Request) -> Response:
     form = await checked_form(request)
     provisioner, path = roster_path(request)
-    chosen, seen = options(form), form.get("seen")
+    chosen, seen, only = options(form), form.get("seen"), only_platforms(form)
 
     def same_plan(the_plan: Any) -> bool:
         return plan_seen(the_plan) == seen
 
     def work(progress):
         try:
-            return provisioner.apply(path, confirm=same_plan, progress=progress, **chosen)
+            return provisioner.apply(path, confirm=same_plan, progress=progress, platforms=only, **chosen)
         except Aborted:
             raise Aborted("the plan changed since the page showed it; nothing was changed",
                           hint="look at the plan again, then apply it") from None  # fmt: skip
@@ -364,9 +412,37 @@ async def downloads(request: Request) -> HTMLResponse:
     report = await call(provisioner.status)
     listed = {item["file"] for info in report["platforms"].values()
               for item in info["awaiting_upload"] + info["awaiting_deletion"]}  # fmt: skip
+    slips = await call(provisioner.login_slips)
+    listed |= {name for kept in slips for name in kept.files}
     others = [name for name in await call(provisioner.outbox_files) if name not in listed
               and not any(name.startswith(f"{folder}/") for folder in listed)]  # fmt: skip
-    return page(request, "downloads.html", report=report, others=others)
+    return page(request, "downloads.html", report=report, others=others, slips=slips,
+                slip_files={kept.batch: slip_downloads(kept, provisioner.workspace.root) for kept in slips})
+
+
+def slip_downloads(slips: Any, root: Path) -> list[str]:
+    """A batch's slip files to download: a trust's folder of cards is listed file by file."""
+    found = []
+    for name in slips.files:
+        path = root / name
+        found += [shown_path(p, root) for p in sorted(path.iterdir()) if p.is_file()] if path.is_dir() else [name]
+    return found
+
+
+async def slips_delete(request: Request) -> Response:
+    """A batch's login slips deleted once handed out: the page names the files, the button removes them."""
+    provisioner, batch = the_provisioner(request), request.path_params["batch"]
+    if request.method == "GET":
+        kept = next((s for s in await call(provisioner.login_slips) if s.batch == batch), None)
+        if kept is None:
+            raise Refused(404, "Those login slips are not in the outbox any more: they were deleted already. The "
+                               "Downloads page lists the slips still kept.")  # fmt: skip
+        return page(request, "slips_delete.html", slips=kept, files=slip_downloads(kept, provisioner.workspace.root))
+    await checked_form(request)
+    removed = await call(provisioner.remove_login_slips, batch)
+    note(request, f"Deleted the login slips of {removed.issued} ({len(removed.files)} file(s)) from the outbox. "
+                  "Printed copies are not affected: shred any left over.")  # fmt: skip
+    return see_other("/downloads")
 
 
 async def confirm(request: Request) -> Response:
@@ -420,8 +496,8 @@ async def leavers_choose(request: Request) -> HTMLResponse:
 
 async def leavers_page(request: Request) -> HTMLResponse:
     provisioner, path = roster_path(request)
-    chosen = options(request.query_params)
-    the_plan = await call(provisioner.plan_leavers, path, skip_invalid_rows=chosen["skip_invalid_rows"],
+    chosen, only = options(request.query_params), only_platforms(request.query_params)
+    the_plan = await call(provisioner.plan_leavers, path, platforms=only, skip_invalid_rows=chosen["skip_invalid_rows"],
                           partial_roster=chosen["partial_roster"],
                           allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
     text = request.query_params.get("q", "").strip().casefold()
@@ -430,7 +506,8 @@ async def leavers_page(request: Request) -> HTMLResponse:
                 for platform, p in the_plan.platforms.items()}  # fmt: skip
     return page(request, "leavers.html", name=path.name, plan=the_plan, chosen=chosen, q=text,
                 shown={platform: rows[:ROWS_SHOWN] for platform, rows in matching.items()},
-                matching={platform: len(rows) for platform, rows in matching.items()}, seen=cleanup_seen(the_plan))  # fmt: skip
+                matching={platform: len(rows) for platform, rows in matching.items()}, seen=cleanup_seen(the_plan),
+                enabled=switched_on(provisioner), only=only or [])  # fmt: skip
 
 
 def cleanup_seen(the_plan: Any) -> str:
@@ -443,11 +520,11 @@ def cleanup_seen(the_plan: Any) -> str:
 async def leavers_apply(request: Request) -> Response:
     form = await checked_form(request)
     provisioner, path = roster_path(request)
-    chosen, seen = options(form), form.get("seen")
+    chosen, seen, only = options(form), form.get("seen"), only_platforms(form)
 
     def work(_progress):
         try:
-            return provisioner.apply_leavers(path, confirm=lambda the_plan: cleanup_seen(the_plan) == seen,
+            return provisioner.apply_leavers(path, confirm=lambda the_plan: cleanup_seen(the_plan) == seen, platforms=only,
                                              skip_invalid_rows=chosen["skip_invalid_rows"],
                                              partial_roster=chosen["partial_roster"],
                                              allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip
@@ -477,6 +554,7 @@ async def register_page(request: Request) -> HTMLResponse:
     exported = sorted((p for p in reports.iterdir() if p.is_file()), key=lambda p: -p.stat().st_mtime) \
         if reports.is_dir() else []  # fmt: skip
     return page(request, "register.html", register=register, verdict=verdict, gaps=by_processor, errors=errors,
+                items=provisioner.register_items(),
                 exports=EXPORTS, exported=[shown_path(p, provisioner.workspace.root) for p in exported[:8]])  # fmt: skip
 
 
@@ -503,8 +581,15 @@ async def register_approve(request: Request) -> Response:
     by = str(form.get("by", "")).strip()
     if not by:
         raise Refused(400, "Type the name of the person approving (it is printed on the register).")
+    review = str(form.get("next_review", "")).strip()
+    try:
+        next_review = date.fromisoformat(review) if review else None
+    except ValueError:
+        raise Refused(400, f"'{review}' is not a date for the next review: choose one in the box, or leave it "
+                           "empty for a year from today.") from None  # fmt: skip
     receipt = await call(the_provisioner(request).approve, str(form.get("entry", "")), by,
-                         role=str(form.get("role", "")).strip() or "platform admin")  # fmt: skip
+                         role=str(form.get("role", "")).strip() or "platform admin", next_review=next_review,
+                         note=str(form.get("note", "")).strip())  # fmt: skip
     note(request, f"Approved {form.get('entry')} by {receipt.approved_by}: it receives "
                   f"{short_labels(receipt.fields_after) or 'nothing'}; next review {receipt.next_review}.")  # fmt: skip
     return see_other("/register")
@@ -530,6 +615,17 @@ async def register_dpia(request: Request) -> Response:
                   f"'To decide' for the school, {len(draft.questions)} to send {draft.supplier}. Complete it with your "
                   "data protection officer; the headteacher signs it off.")  # fmt: skip
     return see_other("/register")
+
+
+async def register_letters(request: Request) -> Response:
+    """The letters asking the suppliers for the facts the register lacks, one zip to download."""
+    await checked_form(request)
+    made = await call(the_provisioner(request).supplier_letters)
+    if made is None:
+        note(request, "No letters to write: no supplier has a fact to ask for.")
+        return see_other("/register")
+    name, data = made
+    return Response(data, media_type="application/zip", headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 # A parent's requests about one pupil
