@@ -438,7 +438,7 @@ def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Sl
 
     A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
     as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
-    both cores while the xlsx is made, streamed. The xlsx is written last either way, so a file
+    both cores while the xlsx is made. The xlsx is written streamed whatever the batch's size. The xlsx is written last either way, so a file
     newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
     if not slips:
         raise ValueError("there are no login slips to write")
@@ -446,7 +446,7 @@ def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Sl
     rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
     if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
         pdf = cards_pdf_bytes(school, groups)
-        workbook = slips_xlsx_bytes(rows)
+        workbook = slips_xlsx_bytes(rows, streamed=True)
         files.atomic_write_bytes(pdf_path, pdf)
         files.atomic_write_bytes(xlsx_path, workbook)
         return [pdf_path, xlsx_path]
