@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import TypeVar
@@ -126,7 +127,18 @@ class CardsPdf:
         self.school_lines: dict[str, list[str]] = {}  # by page label: the school's name and the label
         self.subtitles: dict[str, list[str]] = {}  # the class's
         self.notes: list[str] = []
-        self.typed_prefixes: dict[tuple, str] = {}
+        # For the usual typed value (``row``): per field, its label, width and box; where its text
+        # starts; the operator up to its baseline; the baseline below the row's top; and whether
+        # a line at the box's largest size fits its height.
+        self.mono, self.mono_advance = metrics(MONO_BOLD).chars, metrics(MONO_BOLD).by_char
+        self.typed_fields = []
+        left = MARGIN + PAD + PLATFORM_W + COL_GAP
+        for what, width, box in self.fields:
+            step = box[1] * PT * LINE
+            prefix = f"BT {self.fonts[MONO_BOLD]} {box[1]:.2f} Tf {0 / 255:.3f} g {(left + 1.5) * self.k:.2f} "
+            below_top = ROW_LABEL_H + (box[0] - step) / 2 + step * BASELINE
+            self.typed_fields.append((what, width, box, left + 1.5, prefix, below_top, step <= box[0]))
+            left += width + COL_GAP
 
     def stack(self, heading: str, platforms: str, page: int, of: int, cards: list[Card]) -> None:
         ops = self.header(heading, platforms, page, of)
@@ -248,33 +260,29 @@ class CardsPdf:
         return (slip.school_code, slip.username, slip.password) if self.with_codes else (slip.username, slip.password)
 
     def row(self, slip: Slip, x: float, top: float) -> list[str]:
-        """A row's operators: its fixed parts stamped at its place, then the child's values."""
+        """A row's operators: its fixed parts stamped at its place, then the child's values.
+
+        A value is drawn as ``typed`` and ``lines_ops`` would draw it; the usual one (a line at
+        the largest size, in monospace) in a few string operations, its field's parts made once."""
         values = self.values(slip)
         key = (slip.platform, slip.sign_in_url, tuple(map(bool, values)))
         if key not in self.stamps:
             self.stamps[key] = self.stamp(slip, self.columns(slip))
         ops = [f"q 1 0 0 1 {x * self.k:.2f} {self.page_top - top * self.k:.2f} cm {self.stamps[key]} Do Q"]
-        page = (0.0, self.page_top)
-        x += PLATFORM_W + COL_GAP
-        for (what, width, box), value in zip(self.fields, values):
-            if value:
+        mono, codes, used = self.mono, self.codes[MONO_BOLD], self.used
+        for field, value in zip(self.typed_fields, values):
+            if not value:
+                continue
+            what, width, box, left, prefix, below_top, one_line = field
+            if one_line and value.isprintable() and mono.issuperset(value) and value == value.strip() \
+                    and sum(map(self.mono_advance.__getitem__, value)) * box[1] * PT <= width - 3:  # fmt: skip
+                used.update(value)
+                ops.append(f"{prefix}{self.page_top - (top + below_top) * self.k:.2f} Td "
+                           f"<{value.translate(codes)}> Tj ET")  # fmt: skip
+            else:
                 face, size, lines = self.typed(what, value, width, box)
-                if len(lines) == 1 and size == box[1]:  # the usual value: one line at the largest size
-                    ops.append(self.typed_op(face, x + 1.5, top, box, value))
-                else:
-                    ops += self.lines_ops(face, size, 0, x + 1.5, top + ROW_LABEL_H, box[0], lines, page)
-            x += width + COL_GAP
+                ops += self.lines_ops(face, size, 0, left, top + ROW_LABEL_H, box[0], lines, (0.0, self.page_top))
         return ops
-
-    def typed_op(self, face: Face, x: float, top: float, box, value: str) -> str:
-        """``lines_ops`` of one line at the box's largest size, its constant parts formatted once."""
-        key = (face, x, box)
-        if key not in self.typed_prefixes:
-            self.typed_prefixes[key] = f"BT {self.fonts[face]} {box[1]:.2f} Tf {0 / 255:.3f} g {x * self.k:.2f} "
-        step = box[1] * PT * LINE
-        baseline = top + ROW_LABEL_H + (box[0] - step) / 2 + step * BASELINE
-        self.used.update(value)
-        return f"{self.typed_prefixes[key]}{self.page_top - baseline * self.k:.2f} Td <{value.translate(self.codes[face])}> Tj ET"
 
     def stamp(self, slip: Slip, columns) -> str:
         """The parts of a row that every card shares, drawn once at the origin as a form (its name
@@ -326,7 +334,8 @@ def printed_chars(school: str, groups: list[tuple[str, list[Card]]]) -> frozense
     """Every character the cards of ``groups`` can print (the fonts embed these): the school's,
     the children's and the platforms' text as printed (NFC), and the cards' own words and marks."""
     values = attrgetter("display_name", "class_name", "platform", "sign_in_url", "school_code", "username", "password")
-    texts = "".join(map("".join, map(values, (row for _, cards in groups for card in cards for row in card.rows))))
+    rows = (row for _, cards in groups for card in cards for row in card.rows)
+    texts = "".join(chain.from_iterable(map(values, rows)))
     own = f"{CUT_NOTE}{PRIVACY_NOTE}Page of 0123456789 Class: {NO_CLASS} \u00b7, School code Username Password " \
           f"\u2026{REPLACEMENT}"  # fmt: skip
     return frozenset(unicodedata.normalize("NFC", school + texts)) | frozenset(own)
