@@ -134,7 +134,7 @@ def _bfchar_blocks(lines: str) -> str:
 
 
 def _stream(data: bytes, extra: str = "") -> bytes:
-    packed = zlib.compress(data)
+    packed = zlib.compress(data, 3)  # about half the time of the default level, a tenth larger
     return f"<< /Filter /FlateDecode /Length {len(packed)}{' ' + extra if extra else ''} >>\nstream\n".encode() + \
         packed + b"\nendstream"  # fmt: skip
 

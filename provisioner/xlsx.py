@@ -28,6 +28,7 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -470,7 +471,7 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
                 templates[shape, wraps] = template(shape, wraps)
             height = 0.0
             if wraps:
-                lines = max(max(1, math.ceil(length / room)) for length, room in zip(lengths, one_line))
+                lines = max(map(math.ceil, map(operator.truediv, lengths, one_line)))  # at least 2: it wraps
                 height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
             chunk.append(templates[shape, wraps].format(*filter(None, values), r=r, height=height))
         else:
