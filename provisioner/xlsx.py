@@ -389,32 +389,33 @@ MAX_TEXT = 32_767  # Excel's longest text, where openpyxl cuts it
 
 
 def _carefree(values: Sequence[object]) -> bool:
-    """Whether these values (a row's or a column's) are all text that needs no care (``NEEDS_CARE_RE``)."""
+    """Whether these values (a row's, or every cell's) are all text that needs no care (``NEEDS_CARE_RE``)."""
     try:
         joined = "".join(values)  # type: ignore[arg-type]
     except TypeError:  # a number, a date or an empty cell
         return False
     return (NEEDS_CARE_RE.search(joined) is None and max(map(len, values), default=0) <= MAX_TEXT
-            and not any(map(str.startswith, values, TRIGGERS)) and list(map(str.strip, values)) == list(values))  # fmt: skip
+            and not any(map(str.startswith, values, TRIGGERS)) and all(map(str.__eq__, map(str.strip, values), values)))  # fmt: skip
 
 
 def _cleaned_rows(sheet: Sheet) -> tuple[list[Sequence[object]], list[bool], list[int]]:
     """The header and the rows, each value as the cell holds it (``_cell_value``); whether each
     row is plain text (``_carefree``: taken as it is, and written from a template); and each
-    column's longest value in characters (``_width``). Checked a column at a time first: a
-    trust's cards are all plain text, and a column is checked in a few calls."""
+    column's longest value in characters (``_width``). Every cell is checked at once first: a
+    trust's cards are all plain text, and all their cells are checked in a few calls."""
     rows = _checked_rows(sheet)
-    columns = list(zip(*rows[1:]))
-    by_column = bool(columns) and all(map(_carefree, columns))
-    if by_column:
+    width = len(sheet.header)
+    cells = list(itertools.chain.from_iterable(rows[1:]))  # row by row
+    all_plain = bool(cells) and _carefree(cells)
+    if all_plain:
         carefree = [False] + [True] * (len(rows) - 1)
-        longest = [max(map(len, column)) for column in columns]
+        longest = [max(map(len, cells[c::width])) for c in range(width)]  # type: ignore[arg-type]
     else:
         carefree = [False, *map(_carefree, rows[1:])]
         longest = [0] * len(sheet.header)
     for r, values in enumerate(rows):
         if carefree[r]:
-            if not by_column:
+            if not all_plain:
                 longest = list(map(max, longest, map(len, values)))  # type: ignore[arg-type]
             continue
         values = rows[r] = [_cell_value(v) for v in values]
