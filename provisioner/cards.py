@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -420,10 +421,10 @@ def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_end_with_parent,
                              initargs=(os.getpid(),)) as pool:  # fmt: skip
-        drawn = [pool.submit(cards_pdf_bytes, school, part, with_codes, chars) for part in parts]
+        drawn = deque(pool.submit(cards_pdf_bytes, school, part, with_codes, chars) for part in parts)
         result = meanwhile()
-        for path, future in zip(paths, drawn, strict=True):
-            files.atomic_write_bytes(path, future.result())
+        for path in paths:  # each part let go once written (a future keeps its result)
+            files.atomic_write_bytes(path, drawn.popleft().result())
         return result
 
 

@@ -386,6 +386,7 @@ def _streamed_workbook(sheets: Sequence[Sheet]) -> bytes:
 NEEDS_CARE_RE = re.compile(r"[\x00-\x1f&<>\ud800-\udfff\ufffe\uffff]")
 TRIGGERS = itertools.repeat(QUOTE_PREFIX_TRIGGERS)
 MAX_TEXT = 32_767  # Excel's longest text, where openpyxl cuts it
+CHECKED_AT_ONCE = 10_000  # rows
 
 
 def _carefree(values: Sequence[object]) -> bool:
@@ -401,28 +402,31 @@ def _carefree(values: Sequence[object]) -> bool:
 def _cleaned_rows(sheet: Sheet) -> tuple[list[Sequence[object]], list[bool], list[int]]:
     """The header and the rows, each value as the cell holds it (``_cell_value``); whether each
     row is plain text (``_carefree``: taken as it is, and written from a template); and each
-    column's longest value in characters (``_width``). Every cell is checked at once first: a
-    trust's cards are all plain text, and all their cells are checked in a few calls."""
+    column's longest value in characters (``_width``). The rows are checked CHECKED_AT_ONCE at a
+    time first, every cell in a few calls: a trust's cards are all plain text."""
     rows = _checked_rows(sheet)
     width = len(sheet.header)
-    cells = list(itertools.chain.from_iterable(rows[1:]))  # row by row
-    all_plain = bool(cells) and _carefree(cells)
-    if all_plain:
-        carefree = [False] + [True] * (len(rows) - 1)
-        longest = [max(map(len, cells[c::width])) for c in range(width)]  # type: ignore[arg-type]
-    else:
-        carefree = [False, *map(_carefree, rows[1:])]
-        longest = [0] * len(sheet.header)
-    for r, values in enumerate(rows):
-        if carefree[r]:
-            if not all_plain:
-                longest = list(map(max, longest, map(len, values)))  # type: ignore[arg-type]
+    carefree = [False] * len(rows)  # the header is styled
+    longest = [0] * width
+    for start in range(1, len(rows), CHECKED_AT_ONCE):
+        block = rows[start:start + CHECKED_AT_ONCE]
+        cells = list(itertools.chain.from_iterable(block))  # row after row
+        if _carefree(cells):
+            carefree[start:start + len(block)] = [True] * len(block)
+            longest = [max(longest[c], *map(len, cells[c::width])) for c in range(width)]  # type: ignore[arg-type]
             continue
-        values = rows[r] = [_cell_value(v) for v in values]
-        for c, value in enumerate(values):
-            if isinstance(value, str):
-                value = values[c] = value[:MAX_TEXT]
-            longest[c] = max(longest[c], _width(value))
+        for r, values in enumerate(block, start=start):
+            if _carefree(values):
+                carefree[r] = True
+                longest = list(map(max, longest, map(len, values)))  # type: ignore[arg-type]
+                continue
+            values = rows[r] = [_cell_value(v) for v in values]
+            for c, value in enumerate(values):
+                if isinstance(value, str):
+                    value = values[c] = value[:MAX_TEXT]
+                longest[c] = max(longest[c], _width(value))
+    header = rows[0] = [_cell_value(v) for v in rows[0]]
+    longest = [max(length, _width(value)) for length, value in zip(longest, header)]
     return rows, carefree, longest
 
 
