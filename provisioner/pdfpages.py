@@ -19,7 +19,7 @@ import io
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from provisioner.slips import FACES, Face, PAGE_H, PAGE_W, PT, font_file
@@ -50,6 +50,7 @@ class FaceGlyphs:
 
 @cache
 def face_glyphs(face: Face) -> FaceGlyphs:
+    """Read once a process from the bundled font (fontTools, imported here: only printing needs it)."""
     from fontTools.ttLib import TTFont
 
     with resources.as_file(font_file(face)) as path:
@@ -62,7 +63,7 @@ def face_glyphs(face: Face) -> FaceGlyphs:
     return FaceGlyphs(GlyphCodes({ord(ch): f"{gid:04X}" for ch, gid in glyph_of.items()}), widths, glyph_of)
 
 
-@cache
+@lru_cache(maxsize=4)  # a batch's; a file that draws beyond them has its own
 def embedded_fonts(chars: frozenset[str]) -> tuple[bytes, list[int]]:
     """The font objects of the four faces (numbered from FIRST_FONT_OBJECT), each face a subset
     holding ``chars``, and each object's offset within the bytes. Made once a process for a
@@ -107,8 +108,11 @@ def _face_objects(face: Face, chars: frozenset[str], first: int) -> list[bytes]:
     tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(repr((name, used)).encode()).digest()[:6])
     base = f"/{tag}+{name}"
     widths = " ".join(f"{gid} [{glyphs.widths.get(gid, missing_width)}]" for gid in used)
-    to_unicode = "".join(f"<{glyphs.glyph_of[ch]:04X}> <{ch.encode('utf-16-be').hex().upper()}>\n"
-                         for ch in sorted(chars) if ch in glyphs.glyph_of)  # fmt: skip
+    shown: dict[int, str] = {}  # a glyph to the character it shows (the first, where two share one)
+    for ch in sorted(chars):
+        if ch in glyphs.glyph_of:
+            shown.setdefault(glyphs.glyph_of[ch], ch)
+    to_unicode = "".join(f"<{gid:04X}> <{ch.encode('utf-16-be').hex().upper()}>\n" for gid, ch in sorted(shown.items()))
     cmap = ("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
             "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
             "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\n"
