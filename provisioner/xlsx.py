@@ -32,7 +32,7 @@ import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -356,7 +356,7 @@ def _streamed_workbook(sheets: Sequence[Sheet]) -> bytes:
             f'<Relationship Id="rId1" Type="{RELATIONSHIPS_NS}/officeDocument" Target="xl/workbook.xml"/>'
             f'<Relationship Id="rId2" Type="{PACKAGE_RELATIONSHIPS_NS}/metadata/core-properties" '
             'Target="docProps/core.xml"/></Relationships>'))  # fmt: skip
-        now = datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         stamp = 'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' \
                 'xsi:type="dcterms:W3CDTF"'  # fmt: skip
         archive.writestr("docProps/core.xml", (
