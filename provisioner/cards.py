@@ -133,7 +133,7 @@ class CardsPdf:
         # a line at the box's largest size fits its height.
         self.mono, self.mono_advance = metrics(MONO_BOLD).chars, metrics(MONO_BOLD).by_char
         self.typed_fields = []
-        left = MARGIN + PAD + PLATFORM_W + COL_GAP
+        left = MARGIN + PAD + PLATFORM_W + COL_GAP  # a row starts at the card's inner edge (``card_of``)
         for what, width, box in self.fields:
             step = box[1] * PT * LINE
             prefix = f"BT {self.fonts[MONO_BOLD]} {box[1]:.2f} Tf {0 / 255:.3f} g {(left + 1.5) * self.k:.2f} "
