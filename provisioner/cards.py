@@ -4,9 +4,10 @@ for one, the username as the child types it, and the password), so a child on si
 one card to keep, not six.
 
 A trust's batch is split into files of whole classes drawn on both cores; a school's batch is
-one PDF. Each card's fixed parts are drawn once and stamped; only the child's own text is set
-per card. The fonts, the fitting of text and the order of classes and names are the per-platform
-slips' (slips.py), so the two layouts print alike.
+one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
+is set per card, and the file is written directly (pdfpages.py), every file of a batch embedding
+the same font subsets, made once a process. The fonts, the fitting of text and the order of
+classes and names are the per-platform slips' (slips.py), so the two layouts print alike.
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
+from typing import TypeVar
 
 from provisioner import files
+from provisioner.pdfpages import PdfPages, face_glyphs
 from provisioner.slips import (
-    BASELINE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_W, PT, SANS, SANS_BOLD, Slip, SlipsPdf, class_key, credential_face, fit, font_file, metrics, name_key, printable, slips_xlsx_bytes,
+    BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
 )  # fmt: skip
 
 FULL_W = PAGE_W - 2 * MARGIN
@@ -92,73 +96,113 @@ def card_pages(cards: list[Card]) -> Iterator[list[Card]]:
         yield page
 
 
-class CardsPdf(SlipsPdf):
+class CardsPdf:
     """The combined layout: full-width cards stacked down the page, a row per platform.
 
-    A trust's apply prints tens of thousands of rows, and fpdf2 spends most of a row in its own
-    bookkeeping (a font switch, a colour, a rounded box of four arcs, each a checked call), not
-    in the few bytes it writes. So the parts of a row that are the same on every card (the
-    platform's name and address, the small labels, the grey fields) are drawn once, as PDF
-    drawing operators, and stamped at each row's place; only the child's own text (name, class,
-    username, password, school code) is drawn per card, as operators too. Each card is one
-    self-contained graphics state (``q`` ... ``Q``), so fpdf2's own drawing before and after it
-    (the page header, the cut lines) is unchanged. The page looks exactly as fpdf2's calls drew it.
+    A trust's apply prints tens of thousands of rows, so a page is written as PDF drawing
+    operators (``pdfpages.PdfPages``), as fpdf2's calls drew it: the parts of a row that are the
+    same on every card (the platform's name and address, the small labels, the grey fields) are
+    drawn once and stamped at each row's place; only the child's own text (name, class, username,
+    password, school code) is set per card. Each card is one self-contained graphics state
+    (``q`` ... ``Q``). The page header, the notes and the cut lines are the per-platform slips'.
     """
 
-    def __init__(self, school: str, fonts: dict[Face, Path], with_codes: bool):
-        super().__init__(school, fonts)
-        self.pdf.set_title(f"Login cards: {self.school}")
+    def __init__(self, school: str, with_codes: bool):
+        self.school = printable(school)
+        self.document = PdfPages(f"Login cards: {self.school}")
         self.with_codes = with_codes
         self.platforms: dict[tuple[str, str], tuple] = {}
-        self.stamps: dict[tuple[str, str, tuple[bool, ...]], str] = {}
+        self.stamps: dict[tuple[str, str, tuple[bool, ...]], str] = {}  # a row's fixed parts: the form's name
         inner = FULL_W - 2 * PAD
         taken = PLATFORM_W + PASSWORD_W + (CODE_W + COL_GAP if with_codes else 0) + 2 * COL_GAP
         self.username_w = inner - taken
-        self.k = self.pdf.k
-        self.page_top = self.pdf.h * self.pdf.k  # a page's top edge, in PDF points from the bottom
-        self.faces = {face: self.pdf.fonts[face.family + face.style] for face in FACES}
+        # The fields a row prints, left to right: (label, width, box).
+        self.fields = [("Username", self.username_w, TYPED_BOX), ("Password", PASSWORD_W, TYPED_BOX)]
+        if with_codes:
+            self.fields.insert(0, ("School code", CODE_W, CODE_BOX))
+        self.k = 72 / 25.4  # PDF points a millimetre
+        self.page_top = PAGE_H * self.k  # a page's top edge, in PDF points from the bottom
+        self.fonts = {face: f"/F{number}" for number, face in enumerate(FACES, start=1)}
+        self.used: set[str] = set()  # every character drawn
+        self.codes = {face: face_glyphs(face).codes for face in FACES}
+        self.school_lines: dict[str, list[str]] = {}  # by page label: the school's name and the label
+        self.subtitles: dict[str, list[str]] = {}  # the class's
+        self.notes: list[str] = []
+        # For the usual typed value (``row``): per field, its label, width and box; where its text
+        # starts; the operator up to its baseline; the baseline below the row's top; and whether
+        # a line at the box's largest size fits its height.
+        self.mono, self.mono_advance = metrics(MONO_BOLD).chars, metrics(MONO_BOLD).by_char
+        self.typed_fields = []
+        left = MARGIN + PAD + PLATFORM_W + COL_GAP  # a row starts at the card's inner edge (``card_of``)
+        for what, width, box in self.fields:
+            step = box[1] * PT * LINE
+            prefix = f"BT {self.fonts[MONO_BOLD]} {box[1]:.2f} Tf {0 / 255:.3f} g {(left + 1.5) * self.k:.2f} "
+            below_top = ROW_LABEL_H + (box[0] - step) / 2 + step * BASELINE
+            self.typed_fields.append((what, width, box, left + 1.5, prefix, below_top, step <= box[0]))
+            left += width + COL_GAP
 
     def stack(self, heading: str, platforms: str, page: int, of: int, cards: list[Card]) -> None:
-        from fpdf.enums import PDFResourceType
-
-        self.page(heading, platforms, page, of, 0)
-        for font in self.faces.values():  # the cards' operators name the fonts: the page must list them
-            self.pdf._resource_catalog.add(PDFResourceType.FONT, font.i, self.pdf.page)
+        ops = self.header(heading, platforms, page, of)
         y = CARDS_TOP
         edges = []
         for card in cards:
-            self.card_of(card, y)
+            ops += self.card_of(card, y)
             edges.append((y, y + card.height))
             y += card.height
-        self.card_lines(edges)
+        ops += self.card_lines(edges)
+        self.document.add_page("\n".join(ops))
 
-    def card_lines(self, edges: list[tuple[float, float]]) -> None:
+    def header(self, heading: str, platforms: str, page: int, of: int) -> list[str]:
+        """The school, the page's number, the class and its platforms, and the two notes
+        (``SlipsPdf.page``); each part fitted once, for the many pages that share it."""
+        label = f"Page {page} of {of}"
+        if label not in self.school_lines:
+            label_w = metrics(SANS_BOLD).width(label, 10)
+            self.school_lines[label] = [
+                *self.one_line(SANS_BOLD, self.school, MARGIN, MARGIN, PAGE_W - 2 * MARGIN - label_w - 4, (7, 13, 8)),
+                self.text_op(SANS_BOLD, 10, 0, PAGE_W - MARGIN - label_w, MARGIN + 5, label, (0.0, self.page_top)),
+            ]
+        subtitle = f"{heading} \u00b7 {platforms}"
+        if subtitle not in self.subtitles:
+            self.subtitles = {subtitle: self.one_line(SANS, subtitle, MARGIN, MARGIN + 7, PAGE_W - 2 * MARGIN,
+                                                      (5.5, 11, 7))}  # fmt: skip
+        if not self.notes:
+            self.notes = [self.text_op(SANS, 8, 90, MARGIN, GRID_TOP - 2, CUT_NOTE, (0.0, self.page_top)),
+                          self.text_op(SANS, 8, 90, MARGIN, PAGE_H - MARGIN, PRIVACY_NOTE, (0.0, self.page_top))]  # fmt: skip
+        return ["2 J", "0.57 w", *self.school_lines[label], *self.subtitles[subtitle], *self.notes]
+
+    def one_line(self, face: Face, text: str, x: float, top: float, width: float, box) -> list[str]:
+        size, lines = fit(text, face, width, box, words=True, shorten=True, max_lines=1)
+        return self.lines_ops(face, size, 0, x, top, box[0], lines, (0.0, self.page_top))
+
+    def card_lines(self, edges: list[tuple[float, float]]) -> list[str]:
         """Dashed lines round each card (a shared edge once), scissors in the margin."""
-        pdf = self.pdf
-        x0, x1 = MARGIN, PAGE_W - MARGIN
+        k, top = self.k, self.page_top
+        x0, x1 = MARGIN * k, (PAGE_W - MARGIN) * k
         across = sorted({y for edge in edges for y in edge})
-        pdf.set_draw_color(120)
-        pdf.set_line_width(0.25)
-        pdf.set_dash_pattern(dash=2, gap=1.5)
-        for y in across:
-            pdf.line(x0, y, x1, y)
-        for top, bottom in edges:
-            pdf.line(x0, top, x0, bottom)
-            pdf.line(x1, top, x1, bottom)
-        pdf.set_dash_pattern()
-        self.font(SANS, 9, 120)
-        for y in across:
-            pdf.text(MARGIN - 6.5, y + 1.2, "\u2702")
+        ops = ["0.4706 G", "0.71 w", "[5.669 4.252] 0.000 d"]
+        ops += [f"{x0:.2f} {top - y * k:.2f} m {x1:.2f} {top - y * k:.2f} l S" for y in across]
+        for upper, lower in edges:
+            ops.append(f"{x0:.2f} {top - upper * k:.2f} m {x0:.2f} {top - lower * k:.2f} l S")
+            ops.append(f"{x1:.2f} {top - upper * k:.2f} m {x1:.2f} {top - lower * k:.2f} l S")
+        ops.append("[] 0 d")
+        ops += [self.text_op(SANS, 9, 120, MARGIN - 6.5, y + 1.2, "\u2702", (0.0, top)) for y in across]
+        return ops
+
+    def output(self, chars: frozenset[str]) -> bytes:
+        """The file, its fonts holding ``chars`` (and any other character drawn: it still prints,
+        at the cost of fonts made for this file alone)."""
+        return self.document.output(chars if self.used <= chars else chars | self.used)
 
     # Operators. Positions are in millimetres from an origin's top left, as fpdf2's are; ``origin``
     # is that point in PDF points (x, and y from the page's foot).
 
     def text_op(self, face: Face, size: float, grey: int, x: float, baseline: float, text: str,
                 origin: tuple[float, float]) -> str:  # fmt: skip
-        """``text`` on a baseline, as ``FPDF.text`` writes it (the font's subset records its letters)."""
-        font = self.faces[face]
-        return (f"BT /F{font.i} {size:.2f} Tf {grey / 255:.3f} g {origin[0] + x * self.k:.2f} "
-                f"{origin[1] - baseline * self.k:.2f} Td {font.encode_text(text)} ET")  # fmt: skip
+        """``text`` on a baseline, as ``FPDF.text`` writes it."""
+        self.used.update(text)
+        return (f"BT {self.fonts[face]} {size:.2f} Tf {grey / 255:.3f} g {origin[0] + x * self.k:.2f} "
+                f"{origin[1] - baseline * self.k:.2f} Td <{text.translate(self.codes[face])}> Tj ET")  # fmt: skip
 
     def lines_ops(self, face: Face, size: float, grey: int, x: float, top: float, height: float, lines: list[str],
                   origin: tuple[float, float]) -> list[str]:  # fmt: skip
@@ -186,7 +230,7 @@ class CardsPdf(SlipsPdf):
                 f"{left:.2f} {upper - r:.2f} l "
                 f"{left:.2f} {upper - r + c:.2f} {left + r - c:.2f} {upper:.2f} {left + r:.2f} {upper:.2f} c f")
 
-    def card_of(self, card: Card, top: float) -> None:
+    def card_of(self, card: Card, top: float) -> list[str]:
         x, y = MARGIN + PAD, top + PAD
         page = (0.0, self.page_top)
         inner = FULL_W - 2 * PAD
@@ -207,37 +251,43 @@ class CardsPdf(SlipsPdf):
             ops += self.row(row, x, y)
             y += ROW_H
         ops.append("Q")
-        self.pdf._out("\n".join(ops))
+        return ops
 
     def columns(self, slip: Slip) -> list[tuple[str, str, float, tuple[float, float, float]]]:
         """The fields a row prints, left to right: (label, value, width, box); a field without a value is left blank."""
-        columns = []
-        if self.with_codes:
-            columns.append(("School code", slip.school_code, CODE_W, CODE_BOX))
-        columns += [("Username", slip.username, self.username_w, TYPED_BOX),
-                    ("Password", slip.password, PASSWORD_W, TYPED_BOX)]  # fmt: skip
-        return columns
+        return [(what, value, width, box) for (what, width, box), value in zip(self.fields, self.values(slip))]
+
+    def values(self, slip: Slip) -> tuple[str, ...]:
+        return (slip.school_code, slip.username, slip.password) if self.with_codes else (slip.username, slip.password)
 
     def row(self, slip: Slip, x: float, top: float) -> list[str]:
-        """A row's operators: its fixed parts stamped at its place, then the child's values."""
-        columns = self.columns(slip)
-        key = (slip.platform, slip.sign_in_url, tuple(bool(value) for _, value, _, _ in columns))
+        """A row's operators: its fixed parts stamped at its place, then the child's values.
+
+        A value is drawn as ``typed`` and ``lines_ops`` would draw it; the usual one (a line at
+        the largest size, in monospace) in a few string operations, its field's parts made once."""
+        values = self.values(slip)
+        key = (slip.platform, slip.sign_in_url, tuple(map(bool, values)))
         if key not in self.stamps:
-            self.stamps[key] = self.stamp(slip, columns)
-        here = (x * self.k, self.page_top - top * self.k)
-        ops = [f"q 1 0 0 1 {here[0]:.2f} {here[1]:.2f} cm", self.stamps[key], "Q"]
-        page = (0.0, self.page_top)
-        x += PLATFORM_W + COL_GAP
-        for what, value, width, box in columns:
-            if value:
+            self.stamps[key] = self.stamp(slip, self.columns(slip))
+        ops = [f"q 1 0 0 1 {x * self.k:.2f} {self.page_top - top * self.k:.2f} cm {self.stamps[key]} Do Q"]
+        mono, codes, used = self.mono, self.codes[MONO_BOLD], self.used
+        for field, value in zip(self.typed_fields, values):
+            if not value:
+                continue
+            what, width, box, left, prefix, below_top, one_line = field
+            if one_line and value.isprintable() and mono.issuperset(value) and value == value.strip() \
+                    and sum(map(self.mono_advance.__getitem__, value)) * box[1] * PT <= width - 3:  # fmt: skip
+                used.update(value)
+                ops.append(f"{prefix}{self.page_top - (top + below_top) * self.k:.2f} Td "
+                           f"<{value.translate(codes)}> Tj ET")  # fmt: skip
+            else:
                 face, size, lines = self.typed(what, value, width, box)
-                ops += self.lines_ops(face, size, 0, x + 1.5, top + ROW_LABEL_H, box[0], lines, page)
-            x += width + COL_GAP
+                ops += self.lines_ops(face, size, 0, left, top + ROW_LABEL_H, box[0], lines, (0.0, self.page_top))
         return ops
 
     def stamp(self, slip: Slip, columns) -> str:
-        """The parts of a row that every card shares, drawn at the origin: the platform's name
-        and address, and each field's label and grey box."""
+        """The parts of a row that every card shares, drawn once at the origin as a form (its name
+        returned): the platform's name and address, and each field's label and grey box."""
         origin = (0.0, 0.0)
         (size, lines), url = self.platform_of(slip.platform, slip.sign_in_url)
         ops = self.lines_ops(SANS_BOLD, size, 0, 0, 0, PLATFORM_NAME_BOX[0], lines, origin)
@@ -250,7 +300,7 @@ class CardsPdf(SlipsPdf):
                 ops += self.lines_ops(SANS, 7.5, 90, x, 0, ROW_LABEL_H, [what], origin)
                 ops.append(self.field_op(x, ROW_LABEL_H, width, box[0], origin))
             x += width + COL_GAP
-        return "\n".join(ops)
+        return self.document.add_form("\n".join(ops), (-5.0, -ROW_H * self.k - 5, FULL_W * self.k + 5, 5.0))
 
     def platform_of(self, platform: str, url: str) -> tuple[tuple[float, list[str]], tuple[Face, float, list[str]] | None]:
         """A platform's name and sign-in address as they print (the same on every card, so fitted once)."""
@@ -268,31 +318,48 @@ class CardsPdf(SlipsPdf):
         return self.platforms[(platform, url)]
 
     def typed(self, what: str, value: str, width: float, box) -> tuple[Face, float, list[str]]:
-        """A value the child types, fitted to its grey field as it must be typed."""
+        """A value the child types, fitted to its grey field as it must be typed. Most values fit
+        on one line at the largest size, which is all ``fit`` would try first."""
         face = credential_face(what.lower(), value)
+        largest = box[1]
+        if (value == value.strip() and largest * PT * LINE <= box[0]
+                and metrics(face).width(value, largest) <= width - 3):  # fmt: skip
+            return face, largest, [value]
         fitted = fit(value, face, width - 3, box, words=False, shorten=False, wrap_below=8)
         if fitted is None:
             raise ValueError(f"a {what.lower()} is too long to print on a slip")
         return (face, *fitted)
 
 
-def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_codes: bool | None = None) -> bytes:
+def printed_chars(school: str, groups: list[tuple[str, list[Card]]]) -> frozenset[str]:
+    """Every character the cards of ``groups`` can print (the fonts embed these): the school's,
+    the children's and the platforms' text as printed (NFC), and the cards' own words and marks."""
+    values = attrgetter("display_name", "class_name", "platform", "sign_in_url", "school_code", "username", "password")
+    rows = (row for _, cards in groups for card in cards for row in card.rows)
+    texts = "".join(chain.from_iterable(map(values, rows)))
+    own = f"{CUT_NOTE}{PRIVACY_NOTE}Page of 0123456789 Class: {NO_CLASS} \u00b7, School code Username Password " \
+          f"\u2026{REPLACEMENT}"  # fmt: skip
+    return frozenset(unicodedata.normalize("NFC", school + texts)) | frozenset(own)
+
+
+def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_codes: bool | None = None,
+                    chars: frozenset[str] | None = None) -> bytes:  # fmt: skip
     """The login-card PDF of ``cards_of`` output: A4, as many cards as fit a page, each class from
     a new page. ``with_codes``: whether the rows have a school-code column (by default, whether any
-    row has a code; a part of a batch is given the batch's answer, so every part is laid out alike)."""
+    row has a code; a part of a batch is given the batch's answer, so every part is laid out alike).
+    ``chars``: the characters its fonts hold (by default ``printed_chars``; a part of a batch is
+    given the batch's, so every part embeds the same fonts, made once)."""
     if with_codes is None:
         with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
-    with ExitStack() as stack:
-        fonts = {face: stack.enter_context(resources.as_file(font_file(face))) for face in FACES}
-        document = CardsPdf(school, fonts, with_codes)
-        for name, cards in groups:
-            heading = f"Class: {printable(name)}" if name != NO_CLASS else NO_CLASS
-            names = {r.platform for c in cards for r in c.rows}
-            platforms = ", ".join(sorted({printable(p) for p in names}, key=str.casefold))
-            pages = list(card_pages(cards))
-            for number, page in enumerate(pages, start=1):
-                document.stack(heading, platforms, number, len(pages), page)
-        return document.output()
+    document = CardsPdf(school, with_codes)
+    for name, cards in groups:
+        heading = f"Class: {printable(name)}" if name != NO_CLASS else NO_CLASS
+        names = {r.platform for c in cards for r in c.rows}
+        platforms = ", ".join(sorted({printable(p) for p in names}, key=str.casefold))
+        pages = list(card_pages(cards))
+        for number, page in enumerate(pages, start=1):
+            document.stack(heading, platforms, number, len(pages), page)
+    return document.output(printed_chars(school, groups) if chars is None else chars)
 
 
 # --- a trust's cards: split into files, drawn on both cores -----------------------------------
@@ -305,6 +372,7 @@ TRUST_CHILDREN = 600
 PART_CHILDREN = 600
 WORKERS = 2  # processes drawing the parts; the xlsx is written meanwhile
 POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
+T = TypeVar("T")
 
 
 def parts_of(groups: list[tuple[str, list[Card]]]) -> list[list[tuple[str, list[Card]]]]:
@@ -332,12 +400,18 @@ def part_file_name(number: int, part: list[tuple[str, list[Card]]], digits: int 
     return f"{number:0{digits}d} {'' if first == NO_CLASS else 'Class '}{classes}.pdf"
 
 
-def parts_pdf_bytes(school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool) -> list[bytes]:
-    """Each part's PDF, drawn by WORKERS processes when there are parts enough to pay for starting
+def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool,
+                chars: frozenset[str], meanwhile: Callable[[], T]) -> T:  # fmt: skip
+    """Draw each part's PDF and write it to its path (atomic, owner-only) as soon as it is drawn,
+    in order; ``meanwhile`` runs here while they are drawn (the xlsx), its result returned.
+
+    The parts are drawn by WORKERS processes when there are parts enough to pay for starting
     them. The cards reach them through the pool's pipe, in memory: no password is written anywhere
     but on the cards."""
     if len(parts) < POOL_PARTS or WORKERS < 2 or (os.cpu_count() or 1) < 2:
-        return [cards_pdf_bytes(school, part, with_codes) for part in parts]
+        for path, part in zip(paths, parts, strict=True):
+            files.atomic_write_bytes(path, cards_pdf_bytes(school, part, with_codes, chars))
+        return meanwhile()
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -347,8 +421,11 @@ def parts_pdf_bytes(school: str, parts: list[list[tuple[str, list[Card]]]], with
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_end_with_parent,
                              initargs=(os.getpid(),)) as pool:  # fmt: skip
-        drawn = [pool.submit(cards_pdf_bytes, school, part, with_codes) for part in parts]
-        return [future.result() for future in drawn]
+        drawn = deque(pool.submit(cards_pdf_bytes, school, part, with_codes, chars) for part in parts)
+        result = meanwhile()
+        for path in paths:  # each part let go once written (a future keeps its result)
+            files.atomic_write_bytes(path, drawn.popleft().result())
+        return result
 
 
 def _end_with_parent(parent: int) -> None:
@@ -371,7 +448,7 @@ def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Sl
 
     A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
     as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
-    both cores; its xlsx is written streamed. The xlsx is written last either way, so a file
+    both cores while the xlsx is made. The xlsx is written streamed whatever the batch's size. The xlsx is written last either way, so a file
     newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
     if not slips:
         raise ValueError("there are no login slips to write")
@@ -379,19 +456,17 @@ def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Sl
     rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
     if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
         pdf = cards_pdf_bytes(school, groups)
-        workbook = slips_xlsx_bytes(rows)
+        workbook = slips_xlsx_bytes(rows, streamed=True)
         files.atomic_write_bytes(pdf_path, pdf)
         files.atomic_write_bytes(xlsx_path, workbook)
         return [pdf_path, xlsx_path]
     with_codes = any(row.school_code for _, some in rows for row in some)
     parts = parts_of(groups)
-    documents = parts_pdf_bytes(school, parts, with_codes)
-    workbook = slips_xlsx_bytes(rows, streamed=True)
     folder = files.make_private_dir(pdf_path.with_suffix(""))
     digits = max(2, len(str(len(parts))))
     written = [folder / part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
-    for path, pdf in zip(written, documents, strict=True):
-        files.atomic_write_bytes(path, pdf)
+    workbook = write_parts(written, school, parts, with_codes, printed_chars(school, groups),
+                           lambda: slips_xlsx_bytes(rows, streamed=True))  # fmt: skip
     for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
         stale.unlink()
     files.atomic_write_bytes(xlsx_path, workbook)

@@ -96,8 +96,11 @@ WITH_CODE = Layout(name=(8.5, 18.0, 9.0), meta=(4.0, 9.0, 6.0), url=(7.0, 10.0, 
                    credential=(8.0, 16.0, 6.0))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Face:
+    """One of the four faces below (compared and hashed by identity: a trust's cards look a face
+    up millions of times, and a dataclass's own hash is a Python call each time)."""
+
     family: str
     style: str
     file: str

@@ -11,26 +11,29 @@ longest wrapped cell (Excel does not grow a row that a file says nothing about),
 frozen and repeated on every printed page, and the sheet fitted to the paper's width (A4
 landscape unless the sheet asks for another).
 
-A sheet of hundreds of thousands of rows (a trust's login cards) is written ``streamed``:
-through openpyxl's write-only mode, row by row, and styled only where the style shows (the
-bold header; wrapping on a row whose text wraps; the quote prefix; Text format where the sheet
-asks for it), and each column is wide enough for its longest value on one line (up to the
-widest column), so a row wraps only where a value is longer than that. What the sheet holds and
-how it prints are otherwise the same; it is written in less than half the time, since openpyxl's
-styling of every cell is most of the cost of a normal write.
+A sheet of hundreds of thousands of rows (a trust's login cards) is written ``streamed``: its
+XML is written here, row by row, straight into the zip, without openpyxl (whose work per cell,
+even in its write-only mode, took 40 s for a trust's 300,000 rows of cards; this takes a few).
+Such a workbook is styled only where the style shows (the bold header; wrapping on a row whose
+text wraps; the quote prefix; Text format where the sheet asks for it), and each column is wide
+enough for its longest value on one line (up to the widest column), so a row wraps only where a
+value is longer than that. The file holds what openpyxl's write-only mode wrote (the same parts,
+text as inline strings, the same styles, print setup and defined names), and the same rules keep
+text text: every string is a string cell (``t="inlineStr"``), which no spreadsheet reads as a
+formula or an error, and the quote prefix is set where a formula trigger starts it.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import math
+import operator
 import re
 from collections.abc import Iterable, Sequence
-from copy import copy
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -142,103 +145,33 @@ def xlsx_bytes(sheets: Sequence[Sheet], *, streamed: bool = False) -> bytes:
     characters an xlsx cannot hold are dropped. Every row must have one value per header
     column; raises ValueError otherwise, or for duplicate sheet titles or no sheets.
     """
-    from openpyxl import Workbook
-
     if not sheets:
         raise ValueError("an xlsx needs at least one sheet")
     titles = [sheet.title.casefold() for sheet in sheets]
     if len(set(titles)) != len(titles):
         raise ValueError("sheet titles must differ (Excel ignores case)")
-    workbook = Workbook(write_only=streamed)
-    if not streamed:
-        workbook.remove(workbook.active)
+    if streamed:
+        return _streamed_workbook(sheets)
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
     workbook.properties.creator = "provisioner"
     for sheet in sheets:
-        (_stream if streamed else _fill)(workbook.create_sheet(sheet.title), sheet)
+        _fill(workbook.create_sheet(sheet.title), sheet)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _checked_rows(sheet: Sheet) -> list[list[object]]:
+def _checked_rows(sheet: Sheet) -> list[Sequence[object]]:
     """The header and the rows, each with one value per column (else ValueError, naming the row)."""
     columns = len(sheet.header)
-    rows = [list(sheet.header)]
-    for number, row in enumerate(sheet.rows, start=1):
-        values = list(row)
-        if len(values) != columns:
-            raise ValueError(f"sheet {sheet.title!r} row {number}: {len(values)} values, {columns} columns")
-        rows.append(values)
+    rows = [list(sheet.header), *(row if isinstance(row, (list, tuple)) else list(row) for row in sheet.rows)]
+    if set(map(len, rows)) != {columns}:
+        number, values = next((n, values) for n, values in enumerate(rows) if len(values) != columns)
+        raise ValueError(f"sheet {sheet.title!r} row {number}: {len(values)} values, {columns} columns")
     return rows
-
-
-def _one_line_widths(sheet: Sheet, rows: list[list[object]]) -> list[int]:
-    """Column widths in which each column's longest value stays on one line, as ``_lines``
-    measures it (generously), up to the sheet's widest column; the sheet's own widths if it has them."""
-    if sheet.widths is not None:
-        return list(sheet.widths)
-    widths = [0] * len(sheet.header)
-    for values in rows:
-        for c, value in enumerate(values):
-            widths[c] = max(widths[c], _width(value))
-    return [min(max(math.ceil(width / 0.9) + 2, MIN_WIDTH), sheet.max_width) for width in widths]
-
-
-def _stream(ws, sheet: Sheet) -> None:
-    """``_fill`` for a write-only sheet: the widths, panes, filter, print setup and each row's
-    height are set before its rows are written, and a cell is styled only where it shows."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES, Cell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    rows = [[_cell_value(v) for v in values] for values in _checked_rows(sheet)]
-    widths = _one_line_widths(sheet, rows)
-    for c, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(widths))}{len(rows)}"
-    _print_setup(ws, sheet)
-    bold = Font(bold=True)
-    wrapped = Alignment(wrap_text=True, vertical="top")
-
-    @cache
-    def style(header: bool, wraps: bool, trigger: bool):
-        """Each combination of styles is made once (openpyxl's registering a style is the cost)."""
-        template = WriteOnlyCell(ws)
-        if header or wraps:
-            template.alignment = wrapped
-        if header:
-            template.font = bold
-        template.quotePrefix = trigger
-        if sheet.as_text:
-            template.number_format = TEXT_FORMAT
-        return template._style
-
-    def plain(value: object) -> bool:
-        """openpyxl stores it as it is, unstyled: a number, a date, or text that is only text."""
-        if not isinstance(value, str):
-            return not sheet.as_text
-        return not (sheet.as_text or value.startswith(QUOTE_PREFIX_TRIGGERS) or value[:1] == "="
-                    or value in ERROR_CODES)  # fmt: skip
-
-    def cell(value: object, *, header: bool, wraps: bool) -> object:
-        text = isinstance(value, str)
-        trigger = text and value.startswith(QUOTE_PREFIX_TRIGGERS)
-        styled = Cell(ws, row=1, column=1, value=value, style_array=copy(style(header, wraps, trigger)))
-        if text:
-            styled.data_type = "s"  # after the value: setting it is what makes "=..." a formula
-        return styled
-
-    for r, values in enumerate(rows, start=1):
-        lines = max((_lines(v, w) for v, w in zip(values, widths)), default=1)
-        if lines > 1:
-            ws.row_dimensions[r].height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
-        if r > 1 and lines == 1 and all(plain(v) for v in values):
-            ws.append(values)
-        else:  # every cell of the row a cell of its own: openpyxl writes a plain value after a styled
-            # cell into that cell, with its style
-            ws.append([None if v is None else cell(v, header=r == 1, wraps=lines > 1) for v in values])
 
 
 def _fill(ws: Worksheet, sheet: Sheet) -> None:
@@ -320,3 +253,284 @@ def text_rows(path: Path) -> list[list[str]]:
         return [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
+
+
+# --- a streamed workbook, its XML written here ------------------------------------------------
+
+SPREADSHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+WINDOWS_EPOCH = datetime(1899, 12, 30)
+# Excel's number formats for what openpyxl writes as dates: (the format's id in the workbook, its code).
+DATE_FORMATS = {date: (164, "yyyy-mm-dd"), datetime: (165, "yyyy-mm-dd h:mm:ss"), time: (166, "h:mm:ss")}
+TEXT_FORMAT_ID = 49  # Excel's built-in Text format ("@")
+XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+NEEDS_ESCAPING_RE = re.compile("[&<>]")
+ROWS_A_WRITE = 2_000  # rows joined into one write to the zip
+
+
+def _xml_text(text: str) -> str:
+    return text.translate(XML_ESCAPES) if NEEDS_ESCAPING_RE.search(text) else text
+
+
+def _column_letter(number: int) -> str:
+    """1 is A, 27 is AA (openpyxl's get_column_letter, without loading openpyxl)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _excel_serial(value: date | datetime | time) -> float:
+    """A date or time as Excel's serial number of days (openpyxl's ``to_excel``)."""
+    if isinstance(value, time):
+        return (value.hour * 3600 + value.minute * 60 + value.second + value.microsecond / 1e6) / 86400
+    moment = value if isinstance(value, datetime) else datetime.combine(value, time())
+    days = (moment - WINDOWS_EPOCH).days
+    if 0 < days <= 60:  # Excel counts a 29 February 1900 that never was
+        days -= 1
+    fraction = (moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6) / 86400
+    return days + fraction if fraction else days
+
+
+class _Styles:
+    """The cell formats a streamed workbook uses, each written once, numbered in order of first use
+    (0, the plain cell, always there)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[bool, bool, bool, int], int] = {(False, False, False, 0): 0}
+
+    def of(self, *, bold: bool, wrap: bool, quote: bool, number_format: int) -> str:
+        """The ``s`` attribute of a cell with these styles ("" for the plain cell)."""
+        key = (bold, wrap, quote, number_format)
+        if key not in self.ids:
+            self.ids[key] = len(self.ids)
+        number = self.ids[key]
+        return f' s="{number}"' if number else ""
+
+    def xml(self) -> str:
+        formats = "".join(f'<numFmt numFmtId="{number}" formatCode="{code}"/>' for number, code in DATE_FORMATS.values())
+        cells = []
+        for bold, wrap, quote, number_format in self.ids:
+            applied, alignment = (' applyAlignment="1"', '<alignment vertical="top" wrapText="1"/>') if wrap else ("", "")
+            cells.append(f'<xf numFmtId="{number_format}" fontId="{int(bold)}" fillId="0" borderId="0" xfId="0"'
+                         f'{applied} quotePrefix="{int(quote)}">{alignment}</xf>')  # fmt: skip
+        return (f'<styleSheet xmlns="{SPREADSHEET_NS}"><numFmts count="{len(DATE_FORMATS)}">{formats}</numFmts>'
+                '<fonts count="2"><font><name val="Calibri"/><family val="2"/><sz val="11"/></font>'
+                '<font><b val="1"/><name val="Calibri"/><family val="2"/><sz val="11"/></font></fonts>'
+                '<fills count="2"><fill><patternFill/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+                '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+                '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+                f'<cellXfs count="{len(cells)}">{"".join(cells)}</cellXfs>'
+                '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>')  # fmt: skip
+
+
+def _streamed_workbook(sheets: Sequence[Sheet]) -> bytes:
+    """The workbook of ``xlsx_bytes(..., streamed=True)``: each sheet's XML written as it is made."""
+    import zipfile
+
+    styles = _Styles()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        names = []
+        for number, sheet in enumerate(sheets, start=1):
+            with archive.open(f"xl/worksheets/sheet{number}.xml", "w") as out:
+                names.append(_write_sheet(out, sheet, styles, number - 1))
+        sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+        overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{sheet_type}"/>'
+                            for n in range(1, len(sheets) + 1))  # fmt: skip
+        archive.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            '<Override PartName="/docProps/core.xml" '
+            'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+            f"{overrides}</Types>"))  # fmt: skip
+        archive.writestr("_rels/.rels", (
+            f'<Relationships xmlns="{PACKAGE_RELATIONSHIPS_NS}">'
+            f'<Relationship Id="rId1" Type="{RELATIONSHIPS_NS}/officeDocument" Target="xl/workbook.xml"/>'
+            f'<Relationship Id="rId2" Type="{PACKAGE_RELATIONSHIPS_NS}/metadata/core-properties" '
+            'Target="docProps/core.xml"/></Relationships>'))  # fmt: skip
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = 'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' \
+                'xsi:type="dcterms:W3CDTF"'  # fmt: skip
+        archive.writestr("docProps/core.xml", (
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties">'
+            '<dc:creator xmlns:dc="http://purl.org/dc/elements/1.1/">provisioner</dc:creator>'
+            f"<dcterms:created {stamp}>{now}</dcterms:created><dcterms:modified {stamp}>{now}</dcterms:modified>"
+            "</cp:coreProperties>"))  # fmt: skip
+        listed = "".join(f'<sheet name="{_xml_text(sheet.title)}" sheetId="{n}" r:id="rId{n}"/>'
+                         for n, sheet in enumerate(sheets, start=1))  # fmt: skip
+        archive.writestr("xl/workbook.xml", (
+            f'<workbook xmlns="{SPREADSHEET_NS}" xmlns:r="{RELATIONSHIPS_NS}"><workbookPr/>'
+            '<bookViews><workbookView activeTab="0"/></bookViews>'
+            f'<sheets>{listed}</sheets><definedNames>{"".join(names)}</definedNames>'
+            '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'))  # fmt: skip
+        parts = "".join(f'<Relationship Id="rId{n}" Type="{RELATIONSHIPS_NS}/worksheet" '
+                        f'Target="/xl/worksheets/sheet{n}.xml"/>' for n in range(1, len(sheets) + 1))  # fmt: skip
+        archive.writestr("xl/_rels/workbook.xml.rels", (
+            f'<Relationships xmlns="{PACKAGE_RELATIONSHIPS_NS}">{parts}'
+            f'<Relationship Id="rId{len(sheets) + 1}" Type="{RELATIONSHIPS_NS}/styles" Target="styles.xml"/>'
+            "</Relationships>"))  # fmt: skip
+        archive.writestr("xl/styles.xml", styles.xml())
+    return buffer.getvalue()
+
+
+# A row of text whose cells need none of a cell's care: no character an xlsx cannot hold or XML
+# must escape, no cell starting with a formula trigger, none starting or ending with whitespace.
+NEEDS_CARE_RE = re.compile(r"[\x00-\x1f&<>\ud800-\udfff\ufffe\uffff]")
+TRIGGERS = itertools.repeat(QUOTE_PREFIX_TRIGGERS)
+MAX_TEXT = 32_767  # Excel's longest text, where openpyxl cuts it
+CHECKED_AT_ONCE = 10_000  # rows
+
+
+def _carefree(values: Sequence[object]) -> bool:
+    """Whether these values (a row's, or every cell's) are all text that needs no care (``NEEDS_CARE_RE``)."""
+    try:
+        joined = "".join(values)  # type: ignore[arg-type]
+    except TypeError:  # a number, a date or an empty cell
+        return False
+    return (NEEDS_CARE_RE.search(joined) is None and max(map(len, values), default=0) <= MAX_TEXT
+            and not any(map(str.startswith, values, TRIGGERS)) and all(map(str.__eq__, map(str.strip, values), values)))  # fmt: skip
+
+
+def _cleaned_rows(sheet: Sheet) -> tuple[list[Sequence[object]], list[bool], list[int]]:
+    """The header and the rows, each value as the cell holds it (``_cell_value``); whether each
+    row is plain text (``_carefree``: taken as it is, and written from a template); and each
+    column's longest value in characters (``_width``). The rows are checked CHECKED_AT_ONCE at a
+    time first, every cell in a few calls: a trust's cards are all plain text."""
+    rows = _checked_rows(sheet)
+    width = len(sheet.header)
+    carefree = [False] * len(rows)  # the header is styled
+    longest = [0] * width
+    for start in range(1, len(rows), CHECKED_AT_ONCE):
+        block = rows[start:start + CHECKED_AT_ONCE]
+        cells = list(itertools.chain.from_iterable(block))  # row after row
+        if _carefree(cells):
+            carefree[start:start + len(block)] = [True] * len(block)
+            longest = [max(longest[c], *map(len, cells[c::width])) for c in range(width)]  # type: ignore[arg-type]
+            continue
+        for r, values in enumerate(block, start=start):
+            if _carefree(values):
+                carefree[r] = True
+                longest = list(map(max, longest, map(len, values)))  # type: ignore[arg-type]
+                continue
+            values = rows[r] = [_cell_value(v) for v in values]
+            for c, value in enumerate(values):
+                if isinstance(value, str):
+                    value = values[c] = value[:MAX_TEXT]
+                longest[c] = max(longest[c], _width(value))
+    header = rows[0] = [_cell_value(v) for v in rows[0]]
+    longest = [max(length, _width(value)) for length, value in zip(longest, header)]
+    return rows, carefree, longest
+
+
+def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
+    """Write one sheet's XML to ``out``; its defined names (the filter, the print titles) for the workbook.
+
+    A row of plain text (most rows) is one string format of a template made once for its shape
+    (which cells are empty, whether it wraps); any other row is written cell by cell."""
+    rows, carefree, longest = _cleaned_rows(sheet)
+    if sheet.widths is not None:
+        widths = list(sheet.widths)
+    else:
+        widths = [min(max(math.ceil(width / 0.9) + 2, MIN_WIDTH), sheet.max_width) for width in longest]
+    letters = [_column_letter(c) for c in range(1, len(widths) + 1)]
+    # The longest value that stays on one line of its column (``_lines``).
+    one_line = [max(1.0, width - 1) * 0.9 for width in widths]
+    text_format = TEXT_FORMAT_ID if sheet.as_text else 0
+    last = f"{letters[-1]}{len(rows)}"
+    columns = "".join(f'<col min="{c}" max="{c}" width="{width}" customWidth="1"/>'
+                      for c, width in enumerate(widths, start=1))  # fmt: skip
+    out.write(
+        f'<worksheet xmlns="{SPREADSHEET_NS}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>'
+        '<pageSetUpPr fitToPage="1"/></sheetPr>'
+        f'<dimension ref="A1:{last}"/>'
+        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+        'state="frozen"/><selection pane="bottomLeft" activeCell="A1" sqref="A1"/></sheetView></sheetViews>'
+        f'<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/><cols>{columns}</cols><sheetData>'.encode()
+    )  # fmt: skip
+
+    templates: dict[tuple[tuple[bool, ...], bool], str] = {}
+
+    def template(shape: tuple[bool, ...], wraps: bool) -> str:
+        style = styles.of(bold=False, wrap=wraps, quote=False, number_format=text_format)
+        cells = "".join(f'<c r="{letter}{{r}}"{style} t="inlineStr"><is><t>{{}}</t></is></c>' if present
+                        else f'<c r="{letter}{{r}}"{style}/>' if style else ""
+                        for letter, present in zip(letters, shape))  # fmt: skip
+        height = ' ht="{height:g}" customHeight="1"' if wraps else ""
+        return f'<row r="{{r}}"{height}>{cells}</row>'
+
+    chunk: list[str] = []
+    for r, (values, plain) in enumerate(zip(rows, carefree), start=1):
+        if plain:
+            lengths = list(map(len, values))
+            wraps = any(map(float.__lt__, one_line, lengths))
+            shape = tuple(map(bool, lengths))
+            if (shape, wraps) not in templates:
+                templates[shape, wraps] = template(shape, wraps)
+            height = 0.0
+            if wraps:
+                lines = max(map(math.ceil, map(operator.truediv, lengths, one_line)))  # at least 2: it wraps
+                height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
+            chunk.append(templates[shape, wraps].format(*filter(None, values), r=r, height=height))
+        else:
+            chunk.append(_row_xml(r, values, widths, styles, text_format))
+        if len(chunk) == ROWS_A_WRITE:
+            out.write("".join(chunk).encode())
+            chunk = []
+    out.write("".join(chunk).encode())
+    footer = _xml_text(f"&L&8 {sheet.footer.replace('&', '&&')}" if sheet.footer else "")
+    title = "'" + sheet.title.replace("'", "''") + "'"
+    out.write(
+        f'</sheetData><autoFilter ref="A1:{last}"/><printOptions gridLines="1"/>'
+        '<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.5" footer="0.5"/>'
+        f'<pageSetup orientation="{sheet.orientation}" paperSize="{PAPER_SIZES[sheet.paper]}" fitToHeight="0" '
+        f'fitToWidth="{sheet.pages_wide}"/>'
+        f'<headerFooter><oddFooter>{footer}{_xml_text("&R&8 Page &P of &N")}</oddFooter></headerFooter></worksheet>'.encode()
+    )  # fmt: skip
+    print_titles = f"{title}!$1:$1"
+    if sheet.title_columns:
+        print_titles += f",{title}!$A:${letters[sheet.title_columns - 1]}"
+    return (f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+            f'{_xml_text(title)}!$A$1:${letters[-1]}${len(rows)}</definedName>'
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{_xml_text(print_titles)}</definedName>')  # fmt: skip
+
+
+def _row_xml(r: int, values: list[object], widths: list[int], styles: _Styles, text_format: int) -> str:
+    """One row cell by cell: the header, and any row with a number, a date, an empty cell or text needing care."""
+    header = r == 1
+    lines = max((_lines(v, w) for v, w in zip(values, widths)), default=1)
+    wrap = header or lines > 1
+    cells = []
+    for c, value in enumerate(values):
+        if value is None:
+            continue
+        letter = _column_letter(c + 1)
+        if value == "":  # an empty cell, formatted as the row is (Text, where the sheet asks)
+            style = styles.of(bold=header, wrap=wrap, quote=False, number_format=text_format)
+            cells.append(f'<c r="{letter}{r}"{style}/>' if style else "")
+            continue
+        if isinstance(value, str):
+            style = styles.of(bold=header, wrap=wrap, quote=value.startswith(QUOTE_PREFIX_TRIGGERS),
+                              number_format=text_format)  # fmt: skip
+            space = "" if value == value.strip() else ' xml:space="preserve"'
+            cells.append(f'<c r="{letter}{r}"{style} t="inlineStr"><is><t{space}>{_xml_text(value)}</t></is></c>')
+            continue
+        number_format = text_format
+        if isinstance(value, bool):
+            kind, shown = "b", str(int(value))
+        elif isinstance(value, (date, time)):  # a datetime is a date
+            number_format = DATE_FORMATS[type(value) if type(value) in DATE_FORMATS else date][0]
+            kind, shown = "n", repr(_excel_serial(value))
+        else:
+            kind, shown = "n", repr(value) if isinstance(value, float) else str(value)
+        style = styles.of(bold=header, wrap=wrap, quote=False, number_format=number_format)
+        cells.append(f'<c r="{letter}{r}"{style} t="{kind}"><v>{shown}</v></c>')
+    height = f' ht="{min(lines * LINE_POINTS, MAX_ROW_POINTS):g}" customHeight="1"' if lines > 1 else ""
+    return f'<row r="{r}"{height}>{"".join(cells)}</row>'

@@ -502,3 +502,32 @@ def test_a_school_sized_batch_keeps_its_one_pdf(tmp_path: Path):
     pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
     assert write_cards(pdf, xlsx, SCHOOL, trust_batch(20)) == [pdf, xlsx]  # 600 children
     assert not (tmp_path / "login-slips-b1").exists()
+
+
+def embedded_fonts(pdf) -> dict[str, bytes]:
+    reader = PdfReader(pdf)
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    return {name: font["/DescendantFonts"][0]["/FontDescriptor"]["/FontFile2"].get_data()
+            for name, font in fonts.items()}  # fmt: skip
+
+
+def test_every_file_of_a_trust_batch_embeds_the_same_fonts_holding_every_name_it_prints(tmp_path: Path):
+    slips = trust_batch(25)
+    slips[-2:] = [replace(s, display_name="Zoë Øyelowo-Ŵyn", forename="Zoë", surname="Øyelowo-Ŵyn") for s in slips[-2:]]
+    pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
+    write_cards(pdf, xlsx, SCHOOL, slips)
+    first, last = sorted((tmp_path / "login-slips-b1").iterdir())
+    assert embedded_fonts(first) == embedded_fonts(last), "the batch's fonts, made once"
+    assert "Zoë Øyelowo-Ŵyn" in "".join(page.extract_text() for page in PdfReader(last).pages)
+
+
+def test_a_card_prints_a_letter_its_batch_was_not_told_of(tmp_path: Path):
+    """The fonts hold the characters the batch was counted to print; a letter drawn beyond them
+    still prints (the file gets fonts of its own), never a blank or a missing glyph."""
+    from provisioner.cards import cards_of, cards_pdf_bytes
+
+    slips = [Slip("Ŵyn Ødegård", "4A", PLATFORM, "usr0001q", "Pw0001-kite", URL, forename="Ŵyn", surname="Ødegård")]
+    path = tmp_path / "cards.pdf"
+    path.write_bytes(cards_pdf_bytes(SCHOOL, cards_of(slips), chars=frozenset("abc")))
+    text = PdfReader(path).pages[0].extract_text()
+    assert "Ŵyn Ødegård" in text and "usr0001q" in text and "Pw0001-kite" in text and SCHOOL in text

@@ -72,5 +72,7 @@ def test_the_libraries_still_load_where_they_are_used(workspace, roster_file):
     and works (a lazy import that named the wrong module would fail here, not in a school)."""
     report, output = run_cold("apply", str(roster_file), "--yes", "--workspace", str(workspace.root))
     assert report["exit_code"] == 0, output
-    assert {"fpdf", "fontTools", "openpyxl", "python_calamine"} <= set(report["loaded"])
+    # The cards' PDF and xlsx are written by the tool itself (pdfpages, xlsx streamed): fontTools
+    # subsets their fonts; fpdf2 and openpyxl are for the per-platform slips and the reports.
+    assert {"fontTools", "python_calamine"} <= set(report["loaded"])
     assert list(workspace.outbox.glob("login-slips-*.pdf")), "one card per child, for every platform"
