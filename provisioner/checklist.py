@@ -4,146 +4,135 @@ deleting leavers' accounts where the platform takes no bulk removal file.
 The title wraps rather than running off the page (a platform's long name and the batch make it
 long), and so does every cell: a name is never cut short on a list the admin acts on. The
 column headings repeat on each page, and each page's foot names the list and its page.
+
+A trust's leaver cleanup lists thousands of accounts on each of six platforms, so a checklist is
+written as PDF operators (``pdfpages.PdfPages``, as the login cards are), each row measured once
+with the slips' font metrics and wrapped at word breaks (a word wider than its cell breaks
+inside it); its fonts are the subset of a common set of characters made once a process, so the
+lists of one cleanup share it (a list printing a character beyond the set gets its own).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import ExitStack
-from importlib import resources
 from pathlib import Path
 
 from provisioner import files
-from provisioner.slips import PT, SANS, SANS_BOLD, Face, font_file, printable, wrap
+from provisioner.pdfpages import PdfPages, face_glyphs
+from provisioner.slips import FACES, PAGE_H, PT, SANS, SANS_BOLD, Face, metrics, printable, wrap
 from provisioner.xlsx import Sheet, xlsx_bytes
 
 MARGIN = 10.0
+TOP = 12.0  # the first line's top, in millimetres from the page's top
+BOTTOM = PAGE_H - 15  # the last row's lowest edge, above the footer
 DONE_WIDTH = 12.0  # the tick box's column, in millimetres
 TITLE_SIZE = 13
+TITLE_LINE = 6.5
 TEXT_SIZE = 9
 LINE = 5.0  # millimetres per line of 9-point text
+PAD = 1.0  # millimetres inside each cell's frame
+FOOTER_SIZE = 7
+# The characters nearly every list prints (English, Welsh and most European names, the usual
+# punctuation): the fonts' subset of these is made once a process and shared by every list.
+COMMON = frozenset(
+    [chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x180)] + list("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00b7")
+)
+K = 72 / 25.4  # PDF points a millimetre
 
 
-def _checklist_pdf(title: str):
-    """An A4 portrait document with a footer naming the list and the page ("Page 2 of 3")."""
-    # Imported here, not at the top: fpdf2 takes a third of a second to load, and only a
-    # command that prints a checklist needs it (tests/test_startup.py).
-    from fpdf import FPDF
+class _Checklist:
+    """One checklist's pages as operators: the title and instructions on the first page, the
+    table's heading row at the top of each page's table, rows never split across pages."""
 
-    class _ChecklistPdf(FPDF):
-        """A4 portrait with a footer naming the list and the page ("Page 2 of 3")."""
+    def __init__(self, title: str, widths: Sequence[float]):
+        self.title, self.widths = printable(title), widths
+        self.fonts = {face: f"/F{number}" for number, face in enumerate(FACES, start=1)}
+        self.codes = {face: face_glyphs(face).codes for face in (SANS, SANS_BOLD)}
+        self.used: set[str] = set()
+        self.pages: list[list[str]] = []
 
-        def __init__(self, title: str):
-            super().__init__(orientation="P", unit="mm", format="A4")
-            self.list_title = printable(title)
-            self.set_margins(MARGIN, 12)
-            self.set_auto_page_break(True, margin=15)
+    def text(self, face: Face, size: float, grey: int, x: float, baseline: float, text: str) -> str:
+        self.used.update(text)
+        return (f"BT {self.fonts[face]} {size:.2f} Tf {grey / 255:.3f} g {x * K:.2f} {(PAGE_H - baseline) * K:.2f} Td "
+                f"<{text.translate(self.codes[face])}> Tj ET")  # fmt: skip
 
-        def footer(self) -> None:
-            self.set_y(-11)
-            self.set_font(SANS.family, SANS.style, 7)
-            self.set_text_color(80)
-            width = self.epw - 30
-            title = self.list_title
-            while title and self.get_string_width(title) > width - 2:
-                title = title[:-2] + "\u2026"
-            self.cell(width, 5, title, align="L")
-            self.cell(30, 5, f"Page {self.page_no()} of {{nb}}", align="R")
-            self.set_text_color(0)
+    def lines(self, face: Face, size: float, height: float, x: float, top: float, lines: list[str]) -> list[str]:
+        """Lines of ``height`` mm from ``top``, each baseline placed as fpdf2's cells place it."""
+        ops = []
+        for line in lines:
+            ops.append(self.text(face, size, 0, x, top + height / 2 + size * PT * 0.35, line))
+            top += height
+        return ops
 
-    return _ChecklistPdf(title)
-
-
-class _Table:
-    """The checklist's table, drawn as PDF operators: a deletion list at trust scale has
-    thousands of rows (2,500 leavers on six platforms), and fpdf2's table spends milliseconds a
-    cell in its own layout. Each row is measured once with the slips' font metrics, wrapped at
-    word breaks as fpdf2 wraps (a word wider than its cell breaks inside it), and written as one
-    self-contained graphics state (``q`` ... ``Q``): the cells' frames, the heading's grey, the
-    text. Rows never split across pages; the heading row repeats at the top of each page."""
-
-    PAD = 1.0  # millimetres inside each cell's frame
-    BOTTOM = 297 - 15  # the page's last usable line, above the footer
-
-    def __init__(self, pdf, widths: Sequence[float]):
-        from fpdf.enums import PDFResourceType
-
-        self.pdf, self.widths, self.k = pdf, widths, pdf.k
-        self.fonts = {face: pdf.fonts[face.family + face.style] for face in (SANS, SANS_BOLD)}
-        self.resource = PDFResourceType.FONT
-
-    def lines_of(self, face: Face, row: Sequence[str]) -> list[list[str]]:
-        return [wrap(text, face, TEXT_SIZE, width - 2 * self.PAD, words=True) if text else []
+    def cells(self, face: Face, row: Sequence[str]) -> list[list[str]]:
+        return [wrap(text, face, TEXT_SIZE, width - 2 * PAD, words=True) if text else []
                 for text, width in zip(row, self.widths)]  # fmt: skip
 
-    def height(self, cells: list[list[str]]) -> float:
-        return max(1, *map(len, cells)) * LINE + 2 * self.PAD
-
-    def draw(self, face: Face, cells: list[list[str]], top: float, height: float, fill: bool) -> None:
+    def row(self, face: Face, cells: list[list[str]], top: float, height: float, fill: bool) -> str:
         """One row at ``top``: frames (grey-filled for the heading), then each cell's lines."""
-        k, page_h = self.k, self.pdf.h * self.pdf.k
-        ops = ["q 0.2 w 0 G", f"{225 / 255:.3f} g" if fill else "0 g"]
-        upper, x = page_h - top * k, MARGIN
+        ops = ["q 0.57 w 0 G", f"{225 / 255:.3f} g" if fill else "0 g"]
+        upper, x = (PAGE_H - top) * K, MARGIN
         for width in self.widths:
-            ops.append(f"{x * k:.2f} {upper - height * k:.2f} {width * k:.2f} {height * k:.2f} re {'B' if fill else 'S'}")
+            ops.append(f"{x * K:.2f} {upper - height * K:.2f} {width * K:.2f} {height * K:.2f} re {'B' if fill else 'S'}")
             x += width
-        ops.append("0 g")
-        font, x = self.fonts[face], MARGIN
+        x = MARGIN
         for lines, width in zip(cells, self.widths):
-            baseline = top + self.PAD + LINE / 2 + TEXT_SIZE * PT * 0.35  # as fpdf2 centres 9 pt in a 5 mm line
-            for line in lines:
-                ops.append(f"BT /F{font.i} {TEXT_SIZE:.2f} Tf {(x + self.PAD) * k:.2f} {page_h - baseline * k:.2f} Td "
-                           f"{font.encode_text(line)} ET")  # fmt: skip
-                baseline += LINE
+            ops += self.lines(face, TEXT_SIZE, LINE, x + PAD, top + PAD, lines)
             x += width
         ops.append("Q")
-        self.pdf._out("\n".join(ops))
+        return "\n".join(ops)
 
-    def rows(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-        pdf = self.pdf
-        heading = self.lines_of(SANS_BOLD, [printable(text) for text in header])
-        heading_h = self.height(heading)
+    def footer(self, page: int, of: int) -> str:
+        """The list's title (cut to fit) and "Page 2 of 3", in grey at the page's foot."""
+        measure = metrics(SANS).width
+        width = 210 - 2 * MARGIN - 30
+        title = self.title
+        while title and measure(title, FOOTER_SIZE) > width - 2:
+            title = title[:-2] + "\u2026"
+        label = f"Page {page} of {of}"
+        baseline = PAGE_H - 11 + 2.5 + FOOTER_SIZE * PT * 0.35
+        return "\n".join([self.text(SANS, FOOTER_SIZE, 80, MARGIN + PAD, baseline, title),
+                          self.text(SANS, FOOTER_SIZE, 80, 210 - MARGIN - PAD - measure(label, FOOTER_SIZE), baseline,
+                                    label)])  # fmt: skip
 
-        def new_page(top: float | None = None) -> float:
-            if top is None:
-                pdf.add_page()
-                top = pdf.t_margin
-            for font in self.fonts.values():  # the operators name the fonts: each page must list them
-                pdf._resource_catalog.add(self.resource, font.i, pdf.page)
-            self.draw(SANS_BOLD, heading, top, heading_h, fill=True)
-            return top + heading_h
-
-        y = new_page(pdf.get_y())
-        for row in rows:
-            cells = self.lines_of(SANS, [printable(str(text)) for text in row])
-            height = self.height(cells)
-            if y + height > self.BOTTOM:
-                y = new_page()
-            self.draw(SANS, cells, y, height, fill=False)
+    def draw(self, lines: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        width = 210 - 2 * MARGIN
+        page = self.lines(SANS_BOLD, TITLE_SIZE, TITLE_LINE, MARGIN + PAD, TOP,
+                          wrap(self.title, SANS_BOLD, TITLE_SIZE, width - 2 * PAD, words=True))  # fmt: skip
+        y = TOP + TITLE_LINE * len(page) + 1
+        for line in lines:
+            wrapped = wrap(printable(line), SANS, TEXT_SIZE, width - 2 * PAD, words=True)
+            page += self.lines(SANS, TEXT_SIZE, LINE, MARGIN + PAD, y, wrapped)
+            y += LINE * len(wrapped)
+        y += 2
+        heading = self.cells(SANS_BOLD, [printable(text) for text in header])
+        heading_h = max(1, *map(len, heading)) * LINE + 2 * PAD
+        page.append(self.row(SANS_BOLD, heading, y, heading_h, fill=True))
+        y += heading_h
+        for values in rows:
+            cells = self.cells(SANS, [printable(str(text)) for text in values])
+            height = max(1, *map(len, cells)) * LINE + 2 * PAD
+            if y + height > BOTTOM:
+                self.pages.append(page)
+                page = [self.row(SANS_BOLD, heading, TOP, heading_h, fill=True)]
+                y = TOP + heading_h
+            page.append(self.row(SANS, cells, y, height, fill=False))
             y += height
+        self.pages.append(page)
+
+    def output(self) -> bytes:
+        document = PdfPages(self.title)
+        for number, page in enumerate(self.pages, start=1):
+            document.add_page("\n".join([*page, self.footer(number, len(self.pages))]))
+        return document.output(COMMON if self.used <= COMMON else COMMON | self.used)
 
 
 def checklist_pdf_bytes(title: str, lines: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
     """An A4 table with a tick box per row, under a title and a few lines of instructions."""
     width = 210 - 2 * MARGIN - DONE_WIDTH
-    widths = (DONE_WIDTH, *([width / len(header)] * len(header)))
-    with ExitStack() as stack:
-        pdf = _checklist_pdf(title)
-        pdf.set_title(printable(title))
-        pdf.set_creator("provisioner")
-        pdf.set_lang("en-GB")
-        for face in (SANS, SANS_BOLD):
-            pdf.add_font(face.family, face.style, stack.enter_context(resources.as_file(font_file(face))))
-        pdf.add_page()
-        pdf.set_font(SANS_BOLD.family, SANS_BOLD.style, TITLE_SIZE)
-        pdf.multi_cell(0, 6.5, printable(title), align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
-        pdf.set_font(SANS.family, SANS.style, TEXT_SIZE)
-        for line in lines:
-            pdf.multi_cell(0, LINE, printable(line), align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-        _Table(pdf, widths).rows(["Done", *header], [["", *row] for row in rows])
-        return bytes(pdf.output())
+    checklist = _Checklist(title, (DONE_WIDTH, *([width / len(header)] * len(header))))
+    checklist.draw(lines, ["Done", *header], [["", *row] for row in rows])
+    return checklist.output()
 
 
 def write_checklist(pdf_path: Path, xlsx_path: Path, title: str, lines: Sequence[str], header: Sequence[str],
