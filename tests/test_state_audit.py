@@ -8,7 +8,8 @@ import pytest
 
 from conftest import TODAY, yes
 from provisioner.facade import Provisioner
-from provisioner.state import MIGRATIONS, State
+from provisioner.state import MIGRATIONS, BatchStatus, State
+from provisioner.state.schema import statements
 
 
 def applied(workspace, roster_file):
@@ -67,3 +68,76 @@ def test_migrations_are_recorded_and_rerunning_them_is_a_no_op(workspace):
     State(workspace.state_path, workspace.secret).close()
     version = sqlite3.connect(workspace.state_path).execute("PRAGMA user_version").fetchone()[0]
     assert version == len(MIGRATIONS)
+
+
+def version_8_state(path, secret) -> None:
+    """A state as the tool wrote it before migration 9: one pupil created on Purple Mash, then
+    moved class (the create's values differ from the account's), a second update recorded but
+    not yet written (an apply killed before its file), and an account disabled."""
+    path.unlink()
+    db = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:8]:
+        for statement in statements(script):
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 8")
+    created = '{"forename": "Amelia", "surname": "Quill", "class_name": "Oak", "username": "ameliaq"}'
+    moved = '{"forename": "Amelia", "surname": "Quill", "class_name": "Ash", "username": "ameliaq"}'
+    pending = '{"forename": "Amelia", "surname": "Quill-Hart", "class_name": "Ash", "username": "ameliaq"}'
+    db.executescript(f"""
+        INSERT INTO runs (id, command, started_at, status) VALUES (1, 'apply', '2026-09-01T08:00:00+00:00', 'ok');
+        INSERT INTO batches (id, platform, run_id, kind, file, status, created_at, issued_at) VALUES
+            ('20260901-001', 'purple-mash', 1, 'import', 'outbox/purple-mash/a.csv', 'uploaded',
+             '2026-09-01T08:00:00+00:00', '2026-09-01T08:00:01+00:00'),
+            ('20261001-001', 'purple-mash', 1, 'import', 'outbox/purple-mash/b.csv', 'uploaded',
+             '2026-10-01T08:00:00+00:00', '2026-10-01T08:00:01+00:00'),
+            ('20261101-001', 'purple-mash', 1, 'import', 'outbox/purple-mash/c.csv', 'writing',
+             '2026-11-01T08:00:00+00:00', NULL);
+        INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at, status_at) VALUES
+            ('purple-mash', 'mis:7', 'ameliaq', 'active', '{moved}', '2026-09-01T08:00:00+00:00',
+             '2026-10-01T08:00:01+00:00', NULL),
+            ('ixl', 'mis:7', 'ameliaq', 'disabled', '{{"forename": "Amelia"}}', '2026-09-01T08:00:00+00:00',
+             '2026-11-02T08:00:00+00:00', '2026-11-02T08:00:00+00:00');
+        INSERT INTO usernames (platform, username, pupil_key, issued_at) VALUES
+            ('purple-mash', 'ameliaq', 'mis:7', '2026-09-01T08:00:00+00:00'),
+            ('ixl', 'ameliaq', 'mis:7', '2026-09-01T08:00:00+00:00');
+        INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at) VALUES
+            (1, 'purple-mash', '20260901-001', 'mis:7', 'create', '{created}',
+             '["forename", "surname", "class_name", "username", "password"]', 'done', '2026-09-01T08:00:01+00:00'),
+            (1, 'ixl', NULL, 'mis:7', 'create', '{{"forename": "Amelia"}}', '["forename"]', 'done',
+             '2026-09-01T08:00:01+00:00'),
+            (1, 'purple-mash', '20261001-001', 'mis:7', 'update', '{moved}', '["class_name"]', 'done',
+             '2026-10-01T08:00:01+00:00'),
+            (1, 'purple-mash', '20261101-001', 'mis:7', 'update', '{pending}', '["surname"]', 'pending', NULL),
+            (1, 'ixl', NULL, 'mis:7', 'disable', '{{}}', '[]', 'done', '2026-11-02T08:00:00+00:00');
+    """)
+    db.close()
+    State(path, secret).record_event(1, "run.finished")  # the chain goes on from the old events
+
+
+def test_a_state_from_before_migration_9_keeps_every_value_sent_and_finishes_its_batch(workspace):
+    version_8_state(workspace.state_path, workspace.secret)
+    state = State(workspace.state_path, workspace.secret)
+    assert state.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    history = [(r.platform, r.action, r.fields, r.changed, r.at) for r in state.pupil_history("mis:7")]
+    oak = {"forename": "Amelia", "surname": "Quill", "class_name": "Oak", "username": "ameliaq"}
+    ash = {**oak, "class_name": "Ash"}
+    assert history == [
+        ("purple-mash", "create", oak, ["forename", "surname", "class_name", "username", "password"],
+         "2026-09-01T08:00:01+00:00"),
+        ("ixl", "create", {"forename": "Amelia"}, ["forename"], "2026-09-01T08:00:01+00:00"),
+        ("purple-mash", "update", ash, ["class_name"], "2026-10-01T08:00:01+00:00"),
+        ("ixl", "disable", {}, [], "2026-11-02T08:00:00+00:00"),
+    ]  # fmt: skip
+    accounts = state.accounts("purple-mash")
+    assert accounts["mis:7"].sent == ash and accounts["mis:7"].created_at == "2026-09-01T08:00:00+00:00"
+    assert state.pupil_accounts("mis:7")["ixl"].status_at == "2026-11-02T08:00:00+00:00"
+    assert state.usernames("purple-mash") == {"ameliaq"} and state.knows_pupil("mis:7")
+    # The interrupted batch is finished from its record, and the history still holds every value.
+    [batch] = state.batches("purple-mash", status=BatchStatus.WRITING)
+    [send] = state.pending_sends("purple-mash", batch.id)
+    assert send.fields == {**ash, "surname": "Quill-Hart"} and send.changed == ["surname"]
+    state.mark_written(batch, [send], passwords=0)
+    assert state.accounts("purple-mash")["mis:7"].sent == send.fields
+    assert [r.fields for r in state.pupil_history("mis:7") if r.platform == "purple-mash"] == [oak, ash, send.fields]
+    assert state.verify_audit()[1] is None
+    state.close()

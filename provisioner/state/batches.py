@@ -21,8 +21,8 @@ def _batch(row: tuple) -> Batch:
 
 
 class BatchLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``_set_status`` and
-    ``record_admin_proof``."""
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``_set_status``,
+    ``_field_lists`` and ``record_admin_proof``."""
 
     db: sqlite3.Connection
 
@@ -39,8 +39,10 @@ class BatchLedger:
 
     def pending_sends(self, platform: str, batch_id: str) -> list[PendingSend]:
         rows = self.db.execute(
-            "SELECT id, pupil_key, action, fields, changed FROM sends"
-            " WHERE platform = ? AND batch_id = ? AND status = ? ORDER BY id",
+            "SELECT s.id, s.pupil_key, s.action, COALESCE(s.fields, a.sent), f.names FROM sends s"
+            " JOIN field_lists f ON f.id = s.changed"
+            " LEFT JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " WHERE s.platform = ? AND s.batch_id = ? AND s.status = ? ORDER BY s.id",
             (platform, batch_id, SendStatus.PENDING),
         )
         return [PendingSend(id_, key, action, json.loads(f), json.loads(c)) for id_, key, action, f, c in rows]
@@ -106,11 +108,12 @@ class BatchLedger:
                 (batch.id, batch.platform, batch.run_id, batch.kind, batch.file, BatchStatus.ISSUED, batch.created_at,
                  batch.issued_at, batch.due),
             )  # fmt: skip
+            nothing = self._field_lists([()])[()]
             for key, reason in reasons.items():
                 db.execute(
                     "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                    " VALUES (?, ?, ?, ?, ?, '{}', '[]', ?)",
-                    (batch.run_id, batch.platform, batch.id, key, action, SendStatus.PENDING),
+                    " VALUES (?, ?, ?, ?, ?, '{}', ?, ?)",
+                    (batch.run_id, batch.platform, batch.id, key, action, nothing, SendStatus.PENDING),
                 )
                 self._set_status(batch.run_id, batch.platform, key, AccountStatus.DELETION_REQUESTED, "deletion_requested",
                                  {"reason": reason, "batch": batch.id}, history=False)  # fmt: skip
