@@ -45,6 +45,11 @@ _STATUSES = {status.value: status for status in AccountStatus}
 _scan_json = json.scanner.make_scanner(json.JSONDecoder())
 
 
+def decode_sent(text: str) -> dict[str, str]:
+    """Values the state holds (the text json.dumps wrote), as a dict: decoded by the json scanner itself."""
+    return _scan_json(text, 0)[0]
+
+
 def _key(row: tuple) -> str:
     """A row's primary key after its platform: rows inserted in key order fill the table's pages."""
     return row[1]
