@@ -70,7 +70,7 @@ def test_migrations_are_recorded_and_rerunning_them_is_a_no_op(workspace):
     assert version == len(MIGRATIONS)
 
 
-def version_8_state(path, secret) -> None:
+def version_8_state(path) -> None:
     """A state as the tool wrote it before migration 9: one pupil created on Purple Mash, then
     moved class (the create's values differ from the account's), a second update recorded but
     not yet written (an apply killed before its file), and an account disabled."""
@@ -111,11 +111,10 @@ def version_8_state(path, secret) -> None:
             (1, 'ixl', NULL, 'mis:7', 'disable', '{{}}', '[]', 'done', '2026-11-02T08:00:00+00:00');
     """)
     db.close()
-    State(path, secret).record_event(1, "run.finished")  # the chain goes on from the old events
 
 
 def test_a_state_from_before_migration_9_keeps_every_value_sent_and_finishes_its_batch(workspace):
-    version_8_state(workspace.state_path, workspace.secret)
+    version_8_state(workspace.state_path)
     state = State(workspace.state_path, workspace.secret)
     assert state.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     history = [(r.platform, r.action, r.fields, r.changed, r.at) for r in state.pupil_history("mis:7")]
@@ -141,3 +140,28 @@ def test_a_state_from_before_migration_9_keeps_every_value_sent_and_finishes_its
     assert [r.fields for r in state.pupil_history("mis:7") if r.platform == "purple-mash"] == [oak, ash, send.fields]
     assert state.verify_audit()[1] is None
     state.close()
+
+
+def test_a_state_from_before_migration_9_is_smaller_once_migrated(workspace):
+    version_8_state(workspace.state_path)
+    db = sqlite3.connect(workspace.state_path)
+    values = '{"forename": "Amelia", "surname": "Quill", "class_name": "Oak", "username": "ameliaq%d"}'
+    for platform in ("purple-mash", "bug-club", "tt-rockstars"):
+        db.executemany(
+            "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'active', ?, '2026-09-01T08:00:00+00:00', '2026-09-01T08:00:01+00:00')",
+            [(platform, f"mis:{n}", f"ameliaq{n}", values % n) for n in range(100, 1100)],
+        )
+        db.executemany(
+            "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
+            " VALUES (1, ?, '20260901-001', ?, 'create', ?, '[\"forename\", \"surname\", \"class_name\", \"username\"]',"
+            " 'done', '2026-09-01T08:00:01+00:00')",
+            [(platform, f"mis:{n}", values % n) for n in range(100, 1100)],
+        )
+    db.commit()
+    db.close()
+    before = workspace.state_path.stat().st_size
+    with State(workspace.state_path, workspace.secret) as state:
+        assert len(state.accounts("bug-club")) == 1000
+        assert state.pupil_history("mis:100")[0].fields["username"] == "ameliaq100"
+    assert workspace.state_path.stat().st_size < before * 0.8
