@@ -88,9 +88,10 @@ class AccountLedger:
     def pupil_history(self, pupil_key: str) -> list[SentRecord]:
         """Everything done to one pupil's accounts, oldest first: each send and its values."""
         rows = self.db.execute(
-            "SELECT s.platform, s.action, COALESCE(s.fields, a.sent), f.names, s.sent_at FROM sends s"
-            " JOIN field_lists f ON f.id = s.changed"
+            "SELECT s.platform, s.action, COALESCE(s.fields, a.sent), f.names, COALESCE(s.sent_at, b.issued_at)"
+            " FROM sends s JOIN field_lists f ON f.id = s.changed"
             " LEFT JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " LEFT JOIN batches b ON b.platform = s.platform AND b.id = s.batch_id"
             " WHERE s.pupil_key = ? AND s.status = ? ORDER BY s.id",
             (pupil_key, SendStatus.DONE),
         )
@@ -108,8 +109,9 @@ class AccountLedger:
         """When accounts there were last made or updated ('provision') and last disabled or
         deleted ('cleanup')."""
         rows = self.db.execute(
-            "SELECT CASE WHEN action IN ('create', 'update') THEN 'provision' ELSE 'cleanup' END, MAX(sent_at)"
-            " FROM sends WHERE platform = ? AND status = ? GROUP BY 1",
+            "SELECT CASE WHEN s.action IN ('create', 'update') THEN 'provision' ELSE 'cleanup' END,"
+            " MAX(COALESCE(s.sent_at, b.issued_at)) FROM sends s LEFT JOIN batches b ON b.platform = s.platform"
+            " AND b.id = s.batch_id WHERE s.platform = ? AND s.status = ? GROUP BY 1",
             (platform, SendStatus.DONE),
         )
         return {kind: at for kind, at in rows if at}
@@ -167,7 +169,8 @@ class AccountLedger:
         platform, stamp = batch.platform, now()
         with self.transaction() as db:
             # An update's values go into the account (the JSON recorded), and its send then stands
-            # for them (NULL); a create's account holds its values already.
+            # for them (NULL); a create's account holds its values already. Each send was sent
+            # when the batch is issued (its sent_at NULL: the batch's issued_at).
             updates = [send for send in sends if send.action != "create"]
             self._keep_sent_values(platform, [send.pupil_key for send in updates])
             db.executemany(
@@ -178,10 +181,8 @@ class AccountLedger:
                 "UPDATE accounts SET status = ? WHERE platform = ? AND pupil_key = ?",
                 [(AccountStatus.ACTIVE, platform, key) for key in sorted(send.pupil_key for send in sends)],
             )
-            db.executemany(
-                "UPDATE sends SET status = ?, sent_at = ?, fields = NULL WHERE id = ?",
-                [(SendStatus.DONE, stamp, send.id) for send in sends],
-            )
+            db.executemany("UPDATE sends SET status = ?, fields = NULL WHERE id = ?",
+                           [(SendStatus.DONE, send.id) for send in sends])  # fmt: skip
             self._resets_done(platform, [send.pupil_key for send in sends if "password" in send.changed])
             self.audit_many(batch.run_id, platform, [
                 (f"account.{send.action}", send.pupil_key, {"batch": batch.id, "fields": send.changed}) for send in sends

@@ -169,8 +169,9 @@ MIGRATIONS: list[str] = [
     # holds now (accounts.sent, the copy a plan compares with): they are written into the send
     # before the account's values change (``AccountLedger._keep_sent_values``). A send names the
     # list of fields it changed by its id in field_lists, where each list is stored once (every
-    # create of a platform changes the same list). A pupil has a few sends, so sends_by_pupil
-    # indexes the pupil key alone. The audit log is left as it is.
+    # create of a platform changes the same list). A send in an import file has no sent_at of
+    # its own: it was sent when its batch was issued (batches.issued_at). A pupil has a few
+    # sends, so sends_by_pupil indexes the pupil key alone. The audit log is left as it is.
     """
     CREATE TABLE accounts_compact (
         platform TEXT NOT NULL,
@@ -217,7 +218,7 @@ MIGRATIONS: list[str] = [
         fields TEXT,                       -- JSON: exactly the values sent; NULL: the account's values now
         changed INTEGER NOT NULL REFERENCES field_lists(id),
         status TEXT NOT NULL,              -- pending, done, failed
-        sent_at TEXT,
+        sent_at TEXT,                      -- NULL in an import file: when its batch was issued
         still_present_on TEXT
     );
     INSERT INTO sends_compact (id, run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at,
@@ -225,7 +226,10 @@ MIGRATIONS: list[str] = [
         SELECT s.id, s.run_id, s.platform, s.batch_id, s.pupil_key, s.action,
         CASE WHEN s.status = 'done' AND s.fields = (SELECT a.sent FROM accounts a
             WHERE a.platform = s.platform AND a.pupil_key = s.pupil_key) THEN NULL ELSE s.fields END,
-        (SELECT f.id FROM field_lists f WHERE f.names = s.changed), s.status, s.sent_at, s.still_present_on
+        (SELECT f.id FROM field_lists f WHERE f.names = s.changed), s.status,
+        CASE WHEN s.sent_at = (SELECT b.issued_at FROM batches b
+            WHERE b.platform = s.platform AND b.id = s.batch_id AND b.kind = 'import') THEN NULL ELSE s.sent_at END,
+        s.still_present_on
         FROM sends s;
     DROP TABLE sends;
     ALTER TABLE sends_compact RENAME TO sends;
