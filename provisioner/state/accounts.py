@@ -250,8 +250,8 @@ class AccountLedger:
             db.executemany(
                 "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET sent = excluded.sent",
-                [(platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE,
-                  json.dumps(dict.fromkeys(change.values, "")), stamp) for change in changes],
+                sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE,
+                         json.dumps(dict.fromkeys(change.values, "")), stamp) for change in changes), key=_key),
             )  # fmt: skip
             self.audit_many(run_id, platform, [
                 (f"account.{change.action}", change.pupil_key, {"via": via, "fields": list(change.changed)})

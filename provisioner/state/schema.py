@@ -171,7 +171,8 @@ MIGRATIONS: list[str] = [
     # list of fields it changed by its id in field_lists, where each list is stored once (every
     # create of a platform changes the same list). A send in an import file has no sent_at of
     # its own: it was sent when its batch was issued (batches.issued_at). A pupil has a few
-    # sends, so sends_by_pupil indexes the pupil key alone. The audit log is left as it is.
+    # sends, so sends_by_pupil indexes the pupil key alone. The pupils are only read whole
+    # (``identities``), so their two indexes by MIS id and UPN go. The audit log is left as it is.
     """
     CREATE TABLE accounts_compact (
         platform TEXT NOT NULL,
@@ -251,8 +252,6 @@ MIGRATIONS: list[str] = [
         shown_id, seen_at FROM pupils;
     DROP TABLE pupils;
     ALTER TABLE pupils_compact RENAME TO pupils;
-    CREATE INDEX pupils_by_mis_id ON pupils (mis_id);
-    CREATE INDEX pupils_by_upn ON pupils (upn);
     """,
 ]
 
