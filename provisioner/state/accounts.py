@@ -169,8 +169,8 @@ class AccountLedger:
         platform, stamp = batch.platform, now()
         with self.transaction() as db:
             # An update's values go into the account (the JSON recorded), and its send then stands
-            # for them (NULL); a create's account holds its values already. Each send was sent
-            # when the batch is issued (its sent_at NULL: the batch's issued_at).
+            # for them (NULL); a create's account holds its values already. The rows are sent as
+            # the batch is issued: their sent_at stays NULL, the batch's issued_at.
             updates = [send for send in sends if send.action != "create"]
             self._keep_sent_values(platform, [send.pupil_key for send in updates])
             db.executemany(

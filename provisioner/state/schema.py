@@ -161,7 +161,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX register_changes_by_entry ON register_changes (entry_id, id);
     """,
-    # 9: each fact stored once (a trust's state held about 1 KB for each account, half of it
+    # 9: each fact stored once (a trust's state held about 1 KB for each account, a third of it
     # repeated). accounts, usernames and pupils are kept in the order of their primary key
     # (WITHOUT ROWID), so the key is no longer stored a second time in an index of its own.
     # accounts.updated_at and usernames.issued_at go: nothing read them, and the sends and
