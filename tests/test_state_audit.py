@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 
 import pytest
 
 from conftest import TODAY, yes
 from provisioner.facade import Provisioner
-from provisioner.state import MIGRATIONS, BatchStatus, State
+from provisioner.connector.api import Outcome
+from provisioner.state import MIGRATIONS, Batch, BatchKind, BatchStatus, State, now
 from provisioner.state.schema import statements
 
 
@@ -165,3 +167,44 @@ def test_a_state_from_before_migration_9_is_smaller_once_migrated(workspace):
         assert len(state.accounts("bug-club")) == 1000
         assert state.pupil_history("mis:100")[0].fields["username"] == "ameliaq100"
     assert workspace.state_path.stat().st_size < before * 0.8
+
+
+@dataclass
+class Change:
+    """One row an apply records (what ``record_intent`` takes from a plan)."""
+
+    action: str
+    pupil_key: str
+    values: dict
+    changed: tuple
+    username: str | None
+
+
+def sent_through_the_api(state: State, batch_id: str, change: Change, ok: bool = True) -> None:
+    """Record a change as an API batch and its outcome, as ApiDelivery does."""
+    run_id = state.begin_run("apply", None)
+    batch = Batch(batch_id, "microsoft-365", run_id, "", BatchStatus.WRITING, now(), None, BatchKind.API)
+    state.record_intent(batch, [change])
+    [send] = state.pending_sends("microsoft-365", batch_id)
+    assert send.fields == change.values and send.changed == list(change.changed)
+    outcome = Outcome(send.id, ok, change.values["username"] if ok else None, "object-7" if ok else None,
+                      None if ok else "Request_BadRequest")  # fmt: skip
+    state.record_outcomes(batch, {send.id: send}, [outcome], finished=True)
+
+
+def test_the_history_of_an_account_made_and_changed_through_an_api_keeps_every_value_sent(workspace):
+    made = {"forename": "Amelia", "surname": "Quill", "class_name": "Oak", "username": "ameliaq"}
+    moved = {**made, "class_name": "Ash"}
+    with State(workspace.state_path, workspace.secret) as state:
+        sent_through_the_api(state, "20261122-001", Change("create", "mis:7", made, tuple(made), "ameliaq"))
+        sent_through_the_api(state, "20261123-001", Change("update", "mis:7", moved, ("class_name",), "ameliaq"))
+        assert [(r.action, r.fields, r.changed) for r in state.pupil_history("mis:7")] == [
+            ("create", made, list(made)), ("update", moved, ["class_name"]),
+        ]
+        account = state.accounts("microsoft-365")["mis:7"]
+        assert account.sent == moved and account.remote_id == "object-7"
+        # A create the platform refused leaves no account, and nothing in the pupil's history.
+        sent_through_the_api(state, "20261124-001", Change("create", "mis:8", made | {"username": "ameliaq2"},
+                                                           tuple(made), "ameliaq2"), ok=False)  # fmt: skip
+        assert "mis:8" not in state.accounts("microsoft-365") and state.pupil_history("mis:8") == []
+        assert state.verify_audit()[1] is None
