@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Mapping
 from datetime import date
 
-from provisioner.state.accounts import decode_sent
+from provisioner.state.accounts import NO_FIELDS, decode_sent
 from provisioner.state.records import (
     AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, SendStatus, now,
 )  # fmt: skip
@@ -22,8 +22,8 @@ def _batch(row: tuple) -> Batch:
 
 
 class BatchLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``_set_status``,
-    ``_field_lists`` and ``record_admin_proof``."""
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``_set_status`` and
+    ``record_admin_proof``."""
 
     db: sqlite3.Connection
 
@@ -110,12 +110,11 @@ class BatchLedger:
                 (batch.id, batch.platform, batch.run_id, batch.kind, batch.file, BatchStatus.ISSUED, batch.created_at,
                  batch.issued_at, batch.due),
             )  # fmt: skip
-            nothing = self._field_lists([()])[()]
             for key, reason in reasons.items():
                 db.execute(
                     "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                    " VALUES (?, ?, ?, ?, ?, '{}', ?, ?)",
-                    (batch.run_id, batch.platform, batch.id, key, action, nothing, SendStatus.PENDING),
+                    f" VALUES (?, ?, ?, ?, ?, '{{}}', {NO_FIELDS}, ?)",  # noqa: S608 (a fixed subquery)
+                    (batch.run_id, batch.platform, batch.id, key, action, SendStatus.PENDING),
                 )
                 self._set_status(batch.run_id, batch.platform, key, AccountStatus.DELETION_REQUESTED, "deletion_requested",
                                  {"reason": reason, "batch": batch.id}, history=False)  # fmt: skip

@@ -169,10 +169,11 @@ MIGRATIONS: list[str] = [
     # holds now (accounts.sent, the copy a plan compares with): they are written into the send
     # before the account's values change (``AccountLedger._keep_sent_values``). A send names the
     # list of fields it changed by its id in field_lists, where each list is stored once (every
-    # create of a platform changes the same list). A send in an import file has no sent_at of
-    # its own: it was sent when its batch was issued (batches.issued_at). A pupil has a few
-    # sends, so sends_by_pupil indexes the pupil key alone. The pupils are only read whole
-    # (``identities``), so their two indexes by MIS id and UPN go. The audit log is left as it is.
+    # create of a platform changes the same list; the empty list, a status change's, is always
+    # there). A send in an import file has no sent_at of its own: it was sent when its batch was
+    # issued (batches.issued_at). A pupil has a few sends, so sends_by_pupil indexes the pupil
+    # key alone. The pupils are only read whole (``identities``), so their two indexes by MIS id
+    # and UPN go. The audit log is left as it is.
     """
     CREATE TABLE accounts_compact (
         platform TEXT NOT NULL,
@@ -209,6 +210,7 @@ MIGRATIONS: list[str] = [
         names TEXT NOT NULL UNIQUE         -- JSON list of field names
     );
     INSERT INTO field_lists (names) SELECT DISTINCT changed FROM sends ORDER BY changed;
+    INSERT OR IGNORE INTO field_lists (names) VALUES ('[]');
     CREATE TABLE sends_compact (
         id INTEGER PRIMARY KEY,
         run_id INTEGER NOT NULL REFERENCES runs(id),
