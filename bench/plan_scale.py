@@ -36,12 +36,15 @@ from make_roster import TODAY, trust_roster  # noqa: E402
 from provisioner.facade import Provisioner  # noqa: E402
 from provisioner.jobs.create import init_workspace  # noqa: E402
 from provisioner.register.build import approve_all  # noqa: E402
+from provisioner.state import MIGRATIONS  # noqa: E402
 from provisioner.workspace import Workspace  # noqa: E402
 
 PLATFORMS = ("purple-mash", "ixl", "tt-rockstars", "bug-club", "education-city", "microsoft-365", "lgfl")
 CACHE = Path(tempfile.gettempdir()) / "provisioner-bench-plan"
-# Bump when what the cached workspace holds changes, so an old one is not reused.
-VERSION = 1
+# Bump when what the cached workspace holds changes, so an old one is not reused. The folder
+# also names the state's schema version: a workspace another schema wrote is never reused (one
+# opened by newer code would be migrated in place, and older code could not read it after).
+VERSION = 2
 
 
 def set_platform(settings: Path, platform: str, key: str, value: str) -> None:
@@ -56,11 +59,11 @@ def workspace_for(pupils: int) -> tuple[Workspace, Path]:
     """The cached workspace holding ``pupils`` on the seven platforms, and its roster; made by one
     apply the first time (built beside the cache folder, then renamed, so a killed build is not reused)."""
     roster = trust_roster(pupils, "csv")
-    folder = CACHE / f"trust-{pupils}-v{VERSION}"
+    folder = CACHE / f"trust-{pupils}-v{VERSION}-schema{len(MIGRATIONS)}"
     if folder.exists():
         return Workspace(folder), roster
     CACHE.mkdir(exist_ok=True)
-    building = CACHE / f"building-{pupils}"
+    building = CACHE / f"building-{folder.name}"
     shutil.rmtree(building, ignore_errors=True)
     started = time.perf_counter()
     workspace = init_workspace(building, "Bench Trust", "bench.sch.uk", list(PLATFORMS), approved_by="Bench Admin")

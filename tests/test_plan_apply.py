@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
-from conftest import import_rows, TODAY, apply
+from conftest import import_rows, key_of, TODAY, apply
 from provisioner.delivery import Job
 from provisioner.delivery.file_import import record_intent
 from provisioner.facade import Provisioner
@@ -78,7 +77,7 @@ def test_a_class_move_is_an_update_of_only_that_field(workspace, tmp_path, pupil
     write_roster_xlsx(first, pupils)
     apply(workspace, first)
     mover = next(p for p in pupils if not p.get("leaving_date"))
-    mover["class_name"] = "Moved class"
+    first_class, mover["class_name"] = mover["class_name"], "Moved class"
     second = tmp_path / "spring.xlsx"
     write_roster_xlsx(second, pupils)
     _, plan = plan_for(workspace, second)
@@ -93,6 +92,11 @@ def test_a_class_move_is_an_update_of_only_that_field(workspace, tmp_path, pupil
     # The username is kept across the update, and the password is not reset.
     assert row["Username"] == update.username
     assert row["Password"] == "" and batch.slips == []
+    # The pupil's history keeps what each send sent: the class before the move, then after.
+    history = workspace.open_state().pupil_history(key_of(mover))
+    assert [(r.action, r.fields["class_name"]) for r in history if r.platform == "purple-mash"] == [
+        ("create", first_class), ("update", "Moved class"),
+    ]
 
 
 def test_a_pupil_missing_from_the_next_roster_is_reported_as_a_leaver_not_deleted(workspace, tmp_path, pupils):
@@ -124,14 +128,17 @@ def test_usernames_collide_into_counters_and_survive_a_second_apply(workspace, t
 def test_the_state_records_exactly_what_was_sent(workspace, roster_file):
     [batch] = apply(workspace, roster_file).batches
     file_rows = {r["UPN"]: r for r in import_rows(batch.path)}
-    db = sqlite3.connect(workspace.state_path)
-    for fields, sent_at in db.execute("SELECT fields, sent_at FROM sends WHERE status = 'done'"):
-        sent = json.loads(fields)
+    state = workspace.open_state()
+    keys = state.accounts("purple-mash")
+    assert len(keys) == len(file_rows)
+    for key in keys:
+        [record] = state.pupil_history(key)
+        sent = record.fields
         row = file_rows[sent["pseudonymous_id"]]
         assert row["Full Name"] == f"{sent['forename']} {sent['surname']}".strip()
         assert row["Class"] == sent["class_name"]
         assert row["Username"] == sent["username"]
-        assert sent_at
+        assert record.action == "create" and record.at
 
 
 def test_a_leavers_username_is_never_given_to_a_newcomer(workspace, tmp_path, pupils):

@@ -218,13 +218,17 @@ class FileImport(FileDelivery):
     def import_row(self, pupil: PupilView) -> list[str]:
         """One row of the import file, in ``file_columns`` order, dates and year groups in the
         forms the platform's file settings say."""
-        values = self.connector.formatted_values(pupil)
-        return [values.get(source, "") for _, source in self.file_columns]
+        return self.import_rows([pupil])[0]
+
+    def import_rows(self, pupils: list[PupilView]) -> list[list[str]]:
+        """``import_row`` of each pupil, the layout worked out once (not once a row)."""
+        sources = [source for _, source in self.file_columns]
+        return [[values.get(source, "") for source in sources] for values in map(self.connector.formatted_values, pupils)]
 
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
         """The file in the platform's encoding, delimiter and quoting (``ImportFileConnector.file_setting``)."""
         setting = self.connector.file_setting
-        data = files.csv_bytes(self.header, [self.import_row(p) for p in pupils], encoding=setting("encoding"),
+        data = files.csv_bytes(self.header, self.import_rows(pupils), encoding=setting("encoding"),
                                delimiter=setting("delimiter"), quote_all=setting("quoting") == "all")  # fmt: skip
         files.atomic_write_bytes(path, data)
 
@@ -296,9 +300,10 @@ class PasteSheet(FileImport):
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
         if path.suffix != ".xlsx":
             return super().write(path, pupils, school_name)
-        rows = ([files.neutralise(value) for value in self.import_row(p)] for p in pupils)
+        rows = ([files.neutralise(value) for value in row] for row in self.import_rows(pupils))
         sheet = xlsx.Sheet(self.SHEET_TITLE, [files.neutralise(h) for h in self.header], rows, as_text=True)
-        xlsx.write_private_xlsx(path, [sheet])
+        # Streamed: a trust's sheet is thousands of rows, each cell styled as Text (see xlsx.py).
+        files.atomic_write_bytes(path, xlsx.xlsx_bytes([sheet], streamed=True))
 
     def passwords_in(self, path: Path) -> dict[str, str]:
         if path.suffix != ".xlsx":

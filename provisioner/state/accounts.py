@@ -50,6 +50,21 @@ _scan_json = json.scanner.make_scanner(json.JSONDecoder())
 _FILLED_VALUE = re.compile(r'":\s*"(?=[^"])[^"\\]*(?:\\.[^"\\]*)*"')
 
 
+def decode_sent(text: str) -> dict[str, str]:
+    """Values the state holds (the text json.dumps wrote), as a dict: decoded by the json scanner itself."""
+    return _scan_json(text, 0)[0]
+
+
+# The id of the empty list of fields changed (a status change's, a deletion list's row), which
+# migration 10 stores: an account's status changes one by one, with no statement more each.
+NO_FIELDS = "(SELECT id FROM field_lists WHERE names = '[]')"
+
+
+def _key(row: tuple) -> str:
+    """A row's primary key after its platform: rows inserted in key order fill the table's pages."""
+    return row[1]
+
+
 def _account(platform: str, row: tuple) -> Account:
     key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at = row
     return Account(platform, key, username, _STATUSES[status], _scan_json(sent, 0)[0], remote_id, left_on,
@@ -127,8 +142,11 @@ class AccountLedger:
     def pupil_history(self, pupil_key: str) -> list[SentRecord]:
         """Everything done to one pupil's accounts, oldest first: each send and its values."""
         rows = self.db.execute(
-            "SELECT platform, action, fields, changed, sent_at FROM sends WHERE pupil_key = ? AND status = ?"
-            " ORDER BY id",
+            "SELECT s.platform, s.action, COALESCE(s.fields, a.sent), f.names, COALESCE(s.sent_at, b.issued_at)"
+            " FROM sends s JOIN field_lists f ON f.id = s.changed"
+            " LEFT JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " LEFT JOIN batches b ON b.platform = s.platform AND b.id = s.batch_id"
+            " WHERE s.pupil_key = ? AND s.status = ? ORDER BY s.id",
             (pupil_key, SendStatus.DONE),
         )
         return [SentRecord(p, action, json.loads(f), json.loads(c), at) for p, action, f, c, at in rows]
@@ -145,8 +163,9 @@ class AccountLedger:
         """When accounts there were last made or updated ('provision') and last disabled or
         deleted ('cleanup')."""
         rows = self.db.execute(
-            "SELECT CASE WHEN action IN ('create', 'update') THEN 'provision' ELSE 'cleanup' END, MAX(sent_at)"
-            " FROM sends WHERE platform = ? AND status = ? GROUP BY 1",
+            "SELECT CASE WHEN s.action IN ('create', 'update') THEN 'provision' ELSE 'cleanup' END,"
+            " MAX(COALESCE(s.sent_at, b.issued_at)) FROM sends s LEFT JOIN batches b ON b.platform = s.platform"
+            " AND b.id = s.batch_id WHERE s.platform = ? AND s.status = ? GROUP BY 1",
             (platform, SendStatus.DONE),
         )
         return {kind: at for kind, at in rows if at}
@@ -164,49 +183,64 @@ class AccountLedger:
     def record_intent(self, batch: Batch, changes: Iterable[Intent]) -> None:
         """Before anything is written or sent: the batch, every row it will hold, the usernames it
         takes, and a pending account for each new pupil. An interrupted apply is finished from this."""
+        platform, run_id, stamp = batch.platform, batch.run_id, batch.created_at
+        changes = list(changes)
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO batches (id, platform, run_id, kind, file, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (batch.id, batch.platform, batch.run_id, batch.kind, batch.file, batch.status, batch.created_at),
+                (batch.id, platform, run_id, batch.kind, batch.file, batch.status, stamp),
             )
-            counts = {"create": 0, "update": 0}
-            for change in changes:
-                counts[change.action] += 1
-                db.execute(
-                    "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (batch.run_id, batch.platform, batch.id, change.pupil_key, change.action, json.dumps(dict(change.values)),
-                     json.dumps(list(change.changed)), SendStatus.PENDING),
-                )  # fmt: skip
-                if change.action == "create":
-                    db.execute(
-                        "INSERT INTO usernames (platform, username, pupil_key, issued_at) VALUES (?, ?, ?, ?)",
-                        (batch.platform, change.username, change.pupil_key, batch.created_at),
-                    )
-                    db.execute(
-                        "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET"
-                        " username = excluded.username, status = excluded.status, sent = excluded.sent,"
-                        " updated_at = excluded.updated_at, remote_id = NULL, left_on = NULL, delete_due = NULL",
-                        (batch.platform, change.pupil_key, change.username, AccountStatus.PENDING,
-                         json.dumps(dict(change.values)), batch.created_at, batch.created_at),
-                    )  # fmt: skip
-            self.audit(batch.run_id, "batch.prepared", batch.platform, detail={"batch": batch.id, **counts})
+            lists = self._field_lists(change.changed for change in changes)
+            creates = [change for change in changes if change.action == "create"]
+            self._keep_sent_values(platform, [change.pupil_key for change in creates])  # an account made again
+            # A new account holds the create's values, so its send stands for them (NULL) from
+            # the start; an update's values are the send's own until it is written.
+            db.executemany(
+                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(run_id, platform, batch.id, change.pupil_key, change.action,
+                  None if change.action == "create" else json.dumps(dict(change.values)), lists[tuple(change.changed)],
+                  SendStatus.PENDING) for change in changes],
+            )  # fmt: skip
+            # In key order, so the tables (kept in that order) fill their pages.
+            db.executemany(
+                "INSERT INTO usernames (platform, username, pupil_key) VALUES (?, ?, ?)",
+                sorted(((platform, change.username, change.pupil_key) for change in creates), key=_key),
+            )
+            db.executemany(
+                "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET"
+                " username = excluded.username, status = excluded.status, sent = excluded.sent,"
+                " remote_id = NULL, left_on = NULL, delete_due = NULL",
+                sorted(((platform, change.pupil_key, change.username, AccountStatus.PENDING,
+                         json.dumps(dict(change.values)), stamp) for change in creates), key=_key),
+            )  # fmt: skip
+            counts = {"create": len(creates), "update": len(changes) - len(creates)}
+            self.audit(run_id, "batch.prepared", platform, detail={"batch": batch.id, **counts})
 
     def mark_written(self, batch: Batch, sends: list[PendingSend], passwords: int) -> None:
         """A file batch is written whole: every row sent, every account active, the batch issued."""
         platform, stamp = batch.platform, now()
         with self.transaction() as db:
-            for send in sends:
-                db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.DONE, stamp, send.id))
-                db.execute(
-                    "UPDATE accounts SET status = ?, sent = ?, updated_at = ? WHERE platform = ? AND pupil_key = ?",
-                    (AccountStatus.ACTIVE, json.dumps(send.fields), stamp, platform, send.pupil_key),
-                )
-                self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
-                           detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
-                if "password" in send.changed:
-                    self._reset_done(platform, send.pupil_key)
+            # An update's values go into the account (the JSON recorded), and its send then stands
+            # for them (NULL); a create's account holds its values already. The rows are sent as
+            # the batch is issued: their sent_at stays NULL, the batch's issued_at.
+            updates = [send for send in sends if send.action != "create"]
+            self._keep_sent_values(platform, [send.pupil_key for send in updates])
+            db.executemany(
+                "UPDATE accounts SET sent = (SELECT fields FROM sends WHERE id = ?) WHERE platform = ? AND pupil_key = ?",
+                [(send.id, platform, send.pupil_key) for send in updates],
+            )
+            db.executemany(
+                "UPDATE accounts SET status = ? WHERE platform = ? AND pupil_key = ?",
+                [(AccountStatus.ACTIVE, platform, key) for key in sorted(send.pupil_key for send in sends)],
+            )
+            db.executemany("UPDATE sends SET status = ?, fields = NULL WHERE id = ?",
+                           [(SendStatus.DONE, send.id) for send in sends])  # fmt: skip
+            self._resets_done(platform, [send.pupil_key for send in sends if "password" in send.changed])
+            self.audit_many(batch.run_id, platform, [
+                (f"account.{send.action}", send.pupil_key, {"batch": batch.id, "fields": send.changed}) for send in sends
+            ])  # fmt: skip
             self._set_batch(batch, BatchStatus.ISSUED, issued_at=stamp)
             self.audit(batch.run_id, "batch.issued", platform,
                        detail={"batch": batch.id, "rows": len(sends), "passwords": passwords})  # fmt: skip
@@ -222,25 +256,26 @@ class AccountLedger:
                 send = sends[outcome.send_id]
                 if outcome.ok:
                     fields = {**send.fields, "username": outcome.username or send.fields.get("username", "")}
-                    db.execute("UPDATE sends SET status = ?, sent_at = ?, fields = ? WHERE id = ?",
-                               (SendStatus.DONE, stamp, json.dumps(fields), send.id))  # fmt: skip
+                    self._keep_sent_values(platform, [send.pupil_key])
                     db.execute(
-                        "UPDATE accounts SET status = ?, sent = ?, username = ?, remote_id = ?, updated_at = ?"
-                        " WHERE platform = ? AND pupil_key = ?",
-                        (AccountStatus.ACTIVE, json.dumps(fields), fields["username"], outcome.remote_id, stamp,
-                         platform, send.pupil_key),
+                        "UPDATE accounts SET status = ?, sent = ?, username = ?, remote_id = ? WHERE platform = ? AND pupil_key = ?",
+                        (AccountStatus.ACTIVE, json.dumps(fields), fields["username"], outcome.remote_id, platform,
+                         send.pupil_key),
                     )  # fmt: skip
+                    db.execute("UPDATE sends SET status = ?, sent_at = ?, fields = NULL WHERE id = ?",
+                               (SendStatus.DONE, stamp, send.id))  # fmt: skip
                     db.execute(
-                        "INSERT OR IGNORE INTO usernames (platform, username, pupil_key, issued_at) VALUES (?, ?, ?, ?)",
-                        (platform, fields["username"], send.pupil_key, stamp),
+                        "INSERT OR IGNORE INTO usernames (platform, username, pupil_key) VALUES (?, ?, ?)",
+                        (platform, fields["username"], send.pupil_key),
                     )
                     if "password" in send.changed:
-                        self._reset_done(platform, send.pupil_key)
+                        self._resets_done(platform, [send.pupil_key])
                     self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
                                detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
                 else:
                     db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.FAILED, stamp, send.id))
                     if send.action == "create":  # nothing was made: the next plan proposes it again
+                        self._keep_sent_values(platform, [send.pupil_key])  # the failed send keeps its values
                         db.execute("DELETE FROM accounts WHERE platform = ? AND pupil_key = ? AND status = ?",
                                    (platform, send.pupil_key, AccountStatus.PENDING))  # fmt: skip
                     self.audit(batch.run_id, f"account.{send.action}.failed", platform, send.pupil_key,
@@ -254,26 +289,49 @@ class AccountLedger:
     def record_synced(self, run_id: int, platform: str, changes: Iterable[Intent], via: str) -> int:
         """A platform that reads the MIS itself holds these pupils now. Which fields it holds is
         recorded, not their values: this tool sent nothing, so it keeps no copy (the MIS is the record)."""
-        stamp, count = now(), 0
+        stamp = now()
+        changes = list(changes)
         with self.transaction() as db:
-            for change in changes:
-                count += 1
-                sent = json.dumps(dict.fromkeys(change.values, ""))
-                db.execute(
-                    "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
-                    " VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)",
-                    (run_id, platform, change.pupil_key, change.action, sent, json.dumps(list(change.changed)),
-                     SendStatus.DONE, stamp),
-                )  # fmt: skip
-                db.execute(
-                    "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key)"
-                    " DO UPDATE SET sent = excluded.sent, updated_at = excluded.updated_at",
-                    (platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE, sent, stamp, stamp),
-                )
-                self.audit(run_id, f"account.{change.action}", platform, change.pupil_key,
-                           detail={"via": via, "fields": list(change.changed)})  # fmt: skip
-        return count
+            lists = self._field_lists(change.changed for change in changes)
+            self._keep_sent_values(platform, [change.pupil_key for change in changes])
+            # The send's values are the account's (NULL), which are the fields held, each empty.
+            db.executemany(
+                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
+                " VALUES (?, ?, NULL, ?, ?, NULL, ?, ?, ?)",
+                [(run_id, platform, change.pupil_key, change.action, lists[tuple(change.changed)], SendStatus.DONE,
+                  stamp) for change in changes],
+            )  # fmt: skip
+            db.executemany(
+                "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET sent = excluded.sent",
+                sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE,
+                         json.dumps(dict.fromkeys(change.values, "")), stamp) for change in changes), key=_key),
+            )  # fmt: skip
+            self.audit_many(run_id, platform, [
+                (f"account.{change.action}", change.pupil_key, {"via": via, "fields": list(change.changed)})
+                for change in changes
+            ])  # fmt: skip
+        return len(changes)
+
+    def _keep_sent_values(self, platform: str, pupil_keys: list[str]) -> None:
+        """Before these accounts' values change: each send that stands for the values an account
+        holds now (its values NULL) is given them, so the pupil's history keeps what it sent.
+        Call inside a transaction."""
+        self.db.executemany(
+            "UPDATE sends SET fields = (SELECT a.sent FROM accounts a WHERE a.platform = sends.platform"
+            " AND a.pupil_key = sends.pupil_key) WHERE pupil_key = ? AND platform = ? AND fields IS NULL",
+            [(key, platform) for key in pupil_keys],
+        )
+
+    def _field_lists(self, lists: Iterable[Iterable[str]]) -> dict[tuple[str, ...], int]:
+        """The id in field_lists of each list of field names (stored once each), added if new.
+        Call inside a transaction."""
+        ids = {}
+        for names in set(map(tuple, lists)):
+            text = json.dumps(list(names))
+            self.db.execute("INSERT OR IGNORE INTO field_lists (names) VALUES (?)", (text,))
+            ids[names] = self.db.execute("SELECT id FROM field_lists WHERE names = ?", (text,)).fetchone()[0]
+        return ids
 
     # Leavers
 
@@ -342,15 +400,15 @@ class AccountLedger:
         stamp = now()
         returned = status is AccountStatus.ACTIVE
         self.db.execute(
-            "UPDATE accounts SET status = ?, status_at = ?, updated_at = ?, delete_due = COALESCE(?, delete_due)"
+            "UPDATE accounts SET status = ?, status_at = ?, delete_due = COALESCE(?, delete_due)"
             + (", left_on = NULL, delete_due = NULL" if returned else "")
             + " WHERE platform = ? AND pupil_key = ?",
-            (status, stamp, stamp, delete_due, platform, key),
+            (status, stamp, delete_due, platform, key),
         )
         if history:
             self.db.execute(
                 "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
-                " VALUES (?, ?, NULL, ?, ?, '{}', '[]', ?, ?)",
+                f" VALUES (?, ?, NULL, ?, ?, '{{}}', {NO_FIELDS}, ?, ?)",  # noqa: S608 (a fixed subquery)
                 (run_id, platform, key, action, SendStatus.DONE, stamp),
             )
         self.audit(run_id, f"account.{action}", platform, key, detail=detail)
@@ -372,8 +430,9 @@ class AccountLedger:
                 )
             self.audit(None, "password_reset.requested", platform, detail={"pupils": len(pupil_keys)})
 
-    def _reset_done(self, platform: str, pupil_key: str) -> None:
-        self.db.execute("DELETE FROM password_resets WHERE platform = ? AND pupil_key = ?", (platform, pupil_key))
+    def _resets_done(self, platform: str, pupil_keys: list[str]) -> None:
+        self.db.executemany("DELETE FROM password_resets WHERE platform = ? AND pupil_key = ?",
+                            [(platform, key) for key in pupil_keys])  # fmt: skip
 
     # The tool's own retention
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import sqlite3
+from collections.abc import Iterable
 
 from provisioner.state.records import RunStatus, now
 
@@ -86,6 +87,28 @@ class RunsAndAudit:
             "INSERT INTO audit (at, run_id, action, platform, subject, detail, prev, hash)"
             " VALUES (:at, :run_id, :action, :platform, :subject, :detail, :prev, :hash)",
             {**entry, "prev": prev_hash, "hash": digest},
+        )
+
+    def audit_many(self, run_id: int | None, platform: str | None,
+                   events: Iterable[tuple[str, str | None, dict | None]]) -> None:  # fmt: skip
+        """Append events in order, each (action, pupil key or None, detail), as ``audit`` would
+        one at a time: the chain's last hash is read once and the rows inserted together (an
+        apply logs one event per account). Call inside a transaction."""
+        prev = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        prev_hash = prev[0] if prev else GENESIS
+        at, rows = now(), []
+        for action, pupil_key, detail in events:
+            entry = {
+                "at": at, "run_id": run_id, "action": action, "platform": platform,
+                "subject": self.subject(pupil_key) if pupil_key else None,
+                "detail": json.dumps(detail or {}, sort_keys=True),
+            }  # fmt: skip
+            digest = _entry_hash(prev_hash, entry)
+            rows.append((at, run_id, action, platform, entry["subject"], entry["detail"], prev_hash, digest))
+            prev_hash = digest
+        self.db.executemany(
+            "INSERT INTO audit (at, run_id, action, platform, subject, detail, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
 
     def record_event(self, run_id: int | None, action: str, platform: str | None = None, detail: dict | None = None) -> None:

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Mapping
 from datetime import date
 
+from provisioner.state.accounts import NO_FIELDS, decode_sent
 from provisioner.state.records import (
     AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, SendStatus, now,
 )  # fmt: skip
@@ -42,12 +43,15 @@ class BatchLedger:
         return [_batch(row) for row in self.db.execute(query + " ORDER BY created_at, id", args)]
 
     def pending_sends(self, platform: str, batch_id: str) -> list[PendingSend]:
+        lists = {id_: json.loads(names) for id_, names in self.db.execute("SELECT id, names FROM field_lists")}
         rows = self.db.execute(
-            "SELECT id, pupil_key, action, fields, changed FROM sends"
-            " WHERE platform = ? AND batch_id = ? AND status = ? ORDER BY id",
+            "SELECT s.id, s.pupil_key, s.action, COALESCE(s.fields, a.sent), s.changed FROM sends s"
+            " LEFT JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " WHERE s.platform = ? AND s.batch_id = ? AND s.status = ? ORDER BY s.id",
             (platform, batch_id, SendStatus.PENDING),
         )
-        return [PendingSend(id_, key, action, json.loads(f), json.loads(c)) for id_, key, action, f, c in rows]
+        # A batch's rows name a few lists of fields: each decoded once, and each send given its own copy.
+        return [PendingSend(id_, key, action, decode_sent(f), list(lists[c])) for id_, key, action, f, c in rows]
 
     def batch_pupils(self, platform: str, batch_id: str) -> set[str]:
         """The pupil keys a batch was recorded to send to (whether sent yet or not)."""
@@ -116,7 +120,7 @@ class BatchLedger:
             for key, reason in reasons.items():
                 db.execute(
                     "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                    " VALUES (?, ?, ?, ?, ?, '{}', '[]', ?)",
+                    f" VALUES (?, ?, ?, ?, ?, '{{}}', {NO_FIELDS}, ?)",  # noqa: S608 (a fixed subquery)
                     (batch.run_id, batch.platform, batch.id, key, action, SendStatus.PENDING),
                 )
                 self._set_status(batch.run_id, batch.platform, key, AccountStatus.DELETION_REQUESTED, "deletion_requested",

@@ -18,6 +18,10 @@ from provisioner.roster.values import normalise_mis_id
 from provisioner.state.records import Identity, now
 
 
+def _first(row: tuple) -> str:
+    return row[0]
+
+
 def _from_key(key: str) -> Identity:
     """What a key alone says, for an account made before identities were recorded."""
     kind, _, value = key.partition(":")
@@ -66,6 +70,6 @@ class IdentityLedger:
                 " match_hash = COALESCE(excluded.match_hash, match_hash),"
                 " forename = excluded.forename, surname = excluded.surname, class_name = excluded.class_name,"
                 " year_group = excluded.year_group, shown_id = excluded.shown_id, seen_at = excluded.seen_at",
-                [(i.key, i.mis_id, i.upn, i.match_hash, i.forename, i.surname, i.class_name, i.year_group, i.shown_id,
-                  stamp) for i in identities],
+                sorted(((i.key, i.mis_id, i.upn, i.match_hash, i.forename, i.surname, i.class_name, i.year_group,
+                         i.shown_id, stamp) for i in identities), key=_first),  # in key order: the table is kept in it
             )  # fmt: skip

@@ -170,6 +170,100 @@ MIGRATIONS: list[str] = [
         recorded_at TEXT NOT NULL
     );
     """,
+    # 10: each fact stored once (a trust's state held about 1 KB for each account, a third of it
+    # repeated). accounts, usernames and pupils are kept in the order of their primary key
+    # (WITHOUT ROWID), so the key is no longer stored a second time in an index of its own.
+    # accounts.updated_at and usernames.issued_at go: nothing read them, and the sends and
+    # status_at hold those times. A send's values are NULL while they are the values its account
+    # holds now (accounts.sent, the copy a plan compares with): they are written into the send
+    # before the account's values change (``AccountLedger._keep_sent_values``). A send names the
+    # list of fields it changed by its id in field_lists, where each list is stored once (every
+    # create of a platform changes the same list; the empty list, a status change's, is always
+    # there). A send in an import file has no sent_at of its own: it was sent when its batch was
+    # issued (batches.issued_at). A pupil has a few sends, so sends_by_pupil indexes the pupil
+    # key alone. The pupils are only read whole (``identities``), so their two indexes by MIS id
+    # and UPN go. The audit log is left as it is.
+    """
+    CREATE TABLE accounts_compact (
+        platform TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        username TEXT NOT NULL,
+        status TEXT NOT NULL,
+        sent TEXT NOT NULL,                -- JSON: field -> value, as last sent
+        created_at TEXT NOT NULL,
+        remote_id TEXT,
+        left_on TEXT,
+        delete_due TEXT,
+        status_at TEXT,
+        deletion_proof TEXT,
+        deletion_proof_on TEXT,
+        PRIMARY KEY (platform, pupil_key)
+    ) WITHOUT ROWID;
+    INSERT INTO accounts_compact (platform, pupil_key, username, status, sent, created_at, remote_id, left_on,
+        delete_due, status_at, deletion_proof, deletion_proof_on)
+        SELECT platform, pupil_key, username, status, sent, created_at, remote_id, left_on, delete_due, status_at,
+        deletion_proof, deletion_proof_on FROM accounts;
+    DROP TABLE accounts;
+    ALTER TABLE accounts_compact RENAME TO accounts;
+    CREATE TABLE usernames_compact (      -- every username ever issued, never reused
+        platform TEXT NOT NULL,
+        username TEXT NOT NULL,
+        pupil_key TEXT NOT NULL,
+        PRIMARY KEY (platform, username)
+    ) WITHOUT ROWID;
+    INSERT INTO usernames_compact (platform, username, pupil_key) SELECT platform, username, pupil_key FROM usernames;
+    DROP TABLE usernames;
+    ALTER TABLE usernames_compact RENAME TO usernames;
+    CREATE TABLE field_lists (
+        id INTEGER PRIMARY KEY,
+        names TEXT NOT NULL UNIQUE         -- JSON list of field names
+    );
+    INSERT INTO field_lists (names) SELECT DISTINCT changed FROM sends ORDER BY changed;
+    INSERT OR IGNORE INTO field_lists (names) VALUES ('[]');
+    CREATE TABLE sends_compact (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        platform TEXT NOT NULL,
+        batch_id TEXT,
+        pupil_key TEXT NOT NULL,
+        action TEXT NOT NULL,              -- create, update, disable, delete...
+        fields TEXT,                       -- JSON: exactly the values sent; NULL: the account's values now
+        changed INTEGER NOT NULL REFERENCES field_lists(id),
+        status TEXT NOT NULL,              -- pending, done, failed
+        sent_at TEXT,                      -- NULL in an import file: when its batch was issued
+        still_present_on TEXT
+    );
+    INSERT INTO sends_compact (id, run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at,
+        still_present_on)
+        SELECT s.id, s.run_id, s.platform, s.batch_id, s.pupil_key, s.action,
+        CASE WHEN s.status = 'done' AND s.fields = (SELECT a.sent FROM accounts a
+            WHERE a.platform = s.platform AND a.pupil_key = s.pupil_key) THEN NULL ELSE s.fields END,
+        (SELECT f.id FROM field_lists f WHERE f.names = s.changed), s.status,
+        CASE WHEN s.sent_at = (SELECT b.issued_at FROM batches b
+            WHERE b.platform = s.platform AND b.id = s.batch_id AND b.kind = 'import') THEN NULL ELSE s.sent_at END,
+        s.still_present_on
+        FROM sends s;
+    DROP TABLE sends;
+    ALTER TABLE sends_compact RENAME TO sends;
+    CREATE INDEX sends_by_pupil ON sends (pupil_key);
+    CREATE INDEX sends_by_batch ON sends (platform, batch_id);
+    CREATE TABLE pupils_compact (
+        pupil_key TEXT PRIMARY KEY,
+        mis_id TEXT,                       -- normalised: no spaces, upper case, no leading zeros
+        upn TEXT,
+        match_hash TEXT,
+        forename TEXT NOT NULL,
+        surname TEXT NOT NULL,
+        class_name TEXT NOT NULL,
+        year_group TEXT NOT NULL,
+        shown_id TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO pupils_compact SELECT pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group,
+        shown_id, seen_at FROM pupils;
+    DROP TABLE pupils;
+    ALTER TABLE pupils_compact RENAME TO pupils;
+    """,
 ]
 
 
