@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from provisioner import files
-from provisioner.state.accounts import AccountLedger
+from provisioner.state.accounts import AccountLedger, decode_sent, json_text, sent_format, sent_text
 from provisioner.state.audit import RunsAndAudit
 from provisioner.state.batches import BatchLedger
 from provisioner.state.decisions import Decisions
@@ -29,7 +29,8 @@ from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
     "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Identity",
-    "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
+    "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State", "decode_sent", "json_text",
+    "normalise_mis_id", "now", "sent_format", "sent_text",
 ]  # fmt: skip
 
 
