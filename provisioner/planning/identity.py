@@ -110,7 +110,7 @@ def match(state: State, roster: Roster) -> Matched:
                                        shown_id(pupil), held.name, held.class_name))  # fmt: skip
         if key is None and pupil.key in known:
             key = _own_key(pupil, known)  # a new pupil given an id a held pupil's key was made from
-        pupils.append(pupil if key is None or key == pupil.key else pupil.model_copy(update={"key": key}))
+        pupils.append(pupil if key is None or key == pupil.key else pupil._replace(key=key))
     relinked_keys = {r.key for r in relinked}
     doubtful = []
     for pupil in pupils:

@@ -1,7 +1,7 @@
 """Where the data path starts: each roster row below the header is checked and made a ``Pupil``.
 
 ``_read_rows`` takes the sheet's rows, the header row's index and the field -> column map, and
-returns the validated ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
+returns the checked ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
 person reads the sheet: by row, then column), the counts and the ``Decision``s made. A row with
 an error is left out, never half-used; both rows of a duplicate id or UPN are left out.
 
@@ -10,8 +10,8 @@ a whole (``_text_column``, ``_date_column``; name columns are searched for cells
 names, ``_name_column``, and a workbook's formula cells are found, ``_formula_column``), so the
 usual cell, which needs nothing, costs no Python work of its own; then each row is checked as a
 whole (ids and duplicates, names and pupils with one name, a preferred-name cell holding the
-whole name, year group and class, age, gender, email) and validated into a ``Pupil`` from a
-dict. The rules for single values and the wording of their messages are in ``values``; the
+whole name, year group and class, age, gender, email) and made a ``Pupil``, every value already
+of its type. The rules for single values and the wording of their messages are in ``values``; the
 fields and their labels in ``headers``.
 """
 
@@ -379,7 +379,6 @@ def _read_rows(
     pupils: list[Pupil] = []
     invalid = 0
     today_md = (today.month, today.day)
-    validate_pupil = Pupil.model_validate
 
     for (
         i, row_number, mis_id, upn, legal_forename, legal_surname, preferred_forename, preferred_surname,
@@ -538,31 +537,14 @@ def _read_rows(
             errors.extend(row_errors)
             invalid += 1
             continue
-        pupils.append(
-            validate_pupil(  # a dict through Pupil's validator: full validation, faster than Pupil(**kw)
-                {
-                    "key": key,
-                    "row": row_number,
-                    "mis_id": mis_id or None,
-                    "upn": upn or None,
-                    "former_upn": former_upn or None,
-                    "legal_forename": legal_forename,
-                    "legal_surname": legal_surname,
-                    "preferred_forename": preferred_forename,
-                    "preferred_surname": preferred_surname,
-                    "forename": preferred_forename if use_preferred else real_forename,
-                    "surname": preferred_surname if use_preferred else real_surname,
-                    "year_group": year_group,
-                    "class_name": class_name,
-                    "date_of_birth": dob,
-                    "gender": gender or None,
-                    "admission_date": admitted,
-                    "leaving_date": left,
-                    "enrolment_status": status or None,
-                    "email": email or None,
-                }
-            )
-        )
+        pupils.append(Pupil(
+            key=key, row=row_number, mis_id=mis_id or None, upn=upn or None, former_upn=former_upn or None,
+            legal_forename=legal_forename, legal_surname=legal_surname, preferred_forename=preferred_forename,
+            preferred_surname=preferred_surname, forename=preferred_forename if use_preferred else real_forename,
+            surname=preferred_surname if use_preferred else real_surname, year_group=year_group,
+            class_name=class_name, date_of_birth=dob, gender=gender or None, admission_date=admitted,
+            leaving_date=left, enrolment_status=status or None, email=email or None,
+        ))  # fmt: skip
 
     if clashes:
         kept = []
