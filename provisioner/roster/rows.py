@@ -50,7 +50,7 @@ from provisioner.roster.values import (
     parse_date_text,
 )
 from provisioner.settings import RosterSettings
-from provisioner.upn import la_code_known, upn_problem
+from provisioner.upn import la_code_known, sound_upns, upn_problem
 
 MSG_FOOTER = "ignored: only one cell is filled in (a total or a note, not a pupil)"
 
@@ -376,9 +376,11 @@ def _read_rows(
     clashes: dict[str, tuple[str, str]] = {}
     placeholders = PLACEHOLDERS
     year_spellings = YEAR_GROUP_SPELLINGS
+    year_of: dict[str, str] = {}  # the year group of each spelling in the column ("" for none)
     pupils: list[Pupil] = []
     invalid = 0
     today_md = (today.month, today.day)
+    sound = sound_upns(text["upn"]) if "upn" in text else set()  # the usual UPN needs no check of its own
 
     for (
         i, row_number, mis_id, upn, legal_forename, legal_surname, preferred_forename, preferred_surname,
@@ -393,7 +395,7 @@ def _read_rows(
         row_errors: list[Problem] = []
 
         # ids
-        if upn:
+        if upn and upn not in sound:
             if not (upn.isalnum() and upn.isupper()):
                 upn = "".join(upn.split()).upper()
             problem = upn_problem(upn)
@@ -503,7 +505,10 @@ def _read_rows(
         if not year_text:
             row_errors.append(Problem(row_number, header_of["year_group"], _BLANK_MESSAGES["year_group"]))
         else:
-            year_group = year_spellings.get(year_text.casefold().replace(" ", "").replace("_", ""), "")
+            year_group = year_of.get(year_text)
+            if year_group is None:  # each spelling is looked up once
+                year_group = year_of[year_text] = year_spellings.get(
+                    year_text.casefold().replace(" ", "").replace("_", ""), "")
             if not year_group:
                 shown = year_text if len(year_text) <= 20 else year_text[:20] + "..."
                 row_errors.append(
