@@ -203,7 +203,7 @@ def held_name(identity: Identity | None, sent: dict[str, str]) -> tuple[str, str
 def relink(state: State, roster: Roster, pairs: list[Relink], run_id: int) -> None:
     """Give each paired held pupil this roster's ids, so the next plan matches them by MIS id."""
     by_row = {p.row: p for p in roster.pupils}
-    state.remember_identities([replace(identity(state, by_row[pair.row]), key=pair.key) for pair in pairs], run_id,
+    state.remember_identities([identity(state, by_row[pair.row])._replace(key=pair.key) for pair in pairs], run_id,
                               {pair.key: pair.by for pair in pairs})  # fmt: skip
 
 

@@ -38,9 +38,9 @@ class IdentityLedger:
             "SELECT pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group, shown_id FROM pupils"
         )
         known = {row[0]: Identity(*row) for row in rows}
-        for (key,) in self.db.execute("SELECT DISTINCT pupil_key FROM accounts"):
-            if key not in known:
-                known[key] = _from_key(key)
+        unrecorded = "SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key NOT IN (SELECT pupil_key FROM pupils)"
+        for (key,) in self.db.execute(unrecorded):
+            known[key] = _from_key(key)
         return known
 
     def match_hash(self, legal_forename: str, legal_surname: str, date_of_birth: date | None) -> str | None:
