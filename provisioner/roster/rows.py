@@ -180,6 +180,7 @@ def _date_column(
     """One column as dates (None when blank or unreadable; unreadable is an error)."""
     out: list[date | None] = [v if type(v) is date else None for v in cells]
     label = LABELS[field]
+    read: dict[str, tuple] = {}  # cell -> (clean text, its reading): 50,000 dates of birth, a few thousand texts
     for i in [i for i, v in enumerate(cells) if type(v) is not date and v != "" and v is not None]:
         raw = cells[i]
         kind = type(raw)
@@ -187,11 +188,13 @@ def _date_column(
         if kind is datetime:
             value = raw.date()
         elif kind is str:
-            text = clean_text(raw)
-            if text:
-                if text[0] in _FORMULA_START or raw[0] in "\t\r":
-                    warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning"))
-                value, error, warning = parse_date_text(text)
+            known = read.get(raw)
+            if known is None:
+                text = clean_text(raw)
+                known = read[raw] = (text, parse_date_text(text) if text else (None, None, None))
+            text, (value, error, warning) = known
+            if text and (text[0] in _FORMULA_START or raw[0] in "\t\r"):
+                warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning"))
         elif (kind is float or kind is int) and 10000 <= raw <= 99999 and raw == int(raw):
             value, warning = _serial_date(raw, epoch), MSG_SERIAL
         else:
