@@ -37,7 +37,8 @@ class IdentityLedger:
         rows = self.db.execute(
             "SELECT pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group, shown_id FROM pupils"
         )
-        known = {row[0]: Identity(*row) for row in rows}
+        identity = Identity._make
+        known = {row[0]: identity(row) for row in rows}
         unrecorded = "SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key NOT IN (SELECT pupil_key FROM pupils)"
         for (key,) in self.db.execute(unrecorded):
             known[key] = _from_key(key)
