@@ -59,7 +59,20 @@ MSG_FOOTER = "ignored: only one cell is filled in (a total or a note, not a pupi
 _GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
 
 _SEP = "\x00"  # joins a column for whole-column checks; never whitespace, never in a cell
-_NEEDS_CLEANING = re.compile(r"[^\S ]|  |^ | $| \x00|\x00 ")  # whitespace other than single inner spaces
+# Whitespace other than the plain space (what str.split splits on, as str.isspace says).
+_ASCII_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_OTHER_WHITESPACE = ("\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                     "\u2028\u2029\u202f\u205f\u3000")
+
+
+def _needs_cleaning(joined: str) -> bool:
+    """Whether a column joined by _SEP has a cell that cleaning changes: whitespace other than
+    single spaces between words. Each a substring search in C (a regular expression of the same
+    took most of a column's time)."""
+    if "  " in joined or joined[:1] == " " or joined[-1:] == " " or " " + _SEP in joined or _SEP + " " in joined:
+        return True
+    spaces = _ASCII_WHITESPACE if joined.isascii() else _ASCII_WHITESPACE + _OTHER_WHITESPACE
+    return any(space in joined for space in spaces)
 
 
 def _text_column(
@@ -73,9 +86,10 @@ def _text_column(
     kinds = set(map(type, cells))
     if kinds == {str}:
         joined = _SEP.join(cells)
-        if _NEEDS_CLEANING.search(joined) or not unicodedata.is_normalized("NFC", joined):
+        if _needs_cleaning(joined) or not unicodedata.is_normalized("NFC", joined):
             out = [" ".join(v.split()) if v.isascii() else clean_text(v) for v in cells]
             suspects = [i for i, v in enumerate(cells) if v[:1] in ("\t", "\r")]
+            joined = _SEP.join(out)
         else:
             out = cells
             suspects = []
@@ -90,7 +104,8 @@ def _text_column(
             for i in [i for i, v in enumerate(cells) if type(v) is date or type(v) is datetime]:
                 warnings.append(Problem(numbers[i], header, MSG_DATE_IN_TEXT_COLUMN, "warning"))
         suspects = [i for i, v in enumerate(cells) if type(v) is str and v[:1] in ("\t", "\r")]
-    joined = _SEP + _SEP.join(out)
+        joined = _SEP.join(out)
+    joined = _SEP + joined
     if any(_SEP + c in joined for c in _FORMULA_START):
         suspects += [i for i, t in enumerate(out) if t[:1] in _FORMULA_START]
     for i in sorted(set(suspects)):
