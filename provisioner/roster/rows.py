@@ -21,6 +21,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from itertools import repeat
+from operator import itemgetter
 
 from provisioner.models import Decision, Problem, Pupil
 from provisioner.roster.headers import DATE_FIELDS, LABELS, NAME_FIELDS
@@ -358,7 +359,7 @@ def _read_rows(
     text: dict[str, list[str]] = {}
     dates: dict[str, list[date | None]] = {}
     for field, (col, header) in columns.items():
-        cells = [row[col] for row in data]
+        cells = list(map(itemgetter(col), data))
         if field in DATE_FIELDS:
             dates[field] = _date_column(cells, numbers, field, header, epoch, errors, warnings, bad)
         else:
