@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter, itemgetter
+from operator import attrgetter, countOf, itemgetter
 
 from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
@@ -286,7 +286,7 @@ def plan_platform(
     deleted = AccountStatus.DELETED
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
                         sent_by=connector.delivery.sent_by, resuming=resuming,
-                        held=sum(1 for account in accounts.values() if account[1] != deleted),
+                        held=len(accounts) - countOf(map(itemgetter(1), accounts.values()), deleted),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip
     same = (texts or SentTexts(roster.pupils, [connector])).matcher(connector, pseudonymise)
