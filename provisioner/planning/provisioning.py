@@ -275,7 +275,7 @@ def plan_platform(
             if send.pupil_key in accounts:
                 username, status, _, left_on = accounts[send.pupil_key]
                 accounts[send.pupil_key] = (username, status, sent_text(send.fields), left_on)
-    allocator: list[UsernameAllocator] = []  # made at the first new account: every username ever issued there
+    allocator: list[UsernameAllocator] = []  # made for the first new account: every username issued there
 
     def new_username(pupil: Pupil) -> str:
         if not allocator:
@@ -294,7 +294,7 @@ def plan_platform(
 
     placed: set[str] = set()
     outside: set[str] = set()  # on roll, but not a pupil this platform serves
-    served: dict[tuple[str, str], bool] = {}  # (year group, class) -> whether the platform serves it: asked once each
+    served: dict[tuple[str, str], bool] = {}  # (year group, class) -> in its scope: each asked once
     unchanged = 0
     for pupil in roster.pupils:
         key = pupil.key
@@ -318,9 +318,9 @@ def plan_platform(
             # New, or held until now through a MIS sync: the tool makes the account from here on.
             # A platform that reads the MIS itself makes its own username.
             username = new_username(pupil) if makes_accounts else ""
-            plan.changes.append(Change(CREATE, key, pupil.row, project(connector, pupil, username=username,
-                                                                       pseudonymise=pseudonymise),
-                                       connector.sent_fields, username, pupil.display_name, pupil.class_name))  # fmt: skip
+            view = project(connector, pupil, username=username, pseudonymise=pseudonymise)
+            plan.changes.append(Change(CREATE, key, pupil.row, view, connector.sent_fields, username,
+                                       pupil.display_name, pupil.class_name))  # fmt: skip
             continue
         username, _, held, _ = account
         reset = key in resets
