@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter, countOf, itemgetter
+from operator import attrgetter, itemgetter
 
 from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
@@ -283,10 +283,10 @@ def plan_platform(
         return allocator[0].allocate(base_username(connector.effective_username_template, pupil))
 
     resets = state.password_resets(platform) if connector.issues_passwords else set()
-    deleted = AccountStatus.DELETED
+    gone = {status.value for status in AccountStatus if not status.held}  # statuses as the state's rows hold them
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
                         sent_by=connector.delivery.sent_by, resuming=resuming,
-                        held=len(accounts) - countOf(map(itemgetter(1), accounts.values()), deleted),
+                        held=len(accounts) - sum(map(gone.__contains__, map(itemgetter(1), accounts.values()))),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip
     same = (texts or SentTexts(roster.pupils, [connector])).matcher(connector, pseudonymise)
@@ -309,7 +309,7 @@ def plan_platform(
             continue
         placed.add(key)
         account = accounts.get(key)
-        if account is not None and account[1] == deleted:
+        if account is not None and account[1] in gone:
             account = None  # came back after their account was deleted: a new one (never the old username)
         if account is not None and not makes_accounts:
             unchanged += 1
@@ -344,7 +344,7 @@ def plan_platform(
     known = known or {}
     for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before
         username, status, held, left_on = accounts[key]
-        if status == deleted or status == AccountStatus.PLATFORM_HOLD:
+        if status in gone or status == AccountStatus.PLATFORM_HOLD:
             continue  # a platform's hold of an account removed from use is a leaver dealt with
         reason = why_not(key)
         # Rows left out for errors may be pupils still on roll, and a roster the admin called
