@@ -92,6 +92,17 @@ def plan_once(workspace: Workspace, roster: Path) -> tuple[float, float]:
     return elapsed, cpu
 
 
+def own_peak_kib() -> float:
+    """This process's peak resident size. Linux's VmHWM is the program's own; ru_maxrss keeps the
+    resident size of the process it was forked from (this bench, after its own plans), so after
+    a plan of 100,000 pupils a new process planning 50,000 reported the 100,000's peak."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return float(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+
+
 def peak_memory(pupils: int) -> float:
     """MiB: the maximum resident size of a new process running one plan."""
     answer = subprocess.run([sys.executable, __file__, "--pupils", str(pupils), "--memory-child"],
@@ -109,7 +120,7 @@ def main() -> None:
     if args.memory_child:
         workspace, roster = workspace_for(args.pupils[0])
         plan_once(workspace, roster)
-        print(json.dumps({"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        print(json.dumps({"peak_mib": own_peak_kib() / 1024}))
         return
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]), flush=True)
     for pupils in args.pupils:

@@ -7,7 +7,6 @@ Commands find it by ``--workspace``, then ``PROVISIONER_WORKSPACE``, then the cu
 from __future__ import annotations
 
 import contextlib
-import hmac
 import os
 import re
 import tomllib
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from provisioner import files
 from provisioner.connector import Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceFault, WorkspaceNotFound
+from provisioner.keyed_hash import KeyedHash
 from provisioner.register.entries import default_scope
 from provisioner.settings import Settings, describe_error, line_of, secret_keys
 from provisioner.state import OtherKey, State
@@ -70,10 +70,14 @@ class Workspace:
             raise SettingsError(f"{path.name} is not a valid school secret", hint="restore it from your backup")
         return secret
 
+    @cached_property
+    def _pseudonyms(self) -> KeyedHash:
+        return KeyedHash(self.secret)
+
     def pseudonymous_id(self, platform: str, pupil_key: str) -> str:
-        """A stable id for one pupil on one platform, unlinkable across platforms without the secret."""
-        # hmac.digest: the one-shot form (the same HMAC-SHA256, without an HMAC object per pupil).
-        return hmac.digest(self.secret, f"{platform}\0{pupil_key}".encode(), "sha256").hex()[:16]
+        """A stable id for one pupil on one platform, unlinkable across platforms without the secret
+        (HMAC-SHA256; the key's part made once, ``provisioner/keyed_hash.py``)."""
+        return self._pseudonyms.hexdigest(f"{platform}\0{pupil_key}".encode())[:16]
 
     def open_state(self) -> State:
         """The state, refused where it is not this workspace's own: lost or emptied beside files

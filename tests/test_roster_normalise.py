@@ -3,6 +3,7 @@ whitespace, Unicode forms, ids."""
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from datetime import date
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from roster_helpers import HEADER, TODAY, UPNS, only, pupil, write_csv, write_xlsx
 
 from provisioner.roster import clean_text, normalise_mis_id, read_roster
+from provisioner.roster.rows import _ASCII_WHITESPACE, _OTHER_WHITESPACE, _SEP, _needs_cleaning
 from provisioner.settings import RosterSettings
 
 YEAR_SPELLINGS = {
@@ -249,3 +251,14 @@ def test_any_name_survives_a_csv_as_its_clean_form(tmp_path: Path, name: str) ->
     (p,) = roster.pupils
     assert p.legal_surname == expected == clean_text(name)
     assert unicodedata.is_normalized("NFC", p.legal_surname)
+
+
+@given(st.lists(st.text(st.sampled_from("ab \t\n\r\x0b\x0c\x1c\x85\xa0\u2003\u3000\u200bé"), max_size=6), min_size=1))
+def test_a_column_needs_cleaning_exactly_when_a_cell_does(cells: list[str]) -> None:
+    # The reader looks at a whole column at once and cleans it cell by cell only when this says so.
+    assert _needs_cleaning(_SEP.join(cells)) == any(" ".join(cell.split()) != cell for cell in cells)
+
+
+def test_the_whitespace_the_reader_looks_for_is_what_python_splits_on() -> None:
+    every = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()} - {" "}
+    assert set(_ASCII_WHITESPACE + _OTHER_WHITESPACE) == every

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provisioner.upn import ALPHABET, check_letter, la_code_known, upn_problem
+from provisioner.upn import ALPHABET, check_letter, la_code_known, sound_upns, upn_problem
 
 
 @pytest.mark.parametrize(
@@ -89,3 +89,16 @@ def test_any_single_character_change_is_detected(body: tuple[str, str], position
 def test_messages_never_quote_the_upn() -> None:
     for upn in ("Q207000016049", "B80120000500", "I801200005001", "B8012000O5001"):
         assert upn not in upn_problem(upn)
+
+
+@given(st.lists(st.one_of(
+    bodies.map(lambda body: check_letter("A" + body[0] + body[1]) + body[0] + body[1]),  # sound, or an unknown LA
+    st.sampled_from(["B801200005001", "b801200005001", "B801 2000 05001", "Q207000016049", "B80120000500", "",
+                     "A123456789012", "B80120000500٣", "X00180001701A", "A801200005001\nB801200005001"]),
+    st.text("0123456789AB \n", max_size=14),
+)))
+def test_a_column_of_upns_is_judged_as_each_upn_alone(upns: list[str]) -> None:
+    # A roster's UPN column is checked a column at a time: the UPNs found sound are exactly those
+    # that, written as they are, draw no message one by one.
+    alone = {upn for upn in upns if upn.isalnum() and upn.isupper() and upn_problem(upn) is None and la_code_known(upn)}
+    assert sound_upns(upns) == alone

@@ -66,6 +66,9 @@ def identity(state: State, pupil: Pupil) -> Identity:
     )  # fmt: skip
 
 
+_SEVERAL = -1  # more than one roster row (a row index is never negative)
+
+
 def match(state: State, roster: Roster) -> Matched:
     """The roster with each pupil under the key the state holds them by, and the re-links.
 
@@ -76,12 +79,14 @@ def match(state: State, roster: Roster) -> Matched:
         return Matched(roster, [], known)
     by_mis = {i.mis_id: key for key, i in known.items() if i.mis_id}
     by_upn = {i.upn: key for key, i in known.items() if i.upn}
-    # Held pupils each roster row names by its UPN or former UPN: the row that is that child.
-    named_by_upn: dict[str, set[int]] = {}
+    # Held pupils each roster row names by its UPN or former UPN: the row that is that child
+    # (SEVERAL: more than one row names them).
+    named_by_upn: dict[str, int] = {}
     for row, pupil in enumerate(roster.pupils):
         for upn in (pupil.upn, pupil.former_upn):
-            if upn and upn in by_upn:
-                named_by_upn.setdefault(by_upn[upn], set()).add(row)
+            held = by_upn.get(upn) if upn else None
+            if held is not None:
+                named_by_upn[held] = row if named_by_upn.get(held, row) == row else _SEVERAL
     keys: list[str | None] = []
     claimed: set[str] = set()
     for row, pupil in enumerate(roster.pupils):
@@ -90,7 +95,7 @@ def match(state: State, roster: Roster) -> Matched:
             key = pupil.key  # a UPN-keyed roster and state, or a held pupil recorded without a MIS id
         if key is not None and pupil.upn and by_upn.get(pupil.upn, key) != key:
             key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
-        if key is not None and named_by_upn.get(key, {row}) - {row}:
+        if key is not None and named_by_upn.get(key, row) != row:
             key = None  # another row is this held pupil by UPN: their old MIS id went to a new pupil; the UPN decides
         if key in claimed:
             key = None
@@ -110,7 +115,7 @@ def match(state: State, roster: Roster) -> Matched:
                                        shown_id(pupil), held.name, held.class_name))  # fmt: skip
         if key is None and pupil.key in known:
             key = _own_key(pupil, known)  # a new pupil given an id a held pupil's key was made from
-        pupils.append(pupil if key is None or key == pupil.key else pupil.model_copy(update={"key": key}))
+        pupils.append(pupil if key is None or key == pupil.key else pupil._replace(key=key))
     relinked_keys = {r.key for r in relinked}
     doubtful = []
     for pupil in pupils:
@@ -203,7 +208,7 @@ def held_name(identity: Identity | None, sent: dict[str, str]) -> tuple[str, str
 def relink(state: State, roster: Roster, pairs: list[Relink], run_id: int) -> None:
     """Give each paired held pupil this roster's ids, so the next plan matches them by MIS id."""
     by_row = {p.row: p for p in roster.pupils}
-    state.remember_identities([replace(identity(state, by_row[pair.row]), key=pair.key) for pair in pairs], run_id,
+    state.remember_identities([identity(state, by_row[pair.row])._replace(key=pair.key) for pair in pairs], run_id,
                               {pair.key: pair.by for pair in pairs})  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """What an apply would send, per platform: the creates and updates, each with the exact values
-the platform would receive (a ``PupilView`` of its declared fields), and who has left.
+the platform would receive (a ``PupilView`` of its declared fields), and who has left. A pupil
+with nothing to send is counted, not listed: on most days that is nearly every pupil.
 
 Each platform is planned only for the on-roll pupils it serves (its scope, ``Connector.serves``):
 a pupil outside it gets no account there, and one who holds an account there but has fallen
@@ -8,16 +9,19 @@ outside it (a scope narrowed, a class moved) is a leaver there, for the leaver c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter, itemgetter
 
 from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
 from provisioner.planning.identity import Matched, Relink, held_name, match, pairings
-from provisioner.state import AccountStatus, BatchStatus, Identity, State, normalise_mis_id
+from provisioner.state import (
+    AccountStatus, BatchStatus, Identity, State, decode_sent, json_text, normalise_mis_id, sent_format, sent_text,
+)  # fmt: skip
 from provisioner.usernames import UsernameAllocator, base_username
 
 CREATE, UPDATE, UNCHANGED, LEAVER = "create", "update", "unchanged", "leaver"
@@ -62,7 +66,8 @@ class PlatformPlan:
     makes_accounts: bool = True  # False: the platform makes its own accounts from the MIS; apply records them
     sent_by: str = ""  # who feeds the platform from the MIS when this tool does not (a data broker's name)
     held: int = 0  # accounts the platform holds before this plan (every status but deleted)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # creates, updates and leavers
+    unchanged: int = 0  # pupils it holds and serves with nothing to send: counted, not listed
     resuming: int = 0  # changes of an interrupted apply, finished before this plan runs
     fixes: list = field(default_factory=list)  # API platforms: licences and groups out of step (connector.drift)
     scope: str = ""  # which pupils it serves, in words ("Years 1 to 6")
@@ -83,6 +88,7 @@ class PlatformPlan:
     def counts(self) -> dict[str, int]:
         counted = Counter(c.action for c in self.changes)
         out = {action: counted.get(action, 0) for action in SUMMARY_ACTIONS}
+        out["unchanged"] = self.unchanged
         out["leavers"] = counted.get(LEAVER, 0)
         return out
 
@@ -95,7 +101,7 @@ class PlatformPlan:
     @property
     def affected(self) -> list[Change]:
         """Every pupil this plan changes something for, in the order the admin reads them."""
-        return [c for c in self.changes if c.action != UNCHANGED]
+        return self.changes
 
 
 @dataclass
@@ -156,8 +162,7 @@ def project(connector: Connector, pupil: Pupil, *, username: str, pseudonymise: 
 
 
 def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymise: Pseudonymise) -> dict[str, str]:
-    """``project``'s values as a plain dict, which the plan compares with the values last sent
-    (once per pupil and platform, so kept to a loop over the declared fields)."""
+    """``project``'s values as a plain dict, which the plan compares with the values last sent."""
     values = {}
     for name in connector.sent_fields:
         if name == "password":
@@ -167,9 +172,64 @@ def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymise: 
         elif name == "username":
             values[name] = username
         else:
-            value = getattr(pupil, name)
-            values[name] = value if type(value) is str else _as_text(value)  # most fields are text already
+            values[name] = _field_text(pupil, name)
     return values
+
+
+def _field_text(pupil: Pupil, name: str) -> str:
+    """One field of the pupil as it is sent."""
+    value = getattr(pupil, name)
+    return value if type(value) is str else _as_text(value)  # most fields are text already
+
+
+# Fields a platform is given that are not the roster pupil's: its own username and id for them.
+_OF_THE_ACCOUNT = ("username", "pseudonymous_id")
+
+
+class SentTexts:
+    """Each roster pupil's values as the state holds the values last sent (JSON text), so a plan
+    finds a pupil with nothing to send by comparing two strings, not by decoding the account.
+
+    A trust's plan compares about 350,000 pupil and platform pairs, nearly all the same as last
+    time: each pupil's fields are written as JSON once for every platform, and a platform's text
+    is its ``sent_format`` filled in with them, its username and its pseudonymous id. The same
+    text is the same values; a different text is decoded and compared field by field, so a plan
+    never depends on two ways of writing the same values being alike."""
+
+    def __init__(self, pupils: Iterable[Pupil], connectors: Iterable[Connector]):
+        pupils = list(pupils)
+        names = sorted({n for c in connectors for n in c.sent_fields} - {"password", *_OF_THE_ACCOUNT})
+        self._slot = {name: i for i, name in enumerate((*names, *_OF_THE_ACCOUNT))}
+        columns = []  # a field at a time: a column of text is written as JSON without a Python loop
+        for name in names:
+            values = list(map(attrgetter(name), pupils))
+            if set(map(type, values)) != {str}:  # dates, or a blank (None)
+                values = [value if type(value) is str else _as_text(value) for value in values]
+            columns.append(map(json_text, values))
+        keys = map(attrgetter("key"), pupils)
+        self._rows = dict(zip(keys, zip(*columns))) if columns else dict.fromkeys(keys, ())
+
+    def matcher(self, connector: Connector, pseudonymise: Pseudonymise) -> Callable[[str, str, str], bool]:
+        """``same(pupil key, username, text held)``: whether the platform was last sent exactly
+        what it would be sent now."""
+        names = [name for name in connector.sent_fields if name != "password"]
+        form, rows, platform = sent_format(names), self._rows, connector.id
+        pick = _picker([self._slot[name] for name in names])
+        with_id = "pseudonymous_id" in names
+
+        def same(key: str, username: str, held: str) -> bool:
+            pid = json_text(pseudonymise(platform, key)) if with_id else ""
+            return held == form % pick((*rows[key], json_text(username), pid))
+
+        return same
+
+
+def _picker(slots: list[int]) -> Callable[[tuple], tuple]:
+    """The items at these places, always as a tuple (``itemgetter`` of one place gives the item)."""
+    if len(slots) == 1:
+        only = slots[0]
+        return lambda row: (row[only],)
+    return itemgetter(*slots) if slots else lambda row: ()
 
 
 def has_left(pupil: Pupil, today: date) -> bool:
@@ -199,85 +259,104 @@ def withheld(state: State, roster: Roster) -> set[str]:
 def plan_platform(
     state: State, connector: Connector, roster: Roster, wanted: set[str], pseudonymise: Pseudonymise,
     remote_taken: set[str] = frozenset(), why_not: Callable[[str], str] = lambda key: ABSENT,
-    known: Mapping[str, Identity] | None = None,
+    known: Mapping[str, Identity] | None = None, texts: SentTexts | None = None,
 ) -> PlatformPlan:  # fmt: skip
     """What one platform needs for the pupils ``wanted`` (on roll, not withheld) that it serves;
     ``remote_taken``: usernames the platform already holds for others; ``why_not(key)``: why a
-    held pupil is not wanted (a leaver's reason); ``known``: who held pupils are, to name leavers."""
+    held pupil is not wanted (a leaver's reason); ``known``: who held pupils are, to name leavers;
+    ``texts``: the roster pupils' ``SentTexts``, made once for every platform."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
-    accounts = state.accounts(platform)
+    accounts = state.sent_by_pupil(platform)  # key -> (username, status, values last sent, left_on)
     # An interrupted apply's rows count as sent: they are finished before anything new.
     resuming = 0
     for batch in state.batches(platform, status=BatchStatus.WRITING):
         for send in state.pending_sends(platform, batch.id):
             resuming += 1
             if send.pupil_key in accounts:
-                accounts[send.pupil_key] = replace(accounts[send.pupil_key], sent=send.fields)
-    usernames = UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length)
+                username, status, _, left_on = accounts[send.pupil_key]
+                accounts[send.pupil_key] = (username, status, sent_text(send.fields), left_on)
+    allocator: list[UsernameAllocator] = []  # made for the first new account: every username issued there
+
+    def new_username(pupil: Pupil) -> str:
+        if not allocator:
+            allocator.append(UsernameAllocator(state.usernames(platform) | remote_taken, connector.username_max_length))
+        return allocator[0].allocate(base_username(connector.effective_username_template, pupil))
+
     resets = state.password_resets(platform) if connector.issues_passwords else set()
+    gone = {status.value for status in AccountStatus if not status.held}  # statuses as the state's rows hold them
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
-                        sent_by=connector.delivery.sent_by,
-                        resuming=resuming, held=sum(1 for a in accounts.values() if a.status.held),
+                        sent_by=connector.delivery.sent_by, resuming=resuming,
+                        held=len(accounts) - sum(map(gone.__contains__, map(itemgetter(1), accounts.values()))),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip
-
-    def view(pupil: Pupil, username: str) -> PupilView:
-        return project(connector, pupil, username=username, pseudonymise=pseudonymise)
-
-    nothing = connector.view({})  # a view holds no state of its own: one serves every pupil sent nothing
+    same = (texts or SentTexts(roster.pupils, [connector])).matcher(connector, pseudonymise)
+    nothing = connector.view({})  # a view holds no state of its own: one serves every leaver
 
     placed: set[str] = set()
     outside: set[str] = set()  # on roll, but not a pupil this platform serves
+    served: dict[tuple[str, str], bool] = {}  # (year group, class) -> in its scope: each asked once
+    unchanged = 0
     for pupil in roster.pupils:
-        if pupil.key not in wanted:
+        key = pupil.key
+        if key not in wanted:
             continue
-        if not connector.serves(pupil):
-            outside.add(pupil.key)
+        placement = (pupil.year_group, pupil.class_name)
+        serves = served.get(placement)
+        if serves is None:
+            serves = served[placement] = connector.serves(pupil)
+        if not serves:
+            outside.add(key)
             plan.outside.append((pupil.display_name, pupil.class_name))
             continue
-        placed.add(pupil.key)
-        account = accounts.get(pupil.key)
-        if account is not None and account.status is AccountStatus.DELETED:
+        placed.add(key)
+        account = accounts.get(key)
+        if account is not None and account[1] in gone:
             account = None  # came back after their account was deleted: a new one (never the old username)
-        name, class_name = pupil.display_name, pupil.class_name  # who, for the admin
         if account is not None and not makes_accounts:
-            plan.changes.append(Change(UNCHANGED, pupil.key, pupil.row, nothing, (), account.username, name,
-                                       class_name))  # fmt: skip
+            unchanged += 1
             continue  # the platform keeps itself up to date from the MIS
-        if account is None or not account.username and makes_accounts:
+        if account is None or not account[0] and makes_accounts:
             # New, or held until now through a MIS sync: the tool makes the account from here on.
             # A platform that reads the MIS itself makes its own username.
-            username = usernames.allocate(base_username(connector.effective_username_template, pupil)) \
-                if makes_accounts else ""  # fmt: skip
-            plan.changes.append(Change(CREATE, pupil.key, pupil.row, view(pupil, username), connector.sent_fields,
-                                       username, name, class_name))  # fmt: skip
+            username = new_username(pupil) if makes_accounts else ""
+            view = project(connector, pupil, username=username, pseudonymise=pseudonymise)
+            plan.changes.append(Change(CREATE, key, pupil.row, view, connector.sent_fields, username,
+                                       pupil.display_name, pupil.class_name))  # fmt: skip
             continue
-        values = _projected(connector, pupil, account.username, pseudonymise)
-        sent = account.sent
-        # Most pupils are sent what they were sent last time: one comparison of the two dicts says so.
+        username, _, held, _ = account
+        reset = key in resets
+        # Most pupils are sent what they were sent last time: one comparison of two strings says so.
+        if not reset and same(key, username, held):
+            unchanged += 1
+            continue
+        values = _projected(connector, pupil, username, pseudonymise)
+        sent = decode_sent(held)
         changed = () if values.items() <= sent.items() else tuple(n for n, v in values.items() if sent.get(n) != v)
-        if pupil.key in resets:
+        if reset:
             changed += ("password",)
-        action = UPDATE if changed else UNCHANGED
-        plan.changes.append(Change(action, pupil.key, pupil.row, connector.view(values), changed, account.username,
-                                   name, class_name))  # fmt: skip
+        if not changed:
+            unchanged += 1
+            continue
+        plan.changes.append(Change(UPDATE, key, pupil.row, connector.view(values), changed, username,
+                                   pupil.display_name, pupil.class_name))  # fmt: skip
+    plan.unchanged = unchanged
     plan.out_of_scope = len(outside)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
-    for key, account in accounts.items():
-        if key in placed or not account.status.held or account.status is AccountStatus.PLATFORM_HOLD:
+    for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before
+        username, status, held, left_on = accounts[key]
+        if status in gone or status == AccountStatus.PLATFORM_HOLD:
             continue  # a platform's hold of an account removed from use is a leaver dealt with
         reason = why_not(key)
         # Rows left out for errors may be pupils still on roll, and a roster the admin called
         # partial lists only some: absence proves nothing then.
         if reason == ABSENT and not roster.complete:
             continue
-        name, class_name, year_group = held_name(known.get(key), account.sent)
+        name, class_name, year_group = held_name(known.get(key), decode_sent(held))
         plan.changes.append(Change(
-            LEAVER, key, None, nothing, (), account.username, name, class_name, reason, year_group,
-            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and account.status is AccountStatus.ACTIVE
-            and not account.left_on,
+            LEAVER, key, None, nothing, (), username, name, class_name, reason, year_group,
+            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and status == AccountStatus.ACTIVE and not left_on,
         ))  # fmt: skip
         if reason == OUT_OF_SCOPE:
             plan.scope_leavers += 1
@@ -332,11 +411,13 @@ def _make_plan(
         return OUT_OF_SCOPE
 
     known = matched.known
+    texts = SentTexts((p for p in roster.pupils if p.key in wanted), connectors)
     platforms = {}
     for connector in connectors:
         session = sessions.get(connector.id)
         taken = session.taken_usernames if session else set()
-        platforms[connector.id] = plan_platform(state, connector, roster, wanted, pseudonymise, taken, why_not, known)
+        platforms[connector.id] = plan_platform(state, connector, roster, wanted, pseudonymise, taken, why_not, known,
+                                                texts)  # fmt: skip
         if session is not None:
             platforms[connector.id].fixes = drift(state, connector, session, roster, today, excluded_statuses)
     return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,

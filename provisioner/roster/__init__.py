@@ -18,7 +18,7 @@ and each imports only those listed before it:
 - ``values``: one cell's value: clean text, year groups, dates, and the messages about values.
 - ``headers``: the fields, the header spellings, finding the header row, mapping the columns.
 - ``decode``: a file's bytes as rows of cells (text encodings, delimiters, CSV, workbooks).
-- ``rows``: each row below the header checked and made a validated ``Pupil``.
+- ``rows``: each row below the header checked and made a ``Pupil``.
 
 The public names of the former single-file module are all re-exported here.
 """

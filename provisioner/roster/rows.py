@@ -1,7 +1,7 @@
 """Where the data path starts: each roster row below the header is checked and made a ``Pupil``.
 
 ``_read_rows`` takes the sheet's rows, the header row's index and the field -> column map, and
-returns the validated ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
+returns the checked ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
 person reads the sheet: by row, then column), the counts and the ``Decision``s made. A row with
 an error is left out, never half-used; both rows of a duplicate id or UPN are left out.
 
@@ -10,8 +10,8 @@ a whole (``_text_column``, ``_date_column``; name columns are searched for cells
 names, ``_name_column``, and a workbook's formula cells are found, ``_formula_column``), so the
 usual cell, which needs nothing, costs no Python work of its own; then each row is checked as a
 whole (ids and duplicates, names and pupils with one name, a preferred-name cell holding the
-whole name, year group and class, age, gender, email) and validated into a ``Pupil`` from a
-dict. The rules for single values and the wording of their messages are in ``values``; the
+whole name, year group and class, age, gender, email) and made a ``Pupil``, every value already
+of its type. The rules for single values and the wording of their messages are in ``values``; the
 fields and their labels in ``headers``.
 """
 
@@ -21,6 +21,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from itertools import repeat
+from operator import itemgetter
 
 from provisioner.models import Decision, Problem, Pupil
 from provisioner.roster.headers import DATE_FIELDS, LABELS, NAME_FIELDS
@@ -50,7 +51,7 @@ from provisioner.roster.values import (
     parse_date_text,
 )
 from provisioner.settings import RosterSettings
-from provisioner.upn import la_code_known, upn_problem
+from provisioner.upn import la_code_known, sound_upns, upn_problem
 
 MSG_FOOTER = "ignored: only one cell is filled in (a total or a note, not a pupil)"
 
@@ -59,7 +60,20 @@ MSG_FOOTER = "ignored: only one cell is filled in (a total or a note, not a pupi
 _GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F"}
 
 _SEP = "\x00"  # joins a column for whole-column checks; never whitespace, never in a cell
-_NEEDS_CLEANING = re.compile(r"[^\S ]|  |^ | $| \x00|\x00 ")  # whitespace other than single inner spaces
+# Whitespace other than the plain space (what str.split splits on, as str.isspace says).
+_ASCII_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"
+_OTHER_WHITESPACE = ("\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                     "\u2028\u2029\u202f\u205f\u3000")
+
+
+def _needs_cleaning(joined: str) -> bool:
+    """Whether a column joined by _SEP has a cell that cleaning changes: whitespace other than
+    single spaces between words. Each a substring search in C (a regular expression of the same
+    took most of a column's time)."""
+    if "  " in joined or joined[:1] == " " or joined[-1:] == " " or " " + _SEP in joined or _SEP + " " in joined:
+        return True
+    spaces = _ASCII_WHITESPACE if joined.isascii() else _ASCII_WHITESPACE + _OTHER_WHITESPACE
+    return any(space in joined for space in spaces)
 
 
 def _text_column(
@@ -73,9 +87,10 @@ def _text_column(
     kinds = set(map(type, cells))
     if kinds == {str}:
         joined = _SEP.join(cells)
-        if _NEEDS_CLEANING.search(joined) or not unicodedata.is_normalized("NFC", joined):
+        if _needs_cleaning(joined) or not unicodedata.is_normalized("NFC", joined):
             out = [" ".join(v.split()) if v.isascii() else clean_text(v) for v in cells]
             suspects = [i for i, v in enumerate(cells) if v[:1] in ("\t", "\r")]
+            joined = _SEP.join(out)
         else:
             out = cells
             suspects = []
@@ -90,7 +105,8 @@ def _text_column(
             for i in [i for i, v in enumerate(cells) if type(v) is date or type(v) is datetime]:
                 warnings.append(Problem(numbers[i], header, MSG_DATE_IN_TEXT_COLUMN, "warning"))
         suspects = [i for i, v in enumerate(cells) if type(v) is str and v[:1] in ("\t", "\r")]
-    joined = _SEP + _SEP.join(out)
+        joined = _SEP.join(out)
+    joined = _SEP + joined
     if any(_SEP + c in joined for c in _FORMULA_START):
         suspects += [i for i, t in enumerate(out) if t[:1] in _FORMULA_START]
     for i in sorted(set(suspects)):
@@ -180,6 +196,7 @@ def _date_column(
     """One column as dates (None when blank or unreadable; unreadable is an error)."""
     out: list[date | None] = [v if type(v) is date else None for v in cells]
     label = LABELS[field]
+    read: dict[str, tuple] = {}  # cell -> (clean text, its reading): 50,000 dates of birth, a few thousand texts
     for i in [i for i, v in enumerate(cells) if type(v) is not date and v != "" and v is not None]:
         raw = cells[i]
         kind = type(raw)
@@ -187,11 +204,13 @@ def _date_column(
         if kind is datetime:
             value = raw.date()
         elif kind is str:
-            text = clean_text(raw)
-            if text:
-                if text[0] in _FORMULA_START or raw[0] in "\t\r":
-                    warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning"))
-                value, error, warning = parse_date_text(text)
+            known = read.get(raw)
+            if known is None:
+                text = clean_text(raw)
+                known = read[raw] = (text, parse_date_text(text) if text else (None, None, None))
+            text, (value, error, warning) = known
+            if text and (text[0] in _FORMULA_START or raw[0] in "\t\r"):
+                warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning"))
         elif (kind is float or kind is int) and 10000 <= raw <= 99999 and raw == int(raw):
             value, warning = _serial_date(raw, epoch), MSG_SERIAL
         else:
@@ -340,7 +359,7 @@ def _read_rows(
     text: dict[str, list[str]] = {}
     dates: dict[str, list[date | None]] = {}
     for field, (col, header) in columns.items():
-        cells = [row[col] for row in data]
+        cells = list(map(itemgetter(col), data))
         if field in DATE_FIELDS:
             dates[field] = _date_column(cells, numbers, field, header, epoch, errors, warnings, bad)
         else:
@@ -376,10 +395,11 @@ def _read_rows(
     clashes: dict[str, tuple[str, str]] = {}
     placeholders = PLACEHOLDERS
     year_spellings = YEAR_GROUP_SPELLINGS
+    year_of: dict[str, str] = {}  # the year group of each spelling in the column ("" for none)
     pupils: list[Pupil] = []
     invalid = 0
     today_md = (today.month, today.day)
-    validate_pupil = Pupil.model_validate
+    sound = sound_upns(text["upn"]) if "upn" in text else set()  # the usual UPN needs no check of its own
 
     for (
         i, row_number, mis_id, upn, legal_forename, legal_surname, preferred_forename, preferred_surname,
@@ -394,7 +414,7 @@ def _read_rows(
         row_errors: list[Problem] = []
 
         # ids
-        if upn:
+        if upn and upn not in sound:
             if not (upn.isalnum() and upn.isupper()):
                 upn = "".join(upn.split()).upper()
             problem = upn_problem(upn)
@@ -504,7 +524,10 @@ def _read_rows(
         if not year_text:
             row_errors.append(Problem(row_number, header_of["year_group"], _BLANK_MESSAGES["year_group"]))
         else:
-            year_group = year_spellings.get(year_text.casefold().replace(" ", "").replace("_", ""), "")
+            year_group = year_of.get(year_text)
+            if year_group is None:  # each spelling is looked up once
+                year_group = year_of[year_text] = year_spellings.get(
+                    year_text.casefold().replace(" ", "").replace("_", ""), "")
             if not year_group:
                 shown = year_text if len(year_text) <= 20 else year_text[:20] + "..."
                 row_errors.append(
@@ -538,31 +561,14 @@ def _read_rows(
             errors.extend(row_errors)
             invalid += 1
             continue
-        pupils.append(
-            validate_pupil(  # a dict through Pupil's validator: full validation, faster than Pupil(**kw)
-                {
-                    "key": key,
-                    "row": row_number,
-                    "mis_id": mis_id or None,
-                    "upn": upn or None,
-                    "former_upn": former_upn or None,
-                    "legal_forename": legal_forename,
-                    "legal_surname": legal_surname,
-                    "preferred_forename": preferred_forename,
-                    "preferred_surname": preferred_surname,
-                    "forename": preferred_forename if use_preferred else real_forename,
-                    "surname": preferred_surname if use_preferred else real_surname,
-                    "year_group": year_group,
-                    "class_name": class_name,
-                    "date_of_birth": dob,
-                    "gender": gender or None,
-                    "admission_date": admitted,
-                    "leaving_date": left,
-                    "enrolment_status": status or None,
-                    "email": email or None,
-                }
-            )
-        )
+        pupils.append(Pupil(
+            key=key, row=row_number, mis_id=mis_id or None, upn=upn or None, former_upn=former_upn or None,
+            legal_forename=legal_forename, legal_surname=legal_surname, preferred_forename=preferred_forename,
+            preferred_surname=preferred_surname, forename=preferred_forename if use_preferred else real_forename,
+            surname=preferred_surname if use_preferred else real_surname, year_group=year_group,
+            class_name=class_name, date_of_birth=dob, gender=gender or None, admission_date=admitted,
+            leaving_date=left, enrolment_status=status or None, email=email or None,
+        ))  # fmt: skip
 
     if clashes:
         kept = []

@@ -64,6 +64,8 @@ def normalise_mis_id(text: str) -> str:
     and dropped the zeros) or " 001 000"; compared as written they would be two pupils, and the
     one child two accounts. The id as written is still kept for people to read.
     """
+    if text.isdigit():  # the usual id, digits alone: nothing to take out but the zeros
+        return text.lstrip("0") or text[:1]
     compact = "".join(text.split()).upper()
     return compact.lstrip("0") or compact[:1]
 

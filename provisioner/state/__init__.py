@@ -18,7 +18,7 @@ from pathlib import Path
 
 from provisioner import files
 from provisioner.errors import WorkspaceFault
-from provisioner.state.accounts import AccountLedger
+from provisioner.state.accounts import AccountLedger, decode_sent, json_text, sent_format, sent_text
 from provisioner.state.audit import RunsAndAudit
 from provisioner.state.batches import BatchLedger
 from provisioner.state.decisions import Decisions
@@ -33,7 +33,7 @@ from provisioner.state.schema import MIGRATIONS, statements
 __all__ = [
     "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Holding",
     "Identity", "OtherKey", "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State",
-    "normalise_mis_id", "now", "state_faults",
+    "decode_sent", "json_text", "normalise_mis_id", "now", "sent_format", "sent_text", "state_faults",
 ]  # fmt: skip
 
 

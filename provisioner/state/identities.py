@@ -9,11 +9,12 @@ id is matched to it here. Rows are forgotten with the pupil (``forget_pupils``).
 
 from __future__ import annotations
 
-import hmac
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import cached_property
 
+from provisioner.keyed_hash import KeyedHash
 from provisioner.roster.values import normalise_mis_id
 from provisioner.state.records import Identity, now
 
@@ -40,10 +41,11 @@ class IdentityLedger:
         rows = self.db.execute(
             "SELECT pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group, shown_id FROM pupils"
         )
-        known = {row[0]: Identity(*row) for row in rows}
-        for (key,) in self.db.execute("SELECT DISTINCT pupil_key FROM accounts"):
-            if key not in known:
-                known[key] = _from_key(key)
+        identity = Identity._make
+        known = {row[0]: identity(row) for row in rows}
+        unrecorded = "SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key NOT IN (SELECT pupil_key FROM pupils)"
+        for (key,) in self.db.execute(unrecorded):
+            known[key] = _from_key(key)
         return known
 
     def match_hash(self, legal_forename: str, legal_surname: str, date_of_birth: date | None) -> str | None:
@@ -52,7 +54,12 @@ class IdentityLedger:
         if date_of_birth is None or not (legal_forename or legal_surname):
             return None
         text = "\0".join(("match", legal_forename.casefold(), legal_surname.casefold(), date_of_birth.isoformat()))
-        return hmac.digest(self._secret, text.encode(), "sha256").hex()[:32]  # one-shot: no HMAC object per pupil
+        return self._match_hashes.hexdigest(text.encode())[:32]
+
+    @cached_property
+    def _match_hashes(self) -> KeyedHash:
+        """HMAC-SHA256 under the school's secret, the key's part made once (``provisioner/keyed_hash.py``)."""
+        return KeyedHash(self._secret)
 
     def remember_identities(self, identities: Iterable[Identity], run_id: int | None = None,
                             relinked: Mapping[str, str] | None = None) -> None:  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class AccountStatus(StrEnum):
@@ -154,9 +155,9 @@ class RegisterChange:
     how: str  # "set" or "edit"
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who a pupil key is, as the latest roster said (``state/identities.py``)."""
+class Identity(NamedTuple):
+    """Who a pupil key is, as the latest roster said (``state/identities.py``). A named tuple: a
+    plan reads one for every pupil held, 50,000 in a trust."""
 
     key: str
     mis_id: str | None = None  # normalised: no spaces, upper case, no leading zeros

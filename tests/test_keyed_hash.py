@@ -1,0 +1,29 @@
+"""The keyed hash behind pseudonymous ids and match hashes is HMAC-SHA256, whatever the key."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from provisioner.keyed_hash import KeyedHash
+
+
+@given(st.binary(min_size=0, max_size=200), st.lists(st.binary(max_size=300), min_size=1, max_size=5))
+def test_the_same_as_hmac_sha256(key: bytes, messages: list[bytes]) -> None:
+    keyed = KeyedHash(key)
+    for message in messages:  # one key, many messages: each hashed alone
+        assert keyed.hexdigest(message) == hmac.digest(key, message, "sha256").hex()
+
+
+def test_pseudonymous_ids_and_match_hashes_are_the_ones_recorded_before(workspace) -> None:
+    # Ids already sent to platforms and hashes already recorded must not change.
+    secret = workspace.secret
+    assert workspace.pseudonymous_id("purple-mash", "mis:1000") == \
+        hmac.digest(secret, b"purple-mash\0mis:1000", "sha256").hex()[:16]  # fmt: skip
+    with workspace.open_state() as state:
+        text = "match\x00zoë\x00o'brien\x002018-01-01"  # names casefolded, then the date of birth
+        assert state.match_hash("Zoë", "O'Brien", date(2018, 1, 1)) == \
+            hmac.digest(secret, text.encode(), "sha256").hex()[:32]  # fmt: skip
