@@ -167,8 +167,11 @@ class Processor:
     def fields_text(self, short: bool = False) -> str:
         label = (lambda name: _labels([name])) if short else (lambda name: FIELDS[name].label)
         listed = ", ".join(label(name) for name in self.fields) or "none from the pupil roster"
-        extra = self.entry.other_data
-        return f"{listed}. Also: {extra}" if extra else listed
+        extra = self.entry.other_data.strip()
+        if not extra:
+            return listed
+        # An entry's text is a sentence ("Also from the census: ...") or a bare list ("game scores").
+        return f"{listed}. {extra}" if extra[0].isupper() else f"{listed}. Also: {extra}"
 
     def fact(self, key: str) -> str:
         """The text of one Article 30 item (see ITEMS), computed where the tool knows it."""
