@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from provisioner import times
+from provisioner.cli import render
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, WorkspaceOpt, command, group, open_in_editor, out, print_json, print_table, find_provisioner, run,
     shown_path, today,
@@ -210,6 +211,8 @@ def register_export(
                 out.print(f"  {letter.name}")
         else:
             out.print(f"Wrote {path}")
+        # Every export prints the audit log's head, for whoever keeps the register to keep with it.
+        render.audit_check(find_provisioner(workspace).verify_audit().as_dict())
         errors = sum(1 for p in register.problems if p.severity == "error")
         if errors:
             out.print(f"[yellow]It shows {errors} error(s)[/]: see 'provisioner register check'.", markup=True)

@@ -381,3 +381,21 @@ def reconciliation(result: Reconciliation) -> None:
     if result.differences or result.missing:
         out.print("Next: 'provisioner status' lists import files awaiting upload; one not uploaded explains missing "
                   f"accounts and old names or classes. Otherwise they were changed on {result.name} by hand.")  # fmt: skip
+
+
+def audit_check(check: dict) -> None:
+    """The audit log's verdict (``ChainCheck.as_dict``): intact with the head to keep, or what is wrong."""
+    for rechained in check["rechained"]:
+        if rechained.get("old_chain") != "intact":
+            out.print(f"[yellow]Before the log was keyed, its old chain was {escape(rechained['old_chain'])}[/] "
+                      f"(of {rechained['events']} events): that part of the record was changed before it was "
+                      "moved.", markup=True)  # fmt: skip
+    if check["intact"]:
+        against = f", and it passes through the head {check['checked_against']}" if check["checked_against"] else ""
+        out.print(f"Audit log: {check['entries']} entries, the chain intact{against}.")
+        out.print(f"Audit log head: {check['head']} (keep it: 'provisioner audit verify --head {check['head']}' "
+                  "checks later that nothing before it was changed or removed).")  # fmt: skip
+    else:
+        out.print(f"[bold red]Audit log: BROKEN[/]: {escape(check['problem'])}. Keep a copy of the workspace as it "
+                  "is and tell your data protection officer.", markup=True)  # fmt: skip
+        out.print(f"Audit log head now: {check['head']}.")
