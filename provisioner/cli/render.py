@@ -312,7 +312,7 @@ def erasure(request: ErasureRequest) -> None:
     """Which child, and what an erasure will do on each platform, before the admin agrees."""
     from provisioner.planning.cleanup import DELETE
 
-    out.print(f"[bold]{request.question}[/]", markup=True)
+    out.print(f"[bold]{escape(request.question)}[/]", markup=True)
     for platform in request.plan.platforms.values():
         if not platform.of(DELETE):  # an erasure run again: its deletion list was issued the first time
             out.print(f"  {platform.name}: already on a deletion list, waiting for you to confirm it")
@@ -334,8 +334,8 @@ def pupil_heading(report: dict) -> str:
 
 def kept_files(paths: list[str]) -> None:
     for path in paths:
-        out.print(f"[yellow]{path} is waiting for upload and holds an erased pupil's data[/]: take out their row "
-                  "before uploading it, and delete the file once it is uploaded.", markup=True)  # fmt: skip
+        out.print(f"[yellow]{escape(path)} is waiting for upload and holds an erased pupil's data[/]: take out their "
+                  "row before uploading it, and delete the file once it is uploaded.", markup=True)  # fmt: skip
 
 
 RECONCILE_LISTS = (
@@ -364,7 +364,7 @@ def reconciliation(result: Reconciliation) -> None:
             if item.changes:
                 line += ": " + "; ".join(f"{short_label(field)} sent '{sent}', export '{now}'"
                                          for field, (sent, now) in item.changes.items())  # fmt: skip
-            out.print(f"  {escape(line)}")
+            out.print(f"  {line}")
     if result.withheld:
         out.print(f"[yellow]No deletion recorded[/]: {escape(result.withheld)}.", markup=True)
     elif result.proved:
