@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from roster_helpers import HEADER, TODAY, UPNS, pupil, write_csv, write_xlsx
 from typer.testing import CliRunner
 
+from provisioner import slips
 from provisioner.cli import app
 from provisioner.errors import RosterError
 from provisioner.roster import decode, read_roster
@@ -131,3 +132,29 @@ def test_a_padded_workbook_under_the_limit_is_read(tmp_path):
     path = zip_bomb(tmp_path / "roster.xlsx", 1024 * 1024)
     assert len(read_roster(path, today=TODAY).pupils) == 1
 
+
+class CountingAdvances(dict):
+    """A font's advance widths, counting how many characters are measured."""
+
+    looked_up = 0
+
+    def __getitem__(self, char):
+        CountingAdvances.looked_up += 1
+        return super().__getitem__(char)
+
+    def __missing__(self, char):
+        return 0.5
+
+
+def measured(text: str, monkeypatch) -> int:
+    face = slips.SANS_BOLD
+    font = slips.metrics(face)
+    monkeypatch.setattr(font, "by_char", CountingAdvances(font.by_char))
+    CountingAdvances.looked_up = 0
+    slips.fit(text, face, 40, (20, 12, 6), words=True, shorten=True)
+    return CountingAdvances.looked_up
+
+
+def test_fitting_a_name_on_a_card_costs_in_proportion_to_its_length(monkeypatch):
+    short, long = measured("W" * 2_000, monkeypatch), measured("W" * 20_000, monkeypatch)
+    assert long < 12 * short, f"ten times the text measured {long / short:.0f} times the characters"
