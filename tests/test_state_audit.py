@@ -272,8 +272,11 @@ def test_an_event_costs_little_room(workspace, roster_file):
 def test_migrations_are_recorded_and_rerunning_them_is_a_no_op(workspace):
     workspace.open_state().close()
     workspace.open_state().close()
-    version = sqlite3.connect(workspace.state_path).execute("PRAGMA user_version").fetchone()[0]
-    assert version == len(MIGRATIONS)
+    db = sqlite3.connect(workspace.state_path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    moved = db.execute("SELECT COUNT(*) FROM audit WHERE action = 'audit.rechained'").fetchone()[0]
+    db.close()
+    assert moved == 0, "a new workspace had no older log to move"
 
 
 # A workspace from before the log was keyed

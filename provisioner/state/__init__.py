@@ -42,7 +42,7 @@ class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, 
         self._secret = secret
         self._audit_key = audit_key
         self._head_path = head_path
-        self._queued, self._tokens, self._appended = [], {}, False
+        self._queued, self._tokens, self._new_tokens, self._appended = [], {}, [], False
         if not path.exists():
             files.create_private(path)  # before SQLite opens it, so it is never readable by others
         self.db = sqlite3.connect(path, isolation_level=None)

@@ -127,6 +127,7 @@ class RunsAndAudit:
     _head_path: Path | None
     _queued: list[tuple]  # (at, run_id, action, platform, token, detail) waiting for the commit
     _tokens: dict[str, bytes]  # pupil key -> token, for this transaction
+    _new_tokens: list[tuple[str, bytes]]  # tokens made in this transaction, not yet written
     _appended: bool  # this transaction wrote events: the head moves on once it commits
 
     # Runs
@@ -240,19 +241,23 @@ class RunsAndAudit:
     # Writing the queued events (called by ``transaction``)
 
     def _token(self, pupil_key: str) -> bytes:
+        """The pupil's token: the one recorded, else a new one, written with the queued events."""
         token = self._tokens.get(pupil_key)
         if token is None:
             row = self.db.execute("SELECT token FROM audit_subjects WHERE pupil_key = ?", (pupil_key,)).fetchone()
             if row is None:
                 token = secrets.token_bytes(TOKEN_BYTES)
-                self.db.execute("INSERT INTO audit_subjects (pupil_key, token) VALUES (?, ?)", (pupil_key, token))
+                self._new_tokens.append((pupil_key, token))
             else:
                 token = row[0]
             self._tokens[pupil_key] = token
         return token
 
     def _write_queued_events(self) -> None:
-        """Chain the queued events onto the log and write them in one statement."""
+        """Write the new tokens, then chain the queued events onto the log, each in one statement."""
+        if self._new_tokens:
+            self.db.executemany("INSERT INTO audit_subjects (pupil_key, token) VALUES (?, ?)", self._new_tokens)
+            self._new_tokens.clear()
         if not self._queued:
             return
         last = self.db.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -272,6 +277,7 @@ class RunsAndAudit:
     def _forget_queued_events(self) -> None:
         """The transaction rolled back: its events and the tokens it made are gone with it."""
         self._queued.clear()
+        self._new_tokens.clear()
         self._tokens.clear()
 
     def _advance_head(self) -> None:
@@ -302,13 +308,17 @@ def _mac(key: bytes, previous: bytes, event: tuple) -> bytes:
     """An event's MAC: over the one before it and the event (seq, at, run, action, platform,
     subject, detail), the subject as hex so the text is unambiguous."""
     seq, at, run_id, action, platform, subject, detail = event
-    payload = json.dumps([seq, at, run_id, action, platform, subject.hex() if subject else None, detail],
-                         separators=(",", ":"), ensure_ascii=False)  # fmt: skip
+    payload = _as_payload([seq, at, run_id, action, platform, subject.hex() if subject else None, detail])
     return hmac.digest(key, previous + payload.encode(), "sha256")[:MAC_BYTES]
 
 
+# Built once: json.dumps with options makes a new encoder at every call, a third of an event's cost.
+_as_payload = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_as_detail = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 def _compact(detail: dict | None) -> str | None:
-    return json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None
+    return _as_detail(detail) if detail else None
 
 
 def _epoch_now() -> int:
@@ -346,6 +356,9 @@ def rechain_sha256_log(state: RunsAndAudit) -> None:
             token = forgotten.setdefault(subject, secrets.token_bytes(TOKEN_BYTES))
         when = int(datetime.fromisoformat(at).timestamp())
         state._queued.append((when, run_id, action, platform, token, _compact(json.loads(detail or "{}"))))
+    if count == 0:  # a new workspace: nothing was moved, and no event says otherwise
+        db.execute("DROP TABLE audit_sha256")
+        return
     verdict = "intact" if broken is None else f"broken at event {broken}"
     state.audit(None, RECHAINED, detail={
         "events": count, "old_chain": verdict, "old_head": previous if count else None,
