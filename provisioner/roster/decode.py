@@ -156,11 +156,14 @@ def _sniff_delimiter(text: str, aliases: dict[str, str]) -> str:
 def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> list[list]:
     text = _decode(data, name, warnings)
     delimiter = _sniff_delimiter(text, aliases)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return list(reader)
     except csv.Error as exc:
+        # csv's own limit on a cell (128 KB) keeps an enormous cell from filling the memory.
+        why = "a cell is larger than any roster's (over 128 KB)" if "field limit" in str(exc) else str(exc)
         raise RosterError(
-            f"{name} cannot be read as CSV: {exc}",
+            f"{name} cannot be read as CSV: {why}, at line {reader.line_num}",
             hint="open it in Excel and save it again as 'CSV UTF-8', or give the Excel file",
         ) from None
 
