@@ -281,6 +281,13 @@ class Provisioner:
         with self._reading() as state:
             return state.verify_audit(anchor)
 
+    def reanchor_audit(self) -> tuple[AuditHead | None, AuditHead]:
+        """Anchor the audit log again after its head file was lost or came from another backup
+        than the state: recorded as an event; refused while an event itself does not verify.
+        Returns (the head recorded before, the new head)."""
+        with self._changing() as state:
+            return state.reanchor_audit()
+
     # The processor register
 
     def register(self, today: date | None = None) -> Register:

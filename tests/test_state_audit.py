@@ -350,3 +350,34 @@ def test_an_older_log_already_broken_says_so_when_moved(workspace):
     assert "old chain was broken at event 3" in result.output
     code, check = verify(workspace)
     assert check["rechained"][0]["old_chain"] == "broken at event 3"
+
+
+def test_a_state_restored_from_an_older_backup_is_anchored_again_on_the_record(workspace, roster_file, tmp_path):
+    applied(workspace, roster_file)
+    backup = workspace.state_path.read_bytes()
+    Provisioner(workspace).approve("purple-mash", "Test Admin", today=TODAY)
+    cli = Cli(workspace)
+    paper = json.loads(cli("status", "--json").stdout)["audit"]["head"]  # kept after the backup was made
+    workspace.state_path.write_bytes(backup)  # restored without the backup's audit-head.txt
+    assert cli("status").exit_code == 8
+    asked = cli("audit", "reanchor", "--json")
+    assert asked.exit_code == 2 and "needs a yes" in json.loads(asked.stdout)["error"]["message"]
+    result = cli("audit", "reanchor", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["recorded_head"] == paper
+    code, check = verify(workspace)
+    assert code == 0 and check["head"] == answer["head"]
+    [again] = check["reanchored"]
+    assert again["recorded_head"] == paper and again["events"] < int(paper.split(":")[0])
+    assert "anchored again" in cli("audit", "verify").output
+    assert verify(workspace, "--head", paper)[0] == 8, "the head kept on paper still shows the loss"
+    assert cli("audit", "reanchor", "--yes").exit_code == 2, "nothing to anchor again now"
+
+
+def test_an_edited_log_is_never_anchored_again(workspace, roster_file):
+    applied(workspace, roster_file)
+    tamper(workspace, "UPDATE audit SET detail = '{}' WHERE seq = 3")
+    result = Cli(workspace)("audit", "reanchor", "--yes", "--json")
+    assert result.exit_code == 8
+    assert "cannot be anchored again" in json.loads(result.stdout)["error"]["message"]

@@ -390,6 +390,9 @@ def audit_check(check: dict) -> None:
             out.print(f"[yellow]Before the log was keyed, its old chain was {escape(rechained['old_chain'])}[/] "
                       f"(of {rechained['events']} events): that part of the record was changed before it was "
                       "moved.", markup=True)  # fmt: skip
+    for again in check["reanchored"]:
+        out.print(f"The log was anchored again after {again['events']} events, when its head file recorded "
+                  f"{again['recorded_head'] or 'nothing'}: the events between are not in it.")  # fmt: skip
     if check["intact"]:
         against = f", and it passes through the head {check['checked_against']}" if check["checked_against"] else ""
         out.print(f"Audit log: {check['entries']} entries, the chain intact{against}.")

@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from provisioner import files
+from provisioner.errors import AuditBroken, UsageError
 from provisioner.state.records import RunStatus, now
 
 MAC_BYTES = 16
@@ -43,6 +44,7 @@ TOKEN_BYTES = 8
 SHOWN_HEX = 20  # the head as a person copies it: the event count and the MAC's first 20 hex digits (80 bits)
 LEGACY_GENESIS = "0" * 64
 RECHAINED = "audit.rechained"  # the event that moved an older, unkeyed log into the keyed chain
+REANCHORED = "audit.reanchored"  # the admin anchored the log again after its head file was lost or older
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ class ChainCheck:
     anchor: AuditHead | None = None
     anchor_found: bool | None = None
     anchor_missing: bool = False  # events exist, but no head was recorded outside the state
-    rechained: list[dict] = field(default_factory=list)  # the events that re-anchored an older log
+    rechained: list[dict] = field(default_factory=list)  # the events that moved an older, unkeyed log
+    reanchored: list[dict] = field(default_factory=list)  # the events that anchored the log again
 
     @property
     def intact(self) -> bool:
@@ -114,7 +117,7 @@ class ChainCheck:
     def as_dict(self) -> dict:
         return {"entries": self.entries, "intact": self.intact, "first_broken": self.first_broken,
                 "head": self.head.text, "checked_against": self.anchor.text if self.anchor else None,
-                "problem": self.problem(), "rechained": self.rechained}  # fmt: skip
+                "problem": self.problem(), "rechained": self.rechained, "reanchored": self.reanchored}  # fmt: skip
 
 
 class RunsAndAudit:
@@ -217,7 +220,7 @@ class RunsAndAudit:
         one, the head file's. The log must pass through it: its event ``anchor.count`` has its MAC."""
         recorded = self.recorded_head()
         anchor = anchor or recorded
-        mac, count, broken, found, rechained = b"", 0, None, None, []
+        mac, count, broken, found, rechained, reanchored = b"", 0, None, None, [], []
         if anchor is not None and anchor.count == 0:
             found = True
         for seq, at, run_id, action, platform, subject, detail, stored in self.db.execute(
@@ -232,11 +235,13 @@ class RunsAndAudit:
                 found = anchor.matches(mac)
             if action == RECHAINED:
                 rechained.append(json.loads(detail))
+            elif action == REANCHORED:
+                reanchored.append(json.loads(detail))
         if anchor is not None and found is None:
             found = False  # the log (or its intact part) ends before the head
         missing = anchor is None and count > 0 and self._head_path is not None
         head = AuditHead(count, mac.hex()) if mac else GENESIS
-        return ChainCheck(count, broken, head, anchor, found, missing, rechained)
+        return ChainCheck(count, broken, head, anchor, found, missing, rechained, reanchored)
 
     # Writing the queued events (called by ``transaction``)
 
@@ -294,9 +299,34 @@ class RunsAndAudit:
                 return
         elif self._head_path.exists() and before is None:
             return  # a head file that is not a head: kept for the admin to see, never overwritten
+        self._write_head()
+
+    def _write_head(self) -> None:
         head = self.audit_head()
         files.atomic_write_text(self._head_path, f"{head.count}:{head.mac}\n" + HEAD_NOTE, encoding="ascii",
                                 durable=False)  # fmt: skip
+
+    def reanchor_audit(self) -> tuple[AuditHead | None, AuditHead]:
+        """Anchor the log again once the admin knows why it no longer reaches the head written
+        outside it (the state restored from a backup without that backup's audit-head.txt, the
+        file lost). Only a chain that verifies under its key is anchored again; an
+        ``audit.reanchored`` event records the head that was recorded and how many events the log
+        holds, so the gap stays on the record, and a head kept on paper before still fails.
+        Returns (the head recorded before, the new one)."""
+        check = self.verify_audit()
+        if check.first_broken is not None:
+            raise AuditBroken(f"the audit log cannot be anchored again: {check.problem()}",
+                              hint="keep a copy of the workspace as it is and tell your data protection officer")
+        if check.intact:
+            raise UsageError("the audit log already passes through its head: there is nothing to anchor again",
+                             hint="'provisioner audit verify' shows it")  # fmt: skip
+        before = self.recorded_head()
+        with self.transaction():
+            self.audit(None, REANCHORED, detail={"recorded_head": before.text if before else None,
+                                                 "events": check.entries})  # fmt: skip
+        if self._head_path is not None:
+            self._write_head()
+        return before, self.audit_head()
 
 
 HEAD_NOTE = ("# The audit log's head: how many events it holds, then its last event's MAC. Written after every\n"
