@@ -394,7 +394,8 @@ def audit_check(check: dict) -> None:
         out.print(f"The log was anchored again after {again['events']} events, when its head file recorded "
                   f"{again['recorded_head'] or 'nothing'}: the events between are not in it.")  # fmt: skip
     if check["intact"]:
-        against = f", and it passes through the head {check['checked_against']}" if check["checked_against"] else ""
+        kept = check["checked_against"]
+        against = f", and it passes through the head {kept}" if kept and kept != check["head"] else ""
         out.print(f"Audit log: {check['entries']} entries, the chain intact{against}.")
         out.print(f"Audit log head: {check['head']} (keep it: 'provisioner audit verify --head {check['head']}' "
                   "checks later that nothing before it was changed or removed).")  # fmt: skip
