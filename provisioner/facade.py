@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 from provisioner import files, times
 from provisioner.connector import Connector, registry
 from provisioner.delivery import ApplyResult, CleanupResult, Progress
-from provisioner.errors import EmptyRosterError, GuardRefused, RosterError, UsageError, WorkspaceNotFound
-from provisioner.jobs import cleanup, create, provisioning, reconcile, requests, retention
+from provisioner.errors import Aborted, EmptyRosterError, GuardRefused, RosterError, UsageError, WorkspaceNotFound
+from provisioner.jobs import cleanup, configure, create, provisioning, reconcile, requests, retention
+from provisioner.jobs.configure import PlatformForm, SettingsChanged
 from provisioner.jobs.create import login_name
-from provisioner.jobs.requests import AllowResult, ErasureResult
+from provisioner.jobs.requests import AllowResult, ErasureRequest, ErasureResult
 from provisioner.jobs.status import status_report
 from provisioner.models import Roster
 from provisioner.planning import identity
@@ -34,8 +35,8 @@ from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
-from provisioner.state import Approval, AuditHead, Batch, BatchKind, BatchStatus, ChainCheck, State
-from provisioner.workspace import Workspace, connector_class, find_workspace
+from provisioner.state import Approval, AuditHead, Batch, BatchKind, BatchStatus, ChainCheck, State, state_faults
+from provisioner.workspace import SETTINGS_FILE, Workspace, connector_class, find_workspace
 
 if TYPE_CHECKING:
     from provisioner.reports import Dpia  # the document libraries load only when needed
@@ -63,6 +64,11 @@ def check_roster(path: Path, workspace: Path | None = None) -> tuple[Roster, dic
         return roster, None
     with found.open_state() as state:
         return roster, identity.summary(state, roster)
+
+
+def is_workspace(path: Path) -> bool:
+    """Whether ``path`` holds a workspace (its settings file), without reading it."""
+    return (path / SETTINGS_FILE).is_file()
 
 
 class Provisioner:
@@ -93,13 +99,15 @@ class Provisioner:
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[State]:
-        with self.workspace.open_state() as state:
+        with self.workspace.open_state() as state, state_faults(state.path):
             yield state
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[State]:
-        """Only one command changes the workspace at a time."""
-        with self.workspace.lock(), self.workspace.open_state() as state:
+        """Only one command changes the workspace at a time. Holding the lock, no other run can
+        still be going: a run left "running" was killed, and is marked interrupted."""
+        with self.workspace.lock(), self.workspace.open_state() as state, state_faults(state.path):
+            state.mark_interrupted_runs()
             yield state
 
     # Rosters
@@ -124,6 +132,65 @@ class Provisioner:
             )
         roster.partial = partial
         return roster
+
+    def keep_roster(self, name: str, data: bytes) -> Path:
+        """Keep a roster chosen in a browser inside the workspace (uploads/), replacing the one
+        chosen before: a roster holds every pupil's data, so only the one in use is kept."""
+        stem = "".join(ch if ch.isalnum() or ch in "-_ " else "-" for ch in Path(name).stem).strip() or "roster"
+        return self._keep_upload(self.workspace.uploads, stem, name, data,
+                                 "export the roster from the MIS as Excel (xlsx) or CSV and choose that file")  # fmt: skip
+
+    def keep_export(self, platform: str, name: str, data: bytes) -> Path:
+        """Keep a platform's own pupil export chosen in a browser inside the workspace
+        (uploads/exports/), replacing the one chosen before, for a reconcile to read."""
+        connector_class(platform)
+        return self._keep_upload(self.workspace.uploads / "exports", f"{platform}-export", name, data,
+                                 "download the pupil list from the platform as Excel (xlsx) or CSV and choose that "
+                                 "file")  # fmt: skip
+
+    @staticmethod
+    def _keep_upload(folder: Path, stem: str, name: str, data: bytes, hint: str) -> Path:
+        """Write an uploaded xlsx or csv as ``folder/stem.suffix``, the folder's other files removed."""
+        suffix = Path(name).suffix.lower()
+        if suffix not in (".xlsx", ".csv"):
+            raise UsageError(f"'{Path(name).name}' is not an xlsx or csv file", hint=hint)
+        files.make_private_dir(folder)
+        for older in folder.iterdir():
+            if older.is_file():  # the one chosen before (a platform's export is kept in its own folder)
+                older.unlink()
+        path = folder / f"{stem}{suffix}"
+        files.atomic_write_bytes(path, data)
+        return path
+
+    def kept_roster(self, name: str) -> Path:
+        """The roster kept by ``keep_roster`` under this name; refused once another replaced it."""
+        path = self.workspace.uploads / Path(name).name
+        if not path.is_file():
+            raise UsageError("that roster is no longer kept (another was chosen since)",
+                             hint="choose the roster file again")  # fmt: skip
+        return path
+
+    def kept_rosters(self) -> list[str]:
+        """The roster kept by ``keep_roster`` (none, or one)."""
+        folder = self.workspace.uploads
+        return sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+
+    def workspace_file(self, relative: str) -> Path:
+        """A file of the outbox or the reports folder to hand to the admin; nothing else is given out."""
+        root = self.workspace.root
+        path = (root / relative).resolve()
+        if not any(path.is_relative_to(folder) for folder in (self.workspace.outbox, self.workspace.reports)) \
+                or not path.is_file():
+            raise UsageError(f"'{relative}' is not a file of the outbox or the reports folder",
+                             hint="download files from the Downloads page")  # fmt: skip
+        return path
+
+    def outbox_files(self) -> list[str]:
+        """Every file in the outbox, relative to the workspace, newest first."""
+        outbox = self.workspace.outbox
+        found = [p for p in outbox.rglob("*") if p.is_file()] if outbox.is_dir() else []
+        found.sort(key=lambda p: (-p.stat().st_mtime, str(p)))
+        return [str(p.relative_to(self.workspace.root).as_posix()) for p in found]
 
     def connectors(self, platforms: list[str] | None = None) -> list[Connector]:
         """The enabled platforms, or the ones named (which must be enabled)."""
@@ -232,18 +299,30 @@ class Provisioner:
         Tables Rock Stars' Leavers group keeps them 6 months); None when they are gone at once."""
         return self.workspace.connector(platform).held_after_deletion(confirmed_on or self._today())
 
+    # Settings
+
+    def platform_form(self, platform: str) -> PlatformForm:
+        """A platform's settings a form may change, and the choices it allows."""
+        return configure.platform_form(self.workspace, platform)
+
+    def configure_platform(self, platform: str, values: dict[str, object]) -> SettingsChanged:
+        """Write a platform's settings into provisioner.toml (its comments kept), checked as it loads."""
+        with self.workspace.lock():
+            return configure.set_platform(self.workspace, platform, values)
+
     # The leaver cleanup
 
     def plan_leavers(self, roster: Path, *, platforms: list[str] | None = None, today: date | None = None,
-                     skip_invalid_rows: bool = False, partial_roster: bool = False) -> CleanupPlan:  # fmt: skip
+                     skip_invalid_rows: bool = False, partial_roster: bool = False,
+                     allow_large_cleanup: bool = False) -> CleanupPlan:  # fmt: skip
         """Who would be disabled, deleted or restored, and what falls due later; the guard's
-        verdict is in ``refusal`` (show the plan, then refuse)."""
+        verdict is in ``refusal`` (show the plan, then refuse), given ``allow_large_cleanup``."""
         today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True,
                                   partial=partial_roster)  # fmt: skip
         connectors = self.connectors(platforms)
         with self._reading() as state:
-            return cleanup.plan(self.workspace, state, loaded, connectors, today)
+            return cleanup.plan(self.workspace, state, loaded, connectors, today, allow_large_cleanup)
 
     def apply_leavers(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None,
                       today: date | None = None, allow_large_cleanup: bool = False,
@@ -263,7 +342,12 @@ class Provisioner:
     # The overview
 
     def status(self, today: date | None = None) -> dict:
+        """The overview. When no other command is working, a run still "running" was killed
+        (a purge, an erasure...), and is shown, and recorded, as interrupted."""
         with self._reading() as state:
+            with self.workspace.lock_if_free() as idle:
+                if idle:
+                    state.mark_interrupted_runs()
             return status_report(self.workspace, state, today or self._today())
 
     # The audit log
@@ -360,15 +444,34 @@ class Provisioner:
             return requests.access_report(self.workspace, state, pupil, today or self._today())
 
     def write_pupil_report_pdf(self, report: dict, path: Path) -> None:
+        files.atomic_write_bytes(path, self.pupil_report_pdf(report))
+
+    def pupil_report_pdf(self, report: dict) -> bytes:
+        """The access request's answer as a PDF, to hand over without keeping a copy."""
         from provisioner.reports import access_pdf_bytes
 
-        files.atomic_write_bytes(path, access_pdf_bytes(report))
+        return access_pdf_bytes(report)
 
     def write_erasure_letter(self, result: ErasureResult, path: Path) -> None:
         """The letter to the parent saying what the erasure did on each platform (it names the child)."""
-        from provisioner.reports import erasure_letter_pdf_bytes
+        files.atomic_write_bytes(path, self.erasure_letter_pdf(result))
 
-        files.atomic_write_bytes(path, erasure_letter_pdf_bytes(result.as_dict()))
+    def erasure_request(self, pupil: str, today: date | None = None) -> ErasureRequest:
+        """What an erasure of this pupil would be asked (which child, what each platform does),
+        without erasing: the question a front end shows on one page and answers on the next."""
+        asked: list[ErasureRequest] = []
+
+        def look_only(request: ErasureRequest) -> bool:
+            asked.append(request)
+            return False
+
+        try:
+            self.erase_pupil(pupil, confirm=look_only, today=today)
+        except Aborted:
+            if asked:
+                return asked[0]
+            raise
+        raise AssertionError("an erasure went ahead without a yes")
 
     def erase_pupil(self, pupil: str, *, confirm: Confirm, today: date | None = None) -> ErasureResult:
         """Erase one pupil from every platform at once (an erasure request). ``confirm`` is shown
@@ -376,6 +479,12 @@ class Provisioner:
         and checks it with ``ErasureRequest.confirmed_by``."""
         with self._changing() as state:
             return requests.erase(self.workspace, state, pupil, today or self._today(), confirm)
+
+    def erasure_letter_pdf(self, result: ErasureResult) -> bytes:
+        """The erasure letter as a PDF, to hand over without keeping a copy."""
+        from provisioner.reports import erasure_letter_pdf_bytes
+
+        return erasure_letter_pdf_bytes(result.as_dict())
 
     def allow_pupil(self, pupil: str) -> AllowResult:
         """Lift an erasure request; says who it was for and whether there was one."""

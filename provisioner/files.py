@@ -22,10 +22,21 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 def make_private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    make_missing_dirs(path)
     if POSIX:
         path.chmod(0o700)
     return path
+
+
+def make_missing_dirs(path: Path) -> None:
+    """Make the folders of ``path`` that are missing, each owner-only (an outbox or reports folder
+    the admin deleted comes back private, not readable by every user); folders already there
+    are left as they are."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True)
+        if POSIX:
+            folder.chmod(0o700)
 
 
 def make_private(path: Path) -> None:
@@ -55,10 +66,8 @@ def remove_tree(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
-    """``durable=False``: not flushed to disk (a small file rewritten often, where a power cut
-    leaving the one before is harmless)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    make_missing_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o600)
@@ -66,8 +75,7 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
+            os.fsync(handle.fileno())
         make_private(tmp)
         try:
             os.replace(tmp, path)
@@ -80,7 +88,7 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if POSIX and durable:  # make the rename itself durable
+    if POSIX:  # make the rename itself durable
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
@@ -88,8 +96,23 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
             os.close(dir_fd)
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8", durable: bool = True) -> None:
-    atomic_write_bytes(path, text.encode(encoding), durable)
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def replace_small_file(path: Path, data: bytes) -> None:
+    """A small owner-only file rewritten after every change (the audit log's head), replaced by a
+    rename but not flushed to disk: a power cut leaves the one before, which is harmless there."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        make_private(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def neutralise(value: object) -> str:

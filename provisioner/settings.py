@@ -99,9 +99,11 @@ class Settings(BaseModel):
     platforms: dict[str, dict] = Field(default_factory=dict)
 
 
-def describe_error(error: dict, prefix: tuple = ()) -> str:
-    """One pydantic error as 'dotted.key: what is wrong', in words an admin can act on."""
+def describe_error(error: dict, prefix: tuple = (), text: str | None = None) -> str:
+    """One pydantic error as 'dotted.key: what is wrong', in words an admin can act on; with the
+    file's ``text``, the key's line too ('slips.style: ... (line 20)')."""
     where = ".".join(str(part) for part in (*prefix, *error["loc"]))
+    line = line_of(text, (*prefix, *error["loc"])) if text is not None else None
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         message = "is not a setting this tool knows (check the spelling)"
@@ -113,10 +115,68 @@ def describe_error(error: dict, prefix: tuple = ()) -> str:
         message = "must be a whole number"
     elif error["type"] == "string_pattern_mismatch" and where.endswith("domain"):
         message = "must be a domain name in lower case, such as example.sch.uk"
-    return f"{where}: {message}"
+    return f"{where}: {message}{'' if line is None else f' (line {line})'}"
 
 
 def toml_string(value: str) -> str:
     """A TOML basic string holding ``value``, for writing provisioner.toml."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def line_of(text: str, key: tuple) -> int | None:
+    """The line (from 1) of a TOML file that sets ``key`` (its tables and name, as a path), or
+    of its table's header when the key is a whole table; None when it cannot be found (set in
+    an inline table, say). Enough of TOML for the settings file, not a parser."""
+    wanted = tuple(str(part) for part in key)
+    table: tuple[str, ...] = ()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith("[") and not line.startswith("[["):
+            table = _dotted(line.strip("[] "))
+            if table == wanted:
+                return number
+        elif "=" in line and not line.startswith("#"):
+            if (*table, *_dotted(line.split("=", 1)[0])) == wanted:
+                return number
+    return None
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    """A TOML key's parts: ``platforms.microsoft-365`` or ``"Reg Grp"``, quotes taken off."""
+    parts, current, quote = [], "", ""
+    for char in name.strip():
+        if quote:
+            if char == quote:
+                quote = ""
+            else:
+                current += char
+        elif char in "\"'":
+            quote = char
+        elif char == ".":
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    return (*parts, current.strip())
+
+
+# Names a secret goes under: never in provisioner.toml, which is copied, backed up and shared.
+SECRET_NAMES = frozenset({"secret", "client_secret", "password", "passwd", "api_key", "apikey", "private_key",
+                          "token", "access_token", "refresh_token", "school_secret"})  # fmt: skip
+
+
+def secret_keys(raw: dict, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key of the settings (as a path) whose name says it holds a secret text. A table of
+    columns (``columns``, ``export_columns``) is not looked in: its keys are a file's headers
+    ("Password" = "password" names a column, it holds no secret)."""
+    found = []
+    for key, value in raw.items():
+        name = str(key).lower().replace("-", "_")
+        if isinstance(value, dict):
+            if not name.endswith("columns"):
+                found += secret_keys(value, (*path, str(key)))
+        elif isinstance(value, str) and (name in SECRET_NAMES or name.endswith(("_secret", "_password", "_token",
+                                                                                "_api_key"))):  # fmt: skip
+            found.append((*path, str(key)))
+    return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Iterator
@@ -19,10 +20,10 @@ from pydantic import ValidationError
 
 from provisioner import files
 from provisioner.connector import Connector, PlatformSettings, registry
-from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
+from provisioner.errors import SettingsError, UsageError, WorkspaceFault, WorkspaceNotFound
 from provisioner.register.entries import default_scope
-from provisioner.settings import Settings, describe_error
-from provisioner.state import State
+from provisioner.settings import Settings, describe_error, line_of, secret_keys
+from provisioner.state import OtherKey, State
 
 SETTINGS_FILE = "provisioner.toml"
 STATE_FILE = "state.sqlite3"
@@ -32,6 +33,7 @@ AUDIT_KEY_FILE = "audit.key"
 AUDIT_HEAD_FILE = "audit-head.txt"
 LOCK_FILE = ".lock"
 ENV_WORKSPACE = "PROVISIONER_WORKSPACE"
+BATCH_ID = re.compile(r"\d{8}-\d{3}")  # a batch's id in its files' names: the day, then a counter
 
 
 class Workspace:
@@ -45,6 +47,8 @@ class Workspace:
     audit_head_path = property(lambda self: self.root / AUDIT_HEAD_FILE)
     outbox = property(lambda self: self.root / "outbox")
     reports = property(lambda self: self.root / "reports")
+    # The roster last chosen in the web interface: kept inside the workspace, never elsewhere.
+    uploads = property(lambda self: self.root / "uploads")
 
     @cached_property
     def settings(self) -> Settings:
@@ -81,7 +85,42 @@ class Workspace:
         return hmac.digest(self.secret, f"{platform}\0{pupil_key}".encode(), "sha256").hex()[:16]
 
     def open_state(self) -> State:
-        return State(self.state_path, self.secret, self.audit_key, self.audit_head_path)
+        """The state, refused where it is not this workspace's own: lost or emptied beside files
+        already issued (starting again would give every pupil a second account), or made with
+        another school key (every pseudonymous id would change)."""
+        self.refuse_lost_state()
+        try:
+            state = State(self.state_path, self.secret, self.audit_key, self.audit_head_path)
+        except OtherKey:
+            raise WorkspaceFault(
+                f"{SECRET_FILE} is not the key {STATE_FILE} was made with: with it every pupil's pseudonymous id "
+                "would change, and each platform would see new pupils (an erased pupil among them); nothing was changed",
+                hint=f"put back the {SECRET_FILE} from the backup taken with {STATE_FILE}, then run the command again",
+            ) from None
+        if not state.holds_batches() and self.has_issued_files():
+            state.close()
+            self.refuse_lost_state(f"{STATE_FILE} records no batch")  # begun afresh since it was lost
+        return state
+
+    def has_issued_files(self) -> bool:
+        """Whether the outbox holds a batch's files (their names carry its id, such as 20260901-001)."""
+        return self.outbox.is_dir() and any(p.is_file() and BATCH_ID.search(p.name) for p in self.outbox.rglob("*"))
+
+    def refuse_lost_state(self, what: str | None = None) -> None:
+        """A workspace that has issued files but no state (or an empty one, or one begun afresh)
+        lost its state: it must be restored, never begun again."""
+        path = self.state_path
+        if what is None:
+            if path.exists() and path.stat().st_size > 0:
+                return
+            what = f"{STATE_FILE} is missing" if not path.exists() else f"{STATE_FILE} is empty"
+        if self.has_issued_files() and self.secret_path.exists():
+            raise WorkspaceFault(
+                f"{what}, but this workspace has issued files in outbox/: starting again would give every pupil a "
+                "second account and overwrite the files already issued; nothing was changed",
+                hint=f"restore {STATE_FILE} from your backup (taken with the rest of the workspace), then run the "
+                "command again",
+            )
 
     def connector(self, platform: str) -> Connector:
         """A platform's connector built with this workspace's settings, enabled or not, and the
@@ -112,6 +151,18 @@ class Workspace:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Only one command changes the workspace at a time."""
+        with self.lock_if_free() as held:
+            if not held:
+                raise UsageError(
+                    "another provisioner command is working on this workspace",
+                    hint="wait for it to finish, then run this command again",
+                )
+            yield
+
+    @contextlib.contextmanager
+    def lock_if_free(self) -> Iterator[bool]:
+        """The workspace lock if no command holds it (True), else nothing (False): for a command
+        that only reads, and tidies up only when no other is working (``status``)."""
         path = self.root / LOCK_FILE
         with contextlib.suppress(FileExistsError):
             files.create_private(path)
@@ -127,11 +178,10 @@ class Workspace:
 
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                raise UsageError(
-                    "another provisioner command is working on this workspace",
-                    hint="wait for it to finish, then run this command again",
-                ) from None
-            yield
+                held = False
+            else:
+                held = True
+            yield held
         finally:
             handle.close()
 
@@ -164,34 +214,56 @@ def connector_class(platform: str) -> type[Connector]:
     return known[platform]
 
 
-def platform_settings(settings: Settings, cls: type[Connector]) -> PlatformSettings:
+def platform_settings(settings: Settings, cls: type[Connector], text: str | None = None) -> PlatformSettings:
+    """A platform's settings, validated; ``text``, the settings file, lets an error name its line."""
     raw = settings.platforms.get(cls.id, {})
     try:
         return cls.Settings.model_validate(raw, context={"connector": cls})
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e, ("platforms", cls.id)) for e in exc.errors())
+        problems = "; ".join(describe_error(e, ("platforms", cls.id), text) for e in exc.errors())
         raise SettingsError(f"{SETTINGS_FILE}: {problems}", hint="fix the setting and run the command again") from None
 
 
 def load_settings(path: Path) -> Settings:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise WorkspaceNotFound(f"no {SETTINGS_FILE} in {path.parent}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path.name} is not valid TOML: {exc}", hint="fix the file and run again") from None
+    refuse_secrets(path, text, raw)
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(describe_error(e) for e in exc.errors())
+        problems = "; ".join(describe_error(e, (), text) for e in exc.errors())
         raise SettingsError(f"{path.name}: {problems}", hint="fix the setting and run the command again") from None
     for platform in settings.platforms:
         try:
             cls = connector_class(platform)
         except UsageError as exc:
-            raise SettingsError(f"{path.name}: [platforms.{platform}] is not a platform this tool knows", exc.hint) from None
-        platform_settings(settings, cls)
+            line = line_of(text, ("platforms", platform))
+            raise SettingsError(f"{path.name}: [platforms.{platform}] is not a platform this tool knows"
+                                f"{f' (line {line})' if line else ''}", exc.hint) from None  # fmt: skip
+        platform_settings(settings, cls, text)
     return settings
+
+
+def refuse_secrets(path: Path, text: str, raw: dict) -> None:
+    """A secret written into the settings file is refused, never used: the file is copied,
+    backed up and shown to others. The message names the key and its line, never the value,
+    and says how the secret is given instead."""
+    for key in secret_keys(raw):
+        line = line_of(text, key)
+        where = f"{'.'.join(key)}{f' (line {line})' if line else ''}"
+        how = "this tool needs no secret there (the school secret is kept in school-secret.key)"
+        if len(key) == 3 and key[0] == "platforms" and key[1] in registry():
+            how = registry()[key[1]].secret_hint or how
+        raise SettingsError(
+            f"{path.name}: {where} holds a secret, and secrets never go in {path.name} (it is copied, backed up and "
+            "shown to others); nothing was done",
+            hint=f"delete that line, then {how}",
+        )
 
 
 def find_workspace(explicit: Path | None = None) -> Workspace:

@@ -120,3 +120,27 @@ def import_rows(path: Path) -> list[dict[str, str]]:
         header, *rows = text_rows(path)
         return [dict(zip(header, row, strict=True)) for row in rows]
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+# Folders of the web interface's page screenshots (tests/test_web_browser.py), named at the end
+# of the run so a person can look at each page as a browser drew it. A folder of its own in the
+# system's temporary folder (or $PROVISIONER_SCREENSHOTS), not pytest's, which later runs prune.
+_screenshot_folders: list[Path] = []
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    import os
+    import tempfile
+
+    chosen = os.environ.get("PROVISIONER_SCREENSHOTS")
+    folder = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="provisioner-web-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    _screenshot_folders.append(folder)
+    return folder
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for folder in _screenshot_folders:
+        if any(folder.iterdir()):
+            terminalreporter.write_line(f"Screenshots of the web interface's pages: {folder}")

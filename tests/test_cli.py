@@ -238,8 +238,11 @@ def test_messages_are_never_broken_by_the_terminals_width(workspace, tmp_path):
         assert f"Error: {workspace.root} is a real school's workspace, not the demo's." in result.stderr.splitlines()
 
 
-def test_ctrl_c_at_a_question_exits_130_having_changed_nothing(tmp_path):
+def test_ctrl_c_at_a_question_exits_130_having_changed_nothing(tmp_path, monkeypatch):
     """Typer turns Ctrl-C (or the end of input) at a prompt into Abort: still an interruption."""
+    from provisioner.cli import common
+
+    monkeypatch.setattr(common, "can_ask", lambda: True)  # a terminal, where init asks
     result = runner.invoke(app, ["init", str(tmp_path / "ws")], input="")
     assert result.exit_code == 130
     assert "nothing was changed" in result.output and "Unexpected" not in result.output

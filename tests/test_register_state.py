@@ -16,6 +16,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from typer.testing import CliRunner
@@ -25,6 +27,7 @@ from provisioner.cli import app
 from provisioner.facade import Provisioner
 from provisioner.fields import FIELDS
 from provisioner.jobs.requests import AWAITING_UPLOAD_WORDS
+from provisioner.state.accounts import _FILLED_VALUE
 from provisioner.reports import access_pdf_bytes, dpia_draft
 from provisioner.workspace import Workspace
 
@@ -238,3 +241,16 @@ def test_erasure_treats_an_account_in_a_file_not_yet_uploaded_as_possibly_held(w
         assert state.accounts("purple-mash")[key_of(pupil)].status == "deletion_requested"
         assert key_of(pupil) not in state.awaiting_upload("purple-mash"), "counted once: awaiting deletion"
     assert listed["waiting_for"] == ["purple-mash"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(list(FIELDS)),
+                       st.one_of(st.text(), st.just(""), st.none(), st.text(alphabet='"\\: ,{}'))))  # fmt: skip
+def test_the_fields_a_register_counts_as_held_are_those_with_a_value_whatever_the_value_holds(values):
+    """The register reads which fields an account holds from its recorded JSON without decoding
+    every account (``State.fields_held``): a value of quotes, backslashes, colons or any other
+    text must count as held, and an empty value or none as not held."""
+    for separators in (None, (",", ":")):
+        shape = json.loads(_FILLED_VALUE.sub('":1', json.dumps(values, separators=separators)))
+        assert {k for k, v in shape.items() if v} == {k for k, v in values.items() if v}
+        assert set(shape) == set(values)

@@ -28,7 +28,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from connectors.microsoft_365.accounts import Accounts
-from connectors.microsoft_365.directory import Directory, read_tenant
+from connectors.microsoft_365.directory import SECRET_ENV, Directory, read_tenant
 from connectors.microsoft_365.export import tenant_export
 from connectors.microsoft_365.in_step import InStep
 from connectors.microsoft_365.lifecycle import Lifecycle
@@ -43,6 +43,8 @@ from provisioner.roster.platform_export import PlatformExport
 class Microsoft365(Accounts, InStep, Lifecycle, ApiConnector):
     id = "microsoft-365"
     name = "Microsoft 365"
+    secret_hint = (f"set the environment variable {SECRET_ENV} to the app's client secret, or use a certificate "
+                   'instead (certificate = "path to the .pem file" under [platforms.microsoft-365])')
     fields = ("forename", "surname", "pseudonymous_id", "username", "password")
     optional_fields = ("class_name",)
     username_template = "{forename}{surname}"

@@ -47,12 +47,21 @@ class Reply:
         return 200 <= self.status < 300
 
     @property
+    def graph_error(self) -> dict | None:
+        """Graph's documented error object (``{"error": {"code": ..., "message": ...}}``), or None
+        when the body is anything else: a string, HTML, nothing, or another service's JSON."""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error if isinstance(error, dict) else None
+
+    @property
     def error_code(self) -> str:
-        return ((self.body or {}).get("error") or {}).get("code", "") if isinstance(self.body, dict) else ""
+        code = (self.graph_error or {}).get("code")
+        return code if isinstance(code, str) else ""
 
     @property
     def error_message(self) -> str:
-        return ((self.body or {}).get("error") or {}).get("message", "") if isinstance(self.body, dict) else ""
+        message = (self.graph_error or {}).get("message")
+        return message if isinstance(message, str) else ""
 
 
 class WriteLimiter:
@@ -162,10 +171,11 @@ class GraphClient:
                 self.config.client_id, client_credential=self._credential(), authority=authority,
                 instance_discovery=False, http_client=self.session,
             )  # fmt: skip
-        except ValueError:  # discovery answered 4xx: the tenant does not exist there
+        except ValueError:  # discovery answered 4xx, or not as Entra does: no such tenant there, or the wrong host
             raise SettingsError(
                 f"the tenant {self.config.tenant_id} was not found at {self.config.authority_host}",
-                hint="check tenant_id (the Directory (tenant) ID in Entra admin centre > Overview)",
+                hint="check tenant_id (the Directory (tenant) ID in Entra admin centre > Overview), and authority_host "
+                "under [platforms.microsoft-365] (normally https://login.microsoftonline.com)",
             ) from None
         except requests.RequestException as exc:
             raise RemoteError(
@@ -220,10 +230,21 @@ class GraphClient:
                 continue
             if reply.status == 403 and reply.error_code == "Authorization_RequestDenied":
                 raise permission_error()
+            if (reply.graph_error is None) if not reply.ok else (reply.status != 204 and not isinstance(reply.body, dict)):
+                raise self.not_graph(reply.status)  # Graph's errors and answers are JSON objects (204: none)
             return reply
         raise RemoteError(
             f"Microsoft Graph kept failing after {self.config.max_attempts} attempts",
             hint="run apply again later: it carries on from where it stopped",
+        )
+
+    def not_graph(self, status: int) -> RemoteError:
+        """An error that did not come from Microsoft Graph (its answers carry a documented error
+        object): most often a wrong graph_url, or a proxy answering in its place."""
+        return RemoteError(
+            f"the answer from {self.base} (HTTP {status}) is not Microsoft Graph's; nothing more was sent",
+            hint="check graph_url under [platforms.microsoft-365] (normally https://graph.microsoft.com/v1.0) and "
+            "any proxy, then run the same command again",
         )
 
     def batch(self, requests_: list[dict]) -> dict[str, Reply]:
@@ -294,7 +315,9 @@ class GraphClient:
             self._wait(dict(response.headers), attempt)
             return None
         data = _json(response)
-        if response.status_code != 200 or not isinstance(data, dict):
+        if response.status_code != 200 and not Reply(response.status_code, data).graph_error:
+            raise self.not_graph(response.status_code)
+        if response.status_code != 200 or not isinstance(data, dict) or not isinstance(data.get("responses"), list):
             raise RemoteError(f"Microsoft Graph refused a batch (HTTP {response.status_code})",
                               hint="run again with --debug and report it")  # fmt: skip
         return data
@@ -306,6 +329,8 @@ class GraphClient:
             if not reply.ok:
                 raise RemoteError(f"Microsoft Graph refused to list {path} ({reply.error_code or reply.status})",
                                   hint="check the app's permissions and settings")  # fmt: skip
+            if not isinstance(reply.body, dict) or not isinstance(reply.body.get("value", []), list):
+                raise self.not_graph(reply.status)
             yield from reply.body.get("value", [])
             link = reply.body.get("@odata.nextLink")
             if not link:

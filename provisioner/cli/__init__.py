@@ -4,9 +4,10 @@ error into one message with the next step and a distinct exit code (``errors.Exi
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
-from provisioner.cli import audit, leavers, provisioning, pupil, register, workspace
+from provisioner.cli import audit, leavers, provisioning, pupil, register, serve, workspace
 from provisioner.cli.common import DEBUG, flag, group
 
 app = group("Create minimal-data pupil accounts on EdTech platforms and keep the register of what each holds.")
@@ -27,7 +28,12 @@ app.add_typer(leavers.leavers_app, name="leavers")
 app.add_typer(register.register_app, name="register")
 app.add_typer(pupil.pupil_app, name="pupil")
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(serve.app)
 
 
 def main() -> None:
+    # Pupils' records pass through pydantic models: a pydantic plugin installed in the same
+    # environment (an observability tool, say) would be handed every one. None is loaded, and
+    # no start pays for looking for them (a scan of every installed package's metadata).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()

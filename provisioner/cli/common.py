@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
-from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError
+from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError, os_fault
 
 if TYPE_CHECKING:
     from provisioner.facade import Provisioner
@@ -93,6 +93,18 @@ class Command(TyperCommand):
             if param.param_type_name == "argument":
                 param.display_type_rich = lambda ctx=None: None
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        """A mistyped option or a missing argument is click's usage error (exit 2, usage on stderr);
+        given --json, it is answered on stdout as JSON too, as every other failure is."""
+        wants_json = "--json" in args
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except Exception as exc:
+            if wants_json and getattr(exc, "exit_code", None) == ExitCode.USAGE and hasattr(exc, "format_message"):
+                path = f"{parent.command_path} {info_name}" if parent is not None else info_name
+                _json_error(True, exc.format_message(), f"see '{path} --help'", ExitCode.USAGE)
+            raise
+
     def collect_usage_pieces(self, ctx) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
         for param in self.get_params(ctx):
@@ -159,7 +171,8 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
         err.print(f"Stopped: {exc.message}.")
         code = exc.exit_code
         _json_error(as_json, exc.message, exc.hint, code)
-    except ProvisionerError as exc:
+    except (ProvisionerError, OSError) as raised:
+        exc = os_fault(raised) if isinstance(raised, OSError) else raised  # a full disk, a folder it cannot write
         problems = exc.problems if isinstance(exc, RosterError) and exc.problems else []
         if problems:
             # The rows' problems; a problem with the file as a whole is the message below.
@@ -181,7 +194,8 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
     except Exception as exc:  # noqa: BLE001 (the last line of defence)
         if DEBUG["on"]:
             traceback.print_exc()
-        err.print(f"[bold red]Unexpected error[/] ({type(exc).__name__}). Nothing more was changed.", markup=True)
+        err.print(f"[bold red]Unexpected error[/] ({type(exc).__name__}). It stopped there: what was finished "
+                  "before it is recorded.", markup=True)  # fmt: skip
         err.print("Next: run again with --debug for the details, and report them.")
         code = ExitCode.UNEXPECTED
         _json_error(as_json, f"unexpected error ({type(exc).__name__})", "run again with --debug for the details",
@@ -190,9 +204,11 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
 
 
 def _json_error(as_json: bool, message: str, hint: str | None, code: int, problems: Sequence = ()) -> None:
+    """The failure as one JSON object on stdout: ``code`` names the exit status (``exit_code``),
+    ``next`` says what to do (``hint``, its older name, kept for scripts that read it)."""
     if as_json:
-        print_json({"error": {"message": message, "hint": hint, "exit_code": int(code),
-                              "problems": [p.as_dict() for p in problems]}})  # fmt: skip
+        print_json({"error": {"code": ExitCode(code).name.lower(), "message": message, "next": hint, "hint": hint,
+                              "exit_code": int(code), "problems": [p.as_dict() for p in problems]}})  # fmt: skip
 
 
 def today(as_of: str | None) -> date | None:

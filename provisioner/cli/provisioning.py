@@ -147,16 +147,20 @@ def reset_passwords(
         "--pupil", metavar="ID", help="A pupil's MIS id or UPN (repeatable).")] = None,  # fmt: skip
     workspace: WorkspaceOpt = None,
     skip_invalid_rows: SkipOpt = False,
+    as_json: JsonOpt = False,
 ) -> None:
     def action() -> None:
         the_provisioner = find_provisioner(workspace)
         connector, count = the_provisioner.reset_passwords(platform, roster, classes=class_name or [],
                                                            pupils=pupil or [], skip_invalid_rows=skip_invalid_rows)  # fmt: skip
+        if as_json:
+            print_json({"platform": connector.id, "resets_recorded": count})
+            return
         out.print(f"{connector.name}: {count} password reset(s) recorded for the next apply.")
         where = f" --workspace \"{the_provisioner.workspace.root}\"" if workspace else ""
         out.print(f"Next: provisioner apply \"{roster}\"{where}, upload the file, then print the new slips.")
 
-    run(action)
+    run(action, as_json)
 
 
 class Confirmation(str, Enum):

@@ -115,15 +115,18 @@ def pupil_erase(
 
 @command(pupil_app, "allow", help="Lift an erasure request (the parent has agreed to accounts again): the next apply "
          "makes new ones.")  # fmt: skip
-def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None) -> None:
+def pupil_allow(pupil: PupilArg, workspace: WorkspaceOpt = None, as_json: JsonOpt = False) -> None:
     def action() -> None:
         from provisioner.jobs.requests import describe  # loaded by the command (see cli/common.py)
 
         allowed = find_provisioner(workspace).allow_pupil(pupil)
+        if as_json:
+            print_json({"pupil": allowed.pupil.shown_id if allowed.pupil else pupil.strip(), "lifted": allowed.lifted})
+            return
         who = describe(allowed.pupil) if allowed.pupil else f"pupil {pupil.strip()}"
         if allowed.lifted:
             out.print(f"Lifted the erasure request for {who}: the next apply makes their accounts.")
         else:
             out.print(f"No erasure request was recorded for {who}; nothing changed.")
 
-    run(action)
+    run(action, as_json)

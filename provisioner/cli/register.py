@@ -200,9 +200,19 @@ def register_export(
         "--out", "-o", metavar="FILE", help="The file to write (default: in reports/).")] = None,  # fmt: skip
     workspace: WorkspaceOpt = None,
     as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     def action() -> int:
-        path, register = find_provisioner(workspace).export_register(fmt.value, out=out_file, today=today(as_of))
+        provisioner = find_provisioner(workspace)
+        path, register = provisioner.export_register(fmt.value, out=out_file, today=today(as_of))
+        errors = sum(1 for p in register.problems if p.severity == "error")
+        # Every export gives the audit log's head, for whoever keeps the register to keep with it.
+        audit = provisioner.verify_audit().as_dict()
+        if as_json:
+            written = sorted(path.glob("*.docx")) if fmt is ExportFormat.questions else [path]
+            print_json({"format": fmt.value, "path": str(path), "files": [str(p) for p in written], "errors": errors,
+                        "audit": audit})  # fmt: skip
+            return ExitCode.OK
         if fmt is ExportFormat.questions:
             letters = sorted(path.glob("*.docx"))
             out.print(f"Wrote {len(letters)} letter(s) in {path}" if letters else
@@ -211,14 +221,12 @@ def register_export(
                 out.print(f"  {letter.name}")
         else:
             out.print(f"Wrote {path}")
-        # Every export prints the audit log's head, for whoever keeps the register to keep with it.
-        render.audit_check(find_provisioner(workspace).verify_audit().as_dict())
-        errors = sum(1 for p in register.problems if p.severity == "error")
+        render.audit_check(audit)
         if errors:
             out.print(f"[yellow]It shows {errors} error(s)[/]: see 'provisioner register check'.", markup=True)
         return ExitCode.OK
 
-    run(action)
+    run(action, as_json)
 
 
 @command(register_app, "dpia", help="Write a draft DPIA for one platform on the ICO's seven steps: what the tool "

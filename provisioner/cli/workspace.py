@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from provisioner import times
-from provisioner.cli import render
+from provisioner.cli import common, render
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, PlatformOpt, RosterArg, WorkspaceOpt, command, flag, group, out, print_json, print_table,
     find_provisioner, run, today,
@@ -37,7 +37,7 @@ def init(
         nonlocal school, domain, platform, approved_by
         from provisioner.facade import Provisioner, platforms  # when the command runs (see cli/common.py)
 
-        if not yes:
+        if not yes and common.can_ask():  # without a terminal nobody can answer: the options given are used
             school = school or typer.prompt("School name")
             domain = domain or typer.prompt("Domain for pupils' accounts (e.g. example.sch.uk)")
             if not platform:
@@ -46,7 +46,8 @@ def init(
                 platform = [p.strip() for p in answer.split(",") if p.strip()]
             approved_by = approved_by or typer.prompt("Your name (recorded as approving the data each platform is sent)")
         if not school or not domain:
-            raise UsageError("a school name and a domain are needed", hint="pass --school and --domain, or leave out --yes")
+            raise UsageError("a school name and a domain are needed; nothing was made",
+                             hint="pass --school and --domain" + (", or leave out --yes to be asked" if yes and common.can_ask() else ""))
         workspace = Provisioner.create(directory, school, domain, platform or [], approved_by or "").workspace
         out.print(f"Created the workspace {workspace.root}")
         out.print(f"  settings: {workspace.settings_path}")
@@ -75,6 +76,7 @@ def demo(
         render.issued(result, root)
         if not result.batches:
             out.print("Nothing new to send: the demo was already applied. Every platform is up to date.")
+        out.print(f"In your browser: provisioner serve --workspace {root}")
         out.print("Try next:")
         out.print(f"  provisioner status --workspace {root}")
         out.print(f"  provisioner confirm purple-mash uploaded --workspace {root}   (after uploading a file: until "

@@ -68,6 +68,8 @@ class Connector:
     verified: ClassVar[bool] = True
     resets_by_import: ClassVar[bool] = True
     reset_on_platform: ClassVar[str] = "its admin pages offer a bulk password change"
+    # How the platform's secret is given, where it needs one: never in provisioner.toml.
+    secret_hint: ClassVar[str] = ""
     Settings: ClassVar[type[PlatformSettings]] = PlatformSettings
 
     def __init__(self, settings: PlatformSettings | None = None, default_scope: Scope | None = None):

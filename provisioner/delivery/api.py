@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from pathlib import Path
 
 from provisioner import passwords
 from provisioner.connector import ApiConnector, ApiSession, Work
@@ -19,7 +20,7 @@ from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips
-from provisioner.errors import PartialFailure
+from provisioner.errors import PartialFailure, ProvisionerError
 from provisioner.planning.cleanup import DELETE, DISABLE, ERASED, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan, drift
 from provisioner.state import AccountStatus, Batch, BatchKind
@@ -95,19 +96,19 @@ class ApiDelivery(Delivery):
             if job.progress:
                 job.progress(platform, done, len(sends))
 
+        slip_paths: list[Path] = []
         try:
             for outcome in connector.push(session, work, next_username, report):
                 outcomes.append(outcome)
                 if len(outcomes) == 1:
                     crashpoint("pushing")  # accounts exist on the platform, none recorded yet
+        except ProvisionerError as exc:  # the platform stopped part way: the slips made so far are named
+            slip_paths = self.print_made(job, batch, outcomes, values_by_id, by_id)
+            exc.hint = slips_hint(job, slip_paths, exc.hint)
+            raise
         finally:  # record whatever was done, even when the run fails part way
-            domain = job.workspace.settings.school.domain
-            slips = [
-                login_slip(connector, {**values_by_id[o.send_id], "username": o.username},
-                           job.pupil(by_id[o.send_id].pupil_key), domain)
-                for o in outcomes if o.ok and values_by_id[o.send_id].get("password")
-            ]  # fmt: skip
-            slip_paths = print_slips(job, connector, batch.id, slips)
+            if not slip_paths:
+                slip_paths = self.print_made(job, batch, outcomes, values_by_id, by_id)
             state.record_outcomes(batch, by_id, outcomes, finished=len(outcomes) == len(sends))
         failed = [o for o in outcomes if not o.ok]
         issued = IssuedBatch(platform, batch.id, None, len(outcomes) - len(failed), slips=slip_paths)
@@ -115,10 +116,21 @@ class ApiDelivery(Delivery):
             codes = ", ".join(sorted({o.error or "unknown" for o in failed}))
             raise PartialFailure(
                 f"{connector.name}: {len(failed)} of {len(sends)} account change(s) failed ({codes})",
-                hint="the others were done and recorded; 'provisioner plan FILE' shows what is left, "
-                "and apply tries the failed ones again",
+                hint=slips_hint(job, slip_paths, "the others were done and recorded; 'provisioner plan FILE' shows "
+                                "what is left, and apply tries the failed ones again"),
             )
         return issued
+
+    def print_made(self, job: Job, batch: Batch, outcomes: list, values_by_id: dict, by_id: dict) -> list[Path]:
+        """The slips of the accounts given a password so far, under names no later run of the
+        batch reuses: each password set on the platform is on one slip, never overwritten."""
+        domain = job.workspace.settings.school.domain
+        slips = [
+            login_slip(self.connector, {**values_by_id[o.send_id], "username": o.username},
+                       job.pupil(by_id[o.send_id].pupil_key), domain)
+            for o in outcomes if o.ok and values_by_id[o.send_id].get("password")
+        ]  # fmt: skip
+        return print_slips(job, self.connector, batch.id, slips, keep_earlier=True)
 
     def reconcile(self, job: Job, session: ApiSession) -> None:
         """Bring the platform's licences and groups in step with the state, and log what was done."""
@@ -179,3 +191,13 @@ class ApiDelivery(Delivery):
             self.reconcile(job, session)
         result.done[connector.id] = dict(done)
         return failed
+
+
+def slips_hint(job: Job, slip_paths: list[Path], hint: str | None) -> str | None:
+    """What to do next, with where the slips of the accounts made before a failure are: their
+    passwords are set, and the next apply's slips cover only the rest."""
+    if not slip_paths:
+        return hint
+    shown = " and ".join(path.relative_to(job.workspace.root).as_posix() for path in slip_paths)
+    return f"{hint}; the login slips of the accounts made before it stopped are {shown}: hand them out" \
+        if hint else f"the login slips of the accounts made before it stopped are {shown}: hand them out"

@@ -189,9 +189,19 @@ def record_intent(job: Job, plan: PlatformPlan, kind: BatchKind, file: str) -> B
 
 
 CRASH_ENV = "PROVISIONER_CRASH_AT"
+_passed: dict[str, int] = {}
 
 
 def crashpoint(name: str) -> None:
-    """Fault injection for the crash-safety tests: die here, as a SIGKILL would, when asked."""
-    if os.environ.get(CRASH_ENV) == name:
+    """Fault injection for the crash-safety tests: die here, as a SIGKILL would, when asked.
+    ``PROVISIONER_CRASH_AT=name`` dies the first time the point is reached; ``name@3`` the third
+    (the third platform's file written, say)."""
+    wanted = os.environ.get(CRASH_ENV)
+    if not wanted:
+        return
+    point, _, nth = wanted.partition("@")
+    if point != name:
+        return
+    _passed[name] = _passed.get(name, 0) + 1
+    if _passed[name] == int(nth or 1):
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

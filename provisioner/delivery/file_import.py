@@ -8,8 +8,9 @@ whose admin copies rows from a spreadsheet into a form (Bug Club). (School Data 
 
 Crash safety: the intent (every row, every username) is recorded before any file is written,
 and the rows are marked sent in one transaction after the file is whole. First passwords are
-made when the file is written and go only into it and the slips (written first, so no file
-holds a password no slip shows; combined cards read the apply's other files back, see
+made when the file is written and go only into it and the slips (written after it, so no slip
+shows a password no file holds, and before the batch is marked written, so a file whose slips
+were not drawn is finished again; combined cards read the apply's files back, see
 paperwork.py); after a crash before the commit they are made afresh and both files rewritten,
 so the slips always match the file the admin uploads (a file written whole before the crash
 keeps its passwords: it may be uploaded).
@@ -104,8 +105,12 @@ class FileDelivery(Delivery):
             rows += self.everyone_else(job, {send.pupil_key for send in sends}, batch.id)
         files.make_private_dir(path.parent)
         remove_stale_temporaries(path.parent)
-        slip_paths = print_slips(job, connector, batch.id, slips)  # per-platform slips: before the file
         self.write(path, rows, school.name)
+        crashpoint("between-documents")
+        # Per-platform slips after the file, so none shows a password no file holds; killed
+        # before them, the batch is still being written, and finishing it reads the file's
+        # passwords back and draws the slips from them.
+        slip_paths = print_slips(job, connector, batch.id, slips)
         crashpoint("written")
         state.mark_written(batch, sends, passwords=new_passwords)
         crashpoint("committed")

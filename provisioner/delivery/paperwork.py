@@ -27,7 +27,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.checklist import write_checklist
 from provisioner.connector import Connector
-from provisioner.delivery.base import IssuedBatch, Job
+from provisioner.delivery.base import IssuedBatch, Job, crashpoint
 from provisioner.models import Pupil
 from provisioner.planning.cleanup import ERASED, Step
 from provisioner.settings import COMBINED
@@ -36,12 +36,24 @@ from provisioner.slips import Slip, write_slips
 from provisioner.state import Batch, BatchKind, BatchStatus, now
 
 
-def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]) -> list[Path]:
-    """Write a batch's login slips (PDF and xlsx) next to its files; none when no password is new."""
+def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip], *,
+                keep_earlier: bool = False) -> list[Path]:  # fmt: skip
+    """Write a batch's login slips (PDF and xlsx) next to its files; none when no password is new.
+
+    ``keep_earlier``: the passwords were set on the platform as they were made, so slips an
+    earlier run of the same batch wrote hold passwords that are in force and nowhere else: this
+    run's slips get names of their own (``-2``, ``-3``...), never the earlier ones'. (A file
+    platform's slips are rewritten with the file they match.)"""
     if not slips:
         return []
     folder = files.make_private_dir(job.workspace.outbox / connector.id)
-    paths = [folder / connector.slips_file_name(batch_id, suffix) for suffix in (".pdf", ".xlsx")]
+    named = batch_id
+    if keep_earlier:
+        part = 1
+        while any((folder / connector.slips_file_name(named, suffix)).exists() for suffix in (".pdf", ".xlsx")):
+            part += 1
+            named = f"{batch_id}-{part}"
+    paths = [folder / connector.slips_file_name(named, suffix) for suffix in (".pdf", ".xlsx")]
     write_slips(*paths, job.workspace.settings.school.name, slips)
     return paths
 
@@ -176,6 +188,7 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
         header=["Username", "Name", "Class"],
         rows=rows,
     )  # fmt: skip
+    crashpoint("deletion-list")  # written, not yet recorded: the next run writes it again under the same id
     stamp = now()
     batch = Batch(batch_id, platform, job.run_id, written[0].relative_to(workspace.root).as_posix(),
                   BatchStatus.ISSUED, stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip

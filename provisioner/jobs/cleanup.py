@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from provisioner.connector import Connector
-from provisioner.delivery import CleanupResult, Job
+from provisioner.delivery import CleanupResult, Job, crashpoint
 from provisioner.errors import Aborted, GuardRefused, PartialFailure
 from provisioner.jobs.provisioning import choose_batch
 from provisioner.models import Roster
@@ -39,6 +39,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
         raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
     # The roster under the keys the accounts are held by (class groups are looked up by them).
     job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), match(state, roster).roster)
+    crashpoint("leavers")
     carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
     return result
 

@@ -21,7 +21,7 @@ from datetime import date
 
 from provisioner import times
 from provisioner.connector import Connector, registry
-from provisioner.delivery import CleanupResult, Job
+from provisioner.delivery import CleanupResult, Job, crashpoint
 from provisioner.errors import Aborted, UsageError
 from provisioner.fields import FIELDS
 from provisioner.jobs.cleanup import carry_out
@@ -405,6 +405,7 @@ def erase(workspace: Workspace, state: State, pupil_id: str, today: date,
     cleanup = CleanupResult(the_plan)
     if the_plan.has_work:
         job = Job(workspace, state, today, state.begin_run("erase", None), roster=None)
+        crashpoint("erase")
         carry_out(job, the_plan, connectors, cleanup, again=f"provisioner pupil erase {pupil.shown_id}")
     cleanup.notes += [note for c in connectors if (note := c.delivery.erasure_note())]
     result.cleanup = cleanup

@@ -9,7 +9,6 @@ as the register counts it)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 
 from provisioner import times
@@ -26,12 +25,14 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
     for platform in registry():
         connector = workspace.connector(platform)
         enabled = connector.settings.enabled
-        held = state.accounts(platform).values()
-        waiting = state.awaiting_upload(platform)
+        holding = state.holding(platform, today)
         # A platform's hold whose day has passed is a deletion, even before a command records it.
-        accounts = Counter(ISSUED_NOT_UPLOADED if a.pupil_key in waiting
-                           else str(a.status if a.held_on(today) else AccountStatus.DELETED) for a in held)  # fmt: skip
-        kept = sorted(a.delete_due or "" for a in held if a.status is AccountStatus.PLATFORM_HOLD and a.held_on(today))
+        accounts = {str(status): count for status, count in holding.by_status.items()}
+        if holding.awaiting_upload:
+            accounts[ISSUED_NOT_UPLOADED] = holding.awaiting_upload
+        if holding.deleted:
+            accounts[str(AccountStatus.DELETED)] = holding.deleted
+        kept = holding.hold_range
         if not enabled and not accounts:
             continue
         issued = state.batches(platform, status=BatchStatus.ISSUED)
@@ -40,8 +41,8 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "enabled": enabled,
             "mode": connector.delivery.kind,
             "sent_by": connector.delivery.sent_by or None,  # a data broker feeding it, where one does
-            "accounts": dict(accounts),
-            "issued_not_uploaded": len(waiting),  # in an import file not confirmed uploaded: not held yet
+            "accounts": accounts,
+            "issued_not_uploaded": holding.awaiting_upload,  # in an import file not confirmed uploaded: not held yet
             "awaiting_upload": [{"batch": b.id, "file": b.file, "issued_at": times.stamp(b.issued_at, zone)}
                                 for b in issued if b.kind is not BatchKind.DELETION],
             "awaiting_deletion": [{"batch": b.id, "file": b.file, "due": b.due}
@@ -50,8 +51,8 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "deletions": state.deletion_proofs(platform).as_dict(),  # how the deletions done are known
             "interrupted": len(state.batches(platform, status=BatchStatus.WRITING)),
             # Removed from use, still held by the platform until it deletes them (TTRS's Leavers group).
-            "held_by_platform": {"accounts": len(kept), "where": connector.held_where(),
-                                 "until": [kept[0], kept[-1]]} if kept else None,
+            "held_by_platform": {"accounts": holding.by_status[AccountStatus.PLATFORM_HOLD],
+                                 "where": connector.held_where(), "until": list(kept)} if kept else None,
         }  # fmt: skip
     return {
         "as_of": today.isoformat(),

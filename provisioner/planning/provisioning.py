@@ -68,6 +68,7 @@ class PlatformPlan:
     scope: str = ""  # which pupils it serves, in words ("Years 1 to 6")
     scope_source: str = ""  # "school setting" or "school policy default"
     out_of_scope: int = 0  # pupils on roll it does not serve: no account is made for them there
+    outside: list[tuple[str, str]] = field(default_factory=list)  # those pupils, (name, class), for the admin
     scope_leavers: int = 0  # of the leavers, pupils still on roll who hold an account but are now outside it
     slips_lack: str = ""  # what the login slips this plan prints leave out that pupils need to sign in, in a sentence
     warnings: list[str] = field(default_factory=list)  # settings missing for pupils to use their accounts
@@ -233,6 +234,7 @@ def plan_platform(
             continue
         if not connector.serves(pupil):
             outside.add(pupil.key)
+            plan.outside.append((pupil.display_name, pupil.class_name))
             continue
         placed.add(pupil.key)
         account = accounts.get(pupil.key)

@@ -54,14 +54,12 @@ def _evidence(state: State, connector: Connector, today: date, zone: ZoneInfo) -
     has. (The ledger still treats that account as held for erasure and leavers, since the file
     may have been uploaded unconfirmed; only what the register reports differs.)"""
     delivery = connector.delivery
-    waiting = state.awaiting_upload(connector.id)
-    held = [a for key, a in state.accounts(connector.id).items() if a.held_on(today) and key not in waiting]
-    kept = [a for a in held if a.status is AccountStatus.PLATFORM_HOLD]
+    holding = state.holding(connector.id, today)
     # A platform fed from the MIS by another holds the fields recorded, though no value was kept.
     recorded_only = not delivery.makes_accounts
-    fields_held = sorted({name for account in held for name, value in account.sent.items() if value or recorded_only},
-                         key=list(FIELDS).index)  # fmt: skip
-    if connector.issues_passwords and held:
+    fields_held = sorted(state.fields_held(connector.id, today, with_values_only=not recorded_only) if holding.held
+                         else (), key=list(FIELDS).index)  # fmt: skip
+    if connector.issues_passwords and holding.held:
         fields_held.append("password")
     last = state.last_activity(connector.id)
     late = state.overdue(connector.id, today)
@@ -70,16 +68,16 @@ def _evidence(state: State, connector: Connector, today: date, zone: ZoneInfo) -
         made_by=delivery.accounts_made_by(),
         sent_by=delivery.sent_by,
         fields_declared=list(connector.sent_fields),
-        pupils_held=len(held),
+        pupils_held=holding.held,
         fields_held=fields_held,
         last_provisioning=times.stamp(last.get("provision"), zone),  # the school's clock (times.py)
         last_cleanup=times.stamp(last.get("cleanup"), zone),
-        awaiting_deletion=sum(1 for a in held if a.status is AccountStatus.DELETION_REQUESTED),
+        awaiting_deletion=holding.by_status.get(AccountStatus.DELETION_REQUESTED, 0),
         deletions_overdue=late["unconfirmed_deletion_lists"] + late["deletions_not_started"],
         deletion_proofs=state.deletion_proofs(connector.id),
-        awaiting_upload=len(waiting),
-        held_by_platform=len(kept),
-        held_until=(min(days), max(days)) if (days := [a.delete_due or "" for a in kept]) else None,
+        awaiting_upload=holding.awaiting_upload,
+        held_by_platform=holding.by_status.get(AccountStatus.PLATFORM_HOLD, 0),
+        held_until=holding.hold_range,
         held_where=connector.held_where(),
     )
 

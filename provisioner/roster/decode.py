@@ -88,6 +88,8 @@ def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
         )
     if data.startswith(b"\xef\xbb\xbf"):
         encodings = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):  # before UTF-16's: it begins the same
+        encodings = ["utf-32"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encodings = ["utf-16"]
     else:

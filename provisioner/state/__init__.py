@@ -10,11 +10,14 @@ commits the change, its history and its audit event together.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from provisioner import files
+from provisioner.errors import WorkspaceFault
 from provisioner.state.accounts import AccountLedger
 from provisioner.state.audit import AuditHead, ChainCheck, RunsAndAudit
 from provisioner.state.batches import BatchLedger
@@ -22,15 +25,20 @@ from provisioner.state.decisions import Decisions
 from provisioner.state.identities import IdentityLedger, normalise_mis_id
 from provisioner.state.proofs import DeletionProofs, ProofLedger
 from provisioner.state.records import (
-    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Identity, PendingSend, RegisterChange, RunStatus,
-    SendStatus, SentRecord, now,
+    Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Holding, Identity, PendingSend, RegisterChange,
+    RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
 from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
-    "MIGRATIONS", "Account", "AuditHead", "ChainCheck", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Identity",
-    "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State", "normalise_mis_id", "now",
+    "MIGRATIONS", "Account", "AccountStatus", "Approval", "AuditHead", "Batch", "BatchKind", "BatchStatus", "ChainCheck",
+    "DeletionProofs", "Holding", "Identity", "OtherKey", "PendingSend", "RegisterChange", "RunStatus", "SendStatus",
+    "SentRecord", "State", "normalise_mis_id", "now", "state_faults",
 ]  # fmt: skip
+
+
+class OtherKey(Exception):
+    """The state was made with another school key than the one it is opened with."""
 
 
 class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, RunsAndAudit):
@@ -46,11 +54,36 @@ class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, 
         if not path.exists():
             files.create_private(path)  # before SQLite opens it, so it is never readable by others
         self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        # The rollback journal, not WAL: WAL is unsafe on the network drives schools use.
-        self.db.execute("PRAGMA journal_mode = DELETE")
-        self.db.execute("PRAGMA synchronous = FULL")
-        self._migrate()
+        try:
+            with state_faults(path):
+                self.db.execute("PRAGMA foreign_keys = ON")
+                # The rollback journal, not WAL: WAL is unsafe on the network drives schools use.
+                self.db.execute("PRAGMA journal_mode = DELETE")
+                self.db.execute("PRAGMA synchronous = FULL")
+                # A deleted row's bytes are overwritten, not left in free pages: what a purge or an
+                # erasure forgets cannot be read back from the file, even before it is compacted.
+                self.db.execute("PRAGMA secure_delete = ON")
+                self._migrate()
+                self._check_key()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def key_fingerprint(self) -> str:
+        """A keyed hash of a fixed text: tells one school key from another, and reveals neither."""
+        return hmac.new(self._secret, b"school key fingerprint", hashlib.sha256).hexdigest()[:32]
+
+    def _check_key(self) -> None:
+        """Refuse a key the state was not made with (every pseudonymous id would change); a state
+        made before fingerprints were kept records its key's now."""
+        row = self.db.execute("SELECT fingerprint FROM school_key").fetchone()
+        if row is None:
+            with self.transaction():
+                self.db.execute("INSERT INTO school_key (fingerprint, recorded_at) VALUES (?, ?)",
+                                (self.key_fingerprint(), now()))  # fmt: skip
+                self.audit(None, "school_key.recorded")
+        elif not hmac.compare_digest(row[0], self.key_fingerprint()):
+            raise OtherKey
 
     def close(self) -> None:
         self.db.close()
@@ -94,3 +127,28 @@ class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, 
         self.db.execute("COMMIT")
         if self._appended:
             self._advance_head()
+
+
+@contextlib.contextmanager
+def state_faults(path: Path) -> Iterator[None]:
+    """SQLite's failures as what they mean for the admin: a damaged file, a full disk, a file
+    that cannot be written. A failed write is rolled back by SQLite, so what was committed
+    before it stands, and nothing of the step that failed."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        text = str(exc).lower()
+        if "full" in text:
+            what, fix = "the disk is full", "free some space on the disk"
+        elif "readonly" in text or "read-only" in text:
+            what, fix = f"{path.name} cannot be written (it or its folder is read-only)", \
+                f"give your account write access to {path.name} and its folder"  # fmt: skip
+        elif "locked" in text or "busy" in text:
+            what, fix = f"{path.name} is locked by another program", "close the program holding it (a backup or a sync tool)"
+        elif "not a database" in text or "malformed" in text or "corrupt" in text:
+            raise WorkspaceFault(f"{path.name} is damaged and cannot be read; nothing was changed",
+                                 hint=f"restore {path.name} from your backup, then run the command again") from None
+        else:
+            what, fix = f"{path.name} could not be used ({exc})", "check the disk and the file, or run again with --debug"
+        raise WorkspaceFault(f"stopped: {what}; what was recorded before this step is kept, this step was not recorded",
+                             hint=f"{fix}, then run the same command again: it carries on from what was recorded") from None

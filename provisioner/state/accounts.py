@@ -5,13 +5,15 @@ writes its history row and its audit event in the same transaction as the change
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import partial
 from typing import Protocol
 
 from provisioner.state.records import (
-    Account, AccountStatus, Batch, BatchStatus, PendingSend, RunStatus, SendStatus, SentRecord, now,
+    Account, AccountStatus, Batch, BatchStatus, Holding, PendingSend, RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
 
 _ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
@@ -43,6 +45,9 @@ class Outcome(Protocol):
 # what json.dumps wrote, nothing else).
 _STATUSES = {status.value: status for status in AccountStatus}
 _scan_json = json.scanner.make_scanner(json.JSONDecoder())
+# A field's non-empty string value in an account's JSON (a key's closing quote, the colon, then
+# the string, escapes and all): what ``fields_held`` replaces to see an account's shape.
+_FILLED_VALUE = re.compile(r'":\s*"(?=[^"])[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 def _account(platform: str, row: tuple) -> Account:
@@ -66,6 +71,50 @@ class AccountLedger:
                          status_at, created_at)
             for key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at in rows
         }  # fmt: skip
+
+    def holding(self, platform: str, today: date) -> Holding:
+        """The platform's accounts counted by status as of ``today`` (see ``Holding``)."""
+        waiting = len(self.awaiting_upload(platform))
+        by_status: dict[AccountStatus, int] = {}
+        deleted = ended = 0
+        first = last = None
+        rows = self.db.execute(
+            "SELECT status, status = ? AND delete_due IS NOT NULL AND delete_due < ?, COUNT(*),"
+            " MIN(COALESCE(delete_due, '')), MAX(COALESCE(delete_due, ''))"
+            " FROM accounts WHERE platform = ? GROUP BY 1, 2",
+            (AccountStatus.PLATFORM_HOLD, today.isoformat(), platform),
+        )
+        for status, hold_ended, count, earliest, latest in rows:
+            status = _STATUSES[status]
+            if status is AccountStatus.DELETED or hold_ended:
+                deleted += count
+                ended += count if hold_ended else 0
+                continue
+            by_status[status] = count
+            if status is AccountStatus.PLATFORM_HOLD:
+                first, last = earliest, latest
+        if waiting:  # the accounts awaiting upload are active ones (``awaiting_upload``)
+            by_status[AccountStatus.ACTIVE] -= waiting
+        return Holding({s: n for s, n in by_status.items() if n}, waiting, deleted, ended,
+                       (first, last) if first is not None else None)  # fmt: skip
+
+    def fields_held(self, platform: str, today: date, *, with_values_only: bool = True) -> set[str]:
+        """The fields with a value in any account the platform holds today, awaiting upload
+        excluded (``holding``); every field recorded, empty or not, unless ``with_values_only``.
+
+        A trust's platform holds 50,000 accounts whose values differ but whose shapes (which
+        fields, which of them empty) are a handful: each account's values are reduced to its
+        shape in C (every non-empty string becomes 1), and only the distinct shapes decoded."""
+        waiting = self.awaiting_upload(platform)
+        rows = self.db.execute(
+            "SELECT pupil_key, sent FROM accounts WHERE platform = ? AND status != ?"
+            " AND NOT (status = ? AND delete_due IS NOT NULL AND delete_due < ?)",
+            (platform, AccountStatus.DELETED, AccountStatus.PLATFORM_HOLD, today.isoformat()),
+        )
+        shape = partial(_FILLED_VALUE.sub, '":1')
+        shapes = {shape(sent) for key, sent in rows if key not in waiting}
+        return {name for text in shapes for name, value in json.loads(text).items()
+                if value or not with_values_only}  # fmt: skip
 
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
         """Every account of one pupil, by platform (held or deleted)."""

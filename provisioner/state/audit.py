@@ -303,8 +303,7 @@ class RunsAndAudit:
 
     def _write_head(self) -> None:
         head = self.audit_head()
-        files.atomic_write_text(self._head_path, f"{head.count}:{head.mac}\n" + HEAD_NOTE, encoding="ascii",
-                                durable=False)  # fmt: skip
+        files.replace_small_file(self._head_path, (f"{head.count}:{head.mac}\n" + HEAD_NOTE).encode("ascii"))
 
     def reanchor_audit(self) -> tuple[AuditHead | None, AuditHead]:
         """Anchor the log again once the admin knows why it no longer reaches the head written
@@ -355,11 +354,11 @@ def _epoch_now() -> int:
     return int(datetime.now(UTC).timestamp())
 
 
-# Migration 10: the log kept before it was keyed
+# Migration 11: the log kept before it was keyed
 
 
 def rechain_sha256_log(state: RunsAndAudit) -> None:
-    """Move the events of the plain SHA-256 chain (migration 9 renamed its table) into the keyed
+    """Move the events of the plain SHA-256 chain (migration 10 renamed its table) into the keyed
     log: its chain is walked under its own rule first, and the verdict, its count and its last
     hash go into an ``audit.rechained`` event, so whoever kept an old head can still compare it.
     A pupil the state still knows keeps one token for all their events; a pupil already forgotten

@@ -26,6 +26,10 @@ class BatchLedger:
 
     db: sqlite3.Connection
 
+    def holds_batches(self) -> bool:
+        """Whether any batch was ever recorded (a state begun afresh holds none)."""
+        return self.db.execute("SELECT 1 FROM batches LIMIT 1").fetchone() is not None
+
     def batches(self, platform: str | None = None, status: BatchStatus | None = None) -> list[Batch]:
         query = f"SELECT {_BATCH_COLUMNS} FROM batches WHERE 1=1"  # noqa: S608
         args: list = []
@@ -60,13 +64,16 @@ class BatchLedger:
         Only the register and the overview read this: erasure and leaver decisions go on
         treating the account as held (``AccountStatus.held``), since the file may have been
         uploaded without anyone confirming it."""
+        # From the few batches still issued to their sends, not from every send of the platform
+        # (CROSS JOIN keeps SQLite to that order): once the files are confirmed, a trust's overview
+        # reads nothing here.
         rows = self.db.execute(
-            "SELECT s.pupil_key FROM sends s JOIN batches b ON b.platform = s.platform AND b.id = s.batch_id"
+            "SELECT s.pupil_key FROM batches b CROSS JOIN sends s ON s.platform = b.platform AND s.batch_id = b.id"
             " JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
-            " WHERE s.platform = ? AND s.action = 'create' AND s.status = ? AND b.kind = ? AND b.status = ?"
-            " AND a.status = ? AND s.id = (SELECT MAX(l.id) FROM sends l WHERE l.platform = s.platform"
-            " AND l.pupil_key = s.pupil_key AND l.action = 'create' AND l.status = ?)",
-            (platform, SendStatus.DONE, BatchKind.IMPORT, BatchStatus.ISSUED, AccountStatus.ACTIVE, SendStatus.DONE),
+            " WHERE b.platform = ? AND b.kind = ? AND b.status = ? AND s.action = 'create' AND s.status = ?"
+            " AND a.status = ? AND NOT EXISTS (SELECT 1 FROM sends l WHERE l.pupil_key = s.pupil_key"
+            " AND l.platform = s.platform AND l.action = 'create' AND l.status = ? AND l.id > s.id)",
+            (platform, BatchKind.IMPORT, BatchStatus.ISSUED, SendStatus.DONE, AccountStatus.ACTIVE, SendStatus.DONE),
         )
         return {key for (key,) in rows}
 
@@ -180,8 +187,8 @@ class BatchLedger:
         """Deletions past their due date on one platform: rows of deletion lists not confirmed in
         time, and leavers' accounts whose deletion fell due but no cleanup has acted on."""
         lists = self.db.execute(
-            "SELECT COUNT(*) FROM sends s JOIN batches b ON b.platform = s.platform AND b.id = s.batch_id"
-            " WHERE s.platform = ? AND s.status = ? AND b.kind = ? AND b.status = ? AND b.due IS NOT NULL AND b.due < ?",
+            "SELECT COUNT(*) FROM batches b CROSS JOIN sends s ON s.platform = b.platform AND s.batch_id = b.id"
+            " WHERE b.platform = ? AND s.status = ? AND b.kind = ? AND b.status = ? AND b.due IS NOT NULL AND b.due < ?",
             (platform, SendStatus.PENDING, BatchKind.DELETION, BatchStatus.ISSUED, today.isoformat()),
         ).fetchone()[0]
         waiting = self.db.execute(

@@ -52,10 +52,12 @@ class ProofLedger:
         ).fetchall()
         found = {proof: (count, last) for proof, count, last in rows}
         awaiting = self.db.execute(
-            "SELECT COUNT(*) FROM sends s JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
-            " WHERE s.platform = ? AND s.action = 'delete' AND s.status = ? AND s.still_present_on IS NOT NULL"
-            " AND a.status = ?",
-            (platform, SendStatus.PENDING, AccountStatus.DELETION_REQUESTED),
+            # From the deletion lists (a few) to their rows, not from every send of the platform.
+            "SELECT COUNT(*) FROM batches b CROSS JOIN sends s ON s.platform = b.platform AND s.batch_id = b.id"
+            " JOIN accounts a ON a.platform = s.platform AND a.pupil_key = s.pupil_key"
+            " WHERE b.platform = ? AND b.kind = ? AND s.action = 'delete' AND s.status = ?"
+            " AND s.still_present_on IS NOT NULL AND a.status = ?",
+            (platform, BatchKind.DELETION, SendStatus.PENDING, AccountStatus.DELETION_REQUESTED),
         ).fetchone()[0]
         return DeletionProofs(
             awaiting_still_present=awaiting,

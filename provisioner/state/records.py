@@ -88,6 +88,26 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Holding:
+    """What one platform holds today, counted in the state, not account by account: the overview
+    and the register count a trust's 350,000 accounts on every run. ``by_status`` counts the
+    accounts held today whose pupil the platform has (those only in an import file not yet
+    confirmed uploaded are ``awaiting_upload`` instead; see ``State.awaiting_upload``);
+    ``ended_holds`` are platform holds past their day, deleted by the platform though no command
+    has recorded it yet (``Account.held_on``)."""
+
+    by_status: dict[AccountStatus, int]
+    awaiting_upload: int
+    deleted: int
+    ended_holds: int
+    hold_range: tuple[str, str] | None  # first and last day the platform's own hold ends, if any
+
+    @property
+    def held(self) -> int:
+        return sum(self.by_status.values())
+
+
+@dataclass(frozen=True)
 class PendingSend:
     id: int
     pupil_key: str

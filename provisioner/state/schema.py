@@ -167,11 +167,20 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     );
     CREATE INDEX register_changes_by_entry ON register_changes (entry_id, id);
     """,
-    # 9: the audit log keyed and compact (state/audit.py says why). Each event's MAC: HMAC-SHA-256
+    # 9: which school key the state was made with: a keyed hash of a fixed text, which tells
+    # one key from another and reveals neither. A state opened with another key is refused
+    # (every pseudonymous id would change: platforms would see new pupils).
+    """
+    CREATE TABLE school_key (
+        fingerprint TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    """,
+    # 10: the audit log keyed and compact (state/audit.py says why). Each event's MAC: HMAC-SHA-256
     # under the workspace's audit.key (never in the state) over the MAC before it and the event,
     # 16 bytes; seq numbers the chain 1, 2, 3...; times in whole seconds since 1970 (UTC); a pupil
     # as a random token (audit_subjects), deleted when the pupil is forgotten. The plain SHA-256
-    # log waits as audit_sha256 for migration 10 to check it and move its events.
+    # log waits as audit_sha256 for migration 11 to check it and move its events.
     """
     DROP TRIGGER audit_no_update;
     DROP TRIGGER audit_no_delete;
@@ -193,7 +202,7 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
-    # 10: the plain SHA-256 log's events checked under its own rule and chained again under the key
+    # 11: the plain SHA-256 log's events checked under its own rule and chained again under the key
     rechain_sha256_log,
 ]
 
