@@ -23,7 +23,7 @@ class ExitCode(IntEnum):
     PARTIAL = 5
     GUARD_REFUSED = 6
     REGISTER_PROBLEMS = 7
-    AUDIT_BROKEN = 8  # the audit log's hash chain does not verify: someone changed the record
+    AUDIT_BROKEN = 8  # the audit log does not prove itself (status, audit verify): someone changed the record
     # The workspace's own files cannot be used as they are: a full disk, a file or folder that
     # cannot be written, a damaged or missing state, a school key the state was not made with.
     WORKSPACE_FAULT = 9
@@ -85,6 +85,12 @@ class PartialFailure(ProvisionerError):
 
 class GuardRefused(ProvisionerError):
     exit_code = ExitCode.GUARD_REFUSED
+
+
+class AuditBroken(ProvisionerError):
+    """The audit log does not prove itself: an event changed or removed, or its head not reached."""
+
+    exit_code = ExitCode.AUDIT_BROKEN
 
 
 class WorkspaceFault(ProvisionerError):

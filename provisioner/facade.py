@@ -36,7 +36,7 @@ from provisioner.register.gaps import Gap, open_gaps
 from provisioner.roster import read_roster
 from provisioner.roster.platform_export import read_platform_export
 from provisioner.settings import RosterSettings
-from provisioner.state import Approval, Batch, BatchKind, BatchStatus, State, state_faults
+from provisioner.state import Approval, AuditHead, Batch, BatchKind, BatchStatus, ChainCheck, State, state_faults
 from provisioner.workspace import SETTINGS_FILE, Workspace, connector_class, find_workspace
 
 if TYPE_CHECKING:
@@ -363,6 +363,28 @@ class Provisioner:
                     state.mark_interrupted_runs()
             return status_report(self.workspace, state, today or self._today())
 
+    # The audit log
+
+    def verify_audit(self, head: str | None = None) -> ChainCheck:
+        """Walk the audit log's chain and check it passes through ``head`` (as printed on a
+        register or by status, kept on paper), else through the head written after the last change."""
+        anchor = None
+        if head is not None:
+            anchor = AuditHead.parse(head)
+            if anchor is None:
+                raise UsageError(f"--head {head!r} is not an audit log head",
+                                 hint="copy it as printed: the number of events, a colon and the digits, "
+                                 "e.g. 5123:9f3a-b1c2-d4e5-f607-1829")  # fmt: skip
+        with self._reading() as state:
+            return state.verify_audit(anchor)
+
+    def reanchor_audit(self) -> tuple[AuditHead | None, AuditHead]:
+        """Anchor the audit log again after its head file was lost or came from another backup
+        than the state: recorded as an event; refused while an event itself does not verify.
+        Returns (the head recorded before, the new head)."""
+        with self._changing() as state:
+            return state.reanchor_audit()
+
     # The processor register
 
     def register(self, today: date | None = None) -> Register:
@@ -414,7 +436,8 @@ class Provisioner:
 
         with self._reading() as state:
             register = build_register(self.workspace, state, today or date.today())
-            audit = reports.AuditCheck(*state.verify_audit()) if fmt == "pdf" else None
+            check = state.verify_audit() if fmt == "pdf" else None
+            audit = reports.AuditCheck(check.entries, check.head.text, check.problem()) if check else None
         path = out or self.workspace.reports / reports.default_name(register, fmt)
         reports.write_register(register, fmt, path, audit)
         return path, register

@@ -100,6 +100,21 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
 
 
+def replace_small_file(path: Path, data: bytes) -> None:
+    """A small owner-only file rewritten after every change (the audit log's head), replaced by a
+    rename but not flushed to disk: a power cut leaves the one before, which is harmless there."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        make_private(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def neutralise(value: object) -> str:
     """A cell value that a spreadsheet program will show as text, never run as a formula.
 

@@ -240,27 +240,39 @@ def credential_face(what: str, value: str) -> Face:
 
 
 def wrap(text: str, face: Face, size: float, width: float, *, words: bool) -> list[str]:
-    """Greedy line breaks: at spaces where ``words`` (a name), else anywhere (an address)."""
+    """Greedy line breaks: at spaces where ``words`` (a name), else anywhere (an address).
+
+    Linear in the text's length: each line's width is kept as it grows and each character is
+    measured once, so a very long cell costs its length, not its length squared."""
+    advance = metrics(face).by_char
     measure = metrics(face).width
     if text == text.strip() and measure(text, size) <= width:  # what the greedy loop would give, at once
         return [text]
+    room = width / (size * PT)  # the line's width in ems, as the advances are given
     lines: list[str] = []
-    line = ""
+    line, full, stripped = "", 0.0, 0.0  # the line, its width with its trailing spaces and without
     tokens = re.findall(r"\S+\s*", text) if words else list(text)
     for token in tokens:
-        if measure((line + token).rstrip(), size) <= width:
+        word = token.rstrip()
+        word_width = sum(map(advance.__getitem__, word))
+        spaces = sum(map(advance.__getitem__, token[len(word):]))
+        if (full + word_width if word else stripped) <= room:
             line += token
+            if word:
+                stripped = full + word_width
+            full += word_width + spaces
             continue
         if line:
             lines.append(line.rstrip())
-            line = ""
-        while measure(token.rstrip(), size) > width:  # a word wider than the line: break inside it
-            cut = 1
-            while cut < len(token) and measure(token[: cut + 1], size) <= width:
+        while word_width > room:  # a word wider than the line: break inside it
+            cut, taken = 1, advance[token[0]]
+            while cut < len(token) and taken + advance[token[cut]] <= room:
+                taken += advance[token[cut]]
                 cut += 1
             lines.append(token[:cut])
-            token = token[cut:]
-        line = token
+            token, word = token[cut:], word[cut:]
+            word_width -= taken
+        line, stripped, full = token, word_width, word_width + spaces
     if line.strip() or not lines:
         lines.append(line.rstrip())
     return lines

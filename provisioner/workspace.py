@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import tomllib
 from collections.abc import Iterator
 from functools import cached_property
@@ -27,6 +28,9 @@ from provisioner.state import OtherKey, State
 SETTINGS_FILE = "provisioner.toml"
 STATE_FILE = "state.sqlite3"
 SECRET_FILE = "school-secret.key"
+# The audit log's key and head: outside the state on purpose (state/audit.py says why).
+AUDIT_KEY_FILE = "audit.key"
+AUDIT_HEAD_FILE = "audit-head.txt"
 LOCK_FILE = ".lock"
 ENV_WORKSPACE = "PROVISIONER_WORKSPACE"
 BATCH_ID = re.compile(r"\d{8}-\d{3}")  # a batch's id in its files' names: the day, then a counter
@@ -39,6 +43,8 @@ class Workspace:
     settings_path = property(lambda self: self.root / SETTINGS_FILE)
     state_path = property(lambda self: self.root / STATE_FILE)
     secret_path = property(lambda self: self.root / SECRET_FILE)
+    audit_key_path = property(lambda self: self.root / AUDIT_KEY_FILE)
+    audit_head_path = property(lambda self: self.root / AUDIT_HEAD_FILE)
     outbox = property(lambda self: self.root / "outbox")
     reports = property(lambda self: self.root / "reports")
     # The roster last chosen in the web interface: kept inside the workspace, never elsewhere.
@@ -56,19 +62,22 @@ class Workspace:
                 f"the school secret {path.name} is missing from the workspace",
                 hint="restore it from your backup: without it pseudonymous ids change and platforms see new pupils",
             )
-        if not files.is_private(path):
-            raise SettingsError(
-                f"{path} can be read by other users of this computer",
-                hint=f"make it private: chmod 600 '{path}'",
-            )
-        value = path.read_text(encoding="ascii").strip()
-        try:
-            secret = bytes.fromhex(value)
-        except ValueError:
-            secret = b""
-        if len(secret) < 32:
-            raise SettingsError(f"{path.name} is not a valid school secret", hint="restore it from your backup")
-        return secret
+        return _read_key(path, "school secret")
+
+    @cached_property
+    def audit_key(self) -> bytes:
+        """The key of the audit log's chain. Made on first use (a new workspace, or one from before
+        the log was keyed); once a head has been written, a missing key is restored, never remade."""
+        path = self.audit_key_path
+        if not path.exists():
+            if self.audit_head_path.exists():
+                raise SettingsError(
+                    f"the audit log's key {path.name} is missing from the workspace",
+                    hint=f"restore it from the backup that holds {STATE_FILE}: without it the audit log cannot "
+                    "be checked",
+                )
+            write_key(path)
+        return _read_key(path, "audit log key")
 
     @cached_property
     def _pseudonyms(self) -> KeyedHash:
@@ -85,7 +94,7 @@ class Workspace:
         another school key (every pseudonymous id would change)."""
         self.refuse_lost_state()
         try:
-            state = State(self.state_path, self.secret)
+            state = State(self.state_path, self.secret, self.audit_key, self.audit_head_path)
         except OtherKey:
             raise WorkspaceFault(
                 f"{SECRET_FILE} is not the key {STATE_FILE} was made with: with it every pupil's pseudonymous id "
@@ -179,6 +188,27 @@ class Workspace:
             yield held
         finally:
             handle.close()
+
+
+def write_key(path: Path) -> None:
+    """A new random key of 32 bytes, as hex, in an owner-only file."""
+    files.atomic_write_text(path, secrets.token_hex(32) + "\n", encoding="ascii")
+
+
+def _read_key(path: Path, what: str) -> bytes:
+    if not files.is_private(path):
+        raise SettingsError(
+            f"{path} can be read by other users of this computer",
+            hint=f"make it private: chmod 600 '{path}'",
+        )
+    value = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise SettingsError(f"{path.name} is not a valid {what}", hint="restore it from your backup")
+    return key
 
 
 def connector_class(platform: str) -> type[Connector]:

@@ -22,7 +22,6 @@ from openpyxl import load_workbook
 
 from conftest import TODAY, apply
 from provisioner.delivery import CRASH_ENV
-from provisioner.state import State
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.jobs.create import init_workspace
 
@@ -94,8 +93,8 @@ def assert_complete_and_consistent(workspace, expected_pupils: int) -> None:
         assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
     finally:
         db.close()
-    state = State(workspace.state_path, workspace.secret)
-    assert state.verify_audit()[1] is None
+    state = workspace.open_state()
+    assert state.verify_audit().intact
     state.close()
     leftovers = [p for p in workspace.outbox.rglob(".*") if p.is_file()]
     assert leftovers == []
@@ -198,5 +197,5 @@ def test_an_apply_that_fails_part_way_draws_the_cards_of_the_files_it_wrote(tmp_
     assert written.parent.name == "bug-club"
     assert list(workspace.outbox.glob("login-slips-*.xlsx")), "the cards of the file written"
     slips_match_imports(workspace)
-    with State(workspace.state_path, workspace.secret) as state:
+    with workspace.open_state() as state:
         assert [run["status"] for run in state.last_runs(1)] == ["failed"]

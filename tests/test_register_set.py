@@ -88,7 +88,7 @@ def test_set_is_in_the_audit_log_with_a_digest_of_the_text_and_in_the_history_wi
                                                            "Amazon Web Services, London (UK).", "Test Admin", "set")
     assert "Ireland" in json.loads(before)  # what the shipped entry said
     with workspace.open_state() as state:
-        assert state.verify_audit()[1] is None
+        assert state.verify_audit().intact
 
 
 def test_setting_the_same_text_again_changes_and_records_nothing(workspace, cli):

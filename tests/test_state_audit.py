@@ -1,75 +1,389 @@
-"""The audit log is append-only and hash-chained; pupils appear in it only as keyed hashes."""
+"""The audit log is append-only, keyed, and proves itself against a head kept outside its own
+file: an edited, deleted, moved, cut-short or rewritten log is caught; pupils appear in it only
+as random tokens, which forgetting them leaves leading nowhere."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import re
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
+from pypdf import PdfReader
 
-from conftest import TODAY, yes
+from conftest import TODAY, Cli, apply
 from provisioner.facade import Provisioner
 from provisioner.connector.api import Outcome
 from provisioner.state import MIGRATIONS, Batch, BatchKind, BatchStatus, State, now
 from provisioner.state.schema import statements
+from provisioner.workspace import Workspace
 
 
 def applied(workspace, roster_file):
-    Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
+    apply(workspace, roster_file)
     return Provisioner(workspace).read_roster(roster_file, today=TODAY)
+
+
+def tamper(workspace, *sql: str, params=()) -> None:
+    """What someone editing the state file by hand does: drop the guards, change rows."""
+    db = sqlite3.connect(workspace.state_path)
+    db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    db.execute("DROP TRIGGER IF EXISTS audit_no_delete")
+    for statement in sql:
+        db.execute(statement, params)
+    db.commit()
+    db.close()
+
+
+def events(workspace) -> list[tuple]:
+    db = sqlite3.connect(workspace.state_path)
+    rows = db.execute("SELECT seq, at, run_id, action, platform, subject, detail, mac FROM audit ORDER BY seq").fetchall()
+    db.close()
+    return rows
+
+
+def verify(workspace, *args: str):
+    result = Cli(workspace)("audit", "verify", "--json", *args)
+    return result.exit_code, json.loads(result.stdout)
 
 
 def test_every_account_action_is_audited_and_the_chain_verifies(workspace, roster_file):
     roster = applied(workspace, roster_file)
-    state = State(workspace.state_path, workspace.secret)
-    checked, broken = state.verify_audit()
-    assert broken is None
-    creates = state.db.execute("SELECT COUNT(*) FROM audit WHERE action = 'account.create'").fetchone()[0]
+    with workspace.open_state() as state:
+        check = state.verify_audit()
+        creates = state.db.execute("SELECT COUNT(*) FROM audit WHERE action = 'account.create'").fetchone()[0]
+        head = state.audit_head()
+    assert check.intact and check.first_broken is None
     assert creates == sum(1 for p in roster.pupils if not (p.leaving_date and p.leaving_date <= TODAY))
-    assert checked > creates
+    assert check.entries > creates
+    # The head outside the state is the log's own, written with the run, owner-only.
+    assert workspace.audit_head_path.read_text().split("\n")[0] == f"{head.count}:{head.mac}"
+    assert head.count == check.entries
+    assert workspace.audit_head_path.stat().st_mode & 0o077 == 0
+    assert workspace.audit_key_path.stat().st_mode & 0o077 == 0
+
+
+def test_the_key_is_not_in_the_state(workspace, roster_file):
+    applied(workspace, roster_file)
+    key = workspace.audit_key_path.read_text().strip()
+    raw = workspace.state_path.read_bytes()
+    assert key.encode() not in raw and bytes.fromhex(key) not in raw
 
 
 def test_the_audit_log_names_no_pupil(workspace, roster_file):
     roster = applied(workspace, roster_file)
-    db = sqlite3.connect(workspace.state_path)
-    entries = db.execute("SELECT at, run_id, action, platform, subject, detail FROM audit").fetchall()
-    db.close()
-    assert entries
-    # The chain's own columns (prev, hash) are digests: hex digits in which a six-digit admission
-    # number turns up by chance about one run in ten. Every column that says something is searched,
-    # and the keyed hash that stands for a pupil must be none of their values.
-    audit_lines = [" ".join(str(column) for column in entry[:4] + entry[5:]) for entry in entries]
-    subjects = {entry[4] for entry in entries}
-    accounts = workspace.open_state().accounts("purple-mash")
-    for pupil in roster.pupils:
-        account = accounts.get(pupil.key)
-        sent = list(account.sent.values()) if account else []
-        for value in (pupil.key, pupil.mis_id, pupil.upn, pupil.legal_surname, pupil.forename, *sent):
-            assert not any(value and value in line for line in audit_lines)
-            assert value not in subjects
+    rows = events(workspace)
+    assert rows
+    said = [" ".join(str(column) for column in row[1:5] + row[6:7]) for row in rows]
+    subjects = {row[5] for row in rows if row[5] is not None}
+    assert subjects and all(len(s) == 8 for s in subjects), "a pupil is a random 8-byte token"
+    with workspace.open_state() as state:
+        accounts = state.accounts("purple-mash")
+        for pupil in roster.pupils:
+            account = accounts.get(pupil.key)
+            sent = list(account.sent.values()) if account else []
+            for value in (pupil.key, pupil.mis_id, pupil.upn, pupil.legal_surname, pupil.forename, *sent):
+                assert not any(value and value in line for line in said)
+            # The keyed hash the log once used is no longer in it.
+            assert bytes.fromhex(state.subject(pupil.key)) not in subjects
+            assert all(state.subject(pupil.key) not in line for line in said)
 
 
-def test_tampering_is_detected_and_edits_are_refused(workspace, roster_file):
+def test_appends_are_refused_edits_of_the_table(workspace, roster_file):
     applied(workspace, roster_file)
     db = sqlite3.connect(workspace.state_path)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("UPDATE audit SET action = 'nothing' WHERE seq = 3")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("DELETE FROM audit WHERE seq = 3")
-    # Someone who drops the trigger to rewrite history is still caught by the chain.
+    db.close()
+
+
+def test_an_edited_event_is_caught(workspace, roster_file):
+    applied(workspace, roster_file)
+    tamper(workspace, "UPDATE audit SET detail = '{}' WHERE seq = 3")
+    code, check = verify(workspace)
+    assert code == 8 and check["intact"] is False and check["first_broken"] == 3
+    assert check["entries"] == 2
+
+
+def test_a_deleted_event_is_caught(workspace, roster_file):
+    applied(workspace, roster_file)
+    tamper(workspace, "DELETE FROM audit WHERE seq = 5")
+    code, check = verify(workspace)
+    assert code == 8 and check["first_broken"] == 6 and check["entries"] == 4
+
+
+def test_reordered_events_are_caught(workspace, roster_file):
+    applied(workspace, roster_file)
+    rows = {row[0]: row for row in events(workspace)}
+    swap = "UPDATE audit SET at = ?, run_id = ?, action = ?, platform = ?, subject = ?, detail = ?, mac = ? WHERE seq = ?"
+    db = sqlite3.connect(workspace.state_path)
     db.execute("DROP TRIGGER audit_no_update")
-    db.execute("UPDATE audit SET detail = '{}' WHERE seq = 3")
+    db.execute(swap, (*rows[5][1:], 4))
+    db.execute(swap, (*rows[4][1:], 5))
     db.commit()
     db.close()
-    state = State(workspace.state_path, workspace.secret)
-    assert state.verify_audit() == (2, 3)
+    code, check = verify(workspace)
+    assert code == 8 and check["first_broken"] == 4
+
+
+@pytest.mark.parametrize("kept", [0, 10, -12], ids=["all removed", "half removed", "last events removed"])
+def test_a_log_cut_short_is_caught_by_the_head_kept_outside_it(workspace, roster_file, kept):
+    applied(workspace, roster_file)
+    count = len(events(workspace))
+    keep = kept if kept >= 0 else count + kept
+    if kept == 10:
+        keep = count // 2
+    tamper(workspace, "DELETE FROM audit WHERE seq > ?", params=(keep,))
+    code, check = verify(workspace)
+    assert code == 8 and check["intact"] is False and check["first_broken"] is None
+    assert f"the log has {keep} events" in check["problem"] and "removed from its end" in check["problem"]
+    status = Cli(workspace)("status")
+    assert status.exit_code == 8 and "BROKEN" in status.output
+
+
+def test_a_log_rewritten_and_hashed_forward_without_the_key_is_caught(workspace, roster_file):
+    """The attacker has the state file, not audit.key: they drop an event, then compute every
+    MAC again with a key of their own (or the old rule, plain SHA-256), and the head file to match."""
+    applied(workspace, roster_file)
+    rows = [row for row in events(workspace) if row[0] != 4]
+    guessed = b"\x01" * 32
+    db = sqlite3.connect(workspace.state_path)
+    db.execute("DROP TRIGGER audit_no_delete")
+    db.execute("DELETE FROM audit")
+    mac = b""
+    for seq, row in enumerate(rows, start=1):
+        payload = json.dumps([seq, *row[1:5], row[5].hex() if row[5] else None, row[6]], separators=(",", ":"))
+        mac = hmac.digest(guessed, mac + payload.encode(), "sha256")[:16]
+        db.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (seq, *row[1:7], mac))
+    db.commit()
+    db.close()
+    workspace.audit_head_path.write_text(f"{len(rows)}:{mac.hex()}\n")
+    code, check = verify(workspace)
+    assert code == 8 and check["first_broken"] == 1 and check["entries"] == 0
+    assert "without its key" in check["problem"]
+
+
+def test_a_head_kept_on_paper_catches_a_rewrite_by_someone_holding_the_key(workspace, roster_file, pupils, tmp_path):
+    """Even someone with audit.key, rewriting the log from an event onwards and the head file
+    with it, cannot match the head a governor copied from the register."""
+    applied(workspace, roster_file)
+    cli = Cli(workspace)
+    printed = cli("status").output
+    paper = re.search(r"Audit log head: (\S+) ", printed)[1]
+    assert verify(workspace, "--head", paper) == (0, verify(workspace)[1])
+    assert verify(workspace, "--head", paper.replace("-", " ").upper())[0] == 0, "copied by hand, spaced"
+    count = int(paper.split(":")[0])
+    # The insider removes the last events and rewrites the head file from the log as cut.
+    tamper(workspace, "DELETE FROM audit WHERE seq > ?", params=(count - 3,))
+    with workspace.open_state() as state:
+        head = state.audit_head()
+    workspace.audit_head_path.write_text(f"{head.count}:{head.mac}\n")
+    assert verify(workspace)[0] == 0, "the log and the head file agree with each other"
+    code, check = verify(workspace, "--head", paper)
+    assert code == 8 and "removed from its end" in check["problem"]
+    # A log that goes on from the paper's head passes it.
+    tamper(workspace, "DELETE FROM audit")
+    workspace.audit_head_path.unlink()
+    code, check = verify(workspace, "--head", paper)
+    assert code == 8
+
+
+def test_the_head_file_does_not_follow_a_log_cut_short(workspace, roster_file, pupils):
+    """The next change after a log was cut short leaves the head file as it was, so the loss
+    stays visible instead of being written over."""
+    applied(workspace, roster_file)
+    recorded = workspace.audit_head_path.read_text()
+    tamper(workspace, "DELETE FROM audit WHERE seq > 5")
+    Provisioner(workspace).approve("purple-mash", "Test Admin", today=TODAY)
+    assert workspace.audit_head_path.read_text() == recorded
+    assert verify(workspace)[0] == 8
+
+
+def test_a_later_change_moves_the_head_on_and_an_earlier_head_still_verifies(workspace, roster_file):
+    applied(workspace, roster_file)
+    with workspace.open_state() as state:
+        earlier = state.audit_head()
+    Provisioner(workspace).approve("purple-mash", "Test Admin", today=TODAY)
+    with workspace.open_state() as state:
+        later = state.audit_head()
+    assert later.count > earlier.count
+    code, check = verify(workspace, "--head", earlier.text)
+    assert code == 0 and check["checked_against"] == earlier.text and check["head"] == later.text
+
+
+def test_a_head_that_is_not_one_is_a_usage_error(workspace, roster_file):
+    applied(workspace, roster_file)
+    result = Cli(workspace)("audit", "verify", "--head", "yesterday", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert "not an audit log head" in error["message"] and "5123:9f3a" in error["hint"]
+
+
+def test_the_head_is_printed_on_every_register_export_and_by_status(workspace, roster_file, tmp_path):
+    applied(workspace, roster_file)
+    cli = Cli(workspace)
+    with workspace.open_state() as state:
+        head = state.audit_head().text
+    for fmt in ("pdf", "md", "xlsx"):
+        exported = cli("register", "export", "--format", fmt, "--out", str(tmp_path / f"register.{fmt}"))
+        assert exported.exit_code == 0, exported.output
+        assert f"Audit log head: {head}" in exported.output
+    assert f"Audit log head: {head}" in cli("status").output
+    assert json.loads(cli("status", "--json").stdout)["audit"]["head"] == head
+    governors_page = PdfReader(tmp_path / "register.pdf").pages[0].extract_text()
+    assert head in " ".join(governors_page.split()), "on the page governors keep"
+
+
+def test_a_missing_audit_key_is_restored_not_remade(workspace, roster_file):
+    applied(workspace, roster_file)
+    workspace.audit_key_path.unlink()
+    result = Cli(workspace)("status", "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert "audit.key is missing" in error["message"] and "restore it from the backup" in error["hint"]
+    assert not workspace.audit_key_path.exists()
+
+
+def test_a_missing_head_file_is_reported(workspace, roster_file):
+    applied(workspace, roster_file)
+    workspace.audit_head_path.unlink()
+    code, check = verify(workspace)
+    assert code == 8 and "audit-head.txt) is missing" in check["problem"]
+
+
+def test_an_event_costs_little_room(workspace, roster_file):
+    """Issue 16's budget: one event per account made is the state's biggest table."""
+    applied(workspace, roster_file)
+    db = sqlite3.connect(workspace.state_path)
+    # Pages as filled (a log of 68 events leaves most of its last page empty).
+    size = db.execute("SELECT SUM(pgsize - unused) FROM dbstat WHERE name = 'audit'").fetchone()[0]
+    count = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+    payload = db.execute("SELECT AVG(LENGTH(action) + LENGTH(platform) + LENGTH(subject) + LENGTH(detail) + 16) "
+                         "FROM audit WHERE action = 'account.create'").fetchone()[0]  # fmt: skip
+    db.close()
+    assert payload < 90
+    assert size / count < 110, f"{size / count:.0f} bytes an event, pages included (it was 350)"
 
 
 def test_migrations_are_recorded_and_rerunning_them_is_a_no_op(workspace):
-    State(workspace.state_path, workspace.secret).close()
-    State(workspace.state_path, workspace.secret).close()
-    version = sqlite3.connect(workspace.state_path).execute("PRAGMA user_version").fetchone()[0]
-    assert version == len(MIGRATIONS)
+    workspace.open_state().close()
+    workspace.open_state().close()
+    db = sqlite3.connect(workspace.state_path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    moved = db.execute("SELECT COUNT(*) FROM audit WHERE action = 'audit.rechained'").fetchone()[0]
+    db.close()
+    assert moved == 0, "a new workspace had no older log to move"
+
+
+# A workspace from before the log was keyed
+
+
+def _legacy_hash(prev: str, entry: dict) -> str:
+    payload = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev + payload).encode()).hexdigest()
+
+
+def _legacy_state(workspace, events: list[tuple[str, str | None, dict]], break_at: int | None = None) -> Workspace:
+    """A state as the tool wrote it before migration 10: the plain SHA-256 chain, subjects the
+    keyed hash of the pupil key. ``events``: (action, pupil key, detail); one pupil key holds an account."""
+    workspace.state_path.unlink()
+    workspace.audit_head_path.unlink()
+    workspace.audit_key_path.unlink()
+    db = sqlite3.connect(workspace.state_path, isolation_level=None)
+    for script in MIGRATIONS[:8]:
+        for statement in statements(script):
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 8")
+    db.execute("INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at, updated_at)"
+               " VALUES ('purple-mash', 'mis:101', 'ab1', 'active', '{}', '2026-09-01', '2026-09-01')")  # fmt: skip
+    prev = "0" * 64
+    for seq, (action, key, detail) in enumerate(events, start=1):
+        subject = hmac.new(workspace.secret, b"audit\0" + key.encode(), "sha256").hexdigest()[:32] if key else None
+        entry = {"at": f"2026-09-0{seq}T08:00:00.123456+00:00", "run_id": 1, "action": action,
+                 "platform": "purple-mash", "subject": subject, "detail": json.dumps(detail, sort_keys=True)}
+        digest = _legacy_hash(prev, entry)
+        if seq == break_at:
+            entry["detail"] = '{"edited": true}'
+        db.execute("INSERT INTO audit (seq, at, run_id, action, platform, subject, detail, prev, hash)"
+                   " VALUES (:seq, :at, :run_id, :action, :platform, :subject, :detail, :prev, :hash)",
+                   {**entry, "seq": seq, "prev": prev, "hash": digest})  # fmt: skip
+        prev = digest
+    db.close()
+    return Workspace(workspace.root)  # as a command opens it: no audit key yet
+
+
+OLD_EVENTS = [("run.started", None, {"command": "apply"}), ("account.create", "mis:101", {"batch": "001"}),
+              ("account.create", "mis:202", {"batch": "001"}), ("pupil.purged", "mis:202", {}),
+              ("account.update", "mis:101", {"fields": ["class_name"]})]
+
+
+def test_an_older_log_is_checked_moved_and_keyed(workspace):
+    workspace = _legacy_state(workspace, OLD_EVENTS)
+    old_subject_of_forgotten = hmac.new(workspace.secret, b"audit\0mis:202", "sha256").hexdigest()[:32]
+    with workspace.open_state() as state:
+        check = state.verify_audit()
+        rows = state.db.execute("SELECT seq, at, action, subject, detail FROM audit ORDER BY seq").fetchall()
+        token = state.db.execute("SELECT token FROM audit_subjects WHERE pupil_key = 'mis:101'").fetchone()[0]
+        legacy = state.db.execute("SELECT name FROM sqlite_master WHERE name = 'audit_sha256'").fetchone()
+    assert legacy is None
+    moved = len(OLD_EVENTS) + 1
+    assert check.intact and check.entries == len(rows) >= moved  # then the school key's fingerprint recorded
+    assert [r[2] for r in rows[:moved]] == [a for a, _, _ in OLD_EVENTS] + ["audit.rechained"]
+    assert rows[1][1] == int(datetime(2026, 9, 2, 8, tzinfo=UTC).timestamp()), "the time kept, in seconds"
+    assert rows[1][3] == rows[4][3] == token, "a pupil still held keeps one token"
+    assert rows[2][3] == rows[3][3] != token, "a forgotten pupil gets a fresh one"
+    assert not any(old_subject_of_forgotten in str(r) for r in rows)
+    assert bytes.fromhex(old_subject_of_forgotten) not in workspace.state_path.read_bytes()
+    note = json.loads(rows[moved - 1][4])
+    assert note["events"] == len(OLD_EVENTS) and note["old_chain"] == "intact" and len(note["old_head"]) == 64
+    assert workspace.audit_head_path.read_text().startswith(f"{len(rows)}:")
+    assert workspace.audit_key_path.exists()
+
+
+def test_an_older_log_already_broken_says_so_when_moved(workspace):
+    workspace = _legacy_state(workspace, OLD_EVENTS, break_at=3)
+    result = Cli(workspace)("audit", "verify")
+    assert result.exit_code == 0, "the keyed chain is whole"
+    assert "old chain was broken at event 3" in result.output
+    code, check = verify(workspace)
+    assert check["rechained"][0]["old_chain"] == "broken at event 3"
+
+
+def test_a_state_restored_from_an_older_backup_is_anchored_again_on_the_record(workspace, roster_file, tmp_path):
+    applied(workspace, roster_file)
+    backup = workspace.state_path.read_bytes()
+    Provisioner(workspace).approve("purple-mash", "Test Admin", today=TODAY)
+    cli = Cli(workspace)
+    paper = json.loads(cli("status", "--json").stdout)["audit"]["head"]  # kept after the backup was made
+    workspace.state_path.write_bytes(backup)  # restored without the backup's audit-head.txt
+    assert cli("status").exit_code == 8
+    asked = cli("audit", "reanchor", "--json")
+    assert asked.exit_code == 2 and "needs a yes" in json.loads(asked.stdout)["error"]["message"]
+    result = cli("audit", "reanchor", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["recorded_head"] == paper
+    code, check = verify(workspace)
+    assert code == 0 and check["head"] == answer["head"]
+    [again] = check["reanchored"]
+    assert again["recorded_head"] == paper and again["events"] < int(paper.split(":")[0])
+    assert "anchored again" in cli("audit", "verify").output
+    assert verify(workspace, "--head", paper)[0] == 8, "the head kept on paper still shows the loss"
+    assert cli("audit", "reanchor", "--yes").exit_code == 2, "nothing to anchor again now"
+
+
+def test_an_edited_log_is_never_anchored_again(workspace, roster_file):
+    applied(workspace, roster_file)
+    tamper(workspace, "UPDATE audit SET detail = '{}' WHERE seq = 3")
+    result = Cli(workspace)("audit", "reanchor", "--yes", "--json")
+    assert result.exit_code == 8
+    assert "cannot be anchored again" in json.loads(result.stdout)["error"]["message"]
 
 
 def version_8_state(path) -> None:
@@ -115,9 +429,9 @@ def version_8_state(path) -> None:
     db.close()
 
 
-def test_a_state_from_before_migration_9_keeps_every_value_sent_and_finishes_its_batch(workspace):
+def test_a_state_from_before_migration_10_keeps_every_value_sent_and_finishes_its_batch(workspace):
     version_8_state(workspace.state_path)
-    state = State(workspace.state_path, workspace.secret)
+    state = workspace.open_state()
     assert state.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     history = [(r.platform, r.action, r.fields, r.changed, r.at) for r in state.pupil_history("mis:7")]
     oak = {"forename": "Amelia", "surname": "Quill", "class_name": "Oak", "username": "ameliaq"}
@@ -140,7 +454,7 @@ def test_a_state_from_before_migration_9_keeps_every_value_sent_and_finishes_its
     state.mark_written(batch, [send], passwords=0)
     assert state.accounts("purple-mash")["mis:7"].sent == send.fields
     assert [r.fields for r in state.pupil_history("mis:7") if r.platform == "purple-mash"] == [oak, ash, send.fields]
-    assert state.verify_audit()[1] is None
+    assert state.verify_audit().first_broken is None
     state.close()
 
 
@@ -163,7 +477,7 @@ def test_a_state_from_before_migration_9_is_smaller_once_migrated(workspace):
     db.commit()
     db.close()
     before = workspace.state_path.stat().st_size
-    with State(workspace.state_path, workspace.secret) as state:
+    with workspace.open_state() as state:
         assert len(state.accounts("bug-club")) == 1000
         assert state.pupil_history("mis:100")[0].fields["username"] == "ameliaq100"
     assert workspace.state_path.stat().st_size < before * 0.8
@@ -195,7 +509,7 @@ def sent_through_the_api(state: State, batch_id: str, change: Change, ok: bool =
 def test_the_history_of_an_account_made_and_changed_through_an_api_keeps_every_value_sent(workspace):
     made = {"forename": "Amelia", "surname": "Quill", "class_name": "Oak", "username": "ameliaq"}
     moved = {**made, "class_name": "Ash"}
-    with State(workspace.state_path, workspace.secret) as state:
+    with workspace.open_state() as state:
         sent_through_the_api(state, "20261122-001", Change("create", "mis:7", made, tuple(made), "ameliaq"))
         sent_through_the_api(state, "20261123-001", Change("update", "mis:7", moved, ("class_name",), "ameliaq"))
         assert [(r.action, r.fields, r.changed) for r in state.pupil_history("mis:7")] == [
@@ -207,4 +521,4 @@ def test_the_history_of_an_account_made_and_changed_through_an_api_keeps_every_v
         sent_through_the_api(state, "20261124-001", Change("create", "mis:8", made | {"username": "ameliaq2"},
                                                            tuple(made), "ameliaq2"), ok=False)  # fmt: skip
         assert "mis:8" not in state.accounts("microsoft-365") and state.pupil_history("mis:8") == []
-        assert state.verify_audit()[1] is None
+        assert state.verify_audit().first_broken is None

@@ -417,7 +417,9 @@ def test_home_says_what_to_do_next(browser, tokens, school, roster):
     home = browser.get("/").text
     assert "1 file(s) wait to be uploaded" in home
     assert "40 issued, not yet uploaded" in home
-    assert "chain of hashes intact" in home
+    assert "the chain intact" in home
+    with school.open_state() as state:
+        assert state.audit_head().text in home, "the head to keep with the register"
 
 
 def test_a_platform_export_checked_against_the_accounts(browser, tokens, school, roster, pupils):

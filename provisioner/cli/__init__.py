@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from typing import Annotated
 
-from provisioner.cli import leavers, provisioning, pupil, register, serve, workspace
+from provisioner.cli import audit, leavers, provisioning, pupil, register, serve, workspace
 from provisioner.cli.common import DEBUG, flag, group
 
 app = group("Create minimal-data pupil accounts on EdTech platforms and keep the register of what each holds.")
@@ -27,6 +27,7 @@ app.add_typer(workspace.roster_app, name="roster")
 app.add_typer(leavers.leavers_app, name="leavers")
 app.add_typer(register.register_app, name="register")
 app.add_typer(pupil.pupil_app, name="pupil")
+app.add_typer(audit.audit_app, name="audit")
 app.add_typer(serve.app)
 
 

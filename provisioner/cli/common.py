@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
 from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError, os_fault
@@ -38,8 +39,35 @@ if TYPE_CHECKING:
 TABLE_MIN_WIDTH = 80
 # Markup off unless a call asks for it (markup=True, its values escaped): what is printed names
 # settings sections ("[platforms.ixl]") and holds pupils' names and classes, none of it markup.
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+# Control characters never reach the terminal (``TerminalConsole``).
+
+
+def visible(text: str) -> str:
+    """Text with every character a terminal would act on (an escape sequence clears the screen,
+    sets the window's title or makes a link; a C1 code does the same in one byte; a direction
+    override reverses what follows) shown as a symbol of the same length: U+241B for ESC and
+    the control pictures for the other C0 codes, U+FFFD for the rest. Tab and newline stay."""
+    if text.isprintable():
+        return text
+    return text.translate(_CONTROL_PICTURES)
+
+
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)}
+_CONTROL_PICTURES |= {0x7F: 0x2421} | {code: 0xFFFD for code in range(0x80, 0xA0)}
+_CONTROL_PICTURES |= {code: 0xFFFD for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
+class TerminalConsole(Console):
+    """A console that turns every text it is given (a line, a table's cell, a title) into
+    ``visible`` text before it is styled: a roster's cell or a settings value with an escape
+    sequence in it is shown, never run. Rich's own styling is added after, so it still works."""
+
+    def render_str(self, text: str, **kwargs) -> Text:
+        return super().render_str(visible(text), **kwargs)
+
+
+out = TerminalConsole(highlight=False, soft_wrap=True, markup=False)
+err = TerminalConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 for _console in (out, err):
     _console.width = max(_console.width, TABLE_MIN_WIDTH)
 DEBUG = {"on": bool(os.environ.get("PROVISIONER_DEBUG"))}
@@ -140,7 +168,7 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
     try:
         code = action() or ExitCode.OK
     except Aborted as exc:
-        err.print(f"Stopped: {escape(exc.message)}.")
+        err.print(f"Stopped: {exc.message}.")
         code = exc.exit_code
         _json_error(as_json, exc.message, exc.hint, code)
     except (ProvisionerError, OSError) as raised:
@@ -152,7 +180,7 @@ def run(action: Callable[[], int | None], as_json: bool = False) -> None:
         # Escaped: a message names settings sections ("[platforms.ixl]"), which are not markup.
         err.print(f"[bold red]Error:[/] {escape(exc.message)}.", markup=True)
         if exc.hint:
-            err.print(f"Next: {escape(exc.hint)}.")
+            err.print(f"Next: {exc.hint}.")  # not markup: a section name such as [roster.columns] stays as written
         if DEBUG["on"]:
             traceback.print_exc()
         code = exc.exit_code
@@ -300,7 +328,7 @@ def typed_back_asker(command: str, show: Callable[[Any], None], yes: bool, as_js
     whether the text names them), so every front end asks the same."""
 
     def typed_back(the_plan: Any) -> bool:
-        typed = typer.prompt(the_plan.type_back, default="", show_default=False)
+        typed = typer.prompt(visible(the_plan.type_back), default="", show_default=False)
         if the_plan.confirmed_by(typed):
             return True
         err.print(f"'{typed.strip()}' is not the name or id asked for." if typed.strip() else "Nothing was typed.")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from provisioner.cli import render
 from provisioner.cli.common import (
@@ -39,12 +40,13 @@ def pupil_show(
         if as_json:
             print_json(report)
             return
-        out.print(f"[bold]{render.pupil_heading(report)}[/]", markup=True)
+        out.print(f"[bold]{escape(render.pupil_heading(report))}[/]", markup=True)
         if report["erasure_requested"]:
             out.print("[yellow]An erasure was requested for this pupil.[/]", markup=True)
         for held in report["processors"].values():
             status = held.get("awaiting_upload") or held["status"].replace("_", " ")
-            out.print(f"[bold]{held['name']}[/] ({status}, since {held['since']})", markup=True)
+            out.print(f"[bold]{escape(held['name'])}[/] ({escape(status)}, since {escape(str(held['since']))})",
+                      markup=True)  # fmt: skip
             from_mis = held.get("read_from_mis", [])
             copied = f"(copied from the MIS by {held.get('copied_by') or 'the platform'}; this tool keeps no copy)"
             for name, value in held["fields"].items():

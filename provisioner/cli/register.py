@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from provisioner import times
+from provisioner.cli import render
 from provisioner.cli.common import (
     AsOfOpt, JsonOpt, WorkspaceOpt, command, group, open_in_editor, out, print_json, print_table, find_provisioner, run,
     shown_path, today,
@@ -202,11 +203,15 @@ def register_export(
     as_json: JsonOpt = False,
 ) -> None:
     def action() -> int:
-        path, register = find_provisioner(workspace).export_register(fmt.value, out=out_file, today=today(as_of))
+        provisioner = find_provisioner(workspace)
+        path, register = provisioner.export_register(fmt.value, out=out_file, today=today(as_of))
         errors = sum(1 for p in register.problems if p.severity == "error")
+        # Every export gives the audit log's head, for whoever keeps the register to keep with it.
+        audit = provisioner.verify_audit().as_dict()
         if as_json:
             written = sorted(path.glob("*.docx")) if fmt is ExportFormat.questions else [path]
-            print_json({"format": fmt.value, "path": str(path), "files": [str(p) for p in written], "errors": errors})
+            print_json({"format": fmt.value, "path": str(path), "files": [str(p) for p in written], "errors": errors,
+                        "audit": audit})  # fmt: skip
             return ExitCode.OK
         if fmt is ExportFormat.questions:
             letters = sorted(path.glob("*.docx"))
@@ -216,6 +221,7 @@ def register_export(
                 out.print(f"  {letter.name}")
         else:
             out.print(f"Wrote {path}")
+        render.audit_check(audit)
         if errors:
             out.print(f"[yellow]It shows {errors} error(s)[/]: see 'provisioner register check'.", markup=True)
         return ExitCode.OK

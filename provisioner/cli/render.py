@@ -312,7 +312,7 @@ def erasure(request: ErasureRequest) -> None:
     """Which child, and what an erasure will do on each platform, before the admin agrees."""
     from provisioner.planning.cleanup import DELETE
 
-    out.print(f"[bold]{request.question}[/]", markup=True)
+    out.print(f"[bold]{escape(request.question)}[/]", markup=True)
     for platform in request.plan.platforms.values():
         if not platform.of(DELETE):  # an erasure run again: its deletion list was issued the first time
             out.print(f"  {platform.name}: already on a deletion list, waiting for you to confirm it")
@@ -334,8 +334,8 @@ def pupil_heading(report: dict) -> str:
 
 def kept_files(paths: list[str]) -> None:
     for path in paths:
-        out.print(f"[yellow]{path} is waiting for upload and holds an erased pupil's data[/]: take out their row "
-                  "before uploading it, and delete the file once it is uploaded.", markup=True)  # fmt: skip
+        out.print(f"[yellow]{escape(path)} is waiting for upload and holds an erased pupil's data[/]: take out their "
+                  "row before uploading it, and delete the file once it is uploaded.", markup=True)  # fmt: skip
 
 
 RECONCILE_LISTS = (
@@ -364,7 +364,7 @@ def reconciliation(result: Reconciliation) -> None:
             if item.changes:
                 line += ": " + "; ".join(f"{short_label(field)} sent '{sent}', export '{now}'"
                                          for field, (sent, now) in item.changes.items())  # fmt: skip
-            out.print(f"  {escape(line)}")
+            out.print(f"  {line}")
     if result.withheld:
         out.print(f"[yellow]No deletion recorded[/]: {escape(result.withheld)}.", markup=True)
     elif result.proved:
@@ -381,3 +381,25 @@ def reconciliation(result: Reconciliation) -> None:
     if result.differences or result.missing:
         out.print("Next: 'provisioner status' lists import files awaiting upload; one not uploaded explains missing "
                   f"accounts and old names or classes. Otherwise they were changed on {result.name} by hand.")  # fmt: skip
+
+
+def audit_check(check: dict) -> None:
+    """The audit log's verdict (``ChainCheck.as_dict``): intact with the head to keep, or what is wrong."""
+    for rechained in check["rechained"]:
+        if rechained.get("old_chain") != "intact":
+            out.print(f"[yellow]Before the log was keyed, its old chain was {escape(rechained['old_chain'])}[/] "
+                      f"(of {rechained['events']} events): that part of the record was changed before it was "
+                      "moved.", markup=True)  # fmt: skip
+    for again in check["reanchored"]:
+        out.print(f"The log was anchored again after {again['events']} events, when its head file recorded "
+                  f"{again['recorded_head'] or 'nothing'}: the events between are not in it.")  # fmt: skip
+    if check["intact"]:
+        kept = check["checked_against"]
+        against = f", and it passes through the head {kept}" if kept and kept != check["head"] else ""
+        out.print(f"Audit log: {check['entries']} entries, the chain intact{against}.")
+        out.print(f"Audit log head: {check['head']} (keep it: 'provisioner audit verify --head {check['head']}' "
+                  "checks later that nothing before it was changed or removed).")  # fmt: skip
+    else:
+        out.print(f"[bold red]Audit log: BROKEN[/]: {escape(check['problem'])}. Keep a copy of the workspace as it "
+                  "is and tell your data protection officer.", markup=True)  # fmt: skip
+        out.print(f"Audit log head now: {check['head']}.")

@@ -179,13 +179,7 @@ def _print_status(report: dict) -> None:
                   "run apply again with the same roster to finish it.", markup=True)  # fmt: skip
     for past in report["runs"]:
         out.print(f"run {past['id']}: {past['command']} {times.shown(past['started_at'])} {past['status']}")
-    audit = report["audit"]
-    if audit["intact"]:
-        out.print(f"Audit log: {audit['entries']} entries, hash chain intact.")
-    else:
-        out.print(f"[bold red]Audit log: BROKEN at entry {audit['first_broken']}[/] (of {audit['entries']} checked): "
-                  "the record was changed outside this tool. Keep a copy of the workspace as it is and tell your "
-                  "data protection officer.", markup=True)  # fmt: skip
+    render.audit_check(report["audit"])
 
 
 def _deletion_proofs(deletions: dict) -> str:

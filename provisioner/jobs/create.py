@@ -7,7 +7,6 @@ Every name in the demo roster is made up (provisioner.synthetic); no real child 
 from __future__ import annotations
 
 import getpass
-import secrets
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from provisioner.errors import SettingsError, UsageError
 from provisioner.register import approve_all, default_scope
 from provisioner.settings import toml_string
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
-from provisioner.workspace import SECRET_FILE, SETTINGS_FILE, STATE_FILE, Workspace, connector_class
+from provisioner.workspace import SECRET_FILE, SETTINGS_FILE, STATE_FILE, Workspace, connector_class, write_key
 
 
 def render_settings(school: str, domain: str, platforms: list[str]) -> str:
@@ -96,7 +95,8 @@ def init_workspace(root: Path, school: str, domain: str, platforms: list[str], a
     except SettingsError:
         (root / SETTINGS_FILE).unlink()
         raise
-    files.atomic_write_text(workspace.secret_path, secrets.token_hex(32) + "\n", encoding="ascii")
+    write_key(workspace.secret_path)
+    write_key(workspace.audit_key_path)
     files.make_private_dir(workspace.outbox)
     files.make_private_dir(workspace.reports)
     with workspace.open_state() as state:

@@ -207,21 +207,23 @@ def summary_rows(register: Register) -> list[list[Cell]]:
 
 @dataclass(frozen=True)
 class AuditCheck:
-    """What walking the audit log's hash chain found (``State.verify_audit``), as ``status`` reports it."""
+    """What checking the audit log found (``State.verify_audit``), as ``status`` reports it, with
+    the head governors keep to check the next register against."""
 
     entries: int
-    first_broken: int | None = None
+    head: str  # e.g. 5123:9f3a-b1c2-d4e5-f607-1829
+    problem: str | None = None  # None: the log proves itself
 
     @property
     def intact(self) -> bool:
-        return self.first_broken is None
+        return self.problem is None
 
     def words(self) -> str:
         if self.intact:
-            return (f"Audit log: intact ({self.entries} entries checked; none has been changed or removed since it "
-                    "was written).")  # fmt: skip
-        return (f"Audit log: BROKEN at entry {self.first_broken} (of {self.entries} checked): an entry was changed "
-                "or removed. Tell the data protection officer.")  # fmt: skip
+            return (f"Audit log: intact ({self.entries} entries, none changed or removed since written). Head, to "
+                    f"check the log against later: {self.head}.")  # fmt: skip
+        return (f"Audit log: BROKEN: {self.problem}. Tell the data protection officer. (Its head now: "
+                f"{self.head}.)")  # fmt: skip
 
 
 @dataclass(frozen=True)

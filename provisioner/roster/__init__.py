@@ -39,6 +39,7 @@ from provisioner.roster.decode import (
     _read_text,
     _read_workbook,
     _uses_1904_dates,
+    check_size,
 )
 from provisioner.roster.headers import (
     DATE_FIELDS,
@@ -125,6 +126,7 @@ def read_roster(path: Path, settings: RosterSettings | None = None, today: date 
             hint="export the roster as Excel or CSV; accepted: "
             + " ".join(WORKBOOK_EXTENSIONS + TEXT_EXTENSIONS),
         )
+    check_size(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -149,21 +151,41 @@ def _read(
     warnings: list[Problem] = []
 
     if suffix in TEXT_EXTENSIONS:
-        sheets = iter([(name, _read_text(data, name, aliases, warnings))]) if data.strip() else iter([])
+        sheets = iter([(name, _read_text(data, name, aliases, warnings), False)]) if data.strip() else iter([])
     else:
         sheets = _read_workbook(data, name, suffix)
 
+    # The pupils are on the first sheet with a roster's header row. Every sheet is looked at: a
+    # roster split over two sheets would lose the second's pupils (who would then look like
+    # leavers), and a hidden first sheet is one the school never sees.
     rows: list[list] | None = None
     header_index = None
     any_content = False
     sheet_name = name
-    for sheet_name, sheet in sheets:
+    others = []
+    for this_name, sheet, hidden in sheets:
         if not any_content and any(not _blank(c) for row in sheet for c in row):
             any_content = True
-        header_index = _find_header(sheet, aliases)
-        if header_index is not None:
-            rows = sheet
-            break
+        found = _find_header(sheet, aliases)
+        if found is None:
+            continue
+        if rows is not None:
+            others.append(this_name)
+            continue
+        if hidden:
+            raise RosterError(
+                f"{name}: the first sheet with a roster's header row, '{this_name}', is hidden in Excel: it is "
+                "not the list the school sees, and the pupils may be on another sheet",
+                hint="open the file in Excel, unhide the sheet (right-click a sheet tab, Unhide) or delete it, "
+                "keep the pupils on the first sheet, and save the file again",
+            )
+        rows, header_index, sheet_name = sheet, found, this_name
+    if others:
+        listed = ", ".join(f"'{other}'" for other in others)
+        warnings.append(Problem(None, None, f"only the sheet '{sheet_name}' was read, but {listed} also "
+                                f"{'has' if len(others) == 1 else 'have'} a roster's header row: pupils there "
+                                "are not in this roster (and would count as absent); put every pupil on one "
+                                "sheet, or export the roster again", "warning"))  # fmt: skip
     if rows is None or header_index is None:
         if not any_content:
             raise EmptyRosterError(

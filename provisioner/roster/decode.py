@@ -27,6 +27,53 @@ from provisioner.roster.headers import HEADER_SCAN_ROWS, _header_matches
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_EXTENSIONS = (".csv", ".txt", ".tsv")
 
+# How big a roster may be. Reading one takes about twenty times its size in memory (every cell
+# a Python string), so a file far larger than any school's is refused before it is read: a
+# trust's export of 100,000 pupils is about 10 MB as CSV and 6 MB as xlsx, whose sheets unzip
+# to about 60 MB. A workbook's parts are counted as they unzip, so a small file that would
+# unzip to gigabytes (a "zip bomb") is refused after MAX_UNZIPPED_BYTES, not read whole.
+MAX_ROSTER_BYTES = 50 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
+_UNZIP_CHUNK = 1024 * 1024
+
+
+def check_size(path: Path) -> None:
+    """Refuse a file larger than any roster (``MAX_ROSTER_BYTES``) before reading it."""
+    size = path.stat().st_size
+    if size > MAX_ROSTER_BYTES:
+        raise RosterError(
+            f"{path.name} is {size / 1024 / 1024:.0f} MB, more than the {MAX_ROSTER_BYTES // 1024 // 1024} MB "
+            "a roster can be (a trust's 100,000 pupils are about 10 MB)",
+            hint="check it is the pupil list exported from the MIS, with only the columns the roster needs",
+        )
+
+
+def _check_unzipped_size(data: bytes, name: str) -> None:
+    """A zipped workbook (xlsx, xlsm, ods) whose parts unzip to more than MAX_UNZIPPED_BYTES is
+    refused, counting what each part really gives (not what its header claims), a chunk at a time."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return  # not a zip: the workbook reader says what is wrong with it
+    total = 0
+    try:
+        with archive:
+            for member in archive.infolist():
+                with archive.open(member) as part:
+                    while chunk := part.read(_UNZIP_CHUNK):
+                        total += len(chunk)
+                        if total > MAX_UNZIPPED_BYTES:
+                            raise RosterError(
+                                f"{name} unzips to more than {MAX_UNZIPPED_BYTES // 1024 // 1024} MB, far more "
+                                "than any roster: it is damaged or not a real export",
+                                hint="export the roster from the MIS again, or open it in Excel and save it "
+                                "again as .xlsx",
+                            )
+    except RosterError:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged part (bad CRC, encrypted): the workbook reader says so
+        return
+
 
 # --- delimited text ------------------------------------------------------------------------
 
@@ -111,11 +158,14 @@ def _sniff_delimiter(text: str, aliases: dict[str, str]) -> str:
 def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> list[list]:
     text = _decode(data, name, warnings)
     delimiter = _sniff_delimiter(text, aliases)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return list(reader)
     except csv.Error as exc:
+        # csv's own limit on a cell (128 KB) keeps an enormous cell from filling the memory.
+        why = "a cell is larger than any roster's (over 128 KB)" if "field limit" in str(exc) else str(exc)
         raise RosterError(
-            f"{name} cannot be read as CSV: {exc}",
+            f"{name} cannot be read as CSV: {why}, at line {reader.line_num}",
             hint="open it in Excel and save it again as 'CSV UTF-8', or give the Excel file",
         ) from None
 
@@ -132,13 +182,15 @@ def _unreadable(name: str, suffix: str) -> RosterError:
 
 
 def _read_workbook(data: bytes, name: str, suffix: str):
-    """Yield each sheet's name and rows (lists of cells; row i is spreadsheet row i + 1, cell j
-    column j + 1)."""
+    """Yield each sheet's name, rows (lists of cells; row i is spreadsheet row i + 1, cell j
+    column j + 1) and whether Excel hides it (a hidden sheet is one the school does not see)."""
     import python_calamine
 
+    _check_unzipped_size(data, name)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         count = len(workbook.sheet_names)
+        hidden = [sheet.visible != python_calamine.SheetVisibleEnum.Visible for sheet in workbook.sheets_metadata]
     except python_calamine.PasswordError:
         raise RosterError(
             f"{name} is protected with a password",
@@ -154,7 +206,7 @@ def _read_workbook(data: bytes, name: str, suffix: str):
         except Exception:  # noqa: BLE001 - e.g. a chart sheet: look at the others
             failed += 1
             continue
-        yield workbook.sheet_names[index], rows
+        yield workbook.sheet_names[index], rows, hidden[index]
     if count and failed == count:
         raise _unreadable(name, suffix)
 

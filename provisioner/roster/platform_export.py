@@ -20,7 +20,7 @@ from pathlib import Path
 
 from provisioner.errors import RosterError
 from provisioner.models import Problem
-from provisioner.roster.decode import TEXT_EXTENSIONS, WORKBOOK_EXTENSIONS, _read_text, _read_workbook
+from provisioner.roster.decode import TEXT_EXTENSIONS, WORKBOOK_EXTENSIONS, _read_text, _read_workbook, check_size
 from provisioner.roster.headers import HEADER_SCAN_ROWS, fold_header
 from provisioner.roster.values import _cell_text, clean_text
 
@@ -81,6 +81,7 @@ def read_platform_export(path: Path, platform_name: str, setting: str,
     if suffix not in WORKBOOK_EXTENSIONS + TEXT_EXTENSIONS:
         raise RosterError(f"{name}: unsupported file type '{suffix or '(none)'}'",
                           hint="give the export as Excel or CSV; accepted: " + " ".join(WORKBOOK_EXTENSIONS + TEXT_EXTENSIONS))  # fmt: skip
+    check_size(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -88,10 +89,10 @@ def read_platform_export(path: Path, platform_name: str, setting: str,
     aliases = export_aliases(export_columns)
     warnings: list[Problem] = []
     if suffix in TEXT_EXTENSIONS:
-        sheets = iter([(name, _read_text(data, name, aliases, warnings))]) if data.strip() else iter([])
+        sheets = iter([(name, _read_text(data, name, aliases, warnings), False)]) if data.strip() else iter([])
     else:
         sheets = _read_workbook(data, name, suffix)
-    for _sheet, rows in sheets:
+    for _sheet, rows, _hidden in sheets:
         found = _header(rows, aliases)
         if found is not None:
             index, columns = found

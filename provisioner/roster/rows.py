@@ -26,6 +26,7 @@ from operator import itemgetter
 from provisioner.models import Decision, Problem, Pupil
 from provisioner.roster.headers import DATE_FIELDS, LABELS, NAME_FIELDS
 from provisioner.roster.values import (
+    MSG_CLASS_CONTROL,
     _BLANK_MESSAGES,
     _FORMULA_START,
     _INVISIBLE_CHARS,
@@ -123,6 +124,7 @@ def _text_column(
 # searched three times slower.)
 _FORMULA_LINE = re.compile(r"^[=+\-@]", re.MULTILINE)
 _NOT_A_LETTER = re.compile(rf"[{_INVISIBLE_CHARS}?\ufffd]")
+_HIDDEN_IN_TEXT = re.compile(f"[{_INVISIBLE_CHARS}]")
 _NO_LETTER_LINE = re.compile(r"^(?:[^\w\n]|[\d_])+$", re.MULTILINE)
 _LONG_LINE = re.compile(rf"^.{{{MAX_NAME_CHARS + 1}}}", re.MULTILINE)
 _MANY_WORDS = re.compile(rf"(?: [^ \n]+){{{MAX_NAME_WORDS}}}")
@@ -539,6 +541,8 @@ def _read_rows(
                 )
         if not class_name:
             row_errors.append(Problem(row_number, header_of["class_name"], _BLANK_MESSAGES["class_name"]))
+        elif _HIDDEN_IN_TEXT.search(class_name):  # it goes to every platform and onto every card
+            row_errors.append(Problem(row_number, header_of["class_name"], MSG_CLASS_CONTROL, value=class_name))
 
         # the rest
         if dob is not None:

@@ -71,10 +71,14 @@ def normalise_mis_id(text: str) -> str:
 
 
 # Control characters (the whitespace ones are gone once the text is clean), the zero-width space,
-# a byte-order mark inside text and the bidirectional overrides and isolates, which can make a
-# name display as something else. Not the zero-width joiners, which some scripts' names need.
-# (A newline is left out: clean text never holds one, so it can join a column for a search.)
-_INVISIBLE_CHARS = "\x00-\x09\x0b-\x1f\x7f-\x9f\u200b\ufeff\u202a-\u202e\u2066-\u2069"
+# a byte-order mark inside text, the bidirectional overrides, isolates and marks, which can make a
+# name display as something else, and the soft hyphen, word joiner and invisible operators, which
+# show as nothing but make the text another one. Not the zero-width joiners, which some scripts'
+# names need. (A newline is left out: clean text never holds one, so it can join a column for a
+# search.)
+_INVISIBLE_CHARS = (
+    "\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u200b\u200e\u200f\ufeff\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+)
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -260,6 +264,10 @@ MSG_NAME_FORMULA = (
 MSG_NAME_FORMULA_CELL = (
     "holds a spreadsheet formula, not a name: type the name in as text (in the MIS, or in this file) "
     "and export the roster again"
+)
+MSG_CLASS_CONTROL = (
+    "holds a control character or an invisible formatting character: retype the class in the MIS and export "
+    "the roster again"
 )
 MSG_NAME_CONTROL = (
     "holds a control character or an invisible formatting character, not a letter: retype the name "

@@ -2,7 +2,7 @@
 
 It records, for every account, the exact field values sent to its processor and when; every
 run; every batch; the register's approvals, the facts the school set in it, and erasure
-requests; and an append-only, hash-chained audit log. Each change is a named operation
+requests; and an append-only audit log, keyed and anchored outside the file (``audit.py``). Each change is a named operation
 (``record_intent``, ``mark_written``, ``issue_deletion_list``, ``forget_pupils``...) that
 commits the change, its history and its audit event together.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.errors import WorkspaceFault
 from provisioner.state.accounts import AccountLedger, decode_sent, json_text, sent_format, sent_text
-from provisioner.state.audit import RunsAndAudit
+from provisioner.state.audit import AuditHead, ChainCheck, RunsAndAudit
 from provisioner.state.batches import BatchLedger
 from provisioner.state.decisions import Decisions
 from provisioner.state.identities import IdentityLedger, normalise_mis_id
@@ -31,9 +31,10 @@ from provisioner.state.records import (
 from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
-    "MIGRATIONS", "Account", "AccountStatus", "Approval", "Batch", "BatchKind", "BatchStatus", "DeletionProofs", "Holding",
-    "Identity", "OtherKey", "PendingSend", "RegisterChange", "RunStatus", "SendStatus", "SentRecord", "State",
-    "decode_sent", "json_text", "normalise_mis_id", "now", "sent_format", "sent_text", "state_faults",
+    "MIGRATIONS", "Account", "AccountStatus", "Approval", "AuditHead", "Batch", "BatchKind", "BatchStatus", "ChainCheck",
+    "DeletionProofs", "Holding", "Identity", "OtherKey", "PendingSend", "RegisterChange", "RunStatus", "SendStatus",
+    "SentRecord", "State", "decode_sent", "json_text", "normalise_mis_id", "now", "sent_format", "sent_text",
+    "state_faults",
 ]  # fmt: skip
 
 
@@ -42,9 +43,15 @@ class OtherKey(Exception):
 
 
 class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, RunsAndAudit):
-    def __init__(self, path: Path, secret: bytes):
+    """``audit_key`` keys the audit log's chain; ``head_path``, where its head is written after
+    each commit (``state/audit.py``: both are kept outside this file on purpose)."""
+
+    def __init__(self, path: Path, secret: bytes, audit_key: bytes, head_path: Path | None = None):
         self.path = path
         self._secret = secret
+        self._audit_key = audit_key
+        self._head_path = head_path
+        self._queued, self._tokens, self._new_tokens, self._appended = [], {}, [], False
         if not path.exists():
             files.create_private(path)  # before SQLite opens it, so it is never readable by others
         self.db = sqlite3.connect(path, isolation_level=None)
@@ -95,8 +102,11 @@ class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, 
             # Read again under the write lock: another command may have migrated meanwhile.
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in statements(script):
-                    self.db.execute(statement)
+                if callable(script):
+                    script(self)
+                else:
+                    for statement in statements(script):
+                        self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")
         if 0 < version < len(MIGRATIONS):
             self._give_back_space()
@@ -117,12 +127,17 @@ class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, 
             yield self.db
             return
         self.db.execute("BEGIN IMMEDIATE")
+        self._appended = False
         try:
             yield self.db
+            self._write_queued_events()  # the events commit with the change they record
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._forget_queued_events()
             raise
         self.db.execute("COMMIT")
+        if self._appended:
+            self._advance_head()
 
 
 @contextlib.contextmanager

@@ -269,12 +269,13 @@ class AccountLedger:
             db.executemany("UPDATE sends SET status = ?, fields = NULL WHERE id = ?",
                            [(SendStatus.DONE, send.id) for send in sends])  # fmt: skip
             self._resets_done(platform, [send.pupil_key for send in sends if "password" in send.changed])
-            self.audit_many(batch.run_id, platform, [
-                (f"account.{send.action}", send.pupil_key, {"batch": batch.id, "fields": send.changed}) for send in sends
-            ])  # fmt: skip
+            for send in sends:  # queued, and written with one statement at the commit (``audit``)
+                self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
+                           detail=_account_detail(batch, send))  # fmt: skip
             self._set_batch(batch, BatchStatus.ISSUED, issued_at=stamp)
             self.audit(batch.run_id, "batch.issued", platform,
-                       detail={"batch": batch.id, "rows": len(sends), "passwords": passwords})  # fmt: skip
+                       detail={"batch": batch.id, "rows": len(sends), "passwords": passwords,
+                               **_created_fields(sends)})  # fmt: skip
 
     def record_outcomes(self, batch: Batch, sends: Mapping[int, PendingSend], outcomes: Iterable[Outcome],
                         finished: bool) -> None:  # fmt: skip
@@ -302,7 +303,7 @@ class AccountLedger:
                     if "password" in send.changed:
                         self._resets_done(platform, [send.pupil_key])
                     self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
-                               detail={"batch": batch.id, "fields": send.changed})  # fmt: skip
+                               detail=_account_detail(batch, send))  # fmt: skip
                 else:
                     db.execute("UPDATE sends SET status = ?, sent_at = ? WHERE id = ?", (SendStatus.FAILED, stamp, send.id))
                     if send.action == "create":  # nothing was made: the next plan proposes it again
@@ -315,7 +316,8 @@ class AccountLedger:
                 self._set_batch(batch, BatchStatus.APPLIED, issued_at=stamp)
                 self.audit(batch.run_id, "batch.applied", platform,
                            detail={"batch": batch.id, "done": sum(o.ok for o in outcomes),
-                                   "failed": sum(not o.ok for o in outcomes)})  # fmt: skip
+                                   "failed": sum(not o.ok for o in outcomes),
+                                   **_created_fields(sends[o.send_id] for o in outcomes if o.ok)})  # fmt: skip
 
     def record_synced(self, run_id: int, platform: str, changes: Iterable[Intent], via: str) -> int:
         """A platform that reads the MIS itself holds these pupils now. Which fields it holds is
@@ -338,10 +340,9 @@ class AccountLedger:
                 sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE,
                          json.dumps(dict.fromkeys(change.values, "")), stamp) for change in changes), key=_key),
             )  # fmt: skip
-            self.audit_many(run_id, platform, [
-                (f"account.{change.action}", change.pupil_key, {"via": via, "fields": list(change.changed)})
-                for change in changes
-            ])  # fmt: skip
+            for change in changes:
+                self.audit(run_id, f"account.{change.action}", platform, change.pupil_key,
+                           detail={"via": via, "fields": list(change.changed)})  # fmt: skip
         return len(changes)
 
     def _keep_sent_values(self, platform: str, pupil_keys: list[str]) -> None:
@@ -468,14 +469,37 @@ class AccountLedger:
     # The tool's own retention
 
     def forget_pupils(self, run_id: int, pupil_keys: Iterable[str]) -> None:
-        """Erase every trace of these pupils but the audit log's keyed-hash events."""
+        """Erase every trace of these pupils but their audit events, whose tokens then lead nowhere."""
+        pupil_keys = list(pupil_keys)
         with self.transaction() as db:
+            # The keys an erasure hold or its lifting may have named them by (the MIS id, the UPN).
+            also = [f"{kind}:{value}" for key in pupil_keys for kind, value in zip(("mis", "upn"), db.execute(
+                "SELECT mis_id, upn FROM pupils WHERE pupil_key = ?", (key,)).fetchone() or ()) if value]  # fmt: skip
             for key in pupil_keys:
                 for table in ("accounts", "sends", "usernames", "password_resets", "pupils"):
                     db.execute(f"DELETE FROM {table} WHERE pupil_key = ?", (key,))  # noqa: S608 (fixed names)
                 self.audit(run_id, "pupil.purged", pupil_key=key, detail={})
+            self.forget_tokens(pupil_keys + also)
 
     def compact(self) -> None:
         """Overwrite deleted rows and rebuild the file, so nothing forgotten can be read back from it."""
         self.db.execute("PRAGMA secure_delete = ON")
         self.db.execute("VACUUM")
+
+
+def _account_detail(batch: Batch, send: PendingSend) -> dict:
+    """An account's event: its batch, and the fields sent unless it is a create, whose fields
+    are every field the platform is sent, said once in the batch's own event (``_created_fields``):
+    one event per account made is the log's bulk, and the same list in each made it most of it."""
+    if send.action == "create":
+        return {"batch": batch.id}
+    return {"batch": batch.id, "fields": send.changed}
+
+
+def _created_fields(sends: Iterable[PendingSend]) -> dict:
+    """The fields the batch's new accounts were sent, for the batch's event."""
+    fields: dict[str, None] = {}
+    for send in sends:
+        if send.action == "create":
+            fields.update(dict.fromkeys(send.changed))
+    return {"created_with": list(fields)} if fields else {}

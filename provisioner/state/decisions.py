@@ -13,7 +13,7 @@ from provisioner.state.records import Approval, RegisterChange, now
 
 
 class Decisions:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` and ``subject``."""
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``subject`` and ``knows_pupil``."""
 
     db: sqlite3.Connection
 
@@ -72,17 +72,23 @@ class Decisions:
         return {row[0] for row in self.db.execute("SELECT subject FROM erasure_holds")}
 
     def hold_erasure(self, pupil_keys: Iterable[str], platforms: int) -> None:
-        """No apply sends these pupils' data again (each key a pupil may be known by)."""
+        """No apply sends this pupil's data again (each key they may be known by, the state's first).
+        One event: under the pupil's token where they have accounts (it goes when they are
+        forgotten); else naming nobody, since nothing would ever forget a token for them."""
+        pupil_keys = list(pupil_keys)
         with self.transaction() as db:
             for key in pupil_keys:
                 db.execute("INSERT OR IGNORE INTO erasure_holds (subject, requested_at) VALUES (?, ?)",
                            (self.subject(key), now()))  # fmt: skip
-                self.audit(None, "pupil.erasure_requested", pupil_key=key, detail={"platforms": platforms})
+            named = pupil_keys[0] if self.knows_pupil(pupil_keys[0]) else None
+            self.audit(None, "pupil.erasure_requested", pupil_key=named,
+                       detail={"platforms": platforms, "ids": len(pupil_keys)})  # fmt: skip
 
     def lift_erasure(self, pupil_key: str) -> bool:
         """The parent agreed to accounts again. Returns whether there was a hold."""
         with self.transaction() as db:
             lifted = db.execute("DELETE FROM erasure_holds WHERE subject = ?", (self.subject(pupil_key),)).rowcount
             if lifted:
-                self.audit(None, "pupil.erasure_lifted", pupil_key=pupil_key, detail={})
+                named = pupil_key if self.knows_pupil(pupil_key) else None
+                self.audit(None, "pupil.erasure_lifted", pupil_key=named, detail={})
         return bool(lifted)

@@ -4,8 +4,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import Any
 
-MIGRATIONS: list[str] = [
+from provisioner.state.audit import rechain_sha256_log
+
+# A migration is SQL, or a step in Python (given the open ``State``) where rows must be
+# rewritten with what only the workspace holds (its keys).
+MIGRATIONS: list[str | Callable[[Any], None]] = [
     # 1: accounts, usernames, runs, batches, sends, audit
     """
     CREATE TABLE runs (
@@ -264,6 +270,34 @@ MIGRATIONS: list[str] = [
     DROP TABLE pupils;
     ALTER TABLE pupils_compact RENAME TO pupils;
     """,
+    # 11: the audit log keyed and compact (state/audit.py says why). Each event's MAC: HMAC-SHA-256
+    # under the workspace's audit.key (never in the state) over the MAC before it and the event,
+    # 16 bytes; seq numbers the chain 1, 2, 3...; times in whole seconds since 1970 (UTC); a pupil
+    # as a random token (audit_subjects), deleted when the pupil is forgotten. The plain SHA-256
+    # log waits as audit_sha256 for migration 12 to check it and move its events.
+    """
+    DROP TRIGGER audit_no_update;
+    DROP TRIGGER audit_no_delete;
+    ALTER TABLE audit RENAME TO audit_sha256;
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,           -- the event's place in the chain, from 1
+        at INTEGER NOT NULL,               -- seconds since 1970-01-01 UTC
+        run_id INTEGER,
+        action TEXT NOT NULL,
+        platform TEXT,
+        subject BLOB,                      -- the pupil's random token (audit_subjects), never their key
+        detail TEXT,                       -- compact JSON, no personal data; NULL when there is none
+        mac BLOB NOT NULL                  -- 16 bytes
+    );
+    CREATE TABLE audit_subjects (
+        pupil_key TEXT PRIMARY KEY,
+        token BLOB NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+    # 12: the plain SHA-256 log's events checked under its own rule and chained again under the key
+    rechain_sha256_log,
 ]
 
 

@@ -1,0 +1,160 @@
+"""Rosters made to mislead or to exhaust: a hidden first sheet, pupils split over sheets, files
+far larger than any school's, a workbook that unzips to gigabytes, and names so long that
+fitting them on a card could take minutes. Each is refused or warned about plainly, with no
+traceback, and reading or drawing them costs in proportion to their size."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from roster_helpers import HEADER, TODAY, UPNS, pupil, write_csv, write_xlsx
+from typer.testing import CliRunner
+
+from provisioner import slips
+from provisioner.cli import app
+from provisioner.errors import RosterError
+from provisioner.roster import decode, read_roster
+
+runner = CliRunner()
+
+
+def workbook(path: Path, sheets: list[tuple[str, list[list], bool]]) -> Path:
+    """An xlsx with these sheets: (title, rows with the header first, hidden)."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows, hidden in sheets:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+        if hidden:
+            sheet.sheet_state = "hidden"
+    book.active = next(i for i, (_, _, hidden) in enumerate(sheets) if not hidden)
+    book.save(path)
+    return path
+
+
+def test_a_hidden_first_sheet_with_a_roster_is_refused(tmp_path):
+    path = workbook(tmp_path / "roster.xlsx", [
+        ("Last year", [HEADER, pupil()], True),
+        ("Pupils", [HEADER, pupil(adno="001002", upn=UPNS[1]), pupil(adno="001003", upn=UPNS[2])], False),
+    ])  # fmt: skip
+    with pytest.raises(RosterError) as refused:
+        read_roster(path, today=TODAY)
+    assert "'Last year', is hidden in Excel" in refused.value.message
+    assert "unhide" in refused.value.hint.lower()
+    result = runner.invoke(app, ["roster", "check", str(path)])
+    assert result.exit_code == 3 and "Traceback" not in result.output
+
+
+def test_a_hidden_sheet_without_a_roster_is_no_matter(tmp_path):
+    path = workbook(tmp_path / "roster.xlsx", [
+        ("Lookups", [["Year codes"], ["R", "Reception"]], True),
+        ("Pupils", [HEADER, pupil()], False),
+    ])  # fmt: skip
+    roster = read_roster(path, today=TODAY)
+    assert len(roster.pupils) == 1 and not roster.warnings
+
+
+def test_pupils_on_a_second_sheet_are_a_warning_naming_it(tmp_path):
+    path = workbook(tmp_path / "roster.xlsx", [
+        ("KS1", [HEADER, pupil()], False),
+        ("KS2", [HEADER, pupil(adno="001002", upn=UPNS[1])], False),
+    ])  # fmt: skip
+    roster = read_roster(path, today=TODAY)
+    assert [p.mis_id for p in roster.pupils] == ["001001"]
+    [warning] = roster.warnings
+    assert "only the sheet 'KS1' was read, but 'KS2' also has a roster's header row" in warning.message
+    assert "would count as absent" in warning.message
+
+
+def test_notes_on_an_earlier_sheet_are_still_passed_over(tmp_path):
+    path = write_xlsx(tmp_path / "roster.xlsx", [pupil()], sheets_before=["Notes"])
+    roster = read_roster(path, today=TODAY)
+    assert len(roster.pupils) == 1 and not roster.warnings
+
+
+@pytest.mark.parametrize("name", ["\u200b", "\ufeff\u2060", "\u00ad", "\u2060\u00ad\u200b"])
+def test_a_name_of_only_invisible_characters_is_no_name(tmp_path, name):
+    path = write_csv(tmp_path / "roster.csv", [pupil(forename=name)])
+    roster = read_roster(path, today=TODAY)
+    assert not roster.pupils
+    [error] = [p for p in roster.errors if p.column == "Legal Forename"]
+    assert error.row == 2
+
+
+def test_a_name_longer_than_any_real_one_is_an_error_on_its_row(tmp_path):
+    path = write_csv(tmp_path / "roster.csv", [pupil(), pupil(adno="001002", upn=UPNS[1], surname="A" * 20_000)])
+    roster = read_roster(path, today=TODAY)
+    assert len(roster.pupils) == 1
+    [error] = roster.errors
+    assert error.row == 3 and error.column == "Legal Surname"
+
+
+def test_a_file_larger_than_any_roster_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(decode, "MAX_ROSTER_BYTES", 64 * 1024)
+    path = write_csv(tmp_path / "roster.csv", [pupil()] + [pupil(adno=f"{i:06}") for i in range(2, 2000)])
+    assert path.stat().st_size > 64 * 1024
+    with pytest.raises(RosterError, match="a roster can be"):
+        read_roster(path, today=TODAY)
+    result = runner.invoke(app, ["roster", "check", str(path), "--json"])
+    assert result.exit_code == 3 and "a roster can be" in result.output
+
+
+def zip_bomb(path: Path, unzipped: int) -> Path:
+    """A real xlsx (openpyxl's) whose sheet is padded with ``unzipped`` bytes of spaces, which
+    deflate to almost nothing: what a zip bomb disguised as a workbook looks like."""
+    plain = io.BytesIO()
+    write_xlsx(plain, [pupil()])
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + b" " * unzipped, 1)
+            bomb.writestr(item.filename, data)
+    return path
+
+
+def test_a_workbook_that_unzips_to_far_more_than_a_roster_is_refused_as_it_unzips(tmp_path, monkeypatch):
+    monkeypatch.setattr(decode, "MAX_UNZIPPED_BYTES", 4 * 1024 * 1024)
+    path = zip_bomb(tmp_path / "roster.xlsx", 40 * 1024 * 1024)
+    assert path.stat().st_size < 200 * 1024, "small on disk"
+    with pytest.raises(RosterError, match="unzips to more than 4 MB"):
+        read_roster(path, today=TODAY)
+    result = runner.invoke(app, ["roster", "check", str(path)])
+    assert result.exit_code == 3 and "unzips to more than" in result.output and "Traceback" not in result.output
+
+
+def test_a_padded_workbook_under_the_limit_is_read(tmp_path):
+    path = zip_bomb(tmp_path / "roster.xlsx", 1024 * 1024)
+    assert len(read_roster(path, today=TODAY).pupils) == 1
+
+
+class CountingAdvances(dict):
+    """A font's advance widths, counting how many characters are measured."""
+
+    looked_up = 0
+
+    def __getitem__(self, char):
+        CountingAdvances.looked_up += 1
+        return super().__getitem__(char)
+
+    def __missing__(self, char):
+        return 0.5
+
+
+def measured(text: str, monkeypatch) -> int:
+    face = slips.SANS_BOLD
+    font = slips.metrics(face)
+    monkeypatch.setattr(font, "by_char", CountingAdvances(font.by_char))
+    CountingAdvances.looked_up = 0
+    slips.fit(text, face, 40, (20, 12, 6), words=True, shorten=True)
+    return CountingAdvances.looked_up
+
+
+def test_fitting_a_name_on_a_card_costs_in_proportion_to_its_length(monkeypatch):
+    short, long = measured("W" * 2_000, monkeypatch), measured("W" * 20_000, monkeypatch)
+    assert long < 12 * short, f"ten times the text measured {long / short:.0f} times the characters"
