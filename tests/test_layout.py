@@ -93,7 +93,7 @@ def test_a_broken_audit_log_is_said_on_the_summary(demo, tmp_path):
     result = Cli(workspace)("register", "export", "--format", "pdf", "--out", str(out))
     assert result.exit_code == 0, result.output
     first = flat(pdf_texts(out.read_bytes())[0])
-    assert "Audit log: BROKEN at entry 3" in first and "intact" not in first
+    assert "Audit log: BROKEN: event 3 does not match the chain" in first and "intact" not in first
 
 
 def test_no_page_of_the_register_is_nearly_empty_but_the_last(demo):
