@@ -147,8 +147,10 @@ class FileDelivery(Delivery):
                                     f"data are still in {self.connector.held_where()}: delete it from there now (or "
                                     "ask the platform's support to), then confirm the deletion list")  # fmt: skip
         holds = self.connector.held_after_deletion(job.today) is not None
-        at_once = [s for s in deletes if not holds or s.reason == ERASED or s.was is AccountStatus.PLATFORM_HOLD]
-        kept = [s for s in deletes if s not in at_once]
+        at_once, kept = [], []
+        for step in deletes:
+            now = not holds or step.reason == ERASED or step.was is AccountStatus.PLATFORM_HOLD
+            (at_once if now else kept).append(step)
         for steps, hold in ((kept, True), (at_once, False)):
             if steps:
                 result.deletion_lists.append(issue_deletion_list(job, self.connector, steps, hold=hold,

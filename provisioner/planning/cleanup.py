@@ -199,7 +199,7 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
                 continue  # gone already, or still being sent (that apply finishes it first)
             pupil = by_key.get(key)
             who = _who(pupil, known.get(key), account)
-            if key in erasing or state.subject(key) in erased:
+            if key in erasing or (erased and state.subject(key) in erased):  # no hashing when none is held
                 if account.status is not AccountStatus.DELETION_REQUESTED:
                     cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
                                               *who))  # fmt: skip
