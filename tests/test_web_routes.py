@@ -254,6 +254,7 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert location == "/roster/autumn%20roster.xlsx"
     check = browser.get(location).text
     assert "40 pupils read" in check and "No errors." in check
+    assert re.search(r"<title>Roster check · [^<]*</title>", check), "the window's title is words, not a form"
     assert [p.name for p in school.uploads.iterdir()] == ["autumn roster.xlsx"]  # kept in the workspace only
 
     plan = words(browser.get("/plan/autumn roster.xlsx").text)
