@@ -20,9 +20,10 @@ URL layout (one server, one port)
              https://graph.microsoft.com/v1.0; ``@odata.nextLink`` points back here)
 
 Controls: fail_next(status, count, retry_after, target="graph"|"token"), drop_next(count,
-target), drop_after_apply_next(count), fail_in_batch(positions, status, retry_after),
-expire_tokens(), issue_client_certificate(), add_user(**props), add_group(name, members),
-reset_counters(); settable attributes latency, write_limit, write_window, violation_grace,
+target), drop_after_apply_next(count), cut_next(count), slow_next(seconds, count),
+fail_in_batch(positions, status, retry_after), storm(share, status, retry_after),
+expire_tokens(), expire_tokens_after(requests), issue_client_certificate(), add_user(**props),
+add_group(name, members), reset_counters(); settable attributes latency, write_limit, write_window, violation_grace,
 permission_denied. Introspection: users, deleted_users, groups, user(key), request_log,
 write_count, throttled, violations, max_concurrency.
 
@@ -443,6 +444,8 @@ class GraphStandIn:
         self._blocked: dict[str, tuple[float, float]] = {}  # app -> (told_at, until)
         self._faults = {"graph": deque(), "token": deque()}
         self._batch_faults: deque = deque()
+        self._storm: tuple[float, int, float | None] | None = None  # (share, status, retry_after)
+        self._expire_in: int | None = None  # Graph requests until every token expires
         self._batch_serial = 0
         self._in_flight = 0
         self._log: list[LoggedRequest] = []
@@ -515,6 +518,38 @@ class GraphStandIn:
         """Apply the next ``count`` Graph requests, then close without answering (a lost response)."""
         with self._lock:
             self._faults["graph"].extend([("drop_after",)] * count)
+
+    def cut_next(self, count=1):
+        """Apply the next ``count`` Graph requests, then send the headers and half the body and
+        close: the connection dropped mid-response."""
+        with self._lock:
+            self._faults["graph"].extend([("cut",)] * count)
+
+    def slow_next(self, seconds, count=1):
+        """Apply the next ``count`` Graph requests, then wait ``seconds`` before answering: a
+        response slower than a client's timeout arrives after the client gave up on it."""
+        with self._lock:
+            self._faults["graph"].extend([("slow", seconds)] * count)
+
+    def storm(self, share=0.9, status=429, retry_after=0):
+        """From now on, each Graph request and each $batch sub-request fails with ``status``
+        (Retry-After ``retry_after``) with probability ``share``, drawn from the seeded generator;
+        ``storm(0)`` ends it. The requests that fail are not applied."""
+        with self._lock:
+            self._storm = (share, status, retry_after) if share else None
+
+    def expire_tokens_after(self, requests):
+        """Every token issued so far expires once ``requests`` more Graph requests have been
+        answered: a token that runs out mid-run."""
+        with self._lock:
+            self._expire_in = requests
+
+    def _storm_hit(self):
+        """The failure the storm gives this request, or None."""
+        with self._lock:
+            if self._storm and self._rng.random() < self._storm[0]:
+                return self._storm[1:]
+        return None
 
     def fail_in_batch(self, positions, status=503, retry_after=None):
         """In the next $batch, sub-requests at these 0-based positions get ``status`` instead of running."""
@@ -631,6 +666,15 @@ class GraphStandIn:
                 queue = self._faults["graph"] if graph else (
                     self._faults["token"] if path.endswith("/oauth2/v2.0/token") else None)  # not discovery
                 fault = queue.popleft() if queue else None
+                if graph and self._expire_in is not None:
+                    self._expire_in -= 1
+                    if self._expire_in < 0:
+                        self._expire_in = None
+                        self._tokens = {t: (app, 0.0) for t, (app, _) in self._tokens.items()}
+                        entry.app = None
+            if graph and fault is None and not path.endswith("/$batch"):
+                hit = self._storm_hit()
+                fault = ("fail", *hit) if hit else None
             if fault and fault[0] == "drop":
                 entry.dropped = h.close_connection = True
                 return
@@ -649,6 +693,8 @@ class GraphStandIn:
             if fault and fault[0] == "drop_after":
                 entry.dropped = h.close_connection = True
                 return
+            if fault and fault[0] == "slow":
+                time.sleep(fault[1])
             data = b"" if body is None else json.dumps(body).encode()
             logged = self._record(entry, arrived)  # before the client can see the answer
             h.send_response(status)
@@ -656,6 +702,12 @@ class GraphStandIn:
                 h.send_header(k, v)
             h.send_header("Content-Length", str(len(data)))
             h.end_headers()
+            if fault and fault[0] == "cut":
+                entry.dropped = h.close_connection = True
+                h.wfile.write(data[: len(data) // 2])
+                h.wfile.flush()
+                socket.socket.shutdown(h.request, socket.SHUT_RDWR)  # below TLS: no close_notify, a cut line
+                return
             h.wfile.write(data)
         finally:
             if not logged:
@@ -950,8 +1002,9 @@ class GraphStandIn:
                 sub_headers = sub.get("headers") or {}
                 if "body" in sub and not any(k.lower() == "content-type" for k in sub_headers):
                     raise GraphError(400, "BadRequest", "Content-Type header is required when a body is given.")
-                if position[key] in faults:
-                    status, retry_after = faults[position[key]]
+                stormed = None if position[key] in faults else self._storm_hit()
+                if position[key] in faults or stormed:
+                    status, retry_after = faults[position[key]] if position[key] in faults else stormed
                     status, hdrs, out = self._injected(status, retry_after, app, sub_headers)
                 else:
                     status, hdrs, out = self._execute(app, log.method, path, url.query, sub_headers, sub.get("body"))

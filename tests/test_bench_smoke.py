@@ -35,6 +35,9 @@ SCRIPTS = [
                             "--writes-per-second", "60"],
      r"accounts made: 1000.*\n.*pupils/s.*\n429s received: \d+; requests sent while told to wait: 0"),
     ("startup.py", ["--runs", "1"], rf"provisioner status.*{NUMBER}"),
+    # Two runs, one on each kind of platform: each a workspace killed at a seeded point and run again.
+    ("fault_soak.py", ["--runs", "2", "--pupils", "20"],
+     r"runs: 2 .*\nfaults injected: \d+.*\nduplicates found: 0\norphans found: 0\ntracebacks seen: 0"),
 ]
 
 

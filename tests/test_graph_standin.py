@@ -45,7 +45,7 @@ class Graph:
     def __call__(self, method, path, **kw):
         headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
         url = path if path.startswith("https://") else self.g.graph_url + path
-        return self.s.request(method, url, headers=headers, timeout=10, **kw)
+        return self.s.request(method, url, headers=headers, **{"timeout": 10, **kw})
 
     def batch(self, requests_):
         return self("POST", "/$batch", json={"requests": requests_})
@@ -397,6 +397,32 @@ def test_dropped_connections_surface_as_connection_errors(standin, graph):
     assert retry.status_code == 400 and "already exists" in retry.json()["error"]["message"]
     assert [e.dropped for e in standin.request_log if e.app][:2] == [True, True]
 
+
+def test_a_cut_answer_and_a_slow_one_are_applied_but_not_received(standin, graph):
+    standin.cut_next()
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        graph("POST", "/users", json=pupil(1))
+    assert standin.user(f"pupil0001@{DOMAIN}") is not None  # applied; half the answer came
+
+    standin.slow_next(1.5)
+    with pytest.raises(requests.Timeout):
+        graph("POST", "/users", json=pupil(2), timeout=0.5)
+    assert standin.user(f"pupil0002@{DOMAIN}") is not None  # applied; the answer came too late
+
+
+def test_a_storm_fails_most_requests_until_it_ends(standin, graph):
+    standin.storm(share=0.9, status=429, retry_after=0)
+    answers = [graph("GET", "/users").status_code for _ in range(30)]
+    batch = graph.batch([{"id": str(n), "method": "GET", "url": "/users"} for n in range(20)]).json()
+    assert answers.count(429) > 15 and 429 in {r["status"] for r in batch["responses"]}
+    standin.storm(0)
+    assert {graph("GET", "/users").status_code for _ in range(5)} == {200}
+
+
+def test_tokens_expire_after_so_many_requests(standin, graph):
+    standin.expire_tokens_after(2)
+    assert [graph("GET", "/users").status_code for _ in range(3)] == [200, 200, 401]
+    assert graph("GET", "/users").json()["error"]["message"] == "Lifetime validation failed, the token is expired."
 
 def test_latency_and_concurrency_are_measured():
     with GraphStandIn(latency=0.05) as g:

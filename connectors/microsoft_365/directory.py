@@ -50,7 +50,7 @@ def sign_in(settings: Microsoft365Settings) -> GraphClient:
         graph_url=settings.graph_url, secret=os.environ.get(SECRET_ENV),
         certificate=Path(settings.certificate) if settings.certificate else None,
         ca_bundle=Path(settings.ca_bundle) if settings.ca_bundle else None,
-        writes_per_second=settings.writes_per_second,
+        writes_per_second=settings.writes_per_second, timeout=settings.timeout,
     )  # fmt: skip
     client = GraphClient(config)
     client.token()

@@ -205,8 +205,6 @@ class GraphClient:
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
                 headers: dict | None = None) -> Reply:  # fmt: skip
         """One request, retried as Microsoft documents; returns the final reply (4xx included)."""
-        import requests
-
         url = path if path.startswith("https://") else self.base + path
         writes = 1 if method in WRITE_METHODS else 0
         renewed = False
@@ -217,7 +215,7 @@ class GraphClient:
                     method, url, json=json, params=params, timeout=self.config.timeout,
                     headers={"Authorization": f"Bearer {self.token()}", **(headers or {})},
                 )  # fmt: skip
-            except (requests.ConnectionError, requests.Timeout):
+            except no_whole_answer():
                 time.sleep(backoff(attempt))  # the caller makes a retried create safe
                 continue
             reply = Reply(response.status_code, _json(response), dict(response.headers))
@@ -298,14 +296,12 @@ class GraphClient:
         raise RemoteError("Microsoft Graph kept failing", hint="run apply again later")
 
     def _post_batch(self, body: dict, attempt: int) -> dict | None:
-        import requests
-
         try:
             response = self.session.post(
                 self.base + "/$batch", json=body, timeout=self.config.timeout,
                 headers={"Authorization": f"Bearer {self.token()}"},
             )  # fmt: skip
-        except (requests.ConnectionError, requests.Timeout):
+        except no_whole_answer():
             time.sleep(backoff(attempt))
             return None
         if response.status_code == 401:
@@ -340,6 +336,14 @@ class GraphClient:
     def _wait(self, headers: dict, attempt: int) -> None:
         seconds = _seconds(headers)
         self.limiter.pause(seconds if seconds is not None else backoff(attempt))
+
+
+def no_whole_answer() -> tuple[type[Exception], ...]:
+    """What requests raises when no whole answer came back, each worth asking again: the
+    connection refused or dropped, the answer cut off part way, or slower than the timeout."""
+    import requests
+
+    return requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError
 
 
 def _sub(request: dict) -> dict:

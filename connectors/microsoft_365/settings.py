@@ -24,6 +24,7 @@ class Microsoft365Settings(PlatformSettings):
     licence_group: str | None = Field(None, description="Display name of the group that carries pupils' licence.")
     writes_per_second: int = Field(20, ge=1, le=60, description="The per-app write quota (Microsoft: 3,000 / 150 s).")
     workers: int = Field(4, ge=1, le=16, description="Requests in flight at once.")
+    timeout: float = Field(60.0, ge=1, le=600, description="Seconds to wait for each answer before asking again.")
     force_password_change: bool = Field(False, description="Make pupils choose a new password at first sign-in.")
     licence_sku: str | None = Field(None, description="Licence to assign directly (its skuPartNumber), "
                                     "when not through licence_group.")  # fmt: skip

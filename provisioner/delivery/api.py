@@ -110,6 +110,7 @@ class ApiDelivery(Delivery):
             if not slip_paths:
                 slip_paths = self.print_made(job, batch, outcomes, values_by_id, by_id)
             state.record_outcomes(batch, by_id, outcomes, finished=len(outcomes) == len(sends))
+        crashpoint("pushed")  # the accounts recorded, their licences and groups not yet in step
         failed = [o for o in outcomes if not o.ok]
         issued = IssuedBatch(platform, batch.id, None, len(outcomes) - len(failed), slips=slip_paths)
         if failed:
@@ -177,6 +178,7 @@ class ApiDelivery(Delivery):
                 continue
             ids = {accounts[s.pupil_key].remote_id: s for s in steps}
             confirmed = call(session, list(ids))
+            crashpoint("cleaning-up")  # changed on the platform and read back, not yet recorded
             with state.transaction():
                 for remote_id, ok in confirmed.items():
                     step = ids[remote_id]

@@ -1,0 +1,168 @@
+"""Microsoft 365 killed at seeded points of apply and leavers apply, through the Graph stand-in:
+the same command run again finishes the job with every pupil holding exactly one account in
+the tenant, no account there the state does not know, every password in force on a slip the
+output named, nothing left running and the audit chain intact.
+
+The command is the real one, in a subprocess killed for real at a fault point
+(PROVISIONER_CRASH_AT, as in tests/test_faults.py); the stand-in is a real HTTPS server in this
+process, so what the tenant holds is read from it directly, never from the tool.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import TODAY, key_of, yes
+from m365_helpers import licence_members, on_roll
+from provisioner.delivery import CRASH_ENV
+from provisioner.synthetic import synthetic_pupils, write_roster_csv
+
+KILLED = -signal.SIGKILL if os.name == "posix" else 1  # on Windows the fault point ends the process
+PLATFORM = "microsoft-365"
+LEFT_ON, CLEANED_ON = "2026-12-01", "2027-01-05"
+POINTS = {
+    # recorded, nothing sent; accounts made and none recorded
+    "apply": ["prepared", "pushing"],
+    # the run begun, nothing done; a change made and read back, not yet recorded
+    "leavers": ["leavers", "cleaning-up"],
+}
+SEEDS = range(4)
+
+
+def run(workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real command in a subprocess, answering in JSON."""
+    return subprocess.run([sys.executable, "-m", "provisioner", *args, "--json", "--workspace", str(workspace.root)],
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300)  # fmt: skip
+
+
+def slips_named(answer: dict) -> set[Path]:
+    """The slip files an apply's answer names (its batches', or its error's hint)."""
+    named = {Path(p) for batch in answer.get("batches", []) for p in batch.get("slips", [])}
+    hint = (answer.get("error") or {}).get("hint") or ""
+    named |= {Path(word.strip(",;:")) for word in hint.split() if word.endswith((".xlsx", ".pdf"))}
+    return {p for p in named if p.suffix == ".xlsx"}
+
+
+def passwords_on(slips: set[Path], root: Path) -> dict[str, set[str]]:
+    """Sign-in alias -> the passwords these slips show for it."""
+    found: dict[str, set[str]] = {}
+    for path in slips:
+        path = path if path.is_absolute() else root / path
+        for row in load_workbook(path).active.iter_rows(min_row=2, values_only=True):
+            found.setdefault(row[3].partition("@")[0], set()).add(row[4])
+    return found
+
+
+def leave(rows: list[dict], roster: Path, count: int = 3) -> list[dict]:
+    leavers = [r for r in on_roll(rows)][:count]
+    for row in leavers:
+        row["leaving_date"] = date.fromisoformat(LEFT_ON)
+    write_roster_csv(roster, rows)
+    return leavers
+
+
+def command_under_test(kind: str, workspace, rows: list[dict], roster: Path, named: set[Path]) -> list[str]:
+    """The stages before ``kind`` done in-process (the slips they named kept in ``named``), and its arguments."""
+    from provisioner.facade import Provisioner
+
+    if kind == "apply":
+        return ["apply", str(roster), "--yes", "--as-of", TODAY.isoformat()]
+    made = Provisioner(workspace).apply(roster, confirm=yes, today=TODAY)
+    named |= {p for batch in made.batches for p in batch.slips if p.suffix == ".xlsx"}
+    leave(rows, roster)
+    return ["leavers", "apply", str(roster), "--yes", "--as-of", CLEANED_ON]
+
+
+def assert_the_tenant_is_whole(workspace, graph, rows: list[dict], named: set[Path], on: date) -> None:
+    """One account per pupil on roll ``on`` that day, none the state does not know, each password
+    in force on a named slip, and the leavers unable to sign in."""
+    db = sqlite3.connect(workspace.state_path)
+    try:
+        assert db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM sends WHERE status = 'pending'").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM batches WHERE status = 'writing'").fetchone()[0] == 0
+    finally:
+        db.close()
+    with workspace.open_state() as state:
+        assert state.verify_audit().intact, "the audit chain is intact"
+        accounts = state.accounts(PLATFORM)
+    live = [u for u in graph.users.values() if u.get("employeeId")]
+    deleted = [u for u in graph.deleted_users.values() if u.get("employeeId")]
+    carried = [u["employeeId"] for u in live + deleted]
+    assert len(carried) == len(set(carried)), "nobody has two accounts in the tenant"
+    known = {a.remote_id for a in accounts.values() if a.remote_id}
+    orphans = [u["id"] for u in live + deleted if u["id"] not in known]
+    assert orphans == [], "every account in the tenant is one the state knows"
+    by_pseudonym = {u["employeeId"]: u for u in live}
+    leaving = [r for r in rows if r.get("leaving_date") and r["leaving_date"] <= on]
+    for row in (r for r in rows if r not in leaving):
+        key = key_of(row)
+        user = by_pseudonym.get(workspace.pseudonymous_id(PLATFORM, key))
+        assert user is not None, "every pupil on roll has an account"
+        assert accounts[key].remote_id == user["id"], "the state knows the account the pupil holds"
+    for row in leaving:
+        user = by_pseudonym.get(workspace.pseudonymous_id(PLATFORM, key_of(row)))
+        assert user is None or user["accountEnabled"] is False, "a leaver cannot sign in"
+    assert {u["id"] for u in live if u["accountEnabled"]} <= licence_members(graph), "every pupil signing in is licensed"
+    on_slips = passwords_on(named, workspace.root)
+    for user in live:
+        alias = user["userPrincipalName"].partition("@")[0]
+        assert user["passwordProfile"]["password"] in on_slips.get(alias, ()), \
+            "the password in force is on a slip the output named"  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(POINTS))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_killed_at_a_seeded_point_then_run_again_leaves_one_account_each(m365, graph, tmp_path, kind, seed):
+    rows = synthetic_pupils(45, seed=200 + seed, today=TODAY)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    named: set[Path] = set()
+    args = command_under_test(kind, m365, rows, roster, named)
+    point = random.Random(f"m365-{kind}-{seed}").choice(POINTS[kind])
+    killed = run(m365, *args, env={CRASH_ENV: point})
+    assert killed.returncode == KILLED, f"{point} was not reached: {killed.stdout} {killed.stderr}"
+    again = run(m365, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Traceback" not in again.stderr
+    named |= slips_named(json.loads(again.stdout))
+    on = TODAY if kind == "apply" else date.fromisoformat(CLEANED_ON)
+    assert_the_tenant_is_whole(m365, graph, rows, named, on)
+
+
+def killed_once_recorded(m365, graph, tmp_path) -> tuple[list[dict], subprocess.CompletedProcess]:
+    """An apply killed once its accounts and their slips are recorded, before their licences
+    and before it answered; then the same apply again."""
+    rows = synthetic_pupils(45, seed=250, today=TODAY)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    args = ["apply", str(roster), "--yes", "--as-of", TODAY.isoformat()]
+    killed = run(m365, *args, env={CRASH_ENV: "pushed"})
+    assert killed.returncode == KILLED, killed.stderr
+    again = run(m365, *args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    return rows, again
+
+
+def test_killed_once_the_accounts_are_recorded_the_next_apply_licenses_them(m365, graph, tmp_path):
+    rows, _ = killed_once_recorded(m365, graph, tmp_path)
+    every_slip = set((m365.outbox / PLATFORM).glob("*.xlsx"))
+    assert_the_tenant_is_whole(m365, graph, rows, every_slip, TODAY)
+
+
+@pytest.mark.xfail(strict=True, reason="an apply killed after recording its Microsoft 365 outcomes has written "
+                   "slips no later output names: the next apply has nothing left to send, so it reports no batch")
+def test_killed_once_the_accounts_are_recorded_the_next_apply_names_their_slips(m365, graph, tmp_path):
+    rows, again = killed_once_recorded(m365, graph, tmp_path)
+    assert_the_tenant_is_whole(m365, graph, rows, slips_named(json.loads(again.stdout)), TODAY)
