@@ -585,9 +585,9 @@ def test_a_microsoft_365_apply_through_graph_runs_as_a_task(m365, graph, tmp_pat
 
 def test_a_trusts_plan_lists_the_first_pupils_and_the_filter_finds_the_rest(browser, tokens, school, tmp_path,
                                                                             monkeypatch):  # fmt: skip
-    import provisioner.web.app as web_app
+    import provisioner.web.pages.roster as roster_pages
 
-    monkeypatch.setattr(web_app, "ROWS_SHOWN", 10)
+    monkeypatch.setattr(roster_pages, "ROWS_SHOWN", 10)
     rows = synthetic_pupils(40, seed=11, today=date.today(), leavers=0)
     path = tmp_path / "trust.xlsx"
     write_roster_xlsx(path, rows)
