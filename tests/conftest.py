@@ -128,19 +128,30 @@ def import_rows(path: Path) -> list[dict[str, str]]:
 _screenshot_folders: list[Path] = []
 
 
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
+def pytest_configure(config) -> None:
+    # The suite may run in several processes (pytest-xdist: the README's `-n auto`): the pages are
+    # drawn in a worker, and the run's summary is written by the controller, so the controller
+    # chooses the folder before any worker starts and hands it to them through the environment.
     import os
     import tempfile
 
-    chosen = os.environ.get("PROVISIONER_SCREENSHOTS")
-    folder = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="provisioner-web-screenshots-"))
+    if hasattr(config, "workerinput"):
+        return
+    if "PROVISIONER_SCREENSHOTS" not in os.environ:
+        os.environ["PROVISIONER_SCREENSHOTS"] = tempfile.mkdtemp(prefix="provisioner-web-screenshots-")
+    _screenshot_folders.append(Path(os.environ["PROVISIONER_SCREENSHOTS"]))
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    import os
+
+    folder = Path(os.environ["PROVISIONER_SCREENSHOTS"])
     folder.mkdir(parents=True, exist_ok=True)
-    _screenshot_folders.append(folder)
     return folder
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     for folder in _screenshot_folders:
-        if any(folder.iterdir()):
+        if folder.is_dir() and any(folder.iterdir()):
             terminalreporter.write_line(f"Screenshots of the web interface's pages: {folder}")
