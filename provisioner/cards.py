@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from provisioner import files
-from provisioner.pdfpages import PdfPages, face_glyphs
+from provisioner.pdfpages import PdfPages, face_glyphs, text_op
 from provisioner.slips import (
     BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
 )  # fmt: skip
@@ -201,8 +201,8 @@ class CardsPdf:
                 origin: tuple[float, float]) -> str:  # fmt: skip
         """``text`` on a baseline, as ``FPDF.text`` writes it."""
         self.used.update(text)
-        return (f"BT {self.fonts[face]} {size:.2f} Tf {grey / 255:.3f} g {origin[0] + x * self.k:.2f} "
-                f"{origin[1] - baseline * self.k:.2f} Td <{text.translate(self.codes[face])}> Tj ET")  # fmt: skip
+        return text_op(self.fonts[face], size, grey, origin[0] + x * self.k, origin[1] - baseline * self.k,
+                       text.translate(self.codes[face]))  # fmt: skip
 
     def lines_ops(self, face: Face, size: float, grey: int, x: float, top: float, height: float, lines: list[str],
                   origin: tuple[float, float]) -> list[str]:  # fmt: skip

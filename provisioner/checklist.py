@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from provisioner import files
-from provisioner.pdfpages import PdfPages, face_glyphs
+from provisioner.pdfpages import PdfPages, face_glyphs, text_op
 from provisioner.slips import FACES, PAGE_H, PT, SANS, SANS_BOLD, Face, metrics, printable, wrap
 from provisioner.xlsx import Sheet, xlsx_bytes
 
@@ -53,8 +53,7 @@ class _Checklist:
 
     def text(self, face: Face, size: float, grey: int, x: float, baseline: float, text: str) -> str:
         self.used.update(text)
-        return (f"BT {self.fonts[face]} {size:.2f} Tf {grey / 255:.3f} g {x * K:.2f} {(PAGE_H - baseline) * K:.2f} Td "
-                f"<{text.translate(self.codes[face])}> Tj ET")  # fmt: skip
+        return text_op(self.fonts[face], size, grey, x * K, (PAGE_H - baseline) * K, text.translate(self.codes[face]))
 
     def lines(self, face: Face, size: float, height: float, x: float, top: float, lines: list[str]) -> list[str]:
         """Lines of ``height`` mm from ``top``, each baseline placed as fpdf2's cells place it."""

@@ -148,6 +148,12 @@ def _text_string(text: str) -> str:
     return f"<FEFF{text.encode('utf-16-be').hex().upper()}>"
 
 
+def text_op(font: str, size: float, grey: int, x: float, y: float, glyphs: str) -> str:
+    """Text shown at (``x``, ``y``) in points from the page's foot, in a font named as ``PdfPages``
+    names them (/F1...), ``glyphs`` the hex of its glyph codes (``face_glyphs(face).codes``)."""
+    return f"BT {font} {size:.2f} Tf {grey / 255:.3f} g {x:.2f} {y:.2f} Td <{glyphs}> Tj ET"
+
+
 class PdfPages:
     """A document of A4 pages, each given as its drawing operators, and of forms (drawings made
     once and placed on any page by name, ``/S1 Do``); the fonts are named /F1 to /F4 in the order

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from provisioner import files
 from provisioner.errors import AuditBroken, UsageError
+from provisioner.keyed_hash import KeyedHash
 from provisioner.state.records import RunStatus, now
 
 MAC_BYTES = 16
@@ -126,6 +127,7 @@ class RunsAndAudit:
 
     db: sqlite3.Connection
     _secret: bytes
+    _subjects: KeyedHash | None = None  # the keyed hash of erasure holds, made on first use
     _audit_key: bytes
     _head_path: Path | None
     _queued: list[tuple]  # (at, run_id, action, platform, token, detail) waiting for the commit
@@ -181,7 +183,9 @@ class RunsAndAudit:
     def subject(self, pupil_key: str) -> str:
         """The keyed hash that stands for a pupil in erasure holds: it must find the child again
         if a later roster lists them. The audit log names pupils by a random token instead."""
-        return hmac.new(self._secret, b"audit\0" + pupil_key.encode(), "sha256").hexdigest()[:32]
+        if self._subjects is None:  # the key's part made once (keyed_hash), not an HMAC object a pupil
+            self._subjects = KeyedHash(self._secret)
+        return self._subjects.hexdigest(b"audit\0" + pupil_key.encode())[:32]
 
     def audit(
         self, run_id: int | None, action: str, platform: str | None = None, pupil_key: str | None = None,
