@@ -454,6 +454,8 @@ def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Sl
         raise ValueError("there are no login slips to write")
     groups = cards_of(slips)
     rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
+    for path in (pdf_path, xlsx_path):  # an earlier drawing killed part way
+        files.remove_stale_temporaries(path.parent, path.name)
     if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
         pdf = cards_pdf_bytes(school, groups)
         workbook = slips_xlsx_bytes(rows, streamed=True)
@@ -469,6 +471,7 @@ def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Sl
                            lambda: slips_xlsx_bytes(rows, streamed=True))  # fmt: skip
     for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
         stale.unlink()
+    files.remove_stale_temporaries(folder)
     files.atomic_write_bytes(xlsx_path, workbook)
     return [folder, xlsx_path]
 

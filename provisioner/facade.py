@@ -106,9 +106,11 @@ class Provisioner:
     @contextlib.contextmanager
     def _changing(self) -> Iterator[State]:
         """Only one command changes the workspace at a time. Holding the lock, no other run can
-        still be going: a run left "running" was killed, and is marked interrupted."""
+        still be going: a run left "running" was killed, and is marked interrupted, and what it
+        was part way through writing is removed."""
         with self.workspace.lock(), self.workspace.open_state() as state, state_faults(state.path):
             state.mark_interrupted_runs()
+            self.workspace.clear_half_written()
             yield state
 
     # Rosters

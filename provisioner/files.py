@@ -96,6 +96,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.close(dir_fd)
 
 
+def remove_stale_temporaries(folder: Path, names: str = "*") -> None:
+    """Half-written files of a run killed mid-write: ``atomic_write_bytes`` writes under a dot
+    name and renames, so a kill leaves the dot name behind. ``names``: whose, as a glob."""
+    for leftover in folder.glob(f".{names}.tmp-*"):
+        leftover.unlink(missing_ok=True)
+
+
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
 

@@ -110,6 +110,15 @@ class Workspace:
         """Whether the outbox holds a batch's files (their names carry its id, such as 20260901-001)."""
         return self.outbox.is_dir() and any(p.is_file() and BATCH_ID.search(p.name) for p in self.outbox.rglob("*"))
 
+    def clear_half_written(self) -> None:
+        """Remove what a killed command was part way through writing: its atomic writes' dot-named
+        temporaries (a slip's or an import file's may hold passwords). Only under the lock, when
+        no other command can be writing them."""
+        files.remove_stale_temporaries(self.root)
+        if self.outbox.is_dir():
+            for folder in [self.outbox, *(p for p in self.outbox.rglob("*") if p.is_dir())]:
+                files.remove_stale_temporaries(folder)
+
     def refuse_lost_state(self, what: str | None = None) -> None:
         """A workspace that has issued files but no state (or an empty one, or one begun afresh)
         lost its state: it must be restored, never begun again."""

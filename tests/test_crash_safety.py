@@ -153,6 +153,24 @@ def test_a_file_written_whole_before_the_crash_keeps_its_passwords(workspace, ro
     slips_match_imports(workspace)
 
 
+def test_the_next_command_removes_what_a_killed_one_was_part_way_through_writing(workspace, roster_file):
+    """A kill inside an atomic write leaves its dot-named temporary, which may hold passwords: the
+    next command that takes the workspace removes every one, wherever the killed run was writing."""
+    killed = subprocess.run(command(workspace, roster_file), env={**os.environ, CRASH_ENV: "written"},
+                            capture_output=True, text=True)  # fmt: skip
+    assert killed.returncode == KILLED
+    half_written = [workspace.outbox / "purple-mash" / ".purple-mash-login-slips-20260101-001.pdf.tmp-4242",
+                    workspace.outbox / ".login-slips-20260101-001.xlsx.tmp-4242",
+                    workspace.outbox / "login-slips-20260101-001" / ".01 Class 1A.pdf.tmp-4242",
+                    workspace.root / ".provisioner.toml.tmp-4242"]  # fmt: skip
+    for path in half_written:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"cut short")
+    finished = subprocess.run(command(workspace, roster_file), capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert [path for path in half_written if path.exists()] == []
+
+
 SEVERAL = ["bug-club", "purple-mash", "education-city", "tt-rockstars"]
 
 

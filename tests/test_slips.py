@@ -481,6 +481,23 @@ def test_a_trust_batch_drawn_again_keeps_no_file_of_the_earlier_drawing(tmp_path
         "01 Class 3A to 7D.pdf", "02 Class 8A to 9A.pdf"]  # fmt: skip
 
 
+def test_cards_drawn_again_after_a_kill_leave_no_half_written_file(tmp_path: Path):
+    # A kill part way through drawing leaves the atomic writes' dot-named files; drawing again
+    # (the next apply redraws cards it owes) clears them, a trust's folder and the outbox alike.
+    pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
+    folder = tmp_path / "login-slips-b1"
+    folder.mkdir()
+    half_written = [folder / ".01 Class 3A to 7D.pdf.tmp-4242", tmp_path / ".login-slips-b1.xlsx.tmp-4242"]
+    for path in half_written:
+        path.write_bytes(b"%PDF-1.4 cut short")
+    someone_elses = tmp_path / ".other.xlsx.tmp-4242"
+    someone_elses.write_bytes(b"not the cards'")
+    write_cards(pdf, xlsx, SCHOOL, trust_batch(25))
+    assert not any(path.exists() for path in half_written)
+    assert someone_elses.exists(), "only the cards' own temporaries are cleared"
+    assert [p.name for p in sorted(folder.iterdir())] == ["01 Class 3A to 7D.pdf", "02 Class 8A to 9A.pdf"]
+
+
 def test_a_trust_batch_drawn_on_both_cores_is_the_same_as_on_one(tmp_path: Path, monkeypatch):
     import provisioner.cards
 

@@ -28,7 +28,7 @@ from provisioner.delivery.base import (
     ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
 )  # fmt: skip
 from provisioner.delivery.mis_sync import MisSync
-from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips, remove_stale_temporaries
+from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips
 from provisioner.errors import ProvisionerError
 from provisioner.planning.cleanup import DELETE, ERASED, RESTORE, PlatformCleanup
 from provisioner.planning.provisioning import CREATE, PlatformPlan
@@ -104,7 +104,7 @@ class FileDelivery(Delivery):
         if self.full_set:
             rows += self.everyone_else(job, {send.pupil_key for send in sends}, batch.id)
         files.make_private_dir(path.parent)
-        remove_stale_temporaries(path.parent)
+        files.remove_stale_temporaries(path.parent)
         self.write(path, rows, school.name)
         crashpoint("between-documents")
         # Per-platform slips after the file, so none shows a password no file holds; killed

@@ -147,12 +147,6 @@ def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | N
                 forename=forename, surname=surname, card=key)  # fmt: skip
 
 
-def remove_stale_temporaries(folder: Path) -> None:
-    """Half-written files of a run killed mid-write (atomic writes leave them under a dot name)."""
-    for leftover in folder.glob(".*.tmp-*"):
-        leftover.unlink(missing_ok=True)
-
-
 def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *, hold: bool = False,
                         at_once: bool = False, sign_in_names: bool = False, title: str = "",
                         instruction: str = "") -> IssuedBatch:  # fmt: skip
