@@ -80,13 +80,31 @@ def cards_paths(job: Job, batch_id: str) -> list[Path]:
 
 def slip_files(workspace: Workspace, batch_id: str, connectors: Iterable[Connector]) -> list[Path]:
     """The files of a batch's login slips still in the outbox: each platform's own (PDF and
-    xlsx) and the combined cards (PDF, or a trust's folder of parts, and xlsx). Never an import
-    file or a deletion list: only the names the slips are written under."""
-    found = [workspace.outbox / connector.id / connector.slips_file_name(batch_id, suffix)
-             for connector in connectors for suffix in (".pdf", ".xlsx")]  # fmt: skip
+    xlsx, and those a later run of the same batch wrote beside them, ``-2``, ``-3``...: see
+    ``print_slips``) and the combined cards (PDF, or a trust's folder of parts, and xlsx). Never
+    an import file or a deletion list: only the names the slips are written under."""
+    found = []
+    for connector in connectors:
+        folder = workspace.outbox / connector.id
+        for suffix in (".pdf", ".xlsx"):
+            found += [folder / connector.slips_file_name(named, suffix)
+                      for named in (batch_id, *later_runs(folder, connector, batch_id, suffix))]  # fmt: skip
     cards = [workspace.outbox / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
     found += [*cards, cards[0].with_suffix("")]  # a trust's cards: a folder named as the PDF
     return [path for path in found if path.exists()]
+
+
+def later_runs(folder: Path, connector: Connector, batch_id: str, suffix: str) -> list[str]:
+    """The names (``<batch>-2``, ``<batch>-3``...) under which later runs of a batch wrote its
+    slips in ``folder``, in order."""
+    stem = connector.slips_file_name(batch_id, suffix).removesuffix(suffix)
+    numbers = []
+    if folder.is_dir():
+        for path in folder.glob(f"{stem}-*{suffix}"):
+            number = path.name.removeprefix(f"{stem}-").removesuffix(suffix)
+            if number.isdigit():
+                numbers.append(int(number))
+    return [f"{batch_id}-{number}" for number in sorted(numbers)]
 
 
 def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], list[Path]]:
