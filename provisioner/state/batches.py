@@ -107,12 +107,15 @@ class BatchLedger:
 
     def _record_slips(self, batch: Batch, files: Iterable[str]) -> None:
         """The slip files written for ``batch`` (paths relative to the workspace), not yet named
-        to anyone. Call inside the transaction that records the outcomes they show."""
+        to anyone; a file written again under a name the admin had deleted is owed again. Call
+        inside the transaction that records the outcomes they show."""
         files = list(files)
         if not files:
             return
         self.db.executemany(
-            "INSERT OR IGNORE INTO slips (file, platform, batch_id, written_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO slips (file, platform, batch_id, written_at) VALUES (?, ?, ?, ?) ON CONFLICT (file)"
+            " DO UPDATE SET platform = excluded.platform, batch_id = excluded.batch_id,"
+            " written_at = excluded.written_at, named_at = NULL",
             [(file, batch.platform, batch.id, now()) for file in files],
         )
         self.audit(batch.run_id, "slips.written", batch.platform, detail={"batch": batch.id, "files": len(files)})
