@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from data.hostile_corpus import OLE, password_protected
 from openpyxl import Workbook
 from roster_helpers import HEADER, TODAY, UPNS, pupil, write_csv, write_xlsx
 from typer.testing import CliRunner
@@ -131,6 +132,27 @@ def test_a_workbook_that_unzips_to_far_more_than_a_roster_is_refused_as_it_unzip
 def test_a_padded_workbook_under_the_limit_is_read(tmp_path):
     path = zip_bomb(tmp_path / "roster.xlsx", 1024 * 1024)
     assert len(read_roster(path, today=TODAY).pupils) == 1
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".csv"])
+def test_a_workbook_saved_with_a_password_is_named_as_such_whatever_its_name(tmp_path, suffix):
+    """Excel's 'Encrypt with Password' writes an OLE compound file, as an old .xls is: the school
+    is told to remove the password, not that the file is damaged."""
+    path = tmp_path / f"roster{suffix}"
+    password_protected([pupil()])(path)
+    assert path.read_bytes().startswith(OLE) and decode.is_encrypted_workbook(path.read_bytes())
+    with pytest.raises(RosterError) as refused:
+        read_roster(path, today=TODAY)
+    assert "protected with a password" in refused.value.message
+    assert "remove the password" in refused.value.hint and ".xlsx" in refused.value.hint
+
+
+def test_an_old_xls_or_a_damaged_file_is_not_taken_for_one_with_a_password(tmp_path):
+    path = tmp_path / "roster.xlsx"
+    path.write_bytes(OLE + b"\x00" * 600)
+    assert not decode.is_encrypted_workbook(path.read_bytes())
+    with pytest.raises(RosterError, match=r"old Excel 97-2003 workbook \(\.xls\), or a damaged one"):
+        read_roster(path, today=TODAY)
 
 
 class CountingAdvances(dict):

@@ -8,6 +8,12 @@ leading blank rows so row numbers match what the school sees; an .xlsx saved wit
 date system (old Mac Excel) is detected here so serial dates convert from the right day, and
 so are an .xlsx's formula cells, which calamine reads as the values they last showed.
 
+A workbook saved with a password (Excel's 'Encrypt with Password') is not a zip at all but an
+OLE compound file, the container an old Excel 97-2003 .xls also uses (both begin with the bytes
+D0 CF 11 E0 A1 B1 1A E1); the compound file's directory tells them apart, an encrypted workbook
+naming the streams EncryptionInfo and EncryptedPackage ([MS-OFFCRYPTO] 2.3.4), so the school is
+told to remove the password rather than that its file is damaged.
+
 Nothing here checks a value: a file that cannot be read at all raises RosterError, and
 doubts about the whole file (the encoding) are returned as warnings.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 import zipfile
 from pathlib import Path
 
@@ -75,11 +82,78 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
         return
 
 
+# --- OLE compound files: an old .xls, or a workbook encrypted with a password ----------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_STREAMS = {"EncryptionInfo", "EncryptedPackage"}
+_LAST_SECTOR = 0xFFFFFFFA  # sector numbers from here on mark a chain's end or a free sector
+_DIRECTORY_ENTRY = 128
+
+
+def _compound_file_names(data: bytes) -> set[str]:
+    """The names of the storages and streams in an OLE compound file's directory ([MS-CFB] 2.2
+    to 2.6: the header's sector size, the FAT's sectors listed in the header and in any DIFAT
+    sectors, the directory's chain of sectors through the FAT), or an empty set for a file too
+    damaged to say."""
+    try:
+        shift = struct.unpack_from("<H", data, 0x1E)[0]
+        if shift not in (9, 12):  # 512-byte sectors (version 3) or 4096-byte (version 4)
+            return set()
+        size = 1 << shift
+        per_sector = size // 4
+        sectors = (len(data) >> shift) + 1  # no chain is longer: a loop in a damaged one ends here
+        fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
+        difat, difat_count = struct.unpack_from("<II", data, 0x44)
+        for _ in range(min(difat_count, sectors)):
+            if difat >= _LAST_SECTOR:
+                break
+            entries = struct.unpack_from(f"<{per_sector}I", data, (difat + 1) * size)
+            fat_sectors += entries[:-1]
+            difat = entries[-1]
+        fat_sectors = [sector for sector in fat_sectors if sector < _LAST_SECTOR]
+
+        def next_sector(sector: int) -> int:
+            fat = fat_sectors[sector // per_sector]
+            return struct.unpack_from("<I", data, (fat + 1) * size + sector % per_sector * 4)[0]
+
+        names = set()
+        sector = struct.unpack_from("<I", data, 0x30)[0]
+        for _ in range(sectors):
+            if sector >= _LAST_SECTOR:
+                break
+            start = (sector + 1) * size
+            for entry in range(start, start + size, _DIRECTORY_ENTRY):
+                length = struct.unpack_from("<H", data, entry + 0x40)[0]  # in bytes, with its closing NUL
+                if 2 < length <= 64 and length % 2 == 0:
+                    names.add(data[entry : entry + length - 2].decode("utf-16-le", "replace"))
+            sector = next_sector(sector)
+        return names
+    except (struct.error, IndexError):
+        return set()
+
+
+def is_encrypted_workbook(data: bytes) -> bool:
+    """Whether the bytes are an Office document encrypted with a password: an OLE compound file
+    holding an EncryptionInfo and an EncryptedPackage stream."""
+    return data.startswith(OLE_MAGIC) and _ENCRYPTED_STREAMS <= _compound_file_names(data)
+
+
+def _password_protected(name: str) -> RosterError:
+    return RosterError(
+        f"{name} is a workbook protected with a password, so it cannot be read",
+        hint="open it in Excel, remove the password (File, Info, Protect Workbook, Encrypt with Password: clear "
+        "the password, OK), save it as an Excel Workbook (.xlsx) and give that copy; keep the copy somewhere "
+        "safe, as it is no longer protected",
+    )
+
+
 # --- delimited text ------------------------------------------------------------------------
 
 
 def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
     head = data[:8]
+    if is_encrypted_workbook(data):
+        raise _password_protected(name)
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx, ods) or OLE2 (xls)
         raise RosterError(
             f"{name} is a spreadsheet workbook, not a text file, "
@@ -186,17 +260,22 @@ def _read_workbook(data: bytes, name: str, suffix: str):
     column j + 1) and whether Excel hides it (a hidden sheet is one the school does not see)."""
     import python_calamine
 
+    if is_encrypted_workbook(data):
+        raise _password_protected(name)
     _check_unzipped_size(data, name)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         count = len(workbook.sheet_names)
         hidden = [sheet.visible != python_calamine.SheetVisibleEnum.Visible for sheet in workbook.sheets_metadata]
-    except python_calamine.PasswordError:
-        raise RosterError(
-            f"{name} is protected with a password",
-            hint="save an unprotected copy in a safe place and give that file",
-        ) from None
+    except python_calamine.PasswordError:  # an .xls whose sheets are encrypted inside the compound file
+        raise _password_protected(name) from None
     except Exception:  # noqa: BLE001 - calamine raises many kinds for a damaged file; all mean that
+        if data.startswith(OLE_MAGIC) and suffix != ".xls":
+            raise RosterError(
+                f"{name} is not a {suffix} workbook: it is an old Excel 97-2003 workbook (.xls), or a damaged one",
+                hint="open it in Excel and save it as an Excel Workbook (.xlsx), or export the roster again from "
+                "the MIS",
+            ) from None
         raise _unreadable(name, suffix) from None
     failed = 0
     for index in range(count):

@@ -79,6 +79,20 @@ def workbook_bytes(rows: list[list]) -> bytes:
     return buffer.getvalue()
 
 
+def password_protected(rows: list[list]) -> Callable[[Path], None]:
+    """A workbook saved with a password, as Excel's 'Encrypt with Password' writes it: not a zip
+    but an OLE compound file holding the streams EncryptionInfo and EncryptedPackage (agile
+    encryption, Excel 2010's and later, by msoffcrypto-tool)."""
+
+    def write(path: Path) -> None:
+        from msoffcrypto.format.ooxml import OOXMLFile
+
+        with path.open("wb") as encrypted:
+            OOXMLFile(io.BytesIO(workbook_bytes(rows))).encrypt("Synthetic-Pa55word", encrypted)
+
+    return write
+
+
 def zip_bomb(unzipped: int) -> Callable[[Path], None]:
     """A real workbook whose sheet is padded with ``unzipped`` spaces: deflated, almost nothing."""
 
@@ -146,6 +160,7 @@ class Case:
     row: int | None = None  # the row the problem names, where it is a row's
 
 
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: an old .xls, or an encrypted workbook
 TOO_BIG = 50 * 1024 * 1024  # provisioner.roster.decode.MAX_ROSTER_BYTES
 BOMB = 300 * 1024 * 1024  # MAX_UNZIPPED_BYTES
 
@@ -220,7 +235,12 @@ CASES: list[Case] = [
     Case("workbook-named-csv.csv", raw(workbook_bytes(GOOD)), 3, "is a spreadsheet workbook"),
     Case("text-named-xlsx.xlsx", text(GOOD), 3, "cannot be read as a .xlsx"),
     Case("truncated.xlsx", lambda path: path.write_bytes(workbook_bytes(GOOD)[:1500]), 3, "cannot be read as a .xlsx"),
-    Case("damaged-xls.xls", raw(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600), 3, "cannot be read as a .xls"),
+    Case("damaged-xls.xls", raw(OLE + b"\x00" * 600), 3, "cannot be read as a .xls"),
+    Case("old-xls-named-xlsx.xlsx", raw(OLE + b"\x00" * 600), 3, "old Excel 97-2003 workbook (.xls)"),
+    # Passwords: an encrypted workbook is an OLE compound file, as an old .xls is
+    Case("password-protected.xlsx", password_protected(GOOD), 3, "protected with a password"),
+    Case("password-protected-named-xls.xls", password_protected(GOOD), 3, "protected with a password"),
+    Case("password-protected-named-csv.csv", password_protected(GOOD), 3, "protected with a password"),
     Case("a-word-document.docx", raw(b"PK\x03\x04"), 3, "unsupported file type"),
     Case("a-folder.csv", folder, 3, "is not a file"),
     Case("dangling-link.csv", dangling_link, 3, "roster file not found"),
