@@ -20,11 +20,13 @@ doubts about the whole file (the encoding) are returned as warnings.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import struct
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from provisioner.errors import RosterError
@@ -41,7 +43,15 @@ TEXT_EXTENSIONS = (".csv", ".txt", ".tsv")
 # unzip to gigabytes (a "zip bomb") is refused after MAX_UNZIPPED_BYTES, not read whole.
 MAX_ROSTER_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
+# And how many rows with something in them, one and a half times the largest trust's pupils. A
+# CSV is read a row at a time, keeping only the roster's columns of each row, so its memory grows
+# with these rows, not with its bytes: 49 MB of short cells in two million rows took 1.6 GB (and
+# 13 GB when every row had errors) while it was read whole; past this many rows it is refused as
+# it is read (bench/RESULTS.md, "Reading a roster in bounded memory").
+MAX_ROSTER_ROWS = 150_000
 _UNZIP_CHUNK = 1024 * 1024
+_DECODE_CHUNK = 1024 * 1024
+_SNIFF_CHARS = 65536  # the start of a text file searched for the delimiter
 
 
 def check_size(path: Path) -> None:
@@ -53,6 +63,15 @@ def check_size(path: Path) -> None:
             "a roster can be (a trust's 100,000 pupils are about 10 MB)",
             hint="check it is the pupil list exported from the MIS, with only the columns the roster needs",
         )
+
+
+def too_many_rows(row: int) -> RosterError:
+    """The refusal of a sheet whose row ``row`` is one more with something in it than any roster has."""
+    return RosterError(
+        f"the roster has more than {MAX_ROSTER_ROWS:,} rows with something in them (row {row} is one more), "
+        f"more than any school or trust has pupils (a trust of 100,000 pupils has 100,000 rows)",
+        hint="check it is the pupil list exported from the MIS, one row a pupil, and not another report",
+    )
 
 
 def _check_unzipped_size(data: bytes, name: str) -> None:
@@ -150,7 +169,10 @@ def _password_protected(name: str) -> RosterError:
 # --- delimited text ------------------------------------------------------------------------
 
 
-def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
+def _encoding(data: bytes, name: str, warnings: list[Problem]) -> tuple[str, str]:
+    """The text encoding to read the bytes in, and its errors setting ("strict", or "replace"
+    where no encoding reads them all), after refusing a workbook or a file with NUL bytes. The
+    text is decoded a chunk at a time here, to choose, and not kept."""
     head = data[:8]
     if is_encrypted_workbook(data):
         raise _password_protected(name)
@@ -174,14 +196,12 @@ def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
             )
         encodings = ["utf-8", "cp1252"]
     for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        break
+        decodes, replaced = _decodes(data, encoding)
+        if decodes:
+            errors = "strict"
+            break
     else:
-        encoding = encodings[-1]
-        text = data.decode(encoding, errors="replace")
+        encoding, errors, replaced = encodings[-1], "replace", True
     if encoding == "cp1252":
         warnings.append(
             Problem(
@@ -192,7 +212,7 @@ def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
                 "warning",
             )
         )
-    if "\ufffd" in text:
+    if replaced:
         warnings.append(
             Problem(
                 None,
@@ -202,12 +222,32 @@ def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
                 "warning",
             )
         )
-    return text
+    return encoding, errors
+
+
+def _decodes(data: bytes, encoding: str) -> tuple[bool, bool]:
+    """Whether the bytes read as text in the encoding, and whether that text holds U+FFFD (the
+    character another program put in place of one it could not read); decoded a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    replaced = False
+    try:
+        for start in range(0, len(data), _DECODE_CHUNK):
+            replaced = "\ufffd" in decoder.decode(data[start : start + _DECODE_CHUNK]) or replaced
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False, False
+    return True, replaced
+
+
+def _text(data: bytes, encoding: str, errors: str) -> io.TextIOWrapper:
+    """The bytes as a text stream, decoded as it is read (the bytes themselves are not copied)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
 
 
 def _sniff_delimiter(text: str, aliases: dict[str, str]) -> str:
-    """The delimiter (, ; TAB |) under which some early row reads most like a roster header."""
-    sample = text[:65536]
+    """The delimiter (, ; TAB |) under which some early row reads most like a roster header.
+    ``text`` is the start of the file: more than ``_SNIFF_CHARS`` characters if the file has more."""
+    sample = text[:_SNIFF_CHARS]
     if len(text) > len(sample) and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
     best, best_score = ",", -1
@@ -229,12 +269,19 @@ def _sniff_delimiter(text: str, aliases: dict[str, str]) -> str:
     return best
 
 
-def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> list[list]:
-    text = _decode(data, name, warnings)
-    delimiter = _sniff_delimiter(text, aliases)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _text_rows(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> Iterator[list[str]]:
+    """A delimited text file's rows, one at a time as they are read: a 50 MB file is never
+    all in memory as text, nor all as rows (see read_roster). The encoding and the delimiter
+    are chosen before the first row is given, so their warnings and refusals come first."""
+    encoding, errors = _encoding(data, name, warnings)
+    delimiter = _sniff_delimiter(_text(data, encoding, errors).read(_SNIFF_CHARS + 1), aliases)
+    return _csv_rows(_text(data, encoding, errors), name, delimiter)
+
+
+def _csv_rows(text: io.TextIOWrapper, name: str, delimiter: str) -> Iterator[list[str]]:
+    reader = csv.reader(text, delimiter=delimiter)
     try:
-        return list(reader)
+        yield from reader
     except csv.Error as exc:
         # csv's own limit on a cell (128 KB) keeps an enormous cell from filling the memory.
         why = "a cell is larger than any roster's (over 128 KB)" if "field limit" in str(exc) else str(exc)
@@ -242,6 +289,11 @@ def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[P
             f"{name} cannot be read as CSV: {why}, at line {reader.line_num}",
             hint="open it in Excel and save it again as 'CSV UTF-8', or give the Excel file",
         ) from None
+
+
+def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> list[list]:
+    """All of a delimited text file's rows (a platform's pupil export, a few thousand rows)."""
+    return list(_text_rows(data, name, aliases, warnings))
 
 
 # --- workbooks -----------------------------------------------------------------------------

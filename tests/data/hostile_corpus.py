@@ -8,8 +8,13 @@ problem, the row, never a traceback. Every name is made up.
 
 Each case is ``Case(file name, how to write it, exit code, phrase, row)``: exit 0 with the
 phrase among the warnings (or None: read cleanly), exit 3 with the phrase among the errors or
-as the refusal. The files are small but two: a CSV one byte over the size limit, refused before
-it is read, and a workbook that unzips to over the limit (a zip bomb), refused as it unzips.
+as the refusal. The files are small but a few: a CSV one byte over the size limit, refused before
+it is read; a workbook that unzips to over the limit (a zip bomb), refused as it unzips; a CSV
+just under the size limit in two million rows of short cells, refused as its rows are read; and
+sixty thousand rows of errors, more than are listed.
+
+``python tests/data/hostile_corpus.py --report`` writes the files into a temporary folder and
+prints each with its exit code and the first line of its message, as a Markdown table.
 """
 
 from __future__ import annotations
@@ -122,6 +127,33 @@ def large_csv(size: int) -> Callable[[Path], None]:
             filler = (",".join([""] * len(HEADER)) + "\r\n").encode() * 100_000
             while handle.tell() <= size:
                 handle.write(filler)
+
+    return write
+
+
+def short_cells(size: int) -> Callable[[Path], None]:
+    """Rows of eight two-letter cells to just under ``size`` bytes: two million rows, far more than
+    any roster has (read whole, such a file once took 13 GB)."""
+
+    def write(path: Path) -> None:
+        with path.open("wb") as handle:
+            handle.write(csv_text([]).encode())
+            rows = b"ab,cd,ef,gh,ij,kl,mn,op\r\n" * 100_000
+            while handle.tell() + len(rows) < size:
+                handle.write(rows)
+
+    return write
+
+
+def rows_of_errors(count: int) -> Callable[[Path], None]:
+    """``count`` rows, each with an error in every column, each error in words of its own: more
+    errors than are listed (provisioner.roster.rows.MAX_LISTED_PROBLEMS)."""
+
+    def write(path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(csv_text([]))
+            for n in range(count):
+                handle.write(f"{n},X{n},1{n},2{n},3{n},Year {n},C\x07{n},{n}/{n}/{n}\r\n")
 
     return write
 
@@ -249,6 +281,8 @@ CASES: list[Case] = [
     # Size
     Case("over-the-size-limit.csv", large_csv(TOO_BIG), 3, "a roster can be"),
     Case("zip-bomb.xlsx", zip_bomb(BOMB), 3, "unzips to more than"),
+    Case("short-cells-two-million-rows.csv", short_cells(TOO_BIG - 1024 * 1024), 3, "rows with something in them"),
+    Case("sixty-thousand-rows-of-errors.csv", rows_of_errors(60_000), 3, "more errors in rows after row"),
 ]
 
 
