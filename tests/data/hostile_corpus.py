@@ -292,7 +292,57 @@ def build(into: Path, cases: list[Case] = CASES) -> None:
         case.write(into / case.name)
 
 
+def first_message(answer: dict) -> str:
+    """The first thing a ``roster check --json`` answer says: the refusal, else the first error,
+    else the first warning (each with its row and column), else that the file read cleanly."""
+    if "error" in answer:
+        return answer["error"]["message"]
+    if answer.get("refused"):
+        return answer["refused"]
+    for kind in ("errors", "warnings"):
+        if answer.get(kind):
+            problem = answer[kind][0]
+            where = ", ".join(([f"row {problem['row']}"] if problem["row"] is not None else [])
+                              + ([f"column '{problem['column']}'"] if problem["column"] else []))  # fmt: skip
+            more = f" (and {len(answer[kind]) - 1} more)" if len(answer[kind]) > 1 else ""
+            return f"{kind[:-1]}: {where + ': ' if where else ''}{problem['message']}{more}"
+    return f"read cleanly: {answer['pupils']} pupil(s)"
+
+
+def report(folder: Path, cases: list[Case] = CASES) -> str:
+    """Each file of the corpus with the exit code of ``provisioner roster check --json`` on it and
+    the first line of its message, as a Markdown table."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from provisioner.cli import app
+
+    runner = CliRunner()
+    lines = ["| File | Exit code | First line of the message |", "|---|---|---|"]
+    for case in cases:
+        result = runner.invoke(app, ["roster", "check", str(folder / case.name), "--json"])
+        try:
+            message = first_message(json.loads(result.stdout))
+        except ValueError:
+            message = f"(no JSON answer: {result.output.strip()[:200]})"
+        message = message.splitlines()[0] if message else ""
+        lines.append(f"| {case.name} | {result.exit_code} | {message.replace('|', chr(92) + '|')} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--report"]:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as temporary:
+            corpus = Path(temporary) / "corpus"
+            build(corpus)
+            try:
+                print(report(corpus))
+            finally:
+                (corpus / "unreadable.csv").chmod(0o600)
+        sys.exit(0)
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-corpus")
     build(out)
     print(f"{len(CASES)} files in {out}{os.sep}")
