@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from data.hostile_corpus import OLE, password_protected
+from data.hostile_corpus import OLE, far_cell, password_protected
 from openpyxl import Workbook
 from roster_helpers import HEADER, TODAY, UPNS, pupil, write_csv, write_xlsx
 from typer.testing import CliRunner
@@ -176,6 +176,28 @@ def test_a_workbook_that_unzips_to_far_more_than_a_roster_is_refused_as_it_unzip
         read_roster(path, today=TODAY)
     result = runner.invoke(app, ["roster", "check", str(path)])
     assert result.exit_code == 3 and "unzips to more than" in result.output and "Traceback" not in result.output
+
+
+def test_a_workbook_with_a_stray_cell_far_away_is_refused_before_it_is_read(tmp_path):
+    """Read from A1 with every empty cell, one cell at XFD1048576 asked the workbook reader for
+    550 GB and stopped the process with no answer at all."""
+    path = tmp_path / "roster.xlsx"
+    far_cell("XFD1048576")(path)
+    assert path.stat().st_size < 20 * 1024
+    with pytest.raises(RosterError) as refused:
+        read_roster(path, today=TODAY)
+    assert "reaching row 1,048,576 and column XFD" in refused.value.message
+    assert "delete the rows below the pupils" in refused.value.hint
+    result = runner.invoke(app, ["roster", "check", str(path), "--json"])
+    assert result.exit_code == 3 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("reference", ["AZ3", "ZZ40", "A99000"])
+def test_a_cell_right_or_down_within_the_limit_is_no_matter(tmp_path, reference):
+    path = tmp_path / "roster.xlsx"
+    far_cell(reference)(path)
+    roster = read_roster(path, today=TODAY)
+    assert len(roster.pupils) == 2
 
 
 def test_a_padded_workbook_under_the_limit_is_read(tmp_path):

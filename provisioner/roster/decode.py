@@ -76,7 +76,8 @@ def too_many_rows(row: int) -> RosterError:
 
 def _check_unzipped_size(data: bytes, name: str) -> None:
     """A zipped workbook (xlsx, xlsm, ods) whose parts unzip to more than MAX_UNZIPPED_BYTES is
-    refused, counting what each part really gives (not what its header claims), a chunk at a time."""
+    refused, counting what each part really gives (not what its header claims), a chunk at a time.
+    So is an .xlsx whose sheet reaches too far down or right (``_check_sheet_reach``)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -85,6 +86,8 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
     try:
         with archive:
             for member in archive.infolist():
+                sheet = member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")
+                last_row, last_column, tail = 0, 0, b""
                 with archive.open(member) as part:
                     while chunk := part.read(_UNZIP_CHUNK):
                         total += len(chunk)
@@ -95,10 +98,69 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
                                 hint="export the roster from the MIS again, or open it in Excel and save it "
                                 "again as .xlsx",
                             )
+                        if sheet:  # a reference cut between two chunks is whole in the tail and the next
+                            window = tail + chunk
+                            last_row = max(last_row, _last_row(window), *map(int, _FAR_ROW.findall(window)))
+                            wide = _WIDE_COLUMN.findall(window)
+                            last_column = max(last_column, 0, *map(_column_number, wide))
+                            tail = chunk[-32:]
+                            _check_sheet_reach(name, last_row, last_column)
     except RosterError:
         raise
     except Exception:  # noqa: BLE001 - a damaged part (bad CRC, encrypted): the workbook reader says so
         return
+
+
+# How far a sheet may reach. The workbook reader (python-calamine) holds a sheet as every cell
+# from A1 to its last row and column, empty ones included, so one stray cell at XFD1048576 in a
+# file of a few kilobytes asked for 550 GB and stopped the process; a sheet reaching further than
+# MAX_SHEET_CELLS (150,000 rows of 26 columns) is refused before it is read. Searching every
+# cell's reference took a third as long as the whole read, so the sheet's last row is the last
+# <row r="..."> (rows are written in order), and only references at row 100,000 or beyond, or in
+# column AA or beyond, are searched for (a roster has few or none): about 60 ms for 50,000 pupils.
+MAX_SHEET_CELLS = 4_000_000
+_FAR_ROW = re.compile(rb' r="[A-Z]{0,3}([0-9]{6,})"')  # a row's or a cell's reference, row 100,000 on
+_WIDE_COLUMN = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # a cell's reference in column AA or beyond
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+
+
+def _last_row(xml: bytes) -> int:
+    """The number of the last <row r="..."> in a piece of a sheet's XML (0 if none)."""
+    found = _ROW_NUMBER.match(xml, max(xml.rfind(b"<row r="), 0))
+    return int(found[1]) if found else 0
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _check_sheet_reach(name: str, last_row: int, last_column: int) -> None:
+    """Refuse a sheet whose cells from A1 to its last row and column (``last_row``: 0 where no row
+    says its number; ``last_column``: 0 where no cell is in column AA or beyond) are more than
+    MAX_SHEET_CELLS."""
+    if (last_row or 99_999) * max(last_column, 26) <= MAX_SHEET_CELLS:
+        return
+    reach = " and ".join(([f"row {last_row:,}"] if last_row else [])
+                         + ([f"column {_column_letters(last_column)}"] if last_column else []))  # fmt: skip
+    raise RosterError(
+        f"{name} has a sheet reaching {reach}: read from A1, empty cells and all, that is more than "
+        f"{MAX_SHEET_CELLS:,} cells, far more than any roster's (a trust's 100,000 pupils in 14 columns are "
+        "1.4 million)",
+        hint="open it in Excel, delete the rows below the pupils and the columns to the right of the roster "
+        "(a stray cell far down or far to the right makes the sheet this large), save it and run again; or "
+        "export the roster again from the MIS",
+    )
 
 
 # --- OLE compound files: an old .xls, or a workbook encrypted with a password ----------------

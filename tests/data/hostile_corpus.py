@@ -120,6 +120,24 @@ def zip_bomb(unzipped: int) -> Callable[[Path], None]:
     return write
 
 
+def far_cell(reference: str) -> Callable[[Path], None]:
+    """A real workbook of two pupils and one more cell far down or right (``reference``): a few
+    kilobytes that, read from A1 with every empty cell, are billions of cells."""
+
+    def write(path: Path) -> None:
+        row = int(reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        with zipfile.ZipFile(io.BytesIO(workbook_bytes(GOOD))) as source, \
+                zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as far:  # fmt: skip
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    cell = f'<row r="{row}"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>'
+                    data = data.replace(b"</sheetData>", cell.encode() + b"</sheetData>", 1)
+                far.writestr(item.filename, data)
+
+    return write
+
+
 def large_csv(size: int) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         with path.open("wb") as handle:
@@ -281,6 +299,8 @@ CASES: list[Case] = [
     # Size
     Case("over-the-size-limit.csv", large_csv(TOO_BIG), 3, "a roster can be"),
     Case("zip-bomb.xlsx", zip_bomb(BOMB), 3, "unzips to more than"),
+    Case("a-cell-at-XFD1048576.xlsx", far_cell("XFD1048576"), 3, "reaching row 1,048,576 and column XFD"),
+    Case("a-cell-at-row-900000.xlsx", far_cell("A900000"), 3, "reaching row 900,000:"),
     Case("short-cells-two-million-rows.csv", short_cells(TOO_BIG - 1024 * 1024), 3, "rows with something in them"),
     Case("sixty-thousand-rows-of-errors.csv", rows_of_errors(60_000), 3, "more errors in rows after row"),
 ]
