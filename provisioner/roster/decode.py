@@ -36,18 +36,18 @@ from provisioner.roster.headers import HEADER_SCAN_ROWS, _header_matches
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_EXTENSIONS = (".csv", ".txt", ".tsv")
 
-# How big a roster may be. Reading one takes about twenty times its size in memory (every cell
-# a Python string), so a file far larger than any school's is refused before it is read: a
+# How big a roster may be. A workbook is read whole, every cell a Python object, so a file far
+# larger than any school's is refused before it is read (a CSV is read as it is decoded): a
 # trust's export of 100,000 pupils is about 10 MB as CSV and 6 MB as xlsx, whose sheets unzip
 # to about 60 MB. A workbook's parts are counted as they unzip, so a small file that would
 # unzip to gigabytes (a "zip bomb") is refused after MAX_UNZIPPED_BYTES, not read whole.
 MAX_ROSTER_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
-# And how many rows with something in them, one and a half times the largest trust's pupils. A
-# CSV is read a row at a time, keeping only the roster's columns of each row, so its memory grows
-# with these rows, not with its bytes: 49 MB of short cells in two million rows took 1.6 GB (and
-# 13 GB when every row had errors) while it was read whole; past this many rows it is refused as
-# it is read (bench/RESULTS.md, "Reading a roster in bounded memory").
+# And how many rows with something in them: one and a half times the 100,000 pupils of the
+# largest trust the tool is made for. A CSV is read a row at a time, keeping only the roster's
+# columns of each row, so its memory grows with these rows, not with its bytes: 49 MB of short
+# pupils' rows took 1.6 GB (and 49 MB of rows in error 13 GB) while it was read whole; past this
+# many rows it is refused as it is read (bench/RESULTS.md, "Reading a roster in bounded memory").
 MAX_ROSTER_ROWS = 150_000
 _UNZIP_CHUNK = 1024 * 1024
 _DECODE_CHUNK = 1024 * 1024
