@@ -367,7 +367,7 @@ class _Listed(list):
         """The problems kept, then, when some were not, one saying how many and what to do."""
         if not self.not_listed:
             return list(self)
-        also = " (those rows are still checked, and left out)" if severity == "error" else ""
+        also = " (every row is still checked, and a row with an error left out)" if severity == "error" else ""
         return [*self, Problem(None, None, f"{self.not_listed:,} more {kind} in rows after row {self.last_row} "
                                f"are not listed{also}: fix those listed, which often share one cause, and check the "
                                "roster again", severity)]  # fmt: skip
