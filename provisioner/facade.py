@@ -133,7 +133,7 @@ class Provisioner:
             raise
         if roster.errors and not skip_invalid_rows:
             raise RosterError(
-                f"the roster has {len(roster.errors)} problem(s) in {roster.invalid_rows} row(s); nothing was changed",
+                f"the roster has {roster.error_count} problem(s) in {roster.invalid_rows} row(s); nothing was changed",
                 hint=f"see them with 'provisioner roster check {path}', fix the export, "
                 "or pass --skip-invalid-rows to leave those rows out",
                 problems=roster.errors,

@@ -50,12 +50,12 @@ def roster_summary(roster: Roster) -> None:
     print_problems(roster.errors + roster.warnings, out)
     if roster.errors:
         out.print(
-            f"[red]{len(roster.errors)} error(s) in {roster.invalid_rows} row(s)[/]: plan and apply will stop "
+            f"[red]{roster.error_count} error(s) in {roster.invalid_rows} row(s)[/]: plan and apply will stop "
             "until they are fixed, or leave those rows out with --skip-invalid-rows.",
             markup=True,
         )
     else:
-        out.print(f"[green]No errors.[/] {len(roster.warnings)} warning(s).", markup=True)
+        out.print(f"[green]No errors.[/] {roster.warning_count} warning(s).", markup=True)
 
 
 def matching(counts: dict[str, int]) -> None:

@@ -111,6 +111,8 @@ def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: Jso
                 "invalid_rows": result.invalid_rows,
                 "errors": [p.as_dict() for p in result.errors],
                 "warnings": [p.as_dict() for p in result.warnings],
+                "unlisted_errors": result.unlisted_errors,  # past the reader's cap: the last error says so
+                "unlisted_warnings": result.unlisted_warnings,
                 "decisions": [d.as_dict() for d in result.decisions],
                 "columns": result.columns,
                 "year_groups": result.counts_by_year_and_class(),
