@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from provisioner import files, passwords, xlsx
+from provisioner import files, passwords
 from provisioner.connector import ImportFileConnector, PupilView
 from provisioner.connector.settings import CSV_KEYS, FILE_KEYS
 from provisioner.delivery.base import (
@@ -302,6 +302,8 @@ class PasteSheet(FileImport):
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
         if path.suffix != ".xlsx":
             return super().write(path, pupils, school_name)
+        from provisioner import xlsx  # loaded where a sheet is written or read (see paperwork.py)
+
         rows = ([files.neutralise(value) for value in row] for row in self.import_rows(pupils))
         sheet = xlsx.Sheet(self.SHEET_TITLE, [files.neutralise(h) for h in self.header], rows, as_text=True)
         # Streamed: a trust's sheet is thousands of rows, each cell styled as Text (see xlsx.py).
@@ -310,6 +312,8 @@ class PasteSheet(FileImport):
     def passwords_in(self, path: Path) -> dict[str, str]:
         if path.suffix != ".xlsx":
             return super().passwords_in(path)
+        from provisioner import xlsx
+
         return self.passwords_of(xlsx.text_rows(path)) if self.may_hold_passwords(path) else {}
 
     def settings_template(self) -> list[str]:
