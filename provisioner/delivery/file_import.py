@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provisioner import files, passwords
 from provisioner.connector import ImportFileConnector, PupilView
@@ -30,10 +31,13 @@ from provisioner.delivery.base import (
 from provisioner.delivery.mis_sync import MisSync
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips
 from provisioner.errors import ProvisionerError
-from provisioner.planning.cleanup import DELETE, ERASED, RESTORE, PlatformCleanup
-from provisioner.planning.provisioning import CREATE, PlatformPlan
+from provisioner.planning.actions import CREATE, DELETE, ERASED, RESTORE
 from provisioner.settings import COMBINED, toml_string
 from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus
+
+if TYPE_CHECKING:
+    from provisioner.planning.cleanup import PlatformCleanup
+    from provisioner.planning.provisioning import PlatformPlan
 
 
 class FileDelivery(Delivery):

@@ -29,7 +29,7 @@ from provisioner import files
 from provisioner.connector import Connector
 from provisioner.delivery.base import IssuedBatch, Job, crashpoint
 from provisioner.models import Pupil
-from provisioner.planning.cleanup import ERASED, Step
+from provisioner.planning.actions import ERASED
 from provisioner.settings import COMBINED
 from provisioner.state import Batch, BatchKind, BatchStatus, now
 from provisioner.workspace import Workspace
@@ -38,6 +38,7 @@ from provisioner.workspace import Workspace
 # written: every command builds the connectors, whose strategies import this module, and most
 # (status, plan, audit verify) print nothing.
 if TYPE_CHECKING:
+    from provisioner.planning.cleanup import Step
     from provisioner.slips import Slip
 
 
