@@ -25,6 +25,12 @@ from provisioner.cli.common import DEBUG
 DOCUMENT_AND_NETWORK = ("fpdf", "fontTools", "openpyxl", "python_calamine", "msal", "requests")
 # What --help needs none of: the core and the validation library its settings are built on.
 CORE = ("provisioner.facade", "provisioner.delivery", "provisioner.state", "pydantic")  # pydantic last
+# What status and audit verify need none of: the other jobs, the planning, the paper writers
+# (slips, cards, checklists, xlsx) and the settings editor's TOML library.
+OTHER_JOBS = ("provisioner.jobs.provisioning", "provisioner.jobs.cleanup", "provisioner.jobs.configure",
+              "provisioner.jobs.requests", "provisioner.jobs.retention", "provisioner.planning.provisioning",
+              "provisioner.planning.cleanup", "provisioner.planning.reconcile", "provisioner.slips",
+              "provisioner.cards", "provisioner.checklist", "provisioner.xlsx", "tomlkit")  # fmt: skip
 
 # Runs the command line as the `provisioner` script does, then writes the modules asked about
 # that it loaded as the last line of stderr.
@@ -74,6 +80,16 @@ def test_status_loads_no_document_roster_or_network_library(workspace):
     assert report["loaded"] == []
 
 
+def test_status_and_audit_verify_load_none_of_the_other_jobs(workspace, roster_file):
+    """They open the workspace and the state, and build the connectors (whose strategies take
+    the plans' words from planning/actions.py), and plan, print and edit nothing."""
+    run_cold("apply", str(roster_file), "--yes", "--workspace", str(workspace.root))  # a log to check
+    for command in (["status"], ["audit", "verify"]):
+        report, output = run_cold(*command, "--workspace", str(workspace.root), asked=OTHER_JOBS)
+        assert report["exit_code"] == 0, output
+        assert report["loaded"] == [], command
+
+
 def test_the_libraries_still_load_where_they_are_used(workspace, roster_file):
     """The other side: an apply that writes an import file and login slips loads what it needs
     and works (a lazy import that named the wrong module would fail here, not in a school)."""
@@ -83,6 +99,8 @@ def test_the_libraries_still_load_where_they_are_used(workspace, roster_file):
     # subsets their fonts; fpdf2 and openpyxl are for the per-platform slips and the reports.
     assert {"fontTools", "python_calamine"} <= set(report["loaded"])
     assert list(workspace.outbox.glob("login-slips-*.pdf")), "one card per child, for every platform"
+    report, _ = run_cold("apply", str(roster_file), "--yes", "--workspace", str(workspace.root), asked=OTHER_JOBS)
+    assert {"provisioner.planning.provisioning", "provisioner.jobs.provisioning"} <= set(report["loaded"])
 
 
 # The command line builds only what it runs (cli.tree_for): each answer must be the one the
