@@ -84,6 +84,11 @@ class Provisioner:
         """The workspace named, else $PROVISIONER_WORKSPACE, else the current folder."""
         return cls(find_workspace(explicit))
 
+    def check_access(self) -> list[str]:
+        """Make the workspace owner-only again where something opened it to others: what was
+        tightened, for the admin to be told (``owner_only``)."""
+        return self.workspace.tighten_access()
+
     @classmethod
     def create(cls, root: Path, school: str, domain: str, platforms: list[str], approved_by: str = "") -> Provisioner:
         """A new workspace, its first register approved as it stands by ``approved_by``."""
