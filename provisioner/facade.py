@@ -16,31 +16,30 @@ from typing import TYPE_CHECKING
 
 from provisioner import files, times
 from provisioner.connector import Connector, registry
-from provisioner.delivery import ApplyResult, CleanupResult, Progress
 from provisioner.errors import Aborted, EmptyRosterError, GuardRefused, RosterError, UsageError, WorkspaceNotFound
-from provisioner.jobs import cleanup, configure, create, provisioning, reconcile, requests, retention
-from provisioner.jobs.configure import PlatformForm, SettingsChanged
-from provisioner.jobs.create import login_name
-from provisioner.jobs.requests import AllowResult, ErasureRequest, ErasureResult
 from provisioner.jobs.status import status_report
-from provisioner.models import Roster
-from provisioner.planning import identity
-from provisioner.planning.cleanup import CleanupPlan
-from provisioner.planning.identity import Relink
-from provisioner.planning.provisioning import Plan
-from provisioner.planning.reconcile import Reconciliation
-from provisioner.register import Register, Verdict, approve, build_register, edit, verdict
-from provisioner.register.edit import EntryEdited
-from provisioner.register.entries import ITEMS
-from provisioner.register.gaps import Gap, open_gaps
-from provisioner.roster import read_roster
-from provisioner.roster.platform_export import read_platform_export
-from provisioner.settings import RosterSettings
 from provisioner.state import Approval, AuditHead, Batch, BatchKind, BatchStatus, ChainCheck, State, state_faults
 from provisioner.workspace import SETTINGS_FILE, Workspace, connector_class, find_workspace
 
+# A command waits for every module it imports: `status` and `audit verify` open the workspace
+# and the state, and need none of the jobs that read a roster, plan, write files or documents.
+# So each job's modules (jobs/, planning/, register/, roster/, reports/) are imported in the
+# methods that use them; those modules' own imports stay at their tops. (tests/test_startup.py
+# holds status to loading none of them.)
 if TYPE_CHECKING:
-    from provisioner.reports import Dpia  # the document libraries load only when needed
+    from provisioner.delivery import ApplyResult, CleanupResult, Progress
+    from provisioner.jobs import retention
+    from provisioner.jobs.configure import PlatformForm, SettingsChanged
+    from provisioner.jobs.requests import AllowResult, ErasureRequest, ErasureResult
+    from provisioner.models import Roster
+    from provisioner.planning.cleanup import CleanupPlan
+    from provisioner.planning.identity import Relink
+    from provisioner.planning.provisioning import Plan
+    from provisioner.planning.reconcile import Reconciliation
+    from provisioner.register import Register, Verdict
+    from provisioner.register.edit import EntryEdited
+    from provisioner.register.gaps import Gap
+    from provisioner.reports import Dpia
 
 Confirm = Callable[[object], bool]  # shown the plan, says whether to go ahead
 
@@ -54,6 +53,10 @@ def check_roster(path: Path, workspace: Path | None = None) -> tuple[Roster, dic
     """Read and check a roster, reporting every problem; a workspace's header aliases are used
     when there is one, but checking a file needs none. With a workspace, also how its pupils
     match the pupils held (``identity.summary``); changes nothing."""
+    from provisioner.planning import identity
+    from provisioner.roster import read_roster
+    from provisioner.settings import RosterSettings
+
     try:
         found = find_workspace(workspace)
     except WorkspaceNotFound:
@@ -89,11 +92,15 @@ class Provisioner:
     @classmethod
     def create(cls, root: Path, school: str, domain: str, platforms: list[str], approved_by: str = "") -> Provisioner:
         """A new workspace, its first register approved as it stands by ``approved_by``."""
+        from provisioner.jobs import create
+
         return cls(create.init_workspace(root, school, domain, platforms, approved_by))
 
     @classmethod
     def demo(cls, directory: Path, today: date | None = None) -> tuple[Provisioner, Path]:
         """The demo workspace (made or reused) and its synthetic roster."""
+        from provisioner.jobs import create
+
         workspace, roster = create.prepare_demo(directory, today)
         return cls(workspace), roster
 
@@ -125,6 +132,8 @@ class Provisioner:
         """The roster for a job: any row error stops it unless the admin chose to skip those rows.
         For a cleanup an empty roster is the guard's to refuse: it would remove everyone.
         ``partial``: the admin says it lists only some pupils, so nobody it leaves out has left."""
+        from provisioner.roster import read_roster
+
         try:
             roster = read_roster(path, self.workspace.settings.roster, today=today or self._today())
         except EmptyRosterError as exc:
@@ -211,6 +220,8 @@ class Provisioner:
              different_pupils: bool = False) -> Plan:  # fmt: skip
         """What apply would do, per platform, with every pupil affected and the fields each
         action sends; the guard's verdict is in ``refusal`` (show the plan, then refuse). Changes nothing."""
+        from provisioner.jobs import provisioning
+
         today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
@@ -222,6 +233,8 @@ class Provisioner:
               skip_invalid_rows: bool = False, progress: Progress | None = None, partial_roster: bool = False,
               allow_large_cleanup: bool = False, different_pupils: bool = False) -> ApplyResult:  # fmt: skip
         """Recompute the plan, show it through ``confirm``, then carry it out and record it."""
+        from provisioner.jobs import provisioning
+
         today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
@@ -232,12 +245,16 @@ class Provisioner:
     def relink_pairs(self, roster: Path, *, skip_invalid_rows: bool = False) -> list[Relink]:
         """Pupils of this roster the state holds under other ids, paired by UPN or by legal name
         and date of birth. Changes nothing."""
+        from provisioner.planning import identity
+
         loaded = self.read_roster(roster, skip_invalid_rows=skip_invalid_rows)
         with self._reading() as state:
             return identity.pairings(state, loaded)
 
     def relink(self, roster: Path, *, confirm: Confirm, skip_invalid_rows: bool = False) -> list[Relink]:
         """Show the pairings through ``confirm``, then record each held pupil under this roster's ids."""
+        from provisioner.jobs import provisioning
+
         loaded = self.read_roster(roster, skip_invalid_rows=skip_invalid_rows)
         with self._changing() as state:
             return provisioning.relink(state, loaded, confirm)
@@ -245,6 +262,8 @@ class Provisioner:
     def reset_passwords(self, platform: str, roster: Path, *, classes: list[str], pupils: list[str],
                         skip_invalid_rows: bool = False) -> tuple[Connector, int]:  # fmt: skip
         """Ask the next apply to give these pupils new passwords and slips on one platform."""
+        from provisioner.jobs import provisioning
+
         loaded = self.read_roster(roster, skip_invalid_rows=skip_invalid_rows)
         [connector] = self.connectors([platform])
         with self._changing() as state:
@@ -255,6 +274,8 @@ class Provisioner:
         """The admin uploaded an import: (batches recorded now, ones recorded before). Where the
         upload was School Data Sync's without its leavers, a deletion list follows
         (``deletion_lists_waiting``)."""
+        from provisioner.jobs import provisioning
+
         connector_class(platform)
         with self._changing() as state:
             confirmed, earlier, _issued = provisioning.confirm_uploaded(
@@ -266,6 +287,8 @@ class Provisioner:
                         deleted_since_export: bool = False) -> tuple[list[Batch], list[Batch]]:  # fmt: skip
         """The admin deleted a deletion list's accounts: (lists recorded now, ones recorded before).
         Refused while a reconcile found some still on the platform, unless ``deleted_since_export``."""
+        from provisioner.jobs import cleanup
+
         connector_class(platform)
         with self._changing() as state:
             return cleanup.confirm_deleted(state, self.workspace.connector(platform), batch, today or self._today(),
@@ -276,6 +299,9 @@ class Provisioner:
         accounts whose deletion was asked it still holds, which rows the tool did not make, whose
         name or class differ, which accounts in use it lacks; and record the deletions it proves.
         Without ``path``, a platform this tool can ask (Microsoft 365) is read directly."""
+        from provisioner.jobs import reconcile
+        from provisioner.roster.platform_export import read_platform_export
+
         connector = self.workspace.connector(platform)
         if path is not None:
             export = read_platform_export(path, connector.name, f"[platforms.{platform}]",
@@ -311,10 +337,14 @@ class Provisioner:
 
     def platform_form(self, platform: str) -> PlatformForm:
         """A platform's settings a form may change, and the choices it allows."""
+        from provisioner.jobs import configure
+
         return configure.platform_form(self.workspace, platform)
 
     def configure_platform(self, platform: str, values: dict[str, object]) -> SettingsChanged:
         """Write a platform's settings into provisioner.toml (its comments kept), checked as it loads."""
+        from provisioner.jobs import configure
+
         with self.workspace.lock():
             return configure.set_platform(self.workspace, platform, values)
 
@@ -325,6 +355,8 @@ class Provisioner:
                      allow_large_cleanup: bool = False) -> CleanupPlan:  # fmt: skip
         """Who would be disabled, deleted or restored, and what falls due later; the guard's
         verdict is in ``refusal`` (show the plan, then refuse), given ``allow_large_cleanup``."""
+        from provisioner.jobs import cleanup
+
         today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True,
                                   partial=partial_roster)  # fmt: skip
@@ -335,6 +367,8 @@ class Provisioner:
     def apply_leavers(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None,
                       today: date | None = None, allow_large_cleanup: bool = False,
                       skip_invalid_rows: bool = False, partial_roster: bool = False) -> CleanupResult:  # fmt: skip
+        from provisioner.jobs import cleanup
+
         today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, for_cleanup=True,
                                   partial=partial_roster)  # fmt: skip
@@ -344,18 +378,24 @@ class Provisioner:
 
     def purge(self, today: date | None = None) -> dict:
         """Forget leavers past the retention period, and old outbox files of finished batches."""
+        from provisioner.jobs import retention
+
         with self._changing() as state:
             return retention.purge(self.workspace, state, today or self._today())
 
     def login_slips(self) -> list[retention.Slips]:
         """Each apply's login slips still in the outbox, newest first, with the import files of
         the same apply still to upload."""
+        from provisioner.jobs import retention
+
         with self._reading() as state:
             return retention.slips_kept(self.workspace, state)
 
     def remove_login_slips(self, batch: str) -> retention.Slips:
         """Remove one apply's login slips (PDF, xlsx, a trust's folder of cards) once handed out;
         its import files and deletion lists stay. Recorded in the audit log."""
+        from provisioner.jobs import retention
+
         with self._changing() as state:
             return retention.remove_slips(self.workspace, state, batch)
 
@@ -395,35 +435,49 @@ class Provisioner:
     # The processor register
 
     def register(self, today: date | None = None) -> Register:
+        from provisioner.register import build_register
+
         with self._reading() as state:
             return build_register(self.workspace, state, today or self._today())
 
     def approve(self, entry: str, by: str, *, role: str = "platform admin", today: date | None = None,
                 next_review: date | None = None, note: str = "") -> Approval:  # fmt: skip
         """Record who approved the data a processor receives now, and when it is next reviewed."""
+        from provisioner.register import approve
+
         with self._changing() as state:
             return approve(self.workspace, state, entry, by, role, today or self._today(), next_review, note)
 
     def check_register(self, today: date | None = None) -> tuple[Register, Verdict]:
         """The register and the check's verdict: the errors that fail it (the register is wrong or
         out of date), and the facts still to collect, which do not."""
+        from provisioner.register import verdict
+
         register = self.register(today)
         return register, verdict(register)
 
     def register_gaps(self, today: date | None = None) -> list[Gap]:
         """Every open question of the register: each fact to ask a supplier for or for the school
         to record, with the key that fills it."""
+        from provisioner.register.gaps import open_gaps
+
         return open_gaps(self.register(today))
 
     def set_register_value(self, entry: str, key: str, value: str, *, by: str | None = None) -> EntryEdited:
         """Write one fact into the workspace's file for a register entry, checked as the register
         loads it, and record who set it (``by``, else the computer account's name)."""
+        from provisioner.jobs.create import login_name
+        from provisioner.register import edit
+
         with self._changing() as state:
             return edit.set_value(self.workspace, state, entry, key, value, by or login_name())
 
     def register_items(self) -> dict[str, str]:
         """The facts of an entry that ``set_register_value`` writes as text, each with the heading
         the register shows it under (the pupil data sent is the platform's settings, not here)."""
+        from provisioner.register import edit
+        from provisioner.register.entries import ITEMS
+
         return {key: heading for key, heading in ITEMS if key in edit.TEXT_KEYS}
 
     def edit_register_entry(self, entry: str, *, open_editor: Callable[[Path], None], by: str | None = None
@@ -431,6 +485,9 @@ class Provisioner:
         """Open the workspace's file for a register entry (made from a template of its keys and
         text now) with ``open_editor``, which returns once the editor is closed; then check the
         file and record what changed. The workspace is not locked while the editor is open."""
+        from provisioner.jobs.create import login_name
+        from provisioner.register import edit
+
         path, before = edit.prepare_edit(self.workspace, entry)
         open_editor(path)
         with self._changing() as state:
@@ -439,7 +496,8 @@ class Provisioner:
     def export_register(self, fmt: str, *, out: Path | None = None, today: date | None = None) -> tuple[Path, Register]:
         """Write the register as ``fmt`` (pdf, html, xlsx, md, notice, notice-docx; questions: a folder of
         letters to the suppliers), by default into reports/."""
-        from provisioner import reports  # the document libraries load only when needed
+        from provisioner import reports
+        from provisioner.register import build_register
 
         with self._reading() as state:
             register = build_register(self.workspace, state, today or date.today())
@@ -475,6 +533,8 @@ class Provisioner:
     def pupil_report(self, pupil: str, today: date | None = None) -> dict:
         """What every processor holds about one pupil (an access request). ``pupil``: a MIS id in
         any zero-padding, a UPN or a name (``requests.find_pupil``)."""
+        from provisioner.jobs import requests
+
         with self._reading() as state:
             return requests.access_report(self.workspace, state, pupil, today or self._today())
 
@@ -512,6 +572,8 @@ class Provisioner:
         """Erase one pupil from every platform at once (an erasure request). ``confirm`` is shown
         an ``ErasureRequest`` naming the child; a front end asks for the name or id typed back
         and checks it with ``ErasureRequest.confirmed_by``."""
+        from provisioner.jobs import requests
+
         with self._changing() as state:
             return requests.erase(self.workspace, state, pupil, today or self._today(), confirm)
 
@@ -523,5 +585,7 @@ class Provisioner:
 
     def allow_pupil(self, pupil: str) -> AllowResult:
         """Lift an erasure request; says who it was for and whether there was one."""
+        from provisioner.jobs import requests
+
         with self._changing() as state:
             return requests.allow(state, pupil)

@@ -1,4 +1,5 @@
-"""The keyed hash behind pseudonymous ids and match hashes is HMAC-SHA256, whatever the key."""
+"""The keyed hash behind pseudonymous ids, match hashes and the audit log's MACs is HMAC-SHA256,
+whatever the key."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def test_the_same_as_hmac_sha256(key: bytes, messages: list[bytes]) -> None:
     keyed = KeyedHash(key)
     for message in messages:  # one key, many messages: each hashed alone
         assert keyed.hexdigest(message) == hmac.digest(key, message, "sha256").hex()
+        assert keyed.digest(message) == hmac.digest(key, message, "sha256")
 
 
 def test_pseudonymous_ids_and_match_hashes_are_the_ones_recorded_before(workspace) -> None:

@@ -4,7 +4,8 @@
 the document and network libraries), and ``status`` should not load the libraries only a
 document, a roster or Microsoft Graph needs. Each runs as a person runs it, in a fresh Python,
 and reports which of those modules it loaded; the time itself is measured by bench/startup.py,
-not here, since a shared machine's timings are no test.
+not here, since a shared machine's timings are no test. A run hands Typer only the command it
+names (``cli.tree_for``): every help and usage error must still read as the whole tree's.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ import json
 import subprocess
 import sys
 
+import typer
+from typer.testing import CliRunner
+
+from provisioner.cli import app, tree_for
+from provisioner.cli.common import DEBUG
+
 # Imported only where they are used: the PDF library and its font reader (slips, checklists,
 # the register), the xlsx writer and reader, and Microsoft's token library and HTTP client.
 DOCUMENT_AND_NETWORK = ("fpdf", "fontTools", "openpyxl", "python_calamine", "msal", "requests")
 # What --help needs none of: the core and the validation library its settings are built on.
 CORE = ("provisioner.facade", "provisioner.delivery", "provisioner.state", "pydantic")  # pydantic last
+# What status and audit verify need none of: the other jobs, the planning, the paper writers
+# (slips, cards, checklists, xlsx) and the settings editor's TOML library.
+OTHER_JOBS = ("provisioner.jobs.provisioning", "provisioner.jobs.cleanup", "provisioner.jobs.configure",
+              "provisioner.jobs.requests", "provisioner.jobs.retention", "provisioner.planning.provisioning",
+              "provisioner.planning.cleanup", "provisioner.planning.reconcile", "provisioner.slips",
+              "provisioner.cards", "provisioner.checklist", "provisioner.xlsx", "tomlkit")  # fmt: skip
 
 # Runs the command line as the `provisioner` script does, then writes the modules asked about
 # that it loaded as the last line of stderr.
@@ -67,6 +80,16 @@ def test_status_loads_no_document_roster_or_network_library(workspace):
     assert report["loaded"] == []
 
 
+def test_status_and_audit_verify_load_none_of_the_other_jobs(workspace, roster_file):
+    """They open the workspace and the state, and build the connectors (whose strategies take
+    the plans' words from planning/actions.py), and plan, print and edit nothing."""
+    run_cold("apply", str(roster_file), "--yes", "--workspace", str(workspace.root))  # a log to check
+    for command in (["status"], ["audit", "verify"]):
+        report, output = run_cold(*command, "--workspace", str(workspace.root), asked=OTHER_JOBS)
+        assert report["exit_code"] == 0, output
+        assert report["loaded"] == [], command
+
+
 def test_the_libraries_still_load_where_they_are_used(workspace, roster_file):
     """The other side: an apply that writes an import file and login slips loads what it needs
     and works (a lazy import that named the wrong module would fail here, not in a school)."""
@@ -76,3 +99,51 @@ def test_the_libraries_still_load_where_they_are_used(workspace, roster_file):
     # subsets their fonts; fpdf2 and openpyxl are for the per-platform slips and the reports.
     assert {"fontTools", "python_calamine"} <= set(report["loaded"])
     assert list(workspace.outbox.glob("login-slips-*.pdf")), "one card per child, for every platform"
+    report, _ = run_cold("apply", str(roster_file), "--yes", "--workspace", str(workspace.root), asked=OTHER_JOBS)
+    assert {"provisioner.planning.provisioning", "provisioner.jobs.provisioning"} <= set(report["loaded"])
+
+
+# The command line builds only what it runs (cli.tree_for): each answer must be the one the
+# whole tree gives.
+
+
+def all_command_lines() -> list[list[str]]:
+    """Every command and group of the whole tree, as typed: ["status"], ["register"], ["register", "show"]..."""
+    found = []
+    for name, command in typer.main.get_command(app).commands.items():
+        found.append([name])
+        found += [[name, sub] for sub in getattr(command, "commands", {})]
+    return found
+
+
+def test_the_top_level_help_is_the_whole_trees(monkeypatch):
+    monkeypatch.setitem(DEBUG, "on", False)  # --debug sets it for the process: put back after
+    for args in (["--help"], [], ["--debug"]):
+        whole, built = CliRunner().invoke(app, args), CliRunner().invoke(tree_for(args), args)
+        assert (built.exit_code, built.output) == (whole.exit_code, whole.output), args
+    assert "reset-passwords" in CliRunner().invoke(tree_for(["--help"]), ["--help"]).output
+
+
+def test_each_commands_help_and_usage_errors_are_the_whole_trees(monkeypatch):
+    monkeypatch.setitem(DEBUG, "on", False)  # --debug sets it for the process: put back after
+    lines = all_command_lines()
+    assert ["status"] in lines and ["register", "export"] in lines and ["audit", "verify"] in lines
+    for words in lines:
+        for args in ([*words, "--help"], [*words, "--no-such-option"], ["--debug", *words, "--help"]):
+            whole, built = CliRunner().invoke(app, args), CliRunner().invoke(tree_for(args), args)
+            assert (built.exit_code, built.output) == (whole.exit_code, whole.output), args
+
+
+def test_a_run_builds_only_the_command_it_names_and_a_mistyped_one_gets_the_nearest():
+    assert list(typer.main.get_command(tree_for(["status", "--json"])).commands) == ["status"]
+    assert list(typer.main.get_command(tree_for(["--debug", "register", "show"])).commands) == ["register"]
+    report, _ = run_cold("stauts")
+    assert report["exit_code"] == 2
+    result = subprocess.run([sys.executable, "-m", "provisioner", "stauts"], capture_output=True, text=True)
+    assert "No such command 'stauts'" in result.stderr and "status" in result.stderr.split("No such command")[1]
+
+
+def test_a_command_runs_from_the_tree_built_for_it(workspace):
+    report, output = run_cold("--debug", "status", "--json", "--workspace", str(workspace.root))
+    assert report["exit_code"] == 0
+    assert json.loads(output)["audit"]["intact"] is True

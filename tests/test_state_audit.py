@@ -111,6 +111,30 @@ def test_an_edited_event_is_caught(workspace, roster_file):
     assert check["entries"] == 2
 
 
+def test_status_checks_every_events_mac(workspace, roster_file):
+    """status walks the whole chain on every run, not just its head: an event edited in the
+    middle of the log is reported with its own exit code, the head and the count."""
+    applied(workspace, roster_file)
+    tamper(workspace, "UPDATE audit SET detail = '{}' WHERE seq = 3")
+    result = Cli(workspace)("status")
+    assert result.exit_code == 8
+    assert "event 3 does not match the chain (after 2 that do)" in result.output
+    audit = json.loads(Cli(workspace)("status", "--json").stdout)["audit"]
+    assert audit["intact"] is False and audit["first_broken"] == 3 and audit["entries"] == 2
+
+
+def test_the_macs_are_hmac_sha256_under_the_audit_key(workspace, roster_file):
+    """A log written before keeps verifying: each event's MAC is the first 16 bytes of
+    HMAC-SHA-256 under audit.key over the MAC before it and the event as compact JSON."""
+    applied(workspace, roster_file)
+    key, mac = workspace.audit_key, b""
+    for seq, at, run_id, action, platform, subject, detail, stored in events(workspace):
+        payload = json.dumps([seq, at, run_id, action, platform, subject.hex() if subject else None, detail],
+                             separators=(",", ":"), ensure_ascii=False)  # fmt: skip
+        mac = hmac.digest(key, mac + payload.encode(), "sha256")[:16]
+        assert stored == mac, f"event {seq}"
+
+
 def test_a_deleted_event_is_caught(workspace, roster_file):
     applied(workspace, roster_file)
     tamper(workspace, "DELETE FROM audit WHERE seq = 5")

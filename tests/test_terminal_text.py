@@ -89,3 +89,15 @@ def test_visible_keeps_the_length_and_leaves_plain_text_alone():
     for text in (f"a{ESC}[2Jb", "a\u009bb", "a\u202eb", "a\x00b\x7f"):
         shown = visible(text)
         assert len(shown) == len(text) and shown.isprintable()
+
+
+
+def test_emoji_codes_in_cells_are_shown_as_written(tmp_path):
+    """A class written with colons (":star: group") is shown as typed, not as an emoji."""
+    path = write_csv(tmp_path / "roster.csv", [
+        pupil(),
+        pupil(adno="001002", upn=UPNS[1], forename="Amy", surname="Jones", reg=":star: group"),
+    ])  # fmt: skip
+    result = roster_check(path)
+    assert result.exit_code == 0, result.output
+    assert ":star: group (1)" in result.output and "\u2b50" not in result.output

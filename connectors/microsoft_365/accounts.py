@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 from connectors.microsoft_365.directory import Directory
 from connectors.microsoft_365.graph import MAX_BATCH, Reply
@@ -27,6 +26,10 @@ class Accounts:
         Chunks are submitted only as earlier ones finish, so a failure stops the run after at
         most ``workers`` more chunks (whose accounts the next apply adopts).
         """
+        # Threads (and the logging they load) only when Graph is written to: every command
+        # builds this connector, status and plan too.
+        from concurrent.futures import ThreadPoolExecutor
+
         chunks = [work[i : i + MAX_BATCH] for i in range(0, len(work), MAX_BATCH)]
         pool = ThreadPoolExecutor(self.settings.workers)
         in_flight: deque = deque()

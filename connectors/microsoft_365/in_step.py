@@ -10,7 +10,6 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -95,6 +94,8 @@ class InStep:
         for number, request in enumerate(requests):
             request["id"] = str(number)
         chunks = [requests[i : i + MAX_BATCH] for i in range(0, len(requests), MAX_BATCH)]
+        from concurrent.futures import ThreadPoolExecutor  # only when Graph is written to (see accounts.py)
+
         with ThreadPoolExecutor(self.settings.workers) as pool:
             replies = {k: v for part in pool.map(directory.client.batch, chunks) for k, v in part.items()}
         failed, one_by_one = Counter(), []

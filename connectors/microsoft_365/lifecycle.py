@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from connectors.microsoft_365.directory import Directory
 from connectors.microsoft_365.graph import MAX_BATCH
@@ -86,6 +85,8 @@ class Lifecycle:
         def read(chunk: list[str]) -> list[dict]:
             quoted = ",".join("'{}'".format(u.replace("'", "''")) for u in chunk)
             return list(directory.client.pages(path, {"$filter": f"id in ({quoted})", "$select": select}))
+
+        from concurrent.futures import ThreadPoolExecutor  # only when Graph is read (see accounts.py)
 
         with ThreadPoolExecutor(max(1, min(self.settings.workers, len(chunks)))) as pool:
             return [user for found in pool.map(read, chunks) for user in found]

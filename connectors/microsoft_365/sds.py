@@ -17,13 +17,17 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provisioner import files
 from provisioner.connector import PupilView
 from provisioner.delivery import CleanupResult, FileDelivery, IssuedBatch, Job
 from provisioner.delivery.paperwork import issue_deletion_list, issue_leaver_upload
-from provisioner.planning.cleanup import DELETE, ERASED, LEFT, PlatformCleanup, Step
+from provisioner.planning.actions import DELETE, ERASED, LEFT
 from provisioner.state import AccountStatus, Batch, BatchKind
+
+if TYPE_CHECKING:
+    from provisioner.planning.cleanup import PlatformCleanup, Step
 
 SDS_FILES_WRITTEN = ("orgs.csv", "users.csv", "roles.csv", "classes.csv", "enrollments.csv")
 
@@ -89,6 +93,8 @@ class SchoolDataSync(FileDelivery):
         disabled = job.state.confirm_leaver_upload(job.run_id, batch, by=self.inactive_by)
         if not disabled:
             return []
+        from provisioner.planning.cleanup import Step  # the planning loads only when it is used (actions.py)
+
         accounts, erased = job.state.accounts(self.connector.id), job.state.erasure_held()
         steps = [Step(DELETE, key, accounts[key].username, ERASED if job.state.subject(key) in erased else LEFT, None,
                       job.today, AccountStatus.DISABLED) for key in disabled]  # fmt: skip

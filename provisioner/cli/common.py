@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 TABLE_MIN_WIDTH = 80
 # Markup off unless a call asks for it (markup=True, its values escaped): what is printed names
 # settings sections ("[platforms.ixl]") and holds pupils' names and classes, none of it markup.
+# Emoji codes off too: a class named ":star: group" is shown as typed, not as a star (and rich's
+# table of emoji codes is not loaded).
 # Control characters never reach the terminal (``TerminalConsole``).
 
 
@@ -66,8 +68,8 @@ class TerminalConsole(Console):
         return super().render_str(visible(text), **kwargs)
 
 
-out = TerminalConsole(highlight=False, soft_wrap=True, markup=False)
-err = TerminalConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
+out = TerminalConsole(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = TerminalConsole(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 for _console in (out, err):
     _console.width = max(_console.width, TABLE_MIN_WIDTH)
 DEBUG = {"on": bool(os.environ.get("PROVISIONER_DEBUG"))}

@@ -162,7 +162,7 @@ def _print_status(report: dict) -> None:
             overdue_text = (f"[red]{late['unconfirmed_deletion_lists']} on unconfirmed lists, "
                             f"{late['deletions_not_started']} not started[/]")  # fmt: skip
         table.add_row(info["name"], "yes" if info["enabled"] else "no", accounts, awaiting,
-                      Text.from_markup(overdue_text))  # fmt: skip
+                      Text.from_markup(overdue_text, emoji=False))  # fmt: skip
         if info["interrupted"]:
             interrupted.append(platform_id)
     print_table(table)

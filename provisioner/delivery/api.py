@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provisioner import passwords
 from provisioner.connector import ApiConnector, ApiSession, Work
@@ -23,10 +24,13 @@ from provisioner.delivery.base import (
 )  # fmt: skip
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips
 from provisioner.errors import PartialFailure, ProvisionerError
-from provisioner.planning.cleanup import DELETE, DISABLE, ERASED, RESTORE, PlatformCleanup
-from provisioner.planning.provisioning import CREATE, PlatformPlan, drift
+from provisioner.planning.actions import CREATE, DELETE, DISABLE, ERASED, RESTORE
 from provisioner.state import AccountStatus, Batch, BatchKind
 from provisioner.usernames import UsernameAllocator
+
+if TYPE_CHECKING:
+    from provisioner.planning.cleanup import PlatformCleanup
+    from provisioner.planning.provisioning import PlatformPlan
 
 
 class ApiDelivery(Delivery):
@@ -138,6 +142,8 @@ class ApiDelivery(Delivery):
 
     def reconcile(self, job: Job, session: ApiSession) -> None:
         """Bring the platform's licences and groups in step with the state, and log what was done."""
+        from provisioner.planning.provisioning import drift  # the planning loads only for an apply (actions.py)
+
         excluded = set(job.workspace.settings.leavers.exclude_enrolment_statuses)
         fixes = drift(job.state, self.connector, session, job.roster, job.today, excluded)
         if fixes:

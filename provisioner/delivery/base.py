@@ -15,14 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from provisioner.connector import ApiSession, Connector
 from provisioner.models import Pupil, Roster
-from provisioner.planning.cleanup import CleanupPlan, PlatformCleanup
-from provisioner.planning.provisioning import Plan, PlatformPlan
 from provisioner.state import Batch, BatchKind, BatchStatus, State, now
 from provisioner.workspace import Workspace
+
+# The plans are only read here, not made: every command loads the strategies with the
+# connectors, and most (status, audit verify) plan nothing (planning/actions.py).
+if TYPE_CHECKING:
+    from provisioner.planning.cleanup import CleanupPlan, PlatformCleanup
+    from provisioner.planning.provisioning import Plan, PlatformPlan
 
 Progress = Callable[[str, int, int], None]  # (platform, done, total)
 

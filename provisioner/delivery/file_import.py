@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from provisioner import files, passwords, xlsx
+from provisioner import files, passwords
 from provisioner.connector import ImportFileConnector, PupilView
 from provisioner.connector.settings import CSV_KEYS, FILE_KEYS
 from provisioner.delivery.base import (
@@ -30,10 +31,13 @@ from provisioner.delivery.base import (
 from provisioner.delivery.mis_sync import MisSync
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips
 from provisioner.errors import ProvisionerError
-from provisioner.planning.cleanup import DELETE, ERASED, RESTORE, PlatformCleanup
-from provisioner.planning.provisioning import CREATE, PlatformPlan
+from provisioner.planning.actions import CREATE, DELETE, ERASED, RESTORE
 from provisioner.settings import COMBINED, toml_string
 from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus
+
+if TYPE_CHECKING:
+    from provisioner.planning.cleanup import PlatformCleanup
+    from provisioner.planning.provisioning import PlatformPlan
 
 
 class FileDelivery(Delivery):
@@ -302,6 +306,8 @@ class PasteSheet(FileImport):
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
         if path.suffix != ".xlsx":
             return super().write(path, pupils, school_name)
+        from provisioner import xlsx  # loaded where a sheet is written or read (see paperwork.py)
+
         rows = ([files.neutralise(value) for value in row] for row in self.import_rows(pupils))
         sheet = xlsx.Sheet(self.SHEET_TITLE, [files.neutralise(h) for h in self.header], rows, as_text=True)
         # Streamed: a trust's sheet is thousands of rows, each cell styled as Text (see xlsx.py).
@@ -310,6 +316,8 @@ class PasteSheet(FileImport):
     def passwords_in(self, path: Path) -> dict[str, str]:
         if path.suffix != ".xlsx":
             return super().passwords_in(path)
+        from provisioner import xlsx
+
         return self.passwords_of(xlsx.text_rows(path)) if self.may_hold_passwords(path) else {}
 
     def settings_template(self) -> list[str]:

@@ -18,13 +18,17 @@ deletion list for the admin to ask for.
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from provisioner.connector import Connector, ImportFileConnector
 from provisioner.delivery.base import ApplyResult, CleanupResult, Delivery, IssuedBatch, Job
 from provisioner.delivery.paperwork import issue_deletion_list
-from provisioner.planning.cleanup import DELETE, ERASED, RESTORE, PlatformCleanup
-from provisioner.planning.provisioning import PlatformPlan
+from provisioner.planning.actions import DELETE, ERASED, RESTORE
 from provisioner.state import AccountStatus, Batch, BatchKind
+
+if TYPE_CHECKING:
+    from provisioner.planning.cleanup import PlatformCleanup
+    from provisioner.planning.provisioning import PlatformPlan
 
 A_BROKER = "a data broker reading the MIS"
 

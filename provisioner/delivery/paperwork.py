@@ -27,18 +27,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from provisioner import files
-from provisioner.checklist import write_checklist
 from provisioner.connector import Connector
 from provisioner.delivery.base import IssuedBatch, Job, UnnamedSlips, crashpoint
 from provisioner.models import Pupil
-from provisioner.planning.cleanup import ERASED, Step
+from provisioner.planning.actions import ERASED
 from provisioner.settings import COMBINED
-from provisioner.cards import write_cards
-from provisioner.slips import Slip, write_slips
 from provisioner.state import Batch, BatchKind, BatchStatus, State, now
 from provisioner.workspace import Workspace
+
+# The slips', cards' and checklists' writers (PDF pages, fonts, xlsx) are imported where paper is
+# written: every command builds the connectors, whose strategies import this module, and most
+# (status, plan, audit verify) print nothing.
+if TYPE_CHECKING:
+    from provisioner.planning.cleanup import Step
+    from provisioner.slips import Slip
 
 
 def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip], *,
@@ -59,6 +64,8 @@ def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]
             part += 1
             named = f"{batch_id}-{part}"
     paths = [folder / connector.slips_file_name(named, suffix) for suffix in (".pdf", ".xlsx")]
+    from provisioner.slips import write_slips
+
     write_slips(*paths, job.workspace.settings.school.name, slips)
     return paths
 
@@ -111,6 +118,8 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
     """Draw the combined cards of each batch from every import file of it: (batch id, platform)
     -> the cards' paths, for each platform whose file holds a new password. Nothing with
     per-platform slips."""
+    from provisioner.cards import write_cards
+
     wanted = set(batch_ids)
     if job.workspace.settings.slips.style != COMBINED or not wanted:
         return {}
@@ -168,6 +177,8 @@ def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | N
     """One pupil's slip. The name and class come from the roster: slips stay in school, so they
     may show what the platform does not receive. Where to sign in and the school code come from
     the platform's settings, since some platforms' pupils cannot find their school without them."""
+    from provisioner.slips import Slip
+
     if pupil is not None:
         name, class_name = pupil.display_name, pupil.class_name or ""
         forename, surname = pupil.forename, pupil.surname
@@ -219,6 +230,8 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
 
     rows = sorted(row(s) for s in steps)
     written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
+    from provisioner.checklist import write_checklist
+
     write_checklist(
         *written,
         title=f"{title or deletion_list_title(connector, steps, hold)} (batch {batch_id})",

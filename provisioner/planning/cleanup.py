@@ -24,14 +24,14 @@ from datetime import date, timedelta
 from provisioner.connector import Connector
 from provisioner.errors import GuardRefused
 from provisioner.models import Pupil, Roster
+from provisioner.planning.actions import (
+    ABSENT, DELETE, DISABLE, ERASED, EXCLUDED, LEFT, OUT_OF_SCOPE, RESTORE, RETURNED,
+)  # fmt: skip
 from provisioner.planning.identity import held_name, match
 from provisioner.planning.provisioning import first_count
 from provisioner.register.entries import shipped_entries
 from provisioner.state import Account, AccountStatus, Identity, State
 
-DISABLE, DELETE, RESTORE = "disable", "delete", "restore"
-LEFT, ABSENT, EXCLUDED, RETURNED, ERASED = "left", "absent", "excluded", "returned", "erased"
-OUT_OF_SCOPE = "out_of_scope"
 REMOVING = (DISABLE, DELETE)
 UNKNOWN = "unknown"  # not on a roster that is not complete: neither on roll nor a leaver
 MISSED = (ABSENT, OUT_OF_SCOPE)  # reasons that rest on the roster leaving a pupil out: the guard counts them when first seen

@@ -18,13 +18,13 @@ from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
+from provisioner.planning.actions import CREATE, LEAVER, UPDATE
 from provisioner.planning.identity import Matched, Relink, held_name, match, pairings
 from provisioner.state import (
     AccountStatus, BatchStatus, Identity, State, decode_sent, json_text, normalise_mis_id, sent_format, sent_text,
 )  # fmt: skip
 from provisioner.usernames import UsernameAllocator, base_username
 
-CREATE, UPDATE, UNCHANGED, LEAVER = "create", "update", "unchanged", "leaver"
 # The actions of the machine-readable summary; disable, delete and restore belong to the
 # leaver cleanup and are zero until it acts.
 SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchanged")

@@ -129,6 +129,7 @@ class RunsAndAudit:
     _secret: bytes
     _subjects: KeyedHash | None = None  # the keyed hash of erasure holds, made on first use
     _audit_key: bytes
+    _audit_macs: KeyedHash | None = None  # the events' MACs under ``_audit_key``, made on first use
     _head_path: Path | None
     _queued: list[tuple]  # (at, run_id, action, platform, token, detail) waiting for the commit
     _tokens: dict[str, bytes]  # pupil key -> token, for this transaction
@@ -230,7 +231,7 @@ class RunsAndAudit:
         for seq, at, run_id, action, platform, subject, detail, stored in self.db.execute(
             "SELECT seq, at, run_id, action, platform, subject, detail, mac FROM audit ORDER BY seq"
         ):
-            expected = _mac(self._audit_key, mac, (seq, at, run_id, action, platform, subject, detail))
+            expected = _mac(self._macs(), mac, (seq, at, run_id, action, platform, subject, detail))
             if seq != count + 1 or not hmac.compare_digest(expected, stored):
                 broken = seq
                 break
@@ -246,6 +247,13 @@ class RunsAndAudit:
         missing = anchor is None and count > 0 and self._head_path is not None
         head = AuditHead(count, mac.hex()) if mac else GENESIS
         return ChainCheck(count, broken, head, anchor, found, missing, rechained, reanchored)
+
+    def _macs(self) -> KeyedHash:
+        """The MACs' key, its part made once (keyed_hash): ``status`` checks every event's MAC on
+        every run, and ``hmac.digest`` would pad and hash the key again for each."""
+        if self._audit_macs is None:
+            self._audit_macs = KeyedHash(self._audit_key)
+        return self._audit_macs
 
     # Writing the queued events (called by ``transaction``)
 
@@ -274,7 +282,7 @@ class RunsAndAudit:
         rows = []
         for event in self._queued:
             seq += 1
-            mac = _mac(self._audit_key, mac, (seq, *event))
+            mac = _mac(self._macs(), mac, (seq, *event))
             rows.append((seq, *event, mac))
         self._queued.clear()
         self.db.executemany(
@@ -337,12 +345,12 @@ HEAD_NOTE = ("# The audit log's head: how many events it holds, then its last ev
              "# state, school-secret.key and audit.key.\n")  # fmt: skip
 
 
-def _mac(key: bytes, previous: bytes, event: tuple) -> bytes:
-    """An event's MAC: over the one before it and the event (seq, at, run, action, platform,
-    subject, detail), the subject as hex so the text is unambiguous."""
+def _mac(key: KeyedHash, previous: bytes, event: tuple) -> bytes:
+    """An event's MAC (HMAC-SHA-256 under the audit key): over the one before it and the event
+    (seq, at, run, action, platform, subject, detail), the subject as hex so the text is unambiguous."""
     seq, at, run_id, action, platform, subject, detail = event
     payload = _as_payload([seq, at, run_id, action, platform, subject.hex() if subject else None, detail])
-    return hmac.digest(key, previous + payload.encode(), "sha256")[:MAC_BYTES]
+    return key.digest(previous + payload.encode())[:MAC_BYTES]
 
 
 # Built once: json.dumps with options makes a new encoder at every call, a third of an event's cost.
