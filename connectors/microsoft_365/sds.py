@@ -89,7 +89,7 @@ class SchoolDataSync(FileDelivery):
         disabled = job.state.confirm_leaver_upload(job.run_id, batch, by=self.inactive_by)
         if not disabled:
             return []
-        accounts, erased = job.state.accounts(self.connector.id), job.state.erasure_held()
+        accounts, erased = job.state.accounts_of(self.connector.id, disabled), job.state.erasure_held()
         steps = [Step(DELETE, key, accounts[key].username, ERASED if job.state.subject(key) in erased else LEFT, None,
                       job.today, AccountStatus.DISABLED) for key in disabled]  # fmt: skip
         return [self.entra_deletion_list(job, steps)]
