@@ -9,7 +9,9 @@ A trust's leaver cleanup lists thousands of accounts on each of six platforms, s
 written as PDF operators (``pdfpages.PdfPages``, as the login cards are), each row measured once
 with the slips' font metrics and wrapped at word breaks (a word wider than its cell breaks
 inside it); its fonts are the subset of a common set of characters made once a process, so the
-lists of one cleanup share it (a list printing a character beyond the set gets its own).
+lists of one cleanup share it (a list printing a character beyond the set gets its own). Its xlsx
+is written streamed (``provisioner/xlsx.py``), as the cards' is: openpyxl's work per cell took
+most of a trust's cleanup.
 """
 
 from __future__ import annotations
@@ -139,6 +141,6 @@ def write_checklist(pdf_path: Path, xlsx_path: Path, title: str, lines: Sequence
     """Write the checklist as PDF and xlsx, both owner-only and atomic (made in memory first)."""
     pdf = checklist_pdf_bytes(title, lines, header, rows)
     workbook = xlsx_bytes([Sheet("Checklist", ["Done", *header], [["", *row] for row in rows], orientation="portrait",
-                                 footer=title)])  # fmt: skip
+                                 footer=title)], streamed=True)  # fmt: skip
     files.atomic_write_bytes(pdf_path, pdf)
     files.atomic_write_bytes(xlsx_path, workbook)
