@@ -126,19 +126,23 @@ class AccountLedger:
         return {row[0]: _account(platform, row) for row in rows}
 
     def standing(self, platform: str) -> tuple[set[str], dict[str, Account]]:
-        """The platform's accounts as the leaver cleanup reads them, in one pass over its rows:
-        (the keys of the settled accounts, the unsettled accounts whole). Settled: active and
-        counting from no leaving date, nearly every account, of which only the key is read (the
-        cleanup reads whole, ``accounts_of``, just those whose pupil left, is missing or is now
-        outside the platform's scope). Unsettled: on their way out or back (disabled, on a deletion
-        list, held by the platform, or active and counting from the day the pupil left or was
-        first missed). Accounts deleted or still being sent are neither."""
+        """The platform's accounts as the leaver cleanup reads them: (the keys of the settled
+        accounts, the unsettled accounts whole). Settled: active and counting from no leaving
+        date, nearly every account, of which only the key is read (the cleanup reads whole,
+        ``accounts_of``, just those whose pupil left, is missing or is now outside the platform's
+        scope). Unsettled: on their way out or back (disabled, on a deletion list, held by the
+        platform, or active and counting from the day the pupil left or was first missed), read
+        in a second pass over the rows rather than by key: after a Year 6 leaves they are
+        thousands. Accounts deleted or still being sent are neither."""
+        rows = self.db.execute("SELECT pupil_key FROM accounts WHERE platform = ? AND status = ? AND left_on IS NULL",
+                               (platform, AccountStatus.ACTIVE))  # fmt: skip
+        settled = {key for (key,) in rows}
         rows = self.db.execute(
-            "SELECT pupil_key, status = ? AND left_on IS NULL FROM accounts WHERE platform = ? AND status NOT IN (?, ?)",
-            (AccountStatus.ACTIVE, platform, AccountStatus.DELETED, AccountStatus.PENDING),
-        ).fetchall()
-        settled = {key for key, is_settled in rows if is_settled}
-        return settled, self.accounts_of(platform, [key for key, is_settled in rows if not is_settled])
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ? AND status NOT IN (?, ?)"  # noqa: S608
+            " AND (status != ? OR left_on IS NOT NULL)",
+            (platform, AccountStatus.DELETED, AccountStatus.PENDING, AccountStatus.ACTIVE),
+        )
+        return settled, {row[0]: _account(platform, row) for row in rows}
 
     def holding(self, platform: str, today: date) -> Holding:
         """The platform's accounts counted by status as of ``today`` (see ``Holding``)."""
