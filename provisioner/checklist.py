@@ -21,7 +21,7 @@ from pathlib import Path
 
 from provisioner import files
 from provisioner.pdfpages import PdfPages, face_glyphs, text_op
-from provisioner.slips import FACES, PAGE_H, PT, SANS, SANS_BOLD, Face, metrics, printable, wrap
+from provisioner.slips import PAGE_H, PT, SANS, SANS_BOLD, Face, metrics, printable, wrap
 from provisioner.xlsx import Sheet, xlsx_bytes
 
 MARGIN = 10.0
@@ -40,6 +40,7 @@ COMMON = frozenset(
     [chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x180)] + list("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00b7")
 )
 K = 72 / 25.4  # PDF points a millimetre
+FACES_USED = (SANS, SANS_BOLD)  # the only faces a checklist draws with, and so embeds
 
 
 class _Checklist:
@@ -48,7 +49,7 @@ class _Checklist:
 
     def __init__(self, title: str, widths: Sequence[float]):
         self.title, self.widths = printable(title), widths
-        self.fonts = {face: f"/F{number}" for number, face in enumerate(FACES, start=1)}
+        self.fonts = {face: f"/F{number}" for number, face in enumerate(FACES_USED, start=1)}
         self.codes = {face: face_glyphs(face).codes for face in (SANS, SANS_BOLD)}
         self.used: set[str] = set()
         self.pages: list[list[str]] = []
@@ -122,7 +123,7 @@ class _Checklist:
         self.pages.append(page)
 
     def output(self) -> bytes:
-        document = PdfPages(self.title)
+        document = PdfPages(self.title, faces=FACES_USED)
         for number, page in enumerate(self.pages, start=1):
             document.add_page("\n".join([*page, self.footer(number, len(self.pages))]))
         return document.output(COMMON if self.used <= COMMON else COMMON | self.used)
