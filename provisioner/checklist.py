@@ -9,7 +9,9 @@ A trust's leaver cleanup lists thousands of accounts on each of six platforms, s
 written as PDF operators (``pdfpages.PdfPages``, as the login cards are), each row measured once
 with the slips' font metrics and wrapped at word breaks (a word wider than its cell breaks
 inside it); its fonts are the subset of a common set of characters made once a process, so the
-lists of one cleanup share it (a list printing a character beyond the set gets its own).
+lists of one cleanup share it (a list printing a character beyond the set gets its own). Its xlsx
+is written streamed (``provisioner/xlsx.py``), as the cards' is: openpyxl's work per cell took
+most of a trust's cleanup.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from provisioner import files
 from provisioner.pdfpages import PdfPages, face_glyphs, text_op
-from provisioner.slips import FACES, PAGE_H, PT, SANS, SANS_BOLD, Face, metrics, printable, wrap
+from provisioner.slips import PAGE_H, PT, SANS, SANS_BOLD, Face, metrics, printable, wrap
 from provisioner.xlsx import Sheet, xlsx_bytes
 
 MARGIN = 10.0
@@ -38,6 +40,7 @@ COMMON = frozenset(
     [chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0xA0, 0x180)] + list("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00b7")
 )
 K = 72 / 25.4  # PDF points a millimetre
+FACES_USED = (SANS, SANS_BOLD)  # the only faces a checklist draws with, and so embeds
 
 
 class _Checklist:
@@ -46,7 +49,7 @@ class _Checklist:
 
     def __init__(self, title: str, widths: Sequence[float]):
         self.title, self.widths = printable(title), widths
-        self.fonts = {face: f"/F{number}" for number, face in enumerate(FACES, start=1)}
+        self.fonts = {face: f"/F{number}" for number, face in enumerate(FACES_USED, start=1)}
         self.codes = {face: face_glyphs(face).codes for face in (SANS, SANS_BOLD)}
         self.used: set[str] = set()
         self.pages: list[list[str]] = []
@@ -120,7 +123,7 @@ class _Checklist:
         self.pages.append(page)
 
     def output(self) -> bytes:
-        document = PdfPages(self.title)
+        document = PdfPages(self.title, faces=FACES_USED)
         for number, page in enumerate(self.pages, start=1):
             document.add_page("\n".join([*page, self.footer(number, len(self.pages))]))
         return document.output(COMMON if self.used <= COMMON else COMMON | self.used)
@@ -139,6 +142,6 @@ def write_checklist(pdf_path: Path, xlsx_path: Path, title: str, lines: Sequence
     """Write the checklist as PDF and xlsx, both owner-only and atomic (made in memory first)."""
     pdf = checklist_pdf_bytes(title, lines, header, rows)
     workbook = xlsx_bytes([Sheet("Checklist", ["Done", *header], [["", *row] for row in rows], orientation="portrait",
-                                 footer=title)])  # fmt: skip
+                                 footer=title)], streamed=True)  # fmt: skip
     files.atomic_write_bytes(pdf_path, pdf)
     files.atomic_write_bytes(xlsx_path, workbook)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import stat
 from collections.abc import Iterable, Sequence
@@ -148,8 +149,20 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, encodi
     writer = csv.writer(buffer, delimiter=delimiter, quoting=quoting, lineterminator="\r\n")
     writer.writerow([neutralise(h) for h in header])
     for row in rows:
-        writer.writerow([neutralise(v) for v in row])
+        writer.writerow(row if _plain_text(row) else [neutralise(v) for v in row])
     return buffer.getvalue().encode(encoding)
+
+
+_TRIGGERS = itertools.repeat(FORMULA_TRIGGERS)
+
+
+def _plain_text(row: Sequence[object]) -> bool:
+    """Whether a row is all text that starts no formula, so it is written as it is: checked in
+    a call or two, not one per cell (a School Data Sync upload is four files of a trust's pupils)."""
+    try:
+        return not any(map(str.startswith, row, _TRIGGERS))
+    except TypeError:  # a number or an empty cell: neutralised cell by cell
+        return False
 
 
 def csv_rows(data: bytes, *, delimiter: str = ",") -> list[list[str]]:

@@ -64,13 +64,13 @@ def face_glyphs(face: Face) -> FaceGlyphs:
 
 
 @lru_cache(maxsize=4)  # a batch's; a file that draws beyond them has its own
-def embedded_fonts(chars: frozenset[str]) -> tuple[bytes, list[int]]:
-    """The font objects of the four faces (numbered from FIRST_FONT_OBJECT), each face a subset
+def embedded_fonts(chars: frozenset[str], faces: tuple[Face, ...] = FACES) -> tuple[bytes, list[int]]:
+    """The font objects of ``faces`` (numbered from FIRST_FONT_OBJECT), each face a subset
     holding ``chars``, and each object's offset within the bytes. Made once a process for a
     batch's characters: every file of the batch copies them."""
     body = bytearray()
     offsets: list[int] = []
-    for index, face in enumerate(FACES):
+    for index, face in enumerate(faces):
         for number, data in enumerate(_face_objects(face, chars, FIRST_FONT_OBJECT + index * OBJECTS_A_FACE)):
             offsets.append(len(body))
             body += f"{FIRST_FONT_OBJECT + index * OBJECTS_A_FACE + number} 0 obj\n".encode() + data + b"\nendobj\n"
@@ -156,12 +156,14 @@ def text_op(font: str, size: float, grey: int, x: float, y: float, glyphs: str) 
 
 class PdfPages:
     """A document of A4 pages, each given as its drawing operators, and of forms (drawings made
-    once and placed on any page by name, ``/S1 Do``); the fonts are named /F1 to /F4 in the order
-    of ``slips.FACES``."""
+    once and placed on any page by name, ``/S1 Do``); the fonts are named /F1, /F2... in the order
+    of ``faces``: ``slips.FACES``, or fewer where the document draws with fewer (a checklist's two
+    sans faces: the mono faces are then neither subset nor embedded)."""
 
-    def __init__(self, title: str, lang: str = "en-GB"):
+    def __init__(self, title: str, lang: str = "en-GB", faces: tuple[Face, ...] = FACES):
         self.title = title
         self.lang = lang
+        self.faces = faces
         self.pages: list[bytes] = []
         self.forms: list[bytes] = []
 
@@ -177,11 +179,11 @@ class PdfPages:
 
     def output(self, chars: frozenset[str]) -> bytes:
         """The file, embedding each face as the subset holding ``chars``."""
-        fonts, font_offsets = embedded_fonts(chars)
-        first_form = FIRST_FONT_OBJECT + len(FACES) * OBJECTS_A_FACE
+        fonts, font_offsets = embedded_fonts(chars, self.faces)
+        first_form = FIRST_FONT_OBJECT + len(self.faces) * OBJECTS_A_FACE
         first_page = first_form + len(self.forms)
         kids = " ".join(f"{first_page + 2 * i} 0 R" for i in range(len(self.pages)))
-        faces = " ".join(f"/F{i + 1} {FIRST_FONT_OBJECT + i * OBJECTS_A_FACE} 0 R" for i in range(len(FACES)))
+        faces = " ".join(f"/F{i + 1} {FIRST_FONT_OBJECT + i * OBJECTS_A_FACE} 0 R" for i in range(len(self.faces)))
         forms = " ".join(f"/S{i + 1} {first_form + i} 0 R" for i in range(len(self.forms)))
         now = datetime.now(timezone.utc).strftime("D:%Y%m%d%H%M%SZ")
         out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,8 @@ from m365_helpers import configure, pupils_in, writes
 from provisioner.delivery import ApplyResult, CleanupResult
 from provisioner.facade import Provisioner
 from provisioner.errors import GuardRefused
+from provisioner.jobs.create import init_workspace
+from provisioner.planning.cleanup import ABSENT, DELETE, EXCLUDED, LEFT, OUT_OF_SCOPE, RESTORE, RETURNED
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
 from provisioner.workspace import Workspace
 
@@ -190,3 +192,49 @@ def test_after_the_retention_period_nothing_of_a_purged_leaver_is_left_in_the_st
         assert state.db.execute("SELECT COUNT(*) FROM audit_subjects WHERE token = ?", (token,)).fetchone()[0] == 0
         keyed = state.subject(key_of(left))
         assert bytes.fromhex(keyed) not in raw and keyed.encode() not in raw
+
+
+def test_the_plan_finds_each_kind_of_leaver_and_returner_among_pupils_who_stay(tmp_path):
+    """The cleanup reads whole only the accounts whose pupil may have a step: every kind of
+    leaver and returner is still found on each platform, in key order, and the accounts in
+    service are counted whole."""
+    workspace = init_workspace(tmp_path / "ws", "Test Primary School", "test.sch.uk", ["purple-mash", "tt-rockstars"])
+    with workspace.settings_path.open("a", encoding="utf-8") as settings:
+        settings.write('\n[leavers]\nexclude_enrolment_statuses = ["G"]\n')
+    workspace.__dict__.pop("settings", None)
+    rows = synthetic_pupils(60, seed=5, today=TERM1, leavers=0)
+    run_apply(workspace, rows, TERM1)
+    served = {"purple-mash": len(rows), "tt-rockstars": sum(1 for r in rows if r["year_group"] in list("123456"))}
+    juniors = [r for r in rows if r["year_group"] in ("3", "4", "5")]
+    missing, left, guest, moved = juniors[:4]
+    on_roll = [r for r in rows if r is not missing]
+    left["leaving_date"] = TERM1
+    guest["enrolment_status"] = "G"
+    moved["year_group"] = "R"  # out of Times Tables Rock Stars' scope (Years 1 to 6), still on roll
+    day = TERM1 + timedelta(days=1)
+
+    plan = Provisioner(workspace).plan_leavers(roster(workspace, on_roll), today=day)
+    expected = {
+        "purple-mash": {key_of(missing): ABSENT, key_of(left): LEFT, key_of(guest): EXCLUDED},
+        "tt-rockstars": {key_of(missing): ABSENT, key_of(left): LEFT, key_of(guest): EXCLUDED,
+                         key_of(moved): OUT_OF_SCOPE},
+    }  # fmt: skip
+    for platform, leavers in expected.items():
+        cleanup = plan.platforms[platform]
+        listed = cleanup.steps + cleanup.waiting
+        assert {s.pupil_key: s.reason for s in listed} == leavers, platform
+        for steps in (cleanup.steps, cleanup.waiting):
+            assert [s.pupil_key for s in steps] == sorted(s.pupil_key for s in steps), "in key order"
+        assert cleanup.in_service == served[platform], "every active account is counted, leavers' too"
+        assert all(s.action == DELETE for s in listed), "neither platform can disable an account"
+    assert {s.name for s in plan.platforms["purple-mash"].waiting if s.pupil_key == key_of(missing)} == {
+        f"{missing['preferred_forename']} {missing['preferred_surname']}"}, "a pupil not on the roster named as held"
+
+    Provisioner(workspace).apply_leavers(roster(workspace, on_roll), confirm=yes, today=day)
+    moved["year_group"] = "4"  # back in scope, and the missing pupil back on the roster
+    back = Provisioner(workspace).plan_leavers(roster(workspace, rows), today=day + timedelta(days=10))
+    for platform, returners in (("purple-mash", [missing]), ("tt-rockstars", [missing, moved])):
+        cleanup = back.platforms[platform]
+        assert [(s.action, s.pupil_key, s.reason) for s in cleanup.steps] == sorted(
+            (RESTORE, key_of(r), RETURNED) for r in returners), platform
+        assert {s.pupil_key: s.reason for s in cleanup.waiting} == {key_of(left): LEFT, key_of(guest): EXCLUDED}

@@ -95,7 +95,7 @@ class SchoolDataSync(FileDelivery):
             return []
         from provisioner.planning.cleanup import Step  # the planning loads only when it is used (actions.py)
 
-        accounts, erased = job.state.accounts(self.connector.id), job.state.erasure_held()
+        accounts, erased = job.state.accounts_of(self.connector.id, disabled), job.state.erasure_held()
         steps = [Step(DELETE, key, accounts[key].username, ERASED if job.state.subject(key) in erased else LEFT, None,
                       job.today, AccountStatus.DISABLED) for key in disabled]  # fmt: skip
         return [self.entra_deletion_list(job, steps)]

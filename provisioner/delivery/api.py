@@ -156,7 +156,7 @@ class ApiDelivery(Delivery):
         Without a roster (an erasure) class groups are left to the next apply to put in step."""
         connector, state = self.connector, job.state
         session = connector.connect(job.workspace.settings.school.domain)
-        accounts = state.accounts(connector.id)
+        accounts = state.accounts_of(connector.id, [step.pupil_key for step in cleanup.steps])
         failed = 0
         done: Counter = Counter()
         erasing = [s for s in cleanup.of(DELETE) if s.reason == ERASED]

@@ -33,7 +33,7 @@ from provisioner.delivery.paperwork import issue_deletion_list, login_slip, prin
 from provisioner.errors import ProvisionerError
 from provisioner.planning.actions import CREATE, DELETE, ERASED, RESTORE
 from provisioner.settings import COMBINED, toml_string
-from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus
+from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus, decode_sent
 
 if TYPE_CHECKING:
     from provisioner.planning.cleanup import PlatformCleanup
@@ -131,11 +131,13 @@ class FileDelivery(Delivery):
                 if earlier.kind is BatchKind.IMPORT and earlier.id != batch_id:
                     carried.update(self.passwords_in(job.workspace.root / earlier.file))
         rows = []
-        for key, account in sorted(state.accounts(platform).items()):
-            if key not in leaving_out and account.status is AccountStatus.ACTIVE:
-                values = dict(account.sent)
+        # As the state holds them, decoded only for the active accounts of those staying: a
+        # trust's leaver upload is every other pupil's values.
+        for key, (username, status, sent, _left_on) in sorted(state.sent_by_pupil(platform).items()):
+            if key not in leaving_out and status == AccountStatus.ACTIVE:
+                values = decode_sent(sent)
                 if connector.issues_passwords:
-                    values["password"] = carried.get(account.username, "")
+                    values["password"] = carried.get(username, "")
                 rows.append(connector.view(values))
         return rows
 

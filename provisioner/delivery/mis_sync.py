@@ -91,12 +91,12 @@ class MisSync(Delivery):
             done["deletion_requested"] = len(erasing)
         restores = cleanup.of(RESTORE)
         leaving = [s for s in cleanup.of(DELETE) if s.reason != ERASED]
-        recorded = [*restores, *leaving] if self.removes_leavers else restores
-        with state.transaction():
-            for step in recorded:
-                record = state.mark_restored if step.action == RESTORE else state.mark_deleted
-                record(job.run_id, connector.id, {step.pupil_key: {"reason": step.reason, "via": self.broker}})
-                done[step.action] += 1
+        removed = leaving if self.removes_leavers else []
+        with state.transaction():  # the returners, then the leavers the sender removed: one statement each
+            for record, steps in ((state.mark_restored, restores), (state.mark_deleted, removed)):
+                if steps:
+                    record(job.run_id, connector.id, {s.pupil_key: {"reason": s.reason, "via": self.broker} for s in steps})
+                    done[steps[0].action] += len(steps)
         for step in restores:
             if step.was is AccountStatus.DELETION_REQUESTED:
                 result.notes.append(f"{connector.name}: a pupil on a list to check is back on roll; leave their "

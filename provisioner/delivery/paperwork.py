@@ -205,7 +205,8 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
     batch_id = state.next_batch_id(job.today.isoformat())
     folder = files.make_private_dir(workspace.outbox / platform)
     due = job.today + timedelta(days=workspace.settings.leavers.confirm_within_days)
-    accounts = state.accounts(platform)
+    keys = [step.pupil_key for step in steps]
+    accounts = state.accounts_of(platform, keys)
     school = workspace.settings.school
 
     def username(account) -> str:
@@ -217,7 +218,7 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
     # roster gave it (or last recorded) finds the pupil; a pupil being erased is named as the
     # state last recorded them (their identity), with the MIS id, so the admin can find them on
     # the platform and in the MIS.
-    identities = state.identities()
+    identities = state.identities_of(keys)
 
     def row(step: Step) -> tuple[str, str, str]:
         account, known = accounts[step.pupil_key], identities.get(step.pupil_key)

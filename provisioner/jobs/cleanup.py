@@ -12,16 +12,18 @@ from provisioner.errors import Aborted, GuardRefused, PartialFailure
 from provisioner.jobs.provisioning import choose_batch
 from provisioner.models import Roster
 from provisioner.planning.cleanup import DELETE, CleanupPlan, plan_cleanup, refusal
-from provisioner.planning.identity import match
+from provisioner.planning.identity import Matched, match
 from provisioner.state import Batch, BatchKind, BatchStatus, RunStatus, State
 from provisioner.workspace import Workspace
 
 
 def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
-         allow_large: bool = False) -> CleanupPlan:  # fmt: skip
-    """What the cleanup would do today, with the guard's verdict in ``refusal``."""
+         allow_large: bool = False, matched: Matched | None = None) -> CleanupPlan:  # fmt: skip
+    """What the cleanup would do today, with the guard's verdict in ``refusal``; ``matched``:
+    ``match(state, roster)``, when the caller has it."""
     leavers = workspace.settings.leavers
-    the_plan = plan_cleanup(state, roster, connectors, today, excluded_statuses=set(leavers.exclude_enrolment_statuses))
+    the_plan = plan_cleanup(state, roster, connectors, today, excluded_statuses=set(leavers.exclude_enrolment_statuses),
+                            matched=matched)  # fmt: skip
     the_plan.refusal = refusal(the_plan, leavers.max_share, allow_large)
     return the_plan
 
@@ -31,14 +33,15 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     """Plan, check the guard, ask, then act on each platform and record it."""
     state.mark_interrupted_runs()
     state.end_platform_holds(today)
-    the_plan = plan(workspace, state, roster, connectors, today, allow_large)
+    matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
+    the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
     if the_plan.refusal:
         raise the_plan.refusal
     result = CleanupResult(the_plan)
     if the_plan.has_work and not confirm(the_plan):
         raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
     # The roster under the keys the accounts are held by (class groups are looked up by them).
-    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), match(state, roster).roster)
+    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster)
     crashpoint("leavers")
     carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
     return result

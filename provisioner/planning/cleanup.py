@@ -27,7 +27,7 @@ from provisioner.models import Pupil, Roster
 from provisioner.planning.actions import (
     ABSENT, DELETE, DISABLE, ERASED, EXCLUDED, LEFT, OUT_OF_SCOPE, RESTORE, RETURNED,
 )  # fmt: skip
-from provisioner.planning.identity import held_name, match
+from provisioner.planning.identity import Matched, held_name, match
 from provisioner.planning.provisioning import first_count
 from provisioner.register.entries import shipped_entries
 from provisioner.state import Account, AccountStatus, Identity, State
@@ -174,64 +174,95 @@ def leaver_reason(pupil: Pupil | None, account: Account, today: date, excluded: 
 
 
 def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], today: date, *,
-                 excluded_statuses: set[str], erasing: set[str] | None = None) -> CleanupPlan:  # fmt: skip
+                 excluded_statuses: set[str], erasing: set[str] | None = None,
+                 matched: Matched | None = None) -> CleanupPlan:  # fmt: skip
     """What the cleanup would do today on each platform, and what falls due later.
 
     A pupil under an erasure request is deleted now wherever they are held, whatever the
     policy; ``erasing`` plans only these pupils, as erased (an erasure request being made).
-    An account an apply is still sending (pending) is that apply's to finish first."""
-    matched = match(state, roster)
+    An account an apply is still sending (pending) is that apply's to finish first.
+    ``matched``: ``match(state, roster)``, when the caller has it.
+
+    A trust's cleanup is a few leavers among 50,000 pupils on seven platforms, so no platform's
+    accounts are all read whole (``State.standing``): of an active account counting from no
+    leaving date (settled, nearly all of them) only its key is read, and it is looked at only if
+    its pupil is not on roll, leaving, outside the platform's scope or under an erasure request;
+    the accounts on their way out or back are looked at all. Each step is as if every account
+    were looked at, in the order of the pupils' keys."""
+    matched = matched or match(state, roster)
     roster, known = matched.roster, matched.known
     by_key = {p.key: p for p in roster.pupils}
     complete = roster.complete
-    erased = state.erasure_held()
     erasing = erasing or set()
+    erased = state.erasure_held()  # no hashing when none is held
+    held_back = {key for key in known if state.subject(key) in erased} if erased and not erasing else set()
+    # Pupils on roll and not leaving, by year group and class: a platform's scope is asked once
+    # for each of these, not once for each pupil (``Connector.serves`` reads only the two).
+    staying: dict[tuple[str, str], list[Pupil]] = {}
+    for pupil in roster.pupils:
+        if (pupil.leaving_date is None or pupil.leaving_date > today) and pupil.enrolment_status not in excluded_statuses:
+            staying.setdefault((pupil.year_group, pupil.class_name), []).append(pupil)
     platforms = {}
     for connector in connectors:
-        disable_days, delete_days = policy(connector)
-        accounts = state.accounts(connector.id)
-        cleanup = PlatformCleanup(connector.id, connector.name,
-                                  sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE),
-                                  connector.delivery.erasure_effect, connector.scope.describe(),
-                                  connector.delivery.leaver_effect())  # fmt: skip
-        for key, account in sorted(accounts.items()):
-            if account.status in (AccountStatus.DELETED, AccountStatus.PENDING) or (erasing and key not in erasing):
-                continue  # gone already, or still being sent (that apply finishes it first)
-            pupil = by_key.get(key)
-            who = _who(pupil, known.get(key), account)
-            if key in erasing or (erased and state.subject(key) in erased):  # no hashing when none is held
-                if account.status is not AccountStatus.DELETION_REQUESTED:
-                    cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
-                                              *who))  # fmt: skip
-                continue
-            reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete, connector.serves)
-            if reason == UNKNOWN:
-                continue  # not on this roster, which cannot say whether they left: nothing changes
-            if reason is None:
-                # Back before the account was deleted: it is theirs again (an active one only
-                # forgets the leaving date it was counting from).
-                if account.status is not AccountStatus.ACTIVE or account.left_on:
-                    cleanup.steps.append(Step(RESTORE, key, account.username, RETURNED, None, today, account.status,
-                                              *who))  # fmt: skip
-                continue
-            if account.status in (AccountStatus.DELETION_REQUESTED, AccountStatus.PLATFORM_HOLD):
-                continue  # on a deletion list, or removed and held by the platform until it deletes it
-            delete_due = left_on + timedelta(days=delete_days)
-            disable_due = left_on + timedelta(days=disable_days) if disable_days is not None else None
-            active = account.status is AccountStatus.ACTIVE
-            first = active and not account.left_on and reason in MISSED
-            if today >= delete_due:
-                action, due, to = DELETE, delete_due, cleanup.steps
-            elif active and disable_due is not None and today >= disable_due:
-                action, due, to = DISABLE, disable_due, cleanup.steps
-            elif active and disable_due is not None:
-                action, due, to = DISABLE, disable_due, cleanup.waiting
-            else:
-                action, due, to = DELETE, delete_due, cleanup.waiting
-            year = held_name(known.get(key), account.sent)[2] if first and pupil is None else ""
-            to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first, year))
-        platforms[connector.id] = cleanup
+        settled, accounts = state.standing(connector.id)
+        in_service = len(settled) + sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE)
+        if erasing:
+            accounts = {key: a for key, a in accounts.items() if key in erasing}
+            concerned = settled & erasing
+        else:
+            served = {p.key for pupils in staying.values() if connector.serves(pupils[0]) for p in pupils}
+            concerned = (settled - served) | (settled & held_back)
+        accounts.update(state.accounts_of(connector.id, concerned))
+        platforms[connector.id] = _platform_cleanup(connector, today, excluded_statuses, complete, by_key, known,
+                                                    erasing, held_back, in_service, accounts)  # fmt: skip
     return CleanupPlan(today, len(roster.pupils), platforms, partial=roster.partial)
+
+
+def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[str], complete: bool,
+                      by_key: dict[str, Pupil], known: dict[str, Identity], erasing: set[str], held_back: set[str],
+                      in_service: int, accounts: dict[str, Account]) -> PlatformCleanup:  # fmt: skip
+    """One platform's steps due now and those waiting, from ``accounts`` (those that may have a
+    step), in the order of their keys; ``in_service``: how many accounts are active."""
+    disable_days, delete_days = policy(connector)
+    cleanup = PlatformCleanup(connector.id, connector.name, in_service, connector.delivery.erasure_effect,
+                              connector.scope.describe(), connector.delivery.leaver_effect())  # fmt: skip
+    for key, account in sorted(accounts.items()):
+        if account.status in (AccountStatus.DELETED, AccountStatus.PENDING):
+            continue  # gone already, or still being sent (that apply finishes it first)
+        pupil = by_key.get(key)
+        who = _who(pupil, known.get(key), account)
+        if key in erasing or key in held_back:
+            if account.status is not AccountStatus.DELETION_REQUESTED:
+                cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
+                                          *who))  # fmt: skip
+            continue
+        reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete, connector.serves)
+        if reason == UNKNOWN:
+            continue  # not on this roster, which cannot say whether they left: nothing changes
+        if reason is None:
+            # Back before the account was deleted: it is theirs again (an active one only
+            # forgets the leaving date it was counting from).
+            if account.status is not AccountStatus.ACTIVE or account.left_on:
+                cleanup.steps.append(Step(RESTORE, key, account.username, RETURNED, None, today, account.status,
+                                          *who))  # fmt: skip
+            continue
+        if account.status in (AccountStatus.DELETION_REQUESTED, AccountStatus.PLATFORM_HOLD):
+            continue  # on a deletion list, or removed and held by the platform until it deletes it
+        delete_due = left_on + timedelta(days=delete_days)
+        disable_due = left_on + timedelta(days=disable_days) if disable_days is not None else None
+        active = account.status is AccountStatus.ACTIVE
+        first = active and not account.left_on and reason in MISSED
+        if today >= delete_due:
+            action, due, to = DELETE, delete_due, cleanup.steps
+        elif active and disable_due is not None and today >= disable_due:
+            action, due, to = DISABLE, disable_due, cleanup.steps
+        elif active and disable_due is not None:
+            action, due, to = DISABLE, disable_due, cleanup.waiting
+        else:
+            action, due, to = DELETE, delete_due, cleanup.waiting
+        year = held_name(known.get(key), account.sent)[2] if first and pupil is None else ""
+        to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first, year))
+    return cleanup
 
 
 def _who(pupil: Pupil | None, identity: Identity | None, account: Account) -> tuple[str, str]:

@@ -48,9 +48,6 @@ class Matched:
     roster: Roster  # the pupils, each carrying the key the state holds them under
     relinked: list[Relink]  # matched by UPN: the held record takes this roster's ids at apply
     known: dict[str, Identity] = field(default_factory=dict)  # the held pupils it was matched against
-    # Matched by MIS id although the legal name and date of birth differ from the ones recorded:
-    # a name changed in the MIS, or an id that now belongs to another child. Shown to the admin.
-    doubtful: list[Relink] = field(default_factory=list)
 
 
 def shown_id(pupil: Pupil) -> str:
@@ -116,17 +113,25 @@ def match(state: State, roster: Roster) -> Matched:
         if key is None and pupil.key in known:
             key = _own_key(pupil, known)  # a new pupil given an id a held pupil's key was made from
         pupils.append(pupil if key is None or key == pupil.key else pupil._replace(key=key))
-    relinked_keys = {r.key for r in relinked}
-    doubtful = []
-    for pupil in pupils:
+    return Matched(replace(roster, pupils=pupils), relinked, known)
+
+
+def doubtful(state: State, matched: Matched) -> list[Relink]:
+    """Pupils matched by MIS id although their legal name and date of birth differ from the ones
+    recorded: a name changed in the MIS, or an id that now belongs to another child. Shown to the
+    admin with a plan. A keyed hash for each held pupil on the roster, so asked for only where it
+    is shown (the leaver cleanup, which shows none, matches a trust without them)."""
+    relinked_keys = {r.key for r in matched.relinked}
+    known, out = matched.known, []
+    for pupil in matched.roster.pupils:
         held = known.get(pupil.key)
         if held is None or not held.match_hash or pupil.key in relinked_keys:
             continue
         now = state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth)
         if now and now != held.match_hash:
-            doubtful.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
-                                   shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
-    return Matched(replace(roster, pupils=pupils), relinked, known, doubtful)
+            out.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
+                              shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
+    return out
 
 
 def _goes_by(held: Identity, pupil: Pupil) -> bool:

@@ -19,7 +19,7 @@ from provisioner.connector import ApiSession, Connector, PupilView
 from provisioner.errors import GuardRefused
 from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
 from provisioner.planning.actions import CREATE, LEAVER, UPDATE
-from provisioner.planning.identity import Matched, Relink, held_name, match, pairings
+from provisioner.planning.identity import Matched, Relink, doubtful, held_name, match, pairings
 from provisioner.state import (
     AccountStatus, BatchStatus, Identity, State, decode_sent, json_text, normalise_mis_id, sent_format, sent_text,
 )  # fmt: skip
@@ -423,7 +423,7 @@ def _make_plan(
     return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,
                 already_left=sum(1 for p in roster.pupils if has_left(p, today)),
                 withheld=len(held_back), left_out=roster.invalid_rows, relinked=matched.relinked,
-                pairable=pairings(state, roster, matched), doubtful=matched.doubtful,
+                pairable=pairings(state, roster, matched), doubtful=doubtful(state, matched),
                 partial=roster.partial)  # fmt: skip
 
 

@@ -60,6 +60,16 @@ def decode_sent(text: str) -> dict[str, str]:
 NO_FIELDS = "(SELECT id FROM field_lists WHERE names = '[]')"
 
 
+# Rows of the pupils a caller names, however many: the keys go in as one JSON array (SQLite's
+# json_each), not a statement per key nor a placeholder each (SQLite caps their number).
+KEYS_GIVEN = "(SELECT value FROM json_each(?))"
+
+
+def keys_given(pupil_keys: Iterable[str]) -> str:
+    """The parameter ``KEYS_GIVEN`` reads: the keys as a JSON array."""
+    return json.dumps(list(pupil_keys))
+
+
 def _key(row: tuple) -> str:
     """A row's primary key after its platform: rows inserted in key order fill the table's pages."""
     return row[1]
@@ -106,6 +116,34 @@ class AccountLedger:
                          status_at, created_at)
             for key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at in rows
         }  # fmt: skip
+
+    def accounts_of(self, platform: str, pupil_keys: Iterable[str]) -> dict[str, Account]:
+        """The accounts of these pupils on the platform (those it has), as ``accounts`` reads them:
+        a leaver cleanup or a deletion list needs the few pupils concerned, not a trust's 50,000."""
+        rows = self.db.execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ?"  # noqa: S608 (fixed names)
+            f" AND pupil_key IN {KEYS_GIVEN}", (platform, keys_given(pupil_keys)),
+        )  # fmt: skip
+        return {row[0]: _account(platform, row) for row in rows}
+
+    def standing(self, platform: str) -> tuple[set[str], dict[str, Account]]:
+        """The platform's accounts as the leaver cleanup reads them: (the keys of the settled
+        accounts, the unsettled accounts whole). Settled: active and counting from no leaving
+        date, nearly every account, of which only the key is read (the cleanup reads whole,
+        ``accounts_of``, just those whose pupil left, is missing or is now outside the platform's
+        scope). Unsettled: on their way out or back (disabled, on a deletion list, held by the
+        platform, or active and counting from the day the pupil left or was first missed), read
+        in a second pass over the rows rather than by key: after a Year 6 leaves they are
+        thousands. Accounts deleted or still being sent are neither."""
+        rows = self.db.execute("SELECT pupil_key FROM accounts WHERE platform = ? AND status = ? AND left_on IS NULL",
+                               (platform, AccountStatus.ACTIVE))  # fmt: skip
+        settled = {key for (key,) in rows}
+        rows = self.db.execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ? AND status NOT IN (?, ?)"  # noqa: S608
+            " AND (status != ? OR left_on IS NOT NULL)",
+            (platform, AccountStatus.DELETED, AccountStatus.PENDING, AccountStatus.ACTIVE),
+        )
+        return settled, {row[0]: _account(platform, row) for row in rows}
 
     def holding(self, platform: str, today: date) -> Holding:
         """The platform's accounts counted by status as of ``today`` (see ``Holding``)."""
@@ -376,12 +414,11 @@ class AccountLedger:
         each leaver, so the grace period runs from then and overdue deletions can be shown. A day
         already recorded is kept."""
         with self.transaction() as db:
-            for key, left_on, delete_due in leavers:
-                db.execute(
-                    "UPDATE accounts SET left_on = COALESCE(left_on, ?), delete_due = COALESCE(?, delete_due)"
-                    " WHERE platform = ? AND pupil_key = ?",
-                    (left_on, delete_due, platform, key),
-                )
+            db.executemany(
+                "UPDATE accounts SET left_on = COALESCE(left_on, ?), delete_due = COALESCE(?, delete_due)"
+                " WHERE platform = ? AND pupil_key = ?",
+                [(left_on, delete_due, platform, key) for key, left_on, delete_due in leavers],
+            )
 
     def mark_disabled(self, run_id: int, platform: str, details: Mapping[str, dict]) -> None:
         """These accounts can no longer sign in (checked on the platform); ``details``: key -> why."""
@@ -426,28 +463,35 @@ class AccountLedger:
     def _change_status(self, run_id: int | None, platform: str, details: Mapping[str, dict], status: AccountStatus,
                        action: str, history: bool = True) -> None:  # fmt: skip
         with self.transaction():
-            for key, detail in details.items():
-                self._set_status(run_id, platform, key, status, action, detail, history)
+            self._set_statuses(run_id, platform, details, status, action, history)
 
     def _set_status(self, run_id: int | None, platform: str, key: str, status: AccountStatus, action: str,
                     detail: dict, history: bool, delete_due: str | None = None) -> None:  # fmt: skip
-        """One account's new status, its row in the pupil's history (unless a batch holds it) and
-        its audit event (``delete_due``: a new day for the account's deletion). Call inside a transaction."""
+        """One account's new status, as ``_set_statuses``. Call inside a transaction."""
+        self._set_statuses(run_id, platform, {key: detail}, status, action, history, delete_due)
+
+    def _set_statuses(self, run_id: int | None, platform: str, details: Mapping[str, dict], status: AccountStatus,
+                      action: str, history: bool, delete_due: str | None = None) -> None:  # fmt: skip
+        """These accounts' new status (``details``: pupil key -> the event's detail), each one's row
+        in the pupil's history (unless a batch holds it) and its audit event (``delete_due``: a new
+        day for the deletion). One statement each for all of them: a trust's cleanup changes
+        thousands. Call inside a transaction."""
         stamp = now()
         returned = status is AccountStatus.ACTIVE
-        self.db.execute(
+        self.db.executemany(
             "UPDATE accounts SET status = ?, status_at = ?, delete_due = COALESCE(?, delete_due)"
             + (", left_on = NULL, delete_due = NULL" if returned else "")
             + " WHERE platform = ? AND pupil_key = ?",
-            (status, stamp, delete_due, platform, key),
+            [(status, stamp, delete_due, platform, key) for key in details],
         )
         if history:
-            self.db.execute(
+            self.db.executemany(
                 "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
                 f" VALUES (?, ?, NULL, ?, ?, '{{}}', {NO_FIELDS}, ?, ?)",  # noqa: S608 (a fixed subquery)
-                (run_id, platform, key, action, SendStatus.DONE, stamp),
+                [(run_id, platform, key, action, SendStatus.DONE, stamp) for key in details],
             )
-        self.audit(run_id, f"account.{action}", platform, key, detail=detail)
+        for key, detail in details.items():
+            self.audit(run_id, f"account.{action}", platform, key, detail=detail)
 
     # Password resets
 

@@ -22,7 +22,7 @@ def _batch(row: tuple) -> Batch:
 
 
 class BatchLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``_set_status`` and
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, ``_set_status``, ``_set_statuses`` and
     ``record_admin_proof``."""
 
     db: sqlite3.Connection
@@ -153,14 +153,14 @@ class BatchLedger:
                 (batch.id, batch.platform, batch.run_id, batch.kind, batch.file, BatchStatus.ISSUED, batch.created_at,
                  batch.issued_at, batch.due),
             )  # fmt: skip
-            for key, reason in reasons.items():
-                db.execute(
-                    "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                    f" VALUES (?, ?, ?, ?, ?, '{{}}', {NO_FIELDS}, ?)",  # noqa: S608 (a fixed subquery)
-                    (batch.run_id, batch.platform, batch.id, key, action, SendStatus.PENDING),
-                )
-                self._set_status(batch.run_id, batch.platform, key, AccountStatus.DELETION_REQUESTED, "deletion_requested",
-                                 {"reason": reason, "batch": batch.id}, history=False)  # fmt: skip
+            db.executemany(
+                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
+                f" VALUES (?, ?, ?, ?, ?, '{{}}', {NO_FIELDS}, ?)",  # noqa: S608 (a fixed subquery)
+                [(batch.run_id, batch.platform, batch.id, key, action, SendStatus.PENDING) for key in reasons],
+            )
+            self._set_statuses(batch.run_id, batch.platform,
+                               {key: {"reason": reason, "batch": batch.id} for key, reason in reasons.items()},
+                               AccountStatus.DELETION_REQUESTED, "deletion_requested", history=False)  # fmt: skip
 
     def confirm_deletion_list(self, run_id: int, batch: Batch, held_until: date | None = None) -> int:
         """The admin deleted the accounts on a deletion list: each is deleted now, but a returner

@@ -16,6 +16,7 @@ from functools import cached_property
 
 from provisioner.keyed_hash import KeyedHash
 from provisioner.roster.values import normalise_mis_id
+from provisioner.state.accounts import KEYS_GIVEN, keys_given
 from provisioner.state.records import Identity, now
 
 
@@ -46,6 +47,23 @@ class IdentityLedger:
         unrecorded = "SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key NOT IN (SELECT pupil_key FROM pupils)"
         for (key,) in self.db.execute(unrecorded):
             known[key] = _from_key(key)
+        return known
+
+    def identities_of(self, pupil_keys: Iterable[str]) -> dict[str, Identity]:
+        """Who these pupils are, as ``identities`` says (a key with an account but no identity
+        recorded, from the key alone): a deletion list names its few pupils, not a trust's 50,000."""
+        pupil_keys = set(pupil_keys)
+        rows = self.db.execute(
+            "SELECT pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group, shown_id FROM pupils"
+            f" WHERE pupil_key IN {KEYS_GIVEN}", (keys_given(pupil_keys),),  # noqa: S608 (a fixed subquery)
+        )  # fmt: skip
+        identity = Identity._make
+        known = {row[0]: identity(row) for row in rows}
+        unrecorded = pupil_keys - known.keys()  # accounts made before identities were recorded
+        if unrecorded:
+            rows = self.db.execute(f"SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key IN {KEYS_GIVEN}",  # noqa: S608
+                                   (keys_given(unrecorded),))  # fmt: skip
+            known.update((key, _from_key(key)) for (key,) in rows)
         return known
 
     def match_hash(self, legal_forename: str, legal_surname: str, date_of_birth: date | None) -> str | None:
