@@ -273,7 +273,7 @@ def _xml_text(text: str) -> str:
     return text.translate(XML_ESCAPES) if NEEDS_ESCAPING_RE.search(text) else text
 
 
-def _column_letter(number: int) -> str:
+def column_letter(number: int) -> str:
     """1 is A, 27 is AA (openpyxl's get_column_letter, without loading openpyxl)."""
     letters = ""
     while number:
@@ -440,7 +440,7 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
         widths = list(sheet.widths)
     else:
         widths = [min(max(math.ceil(width / 0.9) + 2, MIN_WIDTH), sheet.max_width) for width in longest]
-    letters = [_column_letter(c) for c in range(1, len(widths) + 1)]
+    letters = [column_letter(c) for c in range(1, len(widths) + 1)]
     # The longest value that stays on one line of its column (``_lines``).
     one_line = [max(1.0, width - 1) * 0.9 for width in widths]
     text_format = TEXT_FORMAT_ID if sheet.as_text else 0
@@ -511,7 +511,7 @@ def _row_xml(r: int, values: list[object], widths: list[int], styles: _Styles, t
     for c, value in enumerate(values):
         if value is None:
             continue
-        letter = _column_letter(c + 1)
+        letter = column_letter(c + 1)
         if value == "":  # an empty cell, formatted as the row is (Text, where the sheet asks)
             style = styles.of(bold=header, wrap=wrap, quote=False, number_format=text_format)
             cells.append(f'<c r="{letter}{r}"{style}/>' if style else "")

@@ -137,22 +137,16 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def _column_letters(number: int) -> str:
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _check_sheet_reach(name: str, last_row: int, last_column: int) -> None:
     """Refuse a sheet whose cells from A1 to its last row and column (``last_row``: 0 where no row
     says its number; ``last_column``: 0 where no cell is in column AA or beyond) are more than
     MAX_SHEET_CELLS."""
     if (last_row or 99_999) * max(last_column, 26) <= MAX_SHEET_CELLS:
         return
+    from provisioner.xlsx import column_letter  # the writer's, loaded only for this refusal (tests/test_startup.py)
+
     reach = " and ".join(([f"row {last_row:,}"] if last_row else [])
-                         + ([f"column {_column_letters(last_column)}"] if last_column else []))  # fmt: skip
+                         + ([f"column {column_letter(last_column)}"] if last_column else []))  # fmt: skip
     raise RosterError(
         f"{name} has a sheet reaching {reach}: read from A1, empty cells and all, that is more than "
         f"{MAX_SHEET_CELLS:,} cells, far more than any roster's (a trust's 100,000 pupils in 14 columns are "
