@@ -232,15 +232,30 @@ class Provisioner:
     def apply(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None, today: date | None = None,
               skip_invalid_rows: bool = False, progress: Progress | None = None, partial_roster: bool = False,
               allow_large_cleanup: bool = False, different_pupils: bool = False) -> ApplyResult:  # fmt: skip
-        """Recompute the plan, show it through ``confirm``, then carry it out and record it."""
+        """Recompute the plan, show it through ``confirm``, then carry it out and record it. The
+        front end calls ``slips_shown`` once it has shown the answer."""
+        from provisioner.delivery.base import crashpoint
         from provisioner.jobs import provisioning
 
         today = today or self._today()
         loaded = self.read_roster(roster, today=today, skip_invalid_rows=skip_invalid_rows, partial=partial_roster)
         connectors = self.connectors(platforms)
         with self._changing() as state:
-            return provisioning.apply(self.workspace, state, loaded, connectors, today, confirm, progress,
-                                      allow_large_cleanup, different_pupils)  # fmt: skip
+            result = provisioning.apply(self.workspace, state, loaded, connectors, today, confirm, progress,
+                                        allow_large_cleanup, different_pupils)  # fmt: skip
+        crashpoint("answered")  # all recorded, nothing yet shown to the admin
+        return result
+
+    def slips_shown(self, result: ApplyResult) -> None:
+        """The admin has been shown an apply's answer: the slip files it names are owed no longer.
+        Called by the front end once the answer is on the screen, so an apply killed before then
+        leaves them to be named again. With another command at work it waits for the next one."""
+        if not result.owed_slips:
+            return
+        with self.workspace.lock_if_free() as free:
+            if free:
+                with self._reading() as state:
+                    state.mark_slips_named(result.run_id, result.owed_slips)
 
     def relink_pairs(self, roster: Path, *, skip_invalid_rows: bool = False) -> list[Relink]:
         """Pupils of this roster the state holds under other ids, paired by UPN or by legal name

@@ -141,14 +141,15 @@ def test_killed_at_a_seeded_point_then_run_again_leaves_one_account_each(m365, g
     assert_the_tenant_is_whole(m365, graph, rows, named, on)
 
 
-def killed_once_recorded(m365, graph, tmp_path) -> tuple[list[dict], subprocess.CompletedProcess]:
+def killed_once_recorded(m365, graph, tmp_path, point: str = "pushed") -> tuple[list[dict], subprocess.CompletedProcess]:
     """An apply killed once its accounts and their slips are recorded, before their licences
-    and before it answered; then the same apply again."""
+    and before it answered (or, at ``answered``, with everything done but the answer shown);
+    then the same apply again."""
     rows = synthetic_pupils(45, seed=250, today=TODAY)
     roster = tmp_path / "roster.csv"
     write_roster_csv(roster, rows)
     args = ["apply", str(roster), "--yes", "--as-of", TODAY.isoformat()]
-    killed = run(m365, *args, env={CRASH_ENV: "pushed"})
+    killed = run(m365, *args, env={CRASH_ENV: point})
     assert killed.returncode == KILLED, killed.stderr
     again = run(m365, *args)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -164,6 +165,16 @@ def test_killed_once_the_accounts_are_recorded_the_next_apply_licenses_them(m365
 def test_killed_once_the_accounts_are_recorded_the_next_apply_names_their_slips(m365, graph, tmp_path):
     rows, again = killed_once_recorded(m365, graph, tmp_path)
     assert_the_tenant_is_whole(m365, graph, rows, slips_named(json.loads(again.stdout)), TODAY)
+
+
+def test_killed_after_its_work_before_its_answer_the_next_apply_names_the_slips(m365, graph, tmp_path):
+    # Every account made and recorded, the slips written: only the answer naming them is lost.
+    rows, again = killed_once_recorded(m365, graph, tmp_path, "answered")
+    named = slips_named(json.loads(again.stdout))
+    assert named, "the next apply names the slips the killed one wrote"
+    assert_the_tenant_is_whole(m365, graph, rows, named, TODAY)
+    once_more = run(m365, "apply", str(tmp_path / "roster.csv"), "--yes", "--as-of", TODAY.isoformat())
+    assert slips_named(json.loads(once_more.stdout)) == set(), "named once shown, not again"
 
 
 def told(workspace, *args: str) -> str:

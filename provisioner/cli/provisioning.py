@@ -3,6 +3,8 @@ and deletions."""
 
 from __future__ import annotations
 
+import sys
+
 from enum import Enum
 from typing import Annotated, Any
 
@@ -97,13 +99,15 @@ def apply(
             bar.stop()
         if as_json:
             print_json(result.as_dict())
-            return
-        render.issued(result, the_provisioner.workspace.root)
-        if not result.plan.has_work and not result.batches:
-            out.print("Nothing to do: every platform is up to date.")
-        elif result.batches:
-            out.print("Next: upload each file to its platform, then record it with "
-                      "'provisioner confirm PLATFORM uploaded'; 'provisioner status' lists what awaits upload.")  # fmt: skip
+        else:
+            render.issued(result, the_provisioner.workspace.root)
+            if not result.plan.has_work and not result.batches:
+                out.print("Nothing to do: every platform is up to date.")
+            elif result.batches:
+                out.print("Next: upload each file to its platform, then record it with "
+                          "'provisioner confirm PLATFORM uploaded'; 'provisioner status' lists what awaits upload.")  # fmt: skip
+        sys.stdout.flush()  # the answer is out before its slips count as named
+        the_provisioner.slips_shown(result)
 
     run(action, as_json)
 

@@ -74,6 +74,7 @@ def demo(
         render.roster_summary(the_demo.read_roster(roster_path, today=when))
         result = the_demo.apply(roster_path, today=when, confirm=lambda the_plan: render.plan(the_plan) or True)
         render.issued(result, root)
+        the_demo.slips_shown(result)
         if not result.batches:
             out.print("Nothing new to send: the demo was already applied. Every platform is up to date.")
         out.print(f"In your browser: provisioner serve --workspace {root}")

@@ -62,6 +62,10 @@ class ApplyResult:
     batches: list[IssuedBatch] = field(default_factory=list)
     recorded: dict[str, int] = field(default_factory=dict)  # MIS-sync platform -> pupils recorded
     earlier_slips: list[UnnamedSlips] = field(default_factory=list)  # named now: an earlier apply stopped first
+    # The slip files this answer names that the state counts as owed (workspace-relative), and
+    # the run naming them: marked named once the answer has been shown (``Provisioner.slips_shown``).
+    owed_slips: list[str] = field(default_factory=list)
+    run_id: int | None = None
 
     def as_dict(self) -> dict:
         out = self.plan.as_dict()

@@ -102,9 +102,10 @@ def attach_cards(result: ApplyResult, cards: dict[tuple[str, str], list]) -> Non
 
 def name_earlier_slips(job: Job, result: ApplyResult) -> None:
     """Put into the answer the login slips an earlier apply wrote and never named (it was killed
-    once its accounts were recorded, or stopped with an error), then record every slip file the
-    answer names as named. Marked last, as the answer is handed back: a run killed before this
-    leaves them owed, and the next apply names them again, never none."""
+    once its accounts were recorded, or stopped with an error), and say which owed slip files the
+    answer names. They stay owed until the front end has shown the answer and says so
+    (``Provisioner.slips_shown``): a run killed before that leaves them owed, and the next apply
+    names them again, never none."""
     owed = slips_not_named(job.workspace, job.state)
     if not owed:
         return
@@ -112,7 +113,8 @@ def name_earlier_slips(job: Job, result: ApplyResult) -> None:
     earlier = [replace(slips, files=[p for p in slips.files if p not in named_now]) for slips in owed]
     result.earlier_slips = [slips for slips in earlier if slips.files]
     root = job.workspace.root
-    job.state.mark_slips_named(job.run_id, [path.relative_to(root).as_posix() for slips in owed for path in slips.files])
+    result.owed_slips = [path.relative_to(root).as_posix() for slips in owed for path in slips.files]
+    result.run_id = job.run_id
 
 
 def relink(state: State, roster: Roster, confirm: Callable[[list], bool]) -> list:

@@ -32,6 +32,7 @@ from provisioner.web.common import (
     the_provisioner,
 )
 from provisioner.web.security import Refused, checked_form
+from provisioner.web.tasks import DONE
 
 
 async def roster_choose(request: Request) -> Response:
@@ -95,7 +96,12 @@ async def task_page(request: Request) -> HTMLResponse:
         raise Refused(404, "That piece of work is not known: the interface was started again since. The Home page "
                            "shows what was done.")  # fmt: skip
     root = request.app.state.root
-    return page(request, "task.html", task=task, shown=lambda p: shown_path(p, root))
+    answer = page(request, "task.html", task=task, shown=lambda p: shown_path(p, root))
+    if task.kind == "apply" and task.state == DONE and task.result.owed_slips:
+        # The answer naming the slips is made: they are owed no longer (``Provisioner.slips_shown``).
+        await call(the_provisioner(request).slips_shown, task.result)
+        task.result.owed_slips = []
+    return answer
 
 
 async def relink(request: Request) -> Response:
