@@ -6,6 +6,12 @@ output named, nothing left running and the audit chain intact.
 The command is the real one, in a subprocess killed for real at a fault point
 (PROVISIONER_CRASH_AT, as in tests/test_faults.py); the stand-in is a real HTTPS server in this
 process, so what the tenant holds is read from it directly, never from the tool.
+
+Each kind's workspace and tenant are made once a test process: the workspace is copied for
+each seed and the stand-in given the tenant back (``GraphStandIn.restore``). The command is run
+once uninterrupted to list every place it can be killed (tests/kill_points.py): the points
+placed in its job, each answer from Graph, each commit of the state, each file written; seed s
+kills at the sth.
 """
 
 from __future__ import annotations
@@ -41,11 +47,11 @@ POINTS = {  # the points placed by hand in each command's job (bench/fault_soak.
     "leavers": ["leavers", "cleaning-up"],
 }
 SEEDS = range(20)
-# An apply of 18 makes 54 writes, under the 60 a second the client allows itself, so it never
-# waits for its quota and sends the same requests however fast the machine: a kill after the
-# nth answer from Graph is at the same place in every run. The cleanup's guard wants leavers to
-# be few: 3 of 45.
-PUPILS = {"apply": 18, "leavers": 45}
+# An apply of 45 makes 48 writes (the accounts in three batches, the licence group's members
+# added 20 at a time), under the 60 a second the client allows itself: it never waits for its
+# quota, so it sends the same requests however fast the machine, and a kill after the nth answer
+# from Graph is at the same place in every run. The cleanup's guard wants leavers few: 3 of 45.
+PUPILS = 45
 
 
 def run(workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -174,7 +180,7 @@ def prepared(tmp_path_factory, tenant) -> Callable[[str], Prepared]:
             tenant.restore(empty)
             workspace = init_workspace(folder / "ws", "Graph Primary", "graph.sch.uk", [PLATFORM])
             configure(workspace, tenant)
-            rows = synthetic_pupils(PUPILS[kind], seed=200, today=TODAY)
+            rows = synthetic_pupils(PUPILS, seed=200, today=TODAY)
             roster = folder / "roster.csv"
             write_roster_csv(roster, rows)
             named: set[Path] = set()
