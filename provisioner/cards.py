@@ -47,7 +47,7 @@ CARDS_TOP = GRID_TOP
 CARDS_BOTTOM = GRID_BOTTOM
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Card:
     """One child's card: their name and class, and a slip (a row) for each platform."""
 

@@ -81,6 +81,11 @@ class Provisioner:
         """The workspace named, else $PROVISIONER_WORKSPACE, else the current folder."""
         return cls(find_workspace(explicit))
 
+    def check_access(self) -> list[str]:
+        """Make the workspace owner-only again where something opened it to others: what was
+        tightened, for the admin to be told (``owner_only``)."""
+        return self.workspace.tighten_access()
+
     @classmethod
     def create(cls, root: Path, school: str, domain: str, platforms: list[str], approved_by: str = "") -> Provisioner:
         """A new workspace, its first register approved as it stands by ``approved_by``."""
@@ -128,7 +133,7 @@ class Provisioner:
             raise
         if roster.errors and not skip_invalid_rows:
             raise RosterError(
-                f"the roster has {len(roster.errors)} problem(s) in {roster.invalid_rows} row(s); nothing was changed",
+                f"the roster has {roster.error_count} problem(s) in {roster.invalid_rows} row(s); nothing was changed",
                 hint=f"see them with 'provisioner roster check {path}', fix the export, "
                 "or pass --skip-invalid-rows to leave those rows out",
                 problems=roster.errors,

@@ -2,8 +2,8 @@
 
 Files are written atomically (a temporary file in the same folder, flushed, then renamed
 over the target), so a crash leaves either the old file or the new one, never half of one.
-On POSIX they are created owner-only; on Windows a user's profile folder is already private
-to them and chmod cannot express owner-only, so the mode is left to the folder's ACL.
+On POSIX they are created owner-only; on Windows chmod cannot express owner-only, so a file
+takes the access list of the workspace folder, which ``owner_only`` makes the owner's alone.
 """
 
 from __future__ import annotations

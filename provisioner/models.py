@@ -143,10 +143,23 @@ class Roster:
     invalid_rows: int = 0  # rows left out because of errors
     partial: bool = False  # the admin says it lists only some pupils (one class, the new starters)
     decisions: list[Decision] = field(default_factory=list)
+    # Problems found but not listed, past the reader's cap (roster/rows.py, MAX_LISTED_PROBLEMS);
+    # then the last problem listed of that kind says how many more there are.
+    unlisted_errors: int = 0
+    unlisted_warnings: int = 0
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def error_count(self) -> int:
+        """Every error found, listed or not (not counting the line that says how many are not)."""
+        return len(self.errors) + self.unlisted_errors - (1 if self.unlisted_errors else 0)
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings) + self.unlisted_warnings - (1 if self.unlisted_warnings else 0)
 
     @property
     def complete(self) -> bool:

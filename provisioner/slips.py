@@ -33,7 +33,7 @@ from provisioner import files
 from provisioner.xlsx import Sheet, xlsx_bytes
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Slip:
     display_name: str  # the pupil's preferred name, e.g. "Amara Okafor"
     class_name: str  # "" when unknown

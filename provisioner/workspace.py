@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from provisioner import files
+from provisioner import files, owner_only
 from provisioner.connector import Connector, PlatformSettings, registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceFault, WorkspaceNotFound
 from provisioner.keyed_hash import KeyedHash
@@ -109,6 +109,14 @@ class Workspace:
     def has_issued_files(self) -> bool:
         """Whether the outbox holds a batch's files (their names carry its id, such as 20260901-001)."""
         return self.outbox.is_dir() and any(p.is_file() and BATCH_ID.search(p.name) for p in self.outbox.rglob("*"))
+
+    def tighten_access(self) -> list[str]:
+        """Make what holds pupils' records owner-only where something made it readable by others
+        (a folder restored from a backup, say): a sentence for each kind of thing tightened."""
+        state = self.state_path
+        held = [state, state.with_name(state.name + "-wal"), state.with_name(state.name + "-shm"),
+                self.audit_head_path]  # fmt: skip
+        return owner_only.tighten(self.root, [self.outbox, self.reports, self.uploads], held)
 
     def clear_half_written(self) -> None:
         """Remove what a killed command was part way through writing: its atomic writes' dot-named

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from typer.testing import CliRunner
 
 from graph_standin import GraphStandIn
@@ -17,6 +18,11 @@ from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.jobs.create import init_workspace
 from provisioner.workspace import Workspace
 from provisioner.xlsx import text_rows
+
+# No test is timed (speed is the benchmarks' business): Hypothesis's per-example deadline would
+# fail a property on a busy machine that holds everywhere else.
+hypothesis_settings.register_profile("untimed", deadline=None)
+hypothesis_settings.load_profile("untimed")
 
 TODAY = date(2026, 11, 22)
 

@@ -96,3 +96,33 @@ def test_a_remote_fault_is_reported_and_the_next_apply_finishes_the_job(m365, gr
     assert again.exit_code == 0, again.output
     named |= slips_named(json.loads(again.stdout))
     assert_the_tenant_is_whole(m365, graph, rows, named, TODAY)
+
+
+def test_the_slips_of_a_batch_finished_by_a_later_run_are_kept_and_deleted_as_one(m365, graph, tmp_path):
+    """A storm stops an apply part way, the next run of the same batch writes its slips beside
+    the first ones (-2): the slips kept for the batch list both runs', and deleting the batch's
+    slips once handed out deletes both, leaving no password behind in the outbox."""
+    from provisioner.facade import Provisioner
+
+    rows = synthetic_pupils(45, seed=301, today=TODAY)
+    roster = tmp_path / "roster.csv"
+    write_roster_csv(roster, rows)
+    args = ("apply", str(roster), "--yes", "--as-of", TODAY.isoformat(), "--json")
+    configure(m365, graph, workers="1")  # one $batch at a time: the first is the first pupils'
+    graph.fail_in_batch([])  # the first $batch of creates goes through; every later one fails throughout
+    for _ in range(40):
+        graph.fail_in_batch(range(20), status=503, retry_after=0)
+    first = Cli(m365)(*args)
+    with graph._lock:
+        graph._batch_faults.clear()
+    again = Cli(m365)(*args)
+    assert first.exit_code == ExitCode.REMOTE_FAILED and again.exit_code == 0, first.output + again.output
+    folder = m365.outbox / "microsoft-365"
+    written = sorted(p.name for p in folder.iterdir())
+    batch = json.loads(again.stdout)["batches"][0]["batch"]
+    assert written == [f"microsoft-365-login-slips-{batch}{part}{suffix}" for part in ("-2", "") for suffix in
+                       (".pdf", ".xlsx")], "the first run's slips, and the second's beside them"  # fmt: skip
+    kept = Provisioner(m365).login_slips()
+    assert [(k.batch, sorted(k.files)) for k in kept] == [(batch, [f"outbox/microsoft-365/{n}" for n in written])]
+    Provisioner(m365).remove_login_slips(batch)
+    assert list(folder.iterdir()) == []

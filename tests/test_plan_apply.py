@@ -61,6 +61,17 @@ def test_apply_writes_the_purple_mash_file_then_a_second_apply_does_nothing(work
     assert snapshot(workspace) == before
 
 
+def test_a_file_platforms_slips_are_not_owed_through_the_state(workspace, roster_file):
+    """Only slips whose passwords are in no file (set through an API) are recorded as owed until
+    an apply names them: a file platform's cards are drawn from its file, named as before."""
+    result = apply(workspace, roster_file)
+    assert [path.suffix for path in result.batches[0].slips] == [".pdf", ".xlsx"] and result.earlier_slips == []
+    with workspace.open_state() as state:
+        assert state.slips_not_named() == []
+    assert apply(workspace, roster_file).as_dict()["earlier_slips"] == []
+    assert Provisioner(workspace).status(TODAY)["platforms"]["purple-mash"]["unnamed_slips"] == []
+
+
 def test_names_come_through_exactly(workspace, tmp_path, pupils):
     pupils[0].update(legal_forename="Zoë", preferred_forename=None, legal_surname="O’Brien", preferred_surname=None)
     pupils[1].update(legal_forename="Łukasz", preferred_forename=None, legal_surname="de la Cruz",

@@ -522,3 +522,28 @@ def test_the_history_of_an_account_made_and_changed_through_an_api_keeps_every_v
                                                            tuple(made), "ameliaq2"), ok=False)  # fmt: skip
         assert "mis:8" not in state.accounts("microsoft-365") and state.pupil_history("mis:8") == []
         assert state.verify_audit().first_broken is None
+
+
+def test_a_slip_file_is_owed_until_an_answer_names_it_and_owed_again_when_written_anew(workspace):
+    """The slips an API batch wrote are recorded with its outcomes, each file owed to the admin
+    until marked named; the same name written again (after the admin deleted the file) is owed
+    again. The log counts the files, never what they hold."""
+    slips = ["outbox/microsoft-365/microsoft-365-login-slips-20261122-001.pdf",
+             "outbox/microsoft-365/microsoft-365-login-slips-20261122-001.xlsx"]  # fmt: skip
+    with workspace.open_state() as state:
+        run_id = state.begin_run("apply", None)
+        batch = Batch("20261122-001", "microsoft-365", run_id, "", BatchStatus.WRITING, now(), None, BatchKind.API)
+        state.record_outcomes(batch, {}, [], finished=False, slips=slips)
+        assert [(s.platform, s.batch_id, s.file) for s in state.slips_not_named()] == \
+            [("microsoft-365", "20261122-001", file) for file in slips]  # fmt: skip
+        state.mark_slips_named(run_id, slips)
+        state.mark_slips_named(run_id, slips)  # named already: no second event
+        assert state.slips_not_named() == []
+        state.record_outcomes(batch, {}, [], finished=False, slips=slips[1:])
+        assert [s.file for s in state.slips_not_named()] == slips[1:]
+        assert state.verify_audit().intact
+        events = state.db.execute("SELECT action, detail FROM audit WHERE action LIKE 'slips.%' ORDER BY seq").fetchall()
+    assert [(action, json.loads(detail)) for action, detail in events] == [
+        ("slips.written", {"batch": "20261122-001", "files": 2}), ("slips.named", {"files": 2}),
+        ("slips.written", {"batch": "20261122-001", "files": 1}),
+    ]  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import http.cookiejar
 import io
+import os
 import re
 import subprocess
 import sys
@@ -581,6 +582,39 @@ def test_a_microsoft_365_apply_through_graph_runs_as_a_task(m365, graph, tmp_pat
     done = finished(client, started.headers["location"])
     assert "Done." in done and "account(s) created or updated" in done
     assert len(pupils_in(graph)) == len(rows)
+
+
+def test_the_home_page_names_the_slips_of_an_apply_killed_before_it_answered(m365, graph, tmp_path):
+    """An apply killed once its Microsoft 365 accounts were recorded, before it answered: Home's
+    "what to do next" links the slips, the next apply's page names them, and then Home no longer does."""
+    from provisioner.delivery import CRASH_ENV
+
+    *rows, joining = synthetic_pupils(9, seed=5, today=date.today(), leavers=0)
+    path = tmp_path / "graph roster.xlsx"
+    write_roster_xlsx(path, rows)
+    killed = subprocess.run([sys.executable, "-m", "provisioner", "apply", str(path), "--yes", "--workspace",
+                             str(m365.root)], env={**os.environ, CRASH_ENV: "pushed"}, capture_output=True,
+                            timeout=300)  # fmt: skip
+    assert killed.returncode != 0 and not (m365.outbox / "login-slips").exists()
+    slips = sorted(p.relative_to(m365.root).as_posix() for p in (m365.outbox / "microsoft-365").iterdir())
+    tokens = Tokens()
+    client = TestClient(create_app(m365.root, tokens), base_url=LOOPBACK)
+    home = words(client.get(f"/?token={tokens.session}").text)
+    assert ("Microsoft 365: an apply stopped before it finished, after setting these passwords on the platform. "
+            "Print their login slips and hand them out:") in home  # fmt: skip
+    assert all(f'href="/files/{name}"' in home for name in slips)
+    assert client.get(f"/files/{slips[1]}").status_code == 200
+
+    write_roster_xlsx(path, [*rows, joining])  # a plan the page offers to apply (licences alone it does not show)
+    plan = words(client.get(choose(client, tokens, path).replace("/roster/", "/plan/")).text)
+    seen = re.search(r'name="seen" value="([^"]+)"', plan).group(1)
+    started = client.post("/plan/graph roster.xlsx/apply", data={"csrf": tokens.csrf, "seen": seen},
+                          follow_redirects=False)  # fmt: skip
+    done = finished(client, started.headers["location"])
+    assert "login slips from an apply that stopped before it finished (their passwords are set on the platform)" in done
+    assert all(f'href="/files/{name}"' in done for name in slips)
+    assert "The slips hold first passwords" in done and "1 account(s) created or updated" in done
+    assert "an apply stopped before it finished" not in words(client.get("/").text)
 
 
 def test_a_trusts_plan_lists_the_first_pupils_and_the_filter_finds_the_rest(browser, tokens, school, tmp_path,

@@ -37,6 +37,30 @@ def test_every_file_in_the_workspace_is_owner_only_after_an_apply(workspace, ros
         assert mode & 0o077 == 0, f"{path.relative_to(workspace.root)} is {oct(mode)}"
 
 
+@posix_only
+def test_a_workspace_opened_to_others_is_made_private_again_with_a_warning(workspace, roster_file, cli):
+    # Restored from a backup, unzipped or copied by another program: modes such as 0755 and 0644.
+    from conftest import TODAY, yes
+    from provisioner.facade import Provisioner
+
+    Provisioner(workspace).apply(roster_file, confirm=yes, today=TODAY)
+    opened = [workspace.root, workspace.state_path, workspace.outbox, *workspace.outbox.rglob("*")]
+    for path in opened:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    folders = sum(1 for p in workspace.outbox.rglob("*") if p.is_dir()) + 1  # outbox/ itself
+    held = sum(1 for p in workspace.outbox.rglob("*") if p.is_file()) + 1  # the state
+
+    result = cli("status")
+    assert result.exit_code == 0, result.output
+    assert f"the workspace folder {workspace.root} could be opened by other users" in result.stderr
+    assert f"{held} files and {folders} folders holding pupils' records could be read by other users" in result.stderr
+    for path in opened:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path.relative_to(workspace.root)} is {oct(mode)}"
+    again = cli("status", "--json")
+    assert "Warning" not in again.stderr, "told once, when it was tightened"
+
+
 def test_init_refuses_a_folder_holding_a_secret_even_without_settings(workspace):
     workspace.settings_path.unlink()
     secret = workspace.secret_path.read_bytes()

@@ -225,7 +225,10 @@ def find_provisioner(workspace: Path | None) -> Provisioner:
     """The workspace named by --workspace, else $PROVISIONER_WORKSPACE, else the current folder."""
     from provisioner.facade import Provisioner
 
-    return Provisioner.find(workspace)
+    found = Provisioner.find(workspace)
+    for notice in found.check_access():
+        err.print(f"Warning: {notice}.")
+    return found
 
 
 def print_json(data: Any) -> None:

@@ -50,12 +50,12 @@ def roster_summary(roster: Roster) -> None:
     print_problems(roster.errors + roster.warnings, out)
     if roster.errors:
         out.print(
-            f"[red]{len(roster.errors)} error(s) in {roster.invalid_rows} row(s)[/]: plan and apply will stop "
+            f"[red]{roster.error_count} error(s) in {roster.invalid_rows} row(s)[/]: plan and apply will stop "
             "until they are fixed, or leave those rows out with --skip-invalid-rows.",
             markup=True,
         )
     else:
-        out.print(f"[green]No errors.[/] {len(roster.warnings)} warning(s).", markup=True)
+        out.print(f"[green]No errors.[/] {roster.warning_count} warning(s).", markup=True)
 
 
 def matching(counts: dict[str, int]) -> None:
@@ -242,9 +242,13 @@ def issued(result: ApplyResult, root: Path) -> None:
             out.print("  login slips: on the same cards as above, one per child")
     for platform_id, count in result.recorded.items():
         out.print(f"{platform_id}: recorded {count} pupil(s) the platform reads from the MIS itself (nothing to upload)")
+    for earlier in result.earlier_slips:
+        out.print(f"{earlier.platform}: login slips of batch {earlier.batch_id}, from an apply that stopped before it "
+                  "finished (their passwords are set on the platform): "
+                  f"{' and '.join(shown_path(path, root) for path in earlier.files)}")  # fmt: skip
     if result.batches:
         out.print(f"Files are in {root / 'outbox'}.")
-    if any(batch.slips for batch in result.batches):
+    if result.earlier_slips or any(batch.slips for batch in result.batches):
         out.print("The slips hold first passwords: print them, hand them out, then delete the files.")
 
 

@@ -111,6 +111,8 @@ def roster_check(roster: RosterArg, workspace: WorkspaceOpt = None, as_json: Jso
                 "invalid_rows": result.invalid_rows,
                 "errors": [p.as_dict() for p in result.errors],
                 "warnings": [p.as_dict() for p in result.warnings],
+                "unlisted_errors": result.unlisted_errors,  # past the reader's cap: the last error says so
+                "unlisted_warnings": result.unlisted_warnings,
                 "decisions": [d.as_dict() for d in result.decisions],
                 "columns": result.columns,
                 "year_groups": result.counts_by_year_and_class(),
@@ -177,6 +179,11 @@ def _print_status(report: dict) -> None:
     if interrupted:
         out.print(f"[yellow]An apply was interrupted[/] for {', '.join(interrupted)}: "
                   "run apply again with the same roster to finish it.", markup=True)  # fmt: skip
+    for info in report["platforms"].values():
+        for slips in info["unnamed_slips"]:
+            out.print(f"{info['name']}: login slips of batch {slips['batch']}, from an apply that stopped before it "
+                      f"finished (their passwords are set on the platform): {' and '.join(slips['slips'])}. "
+                      "Print them and hand them out.")  # fmt: skip
     for past in report["runs"]:
         out.print(f"run {past['id']}: {past['command']} {times.shown(past['started_at'])} {past['status']}")
     render.audit_check(report["audit"])

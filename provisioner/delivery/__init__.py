@@ -4,13 +4,14 @@ itself); the core calls the strategy and never asks which it is."""
 
 from provisioner.delivery.api import ApiDelivery
 from provisioner.delivery.base import (
-    CRASH_ENV, ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, Progress, crashpoint,
+    CRASH_ENV, ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, Progress, UnnamedSlips, crashpoint,
 )  # fmt: skip
 from provisioner.delivery.file_import import FileDelivery, FileImport, PasteSheet
 from provisioner.delivery.mis_sync import MisSync
-from provisioner.delivery.paperwork import cards_owed, print_cards
+from provisioner.delivery.paperwork import cards_owed, print_cards, slips_not_named
 
 __all__ = [
     "CRASH_ENV", "ApiDelivery", "ApplyResult", "CleanupResult", "Delivery", "FileDelivery", "FileImport", "PasteSheet",
-    "IssuedBatch", "Job", "MisSync", "Progress", "cards_owed", "crashpoint", "print_cards",
+    "IssuedBatch", "Job", "MisSync", "Progress", "UnnamedSlips", "cards_owed", "crashpoint", "print_cards",
+    "slips_not_named",
 ]  # fmt: skip

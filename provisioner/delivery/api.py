@@ -4,6 +4,8 @@ The platform is read first (``connect``), so a wrong credential stops an apply b
 is planned and a sign-in name someone else holds is never planned. The intent is recorded
 before anything is sent; if a run is killed part way, the next apply finds the accounts by
 their pseudonymous id, adopts them and sets new passwords, so the slips it prints are right.
+The slips are recorded with the outcomes they show, as not yet named to the admin: a run killed
+after that, before it answered, leaves them for the next apply to name (``paperwork.slips_not_named``).
 After the accounts, what hangs off them (licences, groups) is brought in step. Every leaver
 step is confirmed by reading the platform back.
 """
@@ -106,10 +108,11 @@ class ApiDelivery(Delivery):
             slip_paths = self.print_made(job, batch, outcomes, values_by_id, by_id)
             exc.hint = slips_hint(job, slip_paths, exc.hint)
             raise
-        finally:  # record whatever was done, even when the run fails part way
+        finally:  # record whatever was done, even when the run fails part way, with the slips showing it
             if not slip_paths:
                 slip_paths = self.print_made(job, batch, outcomes, values_by_id, by_id)
-            state.record_outcomes(batch, by_id, outcomes, finished=len(outcomes) == len(sends))
+            state.record_outcomes(batch, by_id, outcomes, finished=len(outcomes) == len(sends),
+                                  slips=[path.relative_to(job.workspace.root).as_posix() for path in slip_paths])
         crashpoint("pushed")  # the accounts recorded, their licences and groups not yet in step
         failed = [o for o in outcomes if not o.ok]
         issued = IssuedBatch(platform, batch.id, None, len(outcomes) - len(failed), slips=slip_paths)

@@ -37,11 +37,26 @@ class IssuedBatch:
     leaver_upload: bool = False  # among a cleanup's lists, an upload without the leavers: confirmed as uploaded
 
 
+@dataclass(frozen=True)
+class UnnamedSlips:
+    """Login slips an earlier apply wrote for one batch (their passwords set on the platform)
+    that no finished apply's answer named: it was killed, or stopped with an error (whose hint
+    may have named them; they are named again, never lost), before it finished."""
+
+    platform: str
+    batch_id: str
+    files: list[Path]  # the slips' files still in the outbox (PDF and xlsx)
+
+    def as_dict(self) -> dict:
+        return {"platform": self.platform, "batch": self.batch_id, "slips": [str(path) for path in self.files]}
+
+
 @dataclass
 class ApplyResult:
     plan: Plan
     batches: list[IssuedBatch] = field(default_factory=list)
     recorded: dict[str, int] = field(default_factory=dict)  # MIS-sync platform -> pupils recorded
+    earlier_slips: list[UnnamedSlips] = field(default_factory=list)  # named now: an earlier apply stopped first
 
     def as_dict(self) -> dict:
         out = self.plan.as_dict()
@@ -51,6 +66,7 @@ class ApplyResult:
             for b in self.batches
         ]  # fmt: skip
         out["recorded"] = self.recorded
+        out["earlier_slips"] = [slips.as_dict() for slips in self.earlier_slips]
         return out
 
 

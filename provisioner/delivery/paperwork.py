@@ -14,7 +14,11 @@ or older than its files (``cards_owed``), from those files, so no password in a 
 left on no card.
 
 Microsoft 365 through Graph keeps its own slips: its passwords are set on the platform as they
-are made and are in no file, so the combined cards could not be drawn from them.
+are made and are in no file, so the combined cards could not be drawn from them. Nor could they
+be drawn again: the state records each of its slip files with the outcomes it shows, as owed to
+the admin until an apply's answer names it. An apply killed after recording its accounts, before
+it answered, leaves slips nobody was told of; the next apply names them (``slips_not_named``),
+and so do ``status`` and the home page until then.
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ from pathlib import Path
 from provisioner import files
 from provisioner.checklist import write_checklist
 from provisioner.connector import Connector
-from provisioner.delivery.base import IssuedBatch, Job, crashpoint
+from provisioner.delivery.base import IssuedBatch, Job, UnnamedSlips, crashpoint
 from provisioner.models import Pupil
 from provisioner.planning.cleanup import ERASED, Step
 from provisioner.settings import COMBINED
 from provisioner.cards import write_cards
 from provisioner.slips import Slip, write_slips
-from provisioner.state import Batch, BatchKind, BatchStatus, now
+from provisioner.state import Batch, BatchKind, BatchStatus, State, now
 from provisioner.workspace import Workspace
 
 
@@ -59,19 +63,48 @@ def print_slips(job: Job, connector: Connector, batch_id: str, slips: list[Slip]
     return paths
 
 
+def slips_not_named(workspace: Workspace, state: State) -> list[UnnamedSlips]:
+    """The login slips an apply wrote that no apply's answer has named yet, per batch, oldest
+    first: those still in the outbox (once the admin removed them they are handed out)."""
+    found: dict[tuple[str, str], list[Path]] = {}
+    for slip in state.slips_not_named():
+        path = workspace.root / slip.file
+        if path.exists():
+            found.setdefault((slip.platform, slip.batch_id), []).append(path)
+    return [UnnamedSlips(platform, batch_id, paths) for (platform, batch_id), paths in found.items()]
+
+
 def cards_paths(job: Job, batch_id: str) -> list[Path]:
     return [job.workspace.outbox / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
 
 
 def slip_files(workspace: Workspace, batch_id: str, connectors: Iterable[Connector]) -> list[Path]:
     """The files of a batch's login slips still in the outbox: each platform's own (PDF and
-    xlsx) and the combined cards (PDF, or a trust's folder of parts, and xlsx). Never an import
-    file or a deletion list: only the names the slips are written under."""
-    found = [workspace.outbox / connector.id / connector.slips_file_name(batch_id, suffix)
-             for connector in connectors for suffix in (".pdf", ".xlsx")]  # fmt: skip
+    xlsx, and those a later run of the same batch wrote beside them, ``-2``, ``-3``...: see
+    ``print_slips``) and the combined cards (PDF, or a trust's folder of parts, and xlsx). Never
+    an import file or a deletion list: only the names the slips are written under."""
+    found = []
+    for connector in connectors:
+        folder = workspace.outbox / connector.id
+        for suffix in (".pdf", ".xlsx"):
+            found += [folder / connector.slips_file_name(named, suffix)
+                      for named in (batch_id, *later_runs(folder, connector, batch_id, suffix))]  # fmt: skip
     cards = [workspace.outbox / f"login-slips-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
     found += [*cards, cards[0].with_suffix("")]  # a trust's cards: a folder named as the PDF
     return [path for path in found if path.exists()]
+
+
+def later_runs(folder: Path, connector: Connector, batch_id: str, suffix: str) -> list[str]:
+    """The names (``<batch>-2``, ``<batch>-3``...) under which later runs of a batch wrote its
+    slips in ``folder``, in order."""
+    stem = connector.slips_file_name(batch_id, suffix).removesuffix(suffix)
+    numbers = []
+    if folder.is_dir():
+        for path in folder.glob(f"{stem}-*{suffix}"):
+            number = path.name.removeprefix(f"{stem}-").removesuffix(suffix)
+            if number.isdigit():
+                numbers.append(int(number))
+    return [f"{batch_id}-{number}" for number in sorted(numbers)]
 
 
 def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], list[Path]]:

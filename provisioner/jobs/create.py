@@ -10,7 +10,7 @@ import getpass
 from datetime import date
 from pathlib import Path
 
-from provisioner import files, times
+from provisioner import files, owner_only, times
 from provisioner.connector import registry
 from provisioner.errors import SettingsError, UsageError
 from provisioner.register import approve_all, default_scope
@@ -87,6 +87,7 @@ def init_workspace(root: Path, school: str, domain: str, platforms: list[str], a
                 hint="use it with --workspace, restore its provisioner.toml from a backup, or choose a new folder",
             )
     files.make_private_dir(root)
+    owner_only.lock_down_folder(root)  # on Windows: what is written inside inherits it
     text = render_settings(school, domain.lower(), platforms)
     files.atomic_write_text(root / SETTINGS_FILE, text)
     workspace = Workspace(root)

@@ -4,7 +4,9 @@ ask for password resets.
 ``apply`` recomputes the plan, asks, and carries it out crash-safely: each platform's strategy
 records its intent in the state before it writes a file or calls the platform, and finishes an
 interrupted batch from that record on the next run, so a SIGKILL at any point followed by
-another apply issues nobody twice.
+another apply issues nobody twice. Its answer names every login slip whose passwords are set:
+its own, and those an earlier apply wrote but was killed or stopped before naming
+(``name_earlier_slips``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import replace
 from datetime import date
 
 from provisioner.connector import Connector
-from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress, cards_owed, print_cards
+from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress, cards_owed, print_cards, slips_not_named
 from provisioner.errors import Aborted, UsageError
 from provisioner.models import Roster
 from provisioner.planning import identity
@@ -60,6 +62,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     if not result.plan.has_work:
         identity.remember(state, matched)
         attach_cards(result, print_cards(job, cards_owed(job)))  # an apply killed before its cards
+        name_earlier_slips(job, result)
         return result
     if not confirm(result.plan):
         raise Aborted("nothing was changed", hint="run 'provisioner plan FILE' to review the changes again")
@@ -70,6 +73,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     if not any(p.to_send or p.fixes for p in result.plan.platforms.values()):
         identity.remember(state, matched)
         attach_cards(result, print_cards(job, owed))
+        name_earlier_slips(job, result)
         return result
     job = replace(job, run_id=state.begin_run("apply", roster.sha256), batch_id=state.next_batch_id(today.isoformat()))
     # Who each pupil is now (this roster's ids and names), before anything is sent: the next
@@ -86,6 +90,7 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
         raise
     attach_cards(result, print_cards(job, owed | {job.batch_id}))
     state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
+    name_earlier_slips(job, result)
     return result
 
 
@@ -93,6 +98,21 @@ def attach_cards(result: ApplyResult, cards: dict[tuple[str, str], list]) -> Non
     """Each issued batch whose file holds new passwords shows the combined cards they are on."""
     for issued in result.batches:
         issued.slips = cards.get((issued.batch_id, issued.platform), issued.slips)
+
+
+def name_earlier_slips(job: Job, result: ApplyResult) -> None:
+    """Put into the answer the login slips an earlier apply wrote and never named (it was killed
+    once its accounts were recorded, or stopped with an error), then record every slip file the
+    answer names as named. Marked last, as the answer is handed back: a run killed before this
+    leaves them owed, and the next apply names them again, never none."""
+    owed = slips_not_named(job.workspace, job.state)
+    if not owed:
+        return
+    named_now = {path for issued in result.batches for path in issued.slips}
+    earlier = [replace(slips, files=[p for p in slips.files if p not in named_now]) for slips in owed]
+    result.earlier_slips = [slips for slips in earlier if slips.files]
+    root = job.workspace.root
+    job.state.mark_slips_named(job.run_id, [path.relative_to(root).as_posix() for slips in owed for path in slips.files])
 
 
 def relink(state: State, roster: Roster, confirm: Callable[[list], bool]) -> list:

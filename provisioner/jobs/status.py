@@ -1,7 +1,8 @@
 """The workspace overview: accounts per platform, batches awaiting upload, deletions overdue and
 how the deletions done are known (the admin's word, or the platform's own export), recent runs,
 and whether the audit log proves itself: its chain verifies under its key and passes through the
-head written outside the state (``state/audit.py``).
+head written outside the state (``state/audit.py``); and the login slips an apply stopped before
+naming (their passwords are set on the platform: ``paperwork.slips_not_named``).
 
 An account made in an import file the admin has not confirmed uploading is counted as
 "issued_not_uploaded", not "active": the platform may not have it yet (``State.awaiting_upload``,
@@ -13,6 +14,7 @@ from datetime import date
 
 from provisioner import times
 from provisioner.connector import registry
+from provisioner.delivery import slips_not_named
 from provisioner.state import AccountStatus, BatchKind, BatchStatus, State
 from provisioner.workspace import Workspace
 
@@ -22,6 +24,10 @@ ISSUED_NOT_UPLOADED = "issued_not_uploaded"  # the accounts' count beside the st
 def status_report(workspace: Workspace, state: State, today: date) -> dict:
     platforms = {}
     zone = workspace.settings.school.zone  # every time in the report on the school's clock (times.py)
+    unnamed: dict[str, list[dict]] = {}
+    for slips in slips_not_named(workspace, state):
+        unnamed.setdefault(slips.platform, []).append(
+            {"batch": slips.batch_id, "slips": [path.relative_to(workspace.root).as_posix() for path in slips.files]})
     for platform in registry():
         connector = workspace.connector(platform)
         enabled = connector.settings.enabled
@@ -50,6 +56,8 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "overdue": state.overdue(platform, today),
             "deletions": state.deletion_proofs(platform).as_dict(),  # how the deletions done are known
             "interrupted": len(state.batches(platform, status=BatchStatus.WRITING)),
+            # Written by an apply that stopped before it finished: no answer named them yet.
+            "unnamed_slips": unnamed.get(platform, []),
             # Removed from use, still held by the platform until it deletes them (TTRS's Leavers group).
             "held_by_platform": {"accounts": holding.by_status[AccountStatus.PLATFORM_HOLD],
                                  "where": connector.held_where(), "until": list(kept)} if kept else None,

@@ -36,7 +36,7 @@ Pseudonymise = Callable[[str, str], str]  # (platform, pupil key) -> the platfor
 ABSENT, LEFT, EXCLUDED, ERASED, OUT_OF_SCOPE = "absent", "left", "excluded", "erased", "out_of_scope"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     action: str
     pupil_key: str

@@ -26,7 +26,9 @@ The public names of the former single-file module are all re-exported here.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator, Sequence
 from datetime import date
+from itertools import chain, islice
 from pathlib import Path
 
 from provisioner import collector
@@ -36,8 +38,8 @@ from provisioner.roster.decode import (
     TEXT_EXTENSIONS,
     WORKBOOK_EXTENSIONS,
     _formula_cells,
-    _read_text,
     _read_workbook,
+    _text_rows,
     _uses_1904_dates,
     check_size,
 )
@@ -151,25 +153,31 @@ def _read(
     warnings: list[Problem] = []
 
     if suffix in TEXT_EXTENSIONS:
-        sheets = iter([(name, _read_text(data, name, aliases, warnings), False)]) if data.strip() else iter([])
+        has_text = data and not data.isspace()
+        sheets = iter([(name, _text_rows(data, name, aliases, warnings), False)]) if has_text else iter([])
     else:
         sheets = _read_workbook(data, name, suffix)
 
     # The pupils are on the first sheet with a roster's header row. Every sheet is looked at: a
     # roster split over two sheets would lose the second's pupils (who would then look like
-    # leavers), and a hidden first sheet is one the school never sees.
-    rows: list[list] | None = None
-    header_index = None
+    # leavers), and a hidden first sheet is one the school never sees. A sheet's rows are taken
+    # as they come (a CSV's as it is read): its top rows to find the header, the rest left to
+    # _read_rows, which keeps only the roster's columns of each row.
+    header: Sequence | None = None
+    below: Iterator[Sequence] = iter(())  # the rows below the header
+    header_number = 0  # the header's row, as the spreadsheet numbers it
     any_content = False
     sheet_name = name
     others = []
     for this_name, sheet, hidden in sheets:
-        if not any_content and any(not _blank(c) for row in sheet for c in row):
-            any_content = True
-        found = _find_header(sheet, aliases)
+        sheet_rows = iter(sheet)
+        top = list(islice(sheet_rows, HEADER_SCAN_ROWS))
+        found = _find_header(top, aliases)
+        if not any_content:
+            any_content = found is not None or any(not _blank(c) for row in chain(top, sheet_rows) for c in row)
         if found is None:
             continue
-        if rows is not None:
+        if header is not None:
             others.append(this_name)
             continue
         if hidden:
@@ -179,14 +187,15 @@ def _read(
                 hint="open the file in Excel, unhide the sheet (right-click a sheet tab, Unhide) or delete it, "
                 "keep the pupils on the first sheet, and save the file again",
             )
-        rows, header_index, sheet_name = sheet, found, this_name
+        header, header_number, sheet_name = top[found], found + 1, this_name
+        below = chain(top[found + 1 :], sheet_rows)
     if others:
         listed = ", ".join(f"'{other}'" for other in others)
         warnings.append(Problem(None, None, f"only the sheet '{sheet_name}' was read, but {listed} also "
                                 f"{'has' if len(others) == 1 else 'have'} a roster's header row: pupils there "
                                 "are not in this roster (and would count as absent); put every pupil on one "
                                 "sheet, or export the roster again", "warning"))  # fmt: skip
-    if rows is None or header_index is None:
+    if header is None:
         if not any_content:
             raise EmptyRosterError(
                 f"{MSG_NO_PUPILS}: {name} is empty",
@@ -202,13 +211,13 @@ def _read(
             ),
         )
 
-    columns = _map_columns(rows[header_index], aliases)
+    columns = _map_columns(header, aliases)
     epoch = (
         _EXCEL_EPOCH_1904 if suffix in (".xlsx", ".xlsm") and _uses_1904_dates(data) else _EXCEL_EPOCH_1900
     )
     formulas = _formula_cells(data, sheet_name) if suffix in (".xlsx", ".xlsm") else {}
-    pupils, errors, row_warnings, invalid, pupil_rows, decisions = _read_rows(
-        rows, header_index, columns, settings, today, epoch, formulas
+    pupils, errors, row_warnings, invalid, pupil_rows, decisions, unlisted = _read_rows(
+        below, header_number + 1, columns, settings, today, epoch, formulas
     )
     warnings.extend(row_warnings)
     if pupil_rows == 0:
@@ -226,4 +235,6 @@ def _read(
         sha256=sha256,
         invalid_rows=invalid,
         decisions=decisions,
+        unlisted_errors=unlisted[0],
+        unlisted_warnings=unlisted[1],
     )

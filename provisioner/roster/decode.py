@@ -8,16 +8,25 @@ leading blank rows so row numbers match what the school sees; an .xlsx saved wit
 date system (old Mac Excel) is detected here so serial dates convert from the right day, and
 so are an .xlsx's formula cells, which calamine reads as the values they last showed.
 
+A workbook saved with a password (Excel's 'Encrypt with Password') is not a zip at all but an
+OLE compound file, the container an old Excel 97-2003 .xls also uses (both begin with the bytes
+D0 CF 11 E0 A1 B1 1A E1); the compound file's directory tells them apart, an encrypted workbook
+naming the streams EncryptionInfo and EncryptedPackage ([MS-OFFCRYPTO] 2.3.4), so the school is
+told to remove the password rather than that its file is damaged.
+
 Nothing here checks a value: a file that cannot be read at all raises RosterError, and
 doubts about the whole file (the encoding) are returned as warnings.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
+import struct
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from provisioner.errors import RosterError
@@ -27,14 +36,22 @@ from provisioner.roster.headers import HEADER_SCAN_ROWS, _header_matches
 WORKBOOK_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".ods")
 TEXT_EXTENSIONS = (".csv", ".txt", ".tsv")
 
-# How big a roster may be. Reading one takes about twenty times its size in memory (every cell
-# a Python string), so a file far larger than any school's is refused before it is read: a
+# How big a roster may be. A workbook is read whole, every cell a Python object, so a file far
+# larger than any school's is refused before it is read (a CSV is read as it is decoded): a
 # trust's export of 100,000 pupils is about 10 MB as CSV and 6 MB as xlsx, whose sheets unzip
 # to about 60 MB. A workbook's parts are counted as they unzip, so a small file that would
 # unzip to gigabytes (a "zip bomb") is refused after MAX_UNZIPPED_BYTES, not read whole.
 MAX_ROSTER_BYTES = 50 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
+# And how many rows with something in them: one and a half times the 100,000 pupils of the
+# largest trust the tool is made for. A CSV is read a row at a time, keeping only the roster's
+# columns of each row, so its memory grows with these rows, not with its bytes: 49 MB of short
+# pupils' rows took 1.6 GB (and 49 MB of rows in error 13 GB) while it was read whole; past this
+# many rows it is refused as it is read (bench/RESULTS.md, "Reading a roster in bounded memory").
+MAX_ROSTER_ROWS = 150_000
 _UNZIP_CHUNK = 1024 * 1024
+_DECODE_CHUNK = 1024 * 1024
+_SNIFF_CHARS = 65536  # the start of a text file searched for the delimiter
 
 
 def check_size(path: Path) -> None:
@@ -48,9 +65,19 @@ def check_size(path: Path) -> None:
         )
 
 
+def too_many_rows(row: int) -> RosterError:
+    """The refusal of a sheet whose row ``row`` is one more with something in it than any roster has."""
+    return RosterError(
+        f"the roster has more than {MAX_ROSTER_ROWS:,} rows with something in them (row {row} is one more), "
+        f"more than any school or trust has pupils (a trust of 100,000 pupils has 100,000 rows)",
+        hint="check it is the pupil list exported from the MIS, one row a pupil, and not another report",
+    )
+
+
 def _check_unzipped_size(data: bytes, name: str) -> None:
     """A zipped workbook (xlsx, xlsm, ods) whose parts unzip to more than MAX_UNZIPPED_BYTES is
-    refused, counting what each part really gives (not what its header claims), a chunk at a time."""
+    refused, counting what each part really gives (not what its header claims), a chunk at a time.
+    So is an .xlsx whose sheet reaches too far down or right (``_check_sheet_reach``)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -59,6 +86,8 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
     try:
         with archive:
             for member in archive.infolist():
+                sheet = member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")
+                last_row, last_column, tail = 0, 0, b""
                 with archive.open(member) as part:
                     while chunk := part.read(_UNZIP_CHUNK):
                         total += len(chunk)
@@ -69,17 +98,146 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
                                 hint="export the roster from the MIS again, or open it in Excel and save it "
                                 "again as .xlsx",
                             )
+                        if sheet:  # a reference cut between two chunks is whole in the tail and the next
+                            window = tail + chunk
+                            last_row = max(last_row, _last_row(window), *map(int, _FAR_ROW.findall(window)))
+                            wide = _WIDE_COLUMN.findall(window)
+                            last_column = max(last_column, 0, *map(_column_number, wide))
+                            tail = chunk[-32:]
+                            _check_sheet_reach(name, last_row, last_column)
     except RosterError:
         raise
     except Exception:  # noqa: BLE001 - a damaged part (bad CRC, encrypted): the workbook reader says so
         return
 
 
+# How far a sheet may reach. The workbook reader (python-calamine) holds a sheet as every cell
+# from A1 to its last row and column, empty ones included, so one stray cell at XFD1048576 in a
+# file of a few kilobytes asked for 550 GB and stopped the process; a sheet reaching further than
+# MAX_SHEET_CELLS (150,000 rows of 26 columns) is refused before it is read. Searching every
+# cell's reference took a third as long as the whole read, so the sheet's last row is the last
+# <row r="..."> (rows are written in order), and only references at row 100,000 or beyond, or in
+# column AA or beyond, are searched for (a roster has few or none): about 60 ms for 50,000 pupils.
+MAX_SHEET_CELLS = 4_000_000
+_FAR_ROW = re.compile(rb' r="[A-Z]{0,3}([0-9]{6,})"')  # a row's or a cell's reference, row 100,000 on
+_WIDE_COLUMN = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # a cell's reference in column AA or beyond
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+
+
+def _last_row(xml: bytes) -> int:
+    """The number of the last <row r="..."> in a piece of a sheet's XML (0 if none)."""
+    found = _ROW_NUMBER.match(xml, max(xml.rfind(b"<row r="), 0))
+    return int(found[1]) if found else 0
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _column_letters(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _check_sheet_reach(name: str, last_row: int, last_column: int) -> None:
+    """Refuse a sheet whose cells from A1 to its last row and column (``last_row``: 0 where no row
+    says its number; ``last_column``: 0 where no cell is in column AA or beyond) are more than
+    MAX_SHEET_CELLS."""
+    if (last_row or 99_999) * max(last_column, 26) <= MAX_SHEET_CELLS:
+        return
+    reach = " and ".join(([f"row {last_row:,}"] if last_row else [])
+                         + ([f"column {_column_letters(last_column)}"] if last_column else []))  # fmt: skip
+    raise RosterError(
+        f"{name} has a sheet reaching {reach}: read from A1, empty cells and all, that is more than "
+        f"{MAX_SHEET_CELLS:,} cells, far more than any roster's (a trust's 100,000 pupils in 14 columns are "
+        "1.4 million)",
+        hint="open it in Excel, delete the rows below the pupils and the columns to the right of the roster "
+        "(a stray cell far down or far to the right makes the sheet this large), save it and run again; or "
+        "export the roster again from the MIS",
+    )
+
+
+# --- OLE compound files: an old .xls, or a workbook encrypted with a password ----------------
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_STREAMS = {"EncryptionInfo", "EncryptedPackage"}
+_LAST_SECTOR = 0xFFFFFFFA  # sector numbers from here on mark a chain's end or a free sector
+_DIRECTORY_ENTRY = 128
+
+
+def _compound_file_names(data: bytes) -> set[str]:
+    """The names of the storages and streams in an OLE compound file's directory ([MS-CFB] 2.2
+    to 2.6: the header's sector size, the FAT's sectors listed in the header and in any DIFAT
+    sectors, the directory's chain of sectors through the FAT), or an empty set for a file too
+    damaged to say."""
+    try:
+        shift = struct.unpack_from("<H", data, 0x1E)[0]
+        if shift not in (9, 12):  # 512-byte sectors (version 3) or 4096-byte (version 4)
+            return set()
+        size = 1 << shift
+        per_sector = size // 4
+        sectors = (len(data) >> shift) + 1  # no chain is longer: a loop in a damaged one ends here
+        fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
+        difat, difat_count = struct.unpack_from("<II", data, 0x44)
+        for _ in range(min(difat_count, sectors)):
+            if difat >= _LAST_SECTOR:
+                break
+            entries = struct.unpack_from(f"<{per_sector}I", data, (difat + 1) * size)
+            fat_sectors += entries[:-1]
+            difat = entries[-1]
+        fat_sectors = [sector for sector in fat_sectors if sector < _LAST_SECTOR]
+
+        def next_sector(sector: int) -> int:
+            fat = fat_sectors[sector // per_sector]
+            return struct.unpack_from("<I", data, (fat + 1) * size + sector % per_sector * 4)[0]
+
+        names = set()
+        sector = struct.unpack_from("<I", data, 0x30)[0]
+        for _ in range(sectors):
+            if sector >= _LAST_SECTOR:
+                break
+            start = (sector + 1) * size
+            for entry in range(start, start + size, _DIRECTORY_ENTRY):
+                length = struct.unpack_from("<H", data, entry + 0x40)[0]  # in bytes, with its closing NUL
+                if 2 < length <= 64 and length % 2 == 0:
+                    names.add(data[entry : entry + length - 2].decode("utf-16-le", "replace"))
+            sector = next_sector(sector)
+        return names
+    except (struct.error, IndexError):
+        return set()
+
+
+def is_encrypted_workbook(data: bytes) -> bool:
+    """Whether the bytes are an Office document encrypted with a password: an OLE compound file
+    holding an EncryptionInfo and an EncryptedPackage stream."""
+    return data.startswith(OLE_MAGIC) and _ENCRYPTED_STREAMS <= _compound_file_names(data)
+
+
+def _password_protected(name: str) -> RosterError:
+    return RosterError(
+        f"{name} is a workbook protected with a password, so it cannot be read",
+        hint="open it in Excel, remove the password (File, Info, Protect Workbook, Encrypt with Password: clear "
+        "the password, OK), save it as an Excel Workbook (.xlsx) and give that copy; keep the copy somewhere "
+        "safe, as it is no longer protected",
+    )
+
+
 # --- delimited text ------------------------------------------------------------------------
 
 
-def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
+def _encoding(data: bytes, name: str, warnings: list[Problem]) -> tuple[str, str]:
+    """The text encoding to read the bytes in, and its errors setting ("strict", or "replace"
+    where no encoding reads them all), after refusing a workbook or a file with NUL bytes. The
+    text is decoded a chunk at a time here, to choose, and not kept."""
     head = data[:8]
+    if is_encrypted_workbook(data):
+        raise _password_protected(name)
     if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # zip (xlsx, ods) or OLE2 (xls)
         raise RosterError(
             f"{name} is a spreadsheet workbook, not a text file, "
@@ -100,14 +258,12 @@ def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
             )
         encodings = ["utf-8", "cp1252"]
     for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        break
+        decodes, replaced = _decodes(data, encoding)
+        if decodes:
+            errors = "strict"
+            break
     else:
-        encoding = encodings[-1]
-        text = data.decode(encoding, errors="replace")
+        encoding, errors, replaced = encodings[-1], "replace", True
     if encoding == "cp1252":
         warnings.append(
             Problem(
@@ -118,7 +274,7 @@ def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
                 "warning",
             )
         )
-    if "\ufffd" in text:
+    if replaced:
         warnings.append(
             Problem(
                 None,
@@ -128,12 +284,32 @@ def _decode(data: bytes, name: str, warnings: list[Problem]) -> str:
                 "warning",
             )
         )
-    return text
+    return encoding, errors
+
+
+def _decodes(data: bytes, encoding: str) -> tuple[bool, bool]:
+    """Whether the bytes read as text in the encoding, and whether that text holds U+FFFD (the
+    character another program put in place of one it could not read); decoded a chunk at a time."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    replaced = False
+    try:
+        for start in range(0, len(data), _DECODE_CHUNK):
+            replaced = "\ufffd" in decoder.decode(data[start : start + _DECODE_CHUNK]) or replaced
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False, False
+    return True, replaced
+
+
+def _text(data: bytes, encoding: str, errors: str) -> io.TextIOWrapper:
+    """The bytes as a text stream, decoded as it is read (the bytes themselves are not copied)."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors, newline="")
 
 
 def _sniff_delimiter(text: str, aliases: dict[str, str]) -> str:
-    """The delimiter (, ; TAB |) under which some early row reads most like a roster header."""
-    sample = text[:65536]
+    """The delimiter (, ; TAB |) under which some early row reads most like a roster header.
+    ``text`` is the start of the file: more than ``_SNIFF_CHARS`` characters if the file has more."""
+    sample = text[:_SNIFF_CHARS]
     if len(text) > len(sample) and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
     best, best_score = ",", -1
@@ -155,12 +331,19 @@ def _sniff_delimiter(text: str, aliases: dict[str, str]) -> str:
     return best
 
 
-def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> list[list]:
-    text = _decode(data, name, warnings)
-    delimiter = _sniff_delimiter(text, aliases)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _text_rows(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> Iterator[list[str]]:
+    """A delimited text file's rows, one at a time as they are read: a 50 MB file is never
+    all in memory as text, nor all as rows (see read_roster). The encoding and the delimiter
+    are chosen before the first row is given, so their warnings and refusals come first."""
+    encoding, errors = _encoding(data, name, warnings)
+    delimiter = _sniff_delimiter(_text(data, encoding, errors).read(_SNIFF_CHARS + 1), aliases)
+    return _csv_rows(_text(data, encoding, errors), name, delimiter)
+
+
+def _csv_rows(text: io.TextIOWrapper, name: str, delimiter: str) -> Iterator[list[str]]:
+    reader = csv.reader(text, delimiter=delimiter)
     try:
-        return list(reader)
+        yield from reader
     except csv.Error as exc:
         # csv's own limit on a cell (128 KB) keeps an enormous cell from filling the memory.
         why = "a cell is larger than any roster's (over 128 KB)" if "field limit" in str(exc) else str(exc)
@@ -168,6 +351,11 @@ def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[P
             f"{name} cannot be read as CSV: {why}, at line {reader.line_num}",
             hint="open it in Excel and save it again as 'CSV UTF-8', or give the Excel file",
         ) from None
+
+
+def _read_text(data: bytes, name: str, aliases: dict[str, str], warnings: list[Problem]) -> list[list]:
+    """All of a delimited text file's rows (a platform's pupil export, a few thousand rows)."""
+    return list(_text_rows(data, name, aliases, warnings))
 
 
 # --- workbooks -----------------------------------------------------------------------------
@@ -186,17 +374,22 @@ def _read_workbook(data: bytes, name: str, suffix: str):
     column j + 1) and whether Excel hides it (a hidden sheet is one the school does not see)."""
     import python_calamine
 
+    if is_encrypted_workbook(data):
+        raise _password_protected(name)
     _check_unzipped_size(data, name)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         count = len(workbook.sheet_names)
         hidden = [sheet.visible != python_calamine.SheetVisibleEnum.Visible for sheet in workbook.sheets_metadata]
-    except python_calamine.PasswordError:
-        raise RosterError(
-            f"{name} is protected with a password",
-            hint="save an unprotected copy in a safe place and give that file",
-        ) from None
+    except python_calamine.PasswordError:  # an .xls whose sheets are encrypted inside the compound file
+        raise _password_protected(name) from None
     except Exception:  # noqa: BLE001 - calamine raises many kinds for a damaged file; all mean that
+        if data.startswith(OLE_MAGIC) and suffix != ".xls":
+            raise RosterError(
+                f"{name} is not a {suffix} workbook: it is an old Excel 97-2003 workbook (.xls), or a damaged one",
+                hint="open it in Excel and save it as an Excel Workbook (.xlsx), or export the roster again from "
+                "the MIS",
+            ) from None
         raise _unreadable(name, suffix) from None
     failed = 0
     for index in range(count):

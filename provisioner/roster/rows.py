@@ -1,6 +1,6 @@
 """Where the data path starts: each roster row below the header is checked and made a ``Pupil``.
 
-``_read_rows`` takes the sheet's rows, the header row's index and the field -> column map, and
+``_read_rows`` takes the rows below the header, the first one's number and the field -> column map, and
 returns the checked ``Pupil``s, the ``Problem``s found (errors and warnings, in the order a
 person reads the sheet: by row, then column), the counts and the ``Decision``s made. A row with
 an error is left out, never half-used; both rows of a duplicate id or UPN are left out.
@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from itertools import repeat
 from operator import itemgetter
 
 from provisioner.models import Decision, Problem, Pupil
+from provisioner.roster import decode
 from provisioner.roster.headers import DATE_FIELDS, LABELS, NAME_FIELDS
 from provisioner.roster.values import (
     MSG_CLASS_CONTROL,
@@ -185,6 +187,9 @@ def _formula_column(
     return refused
 
 
+_DATES_REMEMBERED = 20_000  # a column of garbage is every text once: past this many, each is read alone
+
+
 def _date_column(
     cells: list,
     numbers: list[int],
@@ -209,7 +214,9 @@ def _date_column(
             known = read.get(raw)
             if known is None:
                 text = clean_text(raw)
-                known = read[raw] = (text, parse_date_text(text) if text else (None, None, None))
+                known = (text, parse_date_text(text) if text else (None, None, None))
+                if len(read) < _DATES_REMEMBERED:
+                    read[raw] = known
             text, (value, error, warning) = known
             if text and (text[0] in _FORMULA_START or raw[0] in "\t\r"):
                 warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning"))
@@ -319,25 +326,82 @@ def _decisions(
     return decisions
 
 
+# How many problems of each kind (errors, warnings) are listed, about: a file of garbage has
+# several in every row, and 150,000 rows' worth took more than a gigabyte to hold and to write as
+# JSON. Past twice this many, only the earliest rows' problems are kept (every problem of each
+# of those rows), the rest counted; the last problem listed says how many more there are.
+MAX_LISTED_PROBLEMS = 50_000
+
+
+class _Listed(list):
+    """The problems of one kind as they are found (in any order: a column at a time, then row by
+    row), holding about MAX_LISTED_PROBLEMS of them: those of the rows up to ``last_row``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_row: int | None = None  # the problems of later rows are counted, not listed
+        self.not_listed = 0
+
+    def append(self, problem: Problem) -> None:
+        if self.last_row is not None and problem.row is not None and problem.row > self.last_row:
+            self.not_listed += 1
+            return
+        super().append(problem)
+        if len(self) > 2 * MAX_LISTED_PROBLEMS:
+            self._cut()
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def _cut(self) -> None:
+        rows = sorted(p.row for p in self if p.row is not None)
+        if len(rows) < MAX_LISTED_PROBLEMS:
+            return
+        self.last_row = rows[MAX_LISTED_PROBLEMS - 1]
+        kept = [p for p in self if p.row is None or p.row <= self.last_row]
+        self.not_listed += len(self) - len(kept)
+        self[:] = kept
+
+    def listed(self, kind: str, severity: str) -> list[Problem]:
+        """The problems kept, then, when some were not, one saying how many and what to do."""
+        if not self.not_listed:
+            return list(self)
+        also = " (every row is still checked, and a row with an error left out)" if severity == "error" else ""
+        return [*self, Problem(None, None, f"{self.not_listed:,} more {kind} in rows after row {self.last_row} "
+                               f"are not listed{also}: fix those listed, which often share one cause, and check the "
+                               "roster again", severity)]  # fmt: skip
+
+
 def _read_rows(
-    rows: list[list],
-    header_index: int,
+    rows: Iterable[Sequence],
+    first_row: int,
     columns: dict[str, tuple[int, str]],
     settings: RosterSettings,
     today: date,
     epoch: date,
     formulas: dict[tuple[int, int], str] | None = None,
-) -> tuple[list[Pupil], list[Problem], list[Problem], int, int, list[Decision]]:
-    """Check the rows below the header. Columns are cleaned a column at a time (fast), then
-    each row is checked as a whole. ``formulas``: the sheet's formula cells (row index, column
-    index), from decode._formula_cells."""
-    errors: list[Problem] = []
-    warnings: list[Problem] = []
-    width = max(col for col, _ in columns.values()) + 1
+) -> tuple[list[Pupil], list[Problem], list[Problem], int, int, list[Decision], tuple[int, int]]:
+    """Check the rows below the header (``rows``, the first of them the spreadsheet's row
+    ``first_row``). Columns are cleaned a column at a time (fast), then each row is checked as a
+    whole. ``formulas``: the sheet's formula cells (row index, column index), from
+    decode._formula_cells.
+
+    The rows are taken one at a time and only the roster's columns of each are kept, so a CSV,
+    read as it is taken, is never all in memory as rows of every column; a sheet with more rows
+    with something in them than decode.MAX_ROSTER_ROWS is refused as it is read. About
+    MAX_LISTED_PROBLEMS errors, and as many warnings, are listed (see _Listed); the last value
+    returned is how many of each were not."""
+    errors = _Listed()
+    warnings = _Listed()
+    used = sorted(col for col, _ in columns.values())  # the columns kept, in the sheet's order
+    width = used[-1] + 1
+    keep = itemgetter(*used) if len(used) > 1 else lambda row: (row[used[0]],)
+    place = {col: i for i, col in enumerate(used)}  # a sheet's column -> its place in a kept row
     numbers: list[int] = []
-    data: list[list] = []
-    for index in range(header_index + 1, len(rows)):
-        row = rows[index]
+    data: list[tuple] = []
+    filled_rows, most_rows = 0, decode.MAX_ROSTER_ROWS
+    for number, row in enumerate(rows, first_row):
         filled = 0
         for cell in row:
             if cell != "" and cell is not None and not (type(cell) is str and cell.isspace()):
@@ -346,22 +410,25 @@ def _read_rows(
                     break
         if filled == 0:
             continue
+        filled_rows += 1
+        if filled_rows > most_rows:
+            raise decode.too_many_rows(number)
         if filled == 1:
-            warnings.append(Problem(index + 1, None, MSG_FOOTER, "warning"))
+            warnings.append(Problem(number, None, MSG_FOOTER, "warning"))
             continue
         if len(row) < width:  # a short CSV record
             row = [*row, *([""] * (width - len(row)))]
-        numbers.append(index + 1)
-        data.append(row)
+        numbers.append(number)
+        data.append(keep(row))
     if not data:
-        return [], errors, warnings, 0, 0, []
+        return [], errors.listed("errors", "error"), warnings.listed("warnings", "warning"), 0, 0, [], (0, 0)
 
     bad: set[int] = set()
     blank = [""] * len(data)
     text: dict[str, list[str]] = {}
     dates: dict[str, list[date | None]] = {}
     for field, (col, header) in columns.items():
-        cells = list(map(itemgetter(col), data))
+        cells = list(map(itemgetter(place[col]), data))
         if field in DATE_FIELDS:
             dates[field] = _date_column(cells, numbers, field, header, epoch, errors, warnings, bad)
         else:
@@ -594,4 +661,5 @@ def _read_rows(
 
     errors.sort(key=order)
     warnings.sort(key=order)
-    return pupils, errors, warnings, invalid, len(data), decisions
+    listed = errors.listed("errors", "error"), warnings.listed("warnings", "warning")
+    return pupils, *listed, invalid, len(data), decisions, (errors.not_listed, warnings.not_listed)

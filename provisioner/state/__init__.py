@@ -27,14 +27,14 @@ from provisioner.state.identities import IdentityLedger, normalise_mis_id
 from provisioner.state.proofs import DeletionProofs, ProofLedger
 from provisioner.state.records import (
     Account, AccountStatus, Approval, Batch, BatchKind, BatchStatus, Holding, Identity, PendingSend, RegisterChange,
-    RunStatus, SendStatus, SentRecord, now,
+    RunStatus, SendStatus, SentRecord, SlipFile, now,
 )  # fmt: skip
 from provisioner.state.schema import MIGRATIONS, statements
 
 __all__ = [
     "MIGRATIONS", "Account", "AccountStatus", "Approval", "AuditHead", "Batch", "BatchKind", "BatchStatus", "ChainCheck",
     "DeletionProofs", "Holding", "Identity", "OtherKey", "PendingSend", "RegisterChange", "RunStatus", "SendStatus",
-    "SentRecord", "State", "decode_sent", "json_text", "normalise_mis_id", "now", "sent_format", "sent_text",
+    "SentRecord", "SlipFile", "State", "decode_sent", "json_text", "normalise_mis_id", "now", "sent_format", "sent_text",
     "state_faults",
 ]  # fmt: skip
 

@@ -91,7 +91,8 @@ def _account(platform: str, row: tuple) -> Account:
 
 
 class AccountLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` and the runs (``begin_run``, ``finish_run``)."""
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, the runs (``begin_run``,
+    ``finish_run``) and the batches' slips (``_record_slips``)."""
 
     db: sqlite3.Connection
 
@@ -278,12 +279,15 @@ class AccountLedger:
                                **_created_fields(sends)})  # fmt: skip
 
     def record_outcomes(self, batch: Batch, sends: Mapping[int, PendingSend], outcomes: Iterable[Outcome],
-                        finished: bool) -> None:  # fmt: skip
+                        finished: bool, slips: Iterable[str] = ()) -> None:  # fmt: skip
         """An API batch's results: sends done (or failed, so the next plan proposes them again);
-        when ``finished``, the batch is applied."""
+        when ``finished``, the batch is applied. ``slips``: the files (relative to the workspace)
+        of the login slips showing the passwords these outcomes set, recorded with them as not
+        yet named to the admin, so a run killed before it answers leaves them to the next."""
         platform, stamp = batch.platform, now()
         outcomes = list(outcomes)
         with self.transaction() as db:
+            self._record_slips(batch, slips)
             for outcome in outcomes:
                 send = sends[outcome.send_id]
                 if outcome.ok:

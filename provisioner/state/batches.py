@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from provisioner.state.accounts import NO_FIELDS, decode_sent
 from provisioner.state.records import (
-    AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, SendStatus, now,
+    AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, SendStatus, SlipFile, now,
 )  # fmt: skip
 
 _BATCH_COLUMNS = "id, platform, run_id, file, status, created_at, issued_at, kind, due"
@@ -102,6 +102,42 @@ class BatchLedger:
         with self.transaction():
             self._set_batch(batch, BatchStatus.UPLOADED, confirmed_at=now())
             self.audit(None, "batch.uploaded", batch.platform, detail={"batch": batch.id})
+
+    # Login slips an API batch wrote: owed to the admin until an apply's answer names them
+
+    def _record_slips(self, batch: Batch, files: Iterable[str]) -> None:
+        """The slip files written for ``batch`` (paths relative to the workspace), not yet named
+        to anyone; a file written again under a name the admin had deleted is owed again. Call
+        inside the transaction that records the outcomes they show."""
+        files = list(files)
+        if not files:
+            return
+        self.db.executemany(
+            "INSERT INTO slips (file, platform, batch_id, written_at) VALUES (?, ?, ?, ?) ON CONFLICT (file)"
+            " DO UPDATE SET platform = excluded.platform, batch_id = excluded.batch_id,"
+            " written_at = excluded.written_at, named_at = NULL",
+            [(file, batch.platform, batch.id, now()) for file in files],
+        )
+        self.audit(batch.run_id, "slips.written", batch.platform, detail={"batch": batch.id, "files": len(files)})
+
+    def slips_not_named(self) -> list[SlipFile]:
+        """The slip files written that no finished apply's answer has named yet, oldest first."""
+        rows = self.db.execute(
+            "SELECT platform, batch_id, file FROM slips WHERE named_at IS NULL ORDER BY written_at, batch_id, file"
+        )
+        return [SlipFile(*row) for row in rows]
+
+    def mark_slips_named(self, run_id: int | None, files: Iterable[str]) -> None:
+        """An apply's answer named these slip files to the admin: they are owed no longer."""
+        files = sorted(set(files))
+        if not files:
+            return
+        with self.transaction() as db:
+            stamp = now()
+            named = sum(db.execute("UPDATE slips SET named_at = ? WHERE file = ? AND named_at IS NULL",
+                                   (stamp, file)).rowcount for file in files)  # fmt: skip
+            if named:
+                self.audit(run_id, "slips.named", detail={"files": named})
 
     # Deletion lists
 

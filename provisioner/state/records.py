@@ -187,6 +187,14 @@ class Batch:
     due: str | None = None  # a deletion batch: the date by which it must be done
 
 
+class SlipFile(NamedTuple):
+    """A login slip file an API batch wrote, which no finished apply's answer has named yet."""
+
+    platform: str
+    batch_id: str
+    file: str  # relative to the workspace
+
+
 def now() -> str:
     """The time the state records, in UTC."""
     return datetime.now(UTC).isoformat(timespec="seconds")

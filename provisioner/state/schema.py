@@ -298,6 +298,20 @@ MIGRATIONS: list[str | Callable[[Any], None]] = [
     """,
     # 12: the plain SHA-256 log's events checked under its own rule and chained again under the key
     rechain_sha256_log,
+    # 13: the login slips an API batch wrote. Their passwords were set on the platform as they
+    # were made and are in no file, so each slip file is recorded with the outcomes it shows
+    # (one transaction), and stays owed to the admin until a finished apply's answer named it
+    # (named_at): an apply killed after recording its accounts, before it answered, leaves slips
+    # the next apply names. Paths only (relative to the workspace), never what the slips hold.
+    """
+    CREATE TABLE slips (
+        file TEXT PRIMARY KEY,             -- relative to the workspace
+        platform TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        written_at TEXT NOT NULL,
+        named_at TEXT                      -- NULL until an apply's answer named the file
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -8,8 +8,13 @@ problem, the row, never a traceback. Every name is made up.
 
 Each case is ``Case(file name, how to write it, exit code, phrase, row)``: exit 0 with the
 phrase among the warnings (or None: read cleanly), exit 3 with the phrase among the errors or
-as the refusal. The files are small but two: a CSV one byte over the size limit, refused before
-it is read, and a workbook that unzips to over the limit (a zip bomb), refused as it unzips.
+as the refusal. The files are small but a few: a CSV one byte over the size limit, refused before
+it is read; a workbook that unzips to over the limit (a zip bomb), refused as it unzips; a CSV
+just under the size limit in two million rows of short cells, refused as its rows are read; and
+sixty thousand rows of errors, more than are listed.
+
+``python tests/data/hostile_corpus.py --report`` writes the files into a temporary folder and
+prints each with its exit code and the first line of its message, as a Markdown table.
 """
 
 from __future__ import annotations
@@ -79,6 +84,20 @@ def workbook_bytes(rows: list[list]) -> bytes:
     return buffer.getvalue()
 
 
+def password_protected(rows: list[list]) -> Callable[[Path], None]:
+    """A workbook saved with a password, as Excel's 'Encrypt with Password' writes it: not a zip
+    but an OLE compound file holding the streams EncryptionInfo and EncryptedPackage (agile
+    encryption, Excel 2010's and later, by msoffcrypto-tool)."""
+
+    def write(path: Path) -> None:
+        from msoffcrypto.format.ooxml import OOXMLFile
+
+        with path.open("wb") as encrypted:
+            OOXMLFile(io.BytesIO(workbook_bytes(rows))).encrypt("Synthetic-Pa55word", encrypted)
+
+    return write
+
+
 def zip_bomb(unzipped: int) -> Callable[[Path], None]:
     """A real workbook whose sheet is padded with ``unzipped`` spaces: deflated, almost nothing."""
 
@@ -101,6 +120,24 @@ def zip_bomb(unzipped: int) -> Callable[[Path], None]:
     return write
 
 
+def far_cell(reference: str) -> Callable[[Path], None]:
+    """A real workbook of two pupils and one more cell far down or right (``reference``): a few
+    kilobytes that, read from A1 with every empty cell, are billions of cells."""
+
+    def write(path: Path) -> None:
+        row = int(reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+        with zipfile.ZipFile(io.BytesIO(workbook_bytes(GOOD))) as source, \
+                zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as far:  # fmt: skip
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    cell = f'<row r="{row}"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>'
+                    data = data.replace(b"</sheetData>", cell.encode() + b"</sheetData>", 1)
+                far.writestr(item.filename, data)
+
+    return write
+
+
 def large_csv(size: int) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         with path.open("wb") as handle:
@@ -108,6 +145,33 @@ def large_csv(size: int) -> Callable[[Path], None]:
             filler = (",".join([""] * len(HEADER)) + "\r\n").encode() * 100_000
             while handle.tell() <= size:
                 handle.write(filler)
+
+    return write
+
+
+def short_cells(size: int) -> Callable[[Path], None]:
+    """Rows of eight two-letter cells to just under ``size`` bytes: two million rows, far more than
+    any roster has (read whole, such a file once took 13 GB)."""
+
+    def write(path: Path) -> None:
+        with path.open("wb") as handle:
+            handle.write(csv_text([]).encode())
+            rows = b"ab,cd,ef,gh,ij,kl,mn,op\r\n" * 100_000
+            while handle.tell() + len(rows) < size:
+                handle.write(rows)
+
+    return write
+
+
+def rows_of_errors(count: int) -> Callable[[Path], None]:
+    """``count`` rows, each with an error in every column, each error in words of its own: more
+    errors than are listed (provisioner.roster.rows.MAX_LISTED_PROBLEMS)."""
+
+    def write(path: Path) -> None:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(csv_text([]))
+            for n in range(count):
+                handle.write(f"{n},X{n},1{n},2{n},3{n},Year {n},C\x07{n},{n}/{n}/{n}\r\n")
 
     return write
 
@@ -146,6 +210,7 @@ class Case:
     row: int | None = None  # the row the problem names, where it is a row's
 
 
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: an old .xls, or an encrypted workbook
 TOO_BIG = 50 * 1024 * 1024  # provisioner.roster.decode.MAX_ROSTER_BYTES
 BOMB = 300 * 1024 * 1024  # MAX_UNZIPPED_BYTES
 
@@ -220,7 +285,12 @@ CASES: list[Case] = [
     Case("workbook-named-csv.csv", raw(workbook_bytes(GOOD)), 3, "is a spreadsheet workbook"),
     Case("text-named-xlsx.xlsx", text(GOOD), 3, "cannot be read as a .xlsx"),
     Case("truncated.xlsx", lambda path: path.write_bytes(workbook_bytes(GOOD)[:1500]), 3, "cannot be read as a .xlsx"),
-    Case("damaged-xls.xls", raw(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600), 3, "cannot be read as a .xls"),
+    Case("damaged-xls.xls", raw(OLE + b"\x00" * 600), 3, "cannot be read as a .xls"),
+    Case("old-xls-named-xlsx.xlsx", raw(OLE + b"\x00" * 600), 3, "old Excel 97-2003 workbook (.xls)"),
+    # Passwords: an encrypted workbook is an OLE compound file, as an old .xls is
+    Case("password-protected.xlsx", password_protected(GOOD), 3, "protected with a password"),
+    Case("password-protected-named-xls.xls", password_protected(GOOD), 3, "protected with a password"),
+    Case("password-protected-named-csv.csv", password_protected(GOOD), 3, "protected with a password"),
     Case("a-word-document.docx", raw(b"PK\x03\x04"), 3, "unsupported file type"),
     Case("a-folder.csv", folder, 3, "is not a file"),
     Case("dangling-link.csv", dangling_link, 3, "roster file not found"),
@@ -229,6 +299,10 @@ CASES: list[Case] = [
     # Size
     Case("over-the-size-limit.csv", large_csv(TOO_BIG), 3, "a roster can be"),
     Case("zip-bomb.xlsx", zip_bomb(BOMB), 3, "unzips to more than"),
+    Case("a-cell-at-XFD1048576.xlsx", far_cell("XFD1048576"), 3, "reaching row 1,048,576 and column XFD"),
+    Case("a-cell-at-row-900000.xlsx", far_cell("A900000"), 3, "reaching row 900,000:"),
+    Case("short-cells-two-million-rows.csv", short_cells(TOO_BIG - 1024 * 1024), 3, "rows with something in them"),
+    Case("sixty-thousand-rows-of-errors.csv", rows_of_errors(60_000), 3, "more errors in rows after row"),
 ]
 
 
@@ -238,7 +312,57 @@ def build(into: Path, cases: list[Case] = CASES) -> None:
         case.write(into / case.name)
 
 
+def first_message(answer: dict) -> str:
+    """The first thing a ``roster check --json`` answer says: the refusal, else the first error,
+    else the first warning (each with its row and column), else that the file read cleanly."""
+    if "error" in answer:
+        return answer["error"]["message"]
+    if answer.get("refused"):
+        return answer["refused"]
+    for kind in ("errors", "warnings"):
+        if answer.get(kind):
+            problem = answer[kind][0]
+            where = ", ".join(([f"row {problem['row']}"] if problem["row"] is not None else [])
+                              + ([f"column '{problem['column']}'"] if problem["column"] else []))  # fmt: skip
+            more = f" (and {len(answer[kind]) - 1} more)" if len(answer[kind]) > 1 else ""
+            return f"{kind[:-1]}: {where + ': ' if where else ''}{problem['message']}{more}"
+    return f"read cleanly: {answer['pupils']} pupil(s)"
+
+
+def report(folder: Path, cases: list[Case] = CASES) -> str:
+    """Each file of the corpus with the exit code of ``provisioner roster check --json`` on it and
+    the first line of its message, as a Markdown table."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from provisioner.cli import app
+
+    runner = CliRunner()
+    lines = ["| File | Exit code | First line of the message |", "|---|---|---|"]
+    for case in cases:
+        result = runner.invoke(app, ["roster", "check", str(folder / case.name), "--json"])
+        try:
+            message = first_message(json.loads(result.stdout))
+        except ValueError:
+            message = f"(no JSON answer: {result.output.strip()[:200]})"
+        message = message.splitlines()[0] if message else ""
+        lines.append(f"| {case.name} | {result.exit_code} | {message.replace('|', chr(92) + '|')} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--report"]:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as temporary:
+            corpus = Path(temporary) / "corpus"
+            build(corpus)
+            try:
+                print(report(corpus))
+            finally:
+                (corpus / "unreadable.csv").chmod(0o600)
+        sys.exit(0)
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "hostile-corpus")
     build(out)
     print(f"{len(CASES)} files in {out}{os.sep}")
