@@ -217,15 +217,33 @@ def test_killed_at_a_seeded_point_then_run_again_leaves_one_account_each(prepare
     again = run(workspace, *ready.args)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Traceback" not in again.stderr
-    answer = json.loads(again.stdout)
-    named = {workspace.root / p for p in ready.named} | slips_named(answer)
-    if kind == "apply" and not answer["batches"]:
-        # Killed once its outcomes were recorded, the rerun has nothing to send and names no
-        # slip: the known gap test_killed_once_the_accounts_are_recorded_the_next_apply_names_their_slips
-        # records. The passwords in force must still be on the slips in the outbox.
+    named = {workspace.root / p for p in ready.named} | slips_named(json.loads(again.stdout))
+    if kind == "apply" and point == slips_recorded_as_named(ready.points):
+        # The known gap test_killed_once_its_slips_are_recorded_as_named_the_next_apply_names_them
+        # records: the slips of the killed run are named by no output. The passwords in force
+        # must still be on slips in the outbox.
         named |= set((workspace.outbox / PLATFORM).glob("*.xlsx"))
     on = TODAY if kind == "apply" else date.fromisoformat(CLEANED_ON)
     assert_the_tenant_is_whole(workspace, tenant, ready.rows, named, on)
+
+
+def slips_recorded_as_named(points: list[str]) -> str:
+    """An apply's last commit: its slips recorded as named to the admin, its answer not yet given."""
+    return max((p for p in points if p.startswith("state-committed@")), key=lambda p: int(p.partition("@")[2]))
+
+
+@pytest.mark.xfail(strict=True, reason="an apply killed once it recorded its slips as named, before its answer "
+                   "reached the admin: the next apply has nothing to send and names them no more")
+def test_killed_once_its_slips_are_recorded_as_named_the_next_apply_names_them(prepared, tenant, tmp_path):
+    from provisioner.workspace import Workspace
+
+    ready = prepared("apply")
+    workspace = Workspace(shutil.copytree(ready.workspace, tmp_path / "ws"))
+    killed = run(workspace, *ready.args, env={CRASH_ENV: slips_recorded_as_named(ready.points)})
+    assert killed.returncode == KILLED, killed.stderr
+    again = run(workspace, *ready.args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_the_tenant_is_whole(workspace, tenant, ready.rows, slips_named(json.loads(again.stdout)), TODAY)
 
 
 def killed_once_recorded(m365, graph, tmp_path) -> tuple[list[dict], subprocess.CompletedProcess]:
