@@ -2,11 +2,15 @@
 over many seeds, counting what a school would be hurt by rather than stopping at the first.
 
     .venv/bin/python bench/fault_soak.py [--runs 200] [--platforms file|m365|both] [--pupils 40] [--seed 0]
+                                         [--anywhere]
 
 Each run makes a fresh workspace (file platforms: Purple Mash and Bug Club; or Microsoft 365
 against a fresh Graph stand-in), does in-process every stage before the command under test
 (apply, leavers apply, and on file platforms purge and pupil erase), then runs that command in
 a subprocess killed for real at a fault point chosen from the run's seed, then runs it again.
+The points are those placed by hand in the command's job; with ``--anywhere``, every place the
+command passes (each file written before it is in place, each state commit, each answer from
+Graph too), listed by running it once on a copy of the workspace first (tests/kill_points.py).
 Counted after each run: the kills that landed (faults injected), duplicates (a pupil holding two
 accounts or issued twice, two accounts of one sign-in name, a pupil on two deletion lists),
 orphans (a file in the outbox no batch of the state knows, a temporary file left, an account in
@@ -39,11 +43,13 @@ import test_faults as files_faults  # noqa: E402
 import test_m365_faults as m365_faults  # noqa: E402
 from graph_standin import GraphStandIn  # noqa: E402
 from conftest import import_rows  # noqa: E402
+from kill_points import kill_order, points_passed  # noqa: E402
 from m365_helpers import configure  # noqa: E402
 
 from provisioner.delivery import CRASH_ENV  # noqa: E402
 from provisioner.jobs.create import init_workspace  # noqa: E402
 from provisioner.synthetic import synthetic_pupils, write_roster_csv  # noqa: E402
+from provisioner.workspace import Workspace  # noqa: E402
 
 KILLED = -signal.SIGKILL if os.name == "posix" else 1
 M365_POINTS = {**m365_faults.POINTS, "apply": [*m365_faults.POINTS["apply"], "pushed"]}
@@ -56,6 +62,17 @@ def command(workspace, args: list[str], point: str | None = None) -> subprocess.
         env[CRASH_ENV] = point
     return subprocess.run([sys.executable, "-m", "provisioner", *args, "--workspace", str(workspace.root)],
                           env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
+
+
+def every_point(workspace, args: list[str], label: str) -> list[str]:
+    """Every place the command can be killed: it is run once, uninterrupted, on a copy of the workspace."""
+    from conftest import Cli
+
+    trial = Workspace(shutil.copytree(workspace.root, workspace.root.parent / "trial"))
+    try:
+        return kill_order(points_passed(lambda: Cli(trial)(*args)), label)
+    finally:
+        shutil.rmtree(trial.root)
 
 
 def unfinished(workspace, found: Counter, notes: list[str]) -> None:
@@ -91,7 +108,8 @@ def unfinished(workspace, found: Counter, notes: list[str]) -> None:
             notes.append("the audit chain is broken")
 
 
-def file_run(folder: Path, rng: random.Random, seed: int, pupils: int, found: Counter, notes: list[str]) -> str:
+def file_run(folder: Path, rng: random.Random, seed: int, pupils: int, found: Counter, notes: list[str],
+             anywhere: bool = False) -> str:  # fmt: skip
     from test_crash_safety import import_files, slips_match_imports
 
     from provisioner.synthetic import write_roster_xlsx
@@ -103,6 +121,8 @@ def file_run(folder: Path, rng: random.Random, seed: int, pupils: int, found: Co
     roster = folder / "roster.xlsx"
     write_roster_xlsx(roster, rows)
     args = files_faults.command_under_test(kind, workspace, rows, roster)
+    if anywhere:
+        point = rng.choice(every_point(workspace, args, f"file-{kind}"))
     rerun = kill_and_rerun(workspace, args, point, found, notes)
     if rerun is None:
         return f"file {kind} at {point}"
@@ -129,7 +149,8 @@ def file_run(folder: Path, rng: random.Random, seed: int, pupils: int, found: Co
     return f"file {kind} at {point}"
 
 
-def m365_run(folder: Path, rng: random.Random, seed: int, pupils: int, found: Counter, notes: list[str]) -> str:
+def m365_run(folder: Path, rng: random.Random, seed: int, pupils: int, found: Counter, notes: list[str],
+             anywhere: bool = False) -> str:  # fmt: skip
     kind = rng.choice(list(M365_POINTS))
     point = rng.choice(M365_POINTS[kind])
     with GraphStandIn(write_limit=None, seed=seed) as graph:
@@ -141,6 +162,10 @@ def m365_run(folder: Path, rng: random.Random, seed: int, pupils: int, found: Co
         roster = folder / "roster.csv"
         write_roster_csv(roster, rows)
         args = m365_faults.command_under_test(kind, workspace, rows, roster, set())
+        if anywhere:
+            tenant = graph.directory()
+            point = rng.choice(every_point(workspace, args, f"m365-{kind}"))
+            graph.restore(tenant)
         if kill_and_rerun(workspace, args, point, found, notes) is None:
             return f"m365 {kind} at {point}"
         unfinished(workspace, found, notes)
@@ -186,6 +211,8 @@ def main() -> None:
     parser.add_argument("--platforms", choices=("file", "m365", "both"), default="both")
     parser.add_argument("--pupils", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--anywhere", action="store_true",
+                        help="kill at any place the command passes, not only the points placed in its job")
     args = parser.parse_args()
     families = {"file": [file_run], "m365": [m365_run], "both": [file_run, m365_run]}[args.platforms]
     found: Counter = Counter()
@@ -198,7 +225,7 @@ def main() -> None:
         notes: list[str] = []
         folder = Path(tempfile.mkdtemp(prefix="fault-soak-"))
         try:
-            what = family(folder, rng, seed, args.pupils, found, notes)
+            what = family(folder, rng, seed, args.pupils, found, notes, anywhere=args.anywhere)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         found[family.__name__] += 1

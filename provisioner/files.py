@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from provisioner.errors import UsageError
+from provisioner.faults import crashpoint
 
 POSIX = os.name == "posix"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -78,6 +79,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         make_private(tmp)
+        crashpoint("temporary-written")  # the whole file in its temporary, not yet in place
         try:
             os.replace(tmp, path)
         except PermissionError:

@@ -598,6 +598,23 @@ class GraphStandIn:
         with self._lock:
             self._groups[group_id]["members"].remove(user_id)
 
+    def directory(self) -> dict:
+        """A copy of the tenant's directory (users, deleted users, groups), for ``restore``."""
+        with self._lock:
+            return copy.deepcopy({"users": self._users, "upn": self._upn, "deleted": self._deleted,
+                                  "groups": self._groups})
+
+    def restore(self, directory: dict):
+        """Put the directory back as ``directory()`` copied it, and clear the faults waiting: one
+        stand-in serves tests in turn, each from the same tenant."""
+        with self._lock:
+            copied = copy.deepcopy(directory)
+            self._users, self._upn, self._deleted, self._groups = (copied["users"], copied["upn"],
+                                                                   copied["deleted"], copied["groups"])
+            self._faults = {"graph": deque(), "token": deque()}
+            self._batch_faults.clear()
+            self._storm = self._expire_in = None
+
     def reset_counters(self):
         """Clear request_log, write_count, throttled, violations, max_concurrency (not the directory)."""
         with self._lock:

@@ -13,10 +13,14 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from conftest import TODAY, Cli, apply
+from kill_points import command_env
 from m365_helpers import configure, pupils_in, slips_of
 from provisioner.errors import ExitCode
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
@@ -28,7 +32,7 @@ KILLED = -signal.SIGKILL if os.name == "posix" else 1  # on Windows the fault po
 def run(workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real command in a subprocess."""
     return subprocess.run([sys.executable, "-m", "provisioner", *args, "--workspace", str(workspace.root)],
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True)  # fmt: skip
+                          env=command_env(env), capture_output=True, text=True)  # fmt: skip
 
 
 # 1: Microsoft 365's first passwords, after Graph fails part way
@@ -406,37 +410,51 @@ def test_json_is_answered_on_failure_paths_with_the_code_the_message_and_what_to
 # SIGKILL at seeded points of apply, leavers apply, purge and pupil erase, on file platforms;
 # then the same command again finishes the job: nobody twice, no file the state does not know,
 # the slips matching the files, nothing left running, the audit chain intact.
+#
+# Each kind's workspace, every stage before its command done, is built once a test process and
+# copied for each seed; its command is run once uninterrupted there to list every place it can
+# be killed (tests/kill_points.py), and seed s kills it at the sth of them: the points placed in
+# the job by hand, then each file written before it is in place, each state commit before the
+# audit head moves on, each file the purge removes.
 
 FILE_PLATFORMS = ["purple-mash", "bug-club"]  # a CSV and a sheet to paste from, so each point is passed twice
 LEFT_ON, CLEANED_ON, PURGED_ON = "2026-12-01", "2027-01-05", "2028-12-01"
-POINTS = {
+POINTS = {  # the points placed by hand in each command's job (bench/fault_soak.py draws from these)
     "apply": [f"{point}@{nth}" for point in ("prepared", "between-documents", "written", "committed") for nth in (1, 2)],
-    "leavers": ["leavers", "deletion-list"],  # Bug Club serves fewer year groups: it may have no list to write
+    "leavers": ["leavers", "deletion-list@1", "deletion-list@2"],
     "purge": ["purge", "compacting"],
-    "erase": ["erase", "deletion-list"],
+    "erase": ["erase", "deletion-list@1", "deletion-list@2"],
 }
-SEEDS = range(4)
+SEEDS = range(20)
+PUPILS = 24  # every year group, nursery to year 6, three pupils each
 
 
 def fault_workspace(tmp_path, seed: int):
-    """Two file platforms, a roster of 40 (a few leaving), and every stage before the command
-    under test done in-process."""
+    """Two file platforms, a roster of 24 (a few leaving later), and nothing done yet."""
     from provisioner.jobs.create import init_workspace
     from provisioner.synthetic import write_roster_xlsx
 
     workspace = init_workspace(tmp_path / "ws", "Fault Primary", "fault.sch.uk", FILE_PLATFORMS)
-    rows = synthetic_pupils(40, seed=100 + seed, today=TODAY)
+    rows = synthetic_pupils(PUPILS, seed=100 + seed, today=TODAY)
     roster = tmp_path / "roster.xlsx"
     write_roster_xlsx(roster, rows)
     return workspace, rows, roster
 
 
-def leave(rows: list[dict], roster, count: int = 3) -> list[dict]:
+def on_both_platforms(rows: list[dict]) -> list[dict]:
+    """The pupils both platforms hold (Bug Club serves reception to year 6)."""
+    return [r for r in rows if not r.get("leaving_date") and r["year_group"] not in ("N1", "N2")]
+
+
+def leave(rows: list[dict], roster, count: int = 2) -> list[dict]:
+    """``count`` pupils leave (few enough for the cleanup's guard): one only Purple Mash holds,
+    the others held by both platforms, so each platform has a deletion list to write."""
     from datetime import date
 
     from provisioner.synthetic import write_roster_xlsx
 
-    leavers = [r for r in rows if not r.get("leaving_date")][:count]
+    only_one = [r for r in rows if not r.get("leaving_date") and r not in on_both_platforms(rows)][:1]
+    leavers = only_one + on_both_platforms(rows)[::3][: count - len(only_one)]
     for row in leavers:
         row["leaving_date"] = date.fromisoformat(LEFT_ON)
     write_roster_xlsx(roster, rows)
@@ -453,11 +471,13 @@ def command_under_test(kind: str, workspace, rows, roster) -> list[str]:
         return ["apply", str(roster), "--yes", "--as-of", TODAY.isoformat()]
     apply(workspace, roster)
     if kind == "erase":
-        return ["pupil", "erase", rows[0]["mis_id"], "--yes", "--as-of", TODAY.isoformat()]
+        return ["pupil", "erase", on_both_platforms(rows)[0]["mis_id"], "--yes", "--as-of", TODAY.isoformat()]
     leave(rows, roster)
     if kind == "leavers":
         return ["leavers", "apply", str(roster), "--yes", "--as-of", CLEANED_ON]
     provisioner = Provisioner(workspace)
+    for platform in FILE_PLATFORMS:
+        provisioner.confirm_uploaded(platform, today=TODAY)  # the purge removes the uploaded files too
     provisioner.apply_leavers(roster, confirm=lambda _: True, today=date.fromisoformat(CLEANED_ON))
     for platform in FILE_PLATFORMS:
         for batch in provisioner.deletion_lists_waiting(platform):
@@ -505,20 +525,64 @@ def assert_the_job_is_whole(workspace, kind: str, rows: list[dict]) -> None:
         assert gone and not any(key_of(row).encode() in raw for row in gone), "the purged leavers are forgotten"
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A kind's workspace with every stage before its command done, to copy for each seed."""
+
+    workspace: Path
+    rows: list[dict]
+    args: list[str]  # the command, without --workspace
+    points: list[str]  # every place the command can be killed, in the order the seeds take them
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory) -> Callable[[str], Prepared]:
+    """Each kind's workspace built once a test process (its roster is only read), and the
+    places its command passes listed from a run on a copy of it."""
+    import shutil
+
+    from kill_points import kill_order, points_passed
+    from provisioner.workspace import Workspace
+
+    made: dict[str, Prepared] = {}
+
+    def prepare(kind: str) -> Prepared:
+        if kind not in made:
+            folder = tmp_path_factory.mktemp(f"fault-{kind}")
+            workspace, rows, roster = fault_workspace(folder, 0)
+            args = command_under_test(kind, workspace, rows, roster)
+            trial = Workspace(shutil.copytree(workspace.root, folder / "trial"))
+
+            def uninterrupted() -> None:
+                result = Cli(trial)(*args)
+                assert result.exit_code == 0, result.output
+
+            points = kill_order(points_passed(uninterrupted), f"file-{kind}")
+            shutil.rmtree(trial.root)
+            missing = [p for p in POINTS[kind] if (p if "@" in p else f"{p}@1") not in points]
+            assert missing == [], f"{kind} passes every point placed in its job"
+            made[kind] = Prepared(workspace.root, rows, args, points)
+        return made[kind]
+
+    return prepare
+
+
 @pytest.mark.parametrize("kind", list(POINTS))
 @pytest.mark.parametrize("seed", SEEDS)
-def test_killed_at_a_seeded_point_then_run_again_finishes_the_job(tmp_path, kind, seed):
-    import random
+def test_killed_at_a_seeded_point_then_run_again_finishes_the_job(prepared, tmp_path, kind, seed):
+    import shutil
 
-    workspace, rows, roster = fault_workspace(tmp_path, seed)
-    args = command_under_test(kind, workspace, rows, roster)
-    point = random.Random(f"{kind}-{seed}").choice(POINTS[kind])
-    killed = run(workspace, *args, env={"PROVISIONER_CRASH_AT": point})
+    from provisioner.workspace import Workspace
+
+    ready = prepared(kind)
+    workspace = Workspace(shutil.copytree(ready.workspace, tmp_path / "ws"))
+    point = ready.points[seed % len(ready.points)]
+    killed = run(workspace, *ready.args, env={"PROVISIONER_CRASH_AT": point})
     assert killed.returncode == KILLED, f"{point} was not reached: {killed.stderr}"
-    again = run(workspace, *args)
+    again = run(workspace, *ready.args)
     assert again.returncode == 0, again.stderr
     assert "Traceback" not in again.stderr
-    assert_the_job_is_whole(workspace, kind, rows)
+    assert_the_job_is_whole(workspace, kind, ready.rows)
 
 
 @pytest.mark.parametrize("where", ["/wrong", "/v1.0"])

@@ -6,17 +6,25 @@ output named, nothing left running and the audit chain intact.
 The command is the real one, in a subprocess killed for real at a fault point
 (PROVISIONER_CRASH_AT, as in tests/test_faults.py); the stand-in is a real HTTPS server in this
 process, so what the tenant holds is read from it directly, never from the tool.
+
+Each kind's workspace and tenant are made once a test process: the workspace is copied for
+each seed and the stand-in given the tenant back (``GraphStandIn.restore``). The command is run
+once uninterrupted to list every place it can be killed (tests/kill_points.py): the points
+placed in its job, each answer from Graph, each commit of the state, each file written; seed s
+kills at the sth.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +32,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import TODAY, key_of, yes
+from kill_points import command_env
 from m365_helpers import licence_members, on_roll
 from provisioner.delivery import CRASH_ENV
 from provisioner.synthetic import synthetic_pupils, write_roster_csv
@@ -31,19 +40,24 @@ from provisioner.synthetic import synthetic_pupils, write_roster_csv
 KILLED = -signal.SIGKILL if os.name == "posix" else 1  # on Windows the fault point ends the process
 PLATFORM = "microsoft-365"
 LEFT_ON, CLEANED_ON = "2026-12-01", "2027-01-05"
-POINTS = {
+POINTS = {  # the points placed by hand in each command's job (bench/fault_soak.py draws from these)
     # recorded, nothing sent; accounts made and none recorded
     "apply": ["prepared", "pushing"],
     # the run begun, nothing done; a change made and read back, not yet recorded
     "leavers": ["leavers", "cleaning-up"],
 }
-SEEDS = range(4)
+SEEDS = range(20)
+# An apply of 45 makes 48 writes (the accounts in three batches, the licence group's members
+# added 20 at a time), under the 60 a second the client allows itself: it never waits for its
+# quota, so it sends the same requests however fast the machine, and a kill after the nth answer
+# from Graph is at the same place in every run. The cleanup's guard wants leavers few: 3 of 45.
+PUPILS = 45
 
 
 def run(workspace, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The real command in a subprocess, answering in JSON."""
     return subprocess.run([sys.executable, "-m", "provisioner", *args, "--json", "--workspace", str(workspace.root)],
-                          env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300)  # fmt: skip
+                          env=command_env(env), capture_output=True, text=True, timeout=300)  # fmt: skip
 
 
 def slips_named(answer: dict) -> set[Path]:
@@ -122,23 +136,114 @@ def assert_the_tenant_is_whole(workspace, graph, rows: list[dict], named: set[Pa
             "the password in force is on a slip the output named"  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A kind's workspace and tenant with every stage before its command done, to copy for each seed."""
+
+    workspace: Path
+    directory: dict  # the tenant, as GraphStandIn.directory() copies it
+    rows: list[dict]
+    args: list[str]  # the command, without --workspace
+    named: set[Path]  # the slips the stages before named, relative to the workspace
+    points: list[str]  # every place the command can be killed, in the order the seeds take them
+
+
+@pytest.fixture(scope="module")
+def tenant():
+    """One Graph stand-in for the seeded tests of a test process, each seed given the same
+    directory back (``GraphStandIn.restore``)."""
+    from graph_standin import GraphStandIn
+    from m365_helpers import LICENCE_GROUP
+
+    with pytest.MonkeyPatch.context() as patch, GraphStandIn(write_limit=None) as graph:
+        graph.add_group(LICENCE_GROUP)
+        patch.setenv("PROVISIONER_M365_CLIENT_SECRET", graph.client_secret)
+        yield graph
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, tenant) -> Callable[[str], Prepared]:
+    """Each kind's workspace and tenant built once a test process, and the places its command
+    passes listed from a run on a copy of them."""
+    from conftest import Cli
+    from kill_points import kill_order, points_passed
+    from m365_helpers import configure
+    from provisioner.jobs.create import init_workspace
+    from provisioner.workspace import Workspace
+
+    empty = tenant.directory()
+    made: dict[str, Prepared] = {}
+
+    def prepare(kind: str) -> Prepared:
+        if kind not in made:
+            folder = tmp_path_factory.mktemp(f"m365-{kind}")
+            tenant.restore(empty)
+            workspace = init_workspace(folder / "ws", "Graph Primary", "graph.sch.uk", [PLATFORM])
+            configure(workspace, tenant)
+            rows = synthetic_pupils(PUPILS, seed=200, today=TODAY)
+            roster = folder / "roster.csv"
+            write_roster_csv(roster, rows)
+            named: set[Path] = set()
+            args = command_under_test(kind, workspace, rows, roster, named)
+            directory = tenant.directory()
+            trial = Workspace(shutil.copytree(workspace.root, folder / "trial"))
+
+            def uninterrupted() -> None:
+                result = Cli(trial)(*args)
+                assert result.exit_code == 0, result.output
+
+            points = kill_order(points_passed(uninterrupted), f"m365-{kind}")
+            shutil.rmtree(trial.root)
+            missing = [p for p in POINTS[kind] if f"{p}@1" not in points]
+            assert missing == [], f"{kind} passes every point placed in its job"
+            made[kind] = Prepared(workspace.root, directory, rows, args,
+                                  {p.relative_to(workspace.root) for p in named}, points)  # fmt: skip
+        tenant.restore(made[kind].directory)
+        return made[kind]
+
+    return prepare
+
+
 @pytest.mark.parametrize("kind", list(POINTS))
 @pytest.mark.parametrize("seed", SEEDS)
-def test_killed_at_a_seeded_point_then_run_again_leaves_one_account_each(m365, graph, tmp_path, kind, seed):
-    rows = synthetic_pupils(45, seed=200 + seed, today=TODAY)
-    roster = tmp_path / "roster.csv"
-    write_roster_csv(roster, rows)
-    named: set[Path] = set()
-    args = command_under_test(kind, m365, rows, roster, named)
-    point = random.Random(f"m365-{kind}-{seed}").choice(POINTS[kind])
-    killed = run(m365, *args, env={CRASH_ENV: point})
+def test_killed_at_a_seeded_point_then_run_again_leaves_one_account_each(prepared, tenant, tmp_path, kind, seed):
+    from provisioner.workspace import Workspace
+
+    ready = prepared(kind)
+    workspace = Workspace(shutil.copytree(ready.workspace, tmp_path / "ws"))
+    point = ready.points[seed % len(ready.points)]
+    killed = run(workspace, *ready.args, env={CRASH_ENV: point})
     assert killed.returncode == KILLED, f"{point} was not reached: {killed.stdout} {killed.stderr}"
-    again = run(m365, *args)
+    again = run(workspace, *ready.args)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Traceback" not in again.stderr
-    named |= slips_named(json.loads(again.stdout))
+    named = {workspace.root / p for p in ready.named} | slips_named(json.loads(again.stdout))
+    if kind == "apply" and point == slips_recorded_as_named(ready.points):
+        # The known gap test_killed_once_its_slips_are_recorded_as_named_the_next_apply_names_them
+        # records: the slips of the killed run are named by no output. The passwords in force
+        # must still be on slips in the outbox.
+        named |= set((workspace.outbox / PLATFORM).glob("*.xlsx"))
     on = TODAY if kind == "apply" else date.fromisoformat(CLEANED_ON)
-    assert_the_tenant_is_whole(m365, graph, rows, named, on)
+    assert_the_tenant_is_whole(workspace, tenant, ready.rows, named, on)
+
+
+def slips_recorded_as_named(points: list[str]) -> str:
+    """An apply's last commit: its slips recorded as named to the admin, its answer not yet given."""
+    return max((p for p in points if p.startswith("state-committed@")), key=lambda p: int(p.partition("@")[2]))
+
+
+@pytest.mark.xfail(strict=True, reason="an apply killed once it recorded its slips as named, before its answer "
+                   "reached the admin: the next apply has nothing to send and names them no more")
+def test_killed_once_its_slips_are_recorded_as_named_the_next_apply_names_them(prepared, tenant, tmp_path):
+    from provisioner.workspace import Workspace
+
+    ready = prepared("apply")
+    workspace = Workspace(shutil.copytree(ready.workspace, tmp_path / "ws"))
+    killed = run(workspace, *ready.args, env={CRASH_ENV: slips_recorded_as_named(ready.points)})
+    assert killed.returncode == KILLED, killed.stderr
+    again = run(workspace, *ready.args)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_the_tenant_is_whole(workspace, tenant, ready.rows, slips_named(json.loads(again.stdout)), TODAY)
 
 
 def killed_once_recorded(m365, graph, tmp_path, point: str = "pushed") -> tuple[list[dict], subprocess.CompletedProcess]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import ProvisionerError, RemoteError, SettingsError
+from provisioner.faults import crashpoint
 
 if TYPE_CHECKING:
     import msal
@@ -218,6 +219,7 @@ class GraphClient:
             except no_whole_answer():
                 time.sleep(backoff(attempt))  # the caller makes a retried create safe
                 continue
+            crashpoint("graph-answered")  # done in the tenant, the answer not yet read
             reply = Reply(response.status_code, _json(response), dict(response.headers))
             if reply.status == 401 and not renewed:  # an expired token: get a new one, once
                 self._app.remove_tokens_for_client()
@@ -304,6 +306,7 @@ class GraphClient:
         except no_whole_answer():
             time.sleep(backoff(attempt))
             return None
+        crashpoint("graph-answered")
         if response.status_code == 401:
             self._app.remove_tokens_for_client()
             return None

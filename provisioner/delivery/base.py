@@ -9,8 +9,6 @@ Each reports what it did into the run's result.
 
 from __future__ import annotations
 
-import os
-import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from provisioner.connector import ApiSession, Connector
+from provisioner.faults import CRASH_ENV, crashpoint  # noqa: F401 (the strategies' and jobs' fault points)
 from provisioner.models import Pupil, Roster
 from provisioner.state import Batch, BatchKind, BatchStatus, State, now
 from provisioner.workspace import Workspace
@@ -210,22 +209,3 @@ def record_intent(job: Job, plan: PlatformPlan, kind: BatchKind, file: str) -> B
     job.state.record_intent(batch, plan.to_send)
     crashpoint("prepared")
     return batch
-
-
-CRASH_ENV = "PROVISIONER_CRASH_AT"
-_passed: dict[str, int] = {}
-
-
-def crashpoint(name: str) -> None:
-    """Fault injection for the crash-safety tests: die here, as a SIGKILL would, when asked.
-    ``PROVISIONER_CRASH_AT=name`` dies the first time the point is reached; ``name@3`` the third
-    (the third platform's file written, say)."""
-    wanted = os.environ.get(CRASH_ENV)
-    if not wanted:
-        return
-    point, _, nth = wanted.partition("@")
-    if point != name:
-        return
-    _passed[name] = _passed.get(name, 0) + 1
-    if _passed[name] == int(nth or 1):
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

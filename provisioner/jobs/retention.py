@@ -79,6 +79,7 @@ def _erased_pupils_files(workspace: Workspace, state: State, keys: list[str]) ->
         if finished:
             files.remove_tree(path)
             removed.append(shown)
+            crashpoint("file-removed")  # some of the files that name the pupil gone, the rest not yet
         else:
             kept.append(shown)
 
@@ -121,6 +122,7 @@ def _purge_outbox(workspace: Workspace, state: State, today: date) -> list[str]:
         for path in _batch_files(workspace, platform, batch_id):
             files.remove_tree(path)
             removed.append(path.relative_to(workspace.root).as_posix())
+            crashpoint("file-removed")  # some finished batches' files gone, the rest not yet
     return removed
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from provisioner import files
 from provisioner.errors import WorkspaceFault
+from provisioner.faults import crashpoint
 from provisioner.state.accounts import AccountLedger, decode_sent, json_text, sent_format, sent_text
 from provisioner.state.audit import AuditHead, ChainCheck, RunsAndAudit
 from provisioner.state.batches import BatchLedger
@@ -136,6 +137,7 @@ class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, 
             self._forget_queued_events()
             raise
         self.db.execute("COMMIT")
+        crashpoint("state-committed")  # committed, the audit log's head beside the state not yet moved on
         if self._appended:
             self._advance_head()
 
