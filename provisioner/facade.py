@@ -234,7 +234,7 @@ class Provisioner:
               allow_large_cleanup: bool = False, different_pupils: bool = False) -> ApplyResult:  # fmt: skip
         """Recompute the plan, show it through ``confirm``, then carry it out and record it. The
         front end calls ``slips_shown`` once it has shown the answer."""
-        from provisioner.delivery.base import crashpoint
+        from provisioner.faults import crashpoint
         from provisioner.jobs import provisioning
 
         today = today or self._today()
