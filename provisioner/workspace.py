@@ -10,6 +10,8 @@ import contextlib
 import os
 import re
 import secrets
+import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from functools import cached_property
@@ -174,11 +176,22 @@ class Workspace:
         """Only one command changes the workspace at a time."""
         with self.lock_if_free() as held:
             if not held:
+                holder = self._lock_holder()
                 raise UsageError(
-                    "another provisioner command is working on this workspace",
-                    hint="wait for it to finish, then run this command again",
+                    f"another provisioner command is working on this workspace{f': {holder}' if holder else ''}",
+                    hint="wait for it to finish (or stop it), then run this command again",
                 )
             yield
+
+    def _lock_holder(self) -> str:
+        """Which command holds the lock, as it wrote it: after the first byte, which is the one
+        locked (Windows lets no other process read a locked byte)."""
+        try:
+            with open(self.root / LOCK_FILE, "rb") as handle:
+                handle.seek(1)
+                return handle.read(200).decode("utf-8", errors="replace").strip()
+        except OSError:
+            return ""
 
     @contextlib.contextmanager
     def lock_if_free(self) -> Iterator[bool]:
@@ -202,9 +215,26 @@ class Workspace:
                 held = False
             else:
                 held = True
+                # Who holds it, for a second command to name. The OS lets go of the lock when a
+                # process dies however it dies, so a killed command never leaves it held.
+                handle.seek(1)
+                handle.write(f"{running_command()} (process {os.getpid()}, since {time.strftime('%H:%M')})".encode())
+                handle.truncate()
+                handle.flush()
             yield held
         finally:
             handle.close()
+
+
+def running_command() -> str:
+    """This process's command as the admin typed it (``provisioner leavers apply``): the words
+    of the command line before its first file, option or id."""
+    words = []
+    for word in sys.argv[1:4]:
+        if not re.fullmatch(r"[a-z][a-z-]*", word):
+            break
+        words.append(word)
+    return " ".join(["provisioner", *words]) if words else "a provisioner command"
 
 
 def write_key(path: Path) -> None:

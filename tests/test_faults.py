@@ -325,6 +325,36 @@ def test_outbox_and_reports_deleted_by_the_admin_are_made_again_owner_only(works
             assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder.name
 
 
+@pytest.mark.skipif(os.name != "posix", reason="a pseudo-terminal stands in for the admin's")
+def test_a_second_command_is_refused_at_once_naming_the_one_at_work(workspace, roster_file):
+    import pty
+
+    # A real apply holds the workspace while it waits at its question, as an admin who went to
+    # make a cup of tea leaves it; a cleanup started meanwhile must not wait or interleave.
+    primary, secondary = pty.openpty()
+    waiting = subprocess.Popen([sys.executable, "-m", "provisioner", "apply", str(roster_file), "--as-of",
+                                TODAY.isoformat(), "--workspace", str(workspace.root)],
+                               stdin=secondary, stdout=secondary, stderr=secondary, env=command_env())  # fmt: skip
+    os.close(secondary)
+    try:
+        shown = b""
+        while b"Apply these changes?" not in shown:
+            shown += os.read(primary, 4096)
+        second = run(workspace, "leavers", "apply", str(roster_file), "--yes", "--json")
+        assert second.returncode == ExitCode.USAGE
+        error = json.loads(second.stdout)["error"]
+        assert error["message"].startswith("another provisioner command is working on this workspace: "
+                                           f"provisioner apply (process {waiting.pid}, since ")  # fmt: skip
+        assert "then run this command again" in error["next"]
+    finally:
+        os.write(primary, b"n\n")
+        waiting.wait(timeout=60)
+        os.close(primary)
+    assert waiting.returncode == 0, "the admin said no"
+    assert not any(p.is_file() for p in workspace.outbox.rglob("*")), "and nothing was written"
+    assert run(workspace, "status", "--json").returncode == 0, "the lock went with the command"
+
+
 def test_init_without_a_terminal_never_stops_at_a_question(tmp_path):
     def init(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "provisioner", "init", *args], stdin=subprocess.DEVNULL,
