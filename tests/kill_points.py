@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,23 @@ def kill_order(counts: Counter[str], label: str) -> list[str]:
     rng.shuffle(by_hand)
     rng.shuffle(anywhere)
     return by_hand + anywhere
+
+
+def kill_points_of(workspace_root: Path, args: Sequence[str], label: str, placed: Iterable[str]) -> list[str]:
+    """Where a command can be killed, in seed order (``kill_order``): listed by running it once,
+    uninterrupted and in this process, on a copy of the workspace beside it, which is then
+    removed. Each point placed in its job (``placed``: ``name`` or ``name@n``) must be passed."""
+    from conftest import Cli
+    from provisioner.workspace import Workspace
+
+    trial = Workspace(shutil.copytree(workspace_root, workspace_root.parent / "trial"))
+
+    def uninterrupted() -> None:
+        result = Cli(trial)(*args)
+        assert result.exit_code == 0, result.output
+
+    points = kill_order(points_passed(uninterrupted), label)
+    shutil.rmtree(trial.root)
+    missing = [p for p in placed if (p if "@" in p else f"{p}@1") not in points]
+    assert missing == [], f"{label} passes every point placed in its job"
+    return points

@@ -569,10 +569,7 @@ class Prepared:
 def prepared(tmp_path_factory) -> Callable[[str], Prepared]:
     """Each kind's workspace built once a test process (its roster is only read), and the
     places its command passes listed from a run on a copy of it."""
-    import shutil
-
-    from kill_points import kill_order, points_passed
-    from provisioner.workspace import Workspace
+    from kill_points import kill_points_of
 
     made: dict[str, Prepared] = {}
 
@@ -581,16 +578,7 @@ def prepared(tmp_path_factory) -> Callable[[str], Prepared]:
             folder = tmp_path_factory.mktemp(f"fault-{kind}")
             workspace, rows, roster = fault_workspace(folder, 0)
             args = command_under_test(kind, workspace, rows, roster)
-            trial = Workspace(shutil.copytree(workspace.root, folder / "trial"))
-
-            def uninterrupted() -> None:
-                result = Cli(trial)(*args)
-                assert result.exit_code == 0, result.output
-
-            points = kill_order(points_passed(uninterrupted), f"file-{kind}")
-            shutil.rmtree(trial.root)
-            missing = [p for p in POINTS[kind] if (p if "@" in p else f"{p}@1") not in points]
-            assert missing == [], f"{kind} passes every point placed in its job"
+            points = kill_points_of(workspace.root, args, f"file-{kind}", POINTS[kind])
             made[kind] = Prepared(workspace.root, rows, args, points)
         return made[kind]
 

@@ -165,11 +165,9 @@ def tenant():
 def prepared(tmp_path_factory, tenant) -> Callable[[str], Prepared]:
     """Each kind's workspace and tenant built once a test process, and the places its command
     passes listed from a run on a copy of them."""
-    from conftest import Cli
-    from kill_points import kill_order, points_passed
+    from kill_points import kill_points_of
     from m365_helpers import configure
     from provisioner.jobs.create import init_workspace
-    from provisioner.workspace import Workspace
 
     empty = tenant.directory()
     made: dict[str, Prepared] = {}
@@ -186,16 +184,7 @@ def prepared(tmp_path_factory, tenant) -> Callable[[str], Prepared]:
             named: set[Path] = set()
             args = command_under_test(kind, workspace, rows, roster, named)
             directory = tenant.directory()
-            trial = Workspace(shutil.copytree(workspace.root, folder / "trial"))
-
-            def uninterrupted() -> None:
-                result = Cli(trial)(*args)
-                assert result.exit_code == 0, result.output
-
-            points = kill_order(points_passed(uninterrupted), f"m365-{kind}")
-            shutil.rmtree(trial.root)
-            missing = [p for p in POINTS[kind] if f"{p}@1" not in points]
-            assert missing == [], f"{kind} passes every point placed in its job"
+            points = kill_points_of(workspace.root, args, f"m365-{kind}", POINTS[kind])
             made[kind] = Prepared(workspace.root, directory, rows, args,
                                   {p.relative_to(workspace.root) for p in named}, points)  # fmt: skip
         tenant.restore(made[kind].directory)
