@@ -228,9 +228,10 @@ class Workspace:
 
 def running_command() -> str:
     """This process's command as the admin typed it (``provisioner leavers apply``): the words
-    of the command line before its first file, option or id."""
+    of the command line before its first file, option or id, two at most (a group and its
+    command), so what follows (a pupil's name given to ``pupil show``) is never written down."""
     words = []
-    for word in sys.argv[1:4]:
+    for word in sys.argv[1:3]:
         if not re.fullmatch(r"[a-z][a-z-]*", word):
             break
         words.append(word)
