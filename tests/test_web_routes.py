@@ -12,6 +12,7 @@ import http.cookiejar
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +28,7 @@ import docx
 import pytest
 from conftest import approve_register, set_platform
 from roster_helpers import pupil, write_csv
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from provisioner.errors import GuardRefused, UsageError
@@ -145,16 +147,52 @@ def test_the_loopback_names_are_let_in(browser, host):
     assert browser.get("/", headers={"host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/confirm", "/purge", "/register/approve", "/settings/purple-mash", "/stop"])
-def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(browser, school, url):
-    before = school.settings_path.read_text(encoding="utf-8")
-    answer = browser.post(url, data={"platform": "purple-mash", "what": "uploaded", "entry": "purple-mash",
-                                     "by": "Someone", "enabled": "on"})  # fmt: skip
+def addresses(methods: set[str]) -> list[tuple[str, str]]:
+    """Every address of the routes table answering one of ``methods``, with each part it names
+    filled in (a roster's name, a platform, a batch...): a route added later is covered too."""
+    app = create_app(Path("unused"), Tokens()).app
+    found = []
+    for route in app.routes:
+        if isinstance(route, Route):
+            for method in sorted((route.methods or set()) & methods):
+                found.append((method, re.sub(r"\{(\w+)(:\w+)?\}", "purple-mash", route.path)))
+    return found
+
+
+@pytest.mark.parametrize(("method", "url"), addresses({"GET", "POST"}) + [("GET", "/static/style.css")])
+def test_every_address_is_refused_without_the_token_and_changes_nothing(school, tokens, method, url):
+    before = [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()]
+    client = TestClient(create_app(school.root, tokens), base_url=LOOPBACK)
+    answer = client.request(method, url, data={"csrf": tokens.csrf} if method == "POST" else None,
+                            follow_redirects=False)  # fmt: skip
     assert answer.status_code == 403
-    assert "did not come from this interface" in answer.text
-    answer = browser.post(url, data={"csrf": "a-guess", "entry": "purple-mash", "by": "Someone"})
-    assert answer.status_code == 403
-    assert school.settings_path.read_text(encoding="utf-8") == before
+    assert "Open the address that provisioner serve printed" in answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    assert [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()] == before
+
+
+@pytest.mark.parametrize(("method", "url"), [found for found in addresses({"POST"}) if found[1] != "/setup"])
+def test_every_form_is_refused_without_its_csrf_token(browser, school, method, url):
+    """Each address a form sends to, listed from the routes table, with the fields its form would
+    carry but no CSRF token (then a guessed one): refused, and no file of the workspace changed."""
+    before = [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()]
+    fields = {"platform": "purple-mash", "what": "uploaded", "entry": "purple-mash", "by": "Someone", "q": "001001",
+              "typed": "001001", "value": "Servers in the United Kingdom", "format": "pdf", "classes": "1A"}
+    for csrf in ({}, {"csrf": "a-guess"}):
+        answer = browser.post(url, data=fields | csrf, follow_redirects=False)
+        assert answer.status_code == 403, url
+        assert "did not come from this interface" in answer.text
+    assert [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()] == before
+
+
+def test_the_new_workspace_form_is_refused_without_its_csrf_token(tmp_path, tokens):
+    root = tmp_path / "new school"
+    client = TestClient(create_app(root, tokens), base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}", follow_redirects=False)
+    answer = client.post("/setup", data={"school": "Willow Brook Primary", "domain": "willowbrook.sch.uk",
+                                         "platforms": ["purple-mash"], "approved_by": "Pat Admin"})  # fmt: skip
+    assert answer.status_code == 403 and "did not come from this interface" in answer.text
+    assert not root.exists() or not any(root.iterdir())
 
 
 def test_a_roster_sent_without_the_csrf_token_is_not_kept(browser, school, roster):
@@ -490,9 +528,10 @@ def test_long_work_shows_its_progress_and_survives_a_reload(school, tokens):
     assert client.get("/tasks/no-such-task").status_code == 404
 
 
-def test_serve_prints_the_address_that_lets_the_admin_in(school):
+def test_serve_prints_the_address_that_lets_the_admin_in_and_stops_on_ctrl_c(school):
     """`provisioner serve` as a person runs it: the address it prints opens the Home page (the
-    token becomes a cookie), and the same page without the token is refused."""
+    token becomes a cookie), the same page without the token is refused, and Ctrl-C stops it
+    cleanly: it says so, and the address answers no more."""
     server = subprocess.Popen([sys.executable, "-m", "provisioner", "serve", "--no-browser", "--workspace",
                                str(school.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
@@ -504,9 +543,16 @@ def test_serve_prints_the_address_that_lets_the_admin_in(school):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(address.split("?")[0])
         assert refused.value.code == 403
+        server.send_signal(signal.SIGINT)  # Ctrl-C in the terminal it runs in
+        assert server.wait(timeout=30) == 0
+        said = server.stderr.read()
+        assert "Stopped." in said and "Traceback" not in said
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(address.split("?")[0], timeout=5)
 
 
 def test_a_large_roster_is_never_written_outside_the_workspace(browser, tokens, school, tmp_path, monkeypatch):
