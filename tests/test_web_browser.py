@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium found: the
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 PAGES = {"home": "/", "new-roster": "/roster", "downloads": "/downloads", "leavers": "/leavers",
-         "register": "/register", "pupil": "/pupil", "settings": "/settings"}  # fmt: skip
+         "register": "/register", "pupil": "/pupil", "settings": "/settings", "audit": "/audit"}  # fmt: skip
 
 
 def go_to(page, name: str) -> None:
@@ -203,8 +203,16 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     go_to(page, "Home")
     shot("home-after-the-job")
 
+    # The audit log: checked against the head the Home page printed, as one kept on paper is.
+    head = page.locator("p", has_text="Its head, to keep with the register").locator("strong").inner_text()
+    page.get_by_role("link", name="Check the log against a head you kept").click()
+    page.get_by_label("A head kept before").fill(head)
+    page.get_by_role("button", name="Check the log against it").click()
+    expect(page.locator("p.good")).to_contain_text(f"it passes through the head {head} you gave")
+    shot("audit")
 
-def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server):
+
+def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server, school):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to the page"
     page.keyboard.press("Tab")
@@ -215,8 +223,22 @@ def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server):
     page.set_viewport_size({"width": 683, "height": 384})  # a 1366-pixel screen at 200% zoom
     for name, url in PAGES.items():
         page.goto(server.address.split("/?")[0] + url)
-        wide = page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
-        assert not wide, f"the {name} page needs sideways scrolling at 200% zoom"
-        unlabelled = page.evaluate("""[...document.querySelectorAll('input:not([type=hidden]), select')]
-            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
-        assert unlabelled == [], f"fields without a label on the {name} page: {unlabelled}"
+        readable_at_200_percent(page, name)
+    # The pages a roster leads to, with every pupil listed: its check, the plan and the cleanup.
+    page.goto(server.address.split("/?")[0] + "/roster")
+    page.get_by_label("The roster exported from your MIS").set_input_files(school[3])
+    page.get_by_role("button", name="Check it").click()
+    page.wait_for_url("**/roster/spring-roster.xlsx")
+    readable_at_200_percent(page, "roster check")
+    for name, url in (("plan", "/plan/spring-roster.xlsx"), ("leaver cleanup", "/leavers/spring-roster.xlsx")):
+        page.goto(server.address.split("/?")[0] + url)
+        readable_at_200_percent(page, name)
+
+
+def readable_at_200_percent(page, name: str) -> None:
+    """No sideways scrolling of the page (a wide table scrolls in its own box), and every field labelled."""
+    wide = page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+    assert not wide, f"the {name} page needs sideways scrolling at 200% zoom"
+    unlabelled = page.evaluate("""[...document.querySelectorAll('input:not([type=hidden]), select')]
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
+    assert unlabelled == [], f"fields without a label on the {name} page: {unlabelled}"

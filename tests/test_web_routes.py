@@ -13,6 +13,7 @@ import io
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -39,7 +40,7 @@ from provisioner.web.app import create_app
 from provisioner.web.security import COOKIE, Tokens, check_bind
 from provisioner.workspace import Workspace
 
-PAGES = ["/", "/roster", "/downloads", "/leavers", "/register", "/pupil", "/settings"]
+PAGES = ["/", "/roster", "/downloads", "/leavers", "/register", "/pupil", "/settings", "/audit"]
 LOOPBACK = "http://127.0.0.1"
 
 
@@ -889,3 +890,64 @@ def test_a_trusts_folder_of_cards_is_deleted_whole_and_listed_file_by_file(brows
     provisioner.remove_login_slips(kept.batch)
     assert not folder.exists() and not list(school.outbox.glob("login-slips-*"))
     assert list(school.outbox.glob("purple-mash/*.csv"))
+
+
+def test_the_audit_log_checked_against_a_head_kept_on_paper(browser, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    paper = Provisioner(school).status()["audit"]["head"]  # as printed on the register, kept on paper
+    Provisioner(school).approve("purple-mash", "Pat Admin")
+    home = words(browser.get("/").text)
+    assert 'href="/audit"' in home and "Check the log against a head you kept" in home
+    page = words(browser.get("/audit").text)
+    assert "The chain is intact" in page and Provisioner(school).status()["audit"]["head"] in page
+    assert "Anchor the audit log again" not in page, "nothing to anchor again"
+    page = words(browser.get("/audit", params={"head": paper}).text)
+    assert f"it passes through the head {paper} you gave" in page
+    wrong = browser.get("/audit", params={"head": "not a head"})
+    assert wrong.status_code == 200
+    page = words(wrong.text)
+    assert "'not a head' is not an audit log head" in page and "Copy it as printed" in page
+    assert "you gave" not in page
+    assert "--head" not in page, "the page's words, not the command line's"
+    assert "The chain is intact" in page, "the log itself is still checked"
+
+
+def test_a_state_restored_from_an_older_backup_is_anchored_again_from_the_audit_page(browser, tokens, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    backup = school.state_path.read_bytes()
+    Provisioner(school).approve("purple-mash", "Pat Admin")
+    paper = Provisioner(school).status()["audit"]["head"]  # kept after the backup was made
+    school.state_path.write_bytes(backup)  # restored without the backup's audit-head.txt
+    home = words(browser.get("/").text)
+    assert "Audit log: BROKEN" in home and "anchor it again after a restore" in home
+    page = words(browser.get("/audit").text)
+    assert "events were removed from its end" in page and "Anchor the audit log again" in page
+
+    unticked = browser.post("/audit/reanchor", data={"csrf": tokens.csrf})
+    assert unticked.status_code == 400 and "Tick the box" in unticked.text
+    assert not Provisioner(school).verify_audit().intact, "nothing was changed"
+
+    done = words(browser.post("/audit/reanchor", data={"csrf": tokens.csrf, "checked": "on"}).text)
+    assert f"Anchored the audit log again: the head recorded was {paper}" in done
+    assert "The chain is intact" in done and "The log was anchored again after" in done
+    assert Provisioner(school).verify_audit().intact
+    kept = words(browser.get("/audit", params={"head": paper}).text)
+    assert "does not prove itself" in kept, "the head kept on paper still shows the loss"
+    assert "Anchor the audit log again" not in kept, "a head kept on paper is never anchored over"
+    again = browser.post("/audit/reanchor", data={"csrf": tokens.csrf, "checked": "on"})
+    assert again.status_code == 400
+    assert "nothing to anchor again" in again.text and "the Audit log page shows it" in words(again.text)
+
+
+def test_an_edited_audit_log_is_shown_broken_and_never_offered_to_be_anchored_again(browser, tokens, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    db = sqlite3.connect(school.state_path)
+    db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    db.execute("UPDATE audit SET detail = '{}' WHERE seq = 3")
+    db.commit()
+    db.close()
+    page = words(browser.get("/audit").text)
+    assert "event 3 does not match the chain" in page and "tell your data protection officer" in page
+    assert "Anchor the audit log again" not in page
+    refused = browser.post("/audit/reanchor", data={"csrf": tokens.csrf, "checked": "on"})
+    assert refused.status_code == 400 and "cannot be anchored again" in refused.text
