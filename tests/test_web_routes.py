@@ -302,6 +302,8 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
         assert named(row) in plan
     assert "new account" in plan
     assert "built-in method" not in plan and "Undefined" not in plan
+    assert "the login slips leave it out until it is set." in plan and 'href="/settings#purple-mash"' in plan
+    assert "provisioner.toml" not in plan, "the page names the Settings page, not the file's keys"
     filtered = words(browser.get("/plan/autumn roster.xlsx", params={"q": pupils[0]["legal_surname"]}).text)
     assert named(pupils[0]) in filtered
     assert all(named(row) not in filtered for row in pupils if row["legal_surname"] != pupils[0]["legal_surname"]

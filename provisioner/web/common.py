@@ -59,6 +59,7 @@ HINT_WORDS = [
     (r"--head ('[^']*') is not an audit log head", r"\1 is not an audit log head"),
     (r"'provisioner audit verify' shows it", "the Audit log page shows it"),
     (r"'provisioner plan FILE' shows", "the roster's plan shows"),
+    (r"until you set \S+( or \S+)? in \[platforms\.\S+?\] of provisioner\.toml", "until it is set"),
     (r"year_groups, classes and exclude_classes under \[platforms\.\S+?\]", "the year groups and classes on the "
      "Settings page"),
 ]
