@@ -558,6 +558,46 @@ def test_serve_prints_the_address_that_lets_the_admin_in_and_stops_on_ctrl_c(sch
         urllib.request.urlopen(address.split("?")[0], timeout=5)
 
 
+def test_the_stop_button_waits_for_work_under_way(school, tokens):
+    stopped, release = [], threading.Event()
+    guard = create_app(school.root, tokens, stop=lambda: stopped.append(True))
+    client = TestClient(guard, base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}")
+    task = guard.app.state.tasks.start("apply", "Applying the roster", lambda progress: release.wait(10))
+    refused = client.post("/stop", data={"csrf": tokens.csrf})
+    assert refused.status_code == 409 and stopped == []
+    assert "Applying the roster is still under way" in refused.text and "Wait until its page says Done" in refused.text
+    release.set()
+    for _ in range(600):
+        if not guard.app.state.tasks.running():
+            break
+        time.sleep(0.05)
+    assert task.state == "done"
+    assert "The interface has stopped" in client.post("/stop", data={"csrf": tokens.csrf}).text
+    assert stopped == [True]
+
+
+def test_the_stop_button_ends_the_running_server(school):
+    """The page's Stop button on a real `provisioner serve`: the process ends by itself, saying so."""
+    server = subprocess.Popen([sys.executable, "-m", "provisioner", "serve", "--no-browser", "--workspace",
+                               str(school.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        address = next(line.strip() for line in server.stdout if line.strip().startswith("http://127.0.0.1:"))
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(address) as answer:
+            csrf = csrf_of(answer.read().decode())
+        base = address.split("/?")[0]
+        with opener.open(f"{base}/stop", data=f"csrf={csrf}".encode()) as answer:
+            assert "The interface has stopped" in answer.read().decode()
+        assert server.wait(timeout=30) == 0
+        said = server.stderr.read()
+        assert "Stopped." in said and "Traceback" not in said
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def test_a_large_roster_is_never_written_outside_the_workspace(browser, tokens, school, tmp_path, monkeypatch):
     """Past 1 MB Starlette would spool an upload to the system's temporary folder; a roster holds
     every pupil's data, so it stays in memory until it is kept in the workspace."""
