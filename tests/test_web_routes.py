@@ -38,6 +38,7 @@ from provisioner.jobs.create import init_workspace
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.web.app import create_app
 from provisioner.web.security import COOKIE, Tokens, check_bind
+from provisioner.web.tasks import Task
 from provisioner.workspace import Workspace
 
 PAGES = ["/", "/roster", "/downloads", "/leavers", "/register", "/pupil", "/settings", "/audit"]
@@ -342,7 +343,8 @@ def test_apply_goes_ahead_only_on_the_plan_the_page_showed(browser, tokens, scho
     assert Provisioner(school).status()["platforms"]["purple-mash"]["accounts"] == {}
 
 
-def test_the_leaver_cleanup_names_the_leavers_and_writes_their_deletion_list(browser, tokens, school, tmp_path, pupils):
+def test_the_leaver_cleanup_names_the_leavers_and_writes_their_deletion_list(browser, tokens, school, tmp_path, pupils,
+                                                                             monkeypatch):
     first = tmp_path / "first.xlsx"
     write_roster_xlsx(first, pupils)
     Provisioner(school).apply(first, confirm=lambda plan: True)
@@ -361,8 +363,22 @@ def test_the_leaver_cleanup_names_the_leavers_and_writes_their_deletion_list(bro
     filtered = words(browser.get("/leavers/spring.xlsx", params={"q": pupils[1]["legal_surname"]}).text)
     assert named(pupils[1]) in filtered and "matching the filter" in filtered
     seen = re.search(r'name="seen" value="([^"]+)"', page).group(1)
+    # Held where the cleanup reports a platform begun, to look at its page meanwhile.
+    begun, release, report = threading.Event(), threading.Event(), Task.report
+
+    def held(task, platform, done, total):
+        report(task, platform, done, total)
+        if done == 0:
+            begun.set()
+            release.wait(10)
+
+    monkeypatch.setattr(Task, "report", held)
     started = browser.post("/leavers/spring.xlsx/apply", data={"csrf": tokens.csrf, "seen": seen},
                            follow_redirects=False)  # fmt: skip
+    assert begun.wait(10)
+    working = browser.get(started.headers["location"]).text
+    assert "Purple Mash: 0 of 2" in working and 'http-equiv="refresh"' in working
+    release.set()
     done = finished(browser, started.headers["location"])
     assert "delete the 2 account(s) listed" in done
     downloads = browser.get("/downloads").text
