@@ -298,7 +298,9 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert re.search(r"<title>Roster check · [^<]*</title>", check), "the window's title is words, not a form"
     assert [p.name for p in school.uploads.iterdir()] == ["autumn roster.xlsx"]  # kept in the workspace only
 
-    plan = words(browser.get("/plan/autumn roster.xlsx").text)
+    answer = browser.get("/plan/autumn roster.xlsx")
+    assert answer.headers["cache-control"] == "no-store", "every pupil's name is on it"
+    plan = words(answer.text)
     for row in pupils[:5]:
         assert named(row) in plan
     assert "new account" in plan
@@ -316,6 +318,7 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert started.status_code == 303
     done = finished(browser, started.headers["location"])
     assert "Done." in done
+    assert browser.get(started.headers["location"]).headers["cache-control"] == "no-store"
     csv_name = re.search(r'href="/files/(outbox/purple-mash/[^"]+\.csv)"', done).group(1)
     slips = re.search(r'href="/files/(outbox/login-slips-[^"]+\.pdf)"', done).group(1)
     assert "The slips hold first passwords" in done
@@ -436,7 +439,9 @@ def test_pupil_access_and_erasure_that_names_the_child(browser, tokens, school, 
     done = browser.post("/pupil/erase", data={"csrf": tokens.csrf, "q": child["mis_id"], "typed": named(child)}).text
     assert f"Erasure recorded for {named(child)}" in done
     letter = re.search(r'href="(/letters/[^"]+)"', done).group(1)
-    assert browser.get(letter).content.startswith(b"%PDF")
+    answer = browser.get(letter)
+    assert answer.content.startswith(b"%PDF") and answer.headers["cache-control"] == "no-store"
+    assert browser.get("/pupil", params={"q": child["mis_id"]}).headers["cache-control"] == "no-store"
     assert Provisioner(school).pupil_report(child["mis_id"])["erasure_requested"]
 
 
@@ -1009,3 +1014,19 @@ def test_an_edited_audit_log_is_shown_broken_and_never_offered_to_be_anchored_ag
     assert "Anchor the audit log again" not in page
     refused = browser.post("/audit/reanchor", data={"csrf": tokens.csrf, "checked": "on"})
     assert refused.status_code == 400 and "cannot be anchored again" in refused.text
+
+
+def test_the_microsoft_365_secret_is_never_shown_nor_written_by_the_settings_page(m365, graph):
+    """The secret is read from the environment only: the Settings page neither shows it nor asks
+    for it, and saving Microsoft 365's form writes no secret into provisioner.toml."""
+    tokens = Tokens()
+    client = TestClient(create_app(m365.root, tokens), base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}")
+    page = client.get("/settings").text
+    assert graph.client_secret not in page
+    assert not [name for name in re.findall(r'name="([^"]+)"', page) if "secret" in name], "no box asks for it"
+    saved = words(client.post("/settings/microsoft-365", data={"csrf": tokens.csrf, "enabled": "on",
+                                                               "year_groups": "3, 4"}).text)  # fmt: skip
+    assert "Saved Microsoft 365: year groups" in saved and graph.client_secret not in saved
+    written = m365.settings_path.read_text(encoding="utf-8")
+    assert graph.client_secret not in written and 'year_groups = ["3", "4"]' in written
