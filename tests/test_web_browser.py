@@ -4,7 +4,9 @@ interface, served by uvicorn on a free loopback port, on a synthetic roster (mad
 The browser is Debian's ``chromium`` (Playwright's own download is never used); without it, or
 without Playwright, these tests skip and say why. Each page is saved as a screenshot at
 1366x768 into a folder the run names at its end; the pages are also drawn 683 pixels wide (a
-1366-pixel screen at 200% zoom) and must not need sideways scrolling.
+1366-pixel screen at 200% zoom) and must not need sideways scrolling. The job's main steps (a
+roster checked and applied, the cleanup carried out, an erasure typed back) are taken with the
+Enter key, as from the keyboard.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     go_to(page, "New roster")
     shot("new-roster")
     drop(page, "form[data-drop]", autumn)
-    page.get_by_role("button", name="Check it").click()
+    page.get_by_role("button", name="Check it").press("Enter")  # the main steps from the keyboard too
     expect(page.locator("p.lead")).to_contain_text(f"{len(pupils)} pupils read")
     shot("roster-check")
     page.get_by_role("button", name="See what each platform would be sent").click()
@@ -123,7 +125,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     expect(page.get_by_role("cell", name=named(pupils[3]), exact=True).first).to_be_visible()
 
     # Apply, with its progress, then the files.
-    page.get_by_role("button", name="Apply this plan").click()
+    page.get_by_role("button", name="Apply this plan").press("Enter")
     expect(page.get_by_text("Done.")).to_be_visible()
     shot("applied")
     with page.expect_download() as download:
@@ -157,7 +159,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     expect(page.get_by_role("cell", name=named(pupils[0]), exact=True).first).to_be_visible()
     expect(page.get_by_role("cell", name=named(pupils[1]), exact=True).first).to_be_visible()
     shot("leavers")
-    page.get_by_role("button", name="Carry out this cleanup").click()
+    page.get_by_role("button", name="Carry out this cleanup").press("Enter")
     expect(page.get_by_text("Done.")).to_be_visible()
     shot("leavers-done")
     go_to(page, "Downloads")
@@ -189,7 +191,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     expect(page.locator(".problem")).to_contain_text(f"Erase {named(child)}")
     shot("erase")
     page.get_by_label(f"To go ahead, type {named(child)}'s name or id").fill(named(child))
-    page.get_by_role("button", name="Erase").click()
+    page.keyboard.press("Enter")  # typed, then Enter, as in any form
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Erasure recorded for {named(child)}")
     shot("erased")
 
