@@ -381,7 +381,10 @@ class Provisioner:
 
     def apply_leavers(self, roster: Path, *, confirm: Confirm, platforms: list[str] | None = None,
                       today: date | None = None, allow_large_cleanup: bool = False,
-                      skip_invalid_rows: bool = False, partial_roster: bool = False) -> CleanupResult:  # fmt: skip
+                      skip_invalid_rows: bool = False, partial_roster: bool = False,
+                      progress: Progress | None = None) -> CleanupResult:  # fmt: skip
+        """Plan the cleanup, check the guard, show it through ``confirm``, then carry it out;
+        ``progress`` hears each platform's steps as it starts and as it ends."""
         from provisioner.jobs import cleanup
 
         today = today or self._today()
@@ -389,7 +392,8 @@ class Provisioner:
                                   partial=partial_roster)  # fmt: skip
         connectors = self.connectors(platforms)
         with self._changing() as state:
-            return cleanup.apply(self.workspace, state, loaded, connectors, today, confirm, allow_large_cleanup)
+            return cleanup.apply(self.workspace, state, loaded, connectors, today, confirm, allow_large_cleanup,
+                                 progress)  # fmt: skip
 
     def purge(self, today: date | None = None) -> dict:
         """Forget leavers past the retention period, and old outbox files of finished batches."""

@@ -4,7 +4,9 @@ interface, served by uvicorn on a free loopback port, on a synthetic roster (mad
 The browser is Debian's ``chromium`` (Playwright's own download is never used); without it, or
 without Playwright, these tests skip and say why. Each page is saved as a screenshot at
 1366x768 into a folder the run names at its end; the pages are also drawn 683 pixels wide (a
-1366-pixel screen at 200% zoom) and must not need sideways scrolling.
+1366-pixel screen at 200% zoom) and must not need sideways scrolling. The job's main steps (a
+roster checked and applied, the cleanup carried out, an erasure typed back) are taken with the
+Enter key, as from the keyboard.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium found: the
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 PAGES = {"home": "/", "new-roster": "/roster", "downloads": "/downloads", "leavers": "/leavers",
-         "register": "/register", "pupil": "/pupil", "settings": "/settings"}  # fmt: skip
+         "register": "/register", "pupil": "/pupil", "settings": "/settings", "audit": "/audit"}  # fmt: skip
 
 
 def go_to(page, name: str) -> None:
@@ -112,7 +114,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     go_to(page, "New roster")
     shot("new-roster")
     drop(page, "form[data-drop]", autumn)
-    page.get_by_role("button", name="Check it").click()
+    page.get_by_role("button", name="Check it").press("Enter")  # the main steps from the keyboard too
     expect(page.locator("p.lead")).to_contain_text(f"{len(pupils)} pupils read")
     shot("roster-check")
     page.get_by_role("button", name="See what each platform would be sent").click()
@@ -123,7 +125,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     expect(page.get_by_role("cell", name=named(pupils[3]), exact=True).first).to_be_visible()
 
     # Apply, with its progress, then the files.
-    page.get_by_role("button", name="Apply this plan").click()
+    page.get_by_role("button", name="Apply this plan").press("Enter")
     expect(page.get_by_text("Done.")).to_be_visible()
     shot("applied")
     with page.expect_download() as download:
@@ -157,7 +159,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     expect(page.get_by_role("cell", name=named(pupils[0]), exact=True).first).to_be_visible()
     expect(page.get_by_role("cell", name=named(pupils[1]), exact=True).first).to_be_visible()
     shot("leavers")
-    page.get_by_role("button", name="Carry out this cleanup").click()
+    page.get_by_role("button", name="Carry out this cleanup").press("Enter")
     expect(page.get_by_text("Done.")).to_be_visible()
     shot("leavers-done")
     go_to(page, "Downloads")
@@ -189,7 +191,7 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     expect(page.locator(".problem")).to_contain_text(f"Erase {named(child)}")
     shot("erase")
     page.get_by_label(f"To go ahead, type {named(child)}'s name or id").fill(named(child))
-    page.get_by_role("button", name="Erase").click()
+    page.keyboard.press("Enter")  # typed, then Enter, as in any form
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Erasure recorded for {named(child)}")
     shot("erased")
 
@@ -203,8 +205,16 @@ def test_the_termly_job_in_the_browser(page, school, screenshots, tmp_path):
     go_to(page, "Home")
     shot("home-after-the-job")
 
+    # The audit log: checked against the head the Home page printed, as one kept on paper is.
+    head = page.locator("p", has_text="Its head, to keep with the register").locator("strong").inner_text()
+    page.get_by_role("link", name="Check the log against a head you kept").click()
+    page.get_by_label("A head kept before").fill(head)
+    page.get_by_role("button", name="Check the log against it").click()
+    expect(page.locator("p.good")).to_contain_text(f"it passes through the head {head} you gave")
+    shot("audit")
 
-def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server):
+
+def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server, school):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to the page"
     page.keyboard.press("Tab")
@@ -215,8 +225,22 @@ def test_the_pages_work_from_the_keyboard_and_at_200_percent(page, server):
     page.set_viewport_size({"width": 683, "height": 384})  # a 1366-pixel screen at 200% zoom
     for name, url in PAGES.items():
         page.goto(server.address.split("/?")[0] + url)
-        wide = page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
-        assert not wide, f"the {name} page needs sideways scrolling at 200% zoom"
-        unlabelled = page.evaluate("""[...document.querySelectorAll('input:not([type=hidden]), select')]
-            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
-        assert unlabelled == [], f"fields without a label on the {name} page: {unlabelled}"
+        readable_at_200_percent(page, name)
+    # The pages a roster leads to, with every pupil listed: its check, the plan and the cleanup.
+    page.goto(server.address.split("/?")[0] + "/roster")
+    page.get_by_label("The roster exported from your MIS").set_input_files(school[3])
+    page.get_by_role("button", name="Check it").click()
+    page.wait_for_url("**/roster/spring-roster.xlsx")
+    readable_at_200_percent(page, "roster check")
+    for name, url in (("plan", "/plan/spring-roster.xlsx"), ("leaver cleanup", "/leavers/spring-roster.xlsx")):
+        page.goto(server.address.split("/?")[0] + url)
+        readable_at_200_percent(page, name)
+
+
+def readable_at_200_percent(page, name: str) -> None:
+    """No sideways scrolling of the page (a wide table scrolls in its own box), and every field labelled."""
+    wide = page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+    assert not wide, f"the {name} page needs sideways scrolling at 200% zoom"
+    unlabelled = page.evaluate("""[...document.querySelectorAll('input:not([type=hidden]), select')]
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
+    assert unlabelled == [], f"fields without a label on the {name} page: {unlabelled}"

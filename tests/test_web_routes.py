@@ -12,6 +12,8 @@ import http.cookiejar
 import io
 import os
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,6 +29,7 @@ import docx
 import pytest
 from conftest import approve_register, set_platform
 from roster_helpers import pupil, write_csv
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from provisioner.errors import GuardRefused, UsageError
@@ -35,9 +38,10 @@ from provisioner.jobs.create import init_workspace
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
 from provisioner.web.app import create_app
 from provisioner.web.security import COOKIE, Tokens, check_bind
+from provisioner.web.tasks import Task
 from provisioner.workspace import Workspace
 
-PAGES = ["/", "/roster", "/downloads", "/leavers", "/register", "/pupil", "/settings"]
+PAGES = ["/", "/roster", "/downloads", "/leavers", "/register", "/pupil", "/settings", "/audit"]
 LOOPBACK = "http://127.0.0.1"
 
 
@@ -145,16 +149,52 @@ def test_the_loopback_names_are_let_in(browser, host):
     assert browser.get("/", headers={"host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("url", ["/confirm", "/purge", "/register/approve", "/settings/purple-mash", "/stop"])
-def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(browser, school, url):
-    before = school.settings_path.read_text(encoding="utf-8")
-    answer = browser.post(url, data={"platform": "purple-mash", "what": "uploaded", "entry": "purple-mash",
-                                     "by": "Someone", "enabled": "on"})  # fmt: skip
+def addresses(methods: set[str]) -> list[tuple[str, str]]:
+    """Every address of the routes table answering one of ``methods``, with each part it names
+    filled in (a roster's name, a platform, a batch...): a route added later is covered too."""
+    app = create_app(Path("unused"), Tokens()).app
+    found = []
+    for route in app.routes:
+        if isinstance(route, Route):
+            for method in sorted((route.methods or set()) & methods):
+                found.append((method, re.sub(r"\{(\w+)(:\w+)?\}", "purple-mash", route.path)))
+    return found
+
+
+@pytest.mark.parametrize(("method", "url"), addresses({"GET", "POST"}) + [("GET", "/static/style.css")])
+def test_every_address_is_refused_without_the_token_and_changes_nothing(school, tokens, method, url):
+    before = [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()]
+    client = TestClient(create_app(school.root, tokens), base_url=LOOPBACK)
+    answer = client.request(method, url, data={"csrf": tokens.csrf} if method == "POST" else None,
+                            follow_redirects=False)  # fmt: skip
     assert answer.status_code == 403
-    assert "did not come from this interface" in answer.text
-    answer = browser.post(url, data={"csrf": "a-guess", "entry": "purple-mash", "by": "Someone"})
-    assert answer.status_code == 403
-    assert school.settings_path.read_text(encoding="utf-8") == before
+    assert "Open the address that provisioner serve printed" in answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    assert [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()] == before
+
+
+@pytest.mark.parametrize(("method", "url"), [found for found in addresses({"POST"}) if found[1] != "/setup"])
+def test_every_form_is_refused_without_its_csrf_token(browser, school, method, url):
+    """Each address a form sends to, listed from the routes table, with the fields its form would
+    carry but no CSRF token (then a guessed one): refused, and no file of the workspace changed."""
+    before = [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()]
+    fields = {"platform": "purple-mash", "what": "uploaded", "entry": "purple-mash", "by": "Someone", "q": "001001",
+              "typed": "001001", "value": "Servers in the United Kingdom", "format": "pdf", "classes": "1A"}
+    for csrf in ({}, {"csrf": "a-guess"}):
+        answer = browser.post(url, data=fields | csrf, follow_redirects=False)
+        assert answer.status_code == 403, url
+        assert "did not come from this interface" in answer.text
+    assert [(path, path.read_bytes()) for path in sorted(school.root.rglob("*")) if path.is_file()] == before
+
+
+def test_the_new_workspace_form_is_refused_without_its_csrf_token(tmp_path, tokens):
+    root = tmp_path / "new school"
+    client = TestClient(create_app(root, tokens), base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}", follow_redirects=False)
+    answer = client.post("/setup", data={"school": "Willow Brook Primary", "domain": "willowbrook.sch.uk",
+                                         "platforms": ["purple-mash"], "approved_by": "Pat Admin"})  # fmt: skip
+    assert answer.status_code == 403 and "did not come from this interface" in answer.text
+    assert not root.exists() or not any(root.iterdir())
 
 
 def test_a_roster_sent_without_the_csrf_token_is_not_kept(browser, school, roster):
@@ -258,11 +298,15 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert re.search(r"<title>Roster check · [^<]*</title>", check), "the window's title is words, not a form"
     assert [p.name for p in school.uploads.iterdir()] == ["autumn roster.xlsx"]  # kept in the workspace only
 
-    plan = words(browser.get("/plan/autumn roster.xlsx").text)
+    answer = browser.get("/plan/autumn roster.xlsx")
+    assert answer.headers["cache-control"] == "no-store", "every pupil's name is on it"
+    plan = words(answer.text)
     for row in pupils[:5]:
         assert named(row) in plan
     assert "new account" in plan
     assert "built-in method" not in plan and "Undefined" not in plan
+    assert "the login slips leave it out until it is set." in plan and 'href="/settings#purple-mash"' in plan
+    assert "provisioner.toml" not in plan, "the page names the Settings page, not the file's keys"
     filtered = words(browser.get("/plan/autumn roster.xlsx", params={"q": pupils[0]["legal_surname"]}).text)
     assert named(pupils[0]) in filtered
     assert all(named(row) not in filtered for row in pupils if row["legal_surname"] != pupils[0]["legal_surname"]
@@ -274,6 +318,7 @@ def test_roster_plan_apply_download_and_confirm(browser, tokens, school, roster,
     assert started.status_code == 303
     done = finished(browser, started.headers["location"])
     assert "Done." in done
+    assert browser.get(started.headers["location"]).headers["cache-control"] == "no-store"
     csv_name = re.search(r'href="/files/(outbox/purple-mash/[^"]+\.csv)"', done).group(1)
     slips = re.search(r'href="/files/(outbox/login-slips-[^"]+\.pdf)"', done).group(1)
     assert "The slips hold first passwords" in done
@@ -301,7 +346,8 @@ def test_apply_goes_ahead_only_on_the_plan_the_page_showed(browser, tokens, scho
     assert Provisioner(school).status()["platforms"]["purple-mash"]["accounts"] == {}
 
 
-def test_the_leaver_cleanup_names_the_leavers_and_writes_their_deletion_list(browser, tokens, school, tmp_path, pupils):
+def test_the_leaver_cleanup_names_the_leavers_and_writes_their_deletion_list(browser, tokens, school, tmp_path, pupils,
+                                                                             monkeypatch):
     first = tmp_path / "first.xlsx"
     write_roster_xlsx(first, pupils)
     Provisioner(school).apply(first, confirm=lambda plan: True)
@@ -320,8 +366,22 @@ def test_the_leaver_cleanup_names_the_leavers_and_writes_their_deletion_list(bro
     filtered = words(browser.get("/leavers/spring.xlsx", params={"q": pupils[1]["legal_surname"]}).text)
     assert named(pupils[1]) in filtered and "matching the filter" in filtered
     seen = re.search(r'name="seen" value="([^"]+)"', page).group(1)
+    # Held where the cleanup reports a platform begun, to look at its page meanwhile.
+    begun, release, report = threading.Event(), threading.Event(), Task.report
+
+    def held(task, platform, done, total):
+        report(task, platform, done, total)
+        if done == 0:
+            begun.set()
+            release.wait(10)
+
+    monkeypatch.setattr(Task, "report", held)
     started = browser.post("/leavers/spring.xlsx/apply", data={"csrf": tokens.csrf, "seen": seen},
                            follow_redirects=False)  # fmt: skip
+    assert begun.wait(10)
+    working = browser.get(started.headers["location"]).text
+    assert "Purple Mash: 0 of 2" in working and 'http-equiv="refresh"' in working
+    release.set()
     done = finished(browser, started.headers["location"])
     assert "delete the 2 account(s) listed" in done
     downloads = browser.get("/downloads").text
@@ -379,7 +439,9 @@ def test_pupil_access_and_erasure_that_names_the_child(browser, tokens, school, 
     done = browser.post("/pupil/erase", data={"csrf": tokens.csrf, "q": child["mis_id"], "typed": named(child)}).text
     assert f"Erasure recorded for {named(child)}" in done
     letter = re.search(r'href="(/letters/[^"]+)"', done).group(1)
-    assert browser.get(letter).content.startswith(b"%PDF")
+    answer = browser.get(letter)
+    assert answer.content.startswith(b"%PDF") and answer.headers["cache-control"] == "no-store"
+    assert browser.get("/pupil", params={"q": child["mis_id"]}).headers["cache-control"] == "no-store"
     assert Provisioner(school).pupil_report(child["mis_id"])["erasure_requested"]
 
 
@@ -490,9 +552,10 @@ def test_long_work_shows_its_progress_and_survives_a_reload(school, tokens):
     assert client.get("/tasks/no-such-task").status_code == 404
 
 
-def test_serve_prints_the_address_that_lets_the_admin_in(school):
+def test_serve_prints_the_address_that_lets_the_admin_in_and_stops_on_ctrl_c(school):
     """`provisioner serve` as a person runs it: the address it prints opens the Home page (the
-    token becomes a cookie), and the same page without the token is refused."""
+    token becomes a cookie), the same page without the token is refused, and Ctrl-C stops it
+    cleanly: it says so, and the address answers no more."""
     server = subprocess.Popen([sys.executable, "-m", "provisioner", "serve", "--no-browser", "--workspace",
                                str(school.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
@@ -504,9 +567,56 @@ def test_serve_prints_the_address_that_lets_the_admin_in(school):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(address.split("?")[0])
         assert refused.value.code == 403
+        server.send_signal(signal.SIGINT)  # Ctrl-C in the terminal it runs in
+        assert server.wait(timeout=30) == 0
+        said = server.stderr.read()
+        assert "Stopped." in said and "Traceback" not in said
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(address.split("?")[0], timeout=5)
+
+
+def test_the_stop_button_waits_for_work_under_way(school, tokens):
+    stopped, release = [], threading.Event()
+    guard = create_app(school.root, tokens, stop=lambda: stopped.append(True))
+    client = TestClient(guard, base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}")
+    task = guard.app.state.tasks.start("apply", "Applying the roster", lambda progress: release.wait(10))
+    refused = client.post("/stop", data={"csrf": tokens.csrf})
+    assert refused.status_code == 409 and stopped == []
+    assert "Applying the roster is still under way" in refused.text and "Wait until its page says Done" in refused.text
+    release.set()
+    for _ in range(600):
+        if not guard.app.state.tasks.running():
+            break
+        time.sleep(0.05)
+    assert task.state == "done"
+    assert "The interface has stopped" in client.post("/stop", data={"csrf": tokens.csrf}).text
+    assert stopped == [True]
+
+
+def test_the_stop_button_ends_the_running_server(school):
+    """The page's Stop button on a real `provisioner serve`: the process ends by itself, saying so."""
+    server = subprocess.Popen([sys.executable, "-m", "provisioner", "serve", "--no-browser", "--workspace",
+                               str(school.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        address = next(line.strip() for line in server.stdout if line.strip().startswith("http://127.0.0.1:"))
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with opener.open(address) as answer:
+            csrf = csrf_of(answer.read().decode())
+        base = address.split("/?")[0]
+        with opener.open(f"{base}/stop", data=f"csrf={csrf}".encode()) as answer:
+            assert "The interface has stopped" in answer.read().decode()
+        assert server.wait(timeout=30) == 0
+        said = server.stderr.read()
+        assert "Stopped." in said and "Traceback" not in said
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def test_a_large_roster_is_never_written_outside_the_workspace(browser, tokens, school, tmp_path, monkeypatch):
@@ -843,3 +953,80 @@ def test_a_trusts_folder_of_cards_is_deleted_whole_and_listed_file_by_file(brows
     provisioner.remove_login_slips(kept.batch)
     assert not folder.exists() and not list(school.outbox.glob("login-slips-*"))
     assert list(school.outbox.glob("purple-mash/*.csv"))
+
+
+def test_the_audit_log_checked_against_a_head_kept_on_paper(browser, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    paper = Provisioner(school).status()["audit"]["head"]  # as printed on the register, kept on paper
+    Provisioner(school).approve("purple-mash", "Pat Admin")
+    home = words(browser.get("/").text)
+    assert 'href="/audit"' in home and "Check the log against a head you kept" in home
+    page = words(browser.get("/audit").text)
+    assert "The chain is intact" in page and Provisioner(school).status()["audit"]["head"] in page
+    assert "Anchor the audit log again" not in page, "nothing to anchor again"
+    page = words(browser.get("/audit", params={"head": paper}).text)
+    assert f"it passes through the head {paper} you gave" in page
+    wrong = browser.get("/audit", params={"head": "not a head"})
+    assert wrong.status_code == 200
+    page = words(wrong.text)
+    assert "'not a head' is not an audit log head" in page and "Copy it as printed" in page
+    assert "you gave" not in page
+    assert "--head" not in page, "the page's words, not the command line's"
+    assert "The chain is intact" in page, "the log itself is still checked"
+
+
+def test_a_state_restored_from_an_older_backup_is_anchored_again_from_the_audit_page(browser, tokens, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    backup = school.state_path.read_bytes()
+    Provisioner(school).approve("purple-mash", "Pat Admin")
+    paper = Provisioner(school).status()["audit"]["head"]  # kept after the backup was made
+    school.state_path.write_bytes(backup)  # restored without the backup's audit-head.txt
+    home = words(browser.get("/").text)
+    assert "Audit log: BROKEN" in home and "anchor it again after a restore" in home
+    page = words(browser.get("/audit").text)
+    assert "events were removed from its end" in page and "Anchor the audit log again" in page
+
+    unticked = browser.post("/audit/reanchor", data={"csrf": tokens.csrf})
+    assert unticked.status_code == 400 and "Tick the box" in unticked.text
+    assert not Provisioner(school).verify_audit().intact, "nothing was changed"
+
+    done = words(browser.post("/audit/reanchor", data={"csrf": tokens.csrf, "checked": "on"}).text)
+    assert f"Anchored the audit log again: the head recorded was {paper}" in done
+    assert "The chain is intact" in done and "The log was anchored again after" in done
+    assert Provisioner(school).verify_audit().intact
+    kept = words(browser.get("/audit", params={"head": paper}).text)
+    assert "does not prove itself" in kept, "the head kept on paper still shows the loss"
+    assert "Anchor the audit log again" not in kept, "a head kept on paper is never anchored over"
+    again = browser.post("/audit/reanchor", data={"csrf": tokens.csrf, "checked": "on"})
+    assert again.status_code == 400
+    assert "nothing to anchor again" in again.text and "the Audit log page shows it" in words(again.text)
+
+
+def test_an_edited_audit_log_is_shown_broken_and_never_offered_to_be_anchored_again(browser, tokens, school, roster):
+    Provisioner(school).apply(roster, confirm=lambda plan: True)
+    db = sqlite3.connect(school.state_path)
+    db.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    db.execute("UPDATE audit SET detail = '{}' WHERE seq = 3")
+    db.commit()
+    db.close()
+    page = words(browser.get("/audit").text)
+    assert "event 3 does not match the chain" in page and "tell your data protection officer" in page
+    assert "Anchor the audit log again" not in page
+    refused = browser.post("/audit/reanchor", data={"csrf": tokens.csrf, "checked": "on"})
+    assert refused.status_code == 400 and "cannot be anchored again" in refused.text
+
+
+def test_the_microsoft_365_secret_is_never_shown_nor_written_by_the_settings_page(m365, graph):
+    """The secret is read from the environment only: the Settings page neither shows it nor asks
+    for it, and saving Microsoft 365's form writes no secret into provisioner.toml."""
+    tokens = Tokens()
+    client = TestClient(create_app(m365.root, tokens), base_url=LOOPBACK)
+    client.get(f"/?token={tokens.session}")
+    page = client.get("/settings").text
+    assert graph.client_secret not in page
+    assert not [name for name in re.findall(r'name="([^"]+)"', page) if "secret" in name], "no box asks for it"
+    saved = words(client.post("/settings/microsoft-365", data={"csrf": tokens.csrf, "enabled": "on",
+                                                               "year_groups": "3, 4"}).text)  # fmt: skip
+    assert "Saved Microsoft 365: year groups" in saved and graph.client_secret not in saved
+    written = m365.settings_path.read_text(encoding="utf-8")
+    assert graph.client_secret not in written and 'year_groups = ["3", "4"]' in written

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from provisioner.connector import Connector
-from provisioner.delivery import CleanupResult, Job, crashpoint
+from provisioner.delivery import CleanupResult, Job, Progress, crashpoint
 from provisioner.errors import Aborted, GuardRefused, PartialFailure
 from provisioner.jobs.provisioning import choose_batch
 from provisioner.models import Roster
@@ -29,7 +29,8 @@ def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Co
 
 
 def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
-          confirm: Callable[[CleanupPlan], bool], allow_large: bool = False) -> CleanupResult:  # fmt: skip
+          confirm: Callable[[CleanupPlan], bool], allow_large: bool = False,
+          progress: Progress | None = None) -> CleanupResult:  # fmt: skip
     """Plan, check the guard, ask, then act on each platform and record it."""
     state.mark_interrupted_runs()
     state.end_platform_holds(today)
@@ -41,21 +42,27 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     if the_plan.has_work and not confirm(the_plan):
         raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
     # The roster under the keys the accounts are held by (class groups are looked up by them).
-    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster)
+    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster, progress=progress)
     crashpoint("leavers")
     carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
     return result
 
 
 def carry_out(job: Job, the_plan: CleanupPlan, connectors: list[Connector], result: CleanupResult, again: str) -> None:
-    """Act on each platform as the plan says, through its strategy, and finish the run."""
+    """Act on each platform as the plan says, through its strategy, and finish the run. The job's
+    ``progress`` hears a platform's steps as none done when it starts and all done when it ends
+    (a strategy carries them out in one go: Graph's batches, one deletion list)."""
     state, failed = job.state, 0
     try:
         remember_leavers(state, the_plan)
         for connector in connectors:
             cleanup = the_plan.platforms[connector.id]
             if cleanup.steps:
+                if job.progress:
+                    job.progress(connector.id, 0, len(cleanup.steps))
                 failed += connector.delivery.clean_up(job, cleanup, result)
+                if job.progress:
+                    job.progress(connector.id, len(cleanup.steps), len(cleanup.steps))
     except BaseException as exc:
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
         raise

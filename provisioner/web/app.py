@@ -37,6 +37,7 @@ from provisioner.web.common import (
     problem_groups,
     see_other,
 )
+from provisioner.web.pages.audit import audit_page, audit_reanchor
 from provisioner.web.pages.downloads import confirm, downloads, reconcile, slips_delete, workspace_file
 from provisioner.web.pages.home import home, setup
 from provisioner.web.pages.leavers import leavers_apply, leavers_choose, leavers_page
@@ -107,6 +108,8 @@ def create_app(root: Path, tokens: Tokens | None = None, stop: Callable[[], None
             Route("/pupil/erase", pupil_erase, methods=["GET", "POST"]),
             Route("/pupil/allow", pupil_allow, methods=["POST"]),
             Route("/letters/{letter}", erasure_letter),
+            Route("/audit", audit_page),
+            Route("/audit/reanchor", audit_reanchor, methods=["POST"]),
             Route("/settings", settings_page),
             Route("/settings/{platform}", settings_save, methods=["POST"]),
             Route("/purge", purge, methods=["POST"]),

@@ -61,6 +61,10 @@ class Server:
             threading.Timer(0.5, webbrowser.open, (self.address,)).start()
         try:
             self.server.run(sockets=[self.socket])
+        except KeyboardInterrupt:
+            # Ctrl-C: uvicorn has already closed down, then raises the interrupt again for its
+            # caller. Here it is the ordinary way to stop, not a command cut short.
+            pass
         finally:
             self.socket.close()
 

@@ -69,6 +69,11 @@ class Tasks:
         threading.Thread(target=run, name=f"task-{task.id}", daemon=True).start()
         return task
 
+    def running(self) -> list[Task]:
+        """The work still going: the Stop button waits for it rather than cut it short."""
+        with self._lock:
+            return [task for task in self._tasks.values() if task.state == RUNNING]
+
     def get(self, task_id: str) -> Task | None:
         with self._lock:
             return self._tasks.get(task_id)

@@ -2,5 +2,6 @@
 new workspace (``home``); a roster chosen, checked, planned and applied (``roster``); the files to
 download and what the admin says was done with them (``downloads``); the leaver cleanup
 (``leavers``); the processor register (``register``); a parent's requests about one pupil
-(``pupil``); and the settings, the purge and the Stop button (``settings``). ``app`` routes to them.
+(``pupil``); the audit log checked, and anchored again (``audit``); and the settings, the purge
+and the Stop button (``settings``). ``app`` routes to them.
 """

@@ -59,9 +59,10 @@ async def leavers_apply(request: Request) -> Response:
     provisioner, path = roster_path(request)
     chosen, seen, only = options(form), form.get("seen"), only_platforms(form)
 
-    def work(_progress):
+    def work(progress):
         try:
             return provisioner.apply_leavers(path, confirm=lambda the_plan: cleanup_seen(the_plan) == seen, platforms=only,
+                                             progress=progress,
                                              skip_invalid_rows=chosen["skip_invalid_rows"],
                                              partial_roster=chosen["partial_roster"],
                                              allow_large_cleanup=chosen["allow_large_cleanup"])  # fmt: skip

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from provisioner.facade import platforms
 from provisioner.web.common import call, listed, note, page, see_other, the_provisioner
-from provisioner.web.security import checked_form
+from provisioner.web.security import Refused, checked_form
 
 
 async def settings_page(request: Request) -> HTMLResponse:
@@ -56,6 +56,10 @@ async def purge(request: Request) -> Response:
 
 async def stop_server(request: Request) -> HTMLResponse:
     await checked_form(request)
+    running = request.app.state.tasks.running()
+    if running:  # an apply stopped half way finishes at the next one, but the admin would not know it had stopped
+        raise Refused(409, f"{running[0].title} is still under way: stopping now would cut it short. Wait until its "
+                           "page says Done, then stop the interface.")  # fmt: skip
     if request.app.state.stop is not None:
         request.app.state.stop()
     return page(request, "stopped.html", today=date.today())
