@@ -476,9 +476,13 @@ def test_settings_saved_keep_the_files_comments_and_are_checked(browser, tokens,
 
 
 def test_home_says_what_to_do_next(browser, tokens, school, roster):
-    assert "choose the roster exported from your MIS" in browser.get("/").text
+    first = browser.get("/").text
+    assert "choose the roster exported from your MIS" in first
+    assert re.search(r"<td>never</td>\s*</tr>", first), "no platform has been changed yet"
     Provisioner(school).apply(roster, confirm=lambda plan: True)
     home = browser.get("/").text
+    # Each platform's last change: when (the school's clock, in words) and by which command.
+    assert re.search(r"<td>\d{1,2} \w+ \d{4}, \d\d:\d\d<br><span class=\"small\">apply</span></td>", home)
     assert "1 file(s) wait to be uploaded" in home
     assert "40 issued, not yet uploaded" in home
     assert "the chain intact" in home

@@ -169,6 +169,19 @@ class RunsAndAudit:
         rows = self.db.execute("SELECT id FROM runs WHERE status IN (?, ?)", (RunStatus.INTERRUPTED, RunStatus.FAILED))
         return {run_id for (run_id,) in rows}
 
+    def last_changes(self) -> dict[str, dict]:
+        """Per platform, the last change this tool made to its accounts or files: when (ISO, UTC)
+        and the command that made it (the run's, or the admin's step outside a run: a confirmed
+        upload or deletion, a password reset asked for). The register's approvals and facts name
+        the platform too, but change nothing there."""
+        rows = self.db.execute(
+            "SELECT a.platform, a.at, a.action, r.command FROM audit a LEFT JOIN runs r ON r.id = a.run_id"
+            " WHERE a.seq IN (SELECT max(seq) FROM audit WHERE platform IS NOT NULL AND action NOT LIKE 'register.%'"
+            " GROUP BY platform)"
+        )  # fmt: skip
+        return {platform: {"at": _iso(at), "command": command or OUTSIDE_A_RUN.get(action, action)}
+                for platform, at, action, command in rows}  # fmt: skip
+
     def last_runs(self, limit: int = 5) -> list[dict]:
         rows = self.db.execute(
             "SELECT id, command, started_at, finished_at, status, summary FROM runs ORDER BY id DESC LIMIT ?", (limit,)
@@ -360,6 +373,15 @@ _as_detail = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 def _compact(detail: dict | None) -> str | None:
     return _as_detail(detail) if detail else None
+
+
+# The command behind a platform's event written outside a run (see ``last_changes``).
+OUTSIDE_A_RUN = {"batch.uploaded": "confirm", "batch.deleted": "confirm", "password_reset.requested": "reset-passwords"}
+
+
+def _iso(at: int | str) -> str:
+    """An event's time as ISO 8601 in UTC (a log kept before migration 11 wrote ISO text)."""
+    return at if isinstance(at, str) else datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 def _epoch_now() -> int:

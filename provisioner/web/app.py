@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from provisioner import times
 from provisioner.errors import ProvisionerError, RosterError, WorkspaceNotFound
 from provisioner.facade import is_workspace
 from provisioner.fields import short_label, short_labels
@@ -72,7 +73,7 @@ templates = Environment(loader=PackageLoader("provisioner.web", "templates"), au
                         trim_blocks=True, lstrip_blocks=True)  # fmt: skip
 templates.filters.update(hint=in_pages, label=short_label, labels=short_labels, year=year_group_label, rows=rows_text,
                          action=lambda a: ACTION_WORDS.get(a, a), reason=lambda r: REASON_WORDS.get(r, r),
-                         status=lambda s: STATUS_WORDS.get(s, s.replace("_", " ")))  # fmt: skip
+                         status=lambda s: STATUS_WORDS.get(s, s.replace("_", " ")), when=times.shown)  # fmt: skip
 
 
 def create_app(root: Path, tokens: Tokens | None = None, stop: Callable[[], None] | None = None) -> Guard:
