@@ -335,11 +335,14 @@ def printed_chars(school: str, groups: list[tuple[str, list[Card]]]) -> frozense
     """Every character the cards of ``groups`` can print (the fonts embed these): the school's,
     the children's and the platforms' text as printed (NFC), and the cards' own words and marks."""
     values = attrgetter("display_name", "class_name", "platform", "sign_in_url", "school_code", "username", "password")
-    rows = (row for _, cards in groups for card in cards for row in card.rows)
-    texts = "".join(chain.from_iterable(map(values, rows)))
+    chars = set(unicodedata.normalize("NFC", school))
+    for _, cards in groups:  # a class at a time: a trust's text joined whole would be tens of megabytes
+        texts = "\n".join(chain.from_iterable(map(values, (row for card in cards for row in card.rows))))
+        chars.update(unicodedata.normalize("NFC", texts))  # each value as printed ("\n" keeps them apart)
+    chars.discard("\n")
     own = f"{CUT_NOTE}{PRIVACY_NOTE}Page of 0123456789 Class: {NO_CLASS} \u00b7, School code Username Password " \
           f"\u2026{REPLACEMENT}"  # fmt: skip
-    return frozenset(unicodedata.normalize("NFC", school + texts)) | frozenset(own)
+    return frozenset(chars) | frozenset(own)
 
 
 def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_codes: bool | None = None,

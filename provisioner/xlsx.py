@@ -244,15 +244,28 @@ def write_private_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
 
 
 def text_rows(path: Path) -> list[list[str]]:
-    """The rows of the first sheet of an xlsx this tool wrote, every cell as text ("" when empty)."""
-    from openpyxl import load_workbook
+    """The rows of the first sheet of an xlsx this tool wrote, every cell as text ("" when empty).
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    Read with python-calamine (the roster reader's), not openpyxl: a trust's paste sheet is read
+    back for its passwords when the login cards are drawn, 50,000 rows, and openpyxl's cell
+    objects took seconds. A number a spreadsheet program left in a cell reads as it shows
+    (``1234``, not ``1234.0``)."""
+    import python_calamine
+
+    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     try:
-        sheet = workbook.worksheets[0]
-        return [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
     finally:
         workbook.close()
+    return [[_cell_text(value) for value in row] for row in rows]
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
 
 
 # --- a streamed workbook, its XML written here ------------------------------------------------

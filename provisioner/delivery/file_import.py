@@ -255,11 +255,11 @@ class FileImport(FileDelivery):
     def passwords_of(self, rows: list[list[str]]) -> dict[str, str]:
         """Username -> password from a file's rows as read back, or none when its header is not
         this layout's (written with other columns: not trusted, written afresh)."""
-        sources = [source for _, source in self.file_columns]
-        user, secret = sources.index("username"), sources.index("password")
-        if not rows or rows[0] != self.header:
+        header, sources = zip(*self.file_columns)  # worked out once, not once a row
+        user, secret, width = sources.index("username"), sources.index("password"), len(header)
+        if not rows or rows[0] != list(header):
             return {}
-        return {row[user]: row[secret] for row in rows[1:] if len(row) == len(self.header) and row[secret]}
+        return {row[user]: row[secret] for row in rows[1:] if len(row) == width and row[secret]}
 
     def settings_template(self) -> list[str]:
         return self.file_template("import file", FILE_KEYS,

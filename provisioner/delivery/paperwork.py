@@ -161,14 +161,17 @@ def slips_in_file(job: Job, batch: Batch) -> list[Slip]:
     if not written:
         return []
     domain = job.workspace.settings.school.domain
-    accounts = job.state.accounts(batch.platform)
+    usernames = job.state.usernames_in_batch(batch.platform, batch.id)
+    # A pupil who left the roster between a crash and this resume is named from what was recorded.
+    gone = job.state.accounts_of(batch.platform, [key for key in usernames if job.pupil(key) is None])
     slips = []
-    for key in sorted(job.state.batch_pupils(batch.platform, batch.id) & set(accounts)):
-        username = accounts[key].username
+    for key in sorted(usernames):
+        username = usernames[key]
         password = written.get(username) or written.get(connector.sign_in_name(username, domain))
         if username and password:
-            values = {**accounts[key].sent, "username": username, "password": password}
-            slips.append(login_slip(connector, values, job.pupil(key), domain, key))
+            recorded = gone[key].sent if key in gone else {}
+            slips.append(login_slip(connector, {**recorded, "username": username, "password": password},
+                                    job.pupil(key), domain, key))  # fmt: skip
     return slips
 
 

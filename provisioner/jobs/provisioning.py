@@ -82,7 +82,9 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     identity.remember(state, matched, job.run_id, making)
     try:
         for connector in connectors:
-            connector.delivery.deliver(job, result.plan.platforms[connector.id], result)
+            delivered = result.plan.platforms[connector.id]
+            connector.delivery.deliver(job, delivered, result)
+            delivered.forget_values()  # in the state now; a trust's values are held a platform at a time
     except BaseException as exc:
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
         with contextlib.suppress(Exception):  # the files written so far get their cards (else the next apply)

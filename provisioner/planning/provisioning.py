@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from operator import attrgetter, itemgetter
 
@@ -30,6 +30,7 @@ from provisioner.usernames import UsernameAllocator, base_username
 SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchanged")
 
 Pseudonymise = Callable[[str, str], str]  # (platform, pupil key) -> the platform's pseudonymous id
+NO_VALUES = PupilView("", {}, ())  # a change whose values are recorded, no longer held (``forget_values``)
 
 
 # Why an account is a leaver's (the leaver cleanup's words, planning/cleanup.py)
@@ -80,6 +81,13 @@ class PlatformPlan:
 
     def of(self, action: str) -> list[Change]:
         return [c for c in self.changes if c.action == action]
+
+    def forget_values(self) -> None:
+        """Once the platform's changes are recorded in the state (which its files and requests
+        are made from), keep who changes and how, not the values each would send: a trust's
+        apply then holds one platform's values at a time, not six platforms' until its cards
+        are drawn. The answer (``as_dict``, the pages) never shows values."""
+        self.changes = [replace(c, values=NO_VALUES) if c.values else c for c in self.changes]
 
     @property
     def to_send(self) -> list[Change]:

@@ -126,6 +126,15 @@ class AccountLedger:
         )  # fmt: skip
         return {row[0]: _account(platform, row) for row in rows}
 
+    def usernames_in_batch(self, platform: str, batch_id: str) -> dict[str, str]:
+        """Pupil key -> username of each account a batch was recorded to send (a card reads the
+        username the file spells its password under, and nothing else of a trust's accounts)."""
+        rows = self.db.execute(
+            "SELECT pupil_key, username FROM accounts WHERE platform = ? AND pupil_key IN"
+            " (SELECT pupil_key FROM sends WHERE platform = ? AND batch_id = ?)", (platform, platform, batch_id),
+        )  # fmt: skip
+        return dict(rows)
+
     def standing(self, platform: str) -> tuple[set[str], dict[str, Account]]:
         """The platform's accounts as the leaver cleanup reads them: (the keys of the settled
         accounts, the unsettled accounts whole). Settled: active and counting from no leaving
