@@ -57,6 +57,13 @@ class WorkspaceNotFound(UsageError):
     pass
 
 
+class Interrupted(ProvisionerError):
+    """Work stopped part way (the web interface stopped while an apply was under way): what was
+    finished is recorded, and running it again finishes the rest."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
 class RosterError(ProvisionerError):
     """The roster file cannot be used. ``problems`` holds every row-level problem found."""
 

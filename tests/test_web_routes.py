@@ -583,6 +583,31 @@ def test_serve_prints_the_address_that_lets_the_admin_in_and_stops_on_ctrl_c(sch
         urllib.request.urlopen(address.split("?")[0], timeout=5)
 
 
+def test_serve_stopped_with_an_apply_under_way_says_it_did_not_finish(school, monkeypatch):
+    """Ctrl-C stops the interface at once, even mid-apply (the Stop button waits instead): the
+    apply ends part way, as a killed command does, and the admin is told so and what to do."""
+    from typer.testing import CliRunner
+
+    from provisioner.cli import app
+    from provisioner.web.server import Server
+
+    under_way = threading.Event()
+
+    def run_until_ctrl_c(server, on_ready, open_browser=False):
+        # uvicorn's serving stood in for: an apply is started from a page, then Ctrl-C ends the serving
+        on_ready(server.address)
+        server.app.app.state.tasks.start("apply", "Applying the roster", lambda progress: under_way.wait(30))
+
+    monkeypatch.setattr(Server, "run", run_until_ctrl_c)
+    try:
+        result = CliRunner().invoke(app, ["serve", "--no-browser", "--workspace", str(school.root)])
+    finally:
+        under_way.set()
+    assert result.exit_code == 130, result.output
+    assert "the interface stopped while applying the roster: that did not finish" in result.output
+    assert "do it again with the same roster" in result.output and "Traceback" not in result.output
+
+
 def test_the_stop_button_waits_for_work_under_way(school, tokens):
     stopped, release = [], threading.Event()
     guard = create_app(school.root, tokens, stop=lambda: stopped.append(True))

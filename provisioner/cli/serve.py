@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from provisioner.cli.common import WorkspaceOpt, command, err, find_provisioner, flag, group, out, run
+from provisioner.errors import Interrupted
 
 app = group()
 
@@ -40,6 +41,12 @@ def serve(
                       "button.")  # fmt: skip
 
         server.run(ready, open_browser=not no_browser)
+        cut_short = server.cut_short()
+        if cut_short:
+            work = " and ".join(title[0].lower() + title[1:] for title in cut_short)  # "applying the roster"
+            raise Interrupted(f"the interface stopped while {work}: that did not finish",
+                              hint="start the interface again and do it again with the same roster: it finishes "
+                                   "what was begun")  # fmt: skip
         err.print("Stopped.")
 
     run(action)

@@ -48,9 +48,9 @@ class Server:
         self.tokens = Tokens()
         self.socket = listen(host, port)
         self.address = self.tokens.address(base_address(self.socket))
-        app = create_app(root, self.tokens, stop=self.stop)
+        self.app = create_app(root, self.tokens, stop=self.stop)
         # No access log: an address may carry a pupil's name (a search on the pupil page).
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off"))
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -67,6 +67,12 @@ class Server:
             pass
         finally:
             self.socket.close()
+
+    def cut_short(self) -> list[str]:
+        """The work still under way (an apply, a cleanup), by title: stopped now (Ctrl-C; the Stop
+        button waits for it), it ends part way, as a killed command does, and the next apply or
+        cleanup finishes it."""
+        return [task.title for task in self.app.app.state.tasks.running()]
 
     def start_in_thread(self) -> threading.Thread:
         """For the tests: run in a thread; ``stop`` ends it."""
