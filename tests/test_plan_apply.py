@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from conftest import import_rows, key_of, TODAY, apply
+from provisioner.connector import PupilView
 from provisioner.delivery import Job
 from provisioner.delivery.file_import import record_intent
 from provisioner.facade import Provisioner
+from provisioner.planning.provisioning import NO_VALUES, Change
 from provisioner.state import BatchKind
 from provisioner.synthetic import write_roster_xlsx
 from provisioner.workspace import Workspace
@@ -195,3 +198,20 @@ def test_a_roster_with_skipped_rows_detects_no_leavers(workspace, tmp_path, pupi
     plan = Provisioner(workspace).plan(second, today=TODAY, skip_invalid_rows=True)
     assert roster.invalid_rows == 1
     assert plan.platforms["purple-mash"].counts()["leavers"] == 0
+
+
+def test_an_apply_answers_with_who_changed_and_how_having_let_go_of_the_values(workspace, roster_file):
+    planned = Provisioner(workspace).plan(roster_file, today=TODAY)
+    result = apply(workspace, roster_file)
+    # The answer the admin reads (and --json prints) is the plan shown before, name for name...
+    assert result.plan.as_dict() == planned.as_dict()
+    # ...while the values sent, recorded in the state, are no longer held by the apply.
+    changes = [c for p in result.plan.platforms.values() for c in p.changes]
+    assert changes and not any(c.values for c in changes)
+    assert all(c.values for p in planned.platforms.values() for c in p.to_send)
+
+
+def test_a_change_without_its_values_keeps_every_other_field():
+    view = PupilView("purple-mash", {"surname": "Quarrington"}, ("surname",))
+    change = Change("update", "mis:1", 7, view, ("surname",), "zebq", "Zeb Quarrington", "3A", "left", "Year 3", True)
+    assert change.without_values() == replace(change, values=NO_VALUES)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter, itemgetter
 
@@ -51,6 +51,12 @@ class Change:
     year_group: str = ""  # a leaver's, as last recorded: the guard says which years are missing
     first_missed: bool = False  # an active account's pupil first missed from the roster (or its scope)
 
+    def without_values(self) -> Change:
+        """This change once its values are recorded in the state (``PlatformPlan.forget_values``):
+        made directly, as ``dataclasses.replace`` costs a second at a trust's 273,000 changes."""
+        return Change(self.action, self.pupil_key, self.row, NO_VALUES, self.changed, self.username, self.name,
+                      self.class_name, self.reason, self.year_group, self.first_missed)  # fmt: skip
+
     def as_dict(self) -> dict:
         out = {"action": self.action, "pupil": self.pupil_key, "name": self.name, "class": self.class_name,
                "row": self.row, "fields_changed": list(self.changed)}  # fmt: skip
@@ -87,7 +93,7 @@ class PlatformPlan:
         are made from), keep who changes and how, not the values each would send: a trust's
         apply then holds one platform's values at a time, not six platforms' until its cards
         are drawn. The answer (``as_dict``, the pages) never shows values."""
-        self.changes = [replace(c, values=NO_VALUES) if c.values else c for c in self.changes]
+        self.changes = [c.without_values() if c.values else c for c in self.changes]
 
     @property
     def to_send(self) -> list[Change]:

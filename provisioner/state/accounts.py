@@ -101,7 +101,7 @@ def _account(platform: str, row: tuple) -> Account:
 
 
 class AccountLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit``, the runs (``begin_run``,
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` (and ``recall_tokens``), the runs (``begin_run``,
     ``finish_run``) and the batches' slips (``_record_slips``)."""
 
     db: sqlite3.Connection
@@ -317,6 +317,7 @@ class AccountLedger:
             db.executemany("UPDATE sends SET status = ?, fields = NULL WHERE id = ?",
                            [(SendStatus.DONE, send.id) for send in sends])  # fmt: skip
             self._resets_done(platform, [send.pupil_key for send in sends if "password" in send.changed])
+            self.recall_tokens(send.pupil_key for send in sends)
             for send in sends:  # queued, and written with one statement at the commit (``audit``)
                 self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
                            detail=_account_detail(batch, send))  # fmt: skip
@@ -391,6 +392,7 @@ class AccountLedger:
                 sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE,
                          json.dumps(dict.fromkeys(change.values, "")), stamp) for change in changes), key=_key),
             )  # fmt: skip
+            self.recall_tokens(change.pupil_key for change in changes)
             for change in changes:
                 self.audit(run_id, f"account.{change.action}", platform, change.pupil_key,
                            detail={"via": via, "fields": list(change.changed)})  # fmt: skip
@@ -499,6 +501,7 @@ class AccountLedger:
                 f" VALUES (?, ?, NULL, ?, ?, '{{}}', {NO_FIELDS}, ?, ?)",  # noqa: S608 (a fixed subquery)
                 [(run_id, platform, key, action, SendStatus.DONE, stamp) for key in details],
             )
+        self.recall_tokens(details)
         for key, detail in details.items():
             self.audit(run_id, f"account.{action}", platform, key, detail=detail)
 

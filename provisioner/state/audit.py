@@ -31,6 +31,7 @@ import json
 import re
 import secrets
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.errors import AuditBroken, UsageError
 from provisioner.keyed_hash import KeyedHash
+from provisioner.state.accounts import KEYS_GIVEN, keys_given
 from provisioner.state.records import RunStatus, now
 
 MAC_BYTES = 16
@@ -274,14 +276,26 @@ class RunsAndAudit:
         """The pupil's token: the one recorded, else a new one, written with the queued events."""
         token = self._tokens.get(pupil_key)
         if token is None:
-            row = self.db.execute("SELECT token FROM audit_subjects WHERE pupil_key = ?", (pupil_key,)).fetchone()
-            if row is None:
-                token = secrets.token_bytes(TOKEN_BYTES)
-                self._new_tokens.append((pupil_key, token))
-            else:
-                token = row[0]
-            self._tokens[pupil_key] = token
+            self.recall_tokens((pupil_key,))
+            token = self._tokens[pupil_key]
         return token
+
+    def recall_tokens(self, pupil_keys: Iterable[str]) -> None:
+        """Give these pupils their tokens for this transaction's events: those recorded, read in
+        one statement (a trust's batch has tens of thousands of pupils, and a statement each took
+        seconds), and new ones for the rest, written with the queued events."""
+        wanted = [key for key in dict.fromkeys(pupil_keys) if key not in self._tokens]
+        if not wanted:
+            return
+        recorded = dict(self.db.execute(
+            f"SELECT pupil_key, token FROM audit_subjects WHERE pupil_key IN {KEYS_GIVEN}", (keys_given(wanted),)
+        ))  # fmt: skip
+        for key in wanted:
+            token = recorded.get(key)
+            if token is None:
+                token = secrets.token_bytes(TOKEN_BYTES)
+                self._new_tokens.append((key, token))
+            self._tokens[key] = token
 
     def _write_queued_events(self) -> None:
         """Write the new tokens, then chain the queued events onto the log, each in one statement."""
