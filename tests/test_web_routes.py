@@ -7,6 +7,7 @@ is tested first; then the termly job as the admin does it from the pages. Every 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import http.cookiejar
 import io
@@ -556,15 +557,26 @@ def test_long_work_shows_its_progress_and_survives_a_reload(school, tokens):
     assert client.get("/tasks/no-such-task").status_code == 404
 
 
-def test_serve_prints_the_address_that_lets_the_admin_in_and_stops_on_ctrl_c(school):
-    """`provisioner serve` as a person runs it: the address it prints opens the Home page (the
-    token becomes a cookie), the same page without the token is refused, and Ctrl-C stops it
-    cleanly: it says so, and the address answers no more."""
+@contextlib.contextmanager
+def served(school: Workspace):
+    """`provisioner serve` as a person runs it: (its process, the address it printed, an opener
+    keeping cookies as a browser does); ended at the close if the test did not end it."""
     server = subprocess.Popen([sys.executable, "-m", "provisioner", "serve", "--no-browser", "--workspace",
                                str(school.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         address = next(line.strip() for line in server.stdout if line.strip().startswith("http://127.0.0.1:"))
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        yield server, address, urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def test_serve_prints_the_address_that_lets_the_admin_in_and_stops_on_ctrl_c(school):
+    """`provisioner serve` as a person runs it: the address it prints opens the Home page (the
+    token becomes a cookie), the same page without the token is refused, and Ctrl-C stops it
+    cleanly: it says so, and the address answers no more."""
+    with served(school) as (server, address, opener):
         with opener.open(address) as answer:
             assert answer.status == 200 and "Test Primary School" in answer.read().decode()
             assert answer.url == address.split("?")[0], "the token leaves the address"
@@ -575,10 +587,6 @@ def test_serve_prints_the_address_that_lets_the_admin_in_and_stops_on_ctrl_c(sch
         assert server.wait(timeout=30) == 0
         said = server.stderr.read()
         assert "Stopped." in said and "Traceback" not in said
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(address.split("?")[0], timeout=5)
 
@@ -629,11 +637,7 @@ def test_the_stop_button_waits_for_work_under_way(school, tokens):
 
 def test_the_stop_button_ends_the_running_server(school):
     """The page's Stop button on a real `provisioner serve`: the process ends by itself, saying so."""
-    server = subprocess.Popen([sys.executable, "-m", "provisioner", "serve", "--no-browser", "--workspace",
-                               str(school.root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        address = next(line.strip() for line in server.stdout if line.strip().startswith("http://127.0.0.1:"))
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with served(school) as (server, address, opener):
         with opener.open(address) as answer:
             csrf = csrf_of(answer.read().decode())
         base = address.split("/?")[0]
@@ -642,10 +646,6 @@ def test_the_stop_button_ends_the_running_server(school):
         assert server.wait(timeout=30) == 0
         said = server.stderr.read()
         assert "Stopped." in said and "Traceback" not in said
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def test_a_large_roster_is_never_written_outside_the_workspace(browser, tokens, school, tmp_path, monkeypatch):
