@@ -519,7 +519,7 @@ class Provisioner:
         from provisioner.register import build_register
 
         with self._reading() as state:
-            register = build_register(self.workspace, state, today or date.today())
+            register = build_register(self.workspace, state, today or self._today())
             check = state.verify_audit() if fmt == "pdf" else None
             audit = reports.AuditCheck(check.entries, check.head.text, check.problem()) if check else None
         path = out or self.workspace.reports / reports.default_name(register, fmt)

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from provisioner import times
 from provisioner.errors import ExitCode
+from provisioner.facade import Provisioner
 from provisioner.jobs.create import init_workspace
 from provisioner.state import records
 from provisioner.synthetic import synthetic_pupils, write_roster_xlsx
@@ -180,3 +181,19 @@ def test_today_is_the_schools_day(workspace, monkeypatch):
     assert json.loads(cli("status", "--json").stdout)["as_of"] == "2026-06-28"
     _set_time_zone(workspace, "UTC")
     assert json.loads(cli("status", "--json").stdout)["as_of"] == "2026-06-27"
+
+
+class _JustAfterMidnightInEngland(datetime):
+    """23:30 UTC on 30 June 2026: already 1 July (00:30 BST) on the school's clock."""
+
+    @classmethod
+    def now(cls, tz=None):
+        moment = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+def test_a_register_exported_after_midnight_is_dated_the_schools_day(summer, monkeypatch):
+    workspace, _ = summer
+    monkeypatch.setattr(times, "datetime", _JustAfterMidnightInEngland)
+    _, register = Provisioner(workspace).export_register("md")
+    assert register.today == date(2026, 7, 1)
