@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
 
+from provisioner.connector import registry
 from provisioner.errors import SettingsError, UsageError, WorkspaceNotFound
 from provisioner.jobs.create import init_workspace
 from provisioner.workspace import ENV_WORKSPACE, Workspace, find_workspace
@@ -127,3 +129,18 @@ def test_the_workspace_is_found_by_option_then_environment_then_current_folder(w
     with pytest.raises(WorkspaceNotFound, match="no workspace at") as caught:
         find_workspace()
     assert "provisioner init" in caught.value.hint
+
+
+def test_every_setting_the_new_settings_file_suggests_is_one_the_platform_reads(tmp_path):
+    """Each commented example under a platform (``# timeout = 60``) names a key its settings
+    accept: an admin who removes the "# " gets that setting, not an unknown-key error."""
+    workspace = init_workspace(tmp_path / "ws", "Test Primary School", "test.sch.uk", list(registry()))
+    section, suggested = None, []
+    for line in workspace.settings_path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("["):  # a platform's section, or another ([slips], [leavers]...)
+            section = line.strip("[]").removeprefix("platforms.") if line.startswith("[platforms.") else None
+        elif section and (example := re.match(r"# ([a-z_]+) = ", line)):
+            suggested.append((section, example.group(1)))
+    assert ("microsoft-365", "timeout") in suggested and ("purple-mash", "columns") in suggested
+    for platform, key in suggested:
+        assert key in registry()[platform].Settings.model_fields, f"[platforms.{platform}] suggests {key}"

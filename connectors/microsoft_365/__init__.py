@@ -90,4 +90,5 @@ class Microsoft365(Accounts, InStep, Lifecycle, ApiConnector):
             '# licence_sku = "STANDARDWOFFPACK_STUDENT"  # instead of licence_group: assign the licence directly',
             '# class_groups = true  # one security group per class; needs optional_fields = ["class_name"]',
             '# provisioning = "sds-files"  # no app access: write School Data Sync v2.1 files to upload instead',
+            "# timeout = 60  # seconds to wait for each answer from Microsoft before asking again (more behind a slow proxy)",
         ]
