@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from collections import Counter
 from functools import partial
-from itertools import compress, repeat
+from itertools import compress, islice, repeat
 from operator import itemgetter
 
 from provisioner.models import Decision, Problem, Pupil
@@ -205,8 +205,19 @@ def _date_column(
     """One column as dates (None when blank or unreadable; unreadable is an error)."""
     out: list[date | None] = [v if type(v) is date else None for v in cells]
     label = LABELS[field]
+    # A text read as a date with nothing to say (the usual CSV cell) is read once and given to
+    # every cell holding it by map: 50,000 dates of birth are a few thousand texts. A column of
+    # garbage is every text once: past this many, each is read in the loop below.
+    quiet: dict[str, date] = {}
+    for raw in islice({v for v in cells if type(v) is str and v}, _DATES_REMEMBERED):
+        text = clean_text(raw)
+        value, error, warning = parse_date_text(text) if text else (None, None, None)
+        if value is not None and not error and not warning and text[0] not in _FORMULA_START and raw[0] not in "\t\r":
+            quiet[raw] = value
+    if quiet:
+        out = list(map(quiet.get, cells, out))
     read: dict[str, tuple] = {}  # cell -> (clean text, its reading): 50,000 dates of birth, a few thousand texts
-    for i in [i for i, v in enumerate(cells) if type(v) is not date and v != "" and v is not None]:
+    for i in [i for i, v in enumerate(cells) if type(v) is not date and v != "" and v is not None and v not in quiet]:
         raw = cells[i]
         kind = type(raw)
         value = error = warning = None
