@@ -123,11 +123,10 @@ def doubtful(state: State, matched: Matched) -> list[Relink]:
     is shown (the leaver cleanup, which shows none, matches a trust without them)."""
     relinked_keys = {r.key for r in matched.relinked}
     known, out = matched.known, []
-    for pupil in matched.roster.pupils:
-        held = known.get(pupil.key)
-        if held is None or not held.match_hash or pupil.key in relinked_keys:
-            continue
-        now = state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth)
+    held_here = [(pupil, held) for pupil in matched.roster.pupils
+                 if (held := known.get(pupil.key)) is not None and held.match_hash and pupil.key not in relinked_keys]
+    hashes = state.match_hashes((p.legal_forename, p.legal_surname, p.date_of_birth) for p, _ in held_here)
+    for (pupil, held), now in zip(held_here, hashes):
         if now and now != held.match_hash:
             out.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
                               shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import cached_property, partial
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter, not_
 
@@ -208,6 +208,10 @@ class SentTexts:
     def __init__(self, pupils: Iterable[Pupil], connectors: Iterable[Connector]):
         self.pupils = list(pupils)
         self.keys = list(map(attrgetter("key"), self.pupils))
+        # Each pupil's (year group, class), and the first pupil placed in each: a platform asks
+        # its scope about each placement once.
+        self.placements = list(zip(map(attrgetter("year_group"), self.pupils), map(attrgetter("class_name"), self.pupils)))
+        self.first_placed = dict(zip(reversed(self.placements), range(len(self.pupils) - 1, -1, -1)))
         # Where a pupil's texts are: the last of two rows with one key, as a dict by key would keep.
         self._at = dict(zip(self.keys, range(len(self.keys))))
         names = sorted({n for c in connectors for n in c.sent_fields} - {"password", *_OF_THE_ACCOUNT})
@@ -217,6 +221,11 @@ class SentTexts:
             if set(map(type, values)) != {str}:  # dates, or a blank (None)
                 values = [value if type(value) is str else _as_text(value) for value in values]
             self._columns[name] = list(map(json_text, values))
+
+    @cached_property
+    def placed(self) -> set[str]:
+        """The pupils' keys: those a platform serving every one of them places."""
+        return set(self.keys)
 
     def held_alike(self, connector: Connector, pseudonymise: Pseudonymise, keys: list[str],
                    accounts: Mapping[str, tuple]) -> list[bool]:  # fmt: skip
@@ -299,16 +308,15 @@ def plan_platform(
                         warnings=connector.setup_warnings())  # fmt: skip
     texts = texts or SentTexts((p for p in roster.pupils if p.key in wanted), [connector])
     pupils, keys = texts.pupils, texts.keys
-    # Each platform asks its scope once per year group and class, of the first pupil placed there.
-    placements = list(zip(map(attrgetter("year_group"), pupils), map(attrgetter("class_name"), pupils)))
-    first = dict(zip(reversed(placements), range(len(pupils) - 1, -1, -1)))
-    served = {placement: connector.serves(pupils[i]) for placement, i in first.items()}
-    if not all(served.values()):
-        inside = list(map(served.__getitem__, placements))
+    served = {placement: connector.serves(pupils[i]) for placement, i in texts.first_placed.items()}
+    if all(served.values()):
+        placed = texts.placed
+    else:
+        inside = list(map(served.__getitem__, texts.placements))
         plan.outside = [(p.display_name, p.class_name) for p in compress(pupils, map(not_, inside))]
         plan.out_of_scope = len(set(compress(keys, map(not_, inside))))
         pupils, keys = list(compress(pupils, inside)), list(compress(keys, inside))
-    placed = set(keys)
+        placed = set(keys)
     # Most pupils hold an account that was sent what it would be sent now: found a column at a
     # time (``held_alike``), they are counted. Each other pupil (new, changed, an account deleted or
     # held without a username, a password to reset) is decided one by one.
