@@ -218,9 +218,11 @@ class SentTexts:
         self._columns: dict[str, list[str]] = {}
         for name in names:
             values = list(map(attrgetter(name), self.pupils))
-            if set(map(type, values)) != {str}:  # dates, or a blank (None)
-                values = [value if type(value) is str else _as_text(value) for value in values]
-            self._columns[name] = list(map(json_text, values))
+            if set(map(type, values)) == {str}:
+                self._columns[name] = list(map(json_text, values))
+            else:  # dates, or a blank (None): each distinct value written once (50,000 births, a few thousand days)
+                texts = {value: json_text(_as_text(value)) for value in set(values)}
+                self._columns[name] = list(map(texts.__getitem__, values))
 
     @cached_property
     def placed(self) -> set[str]:
@@ -301,9 +303,10 @@ def plan_platform(
 
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     gone = {status.value for status in AccountStatus if not status.held}  # statuses as the state's rows hold them
+    deleted = set(compress(accounts, map(gone.__contains__, map(itemgetter(1), accounts.values()))))
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
                         sent_by=connector.delivery.sent_by, resuming=resuming,
-                        held=len(accounts) - sum(map(gone.__contains__, map(itemgetter(1), accounts.values()))),
+                        held=len(accounts) - len(deleted),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip
     texts = texts or SentTexts((p for p in roster.pupils if p.key in wanted), [connector])
@@ -322,10 +325,10 @@ def plan_platform(
     # held without a username, a password to reset) is decided one by one.
     if makes_accounts:
         alike = texts.held_alike(connector, pseudonymise, keys, accounts)
-        irregular = {key for key, account in accounts.items() if account[1] in gone or not account[0]} | resets
+        irregular = deleted | resets | set(compress(accounts, map(not_, map(itemgetter(0), accounts.values()))))
     else:  # the platform keeps itself up to date from the MIS: an account held is all it takes
         alike = list(map(accounts.__contains__, keys))
-        irregular = {key for key, account in accounts.items() if account[1] in gone}
+        irregular = deleted
     looked_at = set(compress(range(len(keys)), map(not_, alike)))
     if irregular:
         looked_at.update(compress(range(len(keys)), map(irregular.__contains__, keys)))
