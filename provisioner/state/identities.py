@@ -10,7 +10,7 @@ id is matched to it here. Rows are forgotten with the pupil (``forget_pupils``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from functools import cached_property
 
@@ -44,10 +44,27 @@ class IdentityLedger:
         )
         identity = Identity._make
         known = {row[0]: identity(row) for row in rows}
-        unrecorded = "SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key NOT IN (SELECT pupil_key FROM pupils)"
-        for (key,) in self.db.execute(unrecorded):
-            known[key] = _from_key(key)
+        for key in self._unrecorded():
+            if key not in known:
+                known[key] = _from_key(key)
         return known
+
+    def _unrecorded(self) -> Iterator[str]:
+        """Keys of accounts with no identity recorded (made before identities were), in the order
+        of the accounts table (platform, then key), a key once or more. A platform at a time, its
+        keys and the identities' keys each read in order and merged by SQLite: asking of each of a
+        trust's 350,000 accounts whether its key is recorded took three times as long."""
+        platforms = self.db.execute(
+            "WITH RECURSIVE platforms(name) AS (SELECT MIN(platform) FROM accounts UNION ALL"
+            " SELECT (SELECT MIN(platform) FROM accounts WHERE platform > name) FROM platforms WHERE name IS NOT NULL)"
+            " SELECT name FROM platforms WHERE name IS NOT NULL"
+        ).fetchall()  # each platform found by a search of the key, not by reading every account
+        for (platform,) in platforms:
+            rows = self.db.execute(
+                "SELECT pupil_key FROM accounts WHERE platform = ? EXCEPT SELECT pupil_key FROM pupils ORDER BY 1",
+                (platform,),
+            )
+            yield from map(_first, rows)
 
     def identities_of(self, pupil_keys: Iterable[str]) -> dict[str, Identity]:
         """Who these pupils are, as ``identities`` says (a key with an account but no identity
