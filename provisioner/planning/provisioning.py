@@ -210,7 +210,8 @@ class SentTexts:
         self.keys = list(map(attrgetter("key"), self.pupils))
         # Each pupil's (year group, class), and the first pupil placed in each: a platform asks
         # its scope about each placement once.
-        self.placements = list(zip(map(attrgetter("year_group"), self.pupils), map(attrgetter("class_name"), self.pupils)))
+        years, classes = map(attrgetter("year_group"), self.pupils), map(attrgetter("class_name"), self.pupils)
+        self.placements = list(zip(years, classes))
         self.first_placed = dict(zip(reversed(self.placements), range(len(self.pupils) - 1, -1, -1)))
         # Where a pupil's texts are: the last of two rows with one key, as a dict by key would keep.
         self._at = dict(zip(self.keys, range(len(self.keys))))
@@ -282,7 +283,7 @@ def plan_platform(
     """What one platform needs for the pupils ``wanted`` (on roll, not withheld) that it serves;
     ``remote_taken``: usernames the platform already holds for others; ``why_not(key)``: why a
     held pupil is not wanted (a leaver's reason); ``known``: who held pupils are, to name leavers;
-    ``texts``: the roster pupils' ``SentTexts``, made once for every platform."""
+    ``texts``: the ``SentTexts`` of the pupils ``wanted``, made once for every platform."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
     accounts = state.sent_by_pupil(platform)  # key -> (username, status, values last sent, left_on)

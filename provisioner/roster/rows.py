@@ -104,9 +104,11 @@ def _text_column(
         # once, told apart by its type too (1, 1.0 and True are equal, and each reads otherwise).
         typed = list(zip(map(type, cells), cells))
         as_text = {
-            (kind, v): (" ".join(v.split()) if v.isascii() else clean_text(v)) if kind is str else clean_text(_cell_text(v))
+            (kind, v): (" ".join(v.split()) if v.isascii() else clean_text(v))
+            if kind is str
+            else clean_text(_cell_text(v))
             for kind, v in set(typed)
-        }  # fmt: skip
+        }
         out = list(map(as_text.__getitem__, typed))
         if date in kinds or datetime in kinds:
             for i in [i for i, v in enumerate(cells) if type(v) is date or type(v) is datetime]:

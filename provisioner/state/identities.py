@@ -94,7 +94,7 @@ class IdentityLedger:
     def match_hashes(self, pupils: Iterable[tuple[str, str, date | None]]) -> list[str | None]:
         """``match_hash`` of each (legal forename, legal surname, date of birth), in one loop: a
         plan's doubtful check hashes every held pupil on the roster."""
-        texts = ["\0".join(("match", forename.casefold(), surname.casefold(), born.isoformat()))
+        texts = [f"match\0{forename.casefold()}\0{surname.casefold()}\0{born.isoformat()}"
                  if born is not None and (forename or surname) else None
                  for forename, surname, born in pupils]  # fmt: skip
         hashes = iter(self._match_hashes.hexdigests(text.encode() for text in texts if text is not None))
