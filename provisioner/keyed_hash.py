@@ -10,6 +10,7 @@ copied for every message.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 _BLOCK = 64  # SHA-256's block size in bytes
 _INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
@@ -31,6 +32,17 @@ class KeyedHash:
 
     def hexdigest(self, message: bytes) -> str:
         return self._outer_of(message).hexdigest()
+
+    def hexdigests(self, messages: Iterable[bytes]) -> list[str]:
+        """``hexdigest`` of each message, in one loop: a plan hashes 50,000 pupils' names."""
+        inner, outer, out = self._inner, self._outer, []
+        for message in messages:
+            hashed = inner.copy()
+            hashed.update(message)
+            outside = outer.copy()
+            outside.update(hashed.digest())
+            out.append(outside.hexdigest())
+        return out
 
     def digest(self, message: bytes) -> bytes:
         """``hmac.digest(key, message, "sha256")``."""

@@ -437,3 +437,28 @@ def test_leavers_plan_counts_pupils_absent_whose_clock_starts_now(workspace, tmp
                                      "--as-of", TODAY.isoformat()).stdout)  # fmt: skip
 
     assert data["absent_only"] == 2  # waiting for their deletion date, but leavers only by their absence
+
+
+def test_accounts_made_before_identities_were_recorded_are_known_by_their_keys(workspace, tmp_path, school):
+    # A state from before the pupils table was kept: some accounts, on two platforms, have no
+    # identity. Each is known from its key alone, once, after the identities recorded and in the
+    # order of the accounts table (platform, then key), as one search of every account gave them.
+    set_platform(workspace, "ixl", enabled="true")
+    approve_register(workspace)
+    apply(workspace, _file(tmp_path, "roster.xlsx", school))
+    with workspace.open_state() as state:
+        dropped = sorted(state.identities())[::7]
+        on_ixl = {key for (key,) in state.db.execute("SELECT pupil_key FROM accounts WHERE platform = 'ixl'")}
+        purple_mash_only = min(on_ixl & set(dropped))  # its IXL account gone: only the later platform holds it
+        with state.db:
+            state.db.executemany("DELETE FROM pupils WHERE pupil_key = ?", [(key,) for key in dropped])
+            state.db.execute("DELETE FROM accounts WHERE platform = 'ixl' AND pupil_key = ?", (purple_mash_only,))
+        known = state.identities()
+        one_search = [key for (key,) in state.db.execute(
+            "SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key NOT IN (SELECT pupil_key FROM pupils)")]
+    assert list(known)[-len(dropped):] == one_search and sorted(one_search) == dropped
+    still_on_ixl = on_ixl & set(dropped) - {purple_mash_only}
+    assert still_on_ixl and all(one_search.index(key) < one_search.index(purple_mash_only) for key in still_on_ixl)
+    for key in dropped:
+        assert known[key].mis_id == key.removeprefix("mis:") and known[key].shown_id == key.removeprefix("mis:")
+        assert not known[key].match_hash and not known[key].name

@@ -18,6 +18,8 @@ def test_the_same_as_hmac_sha256(key: bytes, messages: list[bytes]) -> None:
     for message in messages:  # one key, many messages: each hashed alone
         assert keyed.hexdigest(message) == hmac.digest(key, message, "sha256").hex()
         assert keyed.digest(message) == hmac.digest(key, message, "sha256")
+    # Many at once (a plan's 50,000 match hashes): the same hashes, in the same order.
+    assert keyed.hexdigests(iter(messages)) == [hmac.digest(key, m, "sha256").hex() for m in messages]
 
 
 def test_pseudonymous_ids_and_match_hashes_are_the_ones_recorded_before(workspace) -> None:
@@ -29,3 +31,13 @@ def test_pseudonymous_ids_and_match_hashes_are_the_ones_recorded_before(workspac
         text = "match\x00zoë\x00o'brien\x002018-01-01"  # names casefolded, then the date of birth
         assert state.match_hash("Zoë", "O'Brien", date(2018, 1, 1)) == \
             hmac.digest(secret, text.encode(), "sha256").hex()[:32]  # fmt: skip
+
+
+def test_match_hashes_at_once_are_each_pupils_match_hash(workspace) -> None:
+    # The doubtful check hashes every held pupil on the roster in one call: the same hash as one
+    # at a time, None where there is nothing to hash (no date of birth, or no legal name).
+    pupils = [("Zoë", "O'Brien", date(2018, 1, 1)), ("Arlo", "", date(2017, 5, 2)), ("", "", date(2017, 5, 2)),
+              ("Maisie", "Thornbury", None), ("", "Okafor", date(2019, 12, 31))]
+    with workspace.open_state() as state:
+        assert state.match_hashes(iter(pupils)) == [state.match_hash(*pupil) for pupil in pupils]
+        assert state.match_hashes([]) == []

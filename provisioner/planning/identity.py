@@ -15,6 +15,8 @@ keyed hash); ``relink`` records them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from operator import attrgetter, ne
 
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
@@ -77,13 +79,17 @@ def match(state: State, roster: Roster) -> Matched:
     by_mis = {i.mis_id: key for key, i in known.items() if i.mis_id}
     by_upn = {i.upn: key for key, i in known.items() if i.upn}
     # Held pupils each roster row names by its UPN or former UPN: the row that is that child
-    # (SEVERAL: more than one row names them).
-    named_by_upn: dict[str, int] = {}
-    for row, pupil in enumerate(roster.pupils):
-        for upn in (pupil.upn, pupil.former_upn):
-            held = by_upn.get(upn) if upn else None
-            if held is not None:
-                named_by_upn[held] = row if named_by_upn.get(held, row) == row else _SEVERAL
+    # (SEVERAL: more than one row names them). Found by map, a column at a time.
+    rows = range(len(roster.pupils))
+    by_own = list(map(by_upn.get, map(attrgetter("upn"), roster.pupils)))
+    by_former = list(map(by_upn.get, map(attrgetter("former_upn"), roster.pupils)))
+    named = [*compress(zip(by_own, rows), by_own), *compress(zip(by_former, rows), by_former)]
+    named_by_upn: dict[str, int] = dict(named)
+    if len(named_by_upn) < len(named):  # a held pupil named twice, by one row or by several
+        first: dict[str, int] = {}
+        for held, row in named:
+            if first.setdefault(held, row) != row:
+                named_by_upn[held] = _SEVERAL
     keys: list[str | None] = []
     claimed: set[str] = set()
     for row, pupil in enumerate(roster.pupils):
@@ -99,8 +105,10 @@ def match(state: State, roster: Roster) -> Matched:
         keys.append(key)
         if key is not None:
             claimed.add(key)
-    pupils, relinked = [], []
-    for pupil, key in zip(roster.pupils, keys):
+    # Most rows are matched under their own key: only the others are looked at, in row order.
+    pupils, relinked = list(roster.pupils), []
+    for row in compress(rows, map(ne, keys, map(attrgetter("key"), roster.pupils))):
+        pupil, key = pupils[row], keys[row]
         if key is None and (pupil.upn or pupil.former_upn):  # the MIS id changed, or this export has none
             key = by_upn.get(pupil.upn) or by_upn.get(pupil.former_upn)
             if key is None or key in claimed:
@@ -112,7 +120,8 @@ def match(state: State, roster: Roster) -> Matched:
                                        shown_id(pupil), held.name, held.class_name))  # fmt: skip
         if key is None and pupil.key in known:
             key = _own_key(pupil, known)  # a new pupil given an id a held pupil's key was made from
-        pupils.append(pupil if key is None or key == pupil.key else pupil._replace(key=key))
+        if key is not None and key != pupil.key:
+            pupils[row] = pupil._replace(key=key)
     return Matched(replace(roster, pupils=pupils), relinked, known)
 
 
@@ -123,11 +132,10 @@ def doubtful(state: State, matched: Matched) -> list[Relink]:
     is shown (the leaver cleanup, which shows none, matches a trust without them)."""
     relinked_keys = {r.key for r in matched.relinked}
     known, out = matched.known, []
-    for pupil in matched.roster.pupils:
-        held = known.get(pupil.key)
-        if held is None or not held.match_hash or pupil.key in relinked_keys:
-            continue
-        now = state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth)
+    held_here = [(pupil, held) for pupil in matched.roster.pupils
+                 if (held := known.get(pupil.key)) is not None and held.match_hash and pupil.key not in relinked_keys]
+    hashes = state.match_hashes((p.legal_forename, p.legal_surname, p.date_of_birth) for p, _ in held_here)
+    for (pupil, held), now in zip(held_here, hashes):
         if now and now != held.match_hash:
             out.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
                               shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip

@@ -12,7 +12,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from operator import attrgetter, itemgetter
+from functools import cached_property, partial
+from itertools import compress, repeat
+from operator import attrgetter, itemgetter, not_
 
 from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
@@ -199,51 +201,68 @@ def _field_text(pupil: Pupil, name: str) -> str:
 # Fields a platform is given that are not the roster pupil's: its own username and id for them.
 _OF_THE_ACCOUNT = ("username", "pseudonymous_id")
 
+# What ``SentTexts.held_alike`` reads for a pupil the platform holds no account for: its text is
+# never a JSON object, so never alike.
+_NO_ACCOUNT = ("", "", "", None)
+
 
 class SentTexts:
-    """Each roster pupil's values as the state holds the values last sent (JSON text), so a plan
-    finds a pupil with nothing to send by comparing two strings, not by decoding the account.
+    """The pupils a plan may send to (on roll, not withheld), in roster order, with their values
+    as the state holds the values last sent (JSON text), so a plan finds a pupil with nothing to
+    send by comparing two strings, not by decoding the account.
 
     A trust's plan compares about 350,000 pupil and platform pairs, nearly all the same as last
-    time: each pupil's fields are written as JSON once for every platform, and a platform's text
-    is its ``sent_format`` filled in with them, its username and its pseudonymous id. The same
-    text is the same values; a different text is decoded and compared field by field, so a plan
-    never depends on two ways of writing the same values being alike."""
+    time: each pupil's fields are written as JSON once for every platform, a column at a time,
+    and a platform's text is its ``sent_format`` filled in with them, its username and its
+    pseudonymous id. The texts are made and compared a platform at a time without a Python
+    statement per pupil (``held_alike``): only the pupils whose text differs are looked at one by
+    one. The same text is the same values; a different text is decoded and compared field by
+    field, so a plan never depends on two ways of writing the same values being alike."""
 
     def __init__(self, pupils: Iterable[Pupil], connectors: Iterable[Connector]):
-        pupils = list(pupils)
+        self.pupils = list(pupils)
+        self.keys = list(map(attrgetter("key"), self.pupils))
+        # Each pupil's (year group, class), and the first pupil placed in each: a platform asks
+        # its scope about each placement once.
+        years, classes = map(attrgetter("year_group"), self.pupils), map(attrgetter("class_name"), self.pupils)
+        self.placements = list(zip(years, classes))
+        self.first_placed = dict(zip(reversed(self.placements), range(len(self.pupils) - 1, -1, -1)))
+        # Where a pupil's texts are: the last of two rows with one key, as a dict by key would keep.
+        self._at = dict(zip(self.keys, range(len(self.keys))))
         names = sorted({n for c in connectors for n in c.sent_fields} - {"password", *_OF_THE_ACCOUNT})
-        self._slot = {name: i for i, name in enumerate((*names, *_OF_THE_ACCOUNT))}
-        columns = []  # a field at a time: a column of text is written as JSON without a Python loop
+        self._columns: dict[str, list[str]] = {}
         for name in names:
-            values = list(map(attrgetter(name), pupils))
-            if set(map(type, values)) != {str}:  # dates, or a blank (None)
-                values = [value if type(value) is str else _as_text(value) for value in values]
-            columns.append(map(json_text, values))
-        keys = map(attrgetter("key"), pupils)
-        self._rows = dict(zip(keys, zip(*columns))) if columns else dict.fromkeys(keys, ())
+            values = list(map(attrgetter(name), self.pupils))
+            if set(map(type, values)) == {str}:
+                self._columns[name] = list(map(json_text, values))
+            else:  # dates, or a blank (None): each distinct value written once (50,000 births, a few thousand days)
+                texts = {value: json_text(_as_text(value)) for value in set(values)}
+                self._columns[name] = list(map(texts.__getitem__, values))
 
-    def matcher(self, connector: Connector, pseudonymise: Pseudonymise) -> Callable[[str, str, str], bool]:
-        """``same(pupil key, username, text held)``: whether the platform was last sent exactly
-        what it would be sent now."""
+    @cached_property
+    def placed(self) -> set[str]:
+        """The pupils' keys: those a platform serving every one of them places."""
+        return set(self.keys)
+
+    def held_alike(self, connector: Connector, pseudonymise: Pseudonymise, keys: list[str],
+                   accounts: Mapping[str, tuple]) -> list[bool]:  # fmt: skip
+        """For each of these pupils, whether the account the platform holds (``accounts``, as
+        ``State.sent_by_pupil`` reads them) was last sent exactly what it would be sent now; False
+        where it holds none. Each text is made and compared by ``map``, a column at a time."""
         names = [name for name in connector.sent_fields if name != "password"]
-        form, rows, platform = sent_format(names), self._rows, connector.id
-        pick = _picker([self._slot[name] for name in names])
-        with_id = "pseudonymous_id" in names
-
-        def same(key: str, username: str, held: str) -> bool:
-            pid = json_text(pseudonymise(platform, key)) if with_id else ""
-            return held == form % pick((*rows[key], json_text(username), pid))
-
-        return same
-
-
-def _picker(slots: list[int]) -> Callable[[tuple], tuple]:
-    """The items at these places, always as a tuple (``itemgetter`` of one place gives the item)."""
-    if len(slots) == 1:
-        only = slots[0]
-        return lambda row: (row[only],)
-    return itemgetter(*slots) if slots else lambda row: ()
+        form, platform = sent_format(names), connector.id
+        rows = list(map(accounts.get, keys, repeat(_NO_ACCOUNT)))
+        at = list(map(self._at.__getitem__, keys))
+        columns = []
+        for name in names:
+            if name == "username":
+                columns.append(map(json_text, map(itemgetter(0), rows)))
+            elif name == "pseudonymous_id":
+                columns.append(map(json_text, map(partial(pseudonymise, platform), keys)))
+            else:
+                columns.append(map(self._columns[name].__getitem__, at))
+        texts = map(form.__mod__, zip(*columns) if columns else repeat((), len(keys)))
+        return list(map(str.__eq__, map(itemgetter(2), rows), texts))
 
 
 def has_left(pupil: Pupil, today: date) -> bool:
@@ -278,7 +297,7 @@ def plan_platform(
     """What one platform needs for the pupils ``wanted`` (on roll, not withheld) that it serves;
     ``remote_taken``: usernames the platform already holds for others; ``why_not(key)``: why a
     held pupil is not wanted (a leaver's reason); ``known``: who held pupils are, to name leavers;
-    ``texts``: the roster pupils' ``SentTexts``, made once for every platform."""
+    ``texts``: the ``SentTexts`` of the pupils ``wanted``, made once for every platform."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
     accounts = state.sent_by_pupil(platform)  # key -> (username, status, values last sent, left_on)
@@ -299,31 +318,39 @@ def plan_platform(
 
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     gone = {status.value for status in AccountStatus if not status.held}  # statuses as the state's rows hold them
+    deleted = set(compress(accounts, map(gone.__contains__, map(itemgetter(1), accounts.values()))))
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
                         sent_by=connector.delivery.sent_by, resuming=resuming,
-                        held=len(accounts) - sum(map(gone.__contains__, map(itemgetter(1), accounts.values()))),
+                        held=len(accounts) - len(deleted),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip
-    same = (texts or SentTexts(roster.pupils, [connector])).matcher(connector, pseudonymise)
+    texts = texts or SentTexts((p for p in roster.pupils if p.key in wanted), [connector])
+    pupils, keys = texts.pupils, texts.keys
+    served = {placement: connector.serves(pupils[i]) for placement, i in texts.first_placed.items()}
+    if all(served.values()):
+        placed = texts.placed
+    else:
+        inside = list(map(served.__getitem__, texts.placements))
+        plan.outside = [(p.display_name, p.class_name) for p in compress(pupils, map(not_, inside))]
+        plan.out_of_scope = len(set(compress(keys, map(not_, inside))))
+        pupils, keys = list(compress(pupils, inside)), list(compress(keys, inside))
+        placed = set(keys)
+    # Most pupils hold an account that was sent what it would be sent now: found a column at a
+    # time (``held_alike``), they are counted. Each other pupil (new, changed, an account deleted or
+    # held without a username, a password to reset) is decided one by one.
+    if makes_accounts:
+        alike = texts.held_alike(connector, pseudonymise, keys, accounts)
+        irregular = deleted | resets | set(compress(accounts, map(not_, map(itemgetter(0), accounts.values()))))
+    else:  # the platform keeps itself up to date from the MIS: an account held is all it takes
+        alike = list(map(accounts.__contains__, keys))
+        irregular = deleted
+    looked_at = set(compress(range(len(keys)), map(not_, alike)))
+    if irregular:
+        looked_at.update(compress(range(len(keys)), map(irregular.__contains__, keys)))
+    unchanged = len(keys) - len(looked_at)
     nothing = connector.view({})  # a view holds no state of its own: one serves every leaver
-
-    placed: set[str] = set()
-    outside: set[str] = set()  # on roll, but not a pupil this platform serves
-    served: dict[tuple[str, str], bool] = {}  # (year group, class) -> in its scope: each asked once
-    unchanged = 0
-    for pupil in roster.pupils:
-        key = pupil.key
-        if key not in wanted:
-            continue
-        placement = (pupil.year_group, pupil.class_name)
-        serves = served.get(placement)
-        if serves is None:
-            serves = served[placement] = connector.serves(pupil)
-        if not serves:
-            outside.add(key)
-            plan.outside.append((pupil.display_name, pupil.class_name))
-            continue
-        placed.add(key)
+    for i in sorted(looked_at):
+        pupil, key = pupils[i], keys[i]
         account = accounts.get(key)
         if account is not None and account[1] in gone:
             account = None  # came back after their account was deleted: a new one (never the old username)
@@ -339,15 +366,10 @@ def plan_platform(
                                        pupil.display_name, pupil.class_name))  # fmt: skip
             continue
         username, _, held, _ = account
-        reset = key in resets
-        # Most pupils are sent what they were sent last time: one comparison of two strings says so.
-        if not reset and same(key, username, held):
-            unchanged += 1
-            continue
         values = _projected(connector, pupil, username, pseudonymise)
         sent = decode_sent(held)
         changed = () if values.items() <= sent.items() else tuple(n for n, v in values.items() if sent.get(n) != v)
-        if reset:
+        if key in resets:
             changed += ("password",)
         if not changed:
             unchanged += 1
@@ -355,7 +377,6 @@ def plan_platform(
         plan.changes.append(Change(UPDATE, key, pupil.row, connector.view(values), changed, username,
                                    pupil.display_name, pupil.class_name))  # fmt: skip
     plan.unchanged = unchanged
-    plan.out_of_scope = len(outside)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
     for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before

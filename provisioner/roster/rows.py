@@ -21,7 +21,9 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from itertools import repeat
+from collections import Counter
+from functools import partial
+from itertools import compress, islice, repeat
 from operator import itemgetter
 
 from provisioner.models import Decision, Problem, Pupil
@@ -98,12 +100,16 @@ def _text_column(
             out = cells
             suspects = []
     else:
-        out = [
-            (" ".join(v.split()) if v.isascii() else clean_text(v))
-            if type(v) is str
+        # Numbers among text (a year column of 1 to 6 and "R"): each distinct cell is made text
+        # once, told apart by its type too (1, 1.0 and True are equal, and each reads otherwise).
+        typed = list(zip(map(type, cells), cells))
+        as_text = {
+            (kind, v): (" ".join(v.split()) if v.isascii() else clean_text(v))
+            if kind is str
             else clean_text(_cell_text(v))
-            for v in cells
-        ]
+            for kind, v in set(typed)
+        }
+        out = list(map(as_text.__getitem__, typed))
         if date in kinds or datetime in kinds:
             for i in [i for i, v in enumerate(cells) if type(v) is date or type(v) is datetime]:
                 warnings.append(Problem(numbers[i], header, MSG_DATE_IN_TEXT_COLUMN, "warning"))
@@ -203,8 +209,19 @@ def _date_column(
     """One column as dates (None when blank or unreadable; unreadable is an error)."""
     out: list[date | None] = [v if type(v) is date else None for v in cells]
     label = LABELS[field]
+    # A text read as a date with nothing to say (the usual CSV cell) is read once and given to
+    # every cell holding it by map: 50,000 dates of birth are a few thousand texts. A column of
+    # garbage is every text once: past this many, each is read in the loop below.
+    quiet: dict[str, date] = {}
+    for raw in islice({v for v in cells if type(v) is str and v}, _DATES_REMEMBERED):
+        text = clean_text(raw)
+        value, error, warning = parse_date_text(text) if text else (None, None, None)
+        if value is not None and not error and not warning and text[0] not in _FORMULA_START and raw[0] not in "\t\r":
+            quiet[raw] = value
+    if quiet:
+        out = list(map(quiet.get, cells, out))
     read: dict[str, tuple] = {}  # cell -> (clean text, its reading): 50,000 dates of birth, a few thousand texts
-    for i in [i for i, v in enumerate(cells) if type(v) is not date and v != "" and v is not None]:
+    for i in [i for i, v in enumerate(cells) if type(v) is not date and v != "" and v is not None and v not in quiet]:
         raw = cells[i]
         kind = type(raw)
         value = error = warning = None
@@ -373,6 +390,94 @@ class _Listed(list):
                                "roster again", severity)]  # fmt: skip
 
 
+def _usual_rows(
+    text: dict[str, list[str]], dates: dict[str, list[date | None]], numbers: list[int], bad: set[int],
+    sound: set[str], key_field: str, use_preferred: bool, today: date, year_of: dict[str, str],
+) -> tuple[list[Pupil | None], Iterable[bool]]:  # fmt: skip
+    """Every row made a ``Pupil`` a column at a time, as the row-by-row checks of ``_read_rows``
+    would make a row that needs nothing of them, and which rows those checks must still look at.
+
+    Most of a roster's rows are usual: ids given once each and well formed, legal names present
+    and not placeholders, a preferred forename of one word or none, a year group and a class
+    that read, an age in range, an email with one @, no cell refused by a column's checks. Each
+    condition is found a column at a time (over each column's distinct values, or by ``map``),
+    so the usual row costs no Python statement of its own; every other row is looked at (the
+    second value, one bool per row) and its ``Pupil``, or ``None`` for a row in error, replaces
+    the one made here. ``year_of`` is filled with each year-group spelling's year group."""
+    n = len(numbers)
+    blank = [""] * n  # a column the roster does not have
+    looked_at: set[int] = set(bad)
+
+    def look_at(cells: list, values: set) -> None:
+        """Rows whose cell is one of these values."""
+        if values:
+            looked_at.update(compress(range(n), map(values.__contains__, cells)))
+
+    placeholders, fold = PLACEHOLDERS, str.casefold
+    mis_ids, upns = text.get("mis_id", blank), text.get("upn", blank)
+    # A UPN needing its own check, and one used twice (compacted as the checks compact it).
+    not_sound = {upn for upn in set(upns) if upn and upn not in sound}
+    look_at(upns, not_sound)
+    compact = {upn: upn if upn.isalnum() and upn.isupper() else "".join(upn.split()).upper() for upn in not_sound}
+    upns_used = [compact.get(upn, upn) for upn in upns] if compact else upns
+    look_at(upns_used, {upn for upn, count in Counter(upns_used).items() if count > 1 and upn})
+    if "former_upn" in text:
+        look_at(text["former_upn"], {upn for upn in set(text["former_upn"]) if upn})
+    # The key, and a key given twice or not at all.
+    if key_field == "mis_id":
+        keys = ["mis:" + normalise_mis_id(mis_id) if mis_id else "" for mis_id in mis_ids]
+    else:
+        keys = ["upn:" + upn if upn else "" for upn in upns_used]
+    look_at(keys, {key for key, count in Counter(keys).items() if count > 1 or not key})
+    # Names: a legal name blank or a placeholder, a preferred name that is a placeholder, a
+    # preferred forename of more than one word (it may hold the whole name).
+    legal_forenames, legal_surnames = text["legal_forename"], text["legal_surname"]
+    preferred_forenames = text.get("preferred_forename", blank)
+    preferred_surnames = text.get("preferred_surname", blank)
+    for names in (legal_forenames, legal_surnames):
+        look_at(names, {name for name in set(names) if not name or fold(name) in placeholders})
+    look_at(preferred_forenames, {name for name in set(preferred_forenames)
+                                  if fold(name) in placeholders or " " in name or "," in name})  # fmt: skip
+    look_at(preferred_surnames, {name for name in set(preferred_surnames) if fold(name) in placeholders})
+    preferred_forenames = [name or legal for name, legal in zip(preferred_forenames, legal_forenames)]
+    preferred_surnames = [name or legal for name, legal in zip(preferred_surnames, legal_surnames)]
+    # School: a year group that does not read, a class blank or holding hidden characters.
+    years = text["year_group"]
+    for spelling in set(years):
+        year_of[spelling] = YEAR_GROUP_SPELLINGS.get(spelling.casefold().replace(" ", "").replace("_", ""), "")
+    look_at(years, {spelling for spelling in set(years) if not year_of[spelling]})
+    classes = text["class_name"]
+    look_at(classes, {name for name in set(classes) if not name or _HIDDEN_IN_TEXT.search(name)})
+    # The rest: an age outside 2 to 19, an email without exactly one @.
+    nodates = [None] * n
+    births = dates.get("date_of_birth", nodates)
+    today_md = (today.month, today.day)
+    look_at(births, {born for born in set(births) if born is not None
+                     and not 2 <= today.year - born.year - (today_md < (born.month, born.day)) <= 19})  # fmt: skip
+    emails = text.get("email", blank)
+    if "email" in text:
+        look_at(emails, {email for email in set(emails) if email and email.count("@") != 1})
+    if "gender" in text:
+        gender_of = {gender: (_GENDERS.get(gender.casefold(), gender) if gender else "") or None
+                     for gender in set(text["gender"])}  # fmt: skip
+        genders: Iterable[str | None] = map(gender_of.__getitem__, text["gender"])
+    else:
+        genders = repeat(None, n)
+
+    def or_none(cells: list[str]) -> list[str | None]:
+        return [cell or None for cell in cells]
+
+    made: list[Pupil | None] = list(map(partial(tuple.__new__, Pupil), zip(
+        keys, numbers, legal_forenames, legal_surnames,
+        preferred_forenames if use_preferred else legal_forenames,
+        preferred_surnames if use_preferred else legal_surnames,
+        map(year_of.__getitem__, years), classes, or_none(mis_ids), or_none(upns), repeat(None),
+        preferred_forenames, preferred_surnames, births, genders, dates.get("admission_date", nodates),
+        dates.get("leaving_date", nodates), or_none(text.get("enrolment_status", blank)), or_none(emails),
+    )))  # fmt: skip
+    return made, map(looked_at.__contains__, range(n))
+
+
 def _read_rows(
     rows: Iterable[Sequence],
     first_row: int,
@@ -465,21 +570,21 @@ def _read_rows(
     placeholders = PLACEHOLDERS
     year_spellings = YEAR_GROUP_SPELLINGS
     year_of: dict[str, str] = {}  # the year group of each spelling in the column ("" for none)
-    pupils: list[Pupil] = []
     invalid = 0
     today_md = (today.month, today.day)
     sound = sound_upns(text["upn"]) if "upn" in text else set()  # the usual UPN needs no check of its own
+    made, looked_at = _usual_rows(text, dates, numbers, bad, sound, key_field, use_preferred, today, year_of)
 
     for (
         i, row_number, mis_id, upn, legal_forename, legal_surname, preferred_forename, preferred_surname,
         year_text, class_name, gender, status, email, dob, admitted, left, former_upn,
-    ) in zip(
+    ) in compress(zip(
         range(len(data)), numbers, text.get("mis_id", blank), text.get("upn", blank),
         text["legal_forename"], text["legal_surname"], text.get("preferred_forename", blank),
         text.get("preferred_surname", blank), text["year_group"], text["class_name"], text.get("gender", blank),
         text.get("enrolment_status", blank), text.get("email", blank), dates.get("date_of_birth", nodates),
         dates.get("admission_date", nodates), dates.get("leaving_date", nodates), text.get("former_upn", blank),
-    ):  # fmt: skip
+    ), looked_at):  # fmt: skip
         row_errors: list[Problem] = []
 
         # ids
@@ -631,16 +736,18 @@ def _read_rows(
         if row_errors or i in bad:
             errors.extend(row_errors)
             invalid += 1
+            made[i] = None
             continue
-        pupils.append(Pupil(
+        made[i] = Pupil(
             key=key, row=row_number, mis_id=mis_id or None, upn=upn or None, former_upn=former_upn or None,
             legal_forename=legal_forename, legal_surname=legal_surname, preferred_forename=preferred_forename,
             preferred_surname=preferred_surname, forename=preferred_forename if use_preferred else real_forename,
             surname=preferred_surname if use_preferred else real_surname, year_group=year_group,
             class_name=class_name, date_of_birth=dob, gender=gender or None, admission_date=admitted,
             leaving_date=left, enrolment_status=status or None, email=email or None,
-        ))  # fmt: skip
+        )  # fmt: skip
 
+    pupils: list[Pupil] = list(filter(None, made))
     if clashes:
         kept = []
         for pupil in pupils:

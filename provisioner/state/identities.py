@@ -10,7 +10,7 @@ id is matched to it here. Rows are forgotten with the pupil (``forget_pupils``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from functools import cached_property
 
@@ -44,10 +44,27 @@ class IdentityLedger:
         )
         identity = Identity._make
         known = {row[0]: identity(row) for row in rows}
-        unrecorded = "SELECT DISTINCT pupil_key FROM accounts WHERE pupil_key NOT IN (SELECT pupil_key FROM pupils)"
-        for (key,) in self.db.execute(unrecorded):
-            known[key] = _from_key(key)
+        for key in self._unrecorded():
+            if key not in known:
+                known[key] = _from_key(key)
         return known
+
+    def _unrecorded(self) -> Iterator[str]:
+        """Keys of accounts with no identity recorded (made before identities were), in the order
+        of the accounts table (platform, then key), a key once or more. A platform at a time, its
+        keys and the identities' keys each read in order and merged by SQLite: asking of each of a
+        trust's 350,000 accounts whether its key is recorded took three times as long."""
+        platforms = self.db.execute(
+            "WITH RECURSIVE platforms(name) AS (SELECT MIN(platform) FROM accounts UNION ALL"
+            " SELECT (SELECT MIN(platform) FROM accounts WHERE platform > name) FROM platforms WHERE name IS NOT NULL)"
+            " SELECT name FROM platforms WHERE name IS NOT NULL"
+        ).fetchall()  # each platform found by a search of the key, not by reading every account
+        for (platform,) in platforms:
+            rows = self.db.execute(
+                "SELECT pupil_key FROM accounts WHERE platform = ? EXCEPT SELECT pupil_key FROM pupils ORDER BY 1",
+                (platform,),
+            )
+            yield from map(_first, rows)
 
     def identities_of(self, pupil_keys: Iterable[str]) -> dict[str, Identity]:
         """Who these pupils are, as ``identities`` says (a key with an account but no identity
@@ -73,6 +90,15 @@ class IdentityLedger:
             return None
         text = "\0".join(("match", legal_forename.casefold(), legal_surname.casefold(), date_of_birth.isoformat()))
         return self._match_hashes.hexdigest(text.encode())[:32]
+
+    def match_hashes(self, pupils: Iterable[tuple[str, str, date | None]]) -> list[str | None]:
+        """``match_hash`` of each (legal forename, legal surname, date of birth), in one loop: a
+        plan's doubtful check hashes every held pupil on the roster."""
+        texts = [f"match\0{forename.casefold()}\0{surname.casefold()}\0{born.isoformat()}"
+                 if born is not None and (forename or surname) else None
+                 for forename, surname, born in pupils]  # fmt: skip
+        hashes = iter(self._match_hashes.hexdigests(text.encode() for text in texts if text is not None))
+        return [None if text is None else next(hashes)[:32] for text in texts]
 
     @cached_property
     def _match_hashes(self) -> KeyedHash:
