@@ -183,17 +183,8 @@ def test_today_is_the_schools_day(workspace, monkeypatch):
     assert json.loads(cli("status", "--json").stdout)["as_of"] == "2026-06-27"
 
 
-class _JustAfterMidnightInEngland(datetime):
-    """23:30 UTC on 30 June 2026: already 1 July (00:30 BST) on the school's clock."""
-
-    @classmethod
-    def now(cls, tz=None):
-        moment = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
-        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
-
-
 def test_a_register_exported_after_midnight_is_dated_the_schools_day(summer, monkeypatch):
     workspace, _ = summer
-    monkeypatch.setattr(times, "datetime", _JustAfterMidnightInEngland)
+    monkeypatch.setattr(times, "datetime", _LateOnJune27)
     _, register = Provisioner(workspace).export_register("md")
-    assert register.today == date(2026, 7, 1)
+    assert register.today == date(2026, 6, 28)
