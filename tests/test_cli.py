@@ -83,14 +83,14 @@ def test_apply_without_yes_and_without_a_terminal_asks_for_yes(cli, workspace, r
 
 
 def test_status_lists_accounts_and_files_awaiting_upload(cli, roster_file):
-    assert json.loads(cli("status", "--json").stdout)["platforms"]["purple-mash"]["last_change"] is None
+    assert json.loads(cli("status", "--json").stdout)["platforms"]["purple-mash"]["last_run"] is None
     cli("apply", str(roster_file), "--yes", "--as-of", TODAY.isoformat())
     result = cli("status", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     purple = data["platforms"]["purple-mash"]
-    assert purple["last_change"]["command"] == "apply"
-    assert purple["last_change"]["at"].startswith(data["runs"][0]["started_at"][:10])
+    assert purple["last_run"]["command"] == "apply"
+    assert purple["last_run"]["at"].startswith(data["runs"][0]["started_at"][:10])
     # Made in a file nobody has uploaded yet: counted as such, not as active accounts.
     assert "active" not in purple["accounts"]
     assert purple["accounts"]["issued_not_uploaded"] == purple["issued_not_uploaded"] > 0
@@ -99,7 +99,7 @@ def test_status_lists_accounts_and_files_awaiting_upload(cli, roster_file):
     assert cli("confirm", "purple-mash", "uploaded").exit_code == 0
     purple = json.loads(cli("status", "--json").stdout)["platforms"]["purple-mash"]
     assert purple["accounts"]["active"] > 0 and purple["issued_not_uploaded"] == 0
-    assert purple["last_change"]["command"] == "confirm"
+    assert purple["last_run"]["command"] == "confirm"
 
 
 def test_no_workspace_is_a_usage_error_naming_init(tmp_path, monkeypatch):

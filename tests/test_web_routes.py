@@ -1002,6 +1002,8 @@ def test_the_audit_log_checked_against_a_head_kept_on_paper(browser, school, ros
     assert "you gave" not in page
     assert "--head" not in page, "the page's words, not the command line's"
     assert "The chain is intact" in page, "the log itself is still checked"
+    quoted = words(browser.get("/audit", params={"head": "the head's copy"}).text)  # shown in double quotes
+    assert "is not an audit log head" in quoted and "--head" not in quoted
 
 
 def test_a_state_restored_from_an_older_backup_is_anchored_again_from_the_audit_page(browser, tokens, school, roster):

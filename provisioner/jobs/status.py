@@ -28,7 +28,7 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
     for slips in slips_not_named(workspace, state):
         unnamed.setdefault(slips.platform, []).append(
             {"batch": slips.batch_id, "slips": [path.relative_to(workspace.root).as_posix() for path in slips.files]})
-    last_changes = state.last_changes()
+    last_runs = state.last_run_by_platform()
     for platform in registry():
         connector = workspace.connector(platform)
         enabled = connector.settings.enabled
@@ -59,9 +59,9 @@ def status_report(workspace: Workspace, state: State, today: date) -> dict:
             "interrupted": len(state.batches(platform, status=BatchStatus.WRITING)),
             # Written by an apply that stopped before it finished: no answer named them yet.
             "unnamed_slips": unnamed.get(platform, []),
+            # When a command last recorded something of its accounts or files, and which (None: never).
+            "last_run": {**last, "at": times.stamp(last["at"], zone)} if (last := last_runs.get(platform)) else None,
             # Removed from use, still held by the platform until it deletes them (TTRS's Leavers group).
-            # When this tool last changed something there, and by which command (None: never).
-            "last_change": {**last, "at": times.stamp(last["at"], zone)} if (last := last_changes.get(platform)) else None,
             "held_by_platform": {"accounts": holding.by_status[AccountStatus.PLATFORM_HOLD],
                                  "where": connector.held_where(), "until": list(kept)} if kept else None,
         }  # fmt: skip

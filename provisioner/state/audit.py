@@ -171,11 +171,11 @@ class RunsAndAudit:
         rows = self.db.execute("SELECT id FROM runs WHERE status IN (?, ?)", (RunStatus.INTERRUPTED, RunStatus.FAILED))
         return {run_id for (run_id,) in rows}
 
-    def last_changes(self) -> dict[str, dict]:
-        """Per platform, the last change this tool made to its accounts or files: when (ISO, UTC)
-        and the command that made it (the run's, or the admin's step outside a run: a confirmed
-        upload or deletion, a password reset asked for). The register's approvals and facts name
-        the platform too, but change nothing there."""
+    def last_run_by_platform(self) -> dict[str, dict]:
+        """Per platform, the last command that recorded something of its accounts or files: when
+        (ISO, UTC) and which (the run's, or the admin's step outside a run: a confirmed upload or
+        deletion, a password reset asked for). The register's approvals and facts name the
+        platform too, but concern what it is sent, not its accounts."""
         rows = self.db.execute(
             "SELECT a.platform, a.at, a.action, r.command FROM audit a LEFT JOIN runs r ON r.id = a.run_id"
             " WHERE a.seq IN (SELECT max(seq) FROM audit WHERE platform IS NOT NULL AND action NOT LIKE 'register.%'"
@@ -389,7 +389,7 @@ def _compact(detail: dict | None) -> str | None:
     return _as_detail(detail) if detail else None
 
 
-# The command behind a platform's event written outside a run (see ``last_changes``).
+# The command behind a platform's event written outside a run (see ``last_run_by_platform``).
 OUTSIDE_A_RUN = {"batch.uploaded": "confirm", "batch.deleted": "confirm", "password_reset.requested": "reset-passwords"}
 
 

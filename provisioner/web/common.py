@@ -56,7 +56,7 @@ HINT_WORDS = [
     (r"run 'provisioner confirm \S+ deleted --deleted-since-export'", "tick “I deleted the accounts the platform's "
      "last export still showed” on the Downloads page and say so again"),
     (r"run 'provisioner (apply|plan) FILE'", "choose the same roster again"),
-    (r"--head ('[^']*') is not an audit log head", r"\1 is not an audit log head"),
+    (r"--head ('[^']*'|\"[^\"]*\") is not an audit log head", r"\1 is not an audit log head"),  # repr's quotes
     (r"'provisioner audit verify' shows it", "the Audit log page shows it"),
     (r"'provisioner plan FILE' shows", "the roster's plan shows"),
     (r"until you set \S+( or \S+)? in \[platforms\.\S+?\] of provisioner\.toml", "until it is set"),
