@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from roster_helpers import HEADER, TODAY, UPNS, only, pupil, write_csv, write_xlsx
 
 from provisioner.roster import clean_text, normalise_mis_id, read_roster
-from provisioner.roster.rows import _ASCII_WHITESPACE, _OTHER_WHITESPACE, _SEP, _needs_cleaning
+from provisioner.roster.columns import _ASCII_WHITESPACE, _OTHER_WHITESPACE, _SEP, _needs_cleaning
 from provisioner.settings import RosterSettings
 
 YEAR_SPELLINGS = {
