@@ -248,9 +248,10 @@ def text_rows(path: Path) -> list[list[str]]:
 
     Read with python-calamine (the roster reader's), not openpyxl: a trust's paste sheet is read
     back for its passwords when the login cards are drawn, 50,000 rows, and openpyxl's cell
-    objects took seconds. A number a spreadsheet program left in a cell reads as it shows
-    (``1234``, not ``1234.0``)."""
+    objects took seconds. A cell reads as the roster reader reads it (``1234``, not ``1234.0``)."""
     import python_calamine
+
+    from provisioner.roster.values import _cell_text
 
     workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     try:
@@ -258,14 +259,6 @@ def text_rows(path: Path) -> list[list[str]]:
     finally:
         workbook.close()
     return [[_cell_text(value) for value in row] for row in rows]
-
-
-def _cell_text(value) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
 
 
 # --- a streamed workbook, its XML written here ------------------------------------------------

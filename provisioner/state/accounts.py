@@ -101,8 +101,8 @@ def _account(platform: str, row: tuple) -> Account:
 
 
 class AccountLedger:
-    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` (and ``recall_tokens``), the runs (``begin_run``,
-    ``finish_run``) and the batches' slips (``_record_slips``)."""
+    """Mixed into ``State``: needs ``db``, ``transaction``, ``audit`` (and ``recall_tokens``), the
+    runs (``begin_run``, ``finish_run``) and the batches' slips (``_record_slips``)."""
 
     db: sqlite3.Connection
 
