@@ -13,13 +13,39 @@ supplier ("Question for Pearson: ...?") or a fact the school records ("To record
 show as gaps (``gap_kind``), never as guesses.
 """
 
-from provisioner.register.build import approve, approve_all, build_register
-from provisioner.register.check import Verdict, check_processor, require_approved, verdict
-from provisioner.register.entries import (
-    ITEMS, MANDATORY, NOT_FOUND, SCHOOL_TO_RECORD, DefaultScope, Entry, default_scope, gap_kind, gap_kinds,
-    load_entries, shipped_entries,
-)  # fmt: skip
-from provisioner.register.model import Evidence, Problem, Processor, Register
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from provisioner.register.build import approve, approve_all, build_register
+    from provisioner.register.check import Verdict, check_processor, require_approved, verdict
+    from provisioner.register.entries import (
+        ITEMS, MANDATORY, NOT_FOUND, SCHOOL_TO_RECORD, DefaultScope, Entry, default_scope, gap_kind, gap_kinds,
+        load_entries, shipped_entries,
+    )  # fmt: skip
+    from provisioner.register.model import Evidence, Problem, Processor, Register
+
+# Where each public name lives. They are loaded when first asked for, not with the package:
+# every connector reads its entry's default scope (register.entries) on every command, and
+# `status` should not wait for the register's build and check to load as well.
+_HOMES = {
+    "build": ("approve", "approve_all", "build_register"),
+    "check": ("Verdict", "check_processor", "require_approved", "verdict"),
+    "entries": ("ITEMS", "MANDATORY", "NOT_FOUND", "SCHOOL_TO_RECORD", "DefaultScope", "Entry", "default_scope",
+                "gap_kind", "gap_kinds", "load_entries", "shipped_entries"),
+    "model": ("Evidence", "Problem", "Processor", "Register"),
+}  # fmt: skip
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "ITEMS", "MANDATORY", "NOT_FOUND", "SCHOOL_TO_RECORD", "DefaultScope", "Entry", "Evidence", "Problem", "Processor",
