@@ -12,11 +12,19 @@ inside it); its fonts are the subset of a common set of characters made once a p
 lists of one cleanup share it (a list printing a character beyond the set gets its own). Its xlsx
 is written streamed (``provisioner/xlsx.py``), as the cards' is: openpyxl's work per cell took
 most of a trust's cleanup.
+
+A trust's cleanup draws its lists on the other core (``ChecklistWorker``): each list is drawn
+and written there while this process records it in the state, and the worker, started with the
+cleanup, has made the fonts' subset by the time the plan is made. Whether a list is drawn here or
+there, its files are written before its record commits (``Pending.written``): the same crash
+safety, the same bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 from provisioner import files
@@ -145,3 +153,73 @@ def write_checklist(pdf_path: Path, xlsx_path: Path, title: str, lines: Sequence
                                  footer=title)], streamed=True)  # fmt: skip
     files.atomic_write_bytes(pdf_path, pdf)
     files.atomic_write_bytes(xlsx_path, workbook)
+
+
+# A cleanup of a roster this large draws its lists in a worker: starting one takes about half a
+# second of the other core, which the fonts' subset alone (made there) repays; a school's few
+# rows are drawn here sooner than a worker starts.
+WORKER_PUPILS = 2_000
+
+
+class Pending:
+    """A checklist being written: ``written()`` returns once both its files are on disk (raising
+    what writing them raised)."""
+
+    def __init__(self, future: Future | None = None, write: Callable[[], None] | None = None):
+        self._future, self._write = future, write
+
+    def written(self) -> None:
+        if self._future is not None:
+            self._future.result()
+        elif self._write is not None:
+            write, self._write = self._write, None
+            write()
+
+
+class ChecklistWorker:
+    """One process on the other core drawing and writing checklists while this one records them.
+    Started at the beginning of a trust's cleanup, so that its start-up and the fonts' subset are
+    done by the time the first list is wanted; each list's rows reach it through the pool's pipe,
+    in memory. ``None`` where the roster is a school's (``for_roster``): its lists are drawn here."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from provisioner.cards import _end_with_parent  # ends with the cleanup, as the cards' workers do
+
+        # A fresh interpreter, not a fork: a fork would inherit the workspace lock and the state's
+        # open file (see cards.write_parts).
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_end_with_parent, initargs=(os.getpid(),))  # fmt: skip
+        self._pool.submit(_make_fonts)
+
+    @classmethod
+    def for_roster(cls, pupils: int) -> ChecklistWorker | None:
+        return cls() if pupils >= WORKER_PUPILS and (os.cpu_count() or 1) > 1 else None
+
+    def write(self, pdf_path: Path, xlsx_path: Path, title: str, lines: Sequence[str], header: Sequence[str],
+              rows: Sequence[Sequence[str]]) -> Pending:  # fmt: skip
+        return Pending(self._pool.submit(write_checklist, pdf_path, xlsx_path, title, list(lines), list(header),
+                                         list(rows)))  # fmt: skip
+
+    def close(self) -> None:
+        """Let the worker go; a cleanup that wrote no list does not wait for its fonts."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def start_checklist(worker: ChecklistWorker | None, pdf_path: Path, xlsx_path: Path, title: str,
+                    lines: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]) -> Pending:  # fmt: skip
+    """Begin writing a checklist: in ``worker`` if there is one, at once; otherwise here, when
+    ``written()`` is called (so the caller records the list first either way, and commits that
+    record only once the files are written)."""
+    if worker is not None:
+        return worker.write(pdf_path, xlsx_path, title, lines, header, rows)
+    return Pending(write=lambda: write_checklist(pdf_path, xlsx_path, title, lines, header, rows))
+
+
+def _make_fonts() -> None:
+    """In the worker, first: the fonts' subset of the common characters every list shares."""
+    from provisioner.pdfpages import embedded_fonts
+
+    embedded_fonts(COMMON, FACES_USED)

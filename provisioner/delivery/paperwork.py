@@ -234,9 +234,12 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
 
     rows = sorted(row(s) for s in steps)
     written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
-    from provisioner.checklist import write_checklist
+    from provisioner.checklist import start_checklist
 
-    write_checklist(
+    # Drawn on the other core in a trust's cleanup (``job.checklists``) while the list is
+    # recorded here; the record commits only once both files are written, as it always has.
+    checklist = start_checklist(
+        job.checklists,
         *written,
         title=f"{title or deletion_list_title(connector, steps, hold)} (batch {batch_id})",
         lines=[f"{school.name}. {instruction or connector.deletion_instruction(at_once=at_once)}, tick it, then run: "
@@ -244,11 +247,13 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
         header=["Username", "Name", "Class"],
         rows=rows,
     )  # fmt: skip
-    crashpoint("deletion-list")  # written, not yet recorded: the next run writes it again under the same id
     stamp = now()
     batch = Batch(batch_id, platform, job.run_id, written[0].relative_to(workspace.root).as_posix(),
                   BatchStatus.ISSUED, stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
-    state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="hold" if hold else "delete")
+    with state.transaction():
+        state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="hold" if hold else "delete")
+        checklist.written()
+        crashpoint("deletion-list")  # written, not yet recorded: the next run writes it again under the same id
     return IssuedBatch(platform, batch_id, written[0], len(steps), slips=written)
 
 
