@@ -14,9 +14,9 @@ is written streamed (``provisioner/xlsx.py``), as the cards' is: openpyxl's work
 most of a trust's cleanup.
 
 A trust's cleanup draws its lists on the other core (``ChecklistWorker``): each list is drawn
-and written there while this process records it in the state, and the worker, started with the
-cleanup, has made the fonts' subset by the time the plan is made. Whether a list is drawn here or
-there, its files are written before its record commits (``Pending.written``): the same crash
+there while this process records it in the state, and the worker, started with the cleanup, has
+made the fonts' subset by the time the plan is made. Whether a list is drawn here or there, this
+process writes its files, and before its record commits (``Pending.written``): the same crash
 safety, the same bytes.
 """
 
@@ -145,14 +145,13 @@ def checklist_pdf_bytes(title: str, lines: Sequence[str], header: Sequence[str],
     return checklist.output()
 
 
-def write_checklist(pdf_path: Path, xlsx_path: Path, title: str, lines: Sequence[str], header: Sequence[str],
-                    rows: Sequence[Sequence[str]]) -> None:  # fmt: skip
-    """Write the checklist as PDF and xlsx, both owner-only and atomic (made in memory first)."""
+def checklist_bytes(title: str, lines: Sequence[str], header: Sequence[str],
+                    rows: Sequence[Sequence[str]]) -> tuple[bytes, bytes]:  # fmt: skip
+    """The checklist's PDF and xlsx, made in memory."""
     pdf = checklist_pdf_bytes(title, lines, header, rows)
     workbook = xlsx_bytes([Sheet("Checklist", ["Done", *header], [["", *row] for row in rows], orientation="portrait",
                                  footer=title)], streamed=True)  # fmt: skip
-    files.atomic_write_bytes(pdf_path, pdf)
-    files.atomic_write_bytes(xlsx_path, workbook)
+    return pdf, workbook
 
 
 # A cleanup of a roster this large draws its lists in a worker: starting one takes about half a
@@ -162,25 +161,25 @@ WORKER_PUPILS = 2_000
 
 
 class Pending:
-    """A checklist being written: ``written()`` returns once both its files are on disk (raising
-    what writing them raised)."""
+    """A checklist being drawn, here or in a worker: ``written()`` writes its PDF then its xlsx
+    (atomic, owner-only) once drawn, and returns when both are on disk. The files are always
+    written by this process, so a cleanup killed while writing them is killed where it always was."""
 
-    def __init__(self, future: Future | None = None, write: Callable[[], None] | None = None):
-        self._future, self._write = future, write
+    def __init__(self, pdf_path: Path, xlsx_path: Path, drawn: Future | Callable[[], tuple[bytes, bytes]]):
+        self.paths, self._drawn = (pdf_path, xlsx_path), drawn
 
     def written(self) -> None:
-        if self._future is not None:
-            self._future.result()
-        elif self._write is not None:
-            write, self._write = self._write, None
-            write()
+        pdf, workbook = self._drawn.result() if isinstance(self._drawn, Future) else self._drawn()
+        files.atomic_write_bytes(self.paths[0], pdf)
+        files.atomic_write_bytes(self.paths[1], workbook)
 
 
 class ChecklistWorker:
-    """One process on the other core drawing and writing checklists while this one records them.
-    Started at the beginning of a trust's cleanup, so that its start-up and the fonts' subset are
-    done by the time the first list is wanted; each list's rows reach it through the pool's pipe,
-    in memory. ``None`` where the roster is a school's (``for_roster``): its lists are drawn here."""
+    """One process on the other core drawing checklists while this one records them. Started at
+    the beginning of a trust's cleanup, so that its start-up and the fonts' subset are done by the
+    time the first list is wanted; each list's rows reach it, and its files' bytes come back,
+    through the pool's pipe, in memory. ``None`` where the roster is a school's (``for_roster``):
+    its lists are drawn here."""
 
     def __init__(self) -> None:
         import multiprocessing
@@ -198,10 +197,8 @@ class ChecklistWorker:
     def for_roster(cls, pupils: int) -> ChecklistWorker | None:
         return cls() if pupils >= WORKER_PUPILS and (os.cpu_count() or 1) > 1 else None
 
-    def write(self, pdf_path: Path, xlsx_path: Path, title: str, lines: Sequence[str], header: Sequence[str],
-              rows: Sequence[Sequence[str]]) -> Pending:  # fmt: skip
-        return Pending(self._pool.submit(write_checklist, pdf_path, xlsx_path, title, list(lines), list(header),
-                                         list(rows)))  # fmt: skip
+    def draw(self, title: str, lines: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]) -> Future:
+        return self._pool.submit(checklist_bytes, title, list(lines), list(header), list(rows))
 
     def close(self) -> None:
         """Let the worker go; a cleanup that wrote no list does not wait for its fonts."""
@@ -210,12 +207,12 @@ class ChecklistWorker:
 
 def start_checklist(worker: ChecklistWorker | None, pdf_path: Path, xlsx_path: Path, title: str,
                     lines: Sequence[str], header: Sequence[str], rows: Sequence[Sequence[str]]) -> Pending:  # fmt: skip
-    """Begin writing a checklist: in ``worker`` if there is one, at once; otherwise here, when
-    ``written()`` is called (so the caller records the list first either way, and commits that
-    record only once the files are written)."""
+    """Begin a checklist: drawn by ``worker`` if there is one, from now; otherwise here, when
+    ``written()`` is called. Either way the caller records the list, then calls ``written()``,
+    and commits the record only once the files are written."""
     if worker is not None:
-        return worker.write(pdf_path, xlsx_path, title, lines, header, rows)
-    return Pending(write=lambda: write_checklist(pdf_path, xlsx_path, title, lines, header, rows))
+        return Pending(pdf_path, xlsx_path, worker.draw(title, lines, header, rows))
+    return Pending(pdf_path, xlsx_path, lambda: checklist_bytes(title, lines, header, rows))
 
 
 def _make_fonts() -> None:

@@ -297,9 +297,9 @@ def test_a_trusts_deletion_lists_drawn_by_the_worker_are_those_drawn_here(tmp_pa
         leaver["leaving_date"] = TODAY + timedelta(days=1)
     write_roster_csv(path, rows)
     drawn = []
-    write = checklist.ChecklistWorker.write
-    monkeypatch.setattr(checklist.ChecklistWorker, "write",
-                        lambda self, pdf, *rest: drawn.append(pdf.name) or write(self, pdf, *rest))  # fmt: skip
+    draw = checklist.ChecklistWorker.draw
+    monkeypatch.setattr(checklist.ChecklistWorker, "draw", lambda self, title, *rest: drawn.append(title) or
+                        draw(self, title, *rest))  # fmt: skip
 
     def cleaned(name: str, worker_from: int):
         workspace = type(made)(shutil.copytree(made.root, tmp_path / name))
@@ -310,7 +310,8 @@ def test_a_trusts_deletion_lists_drawn_by_the_worker_are_those_drawn_here(tmp_pa
     here, here_result = cleaned("here", worker_from=10_000)
     assert drawn == []
     aside, aside_result = cleaned("aside", worker_from=1)
-    assert sorted(drawn) == sorted(b.path.name for b in aside_result.deletion_lists) and len(drawn) == 2
+    assert len(drawn) == len(aside_result.deletion_lists) == 2
+    assert all(f"(batch {b.batch_id})" in title for b, title in zip(aside_result.deletion_lists, drawn, strict=True))
 
     def pdf(path: Path) -> bytes:
         return re.sub(rb"/CreationDate \(D:\d+Z\)", b"", path.read_bytes())
