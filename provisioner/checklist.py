@@ -154,10 +154,11 @@ def checklist_bytes(title: str, lines: Sequence[str], header: Sequence[str],
     return pdf, workbook
 
 
-# A cleanup of a roster this large draws its lists in a worker: starting one takes about half a
-# second of the other core, which the fonts' subset alone (made there) repays; a school's few
-# rows are drawn here sooner than a worker starts.
-WORKER_PUPILS = 2_000
+# A cleanup of a roster this large draws its lists in a worker. Starting one takes the other
+# core about a second (more on a busy machine), the fonts' subset included: a trust's plan takes
+# longer, so the worker is ready when the first list is; a school's is made sooner, and its
+# lists waited for the worker (10,000 pupils on a busy machine: 2.7 to 4.2 s against 4.0 to 4.9 s).
+WORKER_PUPILS = 20_000
 
 
 class Pending:
