@@ -157,7 +157,8 @@ def checklist_bytes(title: str, lines: Sequence[str], header: Sequence[str],
 # A cleanup of a roster this large draws its lists in a worker. Starting one takes the other
 # core about a second (more on a busy machine), the fonts' subset included: a trust's plan takes
 # longer, so the worker is ready when the first list is; a school's is made sooner, and its
-# lists waited for the worker (10,000 pupils on a busy machine: 2.7 to 4.2 s against 4.0 to 4.9 s).
+# lists waited for the worker (the deletions' day of 10,000 pupils on a busy machine: 2.7 to 4.2 s
+# drawn here, 4.0 to 4.9 s by the worker).
 WORKER_PUPILS = 20_000
 
 
