@@ -258,7 +258,7 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
     with state.transaction():
         state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="hold" if hold else "delete")
         checklist.written()
-        crashpoint("deletion-list")  # written, not yet recorded: the next run writes it again under the same id
+        crashpoint("deletion-list")  # written, its record not committed: the next run writes it again under the same id
     return IssuedBatch(platform, batch_id, written[0], len(steps), slips=written)
 
 
