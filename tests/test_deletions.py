@@ -274,3 +274,62 @@ def test_the_leavers_run_tells_the_admin_to_upload_the_sds_folder_not_to_delete(
     assert "which leaves out 1 account(s) to be marked inactive (not deleted)" in said
     assert "provisioner confirm microsoft-365 uploaded --batch" in said
     assert "confirm microsoft-365 deleted" not in said
+
+
+# A trust's lists, drawn on the other core
+
+
+def test_a_trusts_deletion_lists_drawn_by_the_worker_are_those_drawn_here(tmp_path, monkeypatch):
+    """A trust's cleanup draws its deletion lists in a worker process while it records them: the
+    admin gets the same lists, byte for byte but the PDF's time of making, recorded the same."""
+    import re
+    import shutil
+
+    import provisioner.checklist as checklist
+    from provisioner.xlsx import text_rows
+
+    made = init_workspace(tmp_path / "made", "Trust Primary", "trust.sch.uk", ["purple-mash", "tt-rockstars"])
+    rows = synthetic_pupils(60, seed=5, today=TODAY, leavers=0)
+    path = tmp_path / "roster.csv"
+    write_roster_csv(path, rows)
+    Provisioner(made).apply(path, confirm=yes, today=TODAY)
+    for leaver in [r for r in rows if r["year_group"] in ("3", "4")][:4]:
+        leaver["leaving_date"] = TODAY + timedelta(days=1)
+    write_roster_csv(path, rows)
+    drawn = []
+    draw = checklist.ChecklistWorker.draw
+    monkeypatch.setattr(checklist.ChecklistWorker, "draw", lambda self, title, *rest: drawn.append(title) or
+                        draw(self, title, *rest))  # fmt: skip
+
+    def cleaned(name: str, worker_from: int):
+        workspace = type(made)(shutil.copytree(made.root, tmp_path / name))
+        monkeypatch.setattr(checklist, "WORKER_PUPILS", worker_from)
+        result = Provisioner(workspace).apply_leavers(path, confirm=yes, today=CLEANUP_DAY)
+        return workspace, result
+
+    here, here_result = cleaned("here", worker_from=10_000)
+    assert drawn == []
+    aside, aside_result = cleaned("aside", worker_from=1)
+    assert len(drawn) == len(aside_result.deletion_lists) == 2
+    assert all(f"(batch {b.batch_id})" in title for b, title in zip(aside_result.deletion_lists, drawn, strict=True))
+
+    def pdf(path: Path) -> bytes:
+        return re.sub(rb"/CreationDate \(D:\d+Z\)", b"", path.read_bytes())
+
+    for ours, theirs in zip(here_result.deletion_lists, aside_result.deletion_lists, strict=True):
+        assert (ours.platform, ours.batch_id, ours.rows) == (theirs.platform, theirs.batch_id, theirs.rows)
+        assert ours.rows >= 3
+        assert pdf(ours.path) == pdf(theirs.path)
+        assert text_rows(ours.slips[1]) == text_rows(theirs.slips[1])
+
+    def status(workspace) -> dict:  # each platform's accounts and lists, not when it last ran
+        platforms = Provisioner(workspace).status(CLEANUP_DAY)["platforms"]
+        return {platform: {k: v for k, v in shown.items() if k != "last_run"} for platform, shown in platforms.items()}
+
+    assert status(here) == status(aside)
+
+    def events(workspace) -> list[tuple]:
+        with sqlite3.connect(workspace.state_path) as db:
+            return db.execute("SELECT action, platform, subject, detail FROM audit ORDER BY seq").fetchall()
+
+    assert events(here) == events(aside)

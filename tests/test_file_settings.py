@@ -82,6 +82,20 @@ def test_formulas_are_made_text_whatever_the_settings(quoting, delimiter):
     assert [row[0] for row in rows[1:]] == ["'=1+2", "'@SUM(A1)", "'-2+3", "'+44"]
 
 
+def test_a_formula_among_thousands_of_plain_rows_is_made_text_and_the_rest_written_as_they_are():
+    """A trust's file is written a chunk of rows at a time: one cell to neutralise, a number or an
+    empty cell anywhere in it is still written as it would be alone."""
+    rows = [[f"Pupil {n}", f"{n % 7}W"] for n in range(2_500)]
+    rows[1_500][1], rows[2_100] = "=HYPERLINK(0)", ["Pupil 2100", None]
+    rows[2_400] = ["Pupil 2400", 44]
+    written = list(csv.reader(io.StringIO(files.csv_bytes(["Name", "Class"], rows).decode("utf-8"))))
+    alone = [list(csv.reader(io.StringIO(files.csv_bytes(["Name", "Class"], [row]).decode("utf-8"))))[1]
+             for row in rows]  # fmt: skip
+    assert written[1:] == alone
+    assert written[1_501][1] == "'=HYPERLINK(0)" and written[2_101] == ["Pupil 2100", ""] and written[2_401][1] == "44"
+    assert written[1] == ["Pupil 0", "0W"]
+
+
 def test_password_min_length_cannot_go_below_six_nor_the_platforms_minimum():
     assert "between 6 and 20" in refused(TimesTablesRockStars, password_min_length=5)
     message = refused(Microsoft365, password_min_length=7)

@@ -114,7 +114,7 @@ def sds_files(settings, pupils: list[PupilView], school_name: str) -> dict[str, 
         "orgs.csv": files.csv_bytes(["sourcedId", "name", "type"], [[org, school_name, "school"]]),
         "users.csv": files.csv_bytes(["sourcedId", "username", "givenName", "familyName", "password"], users),
         "roles.csv": files.csv_bytes(["userSourcedId", "orgSourcedId", "role"],
-                                     [[p["pseudonymous_id"], org, "student"] for p in pupils]),
+                                     [(user[0], org, "student") for user in users]),  # each pupil's id, read once
     }  # fmt: skip
     if settings.class_groups:
         classes = sorted({p["class_name"] for p in pupils if p.get("class_name")})

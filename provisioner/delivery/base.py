@@ -24,6 +24,7 @@ from provisioner.workspace import Workspace
 # The plans are only read here, not made: every command loads the strategies with the
 # connectors, and most (status, audit verify) plan nothing (planning/actions.py).
 if TYPE_CHECKING:
+    from provisioner.checklist import ChecklistWorker
     from provisioner.planning.cleanup import CleanupPlan, PlatformCleanup
     from provisioner.planning.provisioning import Plan, PlatformPlan
 
@@ -109,6 +110,7 @@ class Job:
     progress: Progress | None = None
     sessions: dict[str, ApiSession] = field(default_factory=dict, repr=False)
     batch_id: str | None = None  # one id for every platform's batch of an apply
+    checklists: ChecklistWorker | None = field(default=None, repr=False)  # a trust's cleanup draws its lists aside
     _by_key: dict[str, Pupil] | None = field(default=None, init=False, repr=False)
 
     def pupil(self, key: str) -> Pupil | None:

@@ -209,13 +209,18 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
     folder = files.make_private_dir(workspace.outbox / platform)
     due = job.today + timedelta(days=workspace.settings.leavers.confirm_within_days)
     keys = [step.pupil_key for step in steps]
-    accounts = state.accounts_of(platform, keys)
+    # Each account's username and values as the plan read them (``Step.sent``); those of steps
+    # made otherwise (an upload confirmed) are read here.
+    accounts = {s.pupil_key: (s.username, s.sent) for s in steps if s.sent is not None}
+    unread = [key for key in keys if key not in accounts]
+    if unread:
+        accounts.update({key: (a.username, a.sent) for key, a in state.accounts_of(platform, unread).items()})
     school = workspace.settings.school
 
-    def username(account) -> str:
-        if not account.username:
+    def username(held: str) -> str:
+        if not held:
             return "(the platform's own: find the pupil by name and class)"
-        return connector.sign_in_name(account.username, school.domain) if sign_in_names else account.username
+        return connector.sign_in_name(held, school.domain) if sign_in_names else held
 
     # A platform that reads the MIS holds names the tool never copied: a leaver's name as the
     # roster gave it (or last recorded) finds the pupil; a pupil being erased is named as the
@@ -224,19 +229,22 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
     identities = state.identities_of(keys)
 
     def row(step: Step) -> tuple[str, str, str]:
-        account, known = accounts[step.pupil_key], identities.get(step.pupil_key)
+        (held, sent), known = accounts[step.pupil_key], identities.get(step.pupil_key)
         recorded = " ".join(v for v in (known.forename, known.surname) if v) if known else ""
         kind, _, key_id = step.pupil_key.partition(":")
         record = f"MIS record {known.shown_id if known and known.shown_id and kind == 'mis' else key_id}"
-        name = _name(account.sent) or _leaver(step).name or (f"{recorded} ({record})" if recorded else record)
-        class_name = account.sent.get("class_name") or _leaver(step).class_name or (known.class_name if known else "")
-        return username(account), name, class_name or ""
+        name = _name(sent) or _leaver(step).name or (f"{recorded} ({record})" if recorded else record)
+        class_name = sent.get("class_name") or _leaver(step).class_name or (known.class_name if known else "")
+        return username(held), name, class_name or ""
 
     rows = sorted(row(s) for s in steps)
     written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]
-    from provisioner.checklist import write_checklist
+    from provisioner.checklist import start_checklist
 
-    write_checklist(
+    # Drawn on the other core in a trust's cleanup (``job.checklists``) while the list is
+    # recorded here; the record commits only once both files are written, as it always has.
+    checklist = start_checklist(
+        job.checklists,
         *written,
         title=f"{title or deletion_list_title(connector, steps, hold)} (batch {batch_id})",
         lines=[f"{school.name}. {instruction or connector.deletion_instruction(at_once=at_once)}, tick it, then run: "
@@ -244,11 +252,13 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
         header=["Username", "Name", "Class"],
         rows=rows,
     )  # fmt: skip
-    crashpoint("deletion-list")  # written, not yet recorded: the next run writes it again under the same id
     stamp = now()
     batch = Batch(batch_id, platform, job.run_id, written[0].relative_to(workspace.root).as_posix(),
                   BatchStatus.ISSUED, stamp, stamp, BatchKind.DELETION, due.isoformat())  # fmt: skip
-    state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="hold" if hold else "delete")
+    with state.transaction():
+        state.issue_deletion_list(batch, {s.pupil_key: s.reason for s in steps}, action="hold" if hold else "delete")
+        checklist.written()
+        crashpoint("deletion-list")  # written, its record not committed: the next run writes it again under the same id
     return IssuedBatch(platform, batch_id, written[0], len(steps), slips=written)
 
 

@@ -31,20 +31,29 @@ def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Co
 def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[Connector], today: date,
           confirm: Callable[[CleanupPlan], bool], allow_large: bool = False,
           progress: Progress | None = None) -> CleanupResult:  # fmt: skip
-    """Plan, check the guard, ask, then act on each platform and record it."""
+    """Plan, check the guard, ask, then act on each platform and record it. A trust's deletion
+    lists are drawn by a worker on the other core, started first so that it is ready when they are."""
+    from provisioner.checklist import ChecklistWorker  # the paper's writers load where paper is written
+
     state.mark_interrupted_runs()
     state.end_platform_holds(today)
-    matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
-    the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
-    if the_plan.refusal:
-        raise the_plan.refusal
-    result = CleanupResult(the_plan)
-    if the_plan.has_work and not confirm(the_plan):
-        raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
-    # The roster under the keys the accounts are held by (class groups are looked up by them).
-    job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster, progress=progress)
-    crashpoint("leavers")
-    carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
+    checklists = ChecklistWorker.for_roster(len(roster.pupils))
+    try:
+        matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
+        the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
+        if the_plan.refusal:
+            raise the_plan.refusal
+        result = CleanupResult(the_plan)
+        if the_plan.has_work and not confirm(the_plan):
+            raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
+        # The roster under the keys the accounts are held by (class groups are looked up by them).
+        job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster,
+                  progress=progress, checklists=checklists)  # fmt: skip
+        crashpoint("leavers")
+        carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
+    finally:
+        if checklists is not None:
+            checklists.close()
     return result
 
 

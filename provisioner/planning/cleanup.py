@@ -17,7 +17,7 @@ replaced by a new one while it is held.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -59,6 +59,9 @@ class Step:
     class_name: str = ""
     first_missed: bool = False  # an active account's pupil missed for the first time: the clock starts now
     year_group: str = ""  # of a pupil first missed, as last recorded: the guard says which years are missing
+    # The values the platform was last sent, as the plan read them: a deletion list names the
+    # account by them, without reading a trust's leavers' accounts again. None: not read.
+    sent: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         return {"action": self.action, "pupil": self.pupil_key, "name": self.name, "class": self.class_name,
@@ -234,7 +237,7 @@ def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[
         if key in erasing or key in held_back:
             if account.status is not AccountStatus.DELETION_REQUESTED:
                 cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
-                                          *who))  # fmt: skip
+                                          *who, sent=account.sent))  # fmt: skip
             continue
         reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete, connector.serves)
         if reason == UNKNOWN:
@@ -244,7 +247,7 @@ def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[
             # forgets the leaving date it was counting from).
             if account.status is not AccountStatus.ACTIVE or account.left_on:
                 cleanup.steps.append(Step(RESTORE, key, account.username, RETURNED, None, today, account.status,
-                                          *who))  # fmt: skip
+                                          *who, sent=account.sent))  # fmt: skip
             continue
         if account.status in (AccountStatus.DELETION_REQUESTED, AccountStatus.PLATFORM_HOLD):
             continue  # on a deletion list, or removed and held by the platform until it deletes it
@@ -261,7 +264,8 @@ def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[
         else:
             action, due, to = DELETE, delete_due, cleanup.waiting
         year = held_name(known.get(key), account.sent)[2] if first and pupil is None else ""
-        to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first, year))
+        to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first, year,
+                       account.sent))  # fmt: skip
     return cleanup
 
 
