@@ -15,8 +15,8 @@ keyed hash); ``relink`` records them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from itertools import compress
-from operator import attrgetter, ne
+from itertools import compress, repeat
+from operator import attrgetter, is_, ne
 
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
@@ -90,21 +90,23 @@ def match(state: State, roster: Roster) -> Matched:
         for held, row in named:
             if first.setdefault(held, row) != row:
                 named_by_upn[held] = _SEVERAL
-    keys: list[str | None] = []
-    claimed: set[str] = set()
-    for row, pupil in enumerate(roster.pupils):
-        key = by_mis.get(normalise_mis_id(pupil.mis_id)) if pupil.mis_id else None
-        if key is None and pupil.key in known and _goes_by(known[pupil.key], pupil):
-            key = pupil.key  # a UPN-keyed roster and state, or a held pupil recorded without a MIS id
-        if key is not None and pupil.upn and by_upn.get(pupil.upn, key) != key:
-            key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
-        if key is not None and named_by_upn.get(key, row) != row:
-            key = None  # another row is this held pupil by UPN: their old MIS id went to a new pupil; the UPN decides
-        if key in claimed:
-            key = None
-        keys.append(key)
-        if key is not None:
-            claimed.add(key)
+    # The held pupil each row is, a column at a time: by MIS id, else under its own key.
+    keys: list[str | None] = [by_mis.get(normalise_mis_id(mis_id)) if mis_id else None
+                              for mis_id in map(attrgetter("mis_id"), roster.pupils)]  # fmt: skip
+    for row in compress(rows, map(is_, keys, repeat(None))):
+        pupil = roster.pupils[row]
+        if pupil.key in known and _goes_by(known[pupil.key], pupil):
+            keys[row] = pupil.key  # a UPN-keyed roster and state, or a held pupil recorded without a MIS id
+    # Not where the row's UPN is another held pupil's (ids handed out again by a new MIS), nor where
+    # another row is this held pupil by UPN (their old MIS id went to a new pupil): the UPN decides.
+    by_own_upn = map(by_upn.get, map(attrgetter("upn"), roster.pupils), keys)
+    keys = [key if same_upn == key and named_by_upn.get(key, row) == row else None
+            for key, same_upn, row in zip(keys, by_own_upn, rows)]  # fmt: skip
+    # A held pupil is the first row matched to them, and no other.
+    first_row = dict(zip(reversed(keys), reversed(rows)))
+    keys = [key if first_row[key] == row else None for key, row in zip(keys, rows)]
+    claimed = set(keys)
+    claimed.discard(None)
     # Most rows are matched under their own key: only the others are looked at, in row order.
     pupils, relinked = list(roster.pupils), []
     for row in compress(rows, map(ne, keys, map(attrgetter("key"), roster.pupils))):
