@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from itertools import compress, repeat
-from operator import attrgetter, is_, ne
+from operator import and_, attrgetter, is_, ne, not_
 
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
@@ -133,14 +133,25 @@ def doubtful(state: State, matched: Matched) -> list[Relink]:
     admin with a plan. A keyed hash for each held pupil on the roster, so asked for only where it
     is shown (the leaver cleanup, which shows none, matches a trust without them)."""
     relinked_keys = {r.key for r in matched.relinked}
-    known, out = matched.known, []
-    held_here = [(pupil, held) for pupil in matched.roster.pupils
-                 if (held := known.get(pupil.key)) is not None and held.match_hash and pupil.key not in relinked_keys]
-    hashes = state.match_hashes((p.legal_forename, p.legal_surname, p.date_of_birth) for p, _ in held_here)
-    for (pupil, held), now in zip(held_here, hashes):
-        if now and now != held.match_hash:
-            out.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
-                              shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
+    known, pupils = matched.known, matched.roster.pupils
+    # The hash recorded for each roster pupil held (not re-linked), and the hash of them now: a
+    # column at a time, by map.
+    recorded_hashes = {key: held.match_hash for key, held in known.items() if held.match_hash}
+    keys = list(map(attrgetter("key"), pupils))
+    recorded = list(map(recorded_hashes.get, keys))
+    here = list(map(bool, recorded))
+    if relinked_keys:
+        here = list(map(and_, here, map(not_, map(relinked_keys.__contains__, keys))))
+    held_here = list(compress(pupils, here))
+    hashes = state.match_hashes(zip(map(attrgetter("legal_forename"), held_here),
+                                    map(attrgetter("legal_surname"), held_here),
+                                    map(attrgetter("date_of_birth"), held_here)))  # fmt: skip
+    differ = map(and_, map(bool, hashes), map(ne, hashes, compress(recorded, here)))
+    out = []
+    for pupil in compress(held_here, differ):
+        held = known[pupil.key]
+        out.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
+                          shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
     return out
 
 
@@ -167,26 +178,27 @@ def pairings(state: State, roster: Roster, matched: Matched | None = None) -> li
     Only one-to-one pairs are offered: two held pupils with one hash pair with nobody.
     ``matched``: ``match(state, roster)``, when the caller has it."""
     matched = matched or match(state, roster)
-    known = matched.known
-    listed = {p.key for p in matched.roster.pupils}
-    absent = {key: i for key, i in known.items() if key not in listed}
+    known, pupils = matched.known, matched.roster.pupils
+    keys = list(map(attrgetter("key"), pupils))
+    absent_keys = known.keys() - set(keys)  # held pupils this roster does not list
+    if not absent_keys:
+        return []  # every held pupil is on the roster: nobody to pair with (a first apply's plan, most days)
+    absent = {key: i for key, i in known.items() if key in absent_keys}
+    new = list(compress(pupils, map(not_, map(known.__contains__, keys))))  # in roster order
     by_upn = {i.upn: key for key, i in absent.items() if i.upn}
     by_hash: dict[str, list[str]] = {}
     for key, i in absent.items():
         if i.match_hash:
             by_hash.setdefault(i.match_hash, []).append(key)
-    hashes = {}
-    for pupil in matched.roster.pupils:
-        if pupil.key not in known:
-            hashes[pupil.key] = state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth)
+    hashes = dict(zip(map(attrgetter("key"), new), state.match_hashes(
+        zip(map(attrgetter("legal_forename"), new), map(attrgetter("legal_surname"), new),
+            map(attrgetter("date_of_birth"), new)))))  # fmt: skip
     counted = {}
     for h in hashes.values():
         if h:
             counted[h] = counted.get(h, 0) + 1
     out, taken = [], set()
-    for pupil in matched.roster.pupils:
-        if pupil.key in known:
-            continue
+    for pupil in new:
         key, how = by_upn.get(pupil.upn) or by_upn.get(pupil.former_upn), BY_UPN
         if key is None:
             h = hashes[pupil.key]
