@@ -15,8 +15,8 @@ keyed hash); ``relink`` records them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from itertools import compress, repeat
-from operator import and_, attrgetter, is_, ne, not_
+from itertools import compress
+from operator import attrgetter, ne, not_
 
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
@@ -90,23 +90,21 @@ def match(state: State, roster: Roster) -> Matched:
         for held, row in named:
             if first.setdefault(held, row) != row:
                 named_by_upn[held] = _SEVERAL
-    # The held pupil each row is, a column at a time: by MIS id, else under its own key.
-    keys: list[str | None] = [by_mis.get(normalise_mis_id(mis_id)) if mis_id else None
-                              for mis_id in map(attrgetter("mis_id"), roster.pupils)]  # fmt: skip
-    for row in compress(rows, map(is_, keys, repeat(None))):
-        pupil = roster.pupils[row]
-        if pupil.key in known and _goes_by(known[pupil.key], pupil):
-            keys[row] = pupil.key  # a UPN-keyed roster and state, or a held pupil recorded without a MIS id
-    # Not where the row's UPN is another held pupil's (ids handed out again by a new MIS), nor where
-    # another row is this held pupil by UPN (their old MIS id went to a new pupil): the UPN decides.
-    by_own_upn = map(by_upn.get, map(attrgetter("upn"), roster.pupils), keys)
-    keys = [key if same_upn == key and named_by_upn.get(key, row) == row else None
-            for key, same_upn, row in zip(keys, by_own_upn, rows)]  # fmt: skip
-    # A held pupil is the first row matched to them, and no other.
-    first_row = dict(zip(reversed(keys), reversed(rows)))
-    keys = [key if first_row[key] == row else None for key, row in zip(keys, rows)]
-    claimed = set(keys)
-    claimed.discard(None)
+    keys: list[str | None] = []
+    claimed: set[str] = set()
+    for row, pupil in enumerate(roster.pupils):
+        key = by_mis.get(normalise_mis_id(pupil.mis_id)) if pupil.mis_id else None
+        if key is None and pupil.key in known and _goes_by(known[pupil.key], pupil):
+            key = pupil.key  # a UPN-keyed roster and state, or a held pupil recorded without a MIS id
+        if key is not None and pupil.upn and by_upn.get(pupil.upn, key) != key:
+            key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
+        if key is not None and named_by_upn.get(key, row) != row:
+            key = None  # another row is this held pupil by UPN: their old MIS id went to a new pupil; the UPN decides
+        if key in claimed:
+            key = None
+        keys.append(key)
+        if key is not None:
+            claimed.add(key)
     # Most rows are matched under their own key: only the others are looked at, in row order.
     pupils, relinked = list(roster.pupils), []
     for row in compress(rows, map(ne, keys, map(attrgetter("key"), roster.pupils))):
@@ -133,25 +131,14 @@ def doubtful(state: State, matched: Matched) -> list[Relink]:
     admin with a plan. A keyed hash for each held pupil on the roster, so asked for only where it
     is shown (the leaver cleanup, which shows none, matches a trust without them)."""
     relinked_keys = {r.key for r in matched.relinked}
-    known, pupils = matched.known, matched.roster.pupils
-    # The hash recorded for each roster pupil held (not re-linked), and the hash of them now: a
-    # column at a time, by map.
-    recorded_hashes = {key: held.match_hash for key, held in known.items() if held.match_hash}
-    keys = list(map(attrgetter("key"), pupils))
-    recorded = list(map(recorded_hashes.get, keys))
-    here = list(map(bool, recorded))
-    if relinked_keys:
-        here = list(map(and_, here, map(not_, map(relinked_keys.__contains__, keys))))
-    held_here = list(compress(pupils, here))
-    hashes = state.match_hashes(zip(map(attrgetter("legal_forename"), held_here),
-                                    map(attrgetter("legal_surname"), held_here),
-                                    map(attrgetter("date_of_birth"), held_here)))  # fmt: skip
-    differ = map(and_, map(bool, hashes), map(ne, hashes, compress(recorded, here)))
-    out = []
-    for pupil in compress(held_here, differ):
-        held = known[pupil.key]
-        out.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
-                          shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
+    known, out = matched.known, []
+    held_here = [(pupil, held) for pupil in matched.roster.pupils
+                 if (held := known.get(pupil.key)) is not None and held.match_hash and pupil.key not in relinked_keys]
+    hashes = state.match_hashes((p.legal_forename, p.legal_surname, p.date_of_birth) for p, _ in held_here)
+    for (pupil, held), now in zip(held_here, hashes):
+        if now and now != held.match_hash:
+            out.append(Relink(pupil.key, pupil.row, pupil.display_name, pupil.class_name, held.shown_id,
+                              shown_id(pupil), held.name, held.class_name, BY_MIS_ID_ONLY))  # fmt: skip
     return out
 
 

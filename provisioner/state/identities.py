@@ -12,9 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from functools import cached_property, partial
-from itertools import compress, repeat
-from operator import add, and_, is_not, itemgetter, methodcaller
+from functools import cached_property
 
 from provisioner.keyed_hash import KeyedHash
 from provisioner.roster.values import normalise_mis_id
@@ -44,8 +42,8 @@ class IdentityLedger:
         rows = self.db.execute(
             "SELECT pupil_key, mis_id, upn, match_hash, forename, surname, class_name, year_group, shown_id FROM pupils"
         )
-        rows = rows.fetchall()  # each row made an Identity by map: a plan reads a trust's 50,000
-        known = dict(zip(map(itemgetter(0), rows), map(partial(tuple.__new__, Identity), rows)))
+        identity = Identity._make
+        known = {row[0]: identity(row) for row in rows}
         for key in self._unrecorded():
             if key not in known:
                 known[key] = _from_key(key)
@@ -96,18 +94,11 @@ class IdentityLedger:
     def match_hashes(self, pupils: Iterable[tuple[str, str, date | None]]) -> list[str | None]:
         """``match_hash`` of each (legal forename, legal surname, date of birth), in one loop: a
         plan's doubtful check hashes every held pupil on the roster."""
-        columns = tuple(zip(*pupils))  # a column at a time, by map: a trust's 50,000 pupils
-        if not columns:
-            return []
-        forenames, surnames, births = columns
-        hashable = list(map(and_, map(is_not, births, repeat(None)), map(bool, map(add, forenames, surnames))))
-        texts = map("\0".join, zip(repeat("match"), map(str.casefold, compress(forenames, hashable)),
-                                   map(str.casefold, compress(surnames, hashable)),
-                                   map(methodcaller("isoformat"), compress(births, hashable))))  # fmt: skip
-        hashes = map(itemgetter(slice(32)), self._match_hashes.hexdigests(map(str.encode, texts)))
-        if all(hashable):
-            return list(hashes)
-        return [next(hashes) if is_hashable else None for is_hashable in hashable]
+        texts = [f"match\0{forename.casefold()}\0{surname.casefold()}\0{born.isoformat()}"
+                 if born is not None and (forename or surname) else None
+                 for forename, surname, born in pupils]  # fmt: skip
+        hashes = iter(self._match_hashes.hexdigests(text.encode() for text in texts if text is not None))
+        return [None if text is None else next(hashes)[:32] for text in texts]
 
     @cached_property
     def _match_hashes(self) -> KeyedHash:
