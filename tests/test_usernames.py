@@ -1,7 +1,7 @@
 from datetime import date
 
 from provisioner.models import Pupil
-from provisioner.usernames import FALLBACK, UsernameAllocator, ascii_fold, base_username
+from provisioner.usernames import FALLBACK, FoldedNames, UsernameAllocator, ascii_fold, base_username
 
 
 def pupil(forename: str, surname: str) -> Pupil:
@@ -27,6 +27,21 @@ def test_names_are_transliterated_for_usernames_only():
 def test_a_name_with_no_latin_letters_gets_a_fallback():
     assert base_username("{forename}{surname_initial}", pupil("Лев", "Иванов")) == FALLBACK
     assert base_username("{forename}", pupil("李", "王")) == FALLBACK
+
+
+def test_names_folded_once_for_a_plan_give_the_same_usernames():
+    # A plan folds each distinct name once for all its platforms; the usernames must not change.
+    names = [("Zoë", "O’Brien"), ("zoe", "obrien"), ("ZOE", "OBRIEN"), ("Anne-Marie", "de la Cruz"), ("Лев", "Иванов"),
+             ("Aziz", ""), ("", ""), ("Li9", "2nd"), ("ŁUKASZ", "Straße"), ("İsmail", "Öz"), ("abc", "x y")]
+    templates = ["{forename}{surname_initial}", "{forename}.{surname}{year_group}", "{surname_initial}{forename}",
+                 "Pupil {forename}", "{year_group}"]
+    folded = FoldedNames()
+    for template in templates:
+        for forename, surname in names:
+            the_pupil = pupil(forename, surname)
+            assert base_username(template, the_pupil, folded) == base_username(template, the_pupil)
+    assert folded["Zoë"] == ascii_fold("Zoë") == "zoe"
+    assert ascii_fold("zoeo3") == "zoeo3" and ascii_fold("123") == "123" and ascii_fold("Zoe") == "zoe"
 
 
 def test_a_single_name_pupil_gets_a_username_without_a_surname_part():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from itertools import compress
-from operator import attrgetter, ne
+from operator import attrgetter, ne, not_
 
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
@@ -165,26 +165,27 @@ def pairings(state: State, roster: Roster, matched: Matched | None = None) -> li
     Only one-to-one pairs are offered: two held pupils with one hash pair with nobody.
     ``matched``: ``match(state, roster)``, when the caller has it."""
     matched = matched or match(state, roster)
-    known = matched.known
-    listed = {p.key for p in matched.roster.pupils}
-    absent = {key: i for key, i in known.items() if key not in listed}
+    known, pupils = matched.known, matched.roster.pupils
+    keys = list(map(attrgetter("key"), pupils))
+    absent_keys = known.keys() - set(keys)  # held pupils this roster does not list
+    if not absent_keys:
+        return []  # every held pupil is on the roster: nobody to pair with (a first apply's plan, most days)
+    absent = {key: i for key, i in known.items() if key in absent_keys}
+    new = list(compress(pupils, map(not_, map(known.__contains__, keys))))  # in roster order
     by_upn = {i.upn: key for key, i in absent.items() if i.upn}
     by_hash: dict[str, list[str]] = {}
     for key, i in absent.items():
         if i.match_hash:
             by_hash.setdefault(i.match_hash, []).append(key)
-    hashes = {}
-    for pupil in matched.roster.pupils:
-        if pupil.key not in known:
-            hashes[pupil.key] = state.match_hash(pupil.legal_forename, pupil.legal_surname, pupil.date_of_birth)
+    hashes = dict(zip(map(attrgetter("key"), new), state.match_hashes(
+        zip(map(attrgetter("legal_forename"), new), map(attrgetter("legal_surname"), new),
+            map(attrgetter("date_of_birth"), new)))))  # fmt: skip
     counted = {}
     for h in hashes.values():
         if h:
             counted[h] = counted.get(h, 0) + 1
     out, taken = [], set()
-    for pupil in matched.roster.pupils:
-        if pupil.key in known:
-            continue
+    for pupil in new:
         key, how = by_upn.get(pupil.upn) or by_upn.get(pupil.former_upn), BY_UPN
         if key is None:
             h = hashes[pupil.key]

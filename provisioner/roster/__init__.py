@@ -151,12 +151,13 @@ def _read(
 ) -> Roster:
     name = path.name
     warnings: list[Problem] = []
+    scanned: dict[str, bool] = {}  # an .xlsx's sheet parts, and whether each has formulas at all
 
     if suffix in TEXT_EXTENSIONS:
         has_text = data and not data.isspace()
         sheets = iter([(name, _text_rows(data, name, aliases, warnings), False)]) if has_text else iter([])
     else:
-        sheets = _read_workbook(data, name, suffix)
+        sheets = _read_workbook(data, name, suffix, scanned)
 
     # The pupils are on the first sheet with a roster's header row. Every sheet is looked at: a
     # roster split over two sheets would lose the second's pupils (who would then look like
@@ -215,7 +216,7 @@ def _read(
     epoch = (
         _EXCEL_EPOCH_1904 if suffix in (".xlsx", ".xlsm") and _uses_1904_dates(data) else _EXCEL_EPOCH_1900
     )
-    formulas = _formula_cells(data, sheet_name) if suffix in (".xlsx", ".xlsm") else {}
+    formulas = _formula_cells(data, sheet_name, scanned) if suffix in (".xlsx", ".xlsm") else {}
     pupils, errors, row_warnings, invalid, pupil_rows, decisions, unlisted = _read_rows(
         below, header_number + 1, columns, settings, today, epoch, formulas
     )

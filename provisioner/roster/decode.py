@@ -74,20 +74,24 @@ def too_many_rows(row: int) -> RosterError:
     )
 
 
-def _check_unzipped_size(data: bytes, name: str) -> None:
+def _check_unzipped_size(data: bytes, name: str) -> dict[str, bool]:
     """A zipped workbook (xlsx, xlsm, ods) whose parts unzip to more than MAX_UNZIPPED_BYTES is
     refused, counting what each part really gives (not what its header claims), a chunk at a time.
-    So is an .xlsx whose sheet reaches too far down or right (``_check_sheet_reach``)."""
+    So is an .xlsx whose sheet reaches too far down or right (``_check_sheet_reach``).
+
+    Returns each .xlsx sheet part read to its end and whether it has formulas at all (an "f>"
+    somewhere), so ``_formula_cells`` need not unzip a sheet without any a second time."""
+    scanned: dict[str, bool] = {}
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        return  # not a zip: the workbook reader says what is wrong with it
+        return scanned  # not a zip: the workbook reader says what is wrong with it
     total = 0
     try:
         with archive:
             for member in archive.infolist():
                 sheet = member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")
-                last_row, last_column, tail = 0, 0, b""
+                last_row, last_column, tail, formulas = 0, 0, b"", False
                 with archive.open(member) as part:
                     while chunk := part.read(_UNZIP_CHUNK):
                         total += len(chunk)
@@ -100,15 +104,22 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
                             )
                         if sheet:  # a reference cut between two chunks is whole in the tail and the next
                             window = tail + chunk
-                            last_row = max(last_row, _last_row(window), *map(int, _FAR_ROW.findall(window)))
-                            wide = _WIDE_COLUMN.findall(window)
-                            last_column = max(last_column, 0, *map(_column_number, wide))
+                            last_row = max(last_row, _last_row(window))
+                            shape = window.translate(_SHAPES)  # searched first for what a far reference needs
+                            if _FAR_ROW_SHAPE in shape:
+                                last_row = max(last_row, 0, *map(int, _FAR_ROW.findall(window)))
+                            if _WIDE_COLUMN_SHAPE in shape:
+                                last_column = max(last_column, 0, *map(_column_number, _WIDE_COLUMN.findall(window)))
+                            formulas = formulas or b"f>" in window
                             tail = chunk[-32:]
                             _check_sheet_reach(name, last_row, last_column)
+                if sheet:
+                    scanned[member.filename] = formulas
     except RosterError:
         raise
     except Exception:  # noqa: BLE001 - a damaged part (bad CRC, encrypted): the workbook reader says so
-        return
+        return scanned
+    return scanned
 
 
 # How far a sheet may reach. The workbook reader (python-calamine) holds a sheet as every cell
@@ -117,11 +128,16 @@ def _check_unzipped_size(data: bytes, name: str) -> None:
 # MAX_SHEET_CELLS (150,000 rows of 26 columns) is refused before it is read. Searching every
 # cell's reference took a third as long as the whole read, so the sheet's last row is the last
 # <row r="..."> (rows are written in order), and only references at row 100,000 or beyond, or in
-# column AA or beyond, are searched for (a roster has few or none): about 60 ms for 50,000 pupils.
+# column AA or beyond, are searched for (a roster has few or none).
 MAX_SHEET_CELLS = 4_000_000
 _FAR_ROW = re.compile(rb' r="[A-Z]{0,3}([0-9]{6,})"')  # a row's or a cell's reference, row 100,000 on
 _WIDE_COLUMN = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # a cell's reference in column AA or beyond
 _ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+# The XML with each digit made 0 and each capital A: a far reference (six digits and a quote) or
+# a wide one (two capitals after ' r="') is found by two substring searches in C, and the two
+# patterns above are run only on a piece holding one, as a roster's pieces seldom do.
+_SHAPES = bytes.maketrans(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 26)
+_FAR_ROW_SHAPE, _WIDE_COLUMN_SHAPE = b'000000"', b' r="AA'
 
 
 def _last_row(xml: bytes) -> int:
@@ -363,14 +379,17 @@ def _unreadable(name: str, suffix: str) -> RosterError:
     )
 
 
-def _read_workbook(data: bytes, name: str, suffix: str):
+def _read_workbook(data: bytes, name: str, suffix: str, scanned: dict[str, bool] | None = None):
     """Yield each sheet's name, rows (lists of cells; row i is spreadsheet row i + 1, cell j
-    column j + 1) and whether Excel hides it (a hidden sheet is one the school does not see)."""
+    column j + 1) and whether Excel hides it (a hidden sheet is one the school does not see).
+    ``scanned`` is given what the size check found of each sheet part (``_check_unzipped_size``)."""
     import python_calamine
 
     if is_encrypted_workbook(data):
         raise _password_protected(name)
-    _check_unzipped_size(data, name)
+    found = _check_unzipped_size(data, name)
+    if scanned is not None:
+        scanned.update(found)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         count = len(workbook.sheet_names)
@@ -404,7 +423,7 @@ _FORMULA_CELL = re.compile(
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 
 
-def _formula_cells(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
+def _formula_cells(data: bytes, sheet_name: str, scanned: dict[str, bool] | None = None) -> dict[tuple[int, int], str]:
     """The formula cells of one sheet of an .xlsx/.xlsm workbook: (row index, column index), as
     in the rows ``_read_workbook`` yields, -> the formula ("=..."; "" for a shared one).
 
@@ -412,8 +431,8 @@ def _formula_cells(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
     if no spreadsheet program ever calculated it), never saying it was a formula; a name that
     is really =HYPERLINK(...) would pass as the text it showed. So the sheet's XML is searched
     for the cells with an <f> element, which comes first in a cell. A sheet without formulas,
-    the usual export, costs unzipping its XML once more and one search of it (0.1 to 0.2 s for
-    50,000 pupils, on a read of about 2 s).
+    the usual export, costs nothing more: ``scanned`` (``_check_unzipped_size``'s answer) says the
+    size check, which unzips every sheet anyway, found no "f>" in it.
     """
     from xml.etree import ElementTree
     from xml.sax.saxutils import unescape
@@ -431,6 +450,8 @@ def _formula_cells(data: bytes, sheet_name: str) -> dict[tuple[int, int], str]:
             if not target:
                 return {}
             path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if scanned is not None and scanned.get(path) is False:
+                return {}  # the size check read the whole sheet and found no formula
             xml = archive.read(path)
     except Exception:  # noqa: BLE001 - calamine read the file; without its parts there is nothing to add
         return {}
