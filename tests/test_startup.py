@@ -26,11 +26,13 @@ DOCUMENT_AND_NETWORK = ("fpdf", "fontTools", "openpyxl", "python_calamine", "msa
 # What --help needs none of: the core and the validation library its settings are built on.
 CORE = ("provisioner.facade", "provisioner.delivery", "provisioner.state", "pydantic")  # pydantic last
 # What status and audit verify need none of: the other jobs, the planning, the register's build
-# and check, the paper writers (slips, cards, checklists, xlsx) and the settings editor's TOML library.
+# and check, the roster reader, the paper writers (slips, cards, checklists, xlsx) and the settings
+# editor's TOML library.
 OTHER_JOBS = ("provisioner.jobs.provisioning", "provisioner.jobs.cleanup", "provisioner.jobs.configure",
               "provisioner.jobs.requests", "provisioner.jobs.retention", "provisioner.planning.provisioning",
               "provisioner.planning.cleanup", "provisioner.planning.reconcile", "provisioner.register.build",
-              "provisioner.register.check", "provisioner.register.gaps", "provisioner.slips",
+              "provisioner.register.check", "provisioner.register.gaps", "provisioner.roster.read",
+              "provisioner.roster.rows", "provisioner.roster.decode", "provisioner.slips",
               "provisioner.cards", "provisioner.checklist", "provisioner.xlsx", "tomlkit")  # fmt: skip
 
 # Runs the command line as the `provisioner` script does, then writes the modules asked about

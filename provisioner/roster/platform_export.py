@@ -20,7 +20,6 @@ from pathlib import Path
 
 from provisioner.errors import RosterError
 from provisioner.models import Problem
-from provisioner.roster.decode import TEXT_EXTENSIONS, WORKBOOK_EXTENSIONS, _read_text, _read_workbook, check_size
 from provisioner.roster.headers import HEADER_SCAN_ROWS, fold_header
 from provisioner.roster.values import _cell_text, clean_text
 
@@ -73,6 +72,10 @@ def read_platform_export(path: Path, platform_name: str, setting: str,
                          export_columns: Mapping[str, str] | None = None) -> PlatformExport:  # fmt: skip
     """Read a platform's pupil export. ``setting`` names where ``export_columns`` are written
     (``[platforms.ixl]``), for the hint when a column is not found."""
+    # The reader's decoding, loaded here: every connector names this module's types, and every
+    # command would otherwise wait for it to load.
+    from provisioner.roster.decode import TEXT_EXTENSIONS, WORKBOOK_EXTENSIONS, _read_text, _read_workbook, check_size
+
     path = Path(path)
     name, suffix = path.name, path.suffix.lower()
     if not path.is_file():
