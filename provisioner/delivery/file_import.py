@@ -89,15 +89,18 @@ class FileDelivery(Delivery):
         # from the written files at the end of the apply (paperwork.py).
         own_slips = job.workspace.settings.slips.style != COMBINED
         rows, slips, new_passwords = [], [], 0
+        fresh = passwords.supply(connector.effective_password_rule) if issues else None
         for done, send in enumerate(sends, start=1):
             view = connector.view(send.fields)
             if issues:
                 new_password = send.action == CREATE or "password" in send.changed
-                # The file may spell the username as the pupil signs in (IXL's name@code).
-                username = send.fields.get("username", "")
-                password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
-                    or passwords.generate(connector.effective_password_rule)  # fmt: skip
-                view = view.with_values(password=password if new_password else "")
+                password = ""
+                if new_password:
+                    # The file may spell the username as the pupil signs in (IXL's name@code).
+                    username = send.fields.get("username", "")
+                    password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
+                        or next(fresh)  # fmt: skip
+                view = view.with_values(password=password)
                 new_passwords += new_password
                 if new_password and own_slips:
                     slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain,
