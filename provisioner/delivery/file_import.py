@@ -91,8 +91,7 @@ class FileDelivery(Delivery):
         rows, slips, new_passwords = [], [], 0
         fresh = passwords.supply(connector.effective_password_rule) if issues else None
         for done, send in enumerate(sends, start=1):
-            view = connector.view(send.fields)
-            if issues:
+            if issues:  # the password is a declared field (``issues_passwords``): one view with it
                 new_password = send.action == CREATE or "password" in send.changed
                 password = ""
                 if new_password:
@@ -100,11 +99,13 @@ class FileDelivery(Delivery):
                     username = send.fields.get("username", "")
                     password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
                         or next(fresh)  # fmt: skip
-                view = view.with_values(password=password)
+                view = connector.view({**send.fields, "password": password})
                 new_passwords += new_password
                 if new_password and own_slips:
                     slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain,
                                             send.pupil_key))  # fmt: skip
+            else:
+                view = connector.view(send.fields)
             rows.append(view)
             if job.progress and (done % 200 == 0 or done == len(sends)):
                 job.progress(platform, done, len(sends))
