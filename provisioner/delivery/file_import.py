@@ -235,7 +235,7 @@ class FileImport(FileDelivery):
     def import_rows(self, pupils: list[PupilView]) -> list[list[str]]:
         """``import_row`` of each pupil, the layout worked out once (not once a row)."""
         sources = [source for _, source in self.file_columns]
-        return [[values.get(source, "") for source in sources] for values in map(self.connector.formatted_values, pupils)]
+        return [[values.get(source, "") for source in sources] for values in self.connector.formatted_values_of(pupils)]
 
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
         """The file in the platform's encoding, delimiter and quoting (``ImportFileConnector.file_setting``)."""
