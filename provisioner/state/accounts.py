@@ -345,13 +345,7 @@ class AccountLedger:
                                      hint="run apply again: it writes the batch's file afresh from the state")  # fmt: skip
             self._resets_done(platform, [send.pupil_key for send in sends if "password" in send.changed])
             self.recall_tokens(send.pupil_key for send in sends)
-            # Queued, and written with one statement at the commit; one detail for each kind of row.
-            details: dict[tuple, dict] = {}
-            self.audit_each(batch.run_id, platform, (
-                (f"account.{send.action}", send.pupil_key,
-                 details.get((send.action, *send.changed)) or details.setdefault((send.action, *send.changed),
-                                                                                   _account_detail(batch, send)))
-                for send in sends))  # fmt: skip
+            self.audit_each(batch.run_id, platform, _account_events(batch, sends))  # written at the commit
             self._set_batch(batch, BatchStatus.ISSUED, issued_at=stamp)
             self.audit(batch.run_id, "batch.issued", platform,
                        detail={"batch": batch.id, "rows": len(sends), "passwords": passwords,
@@ -425,12 +419,12 @@ class AccountLedger:
                         for change, text in zip(changes, held)), key=_key),
             )  # fmt: skip
             self.recall_tokens(change.pupil_key for change in changes)
-            details: dict[tuple[str, ...], dict] = {}  # one for each list of fields
-            self.audit_each(run_id, platform, (
-                (f"account.{change.action}", change.pupil_key,
-                 details.get(change.changed) or details.setdefault(change.changed,
-                                                                   {"via": via, "fields": list(change.changed)}))
-                for change in changes))  # fmt: skip
+            details: dict[tuple[str, ...], dict] = {}  # one for each list of fields, shared (``audit_each``)
+            for change in changes:
+                if change.changed not in details:
+                    details[change.changed] = {"via": via, "fields": list(change.changed)}
+            self.audit_each(run_id, platform, ((f"account.{change.action}", change.pupil_key, details[change.changed])
+                                               for change in changes))  # fmt: skip
         return len(changes)
 
     def _keep_sent_values(self, platform: str, pupil_keys: list[str]) -> None:
@@ -586,6 +580,18 @@ class AccountLedger:
         """Overwrite deleted rows and rebuild the file, so nothing forgotten can be read back from it."""
         self.db.execute("PRAGMA secure_delete = ON")
         self.db.execute("VACUUM")
+
+
+def _account_events(batch: Batch, sends: Iterable[PendingSend]) -> Iterator[tuple[str, str, dict]]:
+    """(action, pupil key, detail) of each written row's event, rows alike sharing one detail
+    (``audit_each`` makes each distinct one compact once: a batch of creates has one)."""
+    shared: dict[tuple[str, ...], dict] = {}
+    for send in sends:
+        kind = (send.action, *send.changed)
+        detail = shared.get(kind)
+        if detail is None:
+            detail = shared[kind] = _account_detail(batch, send)
+        yield f"account.{send.action}", send.pupil_key, detail
 
 
 def _account_detail(batch: Batch, send: PendingSend) -> dict:
