@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 DIGITS = "23456789"
@@ -74,36 +75,57 @@ class PasswordRule:
     def accepts(self, password: str) -> bool:
         return (
             self.min_length <= len(password) <= self.max_length
-            and (not self.require_upper or any(c.isupper() for c in password))
-            and (not self.require_lower or any(c.islower() for c in password))
-            and (not self.require_digit or any(c.isdigit() for c in password))
-            and (not self.require_symbol or any(c in string.punctuation for c in password))
+            and (not self.require_upper or any(map(str.isupper, password)))
+            and (not self.require_lower or any(map(str.islower, password)))
+            and (not self.require_digit or any(map(str.isdigit, password)))
+            and (not self.require_symbol or any(map(string.punctuation.__contains__, password)))
         )
 
 
 CHILD_FRIENDLY = PasswordRule()
+_CAPITALISED = tuple(word.capitalize() for word in WORDS)
+_DRAWS_A_READ = 256  # how many draws one read of the random source holds
 
 
 def generate(rule: PasswordRule = CHILD_FRIENDLY) -> str:
-    """A new random password that meets ``rule``.
+    """A new random password that meets ``rule``."""
+    return next(supply(rule, draws=4))
+
+
+def supply(rule: PasswordRule = CHILD_FRIENDLY, *, draws: int = _DRAWS_A_READ) -> Iterator[str]:
+    """New random passwords that meet ``rule``, as many as are taken.
 
     Each word and digit is drawn uniformly and independently, as ``secrets.choice`` would, from
-    one draw of ``secrets`` over every combination split into its parts: a trust's first apply
-    makes a quarter of a million passwords, and the operating system's random source is then
-    read once a password, not once a character."""
+    one draw over every combination split into its parts; a draw is taken as ``secrets.randbelow``
+    takes it (the combinations' bit length of random bits, drawn again while out of range), from
+    random bytes read ``draws`` at a time: a trust's first apply makes a quarter of a million
+    passwords, and the operating system's random source is then read a few hundred times, not
+    once a password."""
     combinations = len(WORDS) ** rule.words * len(DIGITS) ** rule.digits
-    for _ in range(10_000):
-        draw = secrets.randbelow(combinations)
-        words = []
-        for _ in range(rule.words):
-            draw, index = divmod(draw, len(WORDS))
-            words.append(WORDS[index].capitalize())
-        digits = []
-        for _ in range(rule.digits):
-            draw, index = divmod(draw, len(DIGITS))
-            digits.append(DIGITS[index])
-        number = "".join(digits)
-        candidate = rule.separator.join([*words, number]) if rule.separator else "".join(words) + number
-        if rule.accepts(candidate):
-            return candidate
-    raise ValueError(f"no password of the form {rule} can meet its own length limits")
+    bits = combinations.bit_length()
+    width = (bits + 7) // 8
+    surplus = width * 8 - bits
+    refused = 0
+    while True:
+        random = secrets.token_bytes(width * draws)
+        for start in range(0, len(random), width):
+            draw = int.from_bytes(random[start:start + width]) >> surplus
+            if draw >= combinations:
+                continue
+            words = []
+            for _ in range(rule.words):
+                draw, index = divmod(draw, len(WORDS))
+                words.append(_CAPITALISED[index])
+            digits = []
+            for _ in range(rule.digits):
+                draw, index = divmod(draw, len(DIGITS))
+                digits.append(DIGITS[index])
+            number = "".join(digits)
+            candidate = rule.separator.join([*words, number]) if rule.separator else "".join(words) + number
+            if rule.accepts(candidate):
+                refused = 0
+                yield candidate
+            else:
+                refused += 1
+                if refused >= 10_000:
+                    raise ValueError(f"no password of the form {rule} can meet its own length limits")

@@ -171,10 +171,18 @@ def test_passwords_meet_the_platforms_rule(configured, longer):
         raw = {**configured.settings.model_dump(exclude_unset=True), "password_min_length": longer}
         configured = build(type(configured), raw)
     rule = configured.effective_password_rule
-    made = {passwords.generate(rule) for _ in range(200)}
-    shortest = max(passwords.MIN_LENGTH, configured.password_rule.min_length, longer or 0)
-    assert all(rule.accepts(p) and len(p) >= shortest for p in made), sorted(made, key=len)[:3]
-    assert len(made) > 150, "passwords repeat too often"
+    # One at a time (an API's reset), and many from one supply (an import file's first passwords).
+    supply = passwords.supply(rule)
+    for made in ({passwords.generate(rule) for _ in range(200)}, {next(supply) for _ in range(200)}):
+        shortest = max(passwords.MIN_LENGTH, configured.password_rule.min_length, longer or 0)
+        assert all(rule.accepts(p) and len(p) >= shortest for p in made), sorted(made, key=len)[:3]
+        assert len(made) > 150, "passwords repeat too often"
+        for password in made:  # the rule's words from the list, capitalised, then its digits (no 0 or 1)
+            stem, digits = password[:-rule.digits], password[-rule.digits:]
+            words = re.findall("[A-Z][a-z]*", stem)
+            assert set(digits) <= set(passwords.DIGITS) and len(words) == rule.words, password
+            assert all(word.lower() in passwords.WORDS for word in words), password
+            assert re.sub("[A-Z][a-z]*", "", stem) == rule.separator * rule.words, password
     assert {"username", "password"} <= set(configured.sent_fields), "slips need the username and password sent"
 
 

@@ -18,7 +18,9 @@ from pypdf import PdfReader
 from conftest import TODAY, Cli, apply
 from provisioner.facade import Provisioner
 from provisioner.connector.api import Outcome
-from provisioner.state import MIGRATIONS, Batch, BatchKind, BatchStatus, State, now
+from provisioner.errors import WorkspaceFault
+from provisioner.state import MIGRATIONS, AccountStatus, Batch, BatchKind, BatchStatus, State, now
+from provisioner.state.accounts import sent_texts
 from provisioner.state.schema import statements
 from provisioner.workspace import Workspace
 
@@ -571,3 +573,67 @@ def test_a_slip_file_is_owed_until_an_answer_names_it_and_owed_again_when_writte
         ("slips.written", {"batch": "20261122-001", "files": 2}), ("slips.named", {"files": 2}),
         ("slips.written", {"batch": "20261122-001", "files": 1}),
     ]  # fmt: skip
+
+
+def test_events_written_a_batch_at_a_time_keep_the_macs_definition(workspace):
+    """The MACs of a batch's events are made a batch at a time (each run, action and detail as
+    JSON text once); they must still be what a log written before, and ``verify``, define: the
+    compact JSON of each event, whatever its detail holds (quotes, backslashes, accents, a line
+    break, no run, no platform, no detail)."""
+    odd = {"reason": 'said "no" \\ twice', "who": "Zoë Ødegård", "note": "line\nbreak", "n": 3}
+    with workspace.open_state() as state:
+        run_id = state.begin_run("apply", None)
+        with state.transaction():
+            state.audit(run_id, "account.update", "purple-mash", "mis:1", detail=odd)
+            state.audit(None, "batch.uploaded", None, detail=None)
+            shared = {"batch": "20261122-001"}
+            state.recall_tokens(["mis:2", "mis:3", "mis:1"])
+            state.audit_each(run_id, "ixl", [("account.create", "mis:2", shared), ("account.create", "mis:3", shared),
+                                             ("account.update", "mis:1", odd)])  # fmt: skip
+        assert state.verify_audit().intact
+    key, mac = workspace.audit_key, b""
+    rows = events(workspace)
+    for seq, at, run, action, platform, subject, detail, stored in rows:
+        payload = json.dumps([seq, at, run, action, platform, subject.hex() if subject else None, detail],
+                             separators=(",", ":"), ensure_ascii=False)  # fmt: skip
+        mac = hmac.digest(key, mac + payload.encode(), "sha256")[:16]
+        assert stored == mac, f"event {seq}"
+    details = [(action, platform, json.loads(detail) if detail else None) for _, _, _, action, platform, _, detail, _ in rows]
+    assert details[-5:] == [("account.update", "purple-mash", odd), ("batch.uploaded", None, None),
+                           ("account.create", "ixl", shared), ("account.create", "ixl", shared),
+                           ("account.update", "ixl", odd)]  # fmt: skip
+    # One token a pupil, whether its event was queued one by one or a batch at a time.
+    tokens = [row[5] for row in rows[-5:]]
+    assert tokens[0] == tokens[4] and tokens[1] is None and len({tokens[2], tokens[3], tokens[4]}) == 3
+
+
+def test_a_batch_whose_rows_changed_since_its_file_was_written_is_not_marked_sent(workspace):
+    """Marking a batch written changes its rows all at once: if they are not the rows its file was
+    written with, nothing is marked sent, and the next apply writes the file afresh."""
+    made = {"forename": "Amelia", "surname": "Quill", "class_name": "Oak", "username": "ameliaq"}
+    with workspace.open_state() as state:
+        run_id = state.begin_run("apply", None)
+        batch = Batch("20261122-001", "purple-mash", run_id, "outbox/purple-mash/f.csv", BatchStatus.WRITING, now(),
+                      None, BatchKind.IMPORT)  # fmt: skip
+        state.record_intent(batch, [Change("create", "mis:7", made, tuple(made), "ameliaq"),
+                                    Change("create", "mis:8", made | {"username": "ameliaq2"}, tuple(made), "ameliaq2")])
+        sends = state.pending_sends("purple-mash", batch.id)
+        with pytest.raises(WorkspaceFault, match="has 2 rows waiting to be sent, not the 1"):
+            state.mark_written(batch, sends[:1], passwords=1)
+        assert {a.status for a in state.accounts("purple-mash").values()} == {AccountStatus.PENDING}
+        assert state.pending_sends("purple-mash", batch.id) == sends
+        state.mark_written(batch, sends, passwords=2)
+        assert {a.status for a in state.accounts("purple-mash").values()} == {AccountStatus.ACTIVE}
+        assert state.pending_sends("purple-mash", batch.id) == []
+        assert [row[3] for row in events(workspace)].count("account.create") == 2
+        assert state.verify_audit().intact
+
+
+@pytest.mark.parametrize("values", [
+    {"forename": "Zoë", "surname": 'O"Brien \\ 100%', "class_name": "%s %d", "username": "zoeo"},
+    {"forename": "", "note": "tab\there\nnewline\u2028"},
+    {},
+])  # fmt: skip
+def test_values_are_recorded_as_the_json_module_writes_them(values):
+    """The state holds values as json.dumps writes them (a plan compares that text)."""
+    assert list(sent_texts([values, values])) == [json.dumps(values)] * 2

@@ -9,7 +9,7 @@ it can read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 
 from provisioner.errors import UndeclaredFieldError
 from provisioner.fields import FIELDS
@@ -60,6 +60,17 @@ class PupilView(Mapping[str, str]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
+    # The values' own views, not the Mapping mixin's, which read each value through
+    # ``__getitem__``: an apply turns a trust's 270,000 views into text (``state.sent_texts``).
+    def keys(self) -> KeysView[str]:
+        return self._values.keys()
+
+    def values(self) -> ValuesView[str]:
+        return self._values.values()
+
+    def items(self) -> ItemsView[str, str]:
+        return self._values.items()
+
     def __len__(self) -> int:
         return len(self._values)
 
@@ -72,7 +83,10 @@ class PupilView(Mapping[str, str]):
         for name in values:
             if name not in self._declared:
                 raise self._undeclared(name)
-        return PupilView(self._platform, {**self._values, **values}, self._declared)
+        # Made directly: every value is declared, so there is nothing for ``__init__`` to filter.
+        view = PupilView.__new__(PupilView)
+        view._platform, view._values, view._declared = self._platform, {**self._values, **values}, self._declared
+        return view
 
     def _undeclared(self, name: str) -> UndeclaredFieldError:
         return UndeclaredFieldError(

@@ -89,19 +89,23 @@ class FileDelivery(Delivery):
         # from the written files at the end of the apply (paperwork.py).
         own_slips = job.workspace.settings.slips.style != COMBINED
         rows, slips, new_passwords = [], [], 0
+        fresh = passwords.supply(connector.effective_password_rule) if issues else None
         for done, send in enumerate(sends, start=1):
-            view = connector.view(send.fields)
-            if issues:
+            if issues:  # the password is a declared field (``issues_passwords``): one view with it
                 new_password = send.action == CREATE or "password" in send.changed
-                # The file may spell the username as the pupil signs in (IXL's name@code).
-                username = send.fields.get("username", "")
-                password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
-                    or passwords.generate(connector.effective_password_rule)  # fmt: skip
-                view = view.with_values(password=password if new_password else "")
+                password = ""
+                if new_password:
+                    # The file may spell the username as the pupil signs in (IXL's name@code).
+                    username = send.fields.get("username", "")
+                    password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
+                        or next(fresh)  # fmt: skip
+                view = connector.view({**send.fields, "password": password})
                 new_passwords += new_password
                 if new_password and own_slips:
                     slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain,
                                             send.pupil_key))  # fmt: skip
+            else:
+                view = connector.view(send.fields)
             rows.append(view)
             if job.progress and (done % 200 == 0 or done == len(sends)):
                 job.progress(platform, done, len(sends))
@@ -231,7 +235,7 @@ class FileImport(FileDelivery):
     def import_rows(self, pupils: list[PupilView]) -> list[list[str]]:
         """``import_row`` of each pupil, the layout worked out once (not once a row)."""
         sources = [source for _, source in self.file_columns]
-        return [[values.get(source, "") for source in sources] for values in map(self.connector.formatted_values, pupils)]
+        return [[values.get(source, "") for source in sources] for values in self.connector.formatted_values_of(pupils)]
 
     def write(self, path: Path, pupils: list[PupilView], school_name: str) -> None:
         """The file in the platform's encoding, delimiter and quoting (``ImportFileConnector.file_setting``)."""

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from functools import partial
 from typing import Protocol
 
+from provisioner.errors import WorkspaceFault
 from provisioner.state.records import (
     Account, AccountStatus, Batch, BatchStatus, Holding, PendingSend, RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
@@ -92,6 +93,19 @@ def sent_format(names: Iterable[str]) -> str:
     each value's ``json_text``: ``sent_format(names) % tuple(map(json_text, values)) ==
     sent_text(dict(zip(names, values)))``."""
     return "{" + ", ".join(json_text(name).replace("%", "%%") + ": %s" for name in names) + "}"
+
+
+def sent_texts(values: Iterable[Mapping[str, str]]) -> Iterator[str]:
+    """``sent_text`` of each of many values: each field order's ``sent_format`` made once, and
+    each value made JSON text by the json module's own function (an apply records a trust's
+    270,000 rows, nearly all of a platform's with the same fields in the same order)."""
+    formats: dict[tuple[str, ...], str] = {}
+    for one in values:
+        names = tuple(one)
+        text = formats.get(names)
+        if text is None:
+            text = formats[names] = sent_format(names)
+        yield text % tuple(map(json_text, one.values()))
 
 
 def _account(platform: str, row: tuple) -> Account:
@@ -277,12 +291,13 @@ class AccountLedger:
             self._keep_sent_values(platform, [change.pupil_key for change in creates])  # an account made again
             # A new account holds the create's values, so its send stands for them (NULL) from
             # the start; an update's values are the send's own until it is written.
+            texts = list(sent_texts(change.values for change in changes))  # each change's values, in order
             db.executemany(
                 "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(run_id, platform, batch.id, change.pupil_key, change.action,
-                  None if change.action == "create" else json.dumps(dict(change.values)), lists[tuple(change.changed)],
-                  SendStatus.PENDING) for change in changes],
+                  None if change.action == "create" else text, lists[tuple(change.changed)], SendStatus.PENDING)
+                 for change, text in zip(changes, texts)],
             )  # fmt: skip
             # In key order, so the tables (kept in that order) fill their pages.
             db.executemany(
@@ -294,14 +309,15 @@ class AccountLedger:
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET"
                 " username = excluded.username, status = excluded.status, sent = excluded.sent,"
                 " remote_id = NULL, left_on = NULL, delete_due = NULL",
-                sorted(((platform, change.pupil_key, change.username, AccountStatus.PENDING,
-                         json.dumps(dict(change.values)), stamp) for change in creates), key=_key),
+                sorted(((platform, change.pupil_key, change.username, AccountStatus.PENDING, text, stamp)
+                        for change, text in zip(changes, texts) if change.action == "create"), key=_key),
             )  # fmt: skip
             counts = {"create": len(creates), "update": len(changes) - len(creates)}
             self.audit(run_id, "batch.prepared", platform, detail={"batch": batch.id, **counts})
 
     def mark_written(self, batch: Batch, sends: list[PendingSend], passwords: int) -> None:
-        """A file batch is written whole: every row sent, every account active, the batch issued."""
+        """A file batch is written whole: every row sent, every account active, the batch issued.
+        ``sends``: the batch's pending rows (``pending_sends``), which the file holds."""
         platform, stamp = batch.platform, now()
         with self.transaction() as db:
             # An update's values go into the account (the JSON recorded), and its send then stands
@@ -313,17 +329,23 @@ class AccountLedger:
                 "UPDATE accounts SET sent = (SELECT fields FROM sends WHERE id = ?) WHERE platform = ? AND pupil_key = ?",
                 [(send.id, platform, send.pupil_key) for send in updates],
             )
-            db.executemany(
-                "UPDATE accounts SET status = ? WHERE platform = ? AND pupil_key = ?",
-                [(AccountStatus.ACTIVE, platform, key) for key in sorted(send.pupil_key for send in sends)],
+            # The whole batch changes the same way: one statement each, by the batch's own rows.
+            db.execute(
+                "UPDATE accounts SET status = ? WHERE platform = ? AND pupil_key IN"
+                " (SELECT pupil_key FROM sends WHERE platform = ? AND batch_id = ? AND status = ?)",
+                (AccountStatus.ACTIVE, platform, platform, batch.id, SendStatus.PENDING),
             )
-            db.executemany("UPDATE sends SET status = ?, fields = NULL WHERE id = ?",
-                           [(SendStatus.DONE, send.id) for send in sends])  # fmt: skip
+            done = db.execute(
+                "UPDATE sends SET status = ?, fields = NULL WHERE platform = ? AND batch_id = ? AND status = ?",
+                (SendStatus.DONE, platform, batch.id, SendStatus.PENDING),
+            ).rowcount
+            if done != len(sends):  # rolled back: the file holds other rows than the batch has now
+                raise WorkspaceFault(f"batch {batch.id} of {platform} has {done} rows waiting to be sent, not the "
+                                     f"{len(sends)} its file was written with: nothing was marked sent",
+                                     hint="run apply again: it writes the batch's file afresh from the state")  # fmt: skip
             self._resets_done(platform, [send.pupil_key for send in sends if "password" in send.changed])
             self.recall_tokens(send.pupil_key for send in sends)
-            for send in sends:  # queued, and written with one statement at the commit (``audit``)
-                self.audit(batch.run_id, f"account.{send.action}", platform, send.pupil_key,
-                           detail=_account_detail(batch, send))  # fmt: skip
+            self.audit_each(batch.run_id, platform, _account_events(batch, sends))  # written at the commit
             self._set_batch(batch, BatchStatus.ISSUED, issued_at=stamp)
             self.audit(batch.run_id, "batch.issued", platform,
                        detail={"batch": batch.id, "rows": len(sends), "passwords": passwords,
@@ -389,26 +411,35 @@ class AccountLedger:
                 [(run_id, platform, change.pupil_key, change.action, lists[tuple(change.changed)], SendStatus.DONE,
                   stamp) for change in changes],
             )  # fmt: skip
+            held = sent_texts(dict.fromkeys(change.values, "") for change in changes)
             db.executemany(
                 "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET sent = excluded.sent",
-                sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE,
-                         json.dumps(dict.fromkeys(change.values, "")), stamp) for change in changes), key=_key),
+                sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE, text, stamp)
+                        for change, text in zip(changes, held)), key=_key),
             )  # fmt: skip
             self.recall_tokens(change.pupil_key for change in changes)
+            details: dict[tuple[str, ...], dict] = {}  # one for each list of fields, shared (``audit_each``)
             for change in changes:
-                self.audit(run_id, f"account.{change.action}", platform, change.pupil_key,
-                           detail={"via": via, "fields": list(change.changed)})  # fmt: skip
+                if change.changed not in details:
+                    details[change.changed] = {"via": via, "fields": list(change.changed)}
+            self.audit_each(run_id, platform, ((f"account.{change.action}", change.pupil_key, details[change.changed])
+                                               for change in changes))  # fmt: skip
         return len(changes)
 
     def _keep_sent_values(self, platform: str, pupil_keys: list[str]) -> None:
         """Before these accounts' values change: each send that stands for the values an account
         holds now (its values NULL) is given them, so the pupil's history keeps what it sent.
         Call inside a transaction."""
-        self.db.executemany(
+        if not pupil_keys:
+            return
+        # Only the sends of pupils with an account here can change, and a trust's first apply
+        # has none: the accounts are looked up by key, the sends only for those found.
+        self.db.execute(
             "UPDATE sends SET fields = (SELECT a.sent FROM accounts a WHERE a.platform = sends.platform"
-            " AND a.pupil_key = sends.pupil_key) WHERE pupil_key = ? AND platform = ? AND fields IS NULL",
-            [(key, platform) for key in pupil_keys],
+            " AND a.pupil_key = sends.pupil_key) WHERE pupil_key IN (SELECT pupil_key FROM accounts"
+            f" WHERE platform = ? AND pupil_key IN {KEYS_GIVEN}) AND platform = ? AND fields IS NULL",  # noqa: S608
+            (platform, keys_given(pupil_keys), platform),
         )
 
     def _field_lists(self, lists: Iterable[Iterable[str]]) -> dict[tuple[str, ...], int]:
@@ -526,8 +557,9 @@ class AccountLedger:
             self.audit(None, "password_reset.requested", platform, detail={"pupils": len(pupil_keys)})
 
     def _resets_done(self, platform: str, pupil_keys: list[str]) -> None:
-        self.db.executemany("DELETE FROM password_resets WHERE platform = ? AND pupil_key = ?",
-                            [(platform, key) for key in pupil_keys])  # fmt: skip
+        if pupil_keys:
+            self.db.execute(f"DELETE FROM password_resets WHERE platform = ? AND pupil_key IN {KEYS_GIVEN}",  # noqa: S608
+                            (platform, keys_given(pupil_keys)))  # fmt: skip
 
     # The tool's own retention
 
@@ -548,6 +580,18 @@ class AccountLedger:
         """Overwrite deleted rows and rebuild the file, so nothing forgotten can be read back from it."""
         self.db.execute("PRAGMA secure_delete = ON")
         self.db.execute("VACUUM")
+
+
+def _account_events(batch: Batch, sends: Iterable[PendingSend]) -> Iterator[tuple[str, str, dict]]:
+    """(action, pupil key, detail) of each written row's event, rows alike sharing one detail
+    (``audit_each`` makes each distinct one compact once: a batch of creates has one)."""
+    shared: dict[tuple[str, ...], dict] = {}
+    for send in sends:
+        kind = (send.action, *send.changed)
+        detail = shared.get(kind)
+        if detail is None:
+            detail = shared[kind] = _account_detail(batch, send)
+        yield f"account.{send.action}", send.pupil_key, detail
 
 
 def _account_detail(batch: Batch, send: PendingSend) -> dict:
