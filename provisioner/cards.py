@@ -129,6 +129,7 @@ class CardsPdf:
         self.with_codes = with_codes
         self.platforms: dict[tuple[str, str], tuple] = {}
         self.stamps: dict[tuple[str, str, tuple[bool, ...]], str] = {}  # a row's fixed parts: the form's name
+        self.places: dict[tuple[float, float], tuple[str, list[str]]] = {}  # see ``row``
         inner = FULL_W - 2 * PAD
         taken = PLATFORM_W + PASSWORD_W + (CODE_W + COL_GAP if with_codes else 0) + 2 * COL_GAP
         self.username_w = inner - taken
@@ -285,17 +286,23 @@ class CardsPdf:
         key = (slip.platform, slip.sign_in_url, tuple(map(bool, values)))
         if key not in self.stamps:
             self.stamps[key] = self.stamp(slip, self.columns(slip))
-        ops = [f"q 1 0 0 1 {x * self.k:.2f} {self.page_top - top * self.k:.2f} cm {self.stamps[key]} Do Q"]
+        place = self.places.get((x, top))
+        if place is None:  # a row's position, and its fields' baselines, as operators: the same on many pages
+            place = self.places[x, top] = (
+                f"q 1 0 0 1 {x * self.k:.2f} {self.page_top - top * self.k:.2f} cm ",
+                [f"{prefix}{self.page_top - (top + below_top) * self.k:.2f} Td <"
+                 for _, _, _, _, prefix, below_top, _ in self.typed_fields],
+            )  # fmt: skip
+        ops = [f"{place[0]}{self.stamps[key]} Do Q"]
         mono, codes, used = self.mono, self.codes[MONO_BOLD], self.used
-        for field, value in zip(self.typed_fields, values):
+        for field, value, start in zip(self.typed_fields, values, place[1]):
             if not value:
                 continue
             what, width, box, left, prefix, below_top, one_line = field
             if one_line and value.isprintable() and mono.issuperset(value) and value == value.strip() \
                     and sum(map(self.mono_advance.__getitem__, value)) * box[1] * PT <= width - 3:  # fmt: skip
                 used.update(value)
-                ops.append(f"{prefix}{self.page_top - (top + below_top) * self.k:.2f} Td "
-                           f"<{value.translate(codes)}> Tj ET")  # fmt: skip
+                ops.append(f"{start}{value.translate(codes)}> Tj ET")
             else:
                 face, size, lines = self.typed(what, value, width, box)
                 ops += self.lines_ops(face, size, 0, left, top + ROW_LABEL_H, box[0], lines, (0.0, self.page_top))
