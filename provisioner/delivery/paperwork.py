@@ -128,13 +128,14 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
     written = {}
     for batch_id in sorted(wanted):
         # A trust's cards are hundreds of thousands of objects that live until they are drawn
-        # (see collector.py): a third of the parent's time went in rescanning them.
+        # (see collector.py): reading its files back spent about two fifths of its time
+        # rescanning them.
         with collector.paused(), ExitStack() as workers_started:
             slips, workers, started = {}, None, False
             for batch in (b for b in issued if b.id == batch_id):
                 slips[batch.platform] = slips_in_file(job, batch)
-                # One file with more children than that is a trust's: the workers that will
-                # draw its cards start now, while the other files are read.
+                # One file alone with that many children makes the parts the workers draw:
+                # they start now, while the other files are read.
                 if not started and len(slips[batch.platform]) > WORKERS_FROM:
                     workers, started = workers_started.enter_context(card_workers()), True
             if any(slips.values()):
