@@ -13,6 +13,7 @@ classes and names are the per-platform slips' (slips.py), so the two layouts pri
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import unicodedata
 from collections import deque
@@ -454,19 +455,20 @@ def card_workers() -> Iterator[Executor | None]:
         yield pool
 
 
-def packed(part: list[tuple[str, list[Card]]]) -> list[tuple[str, list[tuple[str, str, list[tuple[str, ...]]]]]]:
-    """A part as plain tuples for a worker (``draw_packed`` unpacks it): a class's heading, and
-    each card's name, class and rows (``CardRow``'s fields)."""
-    return [(name, [(card.display_name, card.class_name,
-                     [(r.platform, r.sign_in_url, r.school_code, r.username, r.password) for r in card.rows])
-                    for card in cards]) for name, cards in part]  # fmt: skip
+def packed(part: list[tuple[str, list[Card]]]) -> bytes:
+    """A part as a worker is sent it (``draw_packed`` unpacks it): plain tuples, a class's heading
+    and each card's name, class and rows (``CardRow``'s fields), pickled here, so that the parts
+    waiting for a worker hold a few bytes a row rather than a tuple each."""
+    return pickle.dumps([(name, [(card.display_name, card.class_name,
+                                  [(r.platform, r.sign_in_url, r.school_code, r.username, r.password) for r in card.rows])
+                                 for card in cards]) for name, cards in part], protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
 
 
-def draw_packed(school: str, part: list, with_codes: bool, chars: frozenset[str]) -> bytes:
+def draw_packed(school: str, part: bytes, with_codes: bool, chars: frozenset[str]) -> bytes:
     """In a worker: the PDF of a ``packed`` part (``cards_pdf_bytes``)."""
     with collector.paused():  # a part's cards live until it is drawn (see collector.py)
         groups = [(name, [Card(display_name, class_name, tuple(map(CardRow._make, rows)))
-                          for display_name, class_name, rows in cards]) for name, cards in part]  # fmt: skip
+                          for display_name, class_name, rows in cards]) for name, cards in pickle.loads(part)]  # fmt: skip
         return cards_pdf_bytes(school, groups, with_codes, chars)
 
 
