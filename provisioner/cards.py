@@ -13,17 +13,19 @@ classes and names are the per-platform slips' (slips.py), so the two layouts pri
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
-from provisioner import files
+from provisioner import collector, files
 from provisioner.pdfpages import PdfPages, face_glyphs, text_op
 from provisioner.slips import (
     BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
@@ -46,14 +48,30 @@ TYPED_BOX = (ROW_BOX_H, 15.0, 6.0)  # 15 pt monospace bold for what the child ty
 CARDS_TOP = GRID_TOP
 CARDS_BOTTOM = GRID_BOTTOM
 
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+
+class CardRow(NamedTuple):
+    """What a card's row prints of a slip: a worker drawing a trust's cards is sent these, as
+    plain tuples (``packed``), not the slips, whose pickling and unpickling took half as long as
+    drawing them."""
+
+    platform: str
+    sign_in_url: str
+    school_code: str
+    username: str
+    password: str
+
 
 @dataclass(frozen=True, slots=True)
 class Card:
-    """One child's card: their name and class, and a slip (a row) for each platform."""
+    """One child's card: their name and class, and a slip (a row) for each platform (in a worker,
+    a ``CardRow`` each)."""
 
     display_name: str
     class_name: str
-    rows: tuple[Slip, ...]
+    rows: tuple[Slip, ...] | tuple[CardRow, ...]
 
     @property
     def height(self) -> float:
@@ -113,6 +131,7 @@ class CardsPdf:
         self.with_codes = with_codes
         self.platforms: dict[tuple[str, str], tuple] = {}
         self.stamps: dict[tuple[str, str, tuple[bool, ...]], str] = {}  # a row's fixed parts: the form's name
+        self.places: dict[tuple[float, float], tuple[str, list[str]]] = {}  # see ``row``
         inner = FULL_W - 2 * PAD
         taken = PLATFORM_W + PASSWORD_W + (CODE_W + COL_GAP if with_codes else 0) + 2 * COL_GAP
         self.username_w = inner - taken
@@ -269,17 +288,23 @@ class CardsPdf:
         key = (slip.platform, slip.sign_in_url, tuple(map(bool, values)))
         if key not in self.stamps:
             self.stamps[key] = self.stamp(slip, self.columns(slip))
-        ops = [f"q 1 0 0 1 {x * self.k:.2f} {self.page_top - top * self.k:.2f} cm {self.stamps[key]} Do Q"]
+        place = self.places.get((x, top))
+        if place is None:  # a row's position, and its fields' baselines, as operators: the same on many pages
+            place = self.places[x, top] = (
+                f"q 1 0 0 1 {x * self.k:.2f} {self.page_top - top * self.k:.2f} cm ",
+                [f"{prefix}{self.page_top - (top + below_top) * self.k:.2f} Td <"
+                 for _, _, _, _, prefix, below_top, _ in self.typed_fields],
+            )  # fmt: skip
+        ops = [f"{place[0]}{self.stamps[key]} Do Q"]
         mono, codes, used = self.mono, self.codes[MONO_BOLD], self.used
-        for field, value in zip(self.typed_fields, values):
+        for field, value, start in zip(self.typed_fields, values, place[1]):
             if not value:
                 continue
             what, width, box, left, prefix, below_top, one_line = field
             if one_line and value.isprintable() and mono.issuperset(value) and value == value.strip() \
                     and sum(map(self.mono_advance.__getitem__, value)) * box[1] * PT <= width - 3:  # fmt: skip
                 used.update(value)
-                ops.append(f"{prefix}{self.page_top - (top + below_top) * self.k:.2f} Td "
-                           f"<{value.translate(codes)}> Tj ET")  # fmt: skip
+                ops.append(f"{start}{value.translate(codes)}> Tj ET")
             else:
                 face, size, lines = self.typed(what, value, width, box)
                 ops += self.lines_ops(face, size, 0, left, top + ROW_LABEL_H, box[0], lines, (0.0, self.page_top))
@@ -403,18 +428,19 @@ def part_file_name(number: int, part: list[tuple[str, list[Card]]], digits: int 
     return f"{number:0{digits}d} {'' if first == NO_CLASS else 'Class '}{classes}.pdf"
 
 
-def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool,
-                chars: frozenset[str], meanwhile: Callable[[], T]) -> T:  # fmt: skip
-    """Draw each part's PDF and write it to its path (atomic, owner-only) as soon as it is drawn,
-    in order; ``meanwhile`` runs here while they are drawn (the xlsx), its result returned.
+# A batch of more children than this has POOL_PARTS parts or more, so is drawn by the workers:
+# one known to be that big may start them before its cards are gathered (``card_workers``).
+WORKERS_FROM = PART_CHILDREN * (POOL_PARTS - 1)
 
-    The parts are drawn by WORKERS processes when there are parts enough to pay for starting
-    them. The cards reach them through the pool's pipe, in memory: no password is written anywhere
-    but on the cards."""
-    if len(parts) < POOL_PARTS or WORKERS < 2 or (os.cpu_count() or 1) < 2:
-        for path, part in zip(paths, parts, strict=True):
-            files.atomic_write_bytes(path, cards_pdf_bytes(school, part, with_codes, chars))
-        return meanwhile()
+
+@contextmanager
+def card_workers() -> Iterator[Executor | None]:
+    """The WORKERS processes that draw a trust's parts (None on one core), started now, so that
+    their start (a fresh interpreter each, its fonts read) overlaps the parent gathering the
+    cards; ended, and their memory with every password, when the block ends."""
+    if WORKERS < 2 or (os.cpu_count() or 1) < 2:
+        yield None
+        return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -422,13 +448,63 @@ def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list
     # state's open file, and an apply killed mid-draw would leave the workspace locked until the
     # workers finished. Starting one takes about half a second, hence POOL_PARTS.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_end_with_parent,
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_start_worker,
                              initargs=(os.getpid(),)) as pool:  # fmt: skip
-        drawn = deque(pool.submit(cards_pdf_bytes, school, part, with_codes, chars) for part in parts)
+        for _ in range(WORKERS):  # the pool starts a process for each piece of work it is given
+            pool.submit(int)
+        yield pool
+
+
+def packed(part: list[tuple[str, list[Card]]]) -> bytes:
+    """A part as a worker is sent it (``draw_packed`` unpacks it): plain tuples, a class's heading
+    and each card's name, class and rows (``CardRow``'s fields), pickled here, so that the parts
+    waiting for a worker hold a few bytes a row rather than a tuple each."""
+    return pickle.dumps([(name, [(card.display_name, card.class_name,
+                                  [(r.platform, r.sign_in_url, r.school_code, r.username, r.password) for r in card.rows])
+                                 for card in cards]) for name, cards in part], protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
+
+
+def draw_packed(school: str, part: bytes, with_codes: bool, chars: frozenset[str]) -> bytes:
+    """In a worker: the PDF of a ``packed`` part (``cards_pdf_bytes``)."""
+    with collector.paused():  # a part's cards live until it is drawn (see collector.py)
+        groups = [(name, [Card(display_name, class_name, tuple(map(CardRow._make, rows)))
+                          for display_name, class_name, rows in cards]) for name, cards in pickle.loads(part)]  # fmt: skip
+        return cards_pdf_bytes(school, groups, with_codes, chars)
+
+
+def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool,
+                chars: frozenset[str], meanwhile: Callable[[], T], workers: Executor | None = None) -> T:  # fmt: skip
+    """Draw each part's PDF and write it to its path (atomic, owner-only) as soon as it is drawn,
+    in order; ``meanwhile`` runs here while they are drawn (the xlsx), its result returned.
+
+    The parts are drawn by ``workers`` (``card_workers``) if given, else by workers started here
+    when there are parts enough to pay for starting them. The cards reach them through the
+    pool's pipe, in memory: no password is written anywhere but on the cards."""
+    if workers is None and len(parts) < POOL_PARTS:
+        workers_now = nullcontext(None)
+    else:
+        workers_now = nullcontext(workers) if workers is not None else card_workers()
+    with workers_now as pool:
+        if pool is None:
+            for path, part in zip(paths, parts, strict=True):
+                files.atomic_write_bytes(path, cards_pdf_bytes(school, part, with_codes, chars))
+            return meanwhile()
+        drawn = deque(pool.submit(draw_packed, school, packed(part), with_codes, chars) for part in parts)
         result = meanwhile()
         for path in paths:  # each part let go once written (a future keeps its result)
             files.atomic_write_bytes(path, drawn.popleft().result())
         return result
+
+
+def _start_worker(parent: int) -> None:
+    """In a worker, as it starts: end with the apply that started it; read the fonts."""
+    _end_with_parent(parent)
+    from provisioner.pdfpages import face_glyphs
+    from provisioner.slips import metrics
+
+    for face in FACES:
+        metrics(face)
+        face_glyphs(face)
 
 
 def _end_with_parent(parent: int) -> None:
@@ -445,13 +521,15 @@ def _end_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip]) -> list[Path]:
+def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip],
+                workers: Executor | None = None) -> list[Path]:  # fmt: skip
     """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
     per child and platform, in the cards' order), both atomic and owner-only; the paths written.
 
     A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
     as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
-    both cores while the xlsx is made. The xlsx is written streamed whatever the batch's size. The xlsx is written last either way, so a file
+    both cores while the xlsx is made (by ``workers``, ``card_workers``, if the caller started
+    them). The xlsx is written streamed whatever the batch's size, and last either way, so a file
     newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
     if not slips:
         raise ValueError("there are no login slips to write")
@@ -471,7 +549,7 @@ def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Sl
     digits = max(2, len(str(len(parts))))
     written = [folder / part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
     workbook = write_parts(written, school, parts, with_codes, printed_chars(school, groups),
-                           lambda: slips_xlsx_bytes(rows, streamed=True))  # fmt: skip
+                           lambda: slips_xlsx_bytes(rows, streamed=True), workers)  # fmt: skip
     for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
         stale.unlink()
     files.remove_stale_temporaries(folder)

@@ -217,3 +217,27 @@ def test_an_apply_that_fails_part_way_draws_the_cards_of_the_files_it_wrote(tmp_
     slips_match_imports(workspace)
     with workspace.open_state() as state:
         assert [run["status"] for run in state.last_runs(1)] == ["failed"]
+
+
+def test_a_trusts_cards_drawn_by_workers_started_as_its_files_are_read_hold_each_files_passwords(
+        tmp_path, roster_file, monkeypatch):  # fmt: skip
+    """A batch one of whose files alone holds more children than the drawing workers are worth
+    starting for has them started while the other files are read back (here parts of two
+    children, so sixty pupils are a trust's): its cards, a folder of parts and the xlsx, hold
+    exactly each file's usernames and passwords, each child's rows together."""
+    import provisioner.cards
+
+    monkeypatch.setattr(provisioner.cards, "TRUST_CHILDREN", 2)
+    monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 2)
+    monkeypatch.setattr(provisioner.cards, "WORKERS_FROM", 6)
+    steps, card_workers, write_cards = [], provisioner.cards.card_workers, provisioner.cards.write_cards
+    monkeypatch.setattr(provisioner.cards, "card_workers", lambda: steps.append("workers") or card_workers())
+    monkeypatch.setattr(provisioner.cards, "write_cards",
+                        lambda *args: steps.append("cards") or write_cards(*args))  # fmt: skip
+    workspace = init_workspace(tmp_path / "trust", "Trust Primary", "trust.sch.uk", SEVERAL)
+    apply(workspace, roster_file)
+    assert steps == ["workers", "cards"], "started once, before the cards were gathered, and drawing them"
+    [folder] = [p for p in workspace.outbox.glob("login-slips-*") if p.is_dir()]
+    assert len(list(folder.glob("*.pdf"))) >= provisioner.cards.POOL_PARTS
+    slips_match_imports(workspace)
+    cards_only_from_files(workspace)

@@ -23,13 +23,14 @@ and so do ``status`` and the home page until then.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provisioner import files
+from provisioner import collector, files
 from provisioner.connector import Connector
 from provisioner.delivery.base import IssuedBatch, Job, UnnamedSlips, crashpoint
 from provisioner.models import Pupil
@@ -118,7 +119,7 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
     """Draw the combined cards of each batch from every import file of it: (batch id, platform)
     -> the cards' paths, for each platform whose file holds a new password. Nothing with
     per-platform slips."""
-    from provisioner.cards import write_cards
+    from provisioner.cards import WORKERS_FROM, card_workers, write_cards
 
     wanted = set(batch_ids)
     if job.workspace.settings.slips.style != COMBINED or not wanted:
@@ -126,12 +127,22 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
     issued = [b for b in job.state.batches() if b.id in wanted and b.kind is BatchKind.IMPORT]
     written = {}
     for batch_id in sorted(wanted):
-        slips = {batch.platform: slips_in_file(job, batch) for batch in issued if batch.id == batch_id}
-        if any(slips.values()):
-            files.make_private_dir(job.workspace.outbox)
-            paths = write_cards(*cards_paths(job, batch_id), job.workspace.settings.school.name,
-                                [s for some in slips.values() for s in some])  # fmt: skip
-            written.update({(batch_id, platform): paths for platform, some in slips.items() if some})
+        # A trust's cards are hundreds of thousands of objects that live until they are drawn
+        # (see collector.py): reading its files back spent about two fifths of its time
+        # rescanning them.
+        with collector.paused(), ExitStack() as workers_started:
+            slips, workers, started = {}, None, False
+            for batch in (b for b in issued if b.id == batch_id):
+                slips[batch.platform] = slips_in_file(job, batch)
+                # One file alone with that many children makes the parts the workers draw:
+                # they start now, while the other files are read.
+                if not started and len(slips[batch.platform]) > WORKERS_FROM:
+                    workers, started = workers_started.enter_context(card_workers()), True
+            if any(slips.values()):
+                files.make_private_dir(job.workspace.outbox)
+                paths = write_cards(*cards_paths(job, batch_id), job.workspace.settings.school.name,
+                                    [s for some in slips.values() for s in some], workers)  # fmt: skip
+                written.update({(batch_id, platform): paths for platform, some in slips.items() if some})
     return written
 
 
@@ -164,14 +175,13 @@ def slips_in_file(job: Job, batch: Batch) -> list[Slip]:
     usernames = job.state.usernames_in_batch(batch.platform, batch.id)
     # A pupil who left the roster between a crash and this resume is named from what was recorded.
     gone = job.state.accounts_of(batch.platform, [key for key in usernames if job.pupil(key) is None])
+    slip, sign_in_name, pupil = slip_maker(connector, domain), connector.sign_in_name, job.pupil
     slips = []
-    for key in sorted(usernames):
+    for key in sorted(usernames):  # a trust's file holds tens of thousands: each slip's shared parts made once
         username = usernames[key]
-        password = written.get(username) or written.get(connector.sign_in_name(username, domain))
+        password = written.get(username) or written.get(sign_in_name(username, domain))
         if username and password:
-            recorded = gone[key].sent if key in gone else {}
-            slips.append(login_slip(connector, {**recorded, "username": username, "password": password},
-                                    job.pupil(key), domain, key))  # fmt: skip
+            slips.append(slip(username, password, pupil(key), key, gone[key].sent if key in gone else {}))
     return slips
 
 
@@ -180,18 +190,29 @@ def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | N
     """One pupil's slip. The name and class come from the roster: slips stay in school, so they
     may show what the platform does not receive. Where to sign in and the school code come from
     the platform's settings, since some platforms' pupils cannot find their school without them."""
+    return slip_maker(connector, school_domain)(values["username"], values["password"], pupil, key, values)
+
+
+def slip_maker(connector: Connector, school_domain: str) -> Callable[..., Slip]:
+    """``login_slip`` for one platform's slips, given (username, password, pupil, key, the values
+    recorded for a pupil the roster no longer has): the platform's name, where to sign in and the
+    school code are the same on each of them, so they are looked up once."""
     from provisioner.slips import Slip
 
-    if pupil is not None:
-        name, class_name = pupil.display_name, pupil.class_name or ""
-        forename, surname = pupil.forename, pupil.surname
-    else:  # left the roster between a crash and this resume: what was recorded will do
-        forename, surname = values.get("forename", ""), values.get("surname", "")
-        name = " ".join(v for v in (forename, surname) if v) or values["username"]
-        class_name = values.get("class_name", "")
-    return Slip(name, class_name, connector.name, connector.sign_in_name(values["username"], school_domain),
-                values["password"], connector.effective_sign_in_url, connector.slip_school_code,
-                forename=forename, surname=surname, card=key)  # fmt: skip
+    platform, url, code = connector.name, connector.effective_sign_in_url, connector.slip_school_code
+    sign_in_name = connector.sign_in_name
+
+    def slip(username: str, password: str, pupil: Pupil | None, key: str, recorded: Mapping[str, str]) -> Slip:
+        if pupil is not None:
+            return Slip(pupil.display_name, pupil.class_name or "", platform, sign_in_name(username, school_domain),
+                        password, url, code, pupil.forename, pupil.surname, key)  # fmt: skip
+        # Left the roster between a crash and this resume: what was recorded will do.
+        forename, surname = recorded.get("forename", ""), recorded.get("surname", "")
+        name = " ".join(v for v in (forename, surname) if v) or username
+        return Slip(name, recorded.get("class_name", ""), platform, sign_in_name(username, school_domain), password,
+                    url, code, forename, surname, key)  # fmt: skip
+
+    return slip
 
 
 def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *, hold: bool = False,

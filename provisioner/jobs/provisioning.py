@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from provisioner import collector
 from provisioner.connector import Connector
 from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress, cards_owed, print_cards, slips_not_named
 from provisioner.errors import Aborted, UsageError
@@ -81,10 +82,13 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     making = {c.pupil_key for p in result.plan.platforms.values() for c in p.of(CREATE)}
     identity.remember(state, matched, job.run_id, making)
     try:
-        for connector in connectors:
-            delivered = result.plan.platforms[connector.id]
-            connector.delivery.deliver(job, delivered, result)
-            delivered.forget_values()  # in the state now; a trust's values are held a platform at a time
+        # The plan's values and each platform's rows live until that platform is written: the
+        # collector would rescan them at every step (see collector.py).
+        with collector.paused():
+            for connector in connectors:
+                delivered = result.plan.platforms[connector.id]
+                connector.delivery.deliver(job, delivered, result)
+                delivered.forget_values()  # in the state now; a trust's values are held a platform at a time
     except BaseException as exc:
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
         with contextlib.suppress(Exception):  # the files written so far get their cards (else the next apply)
