@@ -15,8 +15,9 @@ show as gaps (``gap_kind``), never as guesses.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from provisioner.exports import loaded_on_first_use
 
 if TYPE_CHECKING:
     from provisioner.register.build import approve, approve_all, build_register
@@ -37,15 +38,7 @@ _HOMES = {
                 "gap_kind", "gap_kinds", "load_entries", "shipped_entries"),
     "model": ("Evidence", "Problem", "Processor", "Register"),
 }  # fmt: skip
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str):
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
+__getattr__ = loaded_on_first_use(__name__, _HOMES)
 
 __all__ = [
     "ITEMS", "MANDATORY", "NOT_FOUND", "SCHOOL_TO_RECORD", "DefaultScope", "Entry", "Evidence", "Problem", "Processor",

@@ -27,8 +27,9 @@ command would otherwise wait for the reader's modules to load.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from provisioner.exports import loaded_on_first_use
 
 if TYPE_CHECKING:
     from provisioner.roster.decode import TEXT_EXTENSIONS, WORKBOOK_EXTENSIONS
@@ -60,15 +61,7 @@ _HOMES = {
                "PLACEHOLDERS", "YEAR_GROUP_SPELLINGS", "clean_text", "name_problem", "normalise_mis_id",
                "parse_date_text", "parse_year_group"),
 }  # fmt: skip
-_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str):
-    module = _HOME_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
-
+__getattr__ = loaded_on_first_use(__name__, _HOMES)
 
 __all__ = [
     "DATE_FIELDS", "DROPPED", "FIELDS", "HEADER_ALIASES", "HEADER_SCAN_ROWS", "HINT_NO_PUPILS", "IGNORE",
