@@ -82,13 +82,15 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     making = {c.pupil_key for p in result.plan.platforms.values() for c in p.of(CREATE)}
     identity.remember(state, matched, job.run_id, making)
     try:
-        # The plan's values and each platform's rows live until that platform is written: the
-        # collector would rescan them at every step (see collector.py).
-        with collector.paused():
-            for connector in connectors:
-                delivered = result.plan.platforms[connector.id]
+        for connector in connectors:
+            delivered = result.plan.platforms[connector.id]
+            # A file's rows live until the file is written, with the plan's values: the collector
+            # would rescan them at every step (see collector.py). An API's push runs for minutes
+            # and leaves garbage of its own (HTTP, TLS) for the collector to free as it goes.
+            offline = connector.delivery.works_offline
+            with collector.paused() if offline else contextlib.nullcontext():
                 connector.delivery.deliver(job, delivered, result)
-                delivered.forget_values()  # in the state now; a trust's values are held a platform at a time
+            delivered.forget_values()  # in the state now; a trust's values are held a platform at a time
     except BaseException as exc:
         state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
         with contextlib.suppress(Exception):  # the files written so far get their cards (else the next apply)
