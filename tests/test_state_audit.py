@@ -20,7 +20,7 @@ from provisioner.facade import Provisioner
 from provisioner.connector.api import Outcome
 from provisioner.errors import WorkspaceFault
 from provisioner.state import MIGRATIONS, AccountStatus, Batch, BatchKind, BatchStatus, State, now
-from provisioner.state.accounts import sent_texts
+from provisioner.state.texts import sent_texts
 from provisioner.state.schema import statements
 from provisioner.workspace import Workspace
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.errors import WorkspaceFault
 from provisioner.faults import crashpoint
-from provisioner.state.accounts import AccountLedger, decode_sent, json_text, sent_format, sent_text
+from provisioner.state.accounts import AccountLedger
 from provisioner.state.audit import AuditHead, ChainCheck, RunsAndAudit
 from provisioner.state.batches import BatchLedger
 from provisioner.state.decisions import Decisions
@@ -30,6 +30,7 @@ from provisioner.state.records import (
     RunStatus, SendStatus, SentRecord, SlipFile, now,
 )  # fmt: skip
 from provisioner.state.schema import MIGRATIONS, statements
+from provisioner.state.texts import decode_sent, json_text, sent_format, sent_text
 
 __all__ = [
     "MIGRATIONS", "Account", "AccountStatus", "Approval", "AuditHead", "Batch", "BatchKind", "BatchStatus", "ChainCheck",

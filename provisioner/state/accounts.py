@@ -16,6 +16,7 @@ from provisioner.errors import WorkspaceFault
 from provisioner.state.records import (
     Account, AccountStatus, Batch, BatchStatus, Holding, PendingSend, RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
+from provisioner.state.texts import KEYS_GIVEN, keys_given, scan_json, sent_texts
 
 _ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
 
@@ -42,33 +43,15 @@ class Outcome(Protocol):
 
 # A plan reads every account of every platform (350,000 at 50,000 pupils on seven): each is
 # read with a dict lookup for its status, not an enum call, and its values decoded by the json
-# module's scanner itself, without json.loads's checks and wrappers around it (the state holds
-# what json.dumps wrote, nothing else).
+# module's scanner itself (``texts.scan_json``).
 _STATUSES = {status.value: status for status in AccountStatus}
-_scan_json = json.scanner.make_scanner(json.JSONDecoder())
 # A field's non-empty string value in an account's JSON (a key's closing quote, the colon, then
 # the string, escapes and all): what ``fields_held`` replaces to see an account's shape.
 _FILLED_VALUE = re.compile(r'":\s*"(?=[^"])[^"\\]*(?:\\.[^"\\]*)*"')
 
-
-def decode_sent(text: str) -> dict[str, str]:
-    """Values the state holds (the text json.dumps wrote), as a dict: decoded by the json scanner itself."""
-    return _scan_json(text, 0)[0]
-
-
 # The id of the empty list of fields changed (a status change's, a deletion list's row), which
 # migration 10 stores: an account's status changes one by one, with no statement more each.
 NO_FIELDS = "(SELECT id FROM field_lists WHERE names = '[]')"
-
-
-# Rows of the pupils a caller names, however many: the keys go in as one JSON array (SQLite's
-# json_each), not a statement per key nor a placeholder each (SQLite caps their number).
-KEYS_GIVEN = "(SELECT value FROM json_each(?))"
-
-
-def keys_given(pupil_keys: Iterable[str]) -> str:
-    """The parameter ``KEYS_GIVEN`` reads: the keys as a JSON array."""
-    return json.dumps(list(pupil_keys))
 
 
 def _key(row: tuple) -> str:
@@ -76,41 +59,9 @@ def _key(row: tuple) -> str:
     return row[1]
 
 
-# How the state holds a platform's values (the ``sent`` of an account, a send's ``fields``):
-# the text json.dumps writes. A plan compares each pupil's values with the values last sent as
-# that text (``sent_format`` filled in with each value's ``json_text``): the same text is the
-# same values, so only an account whose text differs is decoded (``decode_sent``).
-json_text = json.encoder.encode_basestring_ascii  # one value, as json.dumps writes it
-
-
-def sent_text(values: Mapping[str, str]) -> str:
-    """Values as the state holds them."""
-    return json.dumps(dict(values))
-
-
-def sent_format(names: Iterable[str]) -> str:
-    """The text the state holds for values of these fields, in this order, as a %-format of
-    each value's ``json_text``: ``sent_format(names) % tuple(map(json_text, values)) ==
-    sent_text(dict(zip(names, values)))``."""
-    return "{" + ", ".join(json_text(name).replace("%", "%%") + ": %s" for name in names) + "}"
-
-
-def sent_texts(values: Iterable[Mapping[str, str]]) -> Iterator[str]:
-    """``sent_text`` of each of many values: each field order's ``sent_format`` made once, and
-    each value made JSON text by the json module's own function (an apply records a trust's
-    270,000 rows, nearly all of a platform's with the same fields in the same order)."""
-    formats: dict[tuple[str, ...], str] = {}
-    for one in values:
-        names = tuple(one)
-        text = formats.get(names)
-        if text is None:
-            text = formats[names] = sent_format(names)
-        yield text % tuple(map(json_text, one.values()))
-
-
 def _account(platform: str, row: tuple) -> Account:
     key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at = row
-    return Account(platform, key, username, _STATUSES[status], _scan_json(sent, 0)[0], remote_id, left_on,
+    return Account(platform, key, username, _STATUSES[status], scan_json(sent, 0)[0], remote_id, left_on,
                    delete_due, status_at, created_at)  # fmt: skip
 
 
@@ -124,7 +75,7 @@ class AccountLedger:
 
     def accounts(self, platform: str) -> dict[str, Account]:
         rows = self.db.execute(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ?", (platform,))  # noqa: S608
-        statuses, scan = _STATUSES, _scan_json  # _account, written out: one call less per account
+        statuses, scan = _STATUSES, scan_json  # _account, written out: one call less per account
         return {
             key: Account(platform, key, username, statuses[status], scan(sent, 0)[0], remote_id, left_on, delete_due,
                          status_at, created_at)

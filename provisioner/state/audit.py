@@ -39,7 +39,7 @@ from pathlib import Path
 from provisioner import files
 from provisioner.errors import AuditBroken, UsageError
 from provisioner.keyed_hash import KeyedHash
-from provisioner.state.accounts import KEYS_GIVEN, keys_given
+from provisioner.state.texts import KEYS_GIVEN, keys_given
 from provisioner.state.records import RunStatus, now
 
 MAC_BYTES = 16

@@ -8,7 +8,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from provisioner.state.accounts import NO_FIELDS, decode_sent
+from provisioner.state.accounts import NO_FIELDS
+from provisioner.state.texts import decode_sent
 from provisioner.state.records import (
     AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, SendStatus, SlipFile, now,
 )  # fmt: skip

@@ -16,7 +16,7 @@ from functools import cached_property
 
 from provisioner.keyed_hash import KeyedHash
 from provisioner.roster.values import normalise_mis_id
-from provisioner.state.accounts import KEYS_GIVEN, keys_given
+from provisioner.state.texts import KEYS_GIVEN, keys_given
 from provisioner.state.records import Identity, now
 
 
