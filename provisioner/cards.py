@@ -30,6 +30,7 @@ from provisioner.pdfpages import PdfPages, face_glyphs, text_op
 from provisioner.slips import (
     BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
 )  # fmt: skip
+from provisioner.workers import spawned_pool
 
 FULL_W = PAGE_W - 2 * MARGIN
 CARD_NAME_H = 9.5
@@ -441,15 +442,8 @@ def card_workers() -> Iterator[Executor | None]:
     if WORKERS < 2 or (os.cpu_count() or 1) < 2:
         yield None
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Each worker a fresh interpreter, not a fork: a fork would inherit the workspace lock and the
-    # state's open file, and an apply killed mid-draw would leave the workspace locked until the
-    # workers finished. Starting one takes about half a second, hence POOL_PARTS.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=context, initializer=_start_worker,
-                             initargs=(os.getpid(),)) as pool:  # fmt: skip
+    # Fresh interpreters (see workers.py): starting one takes about half a second, hence POOL_PARTS.
+    with spawned_pool(WORKERS, _read_fonts) as pool:
         for _ in range(WORKERS):  # the pool starts a process for each piece of work it is given
             pool.submit(int)
         yield pool
@@ -480,10 +474,12 @@ def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list
     The parts are drawn by ``workers`` (``card_workers``) if given, else by workers started here
     when there are parts enough to pay for starting them. The cards reach them through the
     pool's pipe, in memory: no password is written anywhere but on the cards."""
-    if workers is None and len(parts) < POOL_PARTS:
+    if workers is not None:
+        workers_now = nullcontext(workers)
+    elif len(parts) < POOL_PARTS:
         workers_now = nullcontext(None)
     else:
-        workers_now = nullcontext(workers) if workers is not None else card_workers()
+        workers_now = card_workers()
     with workers_now as pool:
         if pool is None:
             for path, part in zip(paths, parts, strict=True):
@@ -496,29 +492,14 @@ def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list
         return result
 
 
-def _start_worker(parent: int) -> None:
-    """In a worker, as it starts: end with the apply that started it; read the fonts."""
-    _end_with_parent(parent)
+def _read_fonts() -> None:
+    """In a worker, as it starts: the fonts every part draws with."""
     from provisioner.pdfpages import face_glyphs
     from provisioner.slips import metrics
 
     for face in FACES:
         metrics(face)
         face_glyphs(face)
-
-
-def _end_with_parent(parent: int) -> None:
-    """In a worker: end when the apply that started it has gone (killed, or the window closed),
-    rather than wait for work for ever with a child's password in its memory."""
-    import threading
-    import time
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip],

@@ -184,16 +184,9 @@ class ChecklistWorker:
     its lists are drawn here."""
 
     def __init__(self) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from provisioner.workers import spawned_pool
 
-        from provisioner.cards import _end_with_parent  # ends with the cleanup, as the cards' workers do
-
-        # A fresh interpreter, not a fork: a fork would inherit the workspace lock and the state's
-        # open file (see cards.write_parts).
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_end_with_parent, initargs=(os.getpid(),))  # fmt: skip
-        self._pool.submit(_make_fonts)
+        self._pool = spawned_pool(1, _make_fonts)  # a fresh interpreter, ended with the cleanup (see workers.py)
 
     @classmethod
     def for_roster(cls, pupils: int) -> ChecklistWorker | None:

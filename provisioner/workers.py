@@ -1,0 +1,47 @@
+"""Processes on the other core for a trust's paper: the login cards' parts (``cards``) and the
+deletion lists (``checklist``).
+
+Each worker is a fresh interpreter, not a fork: a fork would inherit the workspace lock and the
+state's open file, and a run killed mid-draw would leave the workspace locked until its workers
+finished. Each ends when the process that started it has gone (killed, or the window closed),
+rather than wait for work for ever with a child's password in its memory. Starting one takes
+about half a second.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+
+def spawned_pool(workers: int, warm_up: Callable[[], None] | None = None) -> ProcessPoolExecutor:
+    """A pool of ``workers`` fresh interpreters, each running ``warm_up`` (a module-level
+    function: it is sent to them by name) as it starts."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start, initargs=(os.getpid(), warm_up))  # fmt: skip
+
+
+def _start(parent: int, warm_up: Callable[[], None] | None) -> None:
+    """In a worker, as it starts: end with the process that started it; then ``warm_up``."""
+    _end_with_parent(parent)
+    if warm_up is not None:
+        warm_up()
+
+
+def _end_with_parent(parent: int) -> None:
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
