@@ -62,9 +62,11 @@ def _text_column(
     Whole-column checks done in C find the usual case (nothing to change) without looking
     at each cell in Python.
     """
-    kinds = set(map(type, cells))
-    if kinds == {str}:
-        joined = _SEP.join(cells)
+    try:
+        joined = _SEP.join(cells)  # a column of text alone, the usual one (any other cell refuses to join)
+    except TypeError:
+        joined = None
+    if joined is not None:
         if _needs_cleaning(joined) or not unicodedata.is_normalized("NFC", joined):
             out = [" ".join(v.split()) if v.isascii() else clean_text(v) for v in cells]
             suspects = [i for i, v in enumerate(cells) if v[:1] in ("\t", "\r")]
@@ -83,10 +85,12 @@ def _text_column(
             for kind, v in set(typed)
         }
         out = list(map(as_text.__getitem__, typed))
+        kinds = {kind for kind, _ in as_text}
         if date in kinds or datetime in kinds:
             for i in [i for i, v in enumerate(cells) if type(v) is date or type(v) is datetime]:
                 warnings.append(Problem(numbers[i], header, MSG_DATE_IN_TEXT_COLUMN, "warning"))
-        suspects = [i for i, v in enumerate(cells) if type(v) is str and v[:1] in ("\t", "\r")]
+        tabbed = {v for kind, v in as_text if kind is str and v[:1] in ("\t", "\r")}  # no other cell equals a text
+        suspects = list(compress(range(len(cells)), map(tabbed.__contains__, cells))) if tabbed else []
         joined = _SEP.join(out)
     joined = _SEP + joined
     if any(_SEP + c in joined for c in _FORMULA_START):
