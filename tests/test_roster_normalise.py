@@ -265,8 +265,10 @@ def test_the_whitespace_the_reader_looks_for_is_what_python_splits_on() -> None:
     assert set(_ASCII_WHITESPACE + _OTHER_WHITESPACE) == every
 
 
-@given(st.lists(st.one_of(st.sampled_from(["", "0", "000", "00123", "0123", "123", "\u0663", "0\u0663", "\u00b2", " 01 2", "a01"]),
-                          st.text("0123456789", max_size=6))))
+@given(st.lists(st.one_of(
+    st.sampled_from(["", "0", "000", "00123", "0123", "123", "\u0663", "0\u0663", "\u00b2", " 01 2", "a01"]),
+    st.text("0123456789", max_size=6),
+)))
 def test_a_column_of_mis_ids_gives_each_row_the_key_of_its_id_alone(ids: list[str]) -> None:
     # A column of digits alone is made keys by map: the same keys as each id normalised alone.
     assert _mis_keys(ids) == ["mis:" + normalise_mis_id(i) if i else "" for i in ids]
