@@ -93,8 +93,7 @@ class Workspace:
     def pseudonymous_ids(self, platform: str, pupil_keys: Iterable[str]) -> list[str]:
         """``pseudonymous_id`` of each of these pupils on one platform, in one loop: a plan makes
         one for each of a trust's 50,000 pupils on every platform sent one."""
-        digests = self._pseudonyms.hexdigests(map(str.encode, pupil_keys), prefix=f"{platform}\0".encode())
-        return [digest[:16] for digest in digests]
+        return self._pseudonyms.hexdigests(map(str.encode, pupil_keys), prefix=f"{platform}\0".encode(), length=16)
 
     def open_state(self) -> State:
         """The state, refused where it is not this workspace's own: lost or emptied beside files

@@ -23,6 +23,7 @@ def test_the_same_as_hmac_sha256(key: bytes, messages: list[bytes]) -> None:
     # With a prefix hashed once before each (a platform's name before each pupil's key).
     assert keyed.hexdigests(iter(messages), prefix=key[:7] + b"\0") == \
         [hmac.digest(key, key[:7] + b"\0" + m, "sha256").hex() for m in messages]  # fmt: skip
+    assert keyed.hexdigests(iter(messages), length=16) == [hmac.digest(key, m, "sha256").hex()[:16] for m in messages]
 
 
 def test_pseudonymous_ids_and_match_hashes_are_the_ones_recorded_before(workspace) -> None:
