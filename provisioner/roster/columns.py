@@ -189,10 +189,16 @@ def _date_column(
     """One column as dates (None when blank or unreadable; unreadable is an error)."""
     # Each check below is made of the column's distinct cells (50,000 dates of birth are a few
     # thousand dates or texts), then given to its cells by map: the usual column, every cell a
-    # date or a text read as one with nothing to say, costs no Python statement a cell.
+    # date (a workbook's) or a text read as one with nothing to say (a CSV's), costs no Python
+    # statement a cell.
     distinct = set(cells)
     kinds = set(map(type, distinct))
-    out: list[date | None] = [v if type(v) is date else None for v in cells] if date in kinds else [None] * len(cells)
+    if kinds == {date}:
+        out: list[date | None] = list(cells)
+    elif date in kinds:
+        out = [v if type(v) is date else None for v in cells]
+    else:
+        out = [None] * len(cells)
     label = LABELS[field]
     # A text read as a date with nothing to say (the usual CSV cell) is read once and given to
     # every cell holding it by map. A column of garbage is every text once: past this many, each
