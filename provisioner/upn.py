@@ -12,7 +12,8 @@ Messages never quote the UPN: it is a DfE "blind number".
 from __future__ import annotations
 
 import re
-from operator import mul
+from itertools import compress
+from operator import mul, not_
 
 ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _LETTER_VALUE = {letter: i for i, letter in enumerate(ALPHABET)}
@@ -124,10 +125,41 @@ _LA_TEXTS = frozenset(f"{code:03d}" for code in LA_CODES)
 
 def sound_upns(upns: list[str]) -> set[str]:
     """The UPNs of a column that need no message (``upn_problem`` None, ``la_code_known``), found
-    a column at a time: one search in C finds the well-formed ones, then each check letter.
-    A trust's roster checks its 50,000 UPNs so; the rest are judged one by one."""
+    a column at a time: one search in C finds the well-formed ones, then their check letters are
+    worked out together (``_check_letters_differ``). A trust's roster checks its 50,000 UPNs so;
+    the rest are judged one by one."""
     joined = "\n".join(upns)
     if joined.count("\n") >= len(upns):  # a cell with a line break (never in clean text) is not a UPN
         joined = "\n".join(upn for upn in upns if "\n" not in upn)
-    found = _SOUND_LINE.findall(joined)
-    return {upn for upn in found if upn[1:4] in _LA_TEXTS and _check_letter(upn) == upn[0]}
+    found = [upn for upn in _SOUND_LINE.findall(joined) if upn[1:4] in _LA_TEXTS]
+    return set(compress(found, map(not_, _check_letters_differ(found))))
+
+
+# The check letters of a column of well-formed UPNs, worked out for the whole column at once
+# (``_check_letters_differ``): each of characters 2 to 13 becomes its weighted value mod 23 by
+# one ``bytes.translate`` of that character's column, and the columns are added as big integers,
+# a byte a UPN. Six values below 23 add up to less than 256, so no byte carries into the next:
+# after six columns the sums are taken mod 23 (another translate), then the other six added.
+_WEIGHTED = [bytes.maketrans(b"0123456789", bytes(weight * digit % 23 for digit in range(10)))
+             for weight in _DIGIT_WEIGHTS]  # fmt: skip
+_LAST_WEIGHTED = bytes(13 * _VALUE[chr(byte)] % 23 if chr(byte) in _VALUE else 0 for byte in range(256))
+_MOD_23 = bytes(total % 23 for total in range(256))
+_LETTER_OF = bytes(ord(ALPHABET[total % 23]) for total in range(256))  # a sum mod 23, as its check letter
+
+
+def _check_letters_differ(upns: list[str]) -> bytes:
+    """For each well-formed UPN (13 ASCII characters, ``_SOUND_LINE``), 0 where its first
+    letter is its check letter (``_check_letter``), another byte where it is not. A call of
+    ``_check_letter`` for each of a trust's 50,000 UPNs took 60 to 90 ms; this takes under 10."""
+    count = len(upns)
+    joined = "\n".join(upns).encode("ascii")  # every UPN 13 bytes and its line break: character p at p::14
+
+    def weighted(position: int, table: bytes) -> int:
+        return int.from_bytes(joined[position::14].translate(table), "big")
+
+    total = sum(weighted(position, _WEIGHTED[position - 1]) for position in range(1, 7))
+    total = int.from_bytes(total.to_bytes(count, "big").translate(_MOD_23), "big")
+    total += sum(weighted(position, _WEIGHTED[position - 1]) for position in range(7, 12))
+    total += weighted(12, _LAST_WEIGHTED)
+    letters = total.to_bytes(count, "big").translate(_LETTER_OF)
+    return (int.from_bytes(letters, "big") ^ int.from_bytes(joined[0::14], "big")).to_bytes(count, "big")

@@ -13,7 +13,7 @@ import secrets
 import sys
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -89,6 +89,11 @@ class Workspace:
         """A stable id for one pupil on one platform, unlinkable across platforms without the secret
         (HMAC-SHA256; the key's part made once, ``provisioner/keyed_hash.py``)."""
         return self._pseudonyms.hexdigest(f"{platform}\0{pupil_key}".encode())[:16]
+
+    def pseudonymous_ids(self, platform: str, pupil_keys: Iterable[str]) -> list[str]:
+        """``pseudonymous_id`` of each of these pupils on one platform, in one loop: a plan makes
+        one for each of a trust's 50,000 pupils on every platform sent one."""
+        return self._pseudonyms.hexdigests(map(str.encode, pupil_keys), prefix=f"{platform}\0".encode(), length=16)
 
     def open_state(self) -> State:
         """The state, refused where it is not this workspace's own: lost or emptied beside files

@@ -43,7 +43,7 @@ def pupils(draw) -> Pupil:
 
 def outputs(workspace, connector, pupil: Pupil) -> list[str]:
     """Every cell of every file the connector writes for this pupil."""
-    view = project(connector, pupil, username="someusername", pseudonymise=workspace.pseudonymous_id)
+    view = project(connector, pupil, username="someusername", pseudonymise=workspace.pseudonymous_ids)
     if connector.issues_passwords:
         view = view.with_values(password="Tiger47")
     target = workspace.root / "out" / connector.delivery.file_name("20261122-001")

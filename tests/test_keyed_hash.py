@@ -20,6 +20,10 @@ def test_the_same_as_hmac_sha256(key: bytes, messages: list[bytes]) -> None:
         assert keyed.digest(message) == hmac.digest(key, message, "sha256")
     # Many at once (a plan's 50,000 match hashes): the same hashes, in the same order.
     assert keyed.hexdigests(iter(messages)) == [hmac.digest(key, m, "sha256").hex() for m in messages]
+    # With a prefix hashed once before each (a platform's name before each pupil's key).
+    assert keyed.hexdigests(iter(messages), prefix=key[:7] + b"\0") == \
+        [hmac.digest(key, key[:7] + b"\0" + m, "sha256").hex() for m in messages]  # fmt: skip
+    assert keyed.hexdigests(iter(messages), length=16) == [hmac.digest(key, m, "sha256").hex()[:16] for m in messages]
 
 
 def test_pseudonymous_ids_and_match_hashes_are_the_ones_recorded_before(workspace) -> None:
@@ -27,6 +31,10 @@ def test_pseudonymous_ids_and_match_hashes_are_the_ones_recorded_before(workspac
     secret = workspace.secret
     assert workspace.pseudonymous_id("purple-mash", "mis:1000") == \
         hmac.digest(secret, b"purple-mash\0mis:1000", "sha256").hex()[:16]  # fmt: skip
+    # A plan makes a platform's ids together: each the one made alone, in the order asked.
+    keys = ["mis:1000", "upn:A801200005001", "mis:1000#7", "mis:Zoë"]
+    assert workspace.pseudonymous_ids("ixl", iter(keys)) == [workspace.pseudonymous_id("ixl", key) for key in keys]
+    assert workspace.pseudonymous_ids("ixl", []) == []
     with workspace.open_state() as state:
         text = "match\x00zoë\x00o'brien\x002018-01-01"  # names casefolded, then the date of birth
         assert state.match_hash("Zoë", "O'Brien", date(2018, 1, 1)) == \

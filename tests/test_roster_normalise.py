@@ -15,6 +15,7 @@ from roster_helpers import HEADER, TODAY, UPNS, only, pupil, write_csv, write_xl
 
 from provisioner.roster import clean_text, normalise_mis_id, read_roster
 from provisioner.roster.columns import _ASCII_WHITESPACE, _OTHER_WHITESPACE, _SEP, _needs_cleaning
+from provisioner.roster.rows import _given_twice, _mis_keys, _or_else
 from provisioner.settings import RosterSettings
 
 YEAR_SPELLINGS = {
@@ -262,3 +263,21 @@ def test_a_column_needs_cleaning_exactly_when_a_cell_does(cells: list[str]) -> N
 def test_the_whitespace_the_reader_looks_for_is_what_python_splits_on() -> None:
     every = {chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()} - {" "}
     assert set(_ASCII_WHITESPACE + _OTHER_WHITESPACE) == every
+
+
+@given(st.lists(st.one_of(
+    st.sampled_from(["", "0", "000", "00123", "0123", "123", "\u0663", "0\u0663", "\u00b2", " 01 2", "a01"]),
+    st.text("0123456789", max_size=6),
+)))
+def test_a_column_of_mis_ids_gives_each_row_the_key_of_its_id_alone(ids: list[str]) -> None:
+    # A column of digits alone is made keys by map: the same keys as each id normalised alone.
+    assert _mis_keys(ids) == ["mis:" + normalise_mis_id(i) if i else "" for i in ids]
+
+
+@given(st.lists(st.sampled_from(["", "a", "b", "A", "a "]), max_size=8))
+def test_a_column_s_repeated_and_blank_cells_are_found_as_one_by_one(cells: list[str]) -> None:
+    from collections import Counter
+
+    others = [f"other {i}" for i in range(len(cells))]
+    assert _given_twice(cells) == {cell for cell, count in Counter(cells).items() if count > 1}
+    assert _or_else(cells, others) == [cell or other for cell, other in zip(cells, others)]

@@ -102,3 +102,13 @@ def test_a_column_of_upns_is_judged_as_each_upn_alone(upns: list[str]) -> None:
     # that, written as they are, draw no message one by one.
     alone = {upn for upn in upns if upn.isalnum() and upn.isupper() and upn_problem(upn) is None and la_code_known(upn)}
     assert sound_upns(upns) == alone
+
+
+def test_a_long_column_of_upns_with_every_first_letter() -> None:
+    # Each body with each of the 23 letters first: exactly the one with its check letter is sound,
+    # however long the column (the check letters are worked out for the whole column at once).
+    bodies = [f"{la}{n:08d}{last}" for la in ("801", "207", "003") for n in range(0, 99_999_999, 1_234_567)
+              for last in ("0", "7", "A", "Z")]  # fmt: skip
+    upns = [letter + body for body in bodies for letter in ALPHABET]
+    assert sound_upns(upns) == {check_letter("A" + body) + body for body in bodies}
+    assert len(sound_upns(upns)) == len(bodies)

@@ -33,7 +33,7 @@ def plan(workspace: Workspace, state: State, roster: Roster, connectors: list[Co
          matched: identity.Matched | None = None) -> Plan:  # fmt: skip
     """What apply would do, with the guard's verdict in ``refusal`` (show the plan, then refuse)."""
     leavers = workspace.settings.leavers
-    the_plan = make_plan(state, roster, connectors, today, sessions=sessions, pseudonymise=workspace.pseudonymous_id,
+    the_plan = make_plan(state, roster, connectors, today, sessions=sessions, pseudonymise=workspace.pseudonymous_ids,
                          excluded_statuses=set(leavers.exclude_enrolment_statuses), matched=matched)  # fmt: skip
     the_plan.refusal = refusal(the_plan, leavers.max_share, allow_large, roster.source, different_pupils)
     return the_plan

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, cached_property, partial
+from functools import cache, cached_property
 from itertools import compress, repeat
 from operator import attrgetter, itemgetter, not_
 
@@ -31,7 +31,8 @@ from provisioner.usernames import FoldedNames, UsernameAllocator, base_username
 # leaver cleanup and are zero until it acts.
 SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchanged")
 
-Pseudonymise = Callable[[str, str], str]  # (platform, pupil key) -> the platform's pseudonymous id
+# (platform, pupil keys) -> each pupil's pseudonymous id on the platform (``Workspace.pseudonymous_ids``)
+Pseudonymise = Callable[[str, Iterable[str]], list[str]]
 NO_VALUES = PupilView("", {}, ())  # a change whose values are recorded, no longer held (``forget_values``)
 
 
@@ -170,11 +171,20 @@ def _as_text(value: object) -> str:
 def project(connector: Connector, pupil: Pupil, *, username: str, pseudonymise: Pseudonymise) -> PupilView:
     """The fields one platform receives about one pupil, as text; no other field is read.
 
-    ``pseudonymise(platform, pupil key)`` makes the platform's pseudonymous id. The password
+    ``pseudonymise(platform, pupil keys)`` makes the platform's pseudonymous ids. The password
     is declared but has no value: it is made when the file is written or the account set, and
     never stored.
     """
-    return connector.view(_projected(connector, pupil, username, pseudonymise))
+    ids = _pseudonymous_ids(connector, pseudonymise, [pupil.key])
+    return connector.view(_projected(connector, pupil, username, ids.get(pupil.key, "")))
+
+
+def _pseudonymous_ids(connector: Connector, pseudonymise: Pseudonymise, keys: list[str]) -> dict[str, str]:
+    """Each of these pupils' pseudonymous id on the platform, made together (``pseudonymise``);
+    none where the platform is not sent one."""
+    if "pseudonymous_id" not in connector.sent_fields:
+        return {}
+    return dict(zip(keys, pseudonymise(connector.id, keys)))
 
 
 # Where each of the pupil's fields is in a ``Pupil``: a trust's first plan projects 340,000 pupil
@@ -191,7 +201,7 @@ def _recipe(fields: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     return tuple((name, _OWN_FIELDS[name] if name in _OWN_FIELDS else _PUPIL_AT[name]) for name in fields)
 
 
-def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymise: Pseudonymise) -> dict[str, str]:
+def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymous_id: str) -> dict[str, str]:
     """``project``'s values as a plain dict, which the plan compares with the values last sent."""
     values = {}
     for name, at in _recipe(connector.sent_fields):
@@ -201,12 +211,16 @@ def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymise: 
         elif at == _USERNAME:
             values[name] = username
         elif at == _PSEUDONYMOUS_ID:
-            values[name] = pseudonymise(connector.id, pupil.key)
+            values[name] = pseudonymous_id
     return values
 
 
 # Fields a platform is given that are not the roster pupil's: its own username and id for them.
 _OF_THE_ACCOUNT = ("username", "pseudonymous_id")
+
+# An account as a plan reads it (``State.accounts_to_plan``): (pupil key, username, status, None
+# for active, the values last sent as text, the day the pupil left or was first missed).
+_USERNAME_OF, _STATUS_OF, _SENT_OF = itemgetter(1), itemgetter(2), itemgetter(3)
 
 
 class SentTexts:
@@ -251,7 +265,7 @@ class SentTexts:
     def held_alike(self, connector: Connector, pseudonymise: Pseudonymise, keys: list[str],
                    accounts: Mapping[str, tuple]) -> list[bool]:  # fmt: skip
         """For each of these pupils, whether the account the platform holds (``accounts``, as
-        ``State.sent_by_pupil`` reads them) was last sent exactly what it would be sent now; False
+        ``State.accounts_to_plan`` reads them) was last sent exactly what it would be sent now; False
         where it holds none (no text is made for those). Each text is made and compared by
         ``map``, a column at a time."""
         names = [name for name in connector.sent_fields if name != "password"]
@@ -262,17 +276,26 @@ class SentTexts:
                          if any(present) else ())  # fmt: skip
             return [held and next(alike) for held in present]
         rows = list(map(accounts.__getitem__, keys))
-        at = list(map(self._at.__getitem__, keys))
+        # Each pupil's texts, where they are: every pupil's in order when these are every pupil
+        # (a platform serving the whole roster) and no key is given twice, the usual case.
+        if keys is self.keys and len(self._at) == len(keys):
+            column_of = self._columns.__getitem__
+        else:
+            at = list(map(self._at.__getitem__, keys))
+
+            def column_of(name: str) -> Iterable[str]:
+                return map(self._columns[name].__getitem__, at)
+
         columns = []
         for name in names:
             if name == "username":
-                columns.append(map(json_text, map(itemgetter(0), rows)))
+                columns.append(map(json_text, map(_USERNAME_OF, rows)))
             elif name == "pseudonymous_id":
-                columns.append(map(json_text, map(partial(pseudonymise, platform), keys)))
+                columns.append(map(json_text, pseudonymise(platform, keys)))  # made together, in one loop
             else:
-                columns.append(map(self._columns[name].__getitem__, at))
+                columns.append(column_of(name))
         texts = map(form.__mod__, zip(*columns) if columns else repeat((), len(keys)))
-        return list(map(str.__eq__, map(itemgetter(2), rows), texts))
+        return list(map(str.__eq__, map(_SENT_OF, rows), texts))
 
 
 def has_left(pupil: Pupil, today: date) -> bool:
@@ -310,15 +333,15 @@ def plan_platform(
     ``texts``: the ``SentTexts`` of the pupils ``wanted``, made once for every platform."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
-    accounts = state.sent_by_pupil(platform)  # key -> (username, status, values last sent, left_on)
+    accounts = state.accounts_to_plan(platform)  # key -> (key, username, status or None, values last sent, left_on)
     # An interrupted apply's rows count as sent: they are finished before anything new.
     resuming = 0
     for batch in state.batches(platform, status=BatchStatus.WRITING):
         for send in state.pending_sends(platform, batch.id):
             resuming += 1
             if send.pupil_key in accounts:
-                username, status, _, left_on = accounts[send.pupil_key]
-                accounts[send.pupil_key] = (username, status, sent_text(send.fields), left_on)
+                key, username, status, _, left_on = accounts[send.pupil_key]
+                accounts[key] = (key, username, status, sent_text(send.fields), left_on)
     texts = texts or SentTexts((p for p in roster.pupils if p.key in wanted), [connector])
     allocator: list[UsernameAllocator] = []  # made for the first new account: every username issued there
     template = connector.effective_username_template
@@ -330,7 +353,7 @@ def plan_platform(
 
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     gone = {status.value for status in AccountStatus if not status.held}  # statuses as the state's rows hold them
-    deleted = set(compress(accounts, map(gone.__contains__, map(itemgetter(1), accounts.values()))))
+    deleted = set(compress(accounts, map(gone.__contains__, map(_STATUS_OF, accounts.values()))))
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
                         sent_by=connector.delivery.sent_by, resuming=resuming,
                         held=len(accounts) - len(deleted),
@@ -351,7 +374,7 @@ def plan_platform(
     # held without a username, a password to reset) is decided one by one.
     if makes_accounts:
         alike = texts.held_alike(connector, pseudonymise, keys, accounts)
-        irregular = deleted | resets | set(compress(accounts, map(not_, map(itemgetter(0), accounts.values()))))
+        irregular = deleted | resets | set(compress(accounts, map(not_, map(_USERNAME_OF, accounts.values()))))
     else:  # the platform keeps itself up to date from the MIS: an account held is all it takes
         alike = list(map(accounts.__contains__, keys))
         irregular = deleted
@@ -360,24 +383,26 @@ def plan_platform(
         looked_at.update(compress(range(len(keys)), map(irregular.__contains__, keys)))
     unchanged = len(keys) - len(looked_at)
     nothing = connector.view({})  # a view holds no state of its own: one serves every leaver
-    for i in sorted(looked_at):
+    in_order = sorted(looked_at)
+    ids = _pseudonymous_ids(connector, pseudonymise, [keys[i] for i in in_order])  # a first plan's every pupil
+    for i in in_order:
         pupil, key = pupils[i], keys[i]
         account = accounts.get(key)
-        if account is not None and account[1] in gone:
+        if account is not None and _STATUS_OF(account) in gone:
             account = None  # came back after their account was deleted: a new one (never the old username)
         if account is not None and not makes_accounts:
             unchanged += 1
             continue  # the platform keeps itself up to date from the MIS
-        if account is None or not account[0] and makes_accounts:
+        if account is None or not _USERNAME_OF(account) and makes_accounts:
             # New, or held until now through a MIS sync: the tool makes the account from here on.
             # A platform that reads the MIS itself makes its own username.
             username = new_username(pupil) if makes_accounts else ""
-            view = project(connector, pupil, username=username, pseudonymise=pseudonymise)
+            view = connector.view(_projected(connector, pupil, username, ids.get(key, "")))
             plan.changes.append(Change(CREATE, key, pupil.row, view, connector.sent_fields, username,
                                        pupil.display_name, pupil.class_name))  # fmt: skip
             continue
-        username, _, held, _ = account
-        values = _projected(connector, pupil, username, pseudonymise)
+        _, username, _, held, _ = account
+        values = _projected(connector, pupil, username, ids.get(key, ""))
         sent = decode_sent(held)
         changed = () if values.items() <= sent.items() else tuple(n for n, v in values.items() if sent.get(n) != v)
         if key in resets:
@@ -391,7 +416,8 @@ def plan_platform(
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
     for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before
-        username, status, held, left_on = accounts[key]
+        _, username, status, held, left_on = accounts[key]
+        status = status or AccountStatus.ACTIVE.value
         if status in gone or status == AccountStatus.PLATFORM_HOLD:
             continue  # a platform's hold of an account removed from use is a leaver dealt with
         reason = why_not(key)

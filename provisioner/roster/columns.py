@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
-from itertools import islice, repeat
+from itertools import compress, islice
 
 from provisioner.models import Problem
 from provisioner.roster.headers import LABELS, NAME_FIELDS
@@ -62,9 +62,11 @@ def _text_column(
     Whole-column checks done in C find the usual case (nothing to change) without looking
     at each cell in Python.
     """
-    kinds = set(map(type, cells))
-    if kinds == {str}:
-        joined = _SEP.join(cells)
+    try:
+        joined = _SEP.join(cells)  # a column of text alone, the usual one (any other cell refuses to join)
+    except TypeError:
+        joined = None
+    if joined is not None:
         if _needs_cleaning(joined) or not unicodedata.is_normalized("NFC", joined):
             out = [" ".join(v.split()) if v.isascii() else clean_text(v) for v in cells]
             suspects = [i for i, v in enumerate(cells) if v[:1] in ("\t", "\r")]
@@ -83,10 +85,12 @@ def _text_column(
             for kind, v in set(typed)
         }
         out = list(map(as_text.__getitem__, typed))
+        kinds = {kind for kind, _ in as_text}
         if date in kinds or datetime in kinds:
             for i in [i for i, v in enumerate(cells) if type(v) is date or type(v) is datetime]:
                 warnings.append(Problem(numbers[i], header, MSG_DATE_IN_TEXT_COLUMN, "warning"))
-        suspects = [i for i, v in enumerate(cells) if type(v) is str and v[:1] in ("\t", "\r")]
+        tabbed = {v for kind, v in as_text if kind is str and v[:1] in ("\t", "\r")}  # no other cell equals a text
+        suspects = list(compress(range(len(cells)), map(tabbed.__contains__, cells))) if tabbed else []
         joined = _SEP.join(out)
     joined = _SEP + joined
     if any(_SEP + c in joined for c in _FORMULA_START):
@@ -100,15 +104,20 @@ def _text_column(
 
 
 # Cells that might not be names, found by searches of a name column joined by "\n" (never in
-# clean text), each done in C, the length checks only when some cell is long enough to fail
-# them; name_problem then judges each cell found. (One pattern of alternatives would be
-# searched three times slower.)
+# clean text), each done in C, the word count's only when some cell has enough spaces to fail
+# it; name_problem then judges each cell found. (One pattern of alternatives would be searched
+# three times slower.)
 _FORMULA_LINE = re.compile(r"^[=+\-@]", re.MULTILINE)
 _NOT_A_LETTER = re.compile(rf"[{_INVISIBLE_CHARS}?\ufffd]")
 _HIDDEN_IN_TEXT = re.compile(f"[{_INVISIBLE_CHARS}]")
 _NO_LETTER_LINE = re.compile(r"^(?:[^\w\n]|[\d_])+$", re.MULTILINE)
 _LONG_LINE = re.compile(rf"^.{{{MAX_NAME_CHARS + 1}}}", re.MULTILINE)
 _MANY_WORDS = re.compile(rf"(?: [^ \n]+){{{MAX_NAME_WORDS}}}")
+# The column's bytes less all but its spaces and line breaks: a cell with MAX_NAME_WORDS spaces
+# is that many spaces in a row. (Searching for the longest cell, and for the cell with most
+# spaces, a call a cell, took longer than the pattern for long cells and this together.)
+_ALL_BUT_SPACES = bytes(byte for byte in range(256) if byte not in b" \n")
+_SPACES_OF_MANY_WORDS = b" " * MAX_NAME_WORDS
 
 
 def _name_column(
@@ -117,10 +126,8 @@ def _name_column(
     """Refuse the cells of a name column that cannot be a name (see ``name_problem``): an error
     each, with the cell as the problem's value. Returns the refused rows' indexes."""
     joined = "\n".join(values)
-    patterns = [_FORMULA_LINE, _NOT_A_LETTER, _NO_LETTER_LINE]
-    if max(map(len, values)) > MAX_NAME_CHARS:
-        patterns.append(_LONG_LINE)
-    if max(map(str.count, values, repeat(" "))) >= MAX_NAME_WORDS:
+    patterns = [_FORMULA_LINE, _NOT_A_LETTER, _NO_LETTER_LINE, _LONG_LINE]
+    if _SPACES_OF_MANY_WORDS in joined.encode("utf-8", "surrogatepass").translate(None, _ALL_BUT_SPACES):
         patterns.append(_MANY_WORDS)
     found = sorted({match.start() for pattern in patterns for match in pattern.finditer(joined)})
     refused: set[int] = set()
@@ -180,13 +187,24 @@ def _date_column(
     bad: set[int],
 ) -> list[date | None]:
     """One column as dates (None when blank or unreadable; unreadable is an error)."""
-    out: list[date | None] = [v if type(v) is date else None for v in cells]
+    # Each check below is made of the column's distinct cells (50,000 dates of birth are a few
+    # thousand dates or texts), then given to its cells by map: the usual column, every cell a
+    # date (a workbook's) or a text read as one with nothing to say (a CSV's), costs no Python
+    # statement a cell.
+    distinct = set(cells)
+    kinds = set(map(type, distinct))
+    if kinds == {date}:
+        out: list[date | None] = list(cells)
+    elif date in kinds:
+        out = [v if type(v) is date else None for v in cells]
+    else:
+        out = [None] * len(cells)
     label = LABELS[field]
     # A text read as a date with nothing to say (the usual CSV cell) is read once and given to
-    # every cell holding it by map: 50,000 dates of birth are a few thousand texts. A column of
-    # garbage is every text once: past this many, each is read in the loop below.
+    # every cell holding it by map. A column of garbage is every text once: past this many, each
+    # is read in the loop below.
     quiet: dict[str, date] = {}
-    for raw in islice({v for v in cells if type(v) is str and v}, _DATES_REMEMBERED):
+    for raw in islice({v for v in distinct if type(v) is str and v}, _DATES_REMEMBERED):
         text = clean_text(raw)
         value, error, warning = parse_date_text(text) if text else (None, None, None)
         if value is not None and not error and not warning and text[0] not in _FORMULA_START and raw[0] not in "\t\r":
@@ -194,7 +212,10 @@ def _date_column(
     if quiet:
         out = list(map(quiet.get, cells, out))
     read: dict[str, tuple] = {}  # cell -> (clean text, its reading): 50,000 dates of birth, a few thousand texts
-    for i in [i for i, v in enumerate(cells) if type(v) is not date and v != "" and v is not None and v not in quiet]:
+    # The cells left to read: any but a date, a blank or a text read above. Equal cells of other
+    # types (1, 1.0 and True) are all read, each as itself, as every one of them is left.
+    left = {v for v in distinct if type(v) is not date and v != "" and v is not None and v not in quiet}
+    for i in compress(range(len(cells)), map(left.__contains__, cells)) if left else ():
         raw = cells[i]
         kind = type(raw)
         value = error = warning = None

@@ -214,19 +214,19 @@ def _usual_rows(
     placeholders, fold = PLACEHOLDERS, str.casefold
     mis_ids, upns = text.get("mis_id", blank), text.get("upn", blank)
     # A UPN needing its own check, and one used twice (compacted as the checks compact it).
-    not_sound = {upn for upn in set(upns) if upn and upn not in sound}
+    not_sound = set(upns) - sound - {""}
     look_at(upns, not_sound)
     compact = {upn: upn if upn.isalnum() and upn.isupper() else "".join(upn.split()).upper() for upn in not_sound}
     upns_used = [compact.get(upn, upn) for upn in upns] if compact else upns
-    look_at(upns_used, {upn for upn, count in Counter(upns_used).items() if count > 1 and upn})
+    look_at(upns_used, _given_twice(upns_used) - {""})
     if "former_upn" in text:
         look_at(text["former_upn"], {upn for upn in set(text["former_upn"]) if upn})
     # The key, and a key given twice or not at all.
     if key_field == "mis_id":
-        keys = ["mis:" + normalise_mis_id(mis_id) if mis_id else "" for mis_id in mis_ids]
+        keys = _mis_keys(mis_ids)
     else:
         keys = ["upn:" + upn if upn else "" for upn in upns_used]
-    look_at(keys, {key for key, count in Counter(keys).items() if count > 1 or not key})
+    look_at(keys, _given_twice(keys) | ({""} & set(keys)))
     # Names: a legal name blank or a placeholder, a preferred name that is a placeholder, a
     # preferred forename of more than one word (it may hold the whole name).
     legal_forenames, legal_surnames = text["legal_forename"], text["legal_surname"]
@@ -237,8 +237,8 @@ def _usual_rows(
     look_at(preferred_forenames, {name for name in set(preferred_forenames)
                                   if fold(name) in placeholders or " " in name or "," in name})  # fmt: skip
     look_at(preferred_surnames, {name for name in set(preferred_surnames) if fold(name) in placeholders})
-    preferred_forenames = [name or legal for name, legal in zip(preferred_forenames, legal_forenames)]
-    preferred_surnames = [name or legal for name, legal in zip(preferred_surnames, legal_surnames)]
+    preferred_forenames = _or_else(preferred_forenames, legal_forenames)
+    preferred_surnames = _or_else(preferred_surnames, legal_surnames)
     # School: a year group that does not read, a class blank or holding hidden characters.
     years = text["year_group"]
     for spelling in set(years):
@@ -263,7 +263,7 @@ def _usual_rows(
         genders = repeat(None, n)
 
     def or_none(cells: list[str]) -> list[str | None]:
-        return [cell or None for cell in cells]
+        return _or_else(cells, repeat(None))
 
     made: list[Pupil | None] = list(map(partial(tuple.__new__, Pupil), zip(
         keys, numbers, legal_forenames, legal_surnames,
@@ -274,6 +274,34 @@ def _usual_rows(
         dates.get("leaving_date", nodates), or_none(text.get("enrolment_status", blank)), or_none(emails),
     )))  # fmt: skip
     return made, map(looked_at.__contains__, range(n))
+
+
+def _given_twice(cells: list[str]) -> set[str]:
+    """The values more than one cell holds: none, when the column's distinct values are as many
+    as its cells (a roster's ids, found so in C), else counted."""
+    if len(set(cells)) == len(cells):
+        return set()
+    return {cell for cell, count in Counter(cells).items() if count > 1}
+
+
+def _or_else(cells: list[str], others: Iterable) -> list:
+    """Each cell, or where it is blank the other value in its place: the cells themselves when
+    none is blank (found in C)."""
+    if "" not in cells:
+        return cells
+    return [cell or other for cell, other in zip(cells, others)]
+
+
+def _mis_keys(mis_ids: list[str]) -> list[str]:
+    """Each row's key from its MIS id (``normalise_mis_id``; "" for a blank id). A column of
+    digits alone, the usual one, has only its leading zeros taken off, by map; an id of zeros
+    alone is "0", as ``normalise_mis_id`` makes it."""
+    if not "".join(mis_ids).isdigit():
+        return ["mis:" + normalise_mis_id(mis_id) if mis_id else "" for mis_id in mis_ids]
+    keys = list(map("mis:".__add__, map(str.lstrip, mis_ids, repeat("0"))))
+    for i in compress(range(len(keys)), map("mis:".__eq__, keys)):
+        keys[i] = "mis:0" if mis_ids[i] else ""
+    return keys
 
 
 def _read_rows(

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from functools import partial
+from operator import itemgetter
 from typing import Protocol
 
 from provisioner.errors import WorkspaceFault
@@ -177,6 +178,20 @@ class AccountLedger:
             (active, platform),
         )
         return {key: (username, status or active, sent, left_on) for key, username, status, sent, left_on in rows}
+
+    def accounts_to_plan(self, platform: str) -> dict[str, tuple[str, str, str | None, str, str | None]]:
+        """Every account of the platform as a plan reads it: pupil key -> the row as SQLite gives
+        it, (pupil key, username, status, the values last sent as the state holds them
+        (``decode_sent``), the day they left or were first missed), the usual status, active,
+        given as None. A plan of a trust's 50,000 pupils reads 350,000 accounts: each row is kept
+        as it comes, with nothing decoded or rebuilt (``sent_by_pupil`` makes each a tuple of its
+        own, a fifth of the read again), in one pass over the platform's pages (the table is
+        stored in the order of its key, platform and pupil key)."""
+        rows = self.db.execute(
+            "SELECT pupil_key, username, NULLIF(status, ?), sent, left_on FROM accounts WHERE platform = ?",
+            (AccountStatus.ACTIVE.value, platform),
+        ).fetchall()
+        return dict(zip(map(itemgetter(0), rows), rows))
 
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
         """Every account of one pupil, by platform (held or deleted)."""
