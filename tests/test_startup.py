@@ -150,3 +150,53 @@ def test_a_command_runs_from_the_tree_built_for_it(workspace):
     report, output = run_cold("--debug", "status", "--json", "--workspace", str(workspace.root))
     assert report["exit_code"] == 0
     assert json.loads(output)["audit"]["intact"] is True
+
+
+# The collector is paused while a command starts (provisioner/collector.py) and must be running
+# again for the command's own work: an API's push or a server would otherwise pile up garbage.
+
+COLLECTOR_PROBE = """
+import gc, sys
+sys.argv = ["provisioner", *sys.argv[1:]]
+from provisioner.cli import main
+from provisioner.facade import Provisioner
+seen = []
+status = Provisioner.status
+def watched(self, *args, **kwargs):
+    seen.append(gc.isenabled())
+    return status(self, *args, **kwargs)
+Provisioner.status = watched
+try:
+    main()
+except SystemExit as exc:
+    sys.stderr.write(f"\\n{seen} {gc.isenabled()} {exc.code}\\n")
+"""
+
+
+def test_a_command_starts_with_the_collector_paused_and_works_with_it_running(workspace):
+    result = subprocess.run([sys.executable, "-c", COLLECTOR_PROBE, "status", "--workspace", str(workspace.root)],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.stderr.strip().splitlines()[-1] == "[True] True 0", result.stderr
+
+
+def test_the_collector_is_resumed_only_where_the_start_paused_it():
+    import gc
+
+    from provisioner import collector
+
+    assert gc.isenabled()
+    try:
+        gc.disable()  # paused by something else: the start leaves it as it is
+        collector.pause_while_starting()
+        collector.resume_after_starting()
+        assert not gc.isenabled()
+        gc.enable()
+        collector.pause_while_starting()
+        assert not gc.isenabled()
+        collector.resume_after_starting()
+        assert gc.isenabled()
+        collector.resume_after_starting()  # twice: nothing more
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()  # what resuming froze: this test process's objects, collected as before
