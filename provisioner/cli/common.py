@@ -3,6 +3,7 @@ and an exit code, and the question a command asks before it changes anything."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shlex
@@ -168,8 +169,9 @@ def flag(name: str, help: str, short: str | None = None) -> Any:
 def run(action: Callable[[], int | None], as_json: bool = False) -> None:
     """Call the core; map expected errors to one message and an exit code, never a traceback.
     With ``as_json`` the error is also answered on stdout as JSON, for a script to read.
-    The command has started: the garbage collector, paused for its start, is back on
-    (``collector.pause_while_starting``)."""
+    Every command's action calls the core: it loads here, as the last of the start, and then the
+    garbage collector, paused for the start, is back on (``collector.pause_while_starting``)."""
+    importlib.import_module("provisioner.facade")
     collector.resume_after_starting()
     try:
         code = action() or ExitCode.OK
