@@ -200,3 +200,32 @@ def test_the_collector_is_resumed_only_where_the_start_paused_it():
     finally:
         gc.enable()
         gc.unfreeze()  # what resuming froze: this test process's objects, collected as before
+
+
+def test_the_command_line_package_loads_its_tree_only_when_asked():
+    """``provisioner.cli`` is the script's entry point: importing it for ``main`` loads neither
+    Typer nor the tree of commands, so the collector is paused before they load (and importing
+    ``common`` loads no tree either); ``app`` and ``tree_for`` are still there to import."""
+    probe = ("import sys\nfrom provisioner.cli import main\n"
+             "print('typer' in sys.modules, 'provisioner.cli.tree' in sys.modules)\n"
+             "from provisioner.cli import common\nprint('provisioner.cli.tree' in sys.modules)\n"
+             "from provisioner.cli import app, tree_for\nprint(app.info.help.split()[0], callable(tree_for))")  # fmt: skip
+    lines = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines == ["False False", "False", "Create True"]
+
+
+ENTRY_PROBE = PROBE + """
+entries = sys.modules.get("provisioner.register.entries")
+sys.stderr.write(json.dumps({"entry_built": entries.Entry.__pydantic_complete__}) + "\\n")
+"""
+
+
+def test_status_builds_no_register_entry_validator(workspace):
+    """Every connector loads register.entries for its default scope; status reads no entry, so
+    the entries' validator is not built (``defer_build``) until a register command reads one."""
+    result = subprocess.run([sys.executable, "-c", ENTRY_PROBE, json.dumps([]), "status", "--workspace",
+                             str(workspace.root)], capture_output=True, text=True)  # fmt: skip
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == {"entry_built": False}, result.stderr
+    result = subprocess.run([sys.executable, "-c", ENTRY_PROBE, json.dumps([]), "register", "check", "--workspace",
+                             str(workspace.root)], capture_output=True, text=True)  # fmt: skip
+    assert json.loads(result.stderr.strip().splitlines()[-1]) == {"entry_built": True}, result.stderr
