@@ -10,8 +10,9 @@ search for reference cycles waits until the block ends.
 Starting a command is the same: the command line, Typer, pydantic and, for most commands, the
 core load a few hundred modules, tens of thousands of functions, classes and dictionaries that
 live as long as the process. ``pause_while_starting`` pauses the collector from the first line
-of ``provisioner`` until ``resume_after_starting`` (``cli.common.run``, as a command's own work
-begins), so a command that talks to Graph for minutes, or a server, still has it.
+of ``provisioner`` until ``resume_after_starting`` (``cli.common.run``, once the core has loaded
+and a command's own work begins), so a command that talks to Graph for minutes, or a server,
+still has it.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ error into one message with the next step and a distinct exit code (``errors.Exi
 for the start (``collector.pause_while_starting``): loading the command line, Typer and, for a
 command, the core makes tens of thousands of objects that live as long as the process and no
 garbage, and the collector walked them 83 times in a ``status`` of the demo workspace, a
-twentieth of its time. ``common.run`` loads the core and turns it back on as a command's own
-work begins. So that importing this package
-(for ``common``, say) loads nothing more, ``app`` and ``tree_for`` load on first use."""
+twentieth of its time. ``common.run`` loads the core and turns the collector back on as a
+command's own work begins. So that importing this package (for ``common``, say) loads nothing
+more, ``app`` and ``tree_for`` load on first use."""
 
 from __future__ import annotations
 
