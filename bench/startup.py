@@ -14,6 +14,10 @@ unmeasured, run of each command fills it. `--no-bytecode-cache` times what
 PYTHONDONTWRITEBYTECODE=1 does to a checkout instead: the installed libraries' bytecode is still
 read from their own caches, but the tool's modules are compiled from source on every run.
 
+Each command's CPU time (user and system, from the child's own accounting) is printed beside
+its wall time: on a shared machine the wall time moves with everyone else's load, the CPU time
+much less.
+
 `--checkout` times another copy of the code in the same rounds (e.g. the main branch beside a
 change: `--checkout ../main --checkout .`); each runs with its folder first on PYTHONPATH.
 `status` runs on the demo workspace (`provisioner demo`, 400 synthetic pupils), made once in
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shlex
 import shutil
 import statistics
@@ -71,14 +76,16 @@ def demo_workspace(checkout: Path) -> Path:
     return path
 
 
-def cold_run(command: list[str], env: dict[str, str], cwd: Path) -> float:
-    """Seconds from starting ``command`` in a new process to its exit."""
+def cold_run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
+    """Seconds from starting ``command`` in a new process to its exit, and the CPU seconds it used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"{shlex.join(command)} failed ({result.returncode}): {result.stderr.decode()[-500:]}")
-    return elapsed
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -120,19 +127,24 @@ def main() -> None:
         cold_run(command, env, cwd)
 
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, (command, env) in commands.items():
-            times[name].append(cold_run(command, env, cwd))
+            elapsed, used = cold_run(command, env, cwd)
+            times[name].append(elapsed)
+            cpu[name].append(used)
 
     cwd.rmdir()
     if pycache is not None:
         shutil.rmtree(pycache)
 
     anchor = statistics.median(times["python -c pass"])
-    print(f"{'command':<{max(map(len, times))}}  {'median':>7}  {'best':>7}  {'median - anchor':>15}")
+    print(f"{'command':<{max(map(len, times))}}  {'median':>7}  {'best':>7}  {'median - anchor':>15}  "
+          f"{'CPU median':>10}  {'CPU best':>8}")  # fmt: skip
     for name, measured in times.items():
         median = statistics.median(measured)
-        print(f"{name:<{max(map(len, times))}}  {median:6.3f}s  {min(measured):6.3f}s  {median - anchor:14.3f}s")
+        print(f"{name:<{max(map(len, times))}}  {median:6.3f}s  {min(measured):6.3f}s  {median - anchor:14.3f}s  "
+              f"{statistics.median(cpu[name]):9.3f}s  {min(cpu[name]):7.3f}s")  # fmt: skip
 
 
 if __name__ == "__main__":

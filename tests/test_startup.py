@@ -150,3 +150,87 @@ def test_a_command_runs_from_the_tree_built_for_it(workspace):
     report, output = run_cold("--debug", "status", "--json", "--workspace", str(workspace.root))
     assert report["exit_code"] == 0
     assert json.loads(output)["audit"]["intact"] is True
+
+
+# The collector is paused while a command starts (provisioner/collector.py) and must be running
+# again for the command's own work: an API's push or a server would otherwise pile up garbage.
+
+COLLECTOR_PROBE = """
+import gc, sys
+sys.argv = ["provisioner", *sys.argv[1:]]
+from provisioner.cli import main
+from provisioner.facade import Provisioner
+seen = []
+status = Provisioner.status
+def watched(self, *args, **kwargs):
+    seen.append(gc.isenabled())
+    return status(self, *args, **kwargs)
+Provisioner.status = watched
+try:
+    main()
+except SystemExit as exc:
+    sys.stderr.write(f"\\n{seen} {gc.isenabled()} {exc.code}\\n")
+"""
+
+
+def test_a_command_starts_with_the_collector_paused_and_works_with_it_running(workspace):
+    result = subprocess.run([sys.executable, "-c", COLLECTOR_PROBE, "status", "--workspace", str(workspace.root)],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.stderr.strip().splitlines()[-1] == "[True] True 0", result.stderr
+
+
+def test_the_collector_is_resumed_only_where_the_start_paused_it():
+    import gc
+
+    from provisioner import collector
+
+    assert gc.isenabled()
+    try:
+        gc.disable()  # paused by something else: the start leaves it as it is
+        collector.pause_while_starting()
+        collector.resume_after_starting()
+        assert not gc.isenabled()
+        gc.enable()
+        collector.pause_while_starting()
+        assert not gc.isenabled()
+        collector.resume_after_starting()
+        assert gc.isenabled()
+        collector.resume_after_starting()  # twice: nothing more
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()  # what resuming froze: this test process's objects, collected as before
+
+
+def test_the_command_line_package_loads_its_tree_only_when_asked():
+    """``provisioner.cli`` is the script's entry point: importing it for ``main`` loads neither
+    Typer nor the tree of commands, so the collector is paused before they load (and importing
+    ``common`` loads no tree either); ``app`` and ``tree_for`` are still there to import."""
+    probe = ("import sys\nfrom provisioner.cli import main\n"
+             "print('typer' in sys.modules, 'provisioner.cli.tree' in sys.modules)\n"
+             "from provisioner.cli import common\nprint('provisioner.cli.tree' in sys.modules)\n"
+             "from provisioner.cli import app, tree_for\nprint(app.info.help.split()[0], callable(tree_for))")  # fmt: skip
+    lines = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines == ["False False", "False", "Create True"]
+
+
+ENTRY_PROBE = PROBE + """
+import tokenize
+entries = sys.modules.get("provisioner.register.entries")
+sys.stderr.write(json.dumps({"entry_built": entries.Entry.__pydantic_complete__,
+                             "tokenize_compiled": tokenize._compile.cache_info().currsize > 0}) + "\\n")
+"""
+
+
+def test_status_builds_no_register_entry_validator_and_parses_no_signature_text(workspace):
+    """Every connector loads register.entries for its default scope; status reads no entry, so
+    the entries' validator is not built (``defer_build``) until a register command reads one.
+    Nor does building the settings' validators parse a builtin's signature from its text, whose
+    first use compiles tokenize's pattern (``settings.empty_list``)."""
+    result = subprocess.run([sys.executable, "-c", ENTRY_PROBE, json.dumps([]), "status", "--workspace",
+                             str(workspace.root)], capture_output=True, text=True)  # fmt: skip
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report == {"entry_built": False, "tokenize_compiled": False}, result.stderr
+    result = subprocess.run([sys.executable, "-c", ENTRY_PROBE, json.dumps([]), "register", "check", "--workspace",
+                             str(workspace.root)], capture_output=True, text=True)  # fmt: skip
+    assert json.loads(result.stderr.strip().splitlines()[-1])["entry_built"] is True, result.stderr

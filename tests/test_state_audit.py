@@ -137,6 +137,24 @@ def test_the_macs_are_hmac_sha256_under_the_audit_key(workspace, roster_file):
         assert stored == mac, f"event {seq}"
 
 
+def test_an_event_given_another_events_pupil_in_the_same_batch_is_caught(workspace, roster_file):
+    """The check makes the text a batch's events share (their time, run, action, platform and
+    detail) once: an event whose own part, its pupil, is changed to its neighbour's still fails,
+    and so does one moved to another platform or given another detail."""
+    applied(workspace, roster_file)
+    rows = events(workspace)
+    # Two events of one batch that differ only in their pupil (an apply's account.create events).
+    first, second = next((a, b) for a, b in zip(rows, rows[1:]) if a[1:5] == b[1:5] and a[6] == b[6]
+                         and a[5] and b[5] and a[5] != b[5])  # fmt: skip
+    for change, value in (("subject", first[5]), ("platform", "another-platform"), ("detail", '{"batch":"x"}')):
+        kept = workspace.state_path.read_bytes()
+        tamper(workspace, f"UPDATE audit SET {change} = ? WHERE seq = {second[0]}", params=(value,))
+        code, check = verify(workspace)
+        assert code == 8 and check["first_broken"] == second[0], change
+        workspace.state_path.write_bytes(kept)
+    assert verify(workspace)[0] == 0
+
+
 def test_a_deleted_event_is_caught(workspace, roster_file):
     applied(workspace, roster_file)
     tamper(workspace, "DELETE FROM audit WHERE seq = 5")

@@ -3,6 +3,7 @@ and an exit code, and the question a command asks before it changes anything."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shlex
@@ -23,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
+from provisioner import collector
 from provisioner.errors import Aborted, ExitCode, ProvisionerError, RosterError, UsageError, os_fault
 
 if TYPE_CHECKING:
@@ -166,7 +168,11 @@ def flag(name: str, help: str, short: str | None = None) -> Any:
 
 def run(action: Callable[[], int | None], as_json: bool = False) -> None:
     """Call the core; map expected errors to one message and an exit code, never a traceback.
-    With ``as_json`` the error is also answered on stdout as JSON, for a script to read."""
+    With ``as_json`` the error is also answered on stdout as JSON, for a script to read.
+    Every command's action calls the core: it loads here, as the last of the start, and then the
+    garbage collector, paused for the start, is back on (``collector.pause_while_starting``)."""
+    importlib.import_module("provisioner.facade")
+    collector.resume_after_starting()
     try:
         code = action() or ExitCode.OK
     except Aborted as exc:

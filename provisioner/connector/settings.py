@@ -30,6 +30,7 @@ from provisioner.connector.scope import class_key, class_names, year_group_codes
 from provisioner.fields import FIELDS
 from provisioner.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from provisioner.roster.platform_export import EXPORT_FIELDS
+from provisioner.settings import empty_list
 
 USERNAME_TOKENS = ("forename", "surname", "forename_initial", "surname_initial", "year_group")
 
@@ -65,7 +66,7 @@ class PlatformSettings(BaseModel):
         None, description="Username pattern from {forename} {surname} {forename_initial} {surname_initial} {year_group}."
     )
     optional_fields: list[str] = Field(
-        default_factory=list, description="Optional fields the school chooses to send as well (off by default)."
+        default_factory=empty_list, description="Optional fields the school chooses to send as well (off by default)."
     )
     columns: dict[str, str] | None = Field(
         None, description='The import file\'s columns, in order: "Header in the platform\'s template" = "field".'
@@ -87,7 +88,7 @@ class PlatformSettings(BaseModel):
         "default: the register entry's scope.",
     )
     classes: list[str] | None = Field(None, description="The only classes the platform serves (default: every class).")
-    exclude_classes: list[str] = Field(default_factory=list, description="Classes the platform does not serve.")
+    exclude_classes: list[str] = Field(default_factory=empty_list, description="Classes the platform does not serve.")
     password_min_length: int | None = Field(
         None, description="The fewest characters in a first password (default: 6, or the platform's own minimum)."
     )

@@ -99,9 +99,12 @@ class Entry(BaseModel):
     which makes it a controller for those; ``erasure`` how long a platform keeps a deleted
     pupil (a restorable copy, a leavers group, backups) before the data is gone. Both are
     optional: left out, they read as questions for the supplier.
+
+    Its validator is built when an entry is first read (``defer_build``), not when this module
+    loads: every connector loads the module for its default scope, and ``status`` reads no entry.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     name: str
