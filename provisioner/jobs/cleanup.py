@@ -3,9 +3,11 @@ through its strategy, and confirm deletion lists the admin carried out."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date
 
+from provisioner import collector
 from provisioner.connector import Connector
 from provisioner.delivery import CleanupResult, Job, Progress, crashpoint
 from provisioner.errors import Aborted, GuardRefused, PartialFailure
@@ -39,8 +41,11 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     state.end_platform_holds(today)
     checklists = ChecklistWorker.for_roster(len(roster.pupils))
     try:
-        matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
-        the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
+        # The identities, the matched roster and the plan live until the cleanup ends: the
+        # collector would rescan them at every step (see collector.py).
+        with collector.paused():
+            matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
+            the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
         if the_plan.refusal:
             raise the_plan.refusal
         result = CleanupResult(the_plan)
@@ -69,7 +74,12 @@ def carry_out(job: Job, the_plan: CleanupPlan, connectors: list[Connector], resu
             if cleanup.steps:
                 if job.progress:
                     job.progress(connector.id, 0, len(cleanup.steps))
-                failed += connector.delivery.clean_up(job, cleanup, result)
+                # A list's rows, a full upload's pupils and their events live until they are
+                # recorded (see collector.py); an API's requests leave garbage of their own for
+                # the collector to free as it goes.
+                offline = connector.delivery.works_offline
+                with collector.paused() if offline else contextlib.nullcontext():
+                    failed += connector.delivery.clean_up(job, cleanup, result)
                 if job.progress:
                     job.progress(connector.id, len(cleanup.steps), len(cleanup.steps))
     except BaseException as exc:
