@@ -408,11 +408,14 @@ class AccountLedger:
     def record_leaving(self, platform: str, leavers: Iterable[tuple[str, str, str | None]]) -> None:
         """(pupil key, the day they left or were first missed, when the account must be gone) for
         each leaver, so the grace period runs from then and overdue deletions can be shown. A day
-        already recorded is kept."""
+        already recorded is kept. A leaver is recorded again at every cleanup until their account
+        is deleted, nearly always with the days recorded before: only the accounts whose days
+        change are updated, the others found and left as they are."""
         with self.transaction() as db:
             db.executemany(
-                "UPDATE accounts SET left_on = COALESCE(left_on, ?), delete_due = COALESCE(?, delete_due)"
-                " WHERE platform = ? AND pupil_key = ?",
+                "UPDATE accounts SET left_on = COALESCE(left_on, ?1), delete_due = COALESCE(?2, delete_due)"
+                " WHERE platform = ?3 AND pupil_key = ?4"
+                " AND (left_on IS NULL OR delete_due IS NOT COALESCE(?2, delete_due))",
                 [(left_on, delete_due, platform, key) for key, left_on, delete_due in leavers],
             )
 
