@@ -178,6 +178,16 @@ class AccountLedger:
         )
         return {key: (username, status or active, sent, left_on) for key, username, status, sent, left_on in rows}
 
+    def active_values(self, platform: str) -> Iterator[tuple[str, str, str]]:
+        """(pupil key, username, the values last sent as the state holds them) of each active
+        account of the platform, in the order of the keys: what a full-set upload (School Data
+        Sync's) sends of everyone it does not change. The table is stored in that order, so the
+        rows come as they lie, and only the active ones are made Python values at all."""
+        return self.db.execute(
+            "SELECT pupil_key, username, sent FROM accounts WHERE platform = ? AND status = ? ORDER BY pupil_key",
+            (platform, AccountStatus.ACTIVE),
+        )
+
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
         """Every account of one pupil, by platform (held or deleted)."""
         rows = self.db.execute(
