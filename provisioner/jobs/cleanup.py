@@ -34,12 +34,14 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
           confirm: Callable[[CleanupPlan], bool], allow_large: bool = False,
           progress: Progress | None = None) -> CleanupResult:  # fmt: skip
     """Plan, check the guard, ask, then act on each platform and record it. A trust's deletion
-    lists are drawn by a worker on the other core, started first so that it is ready when they are."""
+    lists are drawn by a worker on the other core, started first where deletions are due, so that
+    it is ready when they are."""
     from provisioner.checklist import ChecklistWorker  # the paper's writers load where paper is written
 
     state.mark_interrupted_runs()
     state.end_platform_holds(today)
-    checklists = ChecklistWorker.for_roster(len(roster.pupils))
+    lists_due = state.deletions_due(today) or bool(state.erasure_held())
+    checklists = ChecklistWorker.for_roster(len(roster.pupils), lists_due)
     try:
         # The identities, the matched roster and the plan live until the cleanup ends: the
         # collector would rescan them at every step (see collector.py).

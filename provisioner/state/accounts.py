@@ -429,6 +429,14 @@ class AccountLedger:
                 [(left_on, delete_due, platform, key) for key, left_on, delete_due in leavers],
             )
 
+    def deletions_due(self, today: date) -> bool:
+        """Whether an account in use or disabled has a deletion due by ``today`` recorded (its
+        leaver's grace period run out): a cleanup today lists it."""
+        return self.db.execute(
+            "SELECT 1 FROM accounts WHERE status IN (?, ?) AND delete_due <= ? LIMIT 1",
+            (AccountStatus.ACTIVE, AccountStatus.DISABLED, today.isoformat()),
+        ).fetchone() is not None
+
     def mark_disabled(self, run_id: int, platform: str, details: Mapping[str, dict]) -> None:
         """These accounts can no longer sign in (checked on the platform); ``details``: key -> why."""
         self._change_status(run_id, platform, details, AccountStatus.DISABLED, "disable")
