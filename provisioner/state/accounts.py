@@ -554,16 +554,19 @@ class AccountLedger:
         self.db.execute("VACUUM")
 
 
+# Values two details can be found equal by: equal ones are written the same in JSON (True and 1
+# are equal in Python, not in JSON; nor are 1 and 1.0); any other is made JSON on its own.
+_PLAIN = (str, int, type(None))
+
+
 def _alike(details: Mapping[str, dict]) -> Iterator[tuple[str, dict]]:
-    """Each (pupil key, detail), equal details given as one dict: a cleanup's thousands of
-    events say one of a few things (the reason, the list), and ``audit_each`` makes each distinct
-    dict JSON once."""
+    """Each (pupil key, detail), equal details of plain values given as one dict: a cleanup's
+    thousands of events say one of a few things (the reason, the list), and ``audit_each`` makes
+    each distinct dict JSON once."""
     seen: dict[tuple, dict] = {}
     for key, detail in details.items():
-        try:
+        if all(type(value) in _PLAIN for value in detail.values()):
             detail = seen.setdefault(tuple(detail.items()), detail)
-        except TypeError:  # a value that cannot be compared so (a list): made JSON on its own
-            pass
         yield key, detail
 
 
