@@ -25,3 +25,16 @@ def paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def running() -> Iterator[None]:
+    """The collector on inside the block, within a paused one: for work that leaves garbage of its
+    own as it goes (an API's requests and answers); as it was after."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            gc.disable()

@@ -3,7 +3,6 @@ through its strategy, and confirm deletion lists the admin carried out."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from datetime import date
 
@@ -44,20 +43,20 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     checklists = ChecklistWorker.for_roster(len(roster.pupils), lists_due)
     try:
         # The identities, the matched roster and the plan live until the cleanup ends: the
-        # collector would rescan them at every step (see collector.py).
+        # collector would rescan them at every step (see collector.py); it runs once they are done.
         with collector.paused():
             matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
             the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
-        if the_plan.refusal:
-            raise the_plan.refusal
-        result = CleanupResult(the_plan)
-        if the_plan.has_work and not confirm(the_plan):
-            raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
-        # The roster under the keys the accounts are held by (class groups are looked up by them).
-        job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster,
-                  progress=progress, checklists=checklists)  # fmt: skip
-        crashpoint("leavers")
-        carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
+            if the_plan.refusal:
+                raise the_plan.refusal
+            result = CleanupResult(the_plan)
+            if the_plan.has_work and not confirm(the_plan):
+                raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
+            # The roster under the keys the accounts are held by (class groups are looked up by them).
+            job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster,
+                      progress=progress, checklists=checklists)  # fmt: skip
+            crashpoint("leavers")
+            carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
     finally:
         if checklists is not None:
             checklists.close()
@@ -80,7 +79,7 @@ def carry_out(job: Job, the_plan: CleanupPlan, connectors: list[Connector], resu
                 # recorded (see collector.py); an API's requests leave garbage of their own for
                 # the collector to free as it goes.
                 offline = connector.delivery.works_offline
-                with collector.paused() if offline else contextlib.nullcontext():
+                with collector.paused() if offline else collector.running():
                     failed += connector.delivery.clean_up(job, cleanup, result)
                 if job.progress:
                     job.progress(connector.id, len(cleanup.steps), len(cleanup.steps))
