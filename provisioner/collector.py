@@ -53,3 +53,16 @@ def resume_after_starting() -> None:
         _STARTING["paused"] = False
         gc.freeze()
         gc.enable()
+
+
+@contextmanager
+def running() -> Iterator[None]:
+    """The collector on inside the block, within a paused one: for work that leaves garbage of its
+    own as it goes (an API's requests and answers); as it was after."""
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            gc.disable()

@@ -333,3 +333,29 @@ def test_a_trusts_deletion_lists_drawn_by_the_worker_are_those_drawn_here(tmp_pa
             return db.execute("SELECT action, platform, subject, detail FROM audit ORDER BY seq").fetchall()
 
     assert events(here) == events(aside)
+
+
+def test_a_trusts_worker_starts_first_thing_only_on_a_day_deletions_fall_due(tmp_path, monkeypatch):
+    """The day pupils are first missed their deletions only start counting, and no list is
+    drawn: the worker is left to start with a first list, if any. On the day the deletions fall
+    due it starts first thing, so it is ready by the time the first list is."""
+    import provisioner.checklist as checklist
+
+    workspace = init_workspace(tmp_path / "ws", "Trust Primary", "trust.sch.uk", ["purple-mash"])
+    rows = synthetic_pupils(60, seed=5, today=TODAY, leavers=0)
+    path = tmp_path / "roster.csv"
+    write_roster_csv(path, rows)
+    Provisioner(workspace).apply(path, confirm=yes, today=TODAY)
+    write_roster_csv(path, rows[3:])  # three pupils missing: first missed today
+    started = []
+    start = checklist.ChecklistWorker.__init__
+    monkeypatch.setattr(checklist, "WORKER_PUPILS", 1)
+    monkeypatch.setattr(checklist.ChecklistWorker, "__init__", lambda self, start_now: started.append(start_now) or
+                        start(self, start_now))  # fmt: skip
+    first = Provisioner(workspace).apply_leavers(path, confirm=yes, today=TODAY)
+    with workspace.open_state() as state:
+        waiting = [state.deletions_due(day) for day in (TODAY, CLEANUP_DAY - timedelta(days=11), CLEANUP_DAY)]
+    due = Provisioner(workspace).apply_leavers(path, confirm=yes, today=CLEANUP_DAY)
+    assert (first.deletion_lists, [batch.rows for batch in due.deletion_lists]) == ([], [3])
+    assert waiting == [False, False, True]
+    assert started == [False, True]

@@ -655,3 +655,30 @@ def test_a_batch_whose_rows_changed_since_its_file_was_written_is_not_marked_sen
 def test_values_are_recorded_as_the_json_module_writes_them(values):
     """The state holds values as json.dumps writes them (a plan compares that text)."""
     assert list(sent_texts([values, values])) == [json.dumps(values)] * 2
+
+
+def test_a_status_change_gives_each_account_its_own_event_and_detail(workspace, roster_file):
+    """A cleanup's thousands of status changes say one of a few things, and equal details are
+    made JSON once; still each account has its own event, in order, saying what its own change
+    did, whether its detail is shared, its keys in another order, holds a list, or a value equal
+    to another's in Python but not in JSON (True and 1)."""
+    applied(workspace, roster_file)
+    with workspace.open_state() as state:
+        keys = sorted(state.accounts("purple-mash"))[:7]
+        run_id = state.begin_run("leavers", None)
+        before = state.audit_head().count
+        details = {keys[0]: {"reason": "left", "batch": "b1"}, keys[1]: {"reason": "absent", "batch": "b1"},
+                   keys[2]: {"batch": "b1", "reason": "left"}, keys[3]: {"reason": "left", "batch": "b1"},
+                   keys[4]: {"reason": "erased", "fields": ["forename", "surname"]},
+                   keys[5]: {"reason": "left", "count": 1}, keys[6]: {"reason": "left", "count": True}}  # fmt: skip
+        state.mark_deleted(run_id, "purple-mash", details)
+        check = state.verify_audit()
+        statuses = {key: account.status for key, account in state.accounts_of("purple-mash", keys).items()}
+        written = state.db.execute(
+            "SELECT e.action, e.platform, s.pupil_key, e.detail FROM audit e JOIN audit_subjects s ON s.token = e.subject"
+            " WHERE e.seq > ? ORDER BY e.seq", (before,),
+        ).fetchall()  # fmt: skip
+    assert check.intact
+    assert statuses == dict.fromkeys(keys, AccountStatus.DELETED)
+    assert written == [("account.delete", "purple-mash", key, json.dumps(detail, sort_keys=True, separators=(",", ":")))
+                       for key, detail in details.items()]  # fmt: skip

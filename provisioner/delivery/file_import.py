@@ -137,8 +137,8 @@ class FileDelivery(Delivery):
         rows = []
         # As the state holds them, decoded only for the active accounts of those staying: a
         # trust's leaver upload is every other pupil's values.
-        for key, (username, status, sent, _left_on) in sorted(state.sent_by_pupil(platform).items()):
-            if key not in leaving_out and status == AccountStatus.ACTIVE:
+        for key, username, sent in state.active_values(platform):
+            if key not in leaving_out:
                 values = decode_sent(sent)
                 if connector.issues_passwords:
                     values["password"] = carried.get(username, "")

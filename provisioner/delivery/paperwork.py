@@ -246,17 +246,26 @@ def issue_deletion_list(job: Job, connector: Connector, steps: Sequence[Step], *
     # A platform that reads the MIS holds names the tool never copied: a leaver's name as the
     # roster gave it (or last recorded) finds the pupil; a pupil being erased is named as the
     # state last recorded them (their identity), with the MIS id, so the admin can find them on
-    # the platform and in the MIS.
-    identities = state.identities_of(keys)
+    # the platform and in the MIS. The identities are read only for the rows that need them: a
+    # trust's leavers are named by the values sent or the plan.
+    def given(step: Step) -> tuple[str, str]:
+        """The name and class the values sent or the plan give (either may be empty)."""
+        sent, leaver = accounts[step.pupil_key][1], _leaver(step)
+        return _name(sent) or leaver.name, sent.get("class_name") or leaver.class_name
+
+    named = {s.pupil_key: given(s) for s in steps}
+    unnamed = [key for key, (name, class_name) in named.items() if not (name and class_name)]
+    identities = state.identities_of(unnamed) if unnamed else {}
 
     def row(step: Step) -> tuple[str, str, str]:
-        (held, sent), known = accounts[step.pupil_key], identities.get(step.pupil_key)
-        recorded = " ".join(v for v in (known.forename, known.surname) if v) if known else ""
-        kind, _, key_id = step.pupil_key.partition(":")
-        record = f"MIS record {known.shown_id if known and known.shown_id and kind == 'mis' else key_id}"
-        name = _name(sent) or _leaver(step).name or (f"{recorded} ({record})" if recorded else record)
-        class_name = sent.get("class_name") or _leaver(step).class_name or (known.class_name if known else "")
-        return username(held), name, class_name or ""
+        held, known = accounts[step.pupil_key][0], identities.get(step.pupil_key)
+        name, class_name = named[step.pupil_key]
+        if not name:
+            recorded = " ".join(v for v in (known.forename, known.surname) if v) if known else ""
+            kind, _, key_id = step.pupil_key.partition(":")
+            record = f"MIS record {known.shown_id if known and known.shown_id and kind == 'mis' else key_id}"
+            name = f"{recorded} ({record})" if recorded else record
+        return username(held), name, class_name or (known.class_name if known else "") or ""
 
     rows = sorted(row(s) for s in steps)
     written = [folder / f"{platform}-deletions-{batch_id}{suffix}" for suffix in (".pdf", ".xlsx")]

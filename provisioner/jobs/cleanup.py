@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from provisioner import collector
 from provisioner.connector import Connector
 from provisioner.delivery import CleanupResult, Job, Progress, crashpoint
 from provisioner.errors import Aborted, GuardRefused, PartialFailure
@@ -32,25 +33,30 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
           confirm: Callable[[CleanupPlan], bool], allow_large: bool = False,
           progress: Progress | None = None) -> CleanupResult:  # fmt: skip
     """Plan, check the guard, ask, then act on each platform and record it. A trust's deletion
-    lists are drawn by a worker on the other core, started first so that it is ready when they are."""
+    lists are drawn by a worker on the other core, started first where deletions are due, so that
+    it is ready when they are."""
     from provisioner.checklist import ChecklistWorker  # the paper's writers load where paper is written
 
     state.mark_interrupted_runs()
     state.end_platform_holds(today)
-    checklists = ChecklistWorker.for_roster(len(roster.pupils))
+    lists_due = state.deletions_due(today) or bool(state.erasure_held())
+    checklists = ChecklistWorker.for_roster(len(roster.pupils), lists_due)
     try:
-        matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
-        the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
-        if the_plan.refusal:
-            raise the_plan.refusal
-        result = CleanupResult(the_plan)
-        if the_plan.has_work and not confirm(the_plan):
-            raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
-        # The roster under the keys the accounts are held by (class groups are looked up by them).
-        job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster,
-                  progress=progress, checklists=checklists)  # fmt: skip
-        crashpoint("leavers")
-        carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
+        # The identities, the matched roster and the plan live until the cleanup ends: the
+        # collector would rescan them at every step (see collector.py); it runs once they are done.
+        with collector.paused():
+            matched = match(state, roster)  # once: the plan and the run read the roster under the keys held
+            the_plan = plan(workspace, state, roster, connectors, today, allow_large, matched)
+            if the_plan.refusal:
+                raise the_plan.refusal
+            result = CleanupResult(the_plan)
+            if the_plan.has_work and not confirm(the_plan):
+                raise Aborted("nothing was changed", hint="run 'provisioner leavers plan FILE' to review it again")
+            # The roster under the keys the accounts are held by (class groups are looked up by them).
+            job = Job(workspace, state, today, state.begin_run("leavers", roster.sha256), matched.roster,
+                      progress=progress, checklists=checklists)  # fmt: skip
+            crashpoint("leavers")
+            carry_out(job, the_plan, connectors, result, again="provisioner leavers apply FILE")
     finally:
         if checklists is not None:
             checklists.close()
@@ -69,7 +75,12 @@ def carry_out(job: Job, the_plan: CleanupPlan, connectors: list[Connector], resu
             if cleanup.steps:
                 if job.progress:
                     job.progress(connector.id, 0, len(cleanup.steps))
-                failed += connector.delivery.clean_up(job, cleanup, result)
+                # A list's rows, a full upload's pupils and their events live until they are
+                # recorded (see collector.py); an API's requests leave garbage of their own for
+                # the collector to free as it goes.
+                offline = connector.delivery.works_offline
+                with collector.paused() if offline else collector.running():
+                    failed += connector.delivery.clean_up(job, cleanup, result)
                 if job.progress:
                     job.progress(connector.id, len(cleanup.steps), len(cleanup.steps))
     except BaseException as exc:

@@ -193,6 +193,16 @@ class AccountLedger:
         ).fetchall()
         return dict(zip(map(itemgetter(0), rows), rows))
 
+    def active_values(self, platform: str) -> Iterator[tuple[str, str, str]]:
+        """(pupil key, username, the values last sent as the state holds them) of each active
+        account of the platform, in the order of the keys: what a full-set upload (School Data
+        Sync's) sends of everyone it does not change. The table is stored in that order, so the
+        rows come as they lie, and only the active ones are made Python values at all."""
+        return self.db.execute(
+            "SELECT pupil_key, username, sent FROM accounts WHERE platform = ? AND status = ? ORDER BY pupil_key",
+            (platform, AccountStatus.ACTIVE),
+        )
+
     def pupil_accounts(self, pupil_key: str) -> dict[str, Account]:
         """Every account of one pupil, by platform (held or deleted)."""
         rows = self.db.execute(
@@ -423,13 +433,24 @@ class AccountLedger:
     def record_leaving(self, platform: str, leavers: Iterable[tuple[str, str, str | None]]) -> None:
         """(pupil key, the day they left or were first missed, when the account must be gone) for
         each leaver, so the grace period runs from then and overdue deletions can be shown. A day
-        already recorded is kept."""
+        already recorded is kept. A leaver is recorded again at every cleanup until their account
+        is deleted, nearly always with the days recorded before: only the accounts whose days
+        change are updated, the others found and left as they are."""
         with self.transaction() as db:
             db.executemany(
-                "UPDATE accounts SET left_on = COALESCE(left_on, ?), delete_due = COALESCE(?, delete_due)"
-                " WHERE platform = ? AND pupil_key = ?",
+                "UPDATE accounts SET left_on = COALESCE(left_on, ?1), delete_due = COALESCE(?2, delete_due)"
+                " WHERE platform = ?3 AND pupil_key = ?4"
+                " AND (left_on IS NULL OR delete_due IS NOT COALESCE(?2, delete_due))",
                 [(left_on, delete_due, platform, key) for key, left_on, delete_due in leavers],
             )
+
+    def deletions_due(self, today: date) -> bool:
+        """Whether an account in use or disabled has a deletion due by ``today`` recorded (its
+        leaver's grace period run out): a cleanup today lists it."""
+        return self.db.execute(
+            "SELECT 1 FROM accounts WHERE status IN (?, ?) AND delete_due <= ? LIMIT 1",
+            (AccountStatus.ACTIVE, AccountStatus.DISABLED, today.isoformat()),
+        ).fetchone() is not None
 
     def mark_disabled(self, run_id: int, platform: str, details: Mapping[str, dict]) -> None:
         """These accounts can no longer sign in (checked on the platform); ``details``: key -> why."""
@@ -502,8 +523,8 @@ class AccountLedger:
                 [(run_id, platform, key, action, SendStatus.DONE, stamp) for key in details],
             )
         self.recall_tokens(details)
-        for key, detail in details.items():
-            self.audit(run_id, f"account.{action}", platform, key, detail=detail)
+        event = f"account.{action}"
+        self.audit_each(run_id, platform, ((event, key, detail) for key, detail in _alike(details)))
 
     # Password resets
 
@@ -546,6 +567,22 @@ class AccountLedger:
         """Overwrite deleted rows and rebuild the file, so nothing forgotten can be read back from it."""
         self.db.execute("PRAGMA secure_delete = ON")
         self.db.execute("VACUUM")
+
+
+# Values two details can be found equal by: equal ones are written the same in JSON (True and 1
+# are equal in Python, not in JSON; nor are 1 and 1.0); any other is made JSON on its own.
+_PLAIN = (str, int, type(None))
+
+
+def _alike(details: Mapping[str, dict]) -> Iterator[tuple[str, dict]]:
+    """Each (pupil key, detail), equal details of plain values given as one dict: a cleanup's
+    thousands of events say one of a few things (the reason, the list), and ``audit_each`` makes
+    each distinct dict JSON once."""
+    seen: dict[tuple, dict] = {}
+    for key, detail in details.items():
+        if all(type(value) in _PLAIN for value in detail.values()):
+            detail = seen.setdefault(tuple(detail.items()), detail)
+        yield key, detail
 
 
 def _account_events(batch: Batch, sends: Iterable[PendingSend]) -> Iterator[tuple[str, str, dict]]:
