@@ -32,7 +32,7 @@ from provisioner.usernames import FoldedNames, UsernameAllocator, base_username
 SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchanged")
 
 Pseudonymise = Callable[[str, str], str]  # (platform, pupil key) -> the platform's pseudonymous id
-NO_VALUES = PupilView("", {}, ())  # a change whose values are recorded, no longer held (``forget_values``)
+NO_VALUES = PupilView("", {}, ())  # no values held: a create's until it is recorded (``sending``), or once recorded
 
 
 # Why an account is a leaver's (the leaver cleanup's words, planning/cleanup.py)
