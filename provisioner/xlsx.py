@@ -405,35 +405,50 @@ def _carefree(values: Sequence[object]) -> bool:
             and not any(map(str.startswith, values, TRIGGERS)) and all(map(str.__eq__, map(str.strip, values), values)))  # fmt: skip
 
 
-def _cleaned_rows(sheet: Sheet) -> tuple[list[Sequence[object]], list[bool], list[int]]:
-    """The header and the rows, each value as the cell holds it (``_cell_value``); whether each
-    row is plain text (``_carefree``: taken as it is, and written from a template); and each
-    column's longest value in characters (``_width``). The rows are checked CHECKED_AT_ONCE at a
-    time first, every cell in a few calls: a trust's cards are all plain text."""
-    rows = _checked_rows(sheet)
+def _as_row(row: Iterable[object]) -> Sequence[object]:
+    return row if isinstance(row, (list, tuple)) else list(row)
+
+
+def _cleaned_rows(sheet: Sheet, rows: Iterable[Sequence[object]]) -> tuple[int, list[bool], dict[int, list], list[int]]:
+    """A first reading of the rows (``rows``, the sheet's): how many there are with the header;
+    whether each is plain text (``_carefree``: written as it is, from a template); each other
+    row's values as the cell holds them (``_cell_value``), by row number (the header's is 0);
+    and each column's longest value in characters (``_width``). Raises ValueError, naming the
+    row, for a row without one value per column, before anything is written.
+
+    The rows are read CHECKED_AT_ONCE at a time, every cell of a block checked in a few calls
+    (a trust's cards are all plain text), and only the rows needing care are kept: the writer
+    reads the rows again, so a trust's 300,000 are never held at once."""
     width = len(sheet.header)
-    carefree = [False] * len(rows)  # the header is styled
+    header = [_cell_value(v) for v in sheet.header]
+    carefree = [False]  # the header is styled
+    cleaned: dict[int, list] = {0: header}
     longest = [0] * width
-    for start in range(1, len(rows), CHECKED_AT_ONCE):
-        block = rows[start:start + CHECKED_AT_ONCE]
+    rows = iter(rows)
+    start = 1
+    while block := list(map(_as_row, itertools.islice(rows, CHECKED_AT_ONCE))):
+        if set(map(len, block)) != {width}:
+            number, values = next((n, v) for n, v in enumerate(block, start=start) if len(v) != width)
+            raise ValueError(f"sheet {sheet.title!r} row {number}: {len(values)} values, {width} columns")
         cells = list(itertools.chain.from_iterable(block))  # row after row
         if _carefree(cells):
-            carefree[start:start + len(block)] = [True] * len(block)
+            carefree += [True] * len(block)
             longest = [max(longest[c], *map(len, cells[c::width])) for c in range(width)]  # type: ignore[arg-type]
-            continue
-        for r, values in enumerate(block, start=start):
-            if _carefree(values):
-                carefree[r] = True
-                longest = list(map(max, longest, map(len, values)))  # type: ignore[arg-type]
-                continue
-            values = rows[r] = [_cell_value(v) for v in values]
-            for c, value in enumerate(values):
-                if isinstance(value, str):
-                    value = values[c] = value[:MAX_TEXT]
-                longest[c] = max(longest[c], _width(value))
-    header = rows[0] = [_cell_value(v) for v in rows[0]]
+        else:
+            for r, values in enumerate(block, start=start):
+                if _carefree(values):
+                    carefree.append(True)
+                    longest = list(map(max, longest, map(len, values)))  # type: ignore[arg-type]
+                    continue
+                carefree.append(False)
+                values = cleaned[r] = [_cell_value(v) for v in values]
+                for c, value in enumerate(values):
+                    if isinstance(value, str):
+                        value = values[c] = value[:MAX_TEXT]
+                    longest[c] = max(longest[c], _width(value))
+        start += len(block)
     longest = [max(length, _width(value)) for length, value in zip(longest, header)]
-    return rows, carefree, longest
+    return start, carefree, cleaned, longest
 
 
 def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
@@ -441,7 +456,10 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
 
     A row of plain text (most rows) is one string format of a template made once for its shape
     (which cells are empty, whether it wraps); any other row is written cell by cell."""
-    rows, carefree, longest = _cleaned_rows(sheet)
+    # Read twice, the widths first: rows given as an iterator (read once) are kept in a list
+    # here; a trust's cards come as an iterable making them afresh (``slips_xlsx_bytes``).
+    rows = sheet.rows if iter(sheet.rows) is not sheet.rows else list(sheet.rows)
+    count, carefree, cleaned, longest = _cleaned_rows(sheet, rows)
     if sheet.widths is not None:
         widths = list(sheet.widths)
     else:
@@ -450,7 +468,7 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
     # The longest value that stays on one line of its column (``_lines``).
     one_line = [max(1.0, width - 1) * 0.9 for width in widths]
     text_format = TEXT_FORMAT_ID if sheet.as_text else 0
-    last = f"{letters[-1]}{len(rows)}"
+    last = f"{letters[-1]}{count}"
     columns = "".join(f'<col min="{c}" max="{c}" width="{width}" customWidth="1"/>'
                       for c, width in enumerate(widths, start=1))  # fmt: skip
     out.write(
@@ -473,7 +491,7 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
         return f'<row r="{{r}}"{height}>{cells}</row>'
 
     chunk: list[str] = []
-    for r, (values, plain) in enumerate(zip(rows, carefree), start=1):
+    for r, (values, plain) in enumerate(zip(itertools.chain([sheet.header], map(_as_row, rows)), carefree), start=1):
         if plain:
             lengths = list(map(len, values))
             wraps = any(map(float.__lt__, one_line, lengths))
@@ -486,7 +504,7 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
                 height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
             chunk.append(templates[shape, wraps].format(*filter(None, values), r=r, height=height))
         else:
-            chunk.append(_row_xml(r, values, widths, styles, text_format))
+            chunk.append(_row_xml(r, cleaned[r - 1], widths, styles, text_format))
         if len(chunk) == ROWS_A_WRITE:
             out.write("".join(chunk).encode())
             chunk = []
@@ -504,7 +522,7 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
     if sheet.title_columns:
         print_titles += f",{title}!$A:${letters[sheet.title_columns - 1]}"
     return (f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
-            f'{_xml_text(title)}!$A$1:${letters[-1]}${len(rows)}</definedName>'
+            f'{_xml_text(title)}!$A$1:${letters[-1]}${count}</definedName>'
             f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">{_xml_text(print_titles)}</definedName>')  # fmt: skip
 
 

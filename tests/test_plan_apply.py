@@ -208,7 +208,9 @@ def test_an_apply_answers_with_who_changed_and_how_having_let_go_of_the_values(w
     # ...while the values sent, recorded in the state, are no longer held by the apply.
     changes = [c for p in result.plan.platforms.values() for c in p.changes]
     assert changes and not any(c.values for c in changes)
-    assert all(c.values for p in planned.platforms.values() for c in p.to_send)
+    # A plan made to show holds no create's values either: each is made from its pupil as it is recorded.
+    assert not any(c.values for p in planned.platforms.values() for c in p.of("create"))
+    assert all(c.values for p in planned.platforms.values() for c in p.sending())
 
 
 def test_a_change_without_its_values_keeps_every_other_field():

@@ -515,6 +515,22 @@ def test_a_trust_batch_drawn_on_both_cores_is_the_same_as_on_one(tmp_path: Path,
         [*(p.name for p in (tmp_path / "1" / "cards").iterdir()), "cards.xlsx"] * 2), "no other file"  # fmt: skip
 
 
+def test_a_trust_part_that_cannot_be_written_stops_the_cards_before_their_xlsx(tmp_path: Path, monkeypatch):
+    # The parts are written as the workers finish them, while the xlsx is made: a part that
+    # cannot be written still fails the drawing, and the xlsx (written last, so the next apply
+    # sees cards owed) is not written.
+    import provisioner.cards
+
+    monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 120)
+    monkeypatch.setattr(provisioner.cards, "WORKERS", 2)
+    pdf, xlsx = tmp_path / "cards.pdf", tmp_path / "cards.xlsx"
+    (tmp_path / "cards" / "03 Class 5A to 5D.pdf").mkdir(parents=True)  # in the way of the third part
+    with pytest.raises(OSError):
+        write_cards(pdf, xlsx, SCHOOL, trust_batch(25))
+    assert not xlsx.exists()
+    assert (tmp_path / "cards" / "02 Class 4A to 4D.pdf").is_file(), "the parts before it are written"
+
+
 def test_a_school_sized_batch_keeps_its_one_pdf(tmp_path: Path):
     pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
     assert write_cards(pdf, xlsx, SCHOOL, trust_batch(20)) == [pdf, xlsx]  # 600 children

@@ -3,7 +3,7 @@ which a data broker feeds from the MIS instead (``provisioning = "broker"``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar
@@ -77,15 +77,15 @@ class ImportFileConnector(Connector):
 
     def formatted_values(self, pupil: PupilView) -> dict[str, str]:
         """``file_values`` with dates and year groups in the forms the file settings say."""
-        return self.formatted_values_of([pupil])[0]
+        return next(self.formatted_values_of([pupil]))
 
-    def formatted_values_of(self, pupils: Iterable[PupilView]) -> list[dict[str, str]]:
-        """``formatted_values`` of each pupil: the settings read once, and each distinct date of
-        birth and year group formatted once (a trust's file is 50,000 rows, a few thousand dates)."""
+    def formatted_values_of(self, pupils: Iterable[PupilView]) -> Iterator[dict[str, str]]:
+        """``formatted_values`` of each pupil, made as they are read: the settings read once, and
+        each distinct date of birth and year group formatted once (a trust's file is 50,000 rows, a
+        few thousand dates); a file made from them holds only the rows it is writing."""
         date_style, year_style = self.file_setting("date_format"), self.file_setting("year_group_style")
         dates: dict[str, str] = {}
         years: dict[str, str] = {}
-        rows = []
         for values in map(self.file_values, pupils):
             born, year = values.get("date_of_birth"), values.get("year_group")
             if born:
@@ -96,8 +96,7 @@ class ImportFileConnector(Connector):
                 shown = years.get(year)
                 values["year_group"] = shown if shown is not None else \
                     years.setdefault(year, format_year_group(year, year_style))  # fmt: skip
-            rows.append(values)
-        return rows
+            yield values
 
     def file_values(self, pupil: PupilView) -> dict[str, str]:
         """Every value a column can take for this pupil: the fields as sent, plus ``derived`` ones."""

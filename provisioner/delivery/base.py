@@ -208,6 +208,6 @@ class Delivery:
 def record_intent(job: Job, plan: PlatformPlan, kind: BatchKind, file: str) -> Batch:
     """Record what a batch will send before anything is written or sent."""
     batch = Batch(job.batch_id, plan.platform, job.run_id, file, BatchStatus.WRITING, now(), None, kind)
-    job.state.record_intent(batch, plan.to_send)
+    job.state.record_intent(batch, plan.sending())
     crashpoint("prepared")
     return batch

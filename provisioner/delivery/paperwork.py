@@ -131,9 +131,9 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
         # (see collector.py): reading its files back spent about two fifths of its time
         # rescanning them.
         with collector.paused(), ExitStack() as workers_started:
-            slips, workers, started = {}, None, False
+            slips, workers, started, names = {}, None, False, {}
             for batch in (b for b in issued if b.id == batch_id):
-                slips[batch.platform] = slips_in_file(job, batch)
+                slips[batch.platform] = slips_in_file(job, batch, names)
                 # One file alone with that many children makes the parts the workers draw:
                 # they start now, while the other files are read.
                 if not started and len(slips[batch.platform]) > WORKERS_FROM:
@@ -163,8 +163,10 @@ def cards_owed(job: Job) -> set[str]:
     return owed
 
 
-def slips_in_file(job: Job, batch: Batch) -> list[Slip]:
-    """The slips of a batch's import file as written: each of its pupils whose password is in it."""
+def slips_in_file(job: Job, batch: Batch, names: dict[str, str] | None = None) -> list[Slip]:
+    """The slips of a batch's import file as written: each of its pupils whose password is in it.
+    ``names``: each pupil's name as the slips show it, by key, shared by the files of one batch
+    (a trust's child is on five of them: their name is made once)."""
     connector = job.workspace.connector(batch.platform)
     if not connector.issues_passwords or not connector.delivery.can_resume(batch):
         return []  # no passwords, or the file was written another way than the settings now say
@@ -175,7 +177,7 @@ def slips_in_file(job: Job, batch: Batch) -> list[Slip]:
     usernames = job.state.usernames_in_batch(batch.platform, batch.id)
     # A pupil who left the roster between a crash and this resume is named from what was recorded.
     gone = job.state.accounts_of(batch.platform, [key for key in usernames if job.pupil(key) is None])
-    slip, sign_in_name, pupil = slip_maker(connector, domain), connector.sign_in_name, job.pupil
+    slip, sign_in_name, pupil = slip_maker(connector, domain, names), connector.sign_in_name, job.pupil
     slips = []
     for key in sorted(usernames):  # a trust's file holds tens of thousands: each slip's shared parts made once
         username = usernames[key]
@@ -193,18 +195,24 @@ def login_slip(connector: Connector, values: Mapping[str, str], pupil: Pupil | N
     return slip_maker(connector, school_domain)(values["username"], values["password"], pupil, key, values)
 
 
-def slip_maker(connector: Connector, school_domain: str) -> Callable[..., Slip]:
+def slip_maker(connector: Connector, school_domain: str, names: dict[str, str] | None = None) -> Callable[..., Slip]:
     """``login_slip`` for one platform's slips, given (username, password, pupil, key, the values
     recorded for a pupil the roster no longer has): the platform's name, where to sign in and the
-    school code are the same on each of them, so they are looked up once."""
+    school code are the same on each of them, so they are looked up once. ``names``: the roster
+    pupils' names made so far for other slips (``slips_in_file``), each kept once, with its key."""
     from provisioner.slips import Slip
 
     platform, url, code = connector.name, connector.effective_sign_in_url, connector.slip_school_code
     sign_in_name = connector.sign_in_name
+    names = {} if names is None else names
 
     def slip(username: str, password: str, pupil: Pupil | None, key: str, recorded: Mapping[str, str]) -> Slip:
         if pupil is not None:
-            return Slip(pupil.display_name, pupil.class_name or "", platform, sign_in_name(username, school_domain),
+            key = pupil.key  # the same text, the roster's own
+            name = names.get(key)
+            if name is None:
+                name = names[key] = pupil.display_name
+            return Slip(name, pupil.class_name or "", platform, sign_in_name(username, school_domain),
                         password, url, code, pupil.forename, pupil.surname, key)  # fmt: skip
         # Left the roster between a crash and this resume: what was recorded will do.
         forename, surname = recorded.get("forename", ""), recorded.get("surname", "")

@@ -9,7 +9,7 @@ outside it (a scope narrowed, a class moved) is a leaver there, for the leaver c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
@@ -33,7 +33,7 @@ SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchange
 
 # (platform, pupil keys) -> each pupil's pseudonymous id on the platform (``Workspace.pseudonymous_ids``)
 Pseudonymise = Callable[[str, Iterable[str]], list[str]]
-NO_VALUES = PupilView("", {}, ())  # a change whose values are recorded, no longer held (``forget_values``)
+NO_VALUES = PupilView("", {}, ())  # no values held: a create's until it is recorded (``sending``), or once recorded
 
 
 # Why an account is a leaver's (the leaver cleanup's words, planning/cleanup.py)
@@ -45,7 +45,7 @@ class Change:
     action: str
     pupil_key: str
     row: int | None  # the roster row, so the admin can find the pupil
-    values: PupilView  # every declared field, as it would be sent
+    values: PupilView  # every declared field, as it would be sent (a create's are made as it is recorded)
     changed: tuple[str, ...] = ()
     username: str | None = None
     name: str = ""  # who, for the admin: the roster's name, or the one last recorded for a leaver
@@ -53,6 +53,11 @@ class Change:
     reason: str = ""  # a leaver: absent, left, excluded, erased, out_of_scope
     year_group: str = ""  # a leaver's, as last recorded: the guard says which years are missing
     first_missed: bool = False  # an active account's pupil first missed from the roster (or its scope)
+
+    def with_values(self, values: PupilView) -> Change:
+        """This change with its values (a create's, projected as it is recorded)."""
+        return Change(self.action, self.pupil_key, self.row, values, self.changed, self.username, self.name,
+                      self.class_name, self.reason, self.year_group, self.first_missed)  # fmt: skip
 
     def without_values(self) -> Change:
         """This change once its values are recorded in the state (``PlatformPlan.forget_values``):
@@ -87,6 +92,7 @@ class PlatformPlan:
     scope_leavers: int = 0  # of the leavers, pupils still on roll who hold an account but are now outside it
     slips_lack: str = ""  # what the login slips this plan prints leave out that pupils need to sign in, in a sentence
     warnings: list[str] = field(default_factory=list)  # settings missing for pupils to use their accounts
+    projection: Projection | None = field(default=None, repr=False, compare=False)  # a create's values, made when recorded
 
     def of(self, action: str) -> list[Change]:
         return [c for c in self.changes if c.action == action]
@@ -97,6 +103,15 @@ class PlatformPlan:
         apply then holds one platform's values at a time, not six platforms' until its cards
         are drawn. The answer (``as_dict``, the pages) never shows values."""
         self.changes = [c.without_values() if c.values else c for c in self.changes]
+        self.projection = None
+
+    def sending(self) -> Iterator[Change]:
+        """``to_send`` as the state records it: each create with its values, projected from its
+        pupil as it is read (``Projection``), so a trust's plan holds no create's values and the
+        apply holds only those of the rows being recorded."""
+        project = self.projection
+        for change in self.to_send:
+            yield change.with_values(project(change)) if change.action == CREATE else change
 
     @property
     def to_send(self) -> list[Change]:
@@ -215,6 +230,22 @@ def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymous_i
     return values
 
 
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """A platform's creates' values, made from their pupils when the apply records them, not
+    when the plan is made: a trust's first plan holds 270,000 creates on six platforms, and their
+    values (a view of each pupil's fields, its pseudonymous id) would be held from the plan until
+    each platform is recorded. Made then by ``project`` all the same, they are the same values."""
+
+    connector: Connector
+    pupils: Mapping[str, Pupil]
+    pseudonymise: Pseudonymise
+
+    def __call__(self, change: Change) -> PupilView:
+        return project(self.connector, self.pupils[change.pupil_key], username=change.username,
+                       pseudonymise=self.pseudonymise)  # fmt: skip
+
+
 # Fields a platform is given that are not the roster pupil's: its own username and id for them.
 _OF_THE_ACCOUNT = ("username", "pseudonymous_id")
 
@@ -256,6 +287,16 @@ class SentTexts:
             else:  # dates, or a blank (None): each distinct value written once (50,000 births, a few thousand days)
                 texts = {value: json_text(_as_text(value)) for value in set(values)}
                 self._columns[name] = list(map(texts.__getitem__, values))
+
+    @cached_property
+    def names(self) -> list[str]:
+        """Each pupil's name for the admin, made once for every platform's changes."""
+        return list(map(attrgetter("display_name"), self.pupils))
+
+    @cached_property
+    def by_key(self) -> dict[str, Pupil]:
+        """Each pupil by key, which every platform's ``Projection`` shares."""
+        return dict(zip(self.keys, self.pupils))
 
     @cached_property
     def placed(self) -> set[str]:
@@ -359,7 +400,7 @@ def plan_platform(
                         held=len(accounts) - len(deleted),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip
-    pupils, keys = texts.pupils, texts.keys
+    pupils, keys, names = texts.pupils, texts.keys, texts.names
     served = {placement: connector.serves(pupils[i]) for placement, i in texts.first_placed.items()}
     if all(served.values()):
         placed = texts.placed
@@ -367,7 +408,7 @@ def plan_platform(
         inside = list(map(served.__getitem__, texts.placements))
         plan.outside = [(p.display_name, p.class_name) for p in compress(pupils, map(not_, inside))]
         plan.out_of_scope = len(set(compress(keys, map(not_, inside))))
-        pupils, keys = list(compress(pupils, inside)), list(compress(keys, inside))
+        pupils, keys, names = list(compress(pupils, inside)), list(compress(keys, inside)), list(compress(names, inside))
         placed = set(keys)
     # Most pupils hold an account that was sent what it would be sent now: found a column at a
     # time (``held_alike``), they are counted. Each other pupil (new, changed, an account deleted or
@@ -384,7 +425,9 @@ def plan_platform(
     unchanged = len(keys) - len(looked_at)
     nothing = connector.view({})  # a view holds no state of its own: one serves every leaver
     in_order = sorted(looked_at)
-    ids = _pseudonymous_ids(connector, pseudonymise, [keys[i] for i in in_order])  # a first plan's every pupil
+    # The ids of the accounts held, made together; a create's is made with its values, as it is
+    # recorded (``Projection``).
+    ids = _pseudonymous_ids(connector, pseudonymise, [keys[i] for i in in_order if keys[i] in accounts])
     for i in in_order:
         pupil, key = pupils[i], keys[i]
         account = accounts.get(key)
@@ -397,9 +440,8 @@ def plan_platform(
             # New, or held until now through a MIS sync: the tool makes the account from here on.
             # A platform that reads the MIS itself makes its own username.
             username = new_username(pupil) if makes_accounts else ""
-            view = connector.view(_projected(connector, pupil, username, ids.get(key, "")))
-            plan.changes.append(Change(CREATE, key, pupil.row, view, connector.sent_fields, username,
-                                       pupil.display_name, pupil.class_name))  # fmt: skip
+            plan.changes.append(Change(CREATE, key, pupil.row, NO_VALUES, connector.sent_fields, username,
+                                       names[i], pupil.class_name))  # fmt: skip
             continue
         _, username, _, held, _ = account
         values = _projected(connector, pupil, username, ids.get(key, ""))
@@ -411,8 +453,9 @@ def plan_platform(
             unchanged += 1
             continue
         plan.changes.append(Change(UPDATE, key, pupil.row, connector.view(values), changed, username,
-                                   pupil.display_name, pupil.class_name))  # fmt: skip
+                                   names[i], pupil.class_name))  # fmt: skip
     plan.unchanged = unchanged
+    plan.projection = Projection(connector, texts.by_key, pseudonymise)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
     for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before
