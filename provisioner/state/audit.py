@@ -257,28 +257,13 @@ class RunsAndAudit:
         mac, count, broken, found, rechained, reanchored = b"", 0, None, None, [], []
         if anchor is not None and anchor.count == 0:
             found = True
-        # Each MAC made as ``_write_queued_events`` makes it (the parts events share, their time,
-        # run, action and platform, and their detail, made JSON text once, not once an event): a
-        # trust's log is 300,000 events, and every status walks it.
-        inner, outer = self._macs().parts()
-        starts: dict = {}
-        ends: dict = {}
+        # Each MAC made as ``_write_queued_events`` makes it (``_EventMacs``): a trust's log is
+        # 300,000 events, and every status walks it.
+        macs = _EventMacs(self._macs())
         for seq, at, run_id, action, platform, subject, detail, stored in self.db.execute(
             "SELECT seq, at, run_id, action, platform, subject, detail, mac FROM audit ORDER BY seq"
         ):
-            start = starts.get((at, run_id, action, platform))
-            if start is None:
-                start = starts[at, run_id, action, platform] = _payload_text((at, run_id, action, platform))
-            end = ends.get(detail)
-            if end is None:
-                end = ends[detail] = _payload_text((detail,))
-            token = f'"{subject.hex()}"' if subject else "null"
-            hashed = inner.copy()
-            hashed.update(mac)
-            hashed.update(f"[{seq},{start},{token},{end}]".encode())
-            outside = outer.copy()
-            outside.update(hashed.digest())
-            expected = outside.digest()[:MAC_BYTES]
+            expected = macs.after(mac, seq, (at, run_id, action, platform), subject, detail)
             if seq != count + 1 or not hmac.compare_digest(expected, stored):
                 broken = seq
                 break
@@ -341,29 +326,10 @@ class RunsAndAudit:
         last = self.db.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         seq, mac = last if last else (0, b"")
         rows = []
-        # Each event's MAC: HMAC-SHA-256 under the audit key over the MAC before it and the event
-        # as compact JSON, [seq, at, run, action, platform, subject as hex, detail], cut to 16
-        # bytes. A batch's times, runs, actions and platforms are a few, and so are its details,
-        # so each is made JSON text once, not once an event.
-        inner, outer = self._macs().parts()
-        starts: dict = {}  # (at, run, action, platform) -> its text
-        ends: dict = {}  # detail -> its text
+        macs = _EventMacs(self._macs())
         for event in self._queued:
-            at, run_id, action, platform, token, detail = event
             seq += 1
-            start = starts.get(event[:4])
-            if start is None:
-                start = starts[event[:4]] = _payload_text(event[:4])
-            end = ends.get(detail)
-            if end is None:
-                end = ends[detail] = _payload_text((detail,))
-            subject = f'"{token.hex()}"' if token else "null"  # hex digits: nothing to escape
-            hashed = inner.copy()
-            hashed.update(mac)
-            hashed.update(f"[{seq},{start},{subject},{end}]".encode())
-            outside = outer.copy()
-            outside.update(hashed.digest())
-            mac = outside.digest()[:MAC_BYTES]
+            mac = macs.after(mac, seq, event[:4], event[4], event[5])
             rows.append((seq, *event, mac))
         self._queued.clear()
         self.db.executemany(
@@ -433,8 +399,36 @@ _UNSEEN = object()
 
 def _payload_text(values: tuple) -> str:
     """``_as_payload`` of these values as a list, without its brackets: a part of an event's
-    payload, made once for the many events that share it (``_write_queued_events``)."""
+    payload, made once for the many events that share it (``_EventMacs``)."""
     return _as_payload(list(values))[1:-1]
+
+
+class _EventMacs:
+    """Each event's MAC, as the log is written and as it is checked: HMAC-SHA-256 under the audit
+    key over the MAC before it and the event as compact JSON, [seq, at, run, action, platform,
+    subject as hex, detail], cut to 16 bytes. A batch's times, runs, actions and platforms are a
+    few, and so are its details, so each is made JSON text once, not once an event."""
+
+    def __init__(self, macs: KeyedHash) -> None:
+        self._inner, self._outer = macs.parts()
+        self._starts: dict[tuple, str] = {}  # (at, run, action, platform) -> its text
+        self._ends: dict[str | None, str] = {}  # detail -> its text
+
+    def after(self, previous: bytes, seq: int, head: tuple, subject: bytes | None, detail: str | None) -> bytes:
+        """The MAC of event ``seq`` (``head``: its time, run, action and platform), chained to ``previous``."""
+        start = self._starts.get(head)
+        if start is None:
+            start = self._starts[head] = _payload_text(head)
+        end = self._ends.get(detail)
+        if end is None:
+            end = self._ends[detail] = _payload_text((detail,))
+        token = f'"{subject.hex()}"' if subject else "null"  # hex digits: nothing to escape
+        hashed = self._inner.copy()
+        hashed.update(previous)
+        hashed.update(f"[{seq},{start},{token},{end}]".encode())
+        outside = self._outer.copy()
+        outside.update(hashed.digest())
+        return outside.digest()[:MAC_BYTES]
 _as_detail = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
