@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from provisioner.connector import registry
 from provisioner.delivery import FileDelivery
-from provisioner.planning.provisioning import project
+from provisioner.planning.projection import project
 from provisioner.models import YEAR_GROUPS, Pupil
 from provisioner.jobs.create import init_workspace
 

@@ -1,6 +1,6 @@
 """What a connector may read about a pupil: a projection holding its declared fields, nothing else.
 
-The plan makes the projection from a roster ``Pupil`` (``planning.provisioning.project``); the
+The plan makes the projection from a roster ``Pupil`` (``planning.projection.project``); the
 values are recorded in the state exactly as they will be sent, and read back into a
 ``PupilView`` when the file is written or the API called. So the file path and the API path
 hand a connector the same guarded view, and what the register says a platform holds is what

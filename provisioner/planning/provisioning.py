@@ -9,12 +9,11 @@ outside it (a scope narrowed, a class moved) is a leaver there, for the leaver c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, cached_property
-from itertools import compress, repeat
-from operator import attrgetter, itemgetter, not_
+from itertools import compress
+from operator import not_
 
 from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
@@ -22,17 +21,18 @@ from provisioner.errors import GuardRefused
 from provisioner.models import YEAR_GROUPS, Pupil, Roster, year_group_label
 from provisioner.planning.actions import CREATE, LEAVER, UPDATE
 from provisioner.planning.identity import Matched, Relink, doubtful, held_name, match, pairings
-from provisioner.state import (
-    AccountStatus, BatchStatus, Identity, State, decode_sent, json_text, normalise_mis_id, sent_format, sent_text,
+from provisioner.planning.projection import (
+    STATUS_OF, USERNAME_OF, Projection, Pseudonymise, SentTexts, projected_values, pseudonymous_ids_of,
 )  # fmt: skip
-from provisioner.usernames import FoldedNames, UsernameAllocator, base_username
+from provisioner.state import (
+    AccountStatus, BatchStatus, Identity, State, decode_sent, normalise_mis_id, sent_text,
+)  # fmt: skip
+from provisioner.usernames import UsernameAllocator, base_username
 
 # The actions of the machine-readable summary; disable, delete and restore belong to the
 # leaver cleanup and are zero until it acts.
 SUMMARY_ACTIONS = ("create", "update", "disable", "delete", "restore", "unchanged")
 
-# (platform, pupil keys) -> each pupil's pseudonymous id on the platform (``Workspace.pseudonymous_ids``)
-Pseudonymise = Callable[[str, Iterable[str]], list[str]]
 NO_VALUES = PupilView("", {}, ())  # no values held: a create's until it is recorded (``sending``), or once recorded
 
 
@@ -179,166 +179,6 @@ class Plan:
         }  # fmt: skip
 
 
-def _as_text(value: object) -> str:
-    return "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
-
-
-def project(connector: Connector, pupil: Pupil, *, username: str, pseudonymise: Pseudonymise) -> PupilView:
-    """The fields one platform receives about one pupil, as text; no other field is read.
-
-    ``pseudonymise(platform, pupil keys)`` makes the platform's pseudonymous ids. The password
-    is declared but has no value: it is made when the file is written or the account set, and
-    never stored.
-    """
-    ids = _pseudonymous_ids(connector, pseudonymise, [pupil.key])
-    return connector.view(_projected(connector, pupil, username, ids.get(pupil.key, "")))
-
-
-def _pseudonymous_ids(connector: Connector, pseudonymise: Pseudonymise, keys: list[str]) -> dict[str, str]:
-    """Each of these pupils' pseudonymous id on the platform, made together (``pseudonymise``);
-    none where the platform is not sent one."""
-    if "pseudonymous_id" not in connector.sent_fields:
-        return {}
-    return dict(zip(keys, pseudonymise(connector.id, keys)))
-
-
-# Where each of the pupil's fields is in a ``Pupil``: a trust's first plan projects 340,000 pupil
-# and platform pairs, and indexing the tuple is the cheapest way to each value.
-_PUPIL_AT = {name: at for at, name in enumerate(Pupil._fields)}
-_USERNAME, _PSEUDONYMOUS_ID, _NOT_SENT = -1, -2, -3  # the account's own fields, and the password
-_OWN_FIELDS = {"username": _USERNAME, "pseudonymous_id": _PSEUDONYMOUS_ID, "password": _NOT_SENT}
-
-
-@cache
-def _recipe(fields: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    """Each field a platform is sent and where its value comes from: the pupil's field at that
-    place, or the account's own (its username, its pseudonymous id), the password never."""
-    return tuple((name, _OWN_FIELDS[name] if name in _OWN_FIELDS else _PUPIL_AT[name]) for name in fields)
-
-
-def _projected(connector: Connector, pupil: Pupil, username: str, pseudonymous_id: str) -> dict[str, str]:
-    """``project``'s values as a plain dict, which the plan compares with the values last sent."""
-    values = {}
-    for name, at in _recipe(connector.sent_fields):
-        if at >= 0:
-            value = pupil[at]
-            values[name] = value if type(value) is str else _as_text(value)  # most fields are text already
-        elif at == _USERNAME:
-            values[name] = username
-        elif at == _PSEUDONYMOUS_ID:
-            values[name] = pseudonymous_id
-    return values
-
-
-@dataclass(frozen=True, slots=True)
-class Projection:
-    """A platform's creates' values, made from their pupils when the apply records them, not
-    when the plan is made: a trust's first plan holds 270,000 creates on six platforms, and their
-    values (a view of each pupil's fields, its pseudonymous id) would be held from the plan until
-    each platform is recorded. Made then by ``project`` all the same, they are the same values."""
-
-    connector: Connector
-    pupils: Mapping[str, Pupil]
-    pseudonymise: Pseudonymise
-
-    def __call__(self, change: Change) -> PupilView:
-        return project(self.connector, self.pupils[change.pupil_key], username=change.username,
-                       pseudonymise=self.pseudonymise)  # fmt: skip
-
-
-# Fields a platform is given that are not the roster pupil's: its own username and id for them.
-_OF_THE_ACCOUNT = ("username", "pseudonymous_id")
-
-# An account as a plan reads it (``State.accounts_to_plan``): (pupil key, username, status, None
-# for active, the values last sent as text, the day the pupil left or was first missed).
-_USERNAME_OF, _STATUS_OF, _SENT_OF = itemgetter(1), itemgetter(2), itemgetter(3)
-
-
-class SentTexts:
-    """The pupils a plan may send to (on roll, not withheld), in roster order, with their values
-    as the state holds the values last sent (JSON text), so a plan finds a pupil with nothing to
-    send by comparing two strings, not by decoding the account.
-
-    A trust's plan compares about 350,000 pupil and platform pairs, nearly all the same as last
-    time: each pupil's fields are written as JSON once for every platform, a column at a time,
-    and a platform's text is its ``sent_format`` filled in with them, its username and its
-    pseudonymous id. The texts are made and compared a platform at a time without a Python
-    statement per pupil (``held_alike``): only the pupils whose text differs are looked at one by
-    one. The same text is the same values; a different text is decoded and compared field by
-    field, so a plan never depends on two ways of writing the same values being alike."""
-
-    def __init__(self, pupils: Iterable[Pupil], connectors: Iterable[Connector]):
-        self.pupils = list(pupils)
-        self.keys = list(map(attrgetter("key"), self.pupils))
-        self.folded = FoldedNames()  # the names new usernames are made of, folded once for every platform
-        # Each pupil's (year group, class), and the first pupil placed in each: a platform asks
-        # its scope about each placement once.
-        years, classes = map(attrgetter("year_group"), self.pupils), map(attrgetter("class_name"), self.pupils)
-        self.placements = list(zip(years, classes))
-        self.first_placed = dict(zip(reversed(self.placements), range(len(self.pupils) - 1, -1, -1)))
-        # Where a pupil's texts are: the last of two rows with one key, as a dict by key would keep.
-        self._at = dict(zip(self.keys, range(len(self.keys))))
-        names = sorted({n for c in connectors for n in c.sent_fields} - {"password", *_OF_THE_ACCOUNT})
-        self._columns: dict[str, list[str]] = {}
-        for name in names:
-            values = list(map(attrgetter(name), self.pupils))
-            if set(map(type, values)) == {str}:
-                self._columns[name] = list(map(json_text, values))
-            else:  # dates, or a blank (None): each distinct value written once (50,000 births, a few thousand days)
-                texts = {value: json_text(_as_text(value)) for value in set(values)}
-                self._columns[name] = list(map(texts.__getitem__, values))
-
-    @cached_property
-    def names(self) -> list[str]:
-        """Each pupil's name for the admin, made once for every platform's changes."""
-        return list(map(attrgetter("display_name"), self.pupils))
-
-    @cached_property
-    def by_key(self) -> dict[str, Pupil]:
-        """Each pupil by key, which every platform's ``Projection`` shares."""
-        return dict(zip(self.keys, self.pupils))
-
-    @cached_property
-    def placed(self) -> set[str]:
-        """The pupils' keys: those a platform serving every one of them places."""
-        return set(self.keys)
-
-    def held_alike(self, connector: Connector, pseudonymise: Pseudonymise, keys: list[str],
-                   accounts: Mapping[str, tuple]) -> list[bool]:  # fmt: skip
-        """For each of these pupils, whether the account the platform holds (``accounts``, as
-        ``State.accounts_to_plan`` reads them) was last sent exactly what it would be sent now; False
-        where it holds none (no text is made for those). Each text is made and compared by
-        ``map``, a column at a time."""
-        names = [name for name in connector.sent_fields if name != "password"]
-        form, platform = sent_format(names), connector.id
-        present = list(map(accounts.__contains__, keys))
-        if not all(present):  # new pupils: no text to make for them (a first apply's every pupil)
-            alike = iter(self.held_alike(connector, pseudonymise, list(compress(keys, present)), accounts)
-                         if any(present) else ())  # fmt: skip
-            return [held and next(alike) for held in present]
-        rows = list(map(accounts.__getitem__, keys))
-        # Each pupil's texts, where they are: every pupil's in order when these are every pupil
-        # (a platform serving the whole roster) and no key is given twice, the usual case.
-        if keys is self.keys and len(self._at) == len(keys):
-            column_of = self._columns.__getitem__
-        else:
-            at = list(map(self._at.__getitem__, keys))
-
-            def column_of(name: str) -> Iterable[str]:
-                return map(self._columns[name].__getitem__, at)
-
-        columns = []
-        for name in names:
-            if name == "username":
-                columns.append(map(json_text, map(_USERNAME_OF, rows)))
-            elif name == "pseudonymous_id":
-                columns.append(map(json_text, pseudonymise(platform, keys)))  # made together, in one loop
-            else:
-                columns.append(column_of(name))
-        texts = map(form.__mod__, zip(*columns) if columns else repeat((), len(keys)))
-        return list(map(str.__eq__, map(_SENT_OF, rows), texts))
-
-
 def has_left(pupil: Pupil, today: date) -> bool:
     return pupil.leaving_date is not None and pupil.leaving_date <= today
 
@@ -394,7 +234,7 @@ def plan_platform(
 
     resets = state.password_resets(platform) if connector.issues_passwords else set()
     gone = {status.value for status in AccountStatus if not status.held}  # statuses as the state's rows hold them
-    deleted = set(compress(accounts, map(gone.__contains__, map(_STATUS_OF, accounts.values()))))
+    deleted = set(compress(accounts, map(gone.__contains__, map(STATUS_OF, accounts.values()))))
     plan = PlatformPlan(platform, connector.name, connector.sent_fields, makes_accounts=makes_accounts,
                         sent_by=connector.delivery.sent_by, resuming=resuming,
                         held=len(accounts) - len(deleted),
@@ -415,7 +255,7 @@ def plan_platform(
     # held without a username, a password to reset) is decided one by one.
     if makes_accounts:
         alike = texts.held_alike(connector, pseudonymise, keys, accounts)
-        irregular = deleted | resets | set(compress(accounts, map(not_, map(_USERNAME_OF, accounts.values()))))
+        irregular = deleted | resets | set(compress(accounts, map(not_, map(USERNAME_OF, accounts.values()))))
     else:  # the platform keeps itself up to date from the MIS: an account held is all it takes
         alike = list(map(accounts.__contains__, keys))
         irregular = deleted
@@ -427,16 +267,16 @@ def plan_platform(
     in_order = sorted(looked_at)
     # The ids of the accounts held, made together; a create's is made with its values, as it is
     # recorded (``Projection``).
-    ids = _pseudonymous_ids(connector, pseudonymise, [keys[i] for i in in_order if keys[i] in accounts])
+    ids = pseudonymous_ids_of(connector, pseudonymise, [keys[i] for i in in_order if keys[i] in accounts])
     for i in in_order:
         pupil, key = pupils[i], keys[i]
         account = accounts.get(key)
-        if account is not None and _STATUS_OF(account) in gone:
+        if account is not None and STATUS_OF(account) in gone:
             account = None  # came back after their account was deleted: a new one (never the old username)
         if account is not None and not makes_accounts:
             unchanged += 1
             continue  # the platform keeps itself up to date from the MIS
-        if account is None or not _USERNAME_OF(account) and makes_accounts:
+        if account is None or not USERNAME_OF(account) and makes_accounts:
             # New, or held until now through a MIS sync: the tool makes the account from here on.
             # A platform that reads the MIS itself makes its own username.
             username = new_username(pupil) if makes_accounts else ""
@@ -444,7 +284,7 @@ def plan_platform(
                                        names[i], pupil.class_name))  # fmt: skip
             continue
         _, username, _, held, _ = account
-        values = _projected(connector, pupil, username, ids.get(key, ""))
+        values = projected_values(connector, pupil, username, ids.get(key, ""))
         sent = decode_sent(held)
         changed = () if values.items() <= sent.items() else tuple(n for n, v in values.items() if sent.get(n) != v)
         if key in resets:
