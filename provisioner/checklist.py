@@ -180,9 +180,8 @@ class ChecklistWorker:
     """One process on the other core drawing checklists while this one records them. Started at
     the beginning of a trust's cleanup where deletions are due, so that its start-up and the
     fonts' subset are done by the time the first list is wanted; each list's rows reach it, and
-    its files' bytes come back,
-    through the pool's pipe, in memory. ``None`` where the roster is a school's (``for_roster``):
-    its lists are drawn here."""
+    its files' bytes come back, through the pool's pipe, in memory. ``None`` where the roster
+    is a school's (``for_roster``): its lists are drawn here."""
 
     def __init__(self, start_now: bool) -> None:
         from provisioner.workers import spawned_pool

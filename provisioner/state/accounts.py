@@ -164,28 +164,13 @@ class AccountLedger:
         return {name for text in shapes for name, value in json.loads(text).items()
                 if value or not with_values_only}  # fmt: skip
 
-    def sent_by_pupil(self, platform: str) -> dict[str, tuple[str, str, str, str | None]]:
-        """Every account of the platform as a plan reads it: pupil key -> (username, status, the
-        values last sent as the state holds them (``decode_sent``), the day they left or were first
-        missed). Rows as SQLite gives them, nothing decoded: a plan of a trust's 50,000 pupils reads
-        350,000 accounts and decodes only those whose values differ from the pupil's now. The table
-        is stored in the order of its key (platform, pupil key), so a platform's rows are read in
-        one pass over its pages. The usual status, active, comes from SQLite as NULL and is made
-        the one string here, not a string of its own for each of 350,000 accounts."""
-        active = AccountStatus.ACTIVE.value
-        rows = self.db.execute(
-            "SELECT pupil_key, username, NULLIF(status, ?), sent, left_on FROM accounts WHERE platform = ?",
-            (active, platform),
-        )
-        return {key: (username, status or active, sent, left_on) for key, username, status, sent, left_on in rows}
-
     def accounts_to_plan(self, platform: str) -> dict[str, tuple[str, str, str | None, str, str | None]]:
         """Every account of the platform as a plan reads it: pupil key -> the row as SQLite gives
         it, (pupil key, username, status, the values last sent as the state holds them
         (``decode_sent``), the day they left or were first missed), the usual status, active,
         given as None. A plan of a trust's 50,000 pupils reads 350,000 accounts: each row is kept
-        as it comes, with nothing decoded or rebuilt (``sent_by_pupil`` makes each a tuple of its
-        own, a fifth of the read again), in one pass over the platform's pages (the table is
+        as it comes, with nothing decoded or rebuilt (a tuple made for each would cost a fifth
+        of the read again), in one pass over the platform's pages (the table is
         stored in the order of its key, platform and pupil key)."""
         rows = self.db.execute(
             "SELECT pupil_key, username, NULLIF(status, ?), sent, left_on FROM accounts WHERE platform = ?",
