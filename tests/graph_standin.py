@@ -65,11 +65,14 @@ Simplified
   * Violations: a Graph request from an app that arrives more than ``violation_grace`` s
     after a 429 (or injected failure) carrying Retry-After was issued to that app, and before
     that Retry-After has run out. The app is the unit, so every worker of a client must
-    honour a Retry-After that any one worker received. The grace (default 0.1 s) absorbs
-    requests that had passed the client's gate but were still being sent: client and
-    stand-in share one GIL, and at 50 ms latency such stragglers arrived up to 12 ms late
-    with 16 workers, 62 ms with 32, ~100 ms with 48 and ~190 ms with 64 (raise the grace
-    for such worker counts).
+    honour a Retry-After that any one worker received. A request is timed from when the
+    client handed it to its transport (requests' ``HTTPAdapter.send``, stamped in a header by
+    ``stamp_sends``), not from when a server thread got round to reading it: client and
+    stand-in share one GIL, so on a busy machine a request sent in time could be read a
+    tenth of a second later. The grace (default 0.1 s) absorbs requests that had passed the
+    client's gate but were still being sent, and the answer's own way back to the client: at
+    50 ms latency such stragglers arrived up to 12 ms late with 16 workers, 62 ms with 32,
+    ~100 ms with 48 and ~190 ms with 64 (raise the grace for such worker counts).
 """
 
 from __future__ import annotations
@@ -169,6 +172,35 @@ class _AadError(Exception):
     def __init__(self, status, error, code, description):
         super().__init__(description)
         self.status, self.error, self.code, self.description = status, error, code, description
+
+
+SENT_HEADER = "X-Standin-Sent"
+
+
+def stamp_sends() -> None:
+    """Stamp every request this process sends through requests with the moment it was handed to
+    the transport (``time.monotonic``, which the stand-in's threads share), so a violation is
+    judged by when the client sent a request. Installed once, by the first stand-in started; a
+    header no real service reads. A request already stamped keeps its stamp (a test may send
+    one as if it had been held up on its way)."""
+    if getattr(HTTPAdapter.send, "stamps_sends", False):
+        return
+    original = HTTPAdapter.send
+
+    def send(self, request, *args, **kwargs):
+        request.headers.setdefault(SENT_HEADER, repr(time.monotonic()))
+        return original(self, request, *args, **kwargs)
+
+    send.stamps_sends = True
+    HTTPAdapter.send = send
+
+
+def sent_at(headers, arrived: float) -> float:
+    """When the client sent the request (its stamp), or when it arrived if it carries none."""
+    try:
+        return float(headers.get(SENT_HEADER) or arrived)
+    except ValueError:
+        return arrived
 
 
 @dataclass
@@ -458,6 +490,7 @@ class GraphStandIn:
     def start(self) -> "GraphStandIn":
         if self._server:
             return self
+        stamp_sends()
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
         fd, name = tempfile.mkstemp(prefix="graph-standin-ca-", suffix=".pem")
@@ -674,7 +707,7 @@ class GraphStandIn:
                 with self._lock:
                     entry.app = self._app_for(h.headers.get("Authorization"), arrived)
                     told, until = self._blocked.get(entry.app, (0.0, 0.0))
-                    if entry.app and told + self.violation_grace <= arrived < until:
+                    if entry.app and told + self.violation_grace <= sent_at(h.headers, arrived) < until:
                         entry.violation = True
                         self.violations += 1
             if self.latency:

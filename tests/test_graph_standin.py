@@ -12,7 +12,7 @@ import pytest
 import requests
 import trustme
 
-from graph_standin import GraphStandIn
+from graph_standin import SENT_HEADER, GraphStandIn
 
 SCOPE = ["https://graph.microsoft.com/.default"]
 DOMAIN = "synthetic-primary.sch.uk"
@@ -369,6 +369,21 @@ def test_throttling_429_and_violations(standin, graph):
     time.sleep(retry_after)  # a client that waits
     assert patch().status_code == 204
     assert standin.violations == 1 and standin.throttled == 1 and standin.write_count == 6
+
+
+def test_a_request_is_judged_by_when_it_was_sent_not_when_it_was_read(standin, graph):
+    # On a busy machine a server thread may read a request a tenth of a second after the
+    # client sent it: sent before the client was told to wait, it is no violation.
+    standin.write_limit = 1
+    uid = standin.add_user(**pupil(1))["id"]
+    patch = lambda **kw: graph("PATCH", f"/users/{uid}", json={"jobTitle": "Year 5"}, **kw)  # noqa: E731
+    sent_before = time.monotonic()
+    assert [patch().status_code for _ in range(2)] == [204, 429]
+    time.sleep(0.2)
+    assert patch(headers={SENT_HEADER: repr(sent_before)}).status_code == 429  # held up, read late
+    assert standin.violations == 0
+    assert patch().status_code == 429  # sent now, while told to wait
+    assert standin.violations == 1
 
 
 def test_fail_next_injects_503_then_recovers(standin, graph):
