@@ -81,21 +81,23 @@ def _text_column(
             suspects = []
     else:
         # Numbers among text (a year column of 1 to 6 and "R"): each distinct cell is made text
-        # once, told apart by its type too (1, 1.0 and True are equal, and each reads otherwise).
-        typed = list(zip(map(type, cells), cells))
-        as_text = {
-            (kind, v): (" ".join(v.split()) if v.isascii() else clean_text(v))
-            if kind is str
-            else clean_text(_cell_text(v))
-            for kind, v in set(typed)
-        }
-        out = list(map(as_text.__getitem__, typed))
+        # once. 1, 1.0 and True are equal, and each reads otherwise: in a column holding more
+        # than one of their types, each cell is told apart by its type too.
+        kinds = set(map(type, cells))
+        if len(kinds & _NUMBER_TYPES) > 1:
+            keys: list = list(zip(map(type, cells), cells))
+            as_text = {(kind, v): _as_text(kind, v) for kind, v in set(keys)}
+            texts = {v for kind, v in as_text if kind is str}
+        else:  # equal cells are of one type: each cell is its own key
+            keys = cells
+            as_text = {v: _as_text(type(v), v) for v in distinct}
+            texts = {v for v in distinct if type(v) is str}
+        out = list(map(as_text.__getitem__, keys))
         distinct = set(as_text.values())
-        kinds = {kind for kind, _ in as_text}
         if date in kinds or datetime in kinds:
             for i in [i for i, v in enumerate(cells) if type(v) is date or type(v) is datetime]:
                 warnings.append(Problem(numbers[i], header, MSG_DATE_IN_TEXT_COLUMN, "warning"))
-        tabbed = {v for kind, v in as_text if kind is str and v[:1] in ("\t", "\r")}  # no other cell equals a text
+        tabbed = {v for v in texts if v[:1] in ("\t", "\r")}  # no other cell equals a text
         suspects = list(compress(range(len(cells)), map(tabbed.__contains__, cells))) if tabbed else []
         joined = _SEP.join(distinct)
     if joined[:1] in _FORMULA_START or any(_SEP + c in joined for c in _FORMULA_START):
@@ -106,6 +108,16 @@ def _text_column(
             continue
         warnings.append(Problem(numbers[i], header, MSG_FORMULA, "warning", out[i]))
     return out, distinct
+
+
+_NUMBER_TYPES = {int, float, bool}  # their equal values (1, 1.0, True) are made text otherwise
+
+
+def _as_text(kind: type, value: object) -> str:
+    """A cell of a text column as clean text (``_text_column``), its type given."""
+    if kind is str:
+        return " ".join(value.split()) if value.isascii() else clean_text(value)  # type: ignore[attr-defined]
+    return clean_text(_cell_text(value))
 
 
 # Cells that might not be names, found by searches of a name column joined by "\n" (never in

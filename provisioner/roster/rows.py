@@ -372,12 +372,14 @@ def _read_rows(
     text: dict[str, list[str]] = {}
     distinct: dict[str, set[str]] = {}  # each text column's distinct values
     dates: dict[str, list[date | None]] = {}
+    kept_columns = list(zip(*data))  # the kept rows' cells, a column at a time, in one pass
     for field, (col, header) in columns.items():
-        cells = list(map(itemgetter(place[col]), data))
+        cells = list(kept_columns[place[col]])
         if field in DATE_FIELDS:
             dates[field] = _date_column(cells, numbers, field, header, epoch, errors, warnings, bad)
         else:
             text[field], distinct[field] = _text_column(cells, numbers, field, header, warnings)
+    del kept_columns
     # Names that cannot be names are refused (a row error), and a blank is not said twice.
     refused: dict[str, set[int]] = {field: set() for field in NAME_FIELDS}
     for field in NAME_FIELDS:
