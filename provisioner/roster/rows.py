@@ -202,14 +202,17 @@ def _usual_rows(
     condition is found a column at a time (over each column's distinct values, or by ``map``),
     so the usual row costs no Python statement of its own; every other row is looked at (the
     second value, their indexes in order) and its ``Pupil``, or ``None`` for a row in error, replaces
-    the one made here. ``distinct`` holds each text column's distinct values (``_text_column``),
+    the one made here. ``distinct`` holds a text column's distinct values where ``_text_column``
+    found them (the others are found here, and added),
     ``year_of`` is filled with each year-group spelling's year group."""
     n = len(numbers)
     blank = [""] * n  # a column the roster does not have
 
     def values_of(field: str) -> set[str]:
         """The distinct values of a text column ({""} for one the roster does not have)."""
-        return distinct.get(field, {""})
+        if field not in distinct:
+            distinct[field] = set(text[field]) if field in text else {""}
+        return distinct[field]
     looked_at: set[int] = set(bad)
 
     def look_at(cells: list, values: set) -> None:
@@ -242,9 +245,13 @@ def _usual_rows(
         look_at(text[field], {name for name in values_of(field) if not name or fold(name) in placeholders})
     look_at(preferred_forenames, {name for name in values_of("preferred_forename")
                                   if fold(name) in placeholders or " " in name or "," in name})  # fmt: skip
-    look_at(preferred_surnames, {name for name in values_of("preferred_surname") if fold(name) in placeholders})
+    look_at(preferred_surnames, {name for name in values_of("preferred_surname")
+                                 if fold(name) in placeholders})  # fmt: skip
     preferred_forenames = _or_else(preferred_forenames, legal_forenames)
-    preferred_surnames = _or_else(preferred_surnames, legal_surnames)
+    if "preferred_surname" in text:
+        preferred_surnames = _or_else(preferred_surnames, legal_surnames)
+    else:
+        preferred_surnames = legal_surnames
     # School: a year group that does not read, a class blank or holding hidden characters.
     years = text["year_group"]
     for spelling in values_of("year_group"):
@@ -268,16 +275,17 @@ def _usual_rows(
     else:
         genders = repeat(None, n)
 
-    def or_none(cells: list[str]) -> list[str | None]:
-        return _or_else(cells, repeat(None, n))
+    def or_none(field: str) -> list[str | None]:
+        """A text column, None for each blank ([None] * n for a column the roster does not have)."""
+        return _or_else(text[field], repeat(None, n)) if field in text else [None] * n
 
     made: list[Pupil | None] = list(map(partial(tuple.__new__, Pupil), zip(
         keys, numbers, legal_forenames, legal_surnames,
         preferred_forenames if use_preferred else legal_forenames,
         preferred_surnames if use_preferred else legal_surnames,
-        map(year_of.__getitem__, years), classes, or_none(mis_ids), or_none(upns), repeat(None),
+        map(year_of.__getitem__, years), classes, or_none("mis_id"), or_none("upn"), repeat(None),
         preferred_forenames, preferred_surnames, births, genders, dates.get("admission_date", nodates),
-        dates.get("leaving_date", nodates), or_none(text.get("enrolment_status", blank)), or_none(emails),
+        dates.get("leaving_date", nodates), or_none("enrolment_status"), or_none("email"),
     )))  # fmt: skip
     return made, sorted(looked_at)
 
@@ -370,7 +378,7 @@ def _read_rows(
     bad: set[int] = set()
     blank = [""] * len(data)
     text: dict[str, list[str]] = {}
-    distinct: dict[str, set[str]] = {}  # each text column's distinct values
+    distinct: dict[str, set[str]] = {}  # a text column's distinct values, where they were found
     dates: dict[str, list[date | None]] = {}
     kept_columns = list(zip(*data))  # the kept rows' cells, a column at a time, in one pass
     for field, (col, header) in columns.items():
@@ -378,13 +386,16 @@ def _read_rows(
         if field in DATE_FIELDS:
             dates[field] = _date_column(cells, numbers, field, header, epoch, errors, warnings, bad)
         else:
-            text[field], distinct[field] = _text_column(cells, numbers, field, header, warnings)
+            text[field], found = _text_column(cells, numbers, field, header, warnings)
+            if found is not None:
+                distinct[field] = found
     del kept_columns
     # Names that cannot be names are refused (a row error), and a blank is not said twice.
     refused: dict[str, set[int]] = {field: set() for field in NAME_FIELDS}
     for field in NAME_FIELDS:
         if field in text:
-            refused[field] = _name_column(text[field], distinct[field], numbers, columns[field][1], errors, bad)
+            names = distinct.get(field) or set(text[field])
+            refused[field] = _name_column(text[field], names, numbers, columns[field][1], errors, bad)
     if formulas:
         positions = {number - 1: i for i, number in enumerate(numbers)}
         by_column: dict[int, list[tuple[int, str]]] = {}
