@@ -139,9 +139,9 @@ _SOUND_LINE = re.compile(rf"^[{ALPHABET}]{_codes_pattern(LA_CODES)}[0-9]{{8}}[0-
 
 def sound_upns(upns: list[str]) -> set[str]:
     """The UPNs of a column that need no message (``upn_problem`` None, ``la_code_known``), found
-    a column at a time: one search in C finds the well-formed ones, then their check letters are
-    worked out together (``_check_letters_differ``). A trust's roster checks its 50,000 UPNs so;
-    the rest are judged one by one."""
+    a column at a time: one search in C finds the well-formed ones with an LA code the census
+    accepts, then their check letters are worked out together (``_check_letters_differ``). A
+    trust's roster checks its 50,000 UPNs so; the rest are judged one by one."""
     joined = "\n".join(upns)
     if joined.count("\n") >= len(upns):  # a cell with a line break (never in clean text) is not a UPN
         joined = "\n".join(upn for upn in upns if "\n" not in upn)

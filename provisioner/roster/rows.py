@@ -201,10 +201,10 @@ def _usual_rows(
     that read, an age in range, an email with one @, no cell refused by a column's checks. Each
     condition is found a column at a time (over each column's distinct values, or by ``map``),
     so the usual row costs no Python statement of its own; every other row is looked at (the
-    second value, their indexes in order) and its ``Pupil``, or ``None`` for a row in error, replaces
-    the one made here. ``distinct`` holds a text column's distinct values where ``_text_column``
-    found them (the others are found here, and added),
-    ``year_of`` is filled with each year-group spelling's year group."""
+    second value, their indexes in order) and its ``Pupil``, or ``None`` for a row in error,
+    replaces the one made here. ``distinct`` holds a text column's distinct values where
+    ``_text_column`` found them (the others are found here, and added); ``year_of`` is filled
+    with each year-group spelling's year group."""
     n = len(numbers)
     blank = [""] * n  # a column the roster does not have
 
@@ -213,6 +213,7 @@ def _usual_rows(
         if field not in distinct:
             distinct[field] = set(text[field]) if field in text else {""}
         return distinct[field]
+
     looked_at: set[int] = set(bad)
 
     def look_at(cells: list, values: set) -> None:
