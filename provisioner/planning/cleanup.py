@@ -187,11 +187,12 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
     ``matched``: ``match(state, roster)``, when the caller has it.
 
     A trust's cleanup is a few leavers among 50,000 pupils on seven platforms, so no platform's
-    accounts are all read whole (``State.standing``): of an active account counting from no
-    leaving date (settled, nearly all of them) only its key is read, and it is looked at only if
-    its pupil is not on roll, leaving, outside the platform's scope or under an erasure request;
-    the accounts on their way out or back are looked at all. Each step is as if every account
-    were looked at, in the order of the pupils' keys."""
+    accounts are all read whole (``State.standing``): an active account counting from no leaving
+    date (settled, nearly all of them) is counted, and read only if its pupil is not on roll,
+    leaving, outside the platform's scope or under an erasure request. Those pupils are found
+    among the held pupils the match read (``matched.known``: every pupil with an account), not
+    by reading every account's key; the accounts on their way out or back are looked at all.
+    Each step is as if every account were looked at, in the order of the pupils' keys."""
     matched = matched or match(state, roster)
     roster, known = matched.roster, matched.known
     by_key = {p.key: p for p in roster.pupils}
@@ -207,15 +208,14 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
             staying.setdefault((pupil.year_group, pupil.class_name), []).append(pupil)
     platforms = {}
     for connector in connectors:
-        settled, accounts = state.standing(connector.id)
-        in_service = len(settled) + sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE)
+        if erasing:
+            looked_at = erasing
+        else:  # every held pupil the platform does not serve today (the match read them all)
+            served = {p.key for pupils in staying.values() if connector.serves(pupils[0]) for p in pupils}
+            looked_at = (known.keys() - served) | held_back
+        in_service, accounts = state.standing(connector.id, looked_at)
         if erasing:
             accounts = {key: a for key, a in accounts.items() if key in erasing}
-            concerned = settled & erasing
-        else:
-            served = {p.key for pupils in staying.values() if connector.serves(pupils[0]) for p in pupils}
-            concerned = (settled - served) | (settled & held_back)
-        accounts.update(state.accounts_of(connector.id, concerned))
         platforms[connector.id] = _platform_cleanup(connector, today, excluded_statuses, complete, by_key, known,
                                                     erasing, held_back, in_service, accounts)  # fmt: skip
     return CleanupPlan(today, len(roster.pupils), platforms, partial=roster.partial)

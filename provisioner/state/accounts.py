@@ -101,24 +101,30 @@ class AccountLedger:
         )  # fmt: skip
         return dict(rows)
 
-    def standing(self, platform: str) -> tuple[set[str], dict[str, Account]]:
-        """The platform's accounts as the leaver cleanup reads them: (the keys of the settled
-        accounts, the unsettled accounts whole). Settled: active and counting from no leaving
-        date, nearly every account, of which only the key is read (the cleanup reads whole,
-        ``accounts_of``, just those whose pupil left, is missing or is now outside the platform's
-        scope). Unsettled: on their way out or back (disabled, on a deletion list, held by the
-        platform, or active and counting from the day the pupil left or was first missed), read
-        in a second pass over the rows rather than by key: after a Year 6 leaves they are
-        thousands. Accounts deleted or still being sent are neither."""
-        rows = self.db.execute("SELECT pupil_key FROM accounts WHERE platform = ? AND status = ? AND left_on IS NULL",
-                               (platform, AccountStatus.ACTIVE))  # fmt: skip
-        settled = {key for (key,) in rows}
+    def standing(self, platform: str, looked_at: Iterable[str]) -> tuple[int, dict[str, Account]]:
+        """The platform's accounts as the leaver cleanup reads them: (how many are active, the
+        accounts it looks at, whole). Settled accounts (active and counting from no leaving date,
+        nearly every account) are only counted, and read whole just where their pupil is one the
+        cleanup names in ``looked_at`` (not on roll, leaving, outside the platform's scope, under
+        an erasure request): a trust's 50,000 keys are never made Python values to find its few
+        leavers. Unsettled accounts (on their way out or back: disabled, on a deletion list, held
+        by the platform, or active and counting from the day the pupil left or was first missed)
+        are all read whole, by a pass over the rows rather than by key: after a Year 6 leaves they
+        are thousands. Accounts deleted or still being sent are neither."""
+        in_service = self.db.execute("SELECT COUNT(*) FROM accounts WHERE platform = ? AND status = ?",
+                                     (platform, AccountStatus.ACTIVE)).fetchone()[0]  # fmt: skip
         rows = self.db.execute(
             f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ? AND status NOT IN (?, ?)"  # noqa: S608
             " AND (status != ? OR left_on IS NOT NULL)",
             (platform, AccountStatus.DELETED, AccountStatus.PENDING, AccountStatus.ACTIVE),
         )
-        return settled, {row[0]: _account(platform, row) for row in rows}
+        accounts = {row[0]: _account(platform, row) for row in rows}
+        rows = self.db.execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ? AND status = ? AND left_on IS NULL"  # noqa: S608
+            f" AND pupil_key IN {KEYS_GIVEN}", (platform, AccountStatus.ACTIVE, keys_given(looked_at)),
+        )  # fmt: skip
+        accounts.update((row[0], _account(platform, row)) for row in rows)
+        return in_service, accounts
 
     def holding(self, platform: str, today: date) -> Holding:
         """The platform's accounts counted by status as of ``today`` (see ``Holding``)."""
