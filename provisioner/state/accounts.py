@@ -17,7 +17,7 @@ from provisioner.errors import WorkspaceFault
 from provisioner.state.records import (
     Account, AccountStatus, Batch, BatchStatus, Holding, PendingSend, RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
-from provisioner.state.texts import KEYS_GIVEN, keys_given, scan_json, sent_texts
+from provisioner.state.texts import EACH_KEY, KEYS_GIVEN, keys_given, scan_json, sent_texts
 
 _ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
 
@@ -497,21 +497,22 @@ class AccountLedger:
                       action: str, history: bool, delete_due: str | None = None) -> None:  # fmt: skip
         """These accounts' new status (``details``: pupil key -> the event's detail), each one's row
         in the pupil's history (unless a batch holds it) and its audit event (``delete_due``: a new
-        day for the deletion). One statement each for all of them: a trust's cleanup changes
-        thousands. Call inside a transaction."""
+        day for the deletion). One statement each for all of them, the keys given as one JSON
+        array: a trust's cleanup changes thousands. Call inside a transaction."""
         stamp = now()
         returned = status is AccountStatus.ACTIVE
-        self.db.executemany(
+        keys = keys_given(details)
+        self.db.execute(
             "UPDATE accounts SET status = ?, status_at = ?, delete_due = COALESCE(?, delete_due)"
             + (", left_on = NULL, delete_due = NULL" if returned else "")
-            + " WHERE platform = ? AND pupil_key = ?",
-            [(status, stamp, delete_due, platform, key) for key in details],
+            + f" WHERE platform = ? AND pupil_key IN {KEYS_GIVEN}",
+            (status, stamp, delete_due, platform, keys),
         )
         if history:
-            self.db.executemany(
+            self.db.execute(
                 "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
-                f" VALUES (?, ?, NULL, ?, ?, '{{}}', {NO_FIELDS}, ?, ?)",  # noqa: S608 (a fixed subquery)
-                [(run_id, platform, key, action, SendStatus.DONE, stamp) for key in details],
+                f" SELECT ?, ?, NULL, value, ?, '{{}}', {NO_FIELDS}, ?, ? FROM {EACH_KEY}",  # noqa: S608 (fixed)
+                (run_id, platform, action, SendStatus.DONE, stamp, keys),
             )
         self.recall_tokens(details)
         event = f"account.{action}"
