@@ -62,6 +62,20 @@ class Step:
     # The values the platform was last sent, as the plan read them: a deletion list names the
     # account by them, without reading a trust's leavers' accounts again. None: not read.
     sent: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+    # The account's leaving day and deletion day as the plan read them (ISO dates or None): the
+    # cleanup records a leaver's days only where they change, not again for each of a trust's
+    # leavers at every cleanup. None: not read.
+    recorded: tuple[str | None, str | None] | None = field(default=None, repr=False, compare=False)
+
+    def changes_days(self) -> bool:
+        """Whether recording this step's days (``State.record_leaving``) would change the
+        account's: a day recorded is kept, and a deletion's day replaces the one recorded."""
+        if self.left_on is None:
+            return False
+        if self.recorded is None:
+            return True
+        left_on, delete_due = self.recorded
+        return left_on is None or (self.action == DELETE and self.due.isoformat() != delete_due)
 
     def as_dict(self) -> dict:
         return {"action": self.action, "pupil": self.pupil_key, "name": self.name, "class": self.class_name,
@@ -237,7 +251,8 @@ def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[
         if key in erasing or key in held_back:
             if account.status is not AccountStatus.DELETION_REQUESTED:
                 cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
-                                          *who, sent=account.sent))  # fmt: skip
+                                          *who, sent=account.sent,
+                                          recorded=(account.left_on, account.delete_due)))  # fmt: skip
             continue
         reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete, connector.serves)
         if reason == UNKNOWN:
@@ -265,7 +280,7 @@ def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[
             action, due, to = DELETE, delete_due, cleanup.waiting
         year = held_name(known.get(key), account.sent)[2] if first and pupil is None else ""
         to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first, year,
-                       account.sent))  # fmt: skip
+                       account.sent, (account.left_on, account.delete_due)))  # fmt: skip
     return cleanup
 
 
