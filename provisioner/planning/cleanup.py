@@ -220,13 +220,19 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
     for pupil in roster.pupils:
         if (pupil.leaving_date is None or pupil.leaving_date > today) and pupil.enrolment_status not in excluded_statuses:
             staying.setdefault((pupil.year_group, pupil.class_name), []).append(pupil)
+    # Every held pupil a platform does not serve today (the match read them all), made once for
+    # each scope the platforms have (nearly all serve every pupil on roll).
+    looked_at_by_scope: dict[tuple[bool, ...], set[str]] = {}
     platforms = {}
     for connector in connectors:
         if erasing:
             looked_at = erasing
-        else:  # every held pupil the platform does not serve today (the match read them all)
-            served = {p.key for pupils in staying.values() if connector.serves(pupils[0]) for p in pupils}
-            looked_at = (known.keys() - served) | held_back
+        else:
+            scope = tuple(connector.serves(pupils[0]) for pupils in staying.values())
+            looked_at = looked_at_by_scope.get(scope)
+            if looked_at is None:
+                served = {p.key for pupils, serves in zip(staying.values(), scope) if serves for p in pupils}
+                looked_at = looked_at_by_scope[scope] = (known.keys() - served) | held_back
         in_service, accounts = state.standing(connector.id, looked_at)
         if erasing:
             accounts = {key: a for key, a in accounts.items() if key in erasing}
