@@ -163,6 +163,27 @@ def test_an_unconfirmed_deletion_list_shows_as_overdue(workspace, cli, pupils, r
     assert '"unconfirmed_deletion_lists": 0' in after.output
 
 
+def test_a_leavers_grace_period_runs_from_the_day_first_missed_and_follows_a_new_policy(workspace, pupils, roster_file):
+    """Each cleanup names the leaver again; the day they were first missed is kept, and the
+    deletion day moves only when the school's policy for the platform changes."""
+    apply(workspace, roster_file, date(2026, 11, 22))
+    gone = pupils[4]
+    staying = [row for row in pupils if row is not gone]
+
+    def days() -> tuple[str | None, str | None]:
+        with workspace.open_state() as state:
+            account = state.accounts("purple-mash")[key_of(gone)]
+        return account.left_on, account.delete_due
+
+    cleanup(workspace, staying, date(2027, 1, 5))
+    assert days() == ("2027-01-05", "2027-02-04"), "first missed today; deleted 30 days later (the register's default)"
+    cleanup(workspace, staying, date(2027, 1, 20))
+    assert days() == ("2027-01-05", "2027-02-04"), "missed again: the days recorded are kept"
+    set_platform(workspace, "purple-mash", delete_after_days="90")
+    result = cleanup(workspace, staying, date(2027, 1, 25))
+    assert days() == ("2027-01-05", "2027-04-05"), "a longer grace period moves the deletion day, not the leaving day"
+    assert result.deletion_lists == [], "not due yet: nothing is listed"
+
 def test_after_the_retention_period_nothing_of_a_purged_leaver_is_left_in_the_state(workspace, pupils, roster_file):
     today = date(2026, 11, 22)
     apply(workspace, roster_file, today)

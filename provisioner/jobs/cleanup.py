@@ -96,12 +96,14 @@ def carry_out(job: Job, the_plan: CleanupPlan, connectors: list[Connector], resu
 
 def remember_leavers(state: State, the_plan: CleanupPlan) -> None:
     """Record when each leaver left (or was first missed) and when their account must be gone,
-    so the grace period runs from then and status can show deletions overdue."""
+    so the grace period runs from then and status can show deletions overdue. Only the days that
+    change are written (``Step.changes_days``): a leaver is in every cleanup until their account
+    is deleted, nearly always with the days recorded before."""
     with state.transaction():
         for cleanup in the_plan.platforms.values():
             state.record_leaving(cleanup.platform, [
                 (step.pupil_key, step.left_on.isoformat(), step.due.isoformat() if step.action == DELETE else None)
-                for step in cleanup.steps + cleanup.waiting if step.left_on is not None
+                for step in cleanup.steps + cleanup.waiting if step.changes_days()
             ])  # fmt: skip
 
 

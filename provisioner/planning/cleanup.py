@@ -62,6 +62,20 @@ class Step:
     # The values the platform was last sent, as the plan read them: a deletion list names the
     # account by them, without reading a trust's leavers' accounts again. None: not read.
     sent: Mapping[str, str] | None = field(default=None, repr=False, compare=False)
+    # The account's leaving day and deletion day as the plan read them (ISO dates or None): the
+    # cleanup records a leaver's days only where they change, not again for each of a trust's
+    # leavers at every cleanup. None: not read.
+    recorded: tuple[str | None, str | None] | None = field(default=None, repr=False, compare=False)
+
+    def changes_days(self) -> bool:
+        """Whether recording this step's days (``State.record_leaving``) would change the
+        account's: a day recorded is kept, and a deletion's day replaces the one recorded."""
+        if self.left_on is None:
+            return False
+        if self.recorded is None:
+            return True
+        left_on, delete_due = self.recorded
+        return left_on is None or (self.action == DELETE and self.due.isoformat() != delete_due)
 
     def as_dict(self) -> dict:
         return {"action": self.action, "pupil": self.pupil_key, "name": self.name, "class": self.class_name,
@@ -187,11 +201,12 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
     ``matched``: ``match(state, roster)``, when the caller has it.
 
     A trust's cleanup is a few leavers among 50,000 pupils on seven platforms, so no platform's
-    accounts are all read whole (``State.standing``): of an active account counting from no
-    leaving date (settled, nearly all of them) only its key is read, and it is looked at only if
-    its pupil is not on roll, leaving, outside the platform's scope or under an erasure request;
-    the accounts on their way out or back are looked at all. Each step is as if every account
-    were looked at, in the order of the pupils' keys."""
+    accounts are all read whole (``State.standing``): an active account counting from no leaving
+    date (settled, nearly all of them) is counted, and read only if its pupil is not on roll,
+    leaving, outside the platform's scope or under an erasure request. Those pupils are found
+    among the held pupils the match read (``matched.known``: every pupil with an account), not
+    by reading every account's key; the accounts on their way out or back are looked at all.
+    Each step is as if every account were looked at, in the order of the pupils' keys."""
     matched = matched or match(state, roster)
     roster, known = matched.roster, matched.known
     by_key = {p.key: p for p in roster.pupils}
@@ -205,17 +220,22 @@ def plan_cleanup(state: State, roster: Roster, connectors: list[Connector], toda
     for pupil in roster.pupils:
         if (pupil.leaving_date is None or pupil.leaving_date > today) and pupil.enrolment_status not in excluded_statuses:
             staying.setdefault((pupil.year_group, pupil.class_name), []).append(pupil)
+    # Every held pupil a platform does not serve today (the match read them all), made once for
+    # each scope the platforms have (nearly all serve every pupil on roll).
+    looked_at_by_scope: dict[tuple[bool, ...], set[str]] = {}
     platforms = {}
     for connector in connectors:
-        settled, accounts = state.standing(connector.id)
-        in_service = len(settled) + sum(1 for a in accounts.values() if a.status is AccountStatus.ACTIVE)
+        if erasing:
+            looked_at = erasing
+        else:
+            scope = tuple(connector.serves(pupils[0]) for pupils in staying.values())
+            looked_at = looked_at_by_scope.get(scope)
+            if looked_at is None:
+                served = {p.key for pupils, serves in zip(staying.values(), scope) if serves for p in pupils}
+                looked_at = looked_at_by_scope[scope] = (known.keys() - served) | held_back
+        in_service, accounts = state.standing(connector.id, looked_at)
         if erasing:
             accounts = {key: a for key, a in accounts.items() if key in erasing}
-            concerned = settled & erasing
-        else:
-            served = {p.key for pupils in staying.values() if connector.serves(pupils[0]) for p in pupils}
-            concerned = (settled - served) | (settled & held_back)
-        accounts.update(state.accounts_of(connector.id, concerned))
         platforms[connector.id] = _platform_cleanup(connector, today, excluded_statuses, complete, by_key, known,
                                                     erasing, held_back, in_service, accounts)  # fmt: skip
     return CleanupPlan(today, len(roster.pupils), platforms, partial=roster.partial)
@@ -237,7 +257,8 @@ def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[
         if key in erasing or key in held_back:
             if account.status is not AccountStatus.DELETION_REQUESTED:
                 cleanup.steps.append(Step(DELETE, key, account.username, ERASED, today, today, account.status,
-                                          *who, sent=account.sent))  # fmt: skip
+                                          *who, sent=account.sent,
+                                          recorded=(account.left_on, account.delete_due)))  # fmt: skip
             continue
         reason, left_on = leaver_reason(pupil, account, today, excluded_statuses, complete, connector.serves)
         if reason == UNKNOWN:
@@ -265,7 +286,7 @@ def _platform_cleanup(connector: Connector, today: date, excluded_statuses: set[
             action, due, to = DELETE, delete_due, cleanup.waiting
         year = held_name(known.get(key), account.sent)[2] if first and pupil is None else ""
         to.append(Step(action, key, account.username, reason, left_on, due, account.status, *who, first, year,
-                       account.sent))  # fmt: skip
+                       account.sent, (account.left_on, account.delete_due)))  # fmt: skip
     return cleanup
 
 

@@ -17,7 +17,7 @@ from provisioner.errors import WorkspaceFault
 from provisioner.state.records import (
     Account, AccountStatus, Batch, BatchStatus, Holding, PendingSend, RunStatus, SendStatus, SentRecord, now,
 )  # fmt: skip
-from provisioner.state.texts import KEYS_GIVEN, keys_given, scan_json, sent_texts
+from provisioner.state.texts import EACH_KEY, KEYS_GIVEN, keys_given, scan_json, sent_texts
 
 _ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
 
@@ -101,24 +101,32 @@ class AccountLedger:
         )  # fmt: skip
         return dict(rows)
 
-    def standing(self, platform: str) -> tuple[set[str], dict[str, Account]]:
-        """The platform's accounts as the leaver cleanup reads them: (the keys of the settled
-        accounts, the unsettled accounts whole). Settled: active and counting from no leaving
-        date, nearly every account, of which only the key is read (the cleanup reads whole,
-        ``accounts_of``, just those whose pupil left, is missing or is now outside the platform's
-        scope). Unsettled: on their way out or back (disabled, on a deletion list, held by the
-        platform, or active and counting from the day the pupil left or was first missed), read
-        in a second pass over the rows rather than by key: after a Year 6 leaves they are
-        thousands. Accounts deleted or still being sent are neither."""
-        rows = self.db.execute("SELECT pupil_key FROM accounts WHERE platform = ? AND status = ? AND left_on IS NULL",
-                               (platform, AccountStatus.ACTIVE))  # fmt: skip
-        settled = {key for (key,) in rows}
+    def standing(self, platform: str, looked_at: Iterable[str]) -> tuple[int, dict[str, Account]]:
+        """The platform's accounts as the leaver cleanup reads them: (how many are active, the
+        accounts it looks at, whole). Settled accounts (active and counting from no leaving date,
+        nearly every account) are only counted, and read whole just where their pupil is one the
+        cleanup names in ``looked_at`` (not on roll, leaving, outside the platform's scope, under
+        an erasure request): a trust's 50,000 keys are never made Python values to find its few
+        leavers. Unsettled accounts (on their way out or back: disabled, on a deletion list, held
+        by the platform, or active and counting from the day the pupil left or was first missed)
+        are all read whole, by a pass over the rows rather than by key: after a Year 6 leaves they
+        are thousands. Accounts deleted or still being sent are neither."""
+        in_service = self.db.execute("SELECT COUNT(*) FROM accounts WHERE platform = ? AND status = ?",
+                                     (platform, AccountStatus.ACTIVE)).fetchone()[0]  # fmt: skip
+        # The leaving day asked first: of a settled account, nearly every one, SQLite then reads
+        # the status once and stops (a fifth less of the pass over a trust's accounts).
         rows = self.db.execute(
-            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ? AND status NOT IN (?, ?)"  # noqa: S608
-            " AND (status != ? OR left_on IS NOT NULL)",
-            (platform, AccountStatus.DELETED, AccountStatus.PENDING, AccountStatus.ACTIVE),
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ?"  # noqa: S608
+            " AND (left_on IS NOT NULL OR status != ?) AND status NOT IN (?, ?)",
+            (platform, AccountStatus.ACTIVE, AccountStatus.DELETED, AccountStatus.PENDING),
         )
-        return settled, {row[0]: _account(platform, row) for row in rows}
+        accounts = {row[0]: _account(platform, row) for row in rows}
+        rows = self.db.execute(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts WHERE platform = ? AND status = ? AND left_on IS NULL"  # noqa: S608
+            f" AND pupil_key IN {KEYS_GIVEN}", (platform, AccountStatus.ACTIVE, keys_given(looked_at)),
+        )  # fmt: skip
+        accounts.update((row[0], _account(platform, row)) for row in rows)
+        return in_service, accounts
 
     def holding(self, platform: str, today: date) -> Holding:
         """The platform's accounts counted by status as of ``today`` (see ``Holding``)."""
@@ -491,21 +499,22 @@ class AccountLedger:
                       action: str, history: bool, delete_due: str | None = None) -> None:  # fmt: skip
         """These accounts' new status (``details``: pupil key -> the event's detail), each one's row
         in the pupil's history (unless a batch holds it) and its audit event (``delete_due``: a new
-        day for the deletion). One statement each for all of them: a trust's cleanup changes
-        thousands. Call inside a transaction."""
+        day for the deletion). One statement each for all of them, the keys given as one JSON
+        array: a trust's cleanup changes thousands. Call inside a transaction."""
         stamp = now()
         returned = status is AccountStatus.ACTIVE
-        self.db.executemany(
+        keys = keys_given(details)
+        self.db.execute(
             "UPDATE accounts SET status = ?, status_at = ?, delete_due = COALESCE(?, delete_due)"
             + (", left_on = NULL, delete_due = NULL" if returned else "")
-            + " WHERE platform = ? AND pupil_key = ?",
-            [(status, stamp, delete_due, platform, key) for key in details],
+            + f" WHERE platform = ? AND pupil_key IN {KEYS_GIVEN}",
+            (status, stamp, delete_due, platform, keys),
         )
         if history:
-            self.db.executemany(
+            self.db.execute(
                 "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
-                f" VALUES (?, ?, NULL, ?, ?, '{{}}', {NO_FIELDS}, ?, ?)",  # noqa: S608 (a fixed subquery)
-                [(run_id, platform, key, action, SendStatus.DONE, stamp) for key in details],
+                f" SELECT ?, ?, NULL, value, ?, '{{}}', {NO_FIELDS}, ?, ? FROM {EACH_KEY}",  # noqa: S608 (fixed)
+                (run_id, platform, action, SendStatus.DONE, stamp, keys),
             )
         self.recall_tokens(details)
         event = f"account.{action}"

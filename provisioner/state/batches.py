@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 
 from provisioner.state.accounts import NO_FIELDS
-from provisioner.state.texts import decode_sent
+from provisioner.state.texts import EACH_KEY, decode_sent, keys_given
 from provisioner.state.records import (
     AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, SendStatus, SlipFile, now,
 )  # fmt: skip
@@ -154,10 +154,10 @@ class BatchLedger:
                 (batch.id, batch.platform, batch.run_id, batch.kind, batch.file, BatchStatus.ISSUED, batch.created_at,
                  batch.issued_at, batch.due),
             )  # fmt: skip
-            db.executemany(
+            db.execute(  # one statement for the list's rows, in the order given
                 "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                f" VALUES (?, ?, ?, ?, ?, '{{}}', {NO_FIELDS}, ?)",  # noqa: S608 (a fixed subquery)
-                [(batch.run_id, batch.platform, batch.id, key, action, SendStatus.PENDING) for key in reasons],
+                f" SELECT ?, ?, ?, value, ?, '{{}}', {NO_FIELDS}, ? FROM {EACH_KEY}",  # noqa: S608 (fixed)
+                (batch.run_id, batch.platform, batch.id, action, SendStatus.PENDING, keys_given(reasons)),
             )
             self._set_statuses(batch.run_id, batch.platform,
                                {key: {"reason": reason, "batch": batch.id} for key, reason in reasons.items()},

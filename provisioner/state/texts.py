@@ -3,7 +3,7 @@
 An account's ``sent`` and a send's ``fields`` are the text json.dumps writes; a plan compares
 each pupil's values with that text made afresh (``sent_format``, ``sent_texts``), and decodes
 only the accounts whose text differs (``decode_sent``). A list of pupils goes into a statement
-as one JSON array (``KEYS_GIVEN``).
+as one JSON array (``KEYS_GIVEN``, ``EACH_KEY``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,12 @@ KEYS_GIVEN = "(SELECT value FROM json_each(?))"
 def keys_given(pupil_keys: Iterable[str]) -> str:
     """The parameter ``KEYS_GIVEN`` reads: the keys as a JSON array."""
     return json.dumps(list(pupil_keys))
+
+
+# A row for each key given, in the order given, for a statement that writes one row a pupil
+# (``INSERT INTO sends ... SELECT ..., value, ... FROM EACH_KEY``, the parameter ``keys_given``):
+# a trust's deletion list is one statement, not one a row, and the rows' ids follow the keys.
+EACH_KEY = "json_each(?) ORDER BY key"
 
 
 # How the state holds a platform's values (the ``sent`` of an account, a send's ``fields``):
