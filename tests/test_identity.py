@@ -180,6 +180,19 @@ def test_a_small_share_of_absences_goes_ahead_and_starts_the_clock(workspace, tm
                                              today=TODAY)  # fmt: skip
 
 
+def test_pupils_already_counted_missing_are_not_counted_again_by_the_next_plan(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    most = _file(tmp_path, "most.xlsx", school[20:])  # a third missing: over the 10% limit
+    assert Provisioner(workspace).plan(most, today=TODAY).refusal is not None
+    Provisioner(workspace).apply_leavers(most, confirm=lambda _: True, today=TODAY, allow_large_cleanup=True)
+
+    plan = Provisioner(workspace).plan(most, today=TODAY)
+
+    leavers = plan.platforms["purple-mash"].of("leaver")
+    assert len(leavers) == 20 and not any(c.first_missed for c in leavers)  # their clock started already
+    assert plan.refusal is None
+
+
 def test_plan_json_and_details_name_every_pupil_affected(workspace, tmp_path, school):
     apply(workspace, _file(tmp_path, "sims.xlsx", school[:-3]))
     moved = [{**p, "class_name": "4Z"} if i == 0 else p for i, p in enumerate(school)]

@@ -217,15 +217,15 @@ def plan_platform(
     ``texts``: the ``SentTexts`` of the pupils ``wanted``, made once for every platform."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
-    accounts = state.accounts_to_plan(platform)  # key -> (key, username, status or None, values last sent, left_on)
+    accounts = state.accounts_to_plan(platform)  # key -> (key, username, status or None, values last sent)
     # An interrupted apply's rows count as sent: they are finished before anything new.
     resuming = 0
     for batch in state.batches(platform, status=BatchStatus.WRITING):
         for send in state.pending_sends(platform, batch.id):
             resuming += 1
             if send.pupil_key in accounts:
-                key, username, status, _, left_on = accounts[send.pupil_key]
-                accounts[key] = (key, username, status, sent_text(send.fields), left_on)
+                key, username, status, _ = accounts[send.pupil_key]
+                accounts[key] = (key, username, status, sent_text(send.fields))
     texts = texts or SentTexts((p for p in roster.pupils if p.key in wanted), [connector])
     allocator: list[UsernameAllocator] = []  # made for the first new account: every username issued there
     template = connector.effective_username_template
@@ -290,7 +290,7 @@ def plan_platform(
             plan.changes.append(Change(CREATE, key, pupil.row, NO_VALUES, connector.sent_fields, username,
                                        names[i], pupil.class_name))  # fmt: skip
             continue
-        _, username, _, held, _ = account
+        _, username, _, held = account
         values = projected_values(connector, pupil, username, ids.get(key, ""))
         sent = decode_sent(held)
         changed = () if values.items() <= sent.items() else tuple(n for n, v in values.items() if sent.get(n) != v)
@@ -305,8 +305,10 @@ def plan_platform(
     plan.projection = Projection(connector, texts.by_key, pseudonymise)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
-    for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before
-        _, username, status, held, left_on = accounts[key]
+    leaving = sorted(accounts.keys() - placed)  # in the order of their keys, as before
+    left_on = state.left_on(platform, leaving) if leaving else {}
+    for key in leaving:
+        _, username, status, held = accounts[key]
         status = status or AccountStatus.ACTIVE.value
         if status in gone or status == AccountStatus.PLATFORM_HOLD:
             continue  # a platform's hold of an account removed from use is a leaver dealt with
@@ -318,7 +320,7 @@ def plan_platform(
         name, class_name, year_group = held_name(known.get(key), decode_sent(held))
         plan.changes.append(Change(
             LEAVER, key, None, nothing, (), username, name, class_name, reason, year_group,
-            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and status == AccountStatus.ACTIVE and not left_on,
+            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and status == AccountStatus.ACTIVE and not left_on.get(key),
         ))  # fmt: skip
         if reason == OUT_OF_SCOPE:
             plan.scope_leavers += 1
