@@ -320,7 +320,8 @@ def plan_platform(
         name, class_name, year_group = held_name(known.get(key), decode_sent(held))
         plan.changes.append(Change(
             LEAVER, key, None, nothing, (), username, name, class_name, reason, year_group,
-            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and status == AccountStatus.ACTIVE and not left_on.get(key),
+            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and status == AccountStatus.ACTIVE
+            and not left_on.get(key),
         ))  # fmt: skip
         if reason == OUT_OF_SCOPE:
             plan.scope_leavers += 1
