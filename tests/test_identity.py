@@ -180,6 +180,19 @@ def test_a_small_share_of_absences_goes_ahead_and_starts_the_clock(workspace, tm
                                              today=TODAY)  # fmt: skip
 
 
+def test_pupils_already_counted_missing_are_not_counted_again_by_the_next_plan(workspace, tmp_path, school):
+    apply(workspace, _file(tmp_path, "sims.xlsx", school))
+    most = _file(tmp_path, "most.xlsx", school[20:])  # a third missing: over the 10% limit
+    assert Provisioner(workspace).plan(most, today=TODAY).refusal is not None
+    Provisioner(workspace).apply_leavers(most, confirm=lambda _: True, today=TODAY, allow_large_cleanup=True)
+
+    plan = Provisioner(workspace).plan(most, today=TODAY)
+
+    leavers = plan.platforms["purple-mash"].of("leaver")
+    assert len(leavers) == 20 and not any(c.first_missed for c in leavers)  # their clock started already
+    assert plan.refusal is None
+
+
 def test_plan_json_and_details_name_every_pupil_affected(workspace, tmp_path, school):
     apply(workspace, _file(tmp_path, "sims.xlsx", school[:-3]))
     moved = [{**p, "class_name": "4Z"} if i == 0 else p for i, p in enumerate(school)]
@@ -310,6 +323,39 @@ def test_a_temporary_upn_made_permanent_is_matched_by_the_former_upn_column(work
     assert (counts["create"], counts["leavers"]) == (0, 0) and len(plan.relinked) == len(school)
     apply(workspace, later)
     assert _accounts(workspace) == before
+
+
+def test_a_upn_two_rows_give_leaves_the_held_child_their_account_and_makes_the_other_row_new(workspace, tmp_path, school):
+    from provisioner.upn import check_letter
+
+    def upn(body: str) -> str:  # 12 characters: LA, establishment, year, serial
+        return check_letter("A" + body) + body
+
+    upns = [upn(f"823201726{i:03d}") for i in range(len(school))]
+    header = "UPN,Former UPN,Legal Forename,Legal Surname,Year,Reg Group\n"
+
+    def lines(rows) -> str:
+        return "".join(f"{u},{former},{p['legal_forename']},{p['legal_surname']},{p['year_group']},{p['class_name']}\n"
+                       for p, u, former in rows)  # fmt: skip
+
+    first = tmp_path / "by-upn.csv"
+    first.write_text(header + lines((p, u, "") for p, u in zip(school, upns)), encoding="utf-8")
+    apply(workspace, first)
+    before = _accounts(workspace)
+    # A new pupil whose row gives the first child's UPN as a former UPN: two rows name one child.
+    newcomer = {**school[1], "legal_forename": "Zara", "legal_surname": "Newcombe"}
+    later = tmp_path / "later.csv"
+    later.write_text(header + lines([*((p, u, "") for p, u in zip(school, upns)),
+                                     (newcomer, upn("823201726999"), upns[0])]), encoding="utf-8")  # fmt: skip
+
+    plan = Provisioner(workspace).plan(later, today=TODAY)
+
+    changes = plan.platforms["purple-mash"]
+    assert [c.name for c in changes.of("create")] == ["Zara Newcombe"]  # an account of her own
+    assert changes.of("update") == [] and changes.of("leaver") == []  # the child keeps theirs, unchanged
+    apply(workspace, later)
+    after = _accounts(workspace)
+    assert {k: v for k, v in after.items() if k in before} == before and len(after) == len(before) + 1
 
 
 def test_a_returner_with_a_new_admission_number_keeps_their_account_when_the_old_one_goes_to_a_new_pupil(

@@ -14,9 +14,10 @@ keyed hash); ``relink`` records them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import compress
-from operator import attrgetter, ne, not_
+from operator import attrgetter, itemgetter, ne, not_
 
 from provisioner.models import Pupil, Roster
 from provisioner.state import Identity, State, normalise_mis_id
@@ -66,6 +67,16 @@ def identity(state: State, pupil: Pupil) -> Identity:
 
 
 _SEVERAL = -1  # more than one roster row (a row index is never negative)
+MIS_ID_OF, UPN_OF = itemgetter(1), itemgetter(2)  # of an ``Identity``
+
+
+def _index(values: Iterable, keys: Iterable) -> dict:
+    """Each value to its key, a later key kept over an earlier one, blank values (None, "") left
+    out: ``{v: k for v, k in zip(values, keys) if v}``, made by dict itself."""
+    index = dict(zip(values, keys))
+    index.pop(None, None)
+    index.pop("", None)
+    return index
 
 
 def match(state: State, roster: Roster) -> Matched:
@@ -76,35 +87,42 @@ def match(state: State, roster: Roster) -> Matched:
     known = state.identities()
     if not known:
         return Matched(roster, [], known)
-    by_mis = {i.mis_id: key for key, i in known.items() if i.mis_id}
-    by_upn = {i.upn: key for key, i in known.items() if i.upn}
+    # Each index made from whole columns: a trust's 50,000 pupils each cost a lookup in a large
+    # dict wherever they are looked up, so each is looked up once.
+    by_mis, by_upn = _index(map(MIS_ID_OF, known.values()), known), _index(map(UPN_OF, known.values()), known)
     # Held pupils each roster row names by its UPN or former UPN: the row that is that child
     # (SEVERAL: more than one row names them). Found by map, a column at a time.
     rows = range(len(roster.pupils))
     by_own = list(map(by_upn.get, map(attrgetter("upn"), roster.pupils)))
     by_former = list(map(by_upn.get, map(attrgetter("former_upn"), roster.pupils)))
-    named = [*compress(zip(by_own, rows), by_own), *compress(zip(by_former, rows), by_former)]
-    named_by_upn: dict[str, int] = dict(named)
-    if len(named_by_upn) < len(named):  # a held pupil named twice, by one row or by several
+    named_by_upn = _index(by_own, rows)
+    named_by_upn.update(zip(by_former, rows))
+    named_by_upn.pop(None, None)  # a row naming nobody
+    if len(named_by_upn) < len(rows) * 2 - by_own.count(None) - by_former.count(None):
+        # a held pupil named twice, by one row or by several
         first: dict[str, int] = {}
-        for held, row in named:
+        for held, row in [*compress(zip(by_own, rows), by_own), *compress(zip(by_former, rows), by_former)]:
             if first.setdefault(held, row) != row:
                 named_by_upn[held] = _SEVERAL
     keys: list[str | None] = []
     claimed: set[str] = set()
-    for row, pupil in enumerate(roster.pupils):
-        key = by_mis.get(normalise_mis_id(pupil.mis_id)) if pupil.mis_id else None
+    by_mis_id, named_row, claim, add = by_mis.get, named_by_upn.get, claimed.add, keys.append
+    for row, pupil, by_own_upn in zip(rows, roster.pupils, by_own):
+        mis_id = pupil.mis_id
+        key = by_mis_id(normalise_mis_id(mis_id)) if mis_id else None
         if key is None and pupil.key in known and _goes_by(known[pupil.key], pupil):
             key = pupil.key  # a UPN-keyed roster and state, or a held pupil recorded without a MIS id
-        if key is not None and pupil.upn and by_upn.get(pupil.upn, key) != key:
-            key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
-        if key is not None and named_by_upn.get(key, row) != row:
-            key = None  # another row is this held pupil by UPN: their old MIS id went to a new pupil; the UPN decides
-        if key in claimed:
-            key = None
-        keys.append(key)
         if key is not None:
-            claimed.add(key)
+            if by_own_upn is not None and by_own_upn != key:
+                key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
+            elif named_row(key, row) != row:
+                key = None  # another row is this held pupil by UPN: their old MIS id went to a new pupil; the UPN decides
+            else:
+                was = len(claimed)
+                claim(key)
+                if len(claimed) == was:
+                    key = None  # claimed by an earlier row
+        add(key)
     # Most rows are matched under their own key: only the others are looked at, in row order.
     pupils, relinked = list(roster.pupils), []
     for row in compress(rows, map(ne, keys, map(attrgetter("key"), roster.pupils))):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import compress
-from operator import not_
+from operator import attrgetter, not_
 
 from provisioner import collector
 from provisioner.connector import ApiSession, Connector, PupilView
@@ -184,8 +184,11 @@ def has_left(pupil: Pupil, today: date) -> bool:
 
 
 def on_roll(roster: Roster, today: date, excluded_statuses: set[str]) -> set[str]:
-    """The pupils who should have accounts: not left, and not of an enrolment status the school excludes."""
-    return {p.key for p in roster.pupils if not has_left(p, today) and p.enrolment_status not in excluded_statuses}
+    """The pupils who should have accounts: not left (``has_left``, written out: a call for each
+    of a trust's 50,000 pupils costs more than the test), and not of an enrolment status the
+    school excludes."""
+    return {p.key for p in roster.pupils
+            if (p.leaving_date is None or p.leaving_date > today) and p.enrolment_status not in excluded_statuses}
 
 
 def withheld(state: State, roster: Roster) -> set[str]:
@@ -214,15 +217,15 @@ def plan_platform(
     ``texts``: the ``SentTexts`` of the pupils ``wanted``, made once for every platform."""
     platform = connector.id
     makes_accounts = connector.delivery.makes_accounts
-    accounts = state.accounts_to_plan(platform)  # key -> (key, username, status or None, values last sent, left_on)
+    accounts = state.accounts_to_plan(platform)  # key -> (key, username, status or None, values last sent)
     # An interrupted apply's rows count as sent: they are finished before anything new.
     resuming = 0
     for batch in state.batches(platform, status=BatchStatus.WRITING):
         for send in state.pending_sends(platform, batch.id):
             resuming += 1
             if send.pupil_key in accounts:
-                key, username, status, _, left_on = accounts[send.pupil_key]
-                accounts[key] = (key, username, status, sent_text(send.fields), left_on)
+                key, username, status, _ = accounts[send.pupil_key]
+                accounts[key] = (key, username, status, sent_text(send.fields))
     texts = texts or SentTexts((p for p in roster.pupils if p.key in wanted), [connector])
     allocator: list[UsernameAllocator] = []  # made for the first new account: every username issued there
     template = connector.effective_username_template
@@ -240,15 +243,16 @@ def plan_platform(
                         held=len(accounts) - len(deleted),
                         scope=connector.scope.describe(), scope_source=connector.scope.source_text(),
                         warnings=connector.setup_warnings())  # fmt: skip
-    pupils, keys, names = texts.pupils, texts.keys, texts.names
+    pupils, keys = texts.pupils, texts.keys
     served = {placement: connector.serves(pupils[i]) for placement, i in texts.first_placed.items()}
+    inside: list[bool] | None = None  # whether each pupil is inside the platform's scope, where some are not
     if all(served.values()):
         placed = texts.placed
     else:
         inside = list(map(served.__getitem__, texts.placements))
         plan.outside = [(p.display_name, p.class_name) for p in compress(pupils, map(not_, inside))]
         plan.out_of_scope = len(set(compress(keys, map(not_, inside))))
-        pupils, keys, names = list(compress(pupils, inside)), list(compress(keys, inside)), list(compress(names, inside))
+        pupils, keys = list(compress(pupils, inside)), list(compress(keys, inside))
         placed = set(keys)
     # Most pupils hold an account that was sent what it would be sent now: found a column at a
     # time (``held_alike``), they are counted. Each other pupil (new, changed, an account deleted or
@@ -265,6 +269,9 @@ def plan_platform(
     unchanged = len(keys) - len(looked_at)
     nothing = connector.view({})  # a view holds no state of its own: one serves every leaver
     in_order = sorted(looked_at)
+    # The pupils' names, made once for every platform (``SentTexts.names``), only where someone
+    # is looked at: a day with nothing to send names nobody.
+    names = (texts.names if inside is None else list(compress(texts.names, inside))) if in_order else []
     # The ids of the accounts held, made together; a create's is made with its values, as it is
     # recorded (``Projection``).
     ids = pseudonymous_ids_of(connector, pseudonymise, [keys[i] for i in in_order if keys[i] in accounts])
@@ -283,7 +290,7 @@ def plan_platform(
             plan.changes.append(Change(CREATE, key, pupil.row, NO_VALUES, connector.sent_fields, username,
                                        names[i], pupil.class_name))  # fmt: skip
             continue
-        _, username, _, held, _ = account
+        _, username, _, held = account
         values = projected_values(connector, pupil, username, ids.get(key, ""))
         sent = decode_sent(held)
         changed = () if values.items() <= sent.items() else tuple(n for n, v in values.items() if sent.get(n) != v)
@@ -298,8 +305,10 @@ def plan_platform(
     plan.projection = Projection(connector, texts.by_key, pseudonymise)
     plan.slips_lack = slips_lack(connector, plan)
     known = known or {}
-    for key in sorted(accounts.keys() - placed):  # in the order of their keys, as before
-        _, username, status, held, left_on = accounts[key]
+    leaving = sorted(accounts.keys() - placed)  # in the order of their keys, as before
+    left_on = state.left_on(platform, leaving) if leaving else {}
+    for key in leaving:
+        _, username, status, held = accounts[key]
         status = status or AccountStatus.ACTIVE.value
         if status in gone or status == AccountStatus.PLATFORM_HOLD:
             continue  # a platform's hold of an account removed from use is a leaver dealt with
@@ -311,7 +320,8 @@ def plan_platform(
         name, class_name, year_group = held_name(known.get(key), decode_sent(held))
         plan.changes.append(Change(
             LEAVER, key, None, nothing, (), username, name, class_name, reason, year_group,
-            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and status == AccountStatus.ACTIVE and not left_on,
+            first_missed=reason in (ABSENT, OUT_OF_SCOPE) and status == AccountStatus.ACTIVE
+            and not left_on.get(key),
         ))  # fmt: skip
         if reason == OUT_OF_SCOPE:
             plan.scope_leavers += 1
@@ -376,7 +386,8 @@ def _make_plan(
         if session is not None:
             platforms[connector.id].fixes = drift(state, connector, session, roster, today, excluded_statuses)
     return Plan(today=today, pupils=len(roster.pupils), platforms=platforms,
-                already_left=sum(1 for p in roster.pupils if has_left(p, today)),
+                already_left=sum(1 for left in map(attrgetter("leaving_date"), roster.pupils)
+                                 if left is not None and left <= today),
                 withheld=len(held_back), left_out=roster.invalid_rows, relinked=matched.relinked,
                 pairable=pairings(state, roster, matched), doubtful=doubtful(state, matched),
                 partial=roster.partial)  # fmt: skip
