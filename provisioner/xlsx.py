@@ -273,6 +273,7 @@ TEXT_FORMAT_ID = 49  # Excel's built-in Text format ("@")
 XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 NEEDS_ESCAPING_RE = re.compile("[&<>]")
 ROWS_A_WRITE = 2_000  # rows joined into one write to the zip
+SHAPES_KEPT = 20_000  # the most row templates a sheet keeps by their values' lengths (``_write_sheet``)
 
 
 def _xml_text(text: str) -> str:
@@ -483,26 +484,40 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
     templates: dict[tuple[tuple[bool, ...], bool], str] = {}
 
     def template(shape: tuple[bool, ...], wraps: bool) -> str:
+        """The row's XML as a format of its number ({0}), its height ({1}) and its values."""
         style = styles.of(bold=False, wrap=wraps, quote=False, number_format=text_format)
-        cells = "".join(f'<c r="{letter}{{r}}"{style} t="inlineStr"><is><t>{{}}</t></is></c>' if present
-                        else f'<c r="{letter}{{r}}"{style}/>' if style else ""
+        value = itertools.count(2)
+        cells = "".join(f'<c r="{letter}{{0}}"{style} t="inlineStr"><is><t>{{{next(value)}}}</t></is></c>' if present
+                        else f'<c r="{letter}{{0}}"{style}/>' if style else ""
                         for letter, present in zip(letters, shape))  # fmt: skip
-        height = ' ht="{height:g}" customHeight="1"' if wraps else ""
-        return f'<row r="{{r}}"{height}>{cells}</row>'
+        height = ' ht="{1:g}" customHeight="1"' if wraps else ""
+        return f'<row r="{{0}}"{height}>{cells}</row>'
+
+    # A row's template and height depend only on its values' lengths, and a sheet's rows have
+    # a few thousand sets of lengths (a class's cards, a platform's address): each worked out
+    # once, up to SHAPES_KEPT of them (a sheet of rows all unlike each other keeps no more).
+    by_lengths: dict[tuple[int, ...], tuple[str, float]] = {}
+
+    def form_of(lengths: tuple[int, ...]) -> tuple[str, float]:
+        wraps = any(map(float.__lt__, one_line, lengths))
+        shape = tuple(map(bool, lengths))
+        if (shape, wraps) not in templates:
+            templates[shape, wraps] = template(shape, wraps)
+        height = 0.0
+        if wraps:
+            lines = max(map(math.ceil, map(operator.truediv, lengths, one_line)))  # at least 2: it wraps
+            height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
+        form = templates[shape, wraps], height
+        if len(by_lengths) < SHAPES_KEPT:
+            by_lengths[lengths] = form
+        return form
 
     chunk: list[str] = []
     for r, (values, plain) in enumerate(zip(itertools.chain([sheet.header], map(_as_row, rows)), carefree), start=1):
         if plain:
-            lengths = list(map(len, values))
-            wraps = any(map(float.__lt__, one_line, lengths))
-            shape = tuple(map(bool, lengths))
-            if (shape, wraps) not in templates:
-                templates[shape, wraps] = template(shape, wraps)
-            height = 0.0
-            if wraps:
-                lines = max(map(math.ceil, map(operator.truediv, lengths, one_line)))  # at least 2: it wraps
-                height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
-            chunk.append(templates[shape, wraps].format(*filter(None, values), r=r, height=height))
+            lengths = tuple(map(len, values))
+            form, height = by_lengths.get(lengths) or form_of(lengths)
+            chunk.append(form.format(r, height, *filter(None, values)))
         else:
             chunk.append(_row_xml(r, cleaned[r - 1], widths, styles, text_format))
         if len(chunk) == ROWS_A_WRITE:
