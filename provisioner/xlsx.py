@@ -412,10 +412,9 @@ def _carefree(values: Sequence[object]) -> bool:
 # trigger, or one starting or ending with whitespace (``\s`` is what ``str.strip`` takes away);
 # a cell holding NUL, itself a trigger, makes the count come out wrong.
 CELLS_APART = "\0"
-BLOCK_CARE_RE = re.compile(
-    r"[\x01-\x1f&<>\ud800-\udfff\ufffe\uffff]|(?:^|\x00)(?:\s|" + "|".join(re.escape(t) for t in QUOTE_PREFIX_TRIGGERS if t != CELLS_APART)
-    + r")|\s(?:\x00|\Z)"
-)  # fmt: skip
+_STARTING = "|".join(re.escape(trigger) for trigger in QUOTE_PREFIX_TRIGGERS if trigger != CELLS_APART)
+BLOCK_CARE_RE = re.compile(rf"[\x01-\x1f&<>\ud800-\udfff\ufffe\uffff]|(?:^|\x00)(?:\s|{_STARTING})"
+                           r"|\s(?:\x00|\Z)")  # fmt: skip
 
 
 def _block_carefree(cells: list[object]) -> bool:
