@@ -364,8 +364,9 @@ def printed_chars(school: str, groups: list[tuple[str, list[Card]]]) -> frozense
     values = attrgetter("display_name", "class_name", "platform", "sign_in_url", "school_code", "username", "password")
     chars = set(unicodedata.normalize("NFC", school))
     for _, cards in groups:  # a class at a time: a trust's text joined whole would be tens of megabytes
-        texts = "\n".join(chain.from_iterable(map(values, (row for card in cards for row in card.rows))))
-        chars.update(unicodedata.normalize("NFC", texts))  # each value as printed ("\n" keeps them apart)
+        # Each distinct value once: a class's rows repeat its name, the platforms' names and addresses.
+        distinct = set(chain.from_iterable(map(values, (row for card in cards for row in card.rows))))
+        chars.update(unicodedata.normalize("NFC", "\n".join(distinct)))  # each value as printed ("\n" keeps them apart)
     chars.discard("\n")
     own = f"{CUT_NOTE}{PRIVACY_NOTE}Page of 0123456789 Class: {NO_CLASS} \u00b7, School code Username Password " \
           f"\u2026{REPLACEMENT}"  # fmt: skip

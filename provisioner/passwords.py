@@ -105,6 +105,17 @@ def supply(rule: PasswordRule = CHILD_FRIENDLY, *, draws: int = _DRAWS_A_READ) -
     bits = combinations.bit_length()
     width = (bits + 7) // 8
     surplus = width * 8 - bits
+    # The digits' part of a draw, below len(DIGITS) ** digits, as the digits it stands for (the
+    # first digit its remainder by len(DIGITS), and so on): a table made once, not a loop a password.
+    numbers = [""]
+    for _ in range(rule.digits):
+        numbers = [number + digit for digit in DIGITS for number in numbers]
+    spread = len(numbers)
+    # A capitalised word has an upper-case and a lower-case letter, and the number a digit: where
+    # the rule asks for no more than that, a candidate's length alone says whether it is accepted.
+    by_length = not rule.require_symbol and (rule.words or not (rule.require_upper or rule.require_lower)) \
+        and (rule.digits or not rule.require_digit)  # fmt: skip
+    shortest, longest = rule.min_length, rule.max_length
     refused = 0
     while True:
         random = secrets.token_bytes(width * draws)
@@ -112,17 +123,17 @@ def supply(rule: PasswordRule = CHILD_FRIENDLY, *, draws: int = _DRAWS_A_READ) -
             draw = int.from_bytes(random[start:start + width]) >> surplus
             if draw >= combinations:
                 continue
-            words = []
-            for _ in range(rule.words):
+            if rule.words == 1:
                 draw, index = divmod(draw, len(WORDS))
-                words.append(_CAPITALISED[index])
-            digits = []
-            for _ in range(rule.digits):
-                draw, index = divmod(draw, len(DIGITS))
-                digits.append(DIGITS[index])
-            number = "".join(digits)
+                words = [_CAPITALISED[index]]
+            else:
+                words = []
+                for _ in range(rule.words):
+                    draw, index = divmod(draw, len(WORDS))
+                    words.append(_CAPITALISED[index])
+            number = numbers[draw % spread]
             candidate = rule.separator.join([*words, number]) if rule.separator else "".join(words) + number
-            if rule.accepts(candidate):
+            if shortest <= len(candidate) <= longest if by_length else rule.accepts(candidate):
                 refused = 0
                 yield candidate
             else:

@@ -273,6 +273,7 @@ TEXT_FORMAT_ID = 49  # Excel's built-in Text format ("@")
 XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 NEEDS_ESCAPING_RE = re.compile("[&<>]")
 ROWS_A_WRITE = 2_000  # rows joined into one write to the zip
+SHAPES_KEPT = 20_000  # the most row templates a sheet keeps by their values' lengths (``_write_sheet``)
 
 
 def _xml_text(text: str) -> str:
@@ -392,6 +393,7 @@ def _streamed_workbook(sheets: Sequence[Sheet]) -> bytes:
 NEEDS_CARE_RE = re.compile(r"[\x00-\x1f&<>\ud800-\udfff\ufffe\uffff]")
 TRIGGERS = itertools.repeat(QUOTE_PREFIX_TRIGGERS)
 MAX_TEXT = 32_767  # Excel's longest text, where openpyxl cuts it
+SEQUENCES = itertools.repeat((list, tuple))  # a row as ``_as_row`` takes it as it is
 CHECKED_AT_ONCE = 10_000  # rows
 
 
@@ -403,6 +405,27 @@ def _carefree(values: Sequence[object]) -> bool:
         return False
     return (NEEDS_CARE_RE.search(joined) is None and max(map(len, values), default=0) <= MAX_TEXT
             and not any(map(str.startswith, values, TRIGGERS)) and all(map(str.__eq__, map(str.strip, values), values)))  # fmt: skip
+
+
+# A block's cells joined by NUL (which no cell holds: counted), searched once for what
+# ``_carefree`` looks for cell by cell: a character needing care, a cell starting with a formula
+# trigger, or one starting or ending with whitespace (``\s`` is what ``str.strip`` takes away);
+# a cell holding NUL, itself a trigger, makes the count come out wrong.
+CELLS_APART = "\0"
+_STARTING = "|".join(re.escape(trigger) for trigger in QUOTE_PREFIX_TRIGGERS if trigger != CELLS_APART)
+BLOCK_CARE_RE = re.compile(rf"[\x01-\x1f&<>\ud800-\udfff\ufffe\uffff]|(?:^|\x00)(?:\s|{_STARTING})"
+                           r"|\s(?:\x00|\Z)")  # fmt: skip
+
+
+def _block_carefree(cells: list[object]) -> bool:
+    """``_carefree(cells)``, with every cell looked at in one search of their text (a block's
+    10,000 rows of a trust's cards are 70,000 cells)."""
+    try:
+        joined = CELLS_APART.join(cells)  # type: ignore[arg-type]
+    except TypeError:  # a number, a date or an empty cell
+        return False
+    return (joined.count(CELLS_APART) == len(cells) - 1 and BLOCK_CARE_RE.search(joined) is None
+            and max(map(len, cells), default=0) <= MAX_TEXT)  # type: ignore[arg-type]  # fmt: skip
 
 
 def _as_row(row: Iterable[object]) -> Sequence[object]:
@@ -426,12 +449,14 @@ def _cleaned_rows(sheet: Sheet, rows: Iterable[Sequence[object]]) -> tuple[int, 
     longest = [0] * width
     rows = iter(rows)
     start = 1
-    while block := list(map(_as_row, itertools.islice(rows, CHECKED_AT_ONCE))):
+    while block := list(itertools.islice(rows, CHECKED_AT_ONCE)):
+        if not all(map(isinstance, block, SEQUENCES)):  # rows given as lists or tuples are taken as they are
+            block = list(map(_as_row, block))
         if set(map(len, block)) != {width}:
             number, values = next((n, v) for n, v in enumerate(block, start=start) if len(v) != width)
             raise ValueError(f"sheet {sheet.title!r} row {number}: {len(values)} values, {width} columns")
         cells = list(itertools.chain.from_iterable(block))  # row after row
-        if _carefree(cells):
+        if _block_carefree(cells):
             carefree += [True] * len(block)
             longest = [max(longest[c], *map(len, cells[c::width])) for c in range(width)]  # type: ignore[arg-type]
         else:
@@ -483,26 +508,42 @@ def _write_sheet(out, sheet: Sheet, styles: _Styles, index: int) -> str:
     templates: dict[tuple[tuple[bool, ...], bool], str] = {}
 
     def template(shape: tuple[bool, ...], wraps: bool) -> str:
+        """The row's XML as a format of its number ({0}), its height ({1}) and its values."""
         style = styles.of(bold=False, wrap=wraps, quote=False, number_format=text_format)
-        cells = "".join(f'<c r="{letter}{{r}}"{style} t="inlineStr"><is><t>{{}}</t></is></c>' if present
-                        else f'<c r="{letter}{{r}}"{style}/>' if style else ""
+        value = itertools.count(2)
+        cells = "".join(f'<c r="{letter}{{0}}"{style} t="inlineStr"><is><t>{{{next(value)}}}</t></is></c>' if present
+                        else f'<c r="{letter}{{0}}"{style}/>' if style else ""
                         for letter, present in zip(letters, shape))  # fmt: skip
-        height = ' ht="{height:g}" customHeight="1"' if wraps else ""
-        return f'<row r="{{r}}"{height}>{cells}</row>'
+        height = ' ht="{1:g}" customHeight="1"' if wraps else ""
+        return f'<row r="{{0}}"{height}>{cells}</row>'
+
+    # A row's template and height depend only on its values' lengths, and a sheet's rows have
+    # a few thousand sets of lengths (a class's cards, a platform's address): each worked out
+    # once, up to SHAPES_KEPT of them (a sheet of rows all unlike each other keeps no more).
+    by_lengths: dict[tuple[int, ...], tuple[str, float]] = {}
+
+    def form_of(lengths: tuple[int, ...]) -> tuple[str, float]:
+        wraps = any(map(float.__lt__, one_line, lengths))
+        shape = tuple(map(bool, lengths))
+        if (shape, wraps) not in templates:
+            templates[shape, wraps] = template(shape, wraps)
+        height = 0.0
+        if wraps:
+            lines = max(map(math.ceil, map(operator.truediv, lengths, one_line)))  # at least 2: it wraps
+            height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
+        form = templates[shape, wraps], height
+        if len(by_lengths) < SHAPES_KEPT:
+            by_lengths[lengths] = form
+        return form
 
     chunk: list[str] = []
-    for r, (values, plain) in enumerate(zip(itertools.chain([sheet.header], map(_as_row, rows)), carefree), start=1):
+    for r, (values, plain) in enumerate(zip(itertools.chain([sheet.header], rows), carefree), start=1):
+        if not isinstance(values, (list, tuple)):  # ``_as_row``, without a call a row
+            values = list(values)
         if plain:
-            lengths = list(map(len, values))
-            wraps = any(map(float.__lt__, one_line, lengths))
-            shape = tuple(map(bool, lengths))
-            if (shape, wraps) not in templates:
-                templates[shape, wraps] = template(shape, wraps)
-            height = 0.0
-            if wraps:
-                lines = max(map(math.ceil, map(operator.truediv, lengths, one_line)))  # at least 2: it wraps
-                height = min(lines * LINE_POINTS, MAX_ROW_POINTS)
-            chunk.append(templates[shape, wraps].format(*filter(None, values), r=r, height=height))
+            lengths = tuple(map(len, values))
+            form, height = by_lengths.get(lengths) or form_of(lengths)
+            chunk.append(form.format(r, height, *filter(None, values)))
         else:
             chunk.append(_row_xml(r, cleaned[r - 1], widths, styles, text_format))
         if len(chunk) == ROWS_A_WRITE:

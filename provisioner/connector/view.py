@@ -88,6 +88,15 @@ class PupilView(Mapping[str, str]):
         view._platform, view._values, view._declared = self._platform, {**self._values, **values}, self._declared
         return view
 
+    @classmethod
+    def of_declared(cls, platform: str, values: dict[str, str], declared: frozenset[str]) -> PupilView:
+        """The view of ``values`` whose every field its maker knows is declared (a platform's
+        creates, projected from its own field list), holding that dict itself: an apply projects
+        a trust's 270,000 creates, and ``__init__`` would check and copy each one's values."""
+        view = cls.__new__(cls)
+        view._platform, view._values, view._declared = platform, values, declared
+        return view
+
     def _undeclared(self, name: str) -> UndeclaredFieldError:
         return UndeclaredFieldError(
             f"connector '{self._platform}' read the field '{name}', which it does not declare",

@@ -91,16 +91,20 @@ class FileDelivery(Delivery):
         own_slips = job.workspace.settings.slips.style != COMBINED
         rows, slips, new_passwords = [], [], 0
         fresh = passwords.supply(connector.effective_password_rule) if issues else None
+        # A row of declared fields only (nearly every one) is viewed as it is, not checked and copied again.
+        declared = connector.declared
         for done, send in enumerate(sends, start=1):
             if issues:  # the password is a declared field (``issues_passwords``): one view with it
                 new_password = send.action == CREATE or "password" in send.changed
                 password = ""
                 if new_password:
-                    # The file may spell the username as the pupil signs in (IXL's name@code).
-                    username = send.fields.get("username", "")
-                    password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain)) \
-                        or next(fresh)  # fmt: skip
-                view = connector.view({**send.fields, "password": password})
+                    if earlier:  # the file may spell the username as the pupil signs in (IXL's name@code)
+                        username = send.fields.get("username", "")
+                        password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain))
+                    password = password or next(fresh)
+                values = {**send.fields, "password": password}
+                view = PupilView.of_declared(platform, values, declared) if values.keys() <= declared \
+                    else connector.view(values)  # fmt: skip
                 new_passwords += new_password
                 if new_password and own_slips:
                     slips.append(login_slip(connector, dict(view), job.pupil(send.pupil_key), school.domain,

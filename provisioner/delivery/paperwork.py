@@ -175,15 +175,17 @@ def slips_in_file(job: Job, batch: Batch, names: dict[str, str] | None = None) -
         return []
     domain = job.workspace.settings.school.domain
     usernames = job.state.usernames_in_batch(batch.platform, batch.id)
+    keys = sorted(usernames)
+    pupils = list(map(job.pupil, keys))  # each looked up once, for both uses below
     # A pupil who left the roster between a crash and this resume is named from what was recorded.
-    gone = job.state.accounts_of(batch.platform, [key for key in usernames if job.pupil(key) is None])
-    slip, sign_in_name, pupil = slip_maker(connector, domain, names), connector.sign_in_name, job.pupil
+    gone = job.state.accounts_of(batch.platform, [key for key, pupil in zip(keys, pupils) if pupil is None])
+    slip, sign_in_name = slip_maker(connector, domain, names), connector.sign_in_name
     slips = []
-    for key in sorted(usernames):  # a trust's file holds tens of thousands: each slip's shared parts made once
+    for key, pupil in zip(keys, pupils):  # a trust's file holds tens of thousands: each slip's shared parts made once
         username = usernames[key]
         password = written.get(username) or written.get(sign_in_name(username, domain))
         if username and password:
-            slips.append(slip(username, password, pupil(key), key, gone[key].sent if key in gone else {}))
+            slips.append(slip(username, password, pupil, key, gone[key].sent if key in gone else {}))
     return slips
 
 

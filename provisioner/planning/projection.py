@@ -6,7 +6,7 @@ The plan (planning/provisioning.py) decides who is created, updated or left alon
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
 from itertools import compress, repeat
@@ -86,10 +86,29 @@ class Projection:
     connector: Connector
     pupils: Mapping[str, Pupil]
     pseudonymise: Pseudonymise
+    # What ``project`` works out again for every pupil, worked out once a platform: where each
+    # value comes from (``_recipe``, the password left out), and whether it is sent an id.
+    _fields: tuple[tuple[str, int], ...] = field(init=False, repr=False, compare=False)
+    _sends_id: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        recipe = _recipe(self.connector.sent_fields)
+        object.__setattr__(self, "_fields", tuple((name, at) for name, at in recipe if at != _NOT_SENT))
+        object.__setattr__(self, "_sends_id", "pseudonymous_id" in self.connector.sent_fields)
 
     def __call__(self, change: Change) -> PupilView:
-        return project(self.connector, self.pupils[change.pupil_key], username=change.username,
-                       pseudonymise=self.pseudonymise)  # fmt: skip
+        """``project(connector, the change's pupil, username=change.username, pseudonymise=...)``:
+        the same values in the same order, in one loop."""
+        connector, pupil, username = self.connector, self.pupils[change.pupil_key], change.username
+        pseudonymous_id = self.pseudonymise(connector.id, [pupil.key])[0] if self._sends_id else ""
+        values = {}
+        for name, at in self._fields:
+            if at >= 0:
+                value = pupil[at]
+                values[name] = value if type(value) is str else _as_text(value)
+            else:
+                values[name] = username if at == _USERNAME else pseudonymous_id
+        return PupilView.of_declared(connector.id, values, connector.declared)  # sent_fields, as a set
 
 
 # Fields a platform is given that are not the roster pupil's: its own username and id for them.

@@ -325,12 +325,7 @@ class RunsAndAudit:
             return
         last = self.db.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         seq, mac = last if last else (0, b"")
-        rows = []
-        macs = _EventMacs(self._macs())
-        for event in self._queued:
-            seq += 1
-            mac = macs.after(mac, seq, event[:4], event[4], event[5])
-            rows.append((seq, *event, mac))
+        rows = _EventMacs(self._macs()).rows(mac, seq, self._queued)
         self._queued.clear()
         self.db.executemany(
             "INSERT INTO audit (seq, at, run_id, action, platform, subject, detail, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -429,6 +424,37 @@ class _EventMacs:
         outside = self._outer.copy()
         outside.update(hashed.digest())
         return outside.digest()[:MAC_BYTES]
+
+    def rows(self, previous: bytes, seq: int, events: list[tuple]) -> list[tuple]:
+        """The log's rows of these events (at, run, action, platform, subject, detail), numbered
+        from ``seq + 1`` and chained to ``previous``: each MAC made as ``after`` makes it, in one
+        loop (a trust's first apply writes 270,000 events, nearly all alike but for the pupil).
+        Consecutive events of one time, run, action, platform and detail share their text."""
+        inner, outer, out = self._inner, self._outer, []
+        append, last, before, after_ = out.append, None, "", ""
+        for event in events:
+            at, run_id, action, platform, subject, detail = event
+            shape = (at, run_id, action, platform, detail)
+            if shape != last:
+                last = shape
+                head = (at, run_id, action, platform)
+                start = self._starts.get(head)
+                if start is None:
+                    start = self._starts[head] = _payload_text(head)
+                end = self._ends.get(detail)
+                if end is None:
+                    end = self._ends[detail] = _payload_text((detail,))
+                before, after_ = f",{start},", f",{end}]"
+            seq += 1
+            hashed = inner.copy()
+            hashed.update(previous)
+            hashed.update(f'[{seq}{before}"{subject.hex()}"{after_}'.encode() if subject
+                          else f"[{seq}{before}null{after_}".encode())  # fmt: skip
+            outside = outer.copy()
+            outside.update(hashed.digest())
+            previous = outside.digest()[:MAC_BYTES]
+            append((seq, *event, previous))
+        return out
 _as_detail = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
