@@ -115,7 +115,7 @@ class Projection:
 _OF_THE_ACCOUNT = ("username", "pseudonymous_id")
 
 # An account as a plan reads it (``State.accounts_to_plan``): (pupil key, username, status, None
-# for active, the values last sent as text, the day the pupil left or was first missed).
+# for active, the values last sent as text).
 USERNAME_OF, STATUS_OF, SENT_OF = itemgetter(1), itemgetter(2), itemgetter(3)
 
 
