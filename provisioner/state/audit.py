@@ -409,14 +409,19 @@ class _EventMacs:
         self._starts: dict[tuple, str] = {}  # (at, run, action, platform) -> its text
         self._ends: dict[str | None, str] = {}  # detail -> its text
 
-    def after(self, previous: bytes, seq: int, head: tuple, subject: bytes | None, detail: str | None) -> bytes:
-        """The MAC of event ``seq`` (``head``: its time, run, action and platform), chained to ``previous``."""
+    def _texts(self, head: tuple, detail: str | None) -> tuple[str, str]:
+        """The payload's text of an event's head (time, run, action, platform) and of its detail."""
         start = self._starts.get(head)
         if start is None:
             start = self._starts[head] = _payload_text(head)
         end = self._ends.get(detail)
         if end is None:
             end = self._ends[detail] = _payload_text((detail,))
+        return start, end
+
+    def after(self, previous: bytes, seq: int, head: tuple, subject: bytes | None, detail: str | None) -> bytes:
+        """The MAC of event ``seq`` (``head``: its time, run, action and platform), chained to ``previous``."""
+        start, end = self._texts(head, detail)
         token = f'"{subject.hex()}"' if subject else "null"  # hex digits: nothing to escape
         hashed = self._inner.copy()
         hashed.update(previous)
@@ -437,13 +442,7 @@ class _EventMacs:
             shape = (at, run_id, action, platform, detail)
             if shape != last:
                 last = shape
-                head = (at, run_id, action, platform)
-                start = self._starts.get(head)
-                if start is None:
-                    start = self._starts[head] = _payload_text(head)
-                end = self._ends.get(detail)
-                if end is None:
-                    end = self._ends[detail] = _payload_text((detail,))
+                start, end = self._texts((at, run_id, action, platform), detail)
                 before, after_ = f",{start},", f",{end}]"
             seq += 1
             hashed = inner.copy()
@@ -455,6 +454,8 @@ class _EventMacs:
             previous = outside.digest()[:MAC_BYTES]
             append((seq, *event, previous))
         return out
+
+
 _as_detail = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
