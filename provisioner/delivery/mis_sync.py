@@ -72,7 +72,7 @@ class MisSync(Delivery):
 
     def deliver(self, job: Job, plan: PlatformPlan, result: ApplyResult) -> None:
         if plan.to_send:
-            result.recorded[plan.platform] = job.state.record_synced(job.run_id, plan.platform, plan.sending(),
+            result.recorded[plan.platform] = job.state.record_synced(job.run_id, plan.platform, plan.holding(),
                                                                      self.broker)  # fmt: skip
 
     def can_resume(self, batch: Batch) -> bool:

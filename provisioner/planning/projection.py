@@ -96,6 +96,12 @@ class Projection:
         object.__setattr__(self, "_fields", tuple((name, at) for name, at in recipe if at != _NOT_SENT))
         object.__setattr__(self, "_sends_id", "pseudonymous_id" in self.connector.sent_fields)
 
+    def nothing_held(self) -> PupilView:
+        """The fields every create is given, each empty: what a platform fed from the MIS is
+        recorded to hold (``PlatformPlan.holding``), with no value made for anyone."""
+        names = dict.fromkeys((name for name, _ in self._fields), "")
+        return PupilView.of_declared(self.connector.id, names, self.connector.declared)
+
     def __call__(self, change: Change) -> PupilView:
         """``project(connector, the change's pupil, username=change.username, pseudonymise=...)``:
         the same values in the same order, in one loop."""

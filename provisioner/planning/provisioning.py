@@ -113,6 +113,15 @@ class PlatformPlan:
         for change in self.to_send:
             yield change.with_values(project(change)) if change.action == CREATE else change
 
+    def holding(self) -> Iterator[Change]:
+        """``to_send`` as a platform fed from the MIS records it (``State.record_synced``): which
+        fields each pupil will hold, each empty, as this tool sends nothing and keeps no copy. A
+        create's values are not projected: a trust's 50,000 views would be made only to be read
+        for their fields' names."""
+        held = self.projection.nothing_held() if self.projection is not None else None
+        for change in self.to_send:
+            yield change.with_values(held) if change.action == CREATE else change
+
     @property
     def to_send(self) -> list[Change]:
         return [c for c in self.changes if c.action in (CREATE, UPDATE)]

@@ -390,12 +390,14 @@ class AccountLedger:
                 [(run_id, platform, change.pupil_key, change.action, lists[tuple(change.changed)], SendStatus.DONE,
                   stamp) for change in changes],
             )  # fmt: skip
-            held = sent_texts(dict.fromkeys(change.values, "") for change in changes)
+            # Each list of fields held written once: every create's is the same.
+            fields_of = [tuple(change.values) for change in changes]
+            held = {names: next(sent_texts([dict.fromkeys(names, "")])) for names in set(fields_of)}
             db.executemany(
                 "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET sent = excluded.sent",
-                sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE, text, stamp)
-                        for change, text in zip(changes, held)), key=_key),
+                sorted(((platform, change.pupil_key, change.username or "", AccountStatus.ACTIVE, held[names], stamp)
+                        for change, names in zip(changes, fields_of)), key=_key),
             )  # fmt: skip
             self.recall_tokens(change.pupil_key for change in changes)
             details: dict[tuple[str, ...], dict] = {}  # one for each list of fields, shared (``audit_each``)
