@@ -30,6 +30,7 @@ from provisioner.state.records import (
     RunStatus, SendStatus, SentRecord, SlipFile, now,
 )  # fmt: skip
 from provisioner.state.schema import MIGRATIONS, statements
+from provisioner.state.statuses import StatusLedger
 from provisioner.state.texts import decode_sent, json_text, sent_format, sent_text
 
 __all__ = [
@@ -44,7 +45,7 @@ class OtherKey(Exception):
     """The state was made with another school key than the one it is opened with."""
 
 
-class State(AccountLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, RunsAndAudit):
+class State(AccountLedger, StatusLedger, BatchLedger, Decisions, IdentityLedger, ProofLedger, RunsAndAudit):
     """``audit_key`` keys the audit log's chain; ``head_path``, where its head is written after
     each commit (``state/audit.py``: both are kept outside this file on purpose)."""
 
