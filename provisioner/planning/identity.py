@@ -117,11 +117,10 @@ def match(state: State, roster: Roster) -> Matched:
                 key = None  # the UPN is another held pupil's: ids handed out again by a new MIS; the UPN decides
             elif named_row(key, row) != row:
                 key = None  # another row is this held pupil by UPN: their old MIS id went to a new pupil; the UPN decides
+            elif key in claimed:
+                key = None  # claimed by an earlier row
             else:
-                was = len(claimed)
                 claim(key)
-                if len(claimed) == was:
-                    key = None  # claimed by an earlier row
         add(key)
     # Most rows are matched under their own key: only the others are looked at, in row order.
     pupils, relinked = list(roster.pupils), []

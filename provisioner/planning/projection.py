@@ -57,23 +57,29 @@ _OWN_FIELDS = {"username": _USERNAME, "pseudonymous_id": _PSEUDONYMOUS_ID, "pass
 
 @cache
 def _recipe(fields: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-    """Each field a platform is sent and where its value comes from: the pupil's field at that
-    place, or the account's own (its username, its pseudonymous id), the password never."""
-    return tuple((name, _OWN_FIELDS[name] if name in _OWN_FIELDS else _PUPIL_AT[name]) for name in fields)
+    """Each field a platform is sent a value of and where that value comes from: the pupil's
+    field at that place, or the account's own (its username, its pseudonymous id). The password
+    is left out: it is never projected."""
+    at_of = (_OWN_FIELDS[name] if name in _OWN_FIELDS else _PUPIL_AT[name] for name in fields)
+    return tuple((name, at) for name, at in zip(fields, at_of) if at != _NOT_SENT)
+
+
+def _values_of(recipe: tuple[tuple[str, int], ...], pupil: Pupil, username: str,
+               pseudonymous_id: str) -> dict[str, str]:  # fmt: skip
+    """The values ``recipe`` (``_recipe``) makes of one pupil, as text, in its order."""
+    values = {}
+    for name, at in recipe:
+        if at >= 0:
+            value = pupil[at]
+            values[name] = value if type(value) is str else _as_text(value)  # most fields are text already
+        else:
+            values[name] = username if at == _USERNAME else pseudonymous_id
+    return values
 
 
 def projected_values(connector: Connector, pupil: Pupil, username: str, pseudonymous_id: str) -> dict[str, str]:
     """``project``'s values as a plain dict, which the plan compares with the values last sent."""
-    values = {}
-    for name, at in _recipe(connector.sent_fields):
-        if at >= 0:
-            value = pupil[at]
-            values[name] = value if type(value) is str else _as_text(value)  # most fields are text already
-        elif at == _USERNAME:
-            values[name] = username
-        elif at == _PSEUDONYMOUS_ID:
-            values[name] = pseudonymous_id
-    return values
+    return _values_of(_recipe(connector.sent_fields), pupil, username, pseudonymous_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +92,13 @@ class Projection:
     connector: Connector
     pupils: Mapping[str, Pupil]
     pseudonymise: Pseudonymise
-    # What ``project`` works out again for every pupil, worked out once a platform: where each
-    # value comes from (``_recipe``, the password left out), and whether it is sent an id.
+    # What ``project`` looks up for every pupil, looked up once a platform: where each value
+    # comes from (``_recipe``), and whether it is sent an id.
     _fields: tuple[tuple[str, int], ...] = field(init=False, repr=False, compare=False)
     _sends_id: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        recipe = _recipe(self.connector.sent_fields)
-        object.__setattr__(self, "_fields", tuple((name, at) for name, at in recipe if at != _NOT_SENT))
+        object.__setattr__(self, "_fields", _recipe(self.connector.sent_fields))
         object.__setattr__(self, "_sends_id", "pseudonymous_id" in self.connector.sent_fields)
 
     def nothing_held(self) -> PupilView:
@@ -104,17 +109,12 @@ class Projection:
 
     def __call__(self, change: Change) -> PupilView:
         """``project(connector, the change's pupil, username=change.username, pseudonymise=...)``:
-        the same values in the same order, in one loop."""
-        connector, pupil, username = self.connector, self.pupils[change.pupil_key], change.username
+        the same values, made by the same recipe, viewed without checking each create's fields
+        again (they are the platform's own ``sent_fields``)."""
+        connector, pupil = self.connector, self.pupils[change.pupil_key]
         pseudonymous_id = self.pseudonymise(connector.id, [pupil.key])[0] if self._sends_id else ""
-        values = {}
-        for name, at in self._fields:
-            if at >= 0:
-                value = pupil[at]
-                values[name] = value if type(value) is str else _as_text(value)
-            else:
-                values[name] = username if at == _USERNAME else pseudonymous_id
-        return PupilView.of_declared(connector.id, values, connector.declared)  # sent_fields, as a set
+        values = _values_of(self._fields, pupil, change.username, pseudonymous_id)
+        return PupilView.of_declared(connector.id, values, connector.declared)
 
 
 # Fields a platform is given that are not the roster pupil's: its own username and id for them.

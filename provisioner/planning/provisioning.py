@@ -118,7 +118,7 @@ class PlatformPlan:
         fields each pupil will hold, each empty, as this tool sends nothing and keeps no copy. A
         create's values are not projected: a trust's 50,000 views would be made only to be read
         for their fields' names."""
-        held = self.projection.nothing_held() if self.projection is not None else None
+        held = self.projection.nothing_held()
         for change in self.to_send:
             yield change.with_values(held) if change.action == CREATE else change
 
