@@ -148,7 +148,8 @@ def _usual_rows(
         keys = _mis_keys(mis_ids)
     else:
         keys = ["upn:" + upn if upn else "" for upn in upns_used]
-    look_at(keys, _given_twice(keys) | ({""} if "" in keys else set()))
+    blank_keys = "" in keys
+    look_at(keys, _given_twice(keys) | ({""} if blank_keys else set()))
     # Names: a legal name blank or a placeholder, a preferred name that is a placeholder, a
     # preferred forename of more than one word (it may hold the whole name).
     legal_forenames, legal_surnames = text["legal_forename"], text["legal_surname"]
@@ -160,7 +161,8 @@ def _usual_rows(
                                   if fold(name) in placeholders or " " in name or "," in name})  # fmt: skip
     look_at(preferred_surnames, {name for name in values_of("preferred_surname")
                                  if fold(name) in placeholders})  # fmt: skip
-    preferred_forenames = _or_else(preferred_forenames, legal_forenames)
+    blank_preferred = "" in values_of("preferred_forename")
+    preferred_forenames = _or_else(preferred_forenames, legal_forenames, blank_preferred)
     if "preferred_surname" in text:
         preferred_surnames = _or_else(preferred_surnames, legal_surnames)
     else:
@@ -189,8 +191,13 @@ def _usual_rows(
         genders = repeat(None, n)
 
     def or_none(field: str) -> list[str | None]:
-        """A text column, None for each blank ([None] * n for a column the roster does not have)."""
-        return _or_else(text[field], repeat(None, n)) if field in text else [None] * n
+        """A text column, None for each blank ([None] * n for a column the roster does not have).
+        Whether it has a blank is known from its distinct values, or for MIS ids from the keys."""
+        if field not in text:
+            return [None] * n
+        if field in distinct:
+            return _or_else(text[field], repeat(None, n), "" in distinct[field])
+        return _or_else(text[field], repeat(None, n), blank_keys if field == key_field == "mis_id" else None)
 
     made: list[Pupil | None] = list(map(tuple.__new__, repeat(Pupil), zip(
         keys, numbers, legal_forenames, legal_surnames,
@@ -212,12 +219,12 @@ def _given_twice(cells: list[str], distinct: set[str] | None = None) -> set[str]
     return {cell for cell, count in Counter(cells).items() if count > 1}
 
 
-def _or_else(cells: list[str], others: Iterable) -> list:
+def _or_else(cells: list[str], others: Iterable, blank: bool | None = None) -> list:
     """Each cell, or where it is blank the other value in its place: the cells themselves when
-    none is blank (found in C); else each cell looked up by map among the column's filled
-    values, a blank one not found and given the other value (a comprehension over every cell
-    took 8 to 12 ms a column, three or four columns a roster)."""
-    if "" not in cells:
+    none is blank (``blank``, where the caller knows; else found in C); else each cell looked up
+    by map among the column's filled values, a blank one not found and given the other value (a
+    comprehension over every cell took 8 to 12 ms a column, three or four columns a roster)."""
+    if not ("" in cells if blank is None else blank):
         return cells
     filled = set(cells)
     filled.discard("")
@@ -321,9 +328,19 @@ def _read_rows(
     refused: list[RosterError] = []  # a row that cannot be read (a CSV's), refused after the rows before it
     number = first_row
     for chunk in _chunks(rows, refused):
-        for i in compress(range(len(chunk)), map(width.__gt__, map(len, chunk))):  # a short CSV record
-            chunk[i] = [*chunk[i], *([""] * (width - len(chunk[i])))]
-        cells = list(zip(*map(keep, chunk)))  # the chunk's kept cells, a column at a time
+        shortest = min(map(len, chunk))
+        if shortest < width:  # a short CSV record is made as wide as the roster's columns
+            for i in compress(range(len(chunk)), map(width.__gt__, map(len, chunk))):
+                chunk[i] = [*chunk[i], *([""] * (width - len(chunk[i])))]
+            shortest = width
+        # The chunk's kept cells, a column at a time: rows of few more columns than are kept (a
+        # workbook's rows are all as wide) are turned whole, which is quicker than taking each
+        # row's kept cells first (14 ms against 26 for 50,000 rows of 11 cells).
+        if shortest <= 2 * len(used):
+            whole = list(zip(*chunk))
+            cells = [whole[col] for col in used]
+        else:
+            cells = list(zip(*map(keep, chunk)))
         if _all_filled(cells[legal_names[0]]) and _all_filled(cells[legal_names[1]]):
             # Both legal names filled in every row: every row has two cells or more with something
             # in them, so each is a pupil's (the loop below would count two in each and keep it).
