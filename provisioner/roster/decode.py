@@ -138,13 +138,13 @@ _ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
 # capitals after ' r="') is found by two substring searches in C, and the two patterns above are
 # run only on a piece holding one, as a roster's pieces seldom do. Left out, the tags, the
 # lower-case names and the text around the references, the shape is half the XML: made and
-# searched in 35 ms where the whole XML's shape took 55 (a 50,000-pupil sheet's 26 MB). A
+# searched in about 40 ms where the whole XML's shape took 60 (a 50,000-pupil sheet's 26 MB). A
 # reference keeps every byte of its own, so a piece holding one holds its shape still.
 _SHAPES = bytes.maketrans(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"0" * 10 + b"A" * 26)
 _NOT_IN_SHAPES = bytes(byte for byte in range(256) if byte not in b'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ r="')
 _FAR_ROW_SHAPE, _WIDE_COLUMN_SHAPE = b'000000"', b' r="AA'
 # Whether a sheet has formulas at all: an "f>" anywhere (``_formula_cells``). An "f" is rare in a
-# sheet's XML (a few in a name, where the text is in the sheet), so each is found by ``find``,
+# sheet's XML (names hold a few, where their text is in the sheet), so each is found by ``find``,
 # which skips to it a word at a time, and the byte after it looked at: 3 ms for the 26 MB of a
 # 50,000-pupil sheet, where a pattern took 18 ms and a substring search, stepping along the many
 # ">", 28. Past _F_LOOKED_AT in a piece (a sheet of text full of "f"), the pattern searches the rest.
