@@ -238,8 +238,8 @@ def _date_column(
     kinds = set(map(type, distinct))
     if kinds == {date}:
         out: list[date | None] = list(cells)
-    elif date in kinds:
-        out = [v if type(v) is date else None for v in cells]
+    elif date in kinds:  # each cell that is not a date (a blank, most often) made None by map
+        out = list(map({v: None for v in distinct if type(v) is not date}.get, cells, cells))
     else:
         out = [None] * len(cells)
     label = LABELS[field]
