@@ -114,6 +114,9 @@ def _check_unzipped_size(data: bytes, name: str) -> dict[str, bool]:
                             tail = chunk[-32:]
                             _check_sheet_reach(name, last_row, last_column)
                 if sheet:
+                    if last_column > 26:  # rows written out of order would hide how far a wide sheet reaches
+                        with archive.open(member) as part:
+                            _check_sheet_reach(name, max(last_row, _highest_row(part)), last_column)
                     scanned[member.filename] = formulas
     except RosterError:
         raise
@@ -128,11 +131,15 @@ def _check_unzipped_size(data: bytes, name: str) -> dict[str, bool]:
 # MAX_SHEET_CELLS (150,000 rows of 26 columns) is refused before it is read. Searching every
 # cell's reference took a third as long as the whole read, so the sheet's last row is the last
 # <row r="..."> (rows are written in order), and only references at row 100,000 or beyond, or in
-# column AA or beyond, are searched for (a roster has few or none).
+# column AA or beyond, are searched for (a roster has few or none). Within 26 columns and 100,000
+# rows a sheet is within the limit whatever its order; a sheet reaching further right has every
+# reference read again for its highest row (``_highest_row``), as a file made to deceive may put
+# its rows out of order.
 MAX_SHEET_CELLS = 4_000_000
 _FAR_ROW = re.compile(rb' r="[A-Z]{0,3}([0-9]{6,})"')  # a row's or a cell's reference, row 100,000 on
 _WIDE_COLUMN = re.compile(rb' r="([A-Z]{2,3})[0-9]')  # a cell's reference in column AA or beyond
 _ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+_ANY_ROW = re.compile(rb' r="[A-Z]{0,3}([0-9]+)"')  # a row's or a cell's reference, any row
 # The XML with each digit made 0 and each capital A, and every byte neither references need (a
 # digit, a capital, ' r="') left out: a far reference (six digits and a quote) or a wide one (two
 # capitals after ' r="') is found by two substring searches in C, and the two patterns above are
@@ -168,6 +175,18 @@ def _last_row(xml: bytes) -> int:
     """The number of the last <row r="..."> in a piece of a sheet's XML (0 if none)."""
     found = _ROW_NUMBER.match(xml, max(xml.rfind(b"<row r="), 0))
     return int(found[1]) if found else 0
+
+
+def _highest_row(part) -> int:
+    """The highest row any row or cell of a sheet's XML names, read a chunk at a time: a sheet
+    reaching column AA or beyond is checked by it, since its last <row> need not be its highest
+    (Excel writes them in order; a file made to look small need not)."""
+    highest, tail = 0, b""
+    while chunk := part.read(_UNZIP_CHUNK):
+        window = tail + chunk
+        highest = max(highest, 0, *map(int, _ANY_ROW.findall(window)))
+        tail = chunk[-32:]
+    return highest
 
 
 def _column_number(letters: bytes) -> int:

@@ -120,9 +120,10 @@ def zip_bomb(unzipped: int) -> Callable[[Path], None]:
     return write
 
 
-def far_cell(reference: str) -> Callable[[Path], None]:
+def far_cell(reference: str, first: bool = False) -> Callable[[Path], None]:
     """A real workbook of two pupils and one more cell far down or right (``reference``): a few
-    kilobytes that, read from A1 with every empty cell, are billions of cells."""
+    kilobytes that, read from A1 with every empty cell, are billions of cells. ``first``: its row
+    written before the others, out of order, so the sheet's last row is not its highest."""
 
     def write(path: Path) -> None:
         row = int(reference.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
@@ -132,7 +133,10 @@ def far_cell(reference: str) -> Callable[[Path], None]:
                 data = source.read(item)
                 if item.filename == "xl/worksheets/sheet1.xml":
                     cell = f'<row r="{row}"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>'
-                    data = data.replace(b"</sheetData>", cell.encode() + b"</sheetData>", 1)
+                    if first:
+                        data = data.replace(b"<sheetData>", b"<sheetData>" + cell.encode(), 1)
+                    else:
+                        data = data.replace(b"</sheetData>", cell.encode() + b"</sheetData>", 1)
                 far.writestr(item.filename, data)
 
     return write
@@ -301,6 +305,8 @@ CASES: list[Case] = [
     Case("zip-bomb.xlsx", zip_bomb(BOMB), 3, "unzips to more than"),
     Case("a-cell-at-XFD1048576.xlsx", far_cell("XFD1048576"), 3, "reaching row 1,048,576 and column XFD"),
     Case("a-cell-at-row-900000.xlsx", far_cell("A900000"), 3, "reaching row 900,000:"),
+    Case("a-wide-cell-in-a-row-out-of-order.xlsx", far_cell("XFD300", first=True), 3,
+         "reaching row 300 and column XFD"),
     Case("short-cells-two-million-rows.csv", short_cells(TOO_BIG - 1024 * 1024), 3, "rows with something in them"),
     Case("sixty-thousand-rows-of-errors.csv", rows_of_errors(60_000), 3, "more errors in rows after row"),
 ]
