@@ -647,6 +647,34 @@ def test_a_batch_whose_rows_changed_since_its_file_was_written_is_not_marked_sen
         assert state.verify_audit().intact
 
 
+def test_the_rows_an_intent_records_are_the_rows_read_back_from_the_state(workspace):
+    """An apply writes its file from the rows ``record_intent`` gives, not from reading them back:
+    they are the rows an interrupted apply reads back (the same ids, pupils, actions, values in
+    their order, and fields changed), in the same order, for creates and updates alike."""
+    made = {"forename": "Zoë", "surname": 'O"Brien \\ 100%', "class_name": "Oak\n\u2028", "username": "zoeo"}
+    with workspace.open_state() as state:
+        run_id = state.begin_run("apply", None)
+        first = Batch("20261122-001", "purple-mash", run_id, "outbox/purple-mash/f.csv", BatchStatus.WRITING, now(),
+                      None, BatchKind.IMPORT)  # fmt: skip
+        sends = state.record_intent(first, [Change("create", "mis:7", made, tuple(made), "zoeo")])
+        state.mark_written(first, sends, passwords=1)
+        later = Batch("20261122-002", "purple-mash", run_id, "outbox/purple-mash/g.csv", BatchStatus.WRITING, now(),
+                      None, BatchKind.IMPORT)  # fmt: skip
+        moved = {"surname": "Quill", "forename": "Amelia", "class_name": "Ash", "username": "ameliaq"}
+        recorded = state.record_intent(later, [
+            Change("create", "mis:9", moved, tuple(moved), "ameliaq"),
+            Change("update", "mis:7", {**made, "class_name": "Ash"}, ("class_name", "password"), "zoeo"),
+            Change("create", "mis:8", {}, (), "nobody"),
+        ])  # fmt: skip
+        read_back = state.pending_sends("purple-mash", later.id)
+        assert recorded == read_back
+        assert [list(send.fields) for send in recorded] == [list(send.fields) for send in read_back]
+        assert [send.id for send in recorded] == [sends[0].id + 1, sends[0].id + 2, sends[0].id + 3]
+        state.mark_written(later, recorded, passwords=2)
+        assert state.pending_sends("purple-mash", later.id) == []
+        assert state.accounts("purple-mash")["mis:7"].sent["class_name"] == "Ash"
+
+
 @pytest.mark.parametrize("values", [
     {"forename": "Zoë", "surname": 'O"Brien \\ 100%', "class_name": "%s %d", "username": "zoeo"},
     {"forename": "", "note": "tab\there\nnewline\u2028"},
