@@ -19,7 +19,7 @@ from conftest import TODAY, Cli, apply
 from provisioner.facade import Provisioner
 from provisioner.connector.api import Outcome
 from provisioner.errors import WorkspaceFault
-from provisioner.state import MIGRATIONS, AccountStatus, Batch, BatchKind, BatchStatus, State, now
+from provisioner.state import MIGRATIONS, AccountStatus, Batch, BatchKind, BatchStatus, RunStatus, State, now
 from provisioner.state.texts import sent_texts
 from provisioner.state.schema import statements
 from provisioner.workspace import Workspace
@@ -673,6 +673,44 @@ def test_the_rows_an_intent_records_are_the_rows_read_back_from_the_state(worksp
         state.mark_written(later, recorded, passwords=2)
         assert state.pending_sends("purple-mash", later.id) == []
         assert state.accounts("purple-mash")["mis:7"].sent["class_name"] == "Ash"
+
+
+def test_a_runs_tokens_are_read_once_and_never_outlive_what_they_name(workspace):
+    """A run keeps the tokens it recalled for its later transactions (a trust's apply names the
+    same pupils on every platform), but each event's token is the one recorded for its pupil: a
+    token made in a transaction that rolled back is not used, and a pupil forgotten mid-run gets
+    a fresh one."""
+    def token_of(state, key):
+        row = state.db.execute("SELECT token FROM audit_subjects WHERE pupil_key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    with workspace.open_state() as state:
+        run_id = state.begin_run("apply", None)
+        for platform in ("purple-mash", "ixl"):
+            with state.transaction():
+                state.recall_tokens(["mis:7", "mis:8"])
+                state.audit_each(run_id, platform, [("account.create", "mis:7", None), ("account.create", "mis:8", None)])
+        with pytest.raises(RuntimeError), state.transaction():
+            state.recall_tokens(["mis:9"])
+            state.audit(run_id, "account.create", "bug-club", "mis:9")
+            raise RuntimeError("killed before the commit")
+        with state.transaction():
+            state.audit(run_id, "account.create", "bug-club", "mis:9")
+        first_of_8 = token_of(state, "mis:8")
+        state.forget_pupils(run_id, ["mis:8"])
+        with state.transaction():
+            state.audit(run_id, "account.create", "bug-club", "mis:8")
+        state.finish_run(run_id, RunStatus.OK, {})
+        recorded = {key: token_of(state, key) for key in ("mis:7", "mis:8", "mis:9")}
+        assert state.verify_audit().intact
+    subjects = [(row[3], row[4], row[5]) for row in events(workspace) if row[3] in ("account.create", "pupil.purged")]
+    assert subjects == [
+        ("account.create", "purple-mash", recorded["mis:7"]), ("account.create", "purple-mash", first_of_8),
+        ("account.create", "ixl", recorded["mis:7"]), ("account.create", "ixl", first_of_8),
+        ("account.create", "bug-club", recorded["mis:9"]), ("pupil.purged", None, first_of_8),
+        ("account.create", "bug-club", recorded["mis:8"]),
+    ]  # fmt: skip
+    assert None not in recorded.values() and recorded["mis:8"] != first_of_8
 
 
 @pytest.mark.parametrize("values", [
