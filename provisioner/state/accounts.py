@@ -347,7 +347,7 @@ class AccountLedger:
                 raise WorkspaceFault(f"batch {batch.id} of {platform} has {done} rows waiting to be sent, not the "
                                      f"{len(sends)} its file was written with: nothing was marked sent",
                                      hint="run apply again: it writes the batch's file afresh from the state")  # fmt: skip
-            self._resets_done(platform, [send.pupil_key for send in sends if "password" in send.changed])
+            self._resets_done(platform, (send.pupil_key for send in sends if "password" in send.changed))
             self.recall_tokens(send.pupil_key for send in sends)
             self.audit_each(batch.run_id, platform, _account_events(batch, sends))  # written at the commit
             self._set_batch(batch, BatchStatus.ISSUED, issued_at=stamp)
@@ -475,7 +475,12 @@ class AccountLedger:
                 )
             self.audit(None, "password_reset.requested", platform, detail={"pupils": len(pupil_keys)})
 
-    def _resets_done(self, platform: str, pupil_keys: list[str]) -> None:
+    def _resets_done(self, platform: str, pupil_keys: Iterable[str]) -> None:
+        # Looked for first: a platform usually has no reset asked for, and a trust's batch is
+        # 50,000 keys to gather and hand SQLite for nothing.
+        if not self.db.execute("SELECT 1 FROM password_resets WHERE platform = ? LIMIT 1", (platform,)).fetchone():
+            return
+        pupil_keys = list(pupil_keys)
         if pupil_keys:
             self.db.execute(f"DELETE FROM password_resets WHERE platform = ? AND pupil_key IN {KEYS_GIVEN}",  # noqa: S608
                             (platform, keys_given(pupil_keys)))  # fmt: skip
@@ -503,14 +508,20 @@ class AccountLedger:
 
 def _account_events(batch: Batch, sends: Iterable[PendingSend]) -> Iterator[tuple[str, str, dict]]:
     """(action, pupil key, detail) of each written row's event, rows alike sharing one detail
-    (``audit_each`` makes each distinct one compact once: a batch of creates has one)."""
-    shared: dict[tuple[str, ...], dict] = {}
+    (``audit_each`` makes each distinct one compact once): every create has the same, its batch
+    (``_account_detail``), and is told from the rest by its action alone, nearly every row of a
+    trust's first apply."""
+    created = {"batch": batch.id}
+    shared: dict[tuple[str, ...], tuple[str, dict]] = {}
     for send in sends:
+        if send.action == "create":
+            yield "account.create", send.pupil_key, created
+            continue
         kind = (send.action, *send.changed)
-        detail = shared.get(kind)
-        if detail is None:
-            detail = shared[kind] = _account_detail(batch, send)
-        yield f"account.{send.action}", send.pupil_key, detail
+        event = shared.get(kind)
+        if event is None:
+            event = shared[kind] = f"account.{send.action}", _account_detail(batch, send)
+        yield event[0], send.pupil_key, event[1]
 
 
 def _account_detail(batch: Batch, send: PendingSend) -> dict:
@@ -523,9 +534,9 @@ def _account_detail(batch: Batch, send: PendingSend) -> dict:
 
 
 def _created_fields(sends: Iterable[PendingSend]) -> dict:
-    """The fields the batch's new accounts were sent, for the batch's event."""
+    """The fields the batch's new accounts were sent, for the batch's event: each distinct list
+    of fields (a batch of creates has one or two) taken once, in the order first met."""
     fields: dict[str, None] = {}
-    for send in sends:
-        if send.action == "create":
-            fields.update(dict.fromkeys(send.changed))
+    for changed in dict.fromkeys(tuple(send.changed) for send in sends if send.action == "create"):
+        fields.update(dict.fromkeys(changed))
     return {"created_with": list(fields)} if fields else {}
