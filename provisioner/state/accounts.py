@@ -56,8 +56,7 @@ _FILLED_VALUE = re.compile(r'":\s*"(?=[^"])[^"\\]*(?:\\.[^"\\]*)*"')
 NO_FIELDS = "(SELECT id FROM field_lists WHERE names = '[]')"
 
 
-_first = itemgetter(0)  # a row's pupil key: rows inserted in key order fill the table's pages
-_key = itemgetter(1)  # the same, after its platform
+_key = itemgetter(1)  # a row's primary key after its platform: rows inserted in key order fill the table's pages
 
 
 _new = object.__new__
@@ -300,17 +299,16 @@ class AccountLedger:
             if changes and db.execute("SELECT MAX(id) FROM sends").fetchone()[0] != first + len(changes) - 1:
                 raise WorkspaceFault(f"the rows of batch {batch.id} of {platform} were not numbered in order: "
                                      "nothing was recorded", hint="run apply again")  # fmt: skip
-            # In key order, so the tables (kept in that order) fill their pages: sorted once for both.
-            made = sorted([(change.pupil_key, change.username, text) for change, text in zip(changes, texts)
-                           if change.action == "create"], key=_first)  # fmt: skip
+            # In key order, so the tables (kept in that order) fill their pages.
             db.executemany("INSERT INTO usernames (platform, username, pupil_key) VALUES (?, ?, ?)",
-                           [(platform, username, key) for key, username, _ in made])  # fmt: skip
+                           sorted([(platform, change.username, change.pupil_key) for change in creates], key=_key))
             db.executemany(
                 "INSERT INTO accounts (platform, pupil_key, username, status, sent, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (platform, pupil_key) DO UPDATE SET"
                 " username = excluded.username, status = excluded.status, sent = excluded.sent,"
                 " remote_id = NULL, left_on = NULL, delete_due = NULL",
-                [(platform, key, username, AccountStatus.PENDING, text, stamp) for key, username, text in made],
+                sorted([(platform, change.pupil_key, change.username, AccountStatus.PENDING, text, stamp)
+                        for change, text in zip(changes, texts) if change.action == "create"], key=_key),
             )  # fmt: skip
             counts = {"create": len(creates), "update": len(changes) - len(creates)}
             self.audit(run_id, "batch.prepared", platform, detail={"batch": batch.id, **counts})
