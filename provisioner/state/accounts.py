@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from functools import partial
+from itertools import groupby
 from operator import itemgetter
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from provisioner.errors import WorkspaceFault
 from provisioner.state.records import (
     Account, AccountStatus, Batch, BatchStatus, Holding, PendingSend, SendStatus, SentRecord, now,
 )  # fmt: skip
-from provisioner.state.texts import KEYS_GIVEN, keys_given, scan_json, sent_texts, values_copied
+from provisioner.state.texts import EACH_KEY, KEYS_GIVEN, keys_given, scan_json, sent_texts, values_copied
 
 _ACCOUNT_COLUMNS = "pupil_key, username, status, sent, remote_id, left_on, delete_due, status_at, created_at"
 
@@ -57,6 +58,16 @@ NO_FIELDS = "(SELECT id FROM field_lists WHERE names = '[]')"
 
 
 _key = itemgetter(1)  # a row's primary key after its platform: rows inserted in key order fill the table's pages
+
+
+def _what_changes(change: Intent) -> tuple[str, tuple[str, ...]]:
+    """What a change does and to which fields: a run of changes alike is recorded in one statement."""
+    return change.action, change.changed
+
+
+def _action_and_fields(row: tuple[Intent, str]) -> tuple[str, tuple[str, ...]]:
+    """``_what_changes`` of a (change, its values as text) row."""
+    return row[0].action, row[0].changed
 
 
 _new = object.__new__
@@ -289,13 +300,23 @@ class AccountLedger:
             # Each row takes the next id (SQLite gives a new row the largest id plus one), so the
             # ids are known without reading the rows back: checked once they are in.
             first = (db.execute("SELECT MAX(id) FROM sends").fetchone()[0] or 0) + 1
-            db.executemany(
-                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, platform, batch.id, change.pupil_key, change.action,
-                  None if change.action == "create" else text, lists[tuple(change.changed)], SendStatus.PENDING)
-                 for change, text in zip(changes, texts)],
-            )  # fmt: skip
+            # A run of creates sent the same fields (a trust's whole batch, as a rule) is one
+            # statement, its pupils' keys one JSON array; an update's row holds its own values.
+            for (action, changed), run in groupby(zip(changes, texts), key=_action_and_fields):
+                if action == "create":
+                    db.execute(
+                        "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
+                        f" SELECT ?, ?, ?, value, ?, NULL, ?, ? FROM {EACH_KEY}",  # noqa: S608 (fixed)
+                        (run_id, platform, batch.id, action, lists[tuple(changed)], SendStatus.PENDING,
+                         keys_given(change.pupil_key for change, _ in run)),
+                    )  # fmt: skip
+                else:
+                    db.executemany(
+                        "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [(run_id, platform, batch.id, change.pupil_key, action, text, lists[tuple(changed)],
+                          SendStatus.PENDING) for change, text in run],
+                    )  # fmt: skip
             if changes and db.execute("SELECT MAX(id) FROM sends").fetchone()[0] != first + len(changes) - 1:
                 raise WorkspaceFault(f"the rows of batch {batch.id} of {platform} were not numbered in order: "
                                      "nothing was recorded", hint="run apply again")  # fmt: skip
@@ -406,13 +427,15 @@ class AccountLedger:
         with self.transaction() as db:
             lists = self._field_lists(change.changed for change in changes)
             self._keep_sent_values(platform, [change.pupil_key for change in changes])
-            # The send's values are the account's (NULL), which are the fields held, each empty.
-            db.executemany(
-                "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
-                " VALUES (?, ?, NULL, ?, ?, NULL, ?, ?, ?)",
-                [(run_id, platform, change.pupil_key, change.action, lists[tuple(change.changed)], SendStatus.DONE,
-                  stamp) for change in changes],
-            )  # fmt: skip
+            # The send's values are the account's (NULL), which are the fields held, each empty: a
+            # run of changes alike (a trust's creates, as a rule) is one statement of their keys.
+            for (action, changed), run in groupby(changes, key=_what_changes):
+                db.execute(
+                    "INSERT INTO sends (run_id, platform, batch_id, pupil_key, action, fields, changed, status, sent_at)"
+                    f" SELECT ?, ?, NULL, value, ?, NULL, ?, ?, ? FROM {EACH_KEY}",  # noqa: S608 (fixed)
+                    (run_id, platform, action, lists[tuple(changed)], SendStatus.DONE, stamp,
+                     keys_given(change.pupil_key for change in run)),
+                )  # fmt: skip
             # Each list of fields held written once: every create's is the same.
             fields_of = [tuple(change.values) for change in changes]
             held = {names: next(sent_texts([dict.fromkeys(names, "")])) for names in set(fields_of)}
