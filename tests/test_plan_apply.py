@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import import_rows, key_of, TODAY, apply
 from provisioner.connector import PupilView
 from provisioner.delivery import Job
-from provisioner.delivery.file_import import record_intent
+from provisioner.delivery.base import record_intent
 from provisioner.facade import Provisioner
 from provisioner.planning.provisioning import NO_VALUES, Change
 from provisioner.state import BatchKind

@@ -19,7 +19,7 @@ from conftest import TODAY, Cli, apply
 from provisioner.facade import Provisioner
 from provisioner.connector.api import Outcome
 from provisioner.errors import WorkspaceFault
-from provisioner.state import MIGRATIONS, AccountStatus, Batch, BatchKind, BatchStatus, State, now
+from provisioner.state import MIGRATIONS, AccountStatus, Batch, BatchKind, BatchStatus, RunStatus, State, now
 from provisioner.state.texts import sent_texts
 from provisioner.state.schema import statements
 from provisioner.workspace import Workspace
@@ -645,6 +645,72 @@ def test_a_batch_whose_rows_changed_since_its_file_was_written_is_not_marked_sen
         assert state.pending_sends("purple-mash", batch.id) == []
         assert [row[3] for row in events(workspace)].count("account.create") == 2
         assert state.verify_audit().intact
+
+
+def test_the_rows_an_intent_records_are_the_rows_read_back_from_the_state(workspace):
+    """An apply writes its file from the rows ``record_intent`` gives, not from reading them back:
+    they are the rows an interrupted apply reads back (the same ids, pupils, actions, values in
+    their order, and fields changed), in the same order, for creates and updates alike."""
+    made = {"forename": "Zoë", "surname": 'O"Brien \\ 100%', "class_name": "Oak\n\u2028", "username": "zoeo"}
+    with workspace.open_state() as state:
+        run_id = state.begin_run("apply", None)
+        first = Batch("20261122-001", "purple-mash", run_id, "outbox/purple-mash/f.csv", BatchStatus.WRITING, now(),
+                      None, BatchKind.IMPORT)  # fmt: skip
+        sends = state.record_intent(first, [Change("create", "mis:7", made, tuple(made), "zoeo")])
+        state.mark_written(first, sends, passwords=1)
+        later = Batch("20261122-002", "purple-mash", run_id, "outbox/purple-mash/g.csv", BatchStatus.WRITING, now(),
+                      None, BatchKind.IMPORT)  # fmt: skip
+        moved = {"surname": "Quill", "forename": "Amelia", "class_name": "Ash", "username": "ameliaq"}
+        recorded = state.record_intent(later, [
+            Change("create", "mis:9", moved, tuple(moved), "ameliaq"),
+            Change("update", "mis:7", {**made, "class_name": "Ash"}, ("class_name", "password"), "zoeo"),
+            Change("create", "mis:8", {}, (), "nobody"),
+        ])  # fmt: skip
+        read_back = state.pending_sends("purple-mash", later.id)
+        assert recorded == read_back
+        assert [list(send.fields) for send in recorded] == [list(send.fields) for send in read_back]
+        assert [send.id for send in recorded] == [sends[0].id + 1, sends[0].id + 2, sends[0].id + 3]
+        state.mark_written(later, recorded, passwords=2)
+        assert state.pending_sends("purple-mash", later.id) == []
+        assert state.accounts("purple-mash")["mis:7"].sent["class_name"] == "Ash"
+
+
+def test_a_runs_tokens_are_read_once_and_never_outlive_what_they_name(workspace):
+    """A run keeps the tokens it recalled for its later transactions (a trust's apply names the
+    same pupils on every platform), but each event's token is the one recorded for its pupil: a
+    token made in a transaction that rolled back is not used, and a pupil forgotten mid-run gets
+    a fresh one."""
+    def token_of(state, key):
+        row = state.db.execute("SELECT token FROM audit_subjects WHERE pupil_key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    with workspace.open_state() as state:
+        run_id = state.begin_run("apply", None)
+        for platform in ("purple-mash", "ixl"):
+            with state.transaction():
+                state.recall_tokens(["mis:7", "mis:8"])
+                state.audit_each(run_id, platform, [("account.create", "mis:7", None), ("account.create", "mis:8", None)])
+        with pytest.raises(RuntimeError), state.transaction():
+            state.recall_tokens(["mis:9"])
+            state.audit(run_id, "account.create", "bug-club", "mis:9")
+            raise RuntimeError("killed before the commit")
+        with state.transaction():
+            state.audit(run_id, "account.create", "bug-club", "mis:9")
+        first_of_8 = token_of(state, "mis:8")
+        state.forget_pupils(run_id, ["mis:8"])
+        with state.transaction():
+            state.audit(run_id, "account.create", "bug-club", "mis:8")
+        state.finish_run(run_id, RunStatus.OK, {})
+        recorded = {key: token_of(state, key) for key in ("mis:7", "mis:8", "mis:9")}
+        assert state.verify_audit().intact
+    subjects = [(row[3], row[4], row[5]) for row in events(workspace) if row[3] in ("account.create", "pupil.purged")]
+    assert subjects == [
+        ("account.create", "purple-mash", recorded["mis:7"]), ("account.create", "purple-mash", first_of_8),
+        ("account.create", "ixl", recorded["mis:7"]), ("account.create", "ixl", first_of_8),
+        ("account.create", "bug-club", recorded["mis:9"]), ("pupil.purged", None, first_of_8),
+        ("account.create", "bug-club", recorded["mis:8"]),
+    ]  # fmt: skip
+    assert None not in recorded.values() and recorded["mis:8"] != first_of_8
 
 
 @pytest.mark.parametrize("values", [

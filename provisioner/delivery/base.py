@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from provisioner.connector import ApiSession, Connector
 from provisioner.faults import CRASH_ENV, crashpoint  # noqa: F401 (the strategies' and jobs' fault points)
 from provisioner.models import Pupil, Roster
-from provisioner.state import Batch, BatchKind, BatchStatus, State, now
+from provisioner.state import Batch, BatchKind, BatchStatus, PendingSend, State, now
 from provisioner.workspace import Workspace
 
 # The plans are only read here, not made: every command loads the strategies with the
@@ -207,7 +207,14 @@ class Delivery:
 
 def record_intent(job: Job, plan: PlatformPlan, kind: BatchKind, file: str) -> Batch:
     """Record what a batch will send before anything is written or sent."""
+    return record_rows(job, plan, kind, file)[0]
+
+
+def record_rows(job: Job, plan: PlatformPlan, kind: BatchKind, file: str) -> tuple[Batch, list[PendingSend]]:
+    """``record_intent``, and the rows recorded as ``State.pending_sends`` would read them back:
+    a trust's file is written from the 50,000 rows the apply has just recorded, not from a
+    second reading of them (an interrupted batch's are read back when it is finished)."""
     batch = Batch(job.batch_id, plan.platform, job.run_id, file, BatchStatus.WRITING, now(), None, kind)
-    job.state.record_intent(batch, plan.sending())
+    sends = job.state.record_intent(batch, plan.sending())
     crashpoint("prepared")
-    return batch
+    return batch, sends

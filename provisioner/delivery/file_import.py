@@ -27,14 +27,14 @@ from provisioner import files, passwords
 from provisioner.connector import ImportFileConnector, PupilView
 from provisioner.connector.settings import CSV_KEYS, FILE_KEYS
 from provisioner.delivery.base import (
-    ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_intent,
+    ApplyResult, CleanupResult, Delivery, IssuedBatch, Job, crashpoint, record_rows,
 )  # fmt: skip
 from provisioner.delivery.mis_sync import MisSync
 from provisioner.delivery.paperwork import issue_deletion_list, login_slip, print_slips
 from provisioner.errors import ProvisionerError
 from provisioner.planning.actions import CREATE, DELETE, ERASED, RESTORE
 from provisioner.settings import COMBINED, toml_string
-from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus, decode_sent
+from provisioner.state import AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, decode_sent
 
 if TYPE_CHECKING:
     from provisioner.planning.cleanup import PlatformCleanup
@@ -71,14 +71,15 @@ class FileDelivery(Delivery):
         if not plan.to_send:
             return
         file = (Path("outbox") / plan.platform / self.file_name(job.batch_id)).as_posix()
-        batch = record_intent(job, plan, BatchKind.IMPORT, file)
-        result.batches.append(self.resume(job, batch))
+        batch, sends = record_rows(job, plan, BatchKind.IMPORT, file)
+        result.batches.append(self.resume(job, batch, sends))
 
-    def resume(self, job: Job, batch: Batch) -> IssuedBatch:
-        """Write the batch's files from its recorded rows, then mark every row sent, in one transaction."""
+    def resume(self, job: Job, batch: Batch, sends: list[PendingSend] | None = None) -> IssuedBatch:
+        """Write the batch's files from its recorded rows, then mark every row sent, in one transaction.
+        ``sends``: the rows as just recorded (``record_rows``); an interrupted batch's are read back."""
         connector, state = self.connector, job.state
         platform = connector.id
-        sends = state.pending_sends(platform, batch.id)
+        sends = state.pending_sends(platform, batch.id) if sends is None else sends
         path = job.workspace.root / batch.file
         if not batch.file or job.workspace.outbox not in path.parents:
             raise ProvisionerError(f"batch {batch.id} of {connector.name} names no file in the outbox")

@@ -134,7 +134,8 @@ class RunsAndAudit:
     _audit_macs: KeyedHash | None = None  # the events' MACs under ``_audit_key``, made on first use
     _head_path: Path | None
     _queued: list[tuple]  # (at, run_id, action, platform, token, detail) waiting for the commit
-    _tokens: dict[str, bytes]  # pupil key -> token, for this transaction
+    _tokens: dict[str, bytes]  # pupil key -> token, for this transaction (in a run, for the run)
+    _run_keeps_tokens: bool = False  # a run is under way: tokens recalled stay for its later transactions
     _new_tokens: list[tuple[str, bytes]]  # tokens made in this transaction, not yet written
     _appended: bool  # this transaction wrote events: the head moves on once it commits
 
@@ -148,6 +149,7 @@ class RunsAndAudit:
             )
             run_id = cursor.lastrowid
             self.audit(run_id, "run.started", detail={"command": command})
+        self._run_keeps_tokens = True
         return run_id
 
     def finish_run(self, run_id: int, status: RunStatus, summary: dict) -> None:
@@ -157,6 +159,8 @@ class RunsAndAudit:
                 (now(), status, json.dumps(summary, sort_keys=True), run_id),
             )
             self.audit(run_id, "run.finished", detail={"status": str(status), **summary})
+        self._run_keeps_tokens = False
+        self._tokens.clear()
 
     def mark_interrupted_runs(self) -> int:
         """Runs still 'running' when the workspace lock is free were killed mid-way."""
@@ -300,7 +304,11 @@ class RunsAndAudit:
     def recall_tokens(self, pupil_keys: Iterable[str]) -> None:
         """Give these pupils their tokens for this transaction's events: those recorded, read in
         one statement (a trust's batch has tens of thousands of pupils, and a statement each took
-        seconds), and new ones for the rest, written with the queued events."""
+        seconds), and new ones for the rest, written with the queued events. In a run the tokens
+        stay until it finishes (a trust's apply names the same 50,000 pupils on every platform:
+        read once, not once a platform); a transaction rolled back forgets them all, and
+        forgetting a pupil, theirs (``forget_tokens``). Only this command changes the tokens while
+        its run holds the workspace lock."""
         wanted = [key for key in dict.fromkeys(pupil_keys) if key not in self._tokens]
         if not wanted:
             return
@@ -343,7 +351,8 @@ class RunsAndAudit:
         """After a commit that appended events: write the new head outside the state, but only
         while the log still holds the head written before (else that head is kept, so status and
         ``audit verify`` go on saying the log lost events)."""
-        self._tokens.clear()
+        if not self._run_keeps_tokens:
+            self._tokens.clear()
         if self._head_path is None:
             return
         before = self.recorded_head()

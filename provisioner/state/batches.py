@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from provisioner.state.accounts import NO_FIELDS
+from provisioner.state.accounts import NO_FIELDS, pending_send
 from provisioner.state.texts import EACH_KEY, decode_sent, keys_given
 from provisioner.state.records import (
     AccountStatus, Batch, BatchKind, BatchStatus, PendingSend, SendStatus, SlipFile, now,
@@ -52,7 +52,7 @@ class BatchLedger:
             (platform, batch_id, SendStatus.PENDING),
         )
         # A batch's rows name a few lists of fields: each decoded once, and each send given its own copy.
-        return [PendingSend(id_, key, action, decode_sent(f), list(lists[c])) for id_, key, action, f, c in rows]
+        return [pending_send(id_, key, action, decode_sent(f), list(lists[c])) for id_, key, action, f, c in rows]
 
     def batch_pupils(self, platform: str, batch_id: str) -> set[str]:
         """The pupil keys a batch was recorded to send to (whether sent yet or not)."""

@@ -68,3 +68,11 @@ def sent_texts(values: Iterable[Mapping[str, str]]) -> Iterator[str]:
         if text is None:
             text = formats[names] = sent_format(names)
         yield text % tuple(map(json_text, one.values()))
+
+
+def values_copied(values: Mapping[str, str]) -> dict[str, str]:
+    """A copy of values as a dict, in their order: a dict's own, or a view's (``PupilView`` gives
+    its dict's items), copied whole in C (``dict_items.mapping``), not pair by pair."""
+    items = values.items()
+    held = getattr(items, "mapping", None)
+    return held.copy() if held is not None else dict(items)
