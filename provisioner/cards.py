@@ -15,23 +15,24 @@ from __future__ import annotations
 import os
 import pickle
 import re
-import threading
 import unicodedata
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple
 
 from provisioner import collector, files
 from provisioner.pdfpages import PdfPages, face_glyphs, text_op
 from provisioner.slips import (
-    BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
+    BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, XLSX_HEADER, Slip, SlipRows, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
 )  # fmt: skip
 from provisioner.workers import spawned_pool
+from provisioner.xlsx import Sheet, xlsx_bytes
 
 FULL_W = PAGE_W - 2 * MARGIN
 CARD_NAME_H = 9.5
@@ -401,9 +402,8 @@ def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_code
 # about 0.2 s a file whatever its size, so 1,700 classes would take minutes.
 TRUST_CHILDREN = 600
 PART_CHILDREN = 600
-WORKERS = 2  # processes drawing the parts; the xlsx is written meanwhile
+WORKERS = 2  # processes drawing the parts and making the xlsx
 POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
-T = TypeVar("T")
 
 
 def parts_of(groups: list[tuple[str, list[Card]]]) -> list[list[tuple[str, list[Card]]]]:
@@ -437,18 +437,23 @@ WORKERS_FROM = PART_CHILDREN * (POOL_PARTS - 1)
 
 
 @contextmanager
-def card_workers() -> Iterator[Executor | None]:
-    """The WORKERS processes that draw a trust's parts (None on one core), started now, so that
-    their start (a fresh interpreter each, its fonts read) overlaps the parent gathering the
-    cards; ended, and their memory with every password, when the block ends."""
-    if WORKERS < 2 or (os.cpu_count() or 1) < 2:
+def card_workers(count: int | None = None) -> Iterator[Executor | None]:
+    """``count`` (WORKERS) processes that draw a trust's parts and make its xlsx (None on one core),
+    started now, so that their start (a fresh interpreter each, its fonts read) overlaps the
+    parent's own work; ended, and their memory with every password, when the block ends (work
+    not yet begun is cancelled, as when an apply fails)."""
+    count = WORKERS if count is None else count
+    if count < 1 or (os.cpu_count() or 1) < 2:
         yield None
         return
     # Fresh interpreters (see workers.py): starting one takes about half a second, hence POOL_PARTS.
-    with spawned_pool(WORKERS, _read_fonts) as pool:
-        for _ in range(WORKERS):  # the pool starts a process for each piece of work it is given
+    pool = spawned_pool(count, _read_fonts)
+    try:
+        for _ in range(count):  # the pool starts a process for each piece of work it is given
             pool.submit(int)
         yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def packed(part: list[tuple[str, list[Card]]]) -> bytes:
@@ -468,56 +473,20 @@ def draw_packed(school: str, part: bytes, with_codes: bool, chars: frozenset[str
         return cards_pdf_bytes(school, groups, with_codes, chars)
 
 
-def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool,
-                chars: frozenset[str], meanwhile: Callable[[], T], workers: Executor | None = None) -> T:  # fmt: skip
-    """Draw each part's PDF and write it to its path (atomic, owner-only) as soon as it is drawn,
-    in order; ``meanwhile`` runs here while they are drawn (the xlsx), its result returned.
+def packed_sheet(groups: list[tuple[str, list[Card]]]) -> bytes:
+    """The xlsx's rows (``SlipRows``: a row per child and platform, in the cards' order) as a
+    worker is sent them (``sheet_of``), pickled a class at a time: each value is a string the
+    slips already hold, so the pickle is the memory they take while they wait."""
+    return pickle.dumps([pickle.dumps(list(SlipRows([(name, [row for card in cards for row in card.rows])])),
+                                      protocol=pickle.HIGHEST_PROTOCOL) for name, cards in groups],
+                        protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
 
-    The parts are drawn by ``workers`` (``card_workers``) if given, else by workers started here
-    when there are parts enough to pay for starting them. The cards reach them through the
-    pool's pipe, in memory: no password is written anywhere but on the cards."""
-    if workers is not None:
-        workers_now = nullcontext(workers)
-    elif len(parts) < POOL_PARTS:
-        workers_now = nullcontext(None)
-    else:
-        workers_now = card_workers()
-    with workers_now as pool:
-        if pool is None:
-            for path, part in zip(paths, parts, strict=True):
-                files.atomic_write_bytes(path, cards_pdf_bytes(school, part, with_codes, chars))
-            return meanwhile()
-        drawn = deque(pool.submit(draw_packed, school, packed(part), with_codes, chars) for part in parts)
-        # Each part written, and let go (a future keeps its result), as soon as it is drawn, by a
-        # thread of this process while ``meanwhile`` runs here: a trust's drawn parts (26 MiB at
-        # 50,000 children) waited for the xlsx before. If ``meanwhile`` fails, the parts not yet
-        # written are left unwritten; a part that cannot be written fails the drawing once
-        # ``meanwhile`` is done, and the xlsx, written last, is not written.
-        stop, failed = threading.Event(), []
 
-        def write_drawn() -> None:
-            try:
-                for path in paths:
-                    part = drawn.popleft().result()
-                    if stop.is_set():
-                        return
-                    files.atomic_write_bytes(path, part)
-                    del part
-            except BaseException as exc:  # noqa: BLE001 (raised below, in the caller's thread)
-                failed.append(exc)
-
-        writer = threading.Thread(target=write_drawn, name="card parts")
-        writer.start()
-        try:
-            result = meanwhile()
-        except BaseException:
-            stop.set()
-            raise
-        finally:
-            writer.join()
-        if failed:
-            raise failed[0]
-        return result
+def sheet_of(sheet: bytes) -> bytes:
+    """In a worker (or the parent, where no worker draws): the cards' xlsx of a ``packed_sheet``."""
+    with collector.paused():
+        rows = [row for part in pickle.loads(sheet) for row in pickle.loads(part)]
+        return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)], streamed=True)
 
 
 def _read_fonts() -> None:
@@ -530,39 +499,92 @@ def _read_fonts() -> None:
         face_glyphs(face)
 
 
+class CardsToDraw:
+    """A batch's combined cards, grouped, ordered and packed for drawing: the slips they were
+    made from can go once this is made. ``draw`` hands a trust's parts and its xlsx to the
+    workers (``card_workers``), which draw them in memory; ``write`` writes them, each part as
+    soon as it is drawn, the xlsx last. Nothing is written before ``write``: an apply hands its
+    cards to the workers as its files begin to be written, and writes them once every file is
+    whole (``paperwork.EarlyCards``).
+
+    A school's batch (at most TRUST_CHILDREN children) is one PDF, drawn here as it is written.
+    A trust's is a folder named as the PDF without ``.pdf``, holding the cards in files of whole
+    classes (``parts_of``). Raises ValueError as ``write_slips`` does (for a trust's, from
+    ``write``: a part is drawn in a worker)."""
+
+    def __init__(self, school: str, slips: Sequence[Slip]):
+        if not slips:
+            raise ValueError("there are no login slips to write")
+        self.school = school
+        groups = cards_of(slips)
+        self.groups: list[tuple[str, list[Card]]] | None = None
+        if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
+            self.groups = groups
+            return
+        parts = parts_of(groups)
+        digits = max(2, len(str(len(parts))))
+        self.names = [part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
+        self.with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
+        self.chars = printed_chars(school, groups)
+        self.parts: deque = deque(map(packed, parts))  # bytes to draw, or the workers' futures
+        self.sheet: bytes | Future = packed_sheet(groups)
+
+    @property
+    def worth_workers(self) -> bool:
+        """Whether the batch has parts enough to pay for starting workers to draw them."""
+        return self.groups is None and len(self.parts) >= POOL_PARTS
+
+    def draw(self, workers: Executor | None) -> None:
+        """Hand a trust's xlsx and parts to ``workers`` (``card_workers``), to make in memory now;
+        without workers, or for a school's batch, they are made as ``write`` writes them."""
+        if workers is None or self.groups is not None or isinstance(self.sheet, Future):
+            return
+        self.sheet = workers.submit(sheet_of, self.sheet)
+        self.parts = deque(workers.submit(draw_packed, self.school, part, self.with_codes, self.chars)
+                           for part in self.parts)  # fmt: skip
+
+    def cancel(self) -> None:
+        """Draw no more: the parts and xlsx the workers have not begun are not made."""
+        for drawing in (self.sheet, *self.parts) if self.groups is None else ():
+            if isinstance(drawing, Future):
+                drawing.cancel()
+
+    def write(self, pdf_path: Path, xlsx_path: Path) -> list[Path]:
+        """Write the cards, atomic and owner-only, the xlsx last (so a file newer than it has cards
+        still to draw); the paths written."""
+        for path in (pdf_path, xlsx_path):  # an earlier drawing killed part way
+            files.remove_stale_temporaries(path.parent, path.name)
+        if self.groups is not None:
+            rows = [(name, [row for card in cards for row in card.rows]) for name, cards in self.groups]
+            pdf = cards_pdf_bytes(self.school, self.groups)
+            workbook = slips_xlsx_bytes(rows, streamed=True)
+            files.atomic_write_bytes(pdf_path, pdf)
+            files.atomic_write_bytes(xlsx_path, workbook)
+            return [pdf_path, xlsx_path]
+        folder = files.make_private_dir(pdf_path.with_suffix(""))
+        written = [folder / name for name in self.names]
+        for path in written:  # each part let go (a future keeps its result) as soon as it is written
+            part = self.parts.popleft()
+            part = part.result() if isinstance(part, Future) else draw_packed(self.school, part, self.with_codes,
+                                                                               self.chars)  # fmt: skip
+            files.atomic_write_bytes(path, part)
+            del part
+        for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
+            stale.unlink()
+        files.remove_stale_temporaries(folder)
+        sheet, self.sheet = self.sheet, b""
+        files.atomic_write_bytes(xlsx_path, sheet.result() if isinstance(sheet, Future) else sheet_of(sheet))
+        return [folder, xlsx_path]
+
+
 def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip],
                 workers: Executor | None = None) -> list[Path]:  # fmt: skip
     """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
-    per child and platform, in the cards' order), both atomic and owner-only; the paths written.
-
-    A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
-    as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
-    both cores while the xlsx is made (by ``workers``, ``card_workers``, if the caller started
-    them). The xlsx is written streamed whatever the batch's size, and last either way, so a file
-    newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
-    if not slips:
-        raise ValueError("there are no login slips to write")
-    groups = cards_of(slips)
-    rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
-    for path in (pdf_path, xlsx_path):  # an earlier drawing killed part way
-        files.remove_stale_temporaries(path.parent, path.name)
-    if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
-        pdf = cards_pdf_bytes(school, groups)
-        workbook = slips_xlsx_bytes(rows, streamed=True)
-        files.atomic_write_bytes(pdf_path, pdf)
-        files.atomic_write_bytes(xlsx_path, workbook)
-        return [pdf_path, xlsx_path]
-    with_codes = any(row.school_code for _, some in rows for row in some)
-    parts = parts_of(groups)
-    folder = files.make_private_dir(pdf_path.with_suffix(""))
-    digits = max(2, len(str(len(parts))))
-    written = [folder / part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
-    workbook = write_parts(written, school, parts, with_codes, printed_chars(school, groups),
-                           lambda: slips_xlsx_bytes(rows, streamed=True), workers)  # fmt: skip
-    for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
-        stale.unlink()
-    files.remove_stale_temporaries(folder)
-    files.atomic_write_bytes(xlsx_path, workbook)
-    return [folder, xlsx_path]
-
-
+    per child and platform, in the cards' order), both atomic and owner-only; the paths written
+    (``CardsToDraw``). A trust's parts and xlsx are made by ``workers`` (``card_workers``) if the
+    caller started them, else by workers started here where the parts are worth them."""
+    cards = CardsToDraw(school, slips)
+    started = card_workers() if workers is None and cards.worth_workers else nullcontext(workers)
+    with started as pool:
+        cards.draw(pool)
+        return cards.write(pdf_path, xlsx_path)

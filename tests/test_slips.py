@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pydantic import ValidationError
 from pypdf import PdfReader
 
-from conftest import TODAY, Cli, apply, set_platform
+from conftest import TODAY, Cli, apply, import_rows, set_platform
 from provisioner import files
 from provisioner.cards import write_cards
 from provisioner.connector import PlatformSettings, registry
@@ -564,3 +564,89 @@ def test_a_card_prints_a_letter_its_batch_was_not_told_of(tmp_path: Path):
     path.write_bytes(cards_pdf_bytes(SCHOOL, cards_of(slips), chars=frozenset("abc")))
     text = PdfReader(path).pages[0].extract_text()
     assert "Ŵyn Ødegård" in text and "usr0001q" in text and "Pw0001-kite" in text and SCHOOL in text
+
+
+def cards_as_printed(workspace, batch_id: str) -> tuple[list[tuple], dict[str, list[str]]]:
+    """A batch's combined cards as the admin gets them: the xlsx's cells, and each PDF's text
+    page by page (a trust's folder of parts by file name)."""
+    rows = list(load_workbook(workspace.outbox / f"login-slips-{batch_id}.xlsx").active.iter_rows(values_only=True))
+    single, folder = workspace.outbox / f"login-slips-{batch_id}.pdf", workspace.outbox / f"login-slips-{batch_id}"
+    pdfs = sorted(folder.iterdir()) if folder.is_dir() else [single]
+    return rows, {pdf.name: [page.extract_text() for page in PdfReader(pdf).pages] for pdf in pdfs}
+
+
+def drawn_from_files(workspace, roster_file: Path, batch_id: str) -> dict:
+    """The batch's cards drawn again from its files alone (``print_cards``, as after a crash)."""
+    from provisioner.delivery import Job, print_cards
+    from provisioner.planning import identity
+
+    roster = Provisioner(workspace).read_roster(roster_file, today=TODAY)
+    with workspace.open_state() as state:
+        return print_cards(Job(workspace, state, TODAY, roster=identity.match(state, roster).roster), {batch_id})
+
+
+@pytest.mark.parametrize("size", ["school", "trust"])
+def test_the_cards_drawn_while_the_files_are_written_are_the_cards_of_the_files(tmp_path: Path, roster_file: Path,
+                                                                                monkeypatch, size):  # fmt: skip
+    """The apply draws its cards from the first passwords it made up front, while it writes the
+    files; drawn again from the files alone, they are the same cards, passwords and all (a trust's
+    here in parts of four children, drawn by a worker)."""
+    import provisioner.cards
+    from provisioner.delivery import paperwork
+
+    if size == "trust":
+        monkeypatch.setattr(provisioner.cards, "TRUST_CHILDREN", 2)
+        monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 4)
+    written_early, write = [], paperwork.EarlyCards.write
+    monkeypatch.setattr(paperwork.EarlyCards, "write", lambda self, job: written_early.append(write(self, job)) or
+                        written_early[-1])  # fmt: skip
+    workspace = init_workspace(tmp_path / "cards", SCHOOL, "hollowbrook.sch.uk", list(COMBINED))
+    set_platform(workspace, "ixl", school_code='"hollowbrook"')
+    set_platform(workspace, "tt-rockstars", school_code='"HB7Q2"')
+    result = apply(workspace, roster_file)
+    [batch_id] = {b.batch_id for b in result.batches}
+    assert len(written_early) == 1 and written_early[0], "drawn as the files were written"
+    assert {b.platform: b.slips for b in result.batches} == {
+        platform: paths for (_, platform), paths in written_early[0].items()}, "the answer names them"  # fmt: skip
+    early = cards_as_printed(workspace, batch_id)
+    if size == "trust":
+        assert len(early[1]) >= provisioner.cards.POOL_PARTS
+    for path in [*workspace.outbox.glob("login-slips-*.pdf"), *workspace.outbox.glob("login-slips-*/*.pdf"),
+                 *workspace.outbox.glob("login-slips-*.xlsx")]:  # fmt: skip
+        path.unlink()
+    assert drawn_from_files(workspace, roster_file, batch_id) == written_early[0]
+    again = cards_as_printed(workspace, batch_id)
+    assert early[0] == again[0], "the xlsx: every child's rows, usernames and passwords as the files hold them"
+    assert early[1] == again[1], "the PDFs: the same cards, page by page"
+    assert sum(len(pages) for pages in early[1].values()) > 1 and len(early[0]) > 100
+
+
+def test_a_file_that_does_not_hold_the_passwords_drawn_early_gets_cards_drawn_from_the_files(
+        tmp_path: Path, roster_file: Path, monkeypatch):  # fmt: skip
+    """A row given no password up front gets one as its file is written: the cards drawn early
+    are dropped, unwritten, and the cards drawn from the files, so every card holds its file's
+    passwords."""
+    from provisioner.delivery import paperwork
+
+    first_passwords = paperwork.first_passwords
+
+    def one_short(connectors, plan):
+        made = first_passwords(connectors, plan)
+        made["purple-mash"].pop(min(made["purple-mash"]))
+        return made
+
+    monkeypatch.setattr(paperwork, "first_passwords", one_short)
+    written_early, write = [], paperwork.EarlyCards.write
+    monkeypatch.setattr(paperwork.EarlyCards, "write", lambda self, job: written_early.append(write(self, job)) or
+                        written_early[-1])  # fmt: skip
+    workspace = init_workspace(tmp_path / "cards", SCHOOL, "hollowbrook.sch.uk", list(COMBINED))
+    result = apply(workspace, roster_file)
+    assert written_early == [None], "drawn early, then dropped"
+    [batch_id] = {b.batch_id for b in result.batches}
+    header, *cells = cards_as_printed(workspace, batch_id)[0]
+    assert cells
+    for issued in result.batches:  # each file's passwords, on its platform's rows of the cards
+        name = workspace.connector(issued.platform).name
+        [column] = {h for row in import_rows(issued.path) for h in row if "password" in h.lower()}
+        in_file = sorted(row[column] for row in import_rows(issued.path) if row[column])
+        assert sorted(row[4] for row in cells if row[2] == name) == in_file, issued.platform

@@ -86,8 +86,13 @@ class FileDelivery(Delivery):
         issues = connector.issues_passwords
         # A file written whole before a crash may already be uploaded: keep its passwords.
         earlier = self.passwords_in(path) if issues else {}
+        # This apply's first passwords where they were made up front for its cards (paperwork.py),
+        # for a file not there before; the cards are drawn from the file if it takes any other.
+        made = job.first_passwords.pop(platform, None) if batch.id == job.batch_id else None
+        made = made if made is not None and not path.exists() else None
+        as_made = made is not None
         # Its own slips only where the school prints them per platform: combined cards are drawn
-        # from the written files at the end of the apply (paperwork.py).
+        # by the apply from its first passwords, or from the written files (paperwork.py).
         own_slips = job.workspace.settings.slips.style != COMBINED
         rows, slips, new_passwords = [], [], 0
         fresh = passwords.supply(connector.effective_password_rule) if issues else None
@@ -101,6 +106,9 @@ class FileDelivery(Delivery):
                     if earlier:  # the file may spell the username as the pupil signs in (IXL's name@code)
                         username = send.fields.get("username", "")
                         password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain))
+                    elif made is not None:
+                        password = made.get(send.pupil_key, "")
+                        as_made = as_made and bool(password)
                     password = password or next(fresh)
                 values = {**send.fields, "password": password}
                 view = PupilView.of_declared(platform, values, declared) if values.keys() <= declared \
@@ -128,6 +136,8 @@ class FileDelivery(Delivery):
         crashpoint("written")
         state.mark_written(batch, sends, passwords=new_passwords)
         crashpoint("committed")
+        if as_made and new_passwords == len(made):
+            job.first_passwords_kept.add(platform)
         return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
 
     def everyone_else(self, job: Job, leaving_out: set[str], batch_id: str | None = None) -> list[PupilView]:
