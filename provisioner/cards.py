@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from provisioner import collector, files
 from provisioner.pdfpages import PdfPages, face_glyphs, text_op
 from provisioner.slips import (
-    BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, XLSX_HEADER, Slip, SlipRows, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
+    BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, XLSX_HEADER, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
 )  # fmt: skip
 from provisioner.workers import spawned_pool
 from provisioner.xlsx import Sheet, xlsx_bytes
@@ -457,35 +457,40 @@ def card_workers(count: int | None = None) -> Iterator[Executor | None]:
 
 
 def packed(part: list[tuple[str, list[Card]]]) -> bytes:
-    """A part as a worker is sent it (``draw_packed`` unpacks it): plain tuples, a class's heading
-    and each card's name, class and rows (``CardRow``'s fields), pickled here, so that the parts
-    waiting for a worker hold a few bytes a row rather than a tuple each."""
+    """A part as a worker is sent it (``draw_packed`` and ``sheet_of`` unpack it): plain tuples, a
+    class's heading and each card's name, class, rows (``CardRow``'s fields) and, only where a row
+    names the child otherwise (a pupil who left the roster, named from each platform's record),
+    each row's name for the xlsx; pickled here, so that the parts waiting for a worker hold a few
+    bytes a row rather than a tuple each."""
     return pickle.dumps([(name, [(card.display_name, card.class_name,
-                                  [(r.platform, r.sign_in_url, r.school_code, r.username, r.password) for r in card.rows])
+                                  [(r.platform, r.sign_in_url, r.school_code, r.username, r.password) for r in card.rows],
+                                  _row_names(card))
                                  for card in cards]) for name, cards in part], protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
+
+
+def _row_names(card: Card) -> tuple[str, ...] | None:
+    """Each row's name for the xlsx where one differs from the card's (else None)."""
+    if all(row.display_name == card.display_name for row in card.rows):
+        return None
+    return tuple(row.display_name for row in card.rows)
 
 
 def draw_packed(school: str, part: bytes, with_codes: bool, chars: frozenset[str]) -> bytes:
     """In a worker: the PDF of a ``packed`` part (``cards_pdf_bytes``)."""
     with collector.paused():  # a part's cards live until it is drawn (see collector.py)
         groups = [(name, [Card(display_name, class_name, tuple(map(CardRow._make, rows)))
-                          for display_name, class_name, rows in cards]) for name, cards in pickle.loads(part)]  # fmt: skip
+                          for display_name, class_name, rows, _ in cards]) for name, cards in pickle.loads(part)]  # fmt: skip
         return cards_pdf_bytes(school, groups, with_codes, chars)
 
 
-def packed_sheet(groups: list[tuple[str, list[Card]]]) -> bytes:
-    """The xlsx's rows (``SlipRows``: a row per child and platform, in the cards' order) as a
-    worker is sent them (``sheet_of``), pickled a class at a time: each value is a string the
-    slips already hold, so the pickle is the memory they take while they wait."""
-    return pickle.dumps([pickle.dumps(list(SlipRows([(name, [row for card in cards for row in card.rows])])),
-                                      protocol=pickle.HIGHEST_PROTOCOL) for name, cards in groups],
-                        protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
-
-
-def sheet_of(sheet: bytes) -> bytes:
-    """In a worker (or the parent, where no worker draws): the cards' xlsx of a ``packed_sheet``."""
+def sheet_of(parts: Sequence[bytes]) -> bytes:
+    """In a worker (or the parent, where no worker draws): the cards' xlsx of a batch's ``packed``
+    parts, the rows ``slips_xlsx_bytes`` writes (``SlipRows``: a row per child and platform, in
+    the cards' order)."""
     with collector.paused():
-        rows = [row for part in pickle.loads(sheet) for row in pickle.loads(part)]
+        rows = [(class_name, names[number] if names else display_name, platform, username, password, url or "", code)
+                for part in parts for _, cards in pickle.loads(part) for display_name, class_name, rows, names in cards
+                for number, (platform, url, code, username, password) in enumerate(rows)]  # fmt: skip
         return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)], streamed=True)
 
 
@@ -526,8 +531,9 @@ class CardsToDraw:
         self.names = [part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
         self.with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
         self.chars = printed_chars(school, groups)
-        self.parts: deque = deque(map(packed, parts))  # bytes to draw, or the workers' futures
-        self.sheet: bytes | Future = packed_sheet(groups)
+        self.packed = [packed(part) for part in parts]
+        self.parts: deque = deque(self.packed)  # bytes to draw, or the workers' futures
+        self.sheet: Future | None = None
 
     @property
     def worth_workers(self) -> bool:
@@ -537,15 +543,17 @@ class CardsToDraw:
     def draw(self, workers: Executor | None) -> None:
         """Hand a trust's xlsx and parts to ``workers`` (``card_workers``), to make in memory now;
         without workers, or for a school's batch, they are made as ``write`` writes them."""
-        if workers is None or self.groups is not None or isinstance(self.sheet, Future):
+        if workers is None or self.groups is not None or self.sheet is not None:
             return
-        self.sheet = workers.submit(sheet_of, self.sheet)
         self.parts = deque(workers.submit(draw_packed, self.school, part, self.with_codes, self.chars)
                            for part in self.parts)  # fmt: skip
+        # Last: until a worker takes it, it holds no more than the parts, and its xlsx (as large
+        # as a fifth of the PDFs) is held the least time before it is written.
+        self.sheet = workers.submit(sheet_of, self.packed)
 
     def cancel(self) -> None:
         """Draw no more: the parts and xlsx the workers have not begun are not made."""
-        for drawing in (self.sheet, *self.parts) if self.groups is None else ():
+        for drawing in (*self.parts, self.sheet) if self.groups is None else ():
             if isinstance(drawing, Future):
                 drawing.cancel()
 
@@ -572,8 +580,8 @@ class CardsToDraw:
         for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
             stale.unlink()
         files.remove_stale_temporaries(folder)
-        sheet, self.sheet = self.sheet, b""
-        files.atomic_write_bytes(xlsx_path, sheet.result() if isinstance(sheet, Future) else sheet_of(sheet))
+        sheet, self.sheet, packed_parts, self.packed = self.sheet, None, self.packed, []
+        files.atomic_write_bytes(xlsx_path, sheet_of(packed_parts) if sheet is None else sheet.result())
         return [folder, xlsx_path]
 
 

@@ -472,6 +472,22 @@ def test_a_trust_batch_gets_a_folder_of_files_of_whole_classes_and_one_xlsx(tmp_
     assert [r[4] for r in rows[1:3]] == ["Bc0000-moss", "Pw0000-kite"], "the cards' order: platforms by name"
 
 
+def test_a_trust_batchs_xlsx_names_each_row_as_its_slip_does(tmp_path: Path):
+    """The xlsx of a trust's batch is made from the parts sent to the drawing (one name a card):
+    a child who left the roster is named from each platform's own record, and a row whose record
+    names them otherwise keeps that name, as a school's batch's xlsx does."""
+    slips = trust_batch(25)
+    slips[1] = replace(slips[1], display_name="Kit Marrow-Lane")  # the same child's Bug Club row
+    pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
+    write_cards(pdf, xlsx, SCHOOL, slips)
+    rows = list(load_workbook(xlsx)["Login slips"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(slips)
+    named = {(row[1], row[2]) for row in rows if row[3] in ("usr0000q", "bug0000q")}
+    assert named == {("Kit0000 Marrow", PLATFORM), ("Kit Marrow-Lane", "Bug Club")}
+    assert rows[:2] == [("3A", "Kit Marrow-Lane", "Bug Club", "bug0000q", "Bc0000-moss", "https://example.test/bug",
+                         "HB7Q2"), ("3A", "Kit0000 Marrow", PLATFORM, "usr0000q", "Pw0000-kite", URL, None)]  # fmt: skip
+
+
 def test_a_trust_batch_drawn_again_keeps_no_file_of_the_earlier_drawing(tmp_path: Path):
     pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
     write_cards(pdf, xlsx, SCHOOL, trust_batch(45))
