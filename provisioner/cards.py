@@ -12,14 +12,13 @@ classes and names are the per-platform slips' (slips.py), so the two layouts pri
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import re
 import unicodedata
-from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
@@ -52,7 +51,7 @@ CARDS_TOP = GRID_TOP
 CARDS_BOTTOM = GRID_BOTTOM
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
 
 class CardRow(NamedTuple):
@@ -437,23 +436,25 @@ WORKERS_FROM = PART_CHILDREN * (POOL_PARTS - 1)
 
 
 @contextmanager
-def card_workers(count: int | None = None) -> Iterator[Executor | None]:
+def card_workers(count: int | None = None) -> Iterator[list[Executor] | None]:
     """``count`` (WORKERS) processes that draw a trust's parts and make its xlsx (None on one core),
-    started now, so that their start (a fresh interpreter each, its fonts read) overlaps the
-    parent's own work; ended, and their memory with every password, when the block ends (work
-    not yet begun is cancelled, as when an apply fails)."""
+    each a pool of its own, so that what one drew is taken from it (``CardsToDraw``); started
+    now, so that their start (a fresh interpreter each, its fonts read) overlaps the parent's own
+    work; ended, and their memory with every password, when the block ends (work not yet begun
+    is cancelled, as when an apply fails)."""
     count = WORKERS if count is None else count
     if count < 1 or (os.cpu_count() or 1) < 2:
         yield None
         return
     # Fresh interpreters (see workers.py): starting one takes about half a second, hence POOL_PARTS.
-    pool = spawned_pool(count, _read_fonts)
-    try:
-        for _ in range(count):  # the pool starts a process for each piece of work it is given
-            pool.submit(int)
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    with ExitStack() as started:
+        workers = []
+        for _ in range(count):
+            worker = spawned_pool(1, _read_fonts)
+            started.callback(worker.shutdown, wait=True, cancel_futures=True)
+            worker.submit(int)  # the pool starts its process for the first piece of work it is given
+            workers.append(worker)
+        yield workers
 
 
 def packed(part: list[tuple[str, list[Card]]]) -> bytes:
@@ -494,6 +495,23 @@ def sheet_of(parts: Sequence[bytes]) -> bytes:
         return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)], streamed=True)
 
 
+# In a worker: what it drew, kept until the parent takes it (``CardsToDraw``), by (batch, file).
+_drawn: dict[tuple[int, int], bytes] = {}
+_batches = itertools.count()
+SHEET = -1  # the xlsx's number among a batch's files
+
+
+def draw_kept(batch: int, number: int, make: Callable[..., bytes], *args) -> int:
+    """In a worker: ``make(*args)`` (a part's PDF, or the xlsx), kept here until taken; its size."""
+    _drawn[batch, number] = made = make(*args)
+    return len(made)
+
+
+def take_drawn(batch: int, number: int) -> bytes:
+    """In a worker: what ``draw_kept`` made, handed over and let go."""
+    return _drawn.pop((batch, number))
+
+
 def _read_fonts() -> None:
     """In a worker, as it starts: the fonts every part draws with."""
     from provisioner.pdfpages import face_glyphs
@@ -507,10 +525,12 @@ def _read_fonts() -> None:
 class CardsToDraw:
     """A batch's combined cards, grouped, ordered and packed for drawing: the slips they were
     made from can go once this is made. ``draw`` hands a trust's parts and its xlsx to the
-    workers (``card_workers``), which draw them in memory; ``write`` writes them, each part as
-    soon as it is drawn, the xlsx last. Nothing is written before ``write``: an apply hands its
-    cards to the workers as its files begin to be written, and writes them once every file is
-    whole (``paperwork.EarlyCards``).
+    workers (``card_workers``), which draw them and keep them in their own memory; ``write``
+    takes each from its worker and writes it, the parts in order, the xlsx last. Nothing is
+    written, nor held by this process, before ``write``: an apply hands its cards to the workers
+    as its files begin to be written, and writes them once every file is whole
+    (``paperwork.EarlyCards``), the drawn cards (a fifth of a MiB a part) never adding to the
+    memory of the apply at its peak.
 
     A school's batch (at most TRUST_CHILDREN children) is one PDF, drawn here as it is written.
     A trust's is a folder named as the PDF without ``.pdf``, holding the cards in files of whole
@@ -523,6 +543,8 @@ class CardsToDraw:
         self.school = school
         groups = cards_of(slips)
         self.groups: list[tuple[str, list[Card]]] | None = None
+        self.drawing: dict[int, tuple[Executor, Future]] = {}  # each file's worker and drawing (SHEET: the xlsx)
+        self.batch = next(_batches)
         if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
             self.groups = groups
             return
@@ -532,30 +554,41 @@ class CardsToDraw:
         self.with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
         self.chars = printed_chars(school, groups)
         self.packed = [packed(part) for part in parts]
-        self.parts: deque = deque(self.packed)  # bytes to draw, or the workers' futures
-        self.sheet: Future | None = None
 
     @property
     def worth_workers(self) -> bool:
         """Whether the batch has parts enough to pay for starting workers to draw them."""
-        return self.groups is None and len(self.parts) >= POOL_PARTS
+        return self.groups is None and len(self.packed) >= POOL_PARTS
 
-    def draw(self, workers: Executor | None) -> None:
-        """Hand a trust's xlsx and parts to ``workers`` (``card_workers``), to make in memory now;
-        without workers, or for a school's batch, they are made as ``write`` writes them."""
-        if workers is None or self.groups is not None or self.sheet is not None:
+    def draw(self, workers: Sequence[Executor] | None) -> None:
+        """Hand a trust's xlsx and parts to ``workers`` (``card_workers``) in turn, to make and
+        keep now; without workers, or for a school's batch, they are made as ``write`` writes
+        them. The xlsx goes first: it is made of every part, which the pool holds here until the
+        work it was sent for is done."""
+        if not workers or self.groups is not None or self.drawing:
             return
-        self.parts = deque(workers.submit(draw_packed, self.school, part, self.with_codes, self.chars)
-                           for part in self.parts)  # fmt: skip
-        # Last: until a worker takes it, it holds no more than the parts, and its xlsx (as large
-        # as a fifth of the PDFs) is held the least time before it is written.
-        self.sheet = workers.submit(sheet_of, self.packed)
+        for number, (make, *args) in enumerate([(sheet_of, self.packed), *(
+                (draw_packed, self.school, part, self.with_codes, self.chars) for part in self.packed)], start=SHEET):  # fmt: skip
+            worker = workers[(number - SHEET) % len(workers)]
+            self.drawing[number] = (worker, worker.submit(draw_kept, self.batch, number, make, *args))
+        self.packed = []
 
     def cancel(self) -> None:
-        """Draw no more: the parts and xlsx the workers have not begun are not made."""
-        for drawing in (*self.parts, self.sheet) if self.groups is None else ():
-            if isinstance(drawing, Future):
-                drawing.cancel()
+        """Draw no more: the parts and xlsx the workers have not begun are not made (each worker
+        still holds what it drew until it ends, with the apply)."""
+        for worker, drawn in self.drawing.values():
+            drawn.cancel()
+
+    def made(self, number: int) -> bytes:
+        """A part's PDF (or the xlsx), from the worker that drew it (raising what the drawing
+        raised), or drawn here."""
+        if number in self.drawing:
+            worker, drawn = self.drawing.pop(number)
+            drawn.result()
+            return worker.submit(take_drawn, self.batch, number).result()
+        if number == SHEET:
+            return sheet_of(self.packed)
+        return draw_packed(self.school, self.packed[number], self.with_codes, self.chars)
 
     def write(self, pdf_path: Path, xlsx_path: Path) -> list[Path]:
         """Write the cards, atomic and owner-only, the xlsx last (so a file newer than it has cards
@@ -571,17 +604,12 @@ class CardsToDraw:
             return [pdf_path, xlsx_path]
         folder = files.make_private_dir(pdf_path.with_suffix(""))
         written = [folder / name for name in self.names]
-        for path in written:  # each part let go (a future keeps its result) as soon as it is written
-            part = self.parts.popleft()
-            part = part.result() if isinstance(part, Future) else draw_packed(self.school, part, self.with_codes,
-                                                                               self.chars)  # fmt: skip
-            files.atomic_write_bytes(path, part)
-            del part
+        for number, path in enumerate(written):  # each taken and written in turn: one held here at a time
+            files.atomic_write_bytes(path, self.made(number))
         for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
             stale.unlink()
         files.remove_stale_temporaries(folder)
-        sheet, self.sheet, packed_parts, self.packed = self.sheet, None, self.packed, []
-        files.atomic_write_bytes(xlsx_path, sheet_of(packed_parts) if sheet is None else sheet.result())
+        files.atomic_write_bytes(xlsx_path, self.made(SHEET))
         return [folder, xlsx_path]
 
 
