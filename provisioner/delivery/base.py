@@ -9,7 +9,7 @@ Each reports what it did into the run's result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -116,7 +116,7 @@ class Job:
     # in memory only, never in the state or a log. ``FileDelivery.resume`` takes a platform's
     # out as it writes its file, and names the platform in ``first_passwords_kept`` where the file
     # holds exactly them.
-    first_passwords: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    first_passwords: dict[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
     first_passwords_kept: set[str] = field(default_factory=set)
     _by_key: dict[str, Pupil] | None = field(default=None, init=False, repr=False)
 
