@@ -3,8 +3,9 @@ in an apply, a row each (the platform and its website, the school code where the
 for one, the username as the child types it, and the password), so a child on six platforms has
 one card to keep, not six.
 
-A trust's batch is split into files of whole classes drawn on both cores; a school's batch is
-one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
+A trust's batch is split into files of whole classes drawn in worker processes (``CardsToDraw``):
+in an apply, on the other core while its files are written, each file kept in the worker that
+drew it until the apply writes it; a school's batch is one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
 is set per card, and the file is written directly (pdfpages.py), every file of a batch embedding
 the same font subsets, made once a process. The fonts, the fitting of text and the order of
 classes and names are the per-platform slips' (slips.py), so the two layouts print alike.

@@ -7,13 +7,17 @@ whose admin copies rows from a spreadsheet into a form (Bug Club). (School Data 
 ``FileDelivery``, kept with its platform in connectors/microsoft_365/sds.py.)
 
 Crash safety: the intent (every row, every username) is recorded before any file is written,
-and the rows are marked sent in one transaction after the file is whole. First passwords are
-made when the file is written and go only into it and the slips (written after it, so no slip
-shows a password no file holds, and before the batch is marked written, so a file whose slips
-were not drawn is finished again; combined cards read the apply's files back, see
-paperwork.py); after a crash before the commit they are made afresh and both files rewritten,
-so the slips always match the file the admin uploads (a file written whole before the crash
-keeps its passwords: it may be uploaded).
+and the rows are marked sent in one transaction after the file is whole. First passwords go only
+into the file and the slips. Per-platform slips are drawn when the file is written, after it (so
+no slip shows a password no file holds) and before the batch is marked written (so a file whose
+slips were not drawn is finished again). Combined cards (paperwork.py) are drawn while the files
+are written: an apply makes its first passwords up front, in memory only (``Job.first_passwords``),
+and ``resume`` writes each row's into this apply's new file; the cards reach the disk only once
+every file is whole, and where a file did not take exactly those passwords they are drawn from
+the files instead. After a crash before the commit the passwords are made afresh and the files
+rewritten, and the cards drawn from the files by the next apply, so the slips always match the
+file the admin uploads (a file written whole before the crash keeps its passwords: it may be
+uploaded).
 """
 
 from __future__ import annotations

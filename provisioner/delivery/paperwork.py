@@ -5,13 +5,18 @@ leavers (which only marks them inactive there: their deletion is a deletion list
 Login slips come in the school's ``[slips] style``. Per platform, each batch's slips sit with its
 file. Combined (the default), one card per child covers every file platform of the apply:
 ``outbox/login-slips-<batch>.pdf`` and ``.xlsx`` (a trust's batch: a folder
-``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.write_cards``), written once
-the apply's files are written, from the files themselves (each read back with ``passwords_in``; the state holds no password).
-So a card never shows a password that is in no file, and the cards are drawn once per apply, not
-once per platform. An apply killed after a file was written but before its cards owes them: the
-next apply draws the cards of every batch of an interrupted or failed run whose cards are missing
-or older than its files (``cards_owed``), from those files, so no password in a written file is
-left on no card.
+``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.CardsToDraw``), drawn once
+per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
+it makes every file platform's first passwords before it records anything, keeps them in memory
+(the state holds no password), gathers the cards from them, the plan's usernames and the roster's
+names, and hands them to a worker on the other core; once every file is whole and marked
+written, the cards are written, the xlsx last. Where a file did not take exactly those passwords
+(it was there already, a row had none made, a platform failed), the cards are drawn from the
+files themselves (``print_cards``, each read back with ``passwords_in``), so a card never shows
+a password that is in no file. That read-back is also the crash recovery: an apply killed after
+a file was written but before its cards owes them, and the next apply draws the cards of every
+batch of an interrupted or failed run whose cards are missing or older than its files
+(``cards_owed``) from those files, so no password in a written file is left on no card.
 
 Microsoft 365 through Graph keeps its own slips: its passwords are set on the platform as they
 are made and are in no file, so the combined cards could not be drawn from them. Nor could they
