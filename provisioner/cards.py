@@ -615,7 +615,7 @@ class CardsToDraw:
 
 
 def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip],
-                workers: Executor | None = None) -> list[Path]:  # fmt: skip
+                workers: Sequence[Executor] | None = None) -> list[Path]:  # fmt: skip
     """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
     per child and platform, in the cards' order), both atomic and owner-only; the paths written
     (``CardsToDraw``). A trust's parts and xlsx are made by ``workers`` (``card_workers``) if the

@@ -532,9 +532,9 @@ def test_a_trust_batch_drawn_on_both_cores_is_the_same_as_on_one(tmp_path: Path,
 
 
 def test_a_trust_part_that_cannot_be_written_stops_the_cards_before_their_xlsx(tmp_path: Path, monkeypatch):
-    # The parts are written as the workers finish them, while the xlsx is made: a part that
-    # cannot be written still fails the drawing, and the xlsx (written last, so the next apply
-    # sees cards owed) is not written.
+    # The parts are taken from the workers that drew them and written in order: a part that
+    # cannot be written fails the drawing, and the xlsx (written last, so the next apply sees
+    # cards owed) is not written.
     import provisioner.cards
 
     monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 120)
