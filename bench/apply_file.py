@@ -11,6 +11,7 @@ the state file for each account it holds. ``--no-cards`` leaves the login cards 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -43,6 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.no_cards:
         provisioning.print_cards = lambda job, owed: {}
+        provisioning.early_cards = lambda job, connectors, plan: contextlib.nullcontext(None)
     path = roster_file(args.pupils)
     with tempfile.TemporaryDirectory() as folder:
         offline = [p for p, cls in registry().items() if cls().delivery.works_offline]  # Graph has its own bench

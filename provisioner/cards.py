@@ -3,8 +3,9 @@ in an apply, a row each (the platform and its website, the school code where the
 for one, the username as the child types it, and the password), so a child on six platforms has
 one card to keep, not six.
 
-A trust's batch is split into files of whole classes drawn on both cores; a school's batch is
-one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
+A trust's batch is split into files of whole classes drawn in worker processes (``CardsToDraw``):
+in an apply, on the other core while its files are written, each file kept in the worker that
+drew it until the apply writes it; a school's batch is one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
 is set per card, and the file is written directly (pdfpages.py), every file of a batch embedding
 the same font subsets, made once a process. The fonts, the fitting of text and the order of
 classes and names are the per-platform slips' (slips.py), so the two layouts print alike.
@@ -12,26 +13,26 @@ classes and names are the per-platform slips' (slips.py), so the two layouts pri
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import re
-import threading
 import unicodedata
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple
 
 from provisioner import collector, files
 from provisioner.pdfpages import PdfPages, face_glyphs, text_op
 from provisioner.slips import (
-    BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
+    BASELINE, CUT_NOTE, FACES, Face, GRID_BOTTOM, GRID_TOP, LINE, MARGIN, MONO, MONO_BOLD, NO_CLASS, PAD, PAGE_H, PAGE_W, PRIVACY_NOTE, PT, REPLACEMENT, SANS, SANS_BOLD, XLSX_HEADER, Slip, class_key, credential_face, fit, metrics, name_key, printable, slips_xlsx_bytes,
 )  # fmt: skip
 from provisioner.workers import spawned_pool
+from provisioner.xlsx import Sheet, xlsx_bytes
 
 FULL_W = PAGE_W - 2 * MARGIN
 CARD_NAME_H = 9.5
@@ -51,7 +52,7 @@ CARDS_TOP = GRID_TOP
 CARDS_BOTTOM = GRID_BOTTOM
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
 
 
 class CardRow(NamedTuple):
@@ -401,9 +402,8 @@ def cards_pdf_bytes(school: str, groups: list[tuple[str, list[Card]]], with_code
 # about 0.2 s a file whatever its size, so 1,700 classes would take minutes.
 TRUST_CHILDREN = 600
 PART_CHILDREN = 600
-WORKERS = 2  # processes drawing the parts; the xlsx is written meanwhile
+WORKERS = 2  # processes drawing the parts and making the xlsx
 POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
-T = TypeVar("T")
 
 
 def parts_of(groups: list[tuple[str, list[Card]]]) -> list[list[tuple[str, list[Card]]]]:
@@ -437,87 +437,80 @@ WORKERS_FROM = PART_CHILDREN * (POOL_PARTS - 1)
 
 
 @contextmanager
-def card_workers() -> Iterator[Executor | None]:
-    """The WORKERS processes that draw a trust's parts (None on one core), started now, so that
-    their start (a fresh interpreter each, its fonts read) overlaps the parent gathering the
-    cards; ended, and their memory with every password, when the block ends."""
-    if WORKERS < 2 or (os.cpu_count() or 1) < 2:
+def card_workers(count: int | None = None) -> Iterator[list[Executor] | None]:
+    """``count`` (WORKERS) processes that draw a trust's parts and make its xlsx (None on one core),
+    each a pool of its own, so that what one drew is taken from it (``CardsToDraw``); started
+    now, so that their start (a fresh interpreter each, its fonts read) overlaps the parent's own
+    work; ended, and their memory with every password, when the block ends (work not yet begun
+    is cancelled, as when an apply fails)."""
+    count = WORKERS if count is None else count
+    if count < 1 or (os.cpu_count() or 1) < 2:
         yield None
         return
     # Fresh interpreters (see workers.py): starting one takes about half a second, hence POOL_PARTS.
-    with spawned_pool(WORKERS, _read_fonts) as pool:
-        for _ in range(WORKERS):  # the pool starts a process for each piece of work it is given
-            pool.submit(int)
-        yield pool
+    with ExitStack() as started:
+        workers = []
+        for _ in range(count):
+            worker = spawned_pool(1, _read_fonts)
+            started.callback(worker.shutdown, wait=True, cancel_futures=True)
+            worker.submit(int)  # the pool starts its process for the first piece of work it is given
+            workers.append(worker)
+        yield workers
 
 
 def packed(part: list[tuple[str, list[Card]]]) -> bytes:
-    """A part as a worker is sent it (``draw_packed`` unpacks it): plain tuples, a class's heading
-    and each card's name, class and rows (``CardRow``'s fields), pickled here, so that the parts
-    waiting for a worker hold a few bytes a row rather than a tuple each."""
+    """A part as a worker is sent it (``draw_packed`` and ``sheet_of`` unpack it): plain tuples, a
+    class's heading and each card's name, class, rows (``CardRow``'s fields) and, only where a row
+    names the child otherwise (a pupil who left the roster, named from each platform's record),
+    each row's name for the xlsx; pickled here, so that the parts waiting for a worker hold a few
+    bytes a row rather than a tuple each."""
     return pickle.dumps([(name, [(card.display_name, card.class_name,
-                                  [(r.platform, r.sign_in_url, r.school_code, r.username, r.password) for r in card.rows])
+                                  [(r.platform, r.sign_in_url, r.school_code, r.username, r.password) for r in card.rows],
+                                  _row_names(card))
                                  for card in cards]) for name, cards in part], protocol=pickle.HIGHEST_PROTOCOL)  # fmt: skip
+
+
+def _row_names(card: Card) -> tuple[str, ...] | None:
+    """Each row's name for the xlsx where one differs from the card's (else None)."""
+    if all(row.display_name == card.display_name for row in card.rows):
+        return None
+    return tuple(row.display_name for row in card.rows)
 
 
 def draw_packed(school: str, part: bytes, with_codes: bool, chars: frozenset[str]) -> bytes:
     """In a worker: the PDF of a ``packed`` part (``cards_pdf_bytes``)."""
     with collector.paused():  # a part's cards live until it is drawn (see collector.py)
         groups = [(name, [Card(display_name, class_name, tuple(map(CardRow._make, rows)))
-                          for display_name, class_name, rows in cards]) for name, cards in pickle.loads(part)]  # fmt: skip
+                          for display_name, class_name, rows, _ in cards]) for name, cards in pickle.loads(part)]  # fmt: skip
         return cards_pdf_bytes(school, groups, with_codes, chars)
 
 
-def write_parts(paths: list[Path], school: str, parts: list[list[tuple[str, list[Card]]]], with_codes: bool,
-                chars: frozenset[str], meanwhile: Callable[[], T], workers: Executor | None = None) -> T:  # fmt: skip
-    """Draw each part's PDF and write it to its path (atomic, owner-only) as soon as it is drawn,
-    in order; ``meanwhile`` runs here while they are drawn (the xlsx), its result returned.
+def sheet_of(parts: Sequence[bytes]) -> bytes:
+    """In a worker (or the parent, where no worker draws): the cards' xlsx of a batch's ``packed``
+    parts, the rows ``slips_xlsx_bytes`` writes (``SlipRows``: a row per child and platform, in
+    the cards' order)."""
+    with collector.paused():
+        rows = [(class_name, names[number] if names else display_name, platform, username, password, url or "", code)
+                for part in parts for _, cards in pickle.loads(part) for display_name, class_name, rows, names in cards
+                for number, (platform, url, code, username, password) in enumerate(rows)]  # fmt: skip
+        return xlsx_bytes([Sheet("Login slips", XLSX_HEADER, rows)], streamed=True)
 
-    The parts are drawn by ``workers`` (``card_workers``) if given, else by workers started here
-    when there are parts enough to pay for starting them. The cards reach them through the
-    pool's pipe, in memory: no password is written anywhere but on the cards."""
-    if workers is not None:
-        workers_now = nullcontext(workers)
-    elif len(parts) < POOL_PARTS:
-        workers_now = nullcontext(None)
-    else:
-        workers_now = card_workers()
-    with workers_now as pool:
-        if pool is None:
-            for path, part in zip(paths, parts, strict=True):
-                files.atomic_write_bytes(path, cards_pdf_bytes(school, part, with_codes, chars))
-            return meanwhile()
-        drawn = deque(pool.submit(draw_packed, school, packed(part), with_codes, chars) for part in parts)
-        # Each part written, and let go (a future keeps its result), as soon as it is drawn, by a
-        # thread of this process while ``meanwhile`` runs here: a trust's drawn parts (26 MiB at
-        # 50,000 children) waited for the xlsx before. If ``meanwhile`` fails, the parts not yet
-        # written are left unwritten; a part that cannot be written fails the drawing once
-        # ``meanwhile`` is done, and the xlsx, written last, is not written.
-        stop, failed = threading.Event(), []
 
-        def write_drawn() -> None:
-            try:
-                for path in paths:
-                    part = drawn.popleft().result()
-                    if stop.is_set():
-                        return
-                    files.atomic_write_bytes(path, part)
-                    del part
-            except BaseException as exc:  # noqa: BLE001 (raised below, in the caller's thread)
-                failed.append(exc)
+# In a worker: what it drew, kept until the parent takes it (``CardsToDraw``), by (batch, file).
+_drawn: dict[tuple[int, int], bytes] = {}
+_batches = itertools.count()
+SHEET = -1  # the xlsx's number among a batch's files
 
-        writer = threading.Thread(target=write_drawn, name="card parts")
-        writer.start()
-        try:
-            result = meanwhile()
-        except BaseException:
-            stop.set()
-            raise
-        finally:
-            writer.join()
-        if failed:
-            raise failed[0]
-        return result
+
+def draw_kept(batch: int, number: int, make: Callable[..., bytes], *args) -> int:
+    """In a worker: ``make(*args)`` (a part's PDF, or the xlsx), kept here until taken; its size."""
+    _drawn[batch, number] = made = make(*args)
+    return len(made)
+
+
+def take_drawn(batch: int, number: int) -> bytes:
+    """In a worker: what ``draw_kept`` made, handed over and let go."""
+    return _drawn.pop((batch, number))
 
 
 def _read_fonts() -> None:
@@ -530,39 +523,105 @@ def _read_fonts() -> None:
         face_glyphs(face)
 
 
+class CardsToDraw:
+    """A batch's combined cards, grouped, ordered and packed for drawing: the slips they were
+    made from can go once this is made. ``draw`` hands a trust's parts and its xlsx to the
+    workers (``card_workers``), which draw them and keep them in their own memory; ``write``
+    takes each from its worker and writes it, the parts in order, the xlsx last. Nothing is
+    written, nor held by this process, before ``write``: an apply hands its cards to the workers
+    as its files begin to be written, and writes them once every file is whole
+    (``paperwork.EarlyCards``), the drawn cards (a fifth of a MiB a part) never adding to the
+    memory of the apply at its peak.
+
+    A school's batch (at most TRUST_CHILDREN children) is one PDF, drawn here as it is written.
+    A trust's is a folder named as the PDF without ``.pdf``, holding the cards in files of whole
+    classes (``parts_of``). Raises ValueError as ``write_slips`` does (for a trust's, from
+    ``write``: a part is drawn in a worker)."""
+
+    def __init__(self, school: str, slips: Sequence[Slip]):
+        if not slips:
+            raise ValueError("there are no login slips to write")
+        self.school = school
+        groups = cards_of(slips)
+        self.groups: list[tuple[str, list[Card]]] | None = None
+        self.drawing: dict[int, tuple[Executor, Future]] = {}  # each file's worker and drawing (SHEET: the xlsx)
+        self.batch = next(_batches)
+        if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
+            self.groups = groups
+            return
+        parts = parts_of(groups)
+        digits = max(2, len(str(len(parts))))
+        self.names = [part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
+        self.with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
+        self.chars = printed_chars(school, groups)
+        self.packed = [packed(part) for part in parts]
+
+    @property
+    def worth_workers(self) -> bool:
+        """Whether the batch has parts enough to pay for starting workers to draw them."""
+        return self.groups is None and len(self.packed) >= POOL_PARTS
+
+    def draw(self, workers: Sequence[Executor] | None) -> None:
+        """Hand a trust's xlsx and parts to ``workers`` (``card_workers``) in turn, to make and
+        keep now; without workers, or for a school's batch, they are made as ``write`` writes
+        them. The xlsx goes first: it is made of every part, which the pool holds here until the
+        work it was sent for is done."""
+        if not workers or self.groups is not None or self.drawing:
+            return
+        for number, (make, *args) in enumerate([(sheet_of, self.packed), *(
+                (draw_packed, self.school, part, self.with_codes, self.chars) for part in self.packed)], start=SHEET):  # fmt: skip
+            worker = workers[(number - SHEET) % len(workers)]
+            self.drawing[number] = (worker, worker.submit(draw_kept, self.batch, number, make, *args))
+        self.packed = []
+
+    def cancel(self) -> None:
+        """Draw no more: the parts and xlsx the workers have not begun are not made (each worker
+        still holds what it drew until it ends, with the apply)."""
+        for worker, drawn in self.drawing.values():
+            drawn.cancel()
+
+    def made(self, number: int) -> bytes:
+        """A part's PDF (or the xlsx), from the worker that drew it (raising what the drawing
+        raised), or drawn here."""
+        if number in self.drawing:
+            worker, drawn = self.drawing.pop(number)
+            drawn.result()
+            return worker.submit(take_drawn, self.batch, number).result()
+        if number == SHEET:
+            return sheet_of(self.packed)
+        return draw_packed(self.school, self.packed[number], self.with_codes, self.chars)
+
+    def write(self, pdf_path: Path, xlsx_path: Path) -> list[Path]:
+        """Write the cards, atomic and owner-only, the xlsx last (so a file newer than it has cards
+        still to draw); the paths written."""
+        for path in (pdf_path, xlsx_path):  # an earlier drawing killed part way
+            files.remove_stale_temporaries(path.parent, path.name)
+        if self.groups is not None:
+            rows = [(name, [row for card in cards for row in card.rows]) for name, cards in self.groups]
+            pdf = cards_pdf_bytes(self.school, self.groups)
+            workbook = slips_xlsx_bytes(rows, streamed=True)
+            files.atomic_write_bytes(pdf_path, pdf)
+            files.atomic_write_bytes(xlsx_path, workbook)
+            return [pdf_path, xlsx_path]
+        folder = files.make_private_dir(pdf_path.with_suffix(""))
+        written = [folder / name for name in self.names]
+        for number, path in enumerate(written):  # each taken and written in turn: one held here at a time
+            files.atomic_write_bytes(path, self.made(number))
+        for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
+            stale.unlink()
+        files.remove_stale_temporaries(folder)
+        files.atomic_write_bytes(xlsx_path, self.made(SHEET))
+        return [folder, xlsx_path]
+
+
 def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip],
-                workers: Executor | None = None) -> list[Path]:  # fmt: skip
+                workers: Sequence[Executor] | None = None) -> list[Path]:  # fmt: skip
     """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
-    per child and platform, in the cards' order), both atomic and owner-only; the paths written.
-
-    A trust's batch (more than TRUST_CHILDREN children) gets a folder instead of the PDF, named
-    as it without ``.pdf``, holding the cards in files of whole classes (``parts_of``), drawn on
-    both cores while the xlsx is made (by ``workers``, ``card_workers``, if the caller started
-    them). The xlsx is written streamed whatever the batch's size, and last either way, so a file
-    newer than it has cards still to draw. Raises ValueError as ``write_slips`` does."""
-    if not slips:
-        raise ValueError("there are no login slips to write")
-    groups = cards_of(slips)
-    rows = [(name, [row for card in cards for row in card.rows]) for name, cards in groups]
-    for path in (pdf_path, xlsx_path):  # an earlier drawing killed part way
-        files.remove_stale_temporaries(path.parent, path.name)
-    if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
-        pdf = cards_pdf_bytes(school, groups)
-        workbook = slips_xlsx_bytes(rows, streamed=True)
-        files.atomic_write_bytes(pdf_path, pdf)
-        files.atomic_write_bytes(xlsx_path, workbook)
-        return [pdf_path, xlsx_path]
-    with_codes = any(row.school_code for _, some in rows for row in some)
-    parts = parts_of(groups)
-    folder = files.make_private_dir(pdf_path.with_suffix(""))
-    digits = max(2, len(str(len(parts))))
-    written = [folder / part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
-    workbook = write_parts(written, school, parts, with_codes, printed_chars(school, groups),
-                           lambda: slips_xlsx_bytes(rows, streamed=True), workers)  # fmt: skip
-    for stale in set(folder.glob("*.pdf")) - set(written):  # an earlier drawing of this batch's cards
-        stale.unlink()
-    files.remove_stale_temporaries(folder)
-    files.atomic_write_bytes(xlsx_path, workbook)
-    return [folder, xlsx_path]
-
-
+    per child and platform, in the cards' order), both atomic and owner-only; the paths written
+    (``CardsToDraw``). A trust's parts and xlsx are made by ``workers`` (``card_workers``) if the
+    caller started them, else by workers started here where the parts are worth them."""
+    cards = CardsToDraw(school, slips)
+    started = card_workers() if workers is None and cards.worth_workers else nullcontext(workers)
+    with started as pool:
+        cards.draw(pool)
+        return cards.write(pdf_path, xlsx_path)

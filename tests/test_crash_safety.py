@@ -219,25 +219,41 @@ def test_an_apply_that_fails_part_way_draws_the_cards_of_the_files_it_wrote(tmp_
         assert [run["status"] for run in state.last_runs(1)] == ["failed"]
 
 
-def test_a_trusts_cards_drawn_by_workers_started_as_its_files_are_read_hold_each_files_passwords(
-        tmp_path, roster_file, monkeypatch):  # fmt: skip
-    """A batch one of whose files alone holds more children than the drawing workers are worth
-    starting for has them started while the other files are read back (here parts of two
-    children, so sixty pupils are a trust's): its cards, a folder of parts and the xlsx, hold
-    exactly each file's usernames and passwords, each child's rows together."""
+def test_a_trusts_cards_drawn_while_its_files_are_written_hold_each_files_passwords(tmp_path, roster_file, monkeypatch):
+    """A trust's batch (here parts of two children, so sixty pupils are a trust's) has its cards
+    handed to a worker before its first file is written, and written only after its last: a
+    folder of parts and the xlsx holding exactly each file's usernames and passwords, each
+    child's rows together. Drawn again from the files (as after a crash), the workers start as
+    soon as one file alone is worth them, before the cards are gathered."""
     import provisioner.cards
+    from provisioner.delivery import Job, file_import, print_cards
+    from provisioner.facade import Provisioner
+    from provisioner.planning import identity
 
     monkeypatch.setattr(provisioner.cards, "TRUST_CHILDREN", 2)
     monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 2)
     monkeypatch.setattr(provisioner.cards, "WORKERS_FROM", 6)
-    steps, card_workers, write_cards = [], provisioner.cards.card_workers, provisioner.cards.write_cards
-    monkeypatch.setattr(provisioner.cards, "card_workers", lambda: steps.append("workers") or card_workers())
-    monkeypatch.setattr(provisioner.cards, "write_cards",
-                        lambda *args: steps.append("cards") or write_cards(*args))  # fmt: skip
+    steps, card_workers, write = [], provisioner.cards.card_workers, provisioner.cards.CardsToDraw.write
+    monkeypatch.setattr(provisioner.cards, "card_workers", lambda *count: steps.append("workers") or card_workers(*count))
+    monkeypatch.setattr(provisioner.cards.CardsToDraw, "write",
+                        lambda *args: steps.append("cards") or write(*args))  # fmt: skip
+    resume = file_import.FileDelivery.resume  # a file written whole and marked written
+    monkeypatch.setattr(file_import.FileDelivery, "resume", lambda *args: (resume(*args), steps.append("file"))[0])
     workspace = init_workspace(tmp_path / "trust", "Trust Primary", "trust.sch.uk", SEVERAL)
     apply(workspace, roster_file)
-    assert steps == ["workers", "cards"], "started once, before the cards were gathered, and drawing them"
+    assert steps == ["workers", *["file"] * len(SEVERAL), "cards"], "drawn as the files were written, written after"
     [folder] = [p for p in workspace.outbox.glob("login-slips-*") if p.is_dir()]
+    assert len(list(folder.glob("*.pdf"))) >= provisioner.cards.POOL_PARTS
+    slips_match_imports(workspace)
+    cards_only_from_files(workspace)
+    for path in [*folder.iterdir(), *workspace.outbox.glob("login-slips-*.xlsx")]:
+        path.unlink()
+    steps.clear()
+    roster = Provisioner(workspace).read_roster(roster_file, today=TODAY)
+    with workspace.open_state() as state:
+        [batch] = {b.id for b in state.batches()}
+        print_cards(Job(workspace, state, TODAY, roster=identity.match(state, roster).roster), {batch})
+    assert steps == ["workers", "cards"], "started once, before the cards were gathered, and drawing them"
     assert len(list(folder.glob("*.pdf"))) >= provisioner.cards.POOL_PARTS
     slips_match_imports(workspace)
     cards_only_from_files(workspace)

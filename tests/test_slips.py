@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pydantic import ValidationError
 from pypdf import PdfReader
 
-from conftest import TODAY, Cli, apply, set_platform
+from conftest import TODAY, Cli, apply, import_rows, set_platform
 from provisioner import files
 from provisioner.cards import write_cards
 from provisioner.connector import PlatformSettings, registry
@@ -472,6 +472,22 @@ def test_a_trust_batch_gets_a_folder_of_files_of_whole_classes_and_one_xlsx(tmp_
     assert [r[4] for r in rows[1:3]] == ["Bc0000-moss", "Pw0000-kite"], "the cards' order: platforms by name"
 
 
+def test_a_trust_batchs_xlsx_names_each_row_as_its_slip_does(tmp_path: Path):
+    """The xlsx of a trust's batch is made from the parts sent to the drawing (one name a card):
+    a child who left the roster is named from each platform's own record, and a row whose record
+    names them otherwise keeps that name, as a school's batch's xlsx does."""
+    slips = trust_batch(25)
+    slips[1] = replace(slips[1], display_name="Kit Marrow-Lane")  # the same child's Bug Club row
+    pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
+    write_cards(pdf, xlsx, SCHOOL, slips)
+    rows = list(load_workbook(xlsx)["Login slips"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(slips)
+    named = {(row[1], row[2]) for row in rows if row[3] in ("usr0000q", "bug0000q")}
+    assert named == {("Kit0000 Marrow", PLATFORM), ("Kit Marrow-Lane", "Bug Club")}
+    assert rows[:2] == [("3A", "Kit Marrow-Lane", "Bug Club", "bug0000q", "Bc0000-moss", "https://example.test/bug",
+                         "HB7Q2"), ("3A", "Kit0000 Marrow", PLATFORM, "usr0000q", "Pw0000-kite", URL, None)]  # fmt: skip
+
+
 def test_a_trust_batch_drawn_again_keeps_no_file_of_the_earlier_drawing(tmp_path: Path):
     pdf, xlsx = tmp_path / "login-slips-b1.pdf", tmp_path / "login-slips-b1.xlsx"
     write_cards(pdf, xlsx, SCHOOL, trust_batch(45))
@@ -516,9 +532,9 @@ def test_a_trust_batch_drawn_on_both_cores_is_the_same_as_on_one(tmp_path: Path,
 
 
 def test_a_trust_part_that_cannot_be_written_stops_the_cards_before_their_xlsx(tmp_path: Path, monkeypatch):
-    # The parts are written as the workers finish them, while the xlsx is made: a part that
-    # cannot be written still fails the drawing, and the xlsx (written last, so the next apply
-    # sees cards owed) is not written.
+    # The parts are taken from the workers that drew them and written in order: a part that
+    # cannot be written fails the drawing, and the xlsx (written last, so the next apply sees
+    # cards owed) is not written.
     import provisioner.cards
 
     monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 120)
@@ -564,3 +580,89 @@ def test_a_card_prints_a_letter_its_batch_was_not_told_of(tmp_path: Path):
     path.write_bytes(cards_pdf_bytes(SCHOOL, cards_of(slips), chars=frozenset("abc")))
     text = PdfReader(path).pages[0].extract_text()
     assert "Ŵyn Ødegård" in text and "usr0001q" in text and "Pw0001-kite" in text and SCHOOL in text
+
+
+def cards_as_printed(workspace, batch_id: str) -> tuple[list[tuple], dict[str, list[str]]]:
+    """A batch's combined cards as the admin gets them: the xlsx's cells, and each PDF's text
+    page by page (a trust's folder of parts by file name)."""
+    rows = list(load_workbook(workspace.outbox / f"login-slips-{batch_id}.xlsx").active.iter_rows(values_only=True))
+    single, folder = workspace.outbox / f"login-slips-{batch_id}.pdf", workspace.outbox / f"login-slips-{batch_id}"
+    pdfs = sorted(folder.iterdir()) if folder.is_dir() else [single]
+    return rows, {pdf.name: [page.extract_text() for page in PdfReader(pdf).pages] for pdf in pdfs}
+
+
+def drawn_from_files(workspace, roster_file: Path, batch_id: str) -> dict:
+    """The batch's cards drawn again from its files alone (``print_cards``, as after a crash)."""
+    from provisioner.delivery import Job, print_cards
+    from provisioner.planning import identity
+
+    roster = Provisioner(workspace).read_roster(roster_file, today=TODAY)
+    with workspace.open_state() as state:
+        return print_cards(Job(workspace, state, TODAY, roster=identity.match(state, roster).roster), {batch_id})
+
+
+@pytest.mark.parametrize("size", ["school", "trust"])
+def test_the_cards_drawn_while_the_files_are_written_are_the_cards_of_the_files(tmp_path: Path, roster_file: Path,
+                                                                                monkeypatch, size):  # fmt: skip
+    """The apply draws its cards from the first passwords it made up front, while it writes the
+    files; drawn again from the files alone, they are the same cards, passwords and all (a trust's
+    here in parts of four children, drawn by a worker)."""
+    import provisioner.cards
+    from provisioner.delivery import paperwork
+
+    if size == "trust":
+        monkeypatch.setattr(provisioner.cards, "TRUST_CHILDREN", 2)
+        monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 4)
+    written_early, write = [], paperwork.EarlyCards.write
+    monkeypatch.setattr(paperwork.EarlyCards, "write", lambda self, job: written_early.append(write(self, job)) or
+                        written_early[-1])  # fmt: skip
+    workspace = init_workspace(tmp_path / "cards", SCHOOL, "hollowbrook.sch.uk", list(COMBINED))
+    set_platform(workspace, "ixl", school_code='"hollowbrook"')
+    set_platform(workspace, "tt-rockstars", school_code='"HB7Q2"')
+    result = apply(workspace, roster_file)
+    [batch_id] = {b.batch_id for b in result.batches}
+    assert len(written_early) == 1 and written_early[0], "drawn as the files were written"
+    assert {b.platform: b.slips for b in result.batches} == {
+        platform: paths for (_, platform), paths in written_early[0].items()}, "the answer names them"  # fmt: skip
+    early = cards_as_printed(workspace, batch_id)
+    if size == "trust":
+        assert len(early[1]) >= provisioner.cards.POOL_PARTS
+    for path in [*workspace.outbox.glob("login-slips-*.pdf"), *workspace.outbox.glob("login-slips-*/*.pdf"),
+                 *workspace.outbox.glob("login-slips-*.xlsx")]:  # fmt: skip
+        path.unlink()
+    assert drawn_from_files(workspace, roster_file, batch_id) == written_early[0]
+    again = cards_as_printed(workspace, batch_id)
+    assert early[0] == again[0], "the xlsx: every child's rows, usernames and passwords as the files hold them"
+    assert early[1] == again[1], "the PDFs: the same cards, page by page"
+    assert sum(len(pages) for pages in early[1].values()) > 1 and len(early[0]) > 100
+
+
+def test_a_file_that_does_not_hold_the_passwords_drawn_early_gets_cards_drawn_from_the_files(
+        tmp_path: Path, roster_file: Path, monkeypatch):  # fmt: skip
+    """A row given no password up front gets one as its file is written: the cards drawn early
+    are dropped, unwritten, and the cards drawn from the files, so every card holds its file's
+    passwords."""
+    from provisioner.delivery import paperwork
+
+    first_passwords = paperwork.first_passwords
+
+    def one_short(connectors, plan):
+        made = first_passwords(connectors, plan)
+        made["purple-mash"] = paperwork.FirstPasswords(list(made["purple-mash"].pairs().items())[1:])
+        return made
+
+    monkeypatch.setattr(paperwork, "first_passwords", one_short)
+    written_early, write = [], paperwork.EarlyCards.write
+    monkeypatch.setattr(paperwork.EarlyCards, "write", lambda self, job: written_early.append(write(self, job)) or
+                        written_early[-1])  # fmt: skip
+    workspace = init_workspace(tmp_path / "cards", SCHOOL, "hollowbrook.sch.uk", list(COMBINED))
+    result = apply(workspace, roster_file)
+    assert written_early == [None], "drawn early, then dropped"
+    [batch_id] = {b.batch_id for b in result.batches}
+    header, *cells = cards_as_printed(workspace, batch_id)[0]
+    assert cells
+    for issued in result.batches:  # each file's passwords, on its platform's rows of the cards
+        name = workspace.connector(issued.platform).name
+        [column] = {h for row in import_rows(issued.path) for h in row if "password" in h.lower()}
+        in_file = sorted(row[column] for row in import_rows(issued.path) if row[column])
+        assert sorted(row[4] for row in cells if row[2] == name) == in_file, issued.platform

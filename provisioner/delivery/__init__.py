@@ -8,10 +8,10 @@ from provisioner.delivery.base import (
 )  # fmt: skip
 from provisioner.delivery.file_import import FileDelivery, FileImport, PasteSheet
 from provisioner.delivery.mis_sync import MisSync
-from provisioner.delivery.paperwork import cards_owed, print_cards, slips_not_named
+from provisioner.delivery.paperwork import cards_owed, early_cards, print_cards, slips_not_named
 
 __all__ = [
     "CRASH_ENV", "ApiDelivery", "ApplyResult", "CleanupResult", "Delivery", "FileDelivery", "FileImport", "PasteSheet",
-    "IssuedBatch", "Job", "MisSync", "Progress", "UnnamedSlips", "cards_owed", "crashpoint", "print_cards",
+    "IssuedBatch", "Job", "MisSync", "Progress", "UnnamedSlips", "cards_owed", "crashpoint", "early_cards", "print_cards",
     "slips_not_named",
 ]  # fmt: skip

@@ -9,7 +9,7 @@ Each reports what it did into the run's result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -111,6 +111,13 @@ class Job:
     sessions: dict[str, ApiSession] = field(default_factory=dict, repr=False)
     batch_id: str | None = None  # one id for every platform's batch of an apply
     checklists: ChecklistWorker | None = field(default=None, repr=False)  # a trust's cleanup draws its lists aside
+    # Platform -> pupil key -> the first password its file of this apply's batch is to hold, made
+    # up front for the combined cards drawn while the files are written (``paperwork.early_cards``):
+    # in memory only, never in the state or a log. ``FileDelivery.resume`` takes a platform's
+    # out as it writes its file, and names the platform in ``first_passwords_kept`` where the file
+    # holds exactly them.
+    first_passwords: dict[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    first_passwords_kept: set[str] = field(default_factory=set)
     _by_key: dict[str, Pupil] | None = field(default=None, init=False, repr=False)
 
     def pupil(self, key: str) -> Pupil | None:

@@ -7,13 +7,17 @@ whose admin copies rows from a spreadsheet into a form (Bug Club). (School Data 
 ``FileDelivery``, kept with its platform in connectors/microsoft_365/sds.py.)
 
 Crash safety: the intent (every row, every username) is recorded before any file is written,
-and the rows are marked sent in one transaction after the file is whole. First passwords are
-made when the file is written and go only into it and the slips (written after it, so no slip
-shows a password no file holds, and before the batch is marked written, so a file whose slips
-were not drawn is finished again; combined cards read the apply's files back, see
-paperwork.py); after a crash before the commit they are made afresh and both files rewritten,
-so the slips always match the file the admin uploads (a file written whole before the crash
-keeps its passwords: it may be uploaded).
+and the rows are marked sent in one transaction after the file is whole. First passwords go only
+into the file and the slips. Per-platform slips are drawn when the file is written, after it (so
+no slip shows a password no file holds) and before the batch is marked written (so a file whose
+slips were not drawn is finished again). Combined cards (paperwork.py) are drawn while the files
+are written: an apply makes its first passwords up front, in memory only (``Job.first_passwords``),
+and ``resume`` writes each row's into this apply's new file; the cards reach the disk only once
+every file is whole, and where a file did not take exactly those passwords they are drawn from
+the files instead. After a crash before the commit the passwords are made afresh and the files
+rewritten, and the cards drawn from the files by the next apply, so the slips always match the
+file the admin uploads (a file written whole before the crash keeps its passwords: it may be
+uploaded).
 """
 
 from __future__ import annotations
@@ -87,8 +91,13 @@ class FileDelivery(Delivery):
         issues = connector.issues_passwords
         # A file written whole before a crash may already be uploaded: keep its passwords.
         earlier = self.passwords_in(path) if issues else {}
+        # This apply's first passwords where they were made up front for its cards (paperwork.py),
+        # for a file not there before; the cards are drawn from the file if it takes any other.
+        made = job.first_passwords.pop(platform, None) if batch.id == job.batch_id else None
+        made = made if made is not None and not path.exists() else None
+        as_made = made is not None
         # Its own slips only where the school prints them per platform: combined cards are drawn
-        # from the written files at the end of the apply (paperwork.py).
+        # by the apply from its first passwords, or from the written files (paperwork.py).
         own_slips = job.workspace.settings.slips.style != COMBINED
         rows, slips, new_passwords = [], [], 0
         fresh = passwords.supply(connector.effective_password_rule) if issues else None
@@ -102,6 +111,9 @@ class FileDelivery(Delivery):
                     if earlier:  # the file may spell the username as the pupil signs in (IXL's name@code)
                         username = send.fields.get("username", "")
                         password = earlier.get(username) or earlier.get(connector.sign_in_name(username, school.domain))
+                    elif made is not None:
+                        password = made.get(send.pupil_key, "")
+                        as_made = as_made and bool(password)
                     password = password or next(fresh)
                 values = {**send.fields, "password": password}
                 view = PupilView.of_declared(platform, values, declared) if values.keys() <= declared \
@@ -129,6 +141,8 @@ class FileDelivery(Delivery):
         crashpoint("written")
         state.mark_written(batch, sends, passwords=new_passwords)
         crashpoint("committed")
+        if as_made and new_passwords == len(made):
+            job.first_passwords_kept.add(platform)
         return IssuedBatch(platform, batch.id, path, len(sends), slips=slip_paths)
 
     def everyone_else(self, job: Job, leaving_out: set[str], batch_id: str | None = None) -> list[PupilView]:

@@ -5,13 +5,18 @@ leavers (which only marks them inactive there: their deletion is a deletion list
 Login slips come in the school's ``[slips] style``. Per platform, each batch's slips sit with its
 file. Combined (the default), one card per child covers every file platform of the apply:
 ``outbox/login-slips-<batch>.pdf`` and ``.xlsx`` (a trust's batch: a folder
-``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.write_cards``), written once
-the apply's files are written, from the files themselves (each read back with ``passwords_in``; the state holds no password).
-So a card never shows a password that is in no file, and the cards are drawn once per apply, not
-once per platform. An apply killed after a file was written but before its cards owes them: the
-next apply draws the cards of every batch of an interrupted or failed run whose cards are missing
-or older than its files (``cards_owed``), from those files, so no password in a written file is
-left on no card.
+``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.CardsToDraw``), drawn once
+per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
+it makes every file platform's first passwords before it records anything, keeps them in memory
+(the state holds no password), gathers the cards from them, the plan's usernames and the roster's
+names, and hands them to a worker on the other core; once every file is whole and marked
+written, the cards are written, the xlsx last. Where a file did not take exactly those passwords
+(it was there already, a row had none made, a platform failed), the cards are drawn from the
+files themselves (``print_cards``, each read back with ``passwords_in``), so a card never shows
+a password that is in no file. That read-back is also the crash recovery: an apply killed after
+a file was written but before its cards owes them, and the next apply draws the cards of every
+batch of an interrupted or failed run whose cards are missing or older than its files
+(``cards_owed``) from those files, so no password in a written file is left on no card.
 
 Microsoft 365 through Graph keeps its own slips: its passwords are set on the platform as they
 are made and are in no file, so the combined cards could not be drawn from them. Nor could they
@@ -23,18 +28,21 @@ and so do ``status`` and the home page until then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import ExitStack
+import itertools
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provisioner import collector, files
+from provisioner import collector, files, passwords
 from provisioner.connector import Connector
 from provisioner.delivery.base import IssuedBatch, Job, UnnamedSlips, crashpoint
 from provisioner.models import Pupil
-from provisioner.planning.actions import ERASED
+from provisioner.planning.actions import CREATE, ERASED
 from provisioner.settings import COMBINED
 from provisioner.state import Batch, BatchKind, BatchStatus, State, now
 from provisioner.workspace import Workspace
@@ -43,7 +51,9 @@ from provisioner.workspace import Workspace
 # written: every command builds the connectors, whose strategies import this module, and most
 # (status, plan, audit verify) print nothing.
 if TYPE_CHECKING:
+    from provisioner.cards import CardsToDraw
     from provisioner.planning.cleanup import Step
+    from provisioner.planning.provisioning import Plan
     from provisioner.slips import Slip
 
 
@@ -119,7 +129,7 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
     """Draw the combined cards of each batch from every import file of it: (batch id, platform)
     -> the cards' paths, for each platform whose file holds a new password. Nothing with
     per-platform slips."""
-    from provisioner.cards import WORKERS_FROM, card_workers, write_cards
+    from provisioner.cards import WORKERS_FROM, CardsToDraw, card_workers
 
     wanted = set(batch_ids)
     if job.workspace.settings.slips.style != COMBINED or not wanted:
@@ -140,10 +150,158 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
                     workers, started = workers_started.enter_context(card_workers()), True
             if any(slips.values()):
                 files.make_private_dir(job.workspace.outbox)
-                paths = write_cards(*cards_paths(job, batch_id), job.workspace.settings.school.name,
-                                    [s for some in slips.values() for s in some], workers)  # fmt: skip
-                written.update({(batch_id, platform): paths for platform, some in slips.items() if some})
+                cards = CardsToDraw(job.workspace.settings.school.name, [s for some in slips.values() for s in some])
+                platforms = [platform for platform, some in slips.items() if some]
+                del slips
+                if workers is None and cards.worth_workers:
+                    workers = workers_started.enter_context(card_workers())
+                cards.draw(workers)
+                paths = cards.write(*cards_paths(job, batch_id))
+                written.update({(batch_id, platform): paths for platform in platforms})
     return written
+
+
+class EarlyCards:
+    """The combined cards of an apply's own batch, drawn while its files are written.
+
+    A card shows the passwords each platform's file holds. The first passwords of every file
+    platform's rows are made before anything is recorded (``first_passwords``), kept in the
+    ``Job`` (never in the state or a log), and the cards gathered from them, the plan's
+    usernames and the roster's names (``batch_slips``, as ``print_cards`` gathers them from the
+    files) and handed to the workers to draw in memory, on the other core, while this process
+    records the intents and writes the files (``FileDelivery.resume`` writes each row's
+    pre-made password into its file). Once every file is whole and marked written, ``write``
+    writes the drawn cards, the xlsx last; nothing of them reaches the disk before.
+
+    Where a file did not take exactly the passwords drawn (it existed already, a row had none
+    made, a platform failed), ``write`` writes nothing and says so, and the apply draws the cards
+    from the files (``print_cards``), as it does for a batch finished after a crash."""
+
+    def __init__(self, cards: CardsToDraw, platforms: list[str], made: set[str]):
+        self.cards = cards
+        self.platforms = platforms  # those whose files hold new passwords: each on the cards
+        self.made = made  # those whose first passwords were made up front
+
+    def write(self, job: Job) -> dict[tuple[str, str], list[Path]] | None:
+        """The cards written, as ``print_cards`` answers; None where a file holds other passwords
+        than those drawn (nothing is written: the caller draws them from the files)."""
+        if job.first_passwords_kept != self.made or job.first_passwords:
+            return None
+        files.make_private_dir(job.workspace.outbox)
+        paths = self.cards.write(*cards_paths(job, job.batch_id))
+        return {(job.batch_id, platform): paths for platform in self.platforms}
+
+    def drop(self) -> None:
+        """The apply failed: what is not yet drawn is not drawn (the files' cards are drawn from them)."""
+        self.cards.cancel()
+
+
+@contextmanager
+def early_cards(job: Job, connectors: Sequence[Connector], plan: Plan) -> Iterator[EarlyCards | None]:
+    """Where the school prints combined cards: the apply's first passwords made (into
+    ``job.first_passwords``) and its cards handed to the workers to draw while the files are
+    written (``EarlyCards``); None where there are none to draw, or some file platform's
+    passwords or pupils cannot be known before its file is written (its cards are then drawn
+    from the files). The workers, and their memory with every password, end with the block."""
+    from provisioner.cards import card_workers
+
+    if job.workspace.settings.slips.style != COMBINED:
+        yield None
+        return
+    with collector.paused():  # the slips live until they are packed (see collector.py)
+        early = gather_early(job, connectors, plan)
+    if early is None:
+        job.first_passwords = {}  # each file's made as it is written, as after a crash
+        yield None
+        return
+    with card_workers(EARLY_WORKERS) if early.cards.worth_workers else nullcontext(None) as workers:
+        early.cards.draw(workers)
+        yield early
+
+
+def gather_early(job: Job, connectors: Sequence[Connector], plan: Plan) -> EarlyCards | None:
+    """The first passwords made and the cards gathered from them (``early_cards``)."""
+    from provisioner.cards import CardsToDraw
+
+    made = first_passwords(connectors, plan)
+    if not made:
+        return None
+    job.first_passwords = made
+    slips, platforms, names = [], [], {}
+    by_id = {connector.id: connector for connector in connectors}
+    for platform, first in made.items():  # in the connectors' order, as the files' batches are read back
+        made_for = first.pairs()
+        usernames = {c.pupil_key: c.username or "" for c in plan.platforms[platform].to_send if c.pupil_key in made_for}
+        some = batch_slips(job, by_id[platform], usernames, lambda key, _, made_for=made_for: made_for[key], names)
+        del made_for
+        if some is None:  # a pupil the roster does not hold: named from the state's record once it is made
+            return None
+        slips += some
+        if some:
+            platforms.append(platform)
+    if not slips:
+        return None
+    return EarlyCards(CardsToDraw(job.workspace.settings.school.name, slips), platforms, set(made))
+
+
+# Processes drawing an apply's cards while its files are written: this process records and
+# writes them on one core, so one worker has the other core to itself.
+EARLY_WORKERS = 1
+
+
+def first_passwords(connectors: Sequence[Connector], plan: Plan) -> dict[str, FirstPasswords] | None:
+    """Platform -> pupil key -> the first password its import file will hold, for every file
+    platform of the plan whose file holds passwords, made by the rule ``FileDelivery.resume``
+    follows (a create, or an update changing the password; the platform's own password rule).
+    None where a platform's passwords cannot be known before its file is written (a file
+    delivery other than an import file, or one listing every pupil)."""
+    from provisioner.delivery.file_import import FileDelivery, FileImport
+
+    made = {}
+    for connector in connectors:
+        delivery, platform_plan = connector.delivery, plan.platforms[connector.id]
+        if not isinstance(delivery, FileDelivery) or not connector.issues_passwords or not platform_plan.to_send:
+            continue
+        if not isinstance(delivery, FileImport) or delivery.full_set:
+            return None
+        if not {"username", "password"} <= {source for _, source in delivery.file_columns}:
+            continue  # the file holds no passwords: no card shows any
+        fresh = passwords.supply(connector.effective_password_rule)
+        made[connector.id] = FirstPasswords((c.pupil_key, next(fresh)) for c in platform_plan.to_send
+                                            if c.action == CREATE or "password" in c.changed)  # fmt: skip
+    return made
+
+
+class FirstPasswords(Mapping[str, str]):
+    """One platform's first passwords by pupil key, held compactly until its file is written: the
+    keys in order (the plan's own strings) and the passwords as one text, a pupil's found by
+    bisection. A trust's quarter of a million as a dict of strings each were 20 MB of the
+    apply's memory at its peak; held so, about 5."""
+
+    __slots__ = ("_keys", "_text", "_ends")
+
+    def __init__(self, made: Iterable[tuple[str, str]]):
+        pairs = sorted(made)
+        self._keys = [key for key, _ in pairs]
+        self._text = "".join(password for _, password in pairs)
+        self._ends = array("L", itertools.accumulate(len(password) for _, password in pairs))
+
+    def __getitem__(self, key: str) -> str:
+        at = bisect_left(self._keys, key)
+        if at == len(self._keys) or self._keys[at] != key:
+            raise KeyError(key)
+        return self._text[self._ends[at - 1] if at else 0:self._ends[at]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def pairs(self) -> dict[str, str]:
+        """Every pupil's, as a dict (made in one pass, for one platform's cards at a time)."""
+        starts = itertools.chain((0,), self._ends)
+        return {key: self._text[start:end] for key, start, end in zip(self._keys, starts, self._ends)}
 
 
 def cards_owed(job: Job) -> set[str]:
@@ -173,19 +331,36 @@ def slips_in_file(job: Job, batch: Batch, names: dict[str, str] | None = None) -
     written = connector.delivery.passwords_in(job.workspace.root / batch.file)
     if not written:
         return []
+    domain, sign_in_name = job.workspace.settings.school.domain, connector.sign_in_name
+
+    def password(key: str, username: str) -> str | None:  # the file may spell the username as the pupil signs in
+        return written.get(username) or written.get(sign_in_name(username, domain))
+
+    return batch_slips(job, connector, job.state.usernames_in_batch(batch.platform, batch.id), password, names,
+                       gone=True)  # fmt: skip
+
+
+def batch_slips(job: Job, connector: Connector, usernames: Mapping[str, str],
+                password: Callable[[str, str], str | None], names: dict[str, str] | None = None,
+                gone: bool = False) -> list[Slip] | None:  # fmt: skip
+    """The slips of one platform's batch: each pupil (key -> username) with a username and a
+    password (``password(key, username)``), in the order of their keys. ``names``: as
+    ``slip_maker``'s. A pupil who left the roster between a crash and this resume is named from
+    what was recorded where ``gone``; else there is no such pupil, or the answer is None."""
     domain = job.workspace.settings.school.domain
-    usernames = job.state.usernames_in_batch(batch.platform, batch.id)
     keys = sorted(usernames)
     pupils = list(map(job.pupil, keys))  # each looked up once, for both uses below
-    # A pupil who left the roster between a crash and this resume is named from what was recorded.
-    gone = job.state.accounts_of(batch.platform, [key for key, pupil in zip(keys, pupils) if pupil is None])
-    slip, sign_in_name = slip_maker(connector, domain, names), connector.sign_in_name
+    missing = [key for key, pupil in zip(keys, pupils) if pupil is None]
+    if missing and not gone:
+        return None
+    recorded = job.state.accounts_of(connector.id, missing) if missing else {}
+    slip = slip_maker(connector, domain, names)
     slips = []
     for key, pupil in zip(keys, pupils):  # a trust's file holds tens of thousands: each slip's shared parts made once
         username = usernames[key]
-        password = written.get(username) or written.get(sign_in_name(username, domain))
-        if username and password:
-            slips.append(slip(username, password, pupil, key, gone[key].sent if key in gone else {}))
+        secret = password(key, username)
+        if username and secret:
+            slips.append(slip(username, secret, pupil, key, recorded[key].sent if key in recorded else {}))
     return slips
 
 

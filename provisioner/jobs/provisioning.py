@@ -18,7 +18,9 @@ from datetime import date
 
 from provisioner import collector
 from provisioner.connector import Connector
-from provisioner.delivery import ApplyResult, IssuedBatch, Job, Progress, cards_owed, print_cards, slips_not_named
+from provisioner.delivery import (
+    ApplyResult, IssuedBatch, Job, Progress, cards_owed, early_cards, print_cards, slips_not_named,
+)  # fmt: skip
 from provisioner.errors import Aborted, UsageError
 from provisioner.models import Roster
 from provisioner.planning import identity
@@ -81,22 +83,32 @@ def apply(workspace: Workspace, state: State, roster: Roster, connectors: list[C
     # export is matched by them, even after an apply interrupted here.
     making = {c.pupil_key for p in result.plan.platforms.values() for c in p.of(CREATE)}
     identity.remember(state, matched, job.run_id, making)
-    try:
-        for connector in connectors:
-            delivered = result.plan.platforms[connector.id]
-            # A file's rows live until the file is written, with the plan's values: the collector
-            # would rescan them at every step (see collector.py). An API's push runs for minutes
-            # and leaves garbage of its own (HTTP, TLS) for the collector to free as it goes.
-            offline = connector.delivery.works_offline
-            with collector.paused() if offline else contextlib.nullcontext():
-                connector.delivery.deliver(job, delivered, result)
-            delivered.forget_values()  # in the state now; a trust's values are held a platform at a time
-    except BaseException as exc:
-        state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
-        with contextlib.suppress(Exception):  # the files written so far get their cards (else the next apply)
-            print_cards(job, {job.batch_id})
-        raise
-    attach_cards(result, print_cards(job, owed | {job.batch_id}))
+    # The combined cards are drawn on the other core while the files are written, from first
+    # passwords made now (paperwork.early_cards); written once every file is whole.
+    with contextlib.ExitStack() as drawing:
+        early = None
+        try:
+            early = drawing.enter_context(early_cards(job, connectors, result.plan))
+            for connector in connectors:
+                delivered = result.plan.platforms[connector.id]
+                # A file's rows live until the file is written, with the plan's values: the collector
+                # would rescan them at every step (see collector.py). An API's push runs for minutes
+                # and leaves garbage of its own (HTTP, TLS) for the collector to free as it goes.
+                offline = connector.delivery.works_offline
+                with collector.paused() if offline else contextlib.nullcontext():
+                    connector.delivery.deliver(job, delivered, result)
+                delivered.forget_values()  # in the state now; a trust's values are held a platform at a time
+        except BaseException as exc:
+            state.finish_run(job.run_id, RunStatus.FAILED, {"error": type(exc).__name__})
+            if early is not None:
+                early.drop()
+            with contextlib.suppress(Exception):  # the files written so far get their cards (else the next apply)
+                print_cards(job, {job.batch_id})
+            raise
+        # None: a file holds other passwords than the cards drawn, which are drawn from the files.
+        drawn = early.write(job) if early is not None else None
+    cards = print_cards(job, owed if drawn is not None else owed | {job.batch_id})
+    attach_cards(result, {**cards, **(drawn or {})})
     state.finish_run(job.run_id, RunStatus.OK, {"platforms": {k: v.counts() for k, v in result.plan.platforms.items()}})
     name_earlier_slips(job, result)
     return result
