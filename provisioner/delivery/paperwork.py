@@ -9,9 +9,10 @@ file. Combined (the default), one card per child covers every file platform of t
 per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
 it makes every file platform's first passwords before it records anything, keeps them in memory
 (the state holds no password), gathers the cards from them, the plan's usernames and the roster's
-names, and hands a trust's to a worker on the other core to draw while the files are written (a
-school's, one PDF, is drawn once they are); once every file is whole and marked written, the
-cards are written, the xlsx last. Where a file did not take exactly those passwords
+names, and hands a trust's to a worker on the other core to draw while the files are written
+(where its parts are enough to pay for starting one: else, as a school's one PDF, they are drawn
+once the files are); once every file is whole and marked written, the cards are written, the
+xlsx last. Where a file did not take exactly those passwords
 (it was there already, a row had none made, a platform failed), the cards are drawn from the
 files themselves (``print_cards``, each read back with ``passwords_in``), so a card never shows
 a password that is in no file. That read-back is also the crash recovery: an apply killed after
@@ -171,7 +172,8 @@ class EarlyCards:
     usernames and the roster's names (``batch_slips``, as ``print_cards`` gathers them from the
     files); a trust's are handed to the workers to draw in memory, on the other core, while this
     process records the intents and writes the files (``FileDelivery.resume`` writes each row's
-    pre-made password into its file), and a school's, one PDF, are drawn by ``write``. Once
+    pre-made password into its file), where its parts are worth starting one for
+    (``CardsToDraw.worth_workers``); else, as a school's one PDF, they are drawn by ``write``. Once
     every file is whole and marked written, ``write`` writes the cards, the xlsx last; nothing of
     them reaches the disk before.
 
