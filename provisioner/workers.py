@@ -5,8 +5,10 @@ them) and the deletion lists (``checklist``).
 Each worker is a fresh interpreter, not a fork: a fork would inherit the workspace lock and the
 state's open file, and a run killed mid-draw would leave the workspace locked until its workers
 finished. Each ends when the process that started it has gone (killed, or the window closed),
-rather than wait for work for ever with a child's password in its memory. Starting one takes
-about half a second.
+rather than wait for work for ever with a child's password in its memory. Each leaves a Ctrl-C
+to the process that started it: the terminal sends it to every process of the command, and a
+worker stopped by it would print its own traceback over the command's "Interrupted" (the
+command then ends its workers itself). Starting one takes about half a second.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ def spawned_pool(workers: int, warm_up: Callable[[], None] | None = None) -> Pro
 
 
 def _start(parent: int, warm_up: Callable[[], None] | None) -> None:
-    """In a worker, as it starts: end with the process that started it; then ``warm_up``."""
+    """In a worker, as it starts: a Ctrl-C left to the process that started it, and an end with
+    that process; then ``warm_up``."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _end_with_parent(parent)
     if warm_up is not None:
         warm_up()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from conftest import TODAY
@@ -227,6 +229,29 @@ def test_ctrl_c_exits_130_and_says_how_to_finish(cli, monkeypatch):
     result = cli("status")
     assert result.exit_code == 130
     assert "Run the same command again" in result.output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a Ctrl-C is a signal to the process group on POSIX")
+def test_a_ctrl_c_leaves_the_workers_drawing_an_applys_cards_to_the_apply():
+    """A Ctrl-C at the terminal reaches every process of the command, the workers drawing a
+    trust's cards while its files are written included: a worker stopped by it printed its own
+    traceback over the apply's "Interrupted" answer. It leaves the Ctrl-C to the apply (which
+    ends it) and goes on answering."""
+    import signal
+
+    from provisioner.workers import spawned_pool
+
+    pool = spawned_pool(1)
+    try:
+        worker = pool.submit(os.getpid).result()
+        try:
+            answer = pool.submit(os.kill, worker, signal.SIGINT).result()
+        except BaseException as exc:  # noqa: BLE001 (a KeyboardInterrupt from the worker, not this run's own)
+            answer = exc
+        assert answer is None, "the Ctrl-C left to the apply"
+        assert pool.submit(os.getpid).result() == worker, "the same worker, still at work"
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def test_messages_are_never_broken_by_the_terminals_width(workspace, tmp_path):

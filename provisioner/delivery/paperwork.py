@@ -9,8 +9,10 @@ file. Combined (the default), one card per child covers every file platform of t
 per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
 it makes every file platform's first passwords before it records anything, keeps them in memory
 (the state holds no password), gathers the cards from them, the plan's usernames and the roster's
-names, and hands them to a worker on the other core; once every file is whole and marked
-written, the cards are written, the xlsx last. Where a file did not take exactly those passwords
+names, and hands a trust's to a worker on the other core to draw while the files are written
+(where its parts are enough to pay for starting one: else, as a school's one PDF, they are drawn
+once the files are); once every file is whole and marked written, the cards are written, the
+xlsx last. Where a file did not take exactly those passwords
 (it was there already, a row had none made, a platform failed), the cards are drawn from the
 files themselves (``print_cards``, each read back with ``passwords_in``), so a card never shows
 a password that is in no file. That read-back is also the crash recovery: an apply killed after
@@ -168,14 +170,17 @@ class EarlyCards:
     platform's rows are made before anything is recorded (``first_passwords``), kept in the
     ``Job`` (never in the state or a log), and the cards gathered from them, the plan's
     usernames and the roster's names (``batch_slips``, as ``print_cards`` gathers them from the
-    files) and handed to the workers to draw in memory, on the other core, while this process
-    records the intents and writes the files (``FileDelivery.resume`` writes each row's
-    pre-made password into its file). Once every file is whole and marked written, ``write``
-    writes the drawn cards, the xlsx last; nothing of them reaches the disk before.
+    files); a trust's are handed to the workers to draw in memory, on the other core, while this
+    process records the intents and writes the files (``FileDelivery.resume`` writes each row's
+    pre-made password into its file), where its parts are worth starting one for
+    (``CardsToDraw.worth_workers``); else, as a school's one PDF, they are drawn by ``write``. Once
+    every file is whole and marked written, ``write`` writes the cards, the xlsx last; nothing of
+    them reaches the disk before.
 
     Where a file did not take exactly the passwords drawn (it existed already, a row had none
-    made, a platform failed), ``write`` writes nothing and says so, and the apply draws the cards
-    from the files (``print_cards``), as it does for a batch finished after a crash."""
+    made), ``write`` writes nothing and says so, and the apply draws the cards from the files
+    (``print_cards``), as it does for a batch finished after a crash. Where a platform failed,
+    ``drop`` stops the drawing, and the apply draws the cards of the files it wrote from them."""
 
     def __init__(self, cards: CardsToDraw, platforms: list[str], made: set[str]):
         self.cards = cards
