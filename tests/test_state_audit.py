@@ -713,6 +713,22 @@ def test_a_runs_tokens_are_read_once_and_never_outlive_what_they_name(workspace)
     assert None not in recorded.values() and recorded["mis:8"] != first_of_8
 
 
+def test_a_run_begun_and_finished_inside_a_transaction_leaves_its_pupils_one_token(workspace):
+    """A named operation may begin and finish a run inside a larger transaction (the end of a
+    platform's holds does): a pupil given a new token before the run, and named again after it,
+    keeps the one token, still to be written when the transaction commits."""
+    with workspace.open_state() as state:
+        with state.transaction():
+            state.audit(None, "account.create", "ixl", "mis:5")
+            run_id = state.begin_run("confirm", None)
+            state.finish_run(run_id, RunStatus.OK, {})
+            state.audit(None, "account.create", "purple-mash", "mis:5")
+        token = state.db.execute("SELECT token FROM audit_subjects WHERE pupil_key = 'mis:5'").fetchone()[0]
+        assert state.verify_audit().intact
+    subjects = [(row[4], row[5]) for row in events(workspace) if row[3] == "account.create"]
+    assert subjects == [("ixl", token), ("purple-mash", token)]
+
+
 @pytest.mark.parametrize("values", [
     {"forename": "Zoë", "surname": 'O"Brien \\ 100%', "class_name": "%s %d", "username": "zoeo"},
     {"forename": "", "note": "tab\there\nnewline\u2028"},

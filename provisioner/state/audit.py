@@ -160,7 +160,9 @@ class RunsAndAudit:
             )
             self.audit(run_id, "run.finished", detail={"status": str(status), **summary})
         self._run_keeps_tokens = False
-        self._tokens.clear()
+        # Inside a larger transaction its new tokens are not written yet: they go when it commits.
+        if not self.db.in_transaction:
+            self._tokens.clear()
 
     def mark_interrupted_runs(self) -> int:
         """Runs still 'running' when the workspace lock is free were killed mid-way."""
