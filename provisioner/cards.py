@@ -4,8 +4,10 @@ for one, the username as the child types it, and the password), so a child on si
 one card to keep, not six.
 
 A trust's batch is split into files of whole classes drawn in worker processes (``CardsToDraw``):
-in an apply, on the other core while its files are written, each file kept in the worker that
-drew it until the apply writes it; a school's batch is one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
+in an apply, on the other core while its files are written, from plain data the apply hands over
+(``CardFacts``: a few lists a platform, and a pupil's name and class once), of which the worker
+makes the slips, the cards and their parts itself (``CardsDrawnAway``), each file kept in the
+worker until the apply writes it; a school's batch is one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
 is set per card, and the file is written directly (pdfpages.py), every file of a batch embedding
 the same font subsets, made once a process. The fonts, the fitting of text and the order of
 classes and names are the per-platform slips' (slips.py), so the two layouts print alike.
@@ -14,6 +16,7 @@ classes and names are the per-platform slips' (slips.py), so the two layouts pri
 from __future__ import annotations
 
 import itertools
+from array import array
 import os
 import pickle
 import re
@@ -543,44 +546,65 @@ def _start_drawing(stop: Event) -> None:
 
 class CardFacts(NamedTuple):
     """What a batch's cards show, as plain data: what an apply hands a worker to gather, group,
-    pack and draw its cards from (``CardsDrawnAway``), a few lists rather than an object a row.
+    pack and draw its cards from (``CardsDrawnAway``), each list of texts as one text and where
+    each ends in it (``texts_packed``): a few dozen objects to pickle, not one a row or a value.
 
-    ``pupils``: five lists, a pupil each: their key, their name as the cards show it, their class
-    ("" for none), forename and surname (the order within a class). ``platforms``: a tuple each, in
-    the order the rows are gathered: the platform's name, sign-in address and school code (the
-    same on each of its rows), then its rows' pupil keys, usernames as the pupil signs in ("" for
-    a row without a username: it has no card row) and passwords, the passwords as one text with
-    where each ends."""
+    ``pupils``: five packed lists, a pupil each: their key, their name as the cards show it, their
+    class ("" for none), forename and surname (the order within a class). ``platforms``: a tuple
+    each, in the order the rows are gathered: the platform's name, sign-in address and school code
+    (the same on each of its rows), then its rows' pupils (their numbers in ``pupils``), usernames
+    as the pupil signs in ("" for a row without a username: it has no card row) and passwords,
+    packed."""
 
-    pupils: tuple[list[str], list[str], list[str], list[str], list[str]]
-    platforms: list[tuple[str, str, str, list[str], list[str], str, Sequence[int]]]
+    pupils: tuple[Packed, Packed, Packed, Packed, Packed]
+    platforms: list[tuple[str, str, str, array, Packed, Packed]]
+
+
+Packed = tuple[str, array]
+
+
+def texts_packed(texts: Sequence[str]) -> Packed:
+    """``texts`` as one text and where each ends in it."""
+    return "".join(texts), array("L", itertools.accumulate(map(len, texts)))
+
+
+def texts_unpacked(packed: Packed) -> list[str]:
+    """The texts ``texts_packed`` packed."""
+    text, ends = packed
+    return [text[start:end] for start, end in zip(chain((0,), ends), ends)]
 
 
 def slips_of(facts: CardFacts) -> list[Slip]:
     """The slips of ``facts``, in its platforms' order and each platform's rows' order: every
     row with a username and a password, on its pupil's card (``Slip.card``, the pupil's key)."""
-    keys, names, classes, forenames, surnames = facts.pupils
-    at = {key: number for number, key in enumerate(keys)}
+    keys, names, classes, forenames, surnames = map(texts_unpacked, facts.pupils)
     slips = []
-    for platform, url, code, row_keys, usernames, passwords, ends in facts.platforms:
-        start = 0
-        for key, username, end in zip(row_keys, usernames, ends):
-            password, start = passwords[start:end], end
+    for platform, url, code, pupils, usernames, passwords in facts.platforms:
+        for n, username, password in zip(pupils, texts_unpacked(usernames), texts_unpacked(passwords)):
             if username and password:
-                n = at[key]
                 slips.append(Slip(names[n], classes[n], platform, username, password, url, code, forenames[n],
-                                  surnames[n], key))  # fmt: skip
+                                  surnames[n], keys[n]))  # fmt: skip
     return slips
 
 
-def gather_kept(batch: int, school: str, facts: CardFacts, trust_children: int, part_children: int) -> list[str]:
-    """In a worker: a trust's cards gathered from ``facts`` (``slips_of``), grouped, ordered and
-    packed (``CardsToDraw``, with the parent's limits), then the xlsx and each part made and kept
-    (as ``draw_kept`` keeps them) until the parent takes them; the parts' file names. It stops
-    between two files once the parent asks (the apply failed)."""
+# In a worker: the facts of a batch it was handed (``take_facts``), until it gathers them.
+_facts: dict[int, CardFacts] = {}
+
+
+def take_facts(batch: int, facts: CardFacts) -> None:
+    """In a worker: ``facts`` kept for ``gather_kept``. Handed over in a piece of work of their
+    own, so that the parent lets go of them once they are here, not once the cards are drawn."""
+    _facts[batch] = facts
+
+
+def gather_kept(batch: int, school: str, trust_children: int, part_children: int) -> list[str]:
+    """In a worker: a trust's cards gathered from the facts it was handed (``take_facts``,
+    ``slips_of``), grouped, ordered and packed (``CardsToDraw``, with the parent's limits), then
+    the xlsx and each part made and kept (as ``draw_kept`` keeps them) until the parent takes
+    them; the parts' file names. It stops between two files once the parent asks (the apply
+    failed)."""
     with collector.paused():  # the slips and cards live until they are packed (see collector.py)
-        cards = CardsToDraw(school, slips_of(facts), trust_children, part_children)
-    del facts
+        cards = CardsToDraw(school, slips_of(_facts.pop(batch)), trust_children, part_children)
     if cards.groups is not None:
         raise ValueError("a school's batch is drawn as it is written, not by a worker")
     for number in (SHEET, *range(len(cards.names))):
@@ -595,14 +619,16 @@ class CardsToDraw:
     made from can go once this is made. ``draw`` hands a trust's parts and its xlsx to the
     workers (``card_workers``), which draw them and keep them in their own memory; ``write``
     takes each from its worker and writes it, the parts in order, the xlsx last. Nothing is
-    written, nor held by this process, before ``write``: an apply hands its cards to the workers
-    as its files begin to be written, and writes them once every file is whole
+    written, nor held by this process, before ``write``: an apply hands its cards to a worker
+    as its files begin to be written (a trust's as ``CardFacts``, made into this class in the
+    worker: ``CardsDrawnAway``), and writes them once every file is whole
     (``paperwork.EarlyCards``), the drawn cards (a fifth of a MiB a part) never adding to the
     memory of the apply at its peak.
 
-    A school's batch (at most TRUST_CHILDREN children) is one PDF, drawn here as it is written.
-    A trust's is a folder named as the PDF without ``.pdf``, holding the cards in files of whole
-    classes (``parts_of``). Raises ValueError as ``write_slips`` does (for a trust's, from
+    A school's batch (at most ``trust_children``, TRUST_CHILDREN, children) is one PDF, drawn here
+    as it is written. A trust's is a folder named as the PDF without ``.pdf``, holding the cards in
+    files of whole classes (``parts_of``, at most ``part_children`` children each: a worker is
+    given its parent's limits). Raises ValueError as ``write_slips`` does (for a trust's, from
     ``write``: a part is drawn in a worker)."""
 
     def __init__(self, school: str, slips: Sequence[Slip], trust_children: int | None = None,
@@ -692,7 +718,8 @@ class CardsDrawnAway(CardsToDraw):
         self.school, self.groups, self.packed, self.drawing = school, None, [], {}
         self.batch = next(_batches)
         self.worker = worker
-        self.gathered = worker.pool.submit(gather_kept, self.batch, school, facts, TRUST_CHILDREN, PART_CHILDREN)
+        self.handed = worker.pool.submit(take_facts, self.batch, facts)
+        self.gathered = worker.pool.submit(gather_kept, self.batch, school, TRUST_CHILDREN, PART_CHILDREN)
 
     @property
     def worth_workers(self) -> bool:
@@ -702,6 +729,7 @@ class CardsDrawnAway(CardsToDraw):
         """Drawn already: handed to its worker when made."""
 
     def cancel(self) -> None:
+        self.handed.cancel()
         self.gathered.cancel()
         self.worker.stop.set()
 
@@ -709,6 +737,7 @@ class CardsDrawnAway(CardsToDraw):
         return self.worker.pool.submit(take_drawn, self.batch, number).result()
 
     def write(self, pdf_path: Path, xlsx_path: Path) -> list[Path]:
+        self.handed.result()
         self.names = self.gathered.result()  # raising what the gathering or drawing raised
         return super().write(pdf_path, xlsx_path)
 

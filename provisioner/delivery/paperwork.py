@@ -8,9 +8,9 @@ file. Combined (the default), one card per child covers every file platform of t
 ``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.CardsToDraw``), drawn once
 per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
 it makes every file platform's first passwords before it records anything, keeps them in memory
-(the state holds no password), gathers the cards from them, the plan's usernames and the roster's
-names, and hands them to a worker on the other core; once every file is whole and marked
-written, the cards are written, the xlsx last. Where a file did not take exactly those passwords
+(the state holds no password), and hands them, the plan's usernames and the roster's names and
+classes, as plain data, to a worker on the other core, which makes and draws the cards; once
+every file is whole and marked written, the cards are written, the xlsx last. Where a file did not take exactly those passwords
 (it was there already, a row had none made, a platform failed), the cards are drawn from the
 files themselves (``print_cards``, each read back with ``passwords_in``), so a card never shows
 a password that is in no file. That read-back is also the crash recovery: an apply killed after
@@ -244,9 +244,9 @@ def early_cards(job: Job, connectors: Sequence[Connector], plan: Plan) -> Iterat
 
 def gather_early(job: Job, connectors: Sequence[Connector], plan: Plan) -> EarlyCards | None:
     """The first passwords made and what the cards show of them gathered (``early_cards``): for
-    each platform, its rows' keys, usernames as the pupils sign in and passwords; once for each
-    pupil, their name and class as ``slip_maker`` gives them."""
-    from provisioner.cards import CardFacts
+    each platform, its rows' pupils, usernames as the pupils sign in and passwords; once for each
+    pupil, their key, name and class as ``slip_maker`` gives them."""
+    from provisioner.cards import CardFacts, texts_packed
 
     made = first_passwords(connectors, plan)
     if not made:
@@ -254,28 +254,31 @@ def gather_early(job: Job, connectors: Sequence[Connector], plan: Plan) -> Early
     job.first_passwords = made
     domain = job.workspace.settings.school.domain
     by_id = {connector.id: connector for connector in connectors}
-    rows, platforms, carded = [], [], set()
-    for platform, first in made.items():  # in the connectors' order, as the files' batches are read back
-        connector = by_id[platform]
-        keys, passwords, ends = first.packed()
-        username_of = {c.pupil_key: c.username for c in plan.platforms[platform].to_send}
-        sign_in_name = connector.sign_in_name
-        usernames = [sign_in_name(username, domain) if username else ""
-                     for username in map(username_of.__getitem__, keys)]  # fmt: skip
-        del username_of
-        rows.append((connector.name, connector.effective_sign_in_url, connector.slip_school_code, keys, usernames,
-                     passwords, ends))  # fmt: skip
-        if any(usernames):
-            platforms.append(platform)
-            carded.update(key for key, username in zip(keys, usernames) if username)
-    if not carded:
-        return None
-    keys = sorted(set().union(*(platform_rows[3] for platform_rows in rows)))
+    keys = sorted(set().union(*made.values()))
     pupils = list(map(job.pupil, keys))
     if None in pupils:  # a pupil the roster does not hold: named from the state's record once it is made
         return None
-    facts = CardFacts((keys, [p.display_name for p in pupils], [p.class_name or "" for p in pupils],
-                       [p.forename for p in pupils], [p.surname for p in pupils]), rows)  # fmt: skip
+    number = {key: n for n, key in enumerate(keys)}
+    rows, platforms, carded = [], [], set()
+    for platform, first in made.items():  # in the connectors' order, as the files' batches are read back
+        connector = by_id[platform]
+        made_for, passwords, ends = first.packed()
+        username_of = {c.pupil_key: c.username for c in plan.platforms[platform].to_send}
+        sign_in_name = connector.sign_in_name
+        usernames = [sign_in_name(username, domain) if username else ""
+                     for username in map(username_of.__getitem__, made_for)]  # fmt: skip
+        del username_of
+        pupils_of = array("L", map(number.__getitem__, made_for))
+        rows.append((connector.name, connector.effective_sign_in_url, connector.slip_school_code, pupils_of,
+                     texts_packed(usernames), (passwords, ends)))  # fmt: skip
+        if any(usernames):
+            platforms.append(platform)
+            carded.update(n for n, username in zip(pupils_of, usernames) if username)
+    if not carded:
+        return None
+    facts = CardFacts(tuple(map(texts_packed, (keys, [p.display_name for p in pupils],
+                                               [p.class_name or "" for p in pupils], [p.forename for p in pupils],
+                                               [p.surname for p in pupils]))), rows)  # fmt: skip
     return EarlyCards(facts, len(carded), platforms, set(made))
 
 
