@@ -7,9 +7,10 @@ A trust's batch is split into files of whole classes drawn in worker processes (
 in an apply, on the other core while its files are written, from plain data the apply hands over
 (``CardFacts``: a few lists a platform, and a pupil's name and class once), of which the worker
 makes the slips, the cards and their parts itself (``CardsDrawnAway``), each file kept in the
-worker until the apply writes it; a school's batch is one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
-is set per card, and the file is written directly (pdfpages.py), every file of a batch embedding
-the same font subsets, made once a process. The fonts, the fitting of text and the order of
+worker until the apply writes it; a school's batch is one PDF. Each card's fixed parts are
+drawn once (a form) and stamped; only the child's own text is set per card, and the file is
+written directly (pdfpages.py), every file of a batch embedding the same font subsets, made once
+a process. The fonts, the fitting of text and the order of
 classes and names are the per-platform slips' (slips.py), so the two layouts print alike.
 """
 
@@ -411,7 +412,8 @@ WORKERS = 2  # processes drawing the parts and making the xlsx
 POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
 
 
-def parts_of(groups: list[tuple[str, list[Card]]], part_children: int | None = None) -> list[list[tuple[str, list[Card]]]]:
+def parts_of(groups: list[tuple[str, list[Card]]],
+             part_children: int | None = None) -> list[list[tuple[str, list[Card]]]]:  # fmt: skip
     """Whole classes, in print order, gathered into parts of at most ``part_children``
     (PART_CHILDREN) children."""
     limit = PART_CHILDREN if part_children is None else part_children
@@ -640,7 +642,8 @@ class CardsToDraw:
         self.groups: list[tuple[str, list[Card]]] | None = None
         self.drawing: dict[int, tuple[Executor, Future]] = {}  # each file's worker and drawing (SHEET: the xlsx)
         self.batch = next(_batches)
-        if sum(len(cards) for _, cards in groups) <= (TRUST_CHILDREN if trust_children is None else trust_children):
+        trust_from = TRUST_CHILDREN if trust_children is None else trust_children
+        if sum(len(cards) for _, cards in groups) <= trust_from:
             self.groups = groups
             return
         parts = parts_of(groups, part_children)
@@ -665,7 +668,8 @@ class CardsToDraw:
         for number, (make, *args) in enumerate([(sheet_of, self.packed), *(
                 (draw_packed, self.school, part, self.with_codes, self.chars) for part in self.packed)], start=SHEET):  # fmt: skip
             worker = workers[(number - SHEET) % len(workers)]
-            self.drawing[number] = (worker.pool, worker.pool.submit(draw_kept, self.batch, number, make, *args))
+            drawn = worker.pool.submit(draw_kept, self.batch, number, make, *args)
+            self.drawing[number] = (worker.pool, drawn)
         self.packed = []
 
     def cancel(self) -> None:

@@ -10,11 +10,12 @@ per apply, not once per platform. An apply draws them while it writes its files 
 it makes every file platform's first passwords before it records anything, keeps them in memory
 (the state holds no password), and hands them, the plan's usernames and the roster's names and
 classes, as plain data, to a worker on the other core, which makes and draws the cards; once
-every file is whole and marked written, the cards are written, the xlsx last. Where a file did not take exactly those passwords
-(it was there already, a row had none made, a platform failed), the cards are drawn from the
-files themselves (``print_cards``, each read back with ``passwords_in``), so a card never shows
-a password that is in no file. That read-back is also the crash recovery: an apply killed after
-a file was written but before its cards owes them, and the next apply draws the cards of every
+every file is whole and marked written, the cards are written, the xlsx last. Where a file did
+not take exactly those passwords (it was there already, a row had none made, a platform failed),
+the cards are drawn from the files themselves (``print_cards``, each read back with
+``passwords_in``), so a card never shows a password that is in no file. That read-back is also
+the crash recovery: an apply killed after a file was written but before its cards owes them, and
+the next apply draws the cards of every
 batch of an interrupted or failed run whose cards are missing or older than its files
 (``cards_owed``) from those files, so no password in a written file is left on no card.
 
