@@ -4,16 +4,20 @@ for one, the username as the child types it, and the password), so a child on si
 one card to keep, not six.
 
 A trust's batch is split into files of whole classes drawn in worker processes (``CardsToDraw``):
-in an apply, on the other core while its files are written, each file kept in the worker that
-drew it until the apply writes it; a school's batch is one PDF. Each card's fixed parts are drawn once (a form) and stamped; only the child's own text
-is set per card, and the file is written directly (pdfpages.py), every file of a batch embedding
-the same font subsets, made once a process. The fonts, the fitting of text and the order of
+in an apply, on the other core while its files are written, from plain data the apply hands over
+(``CardFacts``: a few lists a platform, and a pupil's name and class once), of which the worker
+makes the slips, the cards and their parts itself (``CardsDrawnAway``), each file kept in the
+worker until the apply writes it; a school's batch is one PDF. Each card's fixed parts are
+drawn once (a form) and stamped; only the child's own text is set per card, and the file is
+written directly (pdfpages.py), every file of a batch embedding the same font subsets, made once
+a process. The fonts, the fitting of text and the order of
 classes and names are the per-platform slips' (slips.py), so the two layouts print alike.
 """
 
 from __future__ import annotations
 
 import itertools
+from array import array
 import os
 import pickle
 import re
@@ -21,6 +25,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from operator import attrgetter
 from pathlib import Path
@@ -53,6 +58,7 @@ CARDS_BOTTOM = GRID_BOTTOM
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, Future
+    from multiprocessing.synchronize import Event
 
 
 class CardRow(NamedTuple):
@@ -406,12 +412,15 @@ WORKERS = 2  # processes drawing the parts and making the xlsx
 POOL_PARTS = 4  # fewer parts are drawn here: they take less time than starting the workers
 
 
-def parts_of(groups: list[tuple[str, list[Card]]]) -> list[list[tuple[str, list[Card]]]]:
-    """Whole classes, in print order, gathered into parts of at most PART_CHILDREN children."""
+def parts_of(groups: list[tuple[str, list[Card]]],
+             part_children: int | None = None) -> list[list[tuple[str, list[Card]]]]:  # fmt: skip
+    """Whole classes, in print order, gathered into parts of at most ``part_children``
+    (PART_CHILDREN) children."""
+    limit = PART_CHILDREN if part_children is None else part_children
     parts: list[list[tuple[str, list[Card]]]] = []
     children = 0
     for group in groups:
-        if parts and children + len(group[1]) <= PART_CHILDREN:
+        if parts and children + len(group[1]) <= limit:
             parts[-1].append(group)
             children += len(group[1])
         else:
@@ -436,8 +445,16 @@ def part_file_name(number: int, part: list[tuple[str, list[Card]]], digits: int 
 WORKERS_FROM = PART_CHILDREN * (POOL_PARTS - 1)
 
 
+class CardWorker(NamedTuple):
+    """A process drawing a trust's cards (a pool of one), and how to ask it to stop between the
+    files it draws (``gather_kept``, which draws a whole batch in one piece of work)."""
+
+    pool: Executor
+    stop: Event
+
+
 @contextmanager
-def card_workers(count: int | None = None) -> Iterator[list[Executor] | None]:
+def card_workers(count: int | None = None) -> Iterator[list[CardWorker] | None]:
     """``count`` (WORKERS) processes that draw a trust's parts and make its xlsx (None on one core),
     each a pool of its own, so that what one drew is taken from it (``CardsToDraw``); started
     now, so that their start (a fresh interpreter each, its fonts read) overlaps the parent's own
@@ -447,14 +464,17 @@ def card_workers(count: int | None = None) -> Iterator[list[Executor] | None]:
     if count < 1 or (os.cpu_count() or 1) < 2:
         yield None
         return
+    import multiprocessing
+
     # Fresh interpreters (see workers.py): starting one takes about half a second, hence POOL_PARTS.
     with ExitStack() as started:
         workers = []
         for _ in range(count):
-            worker = spawned_pool(1, _read_fonts)
+            stop = multiprocessing.get_context("spawn").Event()
+            worker = spawned_pool(1, partial(_start_drawing, stop))
             started.callback(worker.shutdown, wait=True, cancel_futures=True)
             worker.submit(int)  # the pool starts its process for the first piece of work it is given
-            workers.append(worker)
+            workers.append(CardWorker(worker, stop))
         yield workers
 
 
@@ -513,14 +533,87 @@ def take_drawn(batch: int, number: int) -> bytes:
     return _drawn.pop((batch, number))
 
 
-def _read_fonts() -> None:
-    """In a worker, as it starts: the fonts every part draws with."""
-    from provisioner.pdfpages import face_glyphs
-    from provisioner.slips import metrics
+# In a worker: set when the parent asks it to draw no more (``CardsDrawnAway.cancel``).
+_stop: Event | None = None
 
+
+def _start_drawing(stop: Event) -> None:
+    """In a worker, as it starts: what asks it to stop, and the fonts every part draws with."""
+    global _stop
+    _stop = stop
     for face in FACES:
         metrics(face)
         face_glyphs(face)
+
+
+class CardFacts(NamedTuple):
+    """What a batch's cards show, as plain data: what an apply hands a worker to gather, group,
+    pack and draw its cards from (``CardsDrawnAway``), each list of texts as one text and where
+    each ends in it (``texts_packed``): a few dozen objects to pickle, not one a row or a value.
+
+    ``pupils``: five packed lists, a pupil each: their key, their name as the cards show it, their
+    class ("" for none), forename and surname (the order within a class). ``platforms``: a tuple
+    each, in the order the rows are gathered: the platform's name, sign-in address and school code
+    (the same on each of its rows), then its rows' pupils (their numbers in ``pupils``), usernames
+    as the pupil signs in ("" for a row without a username: it has no card row) and passwords,
+    packed."""
+
+    pupils: tuple[Packed, Packed, Packed, Packed, Packed]
+    platforms: list[tuple[str, str, str, array, Packed, Packed]]
+
+
+Packed = tuple[str, array]
+
+
+def texts_packed(texts: Sequence[str]) -> Packed:
+    """``texts`` as one text and where each ends in it."""
+    return "".join(texts), array("L", itertools.accumulate(map(len, texts)))
+
+
+def texts_unpacked(packed: Packed) -> list[str]:
+    """The texts ``texts_packed`` packed."""
+    text, ends = packed
+    return [text[start:end] for start, end in zip(chain((0,), ends), ends)]
+
+
+def slips_of(facts: CardFacts) -> list[Slip]:
+    """The slips of ``facts``, in its platforms' order and each platform's rows' order: every
+    row with a username and a password, on its pupil's card (``Slip.card``, the pupil's key)."""
+    keys, names, classes, forenames, surnames = map(texts_unpacked, facts.pupils)
+    slips = []
+    for platform, url, code, pupils, usernames, passwords in facts.platforms:
+        for n, username, password in zip(pupils, texts_unpacked(usernames), texts_unpacked(passwords)):
+            if username and password:
+                slips.append(Slip(names[n], classes[n], platform, username, password, url, code, forenames[n],
+                                  surnames[n], keys[n]))  # fmt: skip
+    return slips
+
+
+# In a worker: the facts of a batch it was handed (``take_facts``), until it gathers them.
+_facts: dict[int, CardFacts] = {}
+
+
+def take_facts(batch: int, facts: CardFacts) -> None:
+    """In a worker: ``facts`` kept for ``gather_kept``. Handed over in a piece of work of their
+    own, so that the parent lets go of them once they are here, not once the cards are drawn."""
+    _facts[batch] = facts
+
+
+def gather_kept(batch: int, school: str, trust_children: int, part_children: int) -> list[str]:
+    """In a worker: a trust's cards gathered from the facts it was handed (``take_facts``,
+    ``slips_of``), grouped, ordered and packed (``CardsToDraw``, with the parent's limits), then
+    the xlsx and each part made and kept (as ``draw_kept`` keeps them) until the parent takes
+    them; the parts' file names. It stops between two files once the parent asks (the apply
+    failed)."""
+    with collector.paused():  # the slips and cards live until they are packed (see collector.py)
+        cards = CardsToDraw(school, slips_of(_facts.pop(batch)), trust_children, part_children)
+    if cards.groups is not None:
+        raise ValueError("a school's batch is drawn as it is written, not by a worker")
+    for number in (SHEET, *range(len(cards.names))):
+        if _stop is not None and _stop.is_set():
+            break
+        _drawn[batch, number] = cards.made(number)
+    return cards.names
 
 
 class CardsToDraw:
@@ -528,17 +621,20 @@ class CardsToDraw:
     made from can go once this is made. ``draw`` hands a trust's parts and its xlsx to the
     workers (``card_workers``), which draw them and keep them in their own memory; ``write``
     takes each from its worker and writes it, the parts in order, the xlsx last. Nothing is
-    written, nor held by this process, before ``write``: an apply hands its cards to the workers
-    as its files begin to be written, and writes them once every file is whole
+    written, nor held by this process, before ``write``: an apply hands its cards to a worker
+    as its files begin to be written (a trust's as ``CardFacts``, made into this class in the
+    worker: ``CardsDrawnAway``), and writes them once every file is whole
     (``paperwork.EarlyCards``), the drawn cards (a fifth of a MiB a part) never adding to the
     memory of the apply at its peak.
 
-    A school's batch (at most TRUST_CHILDREN children) is one PDF, drawn here as it is written.
-    A trust's is a folder named as the PDF without ``.pdf``, holding the cards in files of whole
-    classes (``parts_of``). Raises ValueError as ``write_slips`` does (for a trust's, from
+    A school's batch (at most ``trust_children``, TRUST_CHILDREN, children) is one PDF, drawn here
+    as it is written. A trust's is a folder named as the PDF without ``.pdf``, holding the cards in
+    files of whole classes (``parts_of``, at most ``part_children`` children each: a worker is
+    given its parent's limits). Raises ValueError as ``write_slips`` does (for a trust's, from
     ``write``: a part is drawn in a worker)."""
 
-    def __init__(self, school: str, slips: Sequence[Slip]):
+    def __init__(self, school: str, slips: Sequence[Slip], trust_children: int | None = None,
+                 part_children: int | None = None):  # fmt: skip
         if not slips:
             raise ValueError("there are no login slips to write")
         self.school = school
@@ -546,10 +642,11 @@ class CardsToDraw:
         self.groups: list[tuple[str, list[Card]]] | None = None
         self.drawing: dict[int, tuple[Executor, Future]] = {}  # each file's worker and drawing (SHEET: the xlsx)
         self.batch = next(_batches)
-        if sum(len(cards) for _, cards in groups) <= TRUST_CHILDREN:
+        trust_from = TRUST_CHILDREN if trust_children is None else trust_children
+        if sum(len(cards) for _, cards in groups) <= trust_from:
             self.groups = groups
             return
-        parts = parts_of(groups)
+        parts = parts_of(groups, part_children)
         digits = max(2, len(str(len(parts))))
         self.names = [part_file_name(number, part, digits) for number, part in enumerate(parts, start=1)]
         self.with_codes = any(row.school_code for _, cards in groups for card in cards for row in card.rows)
@@ -561,7 +658,7 @@ class CardsToDraw:
         """Whether the batch has parts enough to pay for starting workers to draw them."""
         return self.groups is None and len(self.packed) >= POOL_PARTS
 
-    def draw(self, workers: Sequence[Executor] | None) -> None:
+    def draw(self, workers: Sequence[CardWorker] | None) -> None:
         """Hand a trust's xlsx and parts to ``workers`` (``card_workers``) in turn, to make and
         keep now; without workers, or for a school's batch, they are made as ``write`` writes
         them. The xlsx goes first: it is made of every part, which the pool holds here until the
@@ -571,7 +668,8 @@ class CardsToDraw:
         for number, (make, *args) in enumerate([(sheet_of, self.packed), *(
                 (draw_packed, self.school, part, self.with_codes, self.chars) for part in self.packed)], start=SHEET):  # fmt: skip
             worker = workers[(number - SHEET) % len(workers)]
-            self.drawing[number] = (worker, worker.submit(draw_kept, self.batch, number, make, *args))
+            drawn = worker.pool.submit(draw_kept, self.batch, number, make, *args)
+            self.drawing[number] = (worker.pool, drawn)
         self.packed = []
 
     def cancel(self) -> None:
@@ -614,8 +712,42 @@ class CardsToDraw:
         return [folder, xlsx_path]
 
 
+class CardsDrawnAway(CardsToDraw):
+    """A trust's cards gathered, grouped and packed as well as drawn by one worker, from the plain
+    ``CardFacts`` an apply hands it (``gather_kept``): this process makes no slip, card or part of
+    them, and takes each file from the worker as ``write`` writes it, as ``CardsToDraw`` does.
+    Only a batch known to be a trust's (more than TRUST_CHILDREN children) is drawn so."""
+
+    def __init__(self, school: str, facts: CardFacts, worker: CardWorker):
+        self.school, self.groups, self.packed, self.drawing = school, None, [], {}
+        self.batch = next(_batches)
+        self.worker = worker
+        self.handed = worker.pool.submit(take_facts, self.batch, facts)
+        self.gathered = worker.pool.submit(gather_kept, self.batch, school, TRUST_CHILDREN, PART_CHILDREN)
+
+    @property
+    def worth_workers(self) -> bool:
+        return True
+
+    def draw(self, workers: Sequence[CardWorker] | None) -> None:
+        """Drawn already: handed to its worker when made."""
+
+    def cancel(self) -> None:
+        self.handed.cancel()
+        self.gathered.cancel()
+        self.worker.stop.set()
+
+    def made(self, number: int) -> bytes:
+        return self.worker.pool.submit(take_drawn, self.batch, number).result()
+
+    def write(self, pdf_path: Path, xlsx_path: Path) -> list[Path]:
+        self.handed.result()
+        self.names = self.gathered.result()  # raising what the gathering or drawing raised
+        return super().write(pdf_path, xlsx_path)
+
+
 def write_cards(pdf_path: Path, xlsx_path: Path, school: str, slips: Sequence[Slip],
-                workers: Sequence[Executor] | None = None) -> list[Path]:  # fmt: skip
+                workers: Sequence[CardWorker] | None = None) -> list[Path]:  # fmt: skip
     """Write the combined login cards, one per child, as a printable PDF and as an xlsx (a row
     per child and platform, in the cards' order), both atomic and owner-only; the paths written
     (``CardsToDraw``). A trust's parts and xlsx are made by ``workers`` (``card_workers``) if the

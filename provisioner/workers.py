@@ -1,6 +1,6 @@
 """Processes on the other core for a trust's paper: the login cards' parts and xlsx (``cards``:
-drawn while an apply writes its files, and kept in the worker's memory until the apply writes
-them) and the deletion lists (``checklist``).
+gathered from the plain data an apply hands over and drawn while it writes its files, and kept in
+the worker's memory until the apply writes them) and the deletion lists (``checklist``).
 
 Each worker is a fresh interpreter, not a fork: a fork would inherit the workspace lock and the
 state's open file, and a run killed mid-draw would leave the workspace locked until its workers

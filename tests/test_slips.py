@@ -606,13 +606,19 @@ def test_the_cards_drawn_while_the_files_are_written_are_the_cards_of_the_files(
                                                                                 monkeypatch, size):  # fmt: skip
     """The apply draws its cards from the first passwords it made up front, while it writes the
     files; drawn again from the files alone, they are the same cards, passwords and all (a trust's
-    here in parts of four children, drawn by a worker)."""
+    here in parts of four children, gathered and drawn by a worker from the plain facts it is
+    handed, a school's gathered here from the same facts)."""
     import provisioner.cards
     from provisioner.delivery import paperwork
 
+    handed = []
     if size == "trust":
         monkeypatch.setattr(provisioner.cards, "TRUST_CHILDREN", 2)
         monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 4)
+        monkeypatch.setattr(provisioner.cards, "WORKERS_FROM", 4 * (provisioner.cards.POOL_PARTS - 1))
+        drawn_away = provisioner.cards.CardsDrawnAway.__init__
+        monkeypatch.setattr(provisioner.cards.CardsDrawnAway, "__init__",
+                            lambda self, *args: handed.append(args[1]) or drawn_away(self, *args))  # fmt: skip
     written_early, write = [], paperwork.EarlyCards.write
     monkeypatch.setattr(paperwork.EarlyCards, "write", lambda self, job: written_early.append(write(self, job)) or
                         written_early[-1])  # fmt: skip
@@ -627,6 +633,10 @@ def test_the_cards_drawn_while_the_files_are_written_are_the_cards_of_the_files(
     early = cards_as_printed(workspace, batch_id)
     if size == "trust":
         assert len(early[1]) >= provisioner.cards.POOL_PARTS
+        [facts] = handed
+        assert len(facts.platforms) == len(result.batches), "handed to the worker as plain data, a platform each"
+    else:
+        assert not handed, "a school's cards are gathered and drawn here"
     for path in [*workspace.outbox.glob("login-slips-*.pdf"), *workspace.outbox.glob("login-slips-*/*.pdf"),
                  *workspace.outbox.glob("login-slips-*.xlsx")]:  # fmt: skip
         path.unlink()

@@ -8,15 +8,15 @@ file. Combined (the default), one card per child covers every file platform of t
 ``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.CardsToDraw``), drawn once
 per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
 it makes every file platform's first passwords before it records anything, keeps them in memory
-(the state holds no password), gathers the cards from them, the plan's usernames and the roster's
-names, and hands a trust's to a worker on the other core to draw while the files are written
-(where its parts are enough to pay for starting one: else, as a school's one PDF, they are drawn
-once the files are); once every file is whole and marked written, the cards are written, the
-xlsx last. Where a file did not take exactly those passwords
-(it was there already, a row had none made, a platform failed), the cards are drawn from the
-files themselves (``print_cards``, each read back with ``passwords_in``), so a card never shows
-a password that is in no file. That read-back is also the crash recovery: an apply killed after
-a file was written but before its cards owes them, and the next apply draws the cards of every
+(the state holds no password), and hands them, the plan's usernames and the roster's names and
+classes, as plain data, to a worker on the other core, which makes and draws a trust's cards while
+the files are written (a school's, too few to pay for starting one, are made in the apply from
+the same data and drawn once the files are); once every file is whole and marked written, the
+cards are written, the xlsx last. Where a file did not take exactly those passwords (it was there
+already, a row had none made, a platform failed), the cards are drawn from the files themselves
+(``print_cards``, each read back with ``passwords_in``), so a card never shows a password that
+is in no file. That read-back is also the crash recovery: an apply killed after a file was
+written but before its cards owes them, and the next apply draws the cards of every
 batch of an interrupted or failed run whose cards are missing or older than its files
 (``cards_owed``) from those files, so no password in a written file is left on no card.
 
@@ -53,7 +53,7 @@ from provisioner.workspace import Workspace
 # written: every command builds the connectors, whose strategies import this module, and most
 # (status, plan, audit verify) print nothing.
 if TYPE_CHECKING:
-    from provisioner.cards import CardsToDraw
+    from provisioner.cards import CardFacts, CardsToDraw, CardWorker
     from provisioner.planning.cleanup import Step
     from provisioner.planning.provisioning import Plan
     from provisioner.slips import Slip
@@ -168,24 +168,45 @@ class EarlyCards:
 
     A card shows the passwords each platform's file holds. The first passwords of every file
     platform's rows are made before anything is recorded (``first_passwords``), kept in the
-    ``Job`` (never in the state or a log), and the cards gathered from them, the plan's
-    usernames and the roster's names (``batch_slips``, as ``print_cards`` gathers them from the
-    files); a trust's are handed to the workers to draw in memory, on the other core, while this
-    process records the intents and writes the files (``FileDelivery.resume`` writes each row's
-    pre-made password into its file), where its parts are worth starting one for
-    (``CardsToDraw.worth_workers``); else, as a school's one PDF, they are drawn by ``write``. Once
-    every file is whole and marked written, ``write`` writes the cards, the xlsx last; nothing of
-    them reaches the disk before.
+    ``Job`` (never in the state or a log), and what the cards show of them, the plan's usernames
+    and the roster's names gathered as plain data (``cards.CardFacts``: a few lists a platform,
+    and once a pupil their name and class). A trust's is handed to a worker on the other core,
+    which makes the slips, the cards and their parts and draws them in memory
+    (``cards.CardsDrawnAway``), while this process records the intents and writes the files
+    (``FileDelivery.resume`` writes each row's pre-made password into its file); a school's
+    cards are made here from the same data (``cards.slips_of``) and drawn as they are written.
+    Once every file is whole and marked written, ``write`` writes the drawn cards, the xlsx last;
+    nothing of them reaches the disk before.
 
     Where a file did not take exactly the passwords drawn (it existed already, a row had none
     made), ``write`` writes nothing and says so, and the apply draws the cards from the files
     (``print_cards``), as it does for a batch finished after a crash. Where a platform failed,
     ``drop`` stops the drawing, and the apply draws the cards of the files it wrote from them."""
 
-    def __init__(self, cards: CardsToDraw, platforms: list[str], made: set[str]):
-        self.cards = cards
+    def __init__(self, facts: CardFacts, children: int, platforms: list[str], made: set[str]):
+        self.facts: CardFacts | None = facts
+        self.children = children  # how many cards
         self.platforms = platforms  # those whose files hold new passwords: each on the cards
         self.made = made  # those whose first passwords were made up front
+        self.cards: CardsToDraw | None = None
+
+    @property
+    def for_a_worker(self) -> bool:
+        """Whether the cards are a trust's, with parts enough to pay for starting a worker."""
+        from provisioner import cards
+
+        return self.children > max(cards.TRUST_CHILDREN, cards.WORKERS_FROM)
+
+    def draw(self, school: str, workers: Sequence[CardWorker] | None) -> None:
+        """Hand the cards to the worker to gather and draw, or gather them here (drawn as written)."""
+        from provisioner.cards import CardsDrawnAway, CardsToDraw, slips_of
+
+        facts, self.facts = self.facts, None
+        if workers:
+            self.cards = CardsDrawnAway(school, facts, workers[0])
+            return
+        with collector.paused():  # the slips live until they are packed (see collector.py)
+            self.cards = CardsToDraw(school, slips_of(facts))
 
     def write(self, job: Job) -> dict[tuple[str, str], list[Path]] | None:
         """The cards written, as ``print_cards`` answers; None where a file holds other passwords
@@ -198,14 +219,15 @@ class EarlyCards:
 
     def drop(self) -> None:
         """The apply failed: what is not yet drawn is not drawn (the files' cards are drawn from them)."""
-        self.cards.cancel()
+        if self.cards is not None:
+            self.cards.cancel()
 
 
 @contextmanager
 def early_cards(job: Job, connectors: Sequence[Connector], plan: Plan) -> Iterator[EarlyCards | None]:
     """Where the school prints combined cards: the apply's first passwords made (into
-    ``job.first_passwords``) and its cards handed to the workers to draw while the files are
-    written (``EarlyCards``); None where there are none to draw, or some file platform's
+    ``job.first_passwords``) and its cards handed to a worker to gather and draw while the files
+    are written (``EarlyCards``); None where there are none to draw, or some file platform's
     passwords or pupils cannot be known before its file is written (its cards are then drawn
     from the files). The workers, and their memory with every password, end with the block."""
     from provisioner.cards import card_workers
@@ -213,40 +235,54 @@ def early_cards(job: Job, connectors: Sequence[Connector], plan: Plan) -> Iterat
     if job.workspace.settings.slips.style != COMBINED:
         yield None
         return
-    with collector.paused():  # the slips live until they are packed (see collector.py)
-        early = gather_early(job, connectors, plan)
+    early = gather_early(job, connectors, plan)
     if early is None:
         job.first_passwords = {}  # each file's made as it is written, as after a crash
         yield None
         return
-    with card_workers(EARLY_WORKERS) if early.cards.worth_workers else nullcontext(None) as workers:
-        early.cards.draw(workers)
+    with card_workers(EARLY_WORKERS) if early.for_a_worker else nullcontext(None) as workers:
+        early.draw(job.workspace.settings.school.name, workers)
         yield early
 
 
 def gather_early(job: Job, connectors: Sequence[Connector], plan: Plan) -> EarlyCards | None:
-    """The first passwords made and the cards gathered from them (``early_cards``)."""
-    from provisioner.cards import CardsToDraw
+    """The first passwords made and what the cards show of them gathered (``early_cards``): for
+    each platform, its rows' pupils, usernames as the pupils sign in and passwords; once for each
+    pupil, their key, name and class as ``slip_maker`` gives them."""
+    from provisioner.cards import CardFacts, texts_packed
 
     made = first_passwords(connectors, plan)
     if not made:
         return None
     job.first_passwords = made
-    slips, platforms, names = [], [], {}
+    domain = job.workspace.settings.school.domain
     by_id = {connector.id: connector for connector in connectors}
-    for platform, first in made.items():  # in the connectors' order, as the files' batches are read back
-        made_for = first.pairs()
-        usernames = {c.pupil_key: c.username or "" for c in plan.platforms[platform].to_send if c.pupil_key in made_for}
-        some = batch_slips(job, by_id[platform], usernames, lambda key, _, made_for=made_for: made_for[key], names)
-        del made_for
-        if some is None:  # a pupil the roster does not hold: named from the state's record once it is made
-            return None
-        slips += some
-        if some:
-            platforms.append(platform)
-    if not slips:
+    keys = sorted(set().union(*made.values()))
+    pupils = list(map(job.pupil, keys))
+    if None in pupils:  # a pupil the roster does not hold: named from the state's record once it is made
         return None
-    return EarlyCards(CardsToDraw(job.workspace.settings.school.name, slips), platforms, set(made))
+    number = {key: n for n, key in enumerate(keys)}
+    rows, platforms, carded = [], [], set()
+    for platform, first in made.items():  # in the connectors' order, as the files' batches are read back
+        connector = by_id[platform]
+        made_for, passwords, ends = first.packed()
+        username_of = {c.pupil_key: c.username for c in plan.platforms[platform].to_send}
+        sign_in_name = connector.sign_in_name
+        usernames = [sign_in_name(username, domain) if username else ""
+                     for username in map(username_of.__getitem__, made_for)]  # fmt: skip
+        del username_of
+        pupils_of = array("L", map(number.__getitem__, made_for))
+        rows.append((connector.name, connector.effective_sign_in_url, connector.slip_school_code, pupils_of,
+                     texts_packed(usernames), (passwords, ends)))  # fmt: skip
+        if any(usernames):
+            platforms.append(platform)
+            carded.update(n for n, username in zip(pupils_of, usernames) if username)
+    if not carded:
+        return None
+    facts = CardFacts(tuple(map(texts_packed, (keys, [p.display_name for p in pupils],
+                                               [p.class_name or "" for p in pupils], [p.forename for p in pupils],
+                                               [p.surname for p in pupils]))), rows)  # fmt: skip
+    return EarlyCards(facts, len(carded), platforms, set(made))
 
 
 # Processes drawing an apply's cards while its files are written: this process records and
@@ -302,6 +338,10 @@ class FirstPasswords(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._keys)
+
+    def packed(self) -> tuple[list[str], str, array]:
+        """The keys in order, the passwords as one text, and where each password ends in it."""
+        return self._keys, self._text, self._ends
 
     def pairs(self) -> dict[str, str]:
         """Every pupil's, as a dict (made in one pass, for one platform's cards at a time)."""
