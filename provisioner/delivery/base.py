@@ -9,7 +9,7 @@ Each reports what it did into the run's result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +25,7 @@ from provisioner.workspace import Workspace
 # connectors, and most (status, audit verify) plan nothing (planning/actions.py).
 if TYPE_CHECKING:
     from provisioner.checklist import ChecklistWorker
+    from provisioner.delivery.paperwork import FirstPasswords
     from provisioner.planning.cleanup import CleanupPlan, PlatformCleanup
     from provisioner.planning.provisioning import Plan, PlatformPlan
 
@@ -116,7 +117,7 @@ class Job:
     # in memory only, never in the state or a log. ``FileDelivery.resume`` takes a platform's
     # out as it writes its file, and names the platform in ``first_passwords_kept`` where the file
     # holds exactly them.
-    first_passwords: dict[str, Mapping[str, str]] = field(default_factory=dict, repr=False)
+    first_passwords: dict[str, FirstPasswords] = field(default_factory=dict, repr=False)
     first_passwords_kept: set[str] = field(default_factory=set)
     _by_key: dict[str, Pupil] | None = field(default=None, init=False, repr=False)
 
