@@ -95,7 +95,7 @@ class FileDelivery(Delivery):
         # for a file not there before; the cards are drawn from the file if it takes any other.
         made = job.first_passwords.pop(platform, None) if batch.id == job.batch_id else None
         # Looked up as a dict while this file is written (one platform's, a few MB): by bisection
-        # each row took a microsecond, a third of a second for a trust's five files.
+        # each row took twice as long, a quarter of a second more for a trust's five files.
         made = made.pairs() if made is not None and not path.exists() else None
         as_made = made is not None
         # Its own slips only where the school prints them per platform: combined cards are drawn
