@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from provisioner.cards import write_cards  # noqa: E402
+from provisioner.card_batches import write_cards  # noqa: E402
 from provisioner.slips import Slip  # noqa: E402
 
 PLATFORMS = (

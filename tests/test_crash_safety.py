@@ -225,17 +225,17 @@ def test_a_trusts_cards_drawn_while_its_files_are_written_hold_each_files_passwo
     folder of parts and the xlsx holding exactly each file's usernames and passwords, each
     child's rows together. Drawn again from the files (as after a crash), the workers start as
     soon as one file alone is worth them, before the cards are gathered."""
-    import provisioner.cards
+    import provisioner.card_batches
     from provisioner.delivery import Job, file_import, print_cards
     from provisioner.facade import Provisioner
     from provisioner.planning import identity
 
-    monkeypatch.setattr(provisioner.cards, "TRUST_CHILDREN", 2)
-    monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 2)
-    monkeypatch.setattr(provisioner.cards, "WORKERS_FROM", 6)
-    steps, card_workers, write = [], provisioner.cards.card_workers, provisioner.cards.CardsToDraw.write
-    monkeypatch.setattr(provisioner.cards, "card_workers", lambda *count: steps.append("workers") or card_workers(*count))
-    monkeypatch.setattr(provisioner.cards.CardsToDraw, "write",
+    monkeypatch.setattr(provisioner.card_batches, "TRUST_CHILDREN", 2)
+    monkeypatch.setattr(provisioner.card_batches, "PART_CHILDREN", 2)
+    monkeypatch.setattr(provisioner.card_batches, "WORKERS_FROM", 6)
+    steps, card_workers, write = [], provisioner.card_batches.card_workers, provisioner.card_batches.CardsToDraw.write
+    monkeypatch.setattr(provisioner.card_batches, "card_workers", lambda *count: steps.append("workers") or card_workers(*count))
+    monkeypatch.setattr(provisioner.card_batches.CardsToDraw, "write",
                         lambda *args: steps.append("cards") or write(*args))  # fmt: skip
     resume = file_import.FileDelivery.resume  # a file written whole and marked written
     monkeypatch.setattr(file_import.FileDelivery, "resume", lambda *args: (resume(*args), steps.append("file"))[0])
@@ -243,7 +243,7 @@ def test_a_trusts_cards_drawn_while_its_files_are_written_hold_each_files_passwo
     apply(workspace, roster_file)
     assert steps == ["workers", *["file"] * len(SEVERAL), "cards"], "drawn as the files were written, written after"
     [folder] = [p for p in workspace.outbox.glob("login-slips-*") if p.is_dir()]
-    assert len(list(folder.glob("*.pdf"))) >= provisioner.cards.POOL_PARTS
+    assert len(list(folder.glob("*.pdf"))) >= provisioner.card_batches.POOL_PARTS
     slips_match_imports(workspace)
     cards_only_from_files(workspace)
     for path in [*folder.iterdir(), *workspace.outbox.glob("login-slips-*.xlsx")]:
@@ -254,6 +254,6 @@ def test_a_trusts_cards_drawn_while_its_files_are_written_hold_each_files_passwo
         [batch] = {b.id for b in state.batches()}
         print_cards(Job(workspace, state, TODAY, roster=identity.match(state, roster).roster), {batch})
     assert steps == ["workers", "cards"], "started once, before the cards were gathered, and drawing them"
-    assert len(list(folder.glob("*.pdf"))) >= provisioner.cards.POOL_PARTS
+    assert len(list(folder.glob("*.pdf"))) >= provisioner.card_batches.POOL_PARTS
     slips_match_imports(workspace)
     cards_only_from_files(workspace)

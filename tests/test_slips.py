@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from conftest import TODAY, Cli, apply, import_rows, set_platform
 from provisioner import files
-from provisioner.cards import write_cards
+from provisioner.card_batches import write_cards
 from provisioner.connector import PlatformSettings, registry
 from provisioner.connector.base import SCHOOL_SIGN_IN_WORDS
 from provisioner.facade import Provisioner
@@ -515,13 +515,13 @@ def test_cards_drawn_again_after_a_kill_leave_no_half_written_file(tmp_path: Pat
 
 
 def test_a_trust_batch_drawn_on_both_cores_is_the_same_as_on_one(tmp_path: Path, monkeypatch):
-    import provisioner.cards
+    import provisioner.card_batches
 
-    monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 120)  # seven parts: enough to draw in workers
+    monkeypatch.setattr(provisioner.card_batches, "PART_CHILDREN", 120)  # seven parts: enough to draw in workers
     slips = trust_batch(25)
     texts = []
     for workers in (1, 2):
-        monkeypatch.setattr(provisioner.cards, "WORKERS", workers)
+        monkeypatch.setattr(provisioner.card_batches, "WORKERS", workers)
         folder = tmp_path / str(workers)
         write_cards(folder / "cards.pdf", folder / "cards.xlsx", SCHOOL, slips)
         texts.append([[page.extract_text() for page in PdfReader(part).pages]
@@ -535,10 +535,10 @@ def test_a_trust_part_that_cannot_be_written_stops_the_cards_before_their_xlsx(t
     # The parts are taken from the workers that drew them and written in order: a part that
     # cannot be written fails the drawing, and the xlsx (written last, so the next apply sees
     # cards owed) is not written.
-    import provisioner.cards
+    import provisioner.card_batches
 
-    monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 120)
-    monkeypatch.setattr(provisioner.cards, "WORKERS", 2)
+    monkeypatch.setattr(provisioner.card_batches, "PART_CHILDREN", 120)
+    monkeypatch.setattr(provisioner.card_batches, "WORKERS", 2)
     pdf, xlsx = tmp_path / "cards.pdf", tmp_path / "cards.xlsx"
     (tmp_path / "cards" / "03 Class 5A to 5D.pdf").mkdir(parents=True)  # in the way of the third part
     with pytest.raises(OSError):
@@ -608,16 +608,16 @@ def test_the_cards_drawn_while_the_files_are_written_are_the_cards_of_the_files(
     files; drawn again from the files alone, they are the same cards, passwords and all (a trust's
     here in parts of four children, gathered and drawn by a worker from the plain facts it is
     handed, a school's gathered here from the same facts)."""
-    import provisioner.cards
+    import provisioner.card_batches
     from provisioner.delivery import paperwork
 
     handed = []
     if size == "trust":
-        monkeypatch.setattr(provisioner.cards, "TRUST_CHILDREN", 2)
-        monkeypatch.setattr(provisioner.cards, "PART_CHILDREN", 4)
-        monkeypatch.setattr(provisioner.cards, "WORKERS_FROM", 4 * (provisioner.cards.POOL_PARTS - 1))
-        drawn_away = provisioner.cards.CardsDrawnAway.__init__
-        monkeypatch.setattr(provisioner.cards.CardsDrawnAway, "__init__",
+        monkeypatch.setattr(provisioner.card_batches, "TRUST_CHILDREN", 2)
+        monkeypatch.setattr(provisioner.card_batches, "PART_CHILDREN", 4)
+        monkeypatch.setattr(provisioner.card_batches, "WORKERS_FROM", 4 * (provisioner.card_batches.POOL_PARTS - 1))
+        drawn_away = provisioner.card_batches.CardsDrawnAway.__init__
+        monkeypatch.setattr(provisioner.card_batches.CardsDrawnAway, "__init__",
                             lambda self, *args: handed.append(args[1]) or drawn_away(self, *args))  # fmt: skip
     written_early, write = [], paperwork.EarlyCards.write
     monkeypatch.setattr(paperwork.EarlyCards, "write", lambda self, job: written_early.append(write(self, job)) or
@@ -632,7 +632,7 @@ def test_the_cards_drawn_while_the_files_are_written_are_the_cards_of_the_files(
         platform: paths for (_, platform), paths in written_early[0].items()}, "the answer names them"  # fmt: skip
     early = cards_as_printed(workspace, batch_id)
     if size == "trust":
-        assert len(early[1]) >= provisioner.cards.POOL_PARTS
+        assert len(early[1]) >= provisioner.card_batches.POOL_PARTS
         [facts] = handed
         assert len(facts.platforms) == len(result.batches), "handed to the worker as plain data, a platform each"
     else:

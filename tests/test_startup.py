@@ -33,7 +33,8 @@ OTHER_JOBS = ("provisioner.jobs.provisioning", "provisioner.jobs.cleanup", "prov
               "provisioner.planning.cleanup", "provisioner.planning.reconcile", "provisioner.register.build",
               "provisioner.register.check", "provisioner.register.gaps", "provisioner.roster.read",
               "provisioner.roster.rows", "provisioner.roster.decode", "provisioner.slips",
-              "provisioner.cards", "provisioner.checklist", "provisioner.xlsx", "tomlkit")  # fmt: skip
+              "provisioner.cards", "provisioner.card_batches", "provisioner.checklist", "provisioner.xlsx",
+              "tomlkit")  # fmt: skip
 
 # Runs the command line as the `provisioner` script does, then writes the modules asked about
 # that it loaded as the last line of stderr.

@@ -5,8 +5,8 @@ leavers (which only marks them inactive there: their deletion is a deletion list
 Login slips come in the school's ``[slips] style``. Per platform, each batch's slips sit with its
 file. Combined (the default), one card per child covers every file platform of the apply:
 ``outbox/login-slips-<batch>.pdf`` and ``.xlsx`` (a trust's batch: a folder
-``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``cards.CardsToDraw``), drawn once
-per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
+``outbox/login-slips-<batch>/`` of PDFs of whole classes, see ``card_batches.CardsToDraw``),
+drawn once per apply, not once per platform. An apply draws them while it writes its files (``early_cards``):
 it makes every file platform's first passwords before it records anything, keeps them in memory
 (the state holds no password), and hands them, the plan's usernames and the roster's names and
 classes, as plain data, to a worker on the other core, which makes and draws a trust's cards while
@@ -53,7 +53,7 @@ from provisioner.workspace import Workspace
 # written: every command builds the connectors, whose strategies import this module, and most
 # (status, plan, audit verify) print nothing.
 if TYPE_CHECKING:
-    from provisioner.cards import CardFacts, CardsToDraw, CardWorker
+    from provisioner.card_batches import CardFacts, CardsToDraw, CardWorker
     from provisioner.planning.cleanup import Step
     from provisioner.planning.provisioning import Plan
     from provisioner.slips import Slip
@@ -131,7 +131,7 @@ def print_cards(job: Job, batch_ids: Iterable[str]) -> dict[tuple[str, str], lis
     """Draw the combined cards of each batch from every import file of it: (batch id, platform)
     -> the cards' paths, for each platform whose file holds a new password. Nothing with
     per-platform slips."""
-    from provisioner.cards import WORKERS_FROM, CardsToDraw, card_workers
+    from provisioner.card_batches import WORKERS_FROM, CardsToDraw, card_workers
 
     wanted = set(batch_ids)
     if job.workspace.settings.slips.style != COMBINED or not wanted:
@@ -169,12 +169,12 @@ class EarlyCards:
     A card shows the passwords each platform's file holds. The first passwords of every file
     platform's rows are made before anything is recorded (``first_passwords``), kept in the
     ``Job`` (never in the state or a log), and what the cards show of them, the plan's usernames
-    and the roster's names gathered as plain data (``cards.CardFacts``: a few lists a platform,
+    and the roster's names gathered as plain data (``card_batches.CardFacts``: a few lists a platform,
     and once a pupil their name and class). A trust's is handed to a worker on the other core,
     which makes the slips, the cards and their parts and draws them in memory
-    (``cards.CardsDrawnAway``), while this process records the intents and writes the files
+    (``card_batches.CardsDrawnAway``), while this process records the intents and writes the files
     (``FileDelivery.resume`` writes each row's pre-made password into its file); a school's
-    cards are made here from the same data (``cards.slips_of``) and drawn as they are written.
+    cards are made here from the same data (``card_batches.slips_of``) and drawn as they are written.
     Once every file is whole and marked written, ``write`` writes the drawn cards, the xlsx last;
     nothing of them reaches the disk before.
 
@@ -193,13 +193,13 @@ class EarlyCards:
     @property
     def for_a_worker(self) -> bool:
         """Whether the cards are a trust's, with parts enough to pay for starting a worker."""
-        from provisioner import cards
+        from provisioner import card_batches
 
-        return self.children > max(cards.TRUST_CHILDREN, cards.WORKERS_FROM)
+        return self.children > max(card_batches.TRUST_CHILDREN, card_batches.WORKERS_FROM)
 
     def draw(self, school: str, workers: Sequence[CardWorker] | None) -> None:
         """Hand the cards to the worker to gather and draw, or gather them here (drawn as written)."""
-        from provisioner.cards import CardsDrawnAway, CardsToDraw, slips_of
+        from provisioner.card_batches import CardsDrawnAway, CardsToDraw, slips_of
 
         facts, self.facts = self.facts, None
         if workers:
@@ -230,7 +230,7 @@ def early_cards(job: Job, connectors: Sequence[Connector], plan: Plan) -> Iterat
     are written (``EarlyCards``); None where there are none to draw, or some file platform's
     passwords or pupils cannot be known before its file is written (its cards are then drawn
     from the files). The workers, and their memory with every password, end with the block."""
-    from provisioner.cards import card_workers
+    from provisioner.card_batches import card_workers
 
     if job.workspace.settings.slips.style != COMBINED:
         yield None
@@ -249,7 +249,7 @@ def gather_early(job: Job, connectors: Sequence[Connector], plan: Plan) -> Early
     """The first passwords made and what the cards show of them gathered (``early_cards``): for
     each platform, its rows' pupils, usernames as the pupils sign in and passwords; once for each
     pupil, their key, name and class as ``slip_maker`` gives them."""
-    from provisioner.cards import CardFacts, texts_packed
+    from provisioner.card_batches import CardFacts, texts_packed
 
     made = first_passwords(connectors, plan)
     if not made:
