@@ -532,10 +532,12 @@ def _account_events(batch: Batch, sends: Iterable[PendingSend]) -> Iterator[tupl
     (``audit_each`` makes each distinct one compact once): every create has the same, its batch
     (``_account_detail``), and is told from the rest by its action alone, nearly every row of a
     trust's first apply."""
-    created = {"batch": batch.id}
+    created: dict | None = None
     shared: dict[tuple[str, ...], tuple[str, dict]] = {}
     for send in sends:
         if send.action == "create":
+            if created is None:
+                created = _account_detail(batch, send)
             yield "account.create", send.pupil_key, created
             continue
         kind = (send.action, *send.changed)
